@@ -1,0 +1,9 @@
+/**
+ * Every CLI command, in the order `netlab --help` lists them. A command file
+ * exports `register(program)`; adding a command is one file and one line here.
+ */
+import type { Command } from 'commander';
+
+export type Register = (program: Command) => void;
+
+export const commands: Register[] = [];

@@ -1,0 +1,37 @@
+/**
+ * The `netlab` command. Each command lives in its own file and registers itself
+ * on the program; this file only wires them and turns errors into the
+ * `error: … / hint: …` lines and exit codes of docs/cli.md
+ * (0 success, 1 failure, 2 bad input).
+ */
+import { Command, CommanderError } from 'commander';
+import { isNetlabError } from '../errors.js';
+import { printError } from './output.js';
+import { commands } from './commands.js';
+
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('netlab')
+    .description('Network labs from YAML: containers, veth links, tc shaping, FRR/BIRD routers, tests')
+    .option('--debug', 'print stack traces of errors')
+    .showHelpAfterError('(run netlab --help for usage)')
+    .exitOverride();
+  for (const register of commands) register(program);
+  const debug = argv.includes('--debug');
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return process.exitCode === undefined ? 0 : Number(process.exitCode);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander printed its message already; help/version are not errors.
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      return 2;
+    }
+    printError(err, debug);
+    return isNetlabError(err) ? err.exitCode : 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err) => { printError(err, true); process.exitCode = 1; },
+);
