@@ -1,0 +1,70 @@
+/**
+ * Helpers for integration tests (root, real kernel): skip with a printed reason
+ * when a feature is missing, and leakcheck around every suite.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root (tests run from dist/test/…). */
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/**
+ * The team's leakcheck (../shared/tools/leakcheck next to the checkout), or the
+ * copy kept in test/helpers when the checkout stands alone (a CI clone).
+ */
+export function leakcheckPath(): string {
+  const shared = resolve(repoRoot, '../shared/tools/leakcheck');
+  return process.env.NETLAB_LEAKCHECK ?? (existsSync(shared) ? shared : join(repoRoot, 'test/helpers/leakcheck.sh'));
+}
+
+/** Skips the suite (printing why) unless running as root. */
+export function requireRoot(ctx: Mocha.Context): void {
+  if (process.getuid?.() !== 0) skip(ctx, 'needs root (real namespaces); run npm test as root');
+}
+
+/** Skips with the reason printed, never silently. */
+export function skip(ctx: Mocha.Context, reason: string): never {
+  const title = ctx.currentTest?.fullTitle() ?? ctx.test?.parent?.fullTitle() ?? ctx.test?.title ?? '';
+  process.stdout.write(`      skipped: ${title}: ${reason}\n`);
+  ctx.skip();
+}
+
+/** True when `tc` can create a qdisc of this kind (e.g. 'netem') on this kernel. */
+export function kernelHasQdisc(kind: string): boolean {
+  const ns = `nlprobe${process.pid}`;
+  try {
+    execFileSync('ip', ['netns', 'add', ns]);
+    const r = spawnSync('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', kind], { encoding: 'utf8' });
+    return r.status === 0;
+  } finally {
+    spawnSync('ip', ['netns', 'del', ns]);
+  }
+}
+
+/**
+ * Registers before/after hooks on the current suite: snapshot the host before,
+ * compare after; a difference fails the suite with leakcheck's own report.
+ * Call as the first line inside `describe(…, function () { … })`.
+ */
+export function leakcheckAround(): void {
+  let dir = '';
+  before(function () {
+    if (process.getuid?.() !== 0) return;
+    dir = mkdtempSync(join(tmpdir(), 'netlab-leak-'));
+    execFileSync(leakcheckPath(), ['snapshot', join(dir, 'before')], { stdio: 'ignore' });
+  });
+  after(function () {
+    if (!dir) return;
+    const r = spawnSync(leakcheckPath(), ['compare', join(dir, 'before')], { encoding: 'utf8' });
+    rmSync(dir, { recursive: true, force: true });
+    if (r.status !== 0) throw new Error(`leakcheck: the suite left host state behind:\n${r.stdout}${r.stderr}`);
+  });
+}
+
+/** Reads a small text file, trimmed; '' when missing. */
+export function readText(path: string): string {
+  try { return readFileSync(path, 'utf8').trim(); } catch { return ''; }
+}
