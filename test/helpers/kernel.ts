@@ -32,16 +32,14 @@ export function skip(ctx: Mocha.Context, reason: string): never {
   ctx.skip();
 }
 
-/** True when `tc` can create a qdisc of this kind (e.g. 'netem') on this kernel. */
+/**
+ * True when `tc` can create a qdisc of this kind (e.g. 'netem') on this kernel.
+ * Probes in a throw-away network namespace (`unshare --net`), never with
+ * `ip netns add`, which leaves a shared bind mount on /run/netns behind.
+ */
 export function kernelHasQdisc(kind: string): boolean {
-  const ns = `nlprobe${process.pid}`;
-  try {
-    execFileSync('ip', ['netns', 'add', ns]);
-    const r = spawnSync('ip', ['netns', 'exec', ns, 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', kind], { encoding: 'utf8' });
-    return r.status === 0;
-  } finally {
-    spawnSync('ip', ['netns', 'del', ns]);
-  }
+  const r = spawnSync('unshare', ['--net', 'tc', 'qdisc', 'add', 'dev', 'lo', 'root', kind], { encoding: 'utf8' });
+  return r.status === 0;
 }
 
 /**
