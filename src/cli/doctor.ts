@@ -1,0 +1,34 @@
+/**
+ * `netlab doctor`: prints what this machine can do for a lab; exit 1 when
+ * something every lab needs is missing.
+ */
+import type { Command } from 'commander';
+import { runChecks } from '../lab/doctor.js';
+import { colors } from './output.js';
+
+export function register(program: Command): void {
+  program
+    .command('doctor')
+    .description('check the kernel features and programs labs need, and say how to get what is missing')
+    .option('--json', 'print the checks as JSON')
+    .action((opts: { json?: boolean }) => {
+      const checks = runChecks();
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(checks, null, 2)}\n`);
+      } else {
+        const width = Math.max(...checks.map((c) => c.name.length));
+        for (const c of checks) {
+          const mark = c.ok ? colors.green('ok     ') : c.required ? colors.red('MISSING') : colors.yellow('missing');
+          process.stdout.write(`${mark} ${c.name.padEnd(width)}  ${c.detail}\n`);
+          if (!c.ok) process.stdout.write(`        ${' '.repeat(width)}  affects: ${c.affects}\n        ${' '.repeat(width)}  fix: ${c.fix}\n`);
+        }
+      }
+      const blocking = checks.filter((c) => c.required && !c.ok);
+      if (!opts.json) {
+        process.stdout.write(blocking.length
+          ? `\n${blocking.length} required piece(s) missing: labs cannot start until they are fixed.\n`
+          : '\nEverything a lab needs is here; missing optional pieces only limit the features listed.\n');
+      }
+      if (blocking.length) process.exitCode = 1;
+    });
+}

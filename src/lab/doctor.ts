@@ -1,0 +1,156 @@
+/**
+ * `netlab doctor`: what this machine can and cannot do for a lab, and for each
+ * missing piece what it affects and how to get it. Probes run in a throw-away
+ * network namespace (`unshare --net`), so the host is never changed.
+ */
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync, readFileSync, statfsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** One line of the doctor's report. */
+export interface Check {
+  /** Short name: `overlayfs`, `sch_netem`, `frr`. */
+  name: string;
+  ok: boolean;
+  /** What was found (a version, a mode, the error). */
+  detail: string;
+  /** What does not work without it. */
+  affects: string;
+  /** How to get it (package, module). */
+  fix: string;
+  /** Labs cannot start at all without it. */
+  required: boolean;
+}
+
+const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+function which(program: string): string | undefined {
+  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').concat(['/usr/sbin', '/sbin', '/usr/lib/frr'])) {
+    const p = `${dir}/${program}`;
+    try { accessSync(p, constants.X_OK); return p; } catch { /* next */ }
+  }
+  return undefined;
+}
+
+/**
+ * Kernel features probed in one throw-away network namespace: link kinds and
+ * qdiscs/classifiers netlab uses. Returns name → error text ('' when it works).
+ */
+function probeNetFeatures(): Map<string, string> {
+  const probes: Record<string, string> = {
+    veth: 'ip link add nlp0 type veth peer name nlp1',
+    bridge: 'ip link add nlpbr type bridge',
+    vxlan: 'ip link add nlpvx type vxlan id 5 dstport 4789',
+    macvlan: 'ip link add nlpmv link nlp0 type macvlan',
+    sch_tbf: 'tc qdisc add dev nlp0 root tbf rate 1mbit burst 10kb latency 50ms',
+    sch_htb: 'tc qdisc add dev nlp1 root handle 1: htb',
+    sch_netem: 'tc qdisc add dev lo root netem delay 1ms',
+    cls_cgroup: 'tc filter add dev nlp1 parent 1: protocol ip prio 1 handle 1: cgroup',
+  };
+  const script = Object.entries(probes)
+    .map(([name, cmd]) => `if out=$(${cmd} 2>&1); then echo "${name}="; else echo "${name}=$(echo $out | head -c 200)"; fi`)
+    .join('\n');
+  const r = spawnSync('unshare', ['--net', 'sh', '-c', script], { encoding: 'utf8' });
+  const found = new Map<string, string>();
+  if (r.status !== 0 && !r.stdout) {
+    for (const name of Object.keys(probes)) found.set(name, `could not probe: ${(r.stderr || r.error?.message || '').trim()}`);
+    return found;
+  }
+  for (const line of r.stdout.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) found.set(line.slice(0, eq), line.slice(eq + 1).trim());
+  }
+  return found;
+}
+
+function cgroupMode(): { mode: string; detail: string } {
+  const CGROUP2_MAGIC = 0x63677270;
+  try {
+    const root = statfsSync('/sys/fs/cgroup');
+    if (root.type === CGROUP2_MAGIC) return { mode: 'v2', detail: 'cgroup v2 (unified)' };
+    const unified = existsSync('/sys/fs/cgroup/unified') && statfsSync('/sys/fs/cgroup/unified').type === CGROUP2_MAGIC;
+    return unified ? { mode: 'hybrid', detail: 'hybrid (v1 controllers, v2 at /sys/fs/cgroup/unified)' } : { mode: 'v1', detail: 'cgroup v1' };
+  } catch (err) {
+    return { mode: 'none', detail: (err as Error).message };
+  }
+}
+
+/** Runs every check. Takes ~50 ms (one unshare plus file reads). */
+export function runChecks(): Check[] {
+  const checks: Check[] = [];
+  const add = (c: Omit<Check, 'required'> & { required?: boolean }) => checks.push({ required: false, ...c });
+
+  const root = process.getuid?.() === 0;
+  add({ name: 'root', ok: root, detail: root ? 'running as root' : `uid ${process.getuid?.()}`, affects: 'every lab (namespaces, veths, cgroups need root)', fix: 'run netlab as root (sudo netlab …)', required: true });
+
+  const [maj, min] = process.versions.node.split('.').map(Number);
+  add({ name: 'node.js', ok: maj > 20 || (maj === 20 && min >= 19), detail: `v${process.versions.node}`, affects: 'netlab itself', fix: 'install Node.js 20.19 or newer', required: true });
+
+  for (const ns of ['pid', 'net', 'mnt', 'uts', 'ipc', 'cgroup']) {
+    const ok = existsSync(`/proc/self/ns/${ns}`);
+    add({ name: `${ns} namespace`, ok, detail: ok ? 'available' : 'missing', affects: 'every node', fix: `a kernel with CONFIG_${ns === 'mnt' ? '' : ns.toUpperCase() + '_'}NS`.replace('CONFIG_NS', 'CONFIG_NAMESPACES'), required: true });
+  }
+  const userOk = existsSync('/proc/self/ns/user') && Number(readOrEmpty('/proc/sys/user/max_user_namespaces') || '0') > 0;
+  add({ name: 'user namespace', ok: userOk, detail: userOk ? 'available' : 'disabled', affects: 'labs with userns: true', fix: 'sysctl user.max_user_namespaces=15000 (CONFIG_USER_NS)' });
+
+  const overlay = /\toverlay$/m.test(readOrEmpty('/proc/filesystems'));
+  add({ name: 'overlayfs', ok: overlay, detail: overlay ? 'in /proc/filesystems' : 'not loaded', affects: 'every node (copy-on-write root)', fix: 'modprobe overlay (CONFIG_OVERLAY_FS)', required: true });
+
+  const cg = cgroupMode();
+  add({ name: 'cgroups', ok: cg.mode !== 'none', detail: cg.detail, affects: 'node limits (memory, cpus, pids) and teardown', fix: 'mount cgroup2 on /sys/fs/cgroup', required: true });
+  const controllers = readOrEmpty('/proc/cgroups');
+  for (const ctrl of ['memory', 'pids', 'cpu', 'cpuset', 'net_cls']) {
+    const ok = new RegExp(`^${ctrl}\\s+\\d+\\s+\\d+\\s+1$`, 'm').test(controllers) || readOrEmpty('/sys/fs/cgroup/cgroup.controllers').split(' ').includes(ctrl);
+    add({
+      name: `cgroup ${ctrl}`, ok, detail: ok ? 'enabled' : 'missing',
+      affects: ctrl === 'net_cls' ? 'node traffic classes (netlab exec --class) on cgroup v1/hybrid; v2 uses the cgroup path instead' : `resources.${ctrl === 'cpu' ? 'cpus' : ctrl === 'pids' ? 'pids' : ctrl}`,
+      fix: ctrl === 'net_cls' ? 'CONFIG_CGROUP_NET_CLASSID' : `enable the ${ctrl} controller (kernel command line cgroup_enable=${ctrl})`,
+    });
+  }
+
+  const net = probeNetFeatures();
+  const netInfo: Record<string, { affects: string; fix: string; required?: boolean }> = {
+    veth: { affects: 'every link', fix: 'modprobe veth (CONFIG_VETH)', required: true },
+    bridge: { affects: 'LAN segments (3+ endpoints) and kind: bridge', fix: 'modprobe bridge (CONFIG_BRIDGE)' },
+    vxlan: { affects: 'nothing yet (multi-host labs later)', fix: 'modprobe vxlan (CONFIG_VXLAN)' },
+    macvlan: { affects: 'nothing yet', fix: 'modprobe macvlan (CONFIG_MACVLAN)' },
+    sch_tbf: { affects: 'shaping: rate alone', fix: 'modprobe sch_tbf (CONFIG_NET_SCH_TBF)' },
+    sch_htb: { affects: 'shaping: rate with impairments, traffic classes', fix: 'modprobe sch_htb (CONFIG_NET_SCH_HTB)' },
+    sch_netem: { affects: 'shaping: delay, jitter, loss, corrupt, duplicate, reorder', fix: 'modprobe sch_netem (CONFIG_NET_SCH_NETEM); on Ubuntu: apt install linux-modules-extra-$(uname -r)' },
+    cls_cgroup: { affects: 'nothing: traffic classes fall back to an nftables cgroup match', fix: 'modprobe cls_cgroup (CONFIG_NET_CLS_CGROUP)' },
+  };
+  for (const [name, info] of Object.entries(netInfo)) {
+    const err = net.get(name);
+    add({ name, ok: err === '', detail: err === '' ? 'works' : err ?? 'not probed', affects: info.affects, fix: info.fix, required: info.required });
+  }
+
+  const programs: [string, string, string, string][] = [
+    ['ip', 'ip', 'netlab link show readbacks, users\' own debugging', 'apt install iproute2'],
+    ['tc', 'tc', 'netem delay distributions (/usr/lib/tc/*.dist) and users\' debugging', 'apt install iproute2'],
+    ['nft', 'nft', 'management network NAT and traffic classes without cls_cgroup', 'apt install nftables'],
+    ['iptables', 'iptables', 'traffic classes fallback (CLASSIFY)', 'apt install iptables'],
+    ['frr', 'watchfrr', 'kind: frr', 'apt install frr'],
+    ['vtysh', 'vtysh', 'kind: frr (readiness, netlab save)', 'apt install frr'],
+    ['bird', 'bird', 'kind: bird', 'apt install bird2'],
+    ['birdc', 'birdc', 'kind: bird (readiness)', 'apt install bird2'],
+    ['ping', 'ping', 'tests: reach', 'apt install iputils-ping'],
+    ['iperf3', 'iperf3', 'measuring shaped links', 'apt install iperf3'],
+    ['tcpdump', 'tcpdump', 'capturing inside nodes', 'apt install tcpdump'],
+  ];
+  for (const [name, program, affects, fix] of programs) {
+    const path = which(program);
+    add({ name, ok: Boolean(path), detail: path ?? 'not found', affects, fix });
+  }
+
+  for (const helper of ['netlab-init', 'netlab-enter']) {
+    const path = resolve(packageRoot, 'native/build', helper);
+    const ok = existsSync(path);
+    add({ name: helper, ok, detail: ok ? path : 'not built', affects: 'every node', fix: 'npm run build (needs a C compiler: apt install gcc make)', required: true });
+  }
+  return checks;
+}
+
+function readOrEmpty(path: string): string {
+  try { return readFileSync(path, 'utf8'); } catch { return ''; }
+}

@@ -1,0 +1,33 @@
+/**
+ * Where a lab lives on the host (docs/decisions.md, "Names on the host").
+ * Pure: string arithmetic only.
+ */
+import { join } from 'node:path';
+
+/** Root of all run directories: $NETLAB_RUN_DIR or /run/netlab. */
+export function runRoot(): string {
+  return process.env.NETLAB_RUN_DIR || '/run/netlab';
+}
+
+/** /run/netlab/<lab> */
+export function labDir(lab: string): string {
+  return join(runRoot(), lab);
+}
+
+/** The State file of a lab. */
+export function stateFile(lab: string): string {
+  return join(labDir(lab), 'state.json');
+}
+
+/** /run/netlab/<lab>/nodes/<node>: upper, work and root of the node's overlay, its console log. */
+export function nodeDir(lab: string, node: string): string {
+  return join(labDir(lab), 'nodes', node);
+}
+
+/** Directory `ip netns` reads (ip-netns(8)). */
+export const netnsDir = '/run/netns';
+
+/** `/run/netns/<lab>.<node>`: a symlink to the node's /proc/PID/ns/net, so `ip netns exec` works. */
+export function netnsLink(lab: string, node: string): string {
+  return join(netnsDir, `${lab}.${node}`);
+}

@@ -1,0 +1,112 @@
+/**
+ * The State file: what a lab created on the host, written as it is created, so
+ * that `netlab down` can always finish the job — after a failure, a Ctrl-C, or a
+ * SIGKILL of the CLI (DESIGN.md, "State and cleanup").
+ *
+ * Writes are atomic (write a temporary file, rename). Recording is
+ * intent-first: an object is recorded before the call that creates it, so a
+ * crash between the two leaves a record of something that may not exist —
+ * teardown tolerates that — never an object without a record.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { stateFile } from './paths.js';
+
+/** One node's process, as started. */
+export interface NodeRecord {
+  pid: number;
+  /** /proc/PID/stat field 22 (clock ticks since boot): tells a reused pid. */
+  startTime: number;
+  kind: string;
+}
+
+/** A host-side object netlab created (host link, management bridge, nftables table). */
+export interface HostRecord {
+  type: string;
+  name: string;
+  [key: string]: unknown;
+}
+
+/** Lifecycle of a lab: starting (up in progress), running, stopping (down in progress), failed. */
+export type LabPhase = 'starting' | 'running' | 'stopping' | 'failed';
+
+export interface State {
+  version: 1;
+  lab: string;
+  /** Absolute path of the topology file, when the lab came from a file. */
+  file?: string;
+  createdAt: string;
+  /** pid of the CLI running `up`; lets `up` tell a crashed start from one in progress. */
+  cliPid: number;
+  phase: LabPhase;
+  /** Nodes whose PID 1 was started, by name (hidden infrastructure nodes start with '.'). */
+  nodes: Record<string, NodeRecord>;
+  /** `ip netns` symlinks that may exist (recorded before creation). */
+  netnsLinks: string[];
+  /** Host objects that may exist (recorded before creation). */
+  hostObjects: HostRecord[];
+  /** Mount points netlab mounted on the host (e.g. a private net_cls hierarchy). */
+  mounts: string[];
+}
+
+/** A fresh State for a lab that is about to start. */
+export function newState(lab: string, file: string | undefined): State {
+  return {
+    version: 1, lab, file, createdAt: new Date().toISOString(), cliPid: process.pid, phase: 'starting',
+    nodes: {}, netnsLinks: [], hostObjects: [], mounts: [],
+  };
+}
+
+/**
+ * Reads a lab's State file. Returns undefined when it does not exist; a
+ * damaged file also returns undefined with `damaged` set, so that teardown falls
+ * back to scanning (cgroups, run directory, netns links).
+ */
+export function readState(lab: string): { state?: State; damaged?: string } {
+  let text: string;
+  try {
+    text = readFileSync(stateFile(lab), 'utf8');
+  } catch {
+    return {};
+  }
+  try {
+    const state = JSON.parse(text) as State;
+    if (state.version !== 1 || state.lab !== lab || typeof state.nodes !== 'object') return { damaged: 'unknown format' };
+    return { state };
+  } catch (err) {
+    return { damaged: (err as Error).message };
+  }
+}
+
+/** Writes the State file atomically (tmp + rename(2)). */
+export function writeState(state: State): void {
+  const path = stateFile(state.lab);
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp${process.pid}`;
+  writeFileSync(tmp, JSON.stringify(state));
+  renameSync(tmp, path);
+}
+
+/**
+ * Holds the State in memory and writes it when asked. `up` records many objects
+ * per second at scale, so recording marks the State dirty and `flush()` writes
+ * it at most once per call; callers flush before each step that creates an
+ * object of a new class (so intent is on disk before the object exists).
+ */
+export class StateStore {
+  private dirty = false;
+  constructor(readonly state: State) {}
+
+  /** Applies `change` to the in-memory State; call flush() to persist. */
+  update(change: (s: State) => void): void {
+    change(this.state);
+    this.dirty = true;
+  }
+
+  /** Writes the State if anything changed since the last write. */
+  flush(): void {
+    if (!this.dirty) return;
+    writeState(this.state);
+    this.dirty = false;
+  }
+}
