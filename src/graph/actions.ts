@@ -1,0 +1,115 @@
+/**
+ * The plan's vocabulary: what the applier must do to the kernel, as data.
+ *
+ * A Plan is a list of phases run in order; the actions inside one phase are
+ * independent of each other (the applier may run them in parallel, within a
+ * bounded window). Every action names the namespace it works in with `node`
+ * (or `ns`): a lab node name, or one of two pseudo-nodes:
+ *   SEGMENTS ('.segments') — the lab's hidden namespace holding LAN bridges;
+ *   HOST ('.host')         — the host's own network namespace (host links, mgmt).
+ * Node names never start with a dot, so these cannot collide.
+ */
+import type { MultiUndirectedGraph } from 'graphology';
+import type { NetClass, RouteSpec, Shaping, Topology } from '../topology/types.js';
+
+/** Pseudo-node: the per-lab namespace that holds LAN segment bridges. */
+export const SEGMENTS = '.segments';
+/** Pseudo-node: the host's network namespace. */
+export const HOST = '.host';
+
+/** One end of a veth pair, created directly in its namespace, named, with its MAC and MTU. */
+export interface VethEnd {
+  /** Lab node name or SEGMENTS. */
+  node: string;
+  iface: string;
+  mac: string;
+  mtu: number;
+  /** Bridge (in the same namespace) this end is enslaved to, if any. */
+  master?: string;
+}
+
+/** The host-side end of a host link (in HOST). */
+export interface HostVethEnd {
+  iface: string;
+  mac: string;
+  mtu: number;
+}
+
+/** Start a node: its netlab-init with namespaces, overlay root and cgroup (everything in topology.nodes[id-1]). */
+export interface NodeStartAction { op: 'node.start'; node: string }
+/** Create the lab's hidden segment namespace (only when the lab has LAN segments). */
+export interface SegmentNsAction { op: 'segment.ns' }
+/** Write sysctls (dotted keys under /proc/sys, e.g. net.ipv4.ip_forward) in the node's namespace, in key order. */
+export interface SysctlAction { op: 'sysctl'; node: string; values: Record<string, string> }
+/** Create a Linux bridge (STP off), up, with this MTU; `ports` are the names that will be enslaved to it. */
+export interface BridgeAction { op: 'bridge'; ns: string; name: string; ports: string[]; mtu: number; stp: false }
+/** Create a veth pair with both ends placed in their namespaces (one RTM_NEWLINK), set masters, bring both up. */
+export interface VethAction { op: 'veth'; link: number; a: VethEnd; b: VethEnd }
+/** A veth pair between a node and the host namespace (`host:IFNAME` endpoint). */
+export interface HostLinkAction { op: 'host.link'; link: number; node: VethEnd; host: HostVethEnd }
+/** The node's management veth: `iface` in the node, `hostIface` in HOST enslaved to the mgmt `bridge`. */
+export interface MgmtAction { op: 'mgmt'; node: string; iface: string; mac: string; mtu: number; hostIface: string; bridge: string }
+/** Add an address (CIDR) to an interface ('lo' for loopbacks). */
+export interface AddrAction { op: 'addr'; node: string; iface: string; cidr: string }
+/** Add a static route. */
+export interface RouteAction { op: 'route'; node: string; route: RouteSpec }
+/** Install egress shaping on an interface. */
+export interface QdiscAction { op: 'qdisc'; node: string; iface: string; shaping: Shaping }
+/** Set an interface administratively up or down (links with `state: down`). */
+export interface LinkStateAction { op: 'link.state'; node: string; iface: string; up: boolean }
+/** Set up the node's net_cls traffic classes on all its interfaces. */
+export interface ClassesAction { op: 'classes'; node: string; classes: Record<string, NetClass> }
+/** Start the node's daemon(s) for its kind (frr, bird) and/or its `cmd`, and wait until ready. */
+export interface DaemonAction { op: 'daemon'; node: string; kind: string }
+/** Run the node's `exec` lines in order (each with /bin/sh -c). */
+export interface ExecAction { op: 'exec'; node: string; lines: string[] }
+
+/** Every kernel step the applier knows, discriminated on `op`. */
+export type Action =
+  | NodeStartAction | SegmentNsAction | SysctlAction | BridgeAction | VethAction | HostLinkAction
+  | MgmtAction | AddrAction | RouteAction | QdiscAction | LinkStateAction | ClassesAction
+  | DaemonAction | ExecAction;
+
+/** Names of the phases, in the order they run. Empty phases are left out of a plan. */
+export const PHASES = [
+  'nodes', 'sysctls', 'bridges', 'links', 'addresses', 'routes', 'shaping', 'link-state', 'daemons', 'exec',
+] as const;
+export type PhaseName = (typeof PHASES)[number];
+
+/** A set of independent actions; phases run one after the other. */
+export interface Phase {
+  name: PhaseName;
+  actions: Action[];
+}
+
+/** Attributes of a graph vertex: a lab node, a LAN segment, or the host. */
+export interface VertexAttributes {
+  type: 'node' | 'segment' | 'host';
+  /** Node name, segment name, or 'host'. */
+  label: string;
+  /** Node kind ('linux', 'frr', …) for lab nodes. */
+  kind?: string;
+  /** Node id for lab nodes. */
+  id?: number;
+}
+
+/** Attributes of a graph edge: one link (a LAN contributes one edge per member). */
+export interface EdgeAttributes {
+  /** Link index. */
+  link: number;
+  /** Interface on the source side (the lab node for LAN edges), and on the target side ('' for a segment). */
+  sourceIface: string;
+  targetIface: string;
+  state: 'up' | 'down';
+}
+
+/** The lab as a graph: vertices keyed by node name, `lan:<segment>` or 'host'. */
+export type LabGraph = MultiUndirectedGraph<VertexAttributes, EdgeAttributes>;
+
+/** What `netlab up` will do, in order. */
+export interface Plan {
+  lab: string;
+  topology: Topology;
+  graph: LabGraph;
+  phases: Phase[];
+}

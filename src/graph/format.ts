@@ -1,0 +1,86 @@
+/**
+ * A plan as text, for `netlab up --dry-run`: a header with counts, then each
+ * phase with its action count (by op) and one line per action. Big phases are
+ * cut to the first `limit` lines unless `verbose`.
+ */
+import { formatRate } from '../topology/units.js';
+import type { NetClass, RouteSpec, Shaping } from '../topology/types.js';
+import type { Action, Plan, VethEnd } from './actions.js';
+import { components } from './graph.js';
+
+/** Options of formatPlan. */
+export interface FormatPlanOptions {
+  /** Print every action (default false). */
+  verbose?: boolean;
+  /** Actions shown per phase when not verbose (default 20). */
+  limit?: number;
+}
+
+/** The plan as lines of text (ends with a newline). */
+export function formatPlan(plan: Plan, opts: FormatPlanOptions = {}): string {
+  const limit = opts.verbose ? Infinity : opts.limit ?? 20;
+  const t = plan.topology;
+  const lans = t.links.filter((l) => l.kind === 'lan').length;
+  const total = plan.phases.reduce((n, p) => n + p.actions.length, 0);
+  const comps = components(plan.graph).length;
+  const lines = [
+    `plan for lab ${plan.lab}: ${t.nodes.length} node(s), ${t.links.length} link(s)${lans ? ` (${lans} LAN)` : ''}, ` +
+    `${comps} connected component(s); ${total} action(s) in ${plan.phases.length} phase(s)`,
+  ];
+  plan.phases.forEach((p, i) => {
+    const counts = new Map<string, number>();
+    for (const a of p.actions) counts.set(a.op, (counts.get(a.op) ?? 0) + 1);
+    const byOp = [...counts].map(([op, n]) => `${n} ${op}`).join(', ');
+    lines.push(`phase ${i + 1}/${plan.phases.length} ${p.name}: ${byOp}`);
+    for (const a of p.actions.slice(0, limit)) lines.push(`  ${describeAction(a)}`);
+    if (p.actions.length > limit) lines.push(`  … and ${p.actions.length - limit} more (--verbose lists all)`);
+  });
+  return `${lines.join('\n')}\n`;
+}
+
+const end = (e: VethEnd): string => `${e.node}:${e.iface}${e.master ? `@${e.master}` : ''}`;
+
+/** One action as one line, e.g. `veth r1:eth1 <-> r2:eth1 mtu 1500`. */
+export function describeAction(a: Action): string {
+  switch (a.op) {
+    case 'node.start': return `node.start ${a.node}`;
+    case 'segment.ns': return 'segment.ns (hidden namespace for LAN bridges)';
+    case 'sysctl': return `sysctl ${a.node} ${Object.entries(a.values).map(([k, v]) => `${k}=${v}`).join(' ')}`;
+    case 'bridge': return `bridge ${a.ns}/${a.name} mtu ${a.mtu} ports ${a.ports.join(',') || '-'}`;
+    case 'veth': return `veth ${end(a.a)} <-> ${end(a.b)} mtu ${a.a.mtu} (link ${a.link})`;
+    case 'host.link': return `host.link ${end(a.node)} <-> host:${a.host.iface} mtu ${a.host.mtu} (link ${a.link})`;
+    case 'mgmt': return `mgmt ${a.node}:${a.iface} <-> host:${a.hostIface}@${a.bridge}`;
+    case 'addr': return `addr ${a.node} ${a.iface} ${a.cidr}`;
+    case 'route': return `route ${a.node} ${describeRoute(a.route)}`;
+    case 'qdisc': return `qdisc ${a.node} ${a.iface} ${describeShaping(a.shaping)}`;
+    case 'link.state': return `link.state ${a.node} ${a.iface} ${a.up ? 'up' : 'down'}`;
+    case 'classes': return `classes ${a.node} ${describeClasses(a.classes)}`;
+    case 'daemon': return `daemon ${a.node} ${a.kind}`;
+    case 'exec': return `exec ${a.node} ${a.lines.length} line(s): ${a.lines[0]!.slice(0, 60)}${a.lines.length > 1 || a.lines[0]!.length > 60 ? ' …' : ''}`;
+  }
+}
+
+/** `10.2.0.0/16 via 10.1.0.1 dev eth1 metric 20`. */
+export function describeRoute(r: RouteSpec): string {
+  return [r.prefix, ...(r.via ?? []).map((v) => `via ${v}`), r.dev ? `dev ${r.dev}` : '', r.metric !== undefined ? `metric ${r.metric}` : '']
+    .filter(Boolean).join(' ');
+}
+
+/** `rate 10Mbit delay 20ms loss 0.5%`, in tc's words. */
+export function describeShaping(s: Shaping): string {
+  const parts: string[] = [];
+  if (s.rateBps !== undefined) parts.push(`rate ${formatRate(s.rateBps)}`);
+  if (s.burstBytes !== undefined) parts.push(`burst ${s.burstBytes}b`);
+  if (s.limitPackets !== undefined) parts.push(`limit ${s.limitPackets}`);
+  if (s.delayMs !== undefined) parts.push(`delay ${s.delayMs}ms${s.jitterMs !== undefined ? ` ${s.jitterMs}ms` : ''}${s.delayCorrelationPercent !== undefined ? ` ${s.delayCorrelationPercent}%` : ''}`);
+  if (s.distribution) parts.push(`distribution ${s.distribution}`);
+  if (s.lossPercent !== undefined) parts.push(`loss ${s.lossPercent}%${s.lossCorrelationPercent !== undefined ? ` ${s.lossCorrelationPercent}%` : ''}`);
+  if (s.corruptPercent !== undefined) parts.push(`corrupt ${s.corruptPercent}%`);
+  if (s.duplicatePercent !== undefined) parts.push(`duplicate ${s.duplicatePercent}%`);
+  if (s.reorderPercent !== undefined) parts.push(`reorder ${s.reorderPercent}%${s.reorderCorrelationPercent !== undefined ? ` ${s.reorderCorrelationPercent}%` : ''}`);
+  return parts.join(' ');
+}
+
+function describeClasses(c: Record<string, NetClass>): string {
+  return Object.entries(c).map(([name, k]) => `${name}=${formatRate(k.rateBps)}${k.ceilBps ? `..${formatRate(k.ceilBps)}` : ''}${k.prio !== undefined ? ` prio ${k.prio}` : ''}`).join(' ');
+}

@@ -1,0 +1,147 @@
+/**
+ * Topology → Plan: the ordered kernel actions of `netlab up`, pure data.
+ *
+ * Phases and why they are in this order:
+ *   nodes      every node's namespaces/cgroup/rootfs (+ the hidden segment namespace)
+ *   sysctls    before links, so new interfaces inherit net.*.conf.default.*
+ *              (rp_filter 0, accept_dad 0) instead of needing per-interface writes
+ *   bridges    LAN bridges, switch-node bridges, the mgmt bridge: they must exist
+ *              before veth ends are enslaved to them
+ *   links      veth pairs created in place (one per p2p link, one per LAN member),
+ *              host links, mgmt veths
+ *   addresses  loopbacks, interface addresses (after the interfaces exist)
+ *   routes     static and default routes (after the addresses that make next hops reachable)
+ *   shaping    qdiscs and net_cls classes
+ *   link-state `state: down` links (after routes, which the kernel refuses on a down link)
+ *   daemons    frr/bird and `cmd`, once the network is in place
+ *   exec       the nodes' exec lines, last
+ * Inside a phase, actions are independent (different nodes or different objects).
+ */
+import { getKind } from '../topology/kinds.js';
+import type { Node, Topology } from '../topology/types.js';
+import { HOST, PHASES, SEGMENTS, type Action, type Phase, type PhaseName, type Plan, type VethEnd } from './actions.js';
+import { buildGraph } from './graph.js';
+
+/** Builds the plan; empty phases are left out. */
+export function plan(t: Topology): Plan {
+  const by: Record<PhaseName, Action[]> = Object.fromEntries(PHASES.map((p) => [p, []])) as unknown as Record<PhaseName, Action[]>;
+  const nodes = new Map(t.nodes.map((n) => [n.name, n]));
+  const hasLan = t.links.some((l) => l.kind === 'lan');
+  const v6 = usesIPv6(t);
+
+  for (const n of t.nodes) by.nodes.push({ op: 'node.start', node: n.name });
+  if (hasLan) by.nodes.push({ op: 'segment.ns' });
+
+  for (const n of t.nodes) by.sysctls.push({ op: 'sysctl', node: n.name, values: sysctlsOf(n, v6) });
+  if (hasLan) {
+    by.sysctls.push({ op: 'sysctl', node: SEGMENTS, values: { 'net.ipv6.conf.all.disable_ipv6': '1', 'net.ipv6.conf.default.disable_ipv6': '1' } });
+  }
+
+  for (const n of t.nodes) {
+    if (n.bridge === undefined) continue;
+    const mtu = n.interfaces.length ? Math.min(...n.interfaces.map((i) => i.mtu)) : t.mtu;
+    by.bridges.push({ op: 'bridge', ns: n.name, name: n.bridge, ports: n.interfaces.map((i) => i.name), mtu, stp: false });
+  }
+  for (const l of t.links) {
+    if (l.kind === 'lan') by.bridges.push({ op: 'bridge', ns: SEGMENTS, name: l.segment!, ports: l.ports!.map((p) => p.iface), mtu: l.mtu, stp: false });
+  }
+  if (t.mgmt) by.bridges.push({ op: 'bridge', ns: HOST, name: t.mgmt.bridge, ports: t.nodes.map((n) => n.mgmt!.hostIface), mtu: t.mgmt.mtu, stp: false });
+
+  const end = (node: string, iface: string): VethEnd => {
+    const i = nodes.get(node)!.interfaces.find((x) => x.name === iface)!;
+    const e: VethEnd = { node, iface, mac: i.mac, mtu: i.mtu };
+    if (i.master !== undefined) e.master = i.master;
+    return e;
+  };
+  for (const l of t.links) {
+    if (l.kind === 'p2p') {
+      by.links.push({ op: 'veth', link: l.index, a: end(l.endpoints[0]!.node, l.endpoints[0]!.iface), b: end(l.endpoints[1]!.node, l.endpoints[1]!.iface) });
+    } else if (l.kind === 'lan') {
+      l.endpoints.forEach((e, j) => {
+        const p = l.ports![j]!;
+        by.links.push({ op: 'veth', link: l.index, a: end(e.node, e.iface), b: { node: SEGMENTS, iface: p.iface, mac: p.mac, mtu: l.mtu, master: l.segment! } });
+      });
+    } else {
+      const e = l.endpoints.find((x) => x.node !== 'host')!;
+      by.links.push({ op: 'host.link', link: l.index, node: end(e.node, e.iface), host: { iface: l.host!.iface, mac: l.host!.mac, mtu: l.mtu } });
+    }
+  }
+  if (t.mgmt) {
+    for (const n of t.nodes) {
+      const m = n.mgmt!;
+      by.links.push({ op: 'mgmt', node: n.name, iface: m.iface, mac: m.mac, mtu: t.mgmt.mtu, hostIface: m.hostIface, bridge: t.mgmt.bridge });
+    }
+  }
+
+  for (const n of t.nodes) {
+    if (n.loopback.ipv4) by.addresses.push({ op: 'addr', node: n.name, iface: 'lo', cidr: n.loopback.ipv4 });
+    if (n.loopback.ipv6) by.addresses.push({ op: 'addr', node: n.name, iface: 'lo', cidr: n.loopback.ipv6 });
+    for (const i of n.interfaces) {
+      if (i.ipv4) by.addresses.push({ op: 'addr', node: n.name, iface: i.name, cidr: i.ipv4 });
+      if (i.ipv6) by.addresses.push({ op: 'addr', node: n.name, iface: i.name, cidr: i.ipv6 });
+    }
+    if (n.mgmt?.ipv4) by.addresses.push({ op: 'addr', node: n.name, iface: n.mgmt.iface, cidr: n.mgmt.ipv4 });
+    if (n.mgmt?.ipv6) by.addresses.push({ op: 'addr', node: n.name, iface: n.mgmt.iface, cidr: n.mgmt.ipv6 });
+  }
+  for (const l of t.links) {
+    if (l.host?.ipv4) by.addresses.push({ op: 'addr', node: HOST, iface: l.host.iface, cidr: l.host.ipv4 });
+    if (l.host?.ipv6) by.addresses.push({ op: 'addr', node: HOST, iface: l.host.iface, cidr: l.host.ipv6 });
+  }
+  if (t.mgmt) {
+    by.addresses.push({ op: 'addr', node: HOST, iface: t.mgmt.bridge, cidr: t.mgmt.gateway });
+    if (t.mgmt.gateway6) by.addresses.push({ op: 'addr', node: HOST, iface: t.mgmt.bridge, cidr: t.mgmt.gateway6 });
+  }
+
+  for (const n of t.nodes) {
+    for (const r of n.routes) by.routes.push({ op: 'route', node: n.name, route: r });
+    if (n.gateway?.ipv4) by.routes.push({ op: 'route', node: n.name, route: { prefix: '0.0.0.0/0', via: [n.gateway.ipv4] } });
+    if (n.gateway?.ipv6) by.routes.push({ op: 'route', node: n.name, route: { prefix: '::/0', via: [n.gateway.ipv6] } });
+  }
+
+  for (const n of t.nodes) {
+    for (const i of n.interfaces) if (i.shaping) by.shaping.push({ op: 'qdisc', node: n.name, iface: i.name, shaping: i.shaping });
+    if (Object.keys(n.classes).length) by.shaping.push({ op: 'classes', node: n.name, classes: n.classes });
+  }
+  for (const l of t.links) if (l.host?.shaping) by.shaping.push({ op: 'qdisc', node: HOST, iface: l.host.iface, shaping: l.host.shaping });
+
+  for (const l of t.links) {
+    if (l.state !== 'down') continue;
+    for (const e of l.endpoints) if (e.node !== 'host') by['link-state'].push({ op: 'link.state', node: e.node, iface: e.iface, up: false });
+  }
+
+  for (const n of t.nodes) {
+    if (getKind(n.kind)?.daemon || n.cmd !== undefined) by.daemons.push({ op: 'daemon', node: n.name, kind: n.kind });
+    if (n.exec.length) by.exec.push({ op: 'exec', node: n.name, lines: n.exec });
+  }
+
+  const phases: Phase[] = PHASES.filter((p) => by[p].length > 0).map((name) => ({ name, actions: by[name] }));
+  return { lab: t.name, topology: t, graph: buildGraph(t), phases };
+}
+
+/** True when any address in the lab is IPv6. */
+export function usesIPv6(t: Topology): boolean {
+  return t.nodes.some((n) => n.loopback.ipv6 || n.mgmt?.ipv6 || n.interfaces.some((i) => i.ipv6));
+}
+
+/**
+ * The sysctls of one node, in the order they are written: forwarding on
+ * routers, rp_filter off (all + default: asymmetric routes are normal in
+ * labs), IPv6 on and DAD off when the lab uses IPv6 (no startup delay), then
+ * the user's own, which win.
+ */
+export function sysctlsOf(n: Node, ipv6: boolean): Record<string, string> {
+  const v: Record<string, string> = {};
+  if (n.forwarding) {
+    v['net.ipv4.ip_forward'] = '1';
+    if (ipv6) v['net.ipv6.conf.all.forwarding'] = '1';
+  }
+  v['net.ipv4.conf.all.rp_filter'] = '0';
+  v['net.ipv4.conf.default.rp_filter'] = '0';
+  if (ipv6) {
+    v['net.ipv6.conf.all.disable_ipv6'] = '0';
+    v['net.ipv6.conf.default.disable_ipv6'] = '0';
+    v['net.ipv6.conf.all.accept_dad'] = '0';
+    v['net.ipv6.conf.default.accept_dad'] = '0';
+  }
+  return { ...v, ...n.sysctls };
+}

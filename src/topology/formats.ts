@@ -1,0 +1,132 @@
+/**
+ * netlab's own `format` checks used by the schema validator: each takes a
+ * value already known to have the schema's type and returns a Problem (what
+ * is wrong and how to fix it) or undefined. Units and addresses are parsed
+ * with the same functions the resolver uses later, so a value that passes
+ * here cannot fail there.
+ */
+import { checkEnvName, checkIfname, checkLabName, checkNodeName, checkPlainName, checkSysctlKey, type Problem } from './names.js';
+import { getKind, kindNames } from './kinds.js';
+import { parseCidr, parseIP, hasHostBits, formatCidr, network, type Family } from './ip.js';
+import { parsePercent, parseRate, parseSize, parseTime, UnitError } from './units.js';
+import { parseEndpointString } from './endpoints.js';
+import { parseRouteString } from './routes.js';
+import { didYouMean } from './suggest.js';
+
+export type FormatCheck = (value: unknown) => Problem | undefined;
+
+function unit(fn: (v: unknown) => number): FormatCheck {
+  return (v) => {
+    try { fn(v); return undefined; } catch (e) {
+      if (e instanceof UnitError) return { what: e.message, hint: e.hint };
+      throw e;
+    }
+  };
+}
+
+function prefixCheck(family: Family | 0): FormatCheck {
+  return (v) => {
+    const s = String(v);
+    const c = parseCidr(s);
+    const fam = family === 0 ? 'IP' : `IPv${family}`;
+    const example = family === 6 ? '2001:db8::/48' : '10.1.0.0/16';
+    if (!c) return { what: `"${s}" is not an ${fam} prefix`, hint: `write address/length, e.g. ${example}` };
+    if (family !== 0 && c.family !== family) return { what: `"${s}" is an IPv${c.family} prefix; IPv${family} is needed here`, hint: `write e.g. ${example}` };
+    if (hasHostBits(c)) {
+      return { what: `prefix "${s}" has host bits set`, hint: `write the network address: ${formatCidr({ ...c, addr: network(c) })}` };
+    }
+    return undefined;
+  };
+}
+
+function interfaceCheck(family: Family | 0): FormatCheck {
+  return (v) => {
+    const s = String(v);
+    const c = parseCidr(s, (f) => (f === 4 ? 32 : 128));
+    const fam = family === 0 ? 'IP' : `IPv${family}`;
+    if (!c) return { what: `"${s}" is not an ${fam} address`, hint: family === 6 ? 'write e.g. 2001:db8::1/64' : 'write e.g. 10.9.0.1/30' };
+    if (family !== 0 && c.family !== family) return { what: `"${s}" is an IPv${c.family} address; IPv${family} is needed here`, hint: `put it under ipv${c.family}:` };
+    return undefined;
+  };
+}
+
+function addressCheck(family: Family | 0): FormatCheck {
+  return (v) => {
+    const s = String(v);
+    const ip = parseIP(s);
+    if (!ip) return { what: `"${s}" is not an ${family ? `IPv${family}` : 'IP'} address`, hint: family === 6 ? 'write e.g. 2001:db8::1' : 'write e.g. 10.0.0.1 (no prefix length)' };
+    if (family && ip.family !== family) return { what: `"${s}" is not an IPv${family} address`, hint: `write e.g. ${family === 4 ? '10.0.0.1' : '2001:db8::1'}` };
+    return undefined;
+  };
+}
+
+const checkKind: FormatCheck = (v) => {
+  const name = String(v);
+  if (getKind(name)) return undefined;
+  return { what: `unknown kind "${name}"${didYouMean(name, kindNames())}`, hint: `kinds: ${kindNames().join(', ')}` };
+};
+
+/** Format checks by name (the `format` values of src/topology/schema-def.ts). */
+export const FORMATS: Record<string, FormatCheck> = {
+  'kind': checkKind,
+  'lab-name': checkLabName,
+  'node-name': checkNodeName,
+  'node-ref': (v) => nameProblemOnly(checkNodeName(v)),
+  'endpoint-node': (v) => (v === 'host' ? undefined : checkNodeName(v)),
+  'group-name': (v) => checkPlainName('group name', v),
+  'group-ref': (v) => checkPlainName('group name', v),
+  'class-name': (v) => checkPlainName('class name', v),
+  'ifname': checkIfname,
+  'env-name': checkEnvName,
+  'sysctl-key': checkSysctlKey,
+  'rate': unit(parseRate),
+  'time': unit(parseTime),
+  'percent': unit(parsePercent),
+  'size': unit(parseSize),
+  'memory': unit((v) => {
+    const n = parseSize(v);
+    if (n < 4 * 1024 * 1024) throw new UnitError(`memory ${String(v)} is below 4M`, 'a node needs a few MiB to start; write e.g. 64M (a bare number means bytes)');
+    return n;
+  }),
+  'cpuset': (v) => (/^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$/.test(String(v)) ? undefined
+    : { what: `cpuset "${String(v)}" is not a CPU list`, hint: 'write e.g. "0-1" or "0,2" (cpuset(7) list format)' }),
+  'abs-path': (v) => (String(v).startsWith('/') ? undefined : { what: `"${String(v)}" is not an absolute path`, hint: 'paths inside the node start with /' }),
+  'bind': (v) => {
+    const parts = String(v).split(':');
+    if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1]) {
+      return { what: `bind "${String(v)}" is not "source:target[:ro]"`, hint: 'write e.g. ./data:/data or ./data:/data:ro' };
+    }
+    if (!parts[1].startsWith('/')) return { what: `bind target "${parts[1]}" is not an absolute path`, hint: 'the target inside the node starts with /' };
+    if (parts[2] !== undefined && parts[2] !== 'ro' && parts[2] !== 'rw') return { what: `bind option "${parts[2]}" is unknown`, hint: 'use ro or rw' };
+    return undefined;
+  },
+  'ipv4-prefix': prefixCheck(4),
+  'ipv6-prefix': prefixCheck(6),
+  'ip-prefix': prefixCheck(0),
+  'route-prefix': (v) => (v === 'default' ? undefined : prefixCheck(0)(v)),
+  'ipv4-interface': interfaceCheck(4),
+  'ipv6-interface': interfaceCheck(6),
+  'ip-address': addressCheck(0),
+  'ipv4-address': addressCheck(4),
+  'gateway': (v) => (parseIP(String(v)) ? undefined : nameProblemOnly(checkNodeName(v),
+    `gateway "${String(v)}" is neither an address nor a node name`)),
+  'mac': (v) => {
+    const s = String(v);
+    if (!/^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$/.test(s)) return { what: `"${s}" is not a MAC address`, hint: 'write six hex bytes, e.g. 02:00:00:00:00:01' };
+    if (parseInt(s.slice(0, 2), 16) & 1) return { what: `MAC "${s}" is a multicast address`, hint: 'the lowest bit of the first byte must be 0, e.g. 02:…' };
+    return undefined;
+  },
+  'endpoint': (v) => {
+    const r = parseEndpointString(String(v));
+    return 'what' in r ? r : undefined;
+  },
+  'route': (v) => {
+    const r = parseRouteString(String(v));
+    return 'what' in r ? r : undefined;
+  },
+};
+
+function nameProblemOnly(p: Problem | undefined, what?: string): Problem | undefined {
+  if (!p) return undefined;
+  return what ? { what, hint: 'write an address (10.1.0.1) or the name of a node on a shared link' } : p;
+}

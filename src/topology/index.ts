@@ -1,0 +1,20 @@
+/**
+ * src/topology: YAML → Topology. What other layers import.
+ */
+export type * from './types.js';
+export { loadTopology, loadTopologyFile, type LoadOptions, type TopologySource } from './load.js';
+export { registerKind, getKind, kindNames, type KindInfo } from './kinds.js';
+export { parseRate, parseTime, parsePercent, parseSize, formatRate, UnitError } from './units.js';
+export { topologySchema } from './schema-def.js';
+
+import type { Interface, Node, Topology } from './types.js';
+
+/** The node called `name`, or undefined. O(n); build a Map when looking up many. */
+export function findNode(t: Topology, name: string): Node | undefined {
+  return t.nodes.find((n) => n.name === name);
+}
+
+/** The interface `node:iface`, or undefined. */
+export function findInterface(t: Topology, node: string, iface: string): Interface | undefined {
+  return findNode(t, node)?.interfaces.find((i) => i.name === iface);
+}

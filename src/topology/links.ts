@@ -1,0 +1,184 @@
+/**
+ * `links:` → Link objects and the nodes' Interfaces (names, MTU, MACs,
+ * shaping, peers, segments), with the endpoint checks: a node that is not
+ * defined, an interface used twice, a node linked to itself on one interface,
+ * host endpoints, reserved interface names.
+ */
+import { TopologyError } from '../errors.js';
+import type { Endpoint, Interface, Link } from './types.js';
+import type { NodeDraft } from './nodes.js';
+import { HOST_NODE, parseEndpointString } from './endpoints.js';
+import { macFor, MAC_COUNTER_MAX } from './mac.js';
+import { formatPath, type PathPart } from './path.js';
+import { checkShaping, mergeShaping, parseShaping } from './shaping.js';
+import { didYouMean } from './suggest.js';
+
+type Obj = Record<string, unknown>;
+
+/** What the addressing step needs to know about each endpoint as written. */
+export interface EndpointDraft {
+  ep: Endpoint;
+  path: PathPart[];
+  /** Explicit addresses as written (string), false = none, undefined = automatic. */
+  ipv4?: string | false;
+  ipv6?: string | false;
+  /** The Interface created for it (undefined for the host end). */
+  iface?: Interface;
+}
+
+/** A link being resolved. */
+export interface LinkDraft {
+  link: Link;
+  path: PathPart[];
+  endpoints: EndpointDraft[];
+  /** `prefix:` as written: a string, false, or per family. */
+  prefix?: unknown;
+}
+
+/** Counts MACs handed out; starts at 1. */
+export interface MacCounter {
+  prefix: [number, number, number];
+  next: number;
+  used: Map<string, string>;
+}
+
+/** Takes the next MAC, or uses an explicit one, checking it is unique in the lab. */
+export function takeMac(c: MacCounter, explicit: string | undefined, where: string): string {
+  if (c.next > MAC_COUNTER_MAX) throw new TopologyError(where, `more than ${MAC_COUNTER_MAX} interfaces in one lab`, 'split the lab');
+  const generated = macFor(c.prefix, c.next++);
+  const mac = explicit?.toLowerCase() ?? generated;
+  const other = c.used.get(mac);
+  if (other !== undefined) throw new TopologyError(where, `MAC ${mac} is also used by ${other}`, 'give each interface its own MAC, or leave mac: out');
+  c.used.set(mac, where);
+  return mac;
+}
+
+/**
+ * Resolves every link, in order, adding Interfaces to the nodes.
+ * @param mgmtIface the management interface name when the lab has one (reserved in every node).
+ */
+export function resolveLinks(raw: Obj, drafts: NodeDraft[], labMtu: number, macs: MacCounter, mgmtIface?: string): LinkDraft[] {
+  const byName = new Map(drafts.map((d) => [d.node.name, d]));
+  const names = drafts.map((d) => d.node.name);
+  const used = new Map<string, string>();
+  const segments = new Map<string, string>();
+  const out: LinkDraft[] = [];
+  const links = (raw.links ?? []) as unknown[];
+  links.forEach((rawLink, index) => {
+    const path: PathPart[] = ['links', index];
+    const obj: Obj = Array.isArray(rawLink) ? { endpoints: rawLink } : (rawLink as Obj);
+    const epBase: PathPart[] = Array.isArray(rawLink) ? path : [...path, 'endpoints'];
+    const eps = obj.endpoints as unknown[];
+    if (eps.length < 2) {
+      throw new TopologyError(formatPath(epBase), `a link needs at least 2 endpoints, this one has ${eps.length}`, 'write e.g. [r1:eth1, r2:eth1]; 3 or more make a LAN');
+    }
+    const mtu = (obj.mtu as number | undefined) ?? labMtu;
+    const linkShaping = parseShaping(obj.shaping as Obj | undefined);
+    const state = (obj.state as 'up' | 'down' | undefined) ?? 'up';
+    const endpoints: RawEndpointDraft[] = eps.map((e, j) => parseEndpoint(e, [...epBase, j]));
+    const hosts = endpoints.filter((e) => e.ep.node === HOST_NODE);
+    const kind: Link['kind'] = hosts.length ? 'host' : endpoints.length > 2 ? 'lan' : 'p2p';
+    if (hosts.length && (hosts.length > 1 || endpoints.length !== 2)) {
+      throw new TopologyError(formatPath(hosts[hosts.length > 1 ? 1 : 0]!.path), 'a host endpoint must be one of exactly two endpoints',
+        'link one node to the host: [r1:eth9, host:veth-r1]');
+    }
+    const link: Link = { index, kind, endpoints: endpoints.map((e) => e.ep), mtu, state };
+    if (obj.name !== undefined) link.name = obj.name as string;
+    if (linkShaping) link.shaping = linkShaping;
+    for (const [j, e] of endpoints.entries()) {
+      const where = formatPath(e.path);
+      const key = `${e.ep.node}:${e.ep.iface}`;
+      const prev = used.get(key);
+      if (prev !== undefined) {
+        const sameLink = prev.startsWith(`${formatPath(epBase)}[`);
+        throw new TopologyError(where, sameLink
+          ? `${key} is the same interface as ${prev}; a node cannot be linked to itself on one interface`
+          : `${key} is already used by ${prev}`,
+        e.ep.node === HOST_NODE ? 'give each host link its own host interface name' : `each interface belongs to one link; use another name, e.g. ${e.ep.node}:${freeIface(e.ep.node, used)}`);
+      }
+      used.set(key, where);
+      if (e.ep.node === HOST_NODE) continue;
+      const d = byName.get(e.ep.node);
+      if (!d) {
+        throw new TopologyError(where, `node "${e.ep.node}" is not defined${didYouMean(e.ep.node, names)}`, `add it under nodes:, or fix the name (nodes: ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''})`);
+      }
+      checkIfaceName(e, d, where, mgmtIface);
+      const ownRaw = e.raw?.shaping as Obj | undefined;
+      const shaping = mergeShaping(linkShaping, parseShaping(ownRaw));
+      checkShaping(shaping, ownRaw ? [...e.path, 'shaping'] : [...path, 'shaping']);
+      const iface: Interface = {
+        node: e.ep.node, name: e.ep.iface, link: index, endpoint: j,
+        mac: takeMac(macs, e.raw?.mac as string | undefined, where), mtu, state,
+      };
+      if (shaping) iface.shaping = shaping;
+      if (d.kind.switch) iface.master = d.node.bridge;
+      e.iface = iface;
+      d.node.interfaces.push(iface);
+    }
+    finishKind(link, endpoints, path, obj, segments, macs);
+    for (const e of endpoints) delete e.raw;
+    out.push({ link, path, endpoints, prefix: obj.prefix });
+  });
+  return out;
+}
+
+interface RawEndpointDraft extends EndpointDraft { raw?: Obj }
+
+function parseEndpoint(e: unknown, path: PathPart[]): RawEndpointDraft {
+  if (typeof e === 'string') {
+    const r = parseEndpointString(e);
+    if ('what' in r) throw new TopologyError(formatPath(path), r.what, r.hint);
+    return { ep: r, path };
+  }
+  const o = e as Obj;
+  const d: RawEndpointDraft = { ep: { node: o.node as string, iface: o.iface as string }, path, raw: o };
+  if (o.ipv4 !== undefined) d.ipv4 = o.ipv4 as string | false;
+  if (o.ipv6 !== undefined) d.ipv6 = o.ipv6 as string | false;
+  return d;
+}
+
+function checkIfaceName(e: EndpointDraft, d: NodeDraft, where: string, mgmtIface?: string): void {
+  const name = e.ep.iface;
+  if (name === 'lo') throw new TopologyError(where, 'interface name "lo" is the loopback', 'use another name, e.g. eth1');
+  if (mgmtIface !== undefined && name === mgmtIface) {
+    throw new TopologyError(where, `interface name "${name}" is the management interface (mgmt.iface)`, 'use another name, e.g. eth1, or set mgmt: { iface: … }');
+  }
+  if (d.node.bridge !== undefined && name === d.node.bridge) {
+    throw new TopologyError(where, `interface name "${name}" is the bridge of switch node ${d.node.name}`, 'use another name, or set bridge: on the node');
+  }
+}
+
+function freeIface(node: string, used: Map<string, string>): string {
+  for (let i = 1; ; i++) if (!used.has(`${node}:eth${i}`)) return `eth${i}`;
+}
+
+function finishKind(link: Link, endpoints: EndpointDraft[], path: PathPart[], obj: Obj, segments: Map<string, string>, macs: MacCounter): void {
+  if (link.kind === 'p2p') {
+    const [a, b] = endpoints as [EndpointDraft, EndpointDraft];
+    a.iface!.peer = { node: b.ep.node, iface: b.ep.iface };
+    b.iface!.peer = { node: a.ep.node, iface: a.ep.iface };
+    return;
+  }
+  if (link.kind === 'host') {
+    const nodeEnd = endpoints.find((e) => e.ep.node !== HOST_NODE)!;
+    const hostEnd = endpoints.find((e) => e.ep.node === HOST_NODE)!;
+    const hostRaw = (hostEnd as RawEndpointDraft).raw;
+    nodeEnd.iface!.peer = { node: HOST_NODE, iface: hostEnd.ep.iface };
+    link.host = { iface: hostEnd.ep.iface, mac: takeMac(macs, hostRaw?.mac as string | undefined, formatPath(hostEnd.path)) };
+    const hostShaping = mergeShaping(link.shaping, parseShaping(hostRaw?.shaping as Obj | undefined));
+    checkShaping(hostShaping, hostRaw?.shaping ? [...hostEnd.path, 'shaping'] : [...path, 'shaping']);
+    if (hostShaping) link.host.shaping = hostShaping;
+    return;
+  }
+  const name = (obj.name as string | undefined) ?? `lan${link.index}`;
+  const where = formatPath(obj.name !== undefined ? [...path, 'name'] : path);
+  if (/^s\d+e\d+$/.test(name)) throw new TopologyError(where, `LAN name "${name}" looks like a generated port name (s<link>e<endpoint>)`, 'choose another name, e.g. lan1');
+  const prev = segments.get(name);
+  if (prev !== undefined) {
+    throw new TopologyError(where, `LAN segment name "${name}" is also used by ${prev}`, 'give each LAN its own name: (at most 15 bytes)');
+  }
+  segments.set(name, formatPath(path));
+  link.segment = name;
+  link.ports = endpoints.map((e, j) => ({ iface: `s${link.index}e${j}`, mac: takeMac(macs, undefined, formatPath(e.path)) }));
+  for (const e of endpoints) e.iface!.segment = name;
+}

@@ -1,0 +1,131 @@
+/**
+ * YAML text → Topology: parse, expand ${VAR}, validate against the schema,
+ * layer defaults, resolve nodes and links, assign addresses and MACs, resolve
+ * routing. Pure apart from reading the file and checking that referenced files
+ * exist; never touches the kernel.
+ */
+import { readFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { TopologyError } from '../errors.js';
+import type { Topology, TestSpec } from './types.js';
+import { assignAddresses } from './addressing.js';
+import { expandVariables, type Env } from './expand.js';
+import { resolveLinks, type MacCounter } from './links.js';
+import { macPrefix } from './mac.js';
+import { assignMgmt, readMgmt } from './mgmt.js';
+import { checkLabName } from './names.js';
+import { resolveNodes } from './nodes.js';
+import { parsePath, type PathPart } from './path.js';
+import { resolveRouting } from './routing.js';
+import { topologySchema } from './schema-def.js';
+import { Validator } from './validate.js';
+import { parseYaml } from './yaml.js';
+
+/** Options of loadTopology. */
+export interface LoadOptions {
+  /** Variables for ${VAR} expansion; default process.env. */
+  env?: Env;
+  /** Check that config files, rootfs and bind sources exist (default true). */
+  checkFiles?: boolean;
+}
+
+/** Source text, with the file it came from when there is one (for relative paths and messages). */
+export interface TopologySource {
+  text: string;
+  file?: string;
+}
+
+let validator: Validator | undefined;
+
+/**
+ * Loads a topology from a file path or from text.
+ * @throws TopologyError (exit code 2) naming the key path, what is wrong and a
+ *   hint; the message ends with the file and line when they are known.
+ */
+export function loadTopology(input: string | TopologySource, options: LoadOptions = {}): Topology {
+  const src: TopologySource = typeof input === 'string' ? { text: readTopologyFile(input), file: input } : input;
+  const file = src.file === undefined ? undefined : resolve(src.file);
+  const parsed = parseYaml(src.text, file);
+  try {
+    return resolveTopology(parsed.data, { file, env: options.env ?? process.env, checkFiles: options.checkFiles ?? true });
+  } catch (err) {
+    if (err instanceof TopologyError && err.path !== '') {
+      const line = parsed.lineOf(parsePath(err.path));
+      if (line !== undefined) throw new TopologyError(err.path, `${err.message} (${file ? `${basename(file)}:` : 'line '}${line})`, err.hint);
+    }
+    throw err;
+  }
+}
+
+/** Loads a topology file (the CLI's entry point). */
+export function loadTopologyFile(path: string, options: LoadOptions = {}): Topology {
+  return loadTopology(path, options);
+}
+
+function readTopologyFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    const what = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : code;
+    throw new TopologyError(path, `cannot read the topology: ${what}`, 'give the path of a topology .yaml file');
+  }
+}
+
+/** The schema validator (built once: a cache). */
+export function schemaValidator(): Validator {
+  validator ??= new Validator(topologySchema);
+  return validator;
+}
+
+interface ResolveContext {
+  file?: string;
+  env: Env;
+  checkFiles: boolean;
+}
+
+function resolveTopology(data: unknown, ctx: ResolveContext): Topology {
+  if (data === null || data === undefined) throw new TopologyError('', 'the topology file is empty', 'start with name: and nodes:, see docs/topology.md');
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    throw new TopologyError('', `a topology must be a mapping (name:, nodes:, links:, …), not ${Array.isArray(data) ? 'a list' : 'a single value'}`, 'see docs/topology.md');
+  }
+  const raw = expandVariables(data, ctx.env) as Record<string, unknown>;
+  schemaValidator().validate(raw);
+  const dir = ctx.file ? dirname(ctx.file) : process.cwd();
+  const name = labName(raw, ctx.file);
+  const mtu = (raw.mtu as number | undefined) ?? 1500;
+  const mgmt = readMgmt(raw, name, mtu);
+  const { drafts, groups } = resolveNodes(raw, { dir, checkFiles: ctx.checkFiles });
+  const macs: MacCounter = { prefix: macPrefix(name), next: 1, used: new Map() };
+  const links = resolveLinks(raw, drafts, mtu, macs, mgmt?.mgmt.iface);
+  const mgmtRanges: { cidr: import('./ip.js').Cidr; path: PathPart[] }[] = [];
+  if (mgmt) {
+    const mpath: PathPart[] = raw.mgmt === true ? ['mgmt'] : ['mgmt', 'network'];
+    mgmtRanges.push({ cidr: mgmt.cidr, path: mpath });
+    if (mgmt.cidr6) mgmtRanges.push({ cidr: mgmt.cidr6, path: ['mgmt', 'ipv6'] });
+  }
+  const addressing = assignAddresses(raw, drafts, links, mgmtRanges);
+  if (mgmt) assignMgmt(name, mgmt, drafts, macs);
+  const linkList = links.map((l) => l.link);
+  resolveRouting(raw, drafts, linkList, mgmt?.mgmt.iface);
+  const topology: Topology = {
+    name, dir, mtu, userns: (raw.userns as boolean | undefined) ?? false,
+    nodes: drafts.map((d) => d.node), links: linkList, addressing,
+    tests: ((raw.tests ?? []) as TestSpec[]), groups,
+  };
+  if (ctx.file) topology.file = ctx.file;
+  if (raw.description !== undefined) topology.description = raw.description as string;
+  if (mgmt) topology.mgmt = mgmt.mgmt;
+  if (raw.ospf !== undefined) topology.ospf = raw.ospf as Topology['ospf'];
+  if (raw.bgp !== undefined) topology.bgp = raw.bgp as Topology['bgp'];
+  return topology;
+}
+
+function labName(raw: Record<string, unknown>, file?: string): string {
+  if (raw.name !== undefined) return raw.name as string;
+  if (!file) throw new TopologyError('name', 'the lab has no name', 'add name: at the top, e.g. name: triangle');
+  const guess = basename(file).replace(/(\.clab)?\.ya?ml$/i, '');
+  const p = checkLabName(guess);
+  if (p) throw new TopologyError('name', `the lab has no name, and the file name "${guess}" is not a valid one (${p.what})`, 'add name: at the top, e.g. name: triangle');
+  return guess;
+}

@@ -1,0 +1,109 @@
+/**
+ * Names that end up in the kernel or on the host: lab and node names (in
+ * /run/netns/<lab>.<node>, cgroup paths and hostnames), interface names
+ * (IFNAMSIZ), and the smaller vocabularies of a topology (groups, classes,
+ * environment variables, sysctl keys). Each check returns a problem
+ * ({ what, hint }) or undefined; the caller adds the path.
+ */
+
+/** A problem with a value: what is wrong and how to fix it. */
+export interface Problem {
+  what: string;
+  hint: string;
+}
+
+/** Node names that mean something else in a topology: `host:IFNAME` endpoints and the management network. */
+export const RESERVED_NODE_NAMES: readonly string[] = ['host', 'mgmt'];
+
+/** Longest node name, bytes: the hostname limit (HOST_NAME_MAX, sethostname(2)). */
+export const NODE_NAME_MAX = 63;
+/** Longest lab name, bytes (it is part of /run/netns/<lab>.<node> and cgroup paths). */
+export const LAB_NAME_MAX = 32;
+/** Longest interface name, bytes: IFNAMSIZ (16, include/uapi/linux/if.h) minus the NUL. */
+export const IFNAME_MAX = 15;
+
+const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+
+const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
+
+function nameProblem(what: string, name: unknown, max: number, example: string): Problem | undefined {
+  if (typeof name !== 'string') return { what: `${what} must be a string`, hint: `write e.g. ${example}` };
+  if (name === '') return { what: `${what} is empty`, hint: `write e.g. ${example}` };
+  if (name.includes('.')) {
+    return { what: `${what} "${name}" contains a dot`, hint: `dots separate lab and node in /run/netns/<lab>.<node>; use - or _, e.g. ${name.replace(/\./g, '-')}` };
+  }
+  if (!NAME.test(name)) {
+    const bad = [...name].find((c, i) => (i === 0 ? !/[A-Za-z]/.test(c) : !/[A-Za-z0-9_-]/.test(c)));
+    const first = !/^[A-Za-z]/.test(name);
+    return {
+      what: first ? `${what} "${name}" must start with a letter` : `${what} "${name}" contains ${JSON.stringify(bad)}`,
+      hint: `use a letter first, then letters, digits, - or _ (e.g. ${first ? `n${name.replace(/[^A-Za-z0-9_-]/g, '')}` : name.replace(/[^A-Za-z0-9_-]/g, '-')})`,
+    };
+  }
+  const n = bytes(name);
+  if (n > max) return { what: `${what} "${name}" is ${n} bytes; at most ${max} are allowed`, hint: 'use a shorter name' };
+  return undefined;
+}
+
+/** A node name: a letter, then letters, digits, '-' or '_'; ≤63 bytes; not reserved. */
+export function checkNodeName(name: unknown): Problem | undefined {
+  const p = nameProblem('node name', name, NODE_NAME_MAX, 'r1');
+  if (p) return p;
+  if (RESERVED_NODE_NAMES.includes((name as string).toLowerCase())) {
+    return { what: `node name "${String(name)}" is reserved`, hint: `"host" means the host in host:IFNAME endpoints and "mgmt" the management network; call the node e.g. ${String(name)}1` };
+  }
+  return undefined;
+}
+
+/** A lab name: like a node name, ≤32 bytes. */
+export function checkLabName(name: unknown): Problem | undefined {
+  return nameProblem('lab name', name, LAB_NAME_MAX, 'triangle');
+}
+
+/** A group or traffic-class name: like a node name, ≤63 bytes. */
+export function checkPlainName(what: string, name: unknown): Problem | undefined {
+  return nameProblem(what, name, NODE_NAME_MAX, what.startsWith('class') ? 'bulk' : 'routers');
+}
+
+/**
+ * An interface name as the kernel accepts it (dev_valid_name() in
+ * net/core/dev.c): 1–15 bytes, not "." or "..", no '/', ':' or whitespace.
+ */
+export function checkIfname(name: unknown): Problem | undefined {
+  if (typeof name !== 'string') return { what: 'interface name must be a string', hint: 'write e.g. eth1' };
+  if (name === '') return { what: 'interface name is empty', hint: 'write e.g. eth1' };
+  const n = bytes(name);
+  if (n > IFNAME_MAX) {
+    return { what: `interface name "${name}" is ${n} bytes; Linux allows ${IFNAME_MAX}`, hint: `use a shorter name, e.g. "${shorten(name)}" (IFNAMSIZ is 16 with the final NUL)` };
+  }
+  if (name === '.' || name === '..') return { what: `interface name "${name}" is not allowed by Linux`, hint: 'use e.g. eth1' };
+  const bad = /[/:\s]/.exec(name);
+  if (bad) return { what: `interface name "${name}" contains ${JSON.stringify(bad[0])}, which Linux does not allow`, hint: 'use letters, digits, - _ . only, e.g. eth1' };
+  return undefined;
+}
+
+function shorten(name: string): string {
+  const digits = /\d+$/.exec(name)?.[0] ?? '1';
+  return `eth${digits}`.slice(0, IFNAME_MAX);
+}
+
+/** An environment variable name (POSIX: letters, digits, _; not starting with a digit). */
+export function checkEnvName(name: unknown): Problem | undefined {
+  if (typeof name === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return undefined;
+  return { what: `environment variable name ${JSON.stringify(name)} is not valid`, hint: 'use letters, digits and _, not starting with a digit' };
+}
+
+/**
+ * A sysctl key: only `net.*`, the parameters that belong to a network
+ * namespace (others would change the host). Dotted form; a slash form
+ * (net/ipv4/ip_forward) is refused with a hint.
+ */
+export function checkSysctlKey(key: unknown): Problem | undefined {
+  if (typeof key !== 'string') return { what: 'sysctl key must be a string', hint: 'write e.g. net.ipv4.ip_forward' };
+  if (key.includes('/')) return { what: `sysctl key "${key}" uses slashes`, hint: `write it with dots: ${key.replace(/\//g, '.')}` };
+  if (!key.startsWith('net.')) {
+    return { what: `sysctl "${key}" is not a net.* key`, hint: 'only net.* sysctls belong to a node\'s network namespace; others would change the host' };
+  }
+  if (!/^net(\.[A-Za-z0-9_@-]+)+$/.test(key)) return { what: `sysctl key "${key}" is not valid`, hint: 'write e.g. net.ipv4.conf.all.rp_filter' };
+  return undefined;
+}

@@ -1,0 +1,294 @@
+/**
+ * The JSON Schema (draft-07) of a topology file: the one source of truth for
+ * its structure. The loader validates every file against this object
+ * (src/topology/validate.ts), and schema/topology.schema.json — what editors
+ * with the YAML language server use — is this object written out
+ * (`node dist/src/topology/write-schema.js`); a unit test fails when the two
+ * differ, so they cannot drift.
+ *
+ * `format` names netlab's own checks (src/topology/formats.ts), which give
+ * precise messages; editors ignore unknown formats and fall back to `pattern`.
+ * `x-hint` is the fix printed when a value has the wrong type.
+ */
+
+type S = Record<string, unknown>;
+
+const NAME_PATTERN = '^[A-Za-z][A-Za-z0-9_-]*$';
+const IFNAME_PATTERN = '^[^/:\\s]{1,15}$';
+
+const ref = (name: string): S => ({ $ref: `#/definitions/${name}` });
+const str = (description: string, extra: S = {}): S => ({ type: 'string', description, ...extra });
+const int = (description: string, minimum: number, maximum: number, extra: S = {}): S =>
+  ({ type: 'integer', description, minimum, maximum, ...extra });
+const bool = (description: string, extra: S = {}): S => ({ type: 'boolean', description, ...extra });
+const list = (description: string, items: S, extra: S = {}): S => ({ type: 'array', description, items, ...extra });
+const obj = (description: string, properties: Record<string, S>, extra: S = {}): S =>
+  ({ type: 'object', description, properties, additionalProperties: false, ...extra });
+const orFalse = ({ description, ...rest }: S): S => ({ description, anyOf: [rest, { const: false }] });
+const scalarValue: S = { type: ['string', 'number', 'boolean'] };
+
+const rate = (d: string): S => str(d, { format: 'rate', examples: ['10mbit', '500kbit', '1gbit'] });
+const time = (d: string): S => str(d, { format: 'time', examples: ['20ms', '500us', '1s'] });
+const percent = (d: string): S => ({ type: ['string', 'number'], description: d, format: 'percent', examples: ['0.5%', '0.01%'] });
+
+/** Fields every node layer may set (node, group, kind defaults, lab defaults). */
+const nodeFields: Record<string, S> = {
+  kind: str("Kind of node: linux (default), frr, bird, bridge.", { format: 'kind', examples: ['frr'] }),
+  rootfs: str('Lower root filesystem (a directory), relative to the topology file; default: the host\'s / read-only.', { minLength: 1 }),
+  config: {
+    description: 'Daemon configuration: a file path relative to the topology file, or { text: … } inline, or { file: … }.',
+    anyOf: [
+      { type: 'string', minLength: 1 },
+      obj('Inline text or a file.', { file: str('File path relative to the topology file.', { minLength: 1 }), text: str('The configuration itself.') }),
+    ],
+  },
+  cmd: str("The node's main command, run with /bin/sh -c once the node is up."),
+  exec: {
+    description: 'Shell lines run in order (each with /bin/sh -c) after the daemons start.',
+    anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+  },
+  env: {
+    type: 'object', description: 'Environment variables for cmd, exec and netlab exec.',
+    propertyNames: { format: 'env-name', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+    additionalProperties: scalarValue,
+  },
+  binds: list('Host paths made visible in the node: "src:dst[:ro|rw]" or { source, target, readonly }.', {
+    anyOf: [
+      { type: 'string', format: 'bind' },
+      obj('A bind mount.', {
+        source: str('Host path, relative to the topology file.', { minLength: 1 }),
+        target: str('Absolute path inside the node.', { format: 'abs-path' }),
+        readonly: bool('Mount read-only (default false).'),
+      }, { required: ['source', 'target'] }),
+    ],
+  }),
+  sysctls: {
+    type: 'object', description: 'Kernel parameters of the node; only net.* (per network namespace).',
+    propertyNames: { format: 'sysctl-key', pattern: '^net\\.' },
+    additionalProperties: scalarValue,
+  },
+  resources: obj('cgroup limits.', {
+    memory: { type: ['string', 'number'], description: 'Memory limit: 256M, 1G (powers of 1024).', format: 'memory', examples: ['256M'] },
+    cpus: { type: 'number', description: 'CPU quota in CPUs, e.g. 0.5.', exclusiveMinimum: 0, maximum: 4096 },
+    pids: int('Maximum number of tasks.', 1, 4194304),
+    cpuset: str('CPUs the node may use: "0-1", "0,2".', { format: 'cpuset', pattern: '^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$' }),
+  }),
+  addresses: obj('Loopback addresses (on lo); they override the loopback pools. false: none.', {
+    ipv4: orFalse(str('IPv4 loopback, e.g. 10.0.0.1 or 10.0.0.1/32.', { format: 'ipv4-interface' })),
+    ipv6: orFalse(str('IPv6 loopback, e.g. 2001:db8::1 or 2001:db8::1/128.', { format: 'ipv6-interface' })),
+  }),
+  routes: list('Static routes: "PREFIX via ADDR [dev IFACE] [metric N]" or { prefix, via, dev, metric }.', {
+    anyOf: [
+      { type: 'string', format: 'route' },
+      obj('A static route.', {
+        prefix: str('Destination prefix (CIDR) or "default".', { format: 'route-prefix' }),
+        via: { description: 'Next hop(s), same family as prefix.', anyOf: [{ type: 'string', format: 'ip-address' }, { type: 'array', items: { type: 'string', format: 'ip-address' }, minItems: 1 }] },
+        dev: str('Outgoing interface of this node.', { format: 'ifname' }),
+        metric: int('Route metric; lower wins.', 0, 4294967295),
+      }, { required: ['prefix'] }),
+    ],
+  }),
+  gateway: {
+    description: 'Default route: an address, the name of a directly connected node, or { ipv4, ipv6 }.',
+    anyOf: [
+      { type: 'string', format: 'gateway' },
+      obj('Default route per family.', {
+        ipv4: str('IPv4 next hop or a neighbour node name.', { format: 'gateway' }),
+        ipv6: str('IPv6 next hop or a neighbour node name.', { format: 'gateway' }),
+      }),
+    ],
+  },
+  forwarding: bool('Forward packets (ip_forward); default true for frr and bird, false otherwise.'),
+  classes: {
+    type: 'object', description: 'net_cls traffic classes: name → { rate, ceil, prio }.',
+    propertyNames: { format: 'class-name', pattern: NAME_PATTERN },
+    additionalProperties: obj('A traffic class (htb).', {
+      rate: rate('Guaranteed rate.'),
+      ceil: rate('Maximum rate when borrowing (default: rate).'),
+      prio: int('htb priority, 0 (highest) to 7.', 0, 7),
+    }, { required: ['rate'] }),
+  },
+  ospf: { description: 'OSPF on this node: a block, true (lab defaults), or false (off).', anyOf: [{ type: 'boolean' }, ref('ospf')] },
+  bgp: { description: 'BGP on this node: a block with as:, or false (off).', anyOf: [{ type: 'boolean' }, ref('bgp')] },
+  bridge: str('kind bridge only: name of the bridge inside the node (default br0).', { format: 'ifname' }),
+};
+
+const { kind: _kind, ...kindFields } = nodeFields;
+
+const shaping = obj('Traffic shaping (egress; on a link: both directions).', {
+  rate: rate('Rate limit.'),
+  burst: { type: ['string', 'number'], description: 'Token bucket size: 32k, 1500b (default from the rate).', format: 'size' },
+  limit: int('Queue limit, packets.', 1, 4294967295),
+  delay: time('Added one-way delay.'),
+  jitter: time('Delay variation (needs delay).'),
+  delay_correlation: percent('Correlation of successive delays.'),
+  distribution: { type: 'string', description: 'Jitter distribution.', enum: ['uniform', 'normal', 'pareto', 'paretonormal'] },
+  loss: percent('Random loss.'),
+  loss_correlation: percent('Correlation of successive losses.'),
+  corrupt: percent('Single-bit corruption.'),
+  duplicate: percent('Duplication.'),
+  reorder: percent('Reordering (needs delay).'),
+  reorder_correlation: percent('Correlation of reordering.'),
+});
+
+const prefix = {
+  description: 'Subnet of the link (endpoints get its addresses in order), { ipv4, ipv6 }, or false (no addresses).',
+  anyOf: [
+    { type: 'string', format: 'ip-prefix' },
+    { const: false },
+    obj('Subnet per family.', {
+      ipv4: orFalse(str('IPv4 subnet.', { format: 'ipv4-prefix' })),
+      ipv6: orFalse(str('IPv6 subnet.', { format: 'ipv6-prefix' })),
+    }),
+  ],
+};
+
+const endpoint = {
+  description: '"node:iface", "host:IFNAME", or { node, iface, … } with per-endpoint settings.',
+  anyOf: [
+    { type: 'string', format: 'endpoint', examples: ['r1:eth1'] },
+    obj('An endpoint with its own settings.', {
+      node: str('Node name, or host.', { format: 'endpoint-node' }),
+      iface: str('Interface name, at most 15 bytes.', { format: 'ifname', pattern: IFNAME_PATTERN }),
+      ipv4: orFalse(str('IPv4 address with prefix length, e.g. 10.9.0.1/30.', { format: 'ipv4-interface' })),
+      ipv6: orFalse(str('IPv6 address with prefix length.', { format: 'ipv6-interface' })),
+      mac: str('MAC address (unicast), e.g. 02:00:00:00:00:01.', { format: 'mac' }),
+      shaping: ref('shaping'),
+    }, { required: ['node', 'iface'] }),
+  ],
+};
+
+const pool = (family: 4 | 6, d: string, example: string): S => ({
+  description: `${d} A prefix, { pool, prefix }, or false (none).`,
+  anyOf: [
+    { type: 'string', format: `ipv${family}-prefix`, examples: [example] },
+    { const: false },
+    obj('A pool and the prefix length of each block.', {
+      pool: str('The pool.', { format: `ipv${family}-prefix` }),
+      prefix: int('Prefix length of each block.', 1, family === 4 ? 32 : 128),
+    }, { required: ['pool'] }),
+  ],
+});
+
+/** The schema object (draft-07). */
+export const topologySchema: S = {
+  $schema: 'http://json-schema.org/draft-07/schema#',
+  $id: 'https://netlab.dev/schema/topology.schema.json',
+  title: 'netlab topology',
+  description: 'A network lab: nodes (containers), links (veth pairs, LAN segments), addressing, shaping, routing. See docs/topology.md.',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    name: str('Lab name: a letter, then letters, digits, - or _; at most 32 bytes. Default: the file name.', { format: 'lab-name', pattern: NAME_PATTERN, maxLength: 32 }),
+    description: str('Free text about the lab.'),
+    defaults: obj('Settings for every node (the last layer: node → group → kind → defaults).', nodeFields),
+    groups: {
+      type: 'object', description: 'Named sets of nodes sharing settings.',
+      propertyNames: { format: 'group-name', pattern: NAME_PATTERN },
+      additionalProperties: obj('A group: members and settings.', {
+        members: list('Node names in this group.', { type: 'string', format: 'node-ref' }),
+        ...nodeFields,
+      }),
+    },
+    kinds: {
+      type: 'object', description: 'Settings per kind of node: frr: {…}.',
+      propertyNames: { format: 'kind' },
+      additionalProperties: obj('Settings for every node of this kind.', kindFields),
+    },
+    nodes: {
+      description: 'Nodes by name (a mapping), or a list of names.',
+      anyOf: [
+        {
+          type: 'object',
+          propertyNames: { format: 'node-name', pattern: NAME_PATTERN, maxLength: 63 },
+          additionalProperties: { anyOf: [{ type: 'null' }, ref('node')] },
+        },
+        { type: 'array', items: { type: 'string', format: 'node-name' } },
+      ],
+    },
+    links: list('Links: [a:eth1, b:eth1], { endpoints: […], … }; 3+ endpoints make a LAN.', ref('link')),
+    addressing: {
+      description: 'Address pools, or false to assign no addresses.',
+      anyOf: [
+        { const: false },
+        obj('Address pools; a missing pool keeps its default, false turns it off.', {
+          loopback: pool(4, 'IPv4 loopbacks, a /32 per node (default 10.0.0.0/16).', '10.0.0.0/16'),
+          loopback6: pool(6, 'IPv6 loopbacks, a /128 per node (default none).', '2001:db8:ffff::/64'),
+          p2p: pool(4, 'IPv4 point-to-point links, a /31 per link (default 10.1.0.0/16).', '10.1.0.0/16'),
+          lan: pool(4, 'IPv4 LAN segments, a /24 per LAN (default 172.16.0.0/12).', '172.16.0.0/12'),
+          ipv6: pool(6, 'IPv6 links, a /64 per link (default none).', '2001:db8::/48'),
+        }),
+      ],
+    },
+    mtu: int('Default MTU of links, bytes.', 68, 65535, { default: 1500, 'x-hint': 'IPv4 needs at least 68 (RFC 791); veth allows up to 65535' }),
+    userns: bool('Run nodes in user namespaces (default false).'),
+    mgmt: {
+      description: 'Management network: true, or { network, ipv6, bridge, iface }.',
+      anyOf: [
+        { type: 'boolean' },
+        obj('Management network settings.', {
+          network: str('IPv4 network (default 192.168.121.0/24).', { format: 'ipv4-prefix' }),
+          ipv6: str('IPv6 network (default none).', { format: 'ipv6-prefix' }),
+          bridge: str('Bridge name on the host (default derived from the lab name).', { format: 'ifname' }),
+          iface: str('Interface name inside nodes (default eth0).', { format: 'ifname' }),
+        }),
+      ],
+    },
+    ospf: ref('ospf'),
+    bgp: ref('bgp'),
+    tests: list('Tests run by netlab validate (see docs/validate.md).', { type: 'object' }),
+  },
+  definitions: {
+    node: obj('A node.', { group: str('Group name.', { format: 'group-ref' }), ...nodeFields }),
+    link: {
+      description: 'A link.',
+      anyOf: [
+        { type: 'array', description: 'Brief form: endpoints only.', items: endpoint },
+        obj('A link with settings.', {
+          endpoints: list('Two endpoints (veth pair), or three or more (a LAN).', endpoint),
+          name: str('Label; for a LAN also the bridge name (at most 15 bytes).', { format: 'ifname' }),
+          mtu: int('MTU of both ends, bytes.', 68, 65535, { 'x-hint': 'IPv4 needs at least 68 (RFC 791); veth allows up to 65535' }),
+          shaping: ref('shaping'),
+          prefix,
+          state: { type: 'string', description: 'Administrative state after up.', enum: ['up', 'down'] },
+        }, { required: ['endpoints'] }),
+      ],
+    },
+    shaping,
+    ospf: obj('OSPF settings (lab-level: defaults for every router).', {
+      area: { description: 'Area: a number or a dotted quad.', anyOf: [{ type: 'integer', minimum: 0, maximum: 4294967295 }, { type: 'string', format: 'ipv4-address' }] },
+      router_id: str('Router id (default: the IPv4 loopback).', { format: 'ipv4-address' }),
+      cost: int('Interface cost.', 1, 65535),
+      passive: bool('Interfaces passive by default.'),
+      network: { type: 'string', description: 'Interface network type.', enum: ['point-to-point', 'broadcast'] },
+      hello: int('Hello interval, seconds.', 1, 65535),
+      dead: int('Dead interval, seconds.', 1, 65535),
+      interfaces: {
+        type: 'object', description: 'Per-interface settings by interface name.',
+        propertyNames: { format: 'ifname' },
+        additionalProperties: obj('OSPF settings of one interface.', {
+          area: { anyOf: [{ type: 'integer', minimum: 0, maximum: 4294967295 }, { type: 'string', format: 'ipv4-address' }] },
+          cost: int('Interface cost.', 1, 65535),
+          passive: bool('Passive interface.'),
+          network: { type: 'string', enum: ['point-to-point', 'broadcast'] },
+        }),
+      },
+      redistribute: list('Route sources to redistribute.', { type: 'string', enum: ['connected', 'static', 'kernel', 'bgp'] }),
+      options: { type: 'object', description: 'Daemon-specific options, passed through.' },
+    }),
+    bgp: obj('BGP settings (lab-level: defaults for routers that run BGP).', {
+      as: int('Autonomous system number.', 1, 4294967295),
+      router_id: str('Router id (default: the IPv4 loopback).', { format: 'ipv4-address' }),
+      neighbors: list('Neighbours: { address } or { node } (+ as).', obj('A BGP neighbour.', {
+        address: str('Neighbour address.', { format: 'ip-address' }),
+        node: str('Neighbour node name.', { format: 'node-ref' }),
+        as: int('Remote AS (default: the node\'s as).', 1, 4294967295),
+        description: str('Free text.'),
+        options: { type: 'object', description: 'Daemon-specific options, passed through.' },
+      })),
+      networks: list('Prefixes to announce.', { type: 'string', format: 'ip-prefix' }),
+      redistribute: list('Route sources to redistribute.', { type: 'string', enum: ['connected', 'static', 'kernel', 'ospf'] }),
+      options: { type: 'object', description: 'Daemon-specific options, passed through.' },
+    }),
+  },
+};

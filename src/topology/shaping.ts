@@ -1,0 +1,59 @@
+/**
+ * `shaping:` blocks (link level, endpoint level) → Shaping (src/shaping/types.ts),
+ * with the combinations tc-netem(8) refuses or ignores caught here: jitter or
+ * a distribution without delay, reorder without delay, a correlation without
+ * the value it correlates.
+ */
+import { TopologyError } from '../errors.js';
+import type { Shaping } from '../shaping/types.js';
+import { formatPath, type PathPart } from './path.js';
+import { parsePercent, parseRate, parseSize, parseTime } from './units.js';
+
+type Obj = Record<string, unknown>;
+
+/** Parses one block (already schema-checked). Returns undefined for an empty block. */
+export function parseShaping(raw: Obj | undefined): Shaping | undefined {
+  if (!raw) return undefined;
+  const s: Shaping = {};
+  if (raw.rate !== undefined) s.rateBps = parseRate(raw.rate);
+  if (raw.burst !== undefined) s.burstBytes = parseSize(raw.burst);
+  if (raw.limit !== undefined) s.limitPackets = raw.limit as number;
+  if (raw.delay !== undefined) s.delayMs = parseTime(raw.delay);
+  if (raw.jitter !== undefined) s.jitterMs = parseTime(raw.jitter);
+  if (raw.delay_correlation !== undefined) s.delayCorrelationPercent = parsePercent(raw.delay_correlation);
+  if (raw.distribution !== undefined) s.distribution = raw.distribution as Shaping['distribution'];
+  if (raw.loss !== undefined) s.lossPercent = parsePercent(raw.loss);
+  if (raw.loss_correlation !== undefined) s.lossCorrelationPercent = parsePercent(raw.loss_correlation);
+  if (raw.corrupt !== undefined) s.corruptPercent = parsePercent(raw.corrupt);
+  if (raw.duplicate !== undefined) s.duplicatePercent = parsePercent(raw.duplicate);
+  if (raw.reorder !== undefined) s.reorderPercent = parsePercent(raw.reorder);
+  if (raw.reorder_correlation !== undefined) s.reorderCorrelationPercent = parsePercent(raw.reorder_correlation);
+  return Object.keys(s).length ? s : undefined;
+}
+
+/** Field-wise merge: the endpoint's values win over the link's. */
+export function mergeShaping(link: Shaping | undefined, own: Shaping | undefined): Shaping | undefined {
+  if (!link) return own;
+  if (!own) return link;
+  return { ...link, ...own };
+}
+
+/**
+ * Checks a (merged) Shaping for combinations netem cannot do.
+ * @throws TopologyError at `path`.
+ */
+export function checkShaping(s: Shaping | undefined, path: PathPart[]): void {
+  if (!s) return;
+  const where = formatPath(path);
+  const need = (cond: boolean, what: string, hint: string): void => {
+    if (cond) throw new TopologyError(where, what, hint);
+  };
+  const noDelay = !s.delayMs;
+  need(s.jitterMs !== undefined && noDelay, 'jitter needs a delay', 'add delay: (jitter varies the delay around it), e.g. delay: 20ms, jitter: 5ms');
+  need(s.distribution !== undefined && s.jitterMs === undefined, 'distribution needs jitter', 'add jitter: (the distribution shapes the jitter)');
+  need(s.reorderPercent !== undefined && noDelay, 'reorder needs a delay', 'netem reorders by sending some packets without the delay (tc-netem(8)); add delay:');
+  need(s.delayCorrelationPercent !== undefined && s.jitterMs === undefined, 'delay_correlation needs jitter', 'add jitter:');
+  need(s.lossCorrelationPercent !== undefined && s.lossPercent === undefined, 'loss_correlation needs loss', 'add loss:');
+  need(s.reorderCorrelationPercent !== undefined && s.reorderPercent === undefined, 'reorder_correlation needs reorder', 'add reorder:');
+  need(s.burstBytes !== undefined && s.rateBps === undefined, 'burst needs a rate', 'add rate: (burst is the token bucket of the rate limit)');
+}

@@ -1,0 +1,315 @@
+/**
+ * The resolved lab model: what `loadTopology` returns after parsing, checking,
+ * layering defaults (node → group → kind → defaults) and assigning addresses
+ * and MACs. Everything the planner and the applier need is here, already
+ * checked; nothing in it needs re-validation.
+ *
+ * It is plain JSON data (no Maps, no classes, no undefined-vs-missing games),
+ * so a Topology can be written to the State file and read back unchanged.
+ * Units are in the names or documented per field; addresses are strings in
+ * CIDR form ("10.1.0.0/31", "2001:db8::1/64"), IPv6 in RFC 5952 form.
+ */
+import type { NetClass, Shaping } from '../shaping/types.js';
+import type { Bind, Resources } from '../core/types.js';
+import type { RouteSpec } from '../net/types.js';
+
+export type { NetClass, Shaping, Bind, Resources, RouteSpec };
+
+/** A whole lab. */
+export interface Topology {
+  /** Lab name: a letter, then letters, digits, '-' or '_', at most 32 bytes, no dot. */
+  name: string;
+  /** Free text from `description:`, if any. */
+  description?: string;
+  /** Absolute path of the topology file; undefined when loaded from text without a file name. */
+  file?: string;
+  /** Absolute directory of the file (or the working directory): base of relative paths (config, rootfs, binds). */
+  dir: string;
+  /** Default link MTU, bytes (68–65535); 1500 unless `mtu:` says otherwise. */
+  mtu: number;
+  /** Whether nodes run in user namespaces (`userns: true`). */
+  userns: boolean;
+  /** Nodes in declaration order; `nodes[i].id === i + 1`. */
+  nodes: Node[];
+  /** Links in declaration order; `links[i].index === i` (the `links[i]` of error paths). */
+  links: Link[];
+  /** The address pools that were in force (after defaults). */
+  addressing: Addressing;
+  /** Management network, only when the topology asks for one (`mgmt:`). */
+  mgmt?: Mgmt;
+  /** Lab-level OSPF defaults (`ospf:`), as given; already merged into each router's `ospf`. */
+  ospf?: Partial<Ospf>;
+  /** Lab-level BGP defaults (`bgp:`), as given; already merged into each router's `bgp`. */
+  bgp?: Partial<Bgp>;
+  /** The `tests:` list, each item an object, otherwise unchecked (src/validate owns it). */
+  tests: TestSpec[];
+  /** Groups by name, with their members in node order. */
+  groups: Record<string, Group>;
+}
+
+/** One lab node: a container with its own namespaces, overlay root and cgroup. */
+export interface Node {
+  /** Node name: a letter, then letters, digits, '-' or '_', at most 63 bytes; not `host` or `mgmt`. */
+  name: string;
+  /** Stable 1-based id: position in `nodes:`. */
+  id: number;
+  /** Kind name from the kind registry: 'linux' (default), 'frr', 'bird', 'bridge'. */
+  kind: string;
+  /** Group name, when the node belongs to one. */
+  group?: string;
+  /** Absolute path of the lower root filesystem; undefined = the host's `/` (read-only view). */
+  rootfs?: string;
+  /** Daemon configuration: a file (absolute path) or inline text. */
+  config?: NodeConfig;
+  /** The node's main command (run by /bin/sh -c after the node is up), if any. */
+  cmd?: string;
+  /** Shell lines run in order, each with /bin/sh -c, after daemons start. */
+  exec: string[];
+  /** Environment variables for cmd, exec and `netlab exec`. */
+  env: Record<string, string>;
+  /** Host paths made visible inside the node (sources absolute, checked to exist). */
+  binds: Bind[];
+  /** User sysctls, `net.*` only, dotted keys, values as strings, in file order. */
+  sysctls: Record<string, string>;
+  /** cgroup limits. */
+  resources: Resources;
+  /** Whether the node forwards packets (true for router kinds frr/bird, or `forwarding: true`). */
+  forwarding: boolean;
+  /** Loopback addresses (CIDR, /32 and /128) put on `lo`. */
+  loopback: { ipv4?: string; ipv6?: string };
+  /** Interfaces from links, in link order (then endpoint order). */
+  interfaces: Interface[];
+  /** Static routes, in file order (the `gateway` default routes are NOT included here). */
+  routes: RouteSpec[];
+  /** Default-route next hops (resolved addresses, no prefix length). */
+  gateway?: { ipv4?: string; ipv6?: string };
+  /** net_cls traffic classes by name. */
+  classes: Record<string, NetClass>;
+  /** OSPF settings when this node runs OSPF (merged with the lab-level `ospf:`). */
+  ospf?: Ospf;
+  /** BGP settings when this node runs BGP (merged with the lab-level `bgp:`). */
+  bgp?: Bgp;
+  /** Management interface, when the lab has `mgmt:`. */
+  mgmt?: NodeMgmt;
+  /** For kind 'bridge': name of the Linux bridge inside the node that enslaves all its interfaces ('br0'). */
+  bridge?: string;
+  /** The user's object after layering defaults (node → group → kind → defaults), before resolution. */
+  raw: Record<string, unknown>;
+}
+
+/** Where a node's daemon configuration comes from; exactly one field is set. */
+export interface NodeConfig {
+  /** Absolute path of a file (given relative to the topology file). */
+  path?: string;
+  /** Inline text (`config: { text: … }`). */
+  text?: string;
+}
+
+/** One interface of a node, created by a link. */
+export interface Interface {
+  /** Node name. */
+  node: string;
+  /** Interface name inside the node, 1–15 bytes (IFNAMSIZ − 1). */
+  name: string;
+  /** Index of the link that made it (`topology.links[link]`). */
+  link: number;
+  /** Position of this interface's endpoint in `links[link].endpoints`. */
+  endpoint: number;
+  /** MAC address, lower-case `02:xx:…`, locally administered unicast, unique within the lab. */
+  mac: string;
+  /** MTU, bytes (the link's MTU; both ends equal). */
+  mtu: number;
+  /** IPv4 address with prefix length, e.g. "10.1.0.0/31"; undefined = none. */
+  ipv4?: string;
+  /** IPv6 address with prefix length, e.g. "2001:db8:0:1::1/64"; undefined = none. */
+  ipv6?: string;
+  /** Egress shaping (link-level shaping merged with this endpoint's override); undefined = none. */
+  shaping?: Shaping;
+  /** The other end, for point-to-point and host links (`{ node: 'host', iface }` for a host link). */
+  peer?: { node: string; iface: string };
+  /** For a LAN member: the segment (bridge) name the interface hangs off. */
+  segment?: string;
+  /** For an interface of a kind 'bridge' node: the bridge it is enslaved to inside the node. */
+  master?: string;
+  /** Administrative state after `up` ('down' when the link says `state: down`). */
+  state: 'up' | 'down';
+}
+
+/** An endpoint as written in a link: a node (or `host`) and an interface name. */
+export interface Endpoint {
+  /** Node name, or 'host' for the host's network namespace. */
+  node: string;
+  iface: string;
+}
+
+/** One link of the lab. */
+export interface Link {
+  /** Position in `links:` (0-based, as in error paths `links[3]`). */
+  index: number;
+  /**
+   * 'p2p': two node endpoints, one veth pair.
+   * 'lan': three or more endpoints, a bridge in the lab's hidden segment namespace.
+   * 'host': a node and `host:IFNAME`, a veth pair whose other end is in the host.
+   */
+  kind: 'p2p' | 'lan' | 'host';
+  /** Optional user label (`name:`); for a LAN it is also the segment name. */
+  name?: string;
+  /** Endpoints in file order (a host link's `host:IFNAME` endpoint included, node 'host'). */
+  endpoints: Endpoint[];
+  /** MTU, bytes, of every interface of the link. */
+  mtu: number;
+  /** IPv4 subnet of the link (CIDR, network address), when it has IPv4 addresses. */
+  prefix4?: string;
+  /** IPv6 subnet of the link (CIDR), when it has IPv6 addresses. */
+  prefix6?: string;
+  /** LAN only: bridge name in the segment namespace, ≤15 bytes, unique within the lab. */
+  segment?: string;
+  /** LAN only: the segment-side veth end of each endpoint, aligned with `endpoints`. */
+  ports?: SegmentPort[];
+  /** Host link only: the end in the host's namespace. */
+  host?: HostEnd;
+  /** Link-level shaping as given (both directions); each interface's `shaping` is the effective one. */
+  shaping?: Shaping;
+  /** Administrative state after `up`. */
+  state: 'up' | 'down';
+}
+
+/** The segment-namespace end of a LAN member's veth pair. */
+export interface SegmentPort {
+  /** Generated name, ≤15 bytes, unique in the segment namespace: `s<link>e<endpoint>`. */
+  iface: string;
+  mac: string;
+}
+
+/** The host-side end of a host link. */
+export interface HostEnd {
+  /** Interface name in the host namespace, as written after `host:`. */
+  iface: string;
+  mac: string;
+  ipv4?: string;
+  ipv6?: string;
+  /** Egress shaping of the host side (link-level shaping, or the host endpoint's own). */
+  shaping?: Shaping;
+}
+
+/** An address pool: a CIDR and the prefix length of each block taken from it. */
+export interface Pool {
+  /** The pool, e.g. "10.1.0.0/16". */
+  cidr: string;
+  /** Prefix length of each block: 32/128 loopbacks, 31 (or 30) p2p, 24 LAN, 64 IPv6 links. */
+  prefix: number;
+}
+
+/** Address pools in force; a missing pool assigns nothing of its kind. */
+export interface Addressing {
+  /** False when `addressing: false`: no address is assigned from any pool. */
+  enabled: boolean;
+  /** IPv4 loopbacks, one /32 per node in node order (default 10.0.0.0/16). */
+  loopback?: Pool;
+  /** IPv6 loopbacks, one /128 per node (only when given). */
+  loopback6?: Pool;
+  /** IPv4 point-to-point and host links, one /31 per link in link order (default 10.1.0.0/16). */
+  p2p?: Pool;
+  /** IPv4 LAN segments, one /24 per segment in link order (default 172.16.0.0/12). */
+  lan?: Pool;
+  /** IPv6 link subnets, one /64 per link in link order (only when given). */
+  ipv6?: Pool;
+}
+
+/** The lab's management network (opt-in): a bridge in the host, one interface per node. */
+export interface Mgmt {
+  /** Bridge name in the host namespace (≤15 bytes). */
+  bridge: string;
+  /** Interface name inside every node (default 'eth0'). */
+  iface: string;
+  /** IPv4 network, CIDR (default 192.168.121.0/24). */
+  network: string;
+  /** Host bridge address, CIDR (first address of the network). */
+  gateway: string;
+  /** IPv6 network, when given. */
+  network6?: string;
+  /** Host bridge IPv6 address, CIDR, when network6 is given. */
+  gateway6?: string;
+  /** MTU of the management veths. */
+  mtu: number;
+}
+
+/** A node's end of the management network. */
+export interface NodeMgmt {
+  /** Interface name inside the node. */
+  iface: string;
+  /** Host-side veth name (≤15 bytes, unique on the host: derived from a hash of the lab name and the node id). */
+  hostIface: string;
+  mac: string;
+  /** CIDR, e.g. "192.168.121.2/24" (network + 1 + node id). */
+  ipv4?: string;
+  ipv6?: string;
+}
+
+/** A group of nodes sharing settings. */
+export interface Group {
+  name: string;
+  /** Members in node order. */
+  members: string[];
+}
+
+/** One item of `tests:`; src/validate gives it meaning. */
+export type TestSpec = Record<string, unknown>;
+
+/** OSPF (v2 for IPv4; the daemons engineer decides v3) settings of one node. */
+export interface Ospf {
+  /** Default area of the node's interfaces, dotted quad ("0.0.0.0"); `area: 0` is normalised. */
+  area: string;
+  /** Router id, dotted quad; defaults to the node's IPv4 loopback address when it has one. */
+  routerId?: string;
+  /** Default interface cost (1–65535). */
+  cost?: number;
+  /** Default passive state of interfaces. */
+  passive?: boolean;
+  /** Default network type of interfaces. */
+  network?: 'point-to-point' | 'broadcast';
+  /** Hello interval, seconds. */
+  helloS?: number;
+  /** Dead interval, seconds. */
+  deadS?: number;
+  /** Per-interface overrides by interface name (checked to exist on the node). */
+  interfaces: Record<string, OspfInterface>;
+  /** Route sources to redistribute: 'connected', 'static', 'kernel', 'bgp'. */
+  redistribute: string[];
+  /** Free-form daemon-specific options, passed through unchecked. */
+  options: Record<string, unknown>;
+}
+
+/** OSPF settings of one interface. */
+export interface OspfInterface {
+  area?: string;
+  cost?: number;
+  passive?: boolean;
+  network?: 'point-to-point' | 'broadcast';
+}
+
+/** BGP settings of one node. */
+export interface Bgp {
+  /** Autonomous system number, 1–4294967295. */
+  as: number;
+  /** Router id, dotted quad; defaults to the node's IPv4 loopback address when it has one. */
+  routerId?: string;
+  /** Explicit neighbours; empty means "the daemons layer decides" (e.g. directly connected routers). */
+  neighbors: BgpNeighbor[];
+  /** Prefixes to announce (CIDR). */
+  networks: string[];
+  /** Route sources to redistribute: 'connected', 'static', 'kernel', 'ospf'. */
+  redistribute: string[];
+  /** Free-form daemon-specific options, passed through unchecked. */
+  options: Record<string, unknown>;
+}
+
+/** One BGP neighbour: by address, by node name (checked to exist), or both. */
+export interface BgpNeighbor {
+  address?: string;
+  node?: string;
+  /** Remote AS; when omitted and `node` runs BGP, the loader fills in that node's AS. */
+  as?: number;
+  description?: string;
+  options: Record<string, unknown>;
+}
