@@ -1,0 +1,85 @@
+/**
+ * A kind of node (containerlab's "kind"): what runs inside it and how netlab
+ * knows it is ready. Each kind is one file in src/daemons implementing `Kind`,
+ * registered in src/daemons/registry.ts; a new kind is one new file.
+ *
+ * The applier calls, per node:
+ *   1. files()    before the node starts — written into the node's upper layer;
+ *   2. sysctls()  with the other sysctls, before links exist;
+ *   3. start()    after every link, address and route exists;
+ *   4. ready()    until it resolves (or throws), bounded by a timeout;
+ * and later save() for `netlab save`, health() for `netlab status`.
+ */
+import type { Node, Topology } from '../topology/types.js';
+
+/** Result of a command run inside a node. */
+export interface ExecResult {
+  /** Exit code; 128 + n when killed by signal n. */
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options of a command run inside a node. */
+export interface ExecOptions {
+  env?: Record<string, string>;
+  /** Bytes written to the command's stdin, then closed. */
+  input?: string;
+  /** Kill the command (SIGKILL) after this many ms; the result then has code 137. */
+  timeoutMs?: number;
+}
+
+/** A file a kind writes into a node before it starts. */
+export interface NodeFile {
+  /** Absolute path inside the node, e.g. /etc/frr/frr.conf. */
+  path: string;
+  content: string;
+  /** Permission bits, default 0o644. */
+  mode?: number;
+  /** Owner user and group names, resolved in the node's lower /etc/passwd (e.g. 'frr'); default root. */
+  owner?: string;
+  group?: string;
+}
+
+/** What a kind gets to act on a running node. */
+export interface NodeContext {
+  lab: string;
+  node: Node;
+  topology: Topology;
+  /** Runs argv inside the node (all its namespaces and cgroup). Never throws for a non-zero exit. */
+  exec(argv: string[], opts?: ExecOptions): Promise<ExecResult>;
+  /** Host path of the node's upper layer directory (its changes to the root filesystem). */
+  upperDir: string;
+}
+
+/** One daemon's health, for `netlab status`. */
+export interface DaemonHealth {
+  daemon: string;
+  running: boolean;
+  detail?: string;
+}
+
+export interface Kind {
+  /** The `kind:` value, e.g. 'frr'. */
+  readonly name: string;
+  /** Programs the kind needs on the host (checked before any node starts). */
+  readonly requires: { program: string; package: string }[];
+  /** Whether nodes of this kind forward packets by default. */
+  readonly router: boolean;
+  /**
+   * Files to write into the node before it starts (pure: no I/O except reading
+   * the node's `config.path`). Errors in the user's config are TopologyErrors
+   * naming `nodes.<name>.config`.
+   */
+  files(node: Node, topology: Topology): NodeFile[];
+  /** Extra sysctls for this node (dotted keys, net.* only). */
+  sysctls?(node: Node): Record<string, string>;
+  /** Starts the daemons. Throws NetlabError with the daemon's own message and the node name on failure. */
+  start(ctx: NodeContext): Promise<void>;
+  /** Resolves when the daemons answer; throws when one died. Called after start. */
+  ready(ctx: NodeContext, timeoutMs: number): Promise<void>;
+  /** Running configuration, file name → text (for `netlab save`); undefined when the kind has none. */
+  save?(ctx: NodeContext): Promise<Record<string, string>>;
+  /** Health of each daemon (for `netlab status`). */
+  health?(ctx: NodeContext): Promise<DaemonHealth[]>;
+}
