@@ -7,6 +7,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { closeNetns, openNetns } from '../../src/core/netns.js';
+import { leakcheckAround } from '../helpers/kernel.js';
 
 /** One namespace held by a sleeping process. */
 export interface TestNetns {
@@ -67,4 +68,19 @@ export function ping(n: TestNetns, addr: string, count = 1): boolean {
 export function ipJson<T = unknown>(n: TestNetns, args: string[]): T {
   const r = inNetns(n, ['ip', '-j', ...args]);
   return JSON.parse(r.out || '[]') as T;
+}
+
+/** Registers leakcheck around an outer suite and runs `body` as an inner one, so
+ * the inner suite's `after` cleanup runs before the leak comparison. */
+export function describeWithLeakcheck(title: string, body: (this: Mocha.Suite) => void): void {
+  describe(title, function () {
+    leakcheckAround();
+    describe('(real kernel, throw-away namespaces)', body);
+  });
+}
+
+/** The neighbour entry's MAC for `addr` on `iface` inside `n` ('' when none). */
+export function neighMac(n: TestNetns, iface: string, addr: string): string {
+  const entries = ipJson<Array<{ dst: string; lladdr?: string }>>(n, ['neigh', 'show', 'dev', iface]);
+  return entries.find((e) => e.dst === addr)?.lladdr ?? '';
 }
