@@ -1,12 +1,10 @@
 import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { TopologyError } from '../../src/errors.js';
 import { loadTopology } from '../../src/topology/index.js';
+import { fixtures } from './topology-fixtures.js';
 
-/** test/fixtures/ in the source tree (tests run from dist/test/unit). */
-export const fixtures = resolve(fileURLToPath(import.meta.url), '../../../../test/fixtures');
 
 /** Each bad fixture states the error it must give in its first lines: `# expect-path:` and `# expect-error:`. */
 function expectation(text: string): { path: string; fragment: string } {

@@ -25,6 +25,11 @@ export function toSvg(g: LabGraph, name: string): string {
   out.push(`<text x="12" y="22" font-size="16" font-weight="bold">${xmlEscape(name)}</text>`);
   out.push(`<g transform="translate(0,30)">`);
   const small = g.order > 60;
+  // parallel links between the same two vertices are drawn as curves side by side
+  const pairCount = new Map<string, number>();
+  const pairKey = (s: string, t: string): string => (s < t ? `${s}\u0000${t}` : `${t}\u0000${s}`);
+  g.forEachEdge((_e, _a, s, t) => { pairCount.set(pairKey(s, t), (pairCount.get(pairKey(s, t)) ?? 0) + 1); });
+  const pairSeen = new Map<string, number>();
   g.forEachEdge((_e, a, s, t) => {
     const p = pos.get(s)!, q = pos.get(t)!;
     const dash = a.state === 'down' ? ' stroke-dasharray="6 4"' : '';
@@ -32,11 +37,24 @@ export function toSvg(g: LabGraph, name: string): string {
       out.push(`<circle cx="${f(p.x + 18)}" cy="${f(p.y - 18)}" r="16" fill="none" stroke="#555"${dash}/>`);
       return;
     }
-    out.push(`<line x1="${f(p.x)}" y1="${f(p.y)}" x2="${f(q.x)}" y2="${f(q.y)}" stroke="#555" stroke-width="1.5"${dash}/>`);
+    const key = pairKey(s, t);
+    const count = pairCount.get(key)!;
+    const nth = pairSeen.get(key) ?? 0;
+    pairSeen.set(key, nth + 1);
+    const len = Math.hypot(q.x - p.x, q.y - p.y) || 1;
+    const sign = s < t ? 1 : -1; // the same side whichever way the edge was written
+    const bend = (nth - (count - 1) / 2) * 22 * sign;
+    const nx = (-(q.y - p.y) / len) * bend, ny = ((q.x - p.x) / len) * bend;
+    const cx = (p.x + q.x) / 2 + nx * 2, cy = (p.y + q.y) / 2 + ny * 2;
+    out.push(bend === 0
+      ? `<line x1="${f(p.x)}" y1="${f(p.y)}" x2="${f(q.x)}" y2="${f(q.y)}" stroke="#555" stroke-width="1.5"${dash}/>`
+      : `<path d="M${f(p.x)},${f(p.y)} Q${f(cx)},${f(cy)} ${f(q.x)},${f(q.y)}" fill="none" stroke="#555" stroke-width="1.5"${dash}/>`);
     if (small) return;
     const label = (at: number, text: string): void => {
       if (!text) return;
-      const x = p.x + (q.x - p.x) * at, y = p.y + (q.y - p.y) * at;
+      // a point on the quadratic curve at parameter `at`
+      const u = 1 - at;
+      const x = u * u * p.x + 2 * u * at * cx + at * at * q.x, y = u * u * p.y + 2 * u * at * cy + at * at * q.y;
       out.push(`<text x="${f(x)}" y="${f(y)}" font-size="9" fill="#333" text-anchor="middle" paint-order="stroke" stroke="#fff" stroke-width="3">${xmlEscape(text)}</text>`);
     };
     label(0.25, a.sourceIface);
