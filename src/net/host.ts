@@ -213,7 +213,7 @@ export interface RemovalResult {
 }
 
 /**
- * Removes recorded host objects, newest first. A link is deleted by ifindex only
+ * Removes recorded host objects, newest first (a changed sysctl last). A link is deleted by ifindex only
  * when the interface with that ifindex still has the recorded name (and kind); a
  * table only when its name still has the recorded handle; ip_forward is restored
  * only when it still has netlab's value and no other netlab NAT table exists.
@@ -223,11 +223,13 @@ export interface RemovalResult {
  */
 export async function removeHostObjects(host: Rtnl, objects: HostObject[]): Promise<RemovalResult[]> {
   const out: RemovalResult[] = [];
-  for (const o of [...objects].reverse()) {
+  const newestFirst = [...objects].reverse();
+  for (const o of newestFirst) {
     if (o.kind === 'nftTable') out.push({ object: o, outcome: removeNatTable(o) });
-    else if (o.kind === 'sysctl') out.push({ object: o, outcome: restoreForwarding(o) });
-    else out.push({ object: o, outcome: await removeHostLink(host, o) });
+    else if (o.kind === 'link') out.push({ object: o, outcome: await removeHostLink(host, o) });
   }
+  // Last: forwarding is restored only once this lab's own NAT table is gone.
+  for (const o of newestFirst) if (o.kind === 'sysctl') out.push({ object: o, outcome: restoreForwarding(o) });
   return out;
 }
 
