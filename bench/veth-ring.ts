@@ -5,12 +5,16 @@
  *   flock /tmp/netlab-kernel.lock node dist/bench/veth-ring.js [--n 1000] [--windows 1,2,4,8,16,32]
  *         [--sizes 250,500,1000] [--node-concurrency 16]
  *
+ * Last, a star: N pairs with one end each in the same namespace, then a bridge
+ * with all N ports (a big LAN segment).
+ *
  * Namespaces are `unshare --net sleep` processes (their start-up is timed but is
  * not netlab's cost: nodes come from the container core). Prints one line per
  * measurement; everything is removed at the end (killing the processes frees
  * the namespaces and the veths in them).
  */
 import { performance } from 'node:perf_hooks';
+import { MAX_BRIDGE_PORTS, createBridge } from '../src/net/bridge.js';
 import { configureNetns } from '../src/net/iface.js';
 import { Rtnl } from '../src/net/rtnl.js';
 import { defaultSysctls, writeSysctls } from '../src/net/sysctl.js';
@@ -123,6 +127,53 @@ async function main(): Promise<void> {
     t0 = performance.now();
     const left = await deleteVethEnds(ring(ns, N).slice(0, k).map((p) => p.a));
     console.log(`delete ${k} pairs one by one (RTM_DELLINK): ${ms(t0)}${left.length ? ` (${left.length} failed)` : ''}`);
+  });
+
+  // A star: every pair has one end in the same namespace — a hub router with N interfaces,
+  // with IPv6 on and off (IPv6 makes every link event walk the namespace's routes) —
+  // then the hub ends as a LAN segment bridge (IPv6 off, as netlab's segment namespace).
+  const hubN = Math.min(N, MAX_BRIDGE_PORTS);
+  for (const v6 of [true, false]) {
+    await withNamespaces(hubN + 1, async (ns) => {
+      const [hub, ...leaves] = ns;
+      writeSysctls(hub.fd, { ...defaultSysctls('router'), 'net.ipv6.conf.all.disable_ipv6': v6 ? '0' : '1', 'net.ipv6.conf.default.disable_ipv6': v6 ? '0' : '1' }, 'hub');
+      for (const n of leaves) writeSysctls(n.fd, defaultSysctls('host'), n.name);
+      const host = Rtnl.open();
+      const pairs: VethPair[] = leaves.map((n, i) => ({
+        a: { netnsFd: n.fd, node: n.name, iface: 'eth0', mtu: 1500 },
+        b: { netnsFd: hub.fd, node: 'hub', iface: `s${i}`, mtu: 1500 },
+      }));
+      const chunks: number[] = [];
+      let last = performance.now();
+      let t0 = performance.now();
+      const quarter = Math.max(1, Math.floor(hubN / 4));
+      try {
+        await createVeths(host, pairs, { onProgress: (d) => { if (d % quarter === 0) { chunks.push(performance.now() - last); last = performance.now(); } } });
+      } finally { host.close(); }
+      console.log(`star, IPv6 ${v6 ? 'on ' : 'off'}: ${hubN} pairs into one namespace: ${ms(t0)} (per quarter: ${chunks.map((c) => c.toFixed(0)).join('/')} ms)`);
+      const sock = Rtnl.open({ netnsFd: hub.fd, label: 'hub' });
+      try {
+        t0 = performance.now();
+        await configureNetns(sock, { up: pairs.map((p) => p.b.iface), addresses: pairs.map((p, i) => ({ iface: p.b.iface, cidr: `10.${i >> 7}.${(i & 127) * 2}.0/31` })), routes: [] }, 'hub');
+        console.log(`star, IPv6 ${v6 ? 'on ' : 'off'}: configure the hub (${hubN} interfaces up, ${hubN} addresses): ${ms(t0)}`);
+      } finally { sock.close(); }
+    });
+  }
+  await withNamespaces(hubN + 1, async (ns) => {
+    const [seg, ...leaves] = ns;
+    writeSysctls(seg.fd, defaultSysctls('segment'), 'segments');
+    const host = Rtnl.open();
+    const pairs: VethPair[] = leaves.map((n, i) => ({
+      a: { netnsFd: n.fd, node: n.name, iface: 'eth0', mtu: 1500 },
+      b: { netnsFd: seg.fd, node: 'segments', iface: `s${i}`, mtu: 1500 },
+    }));
+    try { await createVeths(host, pairs); } finally { host.close(); }
+    const sock = Rtnl.open({ netnsFd: seg.fd, label: 'segments' });
+    try {
+      const t0 = performance.now();
+      await createBridge(sock, { name: 'lan0', mtu: 1500, ports: pairs.map((p) => p.b.iface) }, 'segment lan0');
+      console.log(`segment bridge with ${hubN} ports (create, enslave, up; IPv6 off): ${ms(t0)}`);
+    } finally { sock.close(); }
   });
 }
 
