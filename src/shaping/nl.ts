@@ -22,7 +22,6 @@ export const KIND_FEATURE: Record<string, string> = {
   tbf: 'sch_tbf (CONFIG_NET_SCH_TBF)',
   htb: 'sch_htb (CONFIG_NET_SCH_HTB)',
   netem: 'sch_netem (CONFIG_NET_SCH_NETEM)',
-  pfifo: 'sch_fifo (CONFIG_NET_SCHED)',
   cgroup: 'cls_cgroup (CONFIG_NET_CLS_CGROUP)',
 };
 

@@ -13,7 +13,7 @@ import { readlinkSync } from 'node:fs';
 import { createRtNetlink } from 'netlink';
 import { closeNetns, openNetns, withNetns } from '../core/netns.js';
 import { loadDistribution } from './distribution.js';
-import { encodeCgroupFilter, filterInfo } from './fifo.js';
+import { encodeCgroupFilter, filterInfo } from './filter.js';
 import { encodeHtbQdisc } from './htb.js';
 import { encodeNetem, netemParams } from './netem.js';
 import { KIND_FEATURE, NLM_F_CREATE, NLM_F_EXCL, errnoOf, type RtSocket } from './nl.js';
