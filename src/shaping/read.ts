@@ -8,7 +8,7 @@ import type { Shaping } from './types.js';
 import { decodeHtbClass, decodeHtbQdisc } from './htb.js';
 import { decodeNetem, netemToShaping } from './netem.js';
 import { parseNlas, readU64 } from './nlattr.js';
-import type { RtSocket } from './nl.js';
+import { serial, type RtSocket } from './nl.js';
 import { DEFAULT_CLASS_MINOR, FIRST_CLASS_MINOR, LINK_CLASS, ROOT_HANDLE, UNLIMITED_BPS, netemLeafHandle, tbfLeafHandle, type Layout } from './plan.js';
 import { decodeTbf } from './tbf.js';
 import { TC_H_ROOT, formatHandle, tcHandle } from './tcmath.js';
@@ -97,10 +97,10 @@ export async function dumpTc(sock: RtSocket, ifindex: number): Promise<{ qdiscs:
     object, kind: m.attrs.kind ?? '', handle: m.data.handle ?? 0, parent: m.data.parent ?? 0,
     options: m.attrs.options, counters: decodeCounters(m.attrs.stats2, m.attrs.stats),
   });
-  const qdiscs = (await sock.getQdiscs({ ifindex })).filter((m) => m.data.ifindex === ifindex).map(conv('qdisc'));
+  const qdiscs = (await serial(sock, () => sock.getQdiscs({ ifindex }))).filter((m) => m.data.ifindex === ifindex).map(conv('qdisc'));
   const root = qdiscs.find((q) => q.parent === TC_H_ROOT);
   const classes = root && root.handle !== 0 && root.kind === 'htb'
-    ? (await sock.getTrafficClasses({ ifindex })).filter((m) => m.data.ifindex === ifindex && m.attrs.kind === 'htb').map(conv('class'))
+    ? (await serial(sock, () => sock.getTrafficClasses({ ifindex }))).filter((m) => m.data.ifindex === ifindex && m.attrs.kind === 'htb').map(conv('class'))
     : []; // htb's classes only: tbf reports its one built-in class (101:1) too
   return { qdiscs, classes };
 }
@@ -108,7 +108,7 @@ export async function dumpTc(sock: RtSocket, ifindex: number): Promise<{ qdiscs:
 /** True when a cls_cgroup filter sits on the htb root 1: of `ifindex`. */
 export async function hasCgroupFilter(sock: RtSocket, ifindex: number): Promise<boolean> {
   try {
-    const f = await sock.getTrafficFilters({ ifindex, parent: ROOT_HANDLE });
+    const f = await serial(sock, () => sock.getTrafficFilters({ ifindex, parent: ROOT_HANDLE }));
     return f.some((m) => m.data.ifindex === ifindex && m.attrs.kind === 'cgroup');
   } catch {
     return false;

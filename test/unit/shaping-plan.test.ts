@@ -3,6 +3,7 @@ import { TopologyError } from '../../src/errors.js';
 import { planClasses } from '../../src/shaping/classes.js';
 import { decodeHtbClass, decodeHtbQdisc } from '../../src/shaping/htb.js';
 import { mergeShaping } from '../../src/shaping/merge.js';
+import { describeShaping } from '../../src/shaping/format.js';
 import { decodeNetem } from '../../src/shaping/netem.js';
 import { planShaping, shapingLayout, type QdiscOp } from '../../src/shaping/plan.js';
 import { decodeTree, type TcObject } from '../../src/shaping/read.js';
@@ -164,5 +165,19 @@ describe('shaping merge: netlab link set', () => {
   });
   it('starts from nothing on reset', () => {
     expect(mergeShaping({ rateBps: 1e6, lossPercent: 3 }, { delayMs: 7 }, true)).to.deep.equal({ delayMs: 7 });
+  });
+});
+
+describe('shaping format: in words, as tc writes it', () => {
+  it('describes rate, delay with jitter and correlation, and a fractional loss', () => {
+    expect(describeShaping({ rateBps: 10e6, delayMs: 30, jitterMs: 5, delayCorrelationPercent: 25, lossPercent: 0.01 }))
+      .to.equal('rate 10Mbit delay 30ms 5ms 25% loss 0.01%');
+  });
+  it('says none for an empty shaping', () => {
+    expect(describeShaping({})).to.equal('none');
+  });
+  it('writes odd rates without rounding them away', () => {
+    expect(describeShaping({ rateBps: 1.5e6 })).to.equal('rate 1.5Mbit');
+    expect(describeShaping({ rateBps: 64e3 })).to.equal('rate 64Kbit');
   });
 });
