@@ -145,7 +145,20 @@ function rateOf(all: IperfInterval[], skip: number): Rate {
  * client joins before it starts (a traffic class). `skip`: leading seconds
  * left out of the steady rate (default 2).
  */
-export function iperf(from: Side, server: string, port: number, seconds: number, opts: { reverse?: boolean; procs?: string[]; skip?: number } = {}): Promise<Rate> {
+export async function iperf(from: Side, server: string, port: number, seconds: number, opts: { reverse?: boolean; procs?: string[]; skip?: number } = {}): Promise<Rate> {
+  // An iperf3 server takes a moment to accept the next test after one ends
+  // ("the server is busy running a test"): wait and ask again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await iperfOnce(from, server, port, seconds, opts);
+    } catch (err) {
+      if (attempt >= 5 || !/busy/.test((err as Error).message)) throw err;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+function iperfOnce(from: Side, server: string, port: number, seconds: number, opts: { reverse?: boolean; procs?: string[]; skip?: number }): Promise<Rate> {
   const args = ['-c', server, '-p', String(port), '-t', String(seconds), '-J', '--get-server-output', ...(opts.reverse ? ['-R'] : [])];
   const join = (opts.procs ?? []).map((p) => `echo $$ > ${p} && `).join('');
   const child = spawn('nsenter', [`--net=${from.netnsPath}`, 'sh', '-c', `${join}exec iperf3 ${args.join(' ')}`], { stdio: ['ignore', 'pipe', 'pipe'] });
