@@ -19,7 +19,7 @@ struct bind_spec {
 struct node_spec {
 	int idx;
 	const char *lab, *name;
-	const char *run;      /* existing host dir the node mounts its private tmpfs on (may be shared) */
+	const char *run;      /* the node's host dir: <run>/upper, when present, seeds its upper layer */
 	const char *hosts;    /* the lab's hosts file (copied into the skeleton layer), or NULL */
 	const char *log;      /* console log: PID 1's stdout and stderr (may be shared), or NULL */
 	const char **lower;   /* overlay lower dirs, top first */
@@ -34,13 +34,13 @@ struct node_spec {
 	/* filled by the launcher */
 	int cg_fd;             /* cgroup2 dir for CLONE_INTO_CGROUP, or -1 */
 	int log_fd;            /* opened by the launcher; -1: /dev/null */
-	const char *skeleton;  /* the lab's skeleton layer (skeleton.c) */
+	const char *skeleton;  /* the lab's skeleton layer: a dir of the launcher's tmpfs */
 	bool *cg_skip;         /* per cg: joined already (launcher) or by clone3 */
 };
 
 /* Facts about the host the launcher probes once, inherited by every node. */
 struct host_facts {
-	bool shared_mounts;     /* some host mount is shared: the launcher makes its copies private */
+	bool shared_mounts;     /* some host mount is shared: the node makes its copies private */
 	unsigned mask_exists;   /* bit i: masked path i exists on this kernel */
 };
 extern struct host_facts host_facts;
@@ -48,23 +48,25 @@ extern struct host_facts host_facts;
 /* Masked and read-only paths (node-mounts.c), probed by the launcher. */
 void probe_masks(void);
 
-/* skeleton.c: the launcher's private mount namespace and the labs' skeleton layers */
-int launcher_mount_ns(void);
-int prepare_run_dir(const char *run);
-int make_skeleton(const char *dir, const char *hosts, bool var_run_link);
+/* skeleton.c: the labs' skeleton layers, in the launcher's detached tmpfs */
+int make_skeleton(int tmpfs, const char *dir, const char *hosts, bool var_run_link);
 bool var_run_is_dir(const struct node_spec *s);
 
 /* Device nodes a node gets (skeleton.c); open_host_devices fills this many fds. */
 #define NL_NDEVICES 7
 const char *device_name(int i);
 
-/* node-root.c: one function per step; each returns 0 or -1 with nl_err set. */
-int mount_node_tmpfs(const struct node_spec *s);
-int mount_root(const struct node_spec *s);
-int mount_proc_sys(const struct node_spec *s);
+/* The fd number of the launcher's skeleton tmpfs in every node. */
+#define NL_SKELETON_FD 5
+
+/* node-root.c: one function per step; each returns 0 (or an fd) or -1 with nl_err set. */
+int detached_tmpfs(const char *mode, unsigned attrs, const char *what);
+int make_node_tmpfs(const struct node_spec *s);           /* returns its fd */
+int make_overlay(const struct node_spec *s, int tmpfs, int skel_fd); /* returns its fd */
+int mount_proc_sys(int root);
 int open_bind_sources(const struct node_spec *s, int *fds);
 int open_host_devices(int *fds);
-int pivot_into_root(const struct node_spec *s);
+int pivot_into_root(int root);
 
 /* node-mounts.c: after pivot_root */
 int mount_devices(const int *host_dev_fds);

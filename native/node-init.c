@@ -162,6 +162,14 @@ static int setup(struct node_spec *s, int sync_fd)
 	/* Leave the CLI's session: a Ctrl-C in its terminal must not reach the lab. */
 	if (setsid() < 0)
 		return fail("setsid", s->name);
+	if (s->log && s->log_fd < 0) {
+		int fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (fd < 0)
+			return fail("open console log", s->log);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		close(fd);
+	}
 	trace("start");
 	if (!userns) {
 		/* The node's PID 1 is never the OOM killer's choice; a memory hog is.
@@ -177,14 +185,20 @@ static int setup(struct node_spec *s, int sync_fd)
 	if (unshare(CLONE_NEWCGROUP | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET) < 0)
 		return fail("unshare(cgroup|mnt|uts|ipc|net)", s->name);
 	trace("unshare");
-	/* (mounts are private already: the launcher's namespace, copied, is) */
-	if (mount_node_tmpfs(s) < 0)
+	/* Shared mounts (systemd hosts) would carry the node's mounts back to the host. */
+	if (host_facts.shared_mounts && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return fail("make mounts private", "/");
+	int tmpfs = make_node_tmpfs(s);
+	if (tmpfs < 0)
 		return -1;
 	trace("tmpfs");
-	if (mount_root(s) < 0)
+	int root = make_overlay(s, tmpfs, NL_SKELETON_FD);
+	close(tmpfs);
+	close(NL_SKELETON_FD);
+	if (root < 0)
 		return -1;
 	trace("overlay");
-	if (mount_proc_sys(s) < 0)
+	if (mount_proc_sys(root) < 0)
 		return -1;
 	trace("proc+sys");
 	int bind_fds[MAX_BINDS], dev_fds[NL_NDEVICES];
@@ -194,8 +208,9 @@ static int setup(struct node_spec *s, int sync_fd)
 		return -1;
 	if (userns && open_host_devices(dev_fds) < 0)
 		return -1;
-	if (pivot_into_root(s) < 0)
+	if (pivot_into_root(root) < 0)
 		return -1;
+	close(root);
 	trace("pivot");
 	if (mount_devices(userns ? dev_fds : NULL) < 0)
 		return -1;

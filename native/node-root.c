@@ -1,15 +1,26 @@
 /*
- * The node's root filesystem, one step per function (after crun's linux.c):
- * a private tmpfs holding the overlay's upper and work dirs, the overlay root
- * (the lab's skeleton layer over the lower dirs), /proc, /sys, pivot_root. Each returns 0 or -1 with nl_err naming the
- * step, the path and the errno. node-mounts.c does what follows the pivot.
+ * The node's root filesystem, one step per function (after crun's linux.c).
+ * Everything is built on detached mounts (fsopen/fsmount, kernel >= 5.2), so
+ * no mount point is needed on the host and nothing of a node is on its disk:
  *
- * proc and sysfs are mounted before the old root goes because a user
- * namespace may mount them only while a fully visible instance exists in its
- * mount namespace (mount_too_revealing(), fs/namespace.c).
+ *   make_node_tmpfs   a private tmpfs: upper/ (with etc/hostname and the
+ *                     lab's seed files) and work/ of the overlay
+ *   make_overlay      lower = the lab's skeleton (skeleton.c) over the spec's
+ *                     lower dirs; moved onto "/" of the node's mount namespace
+ *   mount_proc_sys    /proc and a read-only /sys inside it
+ *   pivot_into_root   pivot_root(".", ".") and detach the host's tree
+ *
+ * Creating and removing a few directories per node on an ext4 /run cost ~0.6
+ * ms a node; a tmpfs costs a few µs. A node's changes live in memory charged
+ * to its cgroup, as they would on the tmpfs /run of most hosts. proc and sysfs
+ * are mounted before the old root goes because a user namespace may mount them
+ * only while a fully visible instance is in its mount namespace
+ * (mount_too_revealing(), fs/namespace.c). Each step returns 0 (or an fd) or
+ * -1 with nl_err naming the step, the path and the errno.
  */
 #include "init.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,117 +31,221 @@
 
 struct host_facts host_facts;
 
-/* Mounts `type` at `target`, creating the directory once if it is missing. */
-static int mount_at(const char *src, const char *target, const char *type, unsigned long flags,
-		    const char *data, const char *step)
+/* A detached tmpfs: fsopen + fsconfig + fsmount. Returns its root fd. */
+int detached_tmpfs(const char *mode, unsigned attrs, const char *what)
 {
-	if (mount(src, target, type, flags, data) == 0)
-		return 0;
-	if (errno == ENOENT && mkdir_p(target, 0755) == 0 && mount(src, target, type, flags, data) == 0)
-		return 0;
-	return fail(step, target);
+	int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return fail("fsopen tmpfs", what);
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", mode, 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+		close(fs);
+		return fail("create tmpfs", what);
+	}
+	int m = fsmount(fs, FSMOUNT_CLOEXEC, attrs);
+	close(fs);
+	if (m < 0)
+		return fail("fsmount tmpfs", what);
+	return m;
 }
 
 /*
- * The node's private tmpfs, mounted in its own mount namespace on <run>/node,
- * a directory of the launcher's tmpfs (skeleton.c): upper/ and work/ of the
- * overlay, root/ where it is mounted, and upper/etc/hostname. Nothing of a node
- * is on the host's disk: creating and removing a few directories per node on
- * ext4 cost ~0.6 ms a node, on tmpfs a few µs. The node's changes live in
- * memory charged to its cgroup, as they would on the tmpfs /run of most hosts.
- * In a user namespace the tmpfs belongs to the node's root: no chown needed.
+ * Files the lab wrote for this node before it started (e.g. /etc/frr/frr.conf
+ * in <run>/upper): copied into the node's upper layer with their mode and
+ * owner, directories and symlinks included.
  */
-int mount_node_tmpfs(const struct node_spec *s)
+static int copy_tree(int from, int to, const char *where, int depth)
+{
+	if (depth > 32)
+		return failx("copy seed files", where, ELOOP);
+	DIR *d = fdopendir(from);
+	if (!d)
+		return fail("read seed files", where);
+	int r = 0;
+	struct dirent *e;
+	while (r == 0 && (e = readdir(d))) {
+		const char *n = e->d_name;
+		struct stat st;
+		if (!strcmp(n, ".") || !strcmp(n, "..") || fstatat(from, n, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			if (mkdirat(to, n, 0700) < 0 && errno != EEXIST) {
+				r = fail("mkdir seed dir", n);
+				break;
+			}
+			int a = openat(from, n, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			int b = openat(to, n, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+			if (a < 0 || b < 0) {
+				r = fail("open seed dir", n);
+			} else {
+				r = copy_tree(a, b, n, depth + 1); /* closes a */
+				a = -1;
+			}
+			if (a >= 0)
+				close(a);
+			if (b >= 0)
+				close(b);
+		} else if (S_ISREG(st.st_mode)) {
+			int a = openat(from, n, O_RDONLY | O_CLOEXEC);
+			int b = openat(to, n, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+			char buf[65536];
+			ssize_t k = 0;
+			if (a >= 0 && b >= 0)
+				while ((k = read(a, buf, sizeof buf)) > 0 && write_all(b, buf, (size_t)k) == 0)
+					;
+			if (a < 0 || b < 0 || k != 0)
+				r = fail("copy seed file", n);
+			if (a >= 0)
+				close(a);
+			if (b >= 0)
+				close(b);
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[NL_PATH_MAX];
+			ssize_t k = readlinkat(from, n, target, sizeof target - 1);
+			if (k < 0 || (target[k] = 0, symlinkat(target, to, n)) < 0)
+				r = fail("copy seed symlink", n);
+		} else {
+			continue;
+		}
+		if (r == 0 && fchownat(to, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+			r = fail("chown seed file", n);
+		if (r == 0 && !S_ISLNK(st.st_mode) && fchmodat(to, n, st.st_mode & 07777, 0) < 0)
+			r = fail("chmod seed file", n);
+	}
+	closedir(d);
+	return r;
+}
+
+static int copy_seed(const struct node_spec *s, int upper)
 {
 	char p[NL_PATH_MAX];
-	if (path_join(p, s->run, "node") < 0)
+	if (path_join(p, s->run, "upper") < 0)
 		return -1;
-	if (mount("tmpfs", p, "tmpfs", MS_NOSUID | MS_NODEV, "mode=755") < 0)
-		return fail("mount tmpfs", p);
-	int dfd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return fail("open", p);
-	static const char *const dirs[] = { "upper", "work", "root", "upper/etc" };
+	int from = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (from < 0)
+		return errno == ENOENT ? 0 : fail("open seed files", p);
+	return copy_tree(from, upper, p, 0);
+}
+
+int make_node_tmpfs(const struct node_spec *s)
+{
+	int t = detached_tmpfs("755", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, s->name);
+	if (t < 0)
+		return -1;
+	static const char *const dirs[] = { "upper", "work", "upper/etc" };
 	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
-		if (mkdirat(dfd, dirs[i], 0755) < 0) {
-			close(dfd);
-			return fail("mkdir", dirs[i]);
-		}
+		if (mkdirat(t, dirs[i], 0755) < 0)
+			goto fail_mkdir;
 	char line[300];
 	snprintf(line, sizeof line, "%s\n", s->name);
-	int fd = openat(dfd, "upper/etc/hostname", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	close(dfd);
-	if (fd < 0 || write_all(fd, line, strlen(line)) < 0)
-		return fail("write", "/etc/hostname");
+	int fd = openat(t, "upper/etc/hostname", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || write_all(fd, line, strlen(line)) < 0) {
+		fail("write", "/etc/hostname");
+		goto fail;
+	}
 	close(fd);
-	return 0;
+	if (s->run) {
+		int upper = openat(t, "upper", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int r = upper < 0 ? fail("open", "upper") : copy_seed(s, upper);
+		if (upper >= 0)
+			close(upper);
+		if (r < 0)
+			goto fail;
+	}
+	return t;
+fail_mkdir:
+	fail("mkdir", "node tmpfs");
+fail:
+	close(t);
+	return -1;
 }
 
-/* Appends `path` to the overlay option string, escaping ',', ':' and '\'. */
-static int append_escaped(char *opts, size_t cap, size_t *len, const char *path)
+/* Appends a path to a lowerdir list, escaping ':' and '\' (overlayfs.rst); ',' is refused. */
+static int append_lower(char *out, size_t cap, size_t *len, const char *path)
 {
+	if (*len && *len + 1 < cap)
+		out[(*len)++] = ':';
 	for (const char *c = path; *c; c++) {
+		if (*c == ',')
+			return failx("lower dir with a comma", path, EINVAL);
 		if (*len + 3 >= cap)
-			return failx("mount overlay", path, ENAMETOOLONG);
-		if (*c == ',' || *c == ':' || *c == '\\')
-			opts[(*len)++] = '\\';
-		opts[(*len)++] = *c;
+			return failx("lowerdir", path, ENAMETOOLONG);
+		if (*c == ':' || *c == '\\')
+			out[(*len)++] = '\\';
+		out[(*len)++] = *c;
 	}
-	opts[*len] = 0;
+	out[*len] = 0;
 	return 0;
 }
 
-static int append(char *opts, size_t cap, size_t *len, const char *text)
+static int set_opt(int fs, const char *key, const char *value)
 {
-	size_t n = strlen(text);
-	if (*len + n + 1 >= cap)
-		return failx("mount overlay", text, ENAMETOOLONG);
-	memcpy(opts + *len, text, n + 1);
-	*len += n;
+	if (fsconfig(fs, FSCONFIG_SET_STRING, key, value, 0) < 0)
+		return fail("overlay option", key);
 	return 0;
 }
 
-/* lowerdir = the lab's skeleton layer (skeleton.c), then the spec's lower dirs. */
-int mount_root(const struct node_spec *s)
+int make_overlay(const struct node_spec *s, int tmpfs, int skel_fd)
 {
-	char opts[4096], p[NL_PATH_MAX];
+	char lower[4096], p[96];
 	size_t len = 0;
-	opts[0] = 0;
-	if (append(opts, sizeof opts, &len, "lowerdir=") < 0 || append_escaped(opts, sizeof opts, &len, s->skeleton) < 0)
+	lower[0] = 0;
+	snprintf(p, sizeof p, "/proc/self/fd/%d/%s", skel_fd, s->skeleton);
+	if (append_lower(lower, sizeof lower, &len, p) < 0)
 		return -1;
-	for (int i = 0; i < s->nlower; i++) {
-		if (append(opts, sizeof opts, &len, ":") < 0)
+	for (int i = 0; i < s->nlower; i++)
+		if (append_lower(lower, sizeof lower, &len, s->lower[i]) < 0)
 			return -1;
-		if (append_escaped(opts, sizeof opts, &len, s->lower[i]) < 0)
-			return -1;
-	}
-	if (path_join(p, s->run, "node/upper") < 0 || append(opts, sizeof opts, &len, ",upperdir=") < 0 ||
-	    append_escaped(opts, sizeof opts, &len, p) < 0)
-		return -1;
-	if (path_join(p, s->run, "node/work") < 0 || append(opts, sizeof opts, &len, ",workdir=") < 0 ||
-	    append_escaped(opts, sizeof opts, &len, p) < 0)
-		return -1;
+	int fs = fsopen("overlay", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return fail("fsopen overlay", "overlayfs (CONFIG_OVERLAY_FS)");
+	int r = set_opt(fs, "source", "netlab");
+	if (r == 0)
+		r = set_opt(fs, "lowerdir", lower);
+	snprintf(p, sizeof p, "/proc/self/fd/%d/upper", tmpfs);
+	if (r == 0)
+		r = set_opt(fs, "upperdir", p);
+	snprintf(p, sizeof p, "/proc/self/fd/%d/work", tmpfs);
+	if (r == 0)
+		r = set_opt(fs, "workdir", p);
 	/* In a user namespace overlayfs may not use trusted.* xattrs (kernel >= 5.11). */
-	if (s->uidmap && append(opts, sizeof opts, &len, ",userxattr") < 0)
+	if (r == 0 && s->uidmap && fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0)
+		r = fail("overlay option", "userxattr");
+	if (r == 0 && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		r = fail("mount overlay", lower);
+	int m = r == 0 ? fsmount(fs, FSMOUNT_CLOEXEC, 0) : -1;
+	if (r == 0 && m < 0)
+		fail("fsmount overlay", s->name);
+	close(fs);
+	if (m < 0)
 		return -1;
-	if (path_join(p, s->run, "node/root") < 0)
+	/* Stacked on "/" of the node's mount namespace: pivot_root needs it attached. */
+	if (move_mount(m, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+		fail("move_mount overlay", "/");
+		close(m);
 		return -1;
-	if (mount("overlay", p, "overlay", 0, opts) < 0)
-		return fail("mount overlay", p);
-	return 0;
+	}
+	return m;
 }
 
-int mount_proc_sys(const struct node_spec *s)
+/* Mounts `type` on `dir` of the overlay (through /proc/self/fd), creating the dir if needed. */
+static int mount_in(int root, const char *dir, const char *type, unsigned long flags)
 {
-	char root[NL_PATH_MAX], p[NL_PATH_MAX];
-	if (path_join(root, s->run, "node/root") < 0 || path_join(p, root, "proc") < 0)
-		return -1;
-	if (mount_at("proc", p, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, "mount proc") < 0)
-		return -1;
-	if (path_join(p, root, "sys") < 0)
+	char p[96];
+	snprintf(p, sizeof p, "/proc/self/fd/%d/%s", root, dir);
+	if (mount(type, p, type, flags, NULL) == 0)
+		return 0;
+	if (errno == ENOENT && mkdirat(root, dir, 0555) == 0 && mount(type, p, type, flags, NULL) == 0)
+		return 0;
+	return fail(!strcmp(type, "proc") ? "mount proc" : "mount sysfs", dir);
+}
+
+int mount_proc_sys(int root)
+{
+	if (mount_in(root, "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC) < 0)
 		return -1;
 	/* sysfs shows the network devices of the mounter's network namespace. */
-	return mount_at("sysfs", p, "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL, "mount sysfs");
+	return mount_in(root, "sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
 }
 
 /* Detached copies of the bind sources, taken while the host's tree is still reachable. */
@@ -158,20 +273,16 @@ int open_host_devices(int *fds)
 	return 0;
 }
 
-int pivot_into_root(const struct node_spec *s)
+int pivot_into_root(int root)
 {
-	char root[NL_PATH_MAX];
-	if (path_join(root, s->run, "node/root") < 0)
-		return -1;
-	if (chdir(root) < 0)
-		return fail("chdir", root);
+	if (fchdir(root) < 0)
+		return fail("fchdir", "overlay root");
 	/* pivot_root(".", "."): the old root ends up stacked on the new one; detach it (pivot_root(2)). */
 	if (syscall(SYS_pivot_root, ".", ".") < 0)
-		return fail("pivot_root", root);
+		return fail("pivot_root", "overlay root");
 	if (umount2(".", MNT_DETACH) < 0)
-		return fail("umount2 old root", root);
+		return fail("umount2 old root", "/");
 	if (chdir("/") < 0)
 		return fail("chdir", "/");
 	return 0;
 }
-

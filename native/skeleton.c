@@ -1,9 +1,7 @@
 /*
- * The launcher's side of the nodes' filesystems. The launcher first takes a
- * private mount namespace (its clones copy it), so nothing it mounts is seen
- * on the host, then mounts one tmpfs on each run dir holding:
- *   node/      where every node mounts its own tmpfs (upper, work, root)
- *   skel-N/    the lab's skeleton layer, the top lower layer of every node:
+ * The launcher's side of the nodes' filesystems: one detached tmpfs (no mount
+ * point anywhere; its fd is inherited by every node) holding
+ *   skel-N/    a lab's skeleton layer, the top lower layer of its nodes:
  *              dev/ (device nodes, pts/, shm/, net/tun, the usual symlinks),
  *              run/ and tmp/ (opaque: empty, each node's own on first write),
  *              etc/hosts (the lab's hosts file, copied once per lab) and, when
@@ -16,7 +14,6 @@
 #include "init.h"
 
 #include <fcntl.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,30 +36,6 @@ _Static_assert(sizeof devices / sizeof devices[0] == NL_NDEVICES, "NL_NDEVICES")
 const char *device_name(int i)
 {
 	return devices[i].name;
-}
-
-int launcher_mount_ns(void)
-{
-	if (unshare(CLONE_NEWNS) < 0)
-		return fail("unshare(mnt)", "launcher");
-	/* Shared mounts (systemd hosts) would carry our mounts back to the host. */
-	if (host_facts.shared_mounts && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return fail("make mounts private", "/");
-	return 0;
-}
-
-int prepare_run_dir(const char *run)
-{
-	char p[NL_PATH_MAX];
-	if (mkdir_p(run, 0755) < 0)
-		return -1;
-	if (mount("tmpfs", run, "tmpfs", MS_NOSUID, "mode=755") < 0)
-		return fail("mount tmpfs", run);
-	if (path_join(p, run, "node") < 0)
-		return -1;
-	if (mkdir(p, 0755) < 0)
-		return fail("mkdir", p);
-	return 0;
 }
 
 static int mkdir_at(int dfd, const char *path, mode_t mode)
@@ -108,11 +81,11 @@ static int copy_file(const char *from, int dfd, const char *to)
 	return 0;
 }
 
-int make_skeleton(const char *dir, const char *hosts, bool var_run_link)
+int make_skeleton(int tmpfs, const char *dir, const char *hosts, bool var_run_link)
 {
-	if (mkdir(dir, 0755) < 0)
+	if (mkdirat(tmpfs, dir, 0755) < 0)
 		return fail("mkdir", dir);
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int dfd = openat(tmpfs, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return fail("open", dir);
 	int r = -1;
