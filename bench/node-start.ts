@@ -52,7 +52,7 @@ async function once(n: number, rep: number): Promise<Row> {
     const cgroupsMs = performance.now() - t0;
     const specs: NodeSpec[] = names.map((name) => ({
       lab, name, runDir: join(labDir, 'nodes', name), lowerDirs: ['/'], hostsFile: join(labDir, 'hosts'), binds: [],
-      cgroupDirs: nodeCgroupDirs(layout, lab, name), consoleLog: join(labDir, 'console.log'),
+      cgroupDirs: nodeCgroupDirs(layout, lab, name, {}), consoleLog: join(labDir, 'console.log'),
     }));
     t0 = performance.now();
     await startNodes(specs, { window: WINDOW });

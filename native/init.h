@@ -40,7 +40,7 @@ struct node_spec {
 
 /* How a node enters cgroup dir j of its spec (launcher.c plan_cgroups). */
 enum { CG_JOIN = 0 /* the dir, else its parent */, CG_OWN_ONLY /* the dir if it exists; the launcher is in the parent */,
-       CG_CLONE /* cgroup2: clone3(CLONE_INTO_CGROUP) */ };
+       CG_CLONE /* cgroup2: clone3(CLONE_INTO_CGROUP) */, CG_DONE /* shared by all: the launcher joined it */ };
 
 /* Facts about the host the launcher probes once, inherited by every node. */
 struct host_facts {
@@ -80,6 +80,8 @@ int mount_binds(const struct node_spec *s, const int *fds);
 
 /* node-init.c */
 extern bool nl_trace;
+/* In the launcher, before cloning: the memory layout nodes need to set their command line. */
+void read_mm_template(void);
 /* The node's life: called in the clone; never returns. */
 void node_main(struct node_spec *s, int report_fd, int sync_fd) __attribute__((noreturn));
 /* Joins cgroup dir `dir` with `pid` ("0": the caller). */

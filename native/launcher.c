@@ -130,18 +130,23 @@ static int plan_cgroups(void)
 	for (int j = 0; j < ncg; j++) {
 		if (specs[0].cg_mode[j] == CG_CLONE)
 			continue;
+		/* the same dir for every node (the lab's): join it here, once */
+		bool same_dir = true;
+		for (int i = 1; i < nspecs && same_dir; i++)
+			same_dir = specs[i].cg_mode[j] != CG_CLONE && !strcmp(specs[i].cg[j], specs[0].cg[j]);
+		/* else the same parent (node dirs of one lab): join the parent, nodes their own dir if it exists */
+		bool shared = !same_dir;
 		parent_of(specs[0].cg[j], a);
-		bool shared = true;
 		for (int i = 1; i < nspecs && shared; i++)
 			shared = specs[i].cg_mode[j] != CG_CLONE && !strcmp(parent_of(specs[i].cg[j], b), a);
-		if (!shared)
+		if (!same_dir && !shared)
 			continue;
-		if (join_cgroup(a, "0") < 0) {
+		if (join_cgroup(same_dir ? specs[0].cg[j] : a, "0") < 0) {
 			emit_err(0, &nl_err);
 			return -1;
 		}
 		for (int i = 0; i < nspecs; i++)
-			specs[i].cg_mode[j] = CG_OWN_ONLY;
+			specs[i].cg_mode[j] = same_dir ? CG_DONE : CG_OWN_ONLY;
 	}
 	return 0;
 }
@@ -153,7 +158,7 @@ static int plan_cgroups(void)
 int join_node_cgroup(const struct node_spec *s, int j, const char *pid)
 {
 	char parent[NL_PATH_MAX];
-	if (s->cg_mode[j] == CG_CLONE)
+	if (s->cg_mode[j] == CG_CLONE || s->cg_mode[j] == CG_DONE)
 		return 0;
 	if (join_cgroup(s->cg[j], pid) == 0)
 		return 0;
@@ -447,6 +452,7 @@ static int launch(int window)
 	nl_trace = getenv("NETLAB_INIT_TRACE") != NULL;
 	host_facts.shared_mounts = host_has_shared_mounts();
 	probe_masks();
+	read_mm_template();
 	if (plan_cgroups() < 0 || prepare_layers() < 0) {
 		flush_out();
 		return 1;

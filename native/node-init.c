@@ -35,7 +35,7 @@
  * cgroup_threadgroup_rwsem that cgroup.procs takes for writing
  * (cgroup_procs_write_start(), kernel/cgroup/cgroup.c); the first writer after
  * a quiet spell on that lock waits a whole RCU grace period (~10 ms here).
- * cgroup2 has no `tasks`, and netlab enters it with CLONE_INTO_CGROUP anyway.
+ * Only for v1: netlab enters cgroup2 with CLONE_INTO_CGROUP (no `tasks` there).
  */
 int join_cgroup(const char *dir, const char *pid)
 {
@@ -43,13 +43,8 @@ int join_cgroup(const char *dir, const char *pid)
 	if (path_join(p, dir, "tasks") < 0)
 		return -1;
 	int fd = open(p, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT) {
-		if (path_join(p, dir, "cgroup.procs") < 0)
-			return -1;
-		fd = open(p, O_WRONLY | O_CLOEXEC);
-	}
 	if (fd < 0)
-		return fail("join cgroup", p);
+		return fail("join cgroup", p); /* ENOENT: no such cgroup (the caller may use its parent) */
 	if (write_all(fd, pid, strlen(pid)) < 0) {
 		int e = errno;
 		close(fd);
@@ -65,18 +60,18 @@ int join_cgroup(const char *dir, const char *pid)
  * (prctl(2)), so it also works in a user namespace.
  */
 static char cmdline_buf[512];
+static struct prctl_mm_map mm_template; /* the launcher's layout: its clones share it */
+static bool mm_template_ok;
 
-static int set_cmdline(const struct node_spec *s)
+/* Reads the memory layout fields of /proc/self/stat (proc(5)) once, in the launcher. */
+void read_mm_template(void)
 {
-	int n = snprintf(cmdline_buf, sizeof cmdline_buf, "netlab-init%c%s/%s", 0, s->lab, s->name);
-	if (n < 0 || (size_t)n >= sizeof cmdline_buf)
-		return failx("set cmdline", s->name, ENAMETOOLONG);
 	char buf[1024];
 	if (read_file("/proc/self/stat", buf, sizeof buf) < 0)
-		return -1;
+		return;
 	char *p = strrchr(buf, ')');
 	if (!p)
-		return failx("parse", "/proc/self/stat", EINVAL);
+		return;
 	unsigned long long f[53] = { 0 };
 	p += 2; /* field 3 */
 	for (int i = 3; i <= 52 && p; i++) {
@@ -86,14 +81,24 @@ static int set_cmdline(const struct node_spec *s)
 		if (p)
 			p++;
 	}
-	struct prctl_mm_map map = {
-		.start_code = f[26], .end_code = f[27], .start_stack = f[28],
-		.start_data = f[45], .end_data = f[46], .start_brk = f[47],
-		.brk = (unsigned long long)syscall(SYS_brk, 0),
-		.arg_start = (unsigned long long)(uintptr_t)cmdline_buf,
-		.arg_end = (unsigned long long)(uintptr_t)cmdline_buf + (unsigned)n + 1,
-		.env_start = f[50], .env_end = f[51], .auxv = NULL, .auxv_size = 0, .exe_fd = (unsigned)-1,
+	mm_template = (struct prctl_mm_map){
+		.start_code = f[26], .end_code = f[27], .start_stack = f[28], .start_data = f[45], .end_data = f[46],
+		.start_brk = f[47], .env_start = f[50], .env_end = f[51], .auxv = NULL, .auxv_size = 0, .exe_fd = (unsigned)-1,
 	};
+	mm_template_ok = f[26] != 0;
+}
+
+static int set_cmdline(const struct node_spec *s)
+{
+	int n = snprintf(cmdline_buf, sizeof cmdline_buf, "netlab-init%c%s/%s", 0, s->lab, s->name);
+	if (n < 0 || (size_t)n >= sizeof cmdline_buf)
+		return failx("set cmdline", s->name, ENAMETOOLONG);
+	if (!mm_template_ok)
+		return failx("set cmdline", "/proc/self/stat", ENODATA);
+	struct prctl_mm_map map = mm_template;
+	map.brk = (unsigned long long)syscall(SYS_brk, 0);
+	map.arg_start = (unsigned long long)(uintptr_t)cmdline_buf;
+	map.arg_end = map.arg_start + (unsigned)n + 1;
 	if (prctl(PR_SET_MM, PR_SET_MM_MAP, &map, sizeof map, 0) < 0)
 		return fail("prctl(PR_SET_MM_MAP)", "/proc/self/cmdline");
 	return 0;

@@ -211,9 +211,7 @@ int make_overlay(const struct node_spec *s, int tmpfs, int skel_fd)
 	int fs = fsopen("overlay", FSOPEN_CLOEXEC);
 	if (fs < 0)
 		return fail("fsopen overlay", "overlayfs (CONFIG_OVERLAY_FS)");
-	int r = set_opt(fs, "source", "netlab");
-	if (r == 0)
-		r = set_opt(fs, "lowerdir", lower);
+	int r = set_opt(fs, "lowerdir", lower);
 	snprintf(p, sizeof p, "/proc/self/fd/%d/upper", tmpfs);
 	if (r == 0)
 		r = set_opt(fs, "upperdir", p);

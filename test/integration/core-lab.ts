@@ -63,7 +63,7 @@ export async function startTestLab(names: string[], opts: TestLabOptions = {}): 
     const specs = names.map((name): NodeSpec => {
       const s: NodeSpec = {
         lab, name, runDir: join(labDir, 'nodes', name), lowerDirs: ['/'], hostsFile: join(labDir, 'hosts'), binds: [],
-        cgroupDirs: nodeCgroupDirs(layout, lab, name), consoleLog: join(labDir, 'console.log'),
+        cgroupDirs: nodeCgroupDirs(layout, lab, name, opts.resources?.[name] ?? {}), consoleLog: join(labDir, 'console.log'),
       };
       return opts.specs ? opts.specs(s) : s;
     });
