@@ -101,7 +101,7 @@ function nodeSpec(ctx: ApplyContext, node: Node | undefined, name: string): Node
     binds: node?.binds ?? [],
     cgroupDirs: nodeCgroupDirs(ctx.layout, lab, name),
     userns: ctx.plan.topology.userns || undefined,
-    consoleLog: join(dir, 'console.log'),
+    consoleLog: join(labDir(lab), 'console.log'),
   };
 }
 
