@@ -43,6 +43,7 @@ function ifaces(node: Node, t: Topology, ospf: Ospf, af: 4 | 6): BirdIface[] {
     const timers = passive ? undefined : ospfTimers(ospf, a);
     if (timers?.helloS !== undefined) lines.push(`hello ${timers.helloS}`);
     if (timers?.deadS !== undefined) lines.push(`dead ${timers.deadS}`);
+    if (timers?.retransmitS !== undefined) lines.push(`retransmit ${timers.retransmitS}`);
     if (passive) lines.push('stub yes');
     out.push({ name: a.iface.name, area: o.area ?? ospf.area, lines });
   }

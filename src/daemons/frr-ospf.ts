@@ -24,7 +24,7 @@
  * Commands: FRR 8.4 user guide, "OSPFv2" and "OSPFv3".
  */
 import type { Node, Ospf, OspfInterface, Topology } from '../topology/types.js';
-import { adjacencies, addr, fallbackRouterId, hasIPv6, nodeMap, optionLines, ospfSpeakers, ospfTimers } from './peers.js';
+import { adjacencies, addr, fallbackRouterId, hasIPv6, nodeMap, optionLines, ospfSpeakers, ospfTimers, type OspfTimers } from './peers.js';
 
 /** FRR configuration lines, grouped as frr.conf groups them. */
 export interface FrrSections {
@@ -71,12 +71,13 @@ function push(map: Map<string, string[]>, iface: string, lines: string[]): void 
   else map.set(iface, [...lines]);
 }
 
-function ifaceLines(v: 'ip ospf' | 'ipv6 ospf6', s: IfaceOspf, timers?: { helloS?: number; deadS?: number }): string[] {
+function ifaceLines(v: 'ip ospf' | 'ipv6 ospf6', s: IfaceOspf, timers?: OspfTimers): string[] {
   const out = [` ${v} area ${s.area}`];
   if (s.network !== undefined) out.push(` ${v} network ${s.network}`);
   if (s.cost !== undefined) out.push(` ${v} cost ${s.cost}`);
   if (!s.passive && timers?.helloS !== undefined) out.push(` ${v} hello-interval ${timers.helloS}`);
   if (!s.passive && timers?.deadS !== undefined) out.push(` ${v} dead-interval ${timers.deadS}`);
+  if (!s.passive && timers?.retransmitS !== undefined) out.push(` ${v} retransmit-interval ${timers.retransmitS}`);
   if (s.passive) out.push(` ${v} passive`);
   return out;
 }

@@ -54,25 +54,34 @@ export function ospfSpeakers(a: Adjacency): PeerEnd[] {
 }
 
 /** Hello and dead interval (s) of generated OSPF on links where every speaker's config is generated too. */
-export const FAST_OSPF = { helloS: 1, deadS: 4 } as const;
+export const FAST_OSPF = { helloS: 1, deadS: 4, retransmitS: 1 } as const;
+
+/** Interface timers, seconds; a missing one is the daemon's default. */
+export interface OspfTimers { helloS?: number; deadS?: number; retransmitS?: number }
 
 /**
- * The hello/dead intervals (s) to write on an interface, or undefined for the
- * daemon's defaults (10/40 in FRR and BIRD). The node's `hello:`/`dead:` win;
- * otherwise FAST_OSPF when the link has OSPF speakers and all of them have
- * generated configs (so both ends agree: the intervals must match, RFC 2328
- * §10.5), and the defaults when a neighbour brings its own config.
+ * The timers to write on an active interface of a generated config. The
+ * node's `hello:`/`dead:` win; otherwise hello 1 s / dead 4 s when the link
+ * has OSPF speakers and all of them have generated configs (both ends agree:
+ * the intervals must match, RFC 2328 §10.5), and the daemon's defaults (10/40)
+ * when a neighbour brings its own config. The retransmit interval is always
+ * 1 s instead of 5: a DD or LS update that arrives while the neighbour is
+ * still in Init, or within its MinLSArrival, is dropped and waits for it; the
+ * interval need not match between neighbours.
  */
-export function ospfTimers(ospf: { helloS?: number; deadS?: number }, a: Adjacency): { helloS?: number; deadS?: number } | undefined {
+export function ospfTimers(ospf: { helloS?: number; deadS?: number }, a: Adjacency): OspfTimers {
+  const t: OspfTimers = { retransmitS: FAST_OSPF.retransmitS };
   if (ospf.helloS !== undefined || ospf.deadS !== undefined) {
-    const t: { helloS?: number; deadS?: number } = {};
     if (ospf.helloS !== undefined) t.helloS = ospf.helloS;
     if (ospf.deadS !== undefined) t.deadS = ospf.deadS;
     return t;
   }
   const speakers = ospfSpeakers(a);
-  if (!speakers.length || speakers.some((p) => p.node.config !== undefined)) return undefined;
-  return { ...FAST_OSPF };
+  if (speakers.length && speakers.every((p) => p.node.config === undefined)) {
+    t.helloS = FAST_OSPF.helloS;
+    t.deadS = FAST_OSPF.deadS;
+  }
+  return t;
 }
 
 /** Address without its prefix length: "10.1.0.1/31" → "10.1.0.1". */
