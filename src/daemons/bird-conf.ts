@@ -43,7 +43,8 @@ function ifaces(node: Node, t: Topology, ospf: Ospf, af: 4 | 6): BirdIface[] {
     const timers = passive ? undefined : ospfTimers(ospf, a);
     if (timers?.helloS !== undefined) lines.push(`hello ${timers.helloS}`);
     if (timers?.deadS !== undefined) lines.push(`dead ${timers.deadS}`);
-    if (timers?.retransmitS !== undefined) lines.push(`retransmit ${timers.retransmitS}`);
+    // BIRD refuses a retransmit interval below 2 s ("Retransmit int must be greater than one").
+    if (timers?.retransmitS !== undefined) lines.push(`retransmit ${Math.max(2, timers.retransmitS)}`);
     if (passive) lines.push('stub yes');
     out.push({ name: a.iface.name, area: o.area ?? ospf.area, lines });
   }

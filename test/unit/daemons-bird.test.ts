@@ -36,7 +36,7 @@ protocol ospf v2 ospf4 {
   ipv4 { import all; export none; };
   area 0.0.0.0 {
     interface "lo" { stub yes; };
-    interface "eth1" { type ptp; hello 1; dead 4; retransmit 1; };
+    interface "eth1" { type ptp; hello 1; dead 4; retransmit 2; };
     interface "eth2" { type ptp; stub yes; };
   };
 }
