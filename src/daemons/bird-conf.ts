@@ -15,6 +15,7 @@
  */
 import { TopologyError } from '../errors.js';
 import type { Node, Ospf, Topology } from '../topology/types.js';
+import { userConfig } from './config.js';
 import { adjacencies, fallbackRouterId, hasIPv6, nodeMap, ospfSpeakers, ospfTimers } from './peers.js';
 import { prefixOf } from './prefix.js';
 
@@ -40,7 +41,7 @@ function ifaces(node: Node, t: Topology, ospf: Ospf, af: 4 | 6): BirdIface[] {
     if (network) lines.push(`type ${network === 'point-to-point' ? 'ptp' : 'broadcast'}`);
     const cost = o.cost ?? ospf.cost;
     if (cost !== undefined) lines.push(`cost ${cost}`);
-    const timers = passive ? undefined : ospfTimers(ospf, a);
+    const timers = passive ? undefined : ospfTimers(ospf, a, userConfig);
     if (timers?.helloS !== undefined) lines.push(`hello ${timers.helloS}`);
     if (timers?.deadS !== undefined) lines.push(`dead ${timers.deadS}`);
     // BIRD refuses a retransmit interval below 2 s ("Retransmit int must be greater than one").

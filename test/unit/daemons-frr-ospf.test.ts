@@ -132,6 +132,24 @@ links:
     expect(b).to.contain(' ip ospf retransmit-interval 1\n');
   });
 
+  it('matches the hello and dead intervals a neighbour\'s own FRR config sets (a saved config still peers)', () => {
+    const saved = 'interface eth1\n ip ospf area 0.0.0.0\n ip ospf hello-interval 1\n ip ospf dead-interval 4\nexit\ninterface eth2\n ip ospf area 0\nexit\n';
+    const t = load(`
+name: saved
+defaults: { kind: frr }
+ospf: { area: 0 }
+nodes:
+  r1: {}
+  r2: { config: { text: ${JSON.stringify(saved)} } }
+  r3: {}
+links:
+  - [r1:eth1, r2:eth1]
+  - [r3:eth1, r2:eth2]
+`);
+    expect(block(conf(t, 'r1'), 'interface eth1')).to.contain(' ip ospf hello-interval 1\n ip ospf dead-interval 4\n');
+    expect(block(conf(t, 'r3'), 'interface eth1')).not.to.contain('hello-interval');
+  });
+
   it('makes the link to a BGP-only router passive (it speaks no OSPF)', () => {
     const t = load(`
 name: mixed
