@@ -132,6 +132,24 @@ describe('FRR nodes (scratch nodes on the real kernel)', function () {
     });
   });
 
+  describe('a config FRR parses but refuses to load', function () {
+    const text = 'router bgp 65001\nexit\nrouter bgp 65002\nexit\n';
+    const t = loadTopology({ text: `name: bad2\nnodes: { r1: { kind: frr, config: { text: ${JSON.stringify(text)} } } }\nlinks: []\n` }, { env: {} });
+    const lab = new ScratchLab(t);
+    before(async function () {
+      needFrr(this);
+      await lab.build();
+    });
+    after(() => lab.destroy());
+
+    it('fails start() with the message FRR gave while loading it', async () => {
+      const err = await frr.start(lab.ctx('r1')).then(() => undefined, (e: unknown) => e);
+      expect(err).to.be.instanceOf(NetlabError);
+      expect((err as NetlabError).where).to.equal('node r1');
+      expect((err as NetlabError).message).to.contain('FRR rejects its inline config text').and.match(/BGP is already running; AS is 65001/);
+    });
+  });
+
   describe('the bgp-ebgp lab', function () {
     const lab = new ScratchLab(topology('bgp-ebgp'));
     before(async function () {

@@ -92,9 +92,11 @@ export class ScratchLab {
       const dir = join(this.base, n.name);
       for (const d of ['upper', 'work', 'root']) mkdirSync(join(dir, d), { recursive: true });
       writeNodeFiles(join(dir, 'upper'), getKind(n.kind).files(n, t), '/', n.name);
-      const p = spawn('unshare', ['--mount', '--net', '--pid', '--uts', '--ipc', '--fork', '--kill-child', '--propagation', 'private', '/bin/sh', '-c', NODE_SCRIPT, 'sh', dir, n.name], { stdio: 'ignore' });
+      const p = spawn('unshare', ['--mount', '--net', '--pid', '--uts', '--ipc', '--fork', '--kill-child', '--propagation', 'private', '/bin/sh', '-c', NODE_SCRIPT, 'sh', dir, n.name], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      p.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
       this.procs.push(p);
-      const pid = await this.initPid(p.pid!, join(dir, 'root'));
+      const pid = await this.initPid(p.pid!, join(dir, 'root')).catch((e: Error) => { throw new Error(`${n.name}: ${e.message}: ${stderr.trim()}`); });
       const node: ScratchNode = { node: n, pid, dir, ctx: undefined as unknown as NodeContext };
       node.ctx = { lab: t.name, node: n, topology: t, upperDir: join(dir, 'upper'), exec: (argv, opts) => execIn(pid, n.env, argv, opts) };
       this.nodes.set(n.name, node);

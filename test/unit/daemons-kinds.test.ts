@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backgroundArgv } from '../../src/daemons/cmd.js';
 import { writeNodeFiles } from '../../src/daemons/files.js';
-import { frrStartScript } from '../../src/daemons/frr.js';
+import { frrStartScript, needsDryRun } from '../../src/daemons/frr.js';
+import { detectDaemons } from '../../src/daemons/frr-daemons.js';
 import { poll, PollTimeout } from '../../src/daemons/poll.js';
 import { getKind, kindNames } from '../../src/daemons/registry.js';
 import { NetlabError, TopologyError } from '../../src/errors.js';
@@ -49,11 +50,29 @@ describe('daemons: the kind registry', () => {
 });
 
 describe('daemons: start scripts and background commands', () => {
-  it('checks the config and the daemon binaries before frrinit.sh starts FRR', () => {
-    const s = frrStartScript(['zebra', 'ospfd-2', 'staticd']);
-    expect(s.indexOf('vtysh -C -f /etc/frr/frr.conf')).to.be.lessThan(s.indexOf('frrinit.sh start'));
-    expect(s).to.contain('for d in zebra ospfd-2 staticd;').and.contain('install -d -o frr -g frr -m 0755 "$d"');
-    expect(s).to.contain('/run/frr /var/lib/frr /var/log/frr');
+  it('starts zebra first, then each daemon as frrcommon.sh would, loads frr.conf, then watchfrr', () => {
+    const s = frrStartScript(detectDaemons('router bgp 1\nrouter ospf\n'), false);
+    const order = ['install -d -o frr -g frr -m 0755 "$d"', '/usr/lib/frr/zebra -d -F traditional --log file:/var/log/frr/frr.log -A 127.0.0.1 -s 90000000',
+      '/usr/lib/frr/bgpd -d', '/usr/lib/frr/ospfd -d', '/usr/lib/frr/staticd -d', 'vtysh -b', '/usr/lib/frr/watchfrr -d -F traditional --log file:/var/log/frr/frr.log zebra bgpd ospfd staticd', "vtysh -c 'show watchfrr'"];
+    const at = order.map((x) => s.indexOf(x));
+    expect(at.every((i) => i >= 0), s).to.equal(true);
+    expect([...at].sort((x, y) => x - y)).to.deep.equal(at);
+    expect(s).not.to.contain('vtysh -C');
+  });
+
+  it('checks frr.conf with vtysh -C before starting anything when asked to', () => {
+    const s = frrStartScript(detectDaemons(''), true);
+    expect(s.indexOf('vtysh -C -f /etc/frr/frr.conf')).to.be.within(0, s.indexOf('/usr/lib/frr/zebra -d'));
+  });
+
+  it('starts multi-instance OSPF as numbered ospfd instances', () => {
+    const s = frrStartScript(detectDaemons('router ospf 2\n'), false);
+    expect(s).to.contain('/usr/lib/frr/ospfd -d -F traditional --log file:/var/log/frr/frr.log -n 2 -A 127.0.0.1').and.contain(' zebra ospfd-2 staticd ||');
+  });
+
+  it('dry-runs user configs and generated ones with free-form options only', () => {
+    const t = loadTopology({ text: 'name: d\nnodes:\n  a: { kind: frr, config: { text: "" } }\n  b: { kind: frr, ospf: { area: 0 } }\n  c: { kind: frr, ospf: { area: 0, options: { "log-adjacency-changes": true } } }\nlinks: []\n' }, { env: {} });
+    expect(t.nodes.map(needsDryRun)).to.deep.equal([true, false, true]);
   });
 
   it('starts cmd detached, stdin from /dev/null, output appended to PID 1\'s stdout', () => {
