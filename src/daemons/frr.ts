@@ -47,7 +47,7 @@ export function frrStartScript(set: FrrDaemonSet, dryRun: boolean): string {
   const common = `-F traditional --log file:${FRR_LOG}`;
   const names = daemonNames(set);
   const lines = [
-    'for d in /run/frr /var/lib/frr /var/log/frr /var/tmp/frr; do install -d -o frr -g frr -m 0755 "$d" || exit 10; done',
+    'install -d -o frr -g frr -m 0755 /run/frr /var/lib/frr /var/log/frr /var/tmp/frr || exit 10',
   ];
   if (dryRun) lines.push('out=$(vtysh -C -f /etc/frr/frr.conf 2>&1) || { printf "%s\\n" "$out" >&2; exit 11; }');
   lines.push(`for d in ${set.daemons.join(' ')} watchfrr; do [ -x "/usr/lib/frr/$d" ] || { echo "$d" >&2; exit 12; }; done`);

@@ -22,7 +22,7 @@ function needFrr(ctx: Mocha.Context): void {
 /** Waits until `node` has a kernel route to `prefix` installed by `proto` (ospf, bgp, bird). */
 async function waitRoute(lab: ScratchLab, node: string, prefix: string, proto: string, timeoutMs = 20_000): Promise<void> {
   await poll(`${node} route ${prefix} proto ${proto}`, timeoutMs, async () => {
-    const r = await lab.exec(node, ['ip', '-j', 'route', 'show', prefix]);
+    const r = await lab.exec(node, ['ip', '-j', prefix.includes(':') ? '-6' : '-4', 'route', 'show', prefix]);
     const routes = r.code === 0 ? (JSON.parse(r.stdout) as { protocol?: string }[]) : [];
     return routes.some((x) => x.protocol === proto) ? { done: true, value: undefined } : { done: false, seen: r.stdout.trim() };
   });
@@ -201,6 +201,41 @@ describe('FRR nodes (scratch nodes on the real kernel)', function () {
       });
       const s = await lab.exec('r2', ['vtysh', '-c', 'show bgp neighbors 10.0.0.1 json']);
       expect((JSON.parse(s.stdout) as Record<string, { bgpState: string }>)['10.0.0.1']!.bgpState).to.equal('Established');
+    });
+  });
+
+  describe('an IPv6 lab: OSPFv3 and BGP over IPv6', function () {
+    const t = loadTopology({ text: `
+name: six
+defaults: { kind: frr }
+addressing: { loopback6: "2001:db8:ff::/64", ipv6: "2001:db8:1::/48" }
+nodes:
+  r1: { ospf: { area: 0 } }
+  r2: { ospf: { area: 0 } }
+  r3: { ospf: { area: 0 }, bgp: { as: 65003 } }
+  x1: { bgp: { as: 65100 } }
+links:
+  - [r1:eth1, r2:eth1]
+  - [r2:eth2, r3:eth1]
+  - [r3:eth2, x1:eth1]
+` }, { env: {} });
+    const lab = new ScratchLab(t);
+    const lo6 = (n: string) => t.nodes.find((x) => x.name === n)!.loopback.ipv6!.split('/')[0]!;
+    before(async function () {
+      needFrr(this);
+      await lab.build();
+      await lab.startAll();
+    });
+    after(() => lab.destroy());
+
+    it('runs ospf6d and carries the IPv6 loopbacks over OSPFv3', async () => {
+      const d = await lab.exec('r1', ['vtysh', '-c', 'show daemons']);
+      expect(d.stdout).to.contain('ospf6d');
+      await waitRoute(lab, 'r1', lo6('r3'), 'ospf');
+    });
+
+    it('brings up an IPv6 eBGP session and learns the neighbour\'s IPv6 loopback', async () => {
+      await waitRoute(lab, 'r3', lo6('x1'), 'bgp');
     });
   });
 

@@ -52,7 +52,7 @@ describe('daemons: the kind registry', () => {
 describe('daemons: start scripts and background commands', () => {
   it('starts zebra first, then each daemon as frrcommon.sh would, loads frr.conf, then watchfrr', () => {
     const s = frrStartScript(detectDaemons('router bgp 1\nrouter ospf\n'), false);
-    const order = ['install -d -o frr -g frr -m 0755 "$d"', '/usr/lib/frr/zebra -d -F traditional --log file:/var/log/frr/frr.log -A 127.0.0.1 -s 90000000',
+    const order = ['install -d -o frr -g frr -m 0755 /run/frr /var/lib/frr /var/log/frr /var/tmp/frr', '/usr/lib/frr/zebra -d -F traditional --log file:/var/log/frr/frr.log -A 127.0.0.1 -s 90000000',
       '/usr/lib/frr/bgpd -d', '/usr/lib/frr/ospfd -d', '/usr/lib/frr/staticd -d', 'vtysh -b', '/usr/lib/frr/watchfrr -d -F traditional --log file:/var/log/frr/frr.log zebra bgpd ospfd staticd', "vtysh -c 'show watchfrr'"];
     const at = order.map((x) => s.indexOf(x));
     expect(at.every((i) => i >= 0), s).to.equal(true);
