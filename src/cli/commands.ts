@@ -3,8 +3,8 @@
  * exports `register(program)`; adding a command is one file and one line here.
  */
 import type { Command } from 'commander';
-import { register as doctor } from './doctor.js';
+import { register as graph } from './graph.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [doctor];
+export const commands: Register[] = [graph];
