@@ -6,7 +6,7 @@
  *
  *   reach:          { from: NODE, to: NODE | ADDRESS }                 ping, 1 packet
  *   route:          { node, prefix, protocol?, via? }                   the kernel's table
- *   exec:           { node, cmd, output?: REGEX, code?: N }             /bin/sh -c
+ *   exec:           { node, cmd, output?: REGEX, exit?: N }             /bin/sh -c
  *   ospf_neighbors: { node, count, state }                              FRR, IPv4
  *   bgp_sessions:   { node, state, count }                              FRR, all families
  *   bird_protocol:  { node, protocol, state }                           birdc show protocols
@@ -59,9 +59,9 @@ async function once(t: Topology, exec: Exec, test: Obj): Promise<Verdict> {
     return good ? { ok: true } : { ok: false, seen: res.stdout.trim() || 'no such route' };
   }
   if (test.exec) {
-    const e = test.exec as { node: string; cmd: string; output?: string; code?: number };
+    const e = test.exec as { node: string; cmd: string; output?: string; exit?: number };
     const res = await exec(e.node, ['/bin/sh', '-c', e.cmd]);
-    if (res.code !== (e.code ?? 0)) return { ok: false, seen: `exit ${res.code}: ${res.stdout}${res.stderr}` };
+    if (res.code !== (e.exit ?? 0)) return { ok: false, seen: `exit ${res.code}: ${res.stdout}${res.stderr}` };
     if (e.output !== undefined && !new RegExp(e.output, 'm').test(res.stdout)) return { ok: false, seen: res.stdout };
     return { ok: true };
   }
