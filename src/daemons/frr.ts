@@ -176,7 +176,13 @@ export const frr: Kind = {
     try {
       await poll(`FRR on ${ctx.node.name}`, timeoutMs, async () => {
         const r = await ctx.exec(['vtysh', '-c', 'show watchfrr'], { timeoutMs: 5000 });
-        return r.code === 0 ? check(r.stdout) : { done: false, seen: (r.stderr || r.stdout).trim() };
+        if (r.code === 0) return check(r.stdout);
+        const dead = (await frr.health!(ctx)).filter((d) => !d.running);
+        if (dead.some((d) => d.daemon === 'watchfrr')) {
+          const log = await logTail(ctx);
+          throw new NetlabError(`node ${ctx.node.name}`, `FRR is down: ${dead.map((d) => `${d.daemon} (${d.detail})`).join(', ')}${log ? `\n${indent(log)}` : ''}`, `netlab exec ${ctx.node.name} -- cat ${FRR_LOG}`);
+        }
+        return { done: false, seen: (r.stderr || r.stdout).trim() };
       });
     } catch (err) {
       if (!(err instanceof PollTimeout)) throw err;

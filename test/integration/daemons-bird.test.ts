@@ -73,6 +73,14 @@ describe('BIRD nodes (scratch nodes on the real kernel)', function () {
       });
       expect(h.detail).to.match(/exited/);
     });
+
+    it('fails ready() at once when bird is gone', async () => {
+      const t0 = Date.now();
+      const err = await bird.ready(lab.ctx('b1'), 30_000).then(() => undefined, (e: unknown) => e);
+      expect(Date.now() - t0).to.be.lessThan(5000);
+      expect(err).to.be.instanceOf(NetlabError).with.property('where', 'node b1');
+      expect((err as Error).message).to.match(/^bird exited/);
+    });
   });
 
   describe('a generated BIRD config next to generated FRR', function () {

@@ -91,6 +91,19 @@ describe('FRR nodes (scratch nodes on the real kernel)', function () {
       expect(h.map((d) => `${d.daemon}:${d.running}`)).to.deep.equal(['watchfrr:true', 'zebra:true', 'ospfd:true', 'staticd:true']);
     });
 
+    it('fails ready() at once, naming the dead daemons, when FRR is gone', async () => {
+      const r = await lab.exec('r2', ['/bin/sh', '-c', 'kill -9 $(cat /run/frr/watchfrr.pid) $(cat /run/frr/zebra.pid)']);
+      expect(r.code).to.equal(0);
+      const t0 = Date.now();
+      const err = await poll('r2 down', 5000, async () => {
+        const e = await frr.ready(lab.ctx('r2'), 30_000).then(() => undefined, (x: unknown) => x);
+        return e ? { done: true, value: e } : { done: false, seen: 'still ready' };
+      });
+      expect(Date.now() - t0).to.be.lessThan(10_000);
+      expect(err).to.be.instanceOf(NetlabError).with.property('where', 'node r2');
+      expect((err as Error).message).to.match(/FRR is down: .*watchfrr.*zebra/);
+    });
+
     it('names the daemon that died', async () => {
       const r = await lab.exec('r3', ['/bin/sh', '-c', 'kill -9 $(cat /run/frr/watchfrr.pid) && kill -9 $(cat /run/frr/ospfd.pid)']);
       expect(r.code).to.equal(0);
