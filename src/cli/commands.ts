@@ -4,7 +4,8 @@
  */
 import type { Command } from 'commander';
 import { register as doctor } from './doctor.js';
+import { register as validate } from './validate.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [doctor];
+export const commands: Register[] = [doctor, validate];

@@ -18,3 +18,4 @@ export function findNode(t: Topology, name: string): Node | undefined {
 export function findInterface(t: Topology, node: string, iface: string): Interface | undefined {
   return findNode(t, node)?.interfaces.find((i) => i.name === iface);
 }
+export { loadTestsFile, resolveTests, TEST_KINDS, type TestsFileOptions } from './tests.js';
