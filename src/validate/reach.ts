@@ -61,10 +61,10 @@ export const checkReach: Check<ReachTest> = async (t, ctx) => {
     seen = `no reply: ${firstLine(r.stderr || r.stdout) || `ping exited with ${r.code}`}`;
   }
   const ok = t.expect === 'fail' ? !replied : replied;
-  const obs: Observation = { ok, expected, seen, detail: tail(`${r.stdout}${r.stderr}`, 12) };
+  const obs: Observation = { ok, expected, seen, detail: tail(`${r.stdout}${r.stderr}`.replace(/\n\s*\n/g, '\n'), 12) };
   if (!ok && t.expect === 'success') {
     const route = await ctx.exec(t.from, ['ip', `-${t.family}`, 'route', 'get', t.address], { timeoutMs: 5000 }).catch(() => undefined);
-    if (route) obs.detail = `${obs.detail}\n${t.from}$ ip route get ${t.address}\n${(route.stdout || route.stderr).trim()}`;
+    if (route) obs.detail = `${obs.detail}\n${t.from}$ ip -${t.family} route get ${t.address}\n${(route.stdout || route.stderr).trim()}`;
   }
   return obs;
 };
