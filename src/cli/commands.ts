@@ -4,8 +4,9 @@
  */
 import type { Command } from 'commander';
 import { register as doctor } from './doctor.js';
+import { register as graph } from './graph.js';
 import { register as validate } from './validate.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [doctor, validate];
+export const commands: Register[] = [doctor, graph, validate];

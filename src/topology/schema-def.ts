@@ -113,7 +113,10 @@ const nodeFields: Record<string, S> = {
   bridge: str('kind bridge only: name of the bridge inside the node (default br0).', { format: 'ifname' }),
 };
 
-const { kind: _kind, ...kindFields } = nodeFields;
+/** Node fields as references into `definitions` (node-<key>), so the four layers share one definition each. */
+const fieldRefs: Record<string, S> = Object.fromEntries(Object.keys(nodeFields).map((k) => [k, ref(`node-${k}`)]));
+const { kind: _kind, ...kindFieldRefs } = fieldRefs;
+const fieldDefinitions: Record<string, S> = Object.fromEntries(Object.entries(nodeFields).map(([k, v]) => [`node-${k}`, v]));
 
 const shaping = obj('Traffic shaping (egress; on a link: both directions).', {
   rate: rate('Rate limit.'),
@@ -235,19 +238,19 @@ export const topologySchema: S = {
   properties: {
     name: str('Lab name: a letter, then letters, digits, - or _; at most 32 bytes. Default: the file name.', { format: 'lab-name', pattern: NAME_PATTERN, maxLength: 32 }),
     description: str('Free text about the lab.'),
-    defaults: obj('Settings for every node (the last layer: node → group → kind → defaults).', nodeFields),
+    defaults: obj('Settings for every node (the last layer: node → group → kind → defaults).', fieldRefs),
     groups: {
       type: 'object', description: 'Named sets of nodes sharing settings.',
       propertyNames: { format: 'group-name', pattern: NAME_PATTERN },
       additionalProperties: obj('A group: members and settings.', {
         members: list('Node names in this group.', { type: 'string', format: 'node-ref' }),
-        ...nodeFields,
+        ...fieldRefs,
       }),
     },
     kinds: {
       type: 'object', description: 'Settings per kind of node: frr: {…}.',
       propertyNames: { format: 'kind' },
-      additionalProperties: obj('Settings for every node of this kind.', kindFields),
+      additionalProperties: obj('Settings for every node of this kind.', kindFieldRefs),
     },
     nodes: {
       description: 'Nodes by name (a mapping), or a list of names.',
@@ -296,7 +299,8 @@ export const topologySchema: S = {
     },
   },
   definitions: {
-    node: obj('A node.', { group: str('Group name.', { format: 'group-ref' }), ...nodeFields }),
+    node: obj('A node.', { group: str('Group name.', { format: 'group-ref' }), ...fieldRefs }),
+    ...fieldDefinitions,
     link: {
       description: 'A link.',
       anyOf: [
@@ -350,3 +354,8 @@ export const topologySchema: S = {
     }),
   },
 };
+
+/** The schema as the text of schema/topology.schema.json. */
+export function schemaJson(): string {
+  return `${JSON.stringify(topologySchema, null, 2)}\n`;
+}

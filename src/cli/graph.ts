@@ -1,0 +1,46 @@
+/**
+ * `netlab graph FILE [--format dot|mermaid|svg|html] [-o OUT]`: a picture of a
+ * topology, without root and without touching the kernel. The format defaults
+ * to the extension of OUT (.dot/.gv, .mmd, .svg, .html), else dot.
+ */
+import { writeFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { buildGraph } from '../graph/graph.js';
+import { toDot } from '../graph/render/dot.js';
+import { toMermaid } from '../graph/render/mermaid.js';
+import { toHtml, toSvg } from '../graph/render/svg.js';
+import { loadTopologyFile } from '../topology/load.js';
+
+const FORMATS = ['dot', 'mermaid', 'svg', 'html'] as const;
+type Format = (typeof FORMATS)[number];
+const BY_EXT: Record<string, Format> = { '.dot': 'dot', '.gv': 'dot', '.mmd': 'mermaid', '.mermaid': 'mermaid', '.svg': 'svg', '.html': 'html', '.htm': 'html' };
+
+/** Renders the topology file in a format (the command without its I/O). */
+export function renderTopology(file: string, format: Format): string {
+  const t = loadTopologyFile(file);
+  const g = buildGraph(t);
+  switch (format) {
+    case 'dot': return toDot(g, t.name);
+    case 'mermaid': return toMermaid(g);
+    case 'svg': return toSvg(g, t.name);
+    case 'html': return toHtml(g, t.name);
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('graph')
+    .description('draw a topology: Graphviz DOT, Mermaid, or a self-contained SVG/HTML picture')
+    .argument('<file>', 'topology file (.yaml)')
+    .option('-f, --format <format>', `output format: ${FORMATS.join(', ')} (default: from -o's extension, else dot)`)
+    .option('-o, --output <file>', 'write to this file instead of standard output')
+    .action((file: string, opts: { format?: string; output?: string }) => {
+      const format = (opts.format ?? (opts.output ? BY_EXT[extname(opts.output).toLowerCase()] : undefined) ?? 'dot') as Format;
+      if (!FORMATS.includes(format)) throw new UsageError('--format', `unknown format "${opts.format}"`, `use one of ${FORMATS.join(', ')}`);
+      const text = renderTopology(file, format);
+      if (opts.output) writeFileSync(opts.output, text);
+      else process.stdout.write(text);
+    });
+}

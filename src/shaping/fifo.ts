@@ -1,0 +1,34 @@
+/**
+ * Small tc objects around the shapers: the pfifo leaf queue under an htb class
+ * (net/sched/sch_fifo.c, TCA_OPTIONS = struct tc_fifo_qopt { u32 limit }) and
+ * the cls_cgroup filter (net/sched/cls_cgroup.c), which sends a packet to the
+ * htb class named by its socket's net_cls classid.
+ */
+
+/** TCA_OPTIONS payload of a pfifo queue of `limitPackets`. */
+export function encodePfifo(limitPackets: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(Math.max(1, Math.ceil(limitPackets)), 0);
+  return b;
+}
+
+/** Reads pfifo's limit, packets. */
+export function decodePfifo(options: Buffer): number | undefined {
+  return options.length >= 4 ? options.readUInt32LE(0) : undefined;
+}
+
+/**
+ * TCA_OPTIONS payload of a cls_cgroup filter: empty (no actions, no ematches);
+ * tc sends an empty nest too (tc/f_cgroup.c).
+ */
+export function encodeCgroupFilter(): Buffer {
+  return Buffer.alloc(0);
+}
+
+/** ETH_P_ALL in network byte order, as tcm_info's low 16 bits want it. */
+export const ETH_P_ALL_BE = 0x0300;
+
+/** tcm_info of a filter: priority in the high 16 bits, protocol (network order) in the low (TC_H_MAKE). */
+export function filterInfo(prio: number, protoBe = ETH_P_ALL_BE): number {
+  return ((prio & 0xffff) * 0x10000 + (protoBe & 0xffff)) >>> 0;
+}

@@ -1,0 +1,160 @@
+/**
+ * What this kernel and host can do for shaping: tbf, htb, netem, cls_cgroup,
+ * and the nftables / iptables cgroup matches. For `netlab doctor`, and for
+ * applyShaping, which checks netem before it touches a running link.
+ *
+ * The probe creates a throw-away network namespace (`unshare --net sleep`,
+ * never `ip netns add`), opens an rtnetlink socket inside it, and tries each
+ * qdisc on its loopback device, so the host is never touched. Results are
+ * cached for the life of the process (a plain cache).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
+import { createRtNetlink } from 'netlink';
+import { closeNetns, openNetns, withNetns } from '../core/netns.js';
+import { loadDistribution } from './distribution.js';
+import { encodeCgroupFilter, filterInfo } from './fifo.js';
+import { encodeHtbQdisc } from './htb.js';
+import { encodeNetem, netemParams } from './netem.js';
+import { KIND_FEATURE, NLM_F_CREATE, NLM_F_EXCL, errnoOf, type RtSocket } from './nl.js';
+import { ROOT_HANDLE } from './plan.js';
+import { encodeTbf, tbfParams } from './tbf.js';
+import { TC_H_ROOT } from './tcmath.js';
+
+/** What the probe found. */
+export interface ShapingSupport {
+  tbf: boolean;
+  htb: boolean;
+  netem: boolean;
+  /** cls_cgroup filter (classify by net_cls classid in tc itself). */
+  clsCgroup: boolean;
+  /** `nft` can load `meta cgroup … meta priority set …` in a namespace. */
+  nftMetaCgroup: boolean;
+  /** `iptables -m cgroup --cgroup … -j CLASSIFY` works in a namespace. */
+  iptablesCgroup: boolean;
+  /** The folder with netem's distribution tables, or null. */
+  distTables: string | null;
+  /** Why a probe could not run at all (not root, no unshare), else ''. */
+  error: string;
+}
+
+/** One line of `netlab doctor`. */
+export interface DoctorItem {
+  name: string;
+  ok: boolean;
+  detail: string;
+  hint: string;
+}
+
+let cached: Promise<ShapingSupport> | undefined;
+
+/**
+ * Probes once per process (later calls return the same answer).
+ * Needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN for unshare); without it every
+ * feature reads as missing and `error` says why.
+ */
+export function probeQdiscSupport(): Promise<ShapingSupport> {
+  cached ??= probe();
+  return cached;
+}
+
+/** Forgets the cached probe (tests). */
+export function resetQdiscSupportCache(): void {
+  cached = undefined;
+}
+
+async function waitForOwnNetns(pid: number): Promise<void> {
+  const mine = readlinkSync('/proc/self/ns/net');
+  for (let i = 0; i < 200; i++) {
+    try {
+      if (readlinkSync(`/proc/${pid}/ns/net`) !== mine) return;
+    } catch { /* not there yet */ }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error('unshare --net did not start');
+}
+
+async function tryQdisc(sock: RtSocket, kind: string, options: Buffer): Promise<boolean> {
+  try {
+    await sock.newQdisc({ ifindex: 1, parent: TC_H_ROOT, handle: ROOT_HANDLE }, { kind, options }, { flags: NLM_F_CREATE | NLM_F_EXCL });
+  } catch (err) {
+    if (errnoOf(err)) return false;
+    throw err;
+  }
+  await sock.delQdisc({ ifindex: 1, parent: TC_H_ROOT, handle: 0 }).catch(() => undefined);
+  return true;
+}
+
+async function tryCgroupFilter(sock: RtSocket): Promise<boolean> {
+  try {
+    await sock.newQdisc({ ifindex: 1, parent: TC_H_ROOT, handle: ROOT_HANDLE }, { kind: 'htb', options: encodeHtbQdisc({ defaultMinor: 0 }) },
+      { flags: NLM_F_CREATE | NLM_F_EXCL });
+    await sock.newTrafficFilter({ ifindex: 1, parent: ROOT_HANDLE, handle: 1, info: filterInfo(1) }, { kind: 'cgroup', options: encodeCgroupFilter() },
+      { flags: NLM_F_CREATE | NLM_F_EXCL });
+    return true;
+  } catch (err) {
+    if (errnoOf(err)) return false;
+    throw err;
+  } finally {
+    await sock.delQdisc({ ifindex: 1, parent: TC_H_ROOT, handle: 0 }).catch(() => undefined);
+  }
+}
+
+function inNs(pid: number, cmd: string[], input?: string): boolean {
+  const r = spawnSync('nsenter', [`--net=/proc/${pid}/ns/net`, ...cmd], { input, encoding: 'utf8', timeout: 10000 });
+  return r.status === 0;
+}
+
+async function probe(): Promise<ShapingSupport> {
+  const out: ShapingSupport = { tbf: false, htb: false, netem: false, clsCgroup: false, nftMetaCgroup: false, iptablesCgroup: false, distTables: null, error: '' };
+  try {
+    loadDistribution('normal');
+    out.distTables = 'found';
+  } catch { out.distTables = null; }
+  const child = spawn('unshare', ['--net', 'sleep', '30'], { stdio: 'ignore' });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.once('error', (e) => { out.error = `unshare: ${e.message}`; });
+  let fd = -1;
+  let sock: RtSocket | undefined;
+  try {
+    if (!child.pid) throw new Error('could not start unshare --net');
+    await waitForOwnNetns(child.pid);
+    fd = openNetns(child.pid, 'probe namespace');
+    sock = withNetns(fd, 'probe namespace', () => createRtNetlink());
+    out.tbf = await tryQdisc(sock, 'tbf', encodeTbf(tbfParams(1e6, 1500)));
+    out.htb = await tryQdisc(sock, 'htb', encodeHtbQdisc({ defaultMinor: 0 }));
+    out.netem = await tryQdisc(sock, 'netem', encodeNetem(netemParams({ delayMs: 1 }, 1000)));
+    out.clsCgroup = out.htb && await tryCgroupFilter(sock);
+    out.nftMetaCgroup = inNs(child.pid, ['nft', '-f', '-'],
+      'table inet netlab_probe {\n chain o {\n  type filter hook output priority 0;\n  meta cgroup 65553 meta priority set 1:11\n }\n}\n');
+    out.iptablesCgroup = inNs(child.pid, ['iptables', '-w', '-t', 'mangle', '-A', 'OUTPUT', '-m', 'cgroup', '--cgroup', '65553', '-j', 'CLASSIFY', '--set-class', '1:11']);
+  } catch (err) {
+    out.error = out.error || (err instanceof Error ? err.message : String(err));
+  } finally {
+    sock?.socket.close();
+    if (fd >= 0) closeNetns(fd);
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await exited;
+  }
+  return out;
+}
+
+/** `netlab doctor` lines for what the probe found, with the module or package to get what is missing. */
+export function supportReport(s: ShapingSupport): DoctorItem[] {
+  const q = (name: 'tbf' | 'htb' | 'netem', use: string): DoctorItem => ({
+    name: `qdisc ${name}`, ok: s[name], detail: s[name] ? use : `missing: ${KIND_FEATURE[name]}`,
+    hint: s[name] ? '' : `modprobe sch_${name}, or use a kernel built with it`,
+  });
+  const classify = s.clsCgroup ? 'cls_cgroup filter' : s.nftMetaCgroup ? 'nftables meta cgroup' : s.iptablesCgroup ? 'iptables -m cgroup + CLASSIFY' : '';
+  const items: DoctorItem[] = [
+    q('tbf', 'rate limits'),
+    q('htb', 'rate with impairments, node classes'),
+    q('netem', 'delay, jitter, loss, corrupt, duplicate, reorder'),
+    { name: 'netem distributions', ok: s.distTables !== null, detail: s.distTables ? 'normal, pareto, paretonormal tables found' : 'normal.dist not found',
+      hint: s.distTables ? '' : 'install iproute2, or set NETLAB_TC_LIB' },
+    { name: 'class classification', ok: classify !== '', detail: classify ? `via ${classify}` : 'no cls_cgroup, no nft meta cgroup, no iptables cgroup match',
+      hint: classify ? '' : 'install nftables (or modprobe cls_cgroup)' },
+  ];
+  if (s.error) items.push({ name: 'shaping probe', ok: false, detail: s.error, hint: 'run netlab doctor as root' });
+  return items;
+}

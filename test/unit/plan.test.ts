@@ -1,0 +1,82 @@
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { HOST, SEGMENTS, type Action, type Plan } from '../../src/graph/actions.js';
+import { formatPlan } from '../../src/graph/format.js';
+import { plan } from '../../src/graph/plan.js';
+import { loadTopology } from '../../src/topology/index.js';
+import { fixtures } from './topology-fixtures.js';
+
+const good = (name: string): Plan => plan(loadTopology(join(fixtures, 'good', `${name}.yaml`), { env: {} }));
+const ops = (p: Plan, phase: string): Action[] => p.phases.find((x) => x.name === phase)?.actions ?? [];
+
+describe('plan', () => {
+  it('runs phases in order and leaves empty ones out', () => {
+    expect(good('triangle').phases.map((p) => p.name)).to.deep.equal(['nodes', 'sysctls', 'bridges', 'links', 'addresses', 'shaping', 'daemons', 'exec']);
+    expect(good('features').phases.map((p) => p.name)).to.include.members(['routes', 'link-state']);
+  });
+
+  it('starts every node, and the segment namespace only when there is a LAN', () => {
+    expect(ops(good('triangle'), 'nodes').map((a) => a.op)).to.deep.equal(['node.start', 'node.start', 'node.start', 'node.start', 'segment.ns']);
+    expect(ops(good('ospf'), 'nodes').some((a) => a.op === 'segment.ns')).to.equal(false);
+  });
+
+  it('writes sysctls before links: forwarding on routers, rp_filter off, DAD off with IPv6, user values last', () => {
+    const p = good('triangle');
+    expect(p.phases.findIndex((x) => x.name === 'sysctls')).to.be.below(p.phases.findIndex((x) => x.name === 'links'));
+    const r1 = ops(p, 'sysctls').find((a) => a.op === 'sysctl' && a.node === 'r1') as Extract<Action, { op: 'sysctl' }>;
+    expect(r1.values).to.include({ 'net.ipv4.ip_forward': '1', 'net.ipv4.conf.all.rp_filter': '0', 'net.ipv6.conf.default.accept_dad': '0' });
+    const h1 = ops(p, 'sysctls').find((a) => a.op === 'sysctl' && a.node === 'h1') as Extract<Action, { op: 'sysctl' }>;
+    expect(h1.values).to.not.have.property('net.ipv4.ip_forward');
+    const f = ops(good('features'), 'sysctls').find((a) => a.op === 'sysctl' && a.node === 'r1') as Extract<Action, { op: 'sysctl' }>;
+    expect(Object.keys(f.values).at(-1)).to.equal('net.ipv4.conf.all.log_martians');
+  });
+
+  it('makes one veth per p2p link and one per LAN member, the LAN end on the segment bridge', () => {
+    const veths = ops(good('triangle'), 'links').filter((a) => a.op === 'veth') as Extract<Action, { op: 'veth' }>[];
+    expect(veths).to.have.length(6);
+    const lan = veths.filter((v) => v.link === 2);
+    expect(lan.map((v) => v.b)).to.deep.include({ node: SEGMENTS, iface: 's2e2', mac: lan[2]!.b.mac, mtu: 1500, master: 'lan2' });
+    expect(ops(good('triangle'), 'bridges')).to.deep.equal([{ op: 'bridge', ns: SEGMENTS, name: 'lan2', ports: ['s2e0', 's2e1', 's2e2'], mtu: 1500, stp: false }]);
+  });
+
+  it('plans a host link with its host-side address', () => {
+    const p = good('host-link');
+    expect(ops(p, 'links').find((a) => a.op === 'host.link')).to.deep.include({ link: 1 });
+    expect(ops(p, 'addresses')).to.deep.include({ op: 'addr', node: HOST, iface: 'nl-uplink', cidr: '10.1.0.3/31' });
+  });
+
+  it('adds loopbacks, default routes from gateways, qdiscs, link state and daemons', () => {
+    const p = good('features');
+    expect(ops(p, 'addresses')).to.deep.include({ op: 'addr', node: 'r1', iface: 'lo', cidr: '10.255.0.1/32' });
+    expect(ops(p, 'routes')).to.deep.include({ op: 'route', node: 'h1', route: { prefix: '0.0.0.0/0', via: ['192.168.7.1'] } });
+    expect(ops(p, 'shaping').filter((a) => a.op === 'qdisc')).to.have.length(2);
+    expect(ops(p, 'link-state')).to.deep.equal([
+      { op: 'link.state', node: 'r1', iface: 'eth2', up: false }, { op: 'link.state', node: 'h1', iface: 'eth1', up: false }]);
+    expect(ops(p, 'daemons').map((a) => (a as { node: string }).node)).to.deep.equal(['r1', 'r2']);
+  });
+
+  it('prints one line per action grouped by phase, and summarises big phases', () => {
+    const text = formatPlan(good('triangle'), { limit: 3 });
+    expect(text).to.match(/^plan for lab triangle: 4 node\(s\), 4 link\(s\) \(1 LAN\)/);
+    expect(text).to.contain('phase 4/8 links: 6 veth');
+    expect(text).to.contain('  veth r1:eth1 <-> r2:eth1 mtu 1500 (link 0)');
+    expect(text).to.contain('… and 3 more (--verbose lists all)');
+    expect(formatPlan(good('triangle'), { verbose: true })).to.not.contain('more (--verbose');
+  });
+});
+
+describe('netlab graph (CLI)', () => {
+  const main = join(fixtures, '../../dist/src/cli/main.js');
+  it('prints DOT for a good topology and exits 0', () => {
+    const r = spawnSync(process.execPath, [main, 'graph', join(fixtures, 'good/triangle.yaml')], { encoding: 'utf8' });
+    expect(r.status).to.equal(0);
+    expect(r.stdout).to.match(/^graph "triangle" \{/);
+  });
+  it('exits 2 with the error path for a bad topology, without a stack trace', () => {
+    const r = spawnSync(process.execPath, [main, 'graph', join(fixtures, 'bad/ifname-too-long.yaml')], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect(r.status).to.equal(2);
+    expect(r.stderr).to.contain('error: links[0][1]: interface name "eth-really-long-1" is 17 bytes');
+    expect(r.stderr).to.not.contain('    at ');
+  });
+});

@@ -1,0 +1,55 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TopologyError } from '../../src/errors.js';
+import { schemaJson, topologySchema } from '../../src/topology/schema-def.js';
+import { checkIfname, checkNodeName } from '../../src/topology/names.js';
+import { Validator } from '../../src/topology/validate.js';
+import { fixtures } from './topology-fixtures.js';
+
+const repo = join(fixtures, '../..');
+
+describe('topology schema', () => {
+  it('is committed exactly as the loader uses it (schema/topology.schema.json)', () => {
+    const committed = readFileSync(join(repo, 'schema/topology.schema.json'), 'utf8');
+    expect(committed, 'run: npm run build && node dist/src/topology/write-schema.js').to.equal(schemaJson());
+  });
+
+  it('refuses a schema keyword the validator does not implement', () => {
+    expect(() => new Validator({ type: 'object', patternProperties: {} })).to.throw('not supported');
+  });
+
+  it('refuses a format without a check', () => {
+    expect(() => new Validator({ type: 'string', format: 'no-such-format' })).to.throw('has no check');
+  });
+
+  it('agrees with the node-name check on what a name may be', () => {
+    const pattern = new RegExp((topologySchema.properties as Record<string, { pattern: string }>).name.pattern);
+    for (const name of ['r1', 'R-1', 'a_b', 'x', '1r', '-r', 'r.1', 'r 1', 'r:1', 'é']) {
+      expect(pattern.test(name), name).to.equal(checkNodeName(name) === undefined);
+    }
+  });
+
+  it('agrees with the interface-name check on characters', () => {
+    const re = /^[^/:\s]{1,15}$/;
+    for (const name of ['eth1', 'e/1', 'e:1', 'e 1', 'a-very-long-name1', 'swp1.100']) {
+      expect(re.test(name), name).to.equal(checkIfname(name) === undefined);
+    }
+  });
+
+  it('suggests the closest key for an unknown one', () => {
+    const v = new Validator(topologySchema);
+    try {
+      v.validate({ nodes: { r1: {} }, adressing: false });
+      expect.fail('must throw');
+    } catch (e) {
+      expect(e).to.be.instanceOf(TopologyError);
+      expect((e as TopologyError).message).to.contain('did you mean "addressing"');
+    }
+  });
+
+  it('lists the accepted types when no alternative fits', () => {
+    const v = new Validator(topologySchema);
+    expect(() => v.validate({ nodes: { r1: {} }, links: [42] })).to.throw(TopologyError, 'must be a list or a mapping (key: value), not 42');
+  });
+});

@@ -1,0 +1,78 @@
+import { expect } from 'chai';
+import { parsePercent, parseRate, parseSize, parseTime, UnitError } from '../../src/topology/units.js';
+
+describe('topology units', () => {
+  describe('rates (tc(8) RATES)', () => {
+    it('reads SI bit rates as powers of 1000', () => {
+      expect(parseRate('500kbit')).to.equal(500_000);
+      expect(parseRate('10mbit')).to.equal(10_000_000);
+      expect(parseRate('1gbit')).to.equal(1_000_000_000);
+      expect(parseRate('1.5Mbit')).to.equal(1_500_000);
+    });
+    it('reads IEC bit rates as powers of 1024', () => {
+      expect(parseRate('1kibit')).to.equal(1024);
+      expect(parseRate('1mibit')).to.equal(1024 * 1024);
+    });
+    it('reads bps units as BYTES per second, as tc does', () => {
+      expect(parseRate('1mbps')).to.equal(8_000_000);
+      expect(parseRate('100bps')).to.equal(800);
+    });
+    it('refuses a bare number', () => {
+      expect(() => parseRate('1000')).to.throw(UnitError, 'no unit');
+    });
+    it('refuses k/m/g alone, which tc does not accept for rates', () => {
+      expect(() => parseRate('10m')).to.throw(UnitError, 'tc has no "m" for rates');
+    });
+    it('refuses rates below one byte per second', () => {
+      expect(() => parseRate('4bit')).to.throw(UnitError, 'below 8 bit/s');
+    });
+  });
+
+  describe('times (tc(8) TIMES)', () => {
+    it('reads s, ms and us into milliseconds', () => {
+      expect(parseTime('20ms')).to.equal(20);
+      expect(parseTime('500us')).to.equal(0.5);
+      expect(parseTime('1s')).to.equal(1000);
+      expect(parseTime('0.1s')).to.equal(100);
+      expect(parseTime('1.5sec')).to.equal(1500);
+    });
+    it('accepts 0 without a unit and refuses other bare numbers', () => {
+      expect(parseTime(0)).to.equal(0);
+      expect(() => parseTime('20')).to.throw(UnitError, 'no unit');
+    });
+    it('refuses an unknown unit', () => {
+      expect(() => parseTime('2min')).to.throw(UnitError, 'unknown unit "min"');
+    });
+  });
+
+  describe('percentages', () => {
+    it('keeps small fractions exactly', () => {
+      expect(parsePercent('0.01%')).to.equal(0.01);
+      expect(parsePercent('0.5%')).to.equal(0.5);
+      expect(parsePercent('100%')).to.equal(100);
+    });
+    it('needs a % sign except for 0', () => {
+      expect(parsePercent(0)).to.equal(0);
+      expect(() => parsePercent(0.5)).to.throw(UnitError, 'needs a % sign');
+    });
+    it('refuses values above 100%', () => {
+      expect(() => parsePercent('100.5%')).to.throw(UnitError, 'above 100%');
+    });
+  });
+
+  describe('sizes', () => {
+    it('reads K/M/G as powers of 1024 and a bare number as bytes', () => {
+      expect(parseSize('256M')).to.equal(256 * 1024 * 1024);
+      expect(parseSize('64k')).to.equal(65536);
+      expect(parseSize('1GiB')).to.equal(1024 ** 3);
+      expect(parseSize(1500)).to.equal(1500);
+      expect(parseSize('1500b')).to.equal(1500);
+    });
+    it('reads kbit sizes as bits, as tc does', () => {
+      expect(parseSize('8kbit')).to.equal(1024);
+    });
+    it('refuses an unknown unit', () => {
+      expect(() => parseSize('3X')).to.throw(UnitError, 'unknown unit');
+    });
+  });
+});
