@@ -20,6 +20,7 @@ import { schemaValidator } from '../topology/load.js';
 import { formatResult, formatSummary, nameWidth, plain, type Style } from '../validate/console.js';
 import { toJUnit } from '../validate/junit.js';
 import { DEFAULT_CONCURRENCY, runTests } from '../validate/runner.js';
+import type { Topology } from '../topology/types.js';
 import { selectTests } from '../validate/select.js';
 import type { Executor, RunReport } from '../validate/types.js';
 import pc from 'picocolors';
@@ -29,12 +30,13 @@ import { progressPrinter } from './progress.js';
 export interface LabHandle {
   readonly name: string;
   exec: Executor;
-  down(): Promise<void>;
+  down(): Promise<unknown>;
 }
 
 /** What validate needs of the Lab class (its static side). */
 export interface LabApi {
-  up(file: string, opts?: { onProgress?: (e: ProgressEvent) => void }): Promise<LabHandle>;
+  /** Brings up the lab of a loaded topology (validate loads it first, so bad input fails before anything starts). */
+  up(source: Topology, opts?: { onProgress?: (e: ProgressEvent) => void }): Promise<LabHandle>;
   open(name: string): LabHandle;
   running(): string[];
 }
@@ -90,7 +92,7 @@ export async function validateLab(file: string, opts: ValidateOptions, io: Valid
     io.note(`lab ${topology.name} is running: testing it as it is (it stays up)\n`);
     lab = io.lab.open(topology.name);
   } else {
-    lab = await io.lab.up(file, io.onProgress ? { onProgress: io.onProgress } : {});
+    lab = await io.lab.up(topology, io.onProgress ? { onProgress: io.onProgress } : {});
   }
   let report: RunReport | undefined;
   try {

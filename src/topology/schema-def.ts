@@ -206,6 +206,7 @@ const testSchema = obj('A test: exactly one of reach, route, exec, ospf_neighbor
     exit: int('Expected exit code (default 0).', 0, 255),
     stdout: str('Regular expression stdout must match (JavaScript syntax, multiline).'),
     stderr: str('Regular expression stderr must match.'),
+    output: str('Regular expression stdout and stderr together must match (what a terminal shows).'),
     timeout: time('Kill the command after this long (default 10s).', 'write a time with its unit, e.g. timeout: 10s'),
   }, { required: ['node', 'cmd'] }),
   ospf_neighbors: obj('OSPF neighbours of an FRR or BIRD node.', {

@@ -320,7 +320,7 @@ function exec(spec: Obj, path: PathPart[], lab: LabIndex): Resolved<ExecTest> {
     timeoutMs: spec.timeout === undefined ? EXEC_TIMEOUT_MS : parseTime(spec.timeout),
     name: `${n.name} runs ${shorten(command, 60)}`,
   };
-  for (const stream of ['stdout', 'stderr'] as const) {
+  for (const stream of ['stdout', 'stderr', 'output'] as const) {
     const re = spec[stream] as string | undefined;
     if (re === undefined) continue;
     try {

@@ -341,6 +341,8 @@ export interface ExecTest extends TestBase {
   stdout?: string;
   /** Regular expression that stderr must match. */
   stderr?: string;
+  /** Regular expression that stdout and stderr together (stdout first) must match. */
+  output?: string;
   /** Kill the command after this many ms (per try); default 10000. */
   timeoutMs: number;
 }

@@ -1,6 +1,6 @@
 /**
  * `exec`: a command inside a node; passes when the exit code is the expected
- * one and stdout/stderr match their regular expressions (multiline flag: `^`
+ * one and stdout, stderr and output (both together) match their regular expressions (multiline flag: `^`
  * and `$` match at line breaks).
  */
 import type { ExecTest } from '../topology/types.js';
@@ -12,6 +12,7 @@ export const checkExec: Check<ExecTest> = async (t, ctx) => {
   const want = [`exit ${t.exit}`];
   if (t.stdout !== undefined) want.push(`stdout matching /${t.stdout}/`);
   if (t.stderr !== undefined) want.push(`stderr matching /${t.stderr}/`);
+  if (t.output !== undefined) want.push(`output matching /${t.output}/`);
   const expected = want.join(', ');
   const r = await ctx.exec(t.node, t.argv, { timeoutMs: t.timeoutMs });
   if (r.code === 127 && t.exit !== 127 && /not found|No such file/i.test(r.stderr)) {
@@ -21,6 +22,7 @@ export const checkExec: Check<ExecTest> = async (t, ctx) => {
   if (r.code !== t.exit) problems.push(r.code === 137 && t.timeoutMs ? `exit 137 (killed: timeout ${t.timeoutMs / 1000}s?)` : `exit ${r.code}`);
   if (t.stdout !== undefined && !new RegExp(t.stdout, 'm').test(r.stdout)) problems.push(`stdout does not match /${t.stdout}/`);
   if (t.stderr !== undefined && !new RegExp(t.stderr, 'm').test(r.stderr)) problems.push(`stderr does not match /${t.stderr}/`);
+  if (t.output !== undefined && !new RegExp(t.output, 'm').test(`${r.stdout}${r.stderr}`)) problems.push(`output does not match /${t.output}/`);
   const obs: Observation = { ok: problems.length === 0, expected, seen: problems.length ? problems.join(', ') : `exit ${r.code}` };
   if (!obs.ok) {
     const parts = [`${t.node}$ ${t.command}`];

@@ -227,6 +227,12 @@ tests:
       expect(o.detail).to.contain('h1$ curl -s http://10.0.0.1/').and.contain('curl: (7) Failed to connect');
     });
 
+    it('matches output: against stdout and stderr together', async () => {
+      expect((await check('{ exec: { node: h1, cmd: "sysctl -n net.ipv4.ip_forward", output: "^1$" } }', () => ok('', '1\n'))).ok).to.equal(true);
+      const o = await check('{ exec: { node: h1, cmd: "sysctl -n net.ipv4.ip_forward", output: "^1$" } }', () => ok('0\n'));
+      expect(o.seen).to.equal('output does not match /^1$/');
+    });
+
     it('passes an expected non-zero exit', async () => {
       expect((await check('{ exec: { node: h1, cmd: "false", exit: 1 } }', () => exit(1))).ok).to.equal(true);
     });

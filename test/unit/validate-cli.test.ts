@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TopologyError, UsageError } from '../../src/errors.js';
 import { validateLab, type LabApi, type LabHandle, type ValidateOptions } from '../../src/cli/validate.js';
+import type { Topology } from '../../src/topology/types.js';
 import type { ExecResult } from '../../src/validate/types.js';
 import { exit, ok } from './validate-fake.js';
 
@@ -22,7 +23,7 @@ class FakeLab implements LabApi {
   constructor(private readonly runningLabs: string[], private readonly answer: (node: string, argv: string[]) => ExecResult) {}
   running(): string[] { return this.runningLabs; }
   open(name: string): LabHandle { this.events.push(`open ${name}`); return this.handle(name); }
-  async up(file: string): Promise<LabHandle> { this.events.push(`up ${file.split('/').pop()}`); return this.handle('clab'); }
+  async up(t: Topology): Promise<LabHandle> { this.events.push(`up ${t.file!.split('/').pop()}`); return this.handle(t.name); }
   private handle(name: string): LabHandle {
     return {
       name,
