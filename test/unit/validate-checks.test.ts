@@ -28,7 +28,8 @@ const lab: Script = (node, cmd) => {
   if (cmd === 'vtysh -c show ip route json') return ok(captured(`${node}-route.json`));
   if (cmd === 'vtysh -c show ip ospf neighbor json') return ok(captured(`${node}-ospf.json`));
   if (cmd === 'vtysh -c show bgp neighbors json') return ok(captured(`${node}-bgp.json`));
-  if (cmd === 'birdc show protocols' || cmd === 'birdc show protocols all') return ok(captured('b1-proto.txt'));
+  if (cmd === 'birdc show protocols') return ok(captured('b1-proto.txt'));
+  if (cmd === 'birdc show protocols all') return ok(captured('b1-protoall.txt'));
   if (cmd === 'birdc show ospf neighbors') return ok(captured('b1-ospfn.txt'));
   if (cmd.startsWith('ip -4 -j route show')) return ok(captured(`${node}-iproute.json`));
   return exit(127, '', `${cmd.split(' ')[0]}: not found`);
@@ -182,6 +183,14 @@ tests:
       expect(o.ok).to.equal(false);
       expect(o.seen).to.equal('1 not Established; 2 sessions: 10.1.0.1 (r2) AS 65002 Established, 10.9.9.9 AS 65009 Active');
       expect(o.detail).to.contain('10.9.9.9 AS 65009 Active — last reset: Waiting for NHT').and.contain('hint: Active/Connect/Idle');
+    });
+
+    it('asks BIRD on a bird node and names the BIRD protocol of each session', async () => {
+      expect((await check('{ bgp_sessions: { node: b1, peer: r2 } }', lab)).ok).to.equal(true);
+      const o = await check('{ bgp_sessions: { node: b1 } }', lab);
+      expect(o.calls).to.deep.equal(['b1: birdc show protocols all']);
+      expect(o.seen).to.equal('1 not Established; 2 sessions: 10.1.0.2 (r2) AS 65002 Established, 10.1.0.9 AS 65009 Idle');
+      expect(o.detail).to.contain('10.1.0.9 AS 65009 Idle [bgp_nobody]');
     });
 
     it('finds the session with a peer given by node name', async () => {

@@ -100,6 +100,13 @@ describe('validate: reading what daemons and tools print', () => {
       expect(p).to.deep.include({ name: 'bgp_r2', state: 'start', since: '2026-11-29 16:40:45', bgpState: 'Active', neighborAddress: '10.1.0.2', neighborAs: 65002 });
     });
 
+    it('reads BGP state, neighbour address and AS from captured show protocols all', () => {
+      const bgp = parseBirdProtocols(captured('b1-protoall.txt')).filter((p) => p.proto === 'BGP');
+      expect(bgp.map((p) => [p.name, p.bgpState, p.neighborAddress, p.neighborAs])).to.deep.equal([
+        ['bgp_r2', 'Established', '10.1.0.2', 65002], ['bgp_nobody', 'Idle', '10.1.0.9', 65009],
+      ]);
+    });
+
     it('reads OSPF neighbours per protocol', () => {
       expect(parseBirdOspfNeighbors(captured('b1-ospfn.txt'))).to.deep.equal([
         { protocol: 'ospf1', routerId: '10.0.0.2', state: 'Full/PtP', iface: 'eth1', address: '10.1.0.2' },
