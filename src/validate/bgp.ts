@@ -68,7 +68,8 @@ export async function readBgpSessions(t: BgpSessionsTest, ctx: CheckContext): Pr
   try {
     return { source, sessions: parseFrrBgpNeighbors(r.stdout) };
   } catch {
-    return { source, problem: `vtysh: ${firstLine(r.stdout || r.stderr)} (is bgpd running?)` };
+    const said = firstLine(r.stdout || r.stderr);
+    return { source, problem: `vtysh: ${said}${/not running/i.test(said) ? '' : ' (is bgpd running?)'}` };
   }
 }
 

@@ -16,6 +16,7 @@
  * colour codes in command output) are dropped first.
  */
 import { hostname } from 'node:os';
+import { isAbsolute, relative } from 'node:path';
 import { create } from 'xmlbuilder2';
 import type { RunReport, TestResult } from './types.js';
 
@@ -40,6 +41,8 @@ export interface JUnitOptions {
   name?: string;
   /** Host name in the testsuite; default os.hostname(). */
   hostname?: string;
+  /** `file` attributes are written relative to this directory when the file is inside it (GitLab links them to the repository); default process.cwd(). */
+  baseDir?: string;
 }
 
 /** The JUnit XML document of a run (UTF-8 text with an XML declaration). */
@@ -54,22 +57,29 @@ export function toJUnit(report: RunReport, opts: JUnitOptions = {}): string {
     name: report.lab, tests: c.total, failures: c.failed, errors: c.errors, skipped: c.skipped, time, timestamp,
     hostname: opts.hostname ?? hostname(),
   };
-  if (report.file) suiteAttrs.file = report.file;
+  const file = report.file === undefined ? undefined : shownPath(report.file, opts.baseDir ?? process.cwd());
+  if (file) suiteAttrs.file = file;
   const suite = root.ele('testsuite', suiteAttrs);
   const props = suite.ele('properties');
   props.ele('property', { name: 'lab', value: report.lab });
-  if (report.file) props.ele('property', { name: 'file', value: report.file });
-  for (const r of report.results) testcase(suite, r, report);
+  if (file) props.ele('property', { name: 'file', value: file });
+  for (const r of report.results) testcase(suite, r, report.lab, file);
   return root.end({ prettyPrint: true });
 }
 
 type Node = ReturnType<ReturnType<typeof create>['ele']>;
 
-function testcase(suite: Node, r: TestResult, report: RunReport): void {
+/** `file` relative to `base` when it lies inside it, else as given. */
+function shownPath(file: string, base: string): string {
+  const rel = relative(base, file);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+}
+
+function testcase(suite: Node, r: TestResult, lab: string, file: string | undefined): void {
   const attrs: Record<string, string> = {
-    name: xmlSafe(r.test.name), classname: `${report.lab}.${r.test.kind}`, time: seconds(r.durationMs),
+    name: xmlSafe(r.test.name), classname: `${lab}.${r.test.kind}`, time: seconds(r.durationMs),
   };
-  if (report.file) attrs.file = report.file;
+  if (file) attrs.file = file;
   const tc = suite.ele('testcase', attrs);
   const body = xmlSafe([`node: ${r.test.node}`, `expected: ${r.expected}`, `seen: ${r.seen}`, ...(r.detail ? ['', r.detail] : [])].join('\n'));
   const message = xmlSafe(`${r.test.node}: ${r.seen}`);

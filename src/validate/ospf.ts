@@ -80,7 +80,8 @@ export async function readOspfNeighbors(t: OspfNeighborsTest, ctx: CheckContext)
   try {
     return { source, neighbors: parseFrrOspfNeighbors(r.stdout) };
   } catch {
-    return { source, problem: `vtysh: ${firstLine(r.stdout || r.stderr)} (is ospfd running?)` };
+    const said = firstLine(r.stdout || r.stderr);
+    return { source, problem: `vtysh: ${said}${/not running/i.test(said) ? '' : ' (is ospfd running?)'}` };
   }
 }
 

@@ -7,6 +7,7 @@ import type { RunReport } from '../../src/validate/types.js';
 import { FakeClock, exit, fakeExec, fixtureLab, ok } from './validate-fake.js';
 import type { ExecResult } from '../../src/validate/types.js';
 import { NetlabError } from '../../src/errors.js';
+import { repoRoot } from '../helpers/kernel.js';
 
 /** A run of four tests: one pass, one fail (with colour codes in its output), one error, one skipped. */
 async function sampleReport(): Promise<RunReport> {
@@ -17,18 +18,12 @@ async function sampleReport(): Promise<RunReport> {
     '  - { exec: { node: b1, cmd: "true" } }',
   ].join('\n'));
   const controller = new AbortController();
-  const clock = new FakeClock();
-  const exec = fakeExec((node): ExecResult => {
-    if (node === 'h1') return ok('lo UNKNOWN\neth1 UP\n');
+  const exec = fakeExec((node, cmd): ExecResult => {
+    if (cmd.includes('grep')) return exit(1, '', '\u001b[31mgrep: /tmp/x: No such file\u001b[0m <&>\n');
     if (node === 'r2') { controller.abort(); throw new NetlabError('r2', 'node r2 is not running', 'see netlab status'); }
-    return ok();
+    return ok('lo UNKNOWN\neth1 UP\n');
   });
-  const realH1 = exec;
-  const script = fakeExec((node, cmd, argv): Promise<ExecResult> => {
-    if (cmd.includes('grep')) return Promise.resolve(exit(1, '', '\u001b[31mgrep: /tmp/x: No such file\u001b[0m <&>\n'));
-    return realH1(node, argv);
-  });
-  return runTests({ topology: t, exec: script, concurrency: 1, clock, signal: controller.signal });
+  return runTests({ topology: t, exec, concurrency: 1, clock: new FakeClock(), signal: controller.signal });
 }
 
 describe('validate: reports', () => {
@@ -62,7 +57,7 @@ describe('validate: reports', () => {
     let xml = '';
     let doc: Record<string, any>;
     before(async () => {
-      xml = toJUnit(await sampleReport(), { hostname: 'ci-1' });
+      xml = toJUnit(await sampleReport(), { hostname: 'ci-1', baseDir: repoRoot });
       doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => name === 'testcase' || name === 'testsuite' || name === 'property' }).parse(xml);
     });
 
@@ -86,7 +81,7 @@ describe('validate: reports', () => {
       expect(cases.map((c) => c.name)).to.deep.equal(['h1 has eth1', 'h1 runs grep ok /tmp/x', 'r2 runs true', 'b1 runs true']);
       expect(cases.every((c) => c.classname === 'vlab.exec')).to.equal(true);
       expect(cases[1]!.time).to.equal('2.000');
-      expect(cases[0]!.file).to.match(/test\/fixtures\/validate\/lab\.yaml$/);
+      expect(cases[0]!.file).to.equal('test/fixtures/validate/lab.yaml');
     });
 
     it('puts a failure with message, type and expected/seen text under the failed test', () => {
@@ -96,6 +91,11 @@ describe('validate: reports', () => {
       expect(fail!.failure['#text']).to.contain('expected: exit 0').and.contain('seen: exit 1').and.contain('grep: /tmp/x: No such file <&>');
       expect(error!.error).to.include({ message: 'r2: node r2 is not running', type: 'error' });
       expect(skipped!.skipped.message).to.equal('not run: the run was interrupted');
+    });
+
+    it('writes the file path as given when it lies outside the base folder', async () => {
+      const doc2 = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '' }).parse(toJUnit(await sampleReport(), { baseDir: '/nowhere' }));
+      expect(doc2.testsuites.testsuite.file).to.match(/^\/.*test\/fixtures\/validate\/lab\.yaml$/);
     });
 
     it('drops colour codes and characters XML forbids', () => {
