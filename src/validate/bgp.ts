@@ -12,6 +12,7 @@ import { CheckError } from './errors.js';
 import { firstLine, labelAddress, peerOfInterface, plural } from './labels.js';
 import { stateMatches } from './ospf.js';
 import type { Check, CheckContext, Observation } from './types.js';
+import { read } from './reads.js';
 
 /** One BGP session, whichever daemon reported it. */
 export interface BgpSession {
@@ -62,7 +63,7 @@ export async function readBgpSessions(t: BgpSessionsTest, ctx: CheckContext): Pr
     return { source, sessions };
   }
   const source = "vtysh -c 'show bgp neighbors json'";
-  const r = await ctx.exec(t.node, ['vtysh', '-c', 'show bgp neighbors json'], { timeoutMs: 10_000 });
+  const r = await read(ctx, t.node, ['vtysh', '-c', 'show bgp neighbors json'], { timeoutMs: 10_000 });
   if (r.code === 127) throw new CheckError(`vtysh is not installed in ${t.node} (Debian package frr)`);
   if (r.code !== 0) return { source, problem: `vtysh: ${firstLine(r.stdout || r.stderr) || `exited with ${r.code}`}` };
   try {

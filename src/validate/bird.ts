@@ -9,6 +9,7 @@ import type { BirdProtocolTest } from '../topology/types.js';
 import { CheckError } from './errors.js';
 import { firstLine } from './labels.js';
 import type { Check, CheckContext, Observation } from './types.js';
+import { read } from './reads.js';
 
 /** One row of `birdc show protocols` (plus details from `show protocols all`). */
 export interface BirdProtocol {
@@ -94,7 +95,7 @@ export function parseBirdOspfNeighbors(text: string): BirdOspfNeighbor[] {
  * (`problem`), retried while the test waits; birdc missing is a CheckError.
  */
 export async function birdc(node: string, args: string[], ctx: CheckContext): Promise<{ text?: string; problem?: string }> {
-  const r = await ctx.exec(node, ['birdc', ...args], { timeoutMs: 10_000 });
+  const r = await read(ctx, node, ['birdc', ...args], { timeoutMs: 10_000 });
   if (r.code === 127) throw new CheckError(`birdc is not installed in ${node} (Debian package bird2)`);
   const text = `${r.stdout}${r.stderr}`;
   if (r.code !== 0 || /Unable to connect to server control socket/.test(text)) {

@@ -10,6 +10,7 @@ import { birdc, parseBirdOspfNeighbors } from './bird.js';
 import { CheckError } from './errors.js';
 import { firstLine, labelRouterId, plural } from './labels.js';
 import type { Check, CheckContext, Observation } from './types.js';
+import { read } from './reads.js';
 
 /** One OSPF neighbour, whichever daemon reported it. */
 export interface OspfNeighbor {
@@ -74,7 +75,7 @@ export async function readOspfNeighbors(t: OspfNeighborsTest, ctx: CheckContext)
     return { source, neighbors: parseBirdOspfNeighbors(r.text).map((n) => ({ routerId: n.routerId, state: n.state, iface: n.iface, address: n.address })) };
   }
   const source = "vtysh -c 'show ip ospf neighbor json'";
-  const r = await ctx.exec(t.node, ['vtysh', '-c', 'show ip ospf neighbor json'], { timeoutMs: 10_000 });
+  const r = await read(ctx, t.node, ['vtysh', '-c', 'show ip ospf neighbor json'], { timeoutMs: 10_000 });
   if (r.code === 127) throw new CheckError(`vtysh is not installed in ${t.node} (Debian package frr)`);
   if (r.code !== 0) return { source, problem: `vtysh: ${firstLine(r.stdout || r.stderr) || `exited with ${r.code}`}` };
   try {

@@ -11,6 +11,7 @@ import type { NextHopSpec, RouteProtocol, RouteTest } from '../topology/types.js
 import { CheckError } from './errors.js';
 import { clip, firstLine, labelAddress, peerOfInterface, plural } from './labels.js';
 import type { Check, CheckContext, Observation } from './types.js';
+import { read } from './reads.js';
 
 /** A next hop of a route: gateway address and/or outgoing interface. */
 export interface RouteNextHop {
@@ -155,7 +156,7 @@ export async function readRoutes(node: string, family: 4 | 6, ctx: CheckContext)
   const frr = findNode(ctx.topology, node)?.kind === 'frr';
   const argv = frr ? ['vtysh', '-c', `show ${family === 4 ? 'ip' : 'ipv6'} route json`] : ['ip', `-${family}`, '-j', 'route', 'show', 'table', 'main'];
   const source = frr ? `vtysh -c 'show ${family === 4 ? 'ip' : 'ipv6'} route json'` : `ip -${family} -j route show table main`;
-  const r = await ctx.exec(node, argv, { timeoutMs: 10_000 });
+  const r = await read(ctx, node, argv, { timeoutMs: 10_000 });
   if (r.code === 127) throw new CheckError(`${argv[0]} is not installed in ${node}`);
   if (r.code !== 0) return { source, problem: `${argv[0]} exited with ${r.code}: ${firstLine(r.stderr || r.stdout)}` };
   try {

@@ -11,6 +11,9 @@
  * it passes or its time is up — converging networks — with a short backoff
  * (250 ms, ×1.5 per try, at most 2 s, never past the deadline). The result
  * keeps the last try's observation, so a failure shows what was seen last.
+ *
+ * Reading: tests on one node share its tables for READ_TTL_MS (src/validate/reads.ts),
+ * so 100 route tests on a router cost a few `vtysh` calls, not 100.
  */
 import type { TestSpec, Topology } from '../topology/types.js';
 import { isNetlabError } from '../errors.js';
@@ -74,7 +77,7 @@ export async function runTests(opts: RunOptions): Promise<RunReport> {
   const clock = opts.clock ?? realClock;
   const tests = [...(opts.tests ?? opts.topology.tests)];
   const concurrency = Math.max(1, Math.floor(opts.concurrency ?? DEFAULT_CONCURRENCY));
-  const ctx: CheckContext = { exec: opts.exec, topology: opts.topology };
+  const ctx: CheckContext = { exec: opts.exec, topology: opts.topology, reads: new Map(), now: () => clock.now() };
   const startedAt = new Date().toISOString();
   const t0 = clock.now();
   const results = new Map<TestSpec, TestResult>();

@@ -6,6 +6,7 @@
  */
 import type { ExecOptions, ExecResult } from '../daemons/kind.js';
 import type { TestKind, TestSpec, Topology } from '../topology/types.js';
+import type { ReadCache } from './reads.js';
 
 export type { ExecOptions, ExecResult, TestKind, TestSpec };
 
@@ -20,6 +21,10 @@ export type Executor = (node: string, argv: string[], opts?: ExecOptions) => Pro
 export interface CheckContext {
   exec: Executor;
   topology: Topology;
+  /** Recent answers of read-only queries, shared between tests (src/validate/reads.ts); none = always ask. */
+  reads?: ReadCache;
+  /** The clock for `reads` (the runner's), ms; default performance.now(). */
+  now?: () => number;
 }
 
 /**

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { NetlabError } from '../../src/errors.js';
 import { FIRST_BACKOFF_MS, MAX_BACKOFF_MS, groups, runTests } from '../../src/validate/runner.js';
 import type { ExecResult } from '../../src/validate/types.js';
-import { FakeClock, exit, fakeExec, fixtureLab, ok } from './validate-fake.js';
+import { FakeClock, captured, exit, fakeExec, fixtureLab, ok } from './validate-fake.js';
 
 /** n exec tests on h1 running `echo i`. */
 function execTests(n: number, extra = ''): string {
@@ -99,6 +99,30 @@ describe('validate: runner', () => {
     expect(report.results.map((r) => r.status)).to.deep.equal(['skipped', 'skipped', 'skipped', 'skipped']);
     expect(report.results[0]!.seen).to.match(/^interrupted; last seen: exit 1/);
     expect(exec.calls).to.have.length(1);
+  });
+
+  it('reads a node\'s table once for many route tests on it at the same time', async () => {
+    const t = fixtureLab(['10.0.0.1/32', '10.0.0.2/32', '10.0.0.3/32', '10.1.0.0/31', '10.1.0.2/31'].map((p) => `  - { route: { node: r1, prefix: ${p} } }`).join('\n'));
+    const exec = fakeExec(async () => { await new Promise((r) => setTimeout(r, 5)); return ok(captured('r1-route.json')); });
+    const report = await runTests({ topology: t, exec, concurrency: 2 });
+    expect(report.counts.passed).to.equal(5);
+    expect(exec.calls).to.have.length(1);
+  });
+
+  it('reads afresh when a test retries', async () => {
+    const t = fixtureLab('  - { route: { node: r1, prefix: 10.0.0.3/32 }, wait: 10s }');
+    let n = 0;
+    const exec = fakeExec(() => ok(++n < 3 ? '{}' : captured('r1-route.json')));
+    const r = (await runTests({ topology: t, exec, clock: new FakeClock() })).results[0]!;
+    expect(r.status).to.equal('pass');
+    expect(r.attempts).to.equal(3);
+  });
+
+  it('does not share exec tests, which may change the node', async () => {
+    const t = fixtureLab(execTests(1) + '\n' + execTests(1));
+    const exec = fakeExec(() => ok());
+    await runTests({ topology: t, exec });
+    expect(exec.calls).to.have.length(2);
   });
 
   it('calls onResult as each test ends', async () => {
