@@ -18,7 +18,8 @@ import { resolveNodes } from './nodes.js';
 import { parsePath, type PathPart } from './path.js';
 import { resolveRouting } from './routing.js';
 import { topologySchema } from './schema-def.js';
-import { loadTestsFile, resolveTests } from './tests.js';
+import { resolveTests } from './tests.js';
+import { loadTestsFile } from './tests-file.js';
 import { Validator } from './validate.js';
 import { parseYaml } from './yaml.js';
 
