@@ -12,7 +12,7 @@
 import { TopologyError } from '../errors.js';
 import type {
   BgpSessionsTest, BirdProtocolTest, ExecTest, NextHopSpec, Node, OspfNeighborsTest, ReachTest,
-  RouteProtocol, RouteTest, RoutingDaemon, TestKind, TestSpec, Topology,
+  RouteProtocol, RouteTest, RoutingDaemon, TestKind, TestSpec,
 } from './types.js';
 import { formatCidr, network, parseCidr, parseIP, type Family } from './ip.js';
 import { formatPath, type PathPart } from './path.js';
