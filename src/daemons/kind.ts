@@ -4,11 +4,18 @@
  * registered in src/daemons/registry.ts; a new kind is one new file.
  *
  * The applier calls, per node:
- *   1. files()    before the node starts — written into the node's upper layer;
+ *   0. check()    optional, before anything is created: the user's config
+ *                 checked by the daemon's own parser on the host (fast failure);
+ *   1. files()    before the node starts — written into the node's upper layer
+ *                 (src/daemons/files.ts: writeNodeFiles does it);
  *   2. sysctls()  with the other sysctls, before links exist;
- *   3. start()    after every link, address and route exists;
- *   4. ready()    until it resolves (or throws), bounded by a timeout;
+ *   3. start()    after every link, address and route exists; also starts the
+ *                 node's `cmd` in the background (every kind does);
+ *   4. ready()    once, after start(); it polls until ready or throws at its timeout;
  * and later save() for `netlab save`, health() for `netlab status`.
+ * The node's `exec` lines are not the kind's: the applier runs them after ready().
+ * Kinds of one lab are independent: the applier may run start()/ready() of
+ * all nodes in parallel.
  */
 import type { Node, Topology } from '../topology/types.js';
 
@@ -62,7 +69,11 @@ export interface DaemonHealth {
 export interface Kind {
   /** The `kind:` value, e.g. 'frr'. */
   readonly name: string;
-  /** Programs the kind needs on the host (checked before any node starts). */
+  /**
+   * Programs the kind needs in the node's root filesystem (checked on the host
+   * before any node starts when the node uses the host's root): a name looked
+   * up in PATH, /usr/sbin and /sbin, or an absolute path.
+   */
   readonly requires: { program: string; package: string }[];
   /** Whether nodes of this kind forward packets by default. */
   readonly router: boolean;
@@ -72,11 +83,22 @@ export interface Kind {
    * naming `nodes.<name>.config`.
    */
   files(node: Node, topology: Topology): NodeFile[];
-  /** Extra sysctls for this node (dotted keys, net.* only). */
+  /** Extra sysctls for this node (dotted keys, net.* only); the node's own `sysctls:` win over these. */
   sysctls?(node: Node): Record<string, string>;
+  /**
+   * Checks the node's user-given config on the host with the daemon's own
+   * parser (`vtysh -C`, `bird -p`) before the lab is built. Resolves when there
+   * is nothing to check or the parser is not installed.
+   * @throws NetlabError naming the node, with the daemon's message.
+   */
+  check?(node: Node, topology: Topology): Promise<void>;
   /** Starts the daemons. Throws NetlabError with the daemon's own message and the node name on failure. */
   start(ctx: NodeContext): Promise<void>;
-  /** Resolves when the daemons answer; throws when one died. Called after start. */
+  /**
+   * Resolves when the daemons answer (polling with a short backoff, no fixed
+   * sleeps); throws NetlabError naming the node, with what was last seen and
+   * the daemon's log tail, after `timeoutMs` or when a daemon died. Called once, after start.
+   */
   ready(ctx: NodeContext, timeoutMs: number): Promise<void>;
   /** Running configuration, file name → text (for `netlab save`); undefined when the kind has none. */
   save?(ctx: NodeContext): Promise<Record<string, string>>;

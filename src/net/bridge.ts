@@ -26,6 +26,13 @@ const IFLA_INFO_DATA = 2;
 const IFLA_BR_STP_STATE = 5;
 const IFLA_BR_MCAST_SNOOPING = 23;
 
+/**
+ * The most ports a Linux bridge takes: port numbers are 10 bits and 0 is
+ * reserved (BR_MAX_PORTS = 1 << BR_PORT_BITS, net/bridge/br_private.h); the
+ * 1024th port is refused with EXFULL (measured).
+ */
+export const MAX_BRIDGE_PORTS = 1023;
+
 /** A bridge to create. */
 export interface BridgeSpec {
   /** Interface name of the bridge in its namespace (≤ 15 bytes). */
@@ -68,11 +75,15 @@ export function bridgeMessage(spec: BridgeSpec, where: string): Uint8Array[] {
  * `label` names the bridge in errors (`segment lan1`, `bridge node sw1`).
  * Every port must exist and have the bridge's MTU (checked with one dump,
  * before the bridge is created).
- * @throws TopologyError when a port's MTU differs; KernelError on a refusal
+ * @throws TopologyError when a port's MTU differs or there are more than 1023 ports; KernelError on a refusal
  *   (EEXIST: the name is taken; EOPNOTSUPP: no bridge module; ENODEV: a port is missing).
  */
 export async function createBridge(rtnl: Rtnl, spec: BridgeSpec, label: string): Promise<number> {
   const body = bridgeMessage(spec, label);
+  if (spec.ports.length > MAX_BRIDGE_PORTS) {
+    throw new TopologyError(label, `${spec.ports.length} ports; a Linux bridge takes at most ${MAX_BRIDGE_PORTS}`,
+      'split the LAN into several segments joined by a router or a switch node');
+  }
   const before: Map<string, LinkEntry> = await listLinks(rtnl);
   const portIdx = spec.ports.map((p) => ifindexOf(before, p, label));
   const wrongMtu = spec.ports.filter((p) => before.get(p)!.mtu !== spec.mtu);

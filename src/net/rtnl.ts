@@ -3,10 +3,17 @@
  * refusals turned into KernelErrors that name the object.
  *
  * Why a window: rtnetlink handles a request inside sendmsg() and queues the
- * answer on the socket's receive buffer; when that buffer is full the kernel
- * drops the answer and flags ENOBUFS (netlink(7), "ENOBUFS"). Hundreds of
- * requests in flight overran it here and the unhandled socket error aborted the
- * process; 8 in flight was the fastest window measured (bench/veth-ring.ts).
+ * answer on the socket's receive buffer (SO_RCVBUF, 212992 bytes by default);
+ * when unread answers fill it, the kernel drops the next one and flags ENOBUFS
+ * on the socket (netlink(7)). With the `netlink` package 0.3.0 that flag is
+ * fatal: its poll handler builds an exception with a NULL syscall name
+ * (src/binding.cc, PollHandler → ErrnoException → Napi::String::New throws) and
+ * the process aborts with "terminate called after throwing an instance of
+ * 'Napi::Error'" — nothing in JavaScript can catch it. Measured here: ~65
+ * RTM_GETLINK replies (~3 KB each in the buffer) or ~300–1000 small ACKs in
+ * flight are enough. So the window is a safety bound first: at most
+ * MAX_WINDOW (32) answers unread; 8 is the default and was as fast as any
+ * larger window for veth creation (bench/veth-ring.ts).
  *
  * The socket may be created inside another network namespace (`netnsFd`): it
  * stays bound to the namespace it was created in (socket(7)), so every request
@@ -35,6 +42,8 @@ export const RTM = rt.MessageType;
 
 /** The default number of requests in flight on one socket. */
 export const DEFAULT_WINDOW = 8;
+/** The most requests in flight allowed on one socket (see the file comment: more can abort the process). */
+export const MAX_WINDOW = 32;
 
 /** Options for {@link Rtnl.open}. */
 export interface RtnlOptions {
@@ -42,7 +51,7 @@ export interface RtnlOptions {
   netnsFd?: number;
   /** Whose socket this is, used when the socket itself fails ("node r1", "host"). */
   label?: string;
-  /** Requests in flight at most (default 8, minimum 1). */
+  /** Requests in flight at most (default 8; clamped to 1–32, see MAX_WINDOW). */
   window?: number;
 }
 
@@ -99,7 +108,7 @@ export class Rtnl {
    */
   static open(opts: RtnlOptions = {}): Rtnl {
     const label = opts.label ?? (opts.netnsFd === undefined ? 'host' : `netns fd ${opts.netnsFd}`);
-    const window = Math.max(1, Math.floor(opts.window ?? DEFAULT_WINDOW));
+    const window = Math.min(MAX_WINDOW, Math.max(1, Math.floor(opts.window ?? DEFAULT_WINDOW)));
     const make = (): NetlinkSocket => {
       try {
         return createNetlink(NETLINK_ROUTE);

@@ -59,6 +59,12 @@ describe('net: rtnetlink socket', () => {
     expect(err.hint).to.contain('modprobe dummy');
   });
 
+  it('clamps the window to 32 (more unread answers can abort the process in netlink 0.3.0)', () => {
+    const r = Rtnl.open({ window: 1000 });
+    expect(r.window).to.equal(32);
+    r.close();
+  });
+
   it('rejects requests after close', async () => {
     const r = Rtnl.open();
     r.close();

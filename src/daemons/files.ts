@@ -1,0 +1,73 @@
+/**
+ * Writing a kind's files into a node before it starts: into the node's
+ * overlay upper directory, so the node sees them over its lower root. Used by
+ * the applier (and by the integration-test harness).
+ *
+ * Parent directories that do not exist in the upper layer are created with the
+ * mode and owner of the same directory in the lower root (/etc/frr is
+ * frr:frr 0750 in the frr package; a root:root 0755 copy would change what the
+ * node sees), or root 0755 when the lower root has none. Owners are names
+ * resolved in the lower root's /etc/passwd and /etc/group, because the node's
+ * users are the lower root's users.
+ */
+import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { NetlabError } from '../errors.js';
+import type { NodeFile } from './kind.js';
+
+/** Looks a user or group name up in a passwd/group-format file; undefined when absent. */
+export function lookupId(file: string, name: string): number | undefined {
+  let text: string;
+  try { text = readFileSync(file, 'utf8'); } catch { return undefined; }
+  for (const line of text.split('\n')) {
+    const f = line.split(':');
+    if (f[0] === name && f[2] !== undefined) return Number(f[2]);
+  }
+  return undefined;
+}
+
+function ensureDir(upperDir: string, lowerRoot: string, dir: string): void {
+  const target = join(upperDir, dir);
+  if (dir === '/' || existsSync(target)) return;
+  ensureDir(upperDir, lowerRoot, dirname(dir));
+  let mode = 0o755, uid = 0, gid = 0;
+  try {
+    const st = statSync(join(lowerRoot, dir));
+    if (st.isDirectory()) {
+      uid = st.uid;
+      gid = st.gid;
+      mode = st.mode & 0o7777;
+    }
+  } catch { /* not in the lower root: root 0755 */ }
+  mkdirSync(target, { mode });
+  chmodSync(target, mode);
+  chownSync(target, uid, gid);
+}
+
+/**
+ * Writes `files` under `upperDir` (paths inside the node are absolute).
+ * @param lowerRoot the node's lower root filesystem ('/' for the host's).
+ * @throws NetlabError naming the node and file when an owner is unknown in the
+ *   lower root (e.g. no `frr` user: the package is not installed).
+ */
+export function writeNodeFiles(upperDir: string, files: NodeFile[], lowerRoot = '/', nodeName = ''): void {
+  for (const f of files) {
+    const ids = (name: string | undefined, db: string): number => {
+      if (name === undefined || name === 'root') return 0;
+      const id = lookupId(join(lowerRoot, db), name);
+      if (id === undefined) {
+        throw new NetlabError(nodeName ? `node ${nodeName}` : f.path, `${f.path} should belong to "${name}", which ${join(lowerRoot, db)} does not list`,
+          `install the package that creates the ${name} user (frr, bird2) in the node's root filesystem`);
+      }
+      return id;
+    };
+    const uid = ids(f.owner, 'etc/passwd');
+    const gid = ids(f.group, 'etc/group');
+    ensureDir(upperDir, lowerRoot, dirname(f.path));
+    const target = join(upperDir, f.path);
+    const mode = f.mode ?? 0o644;
+    writeFileSync(target, f.content, { mode });
+    chmodSync(target, mode);
+    chownSync(target, uid, gid);
+  }
+}

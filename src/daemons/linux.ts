@@ -1,0 +1,16 @@
+/**
+ * kind: linux — a plain Linux host: no daemon of its own. start() runs the
+ * node's `cmd` in the background (output on the node console); the applier
+ * runs its `exec` lines. Ready as soon as cmd was started.
+ */
+import { startCmd } from './cmd.js';
+import type { Kind } from './kind.js';
+
+export const linux: Kind = {
+  name: 'linux',
+  requires: [],
+  router: false,
+  files: () => [],
+  start: startCmd,
+  ready: async () => {},
+};

@@ -1,0 +1,114 @@
+/**
+ * Questions the config renderers ask about a node's place in the topology:
+ * who is on the other end of each interface, which address a neighbour has
+ * on a shared link, whether a neighbour speaks a routing protocol. Pure.
+ */
+import { getKind as kindInfo } from '../topology/kinds.js';
+import type { Interface, Link, Node, Topology } from '../topology/types.js';
+
+/** A neighbour's end of a link shared with the node. */
+export interface PeerEnd {
+  node: Node;
+  iface: Interface;
+}
+
+/** One interface of a node with the link that made it and every other node on that link. */
+export interface Adjacency {
+  iface: Interface;
+  link: Link;
+  /** Other lab nodes on the link: one for p2p, n−1 for a LAN, none for a host link. */
+  peers: PeerEnd[];
+}
+
+/** Node name → Node (a plain cache-free lookup; O(n) to build). */
+export function nodeMap(t: Topology): Map<string, Node> {
+  return new Map(t.nodes.map((n) => [n.name, n]));
+}
+
+/** The node's interfaces in order, each with its link and the neighbours on it. */
+export function adjacencies(node: Node, t: Topology, byName: Map<string, Node> = nodeMap(t)): Adjacency[] {
+  return node.interfaces.map((iface) => {
+    const link = t.links[iface.link]!;
+    const peers: PeerEnd[] = [];
+    link.endpoints.forEach((e, j) => {
+      if (j === iface.endpoint || e.node === 'host') return;
+      const peer = byName.get(e.node);
+      const pi = peer?.interfaces.find((x) => x.name === e.iface);
+      if (peer && pi) peers.push({ node: peer, iface: pi });
+    });
+    return { iface, link, peers };
+  });
+}
+
+/** True when the node's kind runs a routing daemon (frr, bird, or any kind registered as a router). */
+export function isRouter(node: Node): boolean {
+  return kindInfo(node.kind)?.router ?? false;
+}
+
+/**
+ * Neighbours on a link that may speak OSPF: they have an `ospf:` block, or
+ * they are routers with their own config (netlab cannot see inside it).
+ */
+export function ospfSpeakers(a: Adjacency): PeerEnd[] {
+  return a.peers.filter((p) => p.node.ospf !== undefined || (isRouter(p.node) && p.node.config !== undefined));
+}
+
+/** Hello and dead interval (s) of generated OSPF on links where every speaker's config is generated too. */
+export const FAST_OSPF = { helloS: 1, deadS: 4 } as const;
+
+/**
+ * The hello/dead intervals (s) to write on an interface, or undefined for the
+ * daemon's defaults (10/40 in FRR and BIRD). The node's `hello:`/`dead:` win;
+ * otherwise FAST_OSPF when the link has OSPF speakers and all of them have
+ * generated configs (so both ends agree: the intervals must match, RFC 2328
+ * §10.5), and the defaults when a neighbour brings its own config.
+ */
+export function ospfTimers(ospf: { helloS?: number; deadS?: number }, a: Adjacency): { helloS?: number; deadS?: number } | undefined {
+  if (ospf.helloS !== undefined || ospf.deadS !== undefined) {
+    const t: { helloS?: number; deadS?: number } = {};
+    if (ospf.helloS !== undefined) t.helloS = ospf.helloS;
+    if (ospf.deadS !== undefined) t.deadS = ospf.deadS;
+    return t;
+  }
+  const speakers = ospfSpeakers(a);
+  if (!speakers.length || speakers.some((p) => p.node.config !== undefined)) return undefined;
+  return { ...FAST_OSPF };
+}
+
+/** Address without its prefix length: "10.1.0.1/31" → "10.1.0.1". */
+export function addr(cidr: string): string {
+  return cidr.split('/')[0]!;
+}
+
+/** IP family of an address or CIDR. */
+export function family(address: string): 4 | 6 {
+  return address.includes(':') ? 6 : 4;
+}
+
+/** True when the node has any IPv6 address of its own (loopback or interface; not management). */
+export function hasIPv6(node: Node): boolean {
+  return Boolean(node.loopback.ipv6) || node.interfaces.some((i) => i.ipv6);
+}
+
+/**
+ * The router id a node uses when none is given and it has no IPv4 loopback:
+ * 0.0.<id/256>.<id%256> — unique per node, and never equal to a loopback
+ * address taken from a pool (pools never contain 0.0.0.0/16).
+ */
+export function fallbackRouterId(node: Node): string {
+  return `0.0.${Math.floor(node.id / 256) % 256}.${node.id % 256}`;
+}
+
+/** Renders a free-form options object as configuration lines: `key value`, `key` for true, `no key` for false, one line per array item. */
+export function optionLines(options: Record<string, unknown>, indent: string): string[] {
+  const out: string[] = [];
+  for (const [key, v] of Object.entries(options)) {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) continue;
+    for (const one of Array.isArray(v) ? v : [v]) {
+      if (one === true || one === null || one === undefined) out.push(`${indent}${key}`);
+      else if (one === false) out.push(`${indent}no ${key}`);
+      else out.push(`${indent}${key} ${String(one)}`);
+    }
+  }
+  return out;
+}
