@@ -171,6 +171,42 @@ export async function configureNetns(rtnl: Rtnl, cfg: NetnsConfig, nodeLabel: st
   return links;
 }
 
+/** IF_OPER_UP (RFC 2863 operstate as the kernel reports it, include/uapi/linux/if.h). */
+const OPER_UP = 6;
+
+/**
+ * Waits until every interface in `ifaces` is operationally up (IFLA_OPERSTATE UP;
+ * `lo` counts when administratively up: it always reports UNKNOWN), polling with
+ * one dump every `pollMs`. A fresh veth reports UNKNOWN until linkwatch has run:
+ * measured here, 1.5 s of UNKNOWN — and dropped pings — right after 1,000
+ * namespaces were killed. Why: a veth that comes up before its peer gets its carrier
+ * — and its real qdisc, until then a "noop" queue that drops every packet — only
+ * when the kernel's linkwatch work runs, which needs the global RTNL lock and can
+ * lag by a second or more while other namespaces are being torn down
+ * (net/core/link_watch.c, dev_activate in net/sched/sch_generic.c). Call it once
+ * every node of a lab is configured (the peers are up), before saying "ready".
+ * @throws KernelError(`node:iface`, 'wait for link up', ETIMEDOUT) naming the
+ *   interfaces still down after `timeoutMs` (is the peer's node configured?).
+ */
+export async function waitOperUp(rtnl: Rtnl, ifaces: string[], nodeLabel: string, timeoutMs = 5000, pollMs = 10): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const msgs = await rtnl.dump(RTM.GETLINK, linkBody({}), { object: `interfaces of ${nodeLabel}` });
+    const ready = new Set<string>();
+    for (const m of msgs) {
+      if (m.kind !== 'link' || !m.attrs.ifname) continue;
+      if (m.attrs.operstate === OPER_UP || (m.data.flags?.loopback && m.data.flags.up)) ready.add(m.attrs.ifname);
+    }
+    const down = ifaces.filter((i) => !ready.has(i));
+    if (!down.length) return;
+    if (Date.now() >= deadline) {
+      throw new KernelError(`${nodeLabel}:${down.join(',')}`, 'wait for link up', 110, '',
+        `no carrier after ${timeoutMs} ms; is the node at the other end running and configured?`);
+    }
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
 /**
  * Awaits all promises (undefined entries are skipped); when some fail, waits for
  * the rest to settle and throws the first failure in list order.

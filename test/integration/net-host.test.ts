@@ -13,7 +13,7 @@ import { configureNetns, listLinks, type NetnsConfig } from '../../src/net/iface
 import { natTableHandle } from '../../src/net/nft.js';
 import { Rtnl } from '../../src/net/rtnl.js';
 import { defaultSysctls, writeSysctls } from '../../src/net/sysctl.js';
-import { describeWithLeakcheck, ping, startNetns, stopNetns, type TestNetns } from './net-ns.js';
+import { describeWithLeakcheck, ping, startNetns, stopNetns, waitUp, type TestNetns } from './net-ns.js';
 
 async function cfg(n: TestNetns, c: NetnsConfig): Promise<void> {
   const s = Rtnl.open({ netnsFd: n.fd, label: `node ${n.name}` });
@@ -50,6 +50,7 @@ describeWithLeakcheck('net: host link and management network', function () {
     created.push(...await createMgmtNetwork(host, hostFd, spec, atts, (o) => recorded.push(o)));
     await cfg(n1, mgmtNodeConfig(spec, atts[0], true));
     await cfg(n2, mgmtNodeConfig(spec, atts[1], false));
+    await Promise.all([waitUp(outside, ['eth0']), waitUp(n1, ['mgmt0']), waitUp(n2, ['mgmt0'])]);
   });
   after(async () => {
     if (host) await removeHostObjects(host, recorded); // idempotent: also after the removal test

@@ -10,7 +10,7 @@ import { configureNetns } from '../../src/net/iface.js';
 import { Rtnl } from '../../src/net/rtnl.js';
 import { defaultSysctls, writeSysctls } from '../../src/net/sysctl.js';
 import { createVeths, type VethEnd, type VethPair } from '../../src/net/veth.js';
-import { describeWithLeakcheck, inNetns, ipJson, ping, startNetns, stopNetns, type TestNetns } from './net-ns.js';
+import { describeWithLeakcheck, inNetns, ipJson, ping, startNetns, stopNetns, waitUp, type TestNetns } from './net-ns.js';
 
 type Link = { ifname: string; mtu: number; address: string; flags: string[] };
 type Addr = { ifname: string; addr_info: Array<{ local: string; tentative?: boolean; dadfailed?: boolean }> };
@@ -66,6 +66,7 @@ describeWithLeakcheck('net: a line of three nodes with static routes', function 
         { prefix: '2001:db8:99::/48', via: ['2001:db8:12::1', '2001:db8:23::3'] },
       ],
     });
+    await Promise.all([waitUp(r1, ['eth1']), waitUp(r2, ['eth1', 'eth2']), waitUp(r3, ['eth1'])]);
   });
   after(async () => {
     host?.close();
@@ -167,6 +168,8 @@ describeWithLeakcheck('net: a LAN of four hosts behind a router', function () {
         routes: [{ prefix: '0.0.0.0/0', via: ['10.0.1.254'] }, { prefix: '::/0', via: ['2001:db8:1::254'] }],
       })),
     ]);
+    await Promise.all([waitUp(seg, ['lan1', 'r', ...hosts.map((h) => h.name)]), waitUp(r, ['eth1', 'eth2']), waitUp(far, ['eth0']),
+      ...hosts.map((h) => waitUp(h, ['eth0']))]);
   });
   after(async () => {
     host?.close();

@@ -8,6 +8,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { closeNetns, openNetns } from '../../src/core/netns.js';
 import { leakcheckAround } from '../helpers/kernel.js';
+import { waitOperUp } from '../../src/net/iface.js';
+import { Rtnl } from '../../src/net/rtnl.js';
 
 /** One namespace held by a sleeping process. */
 export interface TestNetns {
@@ -83,4 +85,10 @@ export function describeWithLeakcheck(title: string, body: (this: Mocha.Suite) =
 export function neighMac(n: TestNetns, iface: string, addr: string): string {
   const entries = ipJson<Array<{ dst: string; lladdr?: string }>>(n, ['neigh', 'show', 'dev', iface]);
   return entries.find((e) => e.dst === addr)?.lladdr ?? '';
+}
+
+/** Waits until `ifaces` are operationally up inside `n` (see waitOperUp). */
+export async function waitUp(n: TestNetns, ifaces: string[]): Promise<void> {
+  const s = Rtnl.open({ netnsFd: n.fd, label: `node ${n.name}` });
+  try { await waitOperUp(s, ifaces, n.name); } finally { s.close(); }
 }

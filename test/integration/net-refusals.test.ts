@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { KernelError, TopologyError } from '../../src/errors.js';
 import { requireRoot } from '../helpers/kernel.js';
-import { configureNetns, listLinks } from '../../src/net/iface.js';
+import { configureNetns, listLinks, waitOperUp } from '../../src/net/iface.js';
 import { attr, strz } from '../../src/net/nlattr.js';
 import { NLM_F, RTM, Rtnl, linkBody } from '../../src/net/rtnl.js';
 import { defaultSysctls, readSysctl, writeSysctls } from '../../src/net/sysctl.js';
@@ -45,6 +45,22 @@ describeWithLeakcheck('net: a refused veth', function () {
     expect(k.hint).to.contain('eth9');
     expect(await names(x)).to.deep.equal(['eth9', 'lo']);
     expect(await names(y)).to.deep.equal(['eth9', 'lo']);
+  });
+
+  it('waits for carrier: times out naming the interface while the peer is down, then sees it up', async () => {
+    await createVeths(host!, [{ a: end(x, 'eth5'), b: end(y, 'eth5') }]);
+    const sx = Rtnl.open({ netnsFd: x.fd, label: 'node x' });
+    const sy = Rtnl.open({ netnsFd: y.fd, label: 'node y' });
+    try {
+      await configureNetns(sx, { up: [], addresses: [], routes: [] }, 'x'); // lo up
+      const err = await waitOperUp(sx, ['lo', 'eth5'], 'x', 200).then(() => undefined, (e: unknown) => e) as KernelError;
+      expect(err).to.be.instanceOf(KernelError);
+      expect(err.object).to.equal('x:eth5');
+      expect(err.code).to.equal('ETIMEDOUT');
+      await configureNetns(sy, { up: ['eth5'], addresses: [], routes: [] }, 'y');
+      await waitOperUp(sx, ['lo', 'eth5'], 'x', 5000);
+      await sx.request(RTM.DELLINK, linkBody({}, { ifname: 'eth5' }), { object: 'x:eth5' });
+    } finally { sx.close(); sy.close(); }
   });
 
   it('refuses a pair with different MTUs before creating anything', async () => {

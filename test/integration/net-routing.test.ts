@@ -10,7 +10,7 @@ import { configureNetns, type NetnsConfig } from '../../src/net/iface.js';
 import { Rtnl } from '../../src/net/rtnl.js';
 import { defaultSysctls, writeSysctls } from '../../src/net/sysctl.js';
 import { createVeths, type VethEnd } from '../../src/net/veth.js';
-import { describeWithLeakcheck, inNetns, neighMac, ping, startNetns, stopNetns, type TestNetns } from './net-ns.js';
+import { describeWithLeakcheck, inNetns, neighMac, ping, startNetns, stopNetns, waitUp, type TestNetns } from './net-ns.js';
 
 const end = (n: TestNetns, iface: string, mac?: string): VethEnd => ({ netnsFd: n.fd, node: n.name, iface, mac, mtu: 1500 });
 
@@ -53,6 +53,7 @@ describeWithLeakcheck('net: an asymmetric path', function () {
       routes: [{ prefix: '10.0.9.1/32', via: ['10.0.2.1'] }],
     });
     await cfg(b, { up: ['eth1'], addresses: [{ iface: 'eth1', cidr: '10.0.3.2/24' }], routes: [{ prefix: '0.0.0.0/0', via: ['10.0.3.254'] }] });
+    await Promise.all([waitUp(a, ['eth1', 'eth2']), waitUp(r, ['eth1', 'eth2', 'eth3']), waitUp(b, ['eth1'])]);
   });
   after(async () => {
     host?.close();
@@ -98,6 +99,7 @@ describeWithLeakcheck('net: two labs with the same names', function () {
       try { await createBridge(s, { name: 'lan1', mtu: 1500, ports: ['r1', 'r2'] }, `segment lan1 of ${lab}`); } finally { s.close(); }
       await cfg(r1, { up: ['eth1'], addresses: [{ iface: 'eth1', cidr: '10.0.0.1/24' }], routes: [] });
       await cfg(r2, { up: ['eth1'], addresses: [{ iface: 'eth1', cidr: '10.0.0.2/24' }], routes: [] });
+      await Promise.all([waitUp(seg, ['lan1', 'r1', 'r2']), waitUp(r1, ['eth1']), waitUp(r2, ['eth1'])]);
     }
   });
   after(async () => {

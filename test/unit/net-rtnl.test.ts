@@ -3,7 +3,8 @@
  * namespace): no root needed, nothing created.
  */
 import { expect } from 'chai';
-import { KernelError } from '../../src/errors.js';
+import { KernelError, TopologyError } from '../../src/errors.js';
+import { createBridge } from '../../src/net/bridge.js';
 import { listLinks } from '../../src/net/iface.js';
 import { RTM, Rtnl, linkBody } from '../../src/net/rtnl.js';
 
@@ -63,6 +64,13 @@ describe('net: rtnetlink socket', () => {
     const r = Rtnl.open({ window: 1000 });
     expect(r.window).to.equal(32);
     r.close();
+  });
+
+  it('refuses a bridge of more than 1,023 ports before asking the kernel', async () => {
+    const ports = Array.from({ length: 1024 }, (_, i) => `p${i}`);
+    const err = await createBridge(rtnl, { name: 'lan1', mtu: 1500, ports }, 'segment lan1').then(() => undefined, (e: unknown) => e);
+    expect(err).to.be.instanceOf(TopologyError);
+    expect((err as TopologyError).message).to.contain('at most 1023');
   });
 
   it('rejects requests after close', async () => {
