@@ -4,9 +4,15 @@
  */
 import type { Command } from 'commander';
 import { register as doctor } from './doctor.js';
+import { register as down } from './down.js';
+import { register as exec } from './exec.js';
 import { register as graph } from './graph.js';
+import { register as link } from './link.js';
+import { register as save } from './save.js';
+import { register as status } from './status.js';
+import { register as up } from './up.js';
 import { register as validate } from './validate.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [doctor, graph, validate];
+export const commands: Register[] = [up, down, status, exec, link, save, validate, graph, doctor];

@@ -14,6 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { NetlabError, UsageError } from '../errors.js';
+import { Lab } from '../lab/lab.js';
 import type { ProgressEvent } from '../lab/progress.js';
 import { loadTestsFile, loadTopologyFile, parseTime, UnitError } from '../topology/index.js';
 import { schemaValidator } from '../topology/load.js';
@@ -36,7 +37,7 @@ export interface LabHandle {
 /** What validate needs of the Lab class (its static side). */
 export interface LabApi {
   /** Brings up the lab of a loaded topology (validate loads it first, so bad input fails before anything starts). */
-  up(source: Topology, opts?: { onProgress?: (e: ProgressEvent) => void }): Promise<LabHandle>;
+  up(source: Topology, opts?: { onProgress?: (e: ProgressEvent) => void; signal?: AbortSignal }): Promise<LabHandle>;
   open(name: string): LabHandle;
   running(): string[];
 }
@@ -92,7 +93,8 @@ export async function validateLab(file: string, opts: ValidateOptions, io: Valid
     io.note(`lab ${topology.name} is running: testing it as it is (it stays up)\n`);
     lab = io.lab.open(topology.name);
   } else {
-    lab = await io.lab.up(topology, io.onProgress ? { onProgress: io.onProgress } : {});
+    // Ctrl-C during up rolls the lab back (Lab.up's signal).
+    lab = await io.lab.up(topology, { ...(io.onProgress ? { onProgress: io.onProgress } : {}), ...(io.signal ? { signal: io.signal } : {}) });
   }
   let report: RunReport | undefined;
   try {
@@ -143,22 +145,6 @@ function flagCount(flag: string, value: string): number {
   return n;
 }
 
-/** The Lab class of src/lab/lab.ts. */
-async function realLab(): Promise<LabApi> {
-  // Loaded by a computed name until src/lab/lab.ts lands in this branch; then a static import.
-  const spec = '../lab/lab.js';
-  try {
-    const mod = (await import(spec)) as { Lab?: LabApi };
-    if (mod.Lab) return mod.Lab;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
-  }
-  const missing = (): never => {
-    throw new NetlabError('netlab validate', 'this build has no lab lifecycle (src/lab/lab.ts) yet', 'run the tests of a running lab with the library API');
-  };
-  return { up: async () => missing(), open: missing, running: () => [] };
-}
-
 export function register(program: Command): void {
   program
     .command('validate')
@@ -180,7 +166,7 @@ export function register(program: Command): void {
       process.on('SIGINT', onSigint);
       try {
         const { code } = await validateLab(file, opts, {
-          lab: await realLab(),
+          lab: Lab,
           out: (t) => process.stdout.write(t),
           note: (t) => process.stderr.write(t),
           onProgress: progressPrinter(),
