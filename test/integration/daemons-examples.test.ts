@@ -34,7 +34,7 @@ describe('example labs converge and pass their tests (scratch nodes on the real 
       after(() => lab.destroy());
 
       for (const test of t.tests) {
-        it(String(test.name ?? JSON.stringify(test)), () => runLabTest(t, (node, argv) => lab.exec(node, argv), test));
+        it(String(test.name ?? JSON.stringify(test)), () => runLabTest(t, (node, argv) => lab.exec(node, argv), test as unknown as Parameters<typeof runLabTest>[2]));
       }
     });
   }
