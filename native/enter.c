@@ -370,8 +370,13 @@ int enter_run(const struct enter_req *r)
 pty_error:
 	fail("open pty", "/dev/pts/ptmx in the node");
 kernel_error:
-	say_error(!strcmp(nl_err.step, "no traffic class") ? "the node's classes: are in the topology (classes:)" : "",
-		  "%s: %s %s: %s", who, nl_err.step, nl_err.object, strerror(nl_err.errnum));
+	/* An unknown class is the user's mistake (exit 2, docs/cli.md), not a node that cannot be entered. */
+	if (!strcmp(nl_err.step, "no traffic class")) {
+		say_error("the node's classes are listed under classes: in the topology",
+			  "%s: has no traffic class %s", who, nl_err.object + 6 /* "class-" */);
+		return 2;
+	}
+	say_error("", "%s: %s %s: %s", who, nl_err.step, nl_err.object, strerror(nl_err.errnum));
 	return EXIT_CANNOT_ENTER;
 }
 

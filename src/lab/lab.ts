@@ -91,9 +91,10 @@ export class Lab {
   /**
    * Runs argv inside `node` (all its namespaces and its cgroup) and returns the
    * exit code and output. A non-zero exit is a result, not an error.
+   * `opts.cls` runs it in one of the node's traffic classes (`classes:`).
    * @throws UsageError when the node does not exist or is not running.
    */
-  async exec(node: string, argv: string[], opts?: ExecOptions): Promise<ExecResult> {
+  async exec(node: string, argv: string[], opts?: ExecOptions & { cls?: string }): Promise<ExecResult> {
     const n = this.topology.nodes.find((x) => x.name === node);
     if (!n) {
       throw new UsageError(`lab ${this.name}`, `has no node "${node}"`, `its nodes: ${this.topology.nodes.map((x) => x.name).slice(0, 20).join(', ')}`);

@@ -14,6 +14,7 @@ import { applyShaping, readShaping, setLinkState, readLinkState, type ShapingSta
 import type { LinkState } from '../shaping/link.js';
 import type { RtSocket } from '../shaping/nl.js';
 import { mergeShaping } from '../shaping/merge.js';
+import { checkShaping } from '../topology/shaping.js';
 import type { Shaping } from '../shaping/types.js';
 import type { Interface, Topology } from '../topology/types.js';
 import { labDir } from './paths.js';
@@ -82,6 +83,7 @@ export async function setShaping(lab: string, endpoints: string[], change: Shapi
   const out: Shaping[] = [];
   for (const iface of ifaces) {
     const next = mergeShaping(iface.shaping ?? {}, change, reset);
+    checkShaping(next, [`${iface.node}:${iface.name}`]); // jitter without delay etc.: exit 2, nothing touched
     await onNode(lab, iface.node, (sock, ifindex) => applyShaping(sock, ifindex(iface.name), next, `${iface.node}:${iface.name}`, { mtu: iface.mtu }));
     iface.shaping = Object.keys(next).length ? next : undefined;
     out.push(next);

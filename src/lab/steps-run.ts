@@ -24,7 +24,7 @@ export function nodeContext(lab: string, topology: Topology, node: Node, pid: nu
     node,
     topology,
     upperDir: upperDirOf(lab, node.name),
-    exec: (argv: string[], opts?: ExecOptions): Promise<ExecResult> => execInNode({ lab, name: node.name, pid }, argv, { ...opts, env: { ...node.env, ...opts?.env } }),
+    exec: (argv: string[], opts?: ExecOptions & { cls?: string }): Promise<ExecResult> => execInNode({ lab, name: node.name, pid }, argv, { ...opts, env: { ...node.env, ...opts?.env } }),
   };
 }
 
