@@ -33,6 +33,8 @@ export interface TestLabOptions {
   window?: number;
   /** Share a run root with another test lab (destroy then leaves it). */
   runRoot?: string;
+  /** Use this cgroup layout instead of the detected one. */
+  layout?: CgroupLayout;
 }
 
 /** A unique lab name (no dots: decisions.md). */
@@ -43,7 +45,7 @@ export function uniqueLab(prefix = 'core'): string {
 /** Starts nodes `names` of a fresh lab; on failure the half-started lab is destroyed before rethrowing. */
 export async function startTestLab(names: string[], opts: TestLabOptions = {}): Promise<TestLab> {
   const lab = uniqueLab();
-  const layout = detectCgroups();
+  const layout = opts.layout ?? detectCgroups();
   const ownRoot = !opts.runRoot;
   const runRoot = opts.runRoot ?? mkdtempSync(join(tmpdir(), 'netlab-core-'));
   const labDir = join(runRoot, lab);
