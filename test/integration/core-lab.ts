@@ -35,6 +35,7 @@ export interface TestLabOptions {
   runRoot?: string;
   /** Use this cgroup layout instead of the detected one. */
   layout?: CgroupLayout;
+  signal?: AbortSignal;
 }
 
 /** A unique lab name (no dots: decisions.md). */
@@ -72,6 +73,7 @@ export async function startTestLab(names: string[], opts: TestLabOptions = {}): 
     await startNodes(specs, {
       onStarted: (n) => { nodes.set(n.name, n); opts.onStarted?.(n); },
       ...(opts.window ? { window: opts.window } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
     });
     writeNodeIndex(labDir, [...nodes.values()]);
     return t;

@@ -158,5 +158,21 @@ describe('core: start failures', function () {
       expect(started.map((n) => n.name)).to.deep.equal(['good']);
       expect(isAlive(started[0]!)).to.equal(false); // startTestLab destroyed the half-started lab
     });
+
+    it('stops starting nodes on abort, reports those it started, and rejects with the abort reason', async function () {
+      requireRoot(this);
+      const ac = new AbortController();
+      const started: RunningNode[] = [];
+      let error: unknown;
+      try {
+        await startTestLab(Array.from({ length: 40 }, (_, i) => `n${i}`), {
+          window: 1, signal: ac.signal,
+          onStarted: (n) => { started.push(n); if (started.length === 3) ac.abort(new Error('interrupted by the test')); },
+        });
+      } catch (err) { error = err; }
+      expect((error as Error).message).to.equal('interrupted by the test');
+      expect(started.length).to.be.within(3, 5);
+      expect(started.every((n) => !isAlive(n))).to.equal(true);
+    });
   });
 });
