@@ -86,7 +86,9 @@ void read_mm_template(void);
 void node_main(struct node_spec *s, int report_fd, int sync_fd) __attribute__((noreturn));
 /* Joins cgroup dir `dir` with `pid` ("0": the caller). */
 int join_cgroup(const char *dir, const char *pid);
-/* launcher.c: joins dir j of a spec as planned (the dir, or its parent when the dir is missing). */
+/* launch-cgroups.c: who joins which cgroup (launcher, before cloning); and a node's joins. */
+int plan_cgroups(struct node_spec *specs, int nspecs);
+/* Joins dir j of a spec as planned (the dir, or its parent when the dir is missing). */
 int join_node_cgroup(const struct node_spec *s, int j, const char *pid);
 
 #endif

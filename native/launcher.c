@@ -18,7 +18,6 @@
 #include "spec.h"
 
 #include <fcntl.h>
-#include <linux/magic.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <signal.h>
@@ -28,7 +27,6 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -86,87 +84,6 @@ static bool host_has_shared_mounts(void)
 	if (read_file("/proc/self/mountinfo", buf, sizeof buf) < 0)
 		return true;
 	return strstr(buf, " shared:") != NULL;
-}
-
-/* The parent of a cgroup dir (the lab's cgroup), in a static buffer. */
-static const char *parent_of(const char *dir, char *buf)
-{
-	snprintf(buf, NL_PATH_MAX, "%s", dir);
-	char *slash = strrchr(buf, '/');
-	if (slash && slash != buf)
-		*slash = 0;
-	return buf;
-}
-
-static bool is_cgroup2(const char *dir)
-{
-	struct statfs st;
-	char parent[NL_PATH_MAX];
-	return statfs(parent_of(dir, parent), &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC;
-}
-
-/*
- * Cgroups (src/core/cgroups.ts plans them): a node's cgroup2 dir is entered at
- * birth (clone3 CLONE_INTO_CGROUP: no migration at all). For a v1 dir the node
- * joins it when it exists and otherwise stays in its parent, the lab's cgroup.
- * The launcher joins the lab's v1 cgroups once, when every node shares them,
- * so that the clones inherit them; then a node joins only its own dirs.
- */
-static int plan_cgroups(void)
-{
-	char a[NL_PATH_MAX], b[NL_PATH_MAX];
-	int ncg = specs[0].ncg;
-	for (int i = 0; i < nspecs; i++) {
-		struct node_spec *s = &specs[i];
-		for (int j = 0; j < s->ncg; j++) {
-			if (s->cg_fd == -1 && is_cgroup2(s->cg[j])) {
-				s->cg_fd = -2 - j; /* opened at clone time */
-				s->cg_mode[j] = CG_CLONE;
-			}
-		}
-		if (s->ncg != ncg)
-			ncg = -1;
-	}
-	for (int j = 0; j < ncg; j++) {
-		if (specs[0].cg_mode[j] == CG_CLONE)
-			continue;
-		/* the same dir for every node (the lab's): join it here, once */
-		bool same_dir = true;
-		for (int i = 1; i < nspecs && same_dir; i++)
-			same_dir = specs[i].cg_mode[j] != CG_CLONE && !strcmp(specs[i].cg[j], specs[0].cg[j]);
-		/* else the same parent (node dirs of one lab): join the parent, nodes their own dir if it exists */
-		bool shared = !same_dir;
-		parent_of(specs[0].cg[j], a);
-		for (int i = 1; i < nspecs && shared; i++)
-			shared = specs[i].cg_mode[j] != CG_CLONE && !strcmp(parent_of(specs[i].cg[j], b), a);
-		if (!same_dir && !shared)
-			continue;
-		if (join_cgroup(same_dir ? specs[0].cg[j] : a, "0") < 0) {
-			emit_err(0, &nl_err);
-			return -1;
-		}
-		for (int i = 0; i < nspecs; i++)
-			specs[i].cg_mode[j] = same_dir ? CG_DONE : CG_OWN_ONLY;
-	}
-	return 0;
-}
-
-/*
- * Joins a node (pid "0": the caller) to cgroup dir j of its spec: the dir
- * when it exists, else its parent unless the launcher is in it already.
- */
-int join_node_cgroup(const struct node_spec *s, int j, const char *pid)
-{
-	char parent[NL_PATH_MAX];
-	if (s->cg_mode[j] == CG_CLONE || s->cg_mode[j] == CG_DONE)
-		return 0;
-	if (join_cgroup(s->cg[j], pid) == 0)
-		return 0;
-	if (nl_err.errnum != ENOENT)
-		return -1;
-	if (s->cg_mode[j] == CG_OWN_ONLY)
-		return 0;
-	return join_cgroup(parent_of(s->cg[j], parent), pid);
 }
 
 /* A node in a user namespace said "U": write its uid_map and gid_map, then release it. */
@@ -453,7 +370,12 @@ static int launch(int window)
 	host_facts.shared_mounts = host_has_shared_mounts();
 	probe_masks();
 	read_mm_template();
-	if (plan_cgroups() < 0 || prepare_layers() < 0) {
+	if (plan_cgroups(specs, nspecs) < 0) {
+		emit_err(0, &nl_err);
+		flush_out();
+		return 1;
+	}
+	if (prepare_layers() < 0) {
 		flush_out();
 		return 1;
 	}

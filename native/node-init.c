@@ -207,7 +207,6 @@ static int setup(struct node_spec *s, int report_fd, int sync_fd)
 		return -1;
 	trace("tmpfs");
 	int root = make_overlay(s, tmpfs, NL_SKELETON_FD);
-	close(tmpfs);
 	close(NL_SKELETON_FD);
 	if (root < 0)
 		return -1;
@@ -220,6 +219,16 @@ static int setup(struct node_spec *s, int report_fd, int sync_fd)
 		return failx("binds", s->name, E2BIG);
 	if (open_bind_sources(s, bind_fds) < 0)
 		return -1;
+	/*
+	 * Closing a detached mount dissolves it and waits for an RCU grace period
+	 * (namespace_unlock(), fs/namespace.c). Attached to the old root instead
+	 * (on its /dev, nothing needs that any more; the overlay keeps its own
+	 * clone of the upper layer), the tmpfs goes with the old root's detach
+	 * below, in the same wait.
+	 */
+	if (move_mount(tmpfs, "", AT_FDCWD, "/dev", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return fail("move_mount node tmpfs", "/dev of the old root");
+	close(tmpfs);
 	umask(0);
 	if (pivot_into_root(root) < 0)
 		return -1;

@@ -33,6 +33,9 @@ export interface TestLabOptions {
   window?: number;
   /** Share a run root with another test lab (destroy then leaves it). */
   runRoot?: string;
+  /** Use this cgroup layout instead of the detected one. */
+  layout?: CgroupLayout;
+  signal?: AbortSignal;
 }
 
 /** A unique lab name (no dots: decisions.md). */
@@ -43,7 +46,7 @@ export function uniqueLab(prefix = 'core'): string {
 /** Starts nodes `names` of a fresh lab; on failure the half-started lab is destroyed before rethrowing. */
 export async function startTestLab(names: string[], opts: TestLabOptions = {}): Promise<TestLab> {
   const lab = uniqueLab();
-  const layout = detectCgroups();
+  const layout = opts.layout ?? detectCgroups();
   const ownRoot = !opts.runRoot;
   const runRoot = opts.runRoot ?? mkdtempSync(join(tmpdir(), 'netlab-core-'));
   const labDir = join(runRoot, lab);
@@ -70,6 +73,7 @@ export async function startTestLab(names: string[], opts: TestLabOptions = {}): 
     await startNodes(specs, {
       onStarted: (n) => { nodes.set(n.name, n); opts.onStarted?.(n); },
       ...(opts.window ? { window: opts.window } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
     });
     writeNodeIndex(labDir, [...nodes.values()]);
     return t;

@@ -7,10 +7,10 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findLabs, killLab, labCgroup } from '../../src/core/cgroups.js';
+import { detectCgroups, findLabs, killLab, labCgroup } from '../../src/core/cgroups.js';
 import { isAlive, signalNode, waitForExit, type RunningNode } from '../../src/core/node.js';
 import { KernelError } from '../../src/errors.js';
-import { leakcheckAround, requireRoot } from '../helpers/kernel.js';
+import { leakcheckAround, requireRoot, skip } from '../helpers/kernel.js';
 import { startTestLab, type TestLab } from './core-lab.js';
 
 function pidsCgroup(t: TestLab, node: string): string | undefined {
@@ -112,6 +112,32 @@ describe('core: a node\'s life and death', function () {
   });
 });
 
+describe('core: teardown of a pure cgroup v1 lab', function () {
+  leakcheckAround();
+  describe('a lab on the host\'s v1 hierarchies alone (no cgroup2 tree)', function () {
+    let t: TestLab;
+    before(async function () {
+      requireRoot(this);
+      const host = detectCgroups();
+      if (!host.v1.some((h) => h.controllers.includes('freezer'))) skip(this, 'no v1 freezer hierarchy on this host (pure cgroup v2): the unit tests cover the v1 plan');
+      t = await startTestLab(['a', 'b'], { layout: { mode: 'v1', unifiedControllers: [], v1: host.v1, ...(host.cpusetRoot ? { cpusetRoot: host.cpusetRoot } : {}) } });
+    });
+    after(async function () {
+      if (t) await t.destroy();
+    });
+
+    it('freezes, kills and thaws the lab, then removes its cgroups', async function () {
+      await t.exec('a', ['sh', '-c', 'sleep 1000 >/dev/null 2>&1 & sleep 1000 >/dev/null 2>&1 &']);
+      const freezer = t.layout.v1.find((h) => h.controllers.includes('freezer'))!.mount;
+      expect(readFileSync(join(labCgroup(freezer, t.lab), 'cgroup.procs'), 'utf8').trim().split('\n').length).to.be.at.least(4);
+      await killLab(t.layout, t.lab);
+      expect(isAlive(t.nodes.get('a')!)).to.equal(false);
+      expect(isAlive(t.nodes.get('b')!)).to.equal(false);
+      expect(existsSync(labCgroup(freezer, t.lab))).to.equal(false);
+    });
+  });
+});
+
 describe('core: start failures', function () {
   leakcheckAround();
   describe('a node whose bind source is missing', function () {
@@ -131,6 +157,22 @@ describe('core: start failures', function () {
       expect(e.headline).to.match(/^node core\d+x\d+\/bad: open_tree bind source \/nonexistent\/netlab-probe failed: ENOENT/);
       expect(started.map((n) => n.name)).to.deep.equal(['good']);
       expect(isAlive(started[0]!)).to.equal(false); // startTestLab destroyed the half-started lab
+    });
+
+    it('stops starting nodes on abort, reports those it started, and rejects with the abort reason', async function () {
+      requireRoot(this);
+      const ac = new AbortController();
+      const started: RunningNode[] = [];
+      let error: unknown;
+      try {
+        await startTestLab(Array.from({ length: 40 }, (_, i) => `n${i}`), {
+          window: 1, signal: ac.signal,
+          onStarted: (n) => { started.push(n); if (started.length === 3) ac.abort(new Error('interrupted by the test')); },
+        });
+      } catch (err) { error = err; }
+      expect((error as Error).message).to.equal('interrupted by the test');
+      expect(started.length).to.be.within(3, 5);
+      expect(started.every((n) => !isAlive(n))).to.equal(true);
     });
   });
 });
