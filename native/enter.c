@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/sched.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -122,6 +123,7 @@ struct child_ctx {
 	int cg[32], ncg;
 	int slave;
 	int errpipe;
+	int alive; /* read end of a pipe only netlab-enter writes to: POLLHUP once it is gone */
 };
 
 static void __attribute__((noreturn)) child(struct child_ctx *c)
@@ -179,8 +181,12 @@ static void __attribute__((noreturn)) child(struct child_ctx *c)
 		if (null < 0 || log < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
 			goto fail;
 	} else {
-		/* Dies with netlab-enter: a killed `netlab exec` leaves nothing running. */
+		/* Dies with netlab-enter: a killed `netlab exec` leaves nothing running.
+		 * If netlab-enter died before this, its end of the alive pipe is closed. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+		struct pollfd pf = { c->alive, 0, 0 };
+		if (poll(&pf, 1, 0) > 0 && (pf.revents & (POLLHUP | POLLERR)))
+			_exit(128 + SIGKILL);
 	}
 	step = "chdir";
 	if (chdir(r->cwd ? r->cwd : "/") < 0)
@@ -311,12 +317,19 @@ int enter_run(const struct enter_req *r)
 		goto kernel_error;
 	}
 	c.errpipe = errpipe[1];
+	int alive[2];
+	if (pipe2(alive, O_CLOEXEC) < 0) {
+		fail("pipe", who);
+		goto kernel_error;
+	}
+	c.alive = alive[0];
 	sigset_t all;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL); /* the child unblocks before exec */
 	pid_t pid = spawn(&c, v2_dir);
 	int fork_errno = errno;
 	close(errpipe[1]);
+	close(alive[0]); /* alive[1] stays open until we exit */
 	for (size_t i = 0; i < NNS; i++)
 		if (c.ns[i] >= 0)
 			close(c.ns[i]);

@@ -11,7 +11,8 @@ import { register as link } from './link.js';
 import { register as save } from './save.js';
 import { register as status } from './status.js';
 import { register as up } from './up.js';
+import { register as validate } from './validate.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [up, down, status, exec, link, save, graph, doctor];
+export const commands: Register[] = [up, down, status, exec, link, save, validate, graph, doctor];

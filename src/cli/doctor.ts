@@ -11,8 +11,8 @@ export function register(program: Command): void {
     .command('doctor')
     .description('check the kernel features and programs labs need, and say how to get what is missing')
     .option('--json', 'print the checks as JSON')
-    .action((opts: { json?: boolean }) => {
-      const checks = runChecks();
+    .action(async (opts: { json?: boolean }) => {
+      const checks = await runChecks();
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(checks, null, 2)}\n`);
       } else {
@@ -20,7 +20,8 @@ export function register(program: Command): void {
         for (const c of checks) {
           const mark = c.ok ? colors.green('ok     ') : c.required ? colors.red('MISSING') : colors.yellow('missing');
           process.stdout.write(`${mark} ${c.name.padEnd(width)}  ${c.detail}\n`);
-          if (!c.ok) process.stdout.write(`        ${' '.repeat(width)}  affects: ${c.affects}\n        ${' '.repeat(width)}  fix: ${c.fix}\n`);
+          if (!c.ok && c.affects) process.stdout.write(`        ${' '.repeat(width)}  affects: ${c.affects}\n`);
+          if (!c.ok && c.fix) process.stdout.write(`        ${' '.repeat(width)}  fix: ${c.fix}\n`);
         }
       }
       const blocking = checks.filter((c) => c.required && !c.ok);

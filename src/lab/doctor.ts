@@ -4,8 +4,10 @@
  * network namespace (`unshare --net`), so the host is never changed.
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync, statfsSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { detectCgroups, type CgroupLayout } from '../core/cgroups.js';
+import { probeQdiscSupport, supportReport } from '../shaping/probe.js';
 import { fileURLToPath } from 'node:url';
 
 /** One line of the doctor's report. */
@@ -34,8 +36,8 @@ function which(program: string): string | undefined {
 }
 
 /**
- * Kernel features probed in one throw-away network namespace: link kinds and
- * qdiscs/classifiers netlab uses. Returns name → error text ('' when it works).
+ * Link kinds probed in one throw-away network namespace. Returns name → error
+ * text ('' when it works). Qdiscs and classifiers are src/shaping's probe.
  */
 function probeNetFeatures(): Map<string, string> {
   const probes: Record<string, string> = {
@@ -43,10 +45,6 @@ function probeNetFeatures(): Map<string, string> {
     bridge: 'ip link add nlpbr type bridge',
     vxlan: 'ip link add nlpvx type vxlan id 5 dstport 4789',
     macvlan: 'ip link add nlpmv link nlp0 type macvlan',
-    sch_tbf: 'tc qdisc add dev nlp0 root tbf rate 1mbit burst 10kb latency 50ms',
-    sch_htb: 'tc qdisc add dev nlp1 root handle 1: htb',
-    sch_netem: 'tc qdisc add dev lo root netem delay 1ms',
-    cls_cgroup: 'tc filter add dev nlp1 parent 1: protocol ip prio 1 handle 1: cgroup',
   };
   const script = Object.entries(probes)
     .map(([name, cmd]) => `if out=$(${cmd} 2>&1); then echo "${name}="; else echo "${name}=$(echo $out | head -c 200)"; fi`)
@@ -64,20 +62,8 @@ function probeNetFeatures(): Map<string, string> {
   return found;
 }
 
-function cgroupMode(): { mode: string; detail: string } {
-  const CGROUP2_MAGIC = 0x63677270;
-  try {
-    const root = statfsSync('/sys/fs/cgroup');
-    if (root.type === CGROUP2_MAGIC) return { mode: 'v2', detail: 'cgroup v2 (unified)' };
-    const unified = existsSync('/sys/fs/cgroup/unified') && statfsSync('/sys/fs/cgroup/unified').type === CGROUP2_MAGIC;
-    return unified ? { mode: 'hybrid', detail: 'hybrid (v1 controllers, v2 at /sys/fs/cgroup/unified)' } : { mode: 'v1', detail: 'cgroup v1' };
-  } catch (err) {
-    return { mode: 'none', detail: (err as Error).message };
-  }
-}
-
-/** Runs every check. Takes ~50 ms (one unshare plus file reads). */
-export function runChecks(): Check[] {
+/** Runs every check. Takes ~100 ms (two throw-away namespaces plus file reads). */
+export async function runChecks(): Promise<Check[]> {
   const checks: Check[] = [];
   const add = (c: Omit<Check, 'required'> & { required?: boolean }) => checks.push({ required: false, ...c });
 
@@ -97,14 +83,20 @@ export function runChecks(): Check[] {
   const overlay = /\toverlay$/m.test(readOrEmpty('/proc/filesystems'));
   add({ name: 'overlayfs', ok: overlay, detail: overlay ? 'in /proc/filesystems' : 'not loaded', affects: 'every node (copy-on-write root)', fix: 'modprobe overlay (CONFIG_OVERLAY_FS)', required: true });
 
-  const cg = cgroupMode();
-  add({ name: 'cgroups', ok: cg.mode !== 'none', detail: cg.detail, affects: 'node limits (memory, cpus, pids) and teardown', fix: 'mount cgroup2 on /sys/fs/cgroup', required: true });
-  const controllers = readOrEmpty('/proc/cgroups');
+  let layout: CgroupLayout | undefined;
+  let cgError = '';
+  try { layout = detectCgroups(); } catch (err) { cgError = (err as Error).message; }
+  const modeText = { v2: 'cgroup v2 (unified)', hybrid: 'hybrid (v1 controllers, v2 at /sys/fs/cgroup/unified)', v1: 'cgroup v1' };
+  add({ name: 'cgroups', ok: Boolean(layout), detail: layout ? modeText[layout.mode] : cgError, affects: 'node limits (memory, cpus, pids) and teardown', fix: 'mount cgroup2 on /sys/fs/cgroup', required: true });
+  const v1Controllers = new Set(layout?.v1.flatMap((h) => h.controllers) ?? []);
+  const procCgroups = readOrEmpty('/proc/cgroups');
   for (const ctrl of ['memory', 'pids', 'cpu', 'cpuset', 'net_cls']) {
-    const ok = new RegExp(`^${ctrl}\\s+\\d+\\s+\\d+\\s+1$`, 'm').test(controllers) || readOrEmpty('/sys/fs/cgroup/cgroup.controllers').split(' ').includes(ctrl);
+    const ok = ctrl === 'net_cls'
+      ? new RegExp(`^net_cls\\s+\\d+\\s+\\d+\\s+1$`, 'm').test(procCgroups)
+      : Boolean(layout?.unifiedControllers.includes(ctrl) || v1Controllers.has(ctrl));
     add({
       name: `cgroup ${ctrl}`, ok, detail: ok ? 'enabled' : 'missing',
-      affects: ctrl === 'net_cls' ? 'node traffic classes (netlab exec --class) on cgroup v1/hybrid; v2 uses the cgroup path instead' : `resources.${ctrl === 'cpu' ? 'cpus' : ctrl === 'pids' ? 'pids' : ctrl}`,
+      affects: ctrl === 'net_cls' ? 'node traffic classes (netlab exec --class) on cgroup v1/hybrid; v2 uses the cgroup path instead' : `resources.${ctrl === 'cpu' ? 'cpus' : ctrl}`,
       fix: ctrl === 'net_cls' ? 'CONFIG_CGROUP_NET_CLASSID' : `enable the ${ctrl} controller (kernel command line cgroup_enable=${ctrl})`,
     });
   }
@@ -115,14 +107,13 @@ export function runChecks(): Check[] {
     bridge: { affects: 'LAN segments (3+ endpoints) and kind: bridge', fix: 'modprobe bridge (CONFIG_BRIDGE)' },
     vxlan: { affects: 'nothing yet (multi-host labs later)', fix: 'modprobe vxlan (CONFIG_VXLAN)' },
     macvlan: { affects: 'nothing yet', fix: 'modprobe macvlan (CONFIG_MACVLAN)' },
-    sch_tbf: { affects: 'shaping: rate alone', fix: 'modprobe sch_tbf (CONFIG_NET_SCH_TBF)' },
-    sch_htb: { affects: 'shaping: rate with impairments, traffic classes', fix: 'modprobe sch_htb (CONFIG_NET_SCH_HTB)' },
-    sch_netem: { affects: 'shaping: delay, jitter, loss, corrupt, duplicate, reorder', fix: 'modprobe sch_netem (CONFIG_NET_SCH_NETEM); on Ubuntu: apt install linux-modules-extra-$(uname -r)' },
-    cls_cgroup: { affects: 'nothing: traffic classes fall back to an nftables cgroup match', fix: 'modprobe cls_cgroup (CONFIG_NET_CLS_CGROUP)' },
   };
   for (const [name, info] of Object.entries(netInfo)) {
     const err = net.get(name);
     add({ name, ok: err === '', detail: err === '' ? 'works' : err ?? 'not probed', affects: info.affects, fix: info.fix, required: info.required });
+  }
+  for (const item of supportReport(await probeQdiscSupport())) {
+    add({ name: item.name, ok: item.ok, detail: item.detail, affects: item.ok ? '' : shapingAffects(item.name), fix: item.hint });
   }
 
   const programs: [string, string, string, string][] = [
@@ -149,6 +140,16 @@ export function runChecks(): Check[] {
     add({ name: helper, ok, detail: ok ? path : 'not built', affects: 'every node', fix: 'npm run build (needs a C compiler: apt install gcc make)', required: true });
   }
   return checks;
+}
+
+/** What a missing shaping feature takes away, for the doctor's "affects" line. */
+function shapingAffects(name: string): string {
+  if (name === 'qdisc netem') return 'shaping: delay, jitter, loss, corrupt, duplicate, reorder (rate limits still work)';
+  if (name === 'qdisc tbf') return 'shaping: rate limits';
+  if (name === 'qdisc htb') return 'shaping: rate with impairments, traffic classes';
+  if (name === 'netem distributions') return 'shaping: jitter with a normal/pareto distribution';
+  if (name === 'class classification') return 'traffic classes (netlab exec --class)';
+  return 'shaping';
 }
 
 function readOrEmpty(path: string): string {

@@ -12,6 +12,7 @@ import { startNodes, type NodeSpec, type RunningNode } from '../core/node.js';
 import { getKind } from '../daemons/registry.js';
 import type { NodeFile } from '../daemons/kind.js';
 import { SEGMENTS, type NodeStartAction } from '../graph/actions.js';
+import { targetAddress } from '../topology/tests.js';
 import type { Node, Topology } from '../topology/types.js';
 import type { ApplyContext, Step } from './apply.js';
 import { labDir, netnsDir, netnsLink, nodeDir } from './paths.js';
@@ -26,16 +27,17 @@ export function coreName(node: string): string {
 
 /**
  * /etc/hosts of every node (pure): localhost lines, then each node's name on
- * its loopback address, or on its first interface address when it has no
- * loopback, IPv4 before IPv6.
+ * the address `reach` tests ping for it (src/topology/tests.ts targetAddress:
+ * a router's loopback, a host's first interface address), IPv4 before IPv6 —
+ * so `ping h2` inside a lab goes where a student expects.
  */
 export function hostsFile(t: Topology): string {
   const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', ''];
   for (const n of t.nodes) {
-    const v4 = n.loopback.ipv4 ?? n.interfaces.find((i) => i.ipv4)?.ipv4;
-    const v6 = n.loopback.ipv6 ?? n.interfaces.find((i) => i.ipv6)?.ipv6;
-    if (v4) lines.push(`${v4.split('/')[0]}\t${n.name}`);
-    if (v6) lines.push(`${v6.split('/')[0]}\t${n.name}`);
+    for (const family of [4, 6] as const) {
+      const a = targetAddress(n, family);
+      if (a) lines.push(`${a}\t${n.name}`);
+    }
   }
   return `${lines.join('\n')}\n`;
 }
@@ -101,7 +103,7 @@ function nodeSpec(ctx: ApplyContext, node: Node | undefined, name: string): Node
     binds: node?.binds ?? [],
     cgroupDirs: nodeCgroupDirs(ctx.layout, lab, name),
     userns: ctx.plan.topology.userns || undefined,
-    consoleLog: join(dir, 'console.log'),
+    consoleLog: join(labDir(lab), 'console.log'),
   };
 }
 

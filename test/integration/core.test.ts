@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { spawnInNode } from '../../src/core/enter.js';
+import { enterBinary, spawnInNode } from '../../src/core/enter.js';
 import { findLabs } from '../../src/core/cgroups.js';
 import { leakcheckAround, requireRoot } from '../helpers/kernel.js';
 import { startTestLab, type TestLab } from './core-lab.js';
@@ -159,6 +159,41 @@ function nodeSuite(this: Mocha.Suite): void {
     const code = await new Promise((r) => child.on('close', r));
     expect(code).to.equal(0);
     expect(out.trim()).to.match(/^\/dev\/pts\/\d+$/);
+  });
+
+  it('gives a shell a real terminal: window size, Ctrl-C to the node\'s job, exit code', function () {
+    const driver = [
+      'import os, pty, sys, time, fcntl, termios, struct, select, signal',
+      'pid, fd = pty.fork()',
+      'if pid == 0: os.execv(sys.argv[1], sys.argv[1:])',
+      'fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 33, 101, 0, 0)); os.kill(pid, signal.SIGWINCH)',
+      'out = b""',
+      'def read_for(t):',
+      '  global out',
+      '  end = time.time() + t',
+      '  while time.time() < end:',
+      '    r, _, _ = select.select([fd], [], [], 0.05)',
+      '    if r:',
+      '      try: out += os.read(fd, 4096)',
+      '      except OSError: return',
+      'for step, wait in (("stty size; tty\\n", 0.5), ("sleep 100\\n", 0.3), ("\\x03", 0.3), ("echo rc=$?\\n", 0.3), ("exit 7\\n", 0.5)):',
+      '  os.write(fd, step.encode()); read_for(wait)',
+      '_, status = os.waitpid(pid, 0)',
+      'print(out.decode(errors="replace")); print("EXIT", os.waitstatus_to_exitcode(status))',
+    ].join('\n');
+    const n = t.nodes.get('r1')!;
+    const r = spawnSync('python3', ['-c', driver, enterBinary(), '--pid', String(n.pid), '--lab', t.lab, '--node', 'r1', '-t', '--', 'sh'], { encoding: 'utf8', timeout: 20000 });
+    expect(r.stdout).to.contain('33 101').and.match(/\/dev\/pts\/\d+/);
+    expect(r.stdout).to.contain('rc=130');
+    expect(r.stdout).to.match(/EXIT 7\s*$/);
+  });
+
+  it('kills the command with netlab-enter when that is killed (a timed-out exec leaves nothing)', async function () {
+    const r = await t.exec('r1', ['sleep', '30'], { timeoutMs: 300 });
+    expect(r.code).to.equal(137);
+    await new Promise((res) => setTimeout(res, 100));
+    const ps = (await t.exec('r1', ['ps', '-e', '-o', 'pid=,ppid=,etime=,args='])).stdout;
+    expect(ps).not.to.match(/sleep 30/, ps);
   });
 
   it('reports 127 and says so for a command the node does not have', async function () {
