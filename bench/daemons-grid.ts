@@ -3,23 +3,20 @@
  * the first node's start until every router has every other router's
  * loopback in its kernel table, and what the FRR daemons cost in memory.
  *
- *   npm run build && sudo flock /tmp/netlab-kernel.lock node dist/bench/daemons-grid.js [N] [window]
+ *   npm run build && sudo flock /tmp/netlab-kernel.lock node dist/bench/daemons-grid.js [N]
  *
- * Until the container core is on main this uses the scratch nodes of
- * test/integration/daemons-harness.ts (unshare + overlay), so "build" is the
- * harness's and the numbers that matter are the daemon phases: start+ready of
- * every router (`window` at a time, like the applier) and convergence.
- * Memory: the sum of the FRR processes' PSS (/proc/PID/smaps_rollup, shared
- * pages split between the processes that map them) per router, and the drop
- * of the host's MemAvailable across the run divided by N².
+ * The lab is brought up by netlab itself (Lab.up: nodes, links, addresses,
+ * then every router's FRR, ready when watchfrr reports its daemons up); the
+ * clock starts before `up` and stops when the last router has the last
+ * loopback. Memory: the sum of the FRR processes' PSS (/proc/PID/smaps_rollup,
+ * shared pages split between the processes that map them) per router, and the
+ * drop of the host's MemAvailable from before `up` to convergence, over N².
  */
 import { readFileSync } from 'node:fs';
-import { getKind } from '../src/daemons/registry.js';
+import { Lab } from '../src/lab/lab.js';
 import { loadTopology } from '../src/topology/index.js';
-import { ScratchLab } from '../test/integration/daemons-harness.js';
 
 const n = Number(process.argv[2] ?? 10);
-const window = Number(process.argv[3] ?? 8);
 
 function gridYaml(size: number): string {
   const name = (r: number, c: number): string => `r${r}-${c}`;
@@ -32,40 +29,20 @@ function gridYaml(size: number): string {
       if (r + 1 < size) links.push(`  - [${name(r, c)}:s${r + 1}, ${name(r + 1, c)}:n${r}]`);
     }
   }
-  return `name: grid\ndefaults: { kind: frr }\nospf: { area: 0 }\nnodes:\n${nodes.join('\n')}\nlinks:\n${links.join('\n')}\n`;
+  return `name: dmn-grid\ndefaults: { kind: frr }\nospf: { area: 0 }\nnodes:\n${nodes.join('\n')}\nlinks:\n${links.join('\n')}\n`;
 }
 
 const memAvailableKiB = (): number => Number(/MemAvailable:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))![1]);
 
-async function inWindow<T>(items: T[], size: number, fn: (x: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(size, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
-}
-
 const t = loadTopology({ text: gridYaml(n) }, { env: {} });
 const loopbacks = new Set(t.nodes.map((x) => x.loopback.ipv4!.split('/')[0]!));
-const lab = new ScratchLab(t);
 const mem0 = memAvailableKiB();
 const t0 = Date.now();
+const lab = await Lab.up(t);
 try {
-  await lab.build();
-  const tBuilt = Date.now();
-  const startMs: number[] = [];
-  const readyMs: number[] = [];
-  await inWindow([...lab.nodes.values()], window, async (s) => {
-    const k = getKind(s.node.kind);
-    const a = Date.now();
-    await k.start(s.ctx);
-    const b = Date.now();
-    await k.ready(s.ctx, 60_000);
-    startMs.push(b - a);
-    readyMs.push(Date.now() - b);
-  });
-  const tReady = Date.now();
+  const tUp = Date.now();
   // Converged: every router has an OSPF route to every other router's loopback.
-  const pending = new Set(lab.nodes.keys());
+  const pending = new Set(t.nodes.map((x) => x.name));
   while (pending.size) {
     for (const name of [...pending]) {
       const r = await lab.exec(name, ['ip', '-j', 'route', 'show', 'proto', 'ospf']);
@@ -75,35 +52,34 @@ try {
     if (Date.now() - t0 > 180_000) throw new Error(`not converged after 180 s: ${pending.size} routers missing loopbacks`);
   }
   const tConverged = Date.now();
+  const mem1 = memAvailableKiB();
   const cpu: Record<string, number> = {};
+  const pssBy: Record<string, number> = {};
   const hz = 100;
-  const pss: number[] = [];
-  for (const s of lab.nodes.values()) {
-    const r = await lab.exec(s.node.name, ['/bin/sh', '-c', 'for p in $(cat /run/frr/*.pid); do sed -n "s/^Pss:\\s*\\([0-9]*\\).*/\\1/p" /proc/$p/smaps_rollup; done']);
-    pss.push(r.stdout.trim().split('\n').reduce((a, b) => a + Number(b || 0), 0));
-    const st = await lab.exec(s.node.name, ['/bin/sh', '-c', 'for p in $(cat /run/frr/*.pid); do cat /proc/$p/stat; echo; done']);
+  let pssTotal = 0;
+  for (const node of t.nodes) {
+    const st = await lab.exec(node.name, ['/bin/sh', '-c', 'for p in $(cat /run/frr/*.pid); do echo "$(cat /proc/$p/stat) $(sed -n "s/^Pss:\\s*\\([0-9]*\\).*/\\1/p" /proc/$p/smaps_rollup)"; done']);
     for (const line of st.stdout.split('\n').filter(Boolean)) {
-      const f = line.slice(line.lastIndexOf(')') + 2).split(' ');
       const comm = /\((.*)\)/.exec(line)![1]!;
+      const f = line.slice(line.lastIndexOf(')') + 2).split(' ');
       cpu[comm] = (cpu[comm] ?? 0) + (Number(f[11]) + Number(f[12])) / hz;
+      const pss = Number(f[f.length - 1]);
+      pssBy[comm] = (pssBy[comm] ?? 0) + pss;
+      pssTotal += pss;
     }
   }
-  const mem1 = memAvailableKiB();
-  const avg = pss.reduce((a, b) => a + b, 0) / pss.length;
+  const per = (x: number): number => Math.round(x / t.nodes.length);
   console.log(JSON.stringify({
-    routers: n * n, links: t.links.length, window,
-    buildMs: tBuilt - t0,
-    daemonsReadyMs: tReady - tBuilt,
-    convergedAfterReadyMs: tConverged - tReady,
+    routers: n * n, links: t.links.length,
+    upMs: tUp - t0,
+    upPhasesMs: lab.report?.timings,
+    convergedAfterUpMs: tConverged - tUp,
     totalMs: tConverged - t0,
-    startMsMedian: startMs.sort((a, b) => a - b)[startMs.length >> 1],
-    startMsMax: startMs[startMs.length - 1],
-    readyMsMedian: readyMs.sort((a, b) => a - b)[readyMs.length >> 1],
-    readyMsMax: readyMs[readyMs.length - 1],
     daemonCpuS: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, Math.round(v * 10) / 10])),
-    frrPssKiBPerRouter: Math.round(avg),
-    hostMemAvailableDropKiBPerRouter: Math.round((mem0 - mem1) / (n * n)),
+    frrPssKiBPerRouter: per(pssTotal),
+    frrPssKiBPerRouterByDaemon: Object.fromEntries(Object.entries(pssBy).map(([k, v]) => [k, per(v)])),
+    hostMemAvailableDropKiBPerRouter: per(mem0 - mem1),
   }, null, 1));
 } finally {
-  await lab.destroy();
+  await lab.down();
 }

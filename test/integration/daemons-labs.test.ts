@@ -1,0 +1,57 @@
+/**
+ * Every example lab in topologies/, brought up by netlab itself (Lab.up: the
+ * container core, the applier, the kinds), passes the `tests:` it ships under
+ * the real test runner (src/validate, what `netlab validate` runs); `status`
+ * shows every daemon running; `down` leaves nothing behind (leakcheck).
+ */
+import { expect } from 'chai';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Lab } from '../../src/lab/lab.js';
+import { loadTopology } from '../../src/topology/index.js';
+import { runTests } from '../../src/validate/index.js';
+import type { TestResult } from '../../src/validate/types.js';
+import { leakcheckAround, repoRoot, requireRoot, skip } from '../helpers/kernel.js';
+
+const dir = join(repoRoot, 'topologies');
+const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+
+describe('example labs under netlab up: converge, pass their tests, leave nothing', function () {
+  leakcheckAround();
+
+  for (const file of files) {
+    const t = loadTopology(join(dir, file), { env: {} });
+    describe(file, function () {
+      let lab: Lab | undefined;
+      let upMs = 0;
+      let results: TestResult[] = [];
+      before(async function () {
+        requireRoot(this);
+        if (t.nodes.some((n) => n.kind === 'frr') && !existsSync('/usr/lib/frr/watchfrr')) skip(this, 'FRR is not installed (apt install frr)');
+        if (t.nodes.some((n) => n.kind === 'bird') && !existsSync('/usr/sbin/bird')) skip(this, 'BIRD is not installed (apt install bird2)');
+        const t0 = Date.now();
+        lab = await Lab.up(join(dir, file));
+        upMs = Date.now() - t0;
+        const report = await runTests({ exec: (node, argv, opts) => lab!.exec(node, argv, opts), topology: lab.topology });
+        results = report.results; // in the order of tests:
+      });
+      after(async () => { await lab?.down(); });
+
+      it('comes up in a few seconds', () => {
+        expect(upMs).to.be.lessThan(15_000);
+      });
+      t.tests.forEach((test, i) => {
+        it(String(test.name), () => {
+          const r = results[i];
+          expect(r, 'the runner reported no result').not.to.equal(undefined);
+          expect(r!.status, `${r!.test.name}: expected ${r!.expected}; seen ${r!.seen}\n${r!.detail}`).to.equal('pass');
+        });
+      });
+      it('reports every daemon running in status', async () => {
+        const s = await lab!.status();
+        const dead = s.nodes.flatMap((n) => n.daemons.filter((d) => !d.running).map((d) => `${n.name}/${d.daemon}`));
+        expect(dead).to.deep.equal([]);
+      });
+    });
+  }
+});
