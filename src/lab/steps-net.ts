@@ -5,6 +5,7 @@
  * records what is created in the State file.
  */
 import { HOST, SEGMENTS, type Action, type AddrAction, type BridgeAction, type HostLinkAction, type LinkStateAction, type MgmtAction, type RouteAction, type SysctlAction, type VethAction, type VethEnd as PlanEnd } from '../graph/actions.js';
+import { getKind } from '../daemons/registry.js';
 import { createBridge } from '../net/bridge.js';
 import { createHostLink, createMgmtNetwork, type HostObject } from '../net/host.js';
 import { configureNetns, ifindexOf, listLinks, waitOperUp } from '../net/iface.js';
@@ -52,8 +53,12 @@ function byNode<A extends { node: string }>(actions: A[]): Map<string, A[]> {
 }
 
 const sysctl: Step = async (ctx, actions, progress) => {
+  const nodes = new Map(ctx.plan.topology.nodes.map((n) => [n.name, n]));
   for (const a of actions as SysctlAction[]) {
-    writeSysctls(netnsOf(ctx, a.node), a.values, nsLabel(a.node));
+    const n = nodes.get(a.node);
+    // The kind's own (e.g. FRR's multipath hashing) first; the plan's, with the user's, win.
+    const values = n ? { ...getKind(n.kind).sysctls?.(n), ...a.values } : a.values;
+    writeSysctls(netnsOf(ctx, a.node), values, nsLabel(a.node));
     progress.step();
   }
 };

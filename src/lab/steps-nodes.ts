@@ -3,14 +3,14 @@
  * (/etc/hosts, the kind's configs), PID 1 of every node, the hidden segment
  * namespace, and the `ip netns` names. Kernel work goes through src/core.
  */
-import { chmodSync, chownSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { applyCgroupOps, nodeCgroupDirs, planLabCgroups } from '../core/cgroups.js';
 import { writeNodeIndex } from '../core/index-file.js';
 import { openNetns } from '../core/netns.js';
 import { startNodes, type NodeSpec, type RunningNode } from '../core/node.js';
 import { getKind } from '../daemons/registry.js';
-import type { NodeFile } from '../daemons/kind.js';
+import { writeNodeFiles } from '../daemons/files.js';
 import { SEGMENTS, type NodeStartAction } from '../graph/actions.js';
 import { targetAddress } from '../topology/tests.js';
 import type { Node, Topology } from '../topology/types.js';
@@ -45,49 +45,6 @@ export function hostsFile(t: Topology): string {
 /** Host path of the node's upper layer (created by the core too; made here early to hold files). */
 export function upperDirOf(lab: string, node: string): string {
   return join(nodeDir(lab, node), 'upper');
-}
-
-/** uid/gid of a user/group name in a passwd/group file of the node's lower layer. */
-function lookupId(file: string, name: string | undefined): number {
-  if (!name || name === 'root') return 0;
-  const line = readFileSync(file, 'utf8').split('\n').find((l) => l.split(':')[0] === name);
-  const id = line ? Number(line.split(':')[2]) : NaN;
-  if (!Number.isInteger(id)) throw new Error(`no user or group "${name}" in ${file}`);
-  return id;
-}
-
-/**
- * Writes a kind's files into the node's upper layer before the node starts.
- * Directories created on the way copy mode and owner from the lower layer's
- * directory of the same path (so /etc/frr stays frr:frr in the merged view).
- */
-export function writeNodeFiles(lab: string, node: Node, files: NodeFile[]): void {
-  const upper = upperDirOf(lab, node.name);
-  const lower = node.rootfs ?? '/';
-  for (const f of files) {
-    const target = join(upper, f.path);
-    mkdirLike(upper, lower, dirname(f.path));
-    writeFileSync(target, f.content, { mode: f.mode ?? 0o644 });
-    const uid = lookupId(join(lower, 'etc/passwd'), f.owner);
-    const gid = lookupId(join(lower, 'etc/group'), f.group ?? f.owner);
-    if (uid || gid) chownSync(target, uid, gid);
-  }
-}
-
-function mkdirLike(upper: string, lower: string, path: string): void {
-  const parts = path.split('/').filter(Boolean);
-  let rel = '';
-  for (const part of parts) {
-    rel = `${rel}/${part}`;
-    const dir = join(upper, rel);
-    try { statSync(dir); continue; } catch { /* create it */ }
-    mkdirSync(dir);
-    try {
-      const st = statSync(join(lower, rel));
-      chownSync(dir, st.uid, st.gid);
-      chmodSync(dir, st.mode & 0o7777); // after creation, so the umask does not narrow it
-    } catch { /* not in the lower layer: keep root 0755 */ }
-  }
 }
 
 /** The core's spec for one node (or the hidden segment namespace). */
@@ -125,8 +82,10 @@ const nodeStart: Step = async (ctx, actions, progress) => {
   writeFileSync(join(labDir(lab), 'hosts'), hostsFile(t));
   for (const name of names) {
     const node = byName.get(name)!;
+    const files = getKind(node.kind).files(node, t);
+    if (!files.length) continue; // no upper dir at all: the core then copies nothing (and 1,000 mkdirs are saved)
     mkdirSync(upperDirOf(lab, name), { recursive: true });
-    writeNodeFiles(lab, node, getKind(node.kind).files(node, t));
+    writeNodeFiles(upperDirOf(lab, name), files, node.rootfs ?? '/', name);
   }
   mkdirSync(netnsDir, { recursive: true });
   ctx.store.flush();

@@ -4,7 +4,7 @@
  * around the suite, and a residue check after every test.
  */
 import { expect } from 'chai';
-import { existsSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { leakcheckAround, repoRoot, requireRoot } from '../helpers/kernel.js';
 import { exited, netlab, netlabAsync, residue, ringFile, until } from '../helpers/lab.js';
@@ -33,6 +33,15 @@ describe('lab lifecycle (CLI, real kernel)', function () {
     const again = netlab(['down', file]);
     expect(again.code).to.equal(0);
     expect(again.stdout).to.contain('is not running; nothing to do');
+  });
+
+  it('starts a lab of one node and no links', () => {
+    const file = ringFile('nllife', 1).replace(/\.yaml$/, '-one.yaml');
+    writeFileSync(file, 'name: nllife\nnodes: { h1: {} }\nlinks: []\n');
+    expect(netlab(['up', file]).code).to.equal(0);
+    const r = netlab(['exec', 'h1', '--', 'hostname']);
+    expect(r.stdout.trim()).to.equal('h1');
+    expect(netlab(['down', 'nllife']).code).to.equal(0);
   });
 
   it('refuses to start a lab that is already running, saying what to do (exit 2)', () => {
