@@ -67,10 +67,15 @@ int plan_cgroups(struct node_spec *specs, int nspecs)
 			shared = specs[i].cg_mode[j] != CG_CLONE && !strcmp(parent_of(specs[i].cg[j], b), a);
 		if (!same_dir && !shared)
 			continue;
-		if (join_cgroup(same_dir ? specs[0].cg[j] : a, "0") < 0)
+		unsigned char mode = CG_OWN_ONLY;
+		if (same_dir && join_cgroup(specs[0].cg[j], "0") == 0)
+			mode = CG_DONE;
+		else if (same_dir && nl_err.errnum != ENOENT)
+			return -1;
+		else if (join_cgroup(a, "0") < 0) /* the parent: nodes join their dir if it exists */
 			return -1;
 		for (int i = 0; i < nspecs; i++)
-			specs[i].cg_mode[j] = same_dir ? CG_DONE : CG_OWN_ONLY;
+			specs[i].cg_mode[j] = mode;
 	}
 	return 0;
 }

@@ -179,6 +179,15 @@ static int setup(struct node_spec *s, int report_fd, int sync_fd)
 		return fail("setsid", s->name);
 	if (s->log) {
 		int fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (fd < 0 && errno == ENOENT) { /* its directory is not there yet: make it */
+			char dir[NL_PATH_MAX];
+			snprintf(dir, sizeof dir, "%s", s->log);
+			char *slash = strrchr(dir, '/');
+			if (slash && slash != dir)
+				*slash = 0;
+			if (mkdir_p(dir, 0755) == 0)
+				fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		}
 		if (fd < 0)
 			return fail("open console log", s->log);
 		dup2(fd, 1);

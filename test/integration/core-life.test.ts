@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { detectCgroups, findLabs, killLab, labCgroup } from '../../src/core/cgroups.js';
+import { detectCgroups, findLabs, killLab, labCgroup, nodeCgroupDirs } from '../../src/core/cgroups.js';
 import { isAlive, signalNode, waitForExit, type RunningNode } from '../../src/core/node.js';
 import { KernelError } from '../../src/errors.js';
 import { leakcheckAround, requireRoot, skip } from '../helpers/kernel.js';
@@ -157,6 +157,16 @@ describe('core: start failures', function () {
       expect(e.headline).to.match(/^node core\d+x\d+\/bad: open_tree bind source \/nonexistent\/netlab-probe failed: ENOENT/);
       expect(started.map((n) => n.name)).to.deep.equal(['good']);
       expect(isAlive(started[0]!)).to.equal(false); // startTestLab destroyed the half-started lab
+    });
+
+    it('starts a lone node given node-level cgroup dirs that the plan did not all create', async function () {
+      requireRoot(this);
+      const t = await startTestLab(['solo'], { specs: (sp) => ({ ...sp, cgroupDirs: nodeCgroupDirs(detectCgroups(), sp.lab, sp.name) }) });
+      try {
+        expect((await t.exec('solo', ['hostname'])).stdout).to.equal('solo\n');
+      } finally {
+        await t.destroy();
+      }
     });
 
     it('stops starting nodes on abort, reports those it started, and rejects with the abort reason', async function () {
