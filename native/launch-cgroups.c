@@ -55,9 +55,8 @@ int plan_cgroups(struct node_spec *specs, int nspecs)
 	for (int j = 0; j < ncg; j++) {
 		if (specs[0].cg_mode[j] == CG_CLONE)
 			continue;
-		/* the same dir for every node (the lab's): join it here, once; with a
-		 * single node "the same for all" proves nothing, its own dir may not exist */
-		bool same_dir = nspecs > 1;
+		/* the same dir for every node (the lab's): join it here, once */
+		bool same_dir = true;
 		for (int i = 1; i < nspecs && same_dir; i++)
 			same_dir = specs[i].cg_mode[j] != CG_CLONE && !strcmp(specs[i].cg[j], specs[0].cg[j]);
 		/* else the same parent (node dirs of one lab): join the parent, nodes their own dir if it exists */
