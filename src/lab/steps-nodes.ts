@@ -58,7 +58,7 @@ function nodeSpec(ctx: ApplyContext, node: Node | undefined, name: string): Node
     lowerDirs: [node?.rootfs ?? '/'],
     hostsFile: join(labDir(lab), 'hosts'),
     binds: node?.binds ?? [],
-    cgroupDirs: nodeCgroupDirs(ctx.layout, lab, name),
+    cgroupDirs: nodeCgroupDirs(ctx.layout, lab, name, node?.resources ?? {}),
     userns: ctx.plan.topology.userns || undefined,
     consoleLog: join(labDir(lab), 'console.log'),
   };
