@@ -31,6 +31,14 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// `netlab status | head`: a closed pipe ends the command quietly, as it does for ls or grep.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode === undefined ? 0 : Number(process.exitCode));
+    throw err;
+  });
+}
+
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code; },
   (err) => { printError(err, true); process.exitCode = 1; },
