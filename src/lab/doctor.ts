@@ -4,11 +4,11 @@
  * network namespace (`unshare --net`), so the host is never changed.
  */
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { detectCgroups, type CgroupLayout } from '../core/cgroups.js';
+import { findProgram } from './programs.js';
+import { enterBinary, initBinary } from '../core/native.js';
 import { probeQdiscSupport, supportReport } from '../shaping/probe.js';
-import { fileURLToPath } from 'node:url';
 
 /** One line of the doctor's report. */
 export interface Check {
@@ -23,16 +23,6 @@ export interface Check {
   fix: string;
   /** Labs cannot start at all without it. */
   required: boolean;
-}
-
-const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-
-function which(program: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin').split(':').concat(['/usr/sbin', '/sbin', '/usr/lib/frr'])) {
-    const p = `${dir}/${program}`;
-    try { accessSync(p, constants.X_OK); return p; } catch { /* next */ }
-  }
-  return undefined;
 }
 
 /**
@@ -130,14 +120,14 @@ export async function runChecks(): Promise<Check[]> {
     ['tcpdump', 'tcpdump', 'capturing inside nodes', 'apt install tcpdump'],
   ];
   for (const [name, program, affects, fix] of programs) {
-    const path = which(program);
+    const path = findProgram(program);
     add({ name, ok: Boolean(path), detail: path ?? 'not found', affects, fix });
   }
 
-  for (const helper of ['netlab-init', 'netlab-enter']) {
-    const path = resolve(packageRoot, 'native/build', helper);
-    const ok = existsSync(path);
-    add({ name: helper, ok, detail: ok ? path : 'not built', affects: 'every node', fix: 'npm run build (needs a C compiler: apt install gcc make)', required: true });
+  for (const [helper, find] of [['netlab-init', initBinary], ['netlab-enter', enterBinary]] as const) {
+    let path = '';
+    try { path = find(); } catch { /* not built */ }
+    add({ name: helper, ok: Boolean(path), detail: path || 'not built', affects: 'every node', fix: 'npm run build (needs a C compiler: apt install gcc make)', required: true });
   }
   return checks;
 }

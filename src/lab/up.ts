@@ -2,11 +2,11 @@
  * `up`: checks that a lab can start, applies its plan, and on any failure (or
  * Ctrl-C/SIGTERM, through `signal`) rolls back to nothing with `teardown`.
  */
-import { accessSync, constants, existsSync, lstatSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { detectCgroups } from '../core/cgroups.js';
 import { isAlive } from '../core/node.js';
-import { enterBinary } from '../core/enter.js';
+import { enterBinary, initBinary } from '../core/native.js';
 import { getKind } from '../daemons/registry.js';
 import { NetlabError, UsageError } from '../errors.js';
 import { HOST } from '../graph/actions.js';
@@ -17,6 +17,7 @@ import type { Topology } from '../topology/types.js';
 import { closeContext, runPhases, type ApplyContext, type Step } from './apply.js';
 import { labDir, netnsLink } from './paths.js';
 import type { ProgressListener } from './progress.js';
+import { findProgram } from './programs.js';
 import { newState, readState, StateStore } from './state.js';
 import { nodeSteps } from './steps-nodes.js';
 import { netSteps } from './steps-net.js';
@@ -75,9 +76,8 @@ async function preflight(t: Topology, opts: UpOptions): Promise<void> {
   if (process.getuid?.() !== 0) {
     throw new UsageError('netlab up', 'creating namespaces, veths and cgroups needs root', 'run it as root: sudo netlab up …');
   }
-  try { accessSync(enterBinary(), constants.X_OK); } catch {
-    throw new NetlabError('native/build', 'the native helpers are not built', 'run npm run build (needs gcc and make)');
-  }
+  initBinary(); // both throw, naming `npm run build`, when native/ was not built
+  enterBinary();
   for (const kind of new Set(t.nodes.map((n) => n.kind))) {
     for (const req of getKind(kind).requires) {
       if (!findProgram(req.program)) {
@@ -109,11 +109,6 @@ async function preflight(t: Topology, opts: UpOptions): Promise<void> {
   }
 }
 
-function findProgram(program: string): boolean {
-  if (program.startsWith('/')) return existsSync(program);
-  const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/lib/frr']);
-  return dirs.some((d) => { try { accessSync(join(d, program), constants.X_OK); return true; } catch { return false; } });
-}
 
 /**
  * Builds the lab described by `t`. On failure or abort, removes everything it
