@@ -2,8 +2,8 @@
  * kind: bridge — an L2 switch node: a Linux bridge inside the node (name in
  * `node.bridge`, 'br0' by default) with every interface of the node enslaved.
  * The applier creates it from the plan's `bridge` action (src/graph/plan.ts,
- * phase "bridges": STP off, up, the smallest MTU of its ports) and enslaves
- * each veth end as it is created (VethEnd.master). The kind runs no daemon;
+ * phase "bridges", after the links: STP off, up, the smallest MTU of its
+ * ports) and enslaves the node's veth ends to it. The kind runs no daemon;
  * ready() checks that the bridge is administratively up.
  */
 import { NetlabError } from '../errors.js';

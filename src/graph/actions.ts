@@ -24,8 +24,6 @@ export interface VethEnd {
   iface: string;
   mac: string;
   mtu: number;
-  /** Bridge (in the same namespace) this end is enslaved to, if any. */
-  master?: string;
 }
 
 /** The host-side end of a host link (in HOST). */
@@ -41,9 +39,9 @@ export interface NodeStartAction { op: 'node.start'; node: string }
 export interface SegmentNsAction { op: 'segment.ns' }
 /** Write sysctls (dotted keys under /proc/sys, e.g. net.ipv4.ip_forward) in the node's namespace, in key order. */
 export interface SysctlAction { op: 'sysctl'; node: string; values: Record<string, string> }
-/** Create a Linux bridge (STP off), up, with this MTU; `ports` are the names that will be enslaved to it. */
+/** Create a Linux bridge (STP off), up, with this MTU, and enslave `ports` (veth ends made in the links phase). */
 export interface BridgeAction { op: 'bridge'; ns: string; name: string; ports: string[]; mtu: number; stp: false }
-/** Create a veth pair with both ends placed in their namespaces (one RTM_NEWLINK), set masters, bring both up. */
+/** Create a veth pair with both ends placed in their namespaces (one RTM_NEWLINK); the addresses phase brings them up. */
 export interface VethAction { op: 'veth'; link: number; a: VethEnd; b: VethEnd }
 /** A veth pair between a node and the host namespace (`host:IFNAME` endpoint). */
 export interface HostLinkAction { op: 'host.link'; link: number; node: VethEnd; host: HostVethEnd }
@@ -72,7 +70,7 @@ export type Action =
 
 /** Names of the phases, in the order they run. Empty phases are left out of a plan. */
 export const PHASES = [
-  'nodes', 'sysctls', 'bridges', 'links', 'addresses', 'routes', 'shaping', 'link-state', 'daemons', 'exec',
+  'nodes', 'sysctls', 'links', 'bridges', 'addresses', 'routes', 'shaping', 'link-state', 'daemons', 'exec',
 ] as const;
 export type PhaseName = (typeof PHASES)[number];
 

@@ -38,7 +38,7 @@ export function formatPlan(plan: Plan, opts: FormatPlanOptions = {}): string {
   return `${lines.join('\n')}\n`;
 }
 
-const end = (e: VethEnd): string => `${e.node}:${e.iface}${e.master ? `@${e.master}` : ''}`;
+const end = (e: VethEnd): string => `${e.node}:${e.iface}`;
 
 /** One action as one line, e.g. `veth r1:eth1 <-> r2:eth1 mtu 1500`. */
 export function describeAction(a: Action): string {

@@ -5,10 +5,10 @@
  *   nodes      every node's namespaces/cgroup/rootfs (+ the hidden segment namespace)
  *   sysctls    before links, so new interfaces inherit net.*.conf.default.*
  *              (rp_filter 0, accept_dad 0) instead of needing per-interface writes
- *   bridges    LAN bridges, switch-node bridges, the mgmt bridge: they must exist
- *              before veth ends are enslaved to them
  *   links      veth pairs created in place (one per p2p link, one per LAN member),
- *              host links, mgmt veths
+ *              host links, the mgmt network (its bridge and veths, on the host)
+ *   bridges    LAN bridges and switch-node bridges, enslaving the veth ends the
+ *              links phase made (the kernel enslaves existing ports only)
  *   addresses  loopbacks, interface addresses (after the interfaces exist)
  *   routes     static and default routes (after the addresses that make next hops reachable)
  *   shaping    qdiscs and net_cls classes
@@ -50,7 +50,6 @@ export function plan(t: Topology): Plan {
   const end = (node: string, iface: string): VethEnd => {
     const i = nodes.get(node)!.interfaces.find((x) => x.name === iface)!;
     const e: VethEnd = { node, iface, mac: i.mac, mtu: i.mtu };
-    if (i.master !== undefined) e.master = i.master;
     return e;
   };
   for (const l of t.links) {
@@ -59,7 +58,7 @@ export function plan(t: Topology): Plan {
     } else if (l.kind === 'lan') {
       l.endpoints.forEach((e, j) => {
         const p = l.ports![j]!;
-        by.links.push({ op: 'veth', link: l.index, a: end(e.node, e.iface), b: { node: SEGMENTS, iface: p.iface, mac: p.mac, mtu: l.mtu, master: l.segment! } });
+        by.links.push({ op: 'veth', link: l.index, a: end(e.node, e.iface), b: { node: SEGMENTS, iface: p.iface, mac: p.mac, mtu: l.mtu } });
       });
     } else {
       const e = l.endpoints.find((x) => x.node !== 'host')!;

@@ -44,12 +44,11 @@ export type Step = (ctx: ApplyContext, actions: Action[], progress: PhaseProgres
 /**
  * Runs every phase of the plan in order. Within a phase, the actions are grouped
  * by op and each group is given to its step; groups of one phase run one after
- * the other in the order the ops first appear (e.g. LAN bridges after the veths
- * that are their ports). Throws the first failure; the caller rolls back.
+ * the other in the order the ops first appear. Throws the first failure; the
+ * caller rolls back.
  */
-export async function runPhases(ctx: ApplyContext, steps: Record<string, Step>, order: (phase: string) => number): Promise<void> {
-  const phases = [...ctx.plan.phases].sort((a, b) => order(a.name) - order(b.name));
-  for (const phase of phases) {
+export async function runPhases(ctx: ApplyContext, steps: Record<string, Step>): Promise<void> {
+  for (const phase of ctx.plan.phases) {
     throwIfAborted(ctx.signal);
     const progress = new PhaseProgress(phase.name, phase.actions.length, ctx.onProgress);
     const groups = new Map<string, Action[]>();

@@ -49,9 +49,6 @@ export interface UpReport {
   timings: Record<string, number>;
 }
 
-/** The order phases run in (the plan's names); bridges after links, so their ports exist. */
-export const PHASE_ORDER = ['nodes', 'sysctls', 'links', 'bridges', 'addresses', 'routes', 'shaping', 'link-state', 'daemons', 'exec'];
-
 const steps: Record<string, Step> = { ...nodeSteps, ...netSteps, ...shapingSteps, ...runSteps };
 
 /** Whether a lab has running nodes or an `up` in progress. */
@@ -127,7 +124,7 @@ export async function up(t: Topology, opts: UpOptions = {}): Promise<UpReport> {
     host: Rtnl.open({ label: 'host' }), onProgress: opts.onProgress, signal: opts.signal, timings: {},
   };
   try {
-    await runPhases(ctx, steps, (name) => PHASE_ORDER.indexOf(name));
+    await runPhases(ctx, steps);
     store.update((s) => { s.phase = 'running'; });
     store.flush();
   } catch (err) {
