@@ -10,20 +10,21 @@ import { loadTopologyFile } from '../topology/load.js';
 import { colors, warn } from './output.js';
 import { fmtMs, progressPrinter } from './progress.js';
 
-interface UpFlags { dryRun?: boolean; verbose?: boolean; reconfigure?: boolean; keepOnError?: boolean; quiet?: boolean }
+interface UpFlags { name?: string; dryRun?: boolean; verbose?: boolean; reconfigure?: boolean; keepOnError?: boolean; quiet?: boolean }
 
 export function register(program: Command): void {
   program
     .command('up')
     .description('build the lab described by FILE: nodes, links, addresses, shaping, daemons; wait until ready')
     .argument('<file>', 'topology file (YAML)')
+    .option('--name <lab>', 'lab name to use instead of the file\'s name: (run a second copy of a lab)')
     .option('-n, --dry-run', 'print the plan (every kernel action, in order) and change nothing')
     .option('-v, --verbose', 'with --dry-run: print every action, also of very large labs')
     .option('--reconfigure', 'replace the lab if it is already running')
     .option('--keep-on-error', 'after a failure, leave what was built for debugging (netlab down removes it)')
     .option('-q, --quiet', 'no progress lines, only the summary')
     .action(async (file: string, flags: UpFlags) => {
-      const t = loadTopologyFile(file);
+      const t = loadTopologyFile(file, { name: flags.name });
       if (flags.dryRun) {
         process.stdout.write(formatPlan(plan(t), { verbose: flags.verbose }));
         return;

@@ -44,6 +44,8 @@ export interface LabApi {
 
 /** Flags of `netlab validate`. */
 export interface ValidateOptions {
+  /** The lab name to use instead of the file's `name:` (a private copy, e.g. in CI next to a running lab). */
+  name?: string;
   keep?: boolean;
   junit?: string;
   only?: string[];
@@ -75,7 +77,7 @@ export interface ValidateIo {
  *   topology, its tests or the flags are wrong; NetlabError when the lab cannot start.
  */
 export async function validateLab(file: string, opts: ValidateOptions, io: ValidateIo): Promise<{ code: number; report: RunReport }> {
-  const topology = loadTopologyFile(file);
+  const topology = loadTopologyFile(file, { name: opts.name });
   if (opts.tests) {
     topology.testsFile = resolve(opts.tests);
     topology.tests = loadTestsFile(topology.testsFile, topology, { validator: schemaValidator() });
@@ -150,6 +152,7 @@ export function register(program: Command): void {
     .command('validate')
     .description("run a lab's tests (bringing it up and down if it is not running); exit 0 when all pass, 1 otherwise")
     .argument('<file>', 'topology file with tests:')
+    .option('--name <lab>', "lab name to use instead of the file's name: (test a private copy of the lab)")
     .option('--keep', 'leave the lab running afterwards (when validate brought it up)')
     .option('--junit <file>', 'write a JUnit XML report (GitLab, GitHub, Jenkins)')
     .option('--only <name...>', 'run only these tests (exact name, or part of a name, or tests[N])')

@@ -37,12 +37,18 @@ export class Lab {
 
   /**
    * Loads a topology file (or takes a loaded Topology) and brings the lab up.
+   * `name` runs the file's lab under another name (`netlab up --name`), e.g. a
+   * test's own copy that never meets a lab of the same file someone has running;
+   * for a loaded Topology, give the name to loadTopology instead.
    * @throws TopologyError for bad input (nothing was created), UsageError when
    *   the lab already runs, KernelError/NetlabError when the kernel or a daemon
    *   refuses (everything made is removed again unless `keepOnError`).
    */
-  static async up(source: string | Topology, opts: UpOptions & { load?: LoadOptions } = {}): Promise<Lab> {
-    const t = typeof source === 'string' ? loadTopologyFile(source, opts.load) : source;
+  static async up(source: string | Topology, opts: UpOptions & { name?: string; load?: LoadOptions } = {}): Promise<Lab> {
+    if (typeof source !== 'string' && opts.name !== undefined && opts.name !== source.name) {
+      throw new UsageError('Lab.up', 'name: applies to a topology file, not to a loaded Topology', 'pass the file, or loadTopology(file, { name })');
+    }
+    const t = typeof source === 'string' ? loadTopologyFile(source, { ...opts.load, ...(opts.name === undefined ? {} : { name: opts.name }) }) : source;
     const report = await up(t, opts);
     const lab = Lab.open(t.name);
     lab.report = report;

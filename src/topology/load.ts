@@ -29,6 +29,12 @@ export interface LoadOptions {
   env?: Env;
   /** Check that config files, rootfs and bind sources exist (default true). */
   checkFiles?: boolean;
+  /**
+   * The lab's name, used instead of the file's `name:` (as containerlab's
+   * `deploy --name`): runs a second copy of a lab, or a test's copy that never
+   * meets the user's own lab. Checked like `name:`; errors name `--name`.
+   */
+  name?: string;
 }
 
 /** Source text, with the file it came from when there is one (for relative paths and messages). */
@@ -52,9 +58,9 @@ export function loadTopology(input: string | TopologySource, options: LoadOption
   const checkFiles = options.checkFiles ?? true;
   let topology: Topology;
   try {
-    topology = resolveTopology(parsed.data, { file, env, checkFiles });
+    topology = resolveTopology(parsed.data, { file, env, checkFiles, name: options.name });
   } catch (err) {
-    if (err instanceof TopologyError && err.path !== '') {
+    if (err instanceof TopologyError && err.path !== '' && !err.path.startsWith('--')) {
       const line = parsed.lineOf(parsePath(err.path));
       if (line !== undefined) throw new TopologyError(err.path, `${err.message} (${file ? `${basename(file)}:` : 'line '}${line})`, err.hint);
     }
@@ -92,6 +98,7 @@ interface ResolveContext {
   file?: string;
   env: Env;
   checkFiles: boolean;
+  name?: string;
 }
 
 function resolveTopology(data: unknown, ctx: ResolveContext): Topology {
@@ -102,7 +109,7 @@ function resolveTopology(data: unknown, ctx: ResolveContext): Topology {
   const raw = expandVariables(data, ctx.env) as Record<string, unknown>;
   schemaValidator().validate(raw);
   const dir = ctx.file ? dirname(ctx.file) : process.cwd();
-  const name = labName(raw, ctx.file);
+  const name = ctx.name === undefined ? labName(raw, ctx.file) : nameOverride(ctx.name);
   const mtu = (raw.mtu as number | undefined) ?? 1500;
   const mgmt = readMgmt(raw, name, mtu);
   const { drafts, groups } = resolveNodes(raw, { dir, checkFiles: ctx.checkFiles });
@@ -130,6 +137,12 @@ function resolveTopology(data: unknown, ctx: ResolveContext): Topology {
   if (raw.ospf !== undefined) topology.ospf = raw.ospf as Topology['ospf'];
   if (raw.bgp !== undefined) topology.bgp = raw.bgp as Topology['bgp'];
   return topology;
+}
+
+function nameOverride(name: string): string {
+  const p = checkLabName(name);
+  if (p) throw new TopologyError('--name', p.what, p.hint);
+  return name;
 }
 
 function labName(raw: Record<string, unknown>, file?: string): string {

@@ -5,8 +5,25 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
+import { loadTopology } from '../../src/topology/index.js';
+import type { Topology } from '../../src/topology/types.js';
 import { repoRoot } from './kernel.js';
+
+/**
+ * The name a test runs a lab file under: `t-` and the file's base name. The
+ * suite never uses a lab's own name, so it never meets (or cleans up) a copy
+ * of the same lab that someone has running or left behind on this host.
+ */
+export function testLabName(file: string): string {
+  return `t-${basename(file).replace(/\.ya?ml$/, '')}`;
+}
+
+/** topologies/<name>.yaml, loaded as the test's own copy (testLabName), with no environment variables. */
+export function exampleTopology(name: string): Topology {
+  const file = join(repoRoot, 'topologies', `${name}.yaml`);
+  return loadTopology(file, { env: {}, name: testLabName(file) });
+}
 
 /** bin/netlab of this checkout. */
 export const netlabBin = join(repoRoot, 'bin/netlab');

@@ -3,13 +3,13 @@
  * health, save, the rejection paths, and OSPF between the two implementations.
  */
 import { expect } from 'chai';
-import { join } from 'node:path';
 import { bird } from '../../src/daemons/bird.js';
 import { poll } from '../../src/daemons/poll.js';
 import { NetlabError } from '../../src/errors.js';
 import { loadTopology } from '../../src/topology/index.js';
 import { Lab } from '../../src/lab/lab.js';
-import { leakcheckAround, repoRoot } from '../helpers/kernel.js';
+import { leakcheckAround } from '../helpers/kernel.js';
+import { exampleTopology } from '../helpers/lab.js';
 import { ctxOf, needDaemons } from './daemons-lab-helpers.js';
 
 const needBirdAndFrr = (ctx: Mocha.Context): void => needDaemons(ctx, true);
@@ -30,7 +30,7 @@ describe('BIRD nodes (real labs)', function () {
     let lab: Lab;
     before(async function () {
       needBirdAndFrr(this);
-      lab = await Lab.up(loadTopology(join(repoRoot, 'topologies/bird-frr-ospf.yaml'), { env: {} }));
+      lab = await Lab.up(exampleTopology('bird-frr-ospf'));
     });
     after(async () => { await lab?.down(); });
 
@@ -117,8 +117,7 @@ describe('BIRD nodes (real labs)', function () {
     });
 
     it('fails netlab up with bird\'s message when the bird user cannot open the log file its config names', async () => {
-      // h1: a one-node lab does not start on this main (cgroup join ENOENT; reported to the lead).
-      const bad = loadTopology({ text: 'name: dmn-badlog\nnodes: { b1: { kind: bird, config: { text: "log \\"/root/bird.log\\" all;\\nprotocol device {}\\n" } }, h1: {} }\nlinks: []\n' }, { env: {} });
+        const bad = loadTopology({ text: 'name: dmn-badlog\nnodes: { b1: { kind: bird, config: { text: "log \\"/root/bird.log\\" all;\\nprotocol device {}\\n" } } }\nlinks: []\n' }, { env: {} });
       const err = await Lab.up(bad).then(async (lab) => { await lab.down(); }, (e: unknown) => e);
       expect(err).to.be.instanceOf(NetlabError);
       expect((err as NetlabError).where).to.match(/^node (dmn-bad(b|log)\/)?b1$/);

@@ -3,16 +3,16 @@
  * and rejection paths, and the generated OSPF/BGP configs converging.
  */
 import { expect } from 'chai';
-import { join } from 'node:path';
 import { frr } from '../../src/daemons/frr.js';
 import { poll } from '../../src/daemons/poll.js';
 import { NetlabError } from '../../src/errors.js';
 import { Lab } from '../../src/lab/lab.js';
 import { loadTopology } from '../../src/topology/index.js';
-import { leakcheckAround, repoRoot } from '../helpers/kernel.js';
+import { leakcheckAround } from '../helpers/kernel.js';
+import { exampleTopology } from '../helpers/lab.js';
 import { ctxOf, needDaemons as needFrr, waitRoute } from './daemons-lab-helpers.js';
 
-const topology = (name: string) => loadTopology(join(repoRoot, 'topologies', `${name}.yaml`), { env: {} });
+const topology = exampleTopology;
 const inline = (text: string) => loadTopology({ text }, { env: {} });
 
 describe('FRR nodes (real labs)', function () {
@@ -116,8 +116,7 @@ describe('FRR nodes (real labs)', function () {
 
   describe('a config FRR parses but refuses to load', function () {
     const text = 'router bgp 65001\nexit\nrouter bgp 65002\nexit\n';
-    // h1: a one-node lab does not start on this main (cgroup join ENOENT; reported to the lead).
-    const t = inline(`name: dmn-bad2\nnodes: { r1: { kind: frr, config: { text: ${JSON.stringify(text)} } }, h1: {} }\nlinks: []\n`);
+    const t = inline(`name: dmn-bad2\nnodes: { r1: { kind: frr, config: { text: ${JSON.stringify(text)} } } }\nlinks: []\n`);
     before(function () { needFrr(this); });
 
     it('fails netlab up with the message FRR gave while loading it, and rolls the lab back', async () => {

@@ -12,6 +12,7 @@ import { loadTopology } from '../../src/topology/index.js';
 import { runTests } from '../../src/validate/index.js';
 import type { TestResult } from '../../src/validate/types.js';
 import { leakcheckAround, repoRoot, requireRoot, skip } from '../helpers/kernel.js';
+import { testLabName } from '../helpers/lab.js';
 
 const dir = join(repoRoot, 'topologies');
 const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
@@ -30,7 +31,7 @@ describe('example labs under netlab up: converge, pass their tests, leave nothin
         if (t.nodes.some((n) => n.kind === 'frr') && !existsSync('/usr/lib/frr/watchfrr')) skip(this, 'FRR is not installed (apt install frr)');
         if (t.nodes.some((n) => n.kind === 'bird') && !existsSync('/usr/sbin/bird')) skip(this, 'BIRD is not installed (apt install bird2)');
         const t0 = Date.now();
-        lab = await Lab.up(join(dir, file));
+        lab = await Lab.up(join(dir, file), { name: testLabName(file) });
         upMs = Date.now() - t0;
         const report = await runTests({ exec: (node, argv, opts) => lab!.exec(node, argv, opts), topology: lab.topology });
         results = report.results; // in the order of tests:

@@ -20,7 +20,7 @@ describe('docs/testing.md: the mocha example', function () {
 
     let lab: Lab;
     before(async () => {
-      lab = await Lab.up('topologies/lan-static.yaml');
+      lab = await Lab.up('topologies/lan-static.yaml', { name: 'test-lan-static' });
     });
     after(async () => {
       await lab?.down();

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab } from '../../src/lab/lab.js';
 import { leakcheckAround, repoRoot, requireRoot, skip } from '../helpers/kernel.js';
-import { netlab } from '../helpers/lab.js';
+import { exampleTopology, netlab } from '../helpers/lab.js';
 
 /** Receiver-side rate of an iperf3 -J run, Mbit/s. */
 function mbps(json: string): number {
@@ -67,7 +67,7 @@ describe('lab shaping and link failures (real kernel)', function () {
 
   it('reroutes around a link cut with netlab link down, and comes back with link up (OSPF)', async function () {
     if (!existsSync('/usr/lib/frr/watchfrr')) skip(this, 'FRR is not installed (apt install frr)');
-    lab = await Lab.up(join(repoRoot, 'topologies/ospf-triangle.yaml'));
+    lab = await Lab.up(exampleTopology('ospf-triangle'));
     const t = lab.topology;
     const h2 = t.nodes.find((n) => n.name === 'h2')!.interfaces[0].ipv4!.split('/')[0];
     const viaOf = async (): Promise<string> => {
@@ -76,7 +76,7 @@ describe('lab shaping and link failures (real kernel)', function () {
     };
     const direct = await lab.waitFor(async () => (await viaOf()) === 'eth2' && 'eth2', { timeoutMs: 60_000, what: 'r1 to route h2 over its direct link to r3 (eth2)' });
     expect(direct).to.equal('eth2');
-    const cut = netlab(['link', 'down', 'r1:eth2', '--lab', 'ospf-triangle']);
+    const cut = netlab(['link', 'down', 'r1:eth2', '--lab', lab.name]);
     expect(cut.code, cut.stderr).to.equal(0);
     const started = Date.now();
     await lab.waitFor(async () => (await viaOf()) === 'eth1' || undefined, { timeoutMs: 40_000, what: 'r1 to reroute h2 through r2 (eth1) within the OSPF dead interval' });
@@ -85,9 +85,9 @@ describe('lab shaping and link failures (real kernel)', function () {
       { timeoutMs: 40_000, what: 'h1 to reach h2 around the cut link' });
     const rerouteMs = Date.now() - started;
     expect(rerouteMs).to.be.below(40_000);
-    const status = JSON.parse(netlab(['status', 'ospf-triangle', '--json']).stdout) as { nodes: { name: string; interfaces: { name: string; state: string }[] }[] };
+    const status = JSON.parse(netlab(['status', lab.name, '--json']).stdout) as { nodes: { name: string; interfaces: { name: string; state: string }[] }[] };
     expect(status.nodes.find((n) => n.name === 'r1')!.interfaces.find((i) => i.name === 'eth2')!.state).to.equal('down');
-    expect(netlab(['link', 'up', 'r1:eth2', '--lab', 'ospf-triangle']).code).to.equal(0);
+    expect(netlab(['link', 'up', 'r1:eth2', '--lab', lab.name]).code).to.equal(0);
     await lab.waitFor(async () => (await viaOf()) === 'eth2' || undefined, { timeoutMs: 60_000, what: 'r1 to route h2 over eth2 again after link up' });
   });
 });

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { loadTopology } from '../../src/topology/index.js';
 import { leakcheckAround, repoRoot, requireRoot, skip } from '../helpers/kernel.js';
+import { testLabName } from '../helpers/lab.js';
 
 const CLI = join(repoRoot, 'dist/src/cli/main.js');
 
@@ -56,7 +57,7 @@ describe('netlab validate on real labs', function () {
   });
   after(async function () {
     // A test that failed half-way may leave its lab: take down whatever is still there.
-    for (const file of started) await netlab(['down', file], 60_000);
+    for (const file of started) await netlab(['down', '--name', testLabName(file)], 60_000);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -67,7 +68,7 @@ describe('netlab validate on real labs', function () {
       if (missing.length) skip(this, `needs ${missing.join(', ')}`);
       started.push(file);
       const out = join(dir, `${file.replace(/\W/g, '_')}.xml`);
-      const r = await netlab(['validate', file, '--junit', out]);
+      const r = await netlab(['validate', file, '--name', testLabName(file), '--junit', out]);
       expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0);
       const suite = junit(out).testsuites.testsuite;
       expect(Number(suite.tests)).to.equal(loadTopology(join(repoRoot, file)).tests.length);
@@ -81,7 +82,7 @@ describe('netlab validate on real labs', function () {
     if (missing.length) skip(this, `needs ${missing.join(', ')}`);
     started.push(file);
     const out = join(dir, 'broken-area.xml');
-    const r = await netlab(['validate', file, '--junit', out]);
+    const r = await netlab(['validate', file, '--name', testLabName(file), '--junit', out]);
     expect(r.code, r.stdout + r.stderr).to.equal(1);
     expect(r.stdout).to.contain('✗ r1 has two full adjacencies');
     expect(r.stdout).to.match(/node: +r1\n +expected: 2 neighbours Full\n +seen: +1 Full, none on eth1 \(to r2; the topology puts r1:eth1 in area 0\.0\.0\.0 and r2:eth1 in area 0\.0\.0\.1\)/);
@@ -96,7 +97,7 @@ describe('netlab validate on real labs', function () {
   it('fails a lab whose router does not forward, and shows where the ping went', async function () {
     const file = 'test/fixtures/broken/lan-static-no-forwarding.yaml';
     started.push(file);
-    const r = await netlab(['validate', file]);
+    const r = await netlab(['validate', file, '--name', testLabName(file)]);
     expect(r.code, r.stdout + r.stderr).to.equal(1);
     expect(r.stdout).to.contain('✓ h1 reaches h2 through the switch');
     expect(r.stdout).to.match(/✗ h1 reaches the server through gw[^\n]*\n +node: +h1\n +expected: replies from 10\.1\.0\.1 \(srv\)\n +seen: +0 of 3 replies/);
@@ -107,14 +108,15 @@ describe('netlab validate on real labs', function () {
   it('tests a lab that is already running and leaves it running', async function () {
     const file = 'test/fixtures/broken/lan-static-no-forwarding.yaml';
     started.push(file);
-    const up = await netlab(['up', file]);
+    const name = testLabName(file);
+    const up = await netlab(['up', file, '--name', name]);
     expect(up.code, up.stderr).to.equal(0);
-    const r = await netlab(['validate', file, '--only', 'through the switch']);
+    const r = await netlab(['validate', file, '--name', name, '--only', 'through the switch']);
     expect(r.code, r.stdout + r.stderr).to.equal(0);
     expect(r.stderr).to.contain('is running: testing it as it is');
-    const status = await netlab(['status', 'lan-broken-fwd']);
+    const status = await netlab(['status', name]);
     expect(status.code, status.stderr).to.equal(0);
-    const down = await netlab(['down', file]);
+    const down = await netlab(['down', '--name', name]);
     expect(down.code, down.stderr).to.equal(0);
   });
 

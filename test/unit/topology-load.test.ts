@@ -27,6 +27,22 @@ describe('topology loading', () => {
     expect(t.links[0]!.kind).to.equal('p2p');
   });
 
+  it('runs a file under another lab name with the name option (netlab up --name), with MACs of that name', () => {
+    const own = good('triangle');
+    const copy = loadTopology(join(fixtures, 'good', 'triangle.yaml'), { env: {}, name: 't-triangle' });
+    expect(copy.name).to.equal('t-triangle');
+    expect(copy.nodes.map((n) => n.name)).to.deep.equal(own.nodes.map((n) => n.name));
+    expect(copy.nodes[0]!.interfaces[0]!.mac).to.not.equal(own.nodes[0]!.interfaces[0]!.mac);
+  });
+
+  it('refuses a bad name option, naming --name', () => {
+    let err: unknown;
+    try { loadTopology(join(fixtures, 'good', 'triangle.yaml'), { env: {}, name: 'no/slash' }); } catch (e) { err = e; }
+    expect(err).to.be.instanceOf(TopologyError);
+    expect((err as TopologyError).path).to.equal('--name');
+    expect((err as TopologyError).message).to.contain('lab name');
+  });
+
   it('gives nodes 1-based ids in declaration order, also in the list form', () => {
     const t = text('name: ids\nnodes: [c, a, b]\n');
     expect(t.nodes.map((n) => [n.name, n.id])).to.deep.equal([['c', 1], ['a', 2], ['b', 3]]);
