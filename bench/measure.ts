@@ -1,0 +1,105 @@
+/**
+ * One measurement: a tool brings a graph up, the lab idles, the tool takes it
+ * down — under the kernel lock, with a leakcheck snapshot around it and the
+ * kernel given time to free the namespaces before and after.
+ */
+import { performance } from 'node:perf_hooks';
+import { withKernelLock } from './kernel-lock.js';
+import { leakSnapshot, liveNetns, loadAvg1, memAvailableKiB, quietNetns, sleep, waitNetnsFreed } from './host.js';
+import type { BenchGraph, TopoKind } from './topo-gen.js';
+
+export type ToolName = 'netlab' | 'mininet' | 'floor';
+export const TOOL_NAMES: readonly ToolName[] = ['netlab', 'mininet', 'floor'];
+
+/** A named phase of up or down and its duration (ms), as the tool reports it. */
+export interface Phase { name: string; ms: number }
+
+/** What one step (up or down) cost. CPU and RSS are null where the tool cannot tell. */
+export interface Step {
+  wallMs: number;
+  /** CPU (user + sys) of the tool's own processes, ms. */
+  cpuMs: number | null;
+  /** CPU of the whole host during the step (includes kernel workers and other users), ms. */
+  hostCpuMs: number;
+  maxRssKiB: number | null;
+  phases: Phase[];
+}
+
+/** A tool driven by the benchmark for one graph. Each method throws on failure. */
+export interface ToolRun {
+  up(): Promise<Step>;
+  down(): Promise<Step>;
+  /** Best-effort removal after a failure (never touches objects that are not this run's). */
+  cleanup(): Promise<void>;
+}
+
+export interface Measurement {
+  tool: ToolName;
+  topo: TopoKind;
+  /** '' or a variant name (e.g. 'addressing' for netlab with default address pools). */
+  variant: string;
+  asked: number;
+  nodes: number;
+  links: number;
+  up: Step | null;
+  down: Step | null;
+  /** ms from the end of down until the kernel had freed the namespaces; null when unknown. */
+  freedMs: number | null;
+  /** Host memory used per running idle node, KiB (MemAvailable before up − while idle, / nodes). */
+  memPerNodeKiB: number | null;
+  /** 1-minute load average when the measurement began. */
+  load1: number;
+  error?: string;
+  /** leakcheck's report when the host differed afterwards. */
+  leak?: string;
+}
+
+export interface MeasureOptions {
+  repoRoot: string;
+  /** How long the lab idles before memory is read, ms. */
+  idleMs?: number;
+  log?: (line: string) => void;
+}
+
+/** Measures one tool on one graph (holds the kernel lock for the whole of it). */
+export async function measure(tool: ToolName, variant: string, g: BenchGraph, run: ToolRun, opts: MeasureOptions): Promise<Measurement> {
+  const m: Measurement = {
+    tool, topo: g.kind, variant, asked: g.asked, nodes: g.nodes.length, links: g.links.length,
+    up: null, down: null, freedMs: null, memPerNodeKiB: null, load1: loadAvg1(),
+  };
+  const log = opts.log ?? (() => {});
+  const { value } = await withKernelLock(async () => {
+    const baseline = await quietNetns(1000, 60_000);
+    m.load1 = loadAvg1();
+    const leak = leakSnapshot(opts.repoRoot);
+    let upDone = false;
+    try {
+      const mem0 = memAvailableKiB();
+      m.up = await run.up();
+      upDone = true;
+      await sleep(opts.idleMs ?? 2000);
+      m.memPerNodeKiB = (mem0 - memAvailableKiB()) / g.nodes.length;
+      m.down = await run.down();
+      const t = await waitNetnsFreed(baseline, Math.max(30_000, g.nodes.length * 30));
+      m.freedMs = t;
+    } catch (err) {
+      m.error = (err as Error).message.split('\n').slice(0, 6).join('\n');
+      log(`  ${tool} ${g.kind} ${g.asked}: FAILED ${upDone ? 'down' : 'up'}: ${m.error}`);
+      try { await run.cleanup(); } catch (e) { log(`  cleanup failed too: ${(e as Error).message}`); }
+      await waitNetnsFreed(baseline, 60_000);
+    }
+    if (leak) {
+      await quietNetns(500, 30_000);
+      const diff = leak.compare();
+      if (diff) { m.leak = diff; log(`  LEAK after ${tool} ${g.kind} ${g.asked}:\n${diff}`); }
+    }
+    return m;
+  }, () => log('  waiting for the kernel lock (someone else is using the kernel)…'));
+  return value;
+}
+
+/** ms since t0, for the tools' phase timers. */
+export const since = (t0: number): number => performance.now() - t0;
+
+/** Live namespaces now (re-exported for the tools that wait for their own teardown). */
+export { liveNetns };
