@@ -5,7 +5,7 @@
  * applyShaping reads what is there, plans what should be (plan.ts) and then:
  *  - nothing asked           → deletes the root qdisc (the kernel restores the
  *                              default): an impairment set to 0 is really gone;
- *  - same tree, new numbers  → changes tbf/htb/pfifo in place (no packet
+ *  - same tree, new numbers  → changes tbf and htb in place (no packet
  *                              dropped, no counter reset) and re-creates netem
  *                              leaves (a netem change would keep an old
  *                              distribution table);

@@ -30,13 +30,20 @@ export interface ClassHierarchy {
 
 /** What the host offers, read from /proc/self/mountinfo and /proc/cgroups. */
 export interface HostCgroups {
-  /** Mount point of an existing net_cls v1 hierarchy. */
+  /** Mount point of an existing net_cls v1 hierarchy (the host's, not another lab's NETLAB_NET_CLS_SOURCE mount). */
   netClsMount?: string;
   /** Mount point of the cgroup2 hierarchy. */
   cgroup2Mount?: string;
   /** net_cls is compiled in and enabled (a line in /proc/cgroups). */
   netClsAvailable: boolean;
 }
+
+/**
+ * The mount source netlab gives its own net_cls mounts. Another lab's mount is
+ * not reused (it goes away with that lab); each lab mounts its own view of the
+ * same hierarchy, and the kernel shares one tree between them.
+ */
+export const NETLAB_NET_CLS_SOURCE = 'netlab_net_cls';
 
 /** Parses /proc/self/mountinfo and /proc/cgroups text. Pure. */
 export function parseHostCgroups(mountinfo: string, procCgroups: string): HostCgroups {
@@ -45,11 +52,11 @@ export function parseHostCgroups(mountinfo: string, procCgroups: string): HostCg
     const sep = line.indexOf(' - ');
     if (sep < 0) continue;
     const mountPoint = line.slice(0, sep).split(' ')[4];
-    const [fstype, , superOpts = ''] = line.slice(sep + 3).split(' ');
+    const [fstype, source, superOpts = ''] = line.slice(sep + 3).split(' ');
     if (!mountPoint) continue;
     const point = mountPoint.replace(/\\040/g, ' ');
     if (fstype === 'cgroup2' && !out.cgroup2Mount) out.cgroup2Mount = point;
-    if (fstype === 'cgroup' && superOpts.split(',').includes('net_cls') && !out.netClsMount) out.netClsMount = point;
+    if (fstype === 'cgroup' && source !== NETLAB_NET_CLS_SOURCE && superOpts.split(',').includes('net_cls') && !out.netClsMount) out.netClsMount = point;
   }
   for (const line of procCgroups.split('\n')) {
     const f = line.split(/\s+/);
@@ -97,18 +104,16 @@ function run(cmd: string, args: string[], what: string): void {
  */
 export function mountHierarchy(h: ClassHierarchy): void {
   if (!h.mountedByNetlab) return;
-  if (readHostCgroups().netClsMount === h.root) return;
+  if (isMountPoint(h.root)) return;
   mkdirSync(h.root, { recursive: true });
-  run('mount', ['-t', 'cgroup', '-o', 'net_cls', 'netlab_net_cls', h.root], `net_cls hierarchy at ${h.root}`);
+  run('mount', ['-t', 'cgroup', '-o', 'net_cls', NETLAB_NET_CLS_SOURCE, h.root], `net_cls hierarchy at ${h.root}`);
   run('mount', ['--make-private', h.root], `net_cls hierarchy at ${h.root}`);
 }
 
 /** Unmounts what mountHierarchy mounted and removes the empty mount point. */
 export function unmountHierarchy(h: ClassHierarchy): void {
   if (!h.mountedByNetlab) return;
-  if (readHostCgroups().netClsMount === h.root || isMountPoint(h.root)) {
-    run('umount', [h.root], `net_cls hierarchy at ${h.root}`);
-  }
+  if (isMountPoint(h.root)) run('umount', [h.root], `net_cls hierarchy at ${h.root}`);
   try { rmdirSync(h.root); } catch { /* already gone or not empty: leave it */ }
 }
 

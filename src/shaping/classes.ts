@@ -90,6 +90,8 @@ export interface ApplyClassesOptions {
   prefer?: ClassHierarchyMode;
   /** What the kernel supports; default: probe once per process. */
   support?: Pick<ShapingSupport, 'clsCgroup'>;
+  /** Rule-based classifiers to try, in order, where cls_cgroup is not used; default ['nft', 'iptables']. */
+  ruleClassifiers?: ('nft' | 'iptables')[];
 }
 
 function matchFor(h: ClassHierarchy, planned: PlannedClass[], cgroups: Record<string, string>): ClassMatch {
@@ -138,14 +140,16 @@ export async function applyClasses(opts: ApplyClassesOptions): Promise<ClassesRe
       }
       if (nr.classifier !== 'cls_cgroup') {
         const errs: string[] = [];
-        for (const cl of nr.classifier === 'nft' ? (['nft', 'iptables'] as const) : (['iptables'] as const)) {
+        const order = (opts.ruleClassifiers ?? ['nft', 'iptables']).filter((c) => c === 'iptables' || nr.classifier === 'nft');
+        let installed = false;
+        for (const cl of order) {
           const err = installRules(spec.netnsPath, cl, planned, match);
-          if (!err) { nr.classifier = cl; errs.length = 0; break; }
+          if (!err) { nr.classifier = cl; installed = true; break; }
           errs.push(`${cl}: ${err}`);
         }
-        if (errs.length) {
+        if (!installed) {
           throw new KernelError(`classes of node ${spec.node}`, 'install classification rules', 95, 'cls_cgroup (CONFIG_NET_CLS_CGROUP)',
-            `neither nft nor iptables could match cgroups here (${errs.join('; ')}); install nftables or load cls_cgroup`);
+            `neither nft nor iptables could match cgroups here (${errs.join('; ') || 'none tried'}); install nftables or load cls_cgroup`);
         }
       }
     }

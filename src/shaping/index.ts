@@ -9,6 +9,7 @@ export { readShaping, decodeTree, type ShapingStatus, type TcCounters, type Inst
 export { setLinkState, readLinkState, type LinkState } from './link.js';
 export { probeQdiscSupport, supportReport, type ShapingSupport, type DoctorItem } from './probe.js';
 export { mergeShaping } from './merge.js';
+export { describeShaping, formatRate } from './format.js';
 export { hasImpairment } from './netem.js';
 export { loadDistribution } from './distribution.js';
 export {

@@ -7,7 +7,7 @@
  * both are up (veth_open).
  */
 import { KernelError } from '../errors.js';
-import { errnoOf, type RtSocket } from './nl.js';
+import { errnoOf, serial, type RtSocket } from './nl.js';
 
 /** IF_OPER_* (RFC 2863 operational states, include/uapi/linux/if.h). */
 export const OPERSTATES = ['unknown', 'notpresent', 'down', 'lowerlayerdown', 'testing', 'dormant', 'up'] as const;
@@ -31,7 +31,7 @@ export interface LinkState {
  */
 export async function setLinkState(sock: RtSocket, ifindex: number, up: boolean, label = `ifindex ${ifindex}`): Promise<void> {
   try {
-    await sock.setLink({ index: ifindex, flags: up ? { up: true } : {}, change: { up: true } });
+    await serial(sock, () => sock.setLink({ index: ifindex, flags: up ? { up: true } : {}, change: { up: true } }));
   } catch (err) {
     const errno = errnoOf(err);
     if (!errno) throw err;
@@ -46,7 +46,7 @@ export async function setLinkState(sock: RtSocket, ifindex: number, up: boolean,
 export async function readLinkState(sock: RtSocket, ifindex: number, label = `ifindex ${ifindex}`): Promise<LinkState> {
   let msgs;
   try {
-    msgs = await sock.getLink({ index: ifindex });
+    msgs = await serial(sock, () => sock.getLink({ index: ifindex }));
   } catch (err) {
     const errno = errnoOf(err);
     if (!errno) throw err;

@@ -22,7 +22,6 @@ export const KIND_FEATURE: Record<string, string> = {
   tbf: 'sch_tbf (CONFIG_NET_SCH_TBF)',
   htb: 'sch_htb (CONFIG_NET_SCH_HTB)',
   netem: 'sch_netem (CONFIG_NET_SCH_NETEM)',
-  pfifo: 'sch_fifo (CONFIG_NET_SCHED)',
   cgroup: 'cls_cgroup (CONFIG_NET_CLS_CGROUP)',
 };
 
@@ -42,15 +41,21 @@ export function errnoOf(err: unknown): number {
   return (osConstants.errno as Record<string, number>)[code] ?? 0;
 }
 
-/** Runs a request; a rejection becomes KernelError(object, operation, errno, feature?). */
-export async function kernelCall<T>(object: string, operation: string, fn: () => Promise<T>, feature = ''): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    const errno = errnoOf(err);
-    if (!errno) throw err;
-    throw new KernelError(object, operation, errno, feature);
-  }
+/**
+ * Runs the requests of src/shaping on one socket one at a time. The netlink
+ * package (0.3.0) keeps one multipart buffer per socket and ends a dump at
+ * the first message that is not part of it, so an ACK for another request
+ * arriving in the middle of a dump fails it with "Multipart message not
+ * terminated properly" (seen with 8 interfaces shaped at once). Keyed weakly
+ * by socket; the map only orders promises.
+ */
+const tails = new WeakMap<object, Promise<unknown>>();
+
+export function serial<T>(sock: RtSocket, fn: () => Promise<T>): Promise<T> {
+  const prev = tails.get(sock) ?? Promise.resolve();
+  const run = prev.then(fn, fn);
+  tails.set(sock, run.catch(() => undefined));
+  return run;
 }
 
 /**
@@ -71,7 +76,7 @@ export async function sendOp(sock: RtSocket, ifindex: number, op: QdiscOp, label
       : () => sock.newTrafficFilter(data, attrs, { flags });
   const operation = op.object === 'qdisc' ? 'RTM_NEWQDISC' : op.object === 'class' ? 'RTM_NEWTCLASS' : 'RTM_NEWTFILTER';
   try {
-    await call();
+    await serial(sock, call);
   } catch (err) {
     const errno = errnoOf(err);
     if (!errno) throw err;
@@ -86,7 +91,7 @@ export async function sendOp(sock: RtSocket, ifindex: number, op: QdiscOp, label
  */
 export async function deleteRoot(sock: RtSocket, ifindex: number, label: string): Promise<void> {
   try {
-    await sock.delQdisc({ ifindex, parent: 0xffffffff, handle: 0 });
+    await serial(sock, () => sock.delQdisc({ ifindex, parent: 0xffffffff, handle: 0 }));
   } catch (err) {
     const errno = errnoOf(err);
     if (errno === ENOENT || errno === osConstants.errno.EINVAL) return;
@@ -98,7 +103,7 @@ export async function deleteRoot(sock: RtSocket, ifindex: number, label: string)
 /** Deletes one qdisc by parent and handle (a leaf under an htb class); absent is not an error. */
 export async function deleteQdisc(sock: RtSocket, ifindex: number, parent: number, handle: number, what: string): Promise<void> {
   try {
-    await sock.delQdisc({ ifindex, parent, handle });
+    await serial(sock, () => sock.delQdisc({ ifindex, parent, handle }));
   } catch (err) {
     const errno = errnoOf(err);
     if (errno === ENOENT) return;
@@ -110,7 +115,7 @@ export async function deleteQdisc(sock: RtSocket, ifindex: number, parent: numbe
 /** Deletes one class; absent is not an error. */
 export async function deleteClass(sock: RtSocket, ifindex: number, classid: number, what: string): Promise<void> {
   try {
-    await sock.delTrafficClass({ ifindex, handle: classid, parent: 0 });
+    await serial(sock, () => sock.delTrafficClass({ ifindex, handle: classid, parent: 0 }));
   } catch (err) {
     const errno = errnoOf(err);
     if (errno === ENOENT) return;

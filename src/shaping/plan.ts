@@ -6,17 +6,23 @@
  * Layouts (handles are hex, as tc prints them):
  *   rate only                  tbf 1: (root)
  *   impairment only            netem 1: (root)
- *   rate + impairment          htb 1: default 1 ─ class 1:1 (rate=ceil=rate) ─ netem 101:
+ *   rate + impairment          htb 1: default 1 ─ class 1:1 (rate=ceil=rate) ─ tbf 101: ─ netem 201:
  *   node classes (any of the above may be set too)
  *                              htb 1: default 10 ─ class 1:1 (link rate, or 100 Gbit/s "unlimited")
  *                                 ├ class 1:10 unclassified traffic (rate = link − Σ classes, ceil = link)
  *                                 └ class 1:11, 1:12, … one per class, names sorted
- *                              each leaf: netem 1xx: when impaired, else pfifo 1xx: (100 ms at its ceil)
- * The htb-with-netem-child layout is Mininet's (mininet/link.py, TCIntf).
+ *                              under each class 1:m: tbf (100+m): at the class's ceiling,
+ *                              and netem (200+m): under it when the link is impaired
+ * The htb class with a netem child is Mininet's layout (mininet/link.py, TCIntf).
+ * netlab puts a tbf between them: htb hands a GSO packet (up to 64 KiB, which
+ * a veth passes whole) to the wire at once and then pauses, so at 1 Mbit/s the
+ * rate swung between 0.5 and 1.3 Mbit/s per second and averaged 92 % (measured
+ * here); tbf cuts GSO packets to MTU size (sch_tbf.c, tbf_segment) and holds the
+ * queue in bytes. With it the same link measured 100.2 %.
  */
 import { TopologyError } from '../errors.js';
 import type { Shaping } from './types.js';
-import { encodeCgroupFilter, encodePfifo, filterInfo } from './fifo.js';
+import { encodeCgroupFilter, filterInfo } from './filter.js';
 import { encodeHtbClass, encodeHtbQdisc, htbClassParams } from './htb.js';
 import { NETEM_DEFAULT_LIMIT, encodeNetem, hasImpairment, netemParams } from './netem.js';
 import { encodeTbf, tbfParams } from './tbf.js';
@@ -35,9 +41,14 @@ export const UNLIMITED_BPS = 100e9;
 /** Priority of the cls_cgroup filter on the htb root. */
 export const CGROUP_FILTER_PRIO = 1;
 
-/** Handle of the leaf qdisc under class 1:minor: (0x100 + minor): — 1:1 → 101:, 1:11 → 111: */
-export function leafHandle(minor: number): number {
+/** Handle of the tbf under class 1:minor: (0x100 + minor): — 1:1 → 101:, 1:11 → 111: */
+export function tbfLeafHandle(minor: number): number {
   return tcHandle(0x100 + minor, 0);
+}
+
+/** Handle of the netem under class 1:minor (below its tbf): (0x200 + minor): — 1:1 → 201: */
+export function netemLeafHandle(minor: number): number {
+  return tcHandle(0x200 + minor, 0);
 }
 
 /** A node class placed in the htb tree (see classes.ts planClasses). */
@@ -56,7 +67,7 @@ export interface PlannedClass {
 /** One tc operation: create (or change) a qdisc, class or filter. */
 export interface QdiscOp {
   object: 'qdisc' | 'class' | 'filter';
-  kind: 'tbf' | 'htb' | 'netem' | 'pfifo' | 'cgroup';
+  kind: 'tbf' | 'htb' | 'netem' | 'cgroup';
   /** tcm_parent: TC_H_ROOT or a handle/classid. */
   parent: number;
   /** tcm_handle: qdisc handle (major:0), classid, or filter handle. */
@@ -149,15 +160,32 @@ export function planShaping(s: Shaping, mtu: number, opts: PlanOptions = {}): Qd
     case 'netem':
       return [qdisc('netem', TC_H_ROOT, ROOT_HANDLE, netemFor(undefined))];
     default: {
-      // rate + impairment: Mininet's htb class with a netem child.
+      // rate + impairment: Mininet's htb class with a netem child, a tbf between them.
       const rate = s.rateBps!;
       return [
         qdisc('htb', TC_H_ROOT, ROOT_HANDLE, encodeHtbQdisc({ defaultMinor: 1 })),
         htbClass(ROOT_HANDLE, 1, encodeHtbClass(htbClassParams(rate, rate, mtu, 3, s.burstBytes, where))),
-        qdisc('netem', LINK_CLASS, leafHandle(1), netemFor(rate)),
+        ...leafChain(s, mtu, 1, rate, s.burstBytes, true, netemFor, where),
       ];
     }
   }
+}
+
+/**
+ * What hangs under htb class 1:minor: a tbf at `ceilBps` (absent for an
+ * unlimited class), and a netem under it (or under the class) when impaired.
+ */
+function leafChain(s: Shaping, mtu: number, minor: number, ceilBps: number | undefined, burstBytes: number | undefined, impaired: boolean,
+  netemFor: (rateBps: number | undefined) => Buffer, where: string): QdiscOp[] {
+  const ops: QdiscOp[] = [];
+  let parent = tcHandle(1, minor);
+  if (ceilBps !== undefined) {
+    const tbf = tbfLeafHandle(minor);
+    ops.push(qdisc('tbf', parent, tbf, encodeTbf(tbfParams(ceilBps, mtu, burstBytes, s.limitPackets, where))));
+    parent = (tbf | 1) >>> 0; // tbf's single class, where its child hangs
+  }
+  if (impaired) ops.push(qdisc('netem', parent, netemLeafHandle(minor), netemFor(ceilBps)));
+  return ops;
 }
 
 function planClassTree(s: Shaping, mtu: number, classes: PlannedClass[], impaired: boolean,
@@ -168,23 +196,16 @@ function planClassTree(s: Shaping, mtu: number, classes: PlannedClass[], impaire
     qdisc('htb', TC_H_ROOT, ROOT_HANDLE, encodeHtbQdisc({ defaultMinor: DEFAULT_CLASS_MINOR })),
     htbClass(ROOT_HANDLE, 1, encodeHtbClass(htbClassParams(link, link, mtu, 3, limited ? s.burstBytes : undefined, where))),
   ];
-  const leaf = (minor: number, ceilBps: number, unlimited: boolean): void => {
-    if (impaired) ops.push(qdisc('netem', tcHandle(1, minor), leafHandle(minor), netemFor(unlimited ? undefined : ceilBps)));
-    else if (!unlimited || s.limitPackets !== undefined) {
-      const limit = s.limitPackets ?? queuePackets(bytesPerSec(ceilBps), mtu, DEFAULT_QUEUE_MS);
-      ops.push(qdisc('pfifo', tcHandle(1, minor), leafHandle(minor), encodePfifo(limit)));
-    }
-  };
   const guaranteed = classes.reduce((sum, c) => sum + Math.min(c.rateBps, link), 0);
   const defaultRate = Math.max(link - guaranteed, Math.ceil(link / 100), 8);
   ops.push(htbClass(LINK_CLASS, DEFAULT_CLASS_MINOR, encodeHtbClass(htbClassParams(defaultRate, link, mtu, 3, undefined, `${where}.default-class`))));
-  leaf(DEFAULT_CLASS_MINOR, link, !limited);
+  ops.push(...leafChain(s, mtu, DEFAULT_CLASS_MINOR, limited ? link : undefined, s.burstBytes, impaired, netemFor, where));
   for (const c of classes) {
     const cw = `${where}.classes.${c.name}`;
     const rate = Math.min(c.rateBps, link);
     const ceil = Math.min(Math.max(c.ceilBps ?? c.rateBps, c.rateBps), link);
     ops.push(htbClass(LINK_CLASS, c.minor, encodeHtbClass(htbClassParams(rate, ceil, mtu, c.prio ?? 3, undefined, cw)), c.name));
-    leaf(c.minor, ceil, false);
+    ops.push(...leafChain(s, mtu, c.minor, ceil, undefined, impaired, netemFor, cw));
   }
   if (opts.clsCgroup) {
     ops.push({ object: 'filter', kind: 'cgroup', parent: ROOT_HANDLE, handle: 1, info: filterInfo(CGROUP_FILTER_PRIO),

@@ -9,11 +9,12 @@
  * cached for the life of the process (a plain cache).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
+import { existsSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { createRtNetlink } from 'netlink';
 import { closeNetns, openNetns, withNetns } from '../core/netns.js';
-import { loadDistribution } from './distribution.js';
-import { encodeCgroupFilter, filterInfo } from './fifo.js';
+import { tcLibDirs } from './distribution.js';
+import { encodeCgroupFilter, filterInfo } from './filter.js';
 import { encodeHtbQdisc } from './htb.js';
 import { encodeNetem, netemParams } from './netem.js';
 import { KIND_FEATURE, NLM_F_CREATE, NLM_F_EXCL, errnoOf, type RtSocket } from './nl.js';
@@ -107,10 +108,7 @@ function inNs(pid: number, cmd: string[], input?: string): boolean {
 
 async function probe(): Promise<ShapingSupport> {
   const out: ShapingSupport = { tbf: false, htb: false, netem: false, clsCgroup: false, nftMetaCgroup: false, iptablesCgroup: false, distTables: null, error: '' };
-  try {
-    loadDistribution('normal');
-    out.distTables = 'found';
-  } catch { out.distTables = null; }
+  out.distTables = tcLibDirs().find((d) => existsSync(join(d, 'normal.dist'))) ?? null;
   const child = spawn('unshare', ['--net', 'sleep', '30'], { stdio: 'ignore' });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   child.once('error', (e) => { out.error = `unshare: ${e.message}`; });
@@ -150,7 +148,7 @@ export function supportReport(s: ShapingSupport): DoctorItem[] {
     q('tbf', 'rate limits'),
     q('htb', 'rate with impairments, node classes'),
     q('netem', 'delay, jitter, loss, corrupt, duplicate, reorder'),
-    { name: 'netem distributions', ok: s.distTables !== null, detail: s.distTables ? 'normal, pareto, paretonormal tables found' : 'normal.dist not found',
+    { name: 'netem distributions', ok: s.distTables !== null, detail: s.distTables ? `tables in ${s.distTables}` : 'normal.dist not found',
       hint: s.distTables ? '' : 'install iproute2, or set NETLAB_TC_LIB' },
     { name: 'class classification', ok: classify !== '', detail: classify ? `via ${classify}` : 'no cls_cgroup, no nft meta cgroup, no iptables cgroup match',
       hint: classify ? '' : 'install nftables (or modprobe cls_cgroup)' },

@@ -8,8 +8,8 @@ import type { Shaping } from './types.js';
 import { decodeHtbClass, decodeHtbQdisc } from './htb.js';
 import { decodeNetem, netemToShaping } from './netem.js';
 import { parseNlas, readU64 } from './nlattr.js';
-import type { RtSocket } from './nl.js';
-import { DEFAULT_CLASS_MINOR, FIRST_CLASS_MINOR, LINK_CLASS, ROOT_HANDLE, UNLIMITED_BPS, leafHandle, type Layout } from './plan.js';
+import { serial, type RtSocket } from './nl.js';
+import { DEFAULT_CLASS_MINOR, FIRST_CLASS_MINOR, LINK_CLASS, ROOT_HANDLE, UNLIMITED_BPS, netemLeafHandle, tbfLeafHandle, type Layout } from './plan.js';
 import { decodeTbf } from './tbf.js';
 import { TC_H_ROOT, formatHandle, tcHandle } from './tcmath.js';
 
@@ -55,7 +55,7 @@ export interface ShapingStatus {
   rootKind: string;
   /** What is in effect, in the units of Shaping (the jitter distribution cannot be read back). */
   shaping: Shaping;
-  /** tbf's queue limit, bytes (tbf counts bytes; netem and pfifo count packets). */
+  /** The queue in front of the rate limit, bytes (tbf counts bytes; netem's limit is in shaping.limitPackets). */
   limitBytes?: number;
   /** Node classes (htb 1:11 …), with the unclassified class 1:10 separately. */
   classes: InstalledClass[];
@@ -91,24 +91,24 @@ export function decodeCounters(stats2?: Buffer, stats?: Buffer): TcCounters {
   return c;
 }
 
-/** Dumps the qdiscs and classes of one interface. */
+/** Dumps the qdiscs and the htb classes of one interface. */
 export async function dumpTc(sock: RtSocket, ifindex: number): Promise<{ qdiscs: TcObject[]; classes: TcObject[] }> {
   const conv = (object: 'qdisc' | 'class') => (m: { data: { ifindex?: number; handle?: number; parent?: number }; attrs: { kind?: string; options?: Buffer; stats2?: Buffer; stats?: Buffer } }): TcObject => ({
     object, kind: m.attrs.kind ?? '', handle: m.data.handle ?? 0, parent: m.data.parent ?? 0,
     options: m.attrs.options, counters: decodeCounters(m.attrs.stats2, m.attrs.stats),
   });
-  const qdiscs = (await sock.getQdiscs({ ifindex })).filter((m) => m.data.ifindex === ifindex).map(conv('qdisc'));
+  const qdiscs = (await serial(sock, () => sock.getQdiscs({ ifindex }))).filter((m) => m.data.ifindex === ifindex).map(conv('qdisc'));
   const root = qdiscs.find((q) => q.parent === TC_H_ROOT);
   const classes = root && root.handle !== 0 && root.kind === 'htb'
-    ? (await sock.getTrafficClasses({ ifindex })).filter((m) => m.data.ifindex === ifindex).map(conv('class'))
-    : [];
+    ? (await serial(sock, () => sock.getTrafficClasses({ ifindex }))).filter((m) => m.data.ifindex === ifindex && m.attrs.kind === 'htb').map(conv('class'))
+    : []; // htb's classes only: tbf reports its one built-in class (101:1) too
   return { qdiscs, classes };
 }
 
 /** True when a cls_cgroup filter sits on the htb root 1: of `ifindex`. */
 export async function hasCgroupFilter(sock: RtSocket, ifindex: number): Promise<boolean> {
   try {
-    const f = await sock.getTrafficFilters({ ifindex, parent: ROOT_HANDLE });
+    const f = await serial(sock, () => sock.getTrafficFilters({ ifindex, parent: ROOT_HANDLE }));
     return f.some((m) => m.data.ifindex === ifindex && m.attrs.kind === 'cgroup');
   } catch {
     return false;
@@ -139,9 +139,13 @@ export function decodeTree(qdiscs: TcObject[], classes: TcObject[], clsCgroup = 
   };
   if (!root || root.handle === 0) return out;
   const netemUnder = (classMinor: number): Shaping | undefined => {
-    const q = qdiscs.find((x) => x.parent === tcHandle(1, classMinor) && x.handle === leafHandle(classMinor) && x.kind === 'netem');
+    const q = qdiscs.find((x) => x.handle === netemLeafHandle(classMinor) && x.kind === 'netem');
     const p = q?.options ? decodeNetem(q.options) : undefined;
     return p ? { ...netemToShaping(p), limitPackets: p.limitPackets } : undefined;
+  };
+  const tbfLimitUnder = (classMinor: number): number | undefined => {
+    const q = qdiscs.find((x) => x.handle === tbfLeafHandle(classMinor) && x.kind === 'tbf');
+    return q?.options ? decodeTbf(q.options)?.limitBytes : undefined;
   };
   out.layout = 'foreign';
   if (root.handle !== ROOT_HANDLE || !root.options) return out;
@@ -161,13 +165,13 @@ export function decodeTree(qdiscs: TcObject[], classes: TcObject[], clsCgroup = 
     const rate: Shaping = lp.rateBytes * 8 >= UNLIMITED_BPS ? {} : { rateBps: bps(lp.rateBytes), burstBytes: lp.burstBytes };
     if (g.defaultMinor === 1) {
       const imp = netemUnder(1);
-      Object.assign(out, { layout: imp ? 'htb+netem' : 'htb', shaping: { ...rate, ...imp } });
+      Object.assign(out, { layout: imp ? 'htb+netem' : 'htb', shaping: { ...rate, ...imp }, limitBytes: imp ? undefined : tbfLimitUnder(1) });
     } else if (g.defaultMinor === DEFAULT_CLASS_MINOR) {
       const imp = netemUnder(DEFAULT_CLASS_MINOR);
       const def = classes.find((c) => c.handle === tcHandle(1, DEFAULT_CLASS_MINOR));
       const shaping: Shaping = { ...rate, ...imp };
       Object.assign(out, {
-        layout: imp ? 'htb+netem' : 'htb', shaping, clsCgroup,
+        layout: imp ? 'htb+netem' : 'htb', shaping, clsCgroup, limitBytes: imp ? undefined : tbfLimitUnder(DEFAULT_CLASS_MINOR),
         defaultClass: def ? installed(def) : undefined,
         classes: classes.filter((c) => (c.handle >>> 16) === 1 && (c.handle & 0xffff) >= FIRST_CLASS_MINOR)
           .map(installed).filter((c): c is InstalledClass => !!c).sort((a, b) => a.minor - b.minor),

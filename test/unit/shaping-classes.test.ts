@@ -60,6 +60,11 @@ describe('shaping classes: which cgroup hierarchy', () => {
     const h = parseHostCgroups(hybridMounts + '\n40 25 0:40 / /sys/fs/cgroup/net_cls,net_prio rw - cgroup cgroup rw,net_cls,net_prio', procCgroups);
     expect(h).to.deep.equal({ cgroup2Mount: '/sys/fs/cgroup/unified', netClsMount: '/sys/fs/cgroup/net_cls,net_prio', netClsAvailable: true });
   });
+  it('does not reuse another lab\'s net_cls mount (it goes away with that lab)', () => {
+    const h = parseHostCgroups(hybridMounts + '\n41 25 0:41 / /run/netlab/other/net_cls rw - cgroup netlab_net_cls rw,net_cls', procCgroups);
+    expect(h.netClsMount).to.equal(undefined);
+    expect(chooseHierarchy(h, '/run/netlab/l/net_cls')).to.deep.equal({ mode: 'net_cls', root: '/run/netlab/l/net_cls', mountedByNetlab: true });
+  });
   it('uses a net_cls hierarchy that is already mounted', () => {
     const h = chooseHierarchy({ netClsMount: '/sys/fs/cgroup/net_cls', cgroup2Mount: '/sys/fs/cgroup/unified', netClsAvailable: true }, '/run/netlab/l/net_cls');
     expect(h).to.deep.equal({ mode: 'net_cls', root: '/sys/fs/cgroup/net_cls', mountedByNetlab: false });

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TopologyError } from '../../src/errors.js';
 import { loadDistribution, tcLibDirs } from '../../src/shaping/distribution.js';
-import { encodeCgroupFilter, encodePfifo, filterInfo } from '../../src/shaping/fifo.js';
+import { encodeCgroupFilter, filterInfo } from '../../src/shaping/filter.js';
 import { decodeHtbClass, decodeHtbQdisc, encodeHtbClass, encodeHtbQdisc, htbClassParams } from '../../src/shaping/htb.js';
 import { decodeNetem, encodeNetem, netemParams, netemToShaping } from '../../src/shaping/netem.js';
 import { parseNlas } from '../../src/shaping/nlattr.js';
@@ -189,10 +189,7 @@ describe('shaping encoders: netem', () => {
   });
 });
 
-describe('shaping encoders: pfifo and the cgroup filter', () => {
-  it('encodes pfifo exactly as tc does', () => {
-    expect(encodePfifo(100).toString('hex')).to.equal(tc('pfifo limit 100').options);
-  });
+describe('shaping encoders: the cgroup filter', () => {
   it('encodes the cls_cgroup filter (empty options, prio 1, protocol all) as tc does', () => {
     const t = tc('cgroup');
     expect(encodeCgroupFilter().toString('hex')).to.equal(t.options);

@@ -3,6 +3,7 @@ import { TopologyError } from '../../src/errors.js';
 import { planClasses } from '../../src/shaping/classes.js';
 import { decodeHtbClass, decodeHtbQdisc } from '../../src/shaping/htb.js';
 import { mergeShaping } from '../../src/shaping/merge.js';
+import { describeShaping } from '../../src/shaping/format.js';
 import { decodeNetem } from '../../src/shaping/netem.js';
 import { planShaping, shapingLayout, type QdiscOp } from '../../src/shaping/plan.js';
 import { decodeTree, type TcObject } from '../../src/shaping/read.js';
@@ -36,9 +37,10 @@ describe('shaping plan: layouts', () => {
     expect(shape(ops)).to.deep.equal(['qdisc netem 1: parent root']);
     expect(decodeNetem(ops[0]!.options)!.limitPackets).to.equal(1000);
   });
-  it('uses htb with a netem child for rate plus impairment (the Mininet layout)', () => {
+  it('uses an htb class with netem below it for rate plus impairment (Mininet\'s layout), a GSO-cutting tbf between them', () => {
     const ops = planShaping({ rateBps: 2e6, delayMs: 30 }, 1500);
-    expect(shape(ops)).to.deep.equal(['qdisc htb 1: parent root', 'class htb 1:1 parent 1:', 'qdisc netem 101: parent 1:1']);
+    expect(shape(ops)).to.deep.equal(['qdisc htb 1: parent root', 'class htb 1:1 parent 1:', 'qdisc tbf 101: parent 1:1', 'qdisc netem 201: parent 101:1']);
+    expect(decodeTbf(ops[2]!.options)!.rateBytes).to.equal(250_000);
     expect(decodeHtbQdisc(ops[0]!.options)!.defaultMinor).to.equal(1);
     const c = decodeHtbClass(ops[1]!.options)!;
     expect([c.rateBytes, c.ceilBytes]).to.deep.equal([250_000, 250_000]);
@@ -46,7 +48,7 @@ describe('shaping plan: layouts', () => {
   it('sizes netem under a rate for its delay line plus 100 ms of queue', () => {
     const ops = planShaping({ rateBps: 10e6, delayMs: 100 }, 1500);
     // 200 ms at 1.25 MB/s = 250000 bytes = 166 frames of 1514 → 166 (ceil of 165.1)
-    expect(decodeNetem(ops[2]!.options)!.limitPackets).to.equal(166);
+    expect(decodeNetem(ops[3]!.options)!.limitPackets).to.equal(166);
   });
   it('honours an explicit queue limit in packets for netem', () => {
     expect(decodeNetem(planShaping({ delayMs: 5, limitPackets: 50 }, 1500)[0]!.options)!.limitPackets).to.equal(50);
@@ -73,14 +75,15 @@ describe('shaping plan: node classes', () => {
     expect(classes.map((c) => [c.name, formatHandle(c.classid)])).to.deep.equal([['bulk', '1:11'], ['interactive', '1:12']]);
     expect(classes[0]!.classid).to.equal(0x00010011);
   });
-  it('builds root, link class, default class 1:10 and one class per node class, each with a pfifo leaf', () => {
+  it('builds root, link class, default class 1:10 and one class per node class, each with a tbf at its ceiling', () => {
     const ops = planShaping({ rateBps: 10e6 }, 1500, { classes });
     expect(shape(ops)).to.deep.equal([
       'qdisc htb 1: parent root', 'class htb 1:1 parent 1:',
-      'class htb 1:10 parent 1:1', 'qdisc pfifo 110: parent 1:10',
-      'class htb 1:11 parent 1:1', 'qdisc pfifo 111: parent 1:11',
-      'class htb 1:12 parent 1:1', 'qdisc pfifo 112: parent 1:12',
+      'class htb 1:10 parent 1:1', 'qdisc tbf 110: parent 1:10',
+      'class htb 1:11 parent 1:1', 'qdisc tbf 111: parent 1:11',
+      'class htb 1:12 parent 1:1', 'qdisc tbf 112: parent 1:12',
     ]);
+    expect(ops.filter((o) => o.kind === 'tbf').map((o) => decodeTbf(o.options)!.rateBytes * 8)).to.deep.equal([10e6, 1e6, 2e6]);
     expect(decodeHtbQdisc(ops[0]!.options)!.defaultMinor).to.equal(0x10);
   });
   it('gives unclassified traffic the link rate minus the classes, borrowing up to the link', () => {
@@ -94,17 +97,18 @@ describe('shaping plan: node classes', () => {
   it('caps a class at the link rate', () => {
     const ops = planShaping({ rateBps: 1.5e6 }, 1500, { classes });
     const inter = decodeHtbClass(ops.find((o) => o.what.includes('interactive'))!.options)!;
+    expect(decodeTbf(ops.find((o) => o.what === 'qdisc tbf 112:')!.options)!.rateBytes * 8).to.equal(1.5e6);
     expect([inter.rateBytes * 8, inter.ceilBytes * 8]).to.deep.equal([1.5e6, 1.5e6]);
   });
-  it('leaves unclassified traffic unlimited (100 Gbit/s, no extra queue) when the link has no rate', () => {
+  it('leaves unclassified traffic unlimited (100 Gbit/s, no tbf) when the link has no rate', () => {
     const ops = planShaping({}, 1500, { classes });
     expect(decodeHtbClass(ops[1]!.options)!.rateBytes).to.equal(12.5e9);
-    expect(shape(ops)).not.to.include('qdisc pfifo 110: parent 1:10');
+    expect(shape(ops).filter((x) => x.includes('1:10'))).to.deep.equal(['class htb 1:10 parent 1:1']);
   });
   it('puts a netem leaf under every class when the link is impaired', () => {
     const ops = planShaping({ rateBps: 10e6, lossPercent: 2 }, 1500, { classes });
     expect(shape(ops).filter((s) => s.includes('netem'))).to.deep.equal([
-      'qdisc netem 110: parent 1:10', 'qdisc netem 111: parent 1:11', 'qdisc netem 112: parent 1:12']);
+      'qdisc netem 210: parent 110:1', 'qdisc netem 211: parent 111:1', 'qdisc netem 212: parent 112:1']);
   });
   it('adds the cls_cgroup filter on the root when asked', () => {
     const ops = planShaping({}, 1500, { classes, clsCgroup: true });
@@ -161,5 +165,19 @@ describe('shaping merge: netlab link set', () => {
   });
   it('starts from nothing on reset', () => {
     expect(mergeShaping({ rateBps: 1e6, lossPercent: 3 }, { delayMs: 7 }, true)).to.deep.equal({ delayMs: 7 });
+  });
+});
+
+describe('shaping format: in words, as tc writes it', () => {
+  it('describes rate, delay with jitter and correlation, and a fractional loss', () => {
+    expect(describeShaping({ rateBps: 10e6, delayMs: 30, jitterMs: 5, delayCorrelationPercent: 25, lossPercent: 0.01 }))
+      .to.equal('rate 10Mbit delay 30ms 5ms 25% loss 0.01%');
+  });
+  it('says none for an empty shaping', () => {
+    expect(describeShaping({})).to.equal('none');
+  });
+  it('writes odd rates without rounding them away', () => {
+    expect(describeShaping({ rateBps: 1.5e6 })).to.equal('rate 1.5Mbit');
+    expect(describeShaping({ rateBps: 64e3 })).to.equal('rate 64Kbit');
   });
 });

@@ -22,7 +22,6 @@ const commands = [
   'qdisc add dev lo parent 1:1 handle 101: netem limit 1000 delay 30ms 5ms 25% loss 0.01% 50% duplicate 1% corrupt 0.1% reorder 25% 50%',
   'qdisc add dev lo root handle 1: netem loss 0.01%',
   'qdisc add dev lo root handle 1: netem delay 100ms 10ms distribution normal',
-  'qdisc add dev lo parent 1:10 handle 110: pfifo limit 100',
   'filter add dev lo parent 1: protocol all prio 1 handle 1 cgroup',
 ];
 

@@ -1,0 +1,124 @@
+/*
+ * Which cgroups a command entering a node joins: exactly those of the node's
+ * PID 1, read from /proc/PID/cgroup (cgroups(7): "hierarchy-ID:controllers:path",
+ * paths relative to our own cgroup namespace root, the host's), each located
+ * through the cgroup mounts of /proc/self/mountinfo (proc(5)) the way runc and
+ * crun find them. The fds are opened before setns(mnt) hides the host's tree.
+ *
+ * v1 hierarchies are joined by writing "0" to `tasks`: moving the calling
+ * thread itself skips the global cgroup_threadgroup_rwsem that a write to
+ * cgroup.procs takes for writing (cgroup_procs_write_start(), kernel/cgroup/
+ * cgroup.c), whose first use after a quiet spell waits a whole RCU grace
+ * period (~10 ms measured here). The unified (v2) cgroup is entered at birth
+ * with clone3(CLONE_INTO_CGROUP), which needs no migration at all.
+ */
+#include "enter.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct cg_mount {
+	char *point;    /* mount point */
+	char *opts;     /* super options, e.g. "rw,cpu,cpuacct" */
+	bool v2;
+};
+
+static int read_mounts(struct cg_mount *m, int max)
+{
+	static char buf[1 << 17];
+	if (read_file("/proc/self/mountinfo", buf, sizeof buf) < 0)
+		return -1;
+	int n = 0;
+	for (char *line = strtok(buf, "\n"); line && n < max; line = strtok(NULL, "\n")) {
+		/* ID PARENT MAJ:MIN ROOT POINT OPTIONS [OPTIONAL...] - FSTYPE SOURCE SUPEROPTS */
+		char *f[6] = { 0 }, *save = NULL, *tok = strtok_r(line, " ", &save);
+		for (int i = 0; i < 6 && tok; i++, tok = strtok_r(NULL, " ", &save))
+			f[i] = tok;
+		while (tok && strcmp(tok, "-"))
+			tok = strtok_r(NULL, " ", &save);
+		char *fstype = tok ? strtok_r(NULL, " ", &save) : NULL;
+		char *source = fstype ? strtok_r(NULL, " ", &save) : NULL;
+		char *super = source ? strtok_r(NULL, " ", &save) : NULL;
+		if (!super || !f[4] || strcmp(f[3], "/"))
+			continue;
+		if (!strcmp(fstype, "cgroup2"))
+			m[n++] = (struct cg_mount){ f[4], super, true };
+		else if (!strcmp(fstype, "cgroup"))
+			m[n++] = (struct cg_mount){ f[4], super, false };
+	}
+	return n;
+}
+
+/* Does a v1 mount's option list hold every controller of "cpu,cpuacct" / "name=systemd"? */
+static bool has_controllers(const char *opts, const char *controllers)
+{
+	char want[256];
+	snprintf(want, sizeof want, "%s", controllers);
+	for (char *save = NULL, *c = strtok_r(want, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
+		size_t len = strlen(c);
+		const char *p = opts;
+		bool found = false;
+		while ((p = strstr(p, c))) {
+			if ((p == opts || p[-1] == ',') && (p[len] == ',' || p[len] == 0)) {
+				found = true;
+				break;
+			}
+			p += len;
+		}
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+int open_node_cgroups(pid_t pid, const char *cls, int *fds, int max, int *v2_dir)
+{
+	*v2_dir = -1;
+	struct cg_mount mounts[64];
+	int nm = read_mounts(mounts, 64);
+	if (nm < 0)
+		return -1;
+	char path[64], buf[8192];
+	snprintf(path, sizeof path, "/proc/%d/cgroup", (int)pid);
+	if (read_file(path, buf, sizeof buf) < 0)
+		return -1;
+	int n = 0;
+	bool cls_done = false;
+	for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line && n < max;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2)
+			continue;
+		*c2 = 0;
+		const char *controllers = c1 + 1, *cgpath = c2 + 1;
+		bool v2 = controllers[0] == 0;
+		const struct cg_mount *m = NULL;
+		for (int i = 0; i < nm && !m; i++)
+			if (mounts[i].v2 == v2 && (v2 || has_controllers(mounts[i].opts, controllers)))
+				m = &mounts[i];
+		if (!m)
+			continue; /* a hierarchy that is not mounted here */
+		bool is_cls = cls && !v2 && has_controllers(controllers, "net_cls");
+		char file[NL_PATH_MAX];
+		int len = snprintf(file, sizeof file, "%s%s%s%s%s", m->point, strcmp(cgpath, "/") ? cgpath : "",
+				   is_cls ? "/class-" : "", is_cls ? cls : "", v2 ? "" : "/tasks");
+		if (len >= (int)sizeof file)
+			return failx("path", file, ENAMETOOLONG);
+		if (v2) {
+			if ((*v2_dir = open(file, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+				return fail("open cgroup", file);
+			continue;
+		}
+		int fd = open(file, O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			return fail(is_cls ? "open class cgroup" : "open cgroup", file);
+		cls_done |= is_cls;
+		fds[n++] = fd;
+	}
+	if (cls && !cls_done)
+		return failx("join class", "net_cls (the node has no net_cls cgroup)", ENOENT);
+	return n;
+}

@@ -1,0 +1,200 @@
+/*
+ * The fast path of `netlab exec` (bin/netlab runs `netlab-enter --cli exec …`
+ * because a Node.js start alone costs ~40 ms) and `netlab shell`:
+ *
+ *   exec  [--lab LAB] [--class NAME] [-t] NODE [--] CMD [ARG...]
+ *   shell [--lab LAB] NODE
+ *
+ * The lab is the only running lab that has NODE, or --lab. Running labs are
+ * the directories of $NETLAB_RUN_DIR (default /run/netlab) that hold a
+ * nodes.tsv (`name<TAB>pid<TAB>starttime` lines, src/core/index-file.ts).
+ * Mistakes exit 2 with `error:`/`hint:` lines, like the TypeScript CLI.
+ */
+#include "enter.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_LABS 256
+
+struct found {
+	char lab[256];
+	pid_t pid;
+	unsigned long long starttime;
+};
+
+static const char *run_dir(void)
+{
+	const char *d = getenv("NETLAB_RUN_DIR");
+	return d && d[0] ? d : "/run/netlab";
+}
+
+/* Looks `node` up in <run>/<lab>/nodes.tsv. 1 found, 0 not there, -1 no index. */
+static int lookup(const char *lab, const char *node, struct found *f)
+{
+	char path[NL_PATH_MAX], buf[1 << 16];
+	snprintf(path, sizeof path, "%s/%s/nodes.tsv", run_dir(), lab);
+	FILE *fp = fopen(path, "re");
+	if (!fp)
+		return -1;
+	size_t nlen = strlen(node);
+	int found = 0;
+	while (fgets(buf, sizeof buf, fp)) {
+		if (strncmp(buf, node, nlen) || buf[nlen] != '\t')
+			continue;
+		char *end;
+		long pid = strtol(buf + nlen + 1, &end, 10);
+		if (*end != '\t' || pid <= 0)
+			continue;
+		snprintf(f->lab, sizeof f->lab, "%s", lab);
+		f->pid = (pid_t)pid;
+		f->starttime = strtoull(end + 1, NULL, 10);
+		found = 1;
+		break;
+	}
+	fclose(fp);
+	return found;
+}
+
+/* Names of the running labs (those with a nodes.tsv), sorted. */
+static int list_labs(char labs[][256], int max)
+{
+	DIR *d = opendir(run_dir());
+	if (!d)
+		return 0;
+	int n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) && n < max) {
+		if (e->d_name[0] == '.')
+			continue;
+		char p[NL_PATH_MAX];
+		snprintf(p, sizeof p, "%s/%s/nodes.tsv", run_dir(), e->d_name);
+		if (access(p, R_OK) == 0)
+			snprintf(labs[n++], 256, "%s", e->d_name);
+	}
+	closedir(d);
+	qsort(labs, (size_t)n, 256, (int (*)(const void *, const void *))strcmp);
+	return n;
+}
+
+static void join_names(char *out, size_t cap, char labs[][256], int n)
+{
+	out[0] = 0;
+	for (int i = 0; i < n; i++) {
+		size_t len = strlen(out);
+		snprintf(out + len, cap - len, "%s%s", i ? ", " : "", labs[i]);
+	}
+}
+
+static int usage(const char *cmd)
+{
+	if (cmd && !strcmp(cmd, "shell"))
+		say_error("netlab shell r1 opens a shell in node r1", "usage: netlab shell [--lab LAB] NODE");
+	else
+		say_error("netlab exec r1 -- ip route runs `ip route` in node r1",
+			  "usage: netlab exec [--lab LAB] [--class NAME] [-t] NODE [--] CMD [ARG...]");
+	return 2;
+}
+
+/* Finds the lab of `node`; prints the error and returns 2 when it cannot say. */
+static int find_node(const char *lab, const char *node, struct found *f)
+{
+	static char labs[MAX_LABS][256];
+	char names[8192];
+	int nlabs = list_labs(labs, MAX_LABS);
+	join_names(names, sizeof names, labs, nlabs);
+	char hint[9000];
+	if (lab) {
+		int r = lookup(lab, node, f);
+		if (r == 1)
+			return 0;
+		if (r < 0) {
+			snprintf(hint, sizeof hint, "%s%s", nlabs ? "running labs: " : "no lab is running; start one with netlab up TOPOLOGY.yaml",
+				 nlabs ? names : "");
+			say_error(hint, "lab %s is not running", lab);
+		} else {
+			snprintf(hint, sizeof hint, "netlab status %s lists its nodes", lab);
+			say_error(hint, "lab %s has no node %s", lab, node);
+		}
+		return 2;
+	}
+	if (nlabs == 0) {
+		say_error("start one with netlab up TOPOLOGY.yaml", "no lab is running (nothing in %s)", run_dir());
+		return 2;
+	}
+	int hits = 0;
+	char which[8192] = "";
+	for (int i = 0; i < nlabs; i++) {
+		struct found g;
+		if (lookup(labs[i], node, &g) != 1)
+			continue;
+		if (hits++ == 0)
+			*f = g;
+		size_t len = strlen(which);
+		snprintf(which + len, sizeof which - len, "%s%.255s", len ? ", " : "", labs[i]);
+	}
+	if (hits == 1)
+		return 0;
+	if (hits == 0) {
+		snprintf(hint, sizeof hint, "running labs: %s; netlab status LAB lists a lab's nodes", names);
+		say_error(hint, "no running lab has a node %s", node);
+	} else {
+		snprintf(hint, sizeof hint, "say which lab: netlab exec --lab %s %s -- CMD", f->lab, node);
+		say_error(hint, "node %s is in %d running labs: %s", node, hits, which);
+	}
+	return 2;
+}
+
+int cli_main(int argc, char **argv)
+{
+	if (argc < 1)
+		return usage(NULL);
+	const char *cmd = argv[0];
+	bool shell = !strcmp(cmd, "shell");
+	if (!shell && strcmp(cmd, "exec"))
+		return usage(NULL);
+	struct enter_req r = { 0 };
+	const char *lab = NULL;
+	int i = 1;
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--lab") && i + 1 < argc)
+			lab = argv[++i];
+		else if (!strncmp(a, "--lab=", 6))
+			lab = a + 6;
+		else if (!shell && !strcmp(a, "--class") && i + 1 < argc)
+			r.cls = argv[++i];
+		else if (!shell && !strncmp(a, "--class=", 8))
+			r.cls = a + 8;
+		else if (!shell && (!strcmp(a, "-t") || !strcmp(a, "--tty")))
+			r.tty = true;
+		else if (a[0] == '-' && strcmp(a, "--"))
+			return usage(cmd);
+		else
+			break;
+	}
+	if (i >= argc || !strcmp(argv[i], "--"))
+		return usage(cmd);
+	r.node = argv[i++];
+	if (i < argc && !strcmp(argv[i], "--"))
+		i++;
+	r.argv = argv + i;
+	if (shell) {
+		if (r.argv[0])
+			return usage(cmd);
+		r.tty = true;
+	} else if (!r.argv[0]) {
+		return usage(cmd);
+	}
+	struct found f;
+	int rc = find_node(lab, r.node, &f);
+	if (rc)
+		return rc;
+	r.lab = f.lab;
+	r.pid = f.pid;
+	r.starttime = f.starttime;
+	return enter_run(&r);
+}

@@ -1,0 +1,40 @@
+/*
+ * netlab-enter: run a command inside a running node (all its namespaces, its
+ * cgroups, its capability limits), for `netlab exec` and `netlab shell`.
+ */
+#ifndef NETLAB_ENTER_H
+#define NETLAB_ENTER_H
+
+#include "common.h"
+
+struct enter_req {
+	pid_t pid;                    /* the node's PID 1, host view */
+	unsigned long long starttime; /* field 22 of /proc/PID/stat; 0: not checked */
+	const char *lab, *node;       /* for messages and NETLAB_LAB/NETLAB_NODE */
+	const char *cls;              /* net_cls class: join <node cgroup>/class-<cls>; NULL: none */
+	const char *cwd;              /* inside the node; NULL: "/" */
+	char **env;                   /* extra "K=V" entries, NULL-terminated; may be NULL */
+	int nenv;
+	char **argv;                  /* the command; empty with tty: the node's login shell */
+	bool tty;                     /* a pty from the node's devpts, relayed to our terminal */
+	bool detach;                  /* start it in its own session and return once it runs */
+};
+
+/* Enters and runs; returns the exit status to exit with (128+n for signal n). */
+int enter_run(const struct enter_req *r);
+
+/* `error: …` and `hint: …` lines on stderr, coloured on a terminal (as the TS CLI does). */
+void say_error(const char *hint, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* enter-cgroup.c: opens `tasks` of every v1 cgroup of `pid` (host paths), the
+ * net_cls one replaced by its class-<cls> child when cls is set, and the v2
+ * cgroup dir into *v2_dir (-1: none). Returns the count of v1 fds or -1. */
+int open_node_cgroups(pid_t pid, const char *cls, int *fds, int max, int *v2_dir);
+
+/* enter-pty.c: relays our stdin/stdout to `master` until `child` exits; returns its wait status. */
+int relay_pty(int master, pid_t child);
+
+/* enter-cli.c: `netlab exec …` and `netlab shell …` as typed by the user. */
+int cli_main(int argc, char **argv);
+
+#endif

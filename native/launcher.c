@@ -1,0 +1,516 @@
+/*
+ * netlab-init --launch [--window N]
+ *
+ * One process starts every node of a lab: it reads node specs on stdin (spec.c),
+ * clones each node with a new pid namespace (and user namespace when asked) and
+ * lets the clone build the rest itself, so the heavy work (namespaces, mounts)
+ * of up to N nodes runs in parallel on all cores while this process keeps
+ * cloning. A node reports "ready" or its failed step on a shared pipe; the
+ * launcher prints, one line per node, as each finishes (tab-separated):
+ *   ok   IDX PID STARTTIME         PID as seen from the host, STARTTIME field 22 of /proc/PID/stat
+ *   err  IDX ERRNO STEP OBJECT     the step that failed, on what, and the errno
+ *   fatal MESSAGE                  bad input; nothing was started
+ * After the first failure (or SIGTERM/SIGINT) it starts no more nodes, waits for
+ * those in flight, and exits 1 (failure) or 3 (stopped); 0 when all started.
+ * Started nodes are left running: the caller rolls them back.
+ */
+#include "init.h"
+#include "spec.h"
+
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_WINDOW 256
+
+struct flight {
+	pid_t pid;
+	int idx;
+};
+
+static struct node_spec *specs;
+static int nspecs;
+static struct flight flights[MAX_WINDOW];
+static int nflights;
+static char out[1 << 16];
+static size_t outlen;
+static bool failed, stopping;
+
+static void flush_out(void)
+{
+	if (outlen && write_all(1, out, outlen) < 0)
+		stopping = true; /* the caller is gone: start nothing more */
+	outlen = 0;
+}
+
+static void emit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void emit(const char *fmt, ...)
+{
+	if (outlen > sizeof out - 8192)
+		flush_out();
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(out + outlen, sizeof out - outlen, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		outlen += (size_t)n < sizeof out - outlen ? (size_t)n : sizeof out - outlen - 1;
+}
+
+static void emit_err(int idx, const struct nl_err *e)
+{
+	char obj[NL_PATH_MAX];
+	snprintf(obj, sizeof obj, "%s", e->object);
+	for (char *c = obj; *c; c++)
+		if ((unsigned char)*c < 0x20)
+			*c = '?';
+	emit("err\t%d\t%d\t%s\t%s\n", idx, e->errnum, e->step, obj);
+	failed = true;
+}
+
+static bool host_has_shared_mounts(void)
+{
+	static char buf[1 << 16];
+	if (read_file("/proc/self/mountinfo", buf, sizeof buf) < 0)
+		return true;
+	return strstr(buf, " shared:") != NULL;
+}
+
+static bool is_cgroup2(const char *dir)
+{
+	struct statfs st;
+	return statfs(dir, &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+/*
+ * Cgroups: a cgroup2 dir is entered at birth (clone3 CLONE_INTO_CGROUP, no
+ * migration); a v1 dir every node shares (the lab's) is joined once by the
+ * launcher so that the clones inherit it; the rest each node joins itself.
+ */
+static int plan_cgroups(void)
+{
+	for (int i = 0; i < nspecs; i++) {
+		struct node_spec *s = &specs[i];
+		for (int j = 0; j < s->ncg; j++) {
+			if (s->cg_fd == -1 && is_cgroup2(s->cg[j])) {
+				s->cg_fd = -2 - j; /* opened at clone time */
+				s->cg_skip[j] = true;
+			}
+		}
+	}
+	struct node_spec *first = &specs[0];
+	for (int j = 0; j < first->ncg; j++) {
+		if (first->cg_skip[j])
+			continue;
+		const char *dir = first->cg[j];
+		bool everywhere = true;
+		for (int i = 1; i < nspecs && everywhere; i++) {
+			bool found = false;
+			for (int k = 0; k < specs[i].ncg && !found; k++)
+				found = !strcmp(specs[i].cg[k], dir);
+			everywhere = found;
+		}
+		if (!everywhere)
+			continue;
+		if (join_cgroup(dir, "0") < 0) {
+			emit_err(0, &nl_err);
+			return -1;
+		}
+		for (int i = 0; i < nspecs; i++)
+			for (int k = 0; k < specs[i].ncg; k++)
+				if (!strcmp(specs[i].cg[k], dir))
+					specs[i].cg_skip[k] = true;
+	}
+	return 0;
+}
+
+static int finish_userns_node(const struct node_spec *s, pid_t pid, int sync_w)
+{
+	char p[64], pidstr[16];
+	snprintf(pidstr, sizeof pidstr, "%d", (int)pid);
+	snprintf(p, sizeof p, "/proc/%d/uid_map", (int)pid);
+	if (write_file(p, s->uidmap, 0, 0) < 0)
+		return -1;
+	snprintf(p, sizeof p, "/proc/%d/gid_map", (int)pid);
+	if (write_file(p, s->gidmap, 0, 0) < 0)
+		return -1;
+	snprintf(p, sizeof p, "/proc/%d/oom_score_adj", (int)pid);
+	write_file(p, "-1000", 0, 0); /* best effort: needs CAP_SYS_RESOURCE */
+	for (int i = 0; i < s->ncg; i++)
+		if (!s->cg_skip[i] && join_cgroup(s->cg[i], pidstr) < 0)
+			return -1;
+	if (write(sync_w, "x", 1) != 1)
+		return fail("release node", s->name);
+	return 0;
+}
+
+static int null_fd = -1;
+
+static bool same(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/*
+ * One skeleton layer per lab (per hosts file and /var/run kind) in one
+ * detached tmpfs (skeleton.c), shared by every node: a few dozen syscalls in
+ * all instead of ~30 per node.
+ */
+static int skel_fd = -1;
+
+/*
+ * Console log of a node in a user namespace, which cannot create host files:
+ * opened here (once per path: often one per lab). Other nodes open their own,
+ * in parallel (node-init.c).
+ */
+static int open_userns_log(struct node_spec *s)
+{
+	static const char *last_log;
+	static int last_log_fd = -1;
+	s->log_fd = -1;
+	if (!s->log || !s->uidmap)
+		return 0;
+	if (!same(last_log, s->log)) {
+		if (last_log_fd >= 0)
+			close(last_log_fd);
+		last_log = NULL;
+		last_log_fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		if (last_log_fd < 0)
+			return fail("open console log", s->log);
+		last_log = s->log;
+	}
+	s->log_fd = last_log_fd;
+	return 0;
+}
+
+static int prepare_layers(void)
+{
+	struct skel { const char *hosts; bool var_run; char name[16]; } skels[64];
+	int nskels = 0;
+	bool var_run = false;
+	mode_t old = umask(0); /* exact modes: 1777 for /tmp, 0666 for devices */
+	skel_fd = detached_tmpfs("755", 0, "skeleton layer");
+	if (skel_fd < 0) {
+		emit_err(0, &nl_err);
+		umask(old);
+		return -1;
+	}
+	for (int i = 0; i < nspecs; i++) {
+		struct node_spec *s = &specs[i];
+		/* one lstat per distinct lower stack: a lab's nodes usually share theirs */
+		if (i == 0 || s->nlower != specs[i - 1].nlower || !same(s->lower[0], specs[i - 1].lower[0]))
+			var_run = var_run_is_dir(s);
+		int k;
+		for (k = 0; k < nskels; k++)
+			if (same(skels[k].hosts, s->hosts) && skels[k].var_run == var_run)
+				break;
+		if (k == nskels) {
+			if (nskels == 64)
+				failx("skeleton layers", "more than 64 hosts files in one start", E2BIG);
+			skels[k] = (struct skel){ s->hosts, var_run, "" };
+			snprintf(skels[k].name, sizeof skels[k].name, "skel-%d", k);
+			if (nskels == 64 || make_skeleton(skel_fd, skels[k].name, s->hosts, var_run) < 0) {
+				emit_err(i, &nl_err);
+				umask(old);
+				return -1;
+			}
+			nskels++;
+		}
+		s->skeleton = strdup(skels[k].name);
+	}
+	umask(022);
+	return 0;
+}
+
+static pid_t clone_node(struct node_spec *s, int cg_fd)
+{
+	struct clone_args args;
+	memset(&args, 0, sizeof args);
+	args.flags = CLONE_NEWPID | (s->uidmap ? CLONE_NEWUSER : 0);
+	args.exit_signal = SIGCHLD;
+	if (cg_fd >= 0) {
+		args.flags |= CLONE_INTO_CGROUP;
+		args.cgroup = (unsigned)cg_fd;
+	}
+	long r = syscall(SYS_clone3, &args, sizeof args);
+	if (r < 0 && errno == ENOSYS && cg_fd < 0)
+		r = syscall(SYS_clone, (unsigned long)args.flags | SIGCHLD, 0, 0, 0, 0);
+	return (pid_t)r;
+}
+
+static void start_node(struct node_spec *s, int report_w)
+{
+	int sync[2] = { -1, -1 };
+	int cg_fd = -1;
+	if (open_userns_log(s) < 0) {
+		emit_err(s->idx, &nl_err);
+		return;
+	}
+	if (s->cg_fd <= -2) {
+		const char *dir = s->cg[-2 - s->cg_fd];
+		if ((cg_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+			fail("open cgroup", dir);
+			emit_err(s->idx, &nl_err);
+			return;
+		}
+	}
+	if (s->uidmap && pipe2(sync, O_CLOEXEC) < 0) {
+		fail("pipe", s->name);
+		emit_err(s->idx, &nl_err);
+		if (cg_fd >= 0)
+			close(cg_fd);
+		return;
+	}
+	pid_t pid = clone_node(s, cg_fd);
+	if (pid == 0) {
+		/* The node: /dev/null, the console log twice, the report pipe on 3,
+		 * the sync pipe on 4, the skeleton tmpfs on 5, nothing else inherited. */
+		int r = fcntl(report_w, F_DUPFD, 10), w = sync[0] >= 0 ? fcntl(sync[0], F_DUPFD, 10) : -1;
+		int k = fcntl(skel_fd, F_DUPFD, 10);
+		dup2(null_fd, 0);
+		dup2(s->log_fd >= 0 ? s->log_fd : null_fd, 1);
+		dup2(s->log_fd >= 0 ? s->log_fd : null_fd, 2);
+		dup2(r, 3);
+		if (w >= 0)
+			dup2(w, 4);
+		else
+			close(4);
+		dup2(k, NL_SKELETON_FD);
+		syscall(SYS_close_range, NL_SKELETON_FD + 1, ~0U, 0);
+		node_main(s, 3, w >= 0 ? 4 : -1);
+	}
+	int e = errno;
+	if (cg_fd >= 0)
+		close(cg_fd);
+	if (sync[0] >= 0)
+		close(sync[0]);
+	if (pid < 0) {
+		failx(cg_fd >= 0 ? "clone3(CLONE_INTO_CGROUP)" : "clone", s->name, e);
+		emit_err(s->idx, &nl_err);
+		if (sync[1] >= 0)
+			close(sync[1]);
+		return;
+	}
+	flights[nflights++] = (struct flight){ pid, s->idx };
+	if (s->uidmap) {
+		if (finish_userns_node(s, pid, sync[1]) < 0) {
+			emit_err(s->idx, &nl_err);
+			kill(pid, SIGKILL);
+			flights[nflights - 1].idx = -1; /* reported; reaped below */
+		}
+		close(sync[1]);
+	}
+}
+
+static int flight_index(int idx)
+{
+	for (int i = 0; i < nflights; i++)
+		if (flights[i].idx == idx)
+			return i;
+	return -1;
+}
+
+static void drop_flight(int i)
+{
+	flights[i] = flights[--nflights];
+}
+
+/* Lines from the nodes: "R\tIDX" ready, "E\tIDX\tERRNO\tSTEP\tOBJECT" failed. */
+static void handle_line(char *line)
+{
+	int idx = atoi(line + 2);
+	int fi = flight_index(idx);
+	if (fi < 0)
+		return;
+	if (line[0] == 'R') {
+		unsigned long long st;
+		char state;
+		pid_t pid = flights[fi].pid;
+		if (proc_stat(pid, &st, &state) < 0 || state == 'Z') {
+			failx("node exited right after start", specs[idx].name, ESRCH);
+			emit_err(idx, &nl_err);
+		} else {
+			emit("ok\t%d\t%d\t%llu\n", idx, (int)pid, st);
+		}
+		drop_flight(fi);
+		return;
+	}
+	struct nl_err e = { .step = "node setup" };
+	char *f[4] = { 0 };
+	char *p = line;
+	for (int i = 0; i < 4 && p; i++) {
+		p = strchr(p, '\t');
+		if (p)
+			*p++ = 0, f[i] = p;
+	}
+	if (f[1])
+		e.errnum = atoi(f[1]);
+	if (f[2])
+		e.step = f[2];
+	snprintf(e.object, sizeof e.object, "%s", f[3] ? f[3] : specs[idx].name);
+	emit_err(idx, &e);
+	flights[fi].idx = -1 - idx; /* reported; the exit is reaped quietly */
+}
+
+static void read_reports(int fd)
+{
+	static char buf[1 << 16];
+	static size_t have;
+	for (;;) {
+		ssize_t n = read(fd, buf + have, sizeof buf - 1 - have);
+		if (n <= 0)
+			return;
+		have += (size_t)n;
+		buf[have] = 0;
+		char *start = buf, *nl;
+		while ((nl = memchr(start, '\n', have - (size_t)(start - buf)))) {
+			*nl = 0;
+			handle_line(start);
+			start = nl + 1;
+		}
+		have -= (size_t)(start - buf);
+		memmove(buf, start, have);
+	}
+}
+
+static void reap_children(void)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (int i = 0; i < nflights; i++) {
+			if (flights[i].pid != pid)
+				continue;
+			if (flights[i].idx >= 0) {
+				/* Died before reporting anything. */
+				int idx = flights[i].idx;
+				failx(WIFSIGNALED(status) ? "node killed during setup" : "node exited during setup",
+				      specs[idx].name, WIFSIGNALED(status) ? EINTR : EIO);
+				emit_err(idx, &nl_err);
+			}
+			drop_flight(i);
+			break;
+		}
+	}
+}
+
+static char *read_stdin(size_t *len)
+{
+	size_t cap = 1 << 16, n = 0;
+	char *buf = malloc(cap);
+	for (;;) {
+		if (!buf) {
+			perror("netlab-init: malloc");
+			exit(70);
+		}
+		ssize_t r = read(0, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			perror("netlab-init: read stdin");
+			exit(70);
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n == cap)
+			buf = realloc(buf, cap *= 2);
+	}
+	*len = n;
+	return buf;
+}
+
+static int launch(int window)
+{
+	signal(SIGPIPE, SIG_IGN);
+	size_t len;
+	char *input = read_stdin(&len);
+	if (parse_specs(input, len, &specs, &nspecs) < 0) {
+		emit("fatal\t%s\n", spec_parse_error());
+		flush_out();
+		return 2;
+	}
+	if (nspecs == 0)
+		return 0;
+	nl_trace = getenv("NETLAB_INIT_TRACE") != NULL;
+	host_facts.shared_mounts = host_has_shared_mounts();
+	probe_masks();
+	if (plan_cgroups() < 0 || prepare_layers() < 0) {
+		flush_out();
+		return 1;
+	}
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	int rep[2];
+	if (sfd < 0 || pipe2(rep, O_CLOEXEC) < 0) {
+		emit("fatal\tsignalfd/pipe: %s\n", strerror(errno));
+		flush_out();
+		return 2;
+	}
+	fcntl(rep[0], F_SETFL, O_NONBLOCK);
+	if ((null_fd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
+		emit("fatal\topen /dev/null: %s\n", strerror(errno));
+		flush_out();
+		return 2;
+	}
+	int next = 0;
+	while (next < nspecs || nflights > 0) {
+		while (!failed && !stopping && next < nspecs && nflights < window)
+			start_node(&specs[next++], rep[1]);
+		if (nflights == 0)
+			break;
+		flush_out();
+		struct pollfd pfd[2] = { { rep[0], POLLIN, 0 }, { sfd, POLLIN, 0 } };
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			break;
+		struct signalfd_siginfo si;
+		bool chld = false;
+		while (read(sfd, &si, sizeof si) == sizeof si) {
+			if (si.ssi_signo == SIGCHLD)
+				chld = true;
+			else
+				stopping = true;
+		}
+		read_reports(rep[0]);
+		if (chld)
+			reap_children();
+		if ((failed || stopping) && nflights == 0)
+			break;
+	}
+	flush_out();
+	return failed ? 1 : stopping ? 3 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "--launch")) {
+		int window = 8;
+		if (argc >= 4 && !strcmp(argv[2], "--window"))
+			window = atoi(argv[3]);
+		if (window < 1)
+			window = 1;
+		if (window > MAX_WINDOW)
+			window = MAX_WINDOW;
+		return launch(window);
+	}
+	fprintf(stderr, "usage: netlab-init --launch [--window N] < specs\n"
+			"netlab-init is started by netlab (src/core/node.ts); see docs/nodes.md\n");
+	return 2;
+}

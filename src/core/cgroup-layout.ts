@@ -1,0 +1,130 @@
+/**
+ * Which cgroup hierarchies this host has, detected the way runc and crun do
+ * (runc libcontainer/cgroups/utils.go IsCgroup2UnifiedMode, crun
+ * libcrun_get_cgroup_mode): statfs(2) of /sys/fs/cgroup says cgroup2 → pure
+ * v2; a tmpfs there with a cgroup2 mount at /sys/fs/cgroup/unified → hybrid;
+ * otherwise v1. The v1 hierarchies and their controllers come from the cgroup
+ * mounts of /proc/self/mountinfo (proc(5)); what a v2 child may use from the
+ * root's cgroup.subtree_control (cgroup-v2.rst, "Enabling and Disabling").
+ */
+import { readFileSync, statfsSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** cgroup2's magic in statfs(2) f_type (linux/magic.h CGROUP2_SUPER_MAGIC). */
+export const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+/** pure cgroup v2; hybrid = v1 controllers + an empty cgroup2 tree (systemd's "unified"); pure v1. */
+export type CgroupMode = 'v2' | 'hybrid' | 'v1';
+
+/** One mounted v1 hierarchy. */
+export interface CgroupHierarchy {
+  /** Mount point, e.g. /sys/fs/cgroup/memory or /sys/fs/cgroup/cpu,cpuacct. */
+  mount: string;
+  /** Controllers bound to it: ['memory'], ['cpu', 'cpuacct'], ['name=systemd'] for a named one. */
+  controllers: string[];
+}
+
+/** The host's cgroups, as the planning functions of cgroups.ts need them. JSON-serialisable. */
+export interface CgroupLayout {
+  mode: CgroupMode;
+  /** cgroup2 mount: /sys/fs/cgroup (v2), /sys/fs/cgroup/unified (hybrid); absent on pure v1. */
+  unified?: string;
+  /** Controllers children of the cgroup2 root may use (its cgroup.subtree_control); [] on hybrid. */
+  unifiedControllers: string[];
+  /** v1 hierarchies (hybrid and v1; [] on v2), one per hierarchy. */
+  v1: CgroupHierarchy[];
+  /** cpuset.cpus and cpuset.mems of the v1 cpuset root: v1 needs them copied into every new cpuset cgroup. */
+  cpusetRoot?: { cpus: string; mems: string };
+}
+
+/** What detection reads, so that parseCgroupLayout stays pure. */
+export interface CgroupFacts {
+  /** statfs(/sys/fs/cgroup).f_type === CGROUP2_SUPER_MAGIC */
+  rootIsCgroup2: boolean;
+  /** /proc/self/mountinfo */
+  mountinfo: string;
+  /** cgroup.subtree_control of the cgroup2 root ('' when unreadable or hybrid). */
+  subtreeControl: string;
+  /** v1 cpuset root values, when there is a cpuset hierarchy. */
+  cpusetRoot?: { cpus: string; mems: string };
+  /** Cgroup mounts under this directory are ignored (netlab's own private net_cls mounts). */
+  ignoreUnder: string;
+}
+
+/** Un-escapes a mountinfo path field (octal \040 for space, proc(5)). */
+function unescape(field: string): string {
+  return field.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+interface CgroupMount { point: string; fstype: 'cgroup' | 'cgroup2'; superOpts: string[] }
+
+/** The cgroup and cgroup2 mounts of a mountinfo text whose root is the hierarchy's root. Pure. */
+export function cgroupMounts(mountinfo: string): CgroupMount[] {
+  const out: CgroupMount[] = [];
+  for (const line of mountinfo.split('\n')) {
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const f = line.slice(0, sep).split(' ');
+    const [fstype, , superOpts = ''] = line.slice(sep + 3).split(' ');
+    if ((fstype !== 'cgroup' && fstype !== 'cgroup2') || f[3] !== '/' || !f[4]) continue;
+    out.push({ point: unescape(f[4]), fstype, superOpts: superOpts.split(',') });
+  }
+  return out;
+}
+
+/** The v1 controller names in a mount's super options (`rw,cpu,cpuacct` → cpu, cpuacct). */
+const NOT_CONTROLLERS = new Set(['rw', 'ro', 'noprefix', 'clone_children', 'xattr', 'cpuset_v2_mode', 'favordynmods', 'nsdelegate', 'memory_recursiveprot', 'memory_localevents']);
+
+function v1Controllers(opts: string[]): string[] {
+  return opts.filter((o) => !NOT_CONTROLLERS.has(o) && !o.startsWith('release_agent=') && (o.startsWith('name=') || /^[a-z_]+$/.test(o)));
+}
+
+/**
+ * The layout from the facts. Pure. The first mount of each hierarchy wins;
+ * mounts under `facts.ignoreUnder` are skipped.
+ */
+export function parseCgroupLayout(facts: CgroupFacts): CgroupLayout {
+  const under = facts.ignoreUnder.endsWith('/') ? facts.ignoreUnder : `${facts.ignoreUnder}/`;
+  const mounts = cgroupMounts(facts.mountinfo).filter((m) => !`${m.point}/`.startsWith(under));
+  const v2mount = facts.rootIsCgroup2 ? '/sys/fs/cgroup' : mounts.find((m) => m.fstype === 'cgroup2')?.point;
+  if (facts.rootIsCgroup2) {
+    return { mode: 'v2', unified: v2mount, unifiedControllers: facts.subtreeControl.split(/\s+/).filter(Boolean), v1: [] };
+  }
+  const v1: CgroupHierarchy[] = [];
+  const seen = new Set<string>();
+  for (const m of mounts) {
+    if (m.fstype !== 'cgroup') continue;
+    const controllers = v1Controllers(m.superOpts);
+    const key = [...controllers].sort().join(',');
+    if (!controllers.length || seen.has(key)) continue;
+    seen.add(key);
+    v1.push({ mount: m.point, controllers });
+  }
+  const layout: CgroupLayout = { mode: v2mount ? 'hybrid' : 'v1', unifiedControllers: [], v1 };
+  if (v2mount) layout.unified = v2mount;
+  if (facts.cpusetRoot && v1.some((h) => h.controllers.includes('cpuset'))) layout.cpusetRoot = facts.cpusetRoot;
+  return layout;
+}
+
+function read(path: string): string {
+  try { return readFileSync(path, 'utf8').trim(); } catch { return ''; }
+}
+
+/**
+ * Reads this host's cgroup layout (statfs, /proc/self/mountinfo, the cgroup2
+ * root's subtree_control, the v1 cpuset root). Cheap: a handful of reads.
+ */
+export function detectCgroups(): CgroupLayout {
+  let rootIsCgroup2 = false;
+  try { rootIsCgroup2 = Number(statfsSync('/sys/fs/cgroup').type) === CGROUP2_SUPER_MAGIC; } catch { /* no /sys/fs/cgroup */ }
+  const mountinfo = read('/proc/self/mountinfo');
+  const cpusetMount = cgroupMounts(mountinfo).find((m) => m.fstype === 'cgroup' && m.superOpts.includes('cpuset'))?.point;
+  const cpusetRoot = cpusetMount ? { cpus: read(join(cpusetMount, 'cpuset.cpus')), mems: read(join(cpusetMount, 'cpuset.mems')) } : undefined;
+  return parseCgroupLayout({
+    rootIsCgroup2,
+    mountinfo,
+    subtreeControl: rootIsCgroup2 ? read('/sys/fs/cgroup/cgroup.subtree_control') : '',
+    ...(cpusetRoot ? { cpusetRoot } : {}),
+    ignoreUnder: process.env.NETLAB_RUN_DIR || '/run/netlab',
+  });
+}

@@ -1,0 +1,207 @@
+/**
+ * A cgroup per lab and per node (docs/decisions.md: `<hierarchy>/netlab/<lab>/<node>`),
+ * planned as pure data and applied with plain mkdir and writes.
+ *
+ * Where a node gets its own cgroup:
+ *  - the cgroup2 tree (pure v2, and hybrid's controller-less "unified" tree):
+ *    always — `cgroup.kill` on the lab's directory then ends the whole lab in
+ *    one write, and `netlab exec` finds the node by it;
+ *  - v1 `pids`: always (the default pids limit keeps a fork bomb inside);
+ *  - v1 `memory`, `cpu`, `cpuset`: only when the node's resources ask for it.
+ * Every other v1 hierarchy (freezer, devices, name=systemd, …) gets a lab
+ * cgroup only, and the lab's nodes live in it: out of the caller's login
+ * session, together for freezing. nodeCgroupDirs always lists a node-level
+ * path per hierarchy; a node joins it when it exists and otherwise stays in
+ * the lab's cgroup, its parent (netlab-init does this), so a plan and the
+ * joins cannot disagree. Fewer cgroups is speed: a v1 memory cgroup costs
+ * ~60 µs to create and more memory than the node's PID 1.
+ *
+ * File names and values (cgroup-v2.rst; cgroup-v1/*.rst):
+ *  | resource     | v2                        | v1                                    |
+ *  | pids         | pids.max = N              | pids.max = N                          |
+ *  | memoryBytes  | memory.max = bytes        | memory.limit_in_bytes = bytes         |
+ *  | cpus (0.5)   | cpu.max = "50000 100000"  | cpu.cfs_period_us = 100000,           |
+ *  |              |                           | cpu.cfs_quota_us = 50000              |
+ *  | cpuset "0-1" | cpuset.cpus = "0-1"       | cpuset.cpus = "0-1", cpuset.mems =    |
+ *  |              |                           | the root's (v1 needs both set, and on |
+ *  |              |                           | the netlab and lab cgroups too)       |
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { KernelError, NetlabError } from '../errors.js';
+import type { CgroupHierarchy, CgroupLayout } from './cgroup-layout.js';
+import type { Resources } from './types.js';
+
+export { detectCgroups, parseCgroupLayout, type CgroupLayout, type CgroupHierarchy, type CgroupMode } from './cgroup-layout.js';
+export { killLab, findLabs } from './cgroup-teardown.js';
+
+/**
+ * Default pids.max of a node: processes plus threads. A busy FRR node uses
+ * about 40 tasks; 1024 leaves room for any lab work, while a fork bomb of
+ * 1024 shells (~1 GiB) still leaves a laptop usable. `resources.pids` overrides.
+ */
+export const DEFAULT_PIDS_MAX = 1024;
+
+/** CFS period, µs (the kernel's default, sched-bwc.rst). */
+export const CPU_PERIOD_US = 100_000;
+
+/** One step of a cgroup plan. `exist: 'ok'` tolerates a directory that is already there. */
+export type CgroupOp =
+  | { op: 'mkdir'; path: string; exist: 'ok' | 'fail' }
+  | { op: 'write'; path: string; value: string };
+
+/** A node as planLabCgroups needs it. */
+export interface CgroupNode {
+  name: string;
+  resources: Resources;
+}
+
+/** `<mount>/netlab` */
+export function netlabCgroup(mount: string): string {
+  return join(mount, 'netlab');
+}
+
+/** `<mount>/netlab/<lab>` */
+export function labCgroup(mount: string, lab: string): string {
+  return join(mount, 'netlab', lab);
+}
+
+/** Every hierarchy a lab has a cgroup in: the cgroup2 mount first, then the v1 ones. */
+export function labHierarchies(layout: CgroupLayout): string[] {
+  return [...(layout.unified ? [layout.unified] : []), ...layout.v1.map((h) => h.mount)];
+}
+
+/** quota µs per CPU_PERIOD_US for a number of CPUs (0.5 → 50000); at least 1000 µs (the kernel's minimum). */
+export function cpuQuotaUs(cpus: number): number {
+  return Math.max(1000, Math.round(cpus * CPU_PERIOD_US));
+}
+
+function has(h: CgroupHierarchy, c: string): boolean {
+  return h.controllers.includes(c);
+}
+
+/** Does a node need its own cgroup in v1 hierarchy h? */
+function ownV1(h: CgroupHierarchy, r: Resources): boolean {
+  return has(h, 'pids') || (has(h, 'memory') && r.memoryBytes !== undefined)
+    || (has(h, 'cpu') && r.cpus !== undefined) || (has(h, 'cpuset') && r.cpuset !== undefined);
+}
+
+/**
+ * The cgroup directories node `node` of lab `lab` joins, one per hierarchy,
+ * cgroup2 first. Pure. A v1 directory that the plan did not create (no
+ * resource asked for it) does not exist at start time, and the node then stays
+ * in its parent, the lab's cgroup (see the file comment).
+ */
+export function nodeCgroupDirs(layout: CgroupLayout, lab: string, node: string): string[] {
+  return labHierarchies(layout).map((m) => join(labCgroup(m, lab), node));
+}
+
+function missingController(node: string, controller: string, what: string): NetlabError {
+  return new NetlabError(`node ${node}`, `asks for a ${what} limit, but this host does not delegate the ${controller} cgroup controller to child cgroups`,
+    `enable it (echo +${controller} > /sys/fs/cgroup/cgroup.subtree_control) or drop the node's ${what} limit`);
+}
+
+function planV2(layout: CgroupLayout, lab: string, nodes: CgroupNode[]): CgroupOp[] {
+  const root = layout.unified!;
+  const available = new Set(layout.unifiedControllers);
+  const wanted = ['pids', ...(nodes.some((n) => n.resources.memoryBytes !== undefined) ? ['memory'] : []),
+    ...(nodes.some((n) => n.resources.cpus !== undefined) ? ['cpu'] : []),
+    ...(nodes.some((n) => n.resources.cpuset !== undefined) ? ['cpuset'] : [])];
+  for (const n of nodes) {
+    if (n.resources.memoryBytes !== undefined && !available.has('memory')) throw missingController(n.name, 'memory', 'memory');
+    if (n.resources.cpus !== undefined && !available.has('cpu')) throw missingController(n.name, 'cpu', 'cpus');
+    if (n.resources.cpuset !== undefined && !available.has('cpuset')) throw missingController(n.name, 'cpuset', 'cpuset');
+    if (n.resources.pids !== undefined && !available.has('pids')) throw missingController(n.name, 'pids', 'pids');
+  }
+  // Without the pids controller the default limit is skipped (docs/nodes.md says so).
+  const enable = wanted.filter((c) => available.has(c)).map((c) => `+${c}`).join(' ');
+  const ops: CgroupOp[] = [{ op: 'mkdir', path: netlabCgroup(root), exist: 'ok' }];
+  if (enable) ops.push({ op: 'write', path: join(netlabCgroup(root), 'cgroup.subtree_control'), value: enable });
+  ops.push({ op: 'mkdir', path: labCgroup(root, lab), exist: 'fail' });
+  if (enable) ops.push({ op: 'write', path: join(labCgroup(root, lab), 'cgroup.subtree_control'), value: enable });
+  for (const n of nodes) {
+    const dir = join(labCgroup(root, lab), n.name);
+    const r = n.resources;
+    ops.push({ op: 'mkdir', path: dir, exist: 'fail' });
+    if (available.has('pids')) ops.push({ op: 'write', path: join(dir, 'pids.max'), value: String(r.pids ?? DEFAULT_PIDS_MAX) });
+    if (r.memoryBytes !== undefined) ops.push({ op: 'write', path: join(dir, 'memory.max'), value: String(r.memoryBytes) });
+    if (r.cpus !== undefined) ops.push({ op: 'write', path: join(dir, 'cpu.max'), value: `${cpuQuotaUs(r.cpus)} ${CPU_PERIOD_US}` });
+    if (r.cpuset !== undefined) ops.push({ op: 'write', path: join(dir, 'cpuset.cpus'), value: r.cpuset });
+  }
+  return ops;
+}
+
+function planV1(layout: CgroupLayout, lab: string, nodes: CgroupNode[]): CgroupOp[] {
+  const ops: CgroupOp[] = [];
+  if (layout.unified) {
+    // hybrid: the controller-less cgroup2 tree, for cgroup.kill and for finding a node's cgroups
+    ops.push({ op: 'mkdir', path: netlabCgroup(layout.unified), exist: 'ok' });
+    ops.push({ op: 'mkdir', path: labCgroup(layout.unified, lab), exist: 'fail' });
+    for (const n of nodes) ops.push({ op: 'mkdir', path: join(labCgroup(layout.unified, lab), n.name), exist: 'fail' });
+  }
+  const cpuset = layout.cpusetRoot;
+  for (const h of layout.v1) {
+    const isCpuset = has(h, 'cpuset');
+    if (isCpuset && !cpuset) throw new NetlabError(`cgroup ${h.mount}`, 'cpuset.cpus/cpuset.mems of the cpuset root are unknown', 'this is a bug in cgroup detection');
+    for (const [dir, exist] of [[netlabCgroup(h.mount), 'ok'], [labCgroup(h.mount, lab), 'fail']] as const) {
+      ops.push({ op: 'mkdir', path: dir, exist });
+      // v1 cpuset: a cgroup takes tasks only once cpus and mems are set (cgroup-v1/cpusets.rst)
+      if (isCpuset) ops.push({ op: 'write', path: join(dir, 'cpuset.cpus'), value: cpuset!.cpus }, { op: 'write', path: join(dir, 'cpuset.mems'), value: cpuset!.mems });
+    }
+    for (const n of nodes) {
+      const r = n.resources;
+      if (!ownV1(h, r)) continue;
+      const dir = join(labCgroup(h.mount, lab), n.name);
+      ops.push({ op: 'mkdir', path: dir, exist: 'fail' });
+      if (has(h, 'pids')) ops.push({ op: 'write', path: join(dir, 'pids.max'), value: String(r.pids ?? DEFAULT_PIDS_MAX) });
+      if (has(h, 'memory') && r.memoryBytes !== undefined) ops.push({ op: 'write', path: join(dir, 'memory.limit_in_bytes'), value: String(r.memoryBytes) });
+      if (has(h, 'cpu') && r.cpus !== undefined) {
+        ops.push({ op: 'write', path: join(dir, 'cpu.cfs_period_us'), value: String(CPU_PERIOD_US) });
+        ops.push({ op: 'write', path: join(dir, 'cpu.cfs_quota_us'), value: String(cpuQuotaUs(r.cpus)) });
+      }
+      if (isCpuset) {
+        ops.push({ op: 'write', path: join(dir, 'cpuset.cpus'), value: r.cpuset ?? cpuset!.cpus });
+        ops.push({ op: 'write', path: join(dir, 'cpuset.mems'), value: cpuset!.mems });
+      }
+    }
+  }
+  return ops;
+}
+
+/**
+ * The cgroups of a lab and its nodes, with their limits. Pure.
+ * v2: `netlab` and the lab enable the controllers the nodes need in
+ * cgroup.subtree_control (only those the root offers); each node gets
+ * pids.max (default DEFAULT_PIDS_MAX) and its limits.
+ * hybrid/v1: see the file comment for which hierarchies get node cgroups.
+ * @throws NetlabError on pure v2 when a node asks for a limit whose controller
+ *   the root does not delegate (the hint says how to enable it).
+ */
+export function planLabCgroups(layout: CgroupLayout, lab: string, nodes: CgroupNode[]): CgroupOp[] {
+  return layout.mode === 'v2' ? planV2(layout, lab, nodes) : planV1(layout, lab, nodes);
+}
+
+/**
+ * Applies a plan in order (synchronous: a mkdir or a small write each).
+ * @throws KernelError naming the cgroup and the file: EEXIST for a lab whose
+ *   cgroups are still there (hint: netlab down), ENOENT for a controller file
+ *   this kernel lacks, EINVAL for a value it refuses.
+ */
+export function applyCgroupOps(ops: CgroupOp[]): void {
+  for (const o of ops) {
+    try {
+      if (o.op === 'mkdir') mkdirSync(o.path);
+      else writeFileSync(o.path, o.value);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (o.op === 'mkdir' && e.code === 'EEXIST' && o.exist === 'ok') continue;
+      const errno = -(e.errno ?? -5);
+      if (o.op === 'mkdir') {
+        throw new KernelError(`cgroup ${o.path}`, 'mkdir', errno, '',
+          e.code === 'EEXIST' ? 'a lab of that name is still (or half) there: netlab down removes it' : 'are you root?');
+      }
+      throw new KernelError(`cgroup ${dirname(o.path)}`, `write ${basename(o.path)} = ${o.value}`, errno,
+        e.code === 'ENOENT' ? `cgroup file ${basename(o.path)}` : '', e.code === 'ENOENT' ? 'the kernel lacks this cgroup controller; netlab doctor shows what it has' : '');
+    }
+  }
+}

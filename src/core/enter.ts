@@ -1,0 +1,118 @@
+/**
+ * Running commands inside a node through native netlab-enter: it joins all of
+ * the node's namespaces and cgroups, forks into its pid namespace, drops the
+ * capabilities a node has not got, and execs with a clean environment (PATH,
+ * HOME=/root, TERM, LANG, NETLAB_LAB, NETLAB_NODE, then opts.env). Exit codes
+ * pass through (128+n for signal n); 125 means netlab-enter could not enter
+ * the node (it is gone, or the kernel refused a step: stderr says which),
+ * 126/127 that the command could not be run / was not found.
+ */
+import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { constants } from 'node:os';
+import { NetlabError } from '../errors.js';
+import { enterBinary } from './native.js';
+
+export { enterBinary } from './native.js';
+
+/** netlab-enter's exit status when it cannot enter the node. */
+export const EXIT_CANNOT_ENTER = 125;
+
+/** The node to enter: its PID 1 on the host; with startTime, a reused pid is refused. */
+export interface EnterTarget {
+  lab: string;
+  name: string;
+  pid: number;
+  startTime?: number;
+}
+
+/** Options of execInNode. */
+export interface ExecOptions {
+  /** Added to the clean environment (later wins). */
+  env?: Record<string, string>;
+  /** Working directory inside the node (default /). */
+  cwd?: string;
+  /** Written to the command's stdin, which is then closed (default: stdin is /dev/null). */
+  input?: string;
+  /** SIGKILL after this many ms; the result then has code 137. */
+  timeoutMs?: number;
+  /** Traffic class: the command runs in the node's cgroup `class-<cls>` (src/shaping). */
+  cls?: string;
+}
+
+/** What a command in a node did. */
+export interface ExecResult {
+  /** Exit code; 128 + n when killed by signal n; 125 when the node could not be entered. */
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Options of spawnInNode: ExecOptions' env/cwd/cls, plus a terminal or a detached start. */
+export interface SpawnOptions {
+  env?: Record<string, string>;
+  cwd?: string;
+  cls?: string;
+  /** A pty from the node's devpts, relayed to our stdin/stdout (for shells; stdio should be 'inherit'). */
+  tty?: boolean;
+  /** Start the command in its own session inside the node and return once it runs (daemons). */
+  detach?: boolean;
+  /** stdio of netlab-enter, which the command inherits (default 'pipe'). */
+  stdio?: StdioOptions;
+}
+
+/** netlab-enter's arguments. Pure. @throws TypeError for an env key with '=' or a tty+detach mix. */
+export function enterArgs(node: EnterTarget, argv: string[], opts: SpawnOptions = {}): string[] {
+  if (opts.tty && opts.detach) throw new TypeError('a command cannot both have a terminal and be detached');
+  const args = ['--pid', String(node.pid), '--lab', node.lab, '--node', node.name];
+  if (node.startTime !== undefined) args.push('--starttime', String(node.startTime));
+  if (opts.cls) args.push('--class', opts.cls);
+  if (opts.cwd) args.push('--cwd', opts.cwd);
+  for (const [k, v] of Object.entries(opts.env ?? {})) {
+    if (!k || k.includes('=')) throw new TypeError(`environment variable name "${k}" is empty or holds '='`);
+    args.push('--env', `${k}=${v}`);
+  }
+  if (opts.tty) args.push('-t');
+  if (opts.detach) args.push('--detach');
+  args.push('--', ...argv);
+  return args;
+}
+
+/**
+ * Starts argv inside the node and returns netlab-enter's ChildProcess (its
+ * stdio is the command's; its exit code is the command's). An empty argv with
+ * tty runs the node's login shell.
+ */
+export function spawnInNode(node: EnterTarget, argv: string[], opts: SpawnOptions = {}): ChildProcess {
+  return spawn(enterBinary(), enterArgs(node, argv, opts), { stdio: opts.stdio ?? 'pipe' });
+}
+
+/**
+ * Runs argv inside the node to completion and collects its output (UTF-8).
+ * Never rejects for a non-zero exit: see ExecResult.code.
+ * @throws NetlabError when netlab-enter cannot be run at all (not built).
+ */
+export function execInNode(node: EnterTarget, argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  const { input, timeoutMs, ...rest } = opts;
+  const child = spawn(enterBinary(), enterArgs(node, argv, rest), { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  return new Promise<ExecResult>((resolve, reject) => {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout!.on('data', (b: Buffer) => out.push(b));
+    child.stderr!.on('data', (b: Buffer) => err.push(b));
+    const timer = timeoutMs !== undefined ? setTimeout(() => child.kill('SIGKILL'), timeoutMs) : undefined;
+    child.on('error', (e) => {
+      if (timer) clearTimeout(timer);
+      reject(new NetlabError(`node ${node.lab}/${node.name}`, `cannot run netlab-enter: ${e.message}`, 'npm run build builds it'));
+    });
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      // SIGKILLed netlab-enter takes its command along (PR_SET_PDEATHSIG): report that as the command's.
+      const sig = signal ? constants.signals[signal] ?? 9 : 0;
+      resolve({ code: code ?? 128 + sig, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
+    if (input !== undefined) {
+      child.stdin!.on('error', () => { /* the command did not read it all */ });
+      child.stdin!.end(input);
+    }
+  });
+}
