@@ -28,53 +28,33 @@ export function hostBusyMs(): number {
   return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) * 10;
 }
 
-/**
- * Live network namespaces: active objects of the kernel's `net_namespace` slab
- * cache (/proc/slabinfo, root only; net/core/net_namespace.c allocates every
- * `struct net` there). Approximate by the objects cached per CPU; null when the
- * cache is not listed (merged or no permission).
- */
-export function liveNetns(): number | null {
-  try {
-    const m = /^net_namespace\s+(\d+)\s/m.exec(readFileSync('/proc/slabinfo', 'utf8'));
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-}
-
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Waits until the kernel has freed the namespaces of a torn-down lab: the live
- * count falls to `baseline + slack` (namespace cleanup runs after the tool
- * returns, in a kernel worker holding the RTNL lock). Returns ms waited, or
- * null on timeout or when the count cannot be read.
+ * Waits until the host is idle: busy CPU (all cores, /proc/stat) below
+ * `maxBusyFraction` of one core over a `windowMs` window. Returns ms until the
+ * idle window began, or null when it did not come within `timeoutMs`.
+ *
+ * Why: a tool's `down` returns before the kernel has finished — network
+ * namespaces are dismantled afterwards in a kernel worker (net/core/net_namespace.c,
+ * cleanup_net) that holds the RTNL lock and the CPU, and the next lab pays for it.
+ * (The `net_namespace` slab count cannot tell: on this 6.18 kernel a freed
+ * namespace's memory is returned a minute or more later.)
  */
-export async function waitNetnsFreed(baseline: number | null, timeoutMs: number, slack = 8): Promise<number | null> {
-  if (baseline === null) return null;
+export async function waitHostIdle(timeoutMs: number, windowMs = 500, maxBusyFraction = 0.1): Promise<number | null> {
   const t0 = performance.now();
-  while (performance.now() - t0 < timeoutMs) {
-    const now = liveNetns();
-    if (now === null) return null;
-    if (now <= baseline + slack) return performance.now() - t0;
-    await sleep(25);
-  }
-  return null;
-}
-
-/** Waits until the live namespace count has not changed for `stableMs` (at most `timeoutMs`), then returns it. */
-export async function quietNetns(stableMs = 1000, timeoutMs = 60_000): Promise<number | null> {
-  const t0 = performance.now();
-  let last = liveNetns();
-  let since = performance.now();
+  const samples: { t: number; busy: number }[] = [{ t: t0, busy: hostBusyMs() }];
   while (performance.now() - t0 < timeoutMs) {
     await sleep(100);
-    const now = liveNetns();
-    if (now !== last) { last = now; since = performance.now(); }
-    else if (performance.now() - since >= stableMs) break;
+    const now = { t: performance.now(), busy: hostBusyMs() };
+    samples.push(now);
+    const start = samples.find((x) => now.t - x.t <= windowMs + 1) ?? samples[0]!;
+    // /proc/stat counts in 10 ms ticks: a window needs ≥ windowMs of samples to judge.
+    if (now.t - samples[0]!.t >= windowMs && now.t - start.t >= windowMs - 100 && (now.busy - start.busy) / (now.t - start.t) < maxBusyFraction) {
+      return Math.max(0, start.t - t0);
+    }
   }
-  return last;
+  return null;
 }
 
 /** The 1-minute load average (/proc/loadavg). */

@@ -1,11 +1,11 @@
 /**
  * One measurement: a tool brings a graph up, the lab idles, the tool takes it
- * down — under the kernel lock, with a leakcheck snapshot around it and the
- * kernel given time to free the namespaces before and after.
+ * down — under the kernel lock, with a leakcheck snapshot around it; the host
+ * is let go idle before, and the time it stays busy after down is measured.
  */
 import { performance } from 'node:perf_hooks';
 import { withKernelLock } from './kernel-lock.js';
-import { leakSnapshot, liveNetns, loadAvg1, memAvailableKiB, quietNetns, sleep, waitNetnsFreed } from './host.js';
+import { leakSnapshot, loadAvg1, memAvailableKiB, sleep, waitHostIdle } from './host.js';
 import type { BenchGraph, TopoKind } from './topo-gen.js';
 
 export type ToolName = 'netlab' | 'mininet' | 'floor';
@@ -43,8 +43,11 @@ export interface Measurement {
   links: number;
   up: Step | null;
   down: Step | null;
-  /** ms from the end of down until the kernel had freed the namespaces; null when unknown. */
-  freedMs: number | null;
+  /**
+   * ms the host stayed busy after down returned (the kernel dismantling the
+   * namespaces; waitHostIdle); null when it did not settle within the timeout.
+   */
+  settledMs: number | null;
   /** Host memory used per running idle node, KiB (MemAvailable before up − while idle, / nodes). */
   memPerNodeKiB: number | null;
   /** 1-minute load average when the measurement began. */
@@ -65,11 +68,12 @@ export interface MeasureOptions {
 export async function measure(tool: ToolName, variant: string, g: BenchGraph, run: ToolRun, opts: MeasureOptions): Promise<Measurement> {
   const m: Measurement = {
     tool, topo: g.kind, variant, asked: g.asked, nodes: g.nodes.length, links: g.links.length,
-    up: null, down: null, freedMs: null, memPerNodeKiB: null, load1: loadAvg1(),
+    up: null, down: null, settledMs: null, memPerNodeKiB: null, load1: loadAvg1(),
   };
   const log = opts.log ?? (() => {});
   const { value } = await withKernelLock(async () => {
-    const baseline = await quietNetns(1000, 60_000);
+    const idle = await waitHostIdle(20_000);
+    if (idle === null) log('  the host is not idle (someone else is busy): measuring anyway, see the load');
     m.load1 = loadAvg1();
     const leak = leakSnapshot(opts.repoRoot);
     let upDone = false;
@@ -80,16 +84,14 @@ export async function measure(tool: ToolName, variant: string, g: BenchGraph, ru
       await sleep(opts.idleMs ?? 2000);
       m.memPerNodeKiB = (mem0 - memAvailableKiB()) / g.nodes.length;
       m.down = await run.down();
-      const t = await waitNetnsFreed(baseline, Math.max(30_000, g.nodes.length * 30));
-      m.freedMs = t;
+      m.settledMs = await waitHostIdle(Math.max(30_000, g.nodes.length * 30));
     } catch (err) {
       m.error = (err as Error).message.split('\n').slice(0, 6).join('\n');
       log(`  ${tool} ${g.kind} ${g.asked}: FAILED ${upDone ? 'down' : 'up'}: ${m.error}`);
       try { await run.cleanup(); } catch (e) { log(`  cleanup failed too: ${(e as Error).message}`); }
-      await waitNetnsFreed(baseline, 60_000);
+      await waitHostIdle(60_000);
     }
     if (leak) {
-      await quietNetns(500, 30_000);
       const diff = leak.compare();
       if (diff) { m.leak = diff; log(`  LEAK after ${tool} ${g.kind} ${g.asked}:\n${diff}`); }
     }
@@ -100,6 +102,3 @@ export async function measure(tool: ToolName, variant: string, g: BenchGraph, ru
 
 /** ms since t0, for the tools' phase timers. */
 export const since = (t0: number): number => performance.now() - t0;
-
-/** Live namespaces now (re-exported for the tools that wait for their own teardown). */
-export { liveNetns };

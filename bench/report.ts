@@ -16,6 +16,9 @@ export function fmtMs(ms: number | null | undefined): string {
 const fmtKiB = (k: number | null | undefined): string =>
   k === null || k === undefined ? '—' : k >= 10 * 1024 ? `${(k / 1024).toFixed(0)} MiB` : k >= 1024 ? `${(k / 1024).toFixed(1)} MiB` : `${Math.round(k)} KiB`;
 
+/** Time the host stayed busy after down; the idle detector's resolution is ~0.1 s. */
+const fmtSettled = (ms: number | null): string => (ms === null ? 'did not settle' : ms <= 150 ? '< 0.15 s' : `+${fmtMs(ms)}`);
+
 const fmtX = (x: number | null): string => (x === null || !Number.isFinite(x) ? '—' : x >= 10 ? `${x.toFixed(0)}×` : `${x.toFixed(1)}×`);
 
 const median = (xs: number[]): number => {
@@ -61,7 +64,7 @@ export function combine(ms: Measurement[]): Measurement[] {
       ...use[0]!,
       up: medianStep(use.map((m) => m.up)),
       down: medianStep(use.map((m) => m.down)),
-      freedMs: medianOrNull(use.map((m) => m.freedMs)),
+      settledMs: medianOrNull(use.map((m) => m.settledMs)),
       memPerNodeKiB: medianOrNull(use.map((m) => m.memPerNodeKiB)),
       load1: Math.max(...g.map((m) => m.load1)),
       ...(ok.length ? {} : { error: g[0]!.error }),
@@ -88,7 +91,7 @@ export function sizeTable(ms: Measurement[]): string {
   const out = [
     `### ${first.topo}, N = ${first.asked.toLocaleString('en')} (${first.nodes.toLocaleString('en')} nodes, ${first.links.toLocaleString('en')} links)`,
     '',
-    '| tool | up | down | kernel freed after down | CPU up / down (tool) | CPU up / down (host) | peak RSS | host memory per idle node | netlab speed-up up / down |',
+    '| tool | up | down | host busy after down | CPU up / down (tool) | CPU up / down (host) | peak RSS | host memory per idle node | netlab speed-up up / down |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const m of ms) {
@@ -97,7 +100,7 @@ export function sizeTable(ms: Measurement[]): string {
       continue;
     }
     const vs = m.tool === 'netlab' ? '' : `${fmtX(speedup(nl?.up ?? null, m.up))} / ${fmtX(speedup(nl?.down ?? null, m.down))}`;
-    out.push(`| ${label(m)} | ${fmtMs(m.up?.wallMs)} | ${fmtMs(m.down?.wallMs)}${m.error ? ' (failed)' : ''} | ${m.freedMs === null ? '—' : `+${fmtMs(m.freedMs)}`} | ` +
+    out.push(`| ${label(m)} | ${fmtMs(m.up?.wallMs)} | ${fmtMs(m.down?.wallMs)}${m.error ? ' (failed)' : ''} | ${fmtSettled(m.settledMs)} | ` +
       `${fmtMs(m.up?.cpuMs)} / ${fmtMs(m.down?.cpuMs)} | ${fmtMs(m.up?.hostCpuMs)} / ${fmtMs(m.down?.hostCpuMs)} | ` +
       `${fmtKiB(Math.max(m.up?.maxRssKiB ?? -1, m.down?.maxRssKiB ?? -1) < 0 ? null : Math.max(m.up?.maxRssKiB ?? 0, m.down?.maxRssKiB ?? 0))} | ${fmtKiB(m.memPerNodeKiB)} | ${vs} |`);
   }

@@ -9,7 +9,7 @@ const step = (wallMs: number, phases: [string, number][] = []): Step => ({
 });
 const meas = (tool: Measurement['tool'], n: number, up: number, down: number, extra: Partial<Measurement> = {}): Measurement => ({
   tool, topo: 'ring', variant: '', asked: n, nodes: n, links: n, up: step(up), down: step(down),
-  freedMs: 100, memPerNodeKiB: 1000, load1: 0.5, ...extra,
+  settledMs: 100, memPerNodeKiB: 1000, load1: 0.5, ...extra,
 });
 
 describe('bench report', () => {
