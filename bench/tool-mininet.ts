@@ -5,7 +5,8 @@
  *
  * up = addHost × N + addLink × L + build() + start(), timed inside Python (its
  * interpreter start and `import mininet` are left out, in Mininet's favour);
- * down = net.stop(). Mininet is cleaned up by its own stop(); if that fails,
+ * down = net.stop(); no tool CPU (see the script), the host's busy CPU stands for it.
+ * Mininet is cleaned up by its own stop(); if that fails,
  * only the host shells this run started (`bash … mininet:<node>`, by pid) are killed.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
