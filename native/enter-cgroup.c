@@ -74,8 +74,44 @@ static bool has_controllers(const char *opts, const char *controllers)
 	return true;
 }
 
-int open_node_cgroups(pid_t pid, const char *cls, int *fds, int max, int *v2_dir)
+/*
+ * A traffic class (src/shaping/cgroups.ts): the cgroup `class-<cls>` under the
+ * node's cgroup in a net_cls hierarchy (<mount>/netlab/<lab>/<node>/class-<cls>)
+ * or, without net_cls, in the cgroup2 tree (below the node's cgroup2 dir).
+ */
+static int open_class(const struct cg_mount *m, int nm, const char *lab, const char *node, const char *cls,
+		      int *fds, int *n, int max, int *v2_dir, const char *v2_path)
 {
+	char file[NL_PATH_MAX];
+	for (int i = 0; i < nm; i++) {
+		if (m[i].v2 || !has_controllers(m[i].opts, "net_cls") || !lab || !node)
+			continue;
+		snprintf(file, sizeof file, "%s/netlab/%s/%s/class-%s/tasks", m[i].point, lab, node, cls);
+		int fd = open(file, O_WRONLY | O_CLOEXEC);
+		if (fd >= 0 && *n < max) {
+			fds[(*n)++] = fd; /* after the node's own net_cls cgroup: the last write wins */
+			return 0;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	if (v2_path[0]) {
+		snprintf(file, sizeof file, "%s/class-%s", v2_path, cls);
+		int fd = open(file, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0) {
+			if (*v2_dir >= 0)
+				close(*v2_dir);
+			*v2_dir = fd;
+			return 0;
+		}
+	}
+	snprintf(file, sizeof file, "class-%s", cls);
+	return failx("no traffic class", file, ENOENT);
+}
+
+int open_node_cgroups(pid_t pid, const char *lab, const char *node, const char *cls, int *fds, int max, int *v2_dir)
+{
+	char v2_path[NL_PATH_MAX] = "";
 	*v2_dir = -1;
 	struct cg_mount mounts[64];
 	int nm = read_mounts(mounts, 64);
@@ -86,7 +122,6 @@ int open_node_cgroups(pid_t pid, const char *cls, int *fds, int max, int *v2_dir
 	if (read_file(path, buf, sizeof buf) < 0)
 		return -1;
 	int n = 0;
-	bool cls_done = false;
 	for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line && n < max;
 	     line = strtok_r(NULL, "\n", &save)) {
 		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
@@ -101,24 +136,22 @@ int open_node_cgroups(pid_t pid, const char *cls, int *fds, int max, int *v2_dir
 				m = &mounts[i];
 		if (!m)
 			continue; /* a hierarchy that is not mounted here */
-		bool is_cls = cls && !v2 && has_controllers(controllers, "net_cls");
 		char file[NL_PATH_MAX];
-		int len = snprintf(file, sizeof file, "%s%s%s%s%s", m->point, strcmp(cgpath, "/") ? cgpath : "",
-				   is_cls ? "/class-" : "", is_cls ? cls : "", v2 ? "" : "/tasks");
+		int len = snprintf(file, sizeof file, "%s%s%s", m->point, strcmp(cgpath, "/") ? cgpath : "", v2 ? "" : "/tasks");
 		if (len >= (int)sizeof file)
 			return failx("path", file, ENAMETOOLONG);
 		if (v2) {
 			if ((*v2_dir = open(file, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 				return fail("open cgroup", file);
+			snprintf(v2_path, sizeof v2_path, "%s", file);
 			continue;
 		}
 		int fd = open(file, O_WRONLY | O_CLOEXEC);
 		if (fd < 0)
-			return fail(is_cls ? "open class cgroup" : "open cgroup", file);
-		cls_done |= is_cls;
+			return fail("open cgroup", file);
 		fds[n++] = fd;
 	}
-	if (cls && !cls_done)
-		return failx("join class", "net_cls (the node has no net_cls cgroup)", ENOENT);
+	if (cls && open_class(mounts, nm, lab, node, cls, fds, &n, max, v2_dir, v2_path) < 0)
+		return -1;
 	return n;
 }

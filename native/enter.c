@@ -2,7 +2,7 @@
  * netlab-enter — run a command inside a running node.
  *
  *   netlab-enter --pid PID [--starttime N] [--lab LAB] [--node NODE] [--class CLS]
- *                [--cwd DIR] [--env K=V]... [-t] [--detach] -- CMD [ARG...]
+ *                [--cwd DIR] [--env K=V]... [-t] [--detach [--log FILE]] -- CMD [ARG...]
  *   netlab-enter --cli exec [--lab LAB] [--class NAME] [-t] NODE [--] CMD...   (enter-cli.c)
  *   netlab-enter --cli shell [--lab LAB] NODE
  *
@@ -172,6 +172,12 @@ static void __attribute__((noreturn)) child(struct child_ctx *c)
 		}
 		if (p > 0)
 			_exit(0); /* the command is reparented to the node's PID 1 */
+		/* Our pipes stay ours: the command gets /dev/null, or appends to its log (a path inside the node). */
+		step = "open log";
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		int log = r->log ? open(r->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : null;
+		if (null < 0 || log < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
+			goto fail;
 	} else {
 		/* Dies with netlab-enter: a killed `netlab exec` leaves nothing running. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -261,7 +267,7 @@ int enter_run(const struct enter_req *r)
 			 r->lab ? " " : "", r->lab ? r->lab : "");
 		say_error(hint, "%s%s%s: the node is not running (its PID 1, %d, is gone)", r->lab ? r->lab : "",
 			  r->lab ? "/" : "", who, (int)r->pid);
-		return 1;
+		return EXIT_CANNOT_ENTER;
 	}
 	struct child_ctx c = { .r = r, .slave = -1 };
 	for (size_t i = 0; i < NNS; i++)
@@ -278,7 +284,7 @@ int enter_run(const struct enter_req *r)
 	int pidns;
 	if (open_ns(r->pid, "pid", &pidns) < 0)
 		goto kernel_error;
-	if ((c.ncg = open_node_cgroups(r->pid, r->cls, c.cg, 30, &v2_dir)) < 0)
+	if ((c.ncg = open_node_cgroups(r->pid, r->lab, r->node, r->cls, c.cg, 30, &v2_dir)) < 0)
 		goto kernel_error;
 	if (r->tty) {
 		/* The pty comes from the node's own devpts, so `tty` inside names it. */
@@ -337,7 +343,7 @@ int enter_run(const struct enter_req *r)
 				  "%s: %s: %s", who, cmd, strerror(e));
 		else
 			say_error("", "%s: entering the node: %s: %s", who, step, strerror(e));
-		return exit_status(status);
+		return strcmp(step, "exec") ? EXIT_CANNOT_ENTER : exit_status(status);
 	}
 	if (r->detach) {
 		int status;
@@ -351,15 +357,16 @@ int enter_run(const struct enter_req *r)
 pty_error:
 	fail("open pty", "/dev/pts/ptmx in the node");
 kernel_error:
-	say_error("", "%s: %s %s: %s", who, nl_err.step, nl_err.object, strerror(nl_err.errnum));
-	return 1;
+	say_error(!strcmp(nl_err.step, "no traffic class") ? "the node's classes: are in the topology (classes:)" : "",
+		  "%s: %s %s: %s", who, nl_err.step, nl_err.object, strerror(nl_err.errnum));
+	return EXIT_CANNOT_ENTER;
 }
 
 static int usage(void)
 {
 	say_error("netlab exec NODE -- CMD runs CMD in NODE (docs/nodes.md)",
 		  "usage: netlab-enter --pid PID [--starttime N] [--lab LAB] [--node NODE] [--class CLS] "
-		  "[--cwd DIR] [--env K=V]... [-t] [--detach] -- CMD [ARG...]");
+		  "[--cwd DIR] [--env K=V]... [-t] [--detach [--log FILE]] -- CMD [ARG...]");
 	return 2;
 }
 
@@ -390,6 +397,8 @@ int main(int argc, char **argv)
 			r.node = v, i++;
 		} else if (v && !strcmp(a, "--class")) {
 			r.cls = v, i++;
+		} else if (v && !strcmp(a, "--log")) {
+			r.log = v, i++;
 		} else if (v && !strcmp(a, "--cwd")) {
 			r.cwd = v, i++;
 		} else if (v && !strcmp(a, "--env") && strchr(v, '=') && r.nenv < 255) {

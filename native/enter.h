@@ -18,6 +18,7 @@ struct enter_req {
 	char **argv;                  /* the command; empty with tty: the node's login shell */
 	bool tty;                     /* a pty from the node's devpts, relayed to our terminal */
 	bool detach;                  /* start it in its own session and return once it runs */
+	const char *log;              /* detached: stdout+stderr appended to this file inside the node */
 };
 
 /* Enters and runs; returns the exit status to exit with (128+n for signal n). */
@@ -26,10 +27,13 @@ int enter_run(const struct enter_req *r);
 /* `error: …` and `hint: …` lines on stderr, coloured on a terminal (as the TS CLI does). */
 void say_error(const char *hint, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* enter-cgroup.c: opens `tasks` of every v1 cgroup of `pid` (host paths), the
- * net_cls one replaced by its class-<cls> child when cls is set, and the v2
- * cgroup dir into *v2_dir (-1: none). Returns the count of v1 fds or -1. */
-int open_node_cgroups(pid_t pid, const char *cls, int *fds, int max, int *v2_dir);
+/* enter-cgroup.c: opens `tasks` of every v1 cgroup of `pid` (host paths) and its
+ * cgroup2 dir into *v2_dir (-1: none); with cls, the class cgroup of lab/node
+ * too. Returns the count of v1 fds or -1 with nl_err set. */
+int open_node_cgroups(pid_t pid, const char *lab, const char *node, const char *cls, int *fds, int max, int *v2_dir);
+
+/* Exit status when netlab-enter cannot enter the node (as docker's 125). */
+#define EXIT_CANNOT_ENTER 125
 
 /* enter-pty.c: relays our stdin/stdout to `master` until `child` exits; returns its wait status. */
 int relay_pty(int master, pid_t child);

@@ -33,10 +33,14 @@ struct node_spec {
 	int grace_ms;          /* SIGTERM → SIGKILL grace */
 	/* filled by the launcher */
 	int cg_fd;             /* cgroup2 dir for CLONE_INTO_CGROUP, or -1 */
-	int log_fd;            /* opened by the launcher; -1: /dev/null */
 	const char *skeleton;  /* the lab's skeleton layer: a dir of the launcher's tmpfs */
-	bool *cg_skip;         /* per cg: joined already (launcher) or by clone3 */
+	bool var_run;          /* the lower layer's /var/run is a directory (skeleton.c) */
+	unsigned char *cg_mode; /* per cg: CG_* below */
 };
+
+/* How a node enters cgroup dir j of its spec (launcher.c plan_cgroups). */
+enum { CG_JOIN = 0 /* the dir, else its parent */, CG_OWN_ONLY /* the dir if it exists; the launcher is in the parent */,
+       CG_CLONE /* cgroup2: clone3(CLONE_INTO_CGROUP) */, CG_DONE /* shared by all: the launcher joined it */ };
 
 /* Facts about the host the launcher probes once, inherited by every node. */
 struct host_facts {
@@ -49,10 +53,10 @@ extern struct host_facts host_facts;
 void probe_masks(void);
 
 /* skeleton.c: the labs' skeleton layers, in the launcher's detached tmpfs */
-int make_skeleton(int tmpfs, const char *dir, const char *hosts, bool var_run_link);
+int make_skeleton(int tmpfs, const char *dir, const char *hosts, bool var_run_link, unsigned uid, unsigned gid);
 bool var_run_is_dir(const struct node_spec *s);
 
-/* Device nodes a node gets (skeleton.c); open_host_devices fills this many fds. */
+/* Device nodes a node gets (skeleton.c). */
 #define NL_NDEVICES 7
 const char *device_name(int i);
 
@@ -62,23 +66,27 @@ const char *device_name(int i);
 /* node-root.c: one function per step; each returns 0 (or an fd) or -1 with nl_err set. */
 int detached_tmpfs(const char *mode, unsigned attrs, const char *what);
 int make_node_tmpfs(const struct node_spec *s);           /* returns its fd */
-int make_overlay(const struct node_spec *s, int tmpfs, int skel_fd); /* returns its fd */
+int make_overlay(const struct node_spec *s, int tmpfs, int skel_fd); /* returns its fd; skel_fd -1: the node's own */
 int mount_proc_sys(int root);
 int open_bind_sources(const struct node_spec *s, int *fds);
-int open_host_devices(int *fds);
 int pivot_into_root(int root);
 
 /* node-mounts.c: after pivot_root */
-int mount_devices(const int *host_dev_fds);
-int mask_paths(void);
+int mask_paths(bool userns);
+int mount_sysfs_again(void);
+int mount_devpts(bool userns);
 int proc_sys_readonly(void);
 int mount_binds(const struct node_spec *s, const int *fds);
 
 /* node-init.c */
 extern bool nl_trace;
+/* In the launcher, before cloning: the memory layout nodes need to set their command line. */
+void read_mm_template(void);
 /* The node's life: called in the clone; never returns. */
 void node_main(struct node_spec *s, int report_fd, int sync_fd) __attribute__((noreturn));
 /* Joins cgroup dir `dir` with `pid` ("0": the caller). */
 int join_cgroup(const char *dir, const char *pid);
+/* launcher.c: joins dir j of a spec as planned (the dir, or its parent when the dir is missing). */
+int join_node_cgroup(const struct node_spec *s, int j, const char *pid);
 
 #endif

@@ -38,6 +38,7 @@
 struct flight {
 	pid_t pid;
 	int idx;
+	int sync_w; /* user namespace: released through this once uid_map is written; else -1 */
 };
 
 static struct node_spec *specs;
@@ -87,69 +88,97 @@ static bool host_has_shared_mounts(void)
 	return strstr(buf, " shared:") != NULL;
 }
 
+/* The parent of a cgroup dir (the lab's cgroup), in a static buffer. */
+static const char *parent_of(const char *dir, char *buf)
+{
+	snprintf(buf, NL_PATH_MAX, "%s", dir);
+	char *slash = strrchr(buf, '/');
+	if (slash && slash != buf)
+		*slash = 0;
+	return buf;
+}
+
 static bool is_cgroup2(const char *dir)
 {
 	struct statfs st;
-	return statfs(dir, &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC;
+	char parent[NL_PATH_MAX];
+	return statfs(parent_of(dir, parent), &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC;
 }
 
 /*
- * Cgroups: a cgroup2 dir is entered at birth (clone3 CLONE_INTO_CGROUP, no
- * migration); a v1 dir every node shares (the lab's) is joined once by the
- * launcher so that the clones inherit it; the rest each node joins itself.
+ * Cgroups (src/core/cgroups.ts plans them): a node's cgroup2 dir is entered at
+ * birth (clone3 CLONE_INTO_CGROUP: no migration at all). For a v1 dir the node
+ * joins it when it exists and otherwise stays in its parent, the lab's cgroup.
+ * The launcher joins the lab's v1 cgroups once, when every node shares them,
+ * so that the clones inherit them; then a node joins only its own dirs.
  */
 static int plan_cgroups(void)
 {
+	char a[NL_PATH_MAX], b[NL_PATH_MAX];
+	int ncg = specs[0].ncg;
 	for (int i = 0; i < nspecs; i++) {
 		struct node_spec *s = &specs[i];
 		for (int j = 0; j < s->ncg; j++) {
 			if (s->cg_fd == -1 && is_cgroup2(s->cg[j])) {
 				s->cg_fd = -2 - j; /* opened at clone time */
-				s->cg_skip[j] = true;
+				s->cg_mode[j] = CG_CLONE;
 			}
 		}
+		if (s->ncg != ncg)
+			ncg = -1;
 	}
-	struct node_spec *first = &specs[0];
-	for (int j = 0; j < first->ncg; j++) {
-		if (first->cg_skip[j])
+	for (int j = 0; j < ncg; j++) {
+		if (specs[0].cg_mode[j] == CG_CLONE)
 			continue;
-		const char *dir = first->cg[j];
-		bool everywhere = true;
-		for (int i = 1; i < nspecs && everywhere; i++) {
-			bool found = false;
-			for (int k = 0; k < specs[i].ncg && !found; k++)
-				found = !strcmp(specs[i].cg[k], dir);
-			everywhere = found;
-		}
-		if (!everywhere)
+		/* the same dir for every node (the lab's): join it here, once */
+		bool same_dir = true;
+		for (int i = 1; i < nspecs && same_dir; i++)
+			same_dir = specs[i].cg_mode[j] != CG_CLONE && !strcmp(specs[i].cg[j], specs[0].cg[j]);
+		/* else the same parent (node dirs of one lab): join the parent, nodes their own dir if it exists */
+		bool shared = !same_dir;
+		parent_of(specs[0].cg[j], a);
+		for (int i = 1; i < nspecs && shared; i++)
+			shared = specs[i].cg_mode[j] != CG_CLONE && !strcmp(parent_of(specs[i].cg[j], b), a);
+		if (!same_dir && !shared)
 			continue;
-		if (join_cgroup(dir, "0") < 0) {
+		if (join_cgroup(same_dir ? specs[0].cg[j] : a, "0") < 0) {
 			emit_err(0, &nl_err);
 			return -1;
 		}
 		for (int i = 0; i < nspecs; i++)
-			for (int k = 0; k < specs[i].ncg; k++)
-				if (!strcmp(specs[i].cg[k], dir))
-					specs[i].cg_skip[k] = true;
+			specs[i].cg_mode[j] = same_dir ? CG_DONE : CG_OWN_ONLY;
 	}
 	return 0;
 }
 
-static int finish_userns_node(const struct node_spec *s, pid_t pid, int sync_w)
+/*
+ * Joins a node (pid "0": the caller) to cgroup dir j of its spec: the dir
+ * when it exists, else its parent unless the launcher is in it already.
+ */
+int join_node_cgroup(const struct node_spec *s, int j, const char *pid)
 {
-	char p[64], pidstr[16];
-	snprintf(pidstr, sizeof pidstr, "%d", (int)pid);
+	char parent[NL_PATH_MAX];
+	if (s->cg_mode[j] == CG_CLONE || s->cg_mode[j] == CG_DONE)
+		return 0;
+	if (join_cgroup(s->cg[j], pid) == 0)
+		return 0;
+	if (nl_err.errnum != ENOENT)
+		return -1;
+	if (s->cg_mode[j] == CG_OWN_ONLY)
+		return 0;
+	return join_cgroup(parent_of(s->cg[j], parent), pid);
+}
+
+/* A node in a user namespace said "U": write its uid_map and gid_map, then release it. */
+static int write_id_maps(const struct node_spec *s, pid_t pid, int sync_w)
+{
+	char p[64];
 	snprintf(p, sizeof p, "/proc/%d/uid_map", (int)pid);
 	if (write_file(p, s->uidmap, 0, 0) < 0)
 		return -1;
 	snprintf(p, sizeof p, "/proc/%d/gid_map", (int)pid);
 	if (write_file(p, s->gidmap, 0, 0) < 0)
 		return -1;
-	snprintf(p, sizeof p, "/proc/%d/oom_score_adj", (int)pid);
-	write_file(p, "-1000", 0, 0); /* best effort: needs CAP_SYS_RESOURCE */
-	for (int i = 0; i < s->ncg; i++)
-		if (!s->cg_skip[i] && join_cgroup(s->cg[i], pidstr) < 0)
-			return -1;
 	if (write(sync_w, "x", 1) != 1)
 		return fail("release node", s->name);
 	return 0;
@@ -163,40 +192,15 @@ static bool same(const char *a, const char *b)
 }
 
 /*
- * One skeleton layer per lab (per hosts file and /var/run kind) in one
+ * One skeleton layer per lab (per hosts file, /var/run kind and user namespace root) in one
  * detached tmpfs (skeleton.c), shared by every node: a few dozen syscalls in
  * all instead of ~30 per node.
  */
 static int skel_fd = -1;
 
-/*
- * Console log of a node in a user namespace, which cannot create host files:
- * opened here (once per path: often one per lab). Other nodes open their own,
- * in parallel (node-init.c).
- */
-static int open_userns_log(struct node_spec *s)
-{
-	static const char *last_log;
-	static int last_log_fd = -1;
-	s->log_fd = -1;
-	if (!s->log || !s->uidmap)
-		return 0;
-	if (!same(last_log, s->log)) {
-		if (last_log_fd >= 0)
-			close(last_log_fd);
-		last_log = NULL;
-		last_log_fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		if (last_log_fd < 0)
-			return fail("open console log", s->log);
-		last_log = s->log;
-	}
-	s->log_fd = last_log_fd;
-	return 0;
-}
-
 static int prepare_layers(void)
 {
-	struct skel { const char *hosts; bool var_run; char name[16]; } skels[64];
+	struct skel { const char *hosts; bool var_run; unsigned uid, gid; char name[16]; } skels[64];
 	int nskels = 0;
 	bool var_run = false;
 	mode_t old = umask(0); /* exact modes: 1777 for /tmp, 0666 for devices */
@@ -213,14 +217,15 @@ static int prepare_layers(void)
 			var_run = var_run_is_dir(s);
 		int k;
 		for (k = 0; k < nskels; k++)
-			if (same(skels[k].hosts, s->hosts) && skels[k].var_run == var_run)
+			if (same(skels[k].hosts, s->hosts) && skels[k].var_run == var_run && skels[k].uid == s->root_uid &&
+			    skels[k].gid == s->root_gid)
 				break;
 		if (k == nskels) {
 			if (nskels == 64)
 				failx("skeleton layers", "more than 64 hosts files in one start", E2BIG);
-			skels[k] = (struct skel){ s->hosts, var_run, "" };
+			skels[k] = (struct skel){ s->hosts, var_run, s->root_uid, s->root_gid, "" };
 			snprintf(skels[k].name, sizeof skels[k].name, "skel-%d", k);
-			if (nskels == 64 || make_skeleton(skel_fd, skels[k].name, s->hosts, var_run) < 0) {
+			if (nskels == 64 || make_skeleton(skel_fd, skels[k].name, s->hosts, var_run, s->root_uid, s->root_gid) < 0) {
 				emit_err(i, &nl_err);
 				umask(old);
 				return -1;
@@ -228,16 +233,17 @@ static int prepare_layers(void)
 			nskels++;
 		}
 		s->skeleton = strdup(skels[k].name);
+		s->var_run = var_run;
 	}
 	umask(022);
 	return 0;
 }
 
-static pid_t clone_node(struct node_spec *s, int cg_fd)
+static pid_t clone_node(int cg_fd)
 {
 	struct clone_args args;
 	memset(&args, 0, sizeof args);
-	args.flags = CLONE_NEWPID | (s->uidmap ? CLONE_NEWUSER : 0);
+	args.flags = CLONE_NEWPID; /* the rest, user namespace included, the node creates (node-init.c) */
 	args.exit_signal = SIGCHLD;
 	if (cg_fd >= 0) {
 		args.flags |= CLONE_INTO_CGROUP;
@@ -253,10 +259,6 @@ static void start_node(struct node_spec *s, int report_w)
 {
 	int sync[2] = { -1, -1 };
 	int cg_fd = -1;
-	if (open_userns_log(s) < 0) {
-		emit_err(s->idx, &nl_err);
-		return;
-	}
 	if (s->cg_fd <= -2) {
 		const char *dir = s->cg[-2 - s->cg_fd];
 		if ((cg_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
@@ -272,15 +274,15 @@ static void start_node(struct node_spec *s, int report_w)
 			close(cg_fd);
 		return;
 	}
-	pid_t pid = clone_node(s, cg_fd);
+	pid_t pid = clone_node(cg_fd);
 	if (pid == 0) {
 		/* The node: /dev/null, the console log twice, the report pipe on 3,
 		 * the sync pipe on 4, the skeleton tmpfs on 5, nothing else inherited. */
 		int r = fcntl(report_w, F_DUPFD, 10), w = sync[0] >= 0 ? fcntl(sync[0], F_DUPFD, 10) : -1;
 		int k = fcntl(skel_fd, F_DUPFD, 10);
 		dup2(null_fd, 0);
-		dup2(s->log_fd >= 0 ? s->log_fd : null_fd, 1);
-		dup2(s->log_fd >= 0 ? s->log_fd : null_fd, 2);
+		dup2(null_fd, 1);
+		dup2(null_fd, 2);
 		dup2(r, 3);
 		if (w >= 0)
 			dup2(w, 4);
@@ -302,15 +304,7 @@ static void start_node(struct node_spec *s, int report_w)
 			close(sync[1]);
 		return;
 	}
-	flights[nflights++] = (struct flight){ pid, s->idx };
-	if (s->uidmap) {
-		if (finish_userns_node(s, pid, sync[1]) < 0) {
-			emit_err(s->idx, &nl_err);
-			kill(pid, SIGKILL);
-			flights[nflights - 1].idx = -1; /* reported; reaped below */
-		}
-		close(sync[1]);
-	}
+	flights[nflights++] = (struct flight){ pid, s->idx, sync[1] };
 }
 
 static int flight_index(int idx)
@@ -323,16 +317,28 @@ static int flight_index(int idx)
 
 static void drop_flight(int i)
 {
+	if (flights[i].sync_w >= 0)
+		close(flights[i].sync_w);
 	flights[i] = flights[--nflights];
 }
 
-/* Lines from the nodes: "R\tIDX" ready, "E\tIDX\tERRNO\tSTEP\tOBJECT" failed. */
+/* Lines from the nodes: "R\tIDX" ready, "U\tIDX" in its user namespace, "E\tIDX\tERRNO\tSTEP\tOBJECT" failed. */
 static void handle_line(char *line)
 {
 	int idx = atoi(line + 2);
 	int fi = flight_index(idx);
 	if (fi < 0)
 		return;
+	if (line[0] == 'U') {
+		if (flights[fi].sync_w < 0 || write_id_maps(&specs[idx], flights[fi].pid, flights[fi].sync_w) < 0) {
+			emit_err(idx, &nl_err);
+			kill(flights[fi].pid, SIGKILL);
+			flights[fi].idx = -1 - idx; /* reported; the exit is reaped quietly */
+		}
+		close(flights[fi].sync_w);
+		flights[fi].sync_w = -1;
+		return;
+	}
 	if (line[0] == 'R') {
 		unsigned long long st;
 		char state;
@@ -446,6 +452,7 @@ static int launch(int window)
 	nl_trace = getenv("NETLAB_INIT_TRACE") != NULL;
 	host_facts.shared_mounts = host_has_shared_mounts();
 	probe_masks();
+	read_mm_template();
 	if (plan_cgroups() < 0 || prepare_layers() < 0) {
 		flush_out();
 		return 1;

@@ -35,7 +35,7 @@
  * cgroup_threadgroup_rwsem that cgroup.procs takes for writing
  * (cgroup_procs_write_start(), kernel/cgroup/cgroup.c); the first writer after
  * a quiet spell on that lock waits a whole RCU grace period (~10 ms here).
- * cgroup2 has no `tasks`, and netlab enters it with CLONE_INTO_CGROUP anyway.
+ * Only for v1: netlab enters cgroup2 with CLONE_INTO_CGROUP (no `tasks` there).
  */
 int join_cgroup(const char *dir, const char *pid)
 {
@@ -43,13 +43,8 @@ int join_cgroup(const char *dir, const char *pid)
 	if (path_join(p, dir, "tasks") < 0)
 		return -1;
 	int fd = open(p, O_WRONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT) {
-		if (path_join(p, dir, "cgroup.procs") < 0)
-			return -1;
-		fd = open(p, O_WRONLY | O_CLOEXEC);
-	}
 	if (fd < 0)
-		return fail("join cgroup", p);
+		return fail("join cgroup", p); /* ENOENT: no such cgroup (the caller may use its parent) */
 	if (write_all(fd, pid, strlen(pid)) < 0) {
 		int e = errno;
 		close(fd);
@@ -65,18 +60,18 @@ int join_cgroup(const char *dir, const char *pid)
  * (prctl(2)), so it also works in a user namespace.
  */
 static char cmdline_buf[512];
+static struct prctl_mm_map mm_template; /* the launcher's layout: its clones share it */
+static bool mm_template_ok;
 
-static int set_cmdline(const struct node_spec *s)
+/* Reads the memory layout fields of /proc/self/stat (proc(5)) once, in the launcher. */
+void read_mm_template(void)
 {
-	int n = snprintf(cmdline_buf, sizeof cmdline_buf, "netlab-init%c%s/%s", 0, s->lab, s->name);
-	if (n < 0 || (size_t)n >= sizeof cmdline_buf)
-		return failx("set cmdline", s->name, ENAMETOOLONG);
 	char buf[1024];
 	if (read_file("/proc/self/stat", buf, sizeof buf) < 0)
-		return -1;
+		return;
 	char *p = strrchr(buf, ')');
 	if (!p)
-		return failx("parse", "/proc/self/stat", EINVAL);
+		return;
 	unsigned long long f[53] = { 0 };
 	p += 2; /* field 3 */
 	for (int i = 3; i <= 52 && p; i++) {
@@ -86,22 +81,44 @@ static int set_cmdline(const struct node_spec *s)
 		if (p)
 			p++;
 	}
-	struct prctl_mm_map map = {
-		.start_code = f[26], .end_code = f[27], .start_stack = f[28],
-		.start_data = f[45], .end_data = f[46], .start_brk = f[47],
-		.brk = (unsigned long long)syscall(SYS_brk, 0),
-		.arg_start = (unsigned long long)(uintptr_t)cmdline_buf,
-		.arg_end = (unsigned long long)(uintptr_t)cmdline_buf + (unsigned)n + 1,
-		.env_start = f[50], .env_end = f[51], .auxv = NULL, .auxv_size = 0, .exe_fd = (unsigned)-1,
+	mm_template = (struct prctl_mm_map){
+		.start_code = f[26], .end_code = f[27], .start_stack = f[28], .start_data = f[45], .end_data = f[46],
+		.start_brk = f[47], .env_start = f[50], .env_end = f[51], .auxv = NULL, .auxv_size = 0, .exe_fd = (unsigned)-1,
 	};
+	mm_template_ok = f[26] != 0;
+}
+
+static int set_cmdline(const struct node_spec *s)
+{
+	int n = snprintf(cmdline_buf, sizeof cmdline_buf, "netlab-init%c%s/%s", 0, s->lab, s->name);
+	if (n < 0 || (size_t)n >= sizeof cmdline_buf)
+		return failx("set cmdline", s->name, ENAMETOOLONG);
+	if (!mm_template_ok)
+		return failx("set cmdline", "/proc/self/stat", ENODATA);
+	struct prctl_mm_map map = mm_template;
+	map.brk = (unsigned long long)syscall(SYS_brk, 0);
+	map.arg_start = (unsigned long long)(uintptr_t)cmdline_buf;
+	map.arg_end = map.arg_start + (unsigned)n + 1;
 	if (prctl(PR_SET_MM, PR_SET_MM_MAP, &map, sizeof map, 0) < 0)
 		return fail("prctl(PR_SET_MM_MAP)", "/proc/self/cmdline");
 	return 0;
 }
 
-/* User namespace: wait until the launcher has written uid_map/gid_map and joined our cgroups. */
-static int wait_for_launcher(int sync_fd)
+/*
+ * User namespace, entered once the root filesystem is built (as host root, so
+ * the lower "/" with its submounts, the device nodes, the masks and the
+ * read-only /proc/sys are all in place, and locked for the node: a user
+ * namespace cannot undo mounts it inherits). The launcher writes uid_map and
+ * gid_map when told "U", then releases us on the sync pipe.
+ */
+static int enter_userns(const struct node_spec *s, int report_fd, int sync_fd)
 {
+	if (unshare(CLONE_NEWUSER) < 0)
+		return fail("unshare(user)", s->name);
+	char line[32];
+	snprintf(line, sizeof line, "U\t%d\n", s->idx);
+	if (write_all(report_fd, line, strlen(line)) < 0)
+		return fail("report", "launcher pipe");
 	char c;
 	ssize_t n;
 	while ((n = read(sync_fd, &c, 1)) < 0 && errno == EINTR)
@@ -109,12 +126,12 @@ static int wait_for_launcher(int sync_fd)
 	close(sync_fd);
 	if (n != 1)
 		return failx("wait for uid_map", "sync pipe", n < 0 ? errno : EPIPE);
-	if (setgroups(0, NULL) < 0 && errno != EPERM)
-		return fail("setgroups", "0");
 	if (setresgid(0, 0, 0) < 0)
-		return fail("setresgid", "0");
+		return fail("setresgid", "0 (is 0 in the gid map?)");
 	if (setresuid(0, 0, 0) < 0)
-		return fail("setresuid", "0");
+		return fail("setresuid", "0 (is 0 in the uid map?)");
+	if (setgroups(0, NULL) < 0)
+		return fail("setgroups", "none");
 	return 0;
 }
 
@@ -151,18 +168,16 @@ static void trace(const char *step)
 	trace_t0 = t;
 }
 
-static int setup(struct node_spec *s, int sync_fd)
+static int setup(struct node_spec *s, int report_fd, int sync_fd)
 {
 	bool userns = s->uidmap != NULL;
 	if (set_cmdline(s) < 0)
 		dprintf(2, "netlab-init: %s: %s: %s (ps shows the launcher's command line)\n",
 			nl_err.step, nl_err.object, strerror(nl_err.errnum));
-	if (userns && wait_for_launcher(sync_fd) < 0)
-		return -1;
 	/* Leave the CLI's session: a Ctrl-C in its terminal must not reach the lab. */
 	if (setsid() < 0)
 		return fail("setsid", s->name);
-	if (s->log && s->log_fd < 0) {
+	if (s->log) {
 		int fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		if (fd < 0)
 			return fail("open console log", s->log);
@@ -171,19 +186,18 @@ static int setup(struct node_spec *s, int sync_fd)
 		close(fd);
 	}
 	trace("start");
-	if (!userns) {
-		/* The node's PID 1 is never the OOM killer's choice; a memory hog is.
-		 * Best effort: lowering it needs CAP_SYS_RESOURCE, which some hosts withhold. */
-		write_file("/proc/self/oom_score_adj", "-1000", 0, 0);
-		/* Cgroups first, while the host's cgroup tree is in view, then a cgroup
-		 * namespace rooted at the node's own cgroup. */
-		for (int i = 0; i < s->ncg; i++)
-			if (!s->cg_skip[i] && join_cgroup(s->cg[i], "0") < 0)
-				return -1;
-		trace("cgroups");
-	}
-	if (unshare(CLONE_NEWCGROUP | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET) < 0)
-		return fail("unshare(cgroup|mnt|uts|ipc|net)", s->name);
+	/* The node's PID 1 is never the OOM killer's choice; a memory hog is.
+	 * Best effort: lowering it needs CAP_SYS_RESOURCE, which some hosts withhold. */
+	write_file("/proc/self/oom_score_adj", "-1000", 0, 0);
+	/* Cgroups first, while the host's cgroup tree is in view; the cgroup
+	 * namespace below is then rooted at the node's own cgroup. */
+	for (int j = 0; j < s->ncg; j++)
+		if (join_node_cgroup(s, j, "0") < 0)
+			return -1;
+	trace("cgroups");
+	const int nsflags = CLONE_NEWCGROUP | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET;
+	if (unshare(userns ? CLONE_NEWNS : nsflags) < 0)
+		return fail(userns ? "unshare(mnt)" : "unshare(cgroup|mnt|uts|ipc|net)", s->name);
 	trace("unshare");
 	/* Shared mounts (systemd hosts) would carry the node's mounts back to the host. */
 	if (host_facts.shared_mounts && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -201,31 +215,37 @@ static int setup(struct node_spec *s, int sync_fd)
 	if (mount_proc_sys(root) < 0)
 		return -1;
 	trace("proc+sys");
-	int bind_fds[MAX_BINDS], dev_fds[NL_NDEVICES];
+	int bind_fds[MAX_BINDS];
 	if (s->nbinds > MAX_BINDS)
 		return failx("binds", s->name, E2BIG);
 	if (open_bind_sources(s, bind_fds) < 0)
 		return -1;
-	if (userns && open_host_devices(dev_fds) < 0)
-		return -1;
+	umask(0);
 	if (pivot_into_root(root) < 0)
 		return -1;
 	close(root);
 	trace("pivot");
-	if (mount_devices(userns ? dev_fds : NULL) < 0)
-		return -1;
-	trace("dev");
-	if (mask_paths() < 0 || proc_sys_readonly() < 0)
+	if (mask_paths(userns) < 0 || proc_sys_readonly() < 0)
 		return -1;
 	trace("masks");
+	umask(022);
 	if (mount_binds(s, bind_fds) < 0)
 		return -1;
 	for (int i = 0; i < s->nbinds; i++)
 		close(bind_fds[i]);
-	if (userns)
-		for (int i = 0; i < NL_NDEVICES; i++)
-			if (dev_fds[i] >= 0)
-				close(dev_fds[i]);
+	if (userns) {
+		if (enter_userns(s, report_fd, sync_fd) < 0)
+			return -1;
+		if (unshare(nsflags & ~CLONE_NEWNS) < 0 || unshare(CLONE_NEWNS) < 0)
+			return fail("unshare(cgroup|mnt|uts|ipc|net) in the user namespace", s->name);
+		/* sysfs again: the first one showed the host's network devices */
+		if (mount_sysfs_again() < 0)
+			return -1;
+		trace("userns");
+	}
+	if (mount_devpts(userns) < 0)
+		return -1;
+	trace("dev");
 	if (sethostname(s->name, strlen(s->name)) < 0)
 		return fail("sethostname", s->name);
 	if (bring_lo_up() < 0)
@@ -322,7 +342,7 @@ void node_main(struct node_spec *s, int report_fd, int sync_fd)
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
 	char line[NL_PATH_MAX + 256];
-	if (setup(s, sync_fd) < 0) {
+	if (setup(s, report_fd, sync_fd) < 0) {
 		clean(nl_err.object);
 		snprintf(line, sizeof line, "E\t%d\t%d\t%s\t%s\n", s->idx, nl_err.errnum, nl_err.step, nl_err.object);
 		report(report_fd, line);

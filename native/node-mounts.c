@@ -1,7 +1,7 @@
 /*
- * Mounts inside the node after pivot_root, one step per function: the devpts
- * instance (and, in a user namespace, the host's device nodes), masked /proc
- * and /sys paths, /proc/sys read-only but for net, and the user's binds. Each
+ * Mounts inside the node after pivot_root, one step per function: masked /proc
+ * and /sys paths, /proc/sys read-only but for net, the user's binds, the
+ * devpts instance. Each
  * returns 0 or -1 with nl_err naming the step, the path and the errno.
  */
 #include "init.h"
@@ -15,19 +15,12 @@
 
 /*
  * A private devpts instance, so the node's ptys are its own (devpts(5)
- * "newinstance"); /dev/ptmx is a symlink to its ptmx. In a user namespace the
- * host's device nodes are bound on the empty files of the upper layer.
+ * "newinstance"); /dev/ptmx is a symlink to its ptmx. Mounted by the node's
+ * root: in a user namespace gid 5 (tty) of the host is not mapped.
  */
-int mount_devices(const int *host_dev_fds)
+int mount_devpts(bool userns)
 {
-	char p[64];
-	for (int i = 0; host_dev_fds && i < NL_NDEVICES; i++) {
-		snprintf(p, sizeof p, "/dev/%s", device_name(i));
-		if (host_dev_fds[i] >= 0 && move_mount(host_dev_fds[i], "", AT_FDCWD, p, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-			return fail("bind host device", p);
-	}
-	const char *opts = host_dev_fds ? "newinstance,ptmxmode=0666,mode=0620"
-					: "newinstance,ptmxmode=0666,mode=0620,gid=5";
+	const char *opts = userns ? "newinstance,ptmxmode=0666,mode=0620" : "newinstance,ptmxmode=0666,mode=0620,gid=5";
 	if (mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, opts) < 0)
 		return fail("mount devpts", "/dev/pts");
 	return 0;
@@ -67,12 +60,13 @@ static int remount_ro(const char *path, unsigned long keep)
 	return 0;
 }
 
-int mask_paths(void)
+/* Masks the paths under /proc (which) or /sys; see the table. */
+static int mask(const char *which)
 {
 	const char *empty = NULL; /* first masked directory: the read-only tmpfs others bind */
 	struct stat st;
 	for (size_t i = 0; i < NMASKS; i++) {
-		if (!(host_facts.mask_exists & (1u << i)))
+		if (!(host_facts.mask_exists & (1u << i)) || strncmp(masks[i].path, which, strlen(which)))
 			continue;
 		const char *p = masks[i].path;
 		if (masks[i].kind == READONLY) {
@@ -95,6 +89,25 @@ int mask_paths(void)
 		}
 	}
 	return 0;
+}
+
+/*
+ * /proc's masks, and /sys's unless the node will have a user namespace: it
+ * mounts a sysfs of its own network namespace there later, which the kernel
+ * allows only over a /sys with nothing mounted on a non-empty directory
+ * (mnt_already_visible(), fs/namespace.c); mount_sysfs_again masks that one.
+ */
+int mask_paths(bool userns)
+{
+	return mask("/proc/") < 0 || (!userns && mask("/sys/") < 0) ? -1 : 0;
+}
+
+/* User namespace: a read-only sysfs showing the node's own network devices, masked. */
+int mount_sysfs_again(void)
+{
+	if (mount("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return fail("mount sysfs", "/sys");
+	return mask("/sys/");
 }
 
 /*

@@ -49,6 +49,9 @@ int detached_tmpfs(const char *mode, unsigned attrs, const char *what)
 	return m;
 }
 
+/* Seed files keep their owners as ids inside the node: shifted into a user namespace's range. */
+static unsigned shift_uid, shift_gid;
+
 /*
  * Files the lab wrote for this node before it started (e.g. /etc/frr/frr.conf
  * in <run>/upper): copied into the node's upper layer with their mode and
@@ -107,7 +110,7 @@ static int copy_tree(int from, int to, const char *where, int depth)
 		} else {
 			continue;
 		}
-		if (r == 0 && fchownat(to, n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+		if (r == 0 && fchownat(to, n, st.st_uid + shift_uid, st.st_gid + shift_gid, AT_SYMLINK_NOFOLLOW) < 0)
 			r = fail("chown seed file", n);
 		if (r == 0 && !S_ISLNK(st.st_mode) && fchmodat(to, n, st.st_mode & 07777, 0) < 0)
 			r = fail("chmod seed file", n);
@@ -124,6 +127,8 @@ static int copy_seed(const struct node_spec *s, int upper)
 	int from = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (from < 0)
 		return errno == ENOENT ? 0 : fail("open seed files", p);
+	shift_uid = s->uidmap ? s->root_uid : 0;
+	shift_gid = s->uidmap ? s->root_gid : 0;
 	return copy_tree(from, upper, p, 0);
 }
 
@@ -144,6 +149,13 @@ int make_node_tmpfs(const struct node_spec *s)
 		goto fail;
 	}
 	close(fd);
+	/* User namespace: the node's root owns /etc (new files there are its) and /root. */
+	if (s->uidmap && (mkdirat(t, "upper/root", 0700) < 0 || fchownat(t, "upper/etc", s->root_uid, s->root_gid, 0) < 0 ||
+			  fchownat(t, "upper/root", s->root_uid, s->root_gid, 0) < 0 ||
+			  fchownat(t, "upper/etc/hostname", s->root_uid, s->root_gid, 0) < 0)) {
+		fail("chown for the user namespace", "/etc");
+		goto fail;
+	}
 	if (s->run) {
 		int upper = openat(t, "upper", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		int r = upper < 0 ? fail("open", "upper") : copy_seed(s, upper);
@@ -199,20 +211,23 @@ int make_overlay(const struct node_spec *s, int tmpfs, int skel_fd)
 	int fs = fsopen("overlay", FSOPEN_CLOEXEC);
 	if (fs < 0)
 		return fail("fsopen overlay", "overlayfs (CONFIG_OVERLAY_FS)");
-	int r = set_opt(fs, "source", "netlab");
-	if (r == 0)
-		r = set_opt(fs, "lowerdir", lower);
+	int r = set_opt(fs, "lowerdir", lower);
 	snprintf(p, sizeof p, "/proc/self/fd/%d/upper", tmpfs);
 	if (r == 0)
 		r = set_opt(fs, "upperdir", p);
 	snprintf(p, sizeof p, "/proc/self/fd/%d/work", tmpfs);
 	if (r == 0)
 		r = set_opt(fs, "workdir", p);
-	/* In a user namespace overlayfs may not use trusted.* xattrs (kernel >= 5.11). */
-	if (r == 0 && s->uidmap && fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0)
-		r = fail("overlay option", "userxattr");
-	if (r == 0 && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
-		r = fail("mount overlay", lower);
+	if (r == 0 && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+		/* the kernel says why in the fs context's log (fsopen(2)): "e overlayfs: ..." */
+		int e = errno;
+		char msg[512];
+		ssize_t n = read(fs, msg, sizeof msg - 1);
+		msg[n > 0 ? n : 0] = 0;
+		char obj[NL_PATH_MAX];
+		snprintf(obj, sizeof obj, "%s%s%s", lower, n > 0 ? " — " : "", n > 2 ? msg + 2 : "");
+		r = failx("mount overlay", obj, e);
+	}
 	int m = r == 0 ? fsmount(fs, FSMOUNT_CLOEXEC, 0) : -1;
 	if (r == 0 && m < 0)
 		fail("fsmount overlay", s->name);
@@ -255,20 +270,6 @@ int open_bind_sources(const struct node_spec *s, int *fds)
 		fds[i] = open_tree(AT_FDCWD, s->binds[i].src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 		if (fds[i] < 0)
 			return fail("open_tree bind source", s->binds[i].src);
-	}
-	return 0;
-}
-
-/* User namespace: device nodes of the skeleton do not open in a user
- * namespace's overlay (SB_I_NODEV), so the host's own are bind-mounted. */
-int open_host_devices(int *fds)
-{
-	char p[64];
-	for (int i = 0; i < NL_NDEVICES; i++) {
-		snprintf(p, sizeof p, "/dev/%s", device_name(i));
-		fds[i] = open_tree(AT_FDCWD, p, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-		if (fds[i] < 0 && errno != ENOENT)
-			return fail("open_tree", p);
 	}
 	return 0;
 }

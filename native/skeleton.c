@@ -45,7 +45,6 @@ static int mkdir_at(int dfd, const char *path, mode_t mode)
 	return 0;
 }
 
-/* trusted.* for the usual overlay, user.* for one mounted in a user namespace (userxattr). */
 static int mkdir_opaque(int dfd, const char *path, mode_t mode)
 {
 	if (mkdir_at(dfd, path, mode) < 0)
@@ -54,8 +53,6 @@ static int mkdir_opaque(int dfd, const char *path, mode_t mode)
 	if (fd < 0)
 		return fail("open", path);
 	int r = fsetxattr(fd, "trusted.overlay.opaque", "y", 1, 0);
-	if (r == 0 && fsetxattr(fd, "user.overlay.opaque", "y", 1, 0) < 0 && errno != EOPNOTSUPP)
-		r = -1;
 	close(fd);
 	return r < 0 ? fail("setxattr overlay.opaque", path) : 0;
 }
@@ -81,7 +78,8 @@ static int copy_file(const char *from, int dfd, const char *to)
 	return 0;
 }
 
-int make_skeleton(int tmpfs, const char *dir, const char *hosts, bool var_run_link)
+/* uid/gid: owner of run/ (the node's root in a user namespace, else 0). */
+int make_skeleton(int tmpfs, const char *dir, const char *hosts, bool var_run_link, unsigned uid, unsigned gid)
 {
 	if (mkdirat(tmpfs, dir, 0755) < 0)
 		return fail("mkdir", dir);
@@ -111,6 +109,10 @@ int make_skeleton(int tmpfs, const char *dir, const char *hosts, bool var_run_li
 		}
 	if (mkdir_opaque(dfd, "run", 0755) < 0 || mkdir_opaque(dfd, "tmp", 01777) < 0)
 		goto out;
+	if ((uid || gid) && fchownat(dfd, "run", uid, gid, 0) < 0) {
+		fail("chown", "run");
+		goto out;
+	}
 	if (hosts && (mkdir_at(dfd, "etc", 0755) < 0 || copy_file(hosts, dfd, "etc/hosts") < 0))
 		goto out;
 	if (var_run_link && (mkdir_at(dfd, "var", 0755) < 0 || symlinkat("/run", dfd, "var/run") < 0)) {

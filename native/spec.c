@@ -151,7 +151,7 @@ int parse_specs(char *buf, size_t len, struct node_spec **out, int *n)
 		p++; /* the empty field */
 		if (check(s) < 0)
 			return -1;
-		s->cg_skip = calloc((size_t)s->ncg + 1, sizeof *s->cg_skip);
+		s->cg_mode = calloc((size_t)s->ncg + 1, sizeof *s->cg_mode);
 		count++;
 	}
 	*out = specs;

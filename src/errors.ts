@@ -84,9 +84,15 @@ export class KernelError extends NetlabError {
   }
 }
 
-const errnoByNumber: Map<number, string> = new Map(
-  Object.entries(osConstants.errno).map(([name, num]) => [num as number, name]),
-);
+/**
+ * errno numbers → names: Node's list, plus Linux ones it lacks that netlink
+ * answers with (include/uapi/asm-generic/errno.h; ENOTSUPP is kernel-internal,
+ * include/linux/errno.h, yet leaks out of some qdisc and driver paths).
+ */
+const errnoByNumber: Map<number, string> = new Map([
+  [54, 'EXFULL'], [524, 'ENOTSUPP'],
+  ...Object.entries(osConstants.errno).map(([name, num]) => [num as number, name] as [number, string]),
+]);
 
 /** `17` → `EEXIST`; unknown numbers → `errno 123`. */
 export function errnoName(errno: number): string {
@@ -100,6 +106,7 @@ const errnoTexts: Record<string, string> = {
   ENOBUFS: 'no buffer space', ESRCH: 'no such process', ENETUNREACH: 'network unreachable',
   EADDRNOTAVAIL: 'address not available', ENOTCONN: 'not connected', ERANGE: 'out of range',
   EAGAIN: 'try again', ENAMETOOLONG: 'name too long', EMFILE: 'too many open files',
+  EXFULL: 'full (a kernel limit was reached)', ENOTSUPP: 'not supported by this kernel',
 };
 
 /** A short human text for an errno, e.g. `EEXIST` → `already exists`. */

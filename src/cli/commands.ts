@@ -3,8 +3,16 @@
  * exports `register(program)`; adding a command is one file and one line here.
  */
 import type { Command } from 'commander';
+import { register as doctor } from './doctor.js';
+import { register as down } from './down.js';
+import { register as exec } from './exec.js';
 import { register as graph } from './graph.js';
+import { register as link } from './link.js';
+import { register as save } from './save.js';
+import { register as status } from './status.js';
+import { register as up } from './up.js';
+import { register as validate } from './validate.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [graph];
+export const commands: Register[] = [up, down, status, exec, link, save, validate, graph, doctor];

@@ -37,6 +37,10 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Traffic class: the command runs in the node's cgroup `class-<cls>` (src/shaping). */
   cls?: string;
+  /** Start it in its own session inside the node and return once it runs (daemons); its stdio is /dev/null or `log`. */
+  detach?: boolean;
+  /** With detach: file inside the node its stdout and stderr are appended to. */
+  log?: string;
 }
 
 /** What a command in a node did. */
@@ -56,6 +60,8 @@ export interface SpawnOptions {
   tty?: boolean;
   /** Start the command in its own session inside the node and return once it runs (daemons). */
   detach?: boolean;
+  /** With detach: file inside the node its stdout and stderr are appended to (default /dev/null). */
+  log?: string;
   /** stdio of netlab-enter, which the command inherits (default 'pipe'). */
   stdio?: StdioOptions;
 }
@@ -73,6 +79,7 @@ export function enterArgs(node: EnterTarget, argv: string[], opts: SpawnOptions 
   }
   if (opts.tty) args.push('-t');
   if (opts.detach) args.push('--detach');
+  if (opts.detach && opts.log) args.push('--log', opts.log);
   args.push('--', ...argv);
   return args;
 }
@@ -97,8 +104,8 @@ export function execInNode(node: EnterTarget, argv: string[], opts: ExecOptions 
   return new Promise<ExecResult>((resolve, reject) => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout!.on('data', (b: Buffer) => out.push(b));
-    child.stderr!.on('data', (b: Buffer) => err.push(b));
+    child.stdout?.on('data', (b: Buffer) => out.push(b));
+    child.stderr?.on('data', (b: Buffer) => err.push(b));
     const timer = timeoutMs !== undefined ? setTimeout(() => child.kill('SIGKILL'), timeoutMs) : undefined;
     child.on('error', (e) => {
       if (timer) clearTimeout(timer);

@@ -15,6 +15,7 @@
  */
 import { TopologyError } from '../errors.js';
 import type { Node, Ospf, Topology } from '../topology/types.js';
+import { userConfig } from './config.js';
 import { adjacencies, fallbackRouterId, hasIPv6, nodeMap, ospfSpeakers, ospfTimers } from './peers.js';
 import { prefixOf } from './prefix.js';
 
@@ -40,9 +41,11 @@ function ifaces(node: Node, t: Topology, ospf: Ospf, af: 4 | 6): BirdIface[] {
     if (network) lines.push(`type ${network === 'point-to-point' ? 'ptp' : 'broadcast'}`);
     const cost = o.cost ?? ospf.cost;
     if (cost !== undefined) lines.push(`cost ${cost}`);
-    const timers = passive ? undefined : ospfTimers(ospf, a);
+    const timers = passive ? undefined : ospfTimers(ospf, a, userConfig);
     if (timers?.helloS !== undefined) lines.push(`hello ${timers.helloS}`);
     if (timers?.deadS !== undefined) lines.push(`dead ${timers.deadS}`);
+    // BIRD refuses a retransmit interval below 2 s ("Retransmit int must be greater than one").
+    if (timers?.retransmitS !== undefined) lines.push(`retransmit ${Math.max(2, timers.retransmitS)}`);
     if (passive) lines.push('stub yes');
     out.push({ name: a.iface.name, area: o.area ?? ospf.area, lines });
   }

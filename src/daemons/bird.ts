@@ -73,6 +73,11 @@ export const bird: Kind = {
       await poll(`BIRD on ${ctx.node.name}`, timeoutMs, async () => {
         const r = await ctx.exec(['birdc', '-s', BIRD_SOCKET, 'show', 'status'], { timeoutMs: 5000 });
         if (r.code === 0 && /Daemon is up and running/.test(r.stdout)) return { done: true, value: undefined };
+        const [h] = await bird.health!(ctx);
+        if (h && !h.running) {
+          const log = await ctx.exec(['tail', '-n', '8', BIRD_LOG], { timeoutMs: 5000 });
+          throw new NetlabError(`node ${ctx.node.name}`, `bird exited (${h.detail})${log.code === 0 && log.stdout.trim() ? `:\n${indent(log.stdout.trim())}` : ''}`, hint(ctx.node));
+        }
         return { done: false, seen: (r.stdout + r.stderr).trim().split('\n').pop() ?? '' };
       });
     } catch (err) {

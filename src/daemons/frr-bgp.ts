@@ -6,7 +6,7 @@
  *    eBGP session without a route-map (RFC 8212); a lab wants routes to flow;
  *  - `no bgp default ipv4-unicast` and an explicit `activate` per session, so
  *    IPv4 sessions carry IPv4 and IPv6 sessions IPv6, as written;
- *  - `neighbor X timers connect 5`: the connect-retry timer is 120 s in FRR's
+ *  - `neighbor X timers connect 3`: the connect-retry timer is 120 s in FRR's
  *    traditional profile; sessions tried before the peer (or the IGP route to
  *    its loopback) is up would otherwise wait two minutes;
  *  - ECMP: `bgp bestpath as-path multipath-relax` (equal-length AS paths through
@@ -24,7 +24,7 @@ import { addr, fallbackRouterId, family, optionLines } from './peers.js';
 /** ECMP width for BGP (`maximum-paths`); FRR's Debian build allows up to 256 (--enable-multipath=256). */
 export const BGP_MAX_PATHS = 16;
 /** Connect-retry timer of generated sessions, seconds. */
-export const BGP_CONNECT_RETRY_S = 5;
+export const BGP_CONNECT_RETRY_S = 3;
 
 function neighborLines(s: BgpSession): string[] {
   const n = ` neighbor ${s.address}`;

@@ -90,6 +90,11 @@ const OPTIONS: Partial<Record<FrrDaemon, string>> = {
   pim6d: '-A ::1',
 };
 
+/** The package's command-line options of one daemon (the `<daemon>_options` of /etc/frr/daemons). */
+export function daemonOptions(d: FrrDaemon): string {
+  return OPTIONS[d] ?? '-A 127.0.0.1';
+}
+
 /**
  * /etc/frr/daemons enabling exactly `set` (every other daemon `=no`), with the
  * package's per-daemon options, and all daemons logging to FRR_LOG
@@ -101,7 +106,7 @@ export function renderDaemonsFile(set: FrrDaemonSet, nodeName: string): string {
   for (const d of FRR_DAEMONS) lines.push(`${d}=${set.daemons.includes(d) ? 'yes' : 'no'}`);
   for (const [d, inst] of Object.entries(set.instances)) lines.push(`${d}_instances=${inst.join(',')}`);
   lines.push('vtysh_enable=yes', `frr_global_options="--log file:${FRR_LOG}"`);
-  for (const d of FRR_DAEMONS) lines.push(`${d}_options="${OPTIONS[d] ?? '-A 127.0.0.1'}"`);
+  for (const d of FRR_DAEMONS) lines.push(`${d}_options="${daemonOptions(d)}"`);
   return lines.join('\n') + '\n';
 }
 

@@ -15,8 +15,8 @@
  *    hellos go out;
  *  - hello 1 s / dead 4 s where every OSPF speaker on the link has a generated
  *    config (both ends agree, and adjacencies form in a second or two instead
- *    of a hello period or more); FRR's defaults (10/40) where a neighbour
- *    brings its own config; `hello:`/`dead:` always win;
+ *    of a hello period or more); the neighbour's own intervals where it brings
+ *    its own config (src/daemons/peers.ts: ospfTimers); `hello:`/`dead:` always win;
  *  - per-interface settings (`ospf.interfaces.<name>`) beat the node's, which
  *    beat the lab's (the loader has already merged node and lab);
  *  - `options:` keys become lines inside `router ospf` (`key value`, `key` for
@@ -24,7 +24,8 @@
  * Commands: FRR 8.4 user guide, "OSPFv2" and "OSPFv3".
  */
 import type { Node, Ospf, OspfInterface, Topology } from '../topology/types.js';
-import { adjacencies, addr, fallbackRouterId, hasIPv6, nodeMap, optionLines, ospfSpeakers, ospfTimers } from './peers.js';
+import { userConfig } from './config.js';
+import { adjacencies, addr, fallbackRouterId, hasIPv6, nodeMap, optionLines, ospfSpeakers, ospfTimers, type OspfTimers } from './peers.js';
 
 /** FRR configuration lines, grouped as frr.conf groups them. */
 export interface FrrSections {
@@ -71,12 +72,13 @@ function push(map: Map<string, string[]>, iface: string, lines: string[]): void 
   else map.set(iface, [...lines]);
 }
 
-function ifaceLines(v: 'ip ospf' | 'ipv6 ospf6', s: IfaceOspf, timers?: { helloS?: number; deadS?: number }): string[] {
+function ifaceLines(v: 'ip ospf' | 'ipv6 ospf6', s: IfaceOspf, timers?: OspfTimers): string[] {
   const out = [` ${v} area ${s.area}`];
   if (s.network !== undefined) out.push(` ${v} network ${s.network}`);
   if (s.cost !== undefined) out.push(` ${v} cost ${s.cost}`);
   if (!s.passive && timers?.helloS !== undefined) out.push(` ${v} hello-interval ${timers.helloS}`);
   if (!s.passive && timers?.deadS !== undefined) out.push(` ${v} dead-interval ${timers.deadS}`);
+  if (!s.passive && timers?.retransmitS !== undefined) out.push(` ${v} retransmit-interval ${timers.retransmitS}`);
   if (s.passive) out.push(` ${v} passive`);
   return out;
 }
@@ -102,7 +104,7 @@ export function renderOspf(node: Node, t: Topology): FrrSections {
     const dflt: { passive: boolean; network?: 'point-to-point' | 'broadcast' } = { passive: ospf.passive ?? ospfSpeakers(a).length === 0 };
     if (network !== undefined) dflt.network = network;
     const s = effective(ospf, a.iface.name, dflt);
-    const timers = ospfTimers(ospf, a);
+    const timers = ospfTimers(ospf, a, userConfig);
     if (a.iface.ipv4) push(out.interfaces, a.iface.name, ifaceLines('ip ospf', s, timers));
     if (v6 && a.iface.ipv6) push(out.interfaces, a.iface.name, ifaceLines('ipv6 ospf6', s, timers));
   }

@@ -54,25 +54,63 @@ export function ospfSpeakers(a: Adjacency): PeerEnd[] {
 }
 
 /** Hello and dead interval (s) of generated OSPF on links where every speaker's config is generated too. */
-export const FAST_OSPF = { helloS: 1, deadS: 4 } as const;
+export const FAST_OSPF = { helloS: 1, deadS: 4, retransmitS: 1 } as const;
+
+/** Interface timers, seconds; a missing one is the daemon's default. */
+export interface OspfTimers { helloS?: number; deadS?: number; retransmitS?: number }
+
+/** FRR's and BIRD's default hello and dead intervals, seconds. */
+export const DEFAULT_OSPF = { helloS: 10, deadS: 40 } as const;
 
 /**
- * The hello/dead intervals (s) to write on an interface, or undefined for the
- * daemon's defaults (10/40 in FRR and BIRD). The node's `hello:`/`dead:` win;
- * otherwise FAST_OSPF when the link has OSPF speakers and all of them have
- * generated configs (so both ends agree: the intervals must match, RFC 2328
- * §10.5), and the defaults when a neighbour brings its own config.
+ * The hello/dead intervals (s) an FRR config sets on one interface
+ * (`ip ospf hello-interval N` / `ip ospf dead-interval N` inside
+ * `interface NAME`), defaults where it sets none.
  */
-export function ospfTimers(ospf: { helloS?: number; deadS?: number }, a: Adjacency): { helloS?: number; deadS?: number } | undefined {
+export function frrIfaceTimers(configText: string, iface: string): { helloS: number; deadS: number } {
+  const out: { helloS: number; deadS: number } = { ...DEFAULT_OSPF };
+  let inside = false;
+  for (const raw of configText.split('\n')) {
+    const line = raw.trimEnd();
+    if (/^interface\s/.test(line)) { inside = line.split(/\s+/)[1] === iface; continue; }
+    if (!/^\s/.test(line)) { inside = false; continue; }
+    if (!inside) continue;
+    const hello = /^\s+ip ospf hello-interval (\d+)/.exec(line);
+    const dead = /^\s+ip ospf dead-interval (\d+)/.exec(line);
+    if (hello) out.helloS = Number(hello[1]);
+    if (dead) out.deadS = Number(dead[1]);
+  }
+  return out;
+}
+
+/**
+ * The timers to write on an active interface of a generated config. The
+ * node's `hello:`/`dead:` win. Otherwise, when every OSPF speaker on the link
+ * has a generated config: hello 1 s / dead 4 s (netlab writes the same on both
+ * ends; the intervals must match, RFC 2328 §10.5). When a neighbour brings its
+ * own config: the intervals that config sets on its interface (FRR configs are
+ * read; BIRD's are taken as BIRD's defaults), so a saved and reused config
+ * still matches. The retransmit interval is always 1 s instead of 5: a DD or
+ * LS update that arrives while the neighbour is still in Init, or within its
+ * MinLSArrival, is dropped and waits for it; it need not match between neighbours.
+ */
+export function ospfTimers(ospf: { helloS?: number; deadS?: number }, a: Adjacency, configOf: (n: Node) => string | undefined): OspfTimers {
+  const t: OspfTimers = { retransmitS: FAST_OSPF.retransmitS };
   if (ospf.helloS !== undefined || ospf.deadS !== undefined) {
-    const t: { helloS?: number; deadS?: number } = {};
     if (ospf.helloS !== undefined) t.helloS = ospf.helloS;
     if (ospf.deadS !== undefined) t.deadS = ospf.deadS;
     return t;
   }
-  const speakers = ospfSpeakers(a);
-  if (!speakers.length || speakers.some((p) => p.node.config !== undefined)) return undefined;
-  return { ...FAST_OSPF };
+  const own = ospfSpeakers(a).filter((p) => p.node.config !== undefined);
+  if (!ospfSpeakers(a).length) return t;
+  let want: { helloS: number; deadS: number } = { helloS: FAST_OSPF.helloS, deadS: FAST_OSPF.deadS };
+  if (own.length) {
+    const theirs = own.map((p) => (p.node.kind === 'frr' ? frrIfaceTimers(configOf(p.node) ?? '', p.iface.name) : { ...DEFAULT_OSPF }));
+    want = theirs[0]!;
+  }
+  if (want.helloS !== DEFAULT_OSPF.helloS) t.helloS = want.helloS;
+  if (want.deadS !== DEFAULT_OSPF.deadS) t.deadS = want.deadS;
+  return t;
 }
 
 /** Address without its prefix length: "10.1.0.1/31" → "10.1.0.1". */

@@ -5,7 +5,7 @@
  * the phase times.
  */
 
-/** One progress event. `done === total` ends the phase; `ms` is its duration then. */
+/** One progress event. `done === total` ends the phase (exactly one such event); `ms` is its duration then. */
 export interface ProgressEvent {
   phase: string;
   done: number;
@@ -24,6 +24,7 @@ export type ProgressListener = (e: ProgressEvent) => void;
 export class PhaseProgress {
   private done = 0;
   private lastEmit = 0;
+  private ended = false;
   private readonly started = performance.now();
 
   constructor(
@@ -35,24 +36,27 @@ export class PhaseProgress {
     this.emit(true);
   }
 
-  /** Marks `n` more steps done. */
+  /** Marks `n` more steps done. The event with done === total comes only from end(). */
   step(n = 1): void {
     this.done += n;
-    this.emit(this.done >= this.total);
+    this.emit(false);
   }
 
-  /** Ends the phase (also when some steps were skipped) and returns its duration in ms. */
+  /** Ends the phase (also when some steps were skipped) and returns its duration in ms. Once. */
   end(): number {
-    this.done = this.total;
-    this.emit(true);
-    return performance.now() - this.started;
+    const ms = performance.now() - this.started;
+    if (!this.ended) {
+      this.ended = true;
+      this.listener?.({ phase: this.phase, done: this.total, total: this.total, ms });
+    }
+    return ms;
   }
 
   private emit(force: boolean): void {
-    if (!this.listener) return;
+    if (!this.listener || this.ended) return;
     const now = performance.now();
     if (!force && now - this.lastEmit < this.intervalMs) return;
     this.lastEmit = now;
-    this.listener({ phase: this.phase, done: Math.min(this.done, this.total), total: this.total, ms: now - this.started });
+    this.listener({ phase: this.phase, done: Math.max(0, Math.min(this.done, this.total - 1)), total: this.total, ms: now - this.started });
   }
 }

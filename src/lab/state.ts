@@ -8,9 +8,11 @@
  * crash between the two leaves a record of something that may not exist —
  * teardown tolerates that — never an object without a record.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { stateFile } from './paths.js';
+import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { HostObject } from '../net/host.js';
+import type { ClassesRecord } from '../shaping/classes.js';
+import { labDir, stateFile } from './paths.js';
 
 /** One node's process, as started. */
 export interface NodeRecord {
@@ -20,12 +22,8 @@ export interface NodeRecord {
   kind: string;
 }
 
-/** A host-side object netlab created (host link, management bridge, nftables table). */
-export interface HostRecord {
-  type: string;
-  name: string;
-  [key: string]: unknown;
-}
+/** A host-side object netlab created (host link, management bridge, nftables table, sysctl); see src/net/host.ts. */
+export type HostRecord = HostObject;
 
 /** Lifecycle of a lab: starting (up in progress), running, stopping (down in progress), failed. */
 export type LabPhase = 'starting' | 'running' | 'stopping' | 'failed';
@@ -43,10 +41,17 @@ export interface State {
   nodes: Record<string, NodeRecord>;
   /** `ip netns` symlinks that may exist (recorded before creation). */
   netnsLinks: string[];
-  /** Host objects that may exist (recorded before creation). */
+  /**
+   * Host objects that may exist (recorded before creation). Kept in a journal
+   * next to the State file (host-objects.jsonl, one JSON object per line,
+   * appended synchronously), so recording one costs one small append, not a
+   * rewrite of the whole State; readState merges it in.
+   */
   hostObjects: HostRecord[];
-  /** Mount points netlab mounted on the host (e.g. a private net_cls hierarchy). */
+  /** Mount points netlab may have mounted on the host (recorded before mounting: a private net_cls hierarchy). */
   mounts: string[];
+  /** The traffic classes set up (src/shaping/classes.ts); teardown removes their cgroups and mount. */
+  classes?: ClassesRecord;
 }
 
 /** A fresh State for a lab that is about to start. */
@@ -72,10 +77,31 @@ export function readState(lab: string): { state?: State; damaged?: string } {
   try {
     const state = JSON.parse(text) as State;
     if (state.version !== 1 || state.lab !== lab || typeof state.nodes !== 'object') return { damaged: 'unknown format' };
+    state.hostObjects = readHostJournal(lab);
     return { state };
   } catch (err) {
     return { damaged: (err as Error).message };
   }
+}
+
+/** The host-object journal of a lab. */
+function hostJournal(lab: string): string {
+  return join(labDir(lab), 'host-objects.jsonl');
+}
+
+/**
+ * Host objects recorded for a lab, also when the State file itself is damaged
+ * or missing (the journal is a separate file). A torn last line is skipped.
+ */
+export function readHostJournal(lab: string): HostRecord[] {
+  let text = '';
+  try { text = readFileSync(hostJournal(lab), 'utf8'); } catch { return []; }
+  const out: HostRecord[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try { out.push(JSON.parse(line) as HostRecord); } catch { /* torn write at a crash */ }
+  }
+  return out;
 }
 
 /** Writes the State file atomically (tmp + rename(2)). */
@@ -83,7 +109,8 @@ export function writeState(state: State): void {
   const path = stateFile(state.lab);
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.tmp${process.pid}`;
-  writeFileSync(tmp, JSON.stringify(state));
+  const { hostObjects: _journal, ...rest } = state;
+  writeFileSync(tmp, JSON.stringify({ ...rest, hostObjects: [] }));
   renameSync(tmp, path);
 }
 
@@ -94,13 +121,23 @@ export function writeState(state: State): void {
  * object of a new class (so intent is on disk before the object exists).
  */
 export class StateStore {
-  private dirty = false;
+  private dirty = true; // a new store has never been written
   constructor(readonly state: State) {}
 
   /** Applies `change` to the in-memory State; call flush() to persist. */
   update(change: (s: State) => void): void {
     change(this.state);
     this.dirty = true;
+  }
+
+  /**
+   * Records a host object before it is created: appended to the journal at once
+   * (synchronously, so it is on disk before the creating call is made).
+   */
+  recordHost(obj: HostRecord): void {
+    mkdirSync(labDir(this.state.lab), { recursive: true });
+    appendFileSync(hostJournal(this.state.lab), `${JSON.stringify(obj)}\n`);
+    this.state.hostObjects.push(obj);
   }
 
   /** Writes the State if anything changed since the last write. */

@@ -18,3 +18,5 @@ export function findNode(t: Topology, name: string): Node | undefined {
 export function findInterface(t: Topology, node: string, iface: string): Interface | undefined {
   return findNode(t, node)?.interfaces.find((i) => i.name === iface);
 }
+export { resolveTests, TEST_KINDS } from './tests.js';
+export { loadTestsFile, type TestsFileOptions } from './tests-file.js';

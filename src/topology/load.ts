@@ -4,10 +4,10 @@
  * routing. Pure apart from reading the file and checking that referenced files
  * exist; never touches the kernel.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { TopologyError } from '../errors.js';
-import type { Topology, TestSpec } from './types.js';
+import type { Topology } from './types.js';
 import { assignAddresses } from './addressing.js';
 import { expandVariables, type Env } from './expand.js';
 import { resolveLinks, type MacCounter } from './links.js';
@@ -18,6 +18,8 @@ import { resolveNodes } from './nodes.js';
 import { parsePath, type PathPart } from './path.js';
 import { resolveRouting } from './routing.js';
 import { topologySchema } from './schema-def.js';
+import { resolveTests } from './tests.js';
+import { loadTestsFile } from './tests-file.js';
 import { Validator } from './validate.js';
 import { parseYaml } from './yaml.js';
 
@@ -46,8 +48,11 @@ export function loadTopology(input: string | TopologySource, options: LoadOption
   const src: TopologySource = typeof input === 'string' ? { text: readTopologyFile(input), file: input } : input;
   const file = src.file === undefined ? undefined : resolve(src.file);
   const parsed = parseYaml(src.text, file);
+  const env = options.env ?? process.env;
+  const checkFiles = options.checkFiles ?? true;
+  let topology: Topology;
   try {
-    return resolveTopology(parsed.data, { file, env: options.env ?? process.env, checkFiles: options.checkFiles ?? true });
+    topology = resolveTopology(parsed.data, { file, env, checkFiles });
   } catch (err) {
     if (err instanceof TopologyError && err.path !== '') {
       const line = parsed.lineOf(parsePath(err.path));
@@ -55,6 +60,11 @@ export function loadTopology(input: string | TopologySource, options: LoadOption
     }
     throw err;
   }
+  // `tests: FILE`: errors name lines of that file, so it is read outside the try above.
+  if (topology.testsFile && (checkFiles || existsSync(topology.testsFile))) {
+    topology.tests = loadTestsFile(topology.testsFile, topology, { env, validator: schemaValidator() });
+  }
+  return topology;
 }
 
 /** Loads a topology file (the CLI's entry point). */
@@ -111,8 +121,9 @@ function resolveTopology(data: unknown, ctx: ResolveContext): Topology {
   const topology: Topology = {
     name, dir, mtu, userns: (raw.userns as boolean | undefined) ?? false,
     nodes: drafts.map((d) => d.node), links: linkList, addressing,
-    tests: ((raw.tests ?? []) as TestSpec[]), groups,
+    tests: Array.isArray(raw.tests) ? resolveTests(raw.tests, drafts.map((d) => d.node)) : [], groups,
   };
+  if (typeof raw.tests === 'string') topology.testsFile = resolve(dir, raw.tests);
   if (ctx.file) topology.file = ctx.file;
   if (raw.description !== undefined) topology.description = raw.description as string;
   if (mgmt) topology.mgmt = mgmt.mgmt;

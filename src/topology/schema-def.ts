@@ -28,7 +28,7 @@ const orFalse = ({ description, ...rest }: S): S => ({ description, anyOf: [rest
 const scalarValue: S = { type: ['string', 'number', 'boolean'] };
 
 const rate = (d: string): S => str(d, { format: 'rate', examples: ['10mbit', '500kbit', '1gbit'] });
-const time = (d: string): S => str(d, { format: 'time', examples: ['20ms', '500us', '1s'] });
+const time = (d: string, hint?: string): S => str(d, { format: 'time', examples: ['20ms', '500us', '1s'], ...(hint ? { 'x-hint': hint } : {}) });
 const percent = (d: string): S => ({ type: ['string', 'number'], description: d, format: 'percent', examples: ['0.5%', '0.01%'] });
 
 /** Fields every node layer may set (node, group, kind defaults, lab defaults). */
@@ -173,6 +173,61 @@ const pool = (family: 4 | 6, d: string, example: string): S => ({
   ],
 });
 
+/** One item of `tests:` (the `tests:` part is owned by src/validate; docs/testing.md). */
+const testSchema = obj('A test: exactly one of reach, route, exec, ospf_neighbors, bgp_sessions, bird_protocol, plus name, wait, serial.', {
+  name: str('Name in reports and for --only (default: generated, e.g. "h1 reaches h2").', { minLength: 1 }),
+  wait: time('Retry until the test passes or this much time has passed, e.g. 30s (default: one try).', 'write a time with its unit, e.g. wait: 30s'),
+  serial: bool('Run alone, after every earlier test and before any later one (for tests that change the lab).'),
+  reach: obj('Ping from a node to a node or an address.', {
+    from: str('Node that pings.', { format: 'node-ref' }),
+    to: str('A node name (a router\'s loopback, another node\'s first address), node:iface, or an address.', { minLength: 1 }),
+    count: int('Echo requests to send (default 3).', 1, 100),
+    timeout: time('How long to wait for each reply (default 1s).', 'write a time with its unit, e.g. timeout: 500ms'),
+    expect: { type: 'string', description: 'success (default: at least one reply) or fail (no reply: a firewall).', enum: ['success', 'fail'] },
+    family: { type: 'integer', description: 'Address family when to: is a node name: 4 (default) or 6.', enum: [4, 6] },
+  }, { required: ['from', 'to'] }),
+  route: obj('A node has a route to a prefix.', {
+    node: str('Node whose routing table is read.', { format: 'node-ref' }),
+    prefix: str('Destination prefix, e.g. 10.0.0.3/32, or default.', { format: 'route-prefix' }),
+    via: {
+      description: 'Next hop(s) that must be present: an address or a node name; a list for ECMP.',
+      anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 }],
+    },
+    dev: str('Outgoing interface.', { format: 'ifname' }),
+    protocol: { type: 'string', description: 'Source of the selected route.', enum: ['ospf', 'bgp', 'static', 'connected', 'kernel'] },
+    expect: { type: 'string', description: 'present (default) or absent.', enum: ['present', 'absent'] },
+  }, { required: ['node', 'prefix'] }),
+  exec: obj('A command inside a node, with its expected exit code and output.', {
+    node: str('Node that runs the command.', { format: 'node-ref' }),
+    cmd: {
+      description: 'A shell line (run with /bin/sh -c) or an argv list.',
+      anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string' }, minItems: 1 }],
+    },
+    exit: int('Expected exit code (default 0).', 0, 255),
+    stdout: str('Regular expression stdout must match (JavaScript syntax, multiline).'),
+    stderr: str('Regular expression stderr must match.'),
+    output: str('Regular expression stdout and stderr together must match (what a terminal shows).'),
+    timeout: time('Kill the command after this long (default 10s).', 'write a time with its unit, e.g. timeout: 10s'),
+  }, { required: ['node', 'cmd'] }),
+  ospf_neighbors: obj('OSPF neighbours of an FRR or BIRD node.', {
+    node: str('An frr or bird node.', { format: 'node-ref' }),
+    count: int('Exact number of neighbours in the state (default: all of them, at least one).', 0, 10000),
+    state: str('Neighbour state, e.g. Full (default), 2-Way, Init.', { minLength: 1 }),
+    neighbor: str('A neighbour that must be in the state: a node name or a router id.', { minLength: 1 }),
+  }, { required: ['node'] }),
+  bgp_sessions: obj('BGP sessions of an FRR or BIRD node.', {
+    node: str('An frr or bird node.', { format: 'node-ref' }),
+    count: int('Exact number of sessions in the state (default: all of them, at least one).', 0, 10000),
+    state: str('Session state, e.g. Established (default), Active, Idle.', { minLength: 1 }),
+    peer: str('A peer that must be in the state: a node name or an address.', { minLength: 1 }),
+  }, { required: ['node'] }),
+  bird_protocol: obj('A protocol of a BIRD node (birdc show protocols).', {
+    node: str('A bird node.', { format: 'node-ref' }),
+    protocol: str('Protocol name from bird.conf, e.g. ospf1.', { minLength: 1 }),
+    state: str('State (up, down, start) or info (Running, Established); default up.', { minLength: 1 }),
+  }, { required: ['node', 'protocol'] }),
+});
+
 /** The schema object (draft-07). */
 export const topologySchema: S = {
   $schema: 'http://json-schema.org/draft-07/schema#',
@@ -239,7 +294,10 @@ export const topologySchema: S = {
     },
     ospf: ref('ospf'),
     bgp: ref('bgp'),
-    tests: list('Tests run by netlab validate (see docs/validate.md).', { type: 'object' }),
+    tests: {
+      description: 'Tests run by netlab validate: a list, or the path of a YAML file holding the list (relative to the topology file). See docs/testing.md.',
+      anyOf: [{ type: 'string', minLength: 1 }, list('Tests, each with exactly one of reach, route, exec, ospf_neighbors, bgp_sessions, bird_protocol.', ref('test'))],
+    },
   },
   definitions: {
     node: obj('A node.', { group: str('Group name.', { format: 'group-ref' }), ...fieldRefs }),
@@ -259,6 +317,7 @@ export const topologySchema: S = {
       ],
     },
     shaping,
+    test: testSchema,
     ospf: obj('OSPF settings (lab-level: defaults for every router).', {
       area: { description: 'Area: a number or a dotted quad.', anyOf: [{ type: 'integer', minimum: 0, maximum: 4294967295 }, { type: 'string', format: 'ipv4-address' }] },
       router_id: str('Router id (default: the IPv4 loopback).', { format: 'ipv4-address' }),

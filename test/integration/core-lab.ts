@@ -31,6 +31,8 @@ export interface TestLabOptions {
   specs?: (s: NodeSpec) => NodeSpec;
   onStarted?: (n: RunningNode) => void;
   window?: number;
+  /** Share a run root with another test lab (destroy then leaves it). */
+  runRoot?: string;
 }
 
 /** A unique lab name (no dots: decisions.md). */
@@ -42,7 +44,8 @@ export function uniqueLab(prefix = 'core'): string {
 export async function startTestLab(names: string[], opts: TestLabOptions = {}): Promise<TestLab> {
   const lab = uniqueLab();
   const layout = detectCgroups();
-  const runRoot = mkdtempSync(join(tmpdir(), 'netlab-core-'));
+  const ownRoot = !opts.runRoot;
+  const runRoot = opts.runRoot ?? mkdtempSync(join(tmpdir(), 'netlab-core-'));
   const labDir = join(runRoot, lab);
   mkdirSync(join(labDir, 'nodes'), { recursive: true });
   writeFileSync(join(labDir, 'hosts'), `127.0.0.1\tlocalhost\n${names.map((n, i) => `10.0.0.${i + 1}\t${n}`).join('\n')}\n`);
@@ -52,7 +55,7 @@ export async function startTestLab(names: string[], opts: TestLabOptions = {}): 
     exec: (node, argv, o) => execInNode({ lab, ...nodes.get(node)! }, argv, o),
     destroy: async () => {
       await killLab(layout, lab);
-      rmSync(runRoot, { recursive: true, force: true });
+      rmSync(ownRoot ? runRoot : labDir, { recursive: true, force: true });
     },
   };
   try {
@@ -60,7 +63,7 @@ export async function startTestLab(names: string[], opts: TestLabOptions = {}): 
     const specs = names.map((name): NodeSpec => {
       const s: NodeSpec = {
         lab, name, runDir: join(labDir, 'nodes', name), lowerDirs: ['/'], hostsFile: join(labDir, 'hosts'), binds: [],
-        cgroupDirs: nodeCgroupDirs(layout, lab, name), consoleLog: join(labDir, 'console.log'),
+        cgroupDirs: nodeCgroupDirs(layout, lab, name, opts.resources?.[name] ?? {}), consoleLog: join(labDir, 'console.log'),
       };
       return opts.specs ? opts.specs(s) : s;
     });

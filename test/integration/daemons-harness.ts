@@ -9,12 +9,13 @@
  * namespace; addresses, loopbacks, static routes and gateways as planned.
  * LAN segments are not supported here.
  *
+ * Each node's PID 1 writes to <dir>/console.log (the node console).
  * Everything lives in the nodes' namespaces and /dev/shm; destroy() kills
  * each node's PID 1 (which ends its namespaces, daemons and veths) and removes
  * the directories. Never `ip netns add`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { getKind } from '../../src/daemons/registry.js';
 import { writeNodeFiles } from '../../src/daemons/files.js';
@@ -92,9 +93,16 @@ export class ScratchLab {
       const dir = join(this.base, n.name);
       for (const d of ['upper', 'work', 'root']) mkdirSync(join(dir, d), { recursive: true });
       writeNodeFiles(join(dir, 'upper'), getKind(n.kind).files(n, t), '/', n.name);
-      const p = spawn('unshare', ['--mount', '--net', '--pid', '--uts', '--ipc', '--fork', '--kill-child', '--propagation', 'private', '/bin/sh', '-c', NODE_SCRIPT, 'sh', dir, n.name], { stdio: 'ignore' });
+      const consoleFd = openSync(join(dir, 'console.log'), 'a');
+      const p = spawn('unshare', ['--mount', '--net', '--pid', '--uts', '--ipc', '--fork', '--kill-child', '--propagation', 'private', '/bin/sh', '-c', NODE_SCRIPT, 'sh', dir, n.name], { stdio: ['ignore', consoleFd, 'pipe'] });
+      closeSync(consoleFd);
+      // A test that never calls destroy() must not keep the process alive: the exit handler kills the nodes.
+      p.unref();
+      (p.stderr as unknown as { unref?: () => void } | null)?.unref?.();
+      let stderr = '';
+      p.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
       this.procs.push(p);
-      const pid = await this.initPid(p.pid!, join(dir, 'root'));
+      const pid = await this.initPid(p.pid!, join(dir, 'root')).catch((e: Error) => { throw new Error(`${n.name}: ${e.message}: ${stderr.trim()}`); });
       const node: ScratchNode = { node: n, pid, dir, ctx: undefined as unknown as NodeContext };
       node.ctx = { lab: t.name, node: n, topology: t, upperDir: join(dir, 'upper'), exec: (argv, opts) => execIn(pid, n.env, argv, opts) };
       this.nodes.set(n.name, node);
@@ -124,6 +132,12 @@ export class ScratchLab {
       const r = await execIn(s.pid, {}, ['/bin/sh', '-ec', cmds.join('\n')]);
       if (r.code !== 0) throw new Error(`addresses on ${n.name}: ${r.stderr}`);
     }
+  }
+
+  /** The node's console (its PID 1's stdout), as text. */
+  console(name: string): string {
+    const s = this.nodes.get(name);
+    return s ? readFileSync(join(s.dir, 'console.log'), 'utf8') : '';
   }
 
   /** The NodeContext of a node. */

@@ -138,6 +138,11 @@ describe('core cgroups: plan for hybrid', () => {
     expect(ops[i + 2]).to.deep.equal({ op: 'write', path: '/sys/fs/cgroup/cpuset/netlab/lab1/cpuset.mems', value: '0' });
     expect(w['/sys/fs/cgroup/cpuset/netlab/cpuset.mems']).to.equal('0');
   });
+  it('lists the lab\'s cgroup where the node has none of its own, given its resources', () => {
+    const d = nodeCgroupDirs(hybrid, 'lab1', 'r2', {});
+    expect(d).to.include('/sys/fs/cgroup/memory/netlab/lab1').and.include('/sys/fs/cgroup/pids/netlab/lab1/r2');
+    expect(nodeCgroupDirs(hybrid, 'lab1', 'r1', { memoryBytes: 1 })).to.include('/sys/fs/cgroup/memory/netlab/lab1/r1');
+  });
   it('lists one dir per hierarchy for a node to join, the unified one first', () => {
     const d = nodeCgroupDirs(hybrid, 'lab1', 'r2');
     expect(d[0]).to.equal('/sys/fs/cgroup/unified/netlab/lab1/r2');

@@ -1,0 +1,114 @@
+/**
+ * `netlab link set|down|up|show`: change a running lab's links.
+ */
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { Lab } from '../lab/lab.js';
+import { setEndpointState, setShaping, showLinks, type LinkReport } from '../lab/links.js';
+import type { Shaping } from '../shaping/types.js';
+import { parsePercent, parseRate, parseSize, parseTime } from '../topology/units.js';
+import { colors } from './output.js';
+import { describeShaping } from '../shaping/format.js';
+
+interface SetFlags {
+  lab?: string; rate?: string; burst?: string; limit?: string; delay?: string; jitter?: string;
+  loss?: string; corrupt?: string; duplicate?: string; reorder?: string; reset?: boolean; both?: boolean;
+}
+
+/** The lab a `link` command acts on: --lab, else the only running lab. */
+function labOf(flag: string | undefined): string {
+  return Lab.open(flag).name;
+}
+
+/** Parses one flag with a unit parser, naming the flag in the error. "0" is 0 for every unit. */
+function unit<T>(flag: string, value: string | undefined, parse: (v: string) => T): T | 0 | undefined {
+  if (value === undefined) return undefined;
+  if (/^0+(\.0+)?[a-z%]*$/i.test(value.trim())) return 0;
+  try {
+    return parse(value);
+  } catch (err) {
+    throw new UsageError(`--${flag} ${value}`, (err as Error).message, 'units as in topologies: 10mbit, 500kbit; 20ms, 500us; 0.5%');
+  }
+}
+
+/** The Shaping a `link set` command line asks for (pure). */
+export function shapingFromFlags(f: SetFlags): Shaping {
+  const s: Shaping = {};
+  const put = <K extends keyof Shaping>(k: K, v: Shaping[K] | 0 | undefined): void => { if (v !== undefined) s[k] = v as Shaping[K]; };
+  put('rateBps', unit('rate', f.rate, parseRate));
+  put('burstBytes', unit('burst', f.burst, parseSize));
+  put('limitPackets', unit('limit', f.limit, (v) => { const n = Number(v); if (!Number.isInteger(n) || n < 1) throw new Error('a queue limit is a whole number of packets'); return n; }));
+  put('delayMs', unit('delay', f.delay, parseTime));
+  put('jitterMs', unit('jitter', f.jitter, parseTime));
+  put('lossPercent', unit('loss', f.loss, parsePercent));
+  put('corruptPercent', unit('corrupt', f.corrupt, parsePercent));
+  put('duplicatePercent', unit('duplicate', f.duplicate, parsePercent));
+  put('reorderPercent', unit('reorder', f.reorder, parsePercent));
+  return s;
+}
+
+function formatCounters(r: LinkReport): string {
+  const c = r.shaping.counters;
+  return `sent ${c.sentBytes} B ${c.sentPackets} pkt, dropped ${c.dropped}, overlimits ${c.overlimits}, backlog ${c.backlogPackets} pkt`;
+}
+
+export function register(program: Command): void {
+  const link = program.command('link').description('change a running lab\'s links: shaping, cut, restore, show');
+
+  link.command('set')
+    .description('change the egress shaping of an endpoint (both directions with --both); 0 removes a value')
+    .argument('<endpoint>', 'NODE:IFACE, e.g. r1:eth1')
+    .option('--lab <lab>', 'lab (default: the only running lab)')
+    .option('--rate <rate>', 'rate limit, e.g. 10mbit, 500kbit (0: none)')
+    .option('--burst <size>', 'token bucket size, e.g. 32kb')
+    .option('--limit <packets>', 'queue limit, packets')
+    .option('--delay <time>', 'added delay, e.g. 20ms')
+    .option('--jitter <time>', 'delay variation, e.g. 5ms')
+    .option('--loss <percent>', 'random loss, e.g. 1%')
+    .option('--corrupt <percent>', 'corrupted packets, e.g. 0.1%')
+    .option('--duplicate <percent>', 'duplicated packets')
+    .option('--reorder <percent>', 'reordered packets (needs --delay)')
+    .option('--reset', 'start from no shaping instead of what is in effect')
+    .option('--both', 'apply to both ends of the link (both directions)')
+    .action(async (endpoint: string, flags: SetFlags) => {
+      const lab = labOf(flags.lab);
+      const change = shapingFromFlags(flags);
+      if (!Object.keys(change).length && !flags.reset) throw new UsageError('netlab link set', 'nothing to change', 'give --rate, --delay, --loss, … or --reset');
+      const t = Lab.open(lab).topology;
+      const ends = [endpoint];
+      if (flags.both) {
+        const [node, iface] = endpoint.split(':');
+        const peer = t.nodes.find((n) => n.name === node)?.interfaces.find((i) => i.name === iface)?.peer;
+        if (!peer || peer.node === 'host') throw new UsageError(endpoint, 'has no node at its other end', 'set each end of a LAN on its own');
+        ends.push(`${peer.node}:${peer.iface}`);
+      }
+      const result = await setShaping(lab, ends, change, flags.reset);
+      ends.forEach((e, i) => process.stdout.write(`${e}: ${describeShaping(result[i]) || 'no shaping'}\n`));
+    });
+
+  for (const up of [false, true]) {
+    link.command(up ? 'up' : 'down')
+      .description(up ? 'restore a cut link' : 'cut a link: the interface goes down and its peer loses carrier')
+      .argument('<endpoint>', 'NODE:IFACE')
+      .option('--lab <lab>', 'lab (default: the only running lab)')
+      .action(async (endpoint: string, flags: { lab?: string }) => {
+        await setEndpointState(labOf(flags.lab), endpoint, up);
+        process.stdout.write(`${endpoint} is ${up ? 'up' : 'down'}\n`);
+      });
+  }
+
+  link.command('show')
+    .description('shaping in effect on every interface, with sent/dropped/overlimit counters')
+    .argument('[endpoints...]', 'NODE:IFACE (default: all)')
+    .option('--lab <lab>', 'lab (default: the only running lab)')
+    .option('--json', 'machine-readable output')
+    .action(async (endpoints: string[], flags: { lab?: string; json?: boolean }) => {
+      const reports = await showLinks(labOf(flags.lab), endpoints);
+      if (flags.json) { process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`); return; }
+      for (const r of reports) {
+        const st = r.state.adminUp ? (r.state.carrier ? colors.green('up') : colors.yellow('no-carrier')) : colors.red('down');
+        process.stdout.write(`${r.endpoint.padEnd(16)} ${st.padEnd(10)} ${r.peer ? `→ ${r.peer}` : ''}\n`
+          + `${' '.repeat(17)}${r.shaping.rootKind}${describeShaping(r.shaping.shaping) ? ` ${describeShaping(r.shaping.shaping)}` : ''}; ${formatCounters(r)}\n`);
+      }
+    });
+}

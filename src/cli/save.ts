@@ -1,0 +1,25 @@
+/**
+ * `netlab save [LAB] [-o DIR]`: write every router's running configuration
+ * next to the topology file.
+ */
+import { dirname, relative } from 'node:path';
+import type { Command } from 'commander';
+import { Lab } from '../lab/lab.js';
+import { saveConfigs } from '../lab/save.js';
+import { warn } from './output.js';
+
+export function register(program: Command): void {
+  program
+    .command('save')
+    .description('write each router\'s running config into a folder next to the topology (survives down)')
+    .argument('[lab]', 'lab name (default: the only running lab)')
+    .option('-o, --output <dir>', 'folder to write into (default: <topology>.saved next to the file)')
+    .action(async (lab: string | undefined, flags: { output?: string }) => {
+      const name = Lab.open(lab).name;
+      const r = await saveConfigs(name, flags.output);
+      for (const s of r.skipped) warn(`not saved: ${s}`);
+      if (!r.files.length) { process.stdout.write(`lab ${name} has no router whose configuration can be saved\n`); return; }
+      for (const f of r.files) process.stdout.write(`${relative(process.cwd(), f.path) || f.path}  (${f.bytes} bytes)\n`);
+      process.stdout.write(`saved ${r.files.length} file(s) in ${r.dir}\nto start from them next time, in the topology: nodes: { ${r.files[0].node}: { config: ${relative(dirname(r.dir), r.files[0].path)} } }\n`);
+    });
+}

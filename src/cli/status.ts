@@ -1,0 +1,50 @@
+/**
+ * `netlab status [LAB] [--json]`: a table per lab — node, kind, state, PID,
+ * interfaces with addresses and peers, shaping, daemons.
+ */
+import type { Command } from 'commander';
+import { Lab } from '../lab/lab.js';
+import { labStatus, type LabStatus, type NodeStatus } from '../lab/status.js';
+import { describeShaping } from '../shaping/format.js';
+import { colors } from './output.js';
+
+function nodeLines(n: NodeStatus): string[] {
+  const state = (n.state === 'running' ? colors.green : colors.red)(n.state.padEnd(7));
+  const dead = n.daemons.filter((d) => !d.running).map((d) => d.daemon);
+  const daemons = n.daemons.length ? `  ${n.daemons.map((d) => (d.running ? d.daemon : colors.red(`${d.daemon}(dead)`))).join(' ')}` : '';
+  const lo = [n.loopback.ipv4, n.loopback.ipv6].filter(Boolean).join(' ');
+  const lines = [`${n.name.padEnd(12)} ${n.kind.padEnd(7)} ${state} ${String(n.pid || '-').padStart(7)}  ${lo ? `lo ${lo}` : ''}${daemons}${dead.length ? colors.red('  ← daemon down') : ''}`];
+  for (const i of n.interfaces) {
+    const addr = [i.ipv4, i.ipv6].filter(Boolean).join(' ');
+    const shaping = i.shaping ? describeShaping(i.shaping) : '';
+    lines.push(`${' '.repeat(30)}${i.name.padEnd(8)} ${addr.padEnd(20)} ${i.peer ? `→ ${i.peer}` : ''}${i.state === 'down' ? colors.red(' [down]') : ''}${shaping ? colors.cyan(`  [${shaping}]`) : ''}`);
+  }
+  return lines;
+}
+
+/** The text table of one lab. */
+export function formatStatus(s: LabStatus): string {
+  const running = s.nodes.filter((n) => n.state === 'running').length;
+  const head = `lab ${colors.bold(s.lab)} — ${running}/${s.nodes.length} nodes running${s.phase !== 'running' ? ` (${s.phase})` : ''}${s.file ? `  ${colors.dim(s.file)}` : ''}`;
+  const cols = `${'NODE'.padEnd(12)} ${'KIND'.padEnd(7)} ${'STATE'.padEnd(7)} ${'PID'.padStart(7)}  INTERFACES`;
+  return [head, colors.dim(cols), ...s.nodes.flatMap(nodeLines)].join('\n') + '\n';
+}
+
+export function register(program: Command): void {
+  program
+    .command('status')
+    .description('show running labs: nodes, state, PIDs, interfaces, addresses, shaping, daemons')
+    .argument('[lab]', 'lab name (default: every running lab)')
+    .option('--json', 'machine-readable output')
+    .action(async (lab: string | undefined, flags: { json?: boolean }) => {
+      const labs = lab ? [lab] : Lab.running();
+      const all = await Promise.all(labs.map((l) => labStatus(l)));
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify(lab ? all[0] : all, null, 2)}\n`);
+        return;
+      }
+      if (!all.length) { process.stdout.write('no lab is running (start one: netlab up FILE)\n'); return; }
+      process.stdout.write(all.map(formatStatus).join('\n'));
+      if (all.some((s) => s.nodes.some((n) => n.state === 'dead'))) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,66 @@
+/**
+ * `netlab up FILE`: build a lab. Ctrl-C or SIGTERM while it runs rolls back to
+ * nothing; `--dry-run` prints the plan and touches nothing.
+ */
+import type { Command } from 'commander';
+import { NetlabError } from '../errors.js';
+import { formatPlan, plan } from '../graph/index.js';
+import { Lab } from '../lab/lab.js';
+import { loadTopologyFile } from '../topology/load.js';
+import { colors, warn } from './output.js';
+import { fmtMs, progressPrinter } from './progress.js';
+
+interface UpFlags { dryRun?: boolean; verbose?: boolean; reconfigure?: boolean; keepOnError?: boolean; quiet?: boolean }
+
+export function register(program: Command): void {
+  program
+    .command('up')
+    .description('build the lab described by FILE: nodes, links, addresses, shaping, daemons; wait until ready')
+    .argument('<file>', 'topology file (YAML)')
+    .option('-n, --dry-run', 'print the plan (every kernel action, in order) and change nothing')
+    .option('-v, --verbose', 'with --dry-run: print every action, also of very large labs')
+    .option('--reconfigure', 'replace the lab if it is already running')
+    .option('--keep-on-error', 'after a failure, leave what was built for debugging (netlab down removes it)')
+    .option('-q, --quiet', 'no progress lines, only the summary')
+    .action(async (file: string, flags: UpFlags) => {
+      const t = loadTopologyFile(file);
+      if (flags.dryRun) {
+        process.stdout.write(formatPlan(plan(t), { verbose: flags.verbose }));
+        return;
+      }
+      const controller = new AbortController();
+      let signals = 0;
+      const onSignal = (sig: NodeJS.Signals): void => {
+        signals++;
+        if (signals > 1) {
+          process.stderr.write(`\n${sig} again: stopping now; run netlab down ${t.name} to remove what was built\n`);
+          process.exit(sig === 'SIGINT' ? 130 : 143);
+        }
+        process.stderr.write(`\n${sig}: rolling back lab ${t.name} (press Ctrl-C again to stop at once)\n`);
+        const err = new NetlabError(`lab ${t.name}`, `interrupted by ${sig}; everything it had built was removed`);
+        (err as { exitCode: number }).exitCode = sig === 'SIGINT' ? 130 : 143;
+        controller.abort(err);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      try {
+        const lab = await Lab.up(t, {
+          signal: controller.signal,
+          reconfigure: flags.reconfigure,
+          keepOnError: flags.keepOnError,
+          onProgress: flags.quiet ? undefined : progressPrinter(),
+          onWarning: warn,
+        });
+        const r = lab.report!;
+        const first = t.nodes[0]?.name ?? 'NODE';
+        process.stdout.write(`${colors.green('✓')} lab ${colors.bold(t.name)} is up: ${r.nodes} node${r.nodes === 1 ? '' : 's'}, ${r.links} link${r.links === 1 ? '' : 's'} in ${fmtMs(r.ms)}\n`
+          + `  shell:   netlab shell ${first}\n`
+          + `  run:     netlab exec ${first} -- ip addr\n`
+          + `  status:  netlab status ${t.name}\n`
+          + `  down:    netlab down ${t.name}\n`);
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}

@@ -1,0 +1,181 @@
+/**
+ * `netlab validate FILE [--keep] [--junit FILE] [--only NAME…] [--tests FILE] [--wait DUR] [--jobs N]`:
+ * runs a lab's tests. Brings the lab up when it is not running and takes it
+ * down afterwards (unless --keep); a lab that was already running is tested
+ * as it is and left running. Prints a line per test as it ends, then a
+ * summary; writes JUnit XML with --junit. Exit 0 when every test passed, 1
+ * otherwise, 2 for bad input (a wrong test, an unknown --only name).
+ *
+ * The flow is `validateLab(file, options, io)`, written against the small
+ * LabApi below (Lab from src/lab/lab.ts satisfies it) so unit tests drive it
+ * with a fake lab.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { NetlabError, UsageError } from '../errors.js';
+import { Lab } from '../lab/lab.js';
+import type { ProgressEvent } from '../lab/progress.js';
+import { loadTestsFile, loadTopologyFile, parseTime, UnitError } from '../topology/index.js';
+import { schemaValidator } from '../topology/load.js';
+import { formatResult, formatSummary, nameWidth, plain, type Style } from '../validate/console.js';
+import { toJUnit } from '../validate/junit.js';
+import { DEFAULT_CONCURRENCY, runTests } from '../validate/runner.js';
+import type { Topology } from '../topology/types.js';
+import { selectTests } from '../validate/select.js';
+import type { Executor, RunReport } from '../validate/types.js';
+import pc from 'picocolors';
+import { progressPrinter } from './progress.js';
+
+/** What validate needs of a lab (src/lab/lab.ts's Lab instance). */
+export interface LabHandle {
+  readonly name: string;
+  exec: Executor;
+  down(): Promise<unknown>;
+}
+
+/** What validate needs of the Lab class (its static side). */
+export interface LabApi {
+  /** Brings up the lab of a loaded topology (validate loads it first, so bad input fails before anything starts). */
+  up(source: Topology, opts?: { onProgress?: (e: ProgressEvent) => void; signal?: AbortSignal }): Promise<LabHandle>;
+  open(name: string): LabHandle;
+  running(): string[];
+}
+
+/** Flags of `netlab validate`. */
+export interface ValidateOptions {
+  keep?: boolean;
+  junit?: string;
+  only?: string[];
+  /** A tests file used instead of the topology's `tests:`. */
+  tests?: string;
+  /** Default wait for tests without one ("30s"). */
+  wait?: string;
+  /** Tests at once. */
+  jobs?: string;
+}
+
+/** Where validate prints, and how. */
+export interface ValidateIo {
+  lab: LabApi;
+  /** Report lines (stdout). */
+  out: (text: string) => void;
+  /** Progress and notes (stderr). */
+  note: (text: string) => void;
+  onProgress?: (e: ProgressEvent) => void;
+  style?: Style;
+  /** Aborts the run (Ctrl-C): running tests end, the rest are skipped, the lab still goes down. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs the tests of the topology in `file`; resolves with the exit code (0 all
+ * passed, 1 otherwise) and the report.
+ * @throws TopologyError / UsageError (exit 2) before anything starts when the
+ *   topology, its tests or the flags are wrong; NetlabError when the lab cannot start.
+ */
+export async function validateLab(file: string, opts: ValidateOptions, io: ValidateIo): Promise<{ code: number; report: RunReport }> {
+  const topology = loadTopologyFile(file);
+  if (opts.tests) {
+    topology.testsFile = resolve(opts.tests);
+    topology.tests = loadTestsFile(topology.testsFile, topology, { validator: schemaValidator() });
+  }
+  if (topology.tests.length === 0) {
+    throw new UsageError(file, 'the topology has no tests', 'add a tests: list (see docs/testing.md), or give a tests file with --tests');
+  }
+  const tests = selectTests(topology.tests, opts.only ?? []);
+  const defaultWaitMs = opts.wait === undefined ? 0 : flagTime('--wait', opts.wait);
+  const concurrency = opts.jobs === undefined ? DEFAULT_CONCURRENCY : flagCount('--jobs', opts.jobs);
+
+  const wasRunning = io.lab.running().includes(topology.name);
+  let lab: LabHandle;
+  if (wasRunning) {
+    io.note(`lab ${topology.name} is running: testing it as it is (it stays up)\n`);
+    lab = io.lab.open(topology.name);
+  } else {
+    // Ctrl-C during up rolls the lab back (Lab.up's signal).
+    lab = await io.lab.up(topology, { ...(io.onProgress ? { onProgress: io.onProgress } : {}), ...(io.signal ? { signal: io.signal } : {}) });
+  }
+  let report: RunReport | undefined;
+  try {
+    const style = io.style ?? plain;
+    const width = nameWidth(tests);
+    io.out(`testing lab ${topology.name}: ${tests.length} test${tests.length === 1 ? '' : 's'}\n`);
+    report = await runTests({
+      exec: (node, argv, o) => lab.exec(node, argv, o),
+      topology, tests, concurrency, defaultWaitMs,
+      onResult: (r) => io.out(`${formatResult(r, { nameWidth: width, style })}\n`),
+      ...(io.signal ? { signal: io.signal } : {}),
+    });
+    io.out(`\n${formatSummary(report, style)}\n`);
+    if (opts.junit) writeJUnit(opts.junit, report);
+  } finally {
+    if (!wasRunning && !opts.keep) {
+      io.note(`taking lab ${topology.name} down (--keep leaves it up)\n`);
+      await lab.down();
+    } else if (!wasRunning) {
+      io.note(`lab ${topology.name} stays up (--keep): netlab down ${file}\n`);
+    }
+  }
+  const ok = report.counts.passed === report.counts.total;
+  return { code: ok ? 0 : 1, report };
+}
+
+function writeJUnit(path: string, report: RunReport): void {
+  try {
+    mkdirSync(dirname(resolve(path)), { recursive: true });
+    writeFileSync(path, toJUnit(report));
+  } catch (err) {
+    throw new NetlabError(path, `cannot write the JUnit file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'give a writable path with --junit');
+  }
+}
+
+function flagTime(flag: string, value: string): number {
+  try {
+    return parseTime(value);
+  } catch (err) {
+    if (err instanceof UnitError) throw new UsageError(flag, err.message, 'write e.g. 30s or 500ms');
+    throw err;
+  }
+}
+
+function flagCount(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(flag, `"${value}" is not a whole number from 1 to 256`, `e.g. ${flag} 4`);
+  return n;
+}
+
+export function register(program: Command): void {
+  program
+    .command('validate')
+    .description("run a lab's tests (bringing it up and down if it is not running); exit 0 when all pass, 1 otherwise")
+    .argument('<file>', 'topology file with tests:')
+    .option('--keep', 'leave the lab running afterwards (when validate brought it up)')
+    .option('--junit <file>', 'write a JUnit XML report (GitLab, GitHub, Jenkins)')
+    .option('--only <name...>', 'run only these tests (exact name, or part of a name, or tests[N])')
+    .option('--tests <file>', "a tests file to use instead of the topology's tests:")
+    .option('--wait <time>', 'retry tests that have no wait: for this long (e.g. 30s)')
+    .option('--jobs <n>', `tests running at once (default ${DEFAULT_CONCURRENCY})`)
+    .action(async (file: string, opts: ValidateOptions) => {
+      const controller = new AbortController();
+      const onSigint = (): void => {
+        process.stderr.write('\ninterrupted: ending the running tests, then cleaning up (Ctrl-C again to stop at once)\n');
+        controller.abort();
+        process.off('SIGINT', onSigint);
+      };
+      process.on('SIGINT', onSigint);
+      try {
+        const { code } = await validateLab(file, opts, {
+          lab: Lab,
+          out: (t) => process.stdout.write(t),
+          note: (t) => process.stderr.write(t),
+          onProgress: progressPrinter(),
+          style: process.stdout.isTTY && !process.env.NO_COLOR ? pc.createColors(true) : plain,
+          signal: controller.signal,
+        });
+        if (code !== 0) process.exitCode = code;
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    });
+}

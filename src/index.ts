@@ -1,0 +1,20 @@
+/**
+ * netlab's library API. The CLI uses nothing else.
+ *
+ *   import { Lab } from 'netlab';
+ *   const lab = await Lab.up('topologies/ospf-triangle.yaml');
+ *   const r = await lab.exec('r1', ['vtysh', '-c', 'show ip route']);
+ *   await lab.down();
+ */
+export { Lab, type WaitOptions } from './lab/lab.js';
+export type { UpOptions, UpReport } from './lab/up.js';
+export type { DownReport } from './lab/teardown.js';
+export type { LabStatus, NodeStatus, InterfaceStatus } from './lab/status.js';
+export type { ProgressEvent, ProgressListener } from './lab/progress.js';
+export { runChecks as doctor, type Check } from './lab/doctor.js';
+export { loadTopology, loadTopologyFile, type LoadOptions } from './topology/load.js';
+export type * from './topology/types.js';
+export { plan, formatPlan } from './graph/index.js';
+export type { Plan, Phase, Action } from './graph/actions.js';
+export type { ExecResult, ExecOptions, Kind } from './daemons/kind.js';
+export { NetlabError, TopologyError, UsageError, KernelError } from './errors.js';

@@ -1,0 +1,99 @@
+/**
+ * apply: the one place that turns a Plan into kernel objects (DESIGN.md, "The
+ * data flow"). Phases run in order; the actions of a phase are independent and
+ * run in parallel within bounded windows. Every object is recorded in the State
+ * file before (or, for cheap local objects, as) it is created, so that
+ * `teardown` can undo a half-made lab after a failure, a Ctrl-C or a SIGKILL.
+ *
+ * The steps themselves live in steps-*.ts; this file holds the shared context
+ * and the phase loop.
+ */
+import { closeNetns } from '../core/netns.js';
+import type { Action, Plan } from '../graph/actions.js';
+import type { Rtnl } from '../net/rtnl.js';
+import type { RtSocket } from '../shaping/nl.js';
+import { PhaseProgress, type ProgressListener } from './progress.js';
+import type { StateStore } from './state.js';
+import type { CgroupLayout } from '../core/cgroups.js';
+import type { RunningNode } from '../core/node.js';
+
+/** Everything the steps share while one lab is being built. */
+export interface ApplyContext {
+  plan: Plan;
+  store: StateStore;
+  layout: CgroupLayout;
+  /** Node name (or '.segments') → its running PID 1. */
+  running: Map<string, RunningNode>;
+  /** Node name (or '.segments', '.host') → open network namespace fd. */
+  netns: Map<string, number>;
+  /** Node name → rtnetlink socket inside its namespace, opened on first use. */
+  sockets: Map<string, Rtnl>;
+  /** Node name → tc socket inside its namespace (src/shaping speaks the netlink package's typed socket). */
+  tc: Map<string, RtSocket>;
+  /** Socket in the host namespace (veths are created from here, placed by fd). */
+  host: Rtnl;
+  onProgress?: ProgressListener;
+  signal?: AbortSignal;
+  /** Phase name → milliseconds it took. */
+  timings: Record<string, number>;
+}
+
+/** A step: runs every action of one op within a phase, reporting progress. */
+export type Step = (ctx: ApplyContext, actions: Action[], progress: PhaseProgress) => Promise<void>;
+
+/**
+ * Runs every phase of the plan in order. Within a phase, the actions are grouped
+ * by op and each group is given to its step; groups of one phase run one after
+ * the other in the order the ops first appear (e.g. LAN bridges after the veths
+ * that are their ports). Throws the first failure; the caller rolls back.
+ */
+export async function runPhases(ctx: ApplyContext, steps: Record<string, Step>, order: (phase: string) => number): Promise<void> {
+  const phases = [...ctx.plan.phases].sort((a, b) => order(a.name) - order(b.name));
+  for (const phase of phases) {
+    throwIfAborted(ctx.signal);
+    const progress = new PhaseProgress(phase.name, phase.actions.length, ctx.onProgress);
+    const groups = new Map<string, Action[]>();
+    for (const a of phase.actions) groups.set(a.op, [...(groups.get(a.op) ?? []), a]);
+    for (const [op, actions] of groups) {
+      const step = steps[op];
+      if (!step) throw new Error(`apply: no step for action "${op}" (planner and applier disagree)`);
+      await step(ctx, actions, progress);
+      throwIfAborted(ctx.signal);
+    }
+    ctx.timings[phase.name] = progress.end();
+    ctx.store.flush();
+  }
+}
+
+/** Closes every socket and namespace fd the context holds. */
+export function closeContext(ctx: ApplyContext): void {
+  for (const s of ctx.sockets.values()) s.close();
+  ctx.sockets.clear();
+  for (const s of ctx.tc.values()) s.socket.close();
+  ctx.tc.clear();
+  for (const fd of ctx.netns.values()) closeNetns(fd);
+  ctx.netns.clear();
+}
+
+/** Throws the abort reason (a NetlabError for Ctrl-C/SIGTERM) when `signal` fired. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw signal.reason;
+}
+
+/**
+ * Runs `fn` over `items` with at most `width` in flight; the first failure stops
+ * new work, waits for the running ones, and is thrown.
+ */
+export async function inWindow<T>(items: T[], width: number, fn: (item: T) => Promise<void>, signal?: AbortSignal): Promise<void> {
+  let next = 0;
+  let failure: unknown;
+  const worker = async (): Promise<void> => {
+    while (failure === undefined && next < items.length && !signal?.aborted) {
+      const item = items[next++];
+      try { await fn(item); } catch (err) { failure ??= err; }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+  if (failure !== undefined) throw failure;
+  throwIfAborted(signal);
+}

@@ -1,0 +1,128 @@
+/**
+ * Changing a running lab's links: shaping (`netlab link set`), cutting and
+ * restoring (`netlab link down/up`), and reading what is in effect with its
+ * counters (`netlab link show`). The lab's topology.json is kept in step, so
+ * `netlab status` shows the shaping and state now in effect.
+ */
+import { renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRtNetlink } from 'netlink';
+import { closeNetns, openNetns, withNetns } from '../core/netns.js';
+import { isAlive } from '../core/node.js';
+import { UsageError } from '../errors.js';
+import { applyShaping, readShaping, setLinkState, readLinkState, type ShapingStatus } from '../shaping/apply.js';
+import type { LinkState } from '../shaping/link.js';
+import type { RtSocket } from '../shaping/nl.js';
+import { mergeShaping } from '../shaping/merge.js';
+import type { Shaping } from '../shaping/types.js';
+import type { Interface, Topology } from '../topology/types.js';
+import { labDir } from './paths.js';
+import { readState } from './state.js';
+import { readLabTopology } from './status.js';
+
+/** One interface as `netlab link show` reports it. */
+export interface LinkReport {
+  endpoint: string;
+  peer?: string;
+  state: LinkState;
+  shaping: ShapingStatus;
+}
+
+/** Splits `r1:eth1`, checking both parts against the lab. @throws UsageError naming the endpoint. */
+export function findEndpoint(t: Topology, endpoint: string): Interface {
+  const colon = endpoint.indexOf(':');
+  if (colon <= 0) throw new UsageError(endpoint, 'is not an endpoint', 'write NODE:IFACE, e.g. r1:eth1');
+  const node = t.nodes.find((n) => n.name === endpoint.slice(0, colon));
+  if (!node) throw new UsageError(endpoint, `lab ${t.name} has no node "${endpoint.slice(0, colon)}"`, `nodes: ${t.nodes.slice(0, 20).map((n) => n.name).join(', ')}`);
+  const iface = node.interfaces.find((i) => i.name === endpoint.slice(colon + 1));
+  if (!iface) throw new UsageError(endpoint, `node ${node.name} has no interface "${endpoint.slice(colon + 1)}"`, `its interfaces: ${node.interfaces.map((i) => i.name).join(', ') || 'none'}`);
+  return iface;
+}
+
+/**
+ * Runs `fn` with a tc socket inside `node` and a name → ifindex lookup.
+ * @throws UsageError when the node is not running or lacks an interface.
+ */
+async function onNode<T>(lab: string, node: string, fn: (sock: RtSocket, ifindex: (iface: string) => number) => Promise<T>): Promise<T> {
+  const rec = readState(lab).state?.nodes[node];
+  if (!rec || !isAlive(rec)) throw new UsageError(`${lab}/${node}`, 'is not running', `netlab status ${lab}`);
+  const fd = openNetns(rec.pid, node);
+  let sock: RtSocket | undefined;
+  try {
+    sock = withNetns(fd, node, () => createRtNetlink());
+    const byName = new Map((await sock.getLinks()).map((l) => [l.attrs.ifname, l.data.index ?? 0]));
+    const ifindex = (iface: string): number => {
+      const i = byName.get(iface);
+      if (!i) throw new UsageError(`${node}:${iface}`, 'is not in the node (deleted by hand?)', `recreate the lab: netlab up --reconfigure FILE`);
+      return i;
+    };
+    return await fn(sock, ifindex);
+  } finally {
+    sock?.socket.close();
+    closeNetns(fd);
+  }
+}
+
+function saveTopology(t: Topology): void {
+  const path = join(labDir(t.name), 'topology.json');
+  writeFileSync(`${path}.tmp`, JSON.stringify(t));
+  renameSync(`${path}.tmp`, path);
+}
+
+/**
+ * Changes the egress shaping of `endpoints` (each `node:iface`) in a running
+ * lab: `change` is merged over what is in effect unless `reset`, and a value of
+ * 0 removes that impairment. Takes effect at once; nothing restarts.
+ * @throws UsageError for an unknown endpoint; KernelError when the kernel
+ *   refuses (e.g. no sch_netem for delay/loss).
+ */
+export async function setShaping(lab: string, endpoints: string[], change: Shaping, reset = false): Promise<Shaping[]> {
+  const t = readLabTopology(lab);
+  const ifaces = endpoints.map((e) => findEndpoint(t, e));
+  const out: Shaping[] = [];
+  for (const iface of ifaces) {
+    const next = mergeShaping(iface.shaping ?? {}, change, reset);
+    await onNode(lab, iface.node, (sock, ifindex) => applyShaping(sock, ifindex(iface.name), next, `${iface.node}:${iface.name}`, { mtu: iface.mtu }));
+    iface.shaping = Object.keys(next).length ? next : undefined;
+    out.push(next);
+  }
+  saveTopology(t);
+  return out;
+}
+
+/**
+ * Cuts (`up` false) or restores one endpoint: the interface goes
+ * administratively down, so its peer loses carrier and routing daemons on
+ * both sides see the link fail.
+ */
+export async function setEndpointState(lab: string, endpoint: string, up: boolean): Promise<void> {
+  const t = readLabTopology(lab);
+  const iface = findEndpoint(t, endpoint);
+  await onNode(lab, iface.node, (sock, ifindex) => setLinkState(sock, ifindex(iface.name), up, endpoint));
+  iface.state = up ? 'up' : 'down';
+  saveTopology(t);
+}
+
+/** Every interface of the lab (or of `endpoints`) with its state, shaping and counters. */
+export async function showLinks(lab: string, endpoints?: string[]): Promise<LinkReport[]> {
+  const t = readLabTopology(lab);
+  const ifaces = endpoints?.length ? endpoints.map((e) => findEndpoint(t, e)) : t.nodes.flatMap((n) => n.interfaces);
+  const byNode = new Map<string, Interface[]>();
+  for (const i of ifaces) byNode.set(i.node, [...(byNode.get(i.node) ?? []), i]);
+  const out: LinkReport[] = [];
+  for (const [node, list] of byNode) {
+    await onNode(lab, node, async (sock, ifindex) => {
+      for (const iface of list) {
+        const label = `${node}:${iface.name}`;
+        const i = ifindex(iface.name);
+        out.push({
+          endpoint: label,
+          peer: iface.peer ? `${iface.peer.node}:${iface.peer.iface}` : iface.segment ? `segment ${iface.segment}` : undefined,
+          state: await readLinkState(sock, i, label),
+          shaping: await readShaping(sock, i),
+        });
+      }
+    });
+  }
+  return out;
+}

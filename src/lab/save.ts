@@ -1,0 +1,57 @@
+/**
+ * `netlab save`: each router's running configuration, written into a folder
+ * next to the topology file, so a student's work survives `down`.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { isAlive } from '../core/node.js';
+import { getKind } from '../daemons/registry.js';
+import { UsageError } from '../errors.js';
+import { readState } from './state.js';
+import { readLabTopology } from './status.js';
+import { nodeContext } from './steps-run.js';
+
+/** One file written by save. */
+export interface SavedFile {
+  node: string;
+  path: string;
+  bytes: number;
+}
+
+/**
+ * The folder `save` writes to (pure): `<topology dir>/<topology file name>.saved`,
+ * or `<cwd>/<lab>.saved` for a lab started from text.
+ */
+export function saveDir(lab: string, file: string | undefined, cwd = process.cwd()): string {
+  if (!file) return resolve(cwd, `${lab}.saved`);
+  return join(dirname(file), `${basename(file, extname(file))}.saved`);
+}
+
+/**
+ * Asks every running node whose kind can (FRR, BIRD) for its running
+ * configuration and writes `<dir>/<node>/<file>`.
+ * @returns the files written.
+ * @throws UsageError when the lab is not running.
+ */
+export async function saveConfigs(lab: string, dir?: string): Promise<{ dir: string; files: SavedFile[]; skipped: string[] }> {
+  const { state } = readState(lab);
+  if (!state) throw new UsageError(`lab ${lab}`, 'is not running', 'netlab status lists running labs');
+  const t = readLabTopology(lab);
+  const out = dir ?? saveDir(lab, state.file);
+  const files: SavedFile[] = [];
+  const skipped: string[] = [];
+  for (const n of t.nodes) {
+    const kind = getKind(n.kind);
+    const rec = state.nodes[n.name];
+    if (!kind.save) continue;
+    if (!rec || !isAlive(rec)) { skipped.push(`${n.name} (not running)`); continue; }
+    const configs = await kind.save(nodeContext(lab, t, n, rec.pid));
+    for (const [name, text] of Object.entries(configs)) {
+      const path = join(out, n.name, name);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, text);
+      files.push({ node: n.name, path, bytes: Buffer.byteLength(text) });
+    }
+  }
+  return { dir: out, files, skipped };
+}

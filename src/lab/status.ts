@@ -1,0 +1,90 @@
+/**
+ * `status`: what a lab is made of and whether each node still runs. Read from
+ * the State file and the lab's topology.json (which `netlab link set` keeps up
+ * to date), plus a liveness check per node (/proc/PID/stat) and each kind's
+ * daemon health from the node's cgroup — no exec and no netlink, so a
+ * 1,000-node lab prints in well under a second.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isAlive } from '../core/node.js';
+import type { DaemonHealth } from '../daemons/kind.js';
+import { getKind } from '../daemons/registry.js';
+import { UsageError } from '../errors.js';
+import type { Shaping } from '../shaping/types.js';
+import type { Topology } from '../topology/types.js';
+import { labDir } from './paths.js';
+import { readState, type LabPhase } from './state.js';
+import { nodeContext } from './steps-run.js';
+
+/** One interface in a status. */
+export interface InterfaceStatus {
+  name: string;
+  mac: string;
+  mtu: number;
+  ipv4?: string;
+  ipv6?: string;
+  /** `r2:eth1`, `segment lan1`, `host:veth-lab`. */
+  peer?: string;
+  /** Shaping in effect (egress), as set by `up` or `netlab link set`. */
+  shaping?: Shaping;
+  state: 'up' | 'down';
+}
+
+/** One node in a status. */
+export interface NodeStatus {
+  name: string;
+  kind: string;
+  state: 'running' | 'dead';
+  pid: number;
+  loopback: { ipv4?: string; ipv6?: string };
+  interfaces: InterfaceStatus[];
+  /** Daemons of the kind and whether each runs (empty for kinds without daemons). */
+  daemons: DaemonHealth[];
+}
+
+/** A lab's status. */
+export interface LabStatus {
+  lab: string;
+  file?: string;
+  phase: LabPhase;
+  createdAt: string;
+  nodes: NodeStatus[];
+}
+
+/** The topology a lab was started with (as `up` wrote it, updated by `netlab link set`). */
+export function readLabTopology(lab: string): Topology {
+  try {
+    return JSON.parse(readFileSync(join(labDir(lab), 'topology.json'), 'utf8')) as Topology;
+  } catch {
+    throw new UsageError(`lab ${lab}`, 'has no readable topology.json (it is not running, or its start was interrupted)', `netlab down ${lab} removes what is left`);
+  }
+}
+
+/**
+ * The status of `lab`.
+ * @throws UsageError when the lab has no State file.
+ */
+export async function labStatus(lab: string): Promise<LabStatus> {
+  const { state, damaged } = readState(lab);
+  if (!state) {
+    throw new UsageError(`lab ${lab}`, damaged ? `its State file is damaged (${damaged})` : 'is not running', damaged ? `netlab down ${lab} removes it` : 'netlab status lists running labs');
+  }
+  const t = readLabTopology(lab);
+  const nodes: NodeStatus[] = [];
+  for (const n of t.nodes) {
+    const rec = state.nodes[n.name];
+    const alive = rec ? isAlive(rec) : false;
+    let daemons: DaemonHealth[] = [];
+    const kind = getKind(n.kind);
+    if (alive && kind.health) daemons = await kind.health(nodeContext(lab, t, n, rec!.pid));
+    nodes.push({
+      name: n.name, kind: n.kind, state: alive ? 'running' : 'dead', pid: rec?.pid ?? 0, loopback: n.loopback, daemons,
+      interfaces: n.interfaces.map((i) => ({
+        name: i.name, mac: i.mac, mtu: i.mtu, ipv4: i.ipv4, ipv6: i.ipv6, shaping: i.shaping, state: i.state,
+        peer: i.peer ? `${i.peer.node}:${i.peer.iface}` : i.segment ? `segment ${i.segment}` : undefined,
+      })),
+    });
+  }
+  return { lab, file: state.file, phase: state.phase, createdAt: state.createdAt, nodes };
+}

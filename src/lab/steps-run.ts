@@ -1,0 +1,64 @@
+/**
+ * apply steps that run programs inside nodes: the kinds' daemons (FRR, BIRD,
+ * a linux node's `cmd`) and the nodes' `exec` lines. They run after every link,
+ * address and route exists.
+ */
+import { execInNode } from '../core/enter.js';
+import type { ExecOptions, ExecResult, NodeContext } from '../daemons/kind.js';
+import { getKind } from '../daemons/registry.js';
+import { NetlabError } from '../errors.js';
+import type { DaemonAction, ExecAction } from '../graph/actions.js';
+import type { Node, Topology } from '../topology/types.js';
+import { inWindow, type ApplyContext, type Step } from './apply.js';
+import { upperDirOf } from './steps-nodes.js';
+
+/** Daemons started at once: FRR's start is CPU-bound on 2 cores, so more only queue. */
+const DAEMON_WINDOW = 8;
+/** How long a node's daemons may take to answer, ms. */
+export const READY_TIMEOUT_MS = 60_000;
+
+/** A kind's view of a running node (src/daemons/kind.ts): exec inside it, and its upper layer. */
+export function nodeContext(lab: string, topology: Topology, node: Node, pid: number): NodeContext {
+  return {
+    lab,
+    node,
+    topology,
+    upperDir: upperDirOf(lab, node.name),
+    exec: (argv: string[], opts?: ExecOptions): Promise<ExecResult> => execInNode({ lab, name: node.name, pid }, argv, { ...opts, env: { ...node.env, ...opts?.env } }),
+  };
+}
+
+function contextOf(ctx: ApplyContext, name: string): NodeContext {
+  const t = ctx.plan.topology;
+  const node = t.nodes.find((n) => n.name === name)!;
+  const pid = ctx.running.get(name)!.pid;
+  return nodeContext(ctx.plan.lab, t, node, pid);
+}
+
+const daemon: Step = async (ctx, actions, progress) => {
+  await inWindow(actions as DaemonAction[], DAEMON_WINDOW, async (a) => {
+    const kind = getKind(a.kind);
+    const nctx = contextOf(ctx, a.node);
+    await kind.start(nctx);
+    await kind.ready(nctx, READY_TIMEOUT_MS);
+    progress.step();
+  }, ctx.signal);
+};
+
+const exec: Step = async (ctx, actions, progress) => {
+  await inWindow(actions as ExecAction[], DAEMON_WINDOW, async (a) => {
+    const nctx = contextOf(ctx, a.node);
+    for (const [i, line] of a.lines.entries()) {
+      const r = await nctx.exec(['/bin/sh', '-c', line]);
+      if (r.code !== 0) {
+        const said = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ');
+        throw new NetlabError(`nodes.${a.node}.exec[${i}]`, `"${line}" exited with ${r.code}${said ? `: ${said}` : ''}`,
+          `try it by hand: netlab exec ${a.node} -- sh -c '${line.replace(/'/g, `'\\''`)}'  (netlab up --keep-on-error keeps the lab for that)`);
+      }
+    }
+    progress.step();
+  }, ctx.signal);
+};
+
+/** The steps that run programs in nodes, by action op. */
+export const runSteps: Record<string, Step> = { daemon, exec };

@@ -1,0 +1,153 @@
+/**
+ * `up`: checks that a lab can start, applies its plan, and on any failure (or
+ * Ctrl-C/SIGTERM, through `signal`) rolls back to nothing with `teardown`.
+ */
+import { accessSync, constants, existsSync, lstatSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { detectCgroups } from '../core/cgroups.js';
+import { isAlive } from '../core/node.js';
+import { enterBinary } from '../core/enter.js';
+import { getKind } from '../daemons/registry.js';
+import { NetlabError, UsageError } from '../errors.js';
+import { HOST } from '../graph/actions.js';
+import { plan as makePlan } from '../graph/plan.js';
+import { openHostNetns } from '../net/host.js';
+import { Rtnl } from '../net/rtnl.js';
+import type { Topology } from '../topology/types.js';
+import { closeContext, runPhases, type ApplyContext, type Step } from './apply.js';
+import { labDir, netnsLink } from './paths.js';
+import type { ProgressListener } from './progress.js';
+import { newState, readState, StateStore } from './state.js';
+import { nodeSteps } from './steps-nodes.js';
+import { netSteps } from './steps-net.js';
+import { runSteps } from './steps-run.js';
+import { shapingSteps } from './steps-shaping.js';
+import { teardown } from './teardown.js';
+
+/** Options of `up`. */
+export interface UpOptions {
+  onProgress?: ProgressListener;
+  /** Aborting rolls the lab back (the CLI wires Ctrl-C and SIGTERM to it). */
+  signal?: AbortSignal;
+  /** Replace a running lab of the same name instead of refusing. */
+  reconfigure?: boolean;
+  /** Leave a half-made lab in place after a failure, for debugging (`netlab down` removes it). */
+  keepOnError?: boolean;
+  /** Called with each warning (e.g. leftovers of a crashed run being removed). */
+  onWarning?: (text: string) => void;
+}
+
+/** What `up` did. */
+export interface UpReport {
+  lab: string;
+  nodes: number;
+  links: number;
+  /** Wall time of the whole `up`, ms. */
+  ms: number;
+  /** Phase name → ms. */
+  timings: Record<string, number>;
+}
+
+/** The order phases run in (the plan's names); bridges after links, so their ports exist. */
+export const PHASE_ORDER = ['nodes', 'sysctls', 'links', 'bridges', 'addresses', 'routes', 'shaping', 'link-state', 'daemons', 'exec'];
+
+const steps: Record<string, Step> = { ...nodeSteps, ...netSteps, ...shapingSteps, ...runSteps };
+
+/** Whether a lab has running nodes or an `up` in progress. */
+export function labIsRunning(lab: string): boolean {
+  const { state } = readState(lab);
+  if (!state) return false;
+  if (state.phase === 'starting' && pidAlive(state.cliPid) && state.cliPid !== process.pid) return true;
+  return Object.entries(state.nodes).some(([name, n]) => !name.startsWith('_') && isAlive(n));
+}
+
+function pidAlive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+/**
+ * Everything that can be checked before the first kernel object: root, the
+ * native helpers, the kinds' programs, free `ip netns` names, and whether the
+ * lab already runs (or left debris, which is removed with a warning).
+ * @throws UsageError / NetlabError saying what to do.
+ */
+async function preflight(t: Topology, opts: UpOptions): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    throw new UsageError('netlab up', 'creating namespaces, veths and cgroups needs root', 'run it as root: sudo netlab up …');
+  }
+  try { accessSync(enterBinary(), constants.X_OK); } catch {
+    throw new NetlabError('native/build', 'the native helpers are not built', 'run npm run build (needs gcc and make)');
+  }
+  for (const kind of new Set(t.nodes.map((n) => n.kind))) {
+    for (const req of getKind(kind).requires) {
+      if (!findProgram(req.program)) {
+        const users = t.nodes.filter((n) => n.kind === kind).map((n) => n.name);
+        throw new NetlabError(`nodes.${users[0]}.kind`, `kind ${kind} needs ${req.program}, which is not installed`, `install it: apt install ${req.package}`);
+      }
+    }
+  }
+  // The daemons' own parsers read user-given configs before anything is built.
+  await Promise.all(t.nodes.map((n) => getKind(n.kind).check?.(n, t)));
+  if (labIsRunning(t.name)) {
+    if (!opts.reconfigure) {
+      throw new UsageError(`lab ${t.name}`, 'is already running', `take it down first (netlab down ${t.name}), or replace it: netlab up --reconfigure ${t.file ?? t.name}`);
+    }
+    await teardown(t.name);
+  } else if (existsSync(labDir(t.name))) {
+    opts.onWarning?.(`removing what a previous run of lab ${t.name} left behind`);
+    await teardown(t.name);
+  }
+  for (const n of t.nodes) {
+    const link = netnsLink(t.name, n.name);
+    try {
+      lstatSync(link);
+      throw new UsageError(`nodes.${n.name}`, `a network namespace named ${t.name}.${n.name} already exists in /run/netns and is not this lab's`,
+        'remove it (ip netns delete …) or give the lab another name');
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+    }
+  }
+}
+
+function findProgram(program: string): boolean {
+  if (program.startsWith('/')) return existsSync(program);
+  const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/lib/frr']);
+  return dirs.some((d) => { try { accessSync(join(d, program), constants.X_OK); return true; } catch { return false; } });
+}
+
+/**
+ * Builds the lab described by `t`. On failure or abort, removes everything it
+ * made (unless keepOnError) and rethrows.
+ */
+export async function up(t: Topology, opts: UpOptions = {}): Promise<UpReport> {
+  const started = performance.now();
+  await preflight(t, opts);
+  const plan = makePlan(t);
+  const store = new StateStore(newState(t.name, t.file));
+  store.flush();
+  writeFileSync(join(labDir(t.name), 'topology.json'), JSON.stringify(t));
+  const hostFd = openHostNetns();
+  const ctx: ApplyContext = {
+    plan, store, layout: detectCgroups(), running: new Map(), netns: new Map([[HOST, hostFd]]), sockets: new Map(), tc: new Map(),
+    host: Rtnl.open({ label: 'host' }), onProgress: opts.onProgress, signal: opts.signal, timings: {},
+  };
+  try {
+    await runPhases(ctx, steps, (name) => PHASE_ORDER.indexOf(name));
+    store.update((s) => { s.phase = 'running'; });
+    store.flush();
+  } catch (err) {
+    closeContext(ctx);
+    ctx.host.close();
+    if (opts.keepOnError) {
+      store.update((s) => { s.phase = 'failed'; });
+      store.flush();
+    } else {
+      await teardown(t.name, { layout: ctx.layout });
+    }
+    throw err;
+  }
+  closeContext(ctx);
+  ctx.host.close();
+  const links = t.links.length;
+  return { lab: t.name, nodes: t.nodes.length, links, ms: performance.now() - started, timings: ctx.timings };
+}

@@ -1,0 +1,90 @@
+/**
+ * JUnit XML for CI: the de-facto schema the Ant JUnit task writes and that
+ * GitLab (artifacts:reports:junit), GitHub actions that publish test results,
+ * and Jenkins' junit step read:
+ *
+ *   <testsuites name tests failures errors skipped time timestamp>
+ *     <testsuite name=LAB tests failures errors skipped time timestamp hostname file>
+ *       <properties><property name value/></properties>
+ *       <testcase name classname=LAB.KIND time file>
+ *         <failure message type>expected / seen / detail</failure>   (or <error>, <skipped>)
+ *         <system-out>node, tries, what was seen</system-out>
+ *
+ * time is in seconds (decimal), timestamp ISO 8601 without a zone offset
+ * (Jenkins reads it so). Written with xmlbuilder2, which escapes text and
+ * attributes; characters XML 1.0 forbids (most C0 controls, e.g. the ESC of
+ * colour codes in command output) are dropped first.
+ */
+import { hostname } from 'node:os';
+import { isAbsolute, relative } from 'node:path';
+import { create } from 'xmlbuilder2';
+import type { RunReport, TestResult } from './types.js';
+
+const XML_FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
+const ANSI_COLOUR = /\u001B\[[0-9;]*m/g;
+
+/** Removes characters XML 1.0 does not allow (and ANSI colour codes). */
+export function xmlSafe(s: string): string {
+  return s.replace(ANSI_COLOUR, '').replace(XML_FORBIDDEN, '');
+}
+
+const seconds = (ms: number): string => (ms / 1000).toFixed(3);
+
+/** JUnit `timestamp`: "2026-11-29T16:40:45" (ISO 8601, no fraction, no zone). */
+export function junitTimestamp(iso: string): string {
+  return iso.replace(/\.\d+Z$|Z$/, '');
+}
+
+/** Options of toJUnit. */
+export interface JUnitOptions {
+  /** testsuites' name; default "netlab validate". */
+  name?: string;
+  /** Host name in the testsuite; default os.hostname(). */
+  hostname?: string;
+  /** `file` attributes are written relative to this directory when the file is inside it (GitLab links them to the repository); default process.cwd(). */
+  baseDir?: string;
+}
+
+/** The JUnit XML document of a run (UTF-8 text with an XML declaration). */
+export function toJUnit(report: RunReport, opts: JUnitOptions = {}): string {
+  const c = report.counts;
+  const time = seconds(report.durationMs);
+  const timestamp = junitTimestamp(report.startedAt);
+  const root = create({ version: '1.0', encoding: 'UTF-8' }).ele('testsuites', {
+    name: opts.name ?? 'netlab validate', tests: c.total, failures: c.failed, errors: c.errors, skipped: c.skipped, time, timestamp,
+  });
+  const suiteAttrs: Record<string, string | number> = {
+    name: report.lab, tests: c.total, failures: c.failed, errors: c.errors, skipped: c.skipped, time, timestamp,
+    hostname: opts.hostname ?? hostname(),
+  };
+  const file = report.file === undefined ? undefined : shownPath(report.file, opts.baseDir ?? process.cwd());
+  if (file) suiteAttrs.file = file;
+  const suite = root.ele('testsuite', suiteAttrs);
+  const props = suite.ele('properties');
+  props.ele('property', { name: 'lab', value: report.lab });
+  if (file) props.ele('property', { name: 'file', value: file });
+  for (const r of report.results) testcase(suite, r, report.lab, file);
+  return root.end({ prettyPrint: true });
+}
+
+type Node = ReturnType<ReturnType<typeof create>['ele']>;
+
+/** `file` relative to `base` when it lies inside it, else as given. */
+function shownPath(file: string, base: string): string {
+  const rel = relative(base, file);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+}
+
+function testcase(suite: Node, r: TestResult, lab: string, file: string | undefined): void {
+  const attrs: Record<string, string> = {
+    name: xmlSafe(r.test.name), classname: `${lab}.${r.test.kind}`, time: seconds(r.durationMs),
+  };
+  if (file) attrs.file = file;
+  const tc = suite.ele('testcase', attrs);
+  const body = xmlSafe([`node: ${r.test.node}`, `expected: ${r.expected}`, `seen: ${r.seen}`, ...(r.detail ? ['', r.detail] : [])].join('\n'));
+  const message = xmlSafe(`${r.test.node}: ${r.seen}`);
+  if (r.status === 'fail') tc.ele('failure', { message, type: r.test.kind }).txt(body);
+  else if (r.status === 'error') tc.ele('error', { message, type: 'error' }).txt(body);
+  else if (r.status === 'skipped') tc.ele('skipped', { message: xmlSafe(r.seen) });
+  tc.ele('system-out').txt(xmlSafe(`node: ${r.test.node}\ntries: ${r.attempts}\nexpected: ${r.expected}\nseen: ${r.seen}`));
+}

@@ -1,0 +1,142 @@
+/**
+ * `ospf_neighbors`: a router's OSPF adjacencies. FRR answers
+ * `vtysh -c 'show ip ospf neighbor json'` (ospfd); BIRD answers
+ * `birdc show ospf neighbors`. A failure lists every neighbour with its state
+ * and interface, and a line on what the state usually means.
+ */
+import { findNode } from '../topology/index.js';
+import type { OspfNeighborsTest } from '../topology/types.js';
+import { birdc, parseBirdOspfNeighbors } from './bird.js';
+import { CheckError } from './errors.js';
+import { firstLine, labelRouterId, plural } from './labels.js';
+import type { Check, CheckContext, Observation } from './types.js';
+import { read } from './reads.js';
+
+/** One OSPF neighbour, whichever daemon reported it. */
+export interface OspfNeighbor {
+  routerId: string;
+  /** As the daemon prints it: "Full/-", "Full/DR", "Init/-", "Full/PtP". */
+  state: string;
+  /** Interface name (FRR's "eth1:10.1.0.0" is cut at the colon). */
+  iface: string;
+  /** The neighbour's interface address. */
+  address: string;
+}
+
+interface FrrNeighbor { nbrState?: string; state?: string; ifaceName?: string; address?: string; ifaceAddress?: string }
+
+/**
+ * Parses FRR's `show ip ospf neighbor json`: `{ "neighbors": { "<router id>": [ … ] } }`
+ * (FRR 7.5 and later; older releases put the router ids at the top level and a
+ * single object instead of a list — both are read).
+ * @throws SyntaxError when the text is not JSON.
+ */
+export function parseFrrOspfNeighbors(json: string): OspfNeighbor[] {
+  const doc = JSON.parse(json) as Record<string, unknown>;
+  const table = (doc.neighbors ?? doc) as Record<string, FrrNeighbor | FrrNeighbor[]>;
+  const out: OspfNeighbor[] = [];
+  for (const [id, v] of Object.entries(table)) {
+    if (!/^\d+\.\d+\.\d+\.\d+$/.test(id)) continue;
+    for (const n of Array.isArray(v) ? v : [v]) {
+      out.push({
+        routerId: id,
+        state: n.nbrState ?? n.state ?? 'unknown',
+        iface: (n.ifaceName ?? '').split(':')[0]!,
+        address: n.ifaceAddress ?? n.address ?? '',
+      });
+    }
+  }
+  return out;
+}
+
+/** Whether a reported state is `want`: the part before '/' case-insensitively, or all of it when `want` has a '/'. */
+export function stateMatches(got: string, want: string): boolean {
+  const g = got.toLowerCase(), w = want.toLowerCase();
+  return w.includes('/') ? g === w : g.split('/')[0] === w;
+}
+
+/** What a stuck OSPF state usually means (RFC 2328 10.1 and the classic causes). */
+export function ospfStateHint(state: string): string | undefined {
+  switch (state.split('/')[0]!.toLowerCase()) {
+    case 'init': return 'Init: hellos come in from the neighbour, but its hellos do not list this router — the neighbour does not accept ours (hello/dead interval, area, network type or authentication differ), or our hellos do not reach it';
+    case 'exstart': case 'exchange': return 'ExStart/Exchange: the database exchange does not finish — most often the MTU differs between the two ends';
+    case '2-way': return '2-Way: normal between two DROthers on a broadcast network; anywhere else, check the network type on both ends';
+    case 'loading': return 'Loading: link-state requests are not answered yet; retry with a longer wait:';
+    default: return undefined;
+  }
+}
+
+/** Reads the node's neighbours from FRR or BIRD; `problem` when the daemon does not answer (yet). */
+export async function readOspfNeighbors(t: OspfNeighborsTest, ctx: CheckContext): Promise<{ neighbors?: OspfNeighbor[]; source: string; problem?: string }> {
+  if (t.daemon === 'bird') {
+    const r = await birdc(t.node, ['show', 'ospf', 'neighbors'], ctx);
+    const source = 'birdc show ospf neighbors';
+    if (!r.text) return { source, problem: r.problem! };
+    return { source, neighbors: parseBirdOspfNeighbors(r.text).map((n) => ({ routerId: n.routerId, state: n.state, iface: n.iface, address: n.address })) };
+  }
+  const source = "vtysh -c 'show ip ospf neighbor json'";
+  const r = await read(ctx, t.node, ['vtysh', '-c', 'show ip ospf neighbor json'], { timeoutMs: 10_000 });
+  if (r.code === 127) throw new CheckError(`vtysh is not installed in ${t.node} (Debian package frr)`);
+  if (r.code !== 0) return { source, problem: `vtysh: ${firstLine(r.stdout || r.stderr) || `exited with ${r.code}`}` };
+  try {
+    return { source, neighbors: parseFrrOspfNeighbors(r.stdout) };
+  } catch {
+    const said = firstLine(r.stdout || r.stderr);
+    return { source, problem: `vtysh: ${said}${/not running/i.test(said) ? '' : ' (is ospfd running?)'}` };
+  }
+}
+
+/**
+ * Interfaces of the node that lead to another router over a point-to-point
+ * link, run OSPF (per the topology's ospf: block) and have no neighbour:
+ * "eth1 (to r2)". Empty when the topology does not say (config files).
+ */
+export function silentInterfaces(node: string, neighbors: readonly OspfNeighbor[], ctx: CheckContext): string[] {
+  const n = findNode(ctx.topology, node);
+  if (!n?.ospf) return [];
+  const out: string[] = [];
+  for (const i of n.interfaces) {
+    const peer = i.peer ? findNode(ctx.topology, i.peer.node) : undefined;
+    if (!peer?.ospf || i.state === 'down') continue;
+    if (n.ospf.interfaces[i.name]?.passive ?? n.ospf.passive) continue;
+    if (neighbors.some((x) => x.iface === i.name)) continue;
+    const mine = n.ospf.interfaces[i.name]?.area ?? n.ospf.area;
+    const theirs = peer.ospf.interfaces[i.peer!.iface]?.area ?? peer.ospf.area;
+    out.push(`${i.name} (to ${peer.name}${mine !== theirs ? `; the topology puts ${node}:${i.name} in area ${mine} and ${peer.name}:${i.peer!.iface} in area ${theirs}` : ''})`);
+  }
+  return out;
+}
+
+function describe(n: OspfNeighbor, ctx: CheckContext): string {
+  return `${labelRouterId(ctx.topology, n.routerId)} ${n.state}${n.iface ? ` on ${n.iface}` : ''}`;
+}
+
+export const checkOspfNeighbors: Check<OspfNeighborsTest> = async (t, ctx) => {
+  const who = t.neighbor ? `neighbour ${labelRouterId(ctx.topology, t.neighbor.routerId)} ${t.state}` : '';
+  const expected = [who, t.count !== undefined ? `${plural(t.count, 'neighbour')} ${t.state}` : !t.neighbor ? `every neighbour ${t.state} (at least one)` : '']
+    .filter(Boolean).join(', ');
+  const r = await readOspfNeighbors(t, ctx);
+  if (!r.neighbors) return { ok: false, expected, seen: r.problem!, detail: `${t.node}$ ${r.source}` };
+  const all = r.neighbors;
+  const inState = all.filter((n) => stateMatches(n.state, t.state));
+  const problems: string[] = [];
+  if (t.neighbor) {
+    const mine = all.filter((n) => n.routerId === t.neighbor!.routerId);
+    if (mine.length === 0) problems.push(`no neighbour ${labelRouterId(ctx.topology, t.neighbor.routerId)}`);
+    else if (!mine.some((n) => stateMatches(n.state, t.state))) problems.push(`${labelRouterId(ctx.topology, t.neighbor.routerId)} is ${mine.map((n) => n.state).join(', ')}`);
+  }
+  if (t.count !== undefined && inState.length !== t.count) problems.push(`${inState.length} ${t.state}`);
+  if (t.count === undefined && !t.neighbor && (all.length === 0 || inState.length !== all.length)) {
+    problems.push(all.length === 0 ? 'no neighbours' : `${all.length - inState.length} not ${t.state}`);
+  }
+  const silent = silentInterfaces(t.node, all, ctx);
+  if (problems.length && silent.length) problems.push(`none on ${silent.join(', ')}`);
+  const listing = all.length ? `${plural(all.length, 'neighbour')}: ${all.map((n) => describe(n, ctx)).join(', ')}` : 'no OSPF neighbours';
+  const obs: Observation = { ok: problems.length === 0, expected, seen: problems.length ? `${problems.join(', ')}; ${listing}` : listing };
+  if (!obs.ok) {
+    const hints = [...new Set(all.map((n) => ospfStateHint(n.state)).filter((h): h is string => h !== undefined))];
+    if (all.length === 0) hints.push('no neighbour at all: check that OSPF runs on the interfaces towards the neighbours, in the same area, with the same network type and hello/dead intervals on both ends');
+    obs.detail = [`${t.node}$ ${r.source}`, ...all.map((n) => `  ${describe(n, ctx)}${n.address ? ` (address ${n.address})` : ''}`), ...hints.map((h) => `hint: ${h}`)].join('\n');
+  }
+  return obs;
+};

@@ -1,0 +1,69 @@
+/**
+ * `netlab exec` as typed (bin/netlab hands it to native netlab-enter --cli):
+ * finding the node's lab, errors that say what to type, exit codes.
+ */
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { leakcheckAround, repoRoot, requireRoot } from '../helpers/kernel.js';
+import { startTestLab, type TestLab } from './core-lab.js';
+
+describe('core: netlab exec on the command line', function () {
+  leakcheckAround();
+  describe('two labs, both with a node r1', function () {
+    let a: TestLab;
+    let b: TestLab;
+    const netlab = (...args: string[]): { status: number | null; stdout: string; stderr: string } =>
+      spawnSync(join(repoRoot, 'bin/netlab'), args, { encoding: 'utf8', env: { ...process.env, NETLAB_RUN_DIR: a.runRoot, NO_COLOR: '1' } });
+    before(async function () {
+      requireRoot(this);
+      a = await startTestLab(['r1', 'only']);
+      b = await startTestLab(['r1'], { runRoot: a.runRoot });
+    });
+    after(async function () {
+      if (b) await b.destroy();
+      if (a) { await a.destroy(); rmSync(a.runRoot, { recursive: true, force: true }); }
+    });
+
+    it('finds the only running lab that has the node', function () {
+      const r = netlab('exec', 'only', '--', 'hostname');
+      expect(r.stdout).to.equal('only\n');
+      expect(r.status).to.equal(0);
+    });
+
+    it('passes the command\'s exit code through', function () {
+      expect(netlab('exec', 'only', '--', 'sh', '-c', 'exit 3').status).to.equal(3);
+    });
+
+    it('refuses an ambiguous node with exit 2, naming the labs and what to type', function () {
+      const r = netlab('exec', 'r1', '--', 'true');
+      expect(r.status).to.equal(2);
+      expect(r.stderr).to.match(new RegExp(`^error: node r1 is in 2 running labs: (${a.lab}, ${b.lab}|${b.lab}, ${a.lab})$`, 'm'));
+      expect(r.stderr).to.match(/^hint: say which lab: netlab exec --lab \S+ r1 -- CMD$/m);
+    });
+
+    it('runs in the lab --lab names', function () {
+      const r = netlab('exec', '--lab', b.lab, 'r1', '--', 'sh', '-c', 'echo $NETLAB_LAB');
+      expect(r.stdout).to.equal(`${b.lab}\n`);
+    });
+
+    it('refuses an unknown node with exit 2, listing the running labs', function () {
+      const r = netlab('exec', 'nosuch', '--', 'true');
+      expect(r.status).to.equal(2);
+      expect(r.stderr).to.contain('error: no running lab has a node nosuch').and.contain(a.lab).and.contain(b.lab);
+    });
+
+    it('refuses a lab that is not running with exit 2', function () {
+      const r = netlab('exec', '--lab', 'nolab', 'r1', '--', 'true');
+      expect(r.status).to.equal(2);
+      expect(r.stderr).to.match(/^error: lab nolab is not running$/m);
+    });
+
+    it('prints the usage for a missing command, exit 2', function () {
+      const r = netlab('exec', 'only');
+      expect(r.status).to.equal(2);
+      expect(r.stderr).to.match(/^error: usage: netlab exec/m);
+    });
+  });
+});

@@ -1,0 +1,136 @@
+/**
+ * A node's limits and its life: pids and memory limits hold inside the node,
+ * SIGTERM to PID 1 ends the node, a SIGKILLed node is seen dead and cleaned by
+ * killLab, start failures name the node and the step. Root, real kernel.
+ */
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findLabs, killLab, labCgroup } from '../../src/core/cgroups.js';
+import { isAlive, signalNode, waitForExit, type RunningNode } from '../../src/core/node.js';
+import { KernelError } from '../../src/errors.js';
+import { leakcheckAround, requireRoot } from '../helpers/kernel.js';
+import { startTestLab, type TestLab } from './core-lab.js';
+
+function pidsCgroup(t: TestLab, node: string): string | undefined {
+  const h = t.layout.mode === 'v2' ? t.layout.unified : t.layout.v1.find((x) => x.controllers.includes('pids'))?.mount;
+  return h ? join(labCgroup(h, t.lab), node) : undefined;
+}
+
+describe('core: limits hold inside a node', function () {
+  leakcheckAround();
+  describe('a fork bomb and a memory hog', function () {
+    let t: TestLab;
+    before(async function () {
+      requireRoot(this);
+      t = await startTestLab(['bomb', 'hog', 'calm'], { resources: { bomb: { pids: 64 }, hog: { memoryBytes: 64 * 1024 * 1024 } } });
+    });
+    after(async function () {
+      if (t) await t.destroy();
+    });
+
+    it('stops a fork bomb at the node\'s pids limit while the host and the other nodes stay responsive', async function () {
+      const r = await t.exec('bomb', ['bash', '-c', 'f() { f | f & }; f'], { detach: true });
+      expect(r.code).to.equal(0);
+      await new Promise((res) => setTimeout(res, 1000));
+      const dir = pidsCgroup(t, 'bomb')!;
+      expect(Number(readFileSync(join(dir, 'pids.current'), 'utf8'))).to.be.at.most(64);
+      expect(readFileSync(join(dir, 'pids.events'), 'utf8')).to.match(/^max [1-9]/m);
+      const host = Date.now();
+      expect(spawnSync('true').status).to.equal(0);
+      expect(Date.now() - host).to.be.below(1000);
+      expect((await t.exec('calm', ['echo', 'ok'])).stdout).to.equal('ok\n');
+    });
+
+    it('still lets netlab exec into a node at its pids limit, to stop the bomb', async function () {
+      expect((await t.exec('bomb', ['echo', 'ok'])).stdout).to.equal('ok\n');
+      await t.exec('bomb', ['kill', '-9', '-1']);
+      const dir = pidsCgroup(t, 'bomb')!;
+      await new Promise((res) => setTimeout(res, 300));
+      expect(Number(readFileSync(join(dir, 'pids.current'), 'utf8'))).to.be.at.most(2);
+    });
+
+    it('kills a memory hog inside its node only; the node and its neighbours live on', async function () {
+      const r = await t.exec('hog', ['perl', '-e', '$x = "a" x 300_000_000; print "survived\\n"']);
+      expect(r.code).to.equal(137);
+      expect(r.stdout).not.to.contain('survived');
+      expect(isAlive(t.nodes.get('hog')!)).to.equal(true);
+      expect((await t.exec('hog', ['echo', 'ok'])).stdout).to.equal('ok\n');
+      expect((await t.exec('calm', ['echo', 'ok'])).stdout).to.equal('ok\n');
+    });
+  });
+});
+
+describe('core: a node\'s life and death', function () {
+  leakcheckAround();
+  describe('stopping and losing nodes', function () {
+    let t: TestLab;
+    before(async function () {
+      requireRoot(this);
+      t = await startTestLab(['term', 'killed', 'other']);
+    });
+    after(async function () {
+      if (t) await t.destroy();
+    });
+
+    it('ends every process of a node within 5 s of SIGTERM to its PID 1, even one that ignores SIGTERM', async function () {
+      const n = t.nodes.get('term')!;
+      await t.exec('term', ['sh', '-c', 'sleep 1000 >/dev/null 2>&1 & (trap "" TERM; exec sleep 1000) >/dev/null 2>&1 & echo started'], { timeoutMs: 5000 });
+      const unified = t.layout.unified ? join(labCgroup(t.layout.unified, t.lab), 'term') : undefined;
+      if (unified) expect(readFileSync(join(unified, 'cgroup.procs'), 'utf8').trim().split('\n').length).to.be.at.least(3);
+      const t0 = Date.now();
+      expect(signalNode(n, 'SIGTERM')).to.equal(true);
+      expect(await waitForExit(n, 5000)).to.equal(true);
+      expect(Date.now() - t0).to.be.below(5000);
+      if (unified) expect(readFileSync(join(unified, 'cgroup.procs'), 'utf8')).to.equal('');
+      expect(isAlive(t.nodes.get('other')!)).to.equal(true);
+    });
+
+    it('shows a node whose PID 1 was SIGKILLed as dead, and its processes are gone with it', async function () {
+      const n = t.nodes.get('killed')!;
+      await t.exec('killed', ['sh', '-c', 'sleep 1000 >/dev/null 2>&1 &']);
+      process.kill(n.pid, 'SIGKILL');
+      expect(await waitForExit(n, 5000)).to.equal(true);
+      expect(isAlive(n)).to.equal(false);
+      expect(signalNode(n)).to.equal(false);
+    });
+
+    it('says a dead node cannot be entered (exit 125) instead of running the command elsewhere', async function () {
+      const r = await t.exec('killed', ['true']);
+      expect(r.code).to.equal(125);
+      expect(r.stderr).to.match(/not running/);
+    });
+
+    it('removes every cgroup of the lab with killLab, also of dead nodes, and forgets the lab', async function () {
+      await killLab(t.layout, t.lab);
+      expect(isAlive(t.nodes.get('other')!)).to.equal(false);
+      expect(findLabs(t.layout)).not.to.include(t.lab);
+      for (const m of [t.layout.unified, ...t.layout.v1.map((h) => h.mount)]) if (m) expect(existsSync(labCgroup(m, t.lab))).to.equal(false);
+      await killLab(t.layout, t.lab); // idempotent
+    });
+  });
+});
+
+describe('core: start failures', function () {
+  leakcheckAround();
+  describe('a node whose bind source is missing', function () {
+    it('names the node, the step and the errno, and reports the nodes started before it', async function () {
+      requireRoot(this);
+      const started: RunningNode[] = [];
+      let error: unknown;
+      try {
+        await startTestLab(['good', 'bad'], {
+          window: 1,
+          onStarted: (n) => started.push(n),
+          specs: (s) => (s.name === 'bad' ? { ...s, binds: [{ source: '/nonexistent/netlab-probe', target: '/mnt/x', readonly: true }] } : s),
+        });
+      } catch (err) { error = err; }
+      expect(error).to.be.instanceOf(KernelError);
+      const e = error as KernelError;
+      expect(e.headline).to.match(/^node core\d+x\d+\/bad: open_tree bind source \/nonexistent\/netlab-probe failed: ENOENT/);
+      expect(started.map((n) => n.name)).to.deep.equal(['good']);
+      expect(isAlive(started[0]!)).to.equal(false); // startTestLab destroyed the half-started lab
+    });
+  });
+});

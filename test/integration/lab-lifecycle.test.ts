@@ -1,0 +1,113 @@
+/**
+ * The lab lifecycle as a user meets it through the CLI (issue 5): up, down,
+ * status, crashes and signals. Real nodes on the real kernel; leakcheck
+ * around the suite, and a residue check after every test.
+ */
+import { expect } from 'chai';
+import { existsSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { leakcheckAround, repoRoot, requireRoot } from '../helpers/kernel.js';
+import { exited, netlab, netlabAsync, residue, ringFile, until } from '../helpers/lab.js';
+
+const runRoot = process.env.NETLAB_RUN_DIR || '/run/netlab';
+
+describe('lab lifecycle (CLI, real kernel)', function () {
+  this.timeout(180_000);
+  leakcheckAround();
+  const labs = ['nllife', 'nlkill', 'nlint', 'nlgone'];
+  before(function () { requireRoot(this); });
+  afterEach(() => {
+    for (const lab of labs) if (residue(lab).length) netlab(['down', '--name', lab]);
+  });
+
+  it('brings a lab up and down, and a second down is a no-op with exit 0', () => {
+    const file = ringFile('nllife', 6);
+    const up = netlab(['up', file]);
+    expect(up.code, up.stderr).to.equal(0);
+    expect(up.stdout).to.match(/lab nllife is up: 6 nodes, 6 links/);
+    expect(up.stdout).to.contain('netlab shell n1');
+    const down = netlab(['down', file]);
+    expect(down.code, down.stderr).to.equal(0);
+    expect(down.stdout).to.match(/lab nllife is down: 6 nodes stopped/);
+    expect(residue('nllife')).to.deep.equal([]);
+    const again = netlab(['down', file]);
+    expect(again.code).to.equal(0);
+    expect(again.stdout).to.contain('is not running; nothing to do');
+  });
+
+  it('refuses to start a lab that is already running, saying what to do (exit 2)', () => {
+    const file = ringFile('nllife', 3);
+    expect(netlab(['up', file]).code).to.equal(0);
+    const twice = netlab(['up', file]);
+    expect(twice.code).to.equal(2);
+    expect(twice.stderr).to.match(/error: lab nllife: is already running/);
+    expect(twice.stderr).to.match(/hint: .*netlab down nllife.*--reconfigure/);
+    expect(twice.stderr).not.to.match(/\n\s+at /); // no stack trace
+    const re = netlab(['up', '--reconfigure', file]);
+    expect(re.code, re.stderr).to.equal(0);
+    expect(netlab(['down', 'nllife']).code).to.equal(0);
+  });
+
+  it('shows a node killed by hand as dead, and down cleans it (exit 0, a warning)', () => {
+    const file = ringFile('nllife', 3);
+    expect(netlab(['up', file]).code).to.equal(0);
+    const state = JSON.parse(readFileSync(join(runRoot, 'nllife', 'state.json'), 'utf8')) as { nodes: Record<string, { pid: number }> };
+    process.kill(state.nodes.n2.pid, 'SIGKILL');
+    let status = netlab(['status', 'nllife']);
+    for (let i = 0; i < 50 && !/n2\s+linux\s+dead/.test(status.stdout); i++) status = netlab(['status', 'nllife']);
+    expect(status.stdout).to.match(/n2\s+linux\s+dead/);
+    expect(status.stdout).to.match(/n1\s+linux\s+running/);
+    expect(status.code).to.equal(1);
+    const json = JSON.parse(netlab(['status', 'nllife', '--json']).stdout) as { nodes: { name: string; state: string }[] };
+    expect(json.nodes.find((n) => n.name === 'n2')?.state).to.equal('dead');
+    const down = netlab(['down', 'nllife']);
+    expect(down.code).to.equal(0);
+    expect(down.stderr).to.match(/warning: node\(s\) n2 of nllife had already died/);
+    expect(residue('nllife')).to.deep.equal([]);
+  });
+
+  it('leaves something netlab down removes entirely after kill -9 of the CLI during up of a 50-node lab', async () => {
+    const file = ringFile('nlkill', 50);
+    const child = netlabAsync(['up', file]);
+    // Kill once nodes exist (the State file lists some), i.e. in the middle of up.
+    await until(() => {
+      try { return Object.keys(JSON.parse(readFileSync(join(runRoot, 'nlkill', 'state.json'), 'utf8')).nodes).length > 0; } catch { return false; }
+    }, 60_000, 'nodes of nlkill to start');
+    child.kill('SIGKILL');
+    await exited(child);
+    expect(residue('nlkill').length, 'something to clean').to.be.greaterThan(0);
+    const down = netlab(['down', 'nlkill']);
+    expect(down.code, down.stderr).to.equal(0);
+    expect(residue('nlkill')).to.deep.equal([]);
+  });
+
+  it('rolls back to nothing on Ctrl-C during up (exit 130)', async () => {
+    const file = ringFile('nlint', 50);
+    const child = netlabAsync(['up', file]);
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+    await until(() => existsSync(join(runRoot, 'nlint', 'state.json')), 60_000, 'nlint to start');
+    child.kill('SIGINT');
+    const code = await exited(child);
+    expect(code, stderr).to.equal(130);
+    expect(stderr).to.contain('rolling back');
+    expect(residue('nlint')).to.deep.equal([]);
+  });
+
+  it('finds and removes a lab whose State file is gone (down --all)', () => {
+    const file = ringFile('nlgone', 4);
+    expect(netlab(['up', file]).code).to.equal(0);
+    unlinkSync(join(runRoot, 'nlgone', 'state.json'));
+    rmSync(join(runRoot, 'nlgone', 'topology.json'), { force: true });
+    const down = netlab(['down', '--all']);
+    expect(down.code, down.stderr).to.equal(0);
+    expect(residue('nlgone')).to.deep.equal([]);
+  });
+
+  it('exits 2 with the key path, and touches nothing, for a bad topology', () => {
+    const r = netlab(['up', join(repoRoot, 'test/fixtures/bad/mtu-too-large.yaml')]);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.match(/^error: links\[0\]/m);
+    expect(r.stderr).to.match(/^hint: /m);
+  });
+});

@@ -1,0 +1,127 @@
+/**
+ * Links and addressing in whole labs (issue 4), through the library API: a
+ * routed line plus a LAN, IPv4 and IPv6 usable the moment `up` returns, equal
+ * MTUs on both ends, stable MACs, asymmetric routing, two labs with the same
+ * names side by side, and a kernel refusal rolled back.
+ */
+import { expect } from 'chai';
+import { join } from 'node:path';
+import { Lab } from '../../src/lab/lab.js';
+import { KernelError } from '../../src/errors.js';
+import { loadTopologyFile } from '../../src/topology/load.js';
+import type { Topology } from '../../src/topology/types.js';
+import { leakcheckAround, repoRoot, requireRoot } from '../helpers/kernel.js';
+import { residue } from '../helpers/lab.js';
+
+const fixture = (name: string): string => join(repoRoot, 'test/fixtures/labs', name);
+
+/** Every address (loopbacks and interfaces, both families) of a lab, without prefix length. */
+function addressesOf(t: Topology): string[] {
+  return t.nodes.flatMap((n) => [n.loopback.ipv4, n.loopback.ipv6, ...n.interfaces.flatMap((i) => [i.ipv4, i.ipv6])])
+    .filter((a): a is string => Boolean(a)).map((a) => a.split('/')[0]);
+}
+
+/** Pings every address from `node` in one shell; returns the addresses that did not answer. */
+async function unreachableFrom(lab: Lab, node: string, addrs: string[]): Promise<string[]> {
+  const script = `for a in ${addrs.join(' ')}; do ping -n -c1 -W2 -q "$a" >/dev/null 2>&1 || echo "$a"; done`;
+  const r = await lab.exec(node, ['/bin/sh', '-c', script]);
+  return r.stdout.split('\n').filter(Boolean);
+}
+
+interface IpLink { ifname: string; mtu: number; address: string }
+async function links(lab: Lab, node: string): Promise<IpLink[]> {
+  const r = await lab.exec(node, ['ip', '-j', 'link', 'show']);
+  return JSON.parse(r.stdout) as IpLink[];
+}
+
+describe('lab networking (real kernel)', function () {
+  this.timeout(180_000);
+  leakcheckAround();
+  const opened: Lab[] = [];
+  before(function () { requireRoot(this); });
+  afterEach(async () => {
+    for (const lab of opened.splice(0)) await lab.down().catch(() => undefined);
+  });
+
+  it('answers every address, IPv4 and IPv6, from every node right after up', async () => {
+    const lab = await Lab.up(fixture('line-lan.yaml'), { load: { env: { LAB: 'nlline' } } });
+    opened.push(lab);
+    const addrs = addressesOf(lab.topology);
+    expect(addrs.filter((a) => a.includes(':')).length).to.be.greaterThan(10);
+    const failures: string[] = [];
+    for (const n of lab.topology.nodes) {
+      for (const a of await unreachableFrom(lab, n.name, addrs)) failures.push(`${n.name} -> ${a}`);
+    }
+    expect(failures).to.deep.equal([]);
+  });
+
+  it('gives both ends of every link the link\'s MTU and the MACs of the plan, the same on every up', async () => {
+    const macs: string[][] = [];
+    for (let round = 0; round < 2; round++) {
+      const lab = await Lab.up(fixture('line-lan.yaml'), { load: { env: { LAB: 'nlline' } } });
+      opened.push(lab);
+      const seen: string[] = [];
+      for (const n of lab.topology.nodes) {
+        const live = new Map((await links(lab, n.name)).map((l) => [l.ifname, l]));
+        for (const i of n.interfaces) {
+          const l = live.get(i.name);
+          expect(l, `${n.name}:${i.name}`).to.not.equal(undefined);
+          expect(l!.mtu, `${n.name}:${i.name} MTU`).to.equal(lab.topology.links[i.link].mtu);
+          expect(l!.address, `${n.name}:${i.name} MAC`).to.equal(i.mac);
+          seen.push(`${n.name}:${i.name}=${l!.address}`);
+        }
+      }
+      expect(lab.topology.links[1].mtu).to.equal(9000);
+      macs.push(seen.sort());
+      await lab.down();
+      opened.pop();
+    }
+    expect(macs[1]).to.deep.equal(macs[0]);
+  });
+
+  it('routes asymmetrically: a request over one link, the reply over the other', async () => {
+    const lab = await Lab.up(fixture('asym.yaml'), { load: { env: { LAB: 'nlasym' } } });
+    opened.push(lab);
+    expect(await unreachableFrom(lab, 'h1', ['10.1.0.7'])).to.deep.equal([]);
+    // The request entered r2 on eth1, the reply left it on eth2.
+    const r2 = JSON.parse((await lab.exec('r2', ['ip', '-j', '-s', 'link', 'show'])).stdout) as { ifname: string; stats64: { rx: { packets: number }; tx: { packets: number } } }[];
+    const by = new Map(r2.map((l) => [l.ifname, l.stats64]));
+    expect(by.get('eth1')!.rx.packets).to.be.greaterThan(0);
+    expect(by.get('eth2')!.tx.packets).to.be.greaterThan(0);
+  });
+
+  it('drops the asymmetric reply path when strict rp_filter is asked for (the check above can fail)', async () => {
+    const lab = await Lab.up(fixture('asym.yaml'), { load: { env: { LAB: 'nlasym', RPF: '1' } } });
+    opened.push(lab);
+    expect(await unreachableFrom(lab, 'h1', ['10.1.0.7'])).to.deep.equal(['10.1.0.7']);
+  });
+
+  it('runs two labs with the same node and segment names side by side, each seeing only itself', async () => {
+    const a = await Lab.up(fixture('line-lan.yaml'), { load: { env: { LAB: 'nlsideA' } } });
+    opened.push(a);
+    const b = await Lab.up(fixture('line-lan.yaml'), { load: { env: { LAB: 'nlsideB' } } });
+    opened.push(b);
+    for (const lab of [a, b]) {
+      expect(await unreachableFrom(lab, 'h1', addressesOf(lab.topology))).to.deep.equal([]);
+      const names = (await links(lab, 'c')).map((l) => l.ifname).sort();
+      expect(names).to.deep.equal(['eth1', 'eth2', 'lo']);
+    }
+    expect(a.topology.nodes.map((n) => n.name)).to.deep.equal(b.topology.nodes.map((n) => n.name));
+  });
+
+  it('names the endpoint in a kernel refusal and rolls the half-made lab back', async () => {
+    // IPv6 switched off by the user on new interfaces: the kernel refuses their IPv6 addresses.
+    const t = loadTopologyFile(fixture('line-lan.yaml'), { env: { LAB: 'nlrefuse' } });
+    for (const n of t.nodes) n.sysctls['net.ipv6.conf.default.disable_ipv6'] = '1';
+    let caught: unknown;
+    try {
+      opened.push(await Lab.up(t));
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).to.be.instanceOf(KernelError);
+    const e = caught as KernelError;
+    expect(e.headline).to.match(/address 2001:db8:[0-9a-f:]+\/(64|128) on [a-z0-9]+:(eth\d|lo)/);
+    expect(residue('nlrefuse')).to.deep.equal([]);
+  });
+});

@@ -1,0 +1,66 @@
+import { expect } from 'chai';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { labDir, netnsLink, stateFile } from '../../src/lab/paths.js';
+import { PhaseProgress, type ProgressEvent } from '../../src/lab/progress.js';
+import { newState, readHostJournal, readState, StateStore } from '../../src/lab/state.js';
+
+describe('lab state', () => {
+  let root = '';
+  const saved = process.env.NETLAB_RUN_DIR;
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'netlab-state-'));
+    process.env.NETLAB_RUN_DIR = root;
+  });
+  afterEach(() => {
+    rmSync(root, { recursive: true, force: true });
+    if (saved === undefined) delete process.env.NETLAB_RUN_DIR; else process.env.NETLAB_RUN_DIR = saved;
+  });
+
+  it('puts a lab under the run root and names its netns <lab>.<node>', () => {
+    expect(labDir('tri')).to.equal(join(root, 'tri'));
+    expect(stateFile('tri')).to.equal(join(root, 'tri', 'state.json'));
+    expect(netnsLink('tri', 'r1')).to.equal('/run/netns/tri.r1');
+  });
+
+  it('reads back what was flushed, and nothing before the flush', () => {
+    const store = new StateStore(newState('tri', '/x/tri.yaml'));
+    store.update((s) => { s.nodes.r1 = { pid: 10, startTime: 5, kind: 'frr' }; });
+    expect(readState('tri').state).to.equal(undefined);
+    store.flush();
+    expect(readState('tri').state?.nodes.r1).to.deep.equal({ pid: 10, startTime: 5, kind: 'frr' });
+  });
+
+  it('journals host objects at once, before any flush, and merges them when reading', () => {
+    const store = new StateStore(newState('tri', undefined));
+    store.flush();
+    store.recordHost({ kind: 'link', name: 'nlmgmt', ifindex: 1 << 25, linkKind: 'bridge' });
+    const { state } = readState('tri');
+    expect(state?.hostObjects).to.deep.equal([{ kind: 'link', name: 'nlmgmt', ifindex: 1 << 25, linkKind: 'bridge' }]);
+  });
+
+  it('keeps the journal when the State file is damaged, and skips a torn last line', () => {
+    const store = new StateStore(newState('tri', undefined));
+    store.recordHost({ kind: 'link', name: 'a', ifindex: 99, linkKind: 'veth' });
+    appendFileSync(join(labDir('tri'), 'host-objects.jsonl'), '{"kind":"li');
+    writeFileSync(stateFile('tri'), '{not json');
+    const r = readState('tri');
+    expect(r.state).to.equal(undefined);
+    expect(r.damaged).to.be.a('string');
+    expect(readHostJournal('tri')).to.deep.equal([{ kind: 'link', name: 'a', ifindex: 99, linkKind: 'veth' }]);
+  });
+});
+
+describe('progress', () => {
+  it('reports the start and the end of a phase, and its duration', () => {
+    const seen: ProgressEvent[] = [];
+    const p = new PhaseProgress('links', 3, (e) => seen.push(e), 1e9);
+    p.step(); p.step();
+    const ms = p.end();
+    expect(seen[0]).to.include({ phase: 'links', done: 0, total: 3 });
+    expect(seen.at(-1)).to.include({ done: 3, total: 3 });
+    expect(ms).to.be.at.least(0);
+    expect(seen).to.have.length(2); // the 1e9 ms interval hides the middle steps
+  });
+});
