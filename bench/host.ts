@@ -9,6 +9,16 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
+/** Median of `samples` readings of MemAvailable taken `gapMs` apart, KiB: one reading can catch a neighbour's passing allocation. */
+export async function memAvailableSteadyKiB(samples = 5, gapMs = 200): Promise<number> {
+  const v: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    if (i) await sleep(gapMs);
+    v.push(memAvailableKiB());
+  }
+  return v.sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
+}
+
 /** MemAvailable of /proc/meminfo in KiB (proc(5)). */
 export function memAvailableKiB(): number {
   const m = /^MemAvailable:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'));

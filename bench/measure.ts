@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { withKernelLock } from './kernel-lock.js';
-import { leakSnapshot, loadAvg1, memAvailableKiB, sleep, waitHostIdle } from './host.js';
+import { leakSnapshot, loadAvg1, memAvailableSteadyKiB, sleep, waitHostIdle } from './host.js';
 import type { BenchGraph, TopoKind } from './topo-gen.js';
 
 export type ToolName = 'netlab' | 'mininet' | 'floor';
@@ -78,11 +78,11 @@ export async function measure(tool: ToolName, variant: string, g: BenchGraph, ru
     const leak = leakSnapshot(opts.repoRoot);
     let upDone = false;
     try {
-      const mem0 = memAvailableKiB();
+      const mem0 = await memAvailableSteadyKiB();
       m.up = await run.up();
       upDone = true;
       await sleep(opts.idleMs ?? 2000);
-      m.memPerNodeKiB = (mem0 - memAvailableKiB()) / g.nodes.length;
+      m.memPerNodeKiB = (mem0 - await memAvailableSteadyKiB()) / g.nodes.length;
       m.down = await run.down();
       m.settledMs = await waitHostIdle(Math.max(30_000, g.nodes.length * 30));
     } catch (err) {

@@ -23,7 +23,7 @@ import { combine, fmtMs, growthTable, phaseTable, sizeTable, speedup } from './r
 import { generate, labName, TOPO_KINDS, type BenchGraph, type TopoKind } from './topo-gen.js';
 import { floorRun } from './tool-floor.js';
 import { mininetMissing, mininetRun } from './tool-mininet.js';
-import { netlabRun } from './tool-netlab.js';
+import { netlabOverhead, netlabRun } from './tool-netlab.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -114,6 +114,7 @@ async function main(): Promise<void> {
   say('floor: iproute2 batches (namespaces + veths + link up, no processes, mounts or cgroups). "host busy after down": how long the host\'s CPUs stayed busy after down returned (the kernel dismantling namespaces).');
 
   const all: Measurement[] = [];
+  const overhead: string[] = [];
   for (const n of o.sizes) {
     for (const topo of o.topologies) {
       const g = generate(topo, n);
@@ -130,6 +131,12 @@ async function main(): Promise<void> {
         } else {
           jobs.push({ tool, variant: '', g, make: () => floorRun(g) });
         }
+      }
+      if (tools.includes('netlab') && topo === o.topologies[0]) {
+        try {
+          const ov = await netlabOverhead(g, netlab);
+          overhead.push(`| ${g.nodes.length.toLocaleString('en')} | ${fmtMs(ov.startMs)} | ${fmtMs(ov.dryRunMs)} |`);
+        } catch (err) { log(`  netlab up --dry-run failed: ${(err as Error).message}`); }
       }
       const here: Measurement[] = [];
       for (let r = 0; r < o.repeat; r++) {
@@ -154,6 +161,12 @@ async function main(): Promise<void> {
       const t = phaseTable(res.filter((m) => m.topo === topo), tool);
       if (t) { say(`\n## Where ${tool}'s time goes: ${topo}\n`); say(t); }
     }
+  }
+  if (overhead.length) {
+    say(`\n## Before the kernel: netlab's start, load and plan (${o.topologies[0]}, no kernel objects, median of 3)\n`);
+    say('| N | `netlab --help` (Node + CLI modules) | `netlab up --dry-run` (+ load, plan, print the plan) |');
+    say('|---:|---:|---:|');
+    for (const row of overhead) say(row);
   }
   if (o.sizes.length > 1) {
     for (const topo of o.topologies) {

@@ -63,3 +63,28 @@ export function netlabRun(g: BenchGraph, opts: { netlab: string; name: string; a
     },
   };
 }
+
+/**
+ * What `netlab up` pays before touching the kernel, measured without it (no lock
+ * needed): `netlab --help` (Node start + the CLI's modules) and
+ * `netlab up --dry-run FILE` (that + load + plan + printing the plan); median of `runs`, ms.
+ */
+export async function netlabOverhead(g: BenchGraph, netlab: string, runs = 3): Promise<{ startMs: number; dryRunMs: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'netlab-bench-dry-'));
+  const file = join(dir, 'dry.yaml');
+  writeFileSync(file, toYaml(g, { name: 'bench-dry', addressing: false }));
+  const med = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  try {
+    const start: number[] = [];
+    const dry: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      start.push((await runTimed(netlab, ['--help'])).wallMs);
+      const t = await runTimed(netlab, ['up', '--dry-run', file]);
+      if (t.code !== 0) throw failure('up --dry-run', t);
+      dry.push(t.wallMs);
+    }
+    return { startMs: med(start), dryRunMs: med(dry) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
