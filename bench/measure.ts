@@ -31,6 +31,32 @@ export interface ToolRun {
   down(): Promise<Step>;
   /** Best-effort removal after a failure (never touches objects that are not this run's). */
   cleanup(): Promise<void>;
+  /** After up, untimed: what is not as asked (e.g. links not up), or null. */
+  verify?(): Promise<string | null>;
+}
+
+/**
+ * Checks `ip -o link` output of one namespace: every interface but lo is
+ * administratively up and has carrier (LOWER_UP), and there are `expect` of them.
+ * Returns what is wrong, or null.
+ */
+export function checkLinks(where: string, ipOutput: string, expect: number): string | null {
+  const ifaces = ipOutput.split('\n').filter(Boolean).map((l) => {
+    const m = /^\d+:\s+([^:@\s]+)[^<]*<([^>]*)>/.exec(l);
+    return m ? { name: m[1]!, flags: m[2]!.split(',') } : null;
+  }).filter((x): x is { name: string; flags: string[] } => x !== null && x.name !== 'lo');
+  const bad = ifaces.filter((i) => !i.flags.includes('UP') || !i.flags.includes('LOWER_UP')).map((i) => i.name);
+  if (ifaces.length !== expect) return `${where}: ${ifaces.length} interfaces, expected ${expect}`;
+  return bad.length ? `${where}: ${bad.join(', ')} not up (no UP or LOWER_UP)` : null;
+}
+
+/** Nodes to spot-check after up: the first, the middle and the last, with their interface counts. */
+export function sampleNodes(g: BenchGraph): { node: string; index: number; ifaces: number }[] {
+  const idx = [...new Set([0, Math.floor(g.nodes.length / 2), g.nodes.length - 1])];
+  return idx.map((i) => {
+    const node = g.nodes[i]!;
+    return { node, index: i, ifaces: g.links.reduce((k, [a, b]) => k + (a.node === node ? 1 : 0) + (b.node === node ? 1 : 0), 0) };
+  });
 }
 
 export interface Measurement {
@@ -53,6 +79,8 @@ export interface Measurement {
   /** 1-minute load average when the measurement began. */
   load1: number;
   error?: string;
+  /** What the check after up found wrong (the lab was not fully up), if anything. */
+  warning?: string;
   /** leakcheck's report when the host differed afterwards. */
   leak?: string;
 }
@@ -81,6 +109,8 @@ export async function measure(tool: ToolName, variant: string, g: BenchGraph, ru
       const mem0 = await memAvailableSteadyKiB();
       m.up = await run.up();
       upDone = true;
+      const problem = await run.verify?.();
+      if (problem) { m.warning = problem; log(`  WARNING: ${tool} ${g.kind} ${g.asked} is not fully up: ${problem}`); }
       await sleep(opts.idleMs ?? 2000);
       m.memPerNodeKiB = (mem0 - await memAvailableSteadyKiB()) / g.nodes.length;
       m.down = await run.down();

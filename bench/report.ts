@@ -60,6 +60,7 @@ export function combine(ms: Measurement[]): Measurement[] {
     const ok = g.filter((m) => !m.error && m.up && m.down);
     const use = ok.length ? ok : g;
     const leak = g.map((m) => m.leak).find(Boolean);
+    const warning = g.map((m) => m.warning).find(Boolean);
     return {
       ...use[0]!,
       up: medianStep(use.map((m) => m.up)),
@@ -69,6 +70,7 @@ export function combine(ms: Measurement[]): Measurement[] {
       load1: Math.max(...g.map((m) => m.load1)),
       ...(ok.length ? {} : { error: g[0]!.error }),
       ...(leak ? { leak } : {}),
+      ...(warning ? { warning } : {}),
     };
   });
 }
@@ -104,6 +106,7 @@ export function sizeTable(ms: Measurement[]): string {
       `${fmtMs(m.up?.cpuMs)} / ${fmtMs(m.down?.cpuMs)} | ${fmtMs(m.up?.hostCpuMs)} / ${fmtMs(m.down?.hostCpuMs)} | ` +
       `${fmtKiB(Math.max(m.up?.maxRssKiB ?? -1, m.down?.maxRssKiB ?? -1) < 0 ? null : Math.max(m.up?.maxRssKiB ?? 0, m.down?.maxRssKiB ?? 0))} | ${fmtKiB(m.memPerNodeKiB)} | ${vs} |`);
   }
+  for (const m of ms.filter((x) => x.warning)) out.push('', `**${label(m)} was not fully up:** ${m.warning}`);
   const leaks = ms.filter((m) => m.leak);
   for (const m of leaks) out.push('', `**${label(m)} left something behind:** ${m.leak!.split('\n').slice(0, 6).join('; ')}`);
   return out.join('\n');

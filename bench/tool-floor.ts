@@ -20,7 +20,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, rmdirSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { hostBusyMs } from './host.js';
-import type { Phase, Step, ToolRun } from './measure.js';
+import { checkLinks, sampleNodes, type Phase, type Step, type ToolRun } from './measure.js';
 import type { BenchGraph } from './topo-gen.js';
 
 /** Namespace name of a node in the floor run (`nlbench-<node>`). */
@@ -90,6 +90,14 @@ export function floorRun(g: BenchGraph): ToolRun {
       const s = await step([['netns-del', () => ipBatch(b.netnsDel)]]);
       restoreRunNetns();
       return s;
+    },
+    verify: async () => {
+      for (const s of sampleNodes(g)) {
+        const r = spawnSync('nsenter', [`--net=/run/netns/${floorNs(s.node)}`, 'ip', '-o', 'link', 'show'], { encoding: 'utf8' });
+        const bad = r.status !== 0 ? `${s.node}: ${r.stderr.trim()}` : checkLinks(s.node, r.stdout, s.ifaces);
+        if (bad) return bad;
+      }
+      return null;
     },
     cleanup: async () => {
       // Only our own names; `-force` goes on past the ones that do not exist.

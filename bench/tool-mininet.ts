@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { hostBusyMs, sleep } from './host.js';
-import type { Phase, Step, ToolRun } from './measure.js';
+import { checkLinks, sampleNodes, type Phase, type Step, type ToolRun } from './measure.js';
 import { toMininetJson, type BenchGraph } from './topo-gen.js';
 
 export const MININET_PYTHON = '/usr/bin/python3';
@@ -72,6 +72,16 @@ export function mininetRun(g: BenchGraph, script: string, timeoutMs: number): To
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    },
+    async verify() {
+      for (const s of sampleNodes(g)) {
+        const pid = pids[s.index];
+        if (!pid) return `no pid for host ${s.node}`;
+        const r = spawnSync('nsenter', ['-t', String(pid), '-n', 'ip', '-o', 'link', 'show'], { encoding: 'utf8' });
+        const bad = r.status !== 0 ? `${s.node}: ${r.stderr.trim()}` : checkLinks(s.node, r.stdout, s.ifaces);
+        if (bad) return bad;
+      }
+      return null;
     },
     async cleanup() {
       if (child && child.exitCode === null) {

@@ -7,8 +7,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { runTimed, type Timed } from './host.js';
-import type { Phase, Step, ToolRun } from './measure.js';
+import { checkLinks, sampleNodes, type Phase, type Step, type ToolRun } from './measure.js';
 import { toYaml, type BenchGraph } from './topo-gen.js';
 
 /**
@@ -56,6 +57,14 @@ export function netlabRun(g: BenchGraph, opts: { netlab: string; name: string; a
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    },
+    async verify() {
+      for (const s of sampleNodes(g)) {
+        const r = spawnSync('ip', ['-n', `${opts.name}.${s.node}`, '-o', 'link', 'show'], { encoding: 'utf8' });
+        const bad = r.status !== 0 ? `${s.node}: ${r.stderr.trim()}` : checkLinks(s.node, r.stdout, s.ifaces);
+        if (bad) return bad;
+      }
+      return null;
     },
     async cleanup() {
       await runTimed(opts.netlab, ['down', opts.name], { env, timeoutMs: opts.timeoutMs });

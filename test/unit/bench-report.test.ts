@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import type { Measurement, Step } from '../../bench/measure.js';
+import { checkLinks, sampleNodes, type Measurement, type Step } from '../../bench/measure.js';
+import { ring } from '../../bench/topo-gen.js';
 import { combine, fmtMs, growth, phaseTable, sizeTable, speedup } from '../../bench/report.js';
 import { parseArgs, targets } from '../../bench/run.js';
 import { parseProgress } from '../../bench/tool-netlab.js';
@@ -81,6 +82,23 @@ describe('bench report', () => {
     expect(o.topologies).to.deep.equal(['grid']);
     expect(() => parseArgs(['--tools', 'docker'])).to.throw(/docker/);
     expect(() => parseArgs(['--fast'])).to.throw(/unknown flag --fast/);
+  });
+
+  it('accepts a namespace whose links are all up with carrier', () => {
+    const out = '1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN\n' +
+      '2: eth1@if3: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP\n' +
+      '5: eth2@if6: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP\n';
+    expect(checkLinks('n1', out, 2)).to.equal(null);
+  });
+
+  it('names the interfaces that are down or lack carrier, and a wrong count', () => {
+    const out = '2: eth1@if3: <BROADCAST,MULTICAST,UP> mtu 1500 state UNKNOWN\n3: eth2@if6: <BROADCAST,MULTICAST> mtu 1500 state DOWN\n';
+    expect(checkLinks('n1', out, 2)).to.equal('n1: eth1, eth2 not up (no UP or LOWER_UP)');
+    expect(checkLinks('n1', out, 3)).to.match(/2 interfaces, expected 3/);
+  });
+
+  it('spot-checks the first, middle and last node with their interface counts', () => {
+    expect(sampleNodes(ring(10))).to.deep.equal([{ node: 'n1', index: 0, ifaces: 2 }, { node: 'n6', index: 5, ifaces: 2 }, { node: 'n10', index: 9, ifaces: 2 }]);
   });
 
   it('formats durations as the CLI does', () => {
