@@ -137,6 +137,17 @@ export function leakcheckPath(repoRoot: string): string | null {
 }
 
 /**
+ * The lines of a leakcheck difference that can be a lab's, or null when none:
+ * cgroups of the machine's own session runner (`…/process_api/…`, created for
+ * every command anyone runs) come and go while a measurement runs and are not
+ * residue of it.
+ */
+export function leakOfOurs(report: string): string | null {
+  const lines = report.trim().split('\n').filter((l) => /^[-+]/.test(l) && !/\/process_api\//.test(l));
+  return lines.length ? `leakcheck: host state differs (- before, + now):\n${lines.join('\n')}` : null;
+}
+
+/**
  * Snapshots the host with leakcheck; `compare()` returns null when the host is
  * as before, else leakcheck's report of the difference.
  */
@@ -150,7 +161,7 @@ export function leakSnapshot(repoRoot: string): { compare(): string | null } | n
     compare(): string | null {
       const r = spawnSync(tool, ['compare', file], { encoding: 'utf8' });
       rmSync(dir, { recursive: true, force: true });
-      return r.status === 0 ? null : (r.stdout + r.stderr).trim();
+      return r.status === 0 ? null : leakOfOurs(r.stdout + r.stderr);
     },
   };
 }

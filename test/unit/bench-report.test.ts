@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { checkLinks, sampleNodes, type Measurement, type Step } from '../../bench/measure.js';
 import { ring } from '../../bench/topo-gen.js';
+import { leakOfOurs } from '../../bench/host.js';
 import { combine, fmtMs, growth, phaseTable, sizeTable, speedup } from '../../bench/report.js';
 import { parseArgs, targets } from '../../bench/run.js';
 import { parseProgress } from '../../bench/tool-netlab.js';
@@ -99,6 +100,12 @@ describe('bench report', () => {
 
   it('spot-checks the first, middle and last node with their interface counts', () => {
     expect(sampleNodes(ring(10))).to.deep.equal([{ node: 'n1', index: 0, ifaces: 2 }, { node: 'n6', index: 5, ifaces: 2 }, { node: 'n10', index: 9, ifaces: 2 }]);
+  });
+
+  it('ignores the session runner\'s cgroups in a leakcheck difference but keeps a lab\'s', () => {
+    const head = 'leakcheck: host state differs from the snapshot (- before, + now):\n';
+    expect(leakOfOurs(`${head}+/sys/fs/cgroup/memory/process_api/6951527e5aa7\n`)).to.equal(null);
+    expect(leakOfOurs(`${head}+/sys/fs/cgroup/memory/process_api/69\n+nlbench-n1\n`)).to.match(/\+nlbench-n1$/);
   });
 
   it('formats durations as the CLI does', () => {
