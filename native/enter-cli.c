@@ -3,6 +3,7 @@
  * because a Node.js start alone costs ~40 ms) and `netlab shell`:
  *
  *   exec  [--lab LAB] [--class NAME] [-t] NODE [--] CMD [ARG...]
+ *         (the options may also come after NODE, before a `--`)
  *   shell [--lab LAB] NODE
  *
  * The lab is the only running lab that has NODE, or --lab. Running labs are
@@ -57,6 +58,14 @@ static int lookup(const char *lab, const char *node, struct found *f)
 	}
 	fclose(fp);
 	return found;
+}
+
+/* True when the node's PID 1 still runs (same process: starttime checked). */
+static bool alive(const struct found *f)
+{
+	unsigned long long st;
+	char state;
+	return proc_stat(f->pid, &st, &state) == 0 && state != 'Z' && (!f->starttime || st == f->starttime);
 }
 
 /* Names of the running labs (those with a nodes.tsv), sorted. */
@@ -125,12 +134,19 @@ static int find_node(const char *lab, const char *node, struct found *f)
 		say_error("start one with netlab up TOPOLOGY.yaml", "no lab is running (nothing in %s)", run_dir());
 		return 2;
 	}
+	/* Labs whose node has died (a crashed lab) do not count, so a lab
+	 * left over by a crash makes no other lab's node ambiguous. */
 	int hits = 0;
+	struct found dead = { 0 };
 	char which[8192] = "";
 	for (int i = 0; i < nlabs; i++) {
 		struct found g;
 		if (lookup(labs[i], node, &g) != 1)
 			continue;
+		if (!alive(&g)) {
+			dead = g;
+			continue;
+		}
 		if (hits++ == 0)
 			*f = g;
 		size_t len = strlen(which);
@@ -138,7 +154,10 @@ static int find_node(const char *lab, const char *node, struct found *f)
 	}
 	if (hits == 1)
 		return 0;
-	if (hits == 0) {
+	if (hits == 0 && dead.pid) {
+		snprintf(hint, sizeof hint, "netlab status %s shows what still runs; netlab down %s removes it", dead.lab, dead.lab);
+		say_error(hint, "node %s of lab %s is not running (it died)", node, dead.lab);
+	} else if (hits == 0) {
 		snprintf(hint, sizeof hint, "running labs: %s; netlab status LAB lists a lab's nodes", names);
 		say_error(hint, "no running lab has a node %s", node);
 	} else {
@@ -179,8 +198,30 @@ int cli_main(int argc, char **argv)
 	if (i >= argc || !strcmp(argv[i], "--"))
 		return usage(cmd);
 	r.node = argv[i++];
-	if (i < argc && !strcmp(argv[i], "--"))
-		i++;
+	/* Options may also follow NODE (`exec r1 --lab L -- CMD`) when a `--`
+	 * marks where the command starts; without one, the command starts at
+	 * once. `shell` has no command: everything after NODE is an option. */
+	int dashes = i;
+	while (dashes < argc && strcmp(argv[dashes], "--"))
+		dashes++;
+	if (dashes < argc || shell) {
+		for (; i < dashes; i++) {
+			const char *a = argv[i];
+			if (!strcmp(a, "--lab") && i + 1 < dashes)
+				lab = argv[++i];
+			else if (!strncmp(a, "--lab=", 6))
+				lab = a + 6;
+			else if (!shell && !strcmp(a, "--class") && i + 1 < dashes)
+				r.cls = argv[++i];
+			else if (!shell && !strncmp(a, "--class=", 8))
+				r.cls = a + 8;
+			else if (!shell && (!strcmp(a, "-t") || !strcmp(a, "--tty")))
+				r.tty = true;
+			else
+				return usage(cmd);
+		}
+		i = dashes < argc ? dashes + 1 : argc;
+	}
 	r.argv = argv + i;
 	if (shell) {
 		if (r.argv[0])

@@ -27,7 +27,8 @@ export function requireRoot(ctx: Mocha.Context): void {
 
 /** Skips with the reason printed, never silently. */
 export function skip(ctx: Mocha.Context, reason: string): never {
-  const title = ctx.currentTest?.fullTitle() ?? ctx.test?.parent?.fullTitle() ?? ctx.test?.title ?? '';
+  // In a hook, the test about to run; in a test, that test; else the suite.
+  const title = (ctx.currentTest ?? ((ctx.test as { type?: string } | undefined)?.type === 'test' ? ctx.test : ctx.test?.parent))?.fullTitle() ?? '';
   process.stdout.write(`      skipped: ${title}: ${reason}\n`);
   ctx.skip();
 }

@@ -48,6 +48,26 @@ describe('core: netlab exec on the command line', function () {
       expect(r.stdout).to.equal(`${b.lab}\n`);
     });
 
+    it('takes the options after the node too, up to the --', function () {
+      const r = netlab('exec', 'r1', '--lab', a.lab, '--', 'sh', '-c', 'echo $NETLAB_LAB');
+      expect(r.stdout).to.equal(`${a.lab}\n`);
+      expect(r.status).to.equal(0);
+    });
+
+    it('does not count a lab whose node died: the node is not ambiguous, and alone it is reported dead', async function () {
+      const c = await startTestLab(['only', 'lonely'], { runRoot: a.runRoot });
+      try {
+        for (const n of c.nodes.values()) process.kill(n.pid, 'SIGKILL');
+        await new Promise((r) => setTimeout(r, 200));
+        expect(netlab('exec', 'only', '--', 'hostname').stdout).to.equal('only\n');
+        const dead = netlab('exec', 'lonely', '--', 'true');
+        expect(dead.status).to.equal(2);
+        expect(dead.stderr).to.contain(`error: node lonely of lab ${c.lab} is not running (it died)`);
+      } finally {
+        await c.destroy();
+      }
+    });
+
     it('refuses an unknown node with exit 2, listing the running labs', function () {
       const r = netlab('exec', 'nosuch', '--', 'true');
       expect(r.status).to.equal(2);

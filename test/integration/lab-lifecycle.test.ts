@@ -40,7 +40,7 @@ describe('lab lifecycle (CLI, real kernel)', function () {
     const file = ringFile('nllife', 1).replace(/\.yaml$/, '-one.yaml');
     writeFileSync(file, 'name: nllife\nnodes: { h1: {} }\nlinks: []\n');
     expect(netlab(['up', file]).code).to.equal(0);
-    const r = netlab(['exec', 'h1', '--', 'hostname']);
+    const r = netlab(['exec', 'h1', '--lab', 'nllife', '--', 'hostname']);
     expect(r.stdout.trim()).to.equal('h1');
     expect(netlab(['down', 'nllife']).code).to.equal(0);
   });
