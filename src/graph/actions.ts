@@ -41,12 +41,18 @@ export interface SegmentNsAction { op: 'segment.ns' }
 export interface SysctlAction { op: 'sysctl'; node: string; values: Record<string, string> }
 /** Create a Linux bridge (STP off), up, with this MTU, and enslave `ports` (veth ends made in the links phase). */
 export interface BridgeAction { op: 'bridge'; ns: string; name: string; ports: string[]; mtu: number; stp: false }
-/** Create a veth pair with both ends placed in their namespaces (one RTM_NEWLINK); the addresses phase brings them up. */
+/** Create a veth pair with both ends placed in their namespaces (one RTM_NEWLINK); end b is created down, `ifup` brings it up. */
 export interface VethAction { op: 'veth'; link: number; a: VethEnd; b: VethEnd }
 /** A veth pair between a node and the host namespace (`host:IFNAME` endpoint). */
 export interface HostLinkAction { op: 'host.link'; link: number; node: VethEnd; host: HostVethEnd }
 /** The node's management veth: `iface` in the node, `hostIface` in HOST enslaved to the mgmt `bridge`. */
 export interface MgmtAction { op: 'mgmt'; node: string; iface: string; mac: string; mtu: number; hostIface: string; bridge: string }
+/**
+ * Bring a node's link ends up (IFF_UP; `lo` is up from the node's start) and,
+ * once every node's are, wait until each has carrier (operstate UP): first in
+ * the addresses phase, so a lab with no addresses at all comes up too.
+ */
+export interface IfUpAction { op: 'ifup'; node: string; ifaces: string[] }
 /** Add an address (CIDR) to an interface ('lo' for loopbacks). */
 export interface AddrAction { op: 'addr'; node: string; iface: string; cidr: string }
 /** Add a static route. */
@@ -65,7 +71,7 @@ export interface ExecAction { op: 'exec'; node: string; lines: string[] }
 /** Every kernel step the applier knows, discriminated on `op`. */
 export type Action =
   | NodeStartAction | SegmentNsAction | SysctlAction | BridgeAction | VethAction | HostLinkAction
-  | MgmtAction | AddrAction | RouteAction | QdiscAction | LinkStateAction | ClassesAction
+  | MgmtAction | IfUpAction | AddrAction | RouteAction | QdiscAction | LinkStateAction | ClassesAction
   | DaemonAction | ExecAction;
 
 /** Names of the phases, in the order they run. Empty phases are left out of a plan. */

@@ -50,6 +50,7 @@ export function describeAction(a: Action): string {
     case 'veth': return `veth ${end(a.a)} <-> ${end(a.b)} mtu ${a.a.mtu} (link ${a.link})`;
     case 'host.link': return `host.link ${end(a.node)} <-> host:${a.host.iface} mtu ${a.host.mtu} (link ${a.link})`;
     case 'mgmt': return `mgmt ${a.node}:${a.iface} <-> host:${a.hostIface}@${a.bridge}`;
+    case 'ifup': return `ifup ${a.node} ${a.ifaces.join(',')}`;
     case 'addr': return `addr ${a.node} ${a.iface} ${a.cidr}`;
     case 'route': return `route ${a.node} ${describeRoute(a.route)}`;
     case 'qdisc': return `qdisc ${a.node} ${a.iface} ${describeShaping(a.shaping)}`;

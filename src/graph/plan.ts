@@ -73,6 +73,10 @@ export function plan(t: Topology): Plan {
   }
 
   for (const n of t.nodes) {
+    const ifaces = [...n.interfaces.map((i) => i.name), ...(n.mgmt ? [n.mgmt.iface] : [])];
+    if (ifaces.length) by.addresses.push({ op: 'ifup', node: n.name, ifaces });
+  }
+  for (const n of t.nodes) {
     if (n.loopback.ipv4) by.addresses.push({ op: 'addr', node: n.name, iface: 'lo', cidr: n.loopback.ipv4 });
     if (n.loopback.ipv6) by.addresses.push({ op: 'addr', node: n.name, iface: 'lo', cidr: n.loopback.ipv6 });
     for (const i of n.interfaces) {

@@ -11,6 +11,7 @@
 import { closeNetns } from '../core/netns.js';
 import type { Action, Plan } from '../graph/actions.js';
 import type { Rtnl } from '../net/rtnl.js';
+import type { LinkEntry } from '../net/iface.js';
 import type { RtSocket } from '../shaping/nl.js';
 import { PhaseProgress, type ProgressListener } from './progress.js';
 import type { StateStore } from './state.js';
@@ -28,6 +29,8 @@ export interface ApplyContext {
   netns: Map<string, number>;
   /** Node name → rtnetlink socket inside its namespace, opened on first use. */
   sockets: Map<string, Rtnl>;
+  /** Node name → its interfaces (name → ifindex) as the ifup step read them; later steps skip the dump. */
+  links: Map<string, Map<string, LinkEntry>>;
   /** Node name → tc socket inside its namespace (src/shaping speaks the netlink package's typed socket). */
   tc: Map<string, RtSocket>;
   /** Socket in the host namespace (veths are created from here, placed by fd). */

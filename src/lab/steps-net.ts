@@ -4,14 +4,13 @@
  * work goes through src/net; this file maps plan actions to its calls and
  * records what is created in the State file.
  */
-import { HOST, SEGMENTS, type Action, type AddrAction, type BridgeAction, type HostLinkAction, type LinkStateAction, type MgmtAction, type RouteAction, type SysctlAction, type VethAction, type VethEnd as PlanEnd } from '../graph/actions.js';
+import { HOST, SEGMENTS, type Action, type AddrAction, type BridgeAction, type HostLinkAction, type IfUpAction, type LinkStateAction, type MgmtAction, type RouteAction, type SysctlAction, type VethAction, type VethEnd as PlanEnd } from '../graph/actions.js';
 import { getKind } from '../daemons/registry.js';
 import { createBridge } from '../net/bridge.js';
 import { createHostLink, createMgmtNetwork, type HostObject } from '../net/host.js';
 import { configureNetns, ifindexOf, listLinks, waitOperUp } from '../net/iface.js';
 import { NLM_F, RTM, Rtnl, linkBody } from '../net/rtnl.js';
 import { writeSysctls } from '../net/sysctl.js';
-import type { Node } from '../topology/types.js';
 import { createVeths, type VethEnd } from '../net/veth.js';
 import { inWindow, type ApplyContext, type Step } from './apply.js';
 
@@ -87,7 +86,7 @@ const veth: Step = async (ctx, actions, progress) => {
     onProgress: (done) => { progress.step(done - last); last = done; },
   });
   // End b of every pair is created down (the kernel refuses IFF_UP on a veth peer);
-  // the addresses step brings every node interface up. Segment ports come up with their bridge.
+  // the ifup step brings every node interface up. Segment ports come up with their bridge.
 };
 
 const bridge: Step = async (ctx, actions, progress) => {
@@ -124,33 +123,36 @@ const mgmt: Step = async (ctx, actions, progress) => {
   recordHost(ctx), (done) => { progress.step(done - last); last = done; });
 };
 
-/** Brings every interface of each node up and adds its addresses, one socket per node. */
+/**
+ * Brings every node's link ends up, then waits until all have carrier. A fresh
+ * veth has no carrier (and drops packets) until the kernel's linkwatch runs,
+ * which can lag by a second under load (src/net/iface.ts waitOperUp): waiting
+ * here, once every peer is up, makes the lab usable when up returns.
+ */
+const ifup: Step = async (ctx, actions, progress) => {
+  const list = actions as IfUpAction[];
+  await inWindow(list, NODE_WINDOW, async (a) => {
+    ctx.links.set(a.node, await configureNetns(socketOf(ctx, a.node), { up: a.ifaces, addresses: [], routes: [] }, a.node));
+  }, ctx.signal);
+  await inWindow(list, NODE_WINDOW, async (a) => {
+    await waitOperUp(socketOf(ctx, a.node), a.ifaces, a.node);
+    progress.step();
+  }, ctx.signal);
+};
+
+/** Adds each node's addresses (loopbacks on lo), one socket per node. */
 const addr: Step = async (ctx, actions, progress) => {
-  const t = ctx.plan.topology;
   const groups = byNode((actions as AddrAction[]).filter((a) => a.node !== HOST)); // host-side addresses come with their link
-  // Every node with interfaces is visited, also those without addresses: their interfaces must come up.
-  const nodes = t.nodes.filter((n) => n.interfaces.length || n.mgmt || groups.has(n.name));
-  await inWindow(nodes, NODE_WINDOW, async (n) => {
-    const up = interfacesOf(n);
-    const list = groups.get(n.name) ?? [];
-    await configureNetns(socketOf(ctx, n.name), { up, addresses: list.map((a) => ({ iface: a.iface, cidr: a.cidr })), routes: [] }, n.name);
+  await inWindow([...groups], NODE_WINDOW, async ([node, list]) => {
+    await configureNetns(socketOf(ctx, node), { up: [], addresses: list.map((a) => ({ iface: a.iface, cidr: a.cidr })), routes: [] }, node, ctx.links.get(node));
     progress.step(list.length);
   }, ctx.signal);
-  // A fresh veth has no carrier (and drops packets) until the kernel's linkwatch
-  // runs, which can lag by a second under load (src/net/iface.ts waitOperUp):
-  // wait, now that every peer is up, so the lab is usable when up returns.
-  await inWindow(nodes, NODE_WINDOW, (n) => waitOperUp(socketOf(ctx, n.name), interfacesOf(n), n.name), ctx.signal);
   progress.step(actions.length - [...groups.values()].reduce((s, l) => s + l.length, 0));
 };
 
-/** The interfaces of a node that `up` brings up: its links' and its management interface. */
-function interfacesOf(n: Node): string[] {
-  return [...n.interfaces.map((i) => i.name), ...(n.mgmt ? [n.mgmt.iface] : [])];
-}
-
 const route: Step = async (ctx, actions, progress) => {
   await inWindow([...byNode(actions as RouteAction[])], NODE_WINDOW, async ([node, list]) => {
-    await configureNetns(socketOf(ctx, node), { up: [], addresses: [], routes: list.map((a) => a.route) }, node);
+    await configureNetns(socketOf(ctx, node), { up: [], addresses: [], routes: list.map((a) => a.route) }, node, ctx.links.get(node));
     progress.step(list.length);
   }, ctx.signal);
 };
@@ -170,7 +172,7 @@ const linkState: Step = async (ctx, actions, progress) => {
 
 /** The network steps, by action op. */
 export const netSteps: Record<string, Step> = {
-  sysctl, veth, bridge, 'host.link': hostLink, mgmt, addr, route, 'link.state': linkState,
+  sysctl, veth, bridge, 'host.link': hostLink, mgmt, ifup, addr, route, 'link.state': linkState,
 };
 
 export type { Action };

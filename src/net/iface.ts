@@ -123,7 +123,8 @@ export interface NetnsConfig {
 
 /**
  * Configures one node's namespace over `rtnl` (a socket opened inside it):
- * 1. one RTM_GETLINK dump (name → ifindex, and which are already up);
+ * 1. one RTM_GETLINK dump (name → ifindex, and which are already up), unless
+ *    `known` (what an earlier call returned) is given: ifindexes stay valid;
  * 2. `lo` and every interface of `up` that is not up yet: IFF_UP;
  * 3. every address (IPv6 with nodad), in the socket's window;
  * 4. every route, after the addresses (a gateway must be in a connected subnet).
@@ -133,8 +134,8 @@ export interface NetnsConfig {
  * @throws KernelError naming the interface, address or route the kernel refused;
  *         TopologyError for a malformed address or route.
  */
-export async function configureNetns(rtnl: Rtnl, cfg: NetnsConfig, nodeLabel: string): Promise<Map<string, LinkEntry>> {
-  const links = await listLinks(rtnl);
+export async function configureNetns(rtnl: Rtnl, cfg: NetnsConfig, nodeLabel: string, known?: Map<string, LinkEntry>): Promise<Map<string, LinkEntry>> {
+  const links = known ?? await listLinks(rtnl);
   // Build every message first: a malformed address or route fails before anything is sent.
   const addrs = cfg.addresses.map((a) => {
     const object = `address ${a.cidr} on ${nodeLabel}:${a.iface}`;

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import { Lab } from '../../src/lab/lab.js';
 import { KernelError } from '../../src/errors.js';
-import { loadTopologyFile } from '../../src/topology/load.js';
+import { loadTopology, loadTopologyFile } from '../../src/topology/load.js';
 import type { Topology } from '../../src/topology/types.js';
 import { leakcheckAround, repoRoot, requireRoot } from '../helpers/kernel.js';
 import { residue } from '../helpers/lab.js';
@@ -107,6 +107,16 @@ describe('lab networking (real kernel)', function () {
       expect(names).to.deep.equal(['eth1', 'eth2', 'lo']);
     }
     expect(a.topology.nodes.map((n) => n.name)).to.deep.equal(b.topology.nodes.map((n) => n.name));
+  });
+
+  it('brings both ends of every link up, with carrier, in a lab with no addresses at all', async () => {
+    const lab = await Lab.up(loadTopology({ text: 'name: nlbare\naddressing: false\nnodes: [a, b, c]\nlinks: [[a:eth1, b:eth1], [b:eth2, c:eth1], [c:eth2, a:eth2]]\n' }, { env: {} }));
+    opened.push(lab);
+    for (const node of ['a', 'b', 'c']) {
+      const r = await lab.exec(node, ['ip', '-j', 'link', 'show']);
+      const states = (JSON.parse(r.stdout) as { ifname: string; operstate: string }[]).filter((l) => l.ifname !== 'lo').map((l) => `${node}:${l.ifname} ${l.operstate}`);
+      expect(states).to.deep.equal([`${node}:eth1 UP`, `${node}:eth2 UP`]);
+    }
   });
 
   it('names the endpoint in a kernel refusal and rolls the half-made lab back', async () => {

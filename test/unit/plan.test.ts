@@ -40,6 +40,16 @@ describe('plan', () => {
     expect(ops(good('triangle'), 'bridges')).to.deep.equal([{ op: 'bridge', ns: SEGMENTS, name: 'lan2', ports: ['s2e0', 's2e1', 's2e2'], mtu: 1500, stp: false }]);
   });
 
+  it('brings every node\'s link ends up before any address, also in a lab with no addresses at all', () => {
+    const p = plan(loadTopology({ text: 'name: bare\naddressing: false\nnodes: [a, b, c]\nlinks: [[a:eth1, b:eth1], [b:eth2, c:eth1]]\n' }, { env: {} }));
+    expect(ops(p, 'addresses')).to.deep.equal([
+      { op: 'ifup', node: 'a', ifaces: ['eth1'] }, { op: 'ifup', node: 'b', ifaces: ['eth1', 'eth2'] }, { op: 'ifup', node: 'c', ifaces: ['eth1'] }]);
+    const addresses = ops(good('triangle'), 'addresses');
+    const firstAddr = addresses.findIndex((a) => a.op === 'addr');
+    expect(firstAddr).to.be.greaterThan(0);
+    expect(addresses.slice(firstAddr).some((a) => a.op === 'ifup')).to.equal(false);
+  });
+
   it('plans a host link with its host-side address', () => {
     const p = good('host-link');
     expect(ops(p, 'links').find((a) => a.op === 'host.link')).to.deep.include({ link: 1 });
