@@ -5,6 +5,10 @@
  * discipline turns them into signals for the node's foreground process group,
  * so job control works inside and nothing reaches netlab. SIGWINCH copies our
  * window size to the pty (TIOCSWINSZ), which signals the node's foreground job.
+ * When our input ends (`netlab shell r1 </dev/null`, a closed pipe), the pty
+ * gets its end-of-file character, as script(1) does, so a shell reading it
+ * exits; SIGTERM or SIGHUP to us is a hangup of the node's terminal (SIGHUP to
+ * the command's session), as when a terminal window closes.
  */
 #include "enter.h"
 
@@ -37,6 +41,14 @@ static void make_raw(void)
 		raw = true;
 }
 
+/* Writes the terminal's end-of-file character (VEOF, ^D by default) to the pty. */
+static void send_eof(int master)
+{
+	struct termios t;
+	char eof = tcgetattr(master, &t) == 0 && t.c_cc[VEOF] ? (char)t.c_cc[VEOF] : 4;
+	write_all(master, &eof, 1);
+}
+
 /* Copies what `from` has to `to`; false on end of file or error. */
 static bool pump(int from, int to)
 {
@@ -58,19 +70,27 @@ int relay_pty(int master, pid_t child)
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	make_raw();
 	bool in_open = true;
+	int eofs_left = 25; /* after our input ends: ^D every 200 ms, for 5 s at most */
 	int status = 0;
 	bool exited = false;
 	while (!exited) {
 		struct pollfd p[3] = { { master, POLLIN, 0 }, { sfd, POLLIN, 0 }, { in_open ? 0 : -1, POLLIN, 0 } };
-		if (poll(p, 3, -1) < 0 && errno != EINTR)
+		int ready = poll(p, 3, in_open || eofs_left <= 0 ? -1 : 200);
+		if (ready < 0 && errno != EINTR)
 			break;
+		/* An end of file sent before the shell reads its terminal can be
+		 * consumed by its start-up; repeat it until the command is gone. */
+		if (ready == 0 && !in_open && eofs_left-- > 0)
+			send_eof(master);
 		if (p[0].revents & POLLIN) {
 			if (!pump(master, 1))
 				p[0].revents |= POLLHUP;
 		}
 		if (p[2].revents & (POLLIN | POLLHUP)) {
-			if (!pump(0, master))
-				in_open = false; /* our stdin ended; the command keeps its pty */
+			if (!pump(0, master)) {
+				in_open = false; /* our stdin ended: say so on the pty */
+				send_eof(master);
+			}
 		}
 		struct signalfd_siginfo si;
 		while (read(sfd, &si, sizeof si) == sizeof si) {
@@ -79,7 +99,10 @@ int relay_pty(int master, pid_t child)
 				if (ioctl(0, TIOCGWINSZ, &ws) == 0)
 					ioctl(master, TIOCSWINSZ, &ws);
 			} else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGHUP) {
-				kill(child, si.ssi_signo);
+				/* the command leads its own session (setsid in enter.c) */
+				kill(-child, SIGHUP);
+				kill(child, SIGHUP);
+				kill(child, SIGCONT);
 			}
 		}
 		if (waitpid(child, &status, WNOHANG) == child)

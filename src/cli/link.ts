@@ -47,8 +47,10 @@ export function shapingFromFlags(f: SetFlags): Shaping {
   return s;
 }
 
+/** The qdisc's counters when netlab shapes the link; else the interface's own (a noqueue root counts nothing). */
 function formatCounters(r: LinkReport): string {
   const c = r.shaping.counters;
+  if (r.shaping.layout === 'none') return `sent ${r.state.tx.bytes} B ${r.state.tx.packets} pkt, dropped ${r.state.tx.dropped}`;
   return `sent ${c.sentBytes} B ${c.sentPackets} pkt, dropped ${c.dropped}, overlimits ${c.overlimits}, backlog ${c.backlogPackets} pkt`;
 }
 

@@ -15,11 +15,12 @@ export function register(program: Command): void {
     .argument('[lab]', 'lab name (default: the only running lab)')
     .option('-o, --output <dir>', 'folder to write into (default: <topology>.saved next to the file)')
     .action(async (lab: string | undefined, flags: { output?: string }) => {
-      const name = Lab.open(lab).name;
+      const opened = Lab.open(lab);
+      const name = opened.name;
       const r = await saveConfigs(name, flags.output);
       for (const s of r.skipped) warn(`not saved: ${s}`);
       if (!r.files.length) { process.stdout.write(`lab ${name} has no router whose configuration can be saved\n`); return; }
       for (const f of r.files) process.stdout.write(`${relative(process.cwd(), f.path) || f.path}  (${f.bytes} bytes)\n`);
-      process.stdout.write(`saved ${r.files.length} file(s) in ${r.dir}\nto start from them next time, in the topology: nodes: { ${r.files[0].node}: { config: ${relative(dirname(r.dir), r.files[0].path)} } }\n`);
+      process.stdout.write(`saved ${r.files.length} file(s) in ${r.dir}\nto start from them next time, in the topology: nodes: { ${r.files[0].node}: { config: ${relative(opened.topology.dir, r.files[0].path)} } }\n`);
     });
 }

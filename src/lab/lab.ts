@@ -64,7 +64,7 @@ export class Lab {
       const labs = Lab.running();
       if (labs.length !== 1) {
         throw new UsageError('lab', labs.length ? `${labs.length} labs are running (${labs.join(', ')})` : 'no lab is running',
-          labs.length ? 'name one of them' : 'start one: netlab up FILE');
+          labs.length ? `name one of them: the lab argument, or --lab ${labs[0]} for netlab link` : 'start one: netlab up FILE');
       }
       name = labs[0];
     }

@@ -9,6 +9,15 @@ export function runRoot(): string {
   return process.env.NETLAB_RUN_DIR || '/run/netlab';
 }
 
+/**
+ * /run/netlab/.ip_forward: present while host forwarding is on because a lab's
+ * management network switched it on; holds the value before (src/net/host.ts).
+ * Dot-named, so it is never taken for a lab.
+ */
+export function forwardingMarker(): string {
+  return join(runRoot(), '.ip_forward');
+}
+
 /** /run/netlab/<lab> */
 export function labDir(lab: string): string {
   return join(runRoot(), lab);

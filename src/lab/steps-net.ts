@@ -13,6 +13,7 @@ import { NLM_F, RTM, Rtnl, linkBody } from '../net/rtnl.js';
 import { writeSysctls } from '../net/sysctl.js';
 import { createVeths, type VethEnd } from '../net/veth.js';
 import { inWindow, type ApplyContext, type Step } from './apply.js';
+import { forwardingMarker } from './paths.js';
 
 /** Nodes configured at once (each over its own socket, which has its own window). */
 const NODE_WINDOW = 16;
@@ -118,7 +119,7 @@ const mgmt: Step = async (ctx, actions, progress) => {
   const list = actions as MgmtAction[];
   let last = 0;
   await createMgmtNetwork(ctx.host, netnsOf(ctx, HOST), {
-    lab: ctx.plan.lab, bridge: m.bridge, gateway: m.gateway, gateway6: m.gateway6, mtu: m.mtu, nat: true,
+    lab: ctx.plan.lab, bridge: m.bridge, gateway: m.gateway, gateway6: m.gateway6, mtu: m.mtu, nat: true, forwardingMarker: forwardingMarker(),
   }, list.map((a) => ({ node: a.node, netnsFd: netnsOf(ctx, a.node), iface: a.iface, mac: a.mac, hostIface: a.hostIface, addresses: [] })),
   recordHost(ctx), (done) => { progress.step(done - last); last = done; });
 };

@@ -88,7 +88,7 @@ export async function teardown(lab: string, opts: { onProgress?: ProgressListene
     const host = Rtnl.open({ label: 'host' });
     try {
       for (const r of await removeHostObjects(host, hostObjects)) {
-        if (r.outcome.startsWith('left')) report.warnings.push(`${r.object.kind} ${'name' in r.object ? r.object.name : ''}: ${r.outcome}`);
+        if (r.outcome.startsWith('left')) report.warnings.push(`${r.object.kind} ${'name' in r.object ? r.object.name : r.object.key}: ${r.outcome}`);
         clean.step();
       }
     } finally {
@@ -107,7 +107,7 @@ export async function teardown(lab: string, opts: { onProgress?: ProgressListene
 /** Every lab that has anything on this host: run directories, cgroups, `ip netns` names. */
 export function findAllLabs(layout: CgroupLayout = detectCgroups()): string[] {
   const labs = new Set<string>();
-  try { for (const d of readdirSync(runRoot())) labs.add(d); } catch { /* no run root yet */ }
+  try { for (const d of readdirSync(runRoot())) if (!d.startsWith('.')) labs.add(d); } catch { /* no run root yet */ }
   for (const lab of findLabs(layout)) labs.add(lab);
   try {
     for (const name of readdirSync(netnsDir)) {

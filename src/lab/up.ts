@@ -8,10 +8,13 @@ import { detectCgroups } from '../core/cgroups.js';
 import { isAlive } from '../core/node.js';
 import { enterBinary, initBinary } from '../core/native.js';
 import { getKind } from '../daemons/registry.js';
-import { NetlabError, UsageError } from '../errors.js';
-import { HOST } from '../graph/actions.js';
+import { NetlabError, TopologyError, UsageError } from '../errors.js';
+import { HOST, type Plan, type QdiscAction } from '../graph/actions.js';
+import { hasImpairment } from '../shaping/netem.js';
+import { probeQdiscSupport } from '../shaping/probe.js';
 import { plan as makePlan } from '../graph/plan.js';
-import { openHostNetns } from '../net/host.js';
+import { hostSubnetUsers, openHostNetns } from '../net/host.js';
+import { listLinks } from '../net/iface.js';
 import { Rtnl } from '../net/rtnl.js';
 import type { Topology } from '../topology/types.js';
 import { closeContext, runPhases, type ApplyContext, type Step } from './apply.js';
@@ -94,6 +97,7 @@ async function preflight(t: Topology, opts: UpOptions): Promise<void> {
     opts.onWarning?.(`removing what a previous run of lab ${t.name} left behind`);
     await teardown(t.name);
   }
+  await checkHostFree(t);
   for (const n of t.nodes) {
     const link = netnsLink(t.name, n.name);
     try {
@@ -106,6 +110,55 @@ async function preflight(t: Topology, opts: UpOptions): Promise<void> {
   }
 }
 
+/**
+ * The objects a lab would make in the host's namespace must be free before any
+ * node starts (read-only): the host interface names (mgmt bridge and ports,
+ * host links), and the management subnet, which no host address may overlap.
+ * @throws TopologyError (exit 2) naming what is taken and by what.
+ */
+async function checkHostFree(t: Topology): Promise<void> {
+  const names = [
+    ...(t.mgmt ? [t.mgmt.bridge, ...t.nodes.flatMap((n) => (n.mgmt ? [n.mgmt.hostIface] : []))] : []),
+    ...t.links.flatMap((l) => (l.host ? [l.host.iface] : [])),
+  ];
+  if (!names.length) return;
+  const host = Rtnl.open({ label: 'host' });
+  try {
+    const links = await listLinks(host);
+    const taken = names.filter((n) => links.has(n));
+    if (taken.length) {
+      const li = t.links.findIndex((l) => l.host && taken.includes(l.host.iface));
+      const where = li >= 0 ? `links[${li}]` : 'mgmt';
+      throw new TopologyError(where, `the host already has interface(s) named ${taken.join(', ')}`,
+        'netlab never changes host interfaces it did not create: pick another name (mgmt: { bridge: … } or host:IFNAME), or remove yours');
+    }
+    if (t.mgmt) {
+      const users = await hostSubnetUsers(host, t.mgmt.gateway);
+      if (users.length) {
+        throw new TopologyError('mgmt.network', `${t.mgmt.network} is already in use on the host: ${users.join(', ')}`,
+          'give this lab a management subnet of its own, e.g. mgmt: { network: 192.168.131.0/24 } (two labs, or a lab and a host network, cannot share one)');
+      }
+    }
+  } finally {
+    host.close();
+  }
+}
+
+/**
+ * Delay, jitter, loss, corruption, duplication and reordering need sch_netem,
+ * which some kernels lack (this development VM; Ubuntu puts it in
+ * linux-modules-extra): say so before any node starts, naming the first link
+ * that asks for it. Probed only when the lab asks (an `unshare --net` + tc).
+ * @throws NetlabError (exit 1: the machine, not the file, is missing something).
+ */
+async function checkImpairmentSupport(p: Plan): Promise<void> {
+  const impaired = p.phases.flatMap((ph) => ph.actions).find((a): a is QdiscAction => a.op === 'qdisc' && hasImpairment(a.shaping));
+  if (!impaired) return;
+  const support = await probeQdiscSupport();
+  if (support.netem) return;
+  throw new NetlabError(`${impaired.node}:${impaired.iface}`, `delay, jitter, loss, corrupt, duplicate and reorder need the kernel's netem qdisc (sch_netem), which this machine lacks${support.error ? ` (${support.error})` : ''}`,
+    'load it: modprobe sch_netem (Ubuntu: apt install linux-modules-extra-$(uname -r)); or keep only rate: on this machine. netlab doctor lists what works');
+}
 
 /**
  * Builds the lab described by `t`. On failure or abort, removes everything it
@@ -115,6 +168,7 @@ export async function up(t: Topology, opts: UpOptions = {}): Promise<UpReport> {
   const started = performance.now();
   await preflight(t, opts);
   const plan = makePlan(t);
+  await checkImpairmentSupport(plan);
   const store = new StateStore(newState(t.name, t.file));
   store.flush();
   writeFileSync(join(labDir(t.name), 'topology.json'), JSON.stringify(t));

@@ -16,13 +16,13 @@
  *   table); netlab never acts on a host interface by name otherwise.
  */
 import { randomInt } from 'node:crypto';
-import { openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { KernelError, TopologyError } from '../errors.js';
 import { AF_INET, networkBytes, parseCidr } from './addr.js';
 import { bridgeMessage } from './bridge.js';
 import { addressMessage, all, findAttrKind, listLinks, type NetnsConfig } from './iface.js';
 import { createNatTable, netlabNatTables, natTableName, removeNatTable, type NftTableRecord } from './nft.js';
-import { NLM_F, RTM, Rtnl, linkBody } from './rtnl.js';
+import { NLM_F, RTM, Rtnl, addrBody, linkBody } from './rtnl.js';
 import { createVeths, type VethEnd } from './veth.js';
 
 /** A host link or bridge netlab created. */
@@ -41,6 +41,12 @@ export interface HostSysctlRecord {
   key: 'net.ipv4.ip_forward';
   previous: string;
   value: string;
+  /**
+   * A file shared by every lab that relies on netlab having switched forwarding
+   * on (it holds the value before): a lab started while another lab's change is
+   * in effect records it too, so whichever goes down last restores the value.
+   */
+  marker?: string;
 }
 
 /** Anything netlab created or changed in the host's namespace. JSON-safe, for the State file. */
@@ -115,6 +121,8 @@ export interface MgmtNetworkSpec {
   mtu: number;
   /** Masquerade the IPv4 subnet out of the host's other interfaces. */
   nat: boolean;
+  /** Where to note that netlab switched net.ipv4.ip_forward on (see HostSysctlRecord.marker). */
+  forwardingMarker?: string;
 }
 
 /** One node on the management network. */
@@ -179,9 +187,15 @@ export async function createMgmtNetwork(host: Rtnl, hostNetnsFd: number, spec: M
     if (spec.nat) {
       keep(createNatTable(table, `${formatIp(networkBytes(gw))}/${gw.prefixLen}`, spec.bridge));
       const fwd = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
+      const marker = spec.forwardingMarker;
+      const mark = marker ? { marker } : {};
       if (fwd === '0') {
-        keep({ kind: 'sysctl', key: 'net.ipv4.ip_forward', previous: '0', value: '1' });
+        if (marker) writeFileSync(marker, '0\n');
+        keep({ kind: 'sysctl', key: 'net.ipv4.ip_forward', previous: '0', value: '1', ...mark });
         writeFileSync('/proc/sys/net/ipv4/ip_forward', '1\n');
+      } else if (marker && existsSync(marker)) {
+        // On because another lab switched it on: this lab shares the duty to switch it back.
+        keep({ kind: 'sysctl', key: 'net.ipv4.ip_forward', previous: readFileSync(marker, 'utf8').trim(), value: '1', marker });
       }
     }
   } catch (err) {
@@ -208,7 +222,7 @@ export function mgmtNodeConfig(spec: MgmtNetworkSpec, n: MgmtAttachment, default
 /** What happened to one recorded object on removal. */
 export interface RemovalResult {
   object: HostObject;
-  /** 'removed', 'gone' (already not there), or 'left alone: <why>'. */
+  /** 'removed', 'gone' (already not there), 'kept: <why>' (still in use by another lab), or 'left alone: <why>'. */
   outcome: string;
 }
 
@@ -248,9 +262,34 @@ function restoreForwarding(o: HostSysctlRecord): string {
   const now = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
   if (now !== o.value) return `left alone: ip_forward is ${now} now`;
   const others = netlabNatTables();
-  if (others.length) return `left on: still needed by ${others.join(', ')}`;
+  if (others.length) return `kept: still needed by ${others.join(', ')}`;
   writeFileSync('/proc/sys/net/ipv4/ip_forward', `${o.previous}\n`);
+  if (o.marker) rmSync(o.marker, { force: true });
   return 'removed';
+}
+
+/**
+ * What on the host already uses the IPv4 subnet `cidr` ("192.168.121.1/24"):
+ * each host address whose subnet overlaps it, as "192.168.121.1/24 on virbr0".
+ * Read-only (one RTM_GETADDR dump). Two management networks in one subnet
+ * would both route it to their own bridge: the second lab's nodes could not
+ * reach the host (a peer's users hit this with libvirt's virbr0).
+ */
+export async function hostSubnetUsers(host: Rtnl, cidr: string): Promise<string[]> {
+  const want = parseCidr(cidr, 'mgmt network');
+  const msgs = await host.dump(RTM.GETADDR, addrBody({ family: AF_INET }), { object: 'host addresses' });
+  const links = await listLinks(host);
+  const names = new Map([...links.values()].map((l) => [l.ifindex, l.name]));
+  const users: string[] = [];
+  for (const m of msgs) {
+    if (m.kind !== 'address' || m.data.family !== AF_INET) continue;
+    const addr = m.attrs.local ?? m.attrs.address;
+    if (!addr) continue;
+    const len = Math.min(m.data.prefixlen ?? 32, want.prefixLen);
+    const a = parseCidr(`${formatIp(addr)}/${len}`), b = parseCidr(`${formatIp(want.bytes)}/${len}`);
+    if (networkBytes(a).equals(networkBytes(b))) users.push(`${formatIp(addr)}/${m.data.prefixlen} on ${names.get(m.data.index ?? 0) ?? `ifindex ${m.data.index}`}`);
+  }
+  return users;
 }
 
 /** Throws when any of `names` exists on the host — read-only check, nothing touched. */

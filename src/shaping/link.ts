@@ -23,6 +23,8 @@ export interface LinkState {
   /** IFLA_OPERSTATE. */
   operState: OperState;
   mtu: number;
+  /** The interface's own transmit counters (IFLA_STATS64): what it sent, whatever its qdisc. */
+  tx: { bytes: number; packets: number; dropped: number };
 }
 
 /**
@@ -61,6 +63,7 @@ export async function readLinkState(sock: RtSocket, ifindex: number, label = `if
     carrier: (m.attrs.carrier ?? 0) !== 0,
     operState: OPERSTATES[op] ?? 'unknown',
     mtu: m.attrs.mtu ?? 0,
+    tx: { bytes: Number(m.attrs.stats64?.txBytes ?? 0), packets: Number(m.attrs.stats64?.txPackets ?? 0), dropped: Number(m.attrs.stats64?.txDropped ?? 0) },
   };
 }
 

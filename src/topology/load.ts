@@ -64,6 +64,7 @@ export function loadTopology(input: string | TopologySource, options: LoadOption
       const line = parsed.lineOf(parsePath(err.path));
       if (line !== undefined) throw new TopologyError(err.path, `${err.message} (${file ? `${basename(file)}:` : 'line '}${line})`, err.hint);
     }
+    if (err instanceof TopologyError && err.path === '' && file) throw new TopologyError(err.path, `${err.message} (${basename(file)})`, err.hint);
     throw err;
   }
   // `tests: FILE`: errors name lines of that file, so it is read outside the try above.

@@ -26,18 +26,24 @@ const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 
+/** A valid name close to `name` for a hint ("../../etc" → "etc"), else `example`. Pure. */
+function suggestName(name: string, max: number, example: string): string {
+  const s = name.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^[^A-Za-z]+/, '').replace(/-+$/, '').slice(0, max);
+  return NAME.test(s) ? s : example;
+}
+
 function nameProblem(what: string, name: unknown, max: number, example: string): Problem | undefined {
   if (typeof name !== 'string') return { what: `${what} must be a string`, hint: `write e.g. ${example}` };
   if (name === '') return { what: `${what} is empty`, hint: `write e.g. ${example}` };
   if (name.includes('.')) {
-    return { what: `${what} "${name}" contains a dot`, hint: `dots separate lab and node in /run/netns/<lab>.<node>; use - or _, e.g. ${name.replace(/\./g, '-')}` };
+    return { what: `${what} "${name}" contains a dot`, hint: `dots separate lab and node in /run/netns/<lab>.<node>; use - or _, e.g. ${suggestName(name, max, example)}` };
   }
   if (!NAME.test(name)) {
     const bad = [...name].find((c, i) => (i === 0 ? !/[A-Za-z]/.test(c) : !/[A-Za-z0-9_-]/.test(c)));
     const first = !/^[A-Za-z]/.test(name);
     return {
       what: first ? `${what} "${name}" must start with a letter` : `${what} "${name}" contains ${JSON.stringify(bad)}`,
-      hint: `use a letter first, then letters, digits, - or _ (e.g. ${first ? `n${name.replace(/[^A-Za-z0-9_-]/g, '')}` : name.replace(/[^A-Za-z0-9_-]/g, '-')})`,
+      hint: `use a letter first, then letters, digits, - or _ (e.g. ${suggestName(name, max, example)})`,
     };
   }
   const n = bytes(name);

@@ -62,6 +62,11 @@ function split(value: unknown, what: string, example: string): { num: number; te
   if (typeof value !== 'string') throw new UnitError(`${what} must be a string like "${example}"`, `write e.g. ${example}`);
   const m = NUMBER_UNIT.exec(value);
   if (!m) throw new UnitError(`${what} "${value}" is not a number with a unit`, `write e.g. ${example}`);
+  // tc refuses "10 mbit"; and "10 mbps" is often meant as megabits, which tc's mbps is not.
+  if (m[2] && /\d\s+[A-Za-z]/.test(value)) {
+    const bytes = /bps$/i.test(m[2]) ? ` (in tc, ${m[2]} means BYTES per second: ${m[1]}${m[2].toLowerCase()} is ${Number(m[1]) * 8}${m[2].toLowerCase().replace(/bps$/, 'bit')}; ${m[1]}${m[2].toLowerCase().replace(/bps$/, 'bit')} is bits)` : '';
+    throw new UnitError(`${what} "${value}" has a space before its unit`, `write it as tc does, without the space: ${m[1]}${m[2]}${bytes}`);
+  }
   return { num: Number(m[1]), text: m[1]!, unit: m[2]! };
 }
 

@@ -5,6 +5,7 @@
  * stream is kept so that a later error about a key path (`links[3].endpoints[1]`)
  * can be located in the file — computed only when an error happens.
  */
+import { basename } from 'node:path';
 import { constructFromEvents, getScalarValue, parseEvents, YAMLException } from 'js-yaml';
 import type { Event, ScalarEvent } from 'js-yaml';
 import { TopologyError } from '../errors.js';
@@ -35,7 +36,8 @@ export function parseYaml(text: string, filename?: string): ParsedYaml {
       const line = (err.mark?.line ?? 0) + 1;
       const column = (err.mark?.column ?? 0) + 1;
       const dup = /duplicate/i.test(err.reason);
-      throw new TopologyError(`line ${line}, column ${column}`, `YAML ${dup ? 'error' : 'syntax error'}: ${err.reason}`,
+      const inFile = filename ? ` (${basename(filename)})` : '';
+      throw new TopologyError(`line ${line}, column ${column}`, `YAML ${dup ? 'error' : 'syntax error'}: ${err.reason}${inFile}`,
         dup ? 'each key may appear once in a mapping; merge the two entries or rename one'
           : 'check the indentation and the brackets/quotes around this place');
     }

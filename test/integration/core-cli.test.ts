@@ -3,7 +3,7 @@
  * finding the node's lab, errors that say what to type, exit codes.
  */
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { leakcheckAround, repoRoot, requireRoot } from '../helpers/kernel.js';
@@ -78,6 +78,27 @@ describe('core: netlab exec on the command line', function () {
       const r = netlab('exec', '--lab', 'nolab', 'r1', '--', 'true');
       expect(r.status).to.equal(2);
       expect(r.stderr).to.match(/^error: lab nolab is not running$/m);
+    });
+
+    it('ends netlab shell when its input ends (a pipe, /dev/null), running what came before', function () {
+      const r = spawnSync(join(repoRoot, 'bin/netlab'), ['shell', 'only'], { input: 'echo marker-$((6*7))\n', encoding: 'utf8', timeout: 15_000, env: { ...process.env, NETLAB_RUN_DIR: a.runRoot } });
+      expect(r.signal, 'still running after 15 s').to.equal(null);
+      expect(r.status).to.equal(0);
+      expect(r.stdout).to.contain('marker-42');
+      const empty = spawnSync(join(repoRoot, 'bin/netlab'), ['shell', 'only'], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 15_000, env: { ...process.env, NETLAB_RUN_DIR: a.runRoot } });
+      expect(empty.signal, 'still running after 15 s').to.equal(null);
+    });
+
+    it('hangs up the node\'s terminal on SIGTERM: the shell ends, and netlab shell with it', async function () {
+      const p = spawn(join(repoRoot, 'bin/netlab'), ['shell', 'only'], { stdio: ['pipe', 'ignore', 'ignore'], env: { ...process.env, NETLAB_RUN_DIR: a.runRoot } });
+      await new Promise((r) => setTimeout(r, 500));
+      p.kill('SIGTERM');
+      const code = await new Promise<number | null>((resolve) => {
+        const timer = setTimeout(() => { p.kill('SIGKILL'); resolve(null); }, 5000);
+        p.on('exit', (c) => { clearTimeout(timer); resolve(c); });
+      });
+      p.stdin!.destroy();
+      expect(code, 'netlab shell did not end within 5 s of SIGTERM').to.not.equal(null);
     });
 
     it('prints the usage for a missing command, exit 2', function () {

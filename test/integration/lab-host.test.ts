@@ -5,9 +5,14 @@
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { TopologyError } from '../../src/errors.js';
 import { Lab } from '../../src/lab/lab.js';
+import { loadTopology } from '../../src/topology/index.js';
+import type { Topology } from '../../src/topology/types.js';
 import { leakcheckAround, repoRoot, requireRoot } from '../helpers/kernel.js';
+import { residue } from '../helpers/lab.js';
 
 const hostLinks = (): string[] => JSON.parse(spawnSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' }).stdout).map((l: { ifname: string }) => l.ifname);
 const ping = (addr: string): number => spawnSync('ping', ['-n', '-c1', '-W2', addr]).status ?? 1;
@@ -42,5 +47,49 @@ describe('lab objects on the host (real kernel)', function () {
     for (const name of ['nlhost-up', t.mgmt!.bridge, ...t.nodes.map((n) => n.mgmt!.hostIface)]) expect(links).to.not.include(name);
     expect(links).to.include('lo');
     expect(spawnSync('nft', ['list', 'tables'], { encoding: 'utf8' }).stdout).to.not.match(/netlab_nlhost/);
+  });
+});
+
+describe('two labs with management networks (real kernel)', function () {
+  this.timeout(120_000);
+  leakcheckAround();
+  const FWD = '/proc/sys/net/ipv4/ip_forward';
+  let original = '';
+  const opened: Lab[] = [];
+  const mgmtLab = (name: string, network: string): Topology =>
+    loadTopology({ text: `name: ${name}\nmgmt: { network: ${network} }\nnodes: [a, b]\nlinks: [[a:eth1, b:eth1]]\n` }, { env: {} });
+  before(function () {
+    requireRoot(this);
+    original = readFileSync(FWD, 'utf8').trim();
+  });
+  after(async () => {
+    for (const lab of opened.splice(0).reverse()) await lab.down().catch(() => undefined);
+    if (original) writeFileSync(FWD, `${original}\n`);
+  });
+
+  it('refuses a second lab in a management subnet the first one uses, before any node starts', async () => {
+    opened.push(await Lab.up(mgmtLab('nlmgmta', '192.168.241.0/24')));
+    const err = await Lab.up(mgmtLab('nlmgmtb', '192.168.241.0/24')).then((l) => { opened.push(l); return undefined; }, (e: unknown) => e);
+    expect(err).to.be.instanceOf(TopologyError);
+    expect((err as TopologyError).path).to.equal('mgmt.network');
+    expect((err as TopologyError).message).to.contain('already in use on the host').and.contain(opened[0]!.topology.mgmt!.bridge);
+    expect(residue('nlmgmtb')).to.deep.equal([]);
+  });
+
+  it('switches host forwarding back off only when the last lab that needed it goes down', async () => {
+    for (const lab of opened.splice(0)) await lab.down();
+    writeFileSync(FWD, '0\n');
+    const a = await Lab.up(mgmtLab('nlmgmta', '192.168.241.0/24'));
+    opened.push(a);
+    const b = await Lab.up(mgmtLab('nlmgmtb', '192.168.242.0/24'));
+    opened.push(b);
+    expect(readFileSync(FWD, 'utf8').trim()).to.equal('1');
+    const downA = await a.down();
+    opened.splice(opened.indexOf(a), 1);
+    expect(downA.warnings.join('\n')).to.not.match(/sysctl/);
+    expect(readFileSync(FWD, 'utf8').trim(), 'still on for nlmgmtb').to.equal('1');
+    await b.down();
+    opened.splice(opened.indexOf(b), 1);
+    expect(readFileSync(FWD, 'utf8').trim(), 'back off with the last lab').to.equal('0');
   });
 });

@@ -8,8 +8,10 @@ import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab } from '../../src/lab/lab.js';
-import { leakcheckAround, repoRoot, requireRoot, skip } from '../helpers/kernel.js';
-import { exampleTopology, netlab } from '../helpers/lab.js';
+import { NetlabError } from '../../src/errors.js';
+import { loadTopology } from '../../src/topology/index.js';
+import { kernelHasQdisc, leakcheckAround, repoRoot, requireRoot, skip } from '../helpers/kernel.js';
+import { exampleTopology, netlab, residue } from '../helpers/lab.js';
 
 /** Receiver-side rate of an iperf3 -J run, Mbit/s. */
 function mbps(json: string): number {
@@ -50,6 +52,27 @@ describe('lab shaping and link failures (real kernel)', function () {
     const show = netlab(['link', 'show', 'a:eth1', '--lab', 'nlshape']);
     expect(show.stdout).to.match(/rate 2mbit/i);
     expect(show.stdout).to.match(/sent \d+ B/);
+  });
+
+  it('counts what an unshaped link sent in link show (the interface\'s own counters)', async () => {
+    lab = await Lab.up(loadTopology({ text: 'name: nlcount\nnodes: [a, b]\nlinks: [[a:eth1, b:eth1]]\n' }, { env: {} }));
+    const b = lab.topology.nodes[1]!.interfaces[0]!.ipv4!.split('/')[0]!;
+    expect((await lab.exec('a', ['ping', '-c', '5', '-i', '0.01', '-s', '1000', b])).code).to.equal(0);
+    const show = netlab(['link', 'show', 'a:eth1', '--lab', 'nlcount']);
+    const sent = /sent (\d+) B (\d+) pkt/.exec(show.stdout);
+    expect(sent, show.stdout + show.stderr).not.to.equal(null);
+    expect(Number(sent![1])).to.be.greaterThan(5 * 1000);
+    expect(Number(sent![2])).to.be.at.least(5);
+  });
+
+  it('refuses delay or loss before any node starts when the kernel has no netem, naming the endpoint', async function () {
+    if (kernelHasQdisc('netem')) skip(this, 'this kernel has sch_netem: the refusal cannot happen here');
+    const t = loadTopology({ text: 'name: nlnonetem\nnodes: [a, b]\nlinks: [{ endpoints: [a:eth1, b:eth1], shaping: { delay: 20ms } }]\n' }, { env: {} });
+    const err = await Lab.up(t).then(async (l) => { await l.down(); return undefined; }, (e: unknown) => e);
+    expect(err).to.be.instanceOf(NetlabError);
+    expect((err as NetlabError).where).to.equal('a:eth1');
+    expect((err as NetlabError).message).to.contain('sch_netem');
+    expect(residue('nlnonetem')).to.deep.equal([]);
   });
 
   it('shapes a flow run with --class bulk by its class, and an unclassified flow by the link', async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { TopologyError } from '../../src/errors.js';
 import { findInterface, findNode, loadTopology, registerKind, type Topology } from '../../src/topology/index.js';
 import { macFor, macPrefix } from '../../src/topology/mac.js';
+import { checkLabName } from '../../src/topology/names.js';
 import { fixtures } from './topology-fixtures.js';
 
 const good = (name: string): Topology => loadTopology(join(fixtures, 'good', `${name}.yaml`), { env: {} });
@@ -33,6 +34,20 @@ describe('topology loading', () => {
     expect(copy.name).to.equal('t-triangle');
     expect(copy.nodes.map((n) => n.name)).to.deep.equal(own.nodes.map((n) => n.name));
     expect(copy.nodes[0]!.interfaces[0]!.mac).to.not.equal(own.nodes[0]!.interfaces[0]!.mac);
+  });
+
+  it('suggests a valid name for a bad one, never another bad one', () => {
+    for (const [bad, good] of [['../../etc', 'etc'], ['1abc', 'abc'], ['a.b', 'a-b'], ['a b', 'a-b'], ['...', 'triangle']]) {
+      const p = checkLabName(bad);
+      expect(p!.hint, bad).to.match(new RegExp(`e\\.g\\. ${good}\\)?$`));
+      expect(checkLabName(good), good).to.equal(undefined);
+    }
+  });
+
+  it('names the file in a YAML syntax error', () => {
+    let err: unknown;
+    try { loadTopology(join(fixtures, 'bad', 'yaml-syntax.yaml'), { env: {} }); } catch (e) { err = e; }
+    expect((err as TopologyError).message).to.match(/YAML syntax error: .* \(yaml-syntax\.yaml\)$/);
   });
 
   it('refuses a bad name option, naming --name', () => {

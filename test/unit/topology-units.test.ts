@@ -20,6 +20,14 @@ describe('topology units', () => {
     it('refuses a bare number', () => {
       expect(() => parseRate('1000')).to.throw(UnitError, 'no unit');
     });
+    it('refuses a space before the unit, as tc does, and says what mbps means', () => {
+      let err: UnitError | undefined;
+      try { parseRate('10 mbps'); } catch (e) { err = e as UnitError; }
+      expect(err).to.be.instanceOf(UnitError);
+      expect(err!.message).to.contain('has a space before its unit');
+      expect(err!.hint).to.contain('10mbps').and.contain('BYTES per second').and.contain('80mbit').and.contain('10mbit is bits');
+      expect(() => parseTime('20 ms')).to.throw(UnitError, 'space');
+    });
     it('refuses k/m/g alone, which tc does not accept for rates', () => {
       expect(() => parseRate('10m')).to.throw(UnitError, 'tc has no "m" for rates');
     });
