@@ -25,7 +25,9 @@ function nodeLines(n: NodeStatus): string[] {
 /** The text table of one lab. */
 export function formatStatus(s: LabStatus): string {
   const running = s.nodes.filter((n) => n.state === 'running').length;
-  const head = `lab ${colors.bold(s.lab)} — ${running}/${s.nodes.length} nodes running${s.phase !== 'running' ? ` (${s.phase})` : ''}${s.file ? `  ${colors.dim(s.file)}` : ''}`;
+  const phase = s.interrupted ? colors.red(` (interrupted: its netlab up died before finishing; netlab down ${s.lab} removes it)`)
+    : s.phase !== 'running' ? ` (${s.phase})` : '';
+  const head = `lab ${colors.bold(s.lab)} — ${running}/${s.nodes.length} nodes running${phase}${s.file ? `  ${colors.dim(s.file)}` : ''}`;
   const cols = `${'NODE'.padEnd(12)} ${'KIND'.padEnd(7)} ${'STATE'.padEnd(7)} ${'PID'.padStart(7)}  INTERFACES`;
   return [head, colors.dim(cols), ...s.nodes.flatMap(nodeLines)].join('\n') + '\n';
 }
@@ -45,6 +47,6 @@ export function register(program: Command): void {
       }
       if (!all.length) { process.stdout.write('no lab is running (start one: netlab up FILE)\n'); return; }
       process.stdout.write(all.map(formatStatus).join('\n'));
-      if (all.some((s) => s.nodes.some((n) => n.state === 'dead'))) process.exitCode = 1;
+      if (all.some((s) => s.interrupted || s.nodes.some((n) => n.state === 'dead'))) process.exitCode = 1;
     });
 }

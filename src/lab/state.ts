@@ -147,3 +147,9 @@ export class StateStore {
     this.dirty = false;
   }
 }
+
+/** True while the `netlab up` that is building the lab (another process) still runs. */
+export function upInProgress(state: State): boolean {
+  if (state.phase !== 'starting' || state.cliPid === process.pid) return false;
+  try { process.kill(state.cliPid, 0); return true; } catch { return false; }
+}

@@ -14,7 +14,7 @@ import { UsageError } from '../errors.js';
 import type { Shaping } from '../shaping/types.js';
 import type { Topology } from '../topology/types.js';
 import { labDir } from './paths.js';
-import { readState, type LabPhase } from './state.js';
+import { readState, upInProgress, type LabPhase } from './state.js';
 import { nodeContext } from './steps-run.js';
 
 /** One interface in a status. */
@@ -48,6 +48,8 @@ export interface LabStatus {
   lab: string;
   file?: string;
   phase: LabPhase;
+  /** The `netlab up` that was building the lab died before it finished (kill -9, a second Ctrl-C). */
+  interrupted: boolean;
   createdAt: string;
   nodes: NodeStatus[];
 }
@@ -86,5 +88,6 @@ export async function labStatus(lab: string): Promise<LabStatus> {
       })),
     });
   }
-  return { lab, file: state.file, phase: state.phase, createdAt: state.createdAt, nodes };
+  const interrupted = state.phase === 'starting' && state.cliPid !== process.pid && !upInProgress(state);
+  return { lab, file: state.file, phase: state.phase, interrupted, createdAt: state.createdAt, nodes };
 }

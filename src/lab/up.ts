@@ -21,7 +21,7 @@ import { closeContext, runPhases, type ApplyContext, type Step } from './apply.j
 import { labDir, netnsLink } from './paths.js';
 import type { ProgressListener } from './progress.js';
 import { findProgram } from './programs.js';
-import { newState, readState, StateStore } from './state.js';
+import { newState, readState, StateStore, upInProgress } from './state.js';
 import { nodeSteps } from './steps-nodes.js';
 import { netSteps } from './steps-net.js';
 import { runSteps } from './steps-run.js';
@@ -58,13 +58,10 @@ const steps: Record<string, Step> = { ...nodeSteps, ...netSteps, ...shapingSteps
 export function labIsRunning(lab: string): boolean {
   const { state } = readState(lab);
   if (!state) return false;
-  if (state.phase === 'starting' && pidAlive(state.cliPid) && state.cliPid !== process.pid) return true;
+  if (upInProgress(state)) return true;
   return Object.entries(state.nodes).some(([name, n]) => !name.startsWith('_') && isAlive(n));
 }
 
-function pidAlive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
-}
 
 /**
  * Everything that can be checked before the first kernel object: root, the

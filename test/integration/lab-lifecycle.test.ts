@@ -86,6 +86,9 @@ describe('lab lifecycle (CLI, real kernel)', function () {
     child.kill('SIGKILL');
     await exited(child);
     expect(residue('nlkill').length, 'something to clean').to.be.greaterThan(0);
+    const status = netlab(['status', 'nlkill']);
+    expect(status.code).to.equal(1);
+    expect(status.stdout).to.contain('interrupted: its netlab up died before finishing; netlab down nlkill removes it');
     const down = netlab(['down', 'nlkill']);
     expect(down.code, down.stderr).to.equal(0);
     expect(residue('nlkill')).to.deep.equal([]);
