@@ -108,6 +108,14 @@ static int usage(const char *cmd)
 	return 2;
 }
 
+static int unknown_option(const char *cmd, const char *opt)
+{
+	say_error(cmd && !strcmp(cmd, "shell") ? "usage: netlab shell [--lab LAB] NODE"
+						 : "usage: netlab exec [--lab LAB] [--class NAME] [-t] NODE [--] CMD [ARG...]",
+		  "unknown option '%s'", opt);
+	return 2;
+}
+
 /* Finds the lab of `node`; prints the error and returns 2 when it cannot say. */
 static int find_node(const char *lab, const char *node, struct found *f)
 {
@@ -191,7 +199,7 @@ int cli_main(int argc, char **argv)
 		else if (!shell && (!strcmp(a, "-t") || !strcmp(a, "--tty")))
 			r.tty = true;
 		else if (a[0] == '-' && strcmp(a, "--"))
-			return usage(cmd);
+			return unknown_option(cmd, a);
 		else
 			break;
 	}
@@ -218,7 +226,7 @@ int cli_main(int argc, char **argv)
 			else if (!shell && (!strcmp(a, "-t") || !strcmp(a, "--tty")))
 				r.tty = true;
 			else
-				return usage(cmd);
+				return a[0] == '-' ? unknown_option(cmd, a) : usage(cmd);
 		}
 		i = dashes < argc ? dashes + 1 : argc;
 	}
