@@ -273,7 +273,7 @@ function restoreForwarding(o: HostSysctlRecord): string {
  * each host address whose subnet overlaps it, as "192.168.121.1/24 on virbr0".
  * Read-only (one RTM_GETADDR dump). Two management networks in one subnet
  * would both route it to their own bridge: the second lab's nodes could not
- * reach the host (a peer's users hit this with libvirt's virbr0).
+ * reach the host. (libvirt's default virbr0, for one, holds 192.168.122.1/24.)
  */
 export async function hostSubnetUsers(host: Rtnl, cidr: string): Promise<string[]> {
   const want = parseCidr(cidr, 'mgmt network');
