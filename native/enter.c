@@ -338,7 +338,9 @@ int enter_run(const struct enter_req *r)
 		waitpid(pid, &status, 0);
 		const char *cmd = r->argv[0] ? r->argv[0] : "the login shell";
 		if (!strcmp(step, "exec"))
-			say_error(e == ENOENT ? "is it installed on the host? (nodes share the host's programs)" : "",
+			say_error(e != ENOENT ? ""
+				  : cmd[0] == '-' ? "netlab's options after NODE need a -- before the command: netlab exec r1 --lab LAB -- CMD"
+						  : "is it installed on the host? (nodes share the host's programs)",
 				  "%s: %s: %s", who, cmd, strerror(e));
 		else
 			say_error("", "%s: entering the node: %s: %s", who, step, strerror(e));

@@ -17,7 +17,7 @@ function nodeLines(n: NodeStatus): string[] {
   for (const i of n.interfaces) {
     const addr = [i.ipv4, i.ipv6].filter(Boolean).join(' ');
     const shaping = i.shaping ? describeShaping(i.shaping) : '';
-    lines.push(`${' '.repeat(30)}${i.name.padEnd(8)} ${addr.padEnd(20)} ${i.peer ? `→ ${i.peer}` : ''}${i.state === 'down' ? colors.red(' [down]') : ''}${shaping ? colors.cyan(`  [${shaping}]`) : ''}`);
+    lines.push(`${' '.repeat(30)}${i.name.padEnd(8)} ${addr.padEnd(20)} ${i.peer ? `→ ${i.peer}` : ''}${i.state === 'down' ? colors.red(' [down]') : i.state === 'unknown' ? colors.red(' [unknown]') : ''}${shaping ? colors.cyan(`  [${shaping}]`) : ''}`);
   }
   return lines;
 }

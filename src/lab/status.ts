@@ -28,7 +28,8 @@ export interface InterfaceStatus {
   peer?: string;
   /** Shaping in effect (egress), as set by `up` or `netlab link set`. */
   shaping?: Shaping;
-  state: 'up' | 'down';
+  /** As the topology asks ('up' or 'down'); 'unknown' when the lab's up was interrupted (the link may not exist). */
+  state: 'up' | 'down' | 'unknown';
 }
 
 /** One node in a status. */
@@ -73,6 +74,7 @@ export async function labStatus(lab: string): Promise<LabStatus> {
     throw new UsageError(`lab ${lab}`, damaged ? `its State file is damaged (${damaged})` : 'is not running', damaged ? `netlab down ${lab} removes it` : 'netlab status lists running labs');
   }
   const t = readLabTopology(lab);
+  const interrupted = state.phase === 'starting' && state.cliPid !== process.pid && !upInProgress(state);
   const nodes: NodeStatus[] = [];
   for (const n of t.nodes) {
     const rec = state.nodes[n.name];
@@ -83,11 +85,10 @@ export async function labStatus(lab: string): Promise<LabStatus> {
     nodes.push({
       name: n.name, kind: n.kind, state: alive ? 'running' : 'dead', pid: rec?.pid ?? 0, loopback: n.loopback, daemons,
       interfaces: n.interfaces.map((i) => ({
-        name: i.name, mac: i.mac, mtu: i.mtu, ipv4: i.ipv4, ipv6: i.ipv6, shaping: i.shaping, state: i.state,
+        name: i.name, mac: i.mac, mtu: i.mtu, ipv4: i.ipv4, ipv6: i.ipv6, shaping: i.shaping, state: interrupted ? 'unknown' : i.state,
         peer: i.peer ? `${i.peer.node}:${i.peer.iface}` : i.segment ? `segment ${i.segment}` : undefined,
       })),
     });
   }
-  const interrupted = state.phase === 'starting' && state.cliPid !== process.pid && !upInProgress(state);
   return { lab, file: state.file, phase: state.phase, interrupted, createdAt: state.createdAt, nodes };
 }

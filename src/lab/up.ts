@@ -127,7 +127,7 @@ async function checkHostFree(t: Topology): Promise<void> {
       const li = t.links.findIndex((l) => l.host && taken.includes(l.host.iface));
       const where = li >= 0 ? `links[${li}]` : 'mgmt';
       throw new TopologyError(where, `the host already has interface(s) named ${taken.join(', ')}`,
-        'netlab never changes host interfaces it did not create: pick another name (mgmt: { bridge: … } or host:IFNAME), or remove yours');
+        'another lab (netlab status) or the host has it, and netlab never takes over an interface this lab did not create: pick another name (mgmt: { bridge: … } or host:IFNAME)');
     }
     if (t.mgmt) {
       const users = await hostSubnetUsers(host, t.mgmt.gateway);

@@ -47,7 +47,7 @@ function nameProblem(what: string, name: unknown, max: number, example: string):
     };
   }
   const n = bytes(name);
-  if (n > max) return { what: `${what} "${name}" is ${n} bytes; at most ${max} are allowed`, hint: 'use a shorter name' };
+  if (n > max) return { what: `${what} "${name}" is ${n} bytes; at most ${max} are allowed`, hint: `use a shorter name, e.g. ${suggestName(name, max, example)}` };
   return undefined;
 }
 

@@ -89,6 +89,9 @@ describe('lab lifecycle (CLI, real kernel)', function () {
     const status = netlab(['status', 'nlkill']);
     expect(status.code).to.equal(1);
     expect(status.stdout).to.contain('interrupted: its netlab up died before finishing; netlab down nlkill removes it');
+    const json = JSON.parse(netlab(['status', 'nlkill', '--json']).stdout) as { interrupted: boolean; nodes: { interfaces: { state: string }[] }[] };
+    expect(json.interrupted).to.equal(true);
+    expect([...new Set(json.nodes.flatMap((n) => n.interfaces.map((i) => i.state)))]).to.deep.equal(['unknown']);
     const down = netlab(['down', 'nlkill']);
     expect(down.code, down.stderr).to.equal(0);
     expect(residue('nlkill')).to.deep.equal([]);
