@@ -175,6 +175,37 @@ static int find_node(const char *lab, const char *node, struct found *f)
 	return 2;
 }
 
+/*
+ * Reads netlab's option at argv[*i] (of argv[0..end)) into `lab` / `r`,
+ * advancing *i past its value. 1: it was one; 0: not an option (NODE, the
+ * command, or "--"); -1: an unknown option (reported, exit 2).
+ */
+static int take_option(char **argv, int *i, int end, bool shell, const char *cmd, const char **lab, struct enter_req *r)
+{
+	const char *a = argv[*i];
+	if (!strcmp(a, "--lab") && *i + 1 < end)
+		*lab = argv[++*i];
+	else if (!strncmp(a, "--lab=", 6))
+		*lab = a + 6;
+	else if (!shell && !strcmp(a, "--class") && *i + 1 < end)
+		r->cls = argv[++*i];
+	else if (!shell && !strncmp(a, "--class=", 8))
+		r->cls = a + 8;
+	else if (!shell && (!strcmp(a, "-t") || !strcmp(a, "--tty")))
+		r->tty = true;
+	else if (a[0] != '-' || !strcmp(a, "--"))
+		return 0;
+	else {
+		bool wants_value = !strcmp(a, "--lab") || (!shell && !strcmp(a, "--class"));
+		if (wants_value)
+			say_error(!strcmp(a, "--lab") ? "e.g. --lab triangle" : "e.g. --class bulk", "option '%s' needs a value", a);
+		else
+			unknown_option(cmd, a);
+		return -1;
+	}
+	return 1;
+}
+
 int cli_main(int argc, char **argv)
 {
 	if (argc < 1)
@@ -185,24 +216,11 @@ int cli_main(int argc, char **argv)
 		return usage(NULL);
 	struct enter_req r = { 0 };
 	const char *lab = NULL;
-	int i = 1;
-	for (; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--lab") && i + 1 < argc)
-			lab = argv[++i];
-		else if (!strncmp(a, "--lab=", 6))
-			lab = a + 6;
-		else if (!shell && !strcmp(a, "--class") && i + 1 < argc)
-			r.cls = argv[++i];
-		else if (!shell && !strncmp(a, "--class=", 8))
-			r.cls = a + 8;
-		else if (!shell && (!strcmp(a, "-t") || !strcmp(a, "--tty")))
-			r.tty = true;
-		else if (a[0] == '-' && strcmp(a, "--"))
-			return unknown_option(cmd, a);
-		else
-			break;
-	}
+	int i = 1, t = 1;
+	for (; i < argc && (t = take_option(argv, &i, argc, shell, cmd, &lab, &r)) == 1; i++)
+		;
+	if (t < 0)
+		return 2;
 	if (i >= argc || !strcmp(argv[i], "--"))
 		return usage(cmd);
 	r.node = argv[i++];
@@ -214,19 +232,11 @@ int cli_main(int argc, char **argv)
 		dashes++;
 	if (dashes < argc || shell) {
 		for (; i < dashes; i++) {
-			const char *a = argv[i];
-			if (!strcmp(a, "--lab") && i + 1 < dashes)
-				lab = argv[++i];
-			else if (!strncmp(a, "--lab=", 6))
-				lab = a + 6;
-			else if (!shell && !strcmp(a, "--class") && i + 1 < dashes)
-				r.cls = argv[++i];
-			else if (!shell && !strncmp(a, "--class=", 8))
-				r.cls = a + 8;
-			else if (!shell && (!strcmp(a, "-t") || !strcmp(a, "--tty")))
-				r.tty = true;
-			else
-				return a[0] == '-' ? unknown_option(cmd, a) : usage(cmd);
+			t = take_option(argv, &i, dashes, shell, cmd, &lab, &r);
+			if (t < 0)
+				return 2;
+			if (t == 0)
+				return usage(cmd);
 		}
 		i = dashes < argc ? dashes + 1 : argc;
 	}

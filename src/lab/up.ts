@@ -130,7 +130,7 @@ async function checkHostFree(t: Topology): Promise<void> {
         'another lab (netlab status) or the host has it, and netlab never takes over an interface this lab did not create: pick another name (mgmt: { bridge: … } or host:IFNAME)');
     }
     if (t.mgmt) {
-      const users = await hostSubnetUsers(host, t.mgmt.gateway);
+      const users = await hostSubnetUsers(host, t.mgmt.gateway, links);
       if (users.length) {
         throw new TopologyError('mgmt.network', `${t.mgmt.network} is already in use on the host: ${users.join(', ')}`,
           'give this lab a management subnet of its own, e.g. mgmt: { network: 192.168.131.0/24 } (two labs, or a lab and a host network, cannot share one)');

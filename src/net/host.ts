@@ -20,7 +20,7 @@ import { existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:
 import { KernelError, TopologyError } from '../errors.js';
 import { AF_INET, networkBytes, parseCidr } from './addr.js';
 import { bridgeMessage } from './bridge.js';
-import { addressMessage, all, findAttrKind, listLinks, type NetnsConfig } from './iface.js';
+import { addressMessage, all, findAttrKind, listLinks, type LinkEntry, type NetnsConfig } from './iface.js';
 import { createNatTable, netlabNatTables, natTableName, removeNatTable, type NftTableRecord } from './nft.js';
 import { NLM_F, RTM, Rtnl, addrBody, linkBody } from './rtnl.js';
 import { createVeths, type VethEnd } from './veth.js';
@@ -271,14 +271,15 @@ function restoreForwarding(o: HostSysctlRecord): string {
 /**
  * What on the host already uses the IPv4 subnet `cidr` ("192.168.121.1/24"):
  * each host address whose subnet overlaps it, as "192.168.121.1/24 on virbr0".
- * Read-only (one RTM_GETADDR dump). Two management networks in one subnet
+ * Read-only: one RTM_GETADDR dump, and a link dump for the names unless
+ * `known` (what listLinks returned) is given. Two management networks in one subnet
  * would both route it to their own bridge: the second lab's nodes could not
  * reach the host. (libvirt's default virbr0, for one, holds 192.168.122.1/24.)
  */
-export async function hostSubnetUsers(host: Rtnl, cidr: string): Promise<string[]> {
+export async function hostSubnetUsers(host: Rtnl, cidr: string, known?: Map<string, LinkEntry>): Promise<string[]> {
   const want = parseCidr(cidr, 'mgmt network');
   const msgs = await host.dump(RTM.GETADDR, addrBody({ family: AF_INET }), { object: 'host addresses' });
-  const links = await listLinks(host);
+  const links = known ?? await listLinks(host);
   const names = new Map([...links.values()].map((l) => [l.ifindex, l.name]));
   const users: string[] = [];
   for (const m of msgs) {

@@ -8,11 +8,10 @@
  */
 import type { BgpSessionsTest } from '../topology/types.js';
 import { birdc, parseBirdProtocols } from './bird.js';
-import { CheckError } from './errors.js';
-import { firstLine, labelAddress, peerOfInterface, plural } from './labels.js';
+import { labelAddress, peerOfInterface, plural } from './labels.js';
 import { stateMatches } from './ospf.js';
 import type { Check, CheckContext, Observation } from './types.js';
-import { read } from './reads.js';
+import { vtyshJson } from './reads.js';
 
 /** One BGP session, whichever daemon reported it. */
 export interface BgpSession {
@@ -62,16 +61,8 @@ export async function readBgpSessions(t: BgpSessionsTest, ctx: CheckContext): Pr
     });
     return { source, sessions };
   }
-  const source = "vtysh -c 'show bgp neighbors json'";
-  const r = await read(ctx, t.node, ['vtysh', '-c', 'show bgp neighbors json'], { timeoutMs: 10_000 });
-  if (r.code === 127) throw new CheckError(`vtysh is not installed in ${t.node} (Debian package frr)`);
-  if (r.code !== 0) return { source, problem: `vtysh: ${firstLine(r.stdout || r.stderr) || `exited with ${r.code}`}` };
-  try {
-    return { source, sessions: parseFrrBgpNeighbors(r.stdout) };
-  } catch {
-    const said = firstLine(r.stdout || r.stderr);
-    return { source, problem: `vtysh: ${said}${/not running/i.test(said) ? '' : ' (is bgpd running?)'}` };
-  }
+  const r = await vtyshJson(ctx, t.node, 'show bgp neighbors json', 'bgpd', parseFrrBgpNeighbors);
+  return 'problem' in r ? r : { source: r.source, sessions: r.value };
 }
 
 function peerLabel(s: BgpSession, node: string, ctx: CheckContext): string {

@@ -7,10 +7,9 @@
 import { findNode } from '../topology/index.js';
 import type { OspfNeighborsTest } from '../topology/types.js';
 import { birdc, parseBirdOspfNeighbors } from './bird.js';
-import { CheckError } from './errors.js';
-import { firstLine, labelRouterId, plural } from './labels.js';
+import { labelRouterId, plural } from './labels.js';
 import type { Check, CheckContext, Observation } from './types.js';
-import { read } from './reads.js';
+import { vtyshJson } from './reads.js';
 
 /** One OSPF neighbour, whichever daemon reported it. */
 export interface OspfNeighbor {
@@ -74,16 +73,8 @@ export async function readOspfNeighbors(t: OspfNeighborsTest, ctx: CheckContext)
     if (!r.text) return { source, problem: r.problem! };
     return { source, neighbors: parseBirdOspfNeighbors(r.text).map((n) => ({ routerId: n.routerId, state: n.state, iface: n.iface, address: n.address })) };
   }
-  const source = "vtysh -c 'show ip ospf neighbor json'";
-  const r = await read(ctx, t.node, ['vtysh', '-c', 'show ip ospf neighbor json'], { timeoutMs: 10_000 });
-  if (r.code === 127) throw new CheckError(`vtysh is not installed in ${t.node} (Debian package frr)`);
-  if (r.code !== 0) return { source, problem: `vtysh: ${firstLine(r.stdout || r.stderr) || `exited with ${r.code}`}` };
-  try {
-    return { source, neighbors: parseFrrOspfNeighbors(r.stdout) };
-  } catch {
-    const said = firstLine(r.stdout || r.stderr);
-    return { source, problem: `vtysh: ${said}${/not running/i.test(said) ? '' : ' (is ospfd running?)'}` };
-  }
+  const r = await vtyshJson(ctx, t.node, 'show ip ospf neighbor json', 'ospfd', parseFrrOspfNeighbors);
+  return 'problem' in r ? r : { source: r.source, neighbors: r.value };
 }
 
 /**

@@ -11,6 +11,8 @@
  * table queries go through here; `exec` tests and pings never do.
  */
 import type { ExecOptions, ExecResult } from '../daemons/kind.js';
+import { CheckError } from './errors.js';
+import { firstLine } from './labels.js';
 import type { CheckContext } from './types.js';
 
 /** How long an answer is reused, ms. */
@@ -31,4 +33,24 @@ export function read(ctx: CheckContext, node: string, argv: string[], opts?: Exe
   // a rejected read is not kept: the next test asks again
   result.catch(() => { if (ctx.reads?.get(key)?.result === result) ctx.reads.delete(key); });
   return result;
+}
+
+/**
+ * `vtysh -c COMMAND` in the node (a shared read), its JSON answer parsed by
+ * `parse`. FRR that does not answer yet, or answers something else, is an
+ * answer (`problem`, naming `daemon` when it may not run), retried while the
+ * test waits; vtysh missing is a CheckError.
+ */
+export async function vtyshJson<T>(ctx: CheckContext, node: string, command: string, daemon: string, parse: (json: string) => T):
+  Promise<{ source: string; value: T } | { source: string; problem: string }> {
+  const source = `vtysh -c '${command}'`;
+  const r = await read(ctx, node, ['vtysh', '-c', command], { timeoutMs: 10_000 });
+  if (r.code === 127) throw new CheckError(`vtysh is not installed in ${node} (Debian package frr)`);
+  if (r.code !== 0) return { source, problem: `vtysh: ${firstLine(r.stdout || r.stderr) || `exited with ${r.code}`}` };
+  try {
+    return { source, value: parse(r.stdout) };
+  } catch {
+    const said = firstLine(r.stdout || r.stderr);
+    return { source, problem: `vtysh: ${said}${/not running/i.test(said) ? '' : ` (is ${daemon} running?)`}` };
+  }
 }

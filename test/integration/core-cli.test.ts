@@ -101,12 +101,15 @@ describe('core: netlab exec on the command line', function () {
       expect(code, 'netlab shell did not end within 5 s of SIGTERM').to.not.equal(null);
     });
 
-    it('names an unknown option, before or after the node, exit 2', function () {
+    it('names an unknown option, before or after the node, and an option without its value, exit 2', function () {
       for (const args of [['exec', '--bogus', 'only', '--', 'true'], ['exec', 'only', '--bogus', '--', 'true']]) {
         const r = netlab(...args);
         expect(r.status).to.equal(2);
         expect(r.stderr).to.match(/^error: unknown option '--bogus'$/m);
       }
+      const r = netlab('exec', '--lab');
+      expect(r.status).to.equal(2);
+      expect(r.stderr).to.match(/^error: option '--lab' needs a value$/m);
     });
 
     it('prints the usage for a missing command, exit 2', function () {
