@@ -39,6 +39,8 @@ export interface ApplyContext {
   signal?: AbortSignal;
   /** Phase name → milliseconds it took. */
   timings: Record<string, number>;
+  /** A failure leaves the lab in place (`up --keep-on-error`) instead of rolling it back. */
+  keepOnError?: boolean;
 }
 
 /** A step: runs every action of one op within a phase, reporting progress. */

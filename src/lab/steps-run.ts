@@ -53,7 +53,7 @@ const exec: Step = async (ctx, actions, progress) => {
       if (r.code !== 0) {
         const said = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ');
         throw new NetlabError(`nodes.${a.node}.exec[${i}]`, `"${line}" exited with ${r.code}${said ? `: ${said}` : ''}`,
-          `try it by hand: netlab exec ${a.node} -- sh -c '${line.replace(/'/g, `'\\''`)}'  (netlab up --keep-on-error keeps the lab for that)`);
+          `try it by hand: netlab exec ${a.node} -- sh -c '${line.replace(/'/g, `'\\''`)}'${ctx.keepOnError ? '' : '  (netlab up --keep-on-error keeps the lab for that)'}`);
       }
     }
     progress.step();

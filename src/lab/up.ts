@@ -172,7 +172,7 @@ export async function up(t: Topology, opts: UpOptions = {}): Promise<UpReport> {
   const hostFd = openHostNetns();
   const ctx: ApplyContext = {
     plan, store, layout: detectCgroups(), running: new Map(), netns: new Map([[HOST, hostFd]]), sockets: new Map(), links: new Map(), tc: new Map(),
-    host: Rtnl.open({ label: 'host' }), onProgress: opts.onProgress, signal: opts.signal, timings: {},
+    host: Rtnl.open({ label: 'host' }), onProgress: opts.onProgress, signal: opts.signal, timings: {}, keepOnError: opts.keepOnError,
   };
   try {
     await runPhases(ctx, steps);
@@ -184,6 +184,7 @@ export async function up(t: Topology, opts: UpOptions = {}): Promise<UpReport> {
     if (opts.keepOnError) {
       store.update((s) => { s.phase = 'failed'; });
       store.flush();
+      opts.onWarning?.(`lab ${t.name} is kept as it failed, for debugging (netlab status ${t.name}); netlab down ${t.name} removes it`);
     } else {
       await teardown(t.name, { layout: ctx.layout });
     }

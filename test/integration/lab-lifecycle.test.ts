@@ -45,6 +45,25 @@ describe('lab lifecycle (CLI, real kernel)', function () {
     expect(netlab(['down', 'nllife']).code).to.equal(0);
   });
 
+  it('rolls back a failed exec: line, or keeps the lab with --keep-on-error and says so', () => {
+    const file = ringFile('nllife', 1).replace(/\.yaml$/, '-exec.yaml');
+    writeFileSync(file, 'name: nllife\nnodes: { h1: { exec: ["echo hi", "false"] } }\nlinks: []\n');
+    const rolled = netlab(['up', file]);
+    expect(rolled.code).to.equal(1);
+    expect(rolled.stderr).to.match(/error: nodes\.h1\.exec\[1\]: "false" exited with 1/);
+    expect(rolled.stderr).to.contain('(netlab up --keep-on-error keeps the lab for that)');
+    expect(residue('nllife')).to.deep.equal([]);
+    const kept = netlab(['up', '--keep-on-error', file]);
+    expect(kept.code).to.equal(1);
+    expect(kept.stderr).to.contain('warning: lab nllife is kept as it failed, for debugging (netlab status nllife); netlab down nllife removes it');
+    expect(kept.stderr).not.to.contain('--keep-on-error keeps');
+    const st = netlab(['status', 'nllife']);
+    expect(st.stdout).to.match(/\(failed\)/);
+    expect(netlab(['exec', 'h1', '--lab', 'nllife', '--', 'hostname']).stdout.trim()).to.equal('h1');
+    expect(netlab(['down', 'nllife']).code).to.equal(0);
+    expect(residue('nllife')).to.deep.equal([]);
+  });
+
   it('refuses to start a lab that is already running, saying what to do (exit 2)', () => {
     const file = ringFile('nllife', 3);
     expect(netlab(['up', file]).code).to.equal(0);
