@@ -22,8 +22,6 @@ struct node_spec {
 	const char *run;      /* the node's host dir: <run>/upper, when present, seeds its upper layer */
 	const char *hosts;    /* the lab's hosts file (copied into the skeleton layer), or NULL */
 	const char *log;      /* console log: PID 1's stdout and stderr (may be shared), or NULL */
-	const char *netns;    /* ip-netns(8) name the launcher makes once the node is ready
-	                         (a symlink to /proc/PID/ns/net), or NULL */
 	const char **lower;   /* overlay lower dirs, top first */
 	int nlower;
 	const char **cg;      /* cgroup dirs to join (host paths) */

@@ -239,23 +239,6 @@ static void drop_flight(int i)
 	flights[i] = flights[--nflights];
 }
 
-/*
- * The node's ip-netns(8) name: `link` → /proc/PID/ns/net (NULL: none). Made
- * here, by the launcher, rather than by the caller: a symlink costs ~0.5 ms
- * where /run is not a tmpfs, and the caller's one thread has the rest of the
- * lab to build meanwhile (docs/performance.md).
- */
-static int name_netns(const char *link, pid_t pid)
-{
-	if (!link)
-		return 0;
-	char target[64];
-	snprintf(target, sizeof target, "/proc/%d/ns/net", (int)pid);
-	if (symlink(target, link) < 0)
-		return fail("name the network namespace", link);
-	return 0;
-}
-
 /* Lines from the nodes: "R\tIDX" ready, "U\tIDX" in its user namespace, "E\tIDX\tERRNO\tSTEP\tOBJECT" failed. */
 static void handle_line(char *line)
 {
@@ -280,11 +263,6 @@ static void handle_line(char *line)
 		if (proc_stat(pid, &st, &state) < 0 || state == 'Z') {
 			failx("node exited right after start", specs[idx].name, ESRCH);
 			emit_err(idx, &nl_err);
-		} else if (name_netns(specs[idx].netns, pid) < 0) {
-			emit_err(idx, &nl_err);
-			kill(pid, SIGKILL);
-			flights[fi].idx = -1 - idx; /* reported; the exit is reaped quietly */
-			return;
 		} else {
 			emit("ok\t%d\t%d\t%llu\n", idx, (int)pid, st);
 		}

@@ -1,7 +1,7 @@
 /*
  * Node specs on the launcher's stdin (written by src/core/launch-wire.ts):
  * each field is "key=value\0", a record ends with an empty field "\0".
- *   lab, name, run, hosts, log, netns, grace   once
+ *   lab, name, run, hosts, log, grace   once
  *   lower, cg                           repeated, in order
  *   bind    "ro\x1fSRC\x1fDST" or "rw\x1fSRC\x1fDST"
  *   uidmap, gidmap   "INSIDE HOST COUNT", repeated; present: user namespace
@@ -91,8 +91,6 @@ static int field(struct node_spec *s, char *f)
 		s->hosts = v[0] ? v : NULL;
 	else if (!strcmp(f, "log"))
 		s->log = v[0] ? v : NULL;
-	else if (!strcmp(f, "netns"))
-		s->netns = v[0] ? v : NULL;
 	else if (!strcmp(f, "grace"))
 		s->grace_ms = atoi(v);
 	else if (!strcmp(f, "lower")) {

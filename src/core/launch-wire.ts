@@ -3,7 +3,7 @@
  *
  * In, on netlab-init's stdin: per node, fields "key=value\0" and an empty field
  * "\0" to end the record:
- *   lab, name, run, hosts, log, netns, grace   once
+ *   lab, name, run, hosts, log, grace   once
  *   lower, cg                           repeated, in order
  *   bind     "ro\x1fSRC\x1fDST" | "rw\x1fSRC\x1fDST"
  *   uidmap, gidmap   "INSIDE HOST COUNT", repeated (a user namespace)
@@ -29,8 +29,6 @@ export interface WireSpec {
   lowerDirs: string[];
   hostsFile?: string;
   consoleLog?: string;
-  /** ip-netns(8) name: a symlink to /proc/PID/ns/net the launcher makes once the node is ready. */
-  netnsLink?: string;
   binds: Bind[];
   cgroupDirs: string[];
   uidMap?: IdMapping[];
@@ -64,7 +62,6 @@ export function encodeSpecs(specs: WireSpec[]): Buffer {
     field('run', s.runDir);
     if (s.hostsFile) field('hosts', s.hostsFile);
     if (s.consoleLog) field('log', s.consoleLog);
-    if (s.netnsLink) field('netns', s.netnsLink);
     if (s.stopGraceMs !== undefined) field('grace', String(Math.max(0, Math.round(s.stopGraceMs))));
     for (const l of s.lowerDirs) field('lower', l);
     for (const c of s.cgroupDirs) field('cg', c);

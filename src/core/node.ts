@@ -48,13 +48,6 @@ export interface NodeSpec {
   userns?: boolean | UsernsSpec;
   /** File PID 1 appends its diagnostics to (may be shared by every node of a lab). */
   consoleLog?: string;
-  /**
-   * An ip-netns(8) name for the node's network namespace, e.g.
-   * /run/netns/lab.r1: the launcher makes it a symlink to /proc/PID/ns/net
-   * once the node is ready, before reporting it (a name that exists fails
-   * the node: EEXIST). Removing it is the caller's.
-   */
-  netnsLink?: string;
   /** SIGTERM to PID 1: how long its processes get before SIGKILL, ms (default 3000). */
   stopGraceMs?: number;
 }
@@ -104,7 +97,6 @@ export function toWire(s: NodeSpec): WireSpec {
     binds: s.binds, cgroupDirs: s.cgroupDirs,
     ...(s.hostsFile ? { hostsFile: s.hostsFile } : {}),
     ...(s.consoleLog ? { consoleLog: s.consoleLog } : {}),
-    ...(s.netnsLink ? { netnsLink: s.netnsLink } : {}),
     ...(s.stopGraceMs !== undefined ? { stopGraceMs: s.stopGraceMs } : {}),
     ...(userns ? { uidMap: userns.uidMap, gidMap: userns.gidMap } : {}),
   };
@@ -117,7 +109,6 @@ function hintFor(step: string, errno: number): { feature?: string; hint?: string
   if (/^clone/.test(step) && errno === 11) return { hint: 'out of processes: check ulimit -u, kernel.pid_max and the pids limit of the cgroup netlab runs in' };
   if (/^clone/.test(step) && errno === 1) return { hint: 'creating namespaces needs root (or CAP_SYS_ADMIN)' };
   if (/bind/.test(step) && errno === 2) return { hint: 'a bind source does not exist on the host' };
-  if (/network namespace/.test(step) && errno === 17) return { hint: 'another network namespace has this name: remove it (ip netns delete NAME) or give the lab another name' };
   if (/cgroup/.test(step) && errno === 2) return { hint: 'the lab\'s cgroups are missing: apply planLabCgroups first' };
   if (/uid_map|gid_map|user/.test(step)) return { hint: 'user namespaces: check /proc/sys/user/max_user_namespaces and the uid range (docs/nodes.md)' };
   return {};

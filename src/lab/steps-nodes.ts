@@ -3,7 +3,7 @@
  * (/etc/hosts, the kind's configs), PID 1 of every node, the hidden segment
  * namespace, and the `ip netns` names. Kernel work goes through src/core.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyCgroupOps, nodeCgroupDirs, planLabCgroups } from '../core/cgroups.js';
 import { writeNodeIndex } from '../core/index-file.js';
@@ -62,17 +62,14 @@ function nodeSpec(ctx: ApplyContext, node: Node | undefined, name: string): Node
     userns: ctx.plan.topology.userns || undefined,
     // A node that runs something of its own (cmd, daemons) gets its own console
     // log; the others share the lab's, which saves a directory per node at scale.
-    // `ip netns` names (the hidden segment namespace has none); the launcher makes them.
-    ...(node ? { netnsLink: netnsLink(lab, name) } : {}),
     consoleLog: node && (node.cmd !== undefined || getKind(node.kind).router) ? join(dir, 'console.log') : join(labDir(lab), 'console.log'),
   };
 }
 
 /**
  * Starts every node (one batch for the native launcher): cgroups first, the
- * hosts file and the kinds' files, then PID 1s. The launcher gives each its
- * `ip netns` name; each started node is recorded in the State file and gets
- * an open namespace fd.
+ * hosts file and the kinds' files, then PID 1s. Each started node is recorded
+ * in the State file, gets its `ip netns` name and an open namespace fd.
  */
 const nodeStart: Step = async (ctx, actions, progress) => {
   const t = ctx.plan.topology;
@@ -100,6 +97,7 @@ const nodeStart: Step = async (ctx, actions, progress) => {
     ctx.running.set(planName, n);
     ctx.store.update((s) => { s.nodes[n.name] = { pid: n.pid, startTime: n.startTime, kind: byName.get(n.name)?.kind ?? 'segments' }; });
     ctx.netns.set(planName, openNetns(n.pid, n.name));
+    if (planName !== SEGMENTS) symlinkSync(`/proc/${n.pid}/ns/net`, netnsLink(lab, n.name));
     if (planName !== SEGMENTS) progress.step();
   };
   await startNodes(all.map((name) => nodeSpec(ctx, byName.get(name), name)), { onStarted, signal: ctx.signal });

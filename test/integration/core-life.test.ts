@@ -5,8 +5,7 @@
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { detectCgroups, findLabs, killLab, labCgroup, nodeCgroupDirs } from '../../src/core/cgroups.js';
 import { isAlive, signalNode, waitForExit, type RunningNode } from '../../src/core/node.js';
@@ -158,35 +157,6 @@ describe('core: start failures', function () {
       expect(e.headline).to.match(/^node core\d+x\d+\/bad: open_tree bind source \/nonexistent\/netlab-probe failed: ENOENT/);
       expect(started.map((n) => n.name)).to.deep.equal(['good']);
       expect(isAlive(started[0]!)).to.equal(false); // startTestLab destroyed the half-started lab
-    });
-
-    it('names each node\'s network namespace for ip netns, and fails a node whose name is taken (the name is left alone)', async function () {
-      requireRoot(this);
-      const dir = mkdtempSync(join(tmpdir(), 'netlab-netns-names-'));
-      writeFileSync(join(dir, 'taken'), 'not netlab\'s');
-      const started: RunningNode[] = [];
-      let error: unknown;
-      try {
-        const t = await startTestLab(['a1', 'a2'], { specs: (s) => ({ ...s, netnsLink: join(dir, s.name) }) });
-        try {
-          for (const n of ['a1', 'a2']) {
-            expect(readlinkSync(join(dir, n))).to.equal(`/proc/${t.nodes.get(n)!.pid}/ns/net`);
-            expect(statSync(join(dir, n)).ino).to.equal(statSync(`/proc/${t.nodes.get(n)!.pid}/ns/net`).ino);
-          }
-        } finally {
-          await t.destroy();
-        }
-        try {
-          await startTestLab(['ok', 'taken'], { window: 1, onStarted: (n) => started.push(n), specs: (s) => ({ ...s, netnsLink: join(dir, s.name) }) });
-        } catch (err) { error = err; }
-        expect(error).to.be.instanceOf(KernelError);
-        expect((error as KernelError).headline).to.match(/taken: name the network namespace .*taken failed: EEXIST/);
-        expect((error as KernelError).hint).to.match(/ip netns delete/);
-        expect(started.map((n) => n.name)).to.deep.equal(['ok']);
-        expect(readFileSync(join(dir, 'taken'), 'utf8')).to.equal('not netlab\'s');
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
     });
 
     it('starts a lone node given node-level cgroup dirs that the plan did not all create', async function () {

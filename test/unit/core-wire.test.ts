@@ -15,12 +15,6 @@ describe('core launcher wire format', () => {
     expect(text).to.equal('lab=l1\0name=r1\0run=/run/netlab/l1/nodes/r1\0hosts=/run/netlab/l1/hosts\0lower=/\0'
       + 'cg=/sys/fs/cgroup/netlab/l1/r1\0bind=ro\x1f/srv/data\x1f/data\0\0');
   });
-  it('passes the ip-netns name the launcher makes, after the console log', () => {
-    const text = encodeSpecs([{ ...spec, consoleLog: '/run/netlab/l1/console.log', netnsLink: '/run/netns/l1.r1' }]).toString();
-    expect(text).to.contain('log=/run/netlab/l1/console.log\0netns=/run/netns/l1.r1\0lower=/\0');
-    expect(toWire({ ...spec, netnsLink: '/run/netns/l1.r1' }).netnsLink).to.equal('/run/netns/l1.r1');
-    expect(encodeSpecs([spec]).toString()).not.to.contain('netns=');
-  });
   it('encodes user namespace maps as INSIDE HOST COUNT', () => {
     const text = encodeSpecs([{ ...spec, uidMap: [{ inside: 0, host: 100000, count: 65536 }], gidMap: [{ inside: 0, host: 100000, count: 65536 }] }]).toString();
     expect(text).to.contain('uidmap=0 100000 65536\0gidmap=0 100000 65536\0');
