@@ -26,10 +26,10 @@ export function register(program: Command): void {
       }
       const blocking = checks.filter((c) => c.required && !c.ok);
       if (!opts.json) {
-        process.stdout.write(`${blocking.length
-          ? `\n${blocking.length} required piece(s) missing: labs cannot start until they are fixed.\n`
-          : '\nEverything a lab needs is here; missing optional pieces only limit the features listed.\n'}`
-          + 'Links and qdiscs were tried in throw-away network namespaces; nothing on the host was changed.\n');
+        const verdict = blocking.length
+          ? `${blocking.length} required piece(s) missing: labs cannot start until they are fixed.`
+          : 'Everything a lab needs is here; missing optional pieces only limit the features listed.';
+        process.stdout.write(`\n${verdict}\nLinks and qdiscs were tried in throw-away network namespaces; nothing on the host was changed.\n`);
       }
       if (blocking.length) process.exitCode = 1;
     });
