@@ -3,7 +3,6 @@
  * topology, without root and without touching the kernel. The format defaults
  * to the extension of OUT (.dot/.gv, .mmd, .svg, .html), else dot.
  */
-import { writeFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
@@ -12,6 +11,7 @@ import { toDot } from '../graph/render/dot.js';
 import { toMermaid } from '../graph/render/mermaid.js';
 import { toHtml, toSvg } from '../graph/render/svg.js';
 import { loadTopologyFile } from '../topology/load.js';
+import { writeOutput } from '../lab/output.js';
 
 const FORMATS = ['dot', 'mermaid', 'svg', 'html'] as const;
 type Format = (typeof FORMATS)[number];
@@ -37,10 +37,14 @@ export function register(program: Command): void {
     .option('-f, --format <format>', `output format: ${FORMATS.join(', ')} (default: from -o's extension, else dot)`)
     .option('-o, --output <file>', 'write to this file instead of standard output')
     .action((file: string, opts: { format?: string; output?: string }) => {
-      const format = (opts.format ?? (opts.output ? BY_EXT[extname(opts.output).toLowerCase()] : undefined) ?? 'dot') as Format;
+      const ext = opts.output ? extname(opts.output).toLowerCase() : '';
+      if (!opts.format && ext && !BY_EXT[ext]) {
+        throw new UsageError('-o', `cannot tell the format from "${ext}"`, `name the file .dot, .gv, .mmd, .svg or .html, or give --format (${FORMATS.join(', ')}); for a PNG: netlab graph FILE | dot -Tpng -o out.png`);
+      }
+      const format = (opts.format ?? BY_EXT[ext] ?? 'dot') as Format;
       if (!FORMATS.includes(format)) throw new UsageError('--format', `unknown format "${opts.format}"`, `use one of ${FORMATS.join(', ')}`);
       const text = renderTopology(file, format);
-      if (opts.output) writeFileSync(opts.output, text);
+      if (opts.output) writeOutput(opts.output, text, '-o');
       else process.stdout.write(text);
     });
 }

@@ -10,11 +10,11 @@
  * LabApi below (Lab from src/lab/lab.ts satisfies it) so unit tests drive it
  * with a fake lab.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { NetlabError, UsageError } from '../errors.js';
 import { Lab } from '../lab/lab.js';
+import { checkOutput, writeOutput } from '../lab/output.js';
 import type { ProgressEvent } from '../lab/progress.js';
 import { loadTestsFile, loadTopologyFile, parseTime, UnitError } from '../topology/index.js';
 import { schemaValidator } from '../topology/load.js';
@@ -87,6 +87,7 @@ export async function validateLab(file: string, opts: ValidateOptions, io: Valid
   const tests = selectTests(topology.tests, opts.only ?? []);
   const defaultWaitMs = opts.wait === undefined ? 0 : flagTime('--wait', opts.wait);
   const concurrency = opts.jobs === undefined ? DEFAULT_CONCURRENCY : flagCount('--jobs', opts.jobs);
+  if (opts.junit) checkOutput(opts.junit, '--junit'); // a bad path is found before the lab starts, not after the tests
 
   const wasRunning = io.lab.running().includes(topology.name);
   let lab: LabHandle;
@@ -125,12 +126,7 @@ export async function validateLab(file: string, opts: ValidateOptions, io: Valid
 /** Writes the JUnit file; its XML library loads only here (~30 ms that other commands do not pay). */
 async function writeJUnit(path: string, report: RunReport): Promise<void> {
   const { toJUnit } = await import('../validate/junit.js');
-  try {
-    mkdirSync(dirname(resolve(path)), { recursive: true });
-    writeFileSync(path, toJUnit(report));
-  } catch (err) {
-    throw new NetlabError(path, `cannot write the JUnit file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'give a writable path with --junit');
-  }
+  writeOutput(path, toJUnit(report), '--junit');
 }
 
 function flagTime(flag: string, value: string): number {
@@ -164,7 +160,10 @@ export function register(program: Command): void {
       const controller = new AbortController();
       const onSigint = (): void => {
         process.stderr.write('\ninterrupted: ending the running tests, then cleaning up (Ctrl-C again to stop at once)\n');
-        controller.abort();
+        // Thrown as is when the lab was still coming up (and was rolled back): exit 130, as for up.
+        const reason = new NetlabError(file, 'interrupted by SIGINT; the lab it had started was removed');
+        (reason as { exitCode: number }).exitCode = 130;
+        controller.abort(reason);
         process.off('SIGINT', onSigint);
       };
       process.on('SIGINT', onSigint);
@@ -177,7 +176,8 @@ export function register(program: Command): void {
           style: process.stdout.isTTY && !process.env.NO_COLOR ? pc.createColors(true) : plain,
           signal: controller.signal,
         });
-        if (code !== 0) process.exitCode = code;
+        if (controller.signal.aborted) process.exitCode = 130; // the report says what ran; 130 says it was cut short
+        else if (code !== 0) process.exitCode = code;
       } finally {
         process.off('SIGINT', onSigint);
       }

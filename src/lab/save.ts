@@ -2,11 +2,11 @@
  * `netlab save`: each router's running configuration, written into a folder
  * next to the topology file, so a student's work survives `down`.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { isAlive } from '../core/node.js';
 import { getKind } from '../daemons/registry.js';
 import { UsageError } from '../errors.js';
+import { writeOutput } from './output.js';
 import { readState } from './state.js';
 import { readLabTopology } from './status.js';
 import { nodeContext } from './steps-run.js';
@@ -19,12 +19,14 @@ export interface SavedFile {
 }
 
 /**
- * The folder `save` writes to (pure): `<topology dir>/<topology file name>.saved`,
- * or `<cwd>/<lab>.saved` for a lab started from text.
+ * The folder `save` writes to (pure): `<topology dir>/<topology file name>.saved`;
+ * `<topology dir>/<lab>.saved` for a lab run under another name (`up --name`,
+ * so two copies of one file keep their own saves); `<cwd>/<lab>.saved` for a
+ * lab started from text.
  */
-export function saveDir(lab: string, file: string | undefined, cwd = process.cwd()): string {
+export function saveDir(lab: string, file: string | undefined, cwd = process.cwd(), renamed = false): string {
   if (!file) return resolve(cwd, `${lab}.saved`);
-  return join(dirname(file), `${basename(file, extname(file))}.saved`);
+  return join(dirname(file), `${renamed ? lab : basename(file, extname(file))}.saved`);
 }
 
 /**
@@ -37,7 +39,7 @@ export async function saveConfigs(lab: string, dir?: string): Promise<{ dir: str
   const { state } = readState(lab);
   if (!state) throw new UsageError(`lab ${lab}`, 'is not running', 'netlab status lists running labs');
   const t = readLabTopology(lab);
-  const out = dir ?? saveDir(lab, state.file);
+  const out = dir ?? saveDir(lab, state.file, undefined, t.renamed);
   const files: SavedFile[] = [];
   const skipped: string[] = [];
   for (const n of t.nodes) {
@@ -48,8 +50,7 @@ export async function saveConfigs(lab: string, dir?: string): Promise<{ dir: str
     const configs = await kind.save(nodeContext(lab, t, n, rec.pid));
     for (const [name, text] of Object.entries(configs)) {
       const path = join(out, n.name, name);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, text);
+      writeOutput(path, text, dir === undefined ? 'the save folder' : '-o');
       files.push({ node: n.name, path, bytes: Buffer.byteLength(text) });
     }
   }

@@ -87,7 +87,7 @@ async function preflight(t: Topology, opts: UpOptions): Promise<void> {
   await Promise.all(t.nodes.map((n) => getKind(n.kind).check?.(n, t)));
   if (labIsRunning(t.name)) {
     if (!opts.reconfigure) {
-      throw new UsageError(`lab ${t.name}`, 'is already running', `take it down first (netlab down ${t.name}), or replace it: netlab up --reconfigure ${t.file ?? t.name}`);
+      throw new UsageError(`lab ${t.name}`, 'is already running', `take it down first (netlab down ${t.name}), or replace it: netlab up --reconfigure ${t.file ?? t.name}${t.renamed ? ` --name ${t.name}` : ''}`);
     }
     await teardown(t.name);
   } else if (existsSync(labDir(t.name))) {

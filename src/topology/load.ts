@@ -133,6 +133,7 @@ function resolveTopology(data: unknown, ctx: ResolveContext): Topology {
   };
   if (typeof raw.tests === 'string') topology.testsFile = resolve(dir, raw.tests);
   if (ctx.file) topology.file = ctx.file;
+  if (ctx.name !== undefined && name !== ownName(raw, ctx.file)) topology.renamed = true;
   if (raw.description !== undefined) topology.description = raw.description as string;
   if (mgmt) topology.mgmt = mgmt.mgmt;
   if (raw.ospf !== undefined) topology.ospf = raw.ospf as Topology['ospf'];
@@ -144,6 +145,12 @@ function nameOverride(name: string): string {
   const p = checkLabName(name);
   if (p) throw new TopologyError('--name', p.what, p.hint);
   return name;
+}
+
+/** The name the file itself gives (`name:`, else from the file name), unchecked; '' when none. */
+function ownName(raw: Record<string, unknown>, file?: string): string {
+  if (typeof raw.name === 'string') return raw.name;
+  return file ? basename(file).replace(/(\.clab)?\.ya?ml$/i, '') : '';
 }
 
 function labName(raw: Record<string, unknown>, file?: string): string {

@@ -23,6 +23,11 @@ export interface Topology {
   description?: string;
   /** Absolute path of the topology file; undefined when loaded from text without a file name. */
   file?: string;
+  /**
+   * True when the lab runs under another name than the file's own (`--name`):
+   * then `save` writes `<lab>.saved` and hints that repeat `up` add `--name`.
+   */
+  renamed?: true;
   /** Absolute directory of the file (or the working directory): base of relative paths (config, rootfs, binds). */
   dir: string;
   /** Default link MTU, bytes (68–65535); 1500 unless `mtu:` says otherwise. */

@@ -37,9 +37,12 @@ export function parseYaml(text: string, filename?: string): ParsedYaml {
       const column = (err.mark?.column ?? 0) + 1;
       const dup = /duplicate/i.test(err.reason);
       const inFile = filename ? ` (${basename(filename)})` : '';
+      // `{ A: ${X} }`: in a { } or [ ] collection, an unquoted ${…} is read as YAML's own braces.
+      const flowVar = /[{[][^\n]*\$\{/.test(text.split('\n')[line - 1] ?? '');
       throw new TopologyError(`line ${line}, column ${column}`, `YAML ${dup ? 'error' : 'syntax error'}: ${err.reason}${inFile}`,
         dup ? 'each key may appear once in a mapping; merge the two entries or rename one'
-          : 'check the indentation and the brackets/quotes around this place');
+          : flowVar ? 'inside { } or [ ], quote a value that holds ${…}: A: "${VAR}"'
+            : 'check the indentation and the brackets/quotes around this place');
     }
     throw err;
   }

@@ -5,17 +5,19 @@
  * shows every daemon running; `down` leaves nothing behind (leakcheck).
  */
 import { expect } from 'chai';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab } from '../../src/lab/lab.js';
 import { loadTopology } from '../../src/topology/index.js';
 import { runTests } from '../../src/validate/index.js';
 import type { TestResult } from '../../src/validate/types.js';
 import { leakcheckAround, repoRoot, requireRoot, skip } from '../helpers/kernel.js';
-import { testLabName } from '../helpers/lab.js';
+import { netlab, testLabName } from '../helpers/lab.js';
 
 const dir = join(repoRoot, 'topologies');
 const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+/** Whether the user's own save of the demo lab was there before (the tests must not make or remove it). */
+const existsBefore = existsSync(join(dir, 'ospf-triangle.saved'));
 
 describe('example labs under netlab up: converge, pass their tests, leave nothing', function () {
   leakcheckAround();
@@ -53,6 +55,22 @@ describe('example labs under netlab up: converge, pass their tests, leave nothin
         const dead = s.nodes.flatMap((n) => n.daemons.filter((d) => !d.running).map((d) => `${n.name}/${d.daemon}`));
         expect(dead).to.deep.equal([]);
       });
+      if (file === 'ospf-triangle.yaml') {
+        it('saves the routers\' configs (netlab save) into <lab>.saved for a lab run under --name; a file for -o is refused (exit 2)', () => {
+          const out = join(dir, `${lab!.name}.saved`);
+          try {
+            const r = netlab(['save', lab!.name]);
+            expect(r.code, r.stderr).to.equal(0);
+            expect(readFileSync(join(out, 'r1', 'frr.conf'), 'utf8')).to.match(/^router ospf$/m);
+            expect(existsSync(join(dir, 'ospf-triangle.saved')), 'the user\'s own save folder').to.equal(existsBefore);
+            const bad = netlab(['save', lab!.name, '-o', '/etc/passwd']);
+            expect(bad.code).to.equal(2);
+            expect(bad.stderr).to.match(/error: -o: cannot write \/etc\/passwd\/r\d\/frr\.conf: ENOTDIR/).and.not.contain('    at ');
+          } finally {
+            rmSync(out, { recursive: true, force: true });
+          }
+        });
+      }
     });
   }
 });

@@ -75,6 +75,12 @@ describe('lab lifecycle (CLI, real kernel)', function () {
     const re = netlab(['up', '--reconfigure', file]);
     expect(re.code, re.stderr).to.equal(0);
     expect(netlab(['down', 'nllife']).code).to.equal(0);
+    // Under another name, the hint's command must name that lab, not the file's.
+    expect(netlab(['up', file, '--name', 'nlkill']).code).to.equal(0);
+    const renamed = netlab(['up', file, '--name', 'nlkill']);
+    expect(renamed.code).to.equal(2);
+    expect(renamed.stderr).to.contain(`netlab up --reconfigure ${file} --name nlkill`);
+    expect(netlab(['down', 'nlkill']).code).to.equal(0);
   });
 
   it('shows a node killed by hand as dead, and down cleans it (exit 0, a warning)', () => {

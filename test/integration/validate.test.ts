@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
@@ -118,6 +118,26 @@ describe('netlab validate on real labs', function () {
     expect(status.code, status.stderr).to.equal(0);
     const down = await netlab(['down', '--name', name]);
     expect(down.code, down.stderr).to.equal(0);
+  });
+
+  it('exits 130 on Ctrl-C during the tests, reporting what ran and taking its lab down', async function () {
+    const file = 'topologies/lan-static.yaml';
+    started.push(file);
+    const name = testLabName(file);
+    const tests = join(dir, 'slow-tests.yaml');
+    writeFileSync(tests, '- { name: quick, exec: { node: h1, cmd: "true" }, serial: true }\n- { name: slow, exec: { node: h1, cmd: "sleep 60" }, serial: true }\n');
+    const p = spawn(process.execPath, [CLI, 'validate', file, '--name', name, '--tests', tests], { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '', stderr = '';
+    p.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (stdout.includes('✓ quick')) setTimeout(() => p.kill('SIGINT'), 300);
+    });
+    p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const code = await new Promise<number | null>((res) => p.on('close', res));
+    expect(code, stdout + stderr).to.equal(130);
+    expect(stderr).to.contain('interrupted: ending the running tests');
+    expect(stdout).to.contain('✓ quick');
+    expect((await netlab(['status', name])).code, 'the lab is gone').to.not.equal(0);
   });
 
   it('refuses a wrong test with exit code 2 before starting anything', async () => {

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HOST, SEGMENTS, type Action, type Plan } from '../../src/graph/actions.js';
 import { formatPlan } from '../../src/graph/format.js';
@@ -82,6 +84,24 @@ describe('netlab graph (CLI)', () => {
     const r = spawnSync(process.execPath, [main, 'graph', join(fixtures, 'good/triangle.yaml')], { encoding: 'utf8' });
     expect(r.status).to.equal(0);
     expect(r.stdout).to.match(/^graph "triangle" \{/);
+  });
+  it('writes -o into a folder it makes, refuses an extension it cannot render, and a file in the way (exit 2, no stack trace)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-graph-'));
+    try {
+      const env = { ...process.env, NO_COLOR: '1' };
+      const svg = join(dir, 'new', 'tri.svg');
+      expect(spawnSync(process.execPath, [main, 'graph', join(fixtures, 'good/triangle.yaml'), '-o', svg], { encoding: 'utf8', env }).status).to.equal(0);
+      expect(readFileSync(svg, 'utf8')).to.match(/^<svg/);
+      const png = spawnSync(process.execPath, [main, 'graph', join(fixtures, 'good/triangle.yaml'), '-o', join(dir, 'tri.png')], { encoding: 'utf8', env });
+      expect(png.status).to.equal(2);
+      expect(png.stderr).to.contain('error: -o: cannot tell the format from ".png"').and.contain('dot -Tpng');
+      expect(existsSync(join(dir, 'tri.png'))).to.equal(false);
+      const blocked = spawnSync(process.execPath, [main, 'graph', join(fixtures, 'good/triangle.yaml'), '-o', join(svg, 'x.svg')], { encoding: 'utf8', env });
+      expect(blocked.status).to.equal(2);
+      expect(blocked.stderr).to.match(/error: -o: cannot write .*x\.svg: (ENOTDIR|EEXIST)/).and.not.contain('    at ');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
   it('exits 2 with the error path for a bad topology, without a stack trace', () => {
     const r = spawnSync(process.execPath, [main, 'graph', join(fixtures, 'bad/ifname-too-long.yaml')], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });

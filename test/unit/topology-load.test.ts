@@ -5,6 +5,7 @@ import { TopologyError } from '../../src/errors.js';
 import { findInterface, findNode, loadTopology, registerKind, type Topology } from '../../src/topology/index.js';
 import { macFor, macPrefix } from '../../src/topology/mac.js';
 import { checkLabName } from '../../src/topology/names.js';
+import { saveDir } from '../../src/lab/save.js';
 import { fixtures } from './topology-fixtures.js';
 
 const good = (name: string): Topology => loadTopology(join(fixtures, 'good', `${name}.yaml`), { env: {} });
@@ -34,6 +35,22 @@ describe('topology loading', () => {
     expect(copy.name).to.equal('t-triangle');
     expect(copy.nodes.map((n) => n.name)).to.deep.equal(own.nodes.map((n) => n.name));
     expect(copy.nodes[0]!.interfaces[0]!.mac).to.not.equal(own.nodes[0]!.interfaces[0]!.mac);
+    expect(copy.renamed).to.equal(true);
+    expect(own.renamed).to.equal(undefined);
+    expect(loadTopology(join(fixtures, 'good', 'triangle.yaml'), { env: {}, name: own.name }).renamed, '--name of its own name').to.equal(undefined);
+  });
+
+  it('saves a lab run under another name into <lab>.saved next to the file, else <file>.saved', () => {
+    expect(saveDir('triangle', '/labs/triangle.yaml')).to.equal('/labs/triangle.saved');
+    expect(saveDir('t-triangle', '/labs/triangle.yaml', '/cwd', true)).to.equal('/labs/t-triangle.saved');
+    expect(saveDir('fromtext', undefined, '/cwd')).to.equal('/cwd/fromtext.saved');
+  });
+
+  it('hints at quoting a ${VAR} inside { } when YAML reads its braces as its own', () => {
+    const e = fails('name: f\nnodes: { r1: { env: { A: ${NOPE} } } }\n');
+    expect(e.message).to.match(/^YAML syntax error/);
+    expect(e.hint).to.equal('inside { } or [ ], quote a value that holds ${…}: A: "${VAR}"');
+    expect(fails('name: f\nnodes: { r1: { env: { A: "${NOPE}" } } }\n').message).to.match(/NOPE\} is not set/);
   });
 
   it('suggests a valid name for a bad one, never another bad one', () => {

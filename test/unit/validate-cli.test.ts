@@ -133,6 +133,16 @@ describe('validate: netlab validate', () => {
     expect(doc.testsuites.testsuite).to.include({ name: 'clab', tests: '2', failures: '0' });
   });
 
+  it('refuses a --junit path it cannot write before the lab starts (exit 2)', async () => {
+    const lab = new FakeLab([], allPass);
+    let err: unknown;
+    try { await run(lab, { junit: dir }); } catch (e) { err = e; }
+    expect(err).to.be.instanceOf(UsageError);
+    expect((err as UsageError).where).to.equal('--junit');
+    expect((err as UsageError).message).to.match(/^cannot write .*: EISDIR$/);
+    expect(lab.events).to.deep.equal([]);
+  });
+
   it('refuses a --wait without a unit and a --jobs that is not a count', async () => {
     for (const opts of [{ wait: '30' }, { jobs: '0' }]) {
       let err: unknown;
