@@ -17,7 +17,7 @@ function nodeLines(n: NodeStatus): string[] {
   for (const i of n.interfaces) {
     const addr = [i.ipv4, i.ipv6].filter(Boolean).join(' ');
     const shaping = i.shaping ? describeShaping(i.shaping) : '';
-    lines.push(`${' '.repeat(30)}${i.name.padEnd(8)} ${addr.padEnd(20)} ${i.peer ? `→ ${i.peer}` : ''}${i.state === 'down' ? colors.red(' [down]') : i.state === 'unknown' ? colors.red(' [unknown]') : ''}${shaping ? colors.cyan(`  [${shaping}]`) : ''}`);
+    lines.push(`${' '.repeat(30)}${i.name.padEnd(8)} ${addr.padEnd(20)} ${i.peer ? `→ ${i.peer}` : ''}${i.state === 'down' ? colors.red(i.reason ? ` [down: ${i.reason}]` : ' [down]') : i.state === 'unknown' ? colors.red(' [unknown]') : ''}${shaping ? colors.cyan(`  [${shaping}]`) : ''}`);
   }
   return lines;
 }
@@ -41,12 +41,14 @@ export function register(program: Command): void {
     .action(async (lab: string | undefined, flags: { json?: boolean }) => {
       const labs = lab ? [lab] : Lab.running();
       const all = await Promise.all(labs.map((l) => labStatus(l)));
+      // The same exit code with and without --json (docs/cli.md): 1 when a node is dead or an up was interrupted.
+      if (all.some((s) => s.interrupted || s.nodes.some((n) => n.state === 'dead'))) process.exitCode = 1;
       if (flags.json) {
+        // Shapes scripts rely on: one LabStatus object with LAB, an array of them without.
         process.stdout.write(`${JSON.stringify(lab ? all[0] : all, null, 2)}\n`);
         return;
       }
       if (!all.length) { process.stdout.write('no lab is running (start one: netlab up FILE)\n'); return; }
       process.stdout.write(all.map(formatStatus).join('\n'));
-      if (all.some((s) => s.interrupted || s.nodes.some((n) => n.state === 'dead'))) process.exitCode = 1;
     });
 }

@@ -207,8 +207,11 @@ export function applyCgroupOps(ops: CgroupOp[]): void {
         throw new KernelError(`cgroup ${o.path}`, 'mkdir', errno, '',
           e.code === 'EEXIST' ? 'a lab of that name is still (or half) there: netlab down removes it' : 'are you root?');
       }
+      const cpusetRefused = basename(o.path) === 'cpuset.cpus' && (e.code === 'ERANGE' || e.code === 'EINVAL');
       throw new KernelError(`cgroup ${dirname(o.path)}`, `write ${basename(o.path)} = ${o.value}`, errno,
-        e.code === 'ENOENT' ? `cgroup file ${basename(o.path)}` : '', e.code === 'ENOENT' ? 'the kernel lacks this cgroup controller; netlab doctor shows what it has' : '');
+        e.code === 'ENOENT' ? `cgroup file ${basename(o.path)}` : '',
+        e.code === 'ENOENT' ? 'the kernel lacks this cgroup controller; netlab doctor shows what it has'
+          : cpusetRefused ? `the kernel refuses CPUs that the parent cgroup ${dirname(dirname(o.path))} does not have: give resources.cpuset only CPUs this host has (cat /sys/devices/system/cpu/online)` : '');
     }
   }
 }

@@ -28,8 +28,14 @@ export interface InterfaceStatus {
   peer?: string;
   /** Shaping in effect (egress), as set by `up` or `netlab link set`. */
   shaping?: Shaping;
-  /** As the topology asks ('up' or 'down'); 'unknown' when the lab's up was interrupted (the link may not exist). */
+  /**
+   * As the topology asks ('up' or 'down'), except: 'down' when this node or the
+   * peer node is dead (see `reason`), 'unknown' when the lab's up was
+   * interrupted (the link may not exist).
+   */
   state: 'up' | 'down' | 'unknown';
+  /** Why the interface is down although the topology asks for up: 'node dead' or 'peer dead'. */
+  reason?: 'node dead' | 'peer dead';
 }
 
 /** One node in a status. */
@@ -76,19 +82,36 @@ export async function labStatus(lab: string): Promise<LabStatus> {
   const t = readLabTopology(lab);
   const interrupted = state.phase === 'starting' && state.cliPid !== process.pid && !upInProgress(state);
   const nodes: NodeStatus[] = [];
+  const alive = new Map(t.nodes.map((n) => [n.name, state.nodes[n.name] ? isAlive(state.nodes[n.name]!) : false]));
   for (const n of t.nodes) {
     const rec = state.nodes[n.name];
-    const alive = rec ? isAlive(rec) : false;
+    const isUp = alive.get(n.name)!;
     let daemons: DaemonHealth[] = [];
     const kind = getKind(n.kind);
-    if (alive && kind.health) daemons = await kind.health(nodeContext(lab, t, n, rec!.pid));
+    if (isUp && kind.health) daemons = await kind.health(nodeContext(lab, t, n, rec!.pid));
     nodes.push({
-      name: n.name, kind: n.kind, state: alive ? 'running' : 'dead', pid: rec?.pid ?? 0, loopback: n.loopback, daemons,
+      name: n.name, kind: n.kind, state: isUp ? 'running' : 'dead', pid: rec?.pid ?? 0, loopback: n.loopback, daemons,
       interfaces: n.interfaces.map((i) => ({
-        name: i.name, mac: i.mac, mtu: i.mtu, ipv4: i.ipv4, ipv6: i.ipv6, shaping: i.shaping, state: interrupted ? 'unknown' : i.state,
+        name: i.name, mac: i.mac, mtu: i.mtu, ipv4: i.ipv4, ipv6: i.ipv6, shaping: i.shaping,
+        ...interfaceState(i.state, interrupted, isUp, i.peer ? alive.get(i.peer.node) : undefined),
         peer: i.peer ? `${i.peer.node}:${i.peer.iface}` : i.segment ? `segment ${i.segment}` : undefined,
       })),
     });
   }
   return { lab, file: state.file, phase: state.phase, interrupted, createdAt: state.createdAt, nodes };
+}
+
+/**
+ * An interface's state in a status (pure): 'unknown' while the lab's up was
+ * interrupted; 'down' with a reason when its node is dead (its namespace, and
+ * with it the interface, is gone) or the node at the other end of its veth is
+ * dead (deleting one end of a veth deletes the other: no carrier);
+ * otherwise what the topology asks. `peerAlive` is undefined for a peer that is
+ * not a node (the host, a LAN segment).
+ */
+export function interfaceState(asked: 'up' | 'down', interrupted: boolean, nodeAlive: boolean, peerAlive: boolean | undefined): Pick<InterfaceStatus, 'state' | 'reason'> {
+  if (interrupted) return { state: 'unknown' };
+  if (!nodeAlive) return { state: 'down', reason: 'node dead' };
+  if (peerAlive === false) return { state: 'down', reason: 'peer dead' };
+  return { state: asked };
 }

@@ -5,6 +5,7 @@
 import { existsSync, lstatSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { detectCgroups } from '../core/cgroups.js';
+import { checkCpusets } from '../core/cpuset.js';
 import { isAlive } from '../core/node.js';
 import { enterBinary, initBinary } from '../core/native.js';
 import { getKind } from '../daemons/registry.js';
@@ -95,6 +96,7 @@ async function preflight(t: Topology, opts: UpOptions): Promise<void> {
     await teardown(t.name);
   }
   await checkHostFree(t);
+  checkCpusets(t, detectCgroups());
   for (const n of t.nodes) {
     const link = netnsLink(t.name, n.name);
     try {
@@ -110,7 +112,10 @@ async function preflight(t: Topology, opts: UpOptions): Promise<void> {
 /**
  * The objects a lab would make in the host's namespace must be free before any
  * node starts (read-only): the host interface names (mgmt bridge and ports,
- * host links), and the management subnet, which no host address may overlap.
+ * host links), and the subnets of the management network and of every host
+ * link's host-side IPv4 address, which no host address may overlap (the kernel
+ * would accept a second 10.1.0.1/31 on another interface, with a second
+ * connected route: the host could no longer tell the labs apart).
  * @throws TopologyError (exit 2) naming what is taken and by what.
  */
 async function checkHostFree(t: Topology): Promise<void> {
@@ -128,6 +133,15 @@ async function checkHostFree(t: Topology): Promise<void> {
       const where = li >= 0 ? `links[${li}]` : 'mgmt';
       throw new TopologyError(where, `the host already has interface(s) named ${taken.join(', ')}`,
         'another lab (netlab status) or the host has it, and netlab never takes over an interface this lab did not create: pick another name (mgmt: { bridge: … } or host:IFNAME)');
+    }
+    for (const l of t.links) {
+      if (!l.host?.ipv4) continue;
+      const users = await hostSubnetUsers(host, l.host.ipv4, links);
+      if (users.length) {
+        const where = `links[${l.index}]`;
+        throw new TopologyError(where, `the host side ${l.host.ipv4} of host:${l.host.iface} is in a subnet already in use on the host: ${users.join(', ')}`,
+          `give the link addresses of its own (e.g. prefix: 10.250.0.0/31 on the link), or this lab another pool (addressing: { p2p: 10.2.0.0/16 }); two labs' host links, or a host link and a host network, cannot share a subnet`);
+      }
     }
     if (t.mgmt) {
       const users = await hostSubnetUsers(host, t.mgmt.gateway, links);
