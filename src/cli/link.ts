@@ -4,9 +4,10 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { Lab } from '../lab/lab.js';
-import { setEndpointState, setShaping, showLinks, type LinkReport } from '../lab/links.js';
+import { findEndpoint, setEndpointState, setShaping, showLinks, type LinkReport } from '../lab/links.js';
 import type { Shaping } from '../shaping/types.js';
-import { parsePercent, parseRate, parseSize, parseTime } from '../topology/units.js';
+import type { Topology } from '../topology/types.js';
+import { parsePercent, parseRate, parseSize, parseTime, UnitError } from '../topology/units.js';
 import { colors } from './output.js';
 import { describeShaping } from '../shaping/format.js';
 
@@ -27,7 +28,8 @@ function unit<T>(flag: string, value: string | undefined, parse: (v: string) => 
   try {
     return parse(value);
   } catch (err) {
-    throw new UsageError(`--${flag} ${value}`, (err as Error).message, 'units as in topologies: 10mbit, 500kbit; 20ms, 500us; 0.5%');
+    throw new UsageError(`--${flag} ${value}`, (err as Error).message,
+      err instanceof UnitError ? err.hint : 'units as in topologies: 10mbit, 500kbit; 20ms, 500us; 0.5%');
   }
 }
 
@@ -47,8 +49,23 @@ export function shapingFromFlags(f: SetFlags): Shaping {
   return s;
 }
 
+/**
+ * The node end at the other side of `endpoint`'s link, for `link set --both` (pure).
+ * @throws UsageError for an unknown endpoint, a host link (the host end is shaped from the topology)
+ *   or a LAN (no single other end).
+ */
+export function otherEnd(t: Topology, endpoint: string): string {
+  const peer = findEndpoint(t, endpoint).peer;
+  if (peer?.node === 'host') {
+    throw new UsageError(endpoint, `is a host link: its other end, ${peer.iface}, is in the host, which link set does not change`,
+      `set this end alone (leave out --both); the host end is shaped from the topology (shaping: on the link or on host:${peer.iface}), applied by netlab up --reconfigure FILE`);
+  }
+  if (!peer) throw new UsageError(endpoint, 'is on a LAN, which has no single other end', 'set each end of the LAN on its own');
+  return `${peer.node}:${peer.iface}`;
+}
+
 /** The qdisc's counters when netlab shapes the link; else the interface's own (a noqueue root counts nothing). */
-function formatCounters(r: LinkReport): string {
+function formatCounters(r: Required<Pick<LinkReport, 'state' | 'shaping'>>): string {
   const c = r.shaping.counters;
   if (r.shaping.layout === 'none') return `sent ${r.state.tx.bytes} B ${r.state.tx.packets} pkt, dropped ${r.state.tx.dropped}`;
   return `sent ${c.sentBytes} B ${c.sentPackets} pkt, dropped ${c.dropped}, overlimits ${c.overlimits}, backlog ${c.backlogPackets} pkt`;
@@ -79,10 +96,7 @@ export function register(program: Command): void {
       const t = Lab.open(lab).topology;
       const ends = [endpoint];
       if (flags.both) {
-        const [node, iface] = endpoint.split(':');
-        const peer = t.nodes.find((n) => n.name === node)?.interfaces.find((i) => i.name === iface)?.peer;
-        if (!peer || peer.node === 'host') throw new UsageError(endpoint, 'has no node at its other end', 'set each end of a LAN on its own');
-        ends.push(`${peer.node}:${peer.iface}`);
+        ends.push(otherEnd(t, endpoint));
       }
       const result = await setShaping(lab, ends, change, flags.reset);
       ends.forEach((e, i) => process.stdout.write(`${e}: ${describeShaping(result[i]) || 'no shaping'}\n`));
@@ -106,11 +120,17 @@ export function register(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (endpoints: string[], flags: { lab?: string; json?: boolean }) => {
       const reports = await showLinks(labOf(flags.lab), endpoints);
+      if (reports.some((r) => r.gone)) process.exitCode = 1; // as netlab status does for a dead node
       if (flags.json) { process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`); return; }
       for (const r of reports) {
-        const st = r.state.adminUp ? (r.state.carrier ? colors.green('up') : colors.yellow('no-carrier')) : colors.red('down');
+        const { state, shaping } = r;
+        if (!state || !shaping) {
+          process.stdout.write(`${r.endpoint.padEnd(16)} ${colors.red('gone').padEnd(10)} ${r.peer ? `→ ${r.peer}` : ''}\n${' '.repeat(17)}${r.gone ?? ''}\n`);
+          continue;
+        }
+        const st = state.adminUp ? (state.carrier ? colors.green('up') : colors.yellow('no-carrier')) : colors.red('down');
         process.stdout.write(`${r.endpoint.padEnd(16)} ${st.padEnd(10)} ${r.peer ? `→ ${r.peer}` : ''}\n`
-          + `${' '.repeat(17)}${r.shaping.rootKind}${describeShaping(r.shaping.shaping) ? ` ${describeShaping(r.shaping.shaping)}` : ''}; ${formatCounters(r)}\n`);
+          + `${' '.repeat(17)}${shaping.rootKind}${describeShaping(shaping.shaping) ? ` ${describeShaping(shaping.shaping)}` : ''}; ${formatCounters({ state, shaping })}\n`);
       }
     });
 }

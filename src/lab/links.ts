@@ -25,8 +25,16 @@ import { readLabTopology } from './status.js';
 export interface LinkReport {
   endpoint: string;
   peer?: string;
-  state: LinkState;
-  shaping: ShapingStatus;
+  /** Absent when the interface is gone (see `gone`). */
+  state?: LinkState;
+  /** Absent when the interface is gone (see `gone`). */
+  shaping?: ShapingStatus;
+  /**
+   * Set when the interface no longer exists, saying why: its node is not
+   * running, its peer node died (a veth end vanishes with the other end's
+   * namespace), or it was deleted by hand.
+   */
+  gone?: string;
 }
 
 /** Splits `r1:eth1`, checking both parts against the lab. @throws UsageError naming the endpoint. */
@@ -44,7 +52,8 @@ export function findEndpoint(t: Topology, endpoint: string): Interface {
  * Runs `fn` with a tc socket inside `node` and a name → ifindex lookup.
  * @throws UsageError when the node is not running or lacks an interface.
  */
-async function onNode<T>(lab: string, node: string, fn: (sock: RtSocket, ifindex: (iface: string) => number) => Promise<T>): Promise<T> {
+async function onNode<T>(lab: string, node: string,
+  fn: (sock: RtSocket, ifindex: (iface: string) => number, lookup: (iface: string) => number | undefined) => Promise<T>): Promise<T> {
   const rec = readState(lab).state?.nodes[node];
   if (!rec || !isAlive(rec)) throw new UsageError(`${lab}/${node}`, 'is not running', `netlab status ${lab}`);
   const fd = openNetns(rec.pid, node);
@@ -57,7 +66,7 @@ async function onNode<T>(lab: string, node: string, fn: (sock: RtSocket, ifindex
       if (!i) throw new UsageError(`${node}:${iface}`, 'is not in the node (deleted by hand?)', `recreate the lab: netlab up --reconfigure FILE`);
       return i;
     };
-    return await fn(sock, ifindex);
+    return await fn(sock, ifindex, (iface) => byName.get(iface) || undefined);
   } finally {
     sock?.socket.close();
     closeNetns(fd);
@@ -83,7 +92,7 @@ export async function setShaping(lab: string, endpoints: string[], change: Shapi
   const out: Shaping[] = [];
   for (const iface of ifaces) {
     const next = mergeShaping(iface.shaping ?? {}, change, reset);
-    checkShaping(next, [`${iface.node}:${iface.name}`]); // jitter without delay etc.: exit 2, nothing touched
+    checkShaping(next, `${iface.node}:${iface.name}`, 'flags'); // jitter without delay etc.: exit 2, nothing touched
     await onNode(lab, iface.node, (sock, ifindex) => applyShaping(sock, ifindex(iface.name), next, `${iface.node}:${iface.name}`, { mtu: iface.mtu }));
     iface.shaping = Object.keys(next).length ? next : undefined;
     out.push(next);
@@ -105,24 +114,46 @@ export async function setEndpointState(lab: string, endpoint: string, up: boolea
   saveTopology(t);
 }
 
-/** Every interface of the lab (or of `endpoints`) with its state, shaping and counters. */
+/**
+ * Every interface of the lab (or of `endpoints`) with its state, shaping and
+ * counters. Without `endpoints`, an interface that no longer exists (its node
+ * died, or its peer node died and took the veth with it) is listed with `gone`
+ * set and no state.
+ * @throws UsageError when a named endpoint is unknown or gone, saying why.
+ */
 export async function showLinks(lab: string, endpoints?: string[]): Promise<LinkReport[]> {
   const t = readLabTopology(lab);
-  const ifaces = endpoints?.length ? endpoints.map((e) => findEndpoint(t, e)) : t.nodes.flatMap((n) => n.interfaces);
+  const named = !!endpoints?.length;
+  const ifaces = named ? endpoints!.map((e) => findEndpoint(t, e)) : t.nodes.flatMap((n) => n.interfaces);
+  const nodes = readState(lab).state?.nodes ?? {};
+  const running = (node: string): boolean => { const rec = nodes[node]; return !!rec && isAlive(rec); };
+  const peerOf = (iface: Interface): string | undefined =>
+    iface.peer ? `${iface.peer.node}:${iface.peer.iface}` : iface.segment ? `segment ${iface.segment}` : undefined;
   const byNode = new Map<string, Interface[]>();
   for (const i of ifaces) byNode.set(i.node, [...(byNode.get(i.node) ?? []), i]);
   const out: LinkReport[] = [];
+  const gone = (iface: Interface, why: string): void => {
+    const label = `${iface.node}:${iface.name}`;
+    if (named) throw new UsageError(label, `is gone: ${why}`, `netlab status ${lab}; to rebuild the lab: netlab up --reconfigure ${t.file ?? 'FILE'}`);
+    out.push({ endpoint: label, peer: peerOf(iface), gone: why });
+  };
   for (const [node, list] of byNode) {
-    await onNode(lab, node, async (sock, ifindex) => {
+    if (!running(node)) {
+      for (const iface of list) gone(iface, `its node ${node} is not running`);
+      continue;
+    }
+    await onNode(lab, node, async (sock, _ifindex, lookup) => {
       for (const iface of list) {
         const label = `${node}:${iface.name}`;
-        const i = ifindex(iface.name);
-        out.push({
-          endpoint: label,
-          peer: iface.peer ? `${iface.peer.node}:${iface.peer.iface}` : iface.segment ? `segment ${iface.segment}` : undefined,
-          state: await readLinkState(sock, i, label),
-          shaping: await readShaping(sock, i),
-        });
+        const i = lookup(iface.name);
+        if (i === undefined) {
+          const peer = iface.peer?.node;
+          gone(iface, peer && peer !== 'host' && !running(peer)
+            ? `its peer node ${peer} is dead (a veth end vanishes with the other end's namespace)`
+            : 'it is not in the node (deleted by hand?)');
+          continue;
+        }
+        out.push({ endpoint: label, peer: peerOf(iface), state: await readLinkState(sock, i, label), shaping: await readShaping(sock, i) });
       }
     });
   }

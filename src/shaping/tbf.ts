@@ -11,7 +11,7 @@
 import { TopologyError } from '../errors.js';
 import { nla, parseNlas, readU64, u32, u64 } from './nlattr.js';
 import {
-  DEFAULT_QUEUE_MS, MIN_QUEUE_PACKETS, RATE32_LIMIT, bytesPerSec, defaultBurstBytes, frameBytes,
+  MAX_BURST_BYTES, MAX_RATE_BPS, DEFAULT_QUEUE_MS, MIN_QUEUE_PACKETS, RATE32_LIMIT, bytesPerSec, defaultBurstBytes, frameBytes,
   rateSpec, readRateSpecRate, xmitBytes, xmitTicks, xmitTicksFits,
 } from './tcmath.js';
 
@@ -42,13 +42,20 @@ const TBF_TABLE_MTU = 2047;
  * limit: `limitPackets` full frames, or 100 ms at the rate plus the burst, at
  * least 10 frames. Float arithmetic throughout: a small rate never gives a
  * latency or limit of 0 (an older tool divided integers and did).
- * @throws TopologyError (at `where`) when the rate is below 8 bit/s or so low
+ * @throws TopologyError (at `where`) when the rate is below 8 bit/s or above
+ *   MAX_RATE_BPS, the burst above MAX_BURST_BYTES (u32), or the rate so low
  *   that the bucket would take more than ~274 s to fill (the kernel's u32 ticks).
  */
 export function tbfParams(rateBps: number, mtu: number, burstBytes?: number, limitPackets?: number, where = 'shaping'): TbfParams {
   const rateBytes = bytesPerSec(rateBps);
   if (!Number.isFinite(rateBps) || rateBytes < 1) {
     throw new TopologyError(`${where}.rate`, `rate ${rateBps} bit/s is below 8 bit/s`, 'give a rate such as 64kbit, 10mbit or 1gbit');
+  }
+  if (rateBps > MAX_RATE_BPS) {
+    throw new TopologyError(`${where}.rate`, `rate ${rateBps} bit/s is above netlab's maximum of 8 Tbit/s`, 'netlab shapes up to 8tbit; leave rate out for no limit');
+  }
+  if (burstBytes !== undefined && burstBytes > MAX_BURST_BYTES) {
+    throw new TopologyError(`${where}.burst`, `burst ${burstBytes} bytes is above ${MAX_BURST_BYTES} (the kernel keeps it in 32 bits)`, 'give a burst below 4G, e.g. 32kb');
   }
   const frame = frameBytes(mtu);
   const burst = Math.max(frame, Math.ceil(burstBytes ?? defaultBurstBytes(rateBytes, mtu)));

@@ -6,6 +6,7 @@
  */
 import { TopologyError } from '../errors.js';
 import type { Shaping } from '../shaping/types.js';
+import { MAX_BURST_BYTES } from '../shaping/tcmath.js';
 import { formatPath, type PathPart } from './path.js';
 import { parsePercent, parseRate, parseSize, parseTime } from './units.js';
 
@@ -38,22 +39,33 @@ export function mergeShaping(link: Shaping | undefined, own: Shaping | undefined
   return { ...link, ...own };
 }
 
+/** How a check names a setting in its hint: as a topology key (`delay: 20ms`) or as a `link set` flag (`--delay 20ms`). */
+export type ShapingKeys = 'yaml' | 'flags';
+
 /**
- * Checks a (merged) Shaping for combinations netem cannot do.
- * @throws TopologyError at `path`.
+ * Checks a (merged) Shaping for combinations netem cannot do, and for a burst
+ * that does not fit the kernel's u32 (MAX_BURST_BYTES).
+ * `where` is a key path (errors read `links[0].shaping: …`) or, from the CLI,
+ * the endpoint as typed (`r1:eth1: …`); `keys` picks how hints name settings.
+ * @throws TopologyError at `where`.
  */
-export function checkShaping(s: Shaping | undefined, path: PathPart[]): void {
+export function checkShaping(s: Shaping | undefined, where: PathPart[] | string, keys: ShapingKeys = 'yaml'): void {
   if (!s) return;
-  const where = formatPath(path);
+  const at = typeof where === 'string' ? where : formatPath(where);
+  const k = (name: string, example?: string): string => keys === 'flags'
+    ? `--${name.replace(/_/g, '-')}${example ? ` ${example}` : ''}`
+    : `${name}:${example ? ` ${example}` : ''}`;
   const need = (cond: boolean, what: string, hint: string): void => {
-    if (cond) throw new TopologyError(where, what, hint);
+    if (cond) throw new TopologyError(at, what, hint);
   };
   const noDelay = !s.delayMs;
-  need(s.jitterMs !== undefined && noDelay, 'jitter needs a delay', 'add delay: (jitter varies the delay around it), e.g. delay: 20ms, jitter: 5ms');
-  need(s.distribution !== undefined && s.jitterMs === undefined, 'distribution needs jitter', 'add jitter: (the distribution shapes the jitter)');
-  need(s.reorderPercent !== undefined && noDelay, 'reorder needs a delay', 'netem reorders by sending some packets without the delay (tc-netem(8)); add delay:');
-  need(s.delayCorrelationPercent !== undefined && s.jitterMs === undefined, 'delay_correlation needs jitter', 'add jitter:');
-  need(s.lossCorrelationPercent !== undefined && s.lossPercent === undefined, 'loss_correlation needs loss', 'add loss:');
-  need(s.reorderCorrelationPercent !== undefined && s.reorderPercent === undefined, 'reorder_correlation needs reorder', 'add reorder:');
-  need(s.burstBytes !== undefined && s.rateBps === undefined, 'burst needs a rate', 'add rate: (burst is the token bucket of the rate limit)');
+  need(s.jitterMs !== undefined && noDelay, 'jitter needs a delay', `add ${k('delay')} (jitter varies the delay around it), e.g. ${k('delay', '20ms')}${keys === 'flags' ? ' ' : ', '}${k('jitter', '5ms')}`);
+  need(s.distribution !== undefined && s.jitterMs === undefined, 'distribution needs jitter', `add ${k('jitter')} (the distribution shapes the jitter)`);
+  need(s.reorderPercent !== undefined && noDelay, 'reorder needs a delay', `netem reorders by sending some packets without the delay (tc-netem(8)); add ${k('delay')}, e.g. ${k('delay', '20ms')}`);
+  need(s.delayCorrelationPercent !== undefined && s.jitterMs === undefined, 'delay_correlation needs jitter', `add ${k('jitter')}, e.g. ${k('jitter', '5ms')}`);
+  need(s.lossCorrelationPercent !== undefined && s.lossPercent === undefined, 'loss_correlation needs loss', `add ${k('loss')}, e.g. ${k('loss', '1%')}`);
+  need(s.reorderCorrelationPercent !== undefined && s.reorderPercent === undefined, 'reorder_correlation needs reorder', `add ${k('reorder')}, e.g. ${k('reorder', '25%')}`);
+  need(s.burstBytes !== undefined && s.rateBps === undefined, 'burst needs a rate', `add ${k('rate')} (burst is the token bucket of the rate limit), e.g. ${k('rate', '10mbit')}`);
+  need(s.burstBytes !== undefined && s.burstBytes > MAX_BURST_BYTES, `burst ${s.burstBytes} bytes is above ${MAX_BURST_BYTES} (the kernel keeps a tbf bucket in 32 bits)`,
+    `give a burst below 4G, e.g. ${k('burst', '32kb')}`);
 }

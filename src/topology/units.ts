@@ -8,8 +8,13 @@
  * iproute2's tc/tc_util.c, which matches unit names case-insensitively. Two
  * deliberate differences from tc: a rate or a time must carry a unit (tc reads
  * a bare number as bits/s and µs respectively — too easy to misread in a
- * topology file), and a percentage must carry a `%`.
+ * topology file), and a percentage must carry a `%`. Negative numbers and
+ * exponents (1e9bit) are refused with a message saying so.
  */
+import { MAX_RATE_BPS } from '../shaping/tcmath.js';
+
+/** MAX_RATE_BPS as a topology file writes it. */
+const MAX_RATE_TEXT = '8tbit';
 
 /** A value that does not parse; `message` says what was expected. */
 export class UnitError extends Error {
@@ -53,14 +58,20 @@ const SIZE_UNITS: Record<string, number> = {
 };
 
 const NUMBER_UNIT = /^\s*([0-9]+(?:\.[0-9]+)?|\.[0-9]+)\s*([A-Za-z%]*)\s*$/;
+/** A number with a minus sign or an exponent, and a unit: caught to say which is wrong. */
+const SIGNED_OR_EXPONENT = /^\s*(-?)([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(e[+-]?[0-9]+)?\s*[A-Za-z%]*\s*$/i;
 
 function split(value: unknown, what: string, example: string): { num: number; text: string; unit: string } {
   if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) throw new UnitError(`${what} ${value} is not a non-negative number`, `write e.g. ${example}`);
+    if (value < 0) throw new UnitError(`${what} ${value} is negative; a ${what} cannot be negative`, `write e.g. ${example}`);
+    if (!Number.isFinite(value)) throw new UnitError(`${what} ${value} is not a finite number`, `write e.g. ${example}`);
     return { num: value, text: String(value), unit: '' };
   }
   if (typeof value !== 'string') throw new UnitError(`${what} must be a string like "${example}"`, `write e.g. ${example}`);
   const m = NUMBER_UNIT.exec(value);
+  const odd = m ? undefined : SIGNED_OR_EXPONENT.exec(value);
+  if (odd?.[1]) throw new UnitError(`${what} "${value}" is negative; a ${what} cannot be negative`, `write e.g. ${example}`);
+  if (odd?.[3]) throw new UnitError(`${what} "${value}" is written with an exponent (${odd[3]})`, `write it without an exponent, e.g. ${example}`);
   if (!m) throw new UnitError(`${what} "${value}" is not a number with a unit`, `write e.g. ${example}`);
   // tc refuses "10 mbit"; and "10 mbps" is often meant as megabits, which tc's mbps is not.
   if (m[2] && /\d\s+[A-Za-z]/.test(value)) {
@@ -75,7 +86,8 @@ function split(value: unknown, what: string, example: string): { num: number; te
  * "100kibit" (×1024), "1mbps" → 8_000_000 (tc(8): "bps" means BYTES per second).
  * Units are case-insensitive as in tc. A bare number is refused (tc would read
  * bits/s), and so are k/m/g alone, which tc does not accept for rates.
- * @throws UnitError on anything else, or on a rate below 8 bit/s (one byte per second).
+ * @throws UnitError on anything else, on a rate below 8 bit/s (one byte per second)
+ *   or above MAX_RATE_BPS (8 Tbit/s, src/shaping/tcmath.ts says why).
  */
 export function parseRate(value: unknown): number {
   const { num, unit } = split(value, 'rate', '10mbit');
@@ -91,6 +103,10 @@ export function parseRate(value: unknown): number {
   }
   const bps = num * mult;
   if (bps < 8) throw new UnitError(`rate "${String(value)}" is below 8 bit/s`, 'give at least 8bit (one byte per second)');
+  if (bps > MAX_RATE_BPS) {
+    throw new UnitError(`rate "${String(value)}" is above netlab's maximum of ${MAX_RATE_TEXT}`,
+      `netlab shapes up to ${MAX_RATE_TEXT}, the largest rate whose token bucket fits the kernel's 32-bit burst; leave rate out for no limit`);
+  }
   return Math.round(bps);
 }
 

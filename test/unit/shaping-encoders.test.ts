@@ -52,6 +52,18 @@ describe('shaping encoders: tbf', () => {
     expect(Number(a.get(4)!.readBigUInt64LE(0))).to.equal(5e9);
     expect(a.get(1)!.readUInt32LE(8)).to.equal(0xffffffff);
   });
+  it('encodes 8 Tbit/s, netlab\'s maximum, with a burst that fits TCA_TBF_BURST\'s 32 bits', () => {
+    const p = tbfParams(8e12, 1500);
+    expect(p.burstBytes).to.equal(4e9);
+    const a = parseNlas(encodeTbf(p));
+    expect(a.get(6)!.readUInt32LE(0)).to.equal(4e9);
+    expect(Number(a.get(4)!.readBigUInt64LE(0))).to.equal(1e12);
+  });
+  it('refuses a rate above 8 Tbit/s or a burst above 2^32 - 1 bytes instead of overflowing the encoding', () => {
+    expect(() => tbfParams(1e24, 1500, undefined, undefined, 'links[0].shaping')).to.throw(TopologyError, "above netlab's maximum");
+    expect(() => tbfParams(1e9, 1500, 5 * 2 ** 30)).to.throw(TopologyError, 'burst 5368709120 bytes');
+    expect(() => htbClassParams(1e9, 1e20, 1500)).to.throw(TopologyError, "above netlab's maximum");
+  });
   it('leaves RATE64 out at 10 Gbit/s, where the rate still fits 32 bits', () => {
     expect(parseNlas(encodeTbf(tbfParams(10e9, 1500))).has(4)).to.equal(false);
   });

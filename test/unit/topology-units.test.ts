@@ -34,6 +34,26 @@ describe('topology units', () => {
     it('refuses rates below one byte per second', () => {
       expect(() => parseRate('4bit')).to.throw(UnitError, 'below 8 bit/s');
     });
+    it('refuses a rate above 8tbit, the largest whose default bucket fits the kernel, saying so', () => {
+      expect(parseRate('8tbit')).to.equal(8e12);
+      for (const v of ['999999999999tbit', '99999999tbit', '9tbit']) {
+        let err: UnitError | undefined;
+        try { parseRate(v); } catch (e) { err = e as UnitError; }
+        expect(err, v).to.be.instanceOf(UnitError);
+        expect(err!.message).to.contain("above netlab's maximum of 8tbit");
+        expect(err!.hint).to.contain('netlab shapes up to 8tbit').and.contain('leave rate out for no limit');
+      }
+    });
+    it('says a negative rate cannot be negative, not that it lacks a unit', () => {
+      expect(() => parseRate('-5mbit')).to.throw(UnitError, 'a rate cannot be negative');
+      expect(() => parseRate(-5)).to.throw(UnitError, 'a rate cannot be negative');
+    });
+    it('asks for a rate without an exponent', () => {
+      let err: UnitError | undefined;
+      try { parseRate('1e99bit'); } catch (e) { err = e as UnitError; }
+      expect(err!.message).to.contain('"1e99bit" is written with an exponent');
+      expect(err!.hint).to.contain('without an exponent, e.g. 10mbit');
+    });
   });
 
   describe('times (tc(8) TIMES)', () => {
@@ -50,6 +70,10 @@ describe('topology units', () => {
     });
     it('refuses an unknown unit', () => {
       expect(() => parseTime('2min')).to.throw(UnitError, 'unknown unit "min"');
+    });
+    it('says a negative time cannot be negative and an exponent must be written out', () => {
+      expect(() => parseTime('-20ms')).to.throw(UnitError, 'a time cannot be negative');
+      expect(() => parseTime('2e3ms')).to.throw(UnitError, 'written with an exponent');
     });
   });
 
@@ -81,6 +105,11 @@ describe('topology units', () => {
     });
     it('refuses an unknown unit', () => {
       expect(() => parseSize('3X')).to.throw(UnitError, 'unknown unit');
+    });
+    it('says a negative size cannot be negative and an exponent must be written out', () => {
+      expect(() => parseSize('-32kb')).to.throw(UnitError, 'a size cannot be negative');
+      expect(() => parseSize('1e9b')).to.throw(UnitError, 'written with an exponent');
+      expect(() => parsePercent('-1%')).to.throw(UnitError, 'a percentage cannot be negative');
     });
   });
 });
