@@ -4,9 +4,9 @@
  */
 import type { Shaping } from './types.js';
 
-/** `10Mbit`, `1.5Mbit`, `64Kbit`, `2Gbit` (SI, as tc prints rates). */
+/** `10Mbit`, `1.5Mbit`, `64Kbit`, `2Gbit`, `8Tbit` (SI, as tc prints rates). */
 export function formatRate(bps: number): string {
-  for (const [unit, f] of [['Gbit', 1e9], ['Mbit', 1e6], ['Kbit', 1e3]] as const) {
+  for (const [unit, f] of [['Tbit', 1e12], ['Gbit', 1e9], ['Mbit', 1e6], ['Kbit', 1e3]] as const) {
     if (bps >= f) return `${Number((bps / f).toPrecision(4))}${unit}`;
   }
   return `${bps}bit`;

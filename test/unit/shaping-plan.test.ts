@@ -175,6 +175,7 @@ describe('shaping format: in words, as tc writes it', () => {
   });
   it('says none for an empty shaping', () => {
     expect(describeShaping({})).to.equal('none');
+    expect(describeShaping({ rateBps: 8e12 })).to.equal('rate 8Tbit');
   });
   it('writes odd rates without rounding them away', () => {
     expect(describeShaping({ rateBps: 1.5e6 })).to.equal('rate 1.5Mbit');
