@@ -135,12 +135,15 @@ async function checkHostFree(t: Topology): Promise<void> {
         'another lab (netlab status) or the host has it, and netlab never takes over an interface this lab did not create: pick another name (mgmt: { bridge: … } or host:IFNAME)');
     }
     for (const l of t.links) {
-      if (!l.host?.ipv4) continue;
-      const users = await hostSubnetUsers(host, l.host.ipv4, links);
-      if (users.length) {
+      for (const cidr of [l.host?.ipv4, l.host?.ipv6]) {
+        if (!cidr) continue;
+        const users = await hostSubnetUsers(host, cidr, links);
+        if (!users.length) continue;
         const where = `links[${l.index}]`;
-        throw new TopologyError(where, `the host side ${l.host.ipv4} of host:${l.host.iface} is in a subnet already in use on the host: ${users.join(', ')}`,
-          `give the link addresses of its own (e.g. prefix: 10.250.0.0/31 on the link), or this lab another pool (addressing: { p2p: 10.2.0.0/16 }); two labs' host links, or a host link and a host network, cannot share a subnet`);
+        throw new TopologyError(where, `the host side ${cidr} of host:${l.host!.iface} is in a subnet already in use on the host: ${users.join(', ')}`,
+          cidr.includes(':')
+            ? 'give the link IPv6 addresses of its own, or this lab another IPv6 pool (addressing: { ipv6: 2001:db8:2::/48 }); two labs\' host links, or a host link and a host network, cannot share a subnet'
+            : 'give the link addresses of its own (e.g. prefix: 10.250.0.0/31 on the link), or this lab another pool (addressing: { p2p: 10.2.0.0/16 }); two labs\' host links, or a host link and a host network, cannot share a subnet');
       }
     }
     if (t.mgmt) {

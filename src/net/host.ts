@@ -19,6 +19,7 @@ import { randomInt } from 'node:crypto';
 import { existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { KernelError, TopologyError } from '../errors.js';
 import { AF_INET, networkBytes, parseCidr } from './addr.js';
+import { formatIP } from '../topology/ip.js';
 import { bridgeMessage } from './bridge.js';
 import { addressMessage, all, findAttrKind, listLinks, type LinkEntry, type NetnsConfig } from './iface.js';
 import { createNatTable, netlabNatTables, natTableName, removeNatTable, type NftTableRecord } from './nft.js';
@@ -269,8 +270,10 @@ function restoreForwarding(o: HostSysctlRecord): string {
 }
 
 /**
- * What on the host already uses the IPv4 subnet `cidr` ("192.168.121.1/24"):
- * each host address whose subnet overlaps it, as "192.168.121.1/24 on virbr0".
+ * What on the host already uses the subnet `cidr` ("192.168.121.1/24",
+ * "fd00:1::1/127"): each host address of the same family whose subnet
+ * overlaps it, as "192.168.121.1/24 on virbr0". IPv6 link-local addresses
+ * (fe80::/64 on every interface) do not count.
  * Read-only: one RTM_GETADDR dump, and a link dump for the names unless
  * `known` (what listLinks returned) is given. Two management networks in one subnet
  * would both route it to their own bridge: the second lab's nodes could not
@@ -278,19 +281,33 @@ function restoreForwarding(o: HostSysctlRecord): string {
  */
 export async function hostSubnetUsers(host: Rtnl, cidr: string, known?: Map<string, LinkEntry>): Promise<string[]> {
   const want = parseCidr(cidr, 'mgmt network');
-  const msgs = await host.dump(RTM.GETADDR, addrBody({ family: AF_INET }), { object: 'host addresses' });
+  const msgs = await host.dump(RTM.GETADDR, addrBody({ family: want.family }), { object: 'host addresses' });
   const links = known ?? await listLinks(host);
   const names = new Map([...links.values()].map((l) => [l.ifindex, l.name]));
   const users: string[] = [];
   for (const m of msgs) {
-    if (m.kind !== 'address' || m.data.family !== AF_INET) continue;
+    if (m.kind !== 'address' || m.data.family !== want.family || m.data.scope === RT_SCOPE_LINK) continue;
     const addr = m.attrs.local ?? m.attrs.address;
     if (!addr) continue;
-    const len = Math.min(m.data.prefixlen ?? 32, want.prefixLen);
-    const a = parseCidr(`${formatIp(addr)}/${len}`), b = parseCidr(`${formatIp(want.bytes)}/${len}`);
-    if (networkBytes(a).equals(networkBytes(b))) users.push(`${formatIp(addr)}/${m.data.prefixlen} on ${names.get(m.data.index ?? 0) ?? `ifindex ${m.data.index}`}`);
+    const len = Math.min(m.data.prefixlen ?? want.bytes.length * 8, want.prefixLen);
+    if (prefixBytes(addr, len).equals(prefixBytes(want.bytes, len))) {
+      users.push(`${formatIp(addr)}/${m.data.prefixlen} on ${names.get(m.data.index ?? 0) ?? `ifindex ${m.data.index}`}`);
+    }
   }
   return users;
+}
+
+/** RT_SCOPE_LINK (include/uapi/linux/rtnetlink.h): fe80::/64 and the like. */
+const RT_SCOPE_LINK = 253;
+
+/** The first `len` bits of `b`, the rest zeroed. Pure. */
+function prefixBytes(b: Uint8Array, len: number): Buffer {
+  const out = Buffer.from(b);
+  for (let i = 0; i < out.length; i++) {
+    const keep = Math.max(0, Math.min(8, len - i * 8));
+    out[i]! &= keep === 8 ? 0xff : (0xff << (8 - keep)) & 0xff;
+  }
+  return out;
 }
 
 /** Throws when any of `names` exists on the host — read-only check, nothing touched. */
@@ -310,6 +327,7 @@ async function addHostAddresses(host: Rtnl, l: HostLinkRecord, cidrs: string[]):
   })));
 }
 
-function formatIp(b: Buffer): string {
-  return Array.from(b).join('.');
+/** 4 bytes → "10.0.0.1"; 16 bytes → "fd00:1::1" (topology/ip.ts formatIP). Pure. */
+function formatIp(b: Uint8Array): string {
+  return formatIP(b.length === 4 ? 4 : 6, BigInt(`0x${Buffer.from(b).toString('hex')}`));
 }

@@ -20,7 +20,7 @@ describe('up refuses what the host cannot give, before any node starts (real ker
   let dir = '';
   // Registered before leakcheckAround's hooks: the labs go down before the comparison, also after a failure.
   after(() => {
-    for (const lab of ['fb-host', 'fb-host2', 'fb-cpus']) netlab(['down', lab]);
+    for (const lab of ['fb-host', 'fb-host2', 'fb-host6', 'fb-host6b', 'fb-cpus']) netlab(['down', lab]);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
   leakcheckAround();
@@ -45,6 +45,19 @@ describe('up refuses what the host cannot give, before any node starts (real ker
     const two = netlab(['up', '-q', file('fb-host2', 'name: fb-host2\nnodes: [a]\nlinks:\n  - endpoints: [a:eth1, host:fb-h2]\n    prefix: 10.250.0.0/31\n')]);
     expect(two.code, two.stderr).to.equal(0);
     expect(netlab(['down', 'fb-host2']).code).to.equal(0);
+  });
+
+  it('refuses a host link whose IPv6 host side is in a subnet another lab\'s host link uses (link-local fe80:: does not count)', () => {
+    const lab = (name: string, iface: string, v4: string): string =>
+      `name: ${name}\nnodes: [a]\nlinks:\n  - endpoints: [a:eth1, host:${iface}]\n    prefix: { ipv4: ${v4}, ipv6: "fd00:77::/127" }\n`;
+    const one = netlab(['up', '-q', file('fb-host6', lab('fb-host6', 'fb-h6a', '10.251.0.0/31'))]);
+    expect(one.code, one.stderr).to.equal(0);
+    const two = netlab(['up', '-q', file('fb-host6b', lab('fb-host6b', 'fb-h6b', '10.252.0.0/31'))]);
+    expect(two.code, two.stderr).to.equal(2);
+    expect(two.stderr).to.match(/^error: links\[0\]: the host side fd00:77::\S+ of host:fb-h6b is in a subnet already in use on the host: fd00:77::\S+\/127 on fb-h6a$/m);
+    expect(two.stderr).to.not.match(/fe80/);
+    expect(hostLinks()).to.not.include('fb-h6b');
+    expect(netlab(['down', 'fb-host6']).code).to.equal(0);
   });
 
   it('refuses a cpuset naming CPUs this host does not have, naming the key and the CPUs there are', () => {
