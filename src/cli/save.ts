@@ -6,6 +6,7 @@ import { dirname, relative } from 'node:path';
 import type { Command } from 'commander';
 import { Lab } from '../lab/lab.js';
 import { saveConfigs } from '../lab/save.js';
+import { UsageError } from '../errors.js';
 import { warn } from './output.js';
 
 export function register(program: Command): void {
@@ -15,6 +16,7 @@ export function register(program: Command): void {
     .argument('[lab]', 'lab name (default: the only running lab)')
     .option('-o, --output <dir>', 'folder to write into (default: <topology>.saved next to the file)')
     .action(async (lab: string | undefined, flags: { output?: string }) => {
+      if (flags.output === '') throw new UsageError('-o', 'is empty', 'give a folder, e.g. -o saved (it is created if missing), or leave -o out');
       const opened = Lab.open(lab);
       const name = opened.name;
       const r = await saveConfigs(name, flags.output);

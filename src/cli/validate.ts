@@ -87,7 +87,8 @@ export async function validateLab(file: string, opts: ValidateOptions, io: Valid
   const tests = selectTests(topology.tests, opts.only ?? []);
   const defaultWaitMs = opts.wait === undefined ? 0 : flagTime('--wait', opts.wait);
   const concurrency = opts.jobs === undefined ? DEFAULT_CONCURRENCY : flagCount('--jobs', opts.jobs);
-  if (opts.junit) checkOutput(opts.junit, '--junit'); // a bad path is found before the lab starts, not after the tests
+  // A bad path is found before the lab starts, not after the tests; never one the run reads.
+  if (opts.junit !== undefined) checkOutput(opts.junit, '--junit', [file, ...(topology.testsFile ? [topology.testsFile] : [])]);
 
   const wasRunning = io.lab.running().includes(topology.name);
   let lab: LabHandle;
@@ -158,15 +159,20 @@ export function register(program: Command): void {
     .option('--jobs <n>', `tests running at once (default ${DEFAULT_CONCURRENCY})`)
     .action(async (file: string, opts: ValidateOptions) => {
       const controller = new AbortController();
-      const onSigint = (): void => {
-        process.stderr.write('\ninterrupted: ending the running tests, then cleaning up (Ctrl-C again to stop at once)\n');
-        // Thrown as is when the lab was still coming up (and was rolled back): exit 130, as for up.
-        const reason = new NetlabError(file, 'interrupted by SIGINT; the lab it had started was removed');
-        (reason as { exitCode: number }).exitCode = 130;
+      // Ctrl-C or SIGTERM (a CI timeout): end the running tests, take the lab down, exit 130 / 143 as up does.
+      let exitCode = 0;
+      const onSignal = (sig: NodeJS.Signals): void => {
+        process.stderr.write(`\ninterrupted by ${sig}: ending the running tests, then cleaning up (Ctrl-C again to stop at once)\n`);
+        exitCode = sig === 'SIGINT' ? 130 : 143;
+        // Thrown as is when the lab was still coming up (and was rolled back).
+        const reason = new NetlabError(file, `interrupted by ${sig}; the lab it had started was removed`);
+        (reason as { exitCode: number }).exitCode = exitCode;
         controller.abort(reason);
-        process.off('SIGINT', onSigint);
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
       };
-      process.on('SIGINT', onSigint);
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       try {
         const { code } = await validateLab(file, opts, {
           lab: Lab,
@@ -176,10 +182,11 @@ export function register(program: Command): void {
           style: process.stdout.isTTY && !process.env.NO_COLOR ? pc.createColors(true) : plain,
           signal: controller.signal,
         });
-        if (controller.signal.aborted) process.exitCode = 130; // the report says what ran; 130 says it was cut short
+        if (controller.signal.aborted) process.exitCode = exitCode; // the report says what ran; 130/143 say it was cut short
         else if (code !== 0) process.exitCode = code;
       } finally {
-        process.off('SIGINT', onSigint);
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
       }
     });
 }

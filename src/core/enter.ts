@@ -35,6 +35,8 @@ export interface ExecOptions {
   input?: string;
   /** SIGKILL after this many ms; the result then has code 137. */
   timeoutMs?: number;
+  /** SIGKILL when this aborts; the result then has code 137. */
+  signal?: AbortSignal;
   /** Traffic class: the command runs in the node's cgroup `class-<cls>` (src/shaping). */
   cls?: string;
   /** Start it in its own session inside the node and return once it runs (daemons); its stdio is /dev/null or `log`. */
@@ -99,24 +101,39 @@ export function spawnInNode(node: EnterTarget, argv: string[], opts: SpawnOption
  * @throws NetlabError when netlab-enter cannot be run at all (not built).
  */
 export function execInNode(node: EnterTarget, argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
-  const { input, timeoutMs, ...rest } = opts;
+  const { input, timeoutMs, signal, ...rest } = opts;
   const child = spawn(enterBinary(), enterArgs(node, argv, rest), { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
   return new Promise<ExecResult>((resolve, reject) => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout?.on('data', (b: Buffer) => out.push(b));
     child.stderr?.on('data', (b: Buffer) => err.push(b));
-    const timer = timeoutMs !== undefined ? setTimeout(() => child.kill('SIGKILL'), timeoutMs) : undefined;
+    // Killed (timeout, abort): SIGKILLed netlab-enter takes its command along
+    // (PR_SET_PDEATHSIG), but a process the command started (`sh -c "a; b"`) may
+    // hold our pipes open: the result is then taken at netlab-enter's exit.
+    let killed = false;
+    const kill = (): void => { killed = true; child.kill('SIGKILL'); };
+    const timer = timeoutMs !== undefined ? setTimeout(kill, timeoutMs) : undefined;
+    if (signal?.aborted) kill();
+    else signal?.addEventListener('abort', kill, { once: true });
+    let settled = false;
+    const finish = (code: number | null, sigName: NodeJS.Signals | null): void => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', kill);
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      const sig = sigName ? constants.signals[sigName] ?? 9 : 0;
+      resolve({ code: code ?? 128 + sig, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    };
     child.on('error', (e) => {
       if (timer) clearTimeout(timer);
+      signal?.removeEventListener('abort', kill);
       reject(new NetlabError(`node ${node.lab}/${node.name}`, `cannot run netlab-enter: ${e.message}`, 'npm run build builds it'));
     });
-    child.on('close', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      // SIGKILLed netlab-enter takes its command along (PR_SET_PDEATHSIG): report that as the command's.
-      const sig = signal ? constants.signals[signal] ?? 9 : 0;
-      resolve({ code: code ?? 128 + sig, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-    });
+    child.on('exit', (code, sigName) => { if (killed) finish(code, sigName); });
+    child.on('close', finish);
     if (input !== undefined) {
       child.stdin!.on('error', () => { /* the command did not read it all */ });
       child.stdin!.end(input);

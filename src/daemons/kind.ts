@@ -34,6 +34,8 @@ export interface ExecOptions {
   input?: string;
   /** Kill the command (SIGKILL) after this many ms; the result then has code 137. */
   timeoutMs?: number;
+  /** Kill the command (SIGKILL) when this aborts (Ctrl-C of validate); the result then has code 137. */
+  signal?: AbortSignal;
 }
 
 /** A file a kind writes into a node before it starts. */

@@ -1,10 +1,10 @@
 /**
  * Files a command writes for the user — saved router configs, pictures, JUnit
  * reports: the folder is made first, and a path that cannot be written is the
- * user's to fix (UsageError, exit 2), never a stack trace.
+ * user's to fix (UsageError, exit 2), never a stack trace or a hang.
  */
-import { accessSync, constants, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { closeSync, mkdirSync, openSync, realpathSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.js';
 
 function hintFor(code: string): string {
@@ -13,35 +13,62 @@ function hintFor(code: string): string {
     : code === 'EISDIR' ? 'that is a folder: give a file name inside it' : 'give a path in a folder you can write';
 }
 
+const refuse = (where: string, path: string, code: string): UsageError => new UsageError(where, `cannot write ${path}: ${code}`, hintFor(code));
+
+/**
+ * mkdir -p, one level at a time. (Node's recursive mkdirSync retries forever
+ * where the kernel answers ENOENT for a parent that exists, e.g. under /proc.)
+ * @throws the errno error of the first level that cannot be made.
+ */
+export function makeDirs(dir: string): void {
+  const parts = resolve(dir).split(sep).filter(Boolean);
+  let at = '';
+  for (const p of parts) {
+    at += `${sep}${p}`;
+    try {
+      mkdirSync(at);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (!statSync(at).isDirectory()) throw Object.assign(new Error(`${at} is not a folder`), { code: 'ENOTDIR' });
+    }
+  }
+}
+
 /**
  * Writes `text` to `path`, making its folder first.
  * @throws UsageError(where) naming the path and the errno (ENOTDIR, EISDIR, EACCES, EROFS, …).
  */
 export function writeOutput(path: string, text: string, where: string): void {
   try {
-    mkdirSync(dirname(resolve(path)), { recursive: true });
+    makeDirs(dirname(resolve(path)));
     writeFileSync(path, text);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    throw new UsageError(where, `cannot write ${path}: ${code}`, hintFor(code));
+    throw refuse(where, path, (err as NodeJS.ErrnoException).code ?? String(err));
   }
 }
 
 /**
- * Checks, before a long run, that `path` will be writable: its folder exists
- * or can be made (it is made), the path is not a folder, the folder is writable.
- * Writes nothing at `path` itself.
- * @throws UsageError(where) as writeOutput.
+ * Checks, before a long run, that `path` will be writable, by trying: its
+ * folder is made, and the file is opened for writing without truncating it
+ * (created and removed again when it did not exist). Refuses an empty path, a
+ * folder (or a path ending in /), and any of `inputs` (the files the run reads:
+ * `--junit lab.yaml` must not overwrite the topology).
+ * @throws UsageError(where).
  */
-export function checkOutput(path: string, where: string): void {
-  const dir = dirname(resolve(path));
-  let code: string | undefined;
-  try {
-    mkdirSync(dir, { recursive: true });
-    if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) code = 'EISDIR';
-    else accessSync(dir, constants.W_OK);
-  } catch (err) {
-    code = (err as NodeJS.ErrnoException).code ?? String(err);
+export function checkOutput(path: string, where: string, inputs: string[] = []): void {
+  if (!path) throw new UsageError(where, 'is empty', 'give a file name, e.g. reports/junit.xml');
+  if (path.endsWith('/')) throw refuse(where, path, 'EISDIR');
+  const real = (p: string): string => { try { return realpathSync(p); } catch { return resolve(p); } };
+  if (inputs.some((i) => real(i) === real(path))) {
+    throw new UsageError(where, `${path} is a file this run reads`, 'give the report its own name, e.g. junit.xml');
   }
-  if (code) throw new UsageError(where, `cannot write ${path}: ${code}`, hintFor(code));
+  try {
+    makeDirs(dirname(resolve(path)));
+    const existed = statSync(path, { throwIfNoEntry: false });
+    if (existed?.isDirectory()) throw Object.assign(new Error('a folder'), { code: 'EISDIR' });
+    closeSync(openSync(path, existed ? 'r+' : 'wx'));
+    if (!existed) unlinkSync(path);
+  } catch (err) {
+    throw refuse(where, path, (err as NodeJS.ErrnoException).code ?? String(err));
+  }
 }

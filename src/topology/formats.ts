@@ -12,6 +12,7 @@ import { parsePercent, parseRate, parseSize, parseTime, UnitError } from './unit
 import { parseEndpointString } from './endpoints.js';
 import { parseRouteString } from './routes.js';
 import { didYouMean } from './suggest.js';
+import { cpuListProblem } from '../core/cpuset.js';
 
 export type FormatCheck = (value: unknown) => Problem | undefined;
 
@@ -88,8 +89,10 @@ export const FORMATS: Record<string, FormatCheck> = {
     if (n < 4 * 1024 * 1024) throw new UnitError(`memory ${String(v)} is below 4M`, 'a node needs a few MiB to start; write e.g. 64M (a bare number means bytes)');
     return n;
   }),
-  'cpuset': (v) => (/^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$/.test(String(v)) ? undefined
-    : { what: `cpuset "${String(v)}" is not a CPU list`, hint: 'write e.g. "0-1" or "0,2" (cpuset(7) list format)' }),
+  'cpuset': (v) => {
+    const problem = cpuListProblem(String(v));
+    return problem ? { what: `cpuset "${String(v)}" is not a CPU list: ${problem}`, hint: 'write e.g. "0-1" or "0,2" (cpuset(7) list format: numbers and low-high ranges)' } : undefined;
+  },
   'abs-path': (v) => (String(v).startsWith('/') ? undefined : { what: `"${String(v)}" is not an absolute path`, hint: 'paths inside the node start with /' }),
   'bind': (v) => {
     const parts = String(v).split(':');

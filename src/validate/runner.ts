@@ -77,7 +77,9 @@ export async function runTests(opts: RunOptions): Promise<RunReport> {
   const clock = opts.clock ?? realClock;
   const tests = [...(opts.tests ?? opts.topology.tests)];
   const concurrency = Math.max(1, Math.floor(opts.concurrency ?? DEFAULT_CONCURRENCY));
-  const ctx: CheckContext = { exec: opts.exec, topology: opts.topology, reads: new Map(), now: () => clock.now() };
+  // Commands still running when the run is aborted (Ctrl-C) are killed, so validate stops at once.
+  const exec: Executor = opts.signal ? (node, argv, o) => opts.exec(node, argv, { ...o, signal: opts.signal }) : opts.exec;
+  const ctx: CheckContext = { exec, topology: opts.topology, reads: new Map(), now: () => clock.now() };
   const startedAt = new Date().toISOString();
   const t0 = clock.now();
   const results = new Map<TestSpec, TestResult>();

@@ -120,24 +120,39 @@ describe('netlab validate on real labs', function () {
     expect(down.code, down.stderr).to.equal(0);
   });
 
-  it('exits 130 on Ctrl-C during the tests, reporting what ran and taking its lab down', async function () {
-    const file = 'topologies/lan-static.yaml';
-    started.push(file);
-    const name = testLabName(file);
-    const tests = join(dir, 'slow-tests.yaml');
-    writeFileSync(tests, '- { name: quick, exec: { node: h1, cmd: "true" }, serial: true }\n- { name: slow, exec: { node: h1, cmd: "sleep 60" }, serial: true }\n');
-    const p = spawn(process.execPath, [CLI, 'validate', file, '--name', name, '--tests', tests], { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1' } });
-    let stdout = '', stderr = '';
-    p.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      if (stdout.includes('✓ quick')) setTimeout(() => p.kill('SIGINT'), 300);
+  for (const [sig, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    it(`exits ${code} on ${sig} during the tests at once (the running command is killed), reporting what ran and taking its lab down`, async function () {
+      const file = 'topologies/lan-static.yaml';
+      started.push(file);
+      const name = testLabName(file);
+      const tests = join(dir, 'slow-tests.yaml');
+      writeFileSync(tests, '- { name: quick, exec: { node: h1, cmd: "true" }, serial: true }\n- { name: slow, exec: { node: h1, cmd: "sleep 60" }, serial: true }\n');
+      const p = spawn(process.execPath, [CLI, 'validate', file, '--name', name, '--tests', tests], { cwd: repoRoot, env: { ...process.env, NO_COLOR: '1' } });
+      let stdout = '', stderr = '', sentAt = 0;
+      p.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        if (!sentAt && stdout.includes('✓ quick')) setTimeout(() => { sentAt = Date.now(); p.kill(sig); }, 300);
+      });
+      p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+      const exit = await new Promise<number | null>((res) => p.on('close', res));
+      expect(exit, stdout + stderr).to.equal(code);
+      expect(Date.now() - sentAt, 'stopped without waiting for sleep 60').to.be.lessThan(20_000);
+      expect(stderr).to.contain(`interrupted by ${sig}: ending the running tests`);
+      expect(stdout).to.contain('✓ quick');
+      expect((await netlab(['status', name])).code, 'the lab is gone').to.not.equal(0);
     });
-    p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    const code = await new Promise<number | null>((res) => p.on('close', res));
-    expect(code, stdout + stderr).to.equal(130);
-    expect(stderr).to.contain('interrupted: ending the running tests');
-    expect(stdout).to.contain('✓ quick');
-    expect((await netlab(['status', name])).code, 'the lab is gone').to.not.equal(0);
+  }
+
+  it('refuses a --junit path that is the topology file, or cannot be written, before the lab starts (exit 2)', async () => {
+    const file = 'test/fixtures/broken/lan-static-no-forwarding.yaml';
+    const before = readFileSync(join(repoRoot, file), 'utf8');
+    for (const [junitPath, what] of [[file, 'is a file this run reads'], ['/proc/netlab-nope/r.xml', 'cannot write'], [`${dir}/j2/`, 'EISDIR'], ['', 'is empty']] as const) {
+      const r = await netlab(['validate', file, '--junit', junitPath], 30_000);
+      expect(r.code, `${junitPath}: ${r.stderr}`).to.equal(2);
+      expect(r.stderr).to.contain(what);
+      expect(r.stdout).to.not.contain('testing lab');
+    }
+    expect(readFileSync(join(repoRoot, file), 'utf8')).to.equal(before);
   });
 
   it('refuses a wrong test with exit code 2 before starting anything', async () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { checkCpusets, cpusOutside, formatCpuList, hostCpus, parseCpuList } from '../../src/core/cpuset.js';
+import { checkCpusets, cpuListProblem, cpusOutside, formatCpuList, hostCpus, MAX_CPU, parseCpuList } from '../../src/core/cpuset.js';
 import type { CgroupLayout } from '../../src/core/cgroups.js';
 import { TopologyError } from '../../src/errors.js';
 
@@ -11,6 +11,18 @@ describe('cpusets (pure)', () => {
     expect(parseCpuList('0-2,5,7-8\n')).to.deep.equal([0, 1, 2, 5, 7, 8]);
     expect(formatCpuList([8, 0, 1, 2, 5, 7])).to.equal('0-2,5,7-8');
     expect(cpusOutside('0-99', [0, 1])).to.have.length(98);
+  });
+
+  it('refuses, without counting them out, CPU numbers Linux cannot have and ranges that run backwards', () => {
+    expect(cpuListProblem('0-1,4')).to.equal(undefined);
+    expect(cpuListProblem(String(MAX_CPU))).to.equal(undefined);
+    expect(cpuListProblem('9007199254740993')).to.match(/beyond the 8192 CPUs/);
+    expect(cpuListProblem('0-100000000')).to.match(/CPU 100000000 is beyond/);
+    expect(cpuListProblem('1-0')).to.equal('the range 1-0 runs backwards');
+    expect(cpuListProblem('0,,1')).to.match(/is not a CPU number/);
+    const t0 = Date.now();
+    expect(() => parseCpuList('0-99999999999999999999')).to.throw(/beyond/);
+    expect(Date.now() - t0).to.be.lessThan(50);
   });
 
   it('takes the CPUs netlab may use from the v1 cpuset root', () => {
