@@ -23,6 +23,16 @@ describe('netlab link set: flags', () => {
     expect(err.message).to.contain('exponent');
     expect(err.hint).to.contain('without an exponent');
   });
+  it('hints 0–100% for every percent flag above 100, never "write e.g. 101%"', () => {
+    for (const flag of ['loss', 'corrupt', 'duplicate', 'reorder'] as const) {
+      for (const v of ['101', '101%']) {
+        const err = caught(() => shapingFromFlags({ [flag]: v }));
+        expect(err.where, flag).to.equal(`--${flag} ${v}`);
+        expect(err.message, `${flag} ${v}`).to.contain('above 100%');
+        expect(err.hint, `${flag} ${v}`).to.contain('from 0% to 100%').and.not.contain('101%');
+      }
+    }
+  });
   it('reports a cross-field check at the endpoint as typed, with the flag in the hint', () => {
     const jitter = caught(() => checkShaping({ jitterMs: 5 }, 'r1:eth1', 'flags')) as TopologyError;
     expect(jitter.path).to.equal('r1:eth1');
