@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { NetlabError, TopologyError, UsageError } from '../../src/errors.js';
 import { otherEnd, shapingFromFlags } from '../../src/cli/link.js';
+import { goneReason, rebuildHint } from '../../src/lab/links.js';
 import { loadTopology } from '../../src/topology/index.js';
 import { checkShaping } from '../../src/topology/shaping.js';
 
@@ -58,5 +59,20 @@ describe('netlab link set --both', () => {
   });
   it('tells a LAN port to set each end on its own', () => {
     expect(caught(() => otherEnd(t, 'b:eth2')).hint).to.contain('each end of the LAN');
+  });
+});
+
+describe('netlab link on a gone interface', () => {
+  const t = loadTopology({ text: 'name: fc-gone\nnodes: [a, b]\nlinks:\n  - [a:eth1, b:eth1]\n  - [a:eth2, host:fc-h1]\n' }, { env: {} });
+  const ifs = t.nodes.find((n) => n.name === 'a')!.interfaces;
+  it('says the peer node is dead when it is not running, and deleted by hand otherwise', () => {
+    expect(goneReason(ifs[0]!, (n) => n !== 'b')).to.contain('its peer node b is dead');
+    expect(goneReason(ifs[0]!, () => true)).to.contain('deleted by hand');
+    expect(goneReason(ifs[1]!, () => false)).to.contain('deleted by hand');
+  });
+  it('names the real topology file (from the State file when the topology has none), never a placeholder', () => {
+    expect(rebuildHint(t, 'fc-gone', '/labs/my lab.yaml')).to.contain("netlab up --reconfigure '/labs/my lab.yaml'").and.contain('netlab down fc-gone');
+    expect(rebuildHint({ ...t, file: '/labs/x.yaml' }, 'fc-gone')).to.contain('netlab up --reconfigure /labs/x.yaml');
+    expect(rebuildHint(t, 'fc-gone')).to.contain('netlab down fc-gone').and.not.contain('FILE');
   });
 });
