@@ -1,7 +1,8 @@
 /**
  * `netlab graph FILE [--format dot|mermaid|svg|html] [-o OUT]`: a picture of a
  * topology, without root and without touching the kernel. The format defaults
- * to the extension of OUT (.dot/.gv, .mmd, .svg, .html), else dot.
+ * to the extension of OUT (.dot/.gv, .mmd, .svg, .html), else dot; `--format`
+ * and the extension are case-insensitive. `-o -` is standard output.
  */
 import { extname } from 'node:path';
 import type { Command } from 'commander';
@@ -35,16 +36,17 @@ export function register(program: Command): void {
     .description('draw a topology: Graphviz DOT, Mermaid, or a self-contained SVG/HTML picture')
     .argument('<file>', 'topology file (.yaml)')
     .option('-f, --format <format>', `output format: ${FORMATS.join(', ')} (default: from -o's extension, else dot)`)
-    .option('-o, --output <file>', 'write to this file instead of standard output')
+    .option('-o, --output <file>', 'write to this file instead of standard output (-: standard output)')
     .action((file: string, opts: { format?: string; output?: string }) => {
-      const ext = opts.output ? extname(opts.output).toLowerCase() : '';
+      const output = opts.output === '-' ? undefined : opts.output;
+      const ext = output ? extname(output).toLowerCase() : '';
       if (!opts.format && ext && !BY_EXT[ext]) {
         throw new UsageError('-o', `cannot tell the format from "${ext}"`, `name the file .dot, .gv, .mmd, .svg or .html, or give --format (${FORMATS.join(', ')}); for a PNG: netlab graph FILE | dot -Tpng -o out.png`);
       }
-      const format = (opts.format ?? BY_EXT[ext] ?? 'dot') as Format;
+      const format = (opts.format?.trim().toLowerCase() ?? BY_EXT[ext] ?? 'dot') as Format;
       if (!FORMATS.includes(format)) throw new UsageError('--format', `unknown format "${opts.format}"`, `use one of ${FORMATS.join(', ')}`);
       const text = renderTopology(file, format);
-      if (opts.output) writeOutput(opts.output, text, '-o');
+      if (output) writeOutput(output, text, '-o');
       else process.stdout.write(text);
     });
 }

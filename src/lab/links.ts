@@ -49,13 +49,40 @@ export function findEndpoint(t: Topology, endpoint: string): Interface {
 }
 
 /**
- * Runs `fn` with a tc socket inside `node` and a name → ifindex lookup.
- * @throws UsageError when the node is not running or lacks an interface.
+ * How to rebuild lab `lab` (pure): `netlab up --reconfigure <its topology file>`
+ * (with `--name` when it runs under another name), or take it down. The file
+ * comes from the topology, else from the State file (`stateFile`); a lab
+ * started from text without a file can only be taken down and started again.
  */
-async function onNode<T>(lab: string, node: string,
+export function rebuildHint(t: Topology, lab: string, stateFile?: string): string {
+  const file = t.file ?? stateFile;
+  if (!file) return `rebuild the lab: take it down (netlab down ${lab}) and start it again (it was not started from a file)`;
+  const q = /^[\w@%+=:,./-]+$/.test(file) ? file : `'${file.replace(/'/g, `'\\''`)}'`;
+  return `rebuild the lab: netlab up --reconfigure ${q}${t.renamed ? ` --name ${lab}` : ''}, or take it down: netlab down ${lab}`;
+}
+
+/**
+ * Why interface `iface` is missing from its running node (pure): its peer node
+ * is dead (a veth end vanishes with the other end's namespace), or it was
+ * deleted by hand. `running` says whether a node's PID 1 is alive.
+ */
+export function goneReason(iface: Interface, running: (node: string) => boolean): string {
+  const peer = iface.peer?.node;
+  return peer && peer !== 'host' && !running(peer)
+    ? `its peer node ${peer} is dead (a veth end vanishes with the other end's namespace)`
+    : 'it is not in the node (deleted by hand?)';
+}
+
+/**
+ * Runs `fn` with a tc socket inside `node` and a name → ifindex lookup.
+ * @throws UsageError when the node is not running or lacks an interface
+ *   (saying why it is gone and how to rebuild the lab).
+ */
+async function onNode<T>(lab: string, t: Topology, node: string,
   fn: (sock: RtSocket, ifindex: (iface: string) => number, lookup: (iface: string) => number | undefined) => Promise<T>): Promise<T> {
-  const rec = readState(lab).state?.nodes[node];
-  if (!rec || !isAlive(rec)) throw new UsageError(`${lab}/${node}`, 'is not running', `netlab status ${lab}`);
+  const state = readState(lab).state;
+  const rec = state?.nodes[node];
+  if (!rec || !isAlive(rec)) throw new UsageError(`${lab}/${node}`, 'is not running', `netlab status ${lab}; to ${rebuildHint(t, lab, state?.file)}`);
   const fd = openNetns(rec.pid, node);
   let sock: RtSocket | undefined;
   try {
@@ -63,7 +90,12 @@ async function onNode<T>(lab: string, node: string,
     const byName = new Map((await sock.getLinks()).map((l) => [l.attrs.ifname, l.data.index ?? 0]));
     const ifindex = (iface: string): number => {
       const i = byName.get(iface);
-      if (!i) throw new UsageError(`${node}:${iface}`, 'is not in the node (deleted by hand?)', `recreate the lab: netlab up --reconfigure FILE`);
+      if (!i) {
+        const want = t.nodes.find((n) => n.name === node)?.interfaces.find((x) => x.name === iface);
+        const running = (n: string): boolean => { const r = state?.nodes[n]; return !!r && isAlive(r); };
+        const why = want ? goneReason(want, running) : 'it is not in the node (deleted by hand?)';
+        throw new UsageError(`${node}:${iface}`, `is gone: ${why}`, `netlab link show --lab ${lab} lists what is left; to ${rebuildHint(t, lab, state?.file)}`);
+      }
       return i;
     };
     return await fn(sock, ifindex, (iface) => byName.get(iface) || undefined);
@@ -93,7 +125,7 @@ export async function setShaping(lab: string, endpoints: string[], change: Shapi
   for (const iface of ifaces) {
     const next = mergeShaping(iface.shaping ?? {}, change, reset);
     checkShaping(next, `${iface.node}:${iface.name}`, 'flags'); // jitter without delay etc.: exit 2, nothing touched
-    await onNode(lab, iface.node, (sock, ifindex) => applyShaping(sock, ifindex(iface.name), next, `${iface.node}:${iface.name}`, { mtu: iface.mtu }));
+    await onNode(lab, t, iface.node, (sock, ifindex) => applyShaping(sock, ifindex(iface.name), next, `${iface.node}:${iface.name}`, { mtu: iface.mtu }));
     iface.shaping = Object.keys(next).length ? next : undefined;
     out.push(next);
   }
@@ -109,7 +141,7 @@ export async function setShaping(lab: string, endpoints: string[], change: Shapi
 export async function setEndpointState(lab: string, endpoint: string, up: boolean): Promise<void> {
   const t = readLabTopology(lab);
   const iface = findEndpoint(t, endpoint);
-  await onNode(lab, iface.node, (sock, ifindex) => setLinkState(sock, ifindex(iface.name), up, endpoint));
+  await onNode(lab, t, iface.node, (sock, ifindex) => setLinkState(sock, ifindex(iface.name), up, endpoint));
   iface.state = up ? 'up' : 'down';
   saveTopology(t);
 }
@@ -125,7 +157,8 @@ export async function showLinks(lab: string, endpoints?: string[]): Promise<Link
   const t = readLabTopology(lab);
   const named = !!endpoints?.length;
   const ifaces = named ? endpoints!.map((e) => findEndpoint(t, e)) : t.nodes.flatMap((n) => n.interfaces);
-  const nodes = readState(lab).state?.nodes ?? {};
+  const state = readState(lab).state;
+  const nodes = state?.nodes ?? {};
   const running = (node: string): boolean => { const rec = nodes[node]; return !!rec && isAlive(rec); };
   const peerOf = (iface: Interface): string | undefined =>
     iface.peer ? `${iface.peer.node}:${iface.peer.iface}` : iface.segment ? `segment ${iface.segment}` : undefined;
@@ -134,7 +167,7 @@ export async function showLinks(lab: string, endpoints?: string[]): Promise<Link
   const out: LinkReport[] = [];
   const gone = (iface: Interface, why: string): void => {
     const label = `${iface.node}:${iface.name}`;
-    if (named) throw new UsageError(label, `is gone: ${why}`, `netlab status ${lab}; to rebuild the lab: netlab up --reconfigure ${t.file ?? 'FILE'}`);
+    if (named) throw new UsageError(label, `is gone: ${why}`, `netlab status ${lab}; to ${rebuildHint(t, lab, state?.file)}`);
     out.push({ endpoint: label, peer: peerOf(iface), gone: why });
   };
   for (const [node, list] of byNode) {
@@ -142,15 +175,12 @@ export async function showLinks(lab: string, endpoints?: string[]): Promise<Link
       for (const iface of list) gone(iface, `its node ${node} is not running`);
       continue;
     }
-    await onNode(lab, node, async (sock, _ifindex, lookup) => {
+    await onNode(lab, t, node, async (sock, _ifindex, lookup) => {
       for (const iface of list) {
         const label = `${node}:${iface.name}`;
         const i = lookup(iface.name);
         if (i === undefined) {
-          const peer = iface.peer?.node;
-          gone(iface, peer && peer !== 'host' && !running(peer)
-            ? `its peer node ${peer} is dead (a veth end vanishes with the other end's namespace)`
-            : 'it is not in the node (deleted by hand?)');
+          gone(iface, goneReason(iface, running));
           continue;
         }
         out.push({ endpoint: label, peer: peerOf(iface), state: await readLinkState(sock, i, label), shaping: await readShaping(sock, i) });

@@ -27,9 +27,12 @@ const obj = (description: string, properties: Record<string, S>, extra: S = {}):
 const orFalse = ({ description, ...rest }: S): S => ({ description, anyOf: [rest, { const: false }] });
 const scalarValue: S = { type: ['string', 'number', 'boolean'] };
 
-const rate = (d: string): S => str(d, { format: 'rate', examples: ['10mbit', '500kbit', '1gbit'] });
+const rate = (d: string, hint?: string): S => str(d, { format: 'rate', examples: ['10mbit', '500kbit', '1gbit'], ...(hint ? { 'x-hint': hint } : {}) });
 const time = (d: string, hint?: string): S => str(d, { format: 'time', examples: ['20ms', '500us', '1s'], ...(hint ? { 'x-hint': hint } : {}) });
-const percent = (d: string): S => ({ type: ['string', 'number'], description: d, format: 'percent', examples: ['0.5%', '0.01%'] });
+const percent = (d: string, key?: string): S => ({
+  type: ['string', 'number'], description: d, format: 'percent', examples: ['0.5%', '0.01%'],
+  ...(key ? { 'x-hint': `write a percentage from 0% to 100% with its % sign, e.g. ${key}: 1%; leave ${key} out for none` } : {}),
+});
 
 /** Fields every node layer may set (node, group, kind defaults, lab defaults). */
 const nodeFields: Record<string, S> = {
@@ -119,19 +122,20 @@ const { kind: _kind, ...kindFieldRefs } = fieldRefs;
 const fieldDefinitions: Record<string, S> = Object.fromEntries(Object.entries(nodeFields).map(([k, v]) => [`node-${k}`, v]));
 
 const shaping = obj('Traffic shaping (egress; on a link: both directions).', {
-  rate: rate('Rate limit.'),
-  burst: { type: ['string', 'number'], description: 'Token bucket size: 32k, 1500b (default from the rate).', format: 'size' },
-  limit: int('Queue limit, packets.', 1, 4294967295),
-  delay: time('Added one-way delay.'),
-  jitter: time('Delay variation (needs delay).'),
-  delay_correlation: percent('Correlation of successive delays.'),
+  rate: rate('Rate limit.', 'write it with a unit, e.g. rate: 10mbit or 500kbit (a bare number would be bits/s); leave rate out for no limit'),
+  burst: { type: ['string', 'number'], description: 'Token bucket size: 32k, 1500b (default from the rate).', format: 'size',
+    'x-hint': 'write a size, e.g. burst: 32kb or 1500b (a bare number is bytes); leave burst out to have it computed from the rate' },
+  limit: int('Queue limit, packets.', 1, 4294967295, { 'x-hint': 'write a whole number of packets from 1, e.g. limit: 1000; leave limit out for the default' }),
+  delay: time('Added one-way delay.', 'write it with a unit, e.g. delay: 20ms or 500us (tc would read a bare number as µs); leave delay out for none'),
+  jitter: time('Delay variation (needs delay).', 'write it with a unit, e.g. jitter: 5ms (it needs a delay, e.g. delay: 20ms); leave jitter out for none'),
+  delay_correlation: percent('Correlation of successive delays.', 'delay_correlation'),
   distribution: { type: 'string', description: 'Jitter distribution.', enum: ['uniform', 'normal', 'pareto', 'paretonormal'] },
-  loss: percent('Random loss.'),
-  loss_correlation: percent('Correlation of successive losses.'),
-  corrupt: percent('Single-bit corruption.'),
-  duplicate: percent('Duplication.'),
-  reorder: percent('Reordering (needs delay).'),
-  reorder_correlation: percent('Correlation of reordering.'),
+  loss: percent('Random loss.', 'loss'),
+  loss_correlation: percent('Correlation of successive losses.', 'loss_correlation'),
+  corrupt: percent('Single-bit corruption.', 'corrupt'),
+  duplicate: percent('Duplication.', 'duplicate'),
+  reorder: percent('Reordering (needs delay).', 'reorder'),
+  reorder_correlation: percent('Correlation of reordering.', 'reorder_correlation'),
 });
 
 const prefix = {

@@ -140,6 +140,9 @@ export function parseTime(value: unknown): number {
 export function parsePercent(value: unknown): number {
   const { num, unit } = split(value, 'percentage', '0.5%');
   if (unit === '' && num === 0) return 0;
+  if (unit !== '%' && num > 100) {
+    throw new UnitError(`percentage ${typeof value === 'string' ? `"${value}"` : String(value)} needs a % sign and is above 100%`, 'give a value from 0% to 100%, e.g. 1%');
+  }
   if (unit !== '%') {
     throw new UnitError(`percentage ${typeof value === 'string' ? `"${value}"` : String(value)} needs a % sign`, `write e.g. ${num}% (a bare number is ambiguous: 0.5 could mean 0.5% or 50%)`);
   }

@@ -4,6 +4,9 @@
  * --both on a host link, and `link show` after a node died.
  */
 import { expect } from 'chai';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isAlive } from '../../src/core/node.js';
 import { Lab } from '../../src/lab/lab.js';
 import { readState } from '../../src/lab/state.js';
@@ -11,8 +14,8 @@ import { loadTopology } from '../../src/topology/index.js';
 import { leakcheckAround, requireRoot } from '../helpers/kernel.js';
 import { netlab, until } from '../helpers/lab.js';
 
-const LAB = 'fa-links';
-const TOPO = `name: ${LAB}\nnodes: [a, b, c]\nlinks:\n  - [a:eth1, b:eth1]\n  - [b:eth2, c:eth1]\n  - [a:eth2, host:fa-h1]\n`;
+const LAB = 'fc-links';
+const TOPO = `name: ${LAB}\nnodes: [a, b, c]\nlinks:\n  - [a:eth1, b:eth1]\n  - [b:eth2, c:eth1]\n  - [a:eth2, host:fc-h1]\n`;
 
 describe('netlab link set/show on a running lab (real kernel)', function () {
   this.timeout(120_000);
@@ -21,8 +24,11 @@ describe('netlab link set/show on a running lab (real kernel)', function () {
   // A nested suite, so that its `after` takes the lab down before leakcheck's `after` compares.
   describe(`lab ${LAB}: a–b–c and a host link`, () => {
     let lab: Lab | undefined;
-    before(async () => { lab = await Lab.up(loadTopology({ text: TOPO }, { env: {} })); });
-    after(async () => { await lab?.down(); });
+    // From a file, so that hints can name it (a lab started from text has none).
+    const dir = mkdtempSync(join(tmpdir(), 'fc-links-'));
+    const file = join(dir, 'links.yaml');
+    before(async () => { writeFileSync(file, TOPO); lab = await Lab.up(loadTopology(file, { env: {} })); });
+    after(async () => { try { await lab?.down(); } finally { rmSync(dir, { recursive: true, force: true }); } });
 
     it('shapes at 8tbit, the documented maximum, and the kernel keeps it', () => {
       const set = netlab(['link', 'set', 'a:eth1', '--rate', '8tbit', '--lab', LAB]);
@@ -48,7 +54,7 @@ describe('netlab link set/show on a running lab (real kernel)', function () {
     it('explains that --both cannot change the host end of a host link', () => {
       const r = netlab(['link', 'set', 'a:eth2', '--both', '--rate', '1mbit', '--lab', LAB]);
       expect(r.code).to.equal(2);
-      expect(r.stderr).to.contain('host link').and.contain('host:fa-h1').and.not.contain('LAN');
+      expect(r.stderr).to.contain('host link').and.contain('host:fc-h1').and.not.contain('LAN');
     });
 
     it('lists every interface after a node died, the vanished ones as gone, and exits 1 like status', async () => {
@@ -67,6 +73,17 @@ describe('netlab link set/show on a running lab (real kernel)', function () {
       const one = netlab(['link', 'show', 'b:eth2', '--lab', LAB]);
       expect(one.code).to.equal(2);
       expect(one.stderr).to.contain('b:eth2: is gone: its peer node c is dead');
+    });
+
+    it('says set, down and up on an interface whose peer node died that the peer is dead, with the real topology file to rebuild', () => {
+      // Runs after the test above killed c, so b:eth2 is gone with it.
+      for (const args of [['set', 'b:eth2', '--rate', '1mbit'], ['down', 'b:eth2'], ['up', 'b:eth2']]) {
+        const r = netlab(['link', ...args, '--lab', LAB]);
+        expect(r.code, `${args[0]}: ${r.stderr}`).to.equal(2);
+        expect(r.stderr, args[0]).to.contain('error: b:eth2: is gone: its peer node c is dead')
+          .and.contain(`netlab up --reconfigure ${file}`).and.contain(`netlab down ${LAB}`)
+          .and.not.contain('FILE').and.not.contain('deleted by hand');
+      }
     });
   });
 });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { NetlabError, TopologyError, UsageError } from '../../src/errors.js';
 import { otherEnd, shapingFromFlags } from '../../src/cli/link.js';
+import { goneReason, rebuildHint } from '../../src/lab/links.js';
 import { loadTopology } from '../../src/topology/index.js';
 import { checkShaping } from '../../src/topology/shaping.js';
 
@@ -22,6 +23,16 @@ describe('netlab link set: flags', () => {
     const err = caught(() => shapingFromFlags({ rate: '1e99bit' }));
     expect(err.message).to.contain('exponent');
     expect(err.hint).to.contain('without an exponent');
+  });
+  it('hints 0–100% for every percent flag above 100, never "write e.g. 101%"', () => {
+    for (const flag of ['loss', 'corrupt', 'duplicate', 'reorder'] as const) {
+      for (const v of ['101', '101%']) {
+        const err = caught(() => shapingFromFlags({ [flag]: v }));
+        expect(err.where, flag).to.equal(`--${flag} ${v}`);
+        expect(err.message, `${flag} ${v}`).to.contain('above 100%');
+        expect(err.hint, `${flag} ${v}`).to.contain('from 0% to 100%').and.not.contain('101%');
+      }
+    }
   });
   it('reports a cross-field check at the endpoint as typed, with the flag in the hint', () => {
     const jitter = caught(() => checkShaping({ jitterMs: 5 }, 'r1:eth1', 'flags')) as TopologyError;
@@ -48,5 +59,20 @@ describe('netlab link set --both', () => {
   });
   it('tells a LAN port to set each end on its own', () => {
     expect(caught(() => otherEnd(t, 'b:eth2')).hint).to.contain('each end of the LAN');
+  });
+});
+
+describe('netlab link on a gone interface', () => {
+  const t = loadTopology({ text: 'name: fc-gone\nnodes: [a, b]\nlinks:\n  - [a:eth1, b:eth1]\n  - [a:eth2, host:fc-h1]\n' }, { env: {} });
+  const ifs = t.nodes.find((n) => n.name === 'a')!.interfaces;
+  it('says the peer node is dead when it is not running, and deleted by hand otherwise', () => {
+    expect(goneReason(ifs[0]!, (n) => n !== 'b')).to.contain('its peer node b is dead');
+    expect(goneReason(ifs[0]!, () => true)).to.contain('deleted by hand');
+    expect(goneReason(ifs[1]!, () => false)).to.contain('deleted by hand');
+  });
+  it('names the real topology file (from the State file when the topology has none), never a placeholder', () => {
+    expect(rebuildHint(t, 'fc-gone', '/labs/my lab.yaml')).to.contain("netlab up --reconfigure '/labs/my lab.yaml'").and.contain('netlab down fc-gone');
+    expect(rebuildHint({ ...t, file: '/labs/x.yaml' }, 'fc-gone')).to.contain('netlab up --reconfigure /labs/x.yaml');
+    expect(rebuildHint(t, 'fc-gone')).to.contain('netlab down fc-gone').and.not.contain('FILE');
   });
 });

@@ -103,6 +103,27 @@ describe('netlab graph (CLI)', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  it('writes to standard output for -o -, and makes no file named "-"', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-graph-'));
+    try {
+      const r = spawnSync(process.execPath, [main, 'graph', join(fixtures, 'good/triangle.yaml'), '-o', '-', '--format', 'mermaid'], { encoding: 'utf8', cwd: dir });
+      expect(r.status, r.stderr).to.equal(0);
+      expect(r.stdout).to.match(/^flowchart LR/);
+      expect(existsSync(join(dir, '-'))).to.equal(false);
+      const dot = spawnSync(process.execPath, [main, 'graph', join(fixtures, 'good/triangle.yaml'), '-o', '-'], { encoding: 'utf8', cwd: dir });
+      expect(dot.stdout).to.match(/^graph "triangle" \{/);
+      expect(existsSync(join(dir, '-'))).to.equal(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('takes --format in any case: SVG, Html, DOT', () => {
+    for (const [format, start] of [['SVG', /^<svg/], ['Html', /^<!DOCTYPE html>/i], ['DOT', /^graph "triangle"/]] as const) {
+      const r = spawnSync(process.execPath, [main, 'graph', join(fixtures, 'good/triangle.yaml'), '--format', format], { encoding: 'utf8' });
+      expect(r.status, `${format}: ${r.stderr}`).to.equal(0);
+      expect(r.stdout, format).to.match(start);
+    }
+  });
   it('exits 2 with the error path for a bad topology, without a stack trace', () => {
     const r = spawnSync(process.execPath, [main, 'graph', join(fixtures, 'bad/ifname-too-long.yaml')], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
     expect(r.status).to.equal(2);

@@ -1,5 +1,15 @@
 import { expect } from 'chai';
+import { TopologyError } from '../../src/errors.js';
+import { loadTopology } from '../../src/topology/index.js';
 import { parsePercent, parseRate, parseSize, parseTime, UnitError } from '../../src/topology/units.js';
+
+/** The error loading a one-link topology whose link has `shaping` raises. */
+function shapingError(shaping: string): TopologyError {
+  try {
+    loadTopology({ text: `name: fc-u\nnodes: [a, b]\nlinks:\n  - endpoints: [a:eth1, b:eth1]\n    shaping: ${shaping}\n` }, { env: {} });
+  } catch (e) { return e as TopologyError; }
+  throw new Error(`shaping ${shaping} was accepted`);
+}
 
 describe('topology units', () => {
   describe('rates (tc(8) RATES)', () => {
@@ -89,6 +99,39 @@ describe('topology units', () => {
     });
     it('refuses values above 100%', () => {
       expect(() => parsePercent('100.5%')).to.throw(UnitError, 'above 100%');
+    });
+    it('says a bare number above 100 is above 100%, with a 0–100% hint (never "write e.g. 101%")', () => {
+      for (const v of ['101', 101, '250', '101x']) {
+        const err = (() => { try { parsePercent(v); } catch (e) { return e as UnitError; } throw new Error(`${v} accepted`); })();
+        expect(err.message, String(v)).to.contain('above 100%');
+        expect(err.hint, String(v)).to.contain('from 0% to 100%').and.not.contain('101%').and.not.contain('250%');
+      }
+    });
+    it('gives every percent key of a topology file the 0–100% hint when above 100', () => {
+      for (const key of ['loss', 'corrupt', 'duplicate', 'reorder']) {
+        const err = shapingError(`{ delay: 20ms, ${key}: 101 }`);
+        expect(err.hint, key).to.contain('from 0% to 100%').and.not.contain('101%');
+      }
+      expect(shapingError('{ delay: 20ms, jitter: 5ms, delay_correlation: 101 }').hint).to.contain('from 0% to 100%');
+      expect(shapingError('{ loss: 1%, loss_correlation: 101 }').hint).to.contain('from 0% to 100%');
+      expect(shapingError('{ delay: 20ms, reorder: 1%, reorder_correlation: "101" }').hint).to.contain('from 0% to 100%');
+    });
+  });
+
+  describe('shaping keys of the wrong type in a topology file', () => {
+    it('hints rate: 0 and rate: 10 with a unit and how to have no limit, not the schema description', () => {
+      for (const v of ['0', '10']) {
+        const err = shapingError(`{ rate: ${v} }`);
+        expect(err.path).to.equal('links[0].shaping.rate');
+        expect(err.hint, v).to.contain('rate: 10mbit').and.contain('leave rate out for no limit').and.not.equal('Rate limit.');
+      }
+    });
+    it('hints delay, jitter, burst and limit of the wrong type with an example of each', () => {
+      expect(shapingError('{ delay: 20 }').hint).to.contain('delay: 20ms');
+      expect(shapingError('{ delay: 20ms, jitter: 5 }').hint).to.contain('jitter: 5ms');
+      expect(shapingError('{ rate: 10mbit, burst: true }').hint).to.contain('burst: 32kb');
+      expect(shapingError('{ rate: 10mbit, limit: "1000" }').hint).to.contain('limit: 1000');
+      expect(shapingError('{ loss: true }').hint).to.contain('loss: 1%');
     });
   });
 
