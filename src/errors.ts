@@ -123,3 +123,12 @@ function featureHint(feature: string): string {
 export function isNetlabError(err: unknown): err is NetlabError {
   return err instanceof Error && typeof (err as NetlabError).exitCode === 'number' && 'where' in err;
 }
+
+/**
+ * A word as a POSIX shell reads it back unchanged, for commands in hints
+ * (`netlab up --reconfigure '/tmp/my lab.yaml'`): as is when it holds only safe
+ * characters, else in single quotes, with each ' written as '\''. Pure.
+ */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { createRtNetlink } from 'netlink';
 import { closeNetns, openNetns, withNetns } from '../core/netns.js';
 import { isAlive } from '../core/node.js';
-import { UsageError } from '../errors.js';
+import { shellWord, UsageError } from '../errors.js';
 import { applyShaping, readShaping, setLinkState, readLinkState, type ShapingStatus } from '../shaping/apply.js';
 import type { LinkState } from '../shaping/link.js';
 import type { RtSocket } from '../shaping/nl.js';
@@ -57,8 +57,7 @@ export function findEndpoint(t: Topology, endpoint: string): Interface {
 export function rebuildHint(t: Topology, lab: string, stateFile?: string): string {
   const file = t.file ?? stateFile;
   if (!file) return `rebuild the lab: take it down (netlab down ${lab}) and start it again (it was not started from a file)`;
-  const q = /^[\w@%+=:,./-]+$/.test(file) ? file : `'${file.replace(/'/g, `'\\''`)}'`;
-  return `rebuild the lab: netlab up --reconfigure ${q}${t.renamed ? ` --name ${lab}` : ''}, or take it down: netlab down ${lab}`;
+  return `rebuild the lab: netlab up --reconfigure ${shellWord(file)}${t.renamed ? ` --name ${lab}` : ''}, or take it down: netlab down ${lab}`;
 }
 
 /**

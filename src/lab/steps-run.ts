@@ -6,7 +6,7 @@
 import { execInNode } from '../core/enter.js';
 import type { ExecOptions, ExecResult, NodeContext } from '../daemons/kind.js';
 import { getKind } from '../daemons/registry.js';
-import { NetlabError } from '../errors.js';
+import { NetlabError, shellWord } from '../errors.js';
 import type { DaemonAction, ExecAction } from '../graph/actions.js';
 import type { Node, Topology } from '../topology/types.js';
 import { inWindow, type ApplyContext, type Step } from './apply.js';
@@ -53,7 +53,7 @@ const exec: Step = async (ctx, actions, progress) => {
       if (r.code !== 0) {
         const said = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ');
         throw new NetlabError(`nodes.${a.node}.exec[${i}]`, `"${line}" exited with ${r.code}${said ? `: ${said}` : ''}`,
-          `try it by hand: netlab exec ${a.node} -- sh -c '${line.replace(/'/g, `'\\''`)}'${ctx.keepOnError ? '' : '  (netlab up --keep-on-error keeps the lab for that)'}`);
+          `try it by hand: netlab exec ${a.node} -- sh -c ${shellWord(line)}${ctx.keepOnError ? '' : '  (netlab up --keep-on-error keeps the lab for that)'}`);
       }
     }
     progress.step();

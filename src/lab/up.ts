@@ -9,7 +9,7 @@ import { checkCpusets } from '../core/cpuset.js';
 import { isAlive } from '../core/node.js';
 import { enterBinary, initBinary } from '../core/native.js';
 import { getKind } from '../daemons/registry.js';
-import { NetlabError, TopologyError, UsageError } from '../errors.js';
+import { NetlabError, shellWord, TopologyError, UsageError } from '../errors.js';
 import { HOST, type Plan, type QdiscAction } from '../graph/actions.js';
 import { hasImpairment } from '../shaping/netem.js';
 import { probeQdiscSupport } from '../shaping/probe.js';
@@ -88,7 +88,7 @@ async function preflight(t: Topology, opts: UpOptions): Promise<void> {
   await Promise.all(t.nodes.map((n) => getKind(n.kind).check?.(n, t)));
   if (labIsRunning(t.name)) {
     if (!opts.reconfigure) {
-      throw new UsageError(`lab ${t.name}`, 'is already running', `take it down first (netlab down ${t.name}), or replace it: netlab up --reconfigure ${t.file ?? t.name}${t.renamed ? ` --name ${t.name}` : ''}`);
+      throw new UsageError(`lab ${t.name}`, 'is already running', `take it down first (netlab down ${t.name}), or replace it: netlab up --reconfigure ${t.file ? shellWord(t.file) : t.name}${t.renamed ? ` --name ${t.name}` : ''}`);
     }
     await teardown(t.name);
   } else if (existsSync(labDir(t.name))) {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { KernelError, TopologyError, errnoName } from '../../src/errors.js';
+import { KernelError, TopologyError, errnoName, shellWord } from '../../src/errors.js';
 
 describe('errors', () => {
   it('names an errno by its symbol', () => {
@@ -15,5 +15,13 @@ describe('errors', () => {
     const e = new KernelError('qdisc netem on r1:eth1', 'RTM_NEWQDISC', 2, 'sch_netem (CONFIG_NET_SCH_NETEM)');
     expect(e.headline).to.contain('qdisc netem on r1:eth1').and.contain('no sch_netem');
     expect(e.hint).to.contain('modprobe sch_netem');
+  });
+});
+
+describe('shellWord', () => {
+  it('leaves safe words alone and single-quotes the rest so a shell reads them back', () => {
+    expect(shellWord('/labs/tri.yaml')).to.equal('/labs/tri.yaml');
+    expect(shellWord("/tmp/sp ace/t'x.yaml")).to.equal("'/tmp/sp ace/t'\\''x.yaml'");
+    expect(shellWord('ping -c1 h2')).to.equal("'ping -c1 h2'");
   });
 });
