@@ -2,7 +2,7 @@
  * `netlab link set|down|up|show`: change a running lab's links.
  */
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
+import { shellWord, UsageError } from '../errors.js';
 import { Lab } from '../lab/lab.js';
 import { findEndpoint, setEndpointState, setShaping, showLinks, type LinkReport } from '../lab/links.js';
 import type { Shaping } from '../shaping/types.js';
@@ -58,7 +58,7 @@ export function otherEnd(t: Topology, endpoint: string): string {
   const peer = findEndpoint(t, endpoint).peer;
   if (peer?.node === 'host') {
     throw new UsageError(endpoint, `is a host link: its other end, ${peer.iface}, is in the host, which link set does not change`,
-      `set this end alone (leave out --both); the host end is shaped from the topology (shaping: on the link or on host:${peer.iface}), applied by ${t.file ? `netlab up --reconfigure ${t.file}` : 'starting the lab again'}`);
+      `set this end alone (leave out --both); the host end is shaped from the topology (shaping: on the link or on host:${peer.iface}), applied by ${t.file ? `netlab up --reconfigure ${shellWord(t.file)}${t.renamed ? ` --name ${t.name}` : ''}` : 'starting the lab again'}`);
   }
   if (!peer) throw new UsageError(endpoint, 'is on a LAN, which has no single other end', 'set each end of the LAN on its own');
   return `${peer.node}:${peer.iface}`;
