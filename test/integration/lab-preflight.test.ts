@@ -113,6 +113,7 @@ describe('status after a node died (real kernel)', function () {
     expect(text.code).to.equal(1);
     expect(text.stdout).to.match(/eth2 +10\.1\.0\.2\/31 +→ c:eth2 \[down: peer dead\]/);
     expect(text.stdout).to.match(/eth2 +10\.1\.0\.3\/31 +→ b:eth2 \[down: node dead\]/);
+    expect(text.stdout, 'a dead node shows no PID (its number may be reused)').to.match(/^c +linux +dead +- +lo /m);
     expect(netlab(['status', '--json', 'fb-dead']).code).to.equal(1);
   });
 });
