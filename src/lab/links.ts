@@ -18,8 +18,8 @@ import { checkShaping } from '../topology/shaping.js';
 import type { Shaping } from '../shaping/types.js';
 import type { Interface, Topology } from '../topology/types.js';
 import { labDir } from './paths.js';
-import { readState } from './state.js';
-import { readLabTopology } from './status.js';
+import { readState, type State } from './state.js';
+import { peerLabel, readLabTopology } from './status.js';
 
 /** One interface as `netlab link show` reports it. */
 export interface LinkReport {
@@ -72,14 +72,31 @@ export function goneReason(iface: Interface, running: (node: string) => boolean)
     : 'it is not in the node (deleted by hand?)';
 }
 
+/** A running lab as the link commands read it once: its topology and State file. */
+interface LabView {
+  lab: string;
+  t: Topology;
+  state: State | undefined;
+}
+
+function labView(lab: string): LabView {
+  return { lab, t: readLabTopology(lab), state: readState(lab).state };
+}
+
+/** Whether `node`'s PID 1 (as the State file has it) is alive. */
+function nodeRunning(state: State | undefined, node: string): boolean {
+  const rec = state?.nodes[node];
+  return !!rec && isAlive(rec);
+}
+
 /**
  * Runs `fn` with a tc socket inside `node` and a name → ifindex lookup.
  * @throws UsageError when the node is not running or lacks an interface
  *   (saying why it is gone and how to rebuild the lab).
  */
-async function onNode<T>(lab: string, t: Topology, node: string,
+async function onNode<T>(v: LabView, node: string,
   fn: (sock: RtSocket, ifindex: (iface: string) => number, lookup: (iface: string) => number | undefined) => Promise<T>): Promise<T> {
-  const state = readState(lab).state;
+  const { lab, t, state } = v;
   const rec = state?.nodes[node];
   if (!rec || !isAlive(rec)) throw new UsageError(`${lab}/${node}`, 'is not running', `netlab status ${lab}; to ${rebuildHint(t, lab, state?.file)}`);
   const fd = openNetns(rec.pid, node);
@@ -91,8 +108,7 @@ async function onNode<T>(lab: string, t: Topology, node: string,
       const i = byName.get(iface);
       if (!i) {
         const want = t.nodes.find((n) => n.name === node)?.interfaces.find((x) => x.name === iface);
-        const running = (n: string): boolean => { const r = state?.nodes[n]; return !!r && isAlive(r); };
-        const why = want ? goneReason(want, running) : 'it is not in the node (deleted by hand?)';
+        const why = want ? goneReason(want, (n) => nodeRunning(state, n)) : 'it is not in the node (deleted by hand?)';
         throw new UsageError(`${node}:${iface}`, `is gone: ${why}`, `netlab link show --lab ${lab} lists what is left; to ${rebuildHint(t, lab, state?.file)}`);
       }
       return i;
@@ -118,13 +134,14 @@ function saveTopology(t: Topology): void {
  *   refuses (e.g. no sch_netem for delay/loss).
  */
 export async function setShaping(lab: string, endpoints: string[], change: Shaping, reset = false): Promise<Shaping[]> {
-  const t = readLabTopology(lab);
+  const v = labView(lab);
+  const { t } = v;
   const ifaces = endpoints.map((e) => findEndpoint(t, e));
   const out: Shaping[] = [];
   for (const iface of ifaces) {
     const next = mergeShaping(iface.shaping ?? {}, change, reset);
     checkShaping(next, `${iface.node}:${iface.name}`, 'flags'); // jitter without delay etc.: exit 2, nothing touched
-    await onNode(lab, t, iface.node, (sock, ifindex) => applyShaping(sock, ifindex(iface.name), next, `${iface.node}:${iface.name}`, { mtu: iface.mtu }));
+    await onNode(v, iface.node, (sock, ifindex) => applyShaping(sock, ifindex(iface.name), next, `${iface.node}:${iface.name}`, { mtu: iface.mtu }));
     iface.shaping = Object.keys(next).length ? next : undefined;
     out.push(next);
   }
@@ -138,9 +155,10 @@ export async function setShaping(lab: string, endpoints: string[], change: Shapi
  * both sides see the link fail.
  */
 export async function setEndpointState(lab: string, endpoint: string, up: boolean): Promise<void> {
-  const t = readLabTopology(lab);
+  const v = labView(lab);
+  const { t } = v;
   const iface = findEndpoint(t, endpoint);
-  await onNode(lab, t, iface.node, (sock, ifindex) => setLinkState(sock, ifindex(iface.name), up, endpoint));
+  await onNode(v, iface.node, (sock, ifindex) => setLinkState(sock, ifindex(iface.name), up, endpoint));
   iface.state = up ? 'up' : 'down';
   saveTopology(t);
 }
@@ -153,28 +171,25 @@ export async function setEndpointState(lab: string, endpoint: string, up: boolea
  * @throws UsageError when a named endpoint is unknown or gone, saying why.
  */
 export async function showLinks(lab: string, endpoints?: string[]): Promise<LinkReport[]> {
-  const t = readLabTopology(lab);
+  const v = labView(lab);
+  const { t, state } = v;
   const named = !!endpoints?.length;
   const ifaces = named ? endpoints!.map((e) => findEndpoint(t, e)) : t.nodes.flatMap((n) => n.interfaces);
-  const state = readState(lab).state;
-  const nodes = state?.nodes ?? {};
-  const running = (node: string): boolean => { const rec = nodes[node]; return !!rec && isAlive(rec); };
-  const peerOf = (iface: Interface): string | undefined =>
-    iface.peer ? `${iface.peer.node}:${iface.peer.iface}` : iface.segment ? `segment ${iface.segment}` : undefined;
+  const running = (node: string): boolean => nodeRunning(state, node);
   const byNode = new Map<string, Interface[]>();
   for (const i of ifaces) byNode.set(i.node, [...(byNode.get(i.node) ?? []), i]);
   const out: LinkReport[] = [];
   const gone = (iface: Interface, why: string): void => {
     const label = `${iface.node}:${iface.name}`;
     if (named) throw new UsageError(label, `is gone: ${why}`, `netlab status ${lab}; to ${rebuildHint(t, lab, state?.file)}`);
-    out.push({ endpoint: label, peer: peerOf(iface), gone: why });
+    out.push({ endpoint: label, peer: peerLabel(iface), gone: why });
   };
   for (const [node, list] of byNode) {
     if (!running(node)) {
       for (const iface of list) gone(iface, `its node ${node} is not running`);
       continue;
     }
-    await onNode(lab, t, node, async (sock, _ifindex, lookup) => {
+    await onNode(v, node, async (sock, _ifindex, lookup) => {
       for (const iface of list) {
         const label = `${node}:${iface.name}`;
         const i = lookup(iface.name);
@@ -182,7 +197,7 @@ export async function showLinks(lab: string, endpoints?: string[]): Promise<Link
           gone(iface, goneReason(iface, running));
           continue;
         }
-        out.push({ endpoint: label, peer: peerOf(iface), state: await readLinkState(sock, i, label), shaping: await readShaping(sock, i) });
+        out.push({ endpoint: label, peer: peerLabel(iface), state: await readLinkState(sock, i, label), shaping: await readShaping(sock, i) });
       }
     });
   }

@@ -12,7 +12,7 @@ import type { DaemonHealth } from '../daemons/kind.js';
 import { getKind } from '../daemons/registry.js';
 import { UsageError } from '../errors.js';
 import type { Shaping } from '../shaping/types.js';
-import type { Topology } from '../topology/types.js';
+import type { Interface, Topology } from '../topology/types.js';
 import { labDir } from './paths.js';
 import { readState, upInProgress, type LabPhase } from './state.js';
 import { nodeContext } from './steps-run.js';
@@ -94,11 +94,16 @@ export async function labStatus(lab: string): Promise<LabStatus> {
       interfaces: n.interfaces.map((i) => ({
         name: i.name, mac: i.mac, mtu: i.mtu, ipv4: i.ipv4, ipv6: i.ipv6, shaping: i.shaping,
         ...interfaceState(i.state, interrupted, isUp, i.peer ? alive.get(i.peer.node) : undefined),
-        peer: i.peer ? `${i.peer.node}:${i.peer.iface}` : i.segment ? `segment ${i.segment}` : undefined,
+        peer: peerLabel(i),
       })),
     });
   }
   return { lab, file: state.file, phase: state.phase, interrupted, createdAt: state.createdAt, nodes };
+}
+
+/** What an interface faces, for status and link show (pure): `r2:eth1`, `segment lan1`, or undefined. */
+export function peerLabel(i: Interface): string | undefined {
+  return i.peer ? `${i.peer.node}:${i.peer.iface}` : i.segment ? `segment ${i.segment}` : undefined;
 }
 
 /**

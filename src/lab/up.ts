@@ -4,7 +4,7 @@
  */
 import { existsSync, lstatSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { detectCgroups } from '../core/cgroups.js';
+import { detectCgroups, type CgroupLayout } from '../core/cgroups.js';
 import { checkCpusets } from '../core/cpuset.js';
 import { isAlive } from '../core/node.js';
 import { enterBinary, initBinary } from '../core/native.js';
@@ -14,7 +14,7 @@ import { HOST, type Plan, type QdiscAction } from '../graph/actions.js';
 import { hasImpairment } from '../shaping/netem.js';
 import { probeQdiscSupport } from '../shaping/probe.js';
 import { plan as makePlan } from '../graph/plan.js';
-import { hostSubnetUsers, openHostNetns } from '../net/host.js';
+import { hostAddresses, openHostNetns, subnetUsers } from '../net/host.js';
 import { listLinks } from '../net/iface.js';
 import { Rtnl } from '../net/rtnl.js';
 import type { Topology } from '../topology/types.js';
@@ -66,11 +66,12 @@ export function labIsRunning(lab: string): boolean {
 
 /**
  * Everything that can be checked before the first kernel object: root, the
- * native helpers, the kinds' programs, free `ip netns` names, and whether the
- * lab already runs (or left debris, which is removed with a warning).
+ * native helpers, the kinds' programs, free `ip netns` names, host interface
+ * names and subnets (checkHostFree), cpusets this host can give, and whether
+ * the lab already runs (or left debris, which is removed with a warning).
  * @throws UsageError / NetlabError saying what to do.
  */
-async function preflight(t: Topology, opts: UpOptions): Promise<void> {
+async function preflight(t: Topology, opts: UpOptions, layout: CgroupLayout): Promise<void> {
   if (process.getuid?.() !== 0) {
     throw new UsageError('netlab up', 'creating namespaces, veths and cgroups needs root', 'run it as root: sudo netlab up …');
   }
@@ -96,7 +97,7 @@ async function preflight(t: Topology, opts: UpOptions): Promise<void> {
     await teardown(t.name);
   }
   await checkHostFree(t);
-  checkCpusets(t, detectCgroups());
+  checkCpusets(t, layout);
   for (const n of t.nodes) {
     const link = netnsLink(t.name, n.name);
     try {
@@ -134,10 +135,11 @@ async function checkHostFree(t: Topology): Promise<void> {
       throw new TopologyError(where, `the host already has interface(s) named ${taken.join(', ')}`,
         'another lab (netlab status) or the host has it, and netlab never takes over an interface this lab did not create: pick another name (mgmt: { bridge: … } or host:IFNAME)');
     }
+    const held = await hostAddresses(host, links);
     for (const l of t.links) {
       for (const cidr of [l.host?.ipv4, l.host?.ipv6]) {
         if (!cidr) continue;
-        const users = await hostSubnetUsers(host, cidr, links);
+        const users = subnetUsers(held, cidr);
         if (!users.length) continue;
         const where = `links[${l.index}]`;
         throw new TopologyError(where, `the host side ${cidr} of host:${l.host!.iface} is in a subnet already in use on the host: ${users.join(', ')}`,
@@ -147,7 +149,7 @@ async function checkHostFree(t: Topology): Promise<void> {
       }
     }
     if (t.mgmt) {
-      const users = await hostSubnetUsers(host, t.mgmt.gateway, links);
+      const users = subnetUsers(held, t.mgmt.gateway);
       if (users.length) {
         throw new TopologyError('mgmt.network', `${t.mgmt.network} is already in use on the host: ${users.join(', ')}`,
           'give this lab a management subnet of its own, e.g. mgmt: { network: 192.168.131.0/24 } (two labs, or a lab and a host network, cannot share one)');
@@ -180,7 +182,8 @@ async function checkImpairmentSupport(p: Plan): Promise<void> {
  */
 export async function up(t: Topology, opts: UpOptions = {}): Promise<UpReport> {
   const started = performance.now();
-  await preflight(t, opts);
+  const layout = detectCgroups();
+  await preflight(t, opts, layout);
   const plan = makePlan(t);
   await checkImpairmentSupport(plan);
   const store = new StateStore(newState(t.name, t.file));
@@ -188,7 +191,7 @@ export async function up(t: Topology, opts: UpOptions = {}): Promise<UpReport> {
   writeFileSync(join(labDir(t.name), 'topology.json'), JSON.stringify(t));
   const hostFd = openHostNetns();
   const ctx: ApplyContext = {
-    plan, store, layout: detectCgroups(), running: new Map(), netns: new Map([[HOST, hostFd]]), sockets: new Map(), links: new Map(), tc: new Map(),
+    plan, store, layout, running: new Map(), netns: new Map([[HOST, hostFd]]), sockets: new Map(), links: new Map(), tc: new Map(),
     host: Rtnl.open({ label: 'host' }), onProgress: opts.onProgress, signal: opts.signal, timings: {}, keepOnError: opts.keepOnError,
   };
   try {

@@ -18,7 +18,7 @@
 import { randomInt } from 'node:crypto';
 import { existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { KernelError, TopologyError } from '../errors.js';
-import { AF_INET, networkBytes, parseCidr } from './addr.js';
+import { AF_INET, AF_INET6, networkBytes, parseCidr, type Cidr } from './addr.js';
 import { formatIP } from '../topology/ip.js';
 import { bridgeMessage } from './bridge.js';
 import { addressMessage, all, findAttrKind, listLinks, type LinkEntry, type NetnsConfig } from './iface.js';
@@ -269,46 +269,52 @@ function restoreForwarding(o: HostSysctlRecord): string {
   return 'removed';
 }
 
+/** An address the host holds, for subnet checks (hostAddresses). */
+export interface HostAddress {
+  cidr: Cidr;
+  /** "192.168.122.1/24 on virbr0". */
+  label: string;
+}
+
 /**
- * What on the host already uses the subnet `cidr` ("192.168.121.1/24",
- * "fd00:1::1/127"): each host address of the same family whose subnet
- * overlaps it, as "192.168.121.1/24 on virbr0". IPv6 link-local addresses
- * (fe80::/64 on every interface) do not count.
- * Read-only: one RTM_GETADDR dump, and a link dump for the names unless
- * `known` (what listLinks returned) is given. Two management networks in one subnet
- * would both route it to their own bridge: the second lab's nodes could not
- * reach the host. (libvirt's default virbr0, for one, holds 192.168.122.1/24.)
+ * Every address the host holds, both families, but IPv6 link-local ones
+ * (fe80::/64, on every interface). Read-only: one RTM_GETADDR dump, and a link
+ * dump for the names unless `known` (what listLinks returned) is given.
  */
-export async function hostSubnetUsers(host: Rtnl, cidr: string, known?: Map<string, LinkEntry>): Promise<string[]> {
-  const want = parseCidr(cidr, 'mgmt network');
-  const msgs = await host.dump(RTM.GETADDR, addrBody({ family: want.family }), { object: 'host addresses' });
+export async function hostAddresses(host: Rtnl, known?: Map<string, LinkEntry>): Promise<HostAddress[]> {
+  const msgs = await host.dump(RTM.GETADDR, addrBody({ family: 0 }), { object: 'host addresses' });
   const links = known ?? await listLinks(host);
   const names = new Map([...links.values()].map((l) => [l.ifindex, l.name]));
-  const users: string[] = [];
+  const out: HostAddress[] = [];
   for (const m of msgs) {
-    if (m.kind !== 'address' || m.data.family !== want.family || m.data.scope === RT_SCOPE_LINK) continue;
+    if (m.kind !== 'address' || m.data.scope === RT_SCOPE_LINK || (m.data.family !== AF_INET && m.data.family !== AF_INET6)) continue;
     const addr = m.attrs.local ?? m.attrs.address;
     if (!addr) continue;
-    const len = Math.min(m.data.prefixlen ?? want.bytes.length * 8, want.prefixLen);
-    if (prefixBytes(addr, len).equals(prefixBytes(want.bytes, len))) {
-      users.push(`${formatIp(addr)}/${m.data.prefixlen} on ${names.get(m.data.index ?? 0) ?? `ifindex ${m.data.index}`}`);
-    }
+    const bytes = Buffer.from(addr);
+    const prefixLen = m.data.prefixlen ?? bytes.length * 8;
+    const text = `${formatIp(bytes)}/${prefixLen}`;
+    out.push({ cidr: { family: m.data.family, bytes, prefixLen, text }, label: `${text} on ${names.get(m.data.index ?? 0) ?? `ifindex ${m.data.index}`}` });
   }
-  return users;
+  return out;
+}
+
+/**
+ * Which of `held` overlap the subnet `cidr` ("192.168.121.1/24", "fd00:1::1/127"),
+ * as their labels. Pure. Two management networks (or host links) in one subnet
+ * would both route it to their own interface: the host could not tell the labs
+ * apart. (libvirt's default virbr0, for one, holds 192.168.122.1/24.)
+ */
+export function subnetUsers(held: HostAddress[], cidr: string): string[] {
+  const want = parseCidr(cidr, 'host-side subnet');
+  return held.filter(({ cidr: c }) => {
+    if (c.family !== want.family) return false;
+    const prefixLen = Math.min(c.prefixLen, want.prefixLen);
+    return networkBytes({ ...c, prefixLen }).equals(networkBytes({ ...want, prefixLen }));
+  }).map((h) => h.label);
 }
 
 /** RT_SCOPE_LINK (include/uapi/linux/rtnetlink.h): fe80::/64 and the like. */
 const RT_SCOPE_LINK = 253;
-
-/** The first `len` bits of `b`, the rest zeroed. Pure. */
-function prefixBytes(b: Uint8Array, len: number): Buffer {
-  const out = Buffer.from(b);
-  for (let i = 0; i < out.length; i++) {
-    const keep = Math.max(0, Math.min(8, len - i * 8));
-    out[i]! &= keep === 8 ? 0xff : (0xff << (8 - keep)) & 0xff;
-  }
-  return out;
-}
 
 /** Throws when any of `names` exists on the host — read-only check, nothing touched. */
 async function refuseExisting(host: Rtnl, names: string[], where: string): Promise<void> {

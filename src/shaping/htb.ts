@@ -13,7 +13,7 @@
 import { TopologyError } from '../errors.js';
 import { nla, parseNlas, readU64, u64 } from './nlattr.js';
 import {
-  MAX_BURST_BYTES, MAX_RATE_BPS, RATE32_LIMIT, bytesPerSec, defaultBurstBytes, frameBytes, rateSpec, readRateSpecRate,
+  RATE32_LIMIT, bytesPerSec, checkBucket, defaultBurstBytes, frameBytes, rateSpec, readRateSpecRate,
   xmitBytes, xmitTicks, xmitTicksFits,
 } from './tcmath.js';
 
@@ -76,15 +76,7 @@ export function decodeHtbQdisc(options: Buffer): (HtbQdiscParams & { directPacke
 export function htbClassParams(rateBps: number, ceilBps: number, mtu: number, prio = 3, burstBytes?: number, where = 'shaping'): HtbClassParams {
   const rateBytes = bytesPerSec(rateBps);
   const ceilBytes = bytesPerSec(ceilBps);
-  if (!Number.isFinite(rateBps) || rateBytes < 1) {
-    throw new TopologyError(`${where}.rate`, `rate ${rateBps} bit/s is below 8 bit/s`, 'give a rate such as 64kbit, 10mbit or 1gbit');
-  }
-  if (rateBps > MAX_RATE_BPS || ceilBps > MAX_RATE_BPS) {
-    throw new TopologyError(`${where}.rate`, `rate ${Math.max(rateBps, ceilBps)} bit/s is above netlab's maximum of 8 Tbit/s`, 'netlab shapes up to 8tbit; leave rate out for no limit');
-  }
-  if (burstBytes !== undefined && burstBytes > MAX_BURST_BYTES) {
-    throw new TopologyError(`${where}.burst`, `burst ${burstBytes} bytes is above ${MAX_BURST_BYTES} (the kernel keeps it in 32 bits)`, 'give a burst below 4G, e.g. 32kb');
-  }
+  checkBucket(rateBps, burstBytes, where, Math.max(rateBps, ceilBps));
   if (!(ceilBytes >= rateBytes)) {
     throw new TopologyError(`${where}.ceil`, `ceil ${ceilBps} bit/s is below the rate ${rateBps} bit/s`, 'leave ceil out or make it at least the rate');
   }

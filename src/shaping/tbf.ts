@@ -11,7 +11,7 @@
 import { TopologyError } from '../errors.js';
 import { nla, parseNlas, readU64, u32, u64 } from './nlattr.js';
 import {
-  MAX_BURST_BYTES, MAX_RATE_BPS, DEFAULT_QUEUE_MS, MIN_QUEUE_PACKETS, RATE32_LIMIT, bytesPerSec, defaultBurstBytes, frameBytes,
+  checkBucket, DEFAULT_QUEUE_MS, MIN_QUEUE_PACKETS, RATE32_LIMIT, bytesPerSec, defaultBurstBytes, frameBytes,
   rateSpec, readRateSpecRate, xmitBytes, xmitTicks, xmitTicksFits,
 } from './tcmath.js';
 
@@ -48,15 +48,7 @@ const TBF_TABLE_MTU = 2047;
  */
 export function tbfParams(rateBps: number, mtu: number, burstBytes?: number, limitPackets?: number, where = 'shaping'): TbfParams {
   const rateBytes = bytesPerSec(rateBps);
-  if (!Number.isFinite(rateBps) || rateBytes < 1) {
-    throw new TopologyError(`${where}.rate`, `rate ${rateBps} bit/s is below 8 bit/s`, 'give a rate such as 64kbit, 10mbit or 1gbit');
-  }
-  if (rateBps > MAX_RATE_BPS) {
-    throw new TopologyError(`${where}.rate`, `rate ${rateBps} bit/s is above netlab's maximum of 8 Tbit/s`, 'netlab shapes up to 8tbit; leave rate out for no limit');
-  }
-  if (burstBytes !== undefined && burstBytes > MAX_BURST_BYTES) {
-    throw new TopologyError(`${where}.burst`, `burst ${burstBytes} bytes is above ${MAX_BURST_BYTES} (the kernel keeps it in 32 bits)`, 'give a burst below 4G, e.g. 32kb');
-  }
+  checkBucket(rateBps, burstBytes, where);
   const frame = frameBytes(mtu);
   const burst = Math.max(frame, Math.ceil(burstBytes ?? defaultBurstBytes(rateBytes, mtu)));
   if (!xmitTicksFits(rateBytes, burst)) {

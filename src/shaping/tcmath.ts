@@ -8,6 +8,7 @@
  * /proc/net/psched reports as "000003e8 00000040"), and iproute2's tc/tc_core.c
  * for how tc fills rate tables (reproduced here so that netlab sends what tc sends).
  */
+import { TopologyError } from '../errors.js';
 import { clampU32 } from './nlattr.js';
 
 /** tcm_parent of a root qdisc. */
@@ -155,6 +156,24 @@ export const MAX_BURST_BYTES = 0xffffffff;
  * which is clamped) fits at this rate.
  */
 export const MAX_RATE_BPS = 8e12;
+
+/**
+ * The bounds every token bucket (tbf, an htb class) shares: a rate of at least
+ * 8 bit/s (one byte per second), at most MAX_RATE_BPS (`peakBps`: the highest
+ * rate the bucket is given, an htb ceil included), and a burst that fits u32.
+ * @throws TopologyError at `where`.rate / `where`.burst.
+ */
+export function checkBucket(rateBps: number, burstBytes: number | undefined, where: string, peakBps = rateBps): void {
+  if (!Number.isFinite(rateBps) || bytesPerSec(rateBps) < 1) {
+    throw new TopologyError(`${where}.rate`, `rate ${rateBps} bit/s is below 8 bit/s`, 'give a rate such as 64kbit, 10mbit or 1gbit');
+  }
+  if (peakBps > MAX_RATE_BPS) {
+    throw new TopologyError(`${where}.rate`, `rate ${peakBps} bit/s is above netlab's maximum of 8 Tbit/s`, 'netlab shapes up to 8tbit; leave rate out for no limit');
+  }
+  if (burstBytes !== undefined && burstBytes > MAX_BURST_BYTES) {
+    throw new TopologyError(`${where}.burst`, `burst ${burstBytes} bytes is above ${MAX_BURST_BYTES} (the kernel keeps it in 32 bits)`, 'give a burst below 4G, e.g. 32kb');
+  }
+}
 
 /** Default queue (ms of traffic at the rate) in front of a shaper. */
 export const DEFAULT_QUEUE_MS = 100;

@@ -147,16 +147,21 @@ function nameOverride(name: string): string {
   return name;
 }
 
+/** `labs/tri.clab.yaml` → `tri`: the name a file without `name:` gives its lab. */
+function fileStem(file: string): string {
+  return basename(file).replace(/(\.clab)?\.ya?ml$/i, '');
+}
+
 /** The name the file itself gives (`name:`, else from the file name), unchecked; '' when none. */
 function ownName(raw: Record<string, unknown>, file?: string): string {
   if (typeof raw.name === 'string') return raw.name;
-  return file ? basename(file).replace(/(\.clab)?\.ya?ml$/i, '') : '';
+  return file ? fileStem(file) : '';
 }
 
 function labName(raw: Record<string, unknown>, file?: string): string {
   if (raw.name !== undefined) return raw.name as string;
   if (!file) throw new TopologyError('name', 'the lab has no name', 'add name: at the top, e.g. name: triangle');
-  const guess = basename(file).replace(/(\.clab)?\.ya?ml$/i, '');
+  const guess = fileStem(file);
   const p = checkLabName(guess);
   if (p) throw new TopologyError('name', `the lab has no name, and the file name "${guess}" is not a valid one (${p.what})`, 'add name: at the top, e.g. name: triangle');
   return guess;

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { TopologyError } from '../../src/errors.js';
 import { AF_INET, AF_INET6, formatMac, ipBytes, ipv4Broadcast, networkBytes, parseCidr, parseMac } from '../../src/net/addr.js';
+import { subnetUsers } from '../../src/net/host.js';
 
 describe('net: address parsing', () => {
   it('turns an IPv4 address into its 4 bytes', () => {
@@ -54,5 +55,17 @@ describe('net: address parsing', () => {
   it('refuses a malformed MAC', () => {
     expect(() => parseMac('02:00:00:00:01')).to.throw(TopologyError, /not a MAC/);
     expect(() => parseMac('02:00:00:00:00:0g')).to.throw(TopologyError);
+  });
+});
+
+describe('subnetUsers (host subnet clashes, pure)', () => {
+  const held = ['10.1.0.1/31', '192.168.122.1/24', 'fd00:77::1/127'].map((text, i) => ({ cidr: parseCidr(text), label: `${text} on if${i}` }));
+  it('names the host addresses whose subnet overlaps, either way round, in the same family only', () => {
+    expect(subnetUsers(held, '10.1.0.0/31')).to.deep.equal(['10.1.0.1/31 on if0']);
+    expect(subnetUsers(held, '10.0.0.0/8')).to.deep.equal(['10.1.0.1/31 on if0']);
+    expect(subnetUsers(held, '192.168.122.200/32')).to.deep.equal(['192.168.122.1/24 on if1']);
+    expect(subnetUsers(held, 'fd00:77::/127')).to.deep.equal(['fd00:77::1/127 on if2']);
+    expect(subnetUsers(held, '10.2.0.0/31')).to.deep.equal([]);
+    expect(subnetUsers(held, 'fd00:78::/127')).to.deep.equal([]);
   });
 });
