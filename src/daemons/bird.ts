@@ -57,10 +57,10 @@ export const bird: Kind = {
     await checkOnHost(node, 'BIRD', 'bird.conf', text, (f) => ['bird', '-p', '-c', f], hint(node));
   },
 
-  async start(ctx: NodeContext): Promise<void> {
+  async start(ctx: NodeContext, timeoutMs = 30_000): Promise<void> {
     const node = ctx.node;
     const where = `node ${node.name}`;
-    const r = await ctx.exec(['/bin/sh', '-c', BIRD_START_SCRIPT], { timeoutMs: 30_000 });
+    const r = await ctx.exec(['/bin/sh', '-c', BIRD_START_SCRIPT], { timeoutMs });
     const out = (r.stderr || r.stdout).trim().replace(/^bird: /gm, '');
     if (r.code === 10) throw new NetlabError(where, `cannot create BIRD's directories: ${out}`, 'is the bird user missing in the node\'s root filesystem? apt install bird2');
     if (r.code === 11) throw new NetlabError(where, `BIRD rejects ${configSource(node)}:\n${indent(out)}`, hint(node));

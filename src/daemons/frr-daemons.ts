@@ -4,8 +4,9 @@
  *
  * The daemons file is what the package's frrinit.sh/watchfrr.sh read
  * (/usr/lib/frr/frrcommon.sh sources it): `<daemon>=yes|no`, `<daemon>_options`,
- * `<daemon>_instances` for multi-instance daemons. zebra and staticd always
- * run (frrcommon.sh forces them on). Detection reads the configuration text
+ * `<daemon>_instances` for multi-instance daemons. zebra always runs; staticd
+ * only for a config with static routes (frrcommon.sh would force it on: 2.6 MiB
+ * and a start per router that nothing uses otherwise). Detection reads the configuration text
  * line by line: a `router <protocol>` block, or an interface command that
  * only that daemon understands, enables the daemon.
  */
@@ -19,7 +20,7 @@ export type FrrDaemon = (typeof FRR_DAEMONS)[number];
 
 /** Daemons FRR needs for a configuration, with instance numbers of multi-instance daemons. */
 export interface FrrDaemonSet {
-  /** Enabled daemons in FRR_DAEMONS order; always includes zebra and staticd. */
+  /** Enabled daemons in FRR_DAEMONS order; always includes zebra. */
   daemons: FrrDaemon[];
   /** Daemon → instance numbers (`router ospf 2` runs ospfd instance 2), ascending. */
   instances: Partial<Record<FrrDaemon, number[]>>;
@@ -52,8 +53,14 @@ const RULES: [RegExp, FrrDaemon][] = [
   [/^vrrp\b/, 'vrrpd'],
   [/^traffic-eng\b/, 'pathd'],
   [/^bfd$/, 'bfdd'],
+  [/^ip(v6)? route\s/, 'staticd'],
   [/^(neighbor \S+|ip ospf|ipv6 ospf6|isis|ip pim|ipv6 pim) bfd\b/, 'bfdd'],
 ];
+
+/** The daemon one trimmed config line belongs to (the first rule it matches), or undefined. */
+export function daemonOf(line: string): FrrDaemon | undefined {
+  return RULES.find(([re]) => re.test(line))?.[1];
+}
 
 /**
  * The daemons a configuration text needs. Comment lines (`!`, `#`) are ignored.
@@ -61,7 +68,7 @@ const RULES: [RegExp, FrrDaemon][] = [
  * as FRR's multi-instance OSPF does (FRR user guide, "Multi-instance Support").
  */
 export function detectDaemons(configText: string): FrrDaemonSet {
-  const on = new Set<FrrDaemon>(['zebra', 'staticd']);
+  const on = new Set<FrrDaemon>(['zebra']);
   const instances = new Map<FrrDaemon, Set<number>>();
   for (const raw of configText.split('\n')) {
     const line = raw.trim();

@@ -25,7 +25,8 @@ import { NetlabError } from '../errors.js';
 import type { Node, Topology } from '../topology/types.js';
 import { checkOnHost, configSource, indent, userConfig } from './config.js';
 import { startCmd } from './cmd.js';
-import { daemonNames, daemonOptions, detectDaemons, FRR_DAEMONS, FRR_LOG, renderDaemonsFile, type FrrDaemonSet } from './frr-daemons.js';
+import { daemonOptions, detectDaemons, FRR_DAEMONS, FRR_LOG, renderDaemonsFile, type FrrDaemon, type FrrDaemonSet } from './frr-daemons.js';
+import { daemonConfPath, splitFrrConf } from './frr-split.js';
 import { renderFrrConf, VTYSH_CONF } from './frr-conf.js';
 import type { DaemonHealth, Kind, NodeContext, NodeFile } from './kind.js';
 import { poll, PollTimeout, type PollResult } from './poll.js';
@@ -38,45 +39,49 @@ export function frrConfText(node: Node, t: Topology): string {
 /**
  * The script start() runs in the node. Exit codes: 10 directories, 11 the
  * dry run rejects frr.conf (nothing started), 12 a daemon binary is missing,
- * 13 a daemon did not start, 14 `vtysh -b` rejected a line, 15 watchfrr did
- * not start. On success it prints `show watchfrr`, which ready() reads first.
+ * 13 a daemon did not start, 14 a config line was rejected (`vtysh -b`'s
+ * output, or the daemons' own "on config line" log lines). Every daemon starts
+ * with `-d`, which returns once the daemon has read its config and listens
+ * (libfrr's frr_daemonize waits for the child), so the script's success is
+ * the router's readiness: nothing is polled afterwards.
  * @param dryRun check frr.conf with `vtysh -C` before starting anything (user
  *   configs, and generated ones with free-form options).
+ * @param split each daemon reads its own /etc/frr/<daemon>.conf (`-f`,
+ *   src/daemons/frr-split.ts) instead of one `vtysh -b` over frr.conf.
  */
-export function frrStartScript(set: FrrDaemonSet, dryRun: boolean): string {
+export function frrStartScript(set: FrrDaemonSet, dryRun: boolean, split = false): string {
   const common = `-F traditional --log file:${FRR_LOG}`;
-  const names = daemonNames(set);
   const lines = [
+    `ulimit -n ${FRR_MAX_FDS}`,
     'install -d -o frr -g frr -m 0755 /run/frr /var/lib/frr /var/log/frr /var/tmp/frr || exit 10',
   ];
   if (dryRun) lines.push('out=$(vtysh -C -f /etc/frr/frr.conf 2>&1) || { printf "%s\\n" "$out" >&2; exit 11; }');
-  lines.push(`for d in ${set.daemons.join(' ')} watchfrr; do [ -x "/usr/lib/frr/$d" ] || { echo "$d" >&2; exit 12; }; done`);
+  lines.push(`for d in ${set.daemons.join(' ')}; do [ -x "/usr/lib/frr/$d" ] || { echo "$d" >&2; exit 12; }; done`);
   for (const d of set.daemons) {
     const instances = set.instances[d];
     for (const inst of instances ?? [undefined]) {
       const name = inst === undefined ? d : `${d}-${inst}`;
-      lines.push(`/usr/lib/frr/${d} -d ${common}${inst === undefined ? '' : ` -n ${inst}`} ${daemonOptions(d)} || { echo ${name} >&2; exit 13; }`);
+      const conf = split ? ` -f ${daemonConfPath(d)}` : '';
+      lines.push(`/usr/lib/frr/${d} -d${conf} ${common}${inst === undefined ? '' : ` -n ${inst}`} ${daemonOptions(d)} || { echo ${name} >&2; exit 13; }`);
     }
   }
-  lines.push(
-    'out=$(vtysh -b 2>&1) || { printf "%s\\n" "$out" >&2; exit 14; }',
-    `/usr/lib/frr/watchfrr -d ${common} ${names.join(' ')} || exit 15`,
-    "vtysh -c 'show watchfrr'",
-  );
+  if (split) lines.push(`out=$(grep ' on config line ' ${FRR_LOG}) && { printf "%s\\n" "$out" >&2; exit 14; }`, 'exit 0');
+  else lines.push('out=$(vtysh -b 2>&1) || { printf "%s\\n" "$out" >&2; exit 14; }');
   return lines.join('\n');
 }
 
-/** Daemon → state ('Up', 'Down', 'Unresponsive', …) and watchfrr's global phase, from `show watchfrr`. */
-export function parseShowWatchfrr(text: string): { phase: string; daemons: Map<string, string> } {
-  const phase = /global phase:\s*(.+)/.exec(text)?.[1]?.trim() ?? '';
-  const daemons = new Map<string, string>();
-  for (const m of text.matchAll(/^\s{2}(\S+)\s+(Up|Down|Init|Unresponsive|[A-Z][a-z]+)\s*$/gm)) daemons.set(m[1]!, m[2]!);
-  return { phase, daemons };
-}
+/**
+ * RLIMIT_NOFILE of FRR's daemons: what the package's daemons file suggests
+ * (MAX_FDS=1024 in /etc/frr/daemons) instead of the host's limit, which FRR
+ * sizes per-thread tables by (lib/thread.c: one slot per possible fd) and
+ * warns about when it is huge (containerlab#2217). A router has one socket per
+ * interface and peer: 1,024 is ample for a lab.
+ */
+export const FRR_MAX_FDS = 1024;
 
-/** The daemons an /etc/frr/daemons file enables (instances as `ospfd-2`), plus zebra and staticd. */
+/** The daemons an /etc/frr/daemons file enables (instances as `ospfd-2`), plus zebra. */
 export function parseDaemonsFile(text: string): string[] {
-  const yes = new Set(['zebra', 'staticd']);
+  const yes = new Set(['zebra']);
   const inst = new Map<string, string[]>();
   for (const line of text.split('\n')) {
     const m = /^([a-z0-9]+)=(.*)$/.exec(line.trim());
@@ -95,14 +100,14 @@ async function logTail(ctx: NodeContext, lines = 8): Promise<string> {
 
 const owned = { mode: 0o640, owner: 'frr', group: 'frr' } as const;
 
-/** `show watchfrr` as start() printed it, per node context, until ready() reads it (a cache). */
-const started = new WeakMap<NodeContext, string>();
+/** Node contexts whose start() succeeded and that ready() has not yet seen (a cache). */
+const started = new WeakSet<NodeContext>();
 
 /**
  * Whether start() checks frr.conf with `vtysh -C` before starting FRR: always
  * for the user's config; for a generated one only when it carries free-form
- * `options:` (everything else netlab writes is checked by its tests, and
- * `vtysh -b` still reports any line FRR refuses).
+ * `options:` (everything else netlab writes is checked by its tests, and the
+ * daemons still report any line they refuse).
  */
 export function needsDryRun(node: Node): boolean {
   if (node.config) return true;
@@ -110,20 +115,31 @@ export function needsDryRun(node: Node): boolean {
   return opts.some((o) => o !== undefined && Object.keys(o).length > 0);
 }
 
+/** The node's daemons, and their own configs when its frr.conf is generated and can be split (else null). */
+function frrPlan(node: Node, t: Topology): { text: string; set: FrrDaemonSet; split: Map<FrrDaemon, string> | null } {
+  const text = frrConfText(node, t);
+  const set = detectDaemons(text);
+  return { text, set, split: node.config ? null : splitFrrConf(text, set) };
+}
+
+/** Default start timeout of one router's FRR, ms; start() is given more when many routers start (steps-run.ts). */
+export const FRR_START_TIMEOUT_MS = 60_000;
+
 export const frr: Kind = {
   name: 'frr',
   requires: [
-    { program: '/usr/lib/frr/watchfrr', package: 'frr' },
+    { program: '/usr/lib/frr/zebra', package: 'frr' },
     { program: 'vtysh', package: 'frr' },
   ],
   router: true,
 
   files(node: Node, t: Topology): NodeFile[] {
-    const text = frrConfText(node, t);
+    const { text, set, split } = frrPlan(node, t);
     return [
-      { path: '/etc/frr/daemons', content: renderDaemonsFile(detectDaemons(text), node.name), ...owned },
+      { path: '/etc/frr/daemons', content: renderDaemonsFile(set, node.name), ...owned },
       { path: '/etc/frr/frr.conf', content: text, ...owned },
       { path: '/etc/frr/vtysh.conf', content: VTYSH_CONF, ...owned },
+      ...[...split ?? []].map(([d, content]) => ({ path: daemonConfPath(d), content, ...owned })),
     ];
   },
 
@@ -139,17 +155,17 @@ export const frr: Kind = {
       `fix ${configSource(node)}; \`vtysh -C -f FILE\` checks a file without starting FRR`);
   },
 
-  async start(ctx: NodeContext): Promise<void> {
+  async start(ctx: NodeContext, timeoutMs = FRR_START_TIMEOUT_MS): Promise<void> {
     const node = ctx.node;
-    const set = detectDaemons(frrConfText(node, ctx.topology));
-    const r = await ctx.exec(['/bin/sh', '-c', frrStartScript(set, needsDryRun(node))], { timeoutMs: 60_000 });
+    const { set, split } = frrPlan(node, ctx.topology);
+    const r = await ctx.exec(['/bin/sh', '-c', frrStartScript(set, needsDryRun(node), split !== null)], { timeoutMs });
     const out = r.stderr.trim();
     const where = `node ${node.name}`;
     const rejected = (msg: string): NetlabError => new NetlabError(where,
       `FRR rejects ${configSource(node)}:\n${indent(msg.split('\n').filter((l) => !l.includes('vtysh.conf due to')).join('\n'))}`,
       node.config ? 'fix the lines FRR names (line numbers are those of the file); `vtysh -C -f FILE` checks a file' : 'this config was generated by netlab: check the options: you gave, or report it with the topology');
     if (r.code === 0) {
-      started.set(ctx, r.stdout);
+      started.add(ctx);
       await startCmd(ctx);
       return;
     }
@@ -157,38 +173,30 @@ export const frr: Kind = {
     if (r.code === 11 || r.code === 14) throw rejected(out);
     if (r.code === 12) throw new NetlabError(where, `FRR on this machine has no ${out} program, which this config needs`, 'install an FRR build with it (apt install frr), or remove that part of the config');
     const log = await logTail(ctx);
-    const what = r.code === 13 ? `FRR's ${out} did not start` : r.code === 15 ? 'watchfrr did not start' : `FRR did not start (exit ${r.code}${out ? `: ${out}` : ''})`;
+    const what = r.code === 13 ? `FRR's ${out} did not start`
+      : r.code === 137 ? `FRR did not start within ${(timeoutMs / 1000).toFixed(0)} s (killed; the host may be overloaded: see its load average)`
+        : `FRR did not start (exit ${r.code}${out ? `: ${out}` : ''})`;
     throw new NetlabError(where, `${what}${log ? `\n${indent(log)}` : ''}`, `netlab exec ${node.name} -- cat ${FRR_LOG}`);
   },
 
   async ready(ctx: NodeContext, timeoutMs: number): Promise<void> {
-    const expected = daemonNames(detectDaemons(frrConfText(ctx.node, ctx.topology)));
-    const check = (text: string): PollResult<undefined> => {
-      const w = parseShowWatchfrr(text);
-      const notUp = expected.filter((d) => w.daemons.get(d) !== 'Up');
-      if (w.phase === 'Idle' && notUp.length === 0) return { done: true, value: undefined };
-      return { done: false, seen: `watchfrr phase ${w.phase || '?'}; not up: ${notUp.map((d) => `${d} (${w.daemons.get(d) ?? 'not watched'})`).join(', ')}` };
-    };
-    // start() already asked watchfrr once; most nodes are ready right then.
-    const first = started.get(ctx);
-    started.delete(ctx);
-    if (first !== undefined && check(first).done) return;
-    try {
-      await poll(`FRR on ${ctx.node.name}`, timeoutMs, async () => {
-        const r = await ctx.exec(['vtysh', '-c', 'show watchfrr'], { timeoutMs: 5000 });
-        if (r.code === 0) return check(r.stdout);
-        const dead = (await frr.health!(ctx)).filter((d) => !d.running);
-        if (dead.some((d) => d.daemon === 'watchfrr')) {
-          const log = await logTail(ctx);
-          throw new NetlabError(`node ${ctx.node.name}`, `FRR is down: ${dead.map((d) => `${d.daemon} (${d.detail})`).join(', ')}${log ? `\n${indent(log)}` : ''}`, `netlab exec ${ctx.node.name} -- cat ${FRR_LOG}`);
-        }
-        return { done: false, seen: (r.stderr || r.stdout).trim() };
-      });
-    } catch (err) {
+    // start() returns once every daemon has read its config and listens (`-d`): ready then.
+    if (started.delete(ctx)) return;
+    const down = (dead: DaemonHealth[]): string => dead.map((d) => `${d.daemon} (${d.detail})`).join(', ');
+    const dead = await poll(`FRR on ${ctx.node.name}`, timeoutMs, async (): Promise<PollResult<DaemonHealth[]>> => {
+      const h = await frr.health!(ctx);
+      const gone = h.filter((d) => !d.running);
+      // A pid file whose process exited will not come back; no pid file yet may still come.
+      if (gone.some((d) => d.detail !== NOT_STARTED)) return { done: true, value: gone };
+      return gone.length ? { done: false, seen: `not up: ${down(gone)}` } : { done: true, value: [] };
+    }).catch(async (err: unknown) => {
       if (!(err instanceof PollTimeout)) throw err;
       const log = await logTail(ctx);
       throw new NetlabError(`node ${ctx.node.name}`, `${err.message}${log ? `\n${indent(log)}` : ''}`, `netlab exec ${ctx.node.name} -- cat ${FRR_LOG}`);
-    }
+    });
+    if (dead.length === 0) return;
+    const log = await logTail(ctx);
+    throw new NetlabError(`node ${ctx.node.name}`, `FRR is down: ${down(dead)}${log ? `\n${indent(log)}` : ''}`, `netlab exec ${ctx.node.name} -- cat ${FRR_LOG}`);
   },
 
   async save(ctx: NodeContext): Promise<Record<string, string>> {
@@ -208,11 +216,15 @@ export const frr: Kind = {
       const [d, pid, state] = line.trim().split(' ');
       if (d && pid && state) seen.set(d, { pid, state });
     }
-    return ['watchfrr', ...parseDaemonsFile(daemonsFile)].map((d) => {
+    // watchfrr is listed when it runs (frrinit.sh started by hand inside the node); netlab does not start it.
+    const extra = seen.has('watchfrr') ? ['watchfrr'] : [];
+    return [...extra, ...parseDaemonsFile(daemonsFile)].map((d) => {
       const s = seen.get(d);
-      if (!s) return { daemon: d, running: false, detail: 'never started (no pid file)' };
+      if (!s) return { daemon: d, running: false, detail: NOT_STARTED };
       const running = s.state !== 'gone' && s.state !== 'Z' && s.state !== 'X';
       return { daemon: d, running, detail: running ? `pid ${s.pid}` : `pid ${s.pid} exited; see ${FRR_LOG}` };
     });
   },
 };
+
+const NOT_STARTED = 'never started (no pid file)';

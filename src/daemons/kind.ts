@@ -94,8 +94,12 @@ export interface Kind {
    * @throws NetlabError naming the node, with the daemon's message.
    */
   check?(node: Node, topology: Topology): Promise<void>;
-  /** Starts the daemons. Throws NetlabError with the daemon's own message and the node name on failure. */
-  start(ctx: NodeContext): Promise<void>;
+  /**
+   * Starts the daemons. Throws NetlabError with the daemon's own message and the node name on failure.
+   * @param timeoutMs how long the start may take before it is killed; the applier gives more when many
+   *   routers already run (src/lab/steps-run.ts: daemonTimeoutMs); each kind has its own default.
+   */
+  start(ctx: NodeContext, timeoutMs?: number): Promise<void>;
   /**
    * Resolves when the daemons answer (polling with a short backoff, no fixed
    * sleeps); throws NetlabError naming the node, with what was last seen and

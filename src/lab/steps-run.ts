@@ -3,6 +3,7 @@
  * a linux node's `cmd`) and the nodes' `exec` lines. They run after every link,
  * address and route exists.
  */
+import { availableParallelism } from 'node:os';
 import { execInNode } from '../core/enter.js';
 import type { ExecOptions, ExecResult, NodeContext } from '../daemons/kind.js';
 import { getKind } from '../daemons/registry.js';
@@ -12,9 +13,28 @@ import type { Node, Topology } from '../topology/types.js';
 import { inWindow, type ApplyContext, type Step } from './apply.js';
 import { upperDirOf } from './steps-nodes.js';
 
-/** Daemons started at once: FRR's start is CPU-bound on 2 cores, so more only queue. */
-const DAEMON_WINDOW = 8;
-/** How long a node's daemons may take to answer, ms. */
+/**
+ * Nodes whose daemons start at once: one per core (os.availableParallelism,
+ * at least 2). A router's start is CPU-bound (FRR's own initialisation), so a
+ * wider window only queues on the cores and raises the load — on 2 cores,
+ * window 8 ran a 400-router lab's load average to 220 (issue 20).
+ */
+export function daemonWindow(cores = availableParallelism()): number {
+  return Math.max(2, cores);
+}
+
+/**
+ * How long one node's start, and then its readiness, may take, ms: 60 s, plus
+ * 0.1 s for every node whose daemons already run — their protocols (hellos,
+ * flooding, SPF runs as each new router joins) share the cores with the
+ * start, so the 1,000th router of a lab starts on a busier host than the
+ * first. 1,024 routers: the last gets 162 s.
+ */
+export function daemonTimeoutMs(running: number): number {
+  return READY_TIMEOUT_MS + 100 * running;
+}
+
+/** How long a node's daemons may take to start and to answer on a quiet host, ms. */
 export const READY_TIMEOUT_MS = 60_000;
 
 /** A kind's view of a running node (src/daemons/kind.ts): exec inside it, and its upper layer. */
@@ -36,17 +56,20 @@ function contextOf(ctx: ApplyContext, name: string): NodeContext {
 }
 
 const daemon: Step = async (ctx, actions, progress) => {
-  await inWindow(actions as DaemonAction[], DAEMON_WINDOW, async (a) => {
+  let running = 0;
+  await inWindow(actions as DaemonAction[], daemonWindow(), async (a) => {
     const kind = getKind(a.kind);
     const nctx = contextOf(ctx, a.node);
-    await kind.start(nctx);
-    await kind.ready(nctx, READY_TIMEOUT_MS);
+    const timeoutMs = daemonTimeoutMs(running);
+    await kind.start(nctx, timeoutMs);
+    await kind.ready(nctx, timeoutMs);
+    running++;
     progress.step();
   }, ctx.signal);
 };
 
 const exec: Step = async (ctx, actions, progress) => {
-  await inWindow(actions as ExecAction[], DAEMON_WINDOW, async (a) => {
+  await inWindow(actions as ExecAction[], daemonWindow(), async (a) => {
     const nctx = contextOf(ctx, a.node);
     for (const [i, line] of a.lines.entries()) {
       const r = await nctx.exec(['/bin/sh', '-c', line]);

@@ -1,19 +1,22 @@
 import { expect } from 'chai';
 import { daemonNames, detectDaemons, renderDaemonsFile } from '../../src/daemons/frr-daemons.js';
-import { parseDaemonsFile, parseShowWatchfrr } from '../../src/daemons/frr.js';
+import { parseDaemonsFile } from '../../src/daemons/frr.js';
 
 describe('daemons: which FRR daemons a config needs', () => {
-  it('always runs zebra and staticd, even for an empty config', () => {
-    expect(detectDaemons('').daemons).to.deep.equal(['zebra', 'staticd']);
+  it('always runs zebra, even for an empty config, and staticd only for static routes', () => {
+    expect(detectDaemons('').daemons).to.deep.equal(['zebra']);
+    expect(detectDaemons('ip route 10.9.0.0/16 10.0.0.2\n').daemons).to.deep.equal(['zebra', 'staticd']);
+    expect(detectDaemons('vrf blue\n ipv6 route ::/0 fe80::1 eth1\nexit-vrf\n').daemons).to.deep.equal(['zebra', 'staticd']);
+    expect(detectDaemons('interface eth1\n ip route-map x\n').daemons).not.to.include('staticd');
   });
 
   it('finds ospfd, ospf6d and bgpd from their router blocks, in frrcommon.sh order', () => {
-    expect(detectDaemons('router bgp 65001\n!\nrouter ospf6\nrouter ospf\n').daemons).to.deep.equal(['zebra', 'bgpd', 'ospfd', 'ospf6d', 'staticd']);
+    expect(detectDaemons('router bgp 65001\n!\nrouter ospf6\nrouter ospf\n').daemons).to.deep.equal(['zebra', 'bgpd', 'ospfd', 'ospf6d']);
   });
 
   it('finds a daemon from an interface command alone', () => {
     expect(detectDaemons('interface eth1\n ip ospf area 0\n ipv6 ospf6 area 0\n ip router isis CORE\n').daemons)
-      .to.deep.equal(['zebra', 'ospfd', 'ospf6d', 'isisd', 'staticd']);
+      .to.deep.equal(['zebra', 'ospfd', 'ospf6d', 'isisd']);
   });
 
   it('tells ripd from ripngd and ospfd from ospf6d', () => {
@@ -29,7 +32,7 @@ describe('daemons: which FRR daemons a config needs', () => {
   });
 
   it('ignores commented-out lines', () => {
-    expect(detectDaemons('! router bgp 65001\n# router ospf\n').daemons).to.deep.equal(['zebra', 'staticd']);
+    expect(detectDaemons('! router bgp 65001\n# router ospf\n').daemons).to.deep.equal(['zebra']);
   });
 
   it('finds the other protocol daemons', () => {
@@ -40,12 +43,12 @@ describe('daemons: which FRR daemons a config needs', () => {
   it('runs ospfd as numbered instances for multi-instance OSPF', () => {
     const set = detectDaemons('router ospf 2\nrouter ospf 1\ninterface eth1\n ip ospf 2 area 0\n');
     expect(set.instances).to.deep.equal({ ospfd: [1, 2] });
-    expect(daemonNames(set)).to.deep.equal(['zebra', 'ospfd-1', 'ospfd-2', 'staticd']);
+    expect(daemonNames(set)).to.deep.equal(['zebra', 'ospfd-1', 'ospfd-2']);
   });
 
   it('writes a daemons file that enables exactly the detected daemons and logs to a file', () => {
     const text = renderDaemonsFile(detectDaemons('router ospf\n'), 'r1');
-    expect(text).to.match(/^zebra=yes$/m).and.match(/^ospfd=yes$/m).and.match(/^staticd=yes$/m);
+    expect(text).to.match(/^zebra=yes$/m).and.match(/^ospfd=yes$/m).and.match(/^staticd=no$/m);
     expect(text).to.match(/^bgpd=no$/m).and.match(/^ospf6d=no$/m).and.match(/^isisd=no$/m);
     expect(text).to.match(/^frr_global_options="--log file:\/var\/log\/frr\/frr.log"$/m);
     expect(text).to.match(/^zebra_options="-A 127.0.0.1 -s 90000000"$/m);
@@ -58,20 +61,7 @@ describe('daemons: which FRR daemons a config needs', () => {
 
   it('reads back the enabled daemons from a daemons file, instances included', () => {
     const text = renderDaemonsFile(detectDaemons('router bgp 1\nrouter ospf 4\n'), 'r1');
-    expect(parseDaemonsFile(text)).to.deep.equal(['zebra', 'bgpd', 'ospfd-4', 'staticd']);
+    expect(parseDaemonsFile(text)).to.deep.equal(['zebra', 'bgpd', 'ospfd-4']);
   });
 });
 
-describe('daemons: reading show watchfrr', () => {
-  it('reads the global phase and each daemon\'s state', () => {
-    const w = parseShowWatchfrr(`watchfrr global phase: Idle
- Restart Command: "/usr/lib/frr/watchfrr.sh restart %s"
- Min Restart Interval: 60
-  zebra                Up
-  ospfd                Down
-  staticd              Up
-`);
-    expect(w.phase).to.equal('Idle');
-    expect([...w.daemons]).to.deep.equal([['zebra', 'Up'], ['ospfd', 'Down'], ['staticd', 'Up']]);
-  });
-});

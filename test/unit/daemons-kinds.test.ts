@@ -50,14 +50,21 @@ describe('daemons: the kind registry', () => {
 });
 
 describe('daemons: start scripts and background commands', () => {
-  it('starts zebra first, then each daemon as frrcommon.sh would, loads frr.conf, then watchfrr', () => {
+  it('starts zebra first, then each daemon as frrcommon.sh would, then loads frr.conf with vtysh -b; no watchfrr', () => {
     const s = frrStartScript(detectDaemons('router bgp 1\nrouter ospf\n'), false);
-    const order = ['install -d -o frr -g frr -m 0755 /run/frr /var/lib/frr /var/log/frr /var/tmp/frr', '/usr/lib/frr/zebra -d -F traditional --log file:/var/log/frr/frr.log -A 127.0.0.1 -s 90000000',
-      '/usr/lib/frr/bgpd -d', '/usr/lib/frr/ospfd -d', '/usr/lib/frr/staticd -d', 'vtysh -b', '/usr/lib/frr/watchfrr -d -F traditional --log file:/var/log/frr/frr.log zebra bgpd ospfd staticd', "vtysh -c 'show watchfrr'"];
+    const order = ['ulimit -n 1024', 'install -d -o frr -g frr -m 0755 /run/frr /var/lib/frr /var/log/frr /var/tmp/frr', '/usr/lib/frr/zebra -d -F traditional --log file:/var/log/frr/frr.log -A 127.0.0.1 -s 90000000',
+      '/usr/lib/frr/bgpd -d', '/usr/lib/frr/ospfd -d', 'vtysh -b'];
     const at = order.map((x) => s.indexOf(x));
     expect(at.every((i) => i >= 0), s).to.equal(true);
     expect([...at].sort((x, y) => x - y)).to.deep.equal(at);
-    expect(s).not.to.contain('vtysh -C');
+    expect(s).not.to.contain('vtysh -C').and.not.contain('watchfrr').and.not.contain('staticd');
+  });
+
+  it('gives each daemon its own config with -f when frr.conf is split, and reads no config through vtysh', () => {
+    const s = frrStartScript(detectDaemons('router ospf\n'), false, true);
+    expect(s).to.contain('/usr/lib/frr/zebra -d -f /etc/frr/zebra.conf -F traditional').and.contain('/usr/lib/frr/ospfd -d -f /etc/frr/ospfd.conf -F traditional');
+    expect(s).not.to.contain('vtysh');
+    expect(s).to.contain("grep ' on config line ' /var/log/frr/frr.log");
   });
 
   it('checks frr.conf with vtysh -C before starting anything when asked to', () => {
@@ -67,7 +74,7 @@ describe('daemons: start scripts and background commands', () => {
 
   it('starts multi-instance OSPF as numbered ospfd instances', () => {
     const s = frrStartScript(detectDaemons('router ospf 2\n'), false);
-    expect(s).to.contain('/usr/lib/frr/ospfd -d -F traditional --log file:/var/log/frr/frr.log -n 2 -A 127.0.0.1').and.contain(' zebra ospfd-2 staticd ||');
+    expect(s).to.contain('/usr/lib/frr/ospfd -d -F traditional --log file:/var/log/frr/frr.log -n 2 -A 127.0.0.1');
   });
 
   it('dry-runs user configs and generated ones with free-form options only', () => {
