@@ -5,6 +5,7 @@
  *   npm run bench -- [--sizes 100,500,1000,2000] [--topologies ring,grid,fattree]
  *                    [--tools netlab,mininet,floor] [--repeat 1] [--mininet-max N]
  *                    [--no-addressing-run] [--idle-ms 2000] [--json FILE]
+ *   npm run bench -- --frr …    FRR router labs against the Mininet-hosts peer (bench/frr-bench.ts)
  *
  * Every measurement (one tool, one graph, up + idle + down) holds the shared
  * kernel lock on its own, with a leakcheck snapshot around it; between them the
@@ -24,6 +25,7 @@ import { generate, labName, TOPO_KINDS, type BenchGraph, type TopoKind } from '.
 import { floorRun } from './tool-floor.js';
 import { mininetMissing, mininetRun } from './tool-mininet.js';
 import { netlabOverhead, netlabRun } from './tool-netlab.js';
+import { frrMain } from './frr-bench.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -80,7 +82,8 @@ export function parseArgs(argv: string[]): Options {
 
 function readUsage(): string {
   return 'usage: npm run bench -- [--sizes 100,500,1000,2000] [--topologies ring,grid,fattree] [--tools netlab,mininet,floor]\n' +
-    '                        [--repeat N] [--mininet-max N] [--no-addressing-run] [--idle-ms MS] [--json FILE]';
+    '                        [--repeat N] [--mininet-max N] [--no-addressing-run] [--idle-ms MS] [--json FILE]\n' +
+    '       npm run bench -- --frr --help   (FRR router labs: grid, ring, Clos; OSPF, eBGP; netlab against Mininet hosts running FRR)';
 }
 
 /** Why netlab cannot be measured from this checkout, or null. */
@@ -208,7 +211,7 @@ export function targets(res: Measurement[]): string[] {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main().catch((err: Error) => {
+  (process.argv.includes('--frr') ? frrMain(process.argv.slice(2)) : main()).catch((err: Error) => {
     process.stderr.write(`bench: ${err.message}\n`);
     process.exitCode = 1;
   });
