@@ -32,10 +32,23 @@ describe('FRR nodes (real labs)', function () {
       expect(lab.report!.timings.daemons).to.be.lessThan(1000);
     });
 
-    it('runs exactly the daemons its config uses: watchfrr, zebra, ospfd, staticd', async () => {
+    it('runs exactly the daemons its config uses: zebra and ospfd, no staticd or watchfrr', async () => {
       const r = await lab.exec('r1', ['vtysh', '-c', 'show daemons']);
       expect(r.code).to.equal(0);
-      expect(r.stdout.trim().split(/\s+/).sort()).to.deep.equal(['ospfd', 'staticd', 'watchfrr', 'zebra']);
+      expect(r.stdout.trim().split(/\s+/).sort()).to.deep.equal(['ospfd', 'zebra']);
+    });
+
+    it('gives each daemon its own part of the generated frr.conf, which it read without an error', async () => {
+      const r = await lab.exec('r1', ['/bin/sh', '-c', 'cat /proc/$(cat /run/frr/ospfd.pid)/cmdline | tr "\\0" " "; echo; grep -c " on config line " /var/log/frr/frr.log; vtysh -c "show running-config"']);
+      const [cmdline, errors, ...running] = r.stdout.split('\n');
+      expect(cmdline).to.contain('-f /etc/frr/ospfd.conf');
+      expect(errors).to.equal('0');
+      expect(running.join('\n')).to.match(/^router ospf$/m).and.contain(' ip ospf area 0.0.0.0').and.contain(' description to ');
+    });
+
+    it('limits FRR to 1024 open files, not the host\'s limit', async () => {
+      const r = await lab.exec('r1', ['/bin/sh', '-c', 'grep "Max open files" /proc/$(cat /run/frr/zebra.pid)/limits']);
+      expect(r.stdout).to.match(/Max open files\s+1024\s/);
     });
 
     it('creates /run/frr, /var/lib/frr and /var/log/frr owned by frr', async () => {
@@ -71,11 +84,11 @@ describe('FRR nodes (real labs)', function () {
 
     it('reports every daemon running', async () => {
       const h = await frr.health!(ctxOf(lab, 'r3'));
-      expect(h.map((d) => `${d.daemon}:${d.running}`)).to.deep.equal(['watchfrr:true', 'zebra:true', 'ospfd:true', 'staticd:true']);
+      expect(h.map((d) => `${d.daemon}:${d.running}`)).to.deep.equal(['zebra:true', 'ospfd:true']);
     });
 
     it('fails ready() at once, naming the dead daemons, when FRR is gone', async () => {
-      const r = await lab.exec('r2', ['/bin/sh', '-c', 'kill -9 $(cat /run/frr/watchfrr.pid) $(cat /run/frr/zebra.pid)']);
+      const r = await lab.exec('r2', ['/bin/sh', '-c', 'kill -9 $(cat /run/frr/zebra.pid)']);
       expect(r.code).to.equal(0);
       const t0 = Date.now();
       const err = await poll('r2 down', 5000, async () => {
@@ -84,17 +97,17 @@ describe('FRR nodes (real labs)', function () {
       });
       expect(Date.now() - t0).to.be.lessThan(10_000);
       expect(err).to.be.instanceOf(NetlabError).with.property('where', 'node r2');
-      expect((err as Error).message).to.match(/FRR is down: .*watchfrr.*zebra/);
+      expect((err as Error).message).to.match(/FRR is down: zebra \(pid \d+ exited/);
     });
 
     it('names the daemon that died', async () => {
-      const r = await lab.exec('r3', ['/bin/sh', '-c', 'kill -9 $(cat /run/frr/watchfrr.pid) && kill -9 $(cat /run/frr/ospfd.pid)']);
+      const r = await lab.exec('r3', ['/bin/sh', '-c', 'kill -9 $(cat /run/frr/ospfd.pid)']);
       expect(r.code).to.equal(0);
       const h = await poll('r3 health', 5000, async () => {
         const x = await frr.health!(ctxOf(lab, 'r3'));
         return x.find((d) => d.daemon === 'ospfd')?.running === false ? { done: true, value: x } : { done: false, seen: JSON.stringify(x) };
       });
-      expect(h.filter((d) => !d.running).map((d) => d.daemon)).to.deep.equal(['watchfrr', 'ospfd']);
+      expect(h.filter((d) => !d.running).map((d) => d.daemon)).to.deep.equal(['ospfd']);
       expect(h.find((d) => d.daemon === 'ospfd')!.detail).to.match(/exited/);
     });
   });
