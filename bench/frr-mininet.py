@@ -28,6 +28,7 @@ Times are from the first addHost (interpreter start and imports not counted).
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -60,11 +61,13 @@ def start_router(host, r, root):
                '-z', os.path.join(d, 'zserv.api'), '--vty_socket', d,
                '-F', 'traditional', '--log', 'file:' + os.path.join(d, 'frr.log')]
         cmd += OPTIONS.get(daemon, '-A 127.0.0.1').split()
+        p = host.popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         if daemon == 'zebra':
             # zebra must listen before the others connect: wait for its -d
-            host.popen(cmd).wait()
+            if p.wait() != 0:
+                raise RuntimeError('%s: zebra did not start (exit %d)' % (r['name'], p.returncode))
         else:
-            procs.append(host.popen(cmd))
+            procs.append((r['name'] + ' ' + daemon, p))
     return procs
 
 
@@ -114,8 +117,9 @@ def main():
         procs = []
         for r in lab['routers']:
             procs += start_router(hosts[r['name']], r, root)
-        for p in procs:
-            p.wait()
+        for what, p in procs:
+            if p.wait() != 0:
+                raise RuntimeError('%s did not start (exit %d)' % (what, p.returncode))
         say({'step': 'started', 'ms': ms()})
         want = set(lab['loopbacks'])
         deadline = time.perf_counter() + lab['timeoutS']

@@ -7,19 +7,20 @@
  * watchfrr, whose first act is `watchfrr.sh restart all` — bash sourcing
  * frrcommon.sh again, stopping every daemon, starting each with -d, then
  * `vtysh -b` to load frr.conf. None of it needs systemd, and it works in a
- * node (netlab used it first). netlab does the same steps directly, in one
- * shell script per node: start each enabled daemon the way frrcommon.sh's
- * daemon_start does (`/usr/lib/frr/<d> -d -F traditional <d>_options`;
- * `-d` returns once the daemon is up), load frr.conf with `vtysh -b`, then
- * start watchfrr, which finds every daemon up and detaches at once; it stays
- * to restart a daemon that crashes (with the package's watchfrr.sh) and to
- * answer `show watchfrr`. Measured on a 10×10 grid: the same result with about
- * a third less CPU per router than frrinit.sh's two extra bash layers, and a
- * config error from `vtysh -b` is seen (frrinit.sh's path only logs it).
+ * node (netlab used it first). netlab does only what a router needs, in one
+ * shell script per node: start each daemon the config uses the way
+ * frrcommon.sh's daemon_start does (`/usr/lib/frr/<d> -d -F traditional
+ * <d>_options`; `-d` returns once the daemon has read its config and
+ * listens), each with its own part of a generated frr.conf (`-f`,
+ * src/daemons/frr-split.ts) — a user's frr.conf is loaded with `vtysh -b`.
+ * No staticd without static routes, no watchfrr: a crashed daemon stays down
+ * and `netlab status` (health()) shows it. Measured per router (docs/performance.md):
+ * vtysh costs ~50–60 ms of CPU each time it starts (it builds every daemon's
+ * command tree), `vtysh -b` plus `show watchfrr` were most of a router's start.
  * What systemd's tmpfiles would otherwise provide is done first: /run/frr,
  * /var/lib/frr, /var/log/frr owned by frr:frr (the node's /run is a fresh tmpfs).
  * The node's PID 1 reaps everything. /etc/frr/daemons is still written, so
- * `frrinit.sh restart` inside the node and watchfrr's restarts see the same set.
+ * `frrinit.sh restart` inside the node starts the same set (with watchfrr).
  */
 import { NetlabError } from '../errors.js';
 import type { Node, Topology } from '../topology/types.js';
