@@ -43,9 +43,24 @@ export interface FrrSections {
  * 5 s retransmission. Originating at most every 100 ms, accepting after 50 ms,
  * and running SPF at once (then holding 50–500 ms) lets a lab converge in
  * seconds. Local timers: a neighbour with other values still interoperates.
+ *
+ * In a lab of more than 100 routers the holds grow with its size: every router
+ * that joins changes the topology of all the others, so with a 500 ms SPF hold
+ * each of N routers would run an SPF over N routers twice a second for as long
+ * as routers keep joining — O(N²) work per second that starves the starts
+ * (issue 20: a 20×20 grid ran the load to 220). The SPF hold reaches 10 ms per
+ * router (4 s at 400, 10 s — the cap — at 1,024) and LSA origination waits
+ * 1 ms per router (at most 1 s), so the adjacencies a router forms while the
+ * lab starts go out in fewer LSAs, each flooded to every router. The first SPF
+ * still runs at once; after the last change a router converges within one hold.
+ * @param routers the number of OSPF routers in the lab.
  */
-export const OSPF_FAST_TIMERS = [' timers throttle spf 0 50 500', ' timers throttle lsa all 100', ' timers lsa min-arrival 50'];
-const OSPF6_FAST_TIMERS = [' timers throttle spf 0 50 500', ' timers lsa min-arrival 50'];
+export function routerTimers(routers: number, v3 = false): string[] {
+  const big = routers > 100;
+  const spfMaxMs = big ? Math.min(10_000, 10 * routers) : 500;
+  const lsaMs = big ? Math.min(1000, routers) : 100;
+  return [` timers throttle spf 0 50 ${spfMaxMs}`, ...(v3 ? [] : [` timers throttle lsa all ${lsaMs}`]), ' timers lsa min-arrival 50'];
+}
 
 /** Effective OSPF settings of one interface. */
 interface IfaceOspf {
@@ -94,6 +109,7 @@ export function renderOspf(node: Node, t: Topology): FrrSections {
   const v6 = hasIPv6(node);
   const rid = ospf.routerId ?? fallbackRouterId(node);
   const byName = nodeMap(t);
+  const ospfRouters = t.nodes.filter((n) => n.ospf).length;
 
   const lo = effective(ospf, 'lo', { passive: true });
   if (node.loopback.ipv4) push(out.interfaces, 'lo', ifaceLines('ip ospf', lo));
@@ -111,10 +127,10 @@ export function renderOspf(node: Node, t: Topology): FrrSections {
 
   const { ospf6: ospf6Options, ...v2Options } = ospf.options;
   const redistribute = ospf.redistribute.map((r) => ` redistribute ${r}`);
-  out.routers.push(['router ospf', ` ospf router-id ${rid}`, ...redistribute, ...OSPF_FAST_TIMERS, ...optionLines(v2Options, ' '), 'exit']);
+  out.routers.push(['router ospf', ` ospf router-id ${rid}`, ...redistribute, ...routerTimers(ospfRouters), ...optionLines(v2Options, ' '), 'exit']);
   if (v6) {
     const extra = ospf6Options !== null && typeof ospf6Options === 'object' && !Array.isArray(ospf6Options) ? optionLines(ospf6Options as Record<string, unknown>, ' ') : [];
-    out.routers.push(['router ospf6', ` ospf6 router-id ${rid}`, ...redistribute, ...OSPF6_FAST_TIMERS, ...extra, 'exit']);
+    out.routers.push(['router ospf6', ` ospf6 router-id ${rid}`, ...redistribute, ...routerTimers(ospfRouters, true), ...extra, 'exit']);
   }
   return out;
 }

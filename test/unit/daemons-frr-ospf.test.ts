@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { renderFrrConf } from '../../src/daemons/frr-conf.js';
+import { routerTimers } from '../../src/daemons/frr-ospf.js';
 import { loadTopology } from '../../src/topology/index.js';
 import type { Topology } from '../../src/topology/types.js';
 
@@ -222,5 +223,17 @@ service integrated-vtysh-config
 !
 end
 `);
+  });
+});
+
+describe('daemons: OSPF router timers by lab size', () => {
+  it('keeps the fast timers up to 100 routers', () => {
+    expect(routerTimers(100)).to.deep.equal([' timers throttle spf 0 50 500', ' timers throttle lsa all 100', ' timers lsa min-arrival 50']);
+  });
+
+  it('holds SPF 10 ms and LSAs 1 ms per router above 100, at most 10 s and 1 s; the first SPF still runs at once', () => {
+    expect(routerTimers(400)).to.deep.equal([' timers throttle spf 0 50 4000', ' timers throttle lsa all 400', ' timers lsa min-arrival 50']);
+    expect(routerTimers(1024)).to.deep.equal([' timers throttle spf 0 50 10000', ' timers throttle lsa all 1000', ' timers lsa min-arrival 50']);
+    expect(routerTimers(1024, true)).to.deep.equal([' timers throttle spf 0 50 10000', ' timers lsa min-arrival 50']);
   });
 });
