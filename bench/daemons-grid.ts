@@ -15,26 +15,13 @@
 import { readFileSync } from 'node:fs';
 import { Lab } from '../src/lab/lab.js';
 import { loadTopology } from '../src/topology/index.js';
+import { frrLab } from './frr-topo.js';
 
 const n = Number(process.argv[2] ?? 10);
 
-function gridYaml(size: number): string {
-  const name = (r: number, c: number): string => `r${r}-${c}`;
-  const nodes: string[] = [];
-  const links: string[] = [];
-  for (let r = 0; r < size; r++) {
-    for (let c = 0; c < size; c++) {
-      nodes.push(`  ${name(r, c)}: {}`);
-      if (c + 1 < size) links.push(`  - [${name(r, c)}:e${c + 1}, ${name(r, c + 1)}:w${c}]`);
-      if (r + 1 < size) links.push(`  - [${name(r, c)}:s${r + 1}, ${name(r + 1, c)}:n${r}]`);
-    }
-  }
-  return `name: dmn-grid\ndefaults: { kind: frr }\nospf: { area: 0 }\nnodes:\n${nodes.join('\n')}\nlinks:\n${links.join('\n')}\n`;
-}
-
 const memAvailableKiB = (): number => Number(/MemAvailable:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))![1]);
 
-const t = loadTopology({ text: gridYaml(n) }, { env: {} });
+const t = loadTopology({ text: frrLab('grid', 'ospf', n * n).yaml.replace(/^name: .*$/m, 'name: dmn-grid') }, { env: {} });
 const loopbacks = new Set(t.nodes.map((x) => x.loopback.ipv4!.split('/')[0]!));
 const mem0 = memAvailableKiB();
 const t0 = Date.now();

@@ -4,30 +4,17 @@
  * every other router's loopback, and the host must be left as it was.
  */
 import { expect } from 'chai';
+import { frrLab } from '../../bench/frr-topo.js';
 import { poll } from '../../src/daemons/poll.js';
 import { Lab } from '../../src/lab/lab.js';
 import { loadTopology } from '../../src/topology/index.js';
 import { leakcheckAround } from '../helpers/kernel.js';
 import { needDaemons } from './daemons-lab-helpers.js';
 
-function grid(k: number): string {
-  const name = (r: number, c: number): string => `r${r}-${c}`;
-  const nodes: string[] = [];
-  const links: string[] = [];
-  for (let r = 0; r < k; r++) {
-    for (let c = 0; c < k; c++) {
-      nodes.push(`  ${name(r, c)}: {}`);
-      if (c + 1 < k) links.push(`  - [${name(r, c)}:e${c + 1}, ${name(r, c + 1)}:w${c}]`);
-      if (r + 1 < k) links.push(`  - [${name(r, c)}:s${r + 1}, ${name(r + 1, c)}:n${r}]`);
-    }
-  }
-  return `name: t-frr-grid\ndefaults: { kind: frr }\nospf: { area: 0 }\nnodes:\n${nodes.join('\n')}\nlinks:\n${links.join('\n')}\n`;
-}
-
 describe('a 10×10 grid of FRR routers', function () {
   this.timeout(600_000);
   leakcheckAround();
-  const t = loadTopology({ text: grid(10) }, { env: {} });
+  const t = loadTopology({ text: frrLab('grid', 'ospf', 100).yaml.replace(/^name: .*$/m, 'name: t-frr-grid') }, { env: {} });
   const loopbacks = t.nodes.map((n) => n.loopback.ipv4!.split('/')[0]!);
   let lab: Lab | undefined;
 
