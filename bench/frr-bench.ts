@@ -30,7 +30,7 @@ import { Lab } from '../src/lab/lab.js';
 import { loadTopology } from '../src/topology/index.js';
 import type { Topology } from '../src/topology/types.js';
 import { FRR_PROTOCOLS, FRR_TOPOS, frrLab, unsupported, type FrrLab, type FrrProtocol, type FrrTopo } from './frr-topo.js';
-import { hostBusyMs, loadAvg1, memAvailableSteadyKiB, sleep } from './host.js';
+import { hostBusyMs, loadAvg1, memAvailableSteadyKiB, sleep, waitHostIdle } from './host.js';
 import { withKernelLock } from './kernel-lock.js';
 import { mininetMissing, MININET_PYTHON } from './tool-mininet.js';
 
@@ -117,6 +117,7 @@ async function runNetlab(l: FrrLab, timeoutS: number): Promise<FrrResult> {
   const t = loadTopology({ text: l.yaml }, { env: {} });
   const loopbacks = new Set(t.nodes.map((n) => loopbackOf(t, n.name)));
   const res = blank('netlab', l);
+  await waitHostIdle(20_000); // the previous lab's namespaces are freed after its down returned
   const mem0 = await memAvailableSteadyKiB();
   const busy0 = hostBusyMs();
   const t0 = performance.now();
@@ -178,6 +179,7 @@ async function runMininet(l: FrrLab, timeoutS: number): Promise<FrrResult> {
   const dir = mkdtempSync(join(tmpdir(), 'netlab-bench-frr-'));
   const file = join(dir, 'lab.json');
   writeFileSync(file, mininetInput(t, timeoutS));
+  await waitHostIdle(20_000); // the previous lab's namespaces are freed after its down returned
   const mem0 = await memAvailableSteadyKiB();
   const busy0 = hostBusyMs();
   const child = spawn(MININET_PYTHON, [join(repoRoot, 'bench/frr-mininet.py'), file], { stdio: ['ignore', 'pipe', 'pipe'] });
