@@ -8,7 +8,7 @@
  */
 export { Lab, type WaitOptions } from './lab/lab.js';
 export type { UpOptions, UpReport } from './lab/up.js';
-export type { DownReport } from './lab/teardown.js';
+export type { DownReport, DownOptions } from './lab/teardown.js';
 export type { LabStatus, NodeStatus, InterfaceStatus } from './lab/status.js';
 export type { ProgressEvent, ProgressListener } from './lab/progress.js';
 export { runChecks as doctor, type Check } from './lab/doctor.js';

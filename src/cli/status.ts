@@ -3,8 +3,8 @@
  * interfaces with addresses and peers, shaping, daemons.
  */
 import type { Command } from 'commander';
-import { Lab } from '../lab/lab.js';
-import { labStatus, type LabStatus, type NodeStatus } from '../lab/status.js';
+import { requireLabName } from '../lab/paths.js';
+import { allLabStatuses, labStatusOrProblem, type LabStatus, type NodeStatus } from '../lab/status.js';
 import { describeShaping } from '../shaping/format.js';
 import { colors } from './output.js';
 
@@ -22,8 +22,13 @@ function nodeLines(n: NodeStatus): string[] {
   return lines;
 }
 
-/** The text table of one lab. */
+/** The text table of one lab; a lab whose files cannot be read is one line saying so. */
 export function formatStatus(s: LabStatus): string {
+  if (s.problem !== undefined) {
+    return `lab ${colors.bold(s.lab)} — ${colors.red(`broken: ${s.problem}`)}
+  ${colors.dim(`netlab down ${s.lab} removes what is left of it`)}
+`;
+  }
   const running = s.nodes.filter((n) => n.state === 'running').length;
   const phase = s.interrupted ? colors.red(` (interrupted: its netlab up died before finishing; netlab down ${s.lab} removes it)`)
     : s.phase !== 'running' ? ` (${s.phase})` : '';
@@ -39,10 +44,9 @@ export function register(program: Command): void {
     .argument('[lab]', 'lab name (default: every running lab)')
     .option('--json', 'machine-readable output')
     .action(async (lab: string | undefined, flags: { json?: boolean }) => {
-      const labs = lab ? [lab] : Lab.running();
-      const all = await Promise.all(labs.map((l) => labStatus(l)));
-      // The same exit code with and without --json (docs/cli.md): 1 when a node is dead or an up was interrupted.
-      if (all.some((s) => s.interrupted || s.nodes.some((n) => n.state === 'dead'))) process.exitCode = 1;
+      const all = lab !== undefined ? [await labStatusOrProblem(requireLabName(lab, 'LAB'))] : await allLabStatuses();
+      // The same exit code with and without --json (docs/cli.md): 1 when a lab is broken, a node is dead or an up was interrupted.
+      if (all.some((s) => s.problem !== undefined || s.interrupted || s.nodes.some((n) => n.state === 'dead'))) process.exitCode = 1;
       if (flags.json) {
         // Shapes scripts rely on: one LabStatus object with LAB, an array of them without.
         process.stdout.write(`${JSON.stringify(lab ? all[0] : all, null, 2)}\n`);

@@ -12,11 +12,11 @@ import type { ExecOptions, ExecResult } from '../daemons/kind.js';
 import { UsageError } from '../errors.js';
 import { loadTopologyFile, type LoadOptions } from '../topology/load.js';
 import type { Topology } from '../topology/types.js';
-import { runRoot } from './paths.js';
+import { isLabName, requireLabName, runRoot } from './paths.js';
 import { readState, type State } from './state.js';
 import { labStatus, readLabTopology, type LabStatus } from './status.js';
 import { nodeContext } from './steps-run.js';
-import { teardown, type DownReport } from './teardown.js';
+import { takeDown, type DownOptions, type DownReport } from './teardown.js';
 import { labIsRunning, up, type UpOptions, type UpReport } from './up.js';
 
 /** Options of `waitFor`. */
@@ -40,9 +40,12 @@ export class Lab {
    * `name` runs the file's lab under another name (`netlab up --name`), e.g. a
    * test's own copy that never meets a lab of the same file someone has running;
    * for a loaded Topology, give the name to loadTopology instead.
-   * @throws TopologyError for bad input (nothing was created), UsageError when
-   *   the lab already runs, KernelError/NetlabError when the kernel or a daemon
-   *   refuses (everything made is removed again unless `keepOnError`).
+   * Holds the lab's lock while it builds (src/lab/lock.ts): an `up` or `down`
+   * of the same lab from another process waits.
+   * @throws TopologyError for bad input, also a bad `name` (nothing was
+   *   created), UsageError when the lab already runs, KernelError/NetlabError
+   *   when the kernel or a daemon refuses (everything made is removed again
+   *   unless `keepOnError`) or another command holds the lab too long.
    */
   static async up(source: string | Topology, opts: UpOptions & { name?: string; load?: LoadOptions } = {}): Promise<Lab> {
     if (typeof source !== 'string' && opts.name !== undefined && opts.name !== source.name) {
@@ -57,9 +60,11 @@ export class Lab {
 
   /**
    * A running lab by name; without a name, the only running lab.
-   * @throws UsageError when there is no such lab, or no name and not exactly one lab.
+   * @throws UsageError when `name` is not a lab name (paths.ts requireLabName),
+   *   there is no such lab, or no name and not exactly one lab.
    */
   static open(name?: string): Lab {
+    if (name !== undefined) requireLabName(name, 'Lab.open');
     if (name === undefined) {
       const labs = Lab.running();
       if (labs.length !== 1) {
@@ -77,16 +82,20 @@ export class Lab {
     return new Lab(name, readLabTopology(name), state);
   }
 
-  /** Names of the labs that have a State file on this host, sorted. */
+  /** Names of the labs that have a readable State file on this host, sorted (only valid lab names count). */
   static running(): string[] {
     let dirs: string[] = [];
     try { dirs = readdirSync(runRoot()); } catch { return []; }
-    return dirs.filter((d) => readState(d).state !== undefined).sort();
+    return dirs.filter((d) => isLabName(d) && stateOf(d) !== undefined).sort();
   }
 
-  /** Takes a lab down by name (idempotent: a lab that is not there is a no-op report with found=false). */
-  static async down(name: string, opts: Parameters<typeof teardown>[1] = {}): Promise<DownReport> {
-    return teardown(name, opts);
+  /**
+   * Takes a lab down by name (idempotent: a lab that is not there is a no-op
+   * report with found=false). Waits while another command holds the lab.
+   * @throws UsageError when `name` is not a lab name (nothing is touched).
+   */
+  static async down(name: string, opts: DownOptions = {}): Promise<DownReport> {
+    return takeDown(requireLabName(name, 'Lab.down'), opts);
   }
 
   /** Whether the lab has running nodes (or an `up` in progress). */
@@ -143,8 +152,13 @@ export class Lab {
     return labStatus(this.name);
   }
 
-  /** Takes the lab down: everything it created is removed. */
-  down(opts: Parameters<typeof teardown>[1] = {}): Promise<DownReport> {
-    return teardown(this.name, opts);
+  /** Takes the lab down: everything it created is removed (waits while another command holds the lab). */
+  down(opts: DownOptions = {}): Promise<DownReport> {
+    return takeDown(this.name, opts);
   }
+}
+
+/** A lab's State, or undefined when it has none or it cannot be read (a symbolic link in the way). */
+function stateOf(lab: string): State | undefined {
+  try { return readState(lab).state; } catch { return undefined; }
 }

@@ -5,7 +5,6 @@
  * `netlab status` shows the shaping and state now in effect.
  */
 import { renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { createRtNetlink } from 'netlink';
 import { closeNetns, openNetns, withNetns } from '../core/netns.js';
 import { isAlive } from '../core/node.js';
@@ -17,7 +16,8 @@ import { mergeShaping } from '../shaping/merge.js';
 import { checkShaping } from '../topology/shaping.js';
 import type { Shaping } from '../shaping/types.js';
 import type { Interface, Topology } from '../topology/types.js';
-import { labDir } from './paths.js';
+import { withLabLock } from './lock.js';
+import { labPath } from './paths.js';
 import { readState, type State } from './state.js';
 import { peerLabel, readLabTopology } from './status.js';
 
@@ -121,19 +121,32 @@ async function onNode<T>(v: LabView, node: string,
 }
 
 function saveTopology(t: Topology): void {
-  const path = join(labDir(t.name), 'topology.json');
-  writeFileSync(`${path}.tmp`, JSON.stringify(t));
-  renameSync(`${path}.tmp`, path);
+  const path = labPath(t.name, 'topology.json');
+  const tmp = labPath(t.name, 'topology.json.tmp');
+  writeFileSync(tmp, JSON.stringify(t));
+  renameSync(tmp, path);
+}
+
+/** Options of the link commands that change a lab. */
+export interface LinkChangeOptions {
+  /** Called with a line when another command holds the lab and this one waits for it. */
+  onWarning?: (text: string) => void;
 }
 
 /**
  * Changes the egress shaping of `endpoints` (each `node:iface`) in a running
  * lab: `change` is merged over what is in effect unless `reset`, and a value of
- * 0 removes that impairment. Takes effect at once; nothing restarts.
+ * 0 removes that impairment. Takes effect at once; nothing restarts. Holds the
+ * lab's lock (src/lab/lock.ts).
  * @throws UsageError for an unknown endpoint; KernelError when the kernel
- *   refuses (e.g. no sch_netem for delay/loss).
+ *   refuses (e.g. no sch_netem for delay/loss); NetlabError when another
+ *   command holds the lab for the whole wait.
  */
-export async function setShaping(lab: string, endpoints: string[], change: Shaping, reset = false): Promise<Shaping[]> {
+export async function setShaping(lab: string, endpoints: string[], change: Shaping, reset = false, opts: LinkChangeOptions = {}): Promise<Shaping[]> {
+  return withLabLock(lab, 'link set', () => setShapingLocked(lab, endpoints, change, reset), { onWait: opts.onWarning });
+}
+
+async function setShapingLocked(lab: string, endpoints: string[], change: Shaping, reset: boolean): Promise<Shaping[]> {
   const v = labView(lab);
   const { t } = v;
   const ifaces = endpoints.map((e) => findEndpoint(t, e));
@@ -152,15 +165,17 @@ export async function setShaping(lab: string, endpoints: string[], change: Shapi
 /**
  * Cuts (`up` false) or restores one endpoint: the interface goes
  * administratively down, so its peer loses carrier and routing daemons on
- * both sides see the link fail.
+ * both sides see the link fail. Holds the lab's lock (src/lab/lock.ts).
  */
-export async function setEndpointState(lab: string, endpoint: string, up: boolean): Promise<void> {
-  const v = labView(lab);
-  const { t } = v;
-  const iface = findEndpoint(t, endpoint);
-  await onNode(v, iface.node, (sock, ifindex) => setLinkState(sock, ifindex(iface.name), up, endpoint));
-  iface.state = up ? 'up' : 'down';
-  saveTopology(t);
+export async function setEndpointState(lab: string, endpoint: string, up: boolean, opts: LinkChangeOptions = {}): Promise<void> {
+  await withLabLock(lab, `link ${up ? 'up' : 'down'}`, async () => {
+    const v = labView(lab);
+    const { t } = v;
+    const iface = findEndpoint(t, endpoint);
+    await onNode(v, iface.node, (sock, ifindex) => setLinkState(sock, ifindex(iface.name), up, endpoint));
+    iface.state = up ? 'up' : 'down';
+    saveTopology(t);
+  }, { onWait: opts.onWarning });
 }
 
 /**

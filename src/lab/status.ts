@@ -5,15 +5,14 @@
  * daemon health from the node's cgroup — no exec and no netlink, so a
  * 1,000-node lab prints in well under a second.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
 import { isAlive } from '../core/node.js';
 import type { DaemonHealth } from '../daemons/kind.js';
 import { getKind } from '../daemons/registry.js';
 import { UsageError } from '../errors.js';
 import type { Shaping } from '../shaping/types.js';
 import type { Interface, Topology } from '../topology/types.js';
-import { labDir } from './paths.js';
+import { isLabName, labPath, requireLabName, runRoot } from './paths.js';
 import { readState, upInProgress, type LabPhase } from './state.js';
 import { nodeContext } from './steps-run.js';
 
@@ -59,12 +58,20 @@ export interface LabStatus {
   interrupted: boolean;
   createdAt: string;
   nodes: NodeStatus[];
+  /**
+   * Set when the lab's files cannot be read (a damaged State file, a missing
+   * topology.json, a symbolic link in its run folder): the lab is listed with
+   * no nodes and this reason, so one broken lab never hides the others.
+   * `netlab down LAB` removes what is left of it.
+   */
+  problem?: string;
 }
 
 /** The topology a lab was started with (as `up` wrote it, updated by `netlab link set`). */
 export function readLabTopology(lab: string): Topology {
+  const path = labPath(lab, 'topology.json');
   try {
-    return JSON.parse(readFileSync(join(labDir(lab), 'topology.json'), 'utf8')) as Topology;
+    return JSON.parse(readFileSync(path, 'utf8')) as Topology;
   } catch {
     throw new UsageError(`lab ${lab}`, 'has no readable topology.json (it is not running, or its start was interrupted)', `netlab down ${lab} removes what is left`);
   }
@@ -72,9 +79,11 @@ export function readLabTopology(lab: string): Topology {
 
 /**
  * The status of `lab`.
- * @throws UsageError when the lab has no State file.
+ * @throws UsageError when `lab` is not a lab name, or the lab has no State
+ *   file, a damaged one, or no topology.json.
  */
 export async function labStatus(lab: string): Promise<LabStatus> {
+  requireLabName(lab);
   const { state, damaged } = readState(lab);
   if (!state) {
     throw new UsageError(`lab ${lab}`, damaged ? `its State file is damaged (${damaged})` : 'is not running', damaged ? `netlab down ${lab} removes it` : 'netlab status lists running labs');
@@ -99,6 +108,55 @@ export async function labStatus(lab: string): Promise<LabStatus> {
     });
   }
   return { lab, file: state.file, phase: state.phase, interrupted, createdAt: state.createdAt, nodes };
+}
+
+/**
+ * The status of `lab` as `netlab status` shows it: a lab whose files cannot be
+ * read is returned with `problem` set instead of failing.
+ * @throws UsageError when `lab` is not a lab name or has no State file at all (it is not running).
+ */
+export async function labStatusOrProblem(lab: string): Promise<LabStatus> {
+  requireLabName(lab);
+  let r: ReturnType<typeof readState>;
+  try {
+    r = readState(lab);
+  } catch (err) {
+    return broken(lab, undefined, err);
+  }
+  if (!r.state && !r.damaged) return labStatus(lab); // throws: not running
+  try {
+    return await labStatus(lab);
+  } catch (err) {
+    return broken(lab, r.state, err);
+  }
+}
+
+function broken(lab: string, state: ReturnType<typeof readState>['state'], err: unknown): LabStatus {
+  return {
+    lab, file: state?.file, phase: state?.phase ?? 'failed', interrupted: false, createdAt: state?.createdAt ?? '', nodes: [],
+    problem: err instanceof Error ? err.message : String(err),
+  };
+}
+
+/**
+ * Every lab with a State file on this host (a damaged one too), sorted, each
+ * as labStatusOrProblem gives it: one broken lab is listed with its problem,
+ * and the others as usual.
+ */
+export async function allLabStatuses(): Promise<LabStatus[]> {
+  let dirs: string[] = [];
+  try { dirs = readdirSync(runRoot()); } catch { return []; }
+  const labs = dirs.filter((d) => isLabName(d) && hasStateFile(d)).sort();
+  return Promise.all(labs.map((l) => labStatusOrProblem(l)));
+}
+
+function hasStateFile(lab: string): boolean {
+  try {
+    const r = readState(lab);
+    return Boolean(r.state || r.damaged);
+  } catch {
+    return true; // a symbolic link in the way: listed as broken
+  }
 }
 
 /** What an interface faces, for status and link show (pure): `r2:eth1`, `segment lan1`, or undefined. */

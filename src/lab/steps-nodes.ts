@@ -4,7 +4,6 @@
  * namespace, and the `ip netns` names. Kernel work goes through src/core.
  */
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { applyCgroupOps, nodeCgroupDirs, planLabCgroups } from '../core/cgroups.js';
 import { writeNodeIndex } from '../core/index-file.js';
 import { openNetns } from '../core/netns.js';
@@ -15,7 +14,7 @@ import { SEGMENTS, type NodeStartAction } from '../graph/actions.js';
 import { targetAddress } from '../topology/tests.js';
 import type { Node, Topology } from '../topology/types.js';
 import type { ApplyContext, Step } from './apply.js';
-import { labDir, netnsDir, netnsLink, nodeDir } from './paths.js';
+import { labDir, labPath, netnsDir, netnsLink, nodeDir } from './paths.js';
 
 /** The core's name for the hidden segment namespace's node (node names start with a letter). */
 export const SEGMENTS_NODE = '_segments';
@@ -44,7 +43,7 @@ export function hostsFile(t: Topology): string {
 
 /** Host path of the node's upper layer (created by the core too; made here early to hold files). */
 export function upperDirOf(lab: string, node: string): string {
-  return join(nodeDir(lab, node), 'upper');
+  return labPath(lab, 'nodes', node, 'upper');
 }
 
 /** The core's spec for one node (or the hidden segment namespace). */
@@ -56,13 +55,13 @@ function nodeSpec(ctx: ApplyContext, node: Node | undefined, name: string): Node
     name,
     runDir: dir,
     lowerDirs: [node?.rootfs ?? '/'],
-    hostsFile: join(labDir(lab), 'hosts'),
+    hostsFile: labPath(lab, 'hosts'),
     binds: node?.binds ?? [],
     cgroupDirs: nodeCgroupDirs(ctx.layout, lab, name, node?.resources ?? {}),
     userns: ctx.plan.topology.userns || undefined,
     // A node that runs something of its own (cmd, daemons) gets its own console
     // log; the others share the lab's, which saves a directory per node at scale.
-    consoleLog: node && (node.cmd !== undefined || getKind(node.kind).router) ? join(dir, 'console.log') : join(labDir(lab), 'console.log'),
+    consoleLog: node && (node.cmd !== undefined || getKind(node.kind).router) ? labPath(lab, 'nodes', name, 'console.log') : labPath(lab, 'console.log'),
   };
 }
 
@@ -81,7 +80,7 @@ const nodeStart: Step = async (ctx, actions, progress) => {
 
   applyCgroupOps(planLabCgroups(ctx.layout, lab, all.map((name) => ({ name, resources: byName.get(name)?.resources ?? {} }))));
   mkdirSync(labDir(lab), { recursive: true });
-  writeFileSync(join(labDir(lab), 'hosts'), hostsFile(t));
+  writeFileSync(labPath(lab, 'hosts'), hostsFile(t));
   for (const name of names) {
     const node = byName.get(name)!;
     const files = getKind(node.kind).files(node, t);

@@ -3,7 +3,6 @@
  * htb + netem) and the nodes' traffic classes. Kernel work goes through
  * src/shaping, over a tc socket per namespace opened on first use.
  */
-import { join } from 'node:path';
 import { createRtNetlink } from 'netlink';
 import { withNetns } from '../core/netns.js';
 import { HOST, type ClassesAction, type QdiscAction } from '../graph/actions.js';
@@ -12,7 +11,7 @@ import { applyShaping } from '../shaping/apply.js';
 import { applyClasses } from '../shaping/classes.js';
 import type { RtSocket } from '../shaping/nl.js';
 import { inWindow, type ApplyContext, type Step } from './apply.js';
-import { labDir } from './paths.js';
+import { labDir, labPath } from './paths.js';
 import { netnsOf, nsLabel, socketOf } from './steps-net.js';
 
 const NODE_WINDOW = 16;
@@ -50,7 +49,7 @@ const qdisc: Step = async (ctx, actions, progress) => {
 
 const classes: Step = async (ctx, actions, progress) => {
   const t = ctx.plan.topology;
-  const mount = join(labDir(ctx.plan.lab), 'net_cls');
+  const mount = labPath(ctx.plan.lab, 'net_cls');
   ctx.store.update((s) => { if (!s.mounts.includes(mount)) s.mounts.push(mount); });
   ctx.store.flush();
   const nodes = [];

@@ -3,7 +3,6 @@
  * Ctrl-C/SIGTERM, through `signal`) rolls back to nothing with `teardown`.
  */
 import { existsSync, lstatSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { detectCgroups, type CgroupLayout } from '../core/cgroups.js';
 import { checkCpusets } from '../core/cpuset.js';
 import { isAlive } from '../core/node.js';
@@ -19,7 +18,8 @@ import { listLinks } from '../net/iface.js';
 import { Rtnl } from '../net/rtnl.js';
 import type { Topology } from '../topology/types.js';
 import { closeContext, runPhases, type ApplyContext, type Step } from './apply.js';
-import { labDir, netnsLink } from './paths.js';
+import { withLabLock } from './lock.js';
+import { labDir, labPath, netnsLink, requireLabName } from './paths.js';
 import type { ProgressListener } from './progress.js';
 import { findProgram } from './programs.js';
 import { newState, readState, StateStore, upInProgress } from './state.js';
@@ -72,9 +72,6 @@ export function labIsRunning(lab: string): boolean {
  * @throws UsageError / NetlabError saying what to do.
  */
 async function preflight(t: Topology, opts: UpOptions, layout: CgroupLayout): Promise<void> {
-  if (process.getuid?.() !== 0) {
-    throw new UsageError('netlab up', 'creating namespaces, veths and cgroups needs root', 'run it as root: sudo netlab up …');
-  }
   initBinary(); // both throw, naming `npm run build`, when native/ was not built
   enterBinary();
   for (const kind of new Set(t.nodes.map((n) => n.kind))) {
@@ -177,10 +174,24 @@ async function checkImpairmentSupport(p: Plan): Promise<void> {
 }
 
 /**
- * Builds the lab described by `t`. On failure or abort, removes everything it
+ * Builds the lab described by `t`, holding the lab's lock (src/lab/lock.ts)
+ * from the check that it is not running to the end, so a concurrent `up` or
+ * `down` of the same lab waits. On failure or abort, removes everything it
  * made (unless keepOnError) and rethrows.
+ * @throws UsageError for a `t.name` that is not a lab name (a Topology made by
+ *   hand), for not being root, and for a lab that already runs; NetlabError
+ *   (exit 1) when the lab stays locked by another command for the whole wait,
+ *   or when its run folder is removed while it is being built.
  */
 export async function up(t: Topology, opts: UpOptions = {}): Promise<UpReport> {
+  requireLabName(t.name, 'name');
+  if (process.getuid?.() !== 0) {
+    throw new UsageError('netlab up', 'creating namespaces, veths and cgroups needs root', 'run it as root: sudo netlab up …');
+  }
+  return withLabLock(t.name, opts.reconfigure ? 'up --reconfigure' : 'up', () => upLocked(t, opts), { onWait: opts.onWarning, signal: opts.signal });
+}
+
+async function upLocked(t: Topology, opts: UpOptions): Promise<UpReport> {
   const started = performance.now();
   const layout = detectCgroups();
   await preflight(t, opts, layout);
@@ -188,7 +199,7 @@ export async function up(t: Topology, opts: UpOptions = {}): Promise<UpReport> {
   await checkImpairmentSupport(plan);
   const store = new StateStore(newState(t.name, t.file));
   store.flush();
-  writeFileSync(join(labDir(t.name), 'topology.json'), JSON.stringify(t));
+  writeFileSync(labPath(t.name, 'topology.json'), JSON.stringify(t));
   const hostFd = openHostNetns();
   const ctx: ApplyContext = {
     plan, store, layout, running: new Map(), netns: new Map([[HOST, hostFd]]), sockets: new Map(), links: new Map(), tc: new Map(),

@@ -74,6 +74,25 @@ export function loadTopology(input: string | TopologySource, options: LoadOption
   return topology;
 }
 
+/**
+ * The lab name a topology gives, by the loader's own rules — `options.name`,
+ * else `name:` after ${VAR} expansion, else the file's name (`tri.yaml` → `tri`)
+ * — each checked as `up` checks it, without reading the rest of the topology:
+ * `netlab down FILE` finds the lab even when the file no longer loads (a
+ * config it names was removed, a key was mistyped since `up`).
+ * @throws TopologyError (exit 2) naming `--name` or `name` for a name that is
+ *   not a lab name (`../../etc`), and for YAML that does not parse.
+ */
+export function topologyName(input: string | TopologySource, options: LoadOptions = {}): string {
+  if (options.name !== undefined) return nameOverride(options.name);
+  const src: TopologySource = typeof input === 'string' ? { text: readTopologyFile(input), file: input } : input;
+  const file = src.file === undefined ? undefined : resolve(src.file);
+  const data = parseYaml(src.text, file).data;
+  const raw = data !== null && typeof data === 'object' && !Array.isArray(data) ? data as Record<string, unknown> : {};
+  const name = raw.name === undefined ? undefined : expandVariables(raw.name, options.env ?? process.env, ['name']);
+  return labName({ name }, file);
+}
+
 /** Loads a topology file (the CLI's entry point). */
 export function loadTopologyFile(path: string, options: LoadOptions = {}): Topology {
   return loadTopology(path, options);
@@ -159,7 +178,11 @@ function ownName(raw: Record<string, unknown>, file?: string): string {
 }
 
 function labName(raw: Record<string, unknown>, file?: string): string {
-  if (raw.name !== undefined) return raw.name as string;
+  if (raw.name !== undefined) {
+    const p = checkLabName(raw.name); // the schema checks it too (format lab-name); topologyName relies on this one
+    if (p) throw new TopologyError('name', p.what, p.hint);
+    return raw.name as string;
+  }
   if (!file) throw new TopologyError('name', 'the lab has no name', 'add name: at the top, e.g. name: triangle');
   const guess = fileStem(file);
   const p = checkLabName(guess);
