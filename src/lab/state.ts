@@ -69,9 +69,10 @@ export function newState(lab: string, file: string | undefined): State {
  * @throws UsageError for a name that is not a lab name (paths.ts requireLabName).
  */
 export function readState(lab: string): { state?: State; damaged?: string } {
+  const path = stateFile(lab);
   let text: string;
   try {
-    text = readFileSync(stateFile(lab), 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch {
     return {};
   }
@@ -95,8 +96,9 @@ function hostJournal(lab: string): string {
  * or missing (the journal is a separate file). A torn last line is skipped.
  */
 export function readHostJournal(lab: string): HostRecord[] {
+  const path = hostJournal(lab);
   let text = '';
-  try { text = readFileSync(hostJournal(lab), 'utf8'); } catch { return []; }
+  try { text = readFileSync(path, 'utf8'); } catch { return []; }
   const out: HostRecord[] = [];
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;

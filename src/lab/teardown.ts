@@ -165,12 +165,10 @@ export function findAllLabs(layout: CgroupLayout = detectCgroups()): string[] {
     } catch { /* a symbolic link there: not a lab (teardown of that name says so) */ }
   }
   for (const lab of findLabs(layout)) if (isLabName(lab)) labs.add(lab);
-  try {
-    for (const name of readdirSync(netnsDir)) {
-      const lab = name.slice(0, Math.max(0, name.indexOf('.')));
-      if (isLabName(lab) && netnsLinksOf(lab).length) labs.add(lab);
-    }
-  } catch { /* no /run/netns */ }
+  let names: string[] = [];
+  try { names = readdirSync(netnsDir); } catch { /* no /run/netns */ }
+  const prefixes = new Set(names.map((n) => n.slice(0, Math.max(0, n.indexOf('.')))).filter((l) => isLabName(l) && !labs.has(l)));
+  for (const lab of prefixes) if (netnsLinksOf(lab).length) labs.add(lab);
   return [...labs].sort();
 }
 

@@ -87,10 +87,15 @@ export function topologyName(input: string | TopologySource, options: LoadOption
   if (options.name !== undefined) return nameOverride(options.name);
   const src: TopologySource = typeof input === 'string' ? { text: readTopologyFile(input), file: input } : input;
   const file = src.file === undefined ? undefined : resolve(src.file);
-  const data = parseYaml(src.text, file).data;
-  const raw = data !== null && typeof data === 'object' && !Array.isArray(data) ? data as Record<string, unknown> : {};
-  const name = raw.name === undefined ? undefined : expandVariables(raw.name, options.env ?? process.env, ['name']);
-  return labName({ name }, file);
+  const parsed = parseYaml(src.text, file);
+  const raw = parsed.data !== null && typeof parsed.data === 'object' && !Array.isArray(parsed.data) ? parsed.data as Record<string, unknown> : {};
+  try {
+    return labName({ name: raw.name === undefined ? undefined : expandVariables(raw.name, options.env ?? process.env, ['name']) }, file);
+  } catch (err) {
+    const line = raw.name === undefined ? undefined : parsed.lineOf(['name']);
+    if (err instanceof TopologyError && line !== undefined) throw new TopologyError(err.path, `${err.message} (${file ? `${basename(file)}:` : 'line '}${line})`, err.hint);
+    throw err;
+  }
 }
 
 /** Loads a topology file (the CLI's entry point). */

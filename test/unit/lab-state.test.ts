@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { NetlabError } from '../../src/errors.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labDir, netnsLink, stateFile } from '../../src/lab/paths.js';
@@ -49,6 +50,16 @@ describe('lab state', () => {
     expect(r.state).to.equal(undefined);
     expect(r.damaged).to.be.a('string');
     expect(readHostJournal('tri')).to.deep.equal([{ kind: 'link', name: 'a', ifindex: 99, linkKind: 'veth' }]);
+  });
+
+  it('never brings back a run folder removed under it (a down during up): exit 1, nothing written', () => {
+    const store = new StateStore(newState('tri', undefined));
+    store.flush();
+    rmSync(labDir('tri'), { recursive: true });
+    store.update((s) => { s.phase = 'running'; });
+    expect(() => store.flush()).to.throw(NetlabError).that.satisfies((e: NetlabError) => e.exitCode === 1 && /removed while/.test(e.message));
+    expect(() => store.recordHost({ kind: 'link', name: 'a', ifindex: 99, linkKind: 'veth' })).to.throw(NetlabError).with.property('exitCode', 1);
+    expect(existsSync(labDir('tri'))).to.equal(false);
   });
 });
 
