@@ -124,14 +124,14 @@ export function writeState(state: State, opts: { create?: boolean } = {}): void 
   try {
     writeFileSync(tmp, JSON.stringify({ ...rest, hostObjects: [] }));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw labGone(state.lab);
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw runFolderGone(state.lab);
     throw err;
   }
   renameSync(tmp, path);
 }
 
-/** The error of a command whose lab's run folder was removed under it. */
-function labGone(lab: string): NetlabError {
+/** The error of a command whose lab's run folder was removed under it (exit 1). */
+export function runFolderGone(lab: string): NetlabError {
   return new NetlabError(`lab ${lab}`, 'its run folder was removed while this command was changing the lab',
     `netlab status ${lab} shows what is left; netlab down ${lab} removes it`);
 }
@@ -162,7 +162,7 @@ export class StateStore {
     try {
       appendFileSync(hostJournal(this.state.lab), `${JSON.stringify(obj)}\n`);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw labGone(this.state.lab);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw runFolderGone(this.state.lab);
       throw err;
     }
     this.state.hostObjects.push(obj);

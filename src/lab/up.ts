@@ -8,7 +8,7 @@ import { checkCpusets } from '../core/cpuset.js';
 import { isAlive } from '../core/node.js';
 import { enterBinary, initBinary } from '../core/native.js';
 import { getKind } from '../daemons/registry.js';
-import { NetlabError, shellWord, TopologyError, UsageError } from '../errors.js';
+import { isNetlabError, NetlabError, shellWord, TopologyError, UsageError } from '../errors.js';
 import { HOST, type Plan, type QdiscAction } from '../graph/actions.js';
 import { hasImpairment } from '../shaping/netem.js';
 import { probeQdiscSupport } from '../shaping/probe.js';
@@ -22,7 +22,7 @@ import { withLabLock } from './lock.js';
 import { labDir, labPath, netnsLink, requireLabName } from './paths.js';
 import type { ProgressListener } from './progress.js';
 import { findProgram } from './programs.js';
-import { newState, readState, StateStore, upInProgress } from './state.js';
+import { newState, readState, runFolderGone, StateStore, upInProgress } from './state.js';
 import { nodeSteps } from './steps-nodes.js';
 import { netSteps } from './steps-net.js';
 import { runSteps } from './steps-run.js';
@@ -209,10 +209,13 @@ async function upLocked(t: Topology, opts: UpOptions): Promise<UpReport> {
     await runPhases(ctx, steps);
     store.update((s) => { s.phase = 'running'; });
     store.flush();
-  } catch (err) {
+  } catch (caught) {
     closeContext(ctx);
     ctx.host.close();
-    if (opts.keepOnError) {
+    // The run folder removed under us (by hand, or a netlab without the lock):
+    // whatever broke first says so, exit 1 — the input was fine.
+    const err = !isNetlabError(caught) && !existsSync(labDir(t.name)) ? runFolderGone(t.name) : caught;
+    if (opts.keepOnError && existsSync(labDir(t.name))) {
       store.update((s) => { s.phase = 'failed'; });
       store.flush();
       opts.onWarning?.(`lab ${t.name} is kept as it failed, for debugging (netlab status ${t.name}); netlab down ${t.name} removes it`);

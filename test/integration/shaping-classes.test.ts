@@ -31,7 +31,7 @@ async function twoFlows(bed: Bed, record: ClassesRecord): Promise<{ bulk: Rate; 
 }
 
 describe('shaping: node classes (net_cls / cgroup v2 classification)', function () {
-  leakcheckAround();
+  leakcheckAround({ labs: [] });
 
   for (const variant of [
     { name: 'net_cls and nft meta cgroup', prefer: 'net_cls' as const, rules: ['nft' as const], classifier: 'nft' },
