@@ -65,30 +65,24 @@ export interface LeakcheckOptions extends LeakScope {
  * starts with one of the prefixes.
  */
 export function leakcheckAround(opts?: LeakcheckOptions): void {
-  let dir = '';
-  let ctx: HostContext | undefined;
+  let snap: HostSnapshot | undefined;
   const savedRunDir = process.env.NETLAB_RUN_DIR;
   let runDir = '';
   const scope: LeakScope | undefined = opts ? { labs: opts.labs } : undefined;
   before(function () {
     if (process.getuid?.() !== 0) return;
-    dir = mkdtempSync(join(tmpdir(), 'netlab-leak-'));
     if (opts?.runDir) {
       runDir = mkdtempSync(join(tmpdir(), 'netlab-run-'));
       process.env.NETLAB_RUN_DIR = runDir;
     }
-    execFileSync(leakcheckPath(), ['snapshot', join(dir, 'before')], { stdio: 'ignore' });
-    ctx = hostContext(scope);
+    snap = hostSnapshot(scope);
   });
   after(function () {
-    if (!dir) return;
+    if (!snap) return;
     try {
-      execFileSync(leakcheckPath(), ['snapshot', join(dir, 'after')], { stdio: 'ignore' });
-      const leaks = scopedLeaks(readFileSync(join(dir, 'before'), 'utf8'), readFileSync(join(dir, 'after'), 'utf8'), scope,
-        { before: ctx!, after: hostContext(scope) });
+      const leaks = leaksSince(snap);
       if (leaks.length) throw new Error(`leakcheck: the suite left host state behind (- before, + now):\n${leaks.join('\n')}`);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
       if (runDir) {
         if (savedRunDir === undefined) delete process.env.NETLAB_RUN_DIR; else process.env.NETLAB_RUN_DIR = savedRunDir;
         // A mount left inside (a leak leakcheck reported) keeps the folder: never remove through a mount.
@@ -96,6 +90,30 @@ export function leakcheckAround(opts?: LeakcheckOptions): void {
       }
     }
   });
+}
+
+/** The host as leakcheck saw it, with the context a scoped comparison needs. */
+export interface HostSnapshot {
+  text: string;
+  scope: LeakScope | undefined;
+  ctx: HostContext;
+}
+
+/** Snapshots the host with leakcheck (root). */
+export function hostSnapshot(scope: LeakScope | undefined): HostSnapshot {
+  const dir = mkdtempSync(join(tmpdir(), 'netlab-leak-'));
+  try {
+    execFileSync(leakcheckPath(), ['snapshot', join(dir, 'snap')], { stdio: 'ignore' });
+    return { text: readFileSync(join(dir, 'snap'), 'utf8'), scope, ctx: hostContext(scope) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** What changed on the host since `before` that its scope must answer for (test/helpers/leakcheck.ts scopedLeaks); [] when nothing. */
+export function leaksSince(before: HostSnapshot): string[] {
+  const now = hostSnapshot(before.scope);
+  return scopedLeaks(before.text, now.text, before.scope, { before: before.ctx, after: now.ctx });
 }
 
 /** The rest of the host as a scoped comparison needs it: other labs' host interfaces (their journals in /run/netlab), the nftables ruleset without their tables. */
