@@ -5,12 +5,12 @@
  */
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NetlabError } from '../../src/errors.js';
 import { commandLine, describeHolder, lockWaitMs, withLabLock } from '../../src/lab/lock.js';
 import { lockFile } from '../../src/lab/paths.js';
+import { tempRunDir } from '../helpers/run-dir.js';
 
 /** Resolves when `predicate` holds (polled every 10 ms), or rejects after `ms`. */
 async function until(predicate: () => boolean, ms: number, what: string): Promise<void> {
@@ -22,17 +22,12 @@ async function until(predicate: () => boolean, ms: number, what: string): Promis
 }
 
 describe('lab lock', () => {
+  const runDir = tempRunDir('lock');
   let root = '';
-  const saved = process.env.NETLAB_RUN_DIR;
   const children: ChildProcess[] = [];
-  beforeEach(() => {
-    root = mkdtempSync(join(tmpdir(), 'netlab-lock-'));
-    process.env.NETLAB_RUN_DIR = root;
-  });
+  beforeEach(() => { root = runDir(); });
   afterEach(() => {
     for (const c of children.splice(0)) c.kill('SIGKILL');
-    rmSync(root, { recursive: true, force: true });
-    if (saved === undefined) delete process.env.NETLAB_RUN_DIR; else process.env.NETLAB_RUN_DIR = saved;
   });
 
   it('runs two commands on one lab one after the other, never interleaved', async () => {

@@ -1,23 +1,16 @@
 import { expect } from 'chai';
-import { appendFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { NetlabError } from '../../src/errors.js';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labDir, netnsLink, stateFile } from '../../src/lab/paths.js';
 import { PhaseProgress, type ProgressEvent } from '../../src/lab/progress.js';
 import { newState, readHostJournal, readState, StateStore } from '../../src/lab/state.js';
+import { tempRunDir } from '../helpers/run-dir.js';
 
 describe('lab state', () => {
+  const runDir = tempRunDir('state');
   let root = '';
-  const saved = process.env.NETLAB_RUN_DIR;
-  beforeEach(() => {
-    root = mkdtempSync(join(tmpdir(), 'netlab-state-'));
-    process.env.NETLAB_RUN_DIR = root;
-  });
-  afterEach(() => {
-    rmSync(root, { recursive: true, force: true });
-    if (saved === undefined) delete process.env.NETLAB_RUN_DIR; else process.env.NETLAB_RUN_DIR = saved;
-  });
+  beforeEach(() => { root = runDir(); });
 
   it('puts a lab under the run root and names its netns <lab>.<node>', () => {
     expect(labDir('tri')).to.equal(join(root, 'tri'));

@@ -1,11 +1,12 @@
 import { expect } from 'chai';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatStatus } from '../../src/cli/status.js';
 import type { UsageError } from '../../src/errors.js';
 import { newState, StateStore } from '../../src/lab/state.js';
 import { allLabStatuses, interfaceState, labStatusOrProblem } from '../../src/lab/status.js';
+import { tempRunDir } from '../helpers/run-dir.js';
 
 describe('status: interface state (pure)', () => {
   it('shows what the topology asks while both nodes of the link run', () => {
@@ -31,16 +32,9 @@ describe('status: interface state (pure)', () => {
 });
 
 describe('status: one broken lab never hides the others', () => {
+  const runDir = tempRunDir('status');
   let root = '';
-  const saved = process.env.NETLAB_RUN_DIR;
-  beforeEach(() => {
-    root = mkdtempSync(join(tmpdir(), 'netlab-status-'));
-    process.env.NETLAB_RUN_DIR = root;
-  });
-  afterEach(() => {
-    rmSync(root, { recursive: true, force: true });
-    if (saved === undefined) delete process.env.NETLAB_RUN_DIR; else process.env.NETLAB_RUN_DIR = saved;
-  });
+  beforeEach(() => { root = runDir(); });
 
   /** A lab of no nodes as `up` leaves it: State file and topology.json. */
   function healthy(lab: string): void {
