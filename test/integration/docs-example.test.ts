@@ -11,7 +11,7 @@ import { Lab } from 'netlab';
 // docs/testing.md example: end
 
 describe('docs/testing.md: the mocha example', function () {
-  leakcheckAround({ labs: ['t-docs-'], runDir: true });
+  leakcheckAround({ labs: ['test-lan-static'], runDir: true }); // the doc's own name for the lab
   before(function () { requireRoot(this); });
 
   // docs/testing.md example: begin
@@ -20,7 +20,7 @@ describe('docs/testing.md: the mocha example', function () {
 
     let lab: Lab;
     before(async () => {
-      lab = await Lab.up('topologies/lan-static.yaml', { name: 't-docs-lan-static' });
+      lab = await Lab.up('topologies/lan-static.yaml', { name: 'test-lan-static' });
     });
     after(async () => {
       await lab?.down();
