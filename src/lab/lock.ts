@@ -23,7 +23,7 @@
 import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import koffi from 'koffi';
-import { NetlabError } from '../errors.js';
+import { NetlabError, UsageError } from '../errors.js';
 import { lockFile } from './paths.js';
 
 /** <sys/file.h> */
@@ -96,8 +96,17 @@ function readHolder(path: string): LockHolder | undefined {
 
 /** Tries once to lock `path`; the open fd when this process now holds it, else undefined. */
 function tryLock(path: string): number | undefined {
-  mkdirSync(dirname(path), { recursive: true });
-  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+  let fd: number;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    fd = openSync(path, constants.O_RDWR | constants.O_CREAT | constants.O_NOFOLLOW, 0o644);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      throw new UsageError(path, `cannot be made (${code}): changing a lab needs root`, 'run it as root: sudo netlab …');
+    }
+    throw new NetlabError(path, `cannot open the lab's lock file: ${code}`, 'netlab keeps its locks in the run folder (NETLAB_RUN_DIR, default /run/netlab): check that it is a folder you can write');
+  }
   let r: number;
   do { r = libc().flock(fd, LOCK_EX | LOCK_NB); } while (r !== 0 && koffi.errno() === EINTR);
   if (r !== 0) {
@@ -124,7 +133,8 @@ function tryLock(path: string): number | undefined {
  * Not reentrant: `fn` must not take the same lab's lock again (it would wait
  * for itself until the timeout).
  * @throws NetlabError (exit 1) naming the holder when the lab stays locked for
- *   the whole wait; UsageError for a bad lab name; the signal's reason when aborted.
+ *   the whole wait; UsageError for a bad lab name, or when the lock file
+ *   cannot be made for want of permission (not root); the signal's reason when aborted.
  */
 export async function withLabLock<T>(lab: string, command: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
   const path = lockFile(lab);
