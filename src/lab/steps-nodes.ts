@@ -4,6 +4,7 @@
  * namespace, and the `ip netns` names. Kernel work goes through src/core.
  */
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { applyCgroupOps, nodeCgroupDirs, planLabCgroups } from '../core/cgroups.js';
 import { writeNodeIndex } from '../core/index-file.js';
 import { openNetns } from '../core/netns.js';
@@ -46,8 +47,11 @@ export function upperDirOf(lab: string, node: string): string {
   return labPath(lab, 'nodes', node, 'upper');
 }
 
+/** Files of the lab that every node's spec names (checked paths, computed once per lab). */
+interface LabFiles { hosts: string; consoleLog: string }
+
 /** The core's spec for one node (or the hidden segment namespace). */
-function nodeSpec(ctx: ApplyContext, node: Node | undefined, name: string): NodeSpec {
+function nodeSpec(ctx: ApplyContext, files: LabFiles, node: Node | undefined, name: string): NodeSpec {
   const lab = ctx.plan.lab;
   const dir = nodeDir(lab, name);
   return {
@@ -55,13 +59,13 @@ function nodeSpec(ctx: ApplyContext, node: Node | undefined, name: string): Node
     name,
     runDir: dir,
     lowerDirs: [node?.rootfs ?? '/'],
-    hostsFile: labPath(lab, 'hosts'),
+    hostsFile: files.hosts,
     binds: node?.binds ?? [],
     cgroupDirs: nodeCgroupDirs(ctx.layout, lab, name, node?.resources ?? {}),
     userns: ctx.plan.topology.userns || undefined,
     // A node that runs something of its own (cmd, daemons) gets its own console
     // log; the others share the lab's, which saves a directory per node at scale.
-    consoleLog: node && (node.cmd !== undefined || getKind(node.kind).router) ? labPath(lab, 'nodes', name, 'console.log') : labPath(lab, 'console.log'),
+    consoleLog: node && (node.cmd !== undefined || getKind(node.kind).router) ? join(dir, 'console.log') : files.consoleLog,
   };
 }
 
@@ -99,7 +103,8 @@ const nodeStart: Step = async (ctx, actions, progress) => {
     if (planName !== SEGMENTS) symlinkSync(`/proc/${n.pid}/ns/net`, netnsLink(lab, n.name));
     if (planName !== SEGMENTS) progress.step();
   };
-  await startNodes(all.map((name) => nodeSpec(ctx, byName.get(name), name)), { onStarted, signal: ctx.signal });
+  const files: LabFiles = { hosts: labPath(lab, 'hosts'), consoleLog: labPath(lab, 'console.log') };
+  await startNodes(all.map((name) => nodeSpec(ctx, files, byName.get(name), name)), { onStarted, signal: ctx.signal });
   writeNodeIndex(labDir(lab), [...ctx.running.values()]);
   ctx.store.flush();
 };
