@@ -23,13 +23,18 @@ interface DownFlags { name?: string; all?: boolean; quiet?: boolean }
  *   lab name, or an argument that is neither a file nor a lab name.
  */
 export function labNameOf(arg: string): string {
-  if (statSync(arg, { throwIfNoEntry: false })?.isFile()) return topologyName(arg);
+  if (isFile(arg)) return topologyName(arg);
   const p = checkLabName(arg);
   if (p) {
     throw new UsageError('LAB', `"${arg}" is neither a topology file nor a lab name (${p.what})`,
       /\.ya?ml$/i.test(arg) ? `no such file: ${arg}; give the topology file's path, or the lab name (netlab status lists the running labs)` : `${p.hint}; netlab status lists the running labs`);
   }
   return arg;
+}
+
+/** Whether `path` is a regular file (false for anything stat(2) refuses: ENAMETOOLONG, ENOTDIR, …). */
+function isFile(path: string): boolean {
+  try { return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false; } catch { return false; }
 }
 
 export function register(program: Command): void {
