@@ -154,7 +154,7 @@ describe('core: start failures', function () {
       } catch (err) { error = err; }
       expect(error).to.be.instanceOf(KernelError);
       const e = error as KernelError;
-      expect(e.headline).to.match(/^node core\d+x\d+\/bad: open_tree bind source \/nonexistent\/netlab-probe failed: ENOENT/);
+      expect(e.headline).to.match(/^node t-core\d+x\d+\/bad: open_tree bind source \/nonexistent\/netlab-probe failed: ENOENT/);
       expect(started.map((n) => n.name)).to.deep.equal(['good']);
       expect(isAlive(started[0]!)).to.equal(false); // startTestLab destroyed the half-started lab
     });
