@@ -158,26 +158,43 @@ static int prepare_layers(void)
 }
 
 /*
- * RLIMIT_NOFILE of every node: 1024 soft, 524288 hard — systemd's defaults
- * (systemd.exec(5), LimitNOFILE=). The host's limit is often a million or
- * more, which the nodes would inherit from Node.js; FRR sizes its tables by it
- * and warns about a "stupidly large" limit (containerlab#2217). A program that
- * needs more raises its soft limit up to the hard one. netlab-enter gives the
- * commands it starts the limit of the node's PID 1 (seccomp.c).
+ * Resource limits of every node, set once here and inherited by each PID 1;
+ * netlab-enter gives the commands it starts those of the node's PID 1 (seccomp.c).
+ *  - RLIMIT_NOFILE: 1024 soft, 524288 hard — systemd's defaults (systemd.exec(5),
+ *    LimitNOFILE=). The host's limit is often a million or more, which nodes
+ *    would inherit from Node.js; FRR sizes its tables by it and warns about a
+ *    "stupidly large" limit (containerlab#2217). A program that needs more
+ *    raises its soft limit up to the hard one.
+ *  - RLIMIT_SIGPENDING and RLIMIT_MSGQUEUE: a quarter of the host's. Both
+ *    count per user (queued signals, POSIX message queue bytes: getrlimit(2))
+ *    and are checked against the limit of the process that queues, so the
+ *    nodes of a `userns: false` lab, all host root, can together take at most
+ *    a quarter of host root's.
  */
 #define NODE_NOFILE_SOFT 1024
 #define NODE_NOFILE_HARD 524288
 
-static void limit_open_files(void)
+static void limit_node(int resource, rlim_t soft, rlim_t hard)
 {
 	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+	if (getrlimit(resource, &rl) < 0)
 		return;
-	/* never above what the host allows the launcher */
-	rlim_t hard = rl.rlim_max < NODE_NOFILE_HARD ? rl.rlim_max : NODE_NOFILE_HARD;
-	rl.rlim_cur = hard < NODE_NOFILE_SOFT ? hard : NODE_NOFILE_SOFT;
+	if (rl.rlim_max != RLIM_INFINITY && hard > rl.rlim_max)
+		hard = rl.rlim_max; /* never above what the host allows the launcher */
+	rl.rlim_cur = soft < hard ? soft : hard;
 	rl.rlim_max = hard;
-	setrlimit(RLIMIT_NOFILE, &rl);
+	setrlimit(resource, &rl);
+}
+
+static void limit_nodes(void)
+{
+	limit_node(RLIMIT_NOFILE, NODE_NOFILE_SOFT, NODE_NOFILE_HARD);
+	struct rlimit rl;
+	for (int r = 0; r < 2; r++) {
+		int resource = r ? RLIMIT_MSGQUEUE : RLIMIT_SIGPENDING;
+		if (getrlimit(resource, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+			limit_node(resource, rl.rlim_cur / 4, rl.rlim_cur / 4);
+	}
 }
 
 static pid_t clone_node(int cg_fd)
@@ -409,7 +426,7 @@ static int launch(int window)
 		flush_out();
 		return 1;
 	}
-	limit_open_files();
+	limit_nodes();
 	if (prepare_layers() < 0) {
 		flush_out();
 		return 1;

@@ -1,7 +1,7 @@
 /*
  * What every process of a node shares beyond its namespaces and cgroups: the
  * default seccomp filter (seccomp-gen.c builds it; docs/nodes.md lists what it
- * refuses) and the open-files limit. A node's PID 1 installs the filter as the
+ * refuses) and its resource limits. A node's PID 1 installs the filter as the
  * last step of its setup; netlab-enter gives each command it starts in a node
  * the same filter and limit as that node's PID 1 ("follow"), so `netlab exec`,
  * the routing daemons and the node's `cmd` are confined exactly like the node
@@ -44,30 +44,39 @@ static int filter_count(const char *status)
 	return f && atoi(f + strlen("\nSeccomp:")) == 2 ? 1 : 0;
 }
 
-/* Soft and hard "Max open files" of /proc/PID/limits (proc(5)). */
-static int read_nofile(const char *limits, struct rlimit *rl)
+/* Soft and hard limit of row `name` of /proc/PID/limits (proc(5)), e.g. "Max open files". */
+static int read_limit(const char *limits, const char *name, struct rlimit *rl)
 {
-	const char *l = strstr(limits, "\nMax open files");
+	const char *l = strstr(limits, name);
 	char soft[32], hard[32];
-	if (!l || sscanf(l + strlen("\nMax open files"), "%31s %31s", soft, hard) != 2)
+	if (!l || l[-1] != '\n' || sscanf(l + strlen(name), "%31s %31s", soft, hard) != 2)
 		return -1;
 	rl->rlim_cur = !strcmp(soft, "unlimited") ? RLIM_INFINITY : strtoull(soft, NULL, 10);
 	rl->rlim_max = !strcmp(hard, "unlimited") ? RLIM_INFINITY : strtoull(hard, NULL, 10);
 	return 0;
 }
 
+/* The limits a node's processes get from its PID 1 (the launcher sets them: launcher.c limit_node()). */
+static const struct { int resource; const char *row; } followed[] = {
+	{ RLIMIT_NOFILE, "Max open files" },
+	{ RLIMIT_SIGPENDING, "Max pending signals" },
+	{ RLIMIT_MSGQUEUE, "Max msgqueue size" },
+};
+
 int follow_node_confinement(pid_t pid)
 {
 	static char node[8192], self[8192];
 	char p[64];
 	snprintf(p, sizeof p, "/proc/%d/limits", (int)pid);
-	struct rlimit rl;
 	if (read_file(p, node, sizeof node) < 0)
 		return -1;
-	if (read_nofile(node, &rl) < 0)
-		return failx("read open-files limit", p, EINVAL);
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return fail("setrlimit(RLIMIT_NOFILE)", "the node's open-files limit");
+	for (size_t i = 0; i < sizeof followed / sizeof followed[0]; i++) {
+		struct rlimit rl;
+		if (read_limit(node, followed[i].row, &rl) < 0)
+			return failx("read the node's limits", p, EINVAL);
+		if (setrlimit(followed[i].resource, &rl) < 0)
+			return fail("setrlimit", followed[i].row);
+	}
 	snprintf(p, sizeof p, "/proc/%d/status", (int)pid);
 	if (read_file(p, node, sizeof node) < 0 || read_file("/proc/self/status", self, sizeof self) < 0)
 		return -1;

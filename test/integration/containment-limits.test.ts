@@ -49,6 +49,12 @@ async function upperBytes(lab: Lab, node: string): Promise<number> {
   return blocks * size;
 }
 
+/** Soft (field 1) or hard (2) limit of a row of this process's /proc/self/limits: what the launcher starts from. */
+function hostLimit(row: string, field: 1 | 2): number {
+  const m = new RegExp(`^${row}\\s+(\\S+)\\s+(\\S+)`, 'm').exec(readFileSync('/proc/self/limits', 'utf8'));
+  return Number(m?.[field]);
+}
+
 /** The first block device of this host (/sys/block), or undefined. */
 function hostBlockDevice(): string | undefined {
   try { return readdirSync('/sys/block').find((d) => !d.startsWith('ram') && !d.startsWith('zram')); } catch { return undefined; }
@@ -162,8 +168,12 @@ nodes:
 
       it('gives a node\'s commands an open-files limit of 1024 (hard: 524288, or the host\'s if lower)', async function () {
         const r = await lab.exec('n1', ['sh', '-c', 'ulimit -n; ulimit -Hn']);
-        const hostHard = Number(/^Max open files\s+\S+\s+(\S+)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1] ?? 524288);
-        expect(r.stdout).to.equal(`1024\n${Math.min(524288, hostHard)}\n`);
+        expect(r.stdout).to.equal(`1024\n${Math.min(524288, hostLimit('Max open files', 2))}\n`);
+      });
+
+      it('gives it a quarter of the host\'s pending signals and message queue bytes (per-user counts)', async function () {
+        const r = await lab.exec('n1', ['sh', '-c', 'ulimit -i; ulimit -q']);
+        expect(r.stdout).to.equal(`${Math.floor(hostLimit('Max pending signals', 1) / 4)}\n${Math.floor(hostLimit('Max msgqueue size', 1) / 4)}\n`);
       });
     });
   }
