@@ -49,7 +49,7 @@ static int read_limit(const char *limits, const char *name, struct rlimit *rl)
 {
 	const char *l = strstr(limits, name);
 	char soft[32], hard[32];
-	if (!l || l[-1] != '\n' || sscanf(l + strlen(name), "%31s %31s", soft, hard) != 2)
+	if (!l || l == limits || l[-1] != '\n' || sscanf(l + strlen(name), "%31s %31s", soft, hard) != 2)
 		return -1;
 	rl->rlim_cur = !strcmp(soft, "unlimited") ? RLIM_INFINITY : strtoull(soft, NULL, 10);
 	rl->rlim_max = !strcmp(hard, "unlimited") ? RLIM_INFINITY : strtoull(hard, NULL, 10);
