@@ -119,6 +119,12 @@ static void __attribute__((noreturn)) child(struct child_ctx *c)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* The node's open-files limit and seccomp filter, read from its PID 1 while /proc is the host's. */
+	if (follow_node_confinement(r->pid) < 0) {
+		step = "follow the node's limits and seccomp filter";
+		errno = nl_err.errnum;
+		goto fail;
+	}
 	for (int i = 0; i < c->ncg; i++) {
 		if (write(c->cg[i], "0", 1) != 1) {
 			step = "join cgroup";

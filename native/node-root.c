@@ -23,6 +23,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -31,13 +32,25 @@
 
 struct host_facts host_facts;
 
-/* A detached tmpfs: fsopen + fsconfig + fsmount. Returns its root fd. */
-int detached_tmpfs(const char *mode, unsigned attrs, const char *what)
+/*
+ * A detached tmpfs: fsopen + fsconfig + fsmount. Returns its root fd. With a
+ * size (bytes), writing beyond it fails with ENOSPC, and it holds at most one
+ * inode per 4 KiB of it (nr_inodes; at least 4096): empty files cost kernel
+ * memory too (tmpfs(5)).
+ */
+int detached_tmpfs(const char *mode, const char *size, unsigned attrs, const char *what)
 {
 	int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
 	if (fs < 0)
 		return fail("fsopen tmpfs", what);
+	char inodes[32];
+	if (size) {
+		unsigned long long n = strtoull(size, NULL, 10) / 4096;
+		snprintf(inodes, sizeof inodes, "%llu", n < 4096 ? 4096 : n);
+	}
 	if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", mode, 0) < 0 ||
+	    (size && (fsconfig(fs, FSCONFIG_SET_STRING, "size", size, 0) < 0 ||
+		      fsconfig(fs, FSCONFIG_SET_STRING, "nr_inodes", inodes, 0) < 0)) ||
 	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
 		close(fs);
 		return fail("create tmpfs", what);
@@ -134,7 +147,7 @@ static int copy_seed(const struct node_spec *s, int upper)
 
 int make_node_tmpfs(const struct node_spec *s)
 {
-	int t = detached_tmpfs("755", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, s->name);
+	int t = detached_tmpfs("755", s->upper_size, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, s->name);
 	if (t < 0)
 		return -1;
 	static const char *const dirs[] = { "upper", "work", "upper/etc" };

@@ -10,7 +10,7 @@ import { loadTopologyFile } from '../topology/load.js';
 import { colors, warn } from './output.js';
 import { fmtMs, progressPrinter } from './progress.js';
 
-interface UpFlags { name?: string; dryRun?: boolean; verbose?: boolean; reconfigure?: boolean; keepOnError?: boolean; quiet?: boolean }
+interface UpFlags { name?: string; dryRun?: boolean; verbose?: boolean; reconfigure?: boolean; keepOnError?: boolean; quiet?: boolean; force?: boolean }
 
 export function register(program: Command): void {
   program
@@ -23,6 +23,7 @@ export function register(program: Command): void {
     .option('--reconfigure', 'replace the lab if it is already running')
     .option('--keep-on-error', 'after a failure, leave what was built for debugging (netlab down removes it)')
     .option('-q, --quiet', 'no progress lines, only the summary')
+    .option('--force', 'start even when the lab needs more memory than this host has available')
     .action(async (file: string, flags: UpFlags) => {
       const t = loadTopologyFile(file, { name: flags.name });
       if (flags.dryRun) {
@@ -49,6 +50,7 @@ export function register(program: Command): void {
           signal: controller.signal,
           reconfigure: flags.reconfigure,
           keepOnError: flags.keepOnError,
+          force: flags.force,
           onProgress: flags.quiet ? undefined : progressPrinter(),
           onWarning: warn,
         });

@@ -7,8 +7,12 @@
  *    always — `cgroup.kill` on the lab's directory then ends the whole lab in
  *    one write, and `netlab exec` finds the node by it;
  *  - v1 `pids`: always (the default pids limit keeps a fork bomb inside);
+ *  - v1 `devices`: always — the lab's cgroup holds the allow-list
+ *    (src/core/devices.ts) and a node's own cgroup, the root of its cgroup
+ *    namespace, can only narrow it: a node with CAP_SYS_ADMIN could otherwise
+ *    write devices.allow of the cgroup it sees as its root;
  *  - v1 `memory`, `cpu`, `cpuset`: only when the node's resources ask for it.
- * Every other v1 hierarchy (freezer, devices, name=systemd, …) gets a lab
+ * Every other v1 hierarchy (freezer, name=systemd, …) gets a lab
  * cgroup only, and the lab's nodes live in it: out of the caller's login
  * session, together for freezing. nodeCgroupDirs always lists a node-level
  * path per hierarchy; a node joins it when it exists and otherwise stays in
@@ -25,11 +29,15 @@
  *  | cpuset "0-1" | cpuset.cpus = "0-1"       | cpuset.cpus = "0-1", cpuset.mems =    |
  *  |              |                           | the root's (v1 needs both set, and on |
  *  |              |                           | the netlab and lab cgroups too)       |
+ *  | lab memory   | memory.max of the lab     | memory.limit_in_bytes of the lab      |
+ *  | devices      | a BPF program (native/    | devices.deny = a, then one            |
+ *  |              | devices.c, the launcher)  | devices.allow write per rule          |
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { KernelError, NetlabError } from '../errors.js';
 import type { CgroupHierarchy, CgroupLayout } from './cgroup-layout.js';
+import { DEFAULT_DEVICE_RULES, labDeviceRules } from './devices.js';
 import type { Resources } from './types.js';
 
 export { detectCgroups, parseCgroupLayout, type CgroupLayout, type CgroupHierarchy, type CgroupMode } from './cgroup-layout.js';
@@ -54,6 +62,16 @@ export type CgroupOp =
 export interface CgroupNode {
   name: string;
   resources: Resources;
+  /** The devices it may use (src/core/devices.ts nodeDevices); default DEFAULT_DEVICE_RULES. */
+  devices?: readonly string[];
+}
+
+/** Limits of the lab as a whole. */
+export interface LabLimits {
+  /** Memory of every node together, bytes (the lab's memory.max / memory.limit_in_bytes). */
+  memoryBytes?: number;
+  /** Whether the user asked for memoryBytes (an error when the host cannot) or it is netlab's default (skipped then). */
+  memoryAsked?: boolean;
 }
 
 /** `<mount>/netlab` */
@@ -82,7 +100,7 @@ function has(h: CgroupHierarchy, c: string): boolean {
 
 /** Does a node need its own cgroup in v1 hierarchy h? */
 function ownV1(h: CgroupHierarchy, r: Resources): boolean {
-  return has(h, 'pids') || (has(h, 'memory') && r.memoryBytes !== undefined)
+  return has(h, 'pids') || has(h, 'devices') || (has(h, 'memory') && r.memoryBytes !== undefined)
     || (has(h, 'cpu') && r.cpus !== undefined) || (has(h, 'cpuset') && r.cpuset !== undefined);
 }
 
@@ -108,9 +126,14 @@ function missingController(node: string, controller: string, what: string): Netl
     `enable it (echo +${controller} > /sys/fs/cgroup/cgroup.subtree_control) or drop the node's ${what} limit`);
 }
 
-function planV2(layout: CgroupLayout, lab: string, nodes: CgroupNode[]): CgroupOp[] {
+function planV2(layout: CgroupLayout, lab: string, nodes: CgroupNode[], limits: LabLimits): CgroupOp[] {
   const root = layout.unified!;
   const available = new Set(layout.unifiedControllers);
+  if (limits.memoryBytes !== undefined && limits.memoryAsked && !available.has('memory')) {
+    throw new NetlabError('limits.memory', 'asks for a memory limit of the lab, but this host does not delegate the memory cgroup controller to child cgroups',
+      'enable it (echo +memory > /sys/fs/cgroup/cgroup.subtree_control) or drop limits.memory');
+  }
+  const labMemory = limits.memoryBytes !== undefined && available.has('memory');
   const wanted = ['pids', ...(nodes.some((n) => n.resources.memoryBytes !== undefined) ? ['memory'] : []),
     ...(nodes.some((n) => n.resources.cpus !== undefined) ? ['cpu'] : []),
     ...(nodes.some((n) => n.resources.cpuset !== undefined) ? ['cpuset'] : [])];
@@ -122,9 +145,12 @@ function planV2(layout: CgroupLayout, lab: string, nodes: CgroupNode[]): CgroupO
   }
   // Without the pids controller the default limit is skipped (docs/nodes.md says so).
   const enable = wanted.filter((c) => available.has(c)).map((c) => `+${c}`).join(' ');
+  // netlab/ also enables memory for the labs' own limit; a lab enables it for its nodes only when one asks.
+  const enableTop = [enable, labMemory && !wanted.includes('memory') ? '+memory' : ''].filter(Boolean).join(' ');
   const ops: CgroupOp[] = [{ op: 'mkdir', path: netlabCgroup(root), exist: 'ok' }];
-  if (enable) ops.push({ op: 'write', path: join(netlabCgroup(root), 'cgroup.subtree_control'), value: enable });
+  if (enableTop) ops.push({ op: 'write', path: join(netlabCgroup(root), 'cgroup.subtree_control'), value: enableTop });
   ops.push({ op: 'mkdir', path: labCgroup(root, lab), exist: 'fail' });
+  if (labMemory) ops.push({ op: 'write', path: join(labCgroup(root, lab), 'memory.max'), value: String(limits.memoryBytes) });
   if (enable) ops.push({ op: 'write', path: join(labCgroup(root, lab), 'cgroup.subtree_control'), value: enable });
   for (const n of nodes) {
     const dir = join(labCgroup(root, lab), n.name);
@@ -138,8 +164,15 @@ function planV2(layout: CgroupLayout, lab: string, nodes: CgroupNode[]): CgroupO
   return ops;
 }
 
-function planV1(layout: CgroupLayout, lab: string, nodes: CgroupNode[]): CgroupOp[] {
+/** devices.deny "a", then one devices.allow write per rule (the kernel takes one rule per write). */
+function deviceOps(dir: string, rules: readonly string[]): CgroupOp[] {
+  return [{ op: 'write', path: join(dir, 'devices.deny'), value: 'a' }, ...rules.map((r): CgroupOp => ({ op: 'write', path: join(dir, 'devices.allow'), value: r }))];
+}
+
+function planV1(layout: CgroupLayout, lab: string, nodes: CgroupNode[], limits: LabLimits): CgroupOp[] {
   const ops: CgroupOp[] = [];
+  const rulesOf = (n: CgroupNode): readonly string[] => n.devices ?? DEFAULT_DEVICE_RULES;
+  const labRules = labDeviceRules(nodes.map(rulesOf));
   if (layout.unified) {
     // hybrid: the controller-less cgroup2 tree, for cgroup.kill and for finding a node's cgroups
     ops.push({ op: 'mkdir', path: netlabCgroup(layout.unified), exist: 'ok' });
@@ -155,6 +188,10 @@ function planV1(layout: CgroupLayout, lab: string, nodes: CgroupNode[]): CgroupO
       // v1 cpuset: a cgroup takes tasks only once cpus and mems are set (cgroup-v1/cpusets.rst)
       if (isCpuset) ops.push({ op: 'write', path: join(dir, 'cpuset.cpus'), value: cpuset!.cpus }, { op: 'write', path: join(dir, 'cpuset.mems'), value: cpuset!.mems });
     }
+    const labDir = labCgroup(h.mount, lab);
+    // before the node cgroups: v1 refuses devices.deny "a" on a cgroup with children
+    if (has(h, 'devices')) ops.push(...deviceOps(labDir, labRules));
+    if (has(h, 'memory') && limits.memoryBytes !== undefined) ops.push({ op: 'write', path: join(labDir, 'memory.limit_in_bytes'), value: String(limits.memoryBytes) });
     for (const n of nodes) {
       const r = n.resources;
       if (!ownV1(h, r)) continue;
@@ -162,6 +199,8 @@ function planV1(layout: CgroupLayout, lab: string, nodes: CgroupNode[]): CgroupO
       ops.push({ op: 'mkdir', path: dir, exist: 'fail' });
       if (has(h, 'pids')) ops.push({ op: 'write', path: join(dir, 'pids.max'), value: String(r.pids ?? DEFAULT_PIDS_MAX) });
       if (has(h, 'memory') && r.memoryBytes !== undefined) ops.push({ op: 'write', path: join(dir, 'memory.limit_in_bytes'), value: String(r.memoryBytes) });
+      // a new devices cgroup starts with its parent's list: write only a narrower one
+      if (has(h, 'devices') && rulesOf(n).join(',') !== labRules.join(',')) ops.push(...deviceOps(dir, rulesOf(n)));
       if (has(h, 'cpu') && r.cpus !== undefined) {
         ops.push({ op: 'write', path: join(dir, 'cpu.cfs_period_us'), value: String(CPU_PERIOD_US) });
         ops.push({ op: 'write', path: join(dir, 'cpu.cfs_quota_us'), value: String(cpuQuotaUs(r.cpus)) });
@@ -179,13 +218,18 @@ function planV1(layout: CgroupLayout, lab: string, nodes: CgroupNode[]): CgroupO
  * The cgroups of a lab and its nodes, with their limits. Pure.
  * v2: `netlab` and the lab enable the controllers the nodes need in
  * cgroup.subtree_control (only those the root offers); each node gets
- * pids.max (default DEFAULT_PIDS_MAX) and its limits.
- * hybrid/v1: see the file comment for which hierarchies get node cgroups.
- * @throws NetlabError on pure v2 when a node asks for a limit whose controller
- *   the root does not delegate (the hint says how to enable it).
+ * pids.max (default DEFAULT_PIDS_MAX) and its limits; the lab gets
+ * memory.max = limits.memoryBytes (skipped without the memory controller,
+ * unless asked). The devices allow-list is the launcher's BPF program.
+ * hybrid/v1: see the file comment for which hierarchies get node cgroups; the
+ * lab's devices cgroup gets the union of its nodes' device rules, a node's own
+ * cgroup its own list when narrower; the lab's memory cgroup limits.memoryBytes.
+ * @throws NetlabError on pure v2 when a node (or the lab, limits.memoryAsked)
+ *   asks for a limit whose controller the root does not delegate (the hint
+ *   says how to enable it).
  */
-export function planLabCgroups(layout: CgroupLayout, lab: string, nodes: CgroupNode[]): CgroupOp[] {
-  return layout.mode === 'v2' ? planV2(layout, lab, nodes) : planV1(layout, lab, nodes);
+export function planLabCgroups(layout: CgroupLayout, lab: string, nodes: CgroupNode[], limits: LabLimits = {}): CgroupOp[] {
+  return layout.mode === 'v2' ? planV2(layout, lab, nodes, limits) : planV1(layout, lab, nodes, limits);
 }
 
 /**

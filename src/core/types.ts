@@ -1,6 +1,7 @@
 /**
  * Shapes shared by the topology loader and the container core.
  */
+import type { DeviceSpec } from './devices.js';
 
 /** Limits of one node's cgroup. */
 export interface Resources {
@@ -12,6 +13,10 @@ export interface Resources {
   pids?: number;
   /** CPUs the node may run on, cpuset syntax: "0-1", "0,2". */
   cpuset?: string;
+  /** Size of the node's upper layer (its tmpfs), bytes; default DEFAULT_UPPER_BYTES (src/core/limits.ts). */
+  upperBytes?: number;
+  /** Devices it may use beyond the default list (src/core/devices.ts), resolved at `up`. */
+  devices?: DeviceSpec[];
 }
 
 /** A host path made visible inside a node. */

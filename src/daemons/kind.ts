@@ -80,6 +80,15 @@ export interface Kind {
   /** Whether nodes of this kind forward packets by default. */
   readonly router: boolean;
   /**
+   * Host memory one running node of this kind takes, bytes: the drop of the
+   * host's MemAvailable per node of an idle lab, measured with
+   * bench/kind-memory.ts (docs/performance.md has the table). `up` adds these
+   * up and refuses a lab the host cannot hold (src/lab/capacity.ts).
+   */
+  readonly memoryBytes: number;
+  /** What users call one node of this kind and several, for messages: ['FRR router', 'FRR routers']. */
+  readonly noun: readonly [string, string];
+  /**
    * Files to write into the node before it starts (pure: no I/O except reading
    * the node's `config.path`). Errors in the user's config are TopologyErrors
    * naming `nodes.<name>.config`.

@@ -6,10 +6,14 @@
 import { startCmd } from './cmd.js';
 import type { Kind } from './kind.js';
 
+const MiB = 1024 ** 2;
+
 export const linux: Kind = {
   name: 'linux',
   requires: [],
   router: false,
+  memoryBytes: MiB, // measured: docs/performance.md (bench/kind-memory.ts)
+  noun: ['linux node', 'linux nodes'],
   files: () => [],
   start: startCmd,
   ready: async () => {},

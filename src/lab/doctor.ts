@@ -91,6 +91,17 @@ export async function runChecks(): Promise<Check[]> {
     });
   }
 
+  // containment (docs/nodes.md): the devices allow-list and the seccomp filter
+  const bpf = existsSync('/proc/sys/kernel/unprivileged_bpf_disabled'); // CONFIG_BPF_SYSCALL
+  const devOk = layout ? (layout.unified ? bpf : v1Controllers.has('devices')) : false;
+  add({
+    name: 'devices allow-list', ok: devOk,
+    detail: [v1Controllers.has('devices') ? 'cgroup v1 devices' : '', layout?.unified ? (bpf ? 'cgroup v2 BPF' : 'no BPF for cgroup v2') : ''].filter(Boolean).join(' + ') || 'missing',
+    affects: 'every node: netlab refuses to start nodes it cannot keep from the host\'s devices', fix: 'a kernel with CONFIG_CGROUP_DEVICE (v1) or CONFIG_BPF_SYSCALL and CONFIG_CGROUP_BPF (v2); or resources: { devices: ["a *:* rwm"] } on every node',
+  });
+  const seccomp = existsSync('/proc/sys/kernel/seccomp/actions_avail');
+  add({ name: 'seccomp filter', ok: seccomp, detail: seccomp ? 'available' : 'missing', affects: 'every node (security: { seccomp: unconfined } goes without)', fix: 'a kernel with CONFIG_SECCOMP_FILTER' });
+
   const net = probeNetFeatures();
   const netInfo: Record<string, { affects: string; fix: string; required?: boolean }> = {
     veth: { affects: 'every link', fix: 'modprobe veth (CONFIG_VETH)', required: true },

@@ -6,6 +6,8 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyCgroupOps, nodeCgroupDirs, planLabCgroups } from '../core/cgroups.js';
+import { nodeDevices } from '../core/devices.js';
+import { DEFAULT_UPPER_BYTES, hostMemory, labMemoryBytes } from '../core/limits.js';
 import { writeNodeIndex } from '../core/index-file.js';
 import { openNetns } from '../core/netns.js';
 import { startNodes, type NodeSpec, type RunningNode } from '../core/node.js';
@@ -13,7 +15,7 @@ import { getKind } from '../daemons/registry.js';
 import { writeNodeFiles } from '../daemons/files.js';
 import { SEGMENTS, type NodeStartAction } from '../graph/actions.js';
 import { targetAddress } from '../topology/tests.js';
-import type { Node, Topology } from '../topology/types.js';
+import type { Bind, Node, Topology } from '../topology/types.js';
 import type { ApplyContext, Step } from './apply.js';
 import { labDir, labPath, netnsDir, netnsLink, nodeDir } from './paths.js';
 
@@ -50,8 +52,13 @@ export function upperDirOf(lab: string, node: string): string {
 /** Files of the lab that every node's spec names (checked paths, computed once per lab). */
 interface LabFiles { hosts: string; consoleLog: string }
 
+/** The devices of a node (or of the hidden segment namespace: the default list). */
+function devicesOf(node: Node | undefined): { rules: string[]; binds: Bind[] } {
+  return nodeDevices(node?.resources.devices, `nodes.${node?.name}.resources.devices`);
+}
+
 /** The core's spec for one node (or the hidden segment namespace). */
-function nodeSpec(ctx: ApplyContext, files: LabFiles, node: Node | undefined, name: string): NodeSpec {
+function nodeSpec(ctx: ApplyContext, files: LabFiles, node: Node | undefined, name: string, devices: { rules: string[]; binds: Bind[] }): NodeSpec {
   const lab = ctx.plan.lab;
   const dir = nodeDir(lab, name);
   return {
@@ -60,8 +67,12 @@ function nodeSpec(ctx: ApplyContext, files: LabFiles, node: Node | undefined, na
     runDir: dir,
     lowerDirs: [node?.rootfs ?? '/'],
     hostsFile: files.hosts,
-    binds: node?.binds ?? [],
+    binds: [...(node?.binds ?? []), ...devices.binds],
     cgroupDirs: nodeCgroupDirs(ctx.layout, lab, name, node?.resources ?? {}),
+    seccomp: node?.security?.seccomp !== 'unconfined',
+    upperBytes: node?.resources.upperBytes ?? DEFAULT_UPPER_BYTES,
+    // cgroup v2 (also hybrid's unified tree): the launcher's BPF program; v1 has the devices cgroup files
+    ...(ctx.layout.unified ? { deviceRules: devices.rules } : {}),
     userns: ctx.plan.topology.userns || undefined,
     // A node that runs something of its own (cmd, daemons) gets its own console
     // log; the others share the lab's, which saves a directory per node at scale.
@@ -82,7 +93,9 @@ const nodeStart: Step = async (ctx, actions, progress) => {
   const hidden = ctx.plan.phases.some((p) => p.actions.some((a) => a.op === 'segment.ns'));
   const all = hidden ? [...names, SEGMENTS_NODE] : names;
 
-  applyCgroupOps(planLabCgroups(ctx.layout, lab, all.map((name) => ({ name, resources: byName.get(name)?.resources ?? {} }))));
+  const devices = new Map(all.map((name) => [name, devicesOf(byName.get(name))]));
+  const limits = { memoryBytes: labMemoryBytes(t.limits, hostMemory()), memoryAsked: t.limits?.memoryBytes !== undefined || t.limits?.memoryPercent !== undefined };
+  applyCgroupOps(planLabCgroups(ctx.layout, lab, all.map((name) => ({ name, resources: byName.get(name)?.resources ?? {}, devices: devices.get(name)!.rules })), limits));
   mkdirSync(labDir(lab), { recursive: true });
   writeFileSync(labPath(lab, 'hosts'), hostsFile(t));
   for (const name of names) {
@@ -104,7 +117,7 @@ const nodeStart: Step = async (ctx, actions, progress) => {
     if (planName !== SEGMENTS) progress.step();
   };
   const files: LabFiles = { hosts: labPath(lab, 'hosts'), consoleLog: labPath(lab, 'console.log') };
-  await startNodes(all.map((name) => nodeSpec(ctx, files, byName.get(name), name)), { onStarted, signal: ctx.signal });
+  await startNodes(all.map((name) => nodeSpec(ctx, files, byName.get(name), name, devices.get(name)!)), { onStarted, signal: ctx.signal });
   writeNodeIndex(labDir(lab), [...ctx.running.values()]);
   ctx.store.flush();
 };

@@ -5,6 +5,8 @@
 import { existsSync, lstatSync, writeFileSync } from 'node:fs';
 import { detectCgroups, type CgroupLayout } from '../core/cgroups.js';
 import { checkCpusets } from '../core/cpuset.js';
+import { nodeDevices } from '../core/devices.js';
+import { hostMemory } from '../core/limits.js';
 import { isAlive } from '../core/node.js';
 import { enterBinary, initBinary } from '../core/native.js';
 import { getKind } from '../daemons/registry.js';
@@ -18,6 +20,7 @@ import { listLinks } from '../net/iface.js';
 import { Rtnl } from '../net/rtnl.js';
 import type { Topology } from '../topology/types.js';
 import { closeContext, runPhases, type ApplyContext, type Step } from './apply.js';
+import { checkCapacity } from './capacity.js';
 import { withLabLock } from './lock.js';
 import { labDir, labPath, netnsLink, requireLabName } from './paths.js';
 import type { ProgressListener } from './progress.js';
@@ -40,6 +43,8 @@ export interface UpOptions {
   keepOnError?: boolean;
   /** Called with each warning (e.g. leftovers of a crashed run being removed). */
   onWarning?: (text: string) => void;
+  /** Start even when the lab needs more memory than the host has available (src/lab/capacity.ts). */
+  force?: boolean;
 }
 
 /** What `up` did. */
@@ -67,7 +72,8 @@ export function labIsRunning(lab: string): boolean {
 /**
  * Everything that can be checked before the first kernel object: root, the
  * native helpers, the kinds' programs, free `ip netns` names, host interface
- * names and subnets (checkHostFree), cpusets this host can give, and whether
+ * names and subnets (checkHostFree), cpusets this host can give, memory for
+ * the lab (checkCapacity, unless opts.force), the devices it names, and whether
  * the lab already runs (or left debris, which is removed with a warning).
  * @throws UsageError / NetlabError saying what to do.
  */
@@ -95,6 +101,8 @@ async function preflight(t: Topology, opts: UpOptions, layout: CgroupLayout): Pr
   }
   await checkHostFree(t);
   checkCpusets(t, layout);
+  checkCapacity(t, hostMemory(), { force: opts.force });
+  for (const n of t.nodes) nodeDevices(n.resources.devices, `nodes.${n.name}.resources.devices`); // each path is a device here
   for (const n of t.nodes) {
     const link = netnsLink(t.name, n.name);
     try {

@@ -13,6 +13,7 @@ import { parseEndpointString } from './endpoints.js';
 import { parseRouteString } from './routes.js';
 import { didYouMean } from './suggest.js';
 import { cpuListProblem } from '../core/cpuset.js';
+import { parseDeviceEntry } from '../core/devices.js';
 
 export type FormatCheck = (value: unknown) => Problem | undefined;
 
@@ -89,6 +90,27 @@ export const FORMATS: Record<string, FormatCheck> = {
     if (n < 4 * 1024 * 1024) throw new UnitError(`memory ${String(v)} is below 4M`, 'a node needs a few MiB to start; write e.g. 64M (a bare number means bytes)');
     return n;
   }),
+  'upper-size': unit((v) => {
+    const n = parseSize(v);
+    if (n < 1024 * 1024) throw new UnitError(`upper ${String(v)} is below 1M`, 'a node writes its hostname and configs there; write e.g. 64M (a bare number means bytes)');
+    return n;
+  }),
+  'lab-memory': (v) => {
+    if (typeof v === 'string' && v.trim().endsWith('%')) {
+      const r = unit(parsePercent)(v);
+      if (r) return r;
+      return parsePercent(v) > 0 ? undefined : { what: `limits.memory ${v} is 0%`, hint: 'give a share above 0%, e.g. 50%, or a size such as 8G' };
+    }
+    return unit((x) => {
+      const n = parseSize(x);
+      if (n < 16 * 1024 * 1024) throw new UnitError(`memory ${String(x)} is below 16M`, 'a lab needs a few MiB per node; write e.g. 8G, or a share of the host\'s memory: 50%');
+      return n;
+    })(v);
+  },
+  'device': (v) => {
+    const r = parseDeviceEntry(String(v));
+    return 'what' in r ? r : undefined;
+  },
   'cpuset': (v) => {
     const problem = cpuListProblem(String(v));
     return problem ? { what: `cpuset "${String(v)}" is not a CPU list: ${problem}`, hint: 'write e.g. "0-1" or "0,2" (cpuset(7) list format: numbers and low-high ranges)' } : undefined;

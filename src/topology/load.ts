@@ -22,6 +22,7 @@ import { resolveTests } from './tests.js';
 import { loadTestsFile } from './tests-file.js';
 import { Validator } from './validate.js';
 import { parseYaml } from './yaml.js';
+import { parsePercent, parseSize } from './units.js';
 
 /** Options of loadTopology. */
 export interface LoadOptions {
@@ -162,6 +163,10 @@ function resolveTopology(data: unknown, ctx: ResolveContext): Topology {
   if (mgmt) topology.mgmt = mgmt.mgmt;
   if (raw.ospf !== undefined) topology.ospf = raw.ospf as Topology['ospf'];
   if (raw.bgp !== undefined) topology.bgp = raw.bgp as Topology['bgp'];
+  const memory = (raw.limits as { memory?: string | number } | undefined)?.memory;
+  if (memory !== undefined) {
+    topology.limits = typeof memory === 'string' && memory.trim().endsWith('%') ? { memoryPercent: parsePercent(memory) } : { memoryBytes: parseSize(memory) };
+  }
   return topology;
 }
 

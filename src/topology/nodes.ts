@@ -13,6 +13,7 @@ import { getKind, type KindInfo } from './kinds.js';
 import { formatPath, type PathPart } from './path.js';
 import { didYouMean } from './suggest.js';
 import { parseRate, parseSize } from './units.js';
+import { parseDeviceEntry, type DeviceSpec } from '../core/devices.js';
 
 type Obj = Record<string, unknown>;
 
@@ -130,6 +131,8 @@ function resolveFields(d: NodeDraft, opts: NodeOptions): void {
   for (const [k, v] of Object.entries((raw.sysctls ?? {}) as Obj)) node.sysctls[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
   node.binds = ((raw.binds ?? []) as unknown[]).map((b, i) => resolveBind(b, (p) => file(p, 'binds', 'bind source', i)));
   node.resources = resolveResources((raw.resources ?? {}) as Obj);
+  const security = raw.security as { seccomp?: 'default' | 'unconfined' } | undefined;
+  if (security?.seccomp) node.security = { seccomp: security.seccomp };
   node.forwarding = raw.forwarding === undefined ? d.kind.router : Boolean(raw.forwarding);
   for (const [name, c] of Object.entries((raw.classes ?? {}) as Record<string, Obj>)) {
     node.classes[name] = resolveClass(c, at('classes', name));
@@ -164,6 +167,8 @@ function resolveResources(r: Obj): Resources {
   if (r.cpus !== undefined) out.cpus = r.cpus as number;
   if (r.pids !== undefined) out.pids = r.pids as number;
   if (r.cpuset !== undefined) out.cpuset = r.cpuset as string;
+  if (r.upper !== undefined) out.upperBytes = parseSize(r.upper);
+  if (r.devices !== undefined) out.devices = (r.devices as string[]).map((d) => parseDeviceEntry(d) as DeviceSpec); // checked by the 'device' format
   return out;
 }
 

@@ -75,6 +75,11 @@ const nodeFields: Record<string, S> = {
     cpus: { type: 'number', description: 'CPU quota in CPUs, e.g. 0.5.', exclusiveMinimum: 0, maximum: 4096 },
     pids: int('Maximum number of tasks.', 1, 4194304),
     cpuset: str('CPUs the node may use: "0-1", "0,2".', { format: 'cpuset', pattern: '^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$' }),
+    upper: { type: ['string', 'number'], description: 'Size of the node\'s writable layer (in memory): 256M (default), 1G.', format: 'upper-size', examples: ['1G'] },
+    devices: list('Devices the node may use beyond /dev/null, zero, full, random, urandom, tty, net/tun and its ptys: a host device path ("/dev/kvm", "/dev/kvm:rw"), or a rule "c 10:232 rwm".', { type: 'string', format: 'device' }),
+  }),
+  security: obj('Confinement of the node.', {
+    seccomp: { type: 'string', description: 'default: refuse the system calls of docs/nodes.md (keyctl, bpf, kexec, …); unconfined: no seccomp filter.', enum: ['default', 'unconfined'] },
   }),
   addresses: obj('Loopback addresses (on lo); they override the loopback pools. false: none.', {
     ipv4: orFalse(str('IPv4 loopback, e.g. 10.0.0.1 or 10.0.0.1/32.', { format: 'ipv4-interface' })),
@@ -284,6 +289,9 @@ export const topologySchema: S = {
     },
     mtu: int('Default MTU of links, bytes.', 68, 65535, { default: 1500, 'x-hint': 'IPv4 needs at least 68 (RFC 791); veth allows up to 65535' }),
     userns: bool('Run nodes in user namespaces (default false).'),
+    limits: obj('Limits of the lab as a whole.', {
+      memory: { type: ['string', 'number'], description: 'Memory of all nodes together: 8G, or a share of the host\'s memory: 50% (default 90%).', format: 'lab-memory', examples: ['8G', '50%'] },
+    }),
     mgmt: {
       description: 'Management network: true, or { network, ipv6, bridge, iface }.',
       anyOf: [

@@ -12,8 +12,9 @@
 import type { NetClass, Shaping } from '../shaping/types.js';
 import type { Bind, Resources } from '../core/types.js';
 import type { RouteSpec } from '../net/types.js';
+import type { LabLimitsSpec } from '../core/limits.js';
 
-export type { NetClass, Shaping, Bind, Resources, RouteSpec };
+export type { NetClass, Shaping, Bind, Resources, RouteSpec, LabLimitsSpec };
 
 /** A whole lab. */
 export interface Topology {
@@ -34,6 +35,8 @@ export interface Topology {
   mtu: number;
   /** Whether nodes run in user namespaces (`userns: true`). */
   userns: boolean;
+  /** Limits of the lab as a whole (`limits:`); absent keys take the defaults of src/core/limits.ts. */
+  limits?: LabLimitsSpec;
   /** Nodes in declaration order; `nodes[i].id === i + 1`. */
   nodes: Node[];
   /** Links in declaration order; `links[i].index === i` (the `links[i]` of error paths). */
@@ -78,8 +81,10 @@ export interface Node {
   binds: Bind[];
   /** User sysctls, `net.*` only, dotted keys, values as strings, in file order. */
   sysctls: Record<string, string>;
-  /** cgroup limits. */
+  /** cgroup limits, the size of its upper layer, extra devices. */
   resources: Resources;
+  /** `security: { seccomp: unconfined }` turns the node's seccomp filter off; absent: the default filter. */
+  security?: { seccomp: 'default' | 'unconfined' };
   /** Whether the node forwards packets (true for router kinds frr/bird, or `forwarding: true`). */
   forwarding: boolean;
   /** Loopback addresses (CIDR, /32 and /128) put on `lo`. */
