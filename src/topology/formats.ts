@@ -12,7 +12,7 @@ import { parsePercent, parseRate, parseSize, parseTime, UnitError } from './unit
 import { parseEndpointString } from './endpoints.js';
 import { parseRouteString } from './routes.js';
 import { didYouMean } from './suggest.js';
-import { cpuListProblem } from '../core/cpuset.js';
+import { cpuListProblem } from './cpuset.js';
 
 export type FormatCheck = (value: unknown) => Problem | undefined;
 

@@ -5,9 +5,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { TopologyError } from '../errors.js';
-import type { Bind, Resources } from '../core/types.js';
-import type { NetClass } from '../shaping/types.js';
-import type { Group, Node, NodeConfig } from './types.js';
+import type { Bind, Group, NetClass, Node, NodeConfig, Resources } from './types.js';
 import { layer } from './defaults.js';
 import { getKind, type KindInfo } from './kinds.js';
 import { formatPath, type PathPart } from './path.js';

@@ -6,7 +6,7 @@
  * turned into a RouteSpec with a normalised prefix ("default" becomes
  * 0.0.0.0/0 or ::/0 after the family of `via`).
  */
-import type { RouteSpec } from '../net/types.js';
+import type { RouteSpec } from './types.js';
 import { checkIfname, type Problem } from './names.js';
 import { formatCidr, hasHostBits, network, parseCidr, parseIP, formatIP } from './ip.js';
 

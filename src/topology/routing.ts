@@ -5,8 +5,7 @@
  * objects for src/daemons. Runs after interfaces and addresses exist.
  */
 import { TopologyError } from '../errors.js';
-import type { RouteSpec } from '../net/types.js';
-import type { Bgp, BgpNeighbor, Link, Ospf, OspfInterface } from './types.js';
+import type { Bgp, BgpNeighbor, Link, Ospf, OspfInterface, RouteSpec } from './types.js';
 import type { NodeDraft } from './nodes.js';
 import { mergeValue } from './defaults.js';
 import { parseIP } from './ip.js';

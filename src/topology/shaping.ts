@@ -5,8 +5,8 @@
  * the value it correlates.
  */
 import { TopologyError } from '../errors.js';
-import type { Shaping } from '../shaping/types.js';
-import { MAX_BURST_BYTES } from '../shaping/tcmath.js';
+import { MAX_BURST_BYTES } from './limits.js';
+import type { Shaping } from './types.js';
 import { formatPath, type PathPart } from './path.js';
 import { parsePercent, parseRate, parseSize, parseTime } from './units.js';
 

@@ -11,7 +11,7 @@
  * topology file), and a percentage must carry a `%`. Negative numbers and
  * exponents (1e9bit) are refused with a message saying so.
  */
-import { MAX_RATE_BPS } from '../shaping/tcmath.js';
+import { MAX_RATE_BPS } from './limits.js';
 
 /** MAX_RATE_BPS as a topology file writes it. */
 const MAX_RATE_TEXT = '8tbit';
