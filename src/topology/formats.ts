@@ -67,7 +67,7 @@ const checkKind: FormatCheck = (v) => {
   return { what: `unknown kind "${name}"${didYouMean(name, kindNames())}`, hint: `kinds: ${kindNames().join(', ')}` };
 };
 
-/** Format checks by name (the `format` values of src/topology/schema-def.ts). */
+/** Format checks by name (the `format` values of src/topology/schema/source.ts). */
 export const FORMATS: Record<string, FormatCheck> = {
   'kind': checkKind,
   'lab-name': checkLabName,
@@ -128,6 +128,15 @@ export const FORMATS: Record<string, FormatCheck> = {
     return 'what' in r ? r : undefined;
   },
 };
+
+/**
+ * The same checks as yes/no answers, for the compiled schema validator
+ * (src/topology/schema/check.generated.js), which only needs to know whether a
+ * value fits; the message comes from FORMATS when it does not.
+ */
+export const FORMAT_TESTS: Record<string, (value: string) => boolean> = Object.fromEntries(
+  Object.entries(FORMATS).map(([name, check]) => [name, (value: string) => check(value) === undefined]),
+);
 
 function nameProblemOnly(p: Problem | undefined, what?: string): Problem | undefined {
   if (!p) return undefined;

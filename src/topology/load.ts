@@ -17,10 +17,10 @@ import { checkLabName } from './names.js';
 import { resolveNodes } from './nodes.js';
 import { parsePath, type PathPart } from './path.js';
 import { resolveRouting } from './routing.js';
-import { topologySchema } from './schema-def.js';
+import { checkTopology } from './schema/check.js';
+import { scanStructure } from './structure.js';
 import { resolveTests } from './tests.js';
 import { loadTestsFile } from './tests-file.js';
-import { Validator } from './validate.js';
 import { parseYaml } from './yaml.js';
 
 /** Options of loadTopology. */
@@ -42,8 +42,6 @@ export interface TopologySource {
   text: string;
   file?: string;
 }
-
-let validator: Validator | undefined;
 
 /**
  * Loads a topology from a file path or from text.
@@ -69,7 +67,7 @@ export function loadTopology(input: string | TopologySource, options: LoadOption
   }
   // `tests: FILE`: errors name lines of that file, so it is read outside the try above.
   if (topology.testsFile && (checkFiles || existsSync(topology.testsFile))) {
-    topology.tests = loadTestsFile(topology.testsFile, topology, { env, validator: schemaValidator() });
+    topology.tests = loadTestsFile(topology.testsFile, topology, { env });
   }
   return topology;
 }
@@ -89,12 +87,6 @@ function readTopologyFile(path: string): string {
   }
 }
 
-/** The schema validator (built once: a cache). */
-export function schemaValidator(): Validator {
-  validator ??= new Validator(topologySchema);
-  return validator;
-}
-
 interface ResolveContext {
   file?: string;
   env: Env;
@@ -107,8 +99,9 @@ function resolveTopology(data: unknown, ctx: ResolveContext): Topology {
   if (typeof data !== 'object' || Array.isArray(data)) {
     throw new TopologyError('', `a topology must be a mapping (name:, nodes:, links:, …), not ${Array.isArray(data) ? 'a list' : 'a single value'}`, 'see docs/topology.md');
   }
+  scanStructure(data);
   const raw = expandVariables(data, ctx.env) as Record<string, unknown>;
-  schemaValidator().validate(raw);
+  checkTopology(raw);
   const dir = ctx.file ? dirname(ctx.file) : process.cwd();
   const name = ctx.name === undefined ? labName(raw, ctx.file) : nameOverride(ctx.name);
   const mtu = (raw.mtu as number | undefined) ?? 1500;

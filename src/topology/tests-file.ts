@@ -10,9 +10,10 @@ import { basename } from 'node:path';
 import { TopologyError } from '../errors.js';
 import { expandVariables, type Env } from './expand.js';
 import { formatPath, parsePath, type PathPart } from './path.js';
+import { checkTests } from './schema/check.js';
+import { scanStructure } from './structure.js';
 import { resolveTests } from './tests.js';
 import type { TestSpec, Topology } from './types.js';
-import type { Validator } from './validate.js';
 import { parseYaml } from './yaml.js';
 
 type Obj = Record<string, unknown>;
@@ -21,8 +22,6 @@ type Obj = Record<string, unknown>;
 export interface TestsFileOptions {
   /** Variables for ${VAR} expansion; default process.env. */
   env?: Env;
-  /** The schema validator of the topology loader (checks each item against `#/definitions/test`). */
-  validator: Validator;
 }
 
 /**
@@ -31,7 +30,7 @@ export interface TestsFileOptions {
  * end with `(FILE:LINE)`.
  * @throws TopologyError when the file cannot be read, is not a list, or a test is wrong.
  */
-export function loadTestsFile(file: string, topology: Pick<Topology, 'nodes'>, opts: TestsFileOptions): TestSpec[] {
+export function loadTestsFile(file: string, topology: Pick<Topology, 'nodes'>, opts: TestsFileOptions = {}): TestSpec[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -65,10 +64,12 @@ export function loadTestsFile(file: string, topology: Pick<Topology, 'nodes'>, o
   }
   let items: unknown[] = [];
   try {
+    scanStructure(data, root);
     items = expandVariables(data, opts.env ?? process.env, root) as unknown[];
-    items.forEach((item, i) => opts.validator.validate(item, { $ref: '#/definitions/test' }, [...root, i]));
+    checkTests(items);
   } catch (err) {
-    if (err instanceof TopologyError) fail(err, err.path);
+    // checkTests names items tests[i]…; inside a bare list they are [i]….
+    if (err instanceof TopologyError) fail(err, root.length ? err.path : err.path.replace(/^tests(?=\[)/, ''));
     throw err;
   }
   try {
