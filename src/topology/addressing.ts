@@ -17,8 +17,7 @@ import { HOST_NODE } from './endpoints.js';
 import { formatCidr, formatIP, hostRange, network, parseCidr, range, contains, type Cidr, type Family } from './ip.js';
 import { allocate, resolvePools, type LivePool } from './pools.js';
 import { formatPath, type PathPart } from './path.js';
-
-type Obj = Record<string, unknown>;
+import type { TopologyInput } from './schema/source.js';
 
 interface Subnet {
   links: LinkDraft[];
@@ -36,7 +35,7 @@ interface Item { start: bigint; end: bigint; text: string; where: string }
  * (the management network), with their path.
  * @throws TopologyError for unparsable, overlapping or out-of-prefix addresses and full pools.
  */
-export function assignAddresses(raw: Obj, nodes: NodeDraft[], links: LinkDraft[], extra: { cidr: Cidr; path: PathPart[] }[] = []): Addressing {
+export function assignAddresses(raw: TopologyInput, nodes: NodeDraft[], links: LinkDraft[], extra: { cidr: Cidr; path: PathPart[] }[] = []): Addressing {
   const { addressing, live } = resolvePools(raw.addressing);
   const byName = new Map(nodes.map((d) => [d.node.name, d]));
   const isSwitch = (e: EndpointDraft): boolean => e.ep.node !== HOST_NODE && byName.get(e.ep.node)!.kind.switch;
@@ -50,9 +49,9 @@ export function assignAddresses(raw: Obj, nodes: NodeDraft[], links: LinkDraft[]
   // explicit loopbacks
   const loopbackWant: Record<Family, NodeDraft[]> = { 4: [], 6: [] };
   for (const d of nodes) {
-    const a = (d.node.raw.addresses ?? {}) as Obj;
+    const a = d.node.raw.addresses ?? {};
     for (const fam of [4, 6] as Family[]) {
-      const v = a[`ipv${fam}`];
+      const v = a[fam === 4 ? 'ipv4' : 'ipv6'];
       if (typeof v === 'string') {
         const c = parseCidr(v, (f) => (f === 4 ? 32 : 128))!;
         d.node.loopback[fam === 4 ? 'ipv4' : 'ipv6'] = formatCidr(c);
@@ -119,7 +118,7 @@ function explicitPrefix(s: Subnet, fam: Family): void {
   for (const l of s.links) {
     const p = l.prefix;
     const v = typeof p === 'string' ? (parseCidr(p)!.family === fam ? p : undefined) : p === false ? false
-      : p && typeof p === 'object' ? (p as Obj)[key] as string | false | undefined : undefined;
+      : p && typeof p === 'object' ? p[key] : undefined;
     if (v === false) { s.off[fam] = true; continue; }
     if (v === undefined) continue;
     const cidr = parseCidr(v)!;

@@ -21,6 +21,7 @@ import { checkTopology } from './schema/check.js';
 import { scanStructure } from './structure.js';
 import { resolveTests } from './tests.js';
 import { loadTestsFile } from './tests-file.js';
+import type { TopologyInput } from './schema/source.js';
 import { parseYaml } from './yaml.js';
 
 /** Options of loadTopology. */
@@ -100,11 +101,11 @@ function resolveTopology(data: unknown, ctx: ResolveContext): Topology {
     throw new TopologyError('', `a topology must be a mapping (name:, nodes:, links:, …), not ${Array.isArray(data) ? 'a list' : 'a single value'}`, 'see docs/topology.md');
   }
   scanStructure(data);
-  const raw = expandVariables(data, ctx.env) as Record<string, unknown>;
+  const raw: unknown = expandVariables(data, ctx.env);
   checkTopology(raw);
   const dir = ctx.file ? dirname(ctx.file) : process.cwd();
   const name = ctx.name === undefined ? labName(raw, ctx.file) : nameOverride(ctx.name);
-  const mtu = (raw.mtu as number | undefined) ?? 1500;
+  const mtu = raw.mtu ?? 1500;
   const mgmt = readMgmt(raw, name, mtu);
   const { drafts, groups } = resolveNodes(raw, { dir, checkFiles: ctx.checkFiles });
   const macs: MacCounter = { prefix: macPrefix(name), next: 1, used: new Map() };
@@ -120,17 +121,17 @@ function resolveTopology(data: unknown, ctx: ResolveContext): Topology {
   const linkList = links.map((l) => l.link);
   resolveRouting(raw, drafts, linkList, mgmt?.mgmt.iface);
   const topology: Topology = {
-    name, dir, mtu, userns: (raw.userns as boolean | undefined) ?? false,
+    name, dir, mtu, userns: raw.userns ?? false,
     nodes: drafts.map((d) => d.node), links: linkList, addressing,
     tests: Array.isArray(raw.tests) ? resolveTests(raw.tests, drafts.map((d) => d.node)) : [], groups,
   };
   if (typeof raw.tests === 'string') topology.testsFile = resolve(dir, raw.tests);
   if (ctx.file) topology.file = ctx.file;
   if (ctx.name !== undefined && name !== ownName(raw, ctx.file)) topology.renamed = true;
-  if (raw.description !== undefined) topology.description = raw.description as string;
+  if (raw.description !== undefined) topology.description = raw.description;
   if (mgmt) topology.mgmt = mgmt.mgmt;
-  if (raw.ospf !== undefined) topology.ospf = raw.ospf as Topology['ospf'];
-  if (raw.bgp !== undefined) topology.bgp = raw.bgp as Topology['bgp'];
+  if (raw.ospf !== undefined) topology.ospf = raw.ospf;
+  if (raw.bgp !== undefined) topology.bgp = raw.bgp;
   return topology;
 }
 
@@ -146,13 +147,13 @@ function fileStem(file: string): string {
 }
 
 /** The name the file itself gives (`name:`, else from the file name), unchecked; '' when none. */
-function ownName(raw: Record<string, unknown>, file?: string): string {
+function ownName(raw: TopologyInput, file?: string): string {
   if (typeof raw.name === 'string') return raw.name;
   return file ? fileStem(file) : '';
 }
 
-function labName(raw: Record<string, unknown>, file?: string): string {
-  if (raw.name !== undefined) return raw.name as string;
+function labName(raw: TopologyInput, file?: string): string {
+  if (raw.name !== undefined) return raw.name;
   if (!file) throw new TopologyError('name', 'the lab has no name', 'add name: at the top, e.g. name: triangle');
   const guess = fileStem(file);
   const p = checkLabName(guess);

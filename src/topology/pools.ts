@@ -6,8 +6,7 @@ import { TopologyError } from '../errors.js';
 import type { Addressing, Pool } from './types.js';
 import { bits, formatCidr, network, overlaps, parseCidr, size, type Cidr, type Family } from './ip.js';
 import { formatPath, type PathPart } from './path.js';
-
-type Obj = Record<string, unknown>;
+import type { AddressingInput } from './schema/source.js';
 
 /** Pool names and their defaults (docs/decisions.md: IPv4 only unless IPv6 pools are given). */
 export const POOL_DEFAULTS: Record<keyof Omit<Addressing, 'enabled'>, { family: Family; cidr?: string; prefix: number; what: string }> = {
@@ -36,9 +35,9 @@ export interface LivePool {
  * @throws TopologyError when a block prefix is shorter than its pool, a p2p
  *   block is longer than /31, or two pools overlap.
  */
-export function resolvePools(raw: unknown): { addressing: Addressing; live: Partial<Record<PoolName, LivePool>> } {
+export function resolvePools(raw: AddressingInput | undefined): { addressing: Addressing; live: Partial<Record<PoolName, LivePool>> } {
   if (raw === false) return { addressing: { enabled: false }, live: {} };
-  const given = (raw ?? {}) as Obj;
+  const given = raw ?? {};
   const addressing: Addressing = { enabled: true };
   const live: Partial<Record<PoolName, LivePool>> = {};
   for (const [name, def] of Object.entries(POOL_DEFAULTS) as [PoolName, (typeof POOL_DEFAULTS)[PoolName]][]) {
@@ -49,12 +48,12 @@ export function resolvePools(raw: unknown): { addressing: Addressing; live: Part
     let prefix = def.prefix;
     if (typeof v === 'string') cidrText = v;
     else if (v && typeof v === 'object') {
-      cidrText = (v as Obj).pool as string;
-      prefix = ((v as Obj).prefix as number | undefined) ?? prefix;
+      cidrText = v.pool;
+      prefix = v.prefix ?? prefix;
     }
     if (!cidrText) continue;
     const cidr = parseCidr(cidrText)!;
-    const where = formatPath(v && typeof v === 'object' && (v as Obj).prefix !== undefined ? [...path, 'prefix'] : path);
+    const where = formatPath(v && typeof v === 'object' && v.prefix !== undefined ? [...path, 'prefix'] : path);
     if (prefix < cidr.len) throw new TopologyError(where, `blocks of /${prefix} do not fit in the pool ${cidrText}`, `use a prefix of ${cidr.len} or more`);
     if (prefix > bits(def.family)) throw new TopologyError(where, `/${prefix} is not an IPv${def.family} prefix length`, 'use a smaller number');
     if (name === 'p2p' && prefix > 31) throw new TopologyError(where, `point-to-point blocks of /${prefix} hold one address; a link has two ends`, 'use 31 (RFC 3021) or 30');

@@ -5,24 +5,23 @@
  * the value it correlates.
  */
 import { TopologyError } from '../errors.js';
-import { MAX_BURST_BYTES } from './limits.js';
+import type { ShapingInput } from './schema/source.js';
 import type { Shaping } from './types.js';
+import { MAX_BURST_BYTES } from './limits.js';
 import { formatPath, type PathPart } from './path.js';
 import { parsePercent, parseRate, parseSize, parseTime } from './units.js';
 
-type Obj = Record<string, unknown>;
-
 /** Parses one block (already schema-checked). Returns undefined for an empty block. */
-export function parseShaping(raw: Obj | undefined): Shaping | undefined {
+export function parseShaping(raw: ShapingInput | undefined): Shaping | undefined {
   if (!raw) return undefined;
   const s: Shaping = {};
   if (raw.rate !== undefined) s.rateBps = parseRate(raw.rate);
   if (raw.burst !== undefined) s.burstBytes = parseSize(raw.burst);
-  if (raw.limit !== undefined) s.limitPackets = raw.limit as number;
+  if (raw.limit !== undefined) s.limitPackets = raw.limit;
   if (raw.delay !== undefined) s.delayMs = parseTime(raw.delay);
   if (raw.jitter !== undefined) s.jitterMs = parseTime(raw.jitter);
   if (raw.delay_correlation !== undefined) s.delayCorrelationPercent = parsePercent(raw.delay_correlation);
-  if (raw.distribution !== undefined) s.distribution = raw.distribution as Shaping['distribution'];
+  if (raw.distribution !== undefined) s.distribution = raw.distribution;
   if (raw.loss !== undefined) s.lossPercent = parsePercent(raw.loss);
   if (raw.loss_correlation !== undefined) s.lossCorrelationPercent = parsePercent(raw.loss_correlation);
   if (raw.corrupt !== undefined) s.corruptPercent = parsePercent(raw.corrupt);

@@ -8,7 +8,12 @@
  * so a Topology can be written to the State file and read back unchanged.
  * Units are in the names or documented per field; addresses are strings in
  * CIDR form ("10.1.0.0/31", "2001:db8::1/64"), IPv6 in RFC 5952 form.
+ *
+ * These types are written by hand, apart from the file's own shapes (`raw`,
+ * `ospf`, `bgp` as given), which come from the format's source
+ * (./schema/source.ts): docs/decisions.md says why.
  */
+import type { BgpInput, NodeSettings, OspfInput } from './schema/source.js';
 
 /** A whole lab. */
 export interface Topology {
@@ -38,9 +43,9 @@ export interface Topology {
   /** Management network, only when the topology asks for one (`mgmt:`). */
   mgmt?: Mgmt;
   /** Lab-level OSPF defaults (`ospf:`), as given; already merged into each router's `ospf`. */
-  ospf?: Partial<Ospf>;
+  ospf?: OspfInput;
   /** Lab-level BGP defaults (`bgp:`), as given; already merged into each router's `bgp`. */
-  bgp?: Partial<Bgp>;
+  bgp?: BgpInput;
   /** The `tests:` list (inline, or read from the file `tests:` names), checked and resolved; src/validate runs them. */
   tests: TestSpec[];
   /** Absolute path of the tests file when `tests:` names one (or `netlab validate --tests` gave one). */
@@ -95,8 +100,8 @@ export interface Node {
   mgmt?: NodeMgmt;
   /** For kind 'bridge': name of the Linux bridge inside the node that enslaves all its interfaces ('br0'). */
   bridge?: string;
-  /** The user's object after layering defaults (node → group → kind → defaults), before resolution. */
-  raw: Record<string, unknown>;
+  /** The user's settings after layering defaults (node → group → kind → defaults), before resolution. */
+  raw: NodeSettings;
 }
 
 /** Where a node's daemon configuration comes from; exactly one field is set. */
