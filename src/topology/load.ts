@@ -4,9 +4,10 @@
  * routing. Pure apart from reading the file and checking that referenced files
  * exist; never touches the kernel.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { TopologyError } from '../errors.js';
+import { clipError } from './clip.js';
 import type { Topology } from './types.js';
 import { assignAddresses } from './addressing.js';
 import { expandVariables, type Env } from './expand.js';
@@ -17,7 +18,8 @@ import { checkLabName } from './names.js';
 import { resolveNodes } from './nodes.js';
 import { parsePath, type PathPart } from './path.js';
 import { resolveRouting } from './routing.js';
-import { checkTopology } from './schema/check.js';
+import { readTextFile } from './read.js';
+import { checkTopLevelKeys, checkTopology } from './schema/check.js';
 import { scanStructure } from './structure.js';
 import { resolveTests } from './tests.js';
 import { loadTestsFile } from './tests-file.js';
@@ -47,24 +49,30 @@ export interface TopologySource {
 /**
  * Loads a topology from a file path or from text.
  * @throws TopologyError (exit code 2) naming the key path, what is wrong and a
- *   hint; the message ends with the file and line when they are known.
+ *   hint; the message ends with the file and line when they are known. An
+ *   error about the whole file (empty, not a mapping, not UTF-8, …) names the
+ *   file (its base name), or `topology` for text without one.
  */
 export function loadTopology(input: string | TopologySource, options: LoadOptions = {}): Topology {
-  const src: TopologySource = typeof input === 'string' ? { text: readTopologyFile(input), file: input } : input;
+  const src: TopologySource = typeof input === 'string' ? { text: readTextFile(input, 'topology', input || 'FILE'), file: input } : input;
   const file = src.file === undefined ? undefined : resolve(src.file);
-  const parsed = parseYaml(src.text, file);
+  const whole = file ? basename(file) : 'topology';
   const env = options.env ?? process.env;
   const checkFiles = options.checkFiles ?? true;
+  let parsed: ReturnType<typeof parseYaml> | undefined;
   let topology: Topology;
   try {
+    parsed = parseYaml(src.text, file);
     topology = resolveTopology(parsed.data, { file, env, checkFiles, name: options.name });
   } catch (err) {
-    if (err instanceof TopologyError && err.path !== '' && !err.path.startsWith('--')) {
-      const line = parsed.lineOf(parsePath(err.path));
-      if (line !== undefined) throw new TopologyError(err.path, `${err.message} (${file ? `${basename(file)}:` : 'line '}${line})`, err.hint);
+    if (!(err instanceof TopologyError)) throw err;
+    const e = clipError(err);
+    if (e.path === '') throw new TopologyError(whole, e.message, e.hint);
+    if (parsed && !e.path.startsWith('--')) {
+      const line = parsed.lineOf(parsePath(e.path));
+      if (line !== undefined) throw new TopologyError(e.path, `${e.message} (${file ? `${basename(file)}:` : 'line '}${line})`, e.hint);
     }
-    if (err instanceof TopologyError && err.path === '' && file) throw new TopologyError(err.path, `${err.message} (${basename(file)})`, err.hint);
-    throw err;
+    throw e;
   }
   // `tests: FILE`: errors name lines of that file, so it is read outside the try above.
   if (topology.testsFile && (checkFiles || existsSync(topology.testsFile))) {
@@ -76,16 +84,6 @@ export function loadTopology(input: string | TopologySource, options: LoadOption
 /** Loads a topology file (the CLI's entry point). */
 export function loadTopologyFile(path: string, options: LoadOptions = {}): Topology {
   return loadTopology(path, options);
-}
-
-function readTopologyFile(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    const what = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : code;
-    throw new TopologyError(path, `cannot read the topology: ${what}`, 'give the path of a topology .yaml file');
-  }
 }
 
 interface ResolveContext {
@@ -100,6 +98,7 @@ function resolveTopology(data: unknown, ctx: ResolveContext): Topology {
   if (typeof data !== 'object' || Array.isArray(data)) {
     throw new TopologyError('', `a topology must be a mapping (name:, nodes:, links:, …), not ${Array.isArray(data) ? 'a list' : 'a single value'}`, 'see docs/topology.md');
   }
+  checkTopLevelKeys(data);
   scanStructure(data);
   const raw: unknown = expandVariables(data, ctx.env);
   checkTopology(raw);

@@ -37,7 +37,7 @@ interface SchemaError {
   params: Record<string, unknown>;
 }
 
-interface Compiled { Check(value: unknown): boolean }
+interface Compiled { Check(value: unknown): boolean; TOP_LEVEL_KEYS: string[] }
 interface Reporter { errors(schema: Schema, value: unknown): SchemaError[] }
 
 const require = createRequire(import.meta.url);
@@ -68,6 +68,23 @@ function errorReporter(): Reporter {
     reporter = { errors: (schema, value) => Errors(schema, value)[1] };
   }
   return reporter;
+}
+
+/** The error for an unknown key in the mapping at `path`, whose keys are `known`. */
+function unknownKey(path: PathPart[], key: string, known: readonly string[]): TopologyError {
+  const where = path.length ? `in ${formatPath(path)}` : 'at the top level';
+  return new TopologyError(formatPath([...path, key]), `unknown key "${key}"${didYouMean(key, known)}`, `keys allowed ${where}: ${known.join(', ')}`);
+}
+
+/**
+ * Refuses an unknown key at the top level of a topology, before anything
+ * walks the rest (an alias bomb under a misspelt key is refused at once).
+ * @throws TopologyError at the first unknown key.
+ */
+export function checkTopLevelKeys(data: object): void {
+  const known = compiledCheck().TOP_LEVEL_KEYS;
+  const key = Object.keys(data).find((k) => !known.includes(k));
+  if (key !== undefined) throw unknownKey([], key, known);
 }
 
 /**
@@ -110,7 +127,7 @@ export function describeValue(v: unknown): string {
   if (t === 'object') return 'a mapping';
   if (t === 'array') return 'a list';
   if (t === 'null') return 'empty';
-  return JSON.stringify(v);
+  return typeof v === 'number' ? String(v) : JSON.stringify(v);
 }
 
 function typesOf(s: Schema): string[] {
@@ -164,7 +181,22 @@ function fits(s: Schema, v: unknown): boolean {
 }
 
 function hintOf(s: Schema): string {
-  return (s['x-hint'] as string | undefined) ?? (s.description as string | undefined) ?? '';
+  const h = s['x-hint'] ?? s.description;
+  return typeof h === 'string' ? h : '';
+}
+
+/**
+ * The hint for the schema node at `pointer`: its own x-hint or description,
+ * else the nearest enclosing node's (`ospf.area`'s number alternative says
+ * nothing itself; the area does), else a pointer to the docs.
+ */
+function hintAt(schema: Schema, pointer: string): string {
+  for (let p = pointer; ; p = p.slice(0, p.lastIndexOf('/'))) {
+    const node = nodeAt(schema, p);
+    const h = Array.isArray(node) || /\/(properties|definitions)$/.test(p) ? '' : hintOf(node);
+    if (h) return h;
+    if (!p.includes('/')) return 'see docs/topology.md for this key';
+  }
 }
 
 /** A problem found: where, what, and the position in the file that orders it. */
@@ -174,8 +206,7 @@ interface Finding { path: PathPart[]; what: string; hint: string; order: number[
  * The message for a value that breaks its schema node `s` (not an anyOf),
  * checked in a fixed order so that one value gets one message.
  */
-function valueProblem(s: Schema, v: unknown): { what: string; hint: string } | undefined {
-  const hint = hintOf(s);
+function valueProblem(s: Schema, v: unknown, hint: string): { what: string; hint: string } | undefined {
   if ('const' in s && v !== s.const) return { what: `must be ${JSON.stringify(s.const)}, not ${describeValue(v)}`, hint };
   const types = typesOf(s);
   if (types.length && !types.some((t) => typeMatches(t, v))) {
@@ -243,7 +274,7 @@ function explain(schema: Schema, data: unknown): TopologyError {
     const inside = (e: SchemaError): boolean => under(e.instancePath, a.instancePath) && under(e.schemaPath, `${a.schemaPath}/anyOf`) && e !== a;
     if (!first) {
       const words = [...new Set(branches.map((x) => ('const' in x.b ? JSON.stringify(x.b.const) : typesOf(x.b).map((t) => TYPE_WORDS[t] ?? t).join(' or ') || 'something else')))];
-      findings.push({ path, what: `must be ${orList(words)}, not ${describeValue(value)}`, hint: hintOf(node), order: [...positions(data, path), 0] });
+      findings.push({ path, what: `must be ${orList(words)}, not ${describeValue(value)}`, hint: hintAt(schema, a.schemaPath), order: [...positions(data, path), 0] });
       errors = errors.filter((e) => e !== a && !inside(e));
     } else {
       const keep = `${a.schemaPath}/anyOf/${first.i}`;
@@ -258,12 +289,9 @@ function explain(schema: Schema, data: unknown): TopologyError {
       if (node.additionalProperties !== false) continue; // a map: each bad value has its own error
       const obj = valueAt(data, path) as Record<string, unknown>;
       const known = Object.keys((node.properties ?? {}) as object);
-      const where = path.length ? `in ${formatPath(path)}` : 'at the top level';
       for (const key of e.params.additionalProperties as string[]) {
-        findings.push({
-          path: [...path, key], what: `unknown key "${key}"${didYouMean(key, known)}`, hint: `keys allowed ${where}: ${known.join(', ')}`,
-          order: [...at, 1, Object.keys(obj).indexOf(key)],
-        });
+        const u = unknownKey(path, key, known);
+        findings.push({ path: [...path, key], what: u.message, hint: u.hint, order: [...at, 1, Object.keys(obj).indexOf(key)] });
       }
     } else if (e.keyword === 'required') {
       const obj = valueAt(data, path) as Record<string, unknown>;
@@ -275,10 +303,10 @@ function explain(schema: Schema, data: unknown): TopologyError {
     } else if (e.schemaPath.endsWith('/propertyNames')) {
       const key = path.at(-1) as string;
       const obj = valueAt(data, path.slice(0, -1)) as Record<string, unknown>;
-      const p = valueProblem(node, key);
+      const p = valueProblem(node, key, hintAt(schema, e.schemaPath));
       if (p) findings.push({ path, ...p, order: [...at.slice(0, -1), 1, Object.keys(obj).indexOf(key)] });
     } else {
-      const p = valueProblem(node, valueAt(data, path));
+      const p = valueProblem(node, valueAt(data, path), hintAt(schema, e.schemaPath));
       if (p) findings.push({ path, ...p, order: [...at, 0] });
     }
   }

@@ -98,6 +98,8 @@ export function compiledModule(schema: Record<string, Json>): string {
     body,
     'import { FORMAT_TESTS } from "../formats.js";',
     `SetExternal({ identifier: ${JSON.stringify(external.identifier)}, variables: [\n  ${variables.join(',\n  ')},\n] });`,
+    '/** The keys a topology may have at its top level (checked before anything walks the file). */',
+    `export const TOP_LEVEL_KEYS = ${JSON.stringify(Object.keys(schema.properties as object))};`,
     '',
   ].join('\n');
 }
