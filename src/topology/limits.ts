@@ -18,3 +18,32 @@ export const MAX_BURST_BYTES = 0xffffffff;
  * which is clamped) fits at this rate.
  */
 export const MAX_RATE_BPS = 8e12;
+
+/** The largest queue limit, packets: tc's `limit` is a u32 (struct tc_tbf_qopt, tc_netem_qopt). */
+export const MAX_LIMIT_PACKETS = 0xffffffff;
+
+/**
+ * The longest delay or jitter netlab adds, ms: one hour. netem keeps the delay
+ * in 64-bit nanoseconds (TCA_NETEM_LATENCY64), but a link that holds packets
+ * longer than this is a cut link (`netlab link down`), and every packet sent
+ * meanwhile waits in the queue.
+ */
+export const MAX_DELAY_MS = 3_600_000;
+
+/**
+ * The longest time any other setting may give, ms: 2^31 − 1 (24.8 days), the
+ * longest a Node.js timer waits; a longer `wait:` or `timeout:` would fire at once.
+ */
+export const MAX_TIME_MS = 2 ** 31 - 1;
+
+/** The largest size netlab takes, bytes: 2^53 − 1 (8 PiB), the largest whole number a JavaScript number holds exactly. */
+export const MAX_SIZE_BYTES = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Most traffic classes one node may have: htb minors 0x11…0xfeff (src/shaping/plan.ts
+ * FIRST_CLASS_MINOR; the minors above are netlab's own), 65,262 classes.
+ */
+export const MAX_CLASSES = 0xfeff - 0x11;
+
+/** Longest traffic-class name, bytes: it names the class's cgroup directory (`class-<name>`, src/shaping/cgroups.ts). */
+export const CLASS_NAME_MAX = 48;

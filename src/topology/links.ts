@@ -8,6 +8,7 @@ import { TopologyError } from '../errors.js';
 import type { Endpoint, Interface, Link } from './types.js';
 import type { NodeDraft } from './nodes.js';
 import { HOST_NODE, parseEndpointString } from './endpoints.js';
+import { LOOPBACK } from './names.js';
 import { macFor, MAC_COUNTER_MAX } from './mac.js';
 import { formatPath, type PathPart } from './path.js';
 import type { EndpointInput, LinkInput, TopologyInput } from './schema/source.js';
@@ -101,7 +102,12 @@ export function resolveLinks(raw: TopologyInput, drafts: NodeDraft[], labMtu: nu
         e.ep.node === HOST_NODE ? 'give each host link its own host interface name' : `each interface belongs to one link; use another name, e.g. ${e.ep.node}:${freeIface(e.ep.node, used)}`);
       }
       used.set(key, where);
-      if (e.ep.node === HOST_NODE) continue;
+      if (e.ep.node === HOST_NODE) {
+        if (e.ep.iface === LOOPBACK) {
+          throw new TopologyError(where, 'host:lo is the host\'s loopback, which a link cannot use', 'name a new interface for the host end, e.g. host:nl-r1 (netlab creates it)');
+        }
+        continue;
+      }
       const d = byName.get(e.ep.node);
       if (!d) {
         throw new TopologyError(where, `node "${e.ep.node}" is not defined${didYouMean(e.ep.node, names)}`, `add it under nodes:, or fix the name (nodes: ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''})`);
@@ -142,7 +148,7 @@ function parseEndpoint(e: EndpointInput, path: PathPart[]): RawEndpointDraft {
 
 function checkIfaceName(e: EndpointDraft, d: NodeDraft, where: string, mgmtIface?: string): void {
   const name = e.ep.iface;
-  if (name === 'lo') throw new TopologyError(where, 'interface name "lo" is the loopback', 'use another name, e.g. eth1');
+  if (name === LOOPBACK) throw new TopologyError(where, 'interface name "lo" is the loopback', 'use another name, e.g. eth1');
   if (mgmtIface !== undefined && name === mgmtIface) {
     throw new TopologyError(where, `interface name "${name}" is the management interface (mgmt.iface)`, 'use another name, e.g. eth1, or set mgmt: { iface: … }');
   }
@@ -176,6 +182,7 @@ function finishKind(link: Link, endpoints: EndpointDraft[], path: PathPart[], ob
   const name = obj.name ?? `lan${link.index}`;
   const where = formatPath(obj.name !== undefined ? [...path, 'name'] : path);
   if (/^s\d+e\d+$/.test(name)) throw new TopologyError(where, `LAN name "${name}" looks like a generated port name (s<link>e<endpoint>)`, 'choose another name, e.g. lan1');
+  if (name === LOOPBACK) throw new TopologyError(where, 'LAN name "lo" is the loopback of the namespace that holds the LAN\'s bridge', 'choose another name, e.g. lan1');
   const prev = segments.get(name);
   if (prev !== undefined) {
     throw new TopologyError(where, `LAN segment name "${name}" is also used by ${prev}`, 'give each LAN its own name: (at most 15 bytes)');

@@ -11,6 +11,7 @@ import type { MacCounter } from './links.js';
 import { takeMac } from './links.js';
 import { formatIP, hostRange, network, parseCidr, type Cidr } from './ip.js';
 import { labTag } from './mac.js';
+import { LOOPBACK } from './names.js';
 import type { TopologyInput } from './schema/source.js';
 
 /** Default management network (the one vagrant-libvirt and ipspace netlab use). */
@@ -21,6 +22,12 @@ export function readMgmt(raw: TopologyInput, lab: string, mtu: number): { mgmt: 
   const m = raw.mgmt;
   if (m === undefined || m === false) return undefined;
   const o = m === true ? {} : m;
+  for (const key of ['bridge', 'iface'] as const) {
+    if (o[key] === LOOPBACK) {
+      throw new TopologyError(`mgmt.${key}`, `"lo" is the loopback of ${key === 'bridge' ? 'the host' : 'every node'}, so it cannot be the management ${key === 'bridge' ? 'bridge' : 'interface'}`,
+        key === 'bridge' ? 'leave bridge out (netlab names it after the lab), or name a new bridge, e.g. nl-mylab' : 'leave iface out (eth0), or name another interface, e.g. mgmt0');
+    }
+  }
   const cidr = parseCidr(o.network ?? MGMT_DEFAULT_NETWORK)!;
   const net = network(cidr);
   const tag = labTag(lab, 6);

@@ -2,12 +2,14 @@
  * `nodes:`, `groups:`, `kinds:` and `defaults:` → Node objects with every
  * per-node field resolved (interfaces, addresses and routing come later).
  */
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { TopologyError } from '../errors.js';
 import type { Bind, Group, NetClass, Node, NodeConfig, Resources } from './types.js';
 import { layer } from './defaults.js';
 import { getKind, type KindInfo } from './kinds.js';
+import { MAX_CLASSES } from './limits.js';
+import { LOOPBACK } from './names.js';
 import { formatPath, type PathPart } from './path.js';
 import type { ClassInput, NodeSettings, TopologyInput } from './schema/source.js';
 import { didYouMean } from './suggest.js';
@@ -93,6 +95,7 @@ export function resolveNodes(raw: TopologyInput, opts: NodeOptions): { drafts: N
 function nodeEntries(nodes: TopologyInput['nodes']): { name: string; values: NodeEntry | null; path: PathPart[] }[] {
   if (nodes === undefined) throw new TopologyError('nodes', 'the lab has no nodes', 'add nodes:, e.g. nodes: { r1: {}, r2: {} }');
   if (Array.isArray(nodes)) {
+    if (nodes.length === 0) throw new TopologyError('nodes', 'the lab has no nodes', 'add nodes:, e.g. nodes: [r1, r2]');
     const seen = new Map<string, number>();
     return nodes.map((name, i) => {
       const first = seen.get(name);
@@ -119,26 +122,38 @@ function resolveFields(d: NodeDraft, opts: NodeOptions): void {
   const { node } = d;
   const raw = node.raw;
   const at = (key: string, ...rest: PathPart[]): string => formatPath([...(d.origin[key] ?? [...d.path, key]), ...rest]);
-  const file = (p: string, key: string, what: string, ...rest: PathPart[]): string => {
+  /** An absolute path, checked (with checkFiles) to exist and to be of the type a key needs. */
+  const file = (p: string, key: string, what: string, type: 'directory' | 'file' | 'any', ...rest: PathPart[]): string => {
     const abs = isAbsolute(p) ? p : resolve(opts.dir, p);
-    if (opts.checkFiles && !existsSync(abs)) throw new TopologyError(at(key, ...rest), `${what} ${abs} does not exist`, `paths are relative to the topology file's directory (${opts.dir})`);
+    if (!opts.checkFiles) return abs;
+    const st = statSync(abs, { throwIfNoEntry: false });
+    if (!st) throw new TopologyError(at(key, ...rest), `${what} ${abs} does not exist`, `paths are relative to the topology file's directory (${opts.dir})`);
+    if (type === 'directory' && !st.isDirectory()) {
+      throw new TopologyError(at(key, ...rest), `${what} ${abs} is not a directory`, 'a root filesystem is a directory holding bin/, etc/, usr/ …, e.g. an unpacked image');
+    }
+    if (type === 'file' && !st.isFile()) throw new TopologyError(at(key, ...rest), `${what} ${abs} is not a regular file`, 'name the configuration file itself');
     return abs;
   };
-  if (raw.rootfs !== undefined) node.rootfs = file(raw.rootfs, 'rootfs', 'root filesystem');
-  if (raw.config !== undefined) node.config = resolveConfig(raw.config, at('config'), (p) => file(p, 'config', 'config file'));
+  if (raw.rootfs !== undefined) node.rootfs = file(raw.rootfs, 'rootfs', 'root filesystem', 'directory');
+  if (raw.config !== undefined) node.config = resolveConfig(raw.config, at('config'), (p) => file(p, 'config', 'config file', 'file'));
   if (raw.cmd !== undefined) node.cmd = raw.cmd;
   if (raw.exec !== undefined) node.exec = typeof raw.exec === 'string' ? [raw.exec] : [...raw.exec];
   for (const [k, v] of Object.entries(raw.env ?? {})) node.env[k] = String(v);
   for (const [k, v] of Object.entries(raw.sysctls ?? {})) node.sysctls[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
-  node.binds = (raw.binds ?? []).map((b, i) => resolveBind(b, (p) => file(p, 'binds', 'bind source', i)));
+  node.binds = (raw.binds ?? []).map((b, i) => resolveBind(b, (p) => file(p, 'binds', 'bind source', 'any', i)));
   node.resources = resolveResources(raw.resources ?? {});
   node.forwarding = raw.forwarding ?? d.kind.router;
+  const classes = Object.keys(raw.classes ?? {}).length;
+  if (classes > MAX_CLASSES) {
+    throw new TopologyError(at('classes'), `${classes} traffic classes; a node has at most ${MAX_CLASSES} (htb's class numbers)`, 'put fewer classes on the node; processes of one kind can share a class');
+  }
   for (const [name, c] of Object.entries(raw.classes ?? {})) {
     node.classes[name] = resolveClass(c, at('classes', name));
   }
   if (raw.bridge !== undefined && !d.kind.switch) {
     throw new TopologyError(at('bridge'), `bridge: is for kind bridge nodes; "${node.name}" is kind ${node.kind}`, 'remove it, or set kind: bridge');
   }
+  if (raw.bridge === LOOPBACK) throw new TopologyError(at('bridge'), 'bridge "lo" is the node\'s loopback', 'leave bridge out (br0), or name another bridge, e.g. br1');
   if (d.kind.switch) node.bridge = raw.bridge ?? 'br0';
 }
 

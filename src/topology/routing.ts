@@ -8,7 +8,7 @@ import { TopologyError } from '../errors.js';
 import type { Bgp, BgpNeighbor, Link, Ospf, OspfInterface, RouteSpec } from './types.js';
 import type { NodeDraft } from './nodes.js';
 import { mergeValue } from './defaults.js';
-import { parseIP } from './ip.js';
+import { contains, formatCidr, network, parseCidr, parseIP, type Cidr } from './ip.js';
 import { formatPath, type PathPart } from './path.js';
 import { normaliseRoute, parseRouteString } from './routes.js';
 import type { BgpInput, NodeSettings, OspfInput, TopologyInput } from './schema/source.js';
@@ -36,6 +36,8 @@ function ifaceNames(d: NodeDraft, mgmtIface?: string): string[] {
 
 function resolveRoutes(d: NodeDraft, mgmtIface?: string): void {
   const list = settings(d).routes ?? [];
+  // The kernel keys a route by its prefix and metric (and table): a second one is EEXIST.
+  const seen = new Map<string, number>();
   d.node.routes = list.map((r, i): RouteSpec => {
     const res = typeof r === 'string' ? parseRouteString(r) : normaliseRoute(r);
     if ('what' in res) throw new TopologyError(at(d, 'routes', i), res.what, res.hint);
@@ -45,8 +47,20 @@ function resolveRoutes(d: NodeDraft, mgmtIface?: string): void {
         throw new TopologyError(at(d, 'routes', i), `dev ${res.dev} is not an interface of ${d.node.name}${didYouMean(res.dev, names)}`, `interfaces: ${names.join(', ')}`);
       }
     }
+    const key = routeKey(res);
+    const first = seen.get(key);
+    if (first !== undefined) {
+      throw new TopologyError(at(d, 'routes', i), `a route to ${res.prefix}${res.metric ? ` with metric ${res.metric}` : ''} is already routes[${first}]`,
+        'give each prefix one route (list several via for ECMP), or a different metric');
+    }
+    seen.set(key, i);
     return res;
   });
+}
+
+/** What makes two routes the same route to the kernel: the prefix and the metric. */
+function routeKey(r: RouteSpec): string {
+  return `${r.prefix} ${r.metric ?? 0}`;
 }
 
 function resolveGateway(d: NodeDraft, byName: Map<string, NodeDraft>, links: Link[]): void {
@@ -58,6 +72,7 @@ function resolveGateway(d: NodeDraft, byName: Map<string, NodeDraft>, links: Lin
     const where = at(d, 'gateway', ...path);
     if (ip) {
       if (want && ip.family !== want) throw new TopologyError(where, `${v} is not an IPv${want} address`, `put it under ipv${ip.family}:`);
+      checkOnSubnet(d, ip, v, where);
       out[ip.family === 4 ? 'ipv4' : 'ipv6'] = v;
       return;
     }
@@ -79,7 +94,34 @@ function resolveGateway(d: NodeDraft, byName: Map<string, NodeDraft>, links: Lin
     if (g.ipv4 !== undefined) one(g.ipv4, 4, ['ipv4']);
     if (g.ipv6 !== undefined) one(g.ipv6, 6, ['ipv6']);
   }
+  for (const [key, prefix] of [['ipv4', '0.0.0.0/0'], ['ipv6', '::/0']] as const) {
+    const i = out[key] === undefined ? -1 : d.node.routes.findIndex((r) => routeKey(r) === routeKey({ prefix }));
+    if (i >= 0) {
+      throw new TopologyError(at(d, 'gateway', ...(typeof g === 'string' ? [] : [key])), `${d.node.name} has a default route in routes[${i}] already; gateway: adds another`,
+        'keep one of them: the gateway, or the route');
+    }
+  }
   d.node.gateway = out;
+}
+
+/**
+ * Refuses a gateway address the node cannot reach directly: one on none of
+ * its subnets (the kernel answers "Nexthop has invalid gateway"), or of a
+ * family the node has no address of.
+ */
+function checkOnSubnet(d: NodeDraft, ip: { family: 4 | 6; addr: bigint }, written: string, where: string): void {
+  const key = ip.family === 4 ? 'ipv4' : 'ipv6';
+  const subnets = [...d.node.interfaces.map((i) => i[key]), d.node.mgmt?.[key]].filter((c): c is string => c !== undefined).map((c) => parseCidr(c)!);
+  if (subnets.length === 0) {
+    throw new TopologyError(where, `${d.node.name} has no IPv${ip.family} address on any interface, so it cannot reach the gateway ${written}`,
+      ip.family === 6 ? 'give the lab IPv6 addresses (e.g. addressing: { ipv6: 2001:db8::/48 }), or leave the IPv6 gateway out' : 'give the node\'s links IPv4 addresses, or leave the gateway out');
+  }
+  const host: Cidr = { family: ip.family, addr: ip.addr, len: ip.family === 4 ? 32 : 128 };
+  if (!subnets.some((c) => contains({ ...c, addr: network(c) }, host))) {
+    const list = subnets.map((c) => formatCidr({ ...c, addr: network(c) }));
+    throw new TopologyError(where, `gateway ${written} is on none of ${d.node.name}'s subnets (${[...new Set(list)].slice(0, 6).join(', ')}${list.length > 6 ? ', …' : ''})`,
+      'give an address on one of them, or the name of a neighbour node (gateway: r1)');
+  }
 }
 
 /** The peer's interface addresses on the first subnet it shares with `d` (a direct link, or the same LAN/prefix). */

@@ -25,7 +25,7 @@
 import Type, { type Static, type TSchema } from 'typebox';
 
 const NAME_PATTERN = '^[A-Za-z][A-Za-z0-9_-]*$';
-const IFNAME_PATTERN = '^[^/:\\s]{1,15}$';
+const IFNAME_PATTERN = '^[^/:%\\s\\x00-\\x1f\\x7f]{1,15}$';
 /** Largest byte count netlab takes for a memory limit: 2^53 − 1 (JavaScript's exact integers, 8 PiB). */
 const MAX_BYTES = Number.MAX_SAFE_INTEGER;
 
@@ -45,6 +45,11 @@ const orFalse = (format: string, description: string) => Type.Union([Type.String
 const map = <T extends TSchema>(description: string | undefined, keys: Opts, values: T) =>
   Type.Unsafe<Record<string, Static<T>>>({ type: 'object', ...(description ? { description } : {}), propertyNames: keys, additionalProperties: values });
 const scalarValue = Type.Unsafe<string | number | boolean>({ type: ['string', 'number', 'boolean'] });
+/** A sysctl value: words, a whole number the kernel can hold, or true/false (written as 1/0). */
+const sysctlValue = Type.Unsafe<string | number | boolean>({
+  type: ['string', 'integer', 'boolean'], format: 'sysctl-value', minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER,
+  'x-hint': 'a sysctl value is a whole number, words, or true/false, e.g. net.ipv4.tcp_ecn: 1 or net.ipv4.ip_local_port_range: "32768 60999"',
+});
 
 const rate = (d: string, hint?: string) => str(d, { format: 'rate', examples: ['10mbit', '500kbit', '1gbit'], ...(hint ? { 'x-hint': hint } : {}) });
 const time = (d: string, hint?: string) => str(d, { format: 'time', examples: ['20ms', '500us', '1s'], ...(hint ? { 'x-hint': hint } : {}) });
@@ -149,7 +154,7 @@ export const nodeFields = {
   env: map('Environment variables for cmd, exec and netlab exec.', { format: 'env-name', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }, scalarValue),
   binds: Type.Array(Type.Union([Type.String({ format: 'bind' }), BindObject]),
     { description: 'Host paths made visible in the node: "src:dst[:ro|rw]" or { source, target, readonly }.' }),
-  sysctls: map('Kernel parameters of the node; only net.* (per network namespace).', { format: 'sysctl-key', pattern: '^net\\.' }, scalarValue),
+  sysctls: map('Kernel parameters of the node; only net.* (per network namespace).', { format: 'sysctl-key', pattern: '^net\\.' }, sysctlValue),
   resources: Type.Object({
     memory: Type.Optional(stringOrNumber({ description: 'Memory limit: 256M, 1G (powers of 1024).', format: 'memory', minimum: 4 * 1024 * 1024, maximum: MAX_BYTES, examples: ['256M'] })),
     cpus: Type.Optional(Type.Number({ description: 'CPU quota in CPUs, e.g. 0.5.', exclusiveMinimum: 0, maximum: 4096 })),
@@ -220,7 +225,7 @@ export const LinkObject = Type.Object({
   mtu: Type.Optional(int('MTU of both ends, bytes.', 68, 65535, { 'x-hint': 'IPv4 needs at least 68 (RFC 791); veth allows up to 65535' })),
   shaping: Type.Optional(Shaping),
   prefix: Type.Optional(Type.Union([
-    Type.String({ format: 'ip-prefix' }),
+    Type.String({ format: 'link-prefix' }),
     falseValue(),
     Type.Object({
       ipv4: Type.Optional(orFalse('ipv4-prefix', 'IPv4 subnet.')),
