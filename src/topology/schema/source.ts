@@ -6,9 +6,11 @@
  *   - schema/topology.schema.json, the JSON Schema (draft-07) that editors
  *     with the YAML language server use (`npm run schema` writes it; a unit
  *     test fails when the committed file differs);
- *   - the validator the loader runs, compiled by ajv into plain JavaScript at
- *     build time (src/topology/schema/emit.ts → dist/…/compiled.cjs), so that
- *     neither TypeBox nor ajv is loaded when netlab runs.
+ *   - the validator the loader runs, compiled by TypeBox (`Code`) into plain
+ *     JavaScript at build time (./emit.ts → dist/…/check.generated.js), so
+ *     that no schema is compiled or interpreted when netlab runs; TypeBox's
+ *     error reporter is loaded only to explain a file that does not fit
+ *     (./check.ts).
  *
  * Only the build step and tests import this module's values; the loader
  * imports its types (`import type`), which cost nothing at run time.
