@@ -17,7 +17,6 @@ import { Lab } from '../lab/lab.js';
 import { checkOutput, writeOutput } from '../lab/output.js';
 import type { ProgressEvent } from '../lab/progress.js';
 import { loadTestsFile, loadTopologyFile, parseTime, UnitError } from '../topology/index.js';
-import { schemaValidator } from '../topology/load.js';
 import { formatResult, formatSummary, nameWidth, plain, type Style } from '../validate/console.js';
 import { DEFAULT_CONCURRENCY, runTests } from '../validate/runner.js';
 import type { Topology } from '../topology/types.js';
@@ -79,7 +78,7 @@ export async function validateLab(file: string, opts: ValidateOptions, io: Valid
   const topology = loadTopologyFile(file, { name: opts.name });
   if (opts.tests) {
     topology.testsFile = resolve(opts.tests);
-    topology.tests = loadTestsFile(topology.testsFile, topology, { validator: schemaValidator() });
+    topology.tests = loadTestsFile(topology.testsFile, topology);
   }
   if (topology.tests.length === 0) {
     throw new UsageError(file, 'the topology has no tests', 'add a tests: list (see docs/testing.md), or give a tests file with --tests');

@@ -5,6 +5,7 @@
  * docs/performance.md has the measurements behind the defaults.
  */
 import { readFileSync } from 'node:fs';
+import type { LabLimitsSpec } from '../topology/types.js';
 
 /**
  * Default size of a node's upper layer, bytes: 256 MiB. Without a size a
@@ -18,13 +19,7 @@ export const DEFAULT_UPPER_BYTES = 256 * 1024 ** 2;
 /** Default memory limit of a lab: this share of the host's MemTotal, so the host keeps the rest. */
 export const DEFAULT_LAB_MEMORY_PERCENT = 90;
 
-/** The lab-wide limits as the topology gives them (`limits:`). */
-export interface LabLimitsSpec {
-  /** `limits.memory` as bytes… */
-  memoryBytes?: number;
-  /** …or as a percentage of the host's MemTotal (0–100]. */
-  memoryPercent?: number;
-}
+export type { LabLimitsSpec } from '../topology/types.js';
 
 /** Host memory, bytes, from /proc/meminfo (proc(5)). */
 export interface HostMemory {
