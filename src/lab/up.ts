@@ -191,7 +191,7 @@ export async function up(t: Topology, opts: UpOptions = {}): Promise<UpReport> {
   writeFileSync(join(labDir(t.name), 'topology.json'), JSON.stringify(t));
   const hostFd = openHostNetns();
   const ctx: ApplyContext = {
-    plan, store, layout, running: new Map(), netns: new Map([[HOST, hostFd]]), sockets: new Map(), links: new Map(), tc: new Map(),
+    plan, store, layout, running: new Map(), netns: new Map([[HOST, hostFd]]), sockets: new Map(), links: new Map(),
     host: Rtnl.open({ label: 'host' }), onProgress: opts.onProgress, signal: opts.signal, timings: {}, keepOnError: opts.keepOnError,
   };
   try {
