@@ -210,7 +210,7 @@ async function upLocked(t: Topology, opts: UpOptions): Promise<UpReport> {
   writeFileSync(labPath(t.name, 'topology.json'), JSON.stringify(t));
   const hostFd = openHostNetns();
   const ctx: ApplyContext = {
-    plan, store, layout, running: new Map(), netns: new Map([[HOST, hostFd]]), sockets: new Map(), links: new Map(), tc: new Map(),
+    plan, store, layout, running: new Map(), netns: new Map([[HOST, hostFd]]), sockets: new Map(), links: new Map(),
     host: Rtnl.open({ label: 'host' }), onProgress: opts.onProgress, signal: opts.signal, timings: {}, keepOnError: opts.keepOnError,
   };
   try {

@@ -9,7 +9,17 @@
  * for how tc fills rate tables (reproduced here so that netlab sends what tc sends).
  */
 import { TopologyError } from '../errors.js';
-import { clampU32 } from './nlattr.js';
+
+/**
+ * Truncates to an unsigned 32-bit integer, saturating at 0 and 2^32 - 1: what
+ * tc and the kernel do where a time or probability overflows its u32 field
+ * (tc_core_time2tick, min_t(..., ~0U)). The attribute encoder refuses such
+ * values (src/net/nlattr.ts); this is where tc's saturation is meant.
+ */
+export function clampU32(v: number): number {
+  if (!(v > 0)) return 0;
+  return v >= 0xffffffff ? 0xffffffff : Math.trunc(v);
+}
 
 /** tcm_parent of a root qdisc. */
 export const TC_H_ROOT = 0xffffffff;
