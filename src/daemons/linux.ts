@@ -1,9 +1,10 @@
 /**
  * kind: linux — a plain Linux host: no daemon of its own. start() runs the
- * node's `cmd` in the background (output on the node console); the applier
- * runs its `exec` lines. Ready as soon as cmd was started.
+ * node's `cmd` in the background (output on the node console), or, on an
+ * image and without `cmd:`, the image's Entrypoint + Cmd; the applier runs
+ * its `exec` lines. Ready as soon as that was started.
  */
-import { startCmd } from './cmd.js';
+import { startMain } from './cmd.js';
 import type { Kind } from './kind.js';
 
 export const linux: Kind = {
@@ -11,6 +12,6 @@ export const linux: Kind = {
   requires: [],
   router: false,
   files: () => [],
-  start: startCmd,
+  start: startMain,
   ready: async () => {},
 };

@@ -55,7 +55,7 @@ function nodeSpec(ctx: ApplyContext, node: Node | undefined, name: string): Node
     lab,
     name,
     runDir: dir,
-    lowerDirs: [node?.rootfs ?? '/'],
+    lowerDirs: ctx.roots?.get(name)?.lowerDirs ?? ['/'],
     hostsFile: join(labDir(lab), 'hosts'),
     binds: node?.binds ?? [],
     cgroupDirs: nodeCgroupDirs(ctx.layout, lab, name, node?.resources ?? {}),
@@ -87,7 +87,7 @@ const nodeStart: Step = async (ctx, actions, progress) => {
     const files = getKind(node.kind).files(node, t);
     if (!files.length) continue; // no upper dir at all: the core then copies nothing (and 1,000 mkdirs are saved)
     mkdirSync(upperDirOf(lab, name), { recursive: true });
-    writeNodeFiles(upperDirOf(lab, name), files, node.rootfs ?? '/', name);
+    writeNodeFiles(upperDirOf(lab, name), files, ctx.roots?.get(name)?.lowerDirs ?? '/', name);
   }
   mkdirSync(netnsDir, { recursive: true });
   ctx.store.flush();
