@@ -4,10 +4,10 @@
  * then its record in the index — last, so an image in the index is complete.
  * Used by every stored source (registry, OCI layout, archive).
  */
-import { writeFileSync, renameSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { updateCatalog, putImage, type ImageRecord } from './catalog.js';
-import { digestString, type Digest } from './digest.js';
+import { digestOf, digestString, type Digest } from './digest.js';
 import { ensureLayer, type LayerRecord } from './layers.js';
 import { layerCompression } from './media.js';
 import { checkConfigPlatform, hostPlatform, parseConfig, platformString, type Manifest } from './manifest.js';
@@ -43,6 +43,17 @@ export function keepBlob(store: Store, d: Digest, bytes: Uint8Array): void {
   const tmp = `${path}.tmp${process.pid}`;
   writeFileSync(tmp, bytes);
   renameSync(tmp, path);
+}
+
+/** A small blob the store kept (a config), verified again; undefined when absent or damaged. */
+export function storedBlob(store: Store, d: Digest): Buffer | undefined {
+  try {
+    const b = readFileSync(store.blobPath(d));
+    const got = digestOf(b, d.algorithm);
+    return got.hex === d.hex ? b : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Runs `fn` over items, at most `window` at a time; the first failure rejects (the others finish first). */

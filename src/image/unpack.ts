@@ -95,6 +95,8 @@ export class LayerWriter {
   private readonly whiteouts = new Set<string>();
   /** Directory attributes, applied at the end (entries inside change a directory's mtime). */
   private readonly dirAttrs = new Map<string, Header>();
+  /** Device files skipped (warned about once, at the end). */
+  private readonly devices: string[] = [];
   size = 0;
   entries = 0;
 
@@ -244,11 +246,11 @@ export class LayerWriter {
           this.whiteouts.add(rel);
           return;
         }
-        this.warn(`/${rel}: device file skipped (a node gets its /dev from netlab)`);
+        this.devices.push(`/${rel}`);
         return;
       }
       case 'block-device':
-        this.warn(`/${rel}: device file skipped (a node gets its /dev from netlab)`);
+        this.devices.push(`/${rel}`);
         return;
       case 'fifo': {
         this.clear(rel, false);
@@ -273,6 +275,10 @@ export class LayerWriter {
       lutimesSync(p, t, t);
     }
     if (!this.dirAttrs.has('')) chmodSync(this.root, 0o755);
+    if (this.devices.length) {
+      const shown = this.devices.slice(0, 4).join(', ');
+      this.warn(`${this.devices.length} device file${this.devices.length === 1 ? '' : 's'} skipped (${shown}${this.devices.length > 4 ? ', …' : ''}): a node gets its /dev from netlab`);
+    }
   }
 }
 
@@ -361,9 +367,10 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
     if (failed) throw failed;
     writer.finish();
   } catch (err) {
+    const cause = failed ?? err; // before destroy(): that adds a "premature close" of its own
     stream.destroy();
     await feed.catch(() => {});
-    throw unpackError(failed ?? err, opts, dest);
+    throw unpackError(cause, opts, dest);
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
   }

@@ -60,9 +60,9 @@ function nodeSpec(ctx: ApplyContext, node: Node | undefined, name: string): Node
     binds: node?.binds ?? [],
     cgroupDirs: nodeCgroupDirs(ctx.layout, lab, name, node?.resources ?? {}),
     userns: ctx.plan.topology.userns || undefined,
-    // A node that runs something of its own (cmd, daemons) gets its own console
-    // log; the others share the lab's, which saves a directory per node at scale.
-    consoleLog: node && (node.cmd !== undefined || getKind(node.kind).router) ? join(dir, 'console.log') : join(labDir(lab), 'console.log'),
+    // A node that runs something of its own (cmd, daemons, an image's entrypoint) gets its
+    // own console log; the others share the lab's, which saves a directory per node at scale.
+    consoleLog: node && (node.cmd !== undefined || getKind(node.kind).router || node.image !== undefined) ? join(dir, 'console.log') : join(labDir(lab), 'console.log'),
   };
 }
 

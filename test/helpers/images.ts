@@ -7,7 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
@@ -147,4 +147,52 @@ export function skopeo(args: string[]): string {
 /** True when skopeo is installed. */
 export function haveSkopeo(): boolean {
   return spawnSync('skopeo', ['--version']).status === 0;
+}
+
+/**
+ * Writes an OCI layout whose index.json names one multi-platform image index
+ * (ref `ref`) listing one manifest per entry of `images` (each with its platform).
+ */
+export function writeMultiArchLayout(dir: string, images: FixtureImage[], ref: string): { index: string; manifests: WrittenImage[] } {
+  const tmp = `${dir}.parts`;
+  const written = writeOciLayout(tmp, images);
+  const index = JSON.parse(readFileSync(join(tmp, 'index.json'), 'utf8')) as { manifests: Record<string, unknown>[] };
+  const list = Buffer.from(JSON.stringify({
+    schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json',
+    manifests: index.manifests.map((m, i) => ({ mediaType: m.mediaType, digest: m.digest, size: m.size, platform: { os: 'linux', architecture: images[i]!.architecture ?? 'amd64' } })),
+  }));
+  mkdirSync(dir, { recursive: true });
+  spawnSync('cp', ['-a', join(tmp, 'blobs'), dir]);
+  spawnSync('rm', ['-rf', tmp]);
+  writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
+  const d = putBlob(dir, list);
+  writeFileSync(join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.index.v1+json', digest: d, size: list.length, annotations: { 'org.opencontainers.image.ref.name': ref } }] }));
+  return { index: d, manifests: written };
+}
+
+/** Where slow-to-make test images are kept between runs ($NETLAB_TEST_CACHE, else /var/tmp/netlab-test-cache). */
+export function testCacheDir(): string {
+  return process.env.NETLAB_TEST_CACHE || '/var/tmp/netlab-test-cache';
+}
+
+/**
+ * A minimal Debian 12 root with FRR, iproute2 and ping, as one tar (one
+ * layer), made by mmdebstrap from Debian's mirrors the first time (about two
+ * minutes, 200 MB) and kept in testCacheDir(). undefined when mmdebstrap is
+ * missing or fails (no mirror reachable): the caller skips with `why`.
+ */
+export function debianFrrTar(): { tar?: string; why?: string } {
+  const dir = testCacheDir();
+  const tar = join(dir, 'debian12-frr-v1.tar');
+  if (existsSync(tar)) return { tar };
+  if (spawnSync('sh', ['-c', 'command -v mmdebstrap']).status !== 0) return { why: 'mmdebstrap is not installed (scripts/install-deps installs it)' };
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${tar}.tmp${process.pid}`;
+  const r = spawnSync('mmdebstrap', ['--mode=unshare', '--variant=minbase', '--include=frr,iproute2,iputils-ping,procps', 'bookworm', tmp], { encoding: 'utf8', timeout: 900_000 });
+  if (r.status !== 0) {
+    spawnSync('rm', ['-f', tmp]);
+    return { why: `mmdebstrap failed (are Debian's mirrors reachable?): ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}` };
+  }
+  renameSync(tmp, tar);
+  return { tar };
 }

@@ -6,7 +6,7 @@
 import { NetlabError } from '../../errors.js';
 import { findImage, readCatalog, type ImageRecord } from '../catalog.js';
 import { digestString } from '../digest.js';
-import { keepBlob, storeImage } from '../put.js';
+import { keepBlob, storedBlob, storeImage } from '../put.js';
 import { hostPlatform, parseManifestDoc, selectPlatform, type Manifest } from '../manifest.js';
 import { formatReference, parseReference, type ImageReference } from '../reference.js';
 import type { Store } from '../store.js';
@@ -41,7 +41,7 @@ export class RegistrySource implements ImageSource {
       doc = parseManifestDoc(fetched.bytes, pick.mediaType, this.name);
     }
     const manifest: Manifest = doc.manifest;
-    const configBytes = await client.smallBlob(manifest.config.digest, 'its config');
+    const configBytes = storedBlob(ctx.store, manifest.config.digest) ?? await client.smallBlob(manifest.config.digest, 'its config');
     const refs = ref.tag ? [formatReference({ registry: ref.registry, repository: ref.repository, tag: ref.tag })]
       : [formatReference(ref)];
     const rec = await storeImage(ctx.store, {
