@@ -3,7 +3,9 @@
  * (docs/images.md). A node's root filesystem is an overlay of its image's
  * layers, each unpacked once into the store and shared by every node and lab.
  */
-import { readFileSync, rmSync, readdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, readFileSync, rmSync, statfsSync } from 'node:fs';
+import { release as osRelease } from 'node:os';
+import { dirname } from 'node:path';
 import { UsageError } from '../errors.js';
 import { findImage, imageNames, readCatalog, updateCatalog, type Catalog, type ImageRecord } from './catalog.js';
 import { parseDigest } from './digest.js';
@@ -330,4 +332,26 @@ export async function pruneImages(opts: StoreOptions & { all?: boolean } = {}): 
 /** Takes the store's GC lock shared (no rm or prune runs until release): held by `up` while it picks images and records their use. */
 export async function holdImages(opts: StoreOptions & { signal?: AbortSignal } = {}): Promise<HeldLock> {
   return takeLock(openStore(opts), 'gc', { shared: true, signal: opts.signal });
+}
+
+/** What `netlab doctor` says about images: where the store is and its free space, and how many layers this kernel stacks. */
+export function imageFacts(opts: StoreOptions = {}, release = osRelease()): { store: string; freeBytes?: number; writable: boolean; error?: string; layersPerImage: 'any' | number; kernel: string } {
+  const store = new Store(opts.store);
+  let dir = store.root;
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  let freeBytes: number | undefined;
+  let writable = false;
+  let error: string | undefined;
+  try {
+    const st = statfsSync(dir);
+    freeBytes = Number(st.bavail) * Number(st.bsize);
+    accessSync(dir, constants.W_OK);
+    writable = true;
+  } catch (err) {
+    error = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+  }
+  const [maj = 0, min = 0] = release.split('.').map((x) => parseInt(x, 10));
+  // "lowerdir+" (Linux 6.8) takes layers one by one; before, one string of at most 255 bytes: the skeleton and ~17 layer names of 13 bytes.
+  const layersPerImage = maj > 6 || (maj === 6 && min >= 8) ? 'any' as const : 17;
+  return { store: store.root, ...(freeBytes !== undefined ? { freeBytes } : {}), writable, ...(error ? { error } : {}), layersPerImage, kernel: release };
 }

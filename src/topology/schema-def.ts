@@ -37,7 +37,8 @@ const percent = (d: string, key?: string): S => ({
 /** Fields every node layer may set (node, group, kind defaults, lab defaults). */
 const nodeFields: Record<string, S> = {
   kind: str("Kind of node: linux (default), frr, bird, bridge.", { format: 'kind', examples: ['frr'] }),
-  rootfs: str('Lower root filesystem (a directory), relative to the topology file; default: the host\'s / read-only.', { minLength: 1 }),
+  image: str('The node\'s image (docs/images.md): a registry reference (alpine:3.20, quay.io/frrouting/frr:10.2.1), or a path starting with ./ ../ / or ~/ of an archive, an OCI layout folder or a root filesystem folder; default: the host\'s / read-only.', { minLength: 1, examples: ['alpine:3.20', './frr.tar'] }),
+  rootfs: str('Lower root filesystem (a directory), relative to the topology file; default: the host\'s / read-only. The same as image: ./DIR.', { minLength: 1 }),
   config: {
     description: 'Daemon configuration: a file path relative to the topology file, or { text: … } inline, or { file: … }.',
     anyOf: [
