@@ -80,7 +80,8 @@ export function parseArgs(argv: string[]): Options {
 
 function readUsage(): string {
   return 'usage: npm run bench -- [--sizes 100,500,1000,2000] [--topologies ring,grid,fattree] [--tools netlab,mininet,floor]\n' +
-    '                        [--repeat N] [--mininet-max N] [--no-addressing-run] [--idle-ms MS] [--json FILE]';
+    '                        [--repeat N] [--mininet-max N] [--no-addressing-run] [--idle-ms MS] [--json FILE]\n' +
+    '       npm run bench -- --images [--nodes 100] [--repeat 3] [--json FILE]   (images: import, pull, up, memory)';
 }
 
 /** Why netlab cannot be measured from this checkout, or null. */
@@ -208,7 +209,10 @@ export function targets(res: Measurement[]): string[] {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main().catch((err: Error) => {
+  // `--images`: the image benchmark (bench/images.ts) instead of the scale one.
+  const args = process.argv.slice(2);
+  const run = args.includes('--images') ? import('./images.js').then((m) => m.main(args.filter((a) => a !== '--images'))) : main();
+  run.catch((err: Error) => {
     process.stderr.write(`bench: ${err.message}\n`);
     process.exitCode = 1;
   });

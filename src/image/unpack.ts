@@ -28,7 +28,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline, Transform, type Readable } from 'node:stream';
-import { extract as tarExtract, type Header } from 'tar-stream';
+import { extract as tarExtract, type Extract, type Header } from 'tar-stream';
 import { NetlabError } from '../errors.js';
 import { Digester, verifyDigest, type Digest } from './digest.js';
 import { mknodChar, mknodFifo, setXattr } from './libc.js';
@@ -294,13 +294,32 @@ function tap(d: Digester, onBytes?: (n: number) => void): Transform {
 }
 
 /** Resolves when a writable can take more, or is gone. */
-export function drained(w: NodeJS.EventEmitter): Promise<void> {
+function drained(w: NodeJS.EventEmitter): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => { w.off('drain', done); w.off('close', done); w.off('error', done); resolve(); };
     w.on('drain', done);
     w.on('close', done);
     w.on('error', done);
   });
+}
+
+/**
+ * Writes every chunk of `input` into the tar reader `ex` (waiting while it is
+ * full) and ends it; a failure of `input` is given to `onFail` and destroys
+ * `ex`, so that whoever reads its entries stops too. Resolves when done.
+ */
+export async function feedTar(input: AsyncIterable<Buffer>, ex: Extract, onFail: (err: unknown) => void, onChunk?: (c: Buffer) => void): Promise<void> {
+  try {
+    for await (const chunk of input) {
+      onChunk?.(chunk);
+      if (ex.destroyed) break;
+      if (!ex.write(chunk)) await drained(ex as unknown as NodeJS.EventEmitter);
+    }
+    if (!ex.destroyed) ex.end(undefined);
+  } catch (err) {
+    onFail(err);
+    ex.destroy(err as Error);
+  }
 }
 
 /** Turns a failure while unpacking into the error a user reads. */
@@ -346,18 +365,7 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
   let failed: unknown;
   const tarred = tap(diff);
   const stream = pipeline(input, tap(raw, opts.onBytes), decomp, tarred, (err) => { if (err) failed ??= err; });
-  const feed = (async () => {
-    try {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        if (ex.destroyed) break;
-        if (!ex.write(chunk)) await drained(ex as unknown as NodeJS.EventEmitter);
-      }
-      if (!ex.destroyed) ex.end(undefined);
-    } catch (err) {
-      failed ??= err;
-      ex.destroy(err as Error);
-    }
-  })();
+  const feed = feedTar(stream as AsyncIterable<Buffer>, ex, (err) => { failed ??= err; });
   try {
     for await (const entry of ex) {
       await writer.apply(entry.header, entry as unknown as AsyncIterable<Buffer>);

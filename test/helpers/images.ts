@@ -176,19 +176,19 @@ export function testCacheDir(): string {
 }
 
 /**
- * A minimal Debian 12 root with FRR, iproute2 and ping, as one tar (one
+ * A minimal Debian 12 root with FRR, BIRD 2, iproute2 and ping, as one tar (one
  * layer), made by mmdebstrap from Debian's mirrors the first time (about two
  * minutes, 200 MB) and kept in testCacheDir(). undefined when mmdebstrap is
  * missing or fails (no mirror reachable): the caller skips with `why`.
  */
 export function debianFrrTar(): { tar?: string; why?: string } {
   const dir = testCacheDir();
-  const tar = join(dir, 'debian12-frr-v1.tar');
+  const tar = join(dir, 'debian12-frr-bird-v2.tar');
   if (existsSync(tar)) return { tar };
   if (spawnSync('sh', ['-c', 'command -v mmdebstrap']).status !== 0) return { why: 'mmdebstrap is not installed (scripts/install-deps installs it)' };
   mkdirSync(dir, { recursive: true });
   const tmp = `${tar}.tmp${process.pid}`;
-  const r = spawnSync('mmdebstrap', ['--mode=unshare', '--variant=minbase', '--include=frr,iproute2,iputils-ping,procps', 'bookworm', tmp], { encoding: 'utf8', timeout: 900_000 });
+  const r = spawnSync('mmdebstrap', ['--mode=unshare', '--variant=minbase', '--include=frr,bird2,iproute2,iputils-ping,procps', 'bookworm', tmp], { encoding: 'utf8', timeout: 900_000 });
   if (r.status !== 0) {
     spawnSync('rm', ['-f', tmp]);
     return { why: `mmdebstrap failed (are Debian's mirrors reachable?): ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}` };

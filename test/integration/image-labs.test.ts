@@ -131,6 +131,7 @@ ospf: { area: 0 }
 nodes:
   r1: { kind: frr }
   r2: { kind: frr }
+  r3: { kind: bird }
   h0: { gateway: r1 }
   h1: { gateway: r1 }
   h2: { gateway: r2 }
@@ -141,7 +142,8 @@ links:
   - [h1:eth1, r1:eth3]
   - [h2:eth1, r2:eth2]
   - [h3:eth1, r2:eth3]
-`, { r2: join(base, 'debian.tar'), h1: bbRef, h2: join(base, 'debian.tar'), h3: bbFolder });
+  - [r3:eth1, r2:eth4]
+`, { r2: join(base, 'debian.tar'), r3: join(base, 'debian.tar'), h1: bbRef, h2: join(base, 'debian.tar'), h3: bbFolder });
       lab = await Lab.up(t, { imageStore: store, insecure: true });
       layersBefore = readdirSync(join(store, 'layers')).sort();
     });
@@ -152,6 +154,13 @@ links:
         const r = await lab!.exec('r2', ['vtysh', '-c', 'show ip ospf neighbor']);
         return /Full/.test(r.stdout) ? r.stdout : undefined;
       }, { timeoutMs: 60_000, what: 'r2 to reach Full with r1' });
+    });
+
+    it('forms an OSPF adjacency between the BIRD-image router and the FRR-image router', async () => {
+      await lab!.waitFor(async () => {
+        const r = await lab!.exec('r3', ['birdc', 'show', 'ospf', 'neighbors']);
+        return /Full/.test(r.stdout) ? r.stdout : undefined;
+      }, { timeoutMs: 60_000, what: 'r3 to reach Full with r2' });
     });
 
     it('runs the image\'s FRR from the image\'s root, not the host\'s', async () => {

@@ -27,7 +27,7 @@ import type { Descriptor, Manifest } from '../manifest.js';
 import { storeImage } from '../put.js';
 import { formatReference, parseReference } from '../reference.js';
 import type { Store } from '../store.js';
-import { drained } from '../unpack.js';
+import { feedTar } from '../unpack.js';
 import { fileStamp, importedFrom, recordImport } from './imported.js';
 import { layoutImages, type LayoutImage } from './layout.js';
 import type { ImageSource, SourceContext } from './source.js';
@@ -79,20 +79,7 @@ export class ArchiveSource implements ImageSource {
     const onAbort = (): void => { input.destroy(ctx.signal!.reason as Error); };
     ctx.signal?.addEventListener('abort', onAbort, { once: true });
     let failed: unknown;
-    const feed = (async () => {
-      try {
-        for await (const chunk of input as AsyncIterable<Buffer>) {
-          bytes += chunk.length;
-          report();
-          if (ex.destroyed) break;
-          if (!ex.write(chunk)) await drained(ex as unknown as NodeJS.EventEmitter);
-        }
-        if (!ex.destroyed) ex.end(undefined);
-      } catch (err) {
-        failed ??= err;
-        ex.destroy(err as Error);
-      }
-    })();
+    const feed = feedTar(input as AsyncIterable<Buffer>, ex, (err) => { failed ??= err; }, (chunk) => { bytes += chunk.length; report(); });
     try {
       for await (const entry of ex) {
         const h = entry.header;
