@@ -72,6 +72,10 @@ export function labIsRunning(lab: string): boolean {
 }
 
 
+function alreadyRunning(t: Topology): UsageError {
+  return new UsageError(`lab ${t.name}`, 'is already running', `take it down first (netlab down ${t.name}), or replace it: netlab up --reconfigure ${t.file ? shellWord(t.file) : t.name}${t.renamed ? ` --name ${t.name}` : ''}`);
+}
+
 /**
  * Everything that can be checked before the first kernel object: root, the
  * native helpers, the nodes' images (pulled or imported when missing) and the
@@ -87,6 +91,7 @@ async function preflight(t: Topology, opts: UpOptions, layout: CgroupLayout): Pr
   }
   initBinary(); // both throw, naming `npm run build`, when native/ was not built
   enterBinary();
+  if (!opts.reconfigure && labIsRunning(t.name)) throw alreadyRunning(t); // before pulling anything
   const roots = await resolveLabImages(t, (kind) => getKind(kind).requires, {
     onProgress: opts.onImageProgress, onWarning: opts.onWarning, signal: opts.signal, insecure: opts.insecure, store: opts.imageStore,
   });
@@ -101,9 +106,7 @@ async function preflight(t: Topology, opts: UpOptions, layout: CgroupLayout): Pr
   // The daemons' own parsers (the host's) read user-given configs before anything is built.
   await Promise.all(t.nodes.filter((n) => !roots.has(n.name)).map((n) => getKind(n.kind).check?.(n, t)));
   if (labIsRunning(t.name)) {
-    if (!opts.reconfigure) {
-      throw new UsageError(`lab ${t.name}`, 'is already running', `take it down first (netlab down ${t.name}), or replace it: netlab up --reconfigure ${t.file ? shellWord(t.file) : t.name}${t.renamed ? ` --name ${t.name}` : ''}`);
-    }
+    if (!opts.reconfigure) throw alreadyRunning(t);
     await teardown(t.name);
   } else if (existsSync(labDir(t.name))) {
     opts.onWarning?.(`removing what a previous run of lab ${t.name} left behind`);

@@ -88,6 +88,8 @@ export interface FixtureImage {
   layers: Buffer[];
   /** gzip the layers (default true). */
   gzip?: boolean;
+  /** zstd the layers instead (the zstd program). */
+  zstd?: boolean;
   /** The config's "config" (Env, Cmd, …). */
   run?: Record<string, unknown>;
   architecture?: string;
@@ -114,9 +116,10 @@ export function writeOciLayout(dir: string, images: FixtureImage[]): WrittenImag
   const out: WrittenImage[] = [];
   const manifests = [];
   for (const img of images) {
-    const gz = img.gzip ?? true;
+    const gz = !img.zstd && (img.gzip ?? true);
     const diffIds = img.layers.map(sha256);
-    const blobs = img.layers.map((l) => (gz ? gzipSync(l) : l));
+    const blobs = img.layers.map((l) => (img.zstd ? spawnSync('zstd', ['-q', '-c'], { input: l, maxBuffer: 2 ** 31 }).stdout : gz ? gzipSync(l) : l));
+    const suffix = img.zstd ? '+zstd' : gz ? '+gzip' : '';
     const layerDigests = blobs.map((b) => putBlob(dir, b));
     const config = Buffer.from(JSON.stringify({
       architecture: img.architecture ?? 'amd64', os: 'linux', created: '2024-01-01T00:00:00Z',
@@ -126,7 +129,7 @@ export function writeOciLayout(dir: string, images: FixtureImage[]): WrittenImag
     const manifest = Buffer.from(JSON.stringify({
       schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
       config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
-      layers: blobs.map((b, i) => ({ mediaType: img.layerMediaType ?? `application/vnd.oci.image.layer.v1.tar${gz ? '+gzip' : ''}`, digest: layerDigests[i], size: b.length })),
+      layers: blobs.map((b, i) => ({ mediaType: img.layerMediaType ?? `application/vnd.oci.image.layer.v1.tar${suffix}`, digest: layerDigests[i], size: b.length })),
     }));
     const manifestDigest = putBlob(dir, manifest);
     manifests.push({ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: manifestDigest, size: manifest.length,

@@ -107,6 +107,15 @@ describe('image store (real files)', function () {
     expect(getXattr(join(dir, 'bin/ping'), 'security.capability')).to.deep.equal(cap);
   });
 
+  it('unpacks zstd layers (OCI +zstd) as well as gzip and plain ones', async function () {
+    if (spawnSync('zstd', ['--version']).status !== 0) skip(this, 'the zstd program is not installed (scripts/install-deps installs it)');
+    const f = fixture([{ layers: [busybox, await tarOf([{ name: 'z', content: 'zstd layer\n' }])], zstd: true, ref: 'docker.io/library/t:zstd' }]);
+    await importImage(f.layout, { store: f.store });
+    const r = await resolveImage('t:zstd', { store: f.store, pull: 'never' });
+    expect(readFileSync(findInLayers(r.lowerDirs, '/z')!, 'utf8')).to.equal('zstd layer\n');
+    expect(findInLayers(r.lowerDirs, '/bin/busybox')).to.be.a('string');
+  });
+
   it('refuses an entry that climbs out with .. and leaves nothing in the store (exit 2)', async () => {
     const evil = await tarOf([{ name: 'ok', content: '1' }, { name: '../../escaped', content: 'x' }]);
     const f = fixture([{ layers: [evil], ref: 'docker.io/library/t:dotdot' }]);
