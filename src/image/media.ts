@@ -86,9 +86,12 @@ export function decompressor(c: Compression): Transform {
 export class AutoDecompress extends Transform {
   private inner?: Transform;
   private head: Buffer = Buffer.alloc(0);
+  /** What the first bytes said, once they came. */
+  found?: Compression;
 
   private start(): void {
-    this.inner = decompressor(sniffCompression(this.head));
+    this.found = sniffCompression(this.head);
+    this.inner = decompressor(this.found);
     this.inner.on('data', (d: Buffer) => { this.push(d); });
     this.inner.on('error', (err) => { this.destroy(err); });
   }

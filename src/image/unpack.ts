@@ -283,10 +283,10 @@ export class LayerWriter {
 }
 
 /** A pass-through stream that hashes and counts what flows. */
-function tap(d: Digester, onBytes?: (n: number) => void): Transform {
+function tap(d: Digester, onBytes?: (n: number) => void, skip?: () => boolean): Transform {
   return new Transform({
     transform(chunk: Buffer, _enc, cb) {
-      d.update(chunk);
+      if (!skip?.()) d.update(chunk);
       onBytes?.(chunk.length);
       cb(null, chunk);
     },
@@ -363,7 +363,9 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
   const onAbort = (): void => { input.destroy(opts.signal!.reason as Error); };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   let failed: unknown;
-  const tarred = tap(diff);
+  // Uncompressed bytes are hashed once: their digest is the diff_id.
+  const plain = (): boolean => raw.algorithm === diff.algorithm && (opts.compression === 'none' || (decomp instanceof AutoDecompress && decomp.found === 'none'));
+  const tarred = tap(diff, undefined, plain);
   const stream = pipeline(input, tap(raw, opts.onBytes), decomp, tarred, (err) => { if (err) failed ??= err; });
   const feed = feedTar(stream as AsyncIterable<Buffer>, ex, (err) => { failed ??= err; });
   try {
@@ -383,7 +385,7 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
     opts.signal?.removeEventListener('abort', onAbort);
   }
   const digest = raw.digest();
-  const diffId = diff.digest();
+  const diffId = plain() ? { ...digest } : diff.digest();
   if (opts.digest) verifyDigest(opts.what, opts.digest, digest, opts.userInput);
   if (opts.diffId) verifyDigest(`${opts.what} (uncompressed, the image config's diff_id)`, opts.diffId, diffId, opts.userInput);
   return { digest, diffId, bytesIn: raw.bytes, size: writer.size, entries: writer.entries };
