@@ -92,8 +92,10 @@ describe('labs on images (real nodes)', function () {
       expect(readdirSync(join(store, 'layers')).map((l) => statSync(join(store, 'layers', l)).mtimeMs)).to.deep.equal(before);
     });
 
-    it('pings its neighbour by name', async () => {
-      const r = await lab.exec('h1', ['ping', '-c1', '-W2', 'h2']);
+    it('pings its neighbour', async () => {
+      const s = await lab.status();
+      const h2 = s.nodes.find((n) => n.name === 'h2')!.interfaces[0]!.ipv4!.split('/')[0]!;
+      const r = await lab.exec('h1', ['ping', '-c1', '-W2', h2]);
       expect(r.code, r.stdout + r.stderr).to.equal(0);
     });
 
@@ -191,7 +193,9 @@ links:
     let lab: Lab | undefined;
     before(async () => {
       process.env.NETLAB_TEST_NO_LOWERDIR_PLUS = '1';
-      lab = await Lab.up(topo('name: t-img-oldk\nnodes:\n  h1: {}\nlinks: []\n', { h1: bbRef }), { imageStore: store, insecure: true });
+      // A store with a long path: three layers' full paths would not fit in 255 bytes.
+      const longStore = join(base, 'a'.repeat(100), 'store');
+      lab = await Lab.up(topo('name: t-img-oldk\nnodes:\n  h1: {}\nlinks: []\n', { h1: bbRef }), { imageStore: longStore, insecure: true });
     });
     after(async () => { delete process.env.NETLAB_TEST_NO_LOWERDIR_PLUS; await lab?.down(); });
 
