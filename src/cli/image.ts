@@ -111,7 +111,7 @@ export function register(program: Command): void {
     .action(async (refs: string[]) => {
       for (const ref of refs) {
         const r = await removeImage(ref);
-        if (!r.images.length) process.stdout.write(`untagged ${r.untagged.join(', ')}\n`);
+        if (!r.images.length) process.stdout.write(`untagged ${ref}\n`);
         else process.stdout.write(`${colors.green('✓')} removed ${ref}: ${r.layers} layer${r.layers === 1 ? '' : 's'}, ${fmtBytes(r.bytes)} freed\n`);
       }
     });
