@@ -2,7 +2,7 @@
  * netlab-enter — run a command inside a running node.
  *
  *   netlab-enter --pid PID [--starttime N] [--lab LAB] [--node NODE] [--class CLS]
- *                [--cwd DIR] [--env K=V]... [-t] [--detach [--log FILE]] -- CMD [ARG...]
+ *                [--cwd DIR] [--user UID:GID] [--env K=V]... [-t] [--detach [--log FILE]] -- CMD [ARG...]
  *   netlab-enter --cli exec [--lab LAB] [--class NAME] [-t] NODE [--] CMD...   (enter-cli.c)
  *   netlab-enter --cli shell [--lab LAB] NODE
  *
@@ -185,6 +185,10 @@ static void __attribute__((noreturn)) child(struct child_ctx *c)
 		goto fail;
 	step = "drop capabilities";
 	if (drop_caps() < 0)
+		goto fail;
+	/* The image's User (config.md): a non-root uid loses every capability at setresuid (capabilities(7)). */
+	step = "set user";
+	if (r->user && (setgroups(0, NULL) < 0 || setresgid(r->gid, r->gid, r->gid) < 0 || setresuid(r->uid, r->uid, r->uid) < 0))
 		goto fail;
 	char **argv = r->argv[0] ? r->argv : default_shell();
 	environ = clean_env(r);

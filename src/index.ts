@@ -18,4 +18,9 @@ export { plan, formatPlan } from './graph/index.js';
 export type { Plan, Phase, Action } from './graph/actions.js';
 export type { ExecResult, ExecOptions, Kind } from './daemons/kind.js';
 export { NetlabError, TopologyError, UsageError, KernelError } from './errors.js';
+export {
+  pullImage, importImage, resolveImage, listImages, inspectImage, removeImage, pruneImages, defaultStoreRoot,
+  type ImageRecord, type ImageSummary, type StoreUsage, type ImageDetails, type RemoveReport, type ResolvedImage,
+  type FetchOptions, type ResolveOptions, type StoreOptions, type ImageProgress, type ImageProgressListener, type RunConfig,
+} from './image/index.js';
 export { runTests, selectTests, formatReport, formatSummary, toJUnit, type RunOptions, type RunReport, type TestResult, type Executor } from './validate/index.js';

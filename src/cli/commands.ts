@@ -7,6 +7,7 @@ import { register as doctor } from './doctor.js';
 import { register as down } from './down.js';
 import { register as exec } from './exec.js';
 import { register as graph } from './graph.js';
+import { register as image } from './image.js';
 import { register as link } from './link.js';
 import { register as save } from './save.js';
 import { register as status } from './status.js';
@@ -15,4 +16,4 @@ import { register as validate } from './validate.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [up, down, status, exec, link, save, validate, graph, doctor];
+export const commands: Register[] = [up, down, status, exec, link, save, validate, graph, image, doctor];

@@ -14,6 +14,7 @@ function nodeLines(n: NodeStatus): string[] {
   const daemons = n.daemons.length ? `  ${n.daemons.map((d) => (d.running ? d.daemon : colors.red(`${d.daemon}(dead)`))).join(' ')}` : '';
   const lo = [n.loopback.ipv4, n.loopback.ipv6].filter(Boolean).join(' ');
   const lines = [`${n.name.padEnd(12)} ${n.kind.padEnd(7)} ${state} ${String(n.state === 'dead' || !n.pid ? '-' : n.pid).padStart(7)}  ${lo ? `lo ${lo}` : ''}${daemons}${dead.length ? colors.red('  ← daemon down') : ''}`];
+  if (n.image) lines.push(`${' '.repeat(30)}${colors.dim(`image ${n.image.name}${n.image.digest ? `  ${n.image.digest.slice(0, 19)}…` : n.image.kind === 'folder' ? '  (folder)' : ''}`)}`);
   for (const i of n.interfaces) {
     const addr = [i.ipv4, i.ipv6].filter(Boolean).join(' ');
     const shaping = i.shaping ? describeShaping(i.shaping) : '';

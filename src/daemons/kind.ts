@@ -17,6 +17,7 @@
  * Kinds of one lab are independent: the applier may run start()/ready() of
  * all nodes in parallel.
  */
+import type { ImageRun } from '../image/run.js';
 import type { Node, Topology } from '../topology/types.js';
 
 /** Result of a command run inside a node. */
@@ -36,6 +37,13 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Kill the command (SIGKILL) when this aborts (Ctrl-C of validate); the result then has code 137. */
   signal?: AbortSignal;
+  /** Working directory inside the node (default /). */
+  cwd?: string;
+  /** Run as this uid:gid of the node instead of root (an image's User). */
+  user?: { uid: number; gid: number };
+  /** Start it in its own session and return once it runs; its output goes to `log` (a path inside the node). */
+  detach?: boolean;
+  log?: string;
 }
 
 /** A file a kind writes into a node before it starts. */
@@ -59,6 +67,8 @@ export interface NodeContext {
   exec(argv: string[], opts?: ExecOptions): Promise<ExecResult>;
   /** Host path of the node's upper layer directory (its changes to the root filesystem). */
   upperDir: string;
+  /** How the node's image runs (its config's Env, Entrypoint + Cmd, WorkingDir, User); undefined without an image. */
+  run?: ImageRun;
 }
 
 /** One daemon's health, for `netlab status`. */

@@ -13,7 +13,7 @@
  *   routes     static and default routes (after the addresses that make next hops reachable)
  *   shaping    qdiscs and net_cls classes
  *   link-state `state: down` links (after routes, which the kernel refuses on a down link)
- *   daemons    frr/bird and `cmd`, once the network is in place
+ *   daemons    frr/bird, `cmd` and images' entrypoints, once the network is in place
  *   exec       the nodes' exec lines, last
  * Inside a phase, actions are independent (different nodes or different objects).
  */
@@ -115,7 +115,8 @@ export function plan(t: Topology): Plan {
   }
 
   for (const n of t.nodes) {
-    if (getKind(n.kind)?.daemon || n.cmd !== undefined) by.daemons.push({ op: 'daemon', node: n.name, kind: n.kind });
+    // A node on an image may have a main process of its own (the image's Entrypoint + Cmd).
+    if (getKind(n.kind)?.daemon || n.cmd !== undefined || n.image !== undefined) by.daemons.push({ op: 'daemon', node: n.name, kind: n.kind });
     if (n.exec.length) by.exec.push({ op: 'exec', node: n.name, lines: n.exec });
   }
 

@@ -16,6 +16,7 @@ import { PhaseProgress, type ProgressListener } from './progress.js';
 import type { StateStore } from './state.js';
 import type { CgroupLayout } from '../core/cgroups.js';
 import type { RunningNode } from '../core/node.js';
+import type { NodeRoot } from './images.js';
 
 /** Everything the steps share while one lab is being built. */
 export interface ApplyContext {
@@ -38,6 +39,8 @@ export interface ApplyContext {
   timings: Record<string, number>;
   /** A failure leaves the lab in place (`up --keep-on-error`) instead of rolling it back. */
   keepOnError?: boolean;
+  /** Node name → its root filesystem and image (src/lab/images.ts); nodes not in it use the host's `/`. */
+  roots?: Map<string, NodeRoot>;
 }
 
 /** A step: runs every action of one op within a phase, reporting progress. */

@@ -6,6 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { detectCgroups, type CgroupLayout } from '../core/cgroups.js';
+import { imageFacts } from '../image/index.js';
 import { findProgram } from './programs.js';
 import { enterBinary, initBinary } from '../core/native.js';
 import { probeQdiscSupport, supportReport } from '../shaping/probe.js';
@@ -134,6 +135,18 @@ export async function runChecks(): Promise<Check[]> {
     const path = findProgram(program);
     add({ name, ok: Boolean(path), detail: path ?? 'not found', affects, fix });
   }
+
+  const img = imageFacts();
+  add({
+    name: 'image store', ok: img.writable,
+    detail: img.writable ? `${img.store} (${img.freeBytes !== undefined ? `${(img.freeBytes / 1e9).toFixed(1)} GB free` : 'free space unknown'})` : `${img.store}: ${img.error ?? 'not writable'}`,
+    affects: 'nodes with image: (pull, import)', fix: 'run as root, or point NETLAB_STORE to a folder you can write',
+  });
+  add({
+    name: 'image layers', ok: img.layersPerImage === 'any',
+    detail: img.layersPerImage === 'any' ? `Linux ${img.kernel}: any number per image (overlayfs lowerdir+)` : `Linux ${img.kernel}: about ${img.layersPerImage} per image`,
+    affects: 'images with many layers', fix: 'Linux 6.8 or newer takes any number of layers; or flatten the image (fewer layers)',
+  });
 
   for (const [helper, find] of [['netlab-init', initBinary], ['netlab-enter', enterBinary]] as const) {
     let path = '';

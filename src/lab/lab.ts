@@ -12,6 +12,7 @@ import type { ExecOptions, ExecResult } from '../daemons/kind.js';
 import { UsageError } from '../errors.js';
 import { loadTopologyFile, type LoadOptions } from '../topology/load.js';
 import type { Topology } from '../topology/types.js';
+import { labRoots, type NodeRoot } from './images.js';
 import { isLabName, requireLabName, runRoot } from './paths.js';
 import { readState, type State } from './state.js';
 import { labStatus, readLabTopology, type LabStatus } from './status.js';
@@ -32,6 +33,8 @@ export interface WaitOptions {
 export class Lab {
   /** How the last `up` went (undefined for a lab opened with `Lab.open`). */
   report?: UpReport;
+  /** The nodes' images, read once (a cache). */
+  private roots?: Map<string, NodeRoot>;
 
   private constructor(readonly name: string, readonly topology: Topology, private readonly state: State) {}
 
@@ -116,7 +119,8 @@ export class Lab {
     }
     const rec = this.state.nodes[node];
     if (!rec || !isAlive(rec)) throw new UsageError(`${this.name}/${node}`, 'is not running (its PID 1 is gone)', `netlab status ${this.name} shows the lab; netlab down ${this.name} cleans it`);
-    return nodeContext(this.name, this.topology, n, rec.pid).exec(argv, opts);
+    this.roots ??= labRoots(this.name);
+    return nodeContext(this.name, this.topology, n, rec.pid, this.roots.get(node)).exec(argv, opts);
   }
 
   /**

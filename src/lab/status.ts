@@ -12,6 +12,7 @@ import { getKind } from '../daemons/registry.js';
 import { UsageError } from '../errors.js';
 import type { Shaping } from '../shaping/types.js';
 import type { Interface, Topology } from '../topology/types.js';
+import { labRoots } from './images.js';
 import { isLabName, labPath, requireLabName, runRoot } from './paths.js';
 import { readState, upInProgress, type LabPhase } from './state.js';
 import { nodeContext } from './steps-run.js';
@@ -47,6 +48,8 @@ export interface NodeStatus {
   interfaces: InterfaceStatus[];
   /** Daemons of the kind and whether each runs (empty for kinds without daemons). */
   daemons: DaemonHealth[];
+  /** The node's image: as the topology names it, and its ID and manifest digest (stored images); absent for the host's root. */
+  image?: { name: string; kind: string; id?: string; digest?: string };
 }
 
 /** A lab's status. */
@@ -89,6 +92,7 @@ export async function labStatus(lab: string): Promise<LabStatus> {
     throw new UsageError(`lab ${lab}`, damaged ? `its State file is damaged (${damaged})` : 'is not running', damaged ? `netlab down ${lab} removes it` : 'netlab status lists running labs');
   }
   const t = readLabTopology(lab);
+  const roots = labRoots(lab);
   const interrupted = state.phase === 'starting' && state.cliPid !== process.pid && !upInProgress(state);
   const nodes: NodeStatus[] = [];
   const alive = new Map(t.nodes.map((n) => [n.name, state.nodes[n.name] ? isAlive(state.nodes[n.name]!) : false]));
@@ -97,9 +101,12 @@ export async function labStatus(lab: string): Promise<LabStatus> {
     const isUp = alive.get(n.name)!;
     let daemons: DaemonHealth[] = [];
     const kind = getKind(n.kind);
-    if (isUp && kind.health) daemons = await kind.health(nodeContext(lab, t, n, rec!.pid));
+    const root = roots.get(n.name);
+    if (isUp && kind.health) daemons = await kind.health(nodeContext(lab, t, n, rec!.pid, root));
+    const img = root?.image;
     nodes.push({
       name: n.name, kind: n.kind, state: isUp ? 'running' : 'dead', pid: rec?.pid ?? 0, loopback: n.loopback, daemons,
+      ...(img ? { image: { name: img.image, kind: img.kind, ...(img.id ? { id: img.id } : {}), ...(img.digest ? { digest: img.digest } : {}) } } : {}),
       interfaces: n.interfaces.map((i) => ({
         name: i.name, mac: i.mac, mtu: i.mtu, ipv4: i.ipv4, ipv6: i.ipv6, shaping: i.shaping,
         ...interfaceState(i.state, interrupted, isUp, i.peer ? alive.get(i.peer.node) : undefined),

@@ -65,7 +65,7 @@ function nodeSpec(ctx: ApplyContext, files: LabFiles, node: Node | undefined, na
     lab,
     name,
     runDir: dir,
-    lowerDirs: [node?.rootfs ?? '/'],
+    lowerDirs: ctx.roots?.get(name)?.lowerDirs ?? ['/'],
     hostsFile: files.hosts,
     binds: [...(node?.binds ?? []), ...devices.binds],
     cgroupDirs: nodeCgroupDirs(ctx.layout, lab, name, node?.resources ?? {}),
@@ -74,9 +74,9 @@ function nodeSpec(ctx: ApplyContext, files: LabFiles, node: Node | undefined, na
     // cgroup v2 (also hybrid's unified tree): the launcher's BPF program; v1 has the devices cgroup files
     ...(ctx.layout.unified ? { deviceRules: devices.rules } : {}),
     userns: ctx.plan.topology.userns || undefined,
-    // A node that runs something of its own (cmd, daemons) gets its own console
-    // log; the others share the lab's, which saves a directory per node at scale.
-    consoleLog: node && (node.cmd !== undefined || getKind(node.kind).router) ? join(dir, 'console.log') : files.consoleLog,
+    // A node that runs something of its own (cmd, daemons, an image's entrypoint) gets its
+    // own console log; the others share the lab's, which saves a directory per node at scale.
+    consoleLog: node && (node.cmd !== undefined || getKind(node.kind).router || node.image !== undefined) ? join(dir, 'console.log') : files.consoleLog,
   };
 }
 
@@ -103,7 +103,7 @@ const nodeStart: Step = async (ctx, actions, progress) => {
     const files = getKind(node.kind).files(node, t);
     if (!files.length) continue; // no upper dir at all: the core then copies nothing (and 1,000 mkdirs are saved)
     mkdirSync(upperDirOf(lab, name), { recursive: true });
-    writeNodeFiles(upperDirOf(lab, name), files, node.rootfs ?? '/', name);
+    writeNodeFiles(upperDirOf(lab, name), files, ctx.roots?.get(name)?.lowerDirs ?? '/', name);
   }
   mkdirSync(netnsDir, { recursive: true });
   ctx.store.flush();

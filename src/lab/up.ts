@@ -18,7 +18,9 @@ import { plan as makePlan } from '../graph/plan.js';
 import { hostAddresses, openHostNetns, subnetUsers } from '../net/host.js';
 import { listLinks } from '../net/iface.js';
 import { Rtnl } from '../net/rtnl.js';
+import type { ImageProgressListener } from '../image/index.js';
 import type { Topology } from '../topology/types.js';
+import { holdLabImages, recordLabImages, resolveLabImages, type NodeRoot } from './images.js';
 import { closeContext, runPhases, type ApplyContext, type Step } from './apply.js';
 import { checkCapacity } from './capacity.js';
 import { withLabLock } from './lock.js';
@@ -45,6 +47,12 @@ export interface UpOptions {
   onWarning?: (text: string) => void;
   /** Start even when the lab needs more memory than the host has available (src/lab/capacity.ts). */
   force?: boolean;
+  /** Progress of pulling or importing the lab's images (before any node starts). */
+  onImageProgress?: ImageProgressListener;
+  /** Plain HTTP for a registry on this machine (localhost, 127.0.0.0/8, [::1]) when an image must be pulled. */
+  insecure?: boolean;
+  /** The image store (default: /var/lib/netlab, or $NETLAB_STORE). */
+  imageStore?: string;
 }
 
 /** What `up` did. */
@@ -69,31 +77,39 @@ export function labIsRunning(lab: string): boolean {
 }
 
 
+function alreadyRunning(t: Topology): UsageError {
+  return new UsageError(`lab ${t.name}`, 'is already running', `take it down first (netlab down ${t.name}), or replace it: netlab up --reconfigure ${t.file ? shellWord(t.file) : t.name}${t.renamed ? ` --name ${t.name}` : ''}`);
+}
+
 /**
  * Everything that can be checked before the first kernel object: root, the
- * native helpers, the kinds' programs, free `ip netns` names, host interface
+ * native helpers, the nodes' images (pulled or imported when missing) and the
+ * kinds' programs in each node's root, free `ip netns` names, host interface
  * names and subnets (checkHostFree), cpusets this host can give, memory for
  * the lab (checkCapacity, unless opts.force), the devices it names, and whether
  * the lab already runs (or left debris, which is removed with a warning).
+ * @returns each image node's root (src/lab/images.ts).
  * @throws UsageError / NetlabError saying what to do.
  */
-async function preflight(t: Topology, opts: UpOptions, layout: CgroupLayout): Promise<void> {
+async function preflight(t: Topology, opts: UpOptions, layout: CgroupLayout): Promise<Map<string, NodeRoot>> {
   initBinary(); // both throw, naming `npm run build`, when native/ was not built
   enterBinary();
-  for (const kind of new Set(t.nodes.map((n) => n.kind))) {
+  if (!opts.reconfigure && labIsRunning(t.name)) throw alreadyRunning(t); // before pulling anything
+  const roots = await resolveLabImages(t, (kind) => getKind(kind).requires, {
+    onProgress: opts.onImageProgress, onWarning: opts.onWarning, signal: opts.signal, insecure: opts.insecure, store: opts.imageStore,
+  });
+  for (const kind of new Set(t.nodes.filter((n) => !roots.has(n.name)).map((n) => n.kind))) {
     for (const req of getKind(kind).requires) {
       if (!findProgram(req.program)) {
-        const users = t.nodes.filter((n) => n.kind === kind).map((n) => n.name);
+        const users = t.nodes.filter((n) => n.kind === kind && !roots.has(n.name)).map((n) => n.name);
         throw new NetlabError(`nodes.${users[0]}.kind`, `kind ${kind} needs ${req.program}, which is not installed`, `install it: apt install ${req.package}`);
       }
     }
   }
-  // The daemons' own parsers read user-given configs before anything is built.
-  await Promise.all(t.nodes.map((n) => getKind(n.kind).check?.(n, t)));
+  // The daemons' own parsers (the host's) read user-given configs before anything is built.
+  await Promise.all(t.nodes.filter((n) => !roots.has(n.name)).map((n) => getKind(n.kind).check?.(n, t)));
   if (labIsRunning(t.name)) {
-    if (!opts.reconfigure) {
-      throw new UsageError(`lab ${t.name}`, 'is already running', `take it down first (netlab down ${t.name}), or replace it: netlab up --reconfigure ${t.file ? shellWord(t.file) : t.name}${t.renamed ? ` --name ${t.name}` : ''}`);
-    }
+    if (!opts.reconfigure) throw alreadyRunning(t);
     await teardown(t.name);
   } else if (existsSync(labDir(t.name))) {
     opts.onWarning?.(`removing what a previous run of lab ${t.name} left behind`);
@@ -113,6 +129,7 @@ async function preflight(t: Topology, opts: UpOptions, layout: CgroupLayout): Pr
       if (err instanceof UsageError) throw err;
     }
   }
+  return roots;
 }
 
 /**
@@ -202,16 +219,26 @@ export async function up(t: Topology, opts: UpOptions = {}): Promise<UpReport> {
 async function upLocked(t: Topology, opts: UpOptions): Promise<UpReport> {
   const started = performance.now();
   const layout = detectCgroups();
-  await preflight(t, opts, layout);
-  const plan = makePlan(t);
-  await checkImpairmentSupport(plan);
-  const store = new StateStore(newState(t.name, t.file));
-  store.flush();
-  writeFileSync(labPath(t.name, 'topology.json'), JSON.stringify(t));
+  // No prune may remove an image between its choice and the lab's record of it.
+  const held = await holdLabImages(t, { store: opts.imageStore, signal: opts.signal });
+  let roots: Map<string, NodeRoot>;
+  let plan: Plan;
+  let store: StateStore;
+  try {
+    roots = await preflight(t, opts, layout);
+    plan = makePlan(t);
+    await checkImpairmentSupport(plan);
+    store = new StateStore(newState(t.name, t.file));
+    store.flush();
+    writeFileSync(labPath(t.name, 'topology.json'), JSON.stringify(t));
+    recordLabImages(t.name, roots, opts.imageStore);
+  } finally {
+    held.release();
+  }
   const hostFd = openHostNetns();
   const ctx: ApplyContext = {
     plan, store, layout, running: new Map(), netns: new Map([[HOST, hostFd]]), sockets: new Map(), links: new Map(),
-    host: Rtnl.open({ label: 'host' }), onProgress: opts.onProgress, signal: opts.signal, timings: {}, keepOnError: opts.keepOnError,
+    host: Rtnl.open({ label: 'host' }), onProgress: opts.onProgress, signal: opts.signal, timings: {}, keepOnError: opts.keepOnError, roots,
   };
   try {
     await runPhases(ctx, steps);

@@ -3,8 +3,10 @@
  * per-node field resolved (interfaces, addresses and routing come later).
  */
 import { statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
-import { TopologyError } from '../errors.js';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { TopologyError, type NetlabError } from '../errors.js';
+import { looksLikePath, parseReference } from './image-ref.js';
 import type { Bind, Group, NetClass, Node, NodeConfig, Resources } from './types.js';
 import { layer } from './defaults.js';
 import { getKind, type KindInfo } from './kinds.js';
@@ -119,6 +121,23 @@ function baseNode(name: string, id: number, kind: string, group: string | undefi
   return node;
 }
 
+/**
+ * `image:` as the loader keeps it: a path (it starts with `/`, `./`, `../`,
+ * `~/`) made absolute against the topology's folder (and checked to exist),
+ * or a registry reference, checked for form only (docs/images.md). Pure but
+ * for the existence check.
+ * @throws TopologyError at `where` for a malformed reference.
+ */
+function resolveImageKey(text: string, where: string, path: (p: string) => string): string {
+  if (looksLikePath(text)) return path(text.startsWith('~/') ? join(process.env.HOME || homedir(), text.slice(2)) : text);
+  try {
+    parseReference(text);
+  } catch (err) {
+    throw new TopologyError(where, (err as NetlabError).message, (err as NetlabError).hint);
+  }
+  return text;
+}
+
 function resolveFields(d: NodeDraft, opts: NodeOptions): void {
   const { node } = d;
   const raw = node.raw;
@@ -136,6 +155,10 @@ function resolveFields(d: NodeDraft, opts: NodeOptions): void {
     return abs;
   };
   if (raw.rootfs !== undefined) node.rootfs = file(raw.rootfs, 'rootfs', 'root filesystem', 'directory');
+  if (raw.image !== undefined) node.image = resolveImageKey(raw.image, at('image'), (p) => file(p, 'image', 'image', 'any'));
+  if (node.image !== undefined && node.rootfs !== undefined) {
+    throw new TopologyError(at('image'), 'a node has either image: or rootfs:, not both', 'keep image: (a folder is image: ./DIR)');
+  }
   if (raw.config !== undefined) node.config = resolveConfig(raw.config, at('config'), (p) => file(p, 'config', 'config file', 'file'));
   if (raw.cmd !== undefined) node.cmd = raw.cmd;
   if (raw.exec !== undefined) node.exec = typeof raw.exec === 'string' ? [raw.exec] : [...raw.exec];

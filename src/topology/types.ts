@@ -69,6 +69,13 @@ export interface Node {
   group?: string;
   /** Absolute path of the lower root filesystem; undefined = the host's `/` (read-only view). */
   rootfs?: string;
+  /**
+   * The node's image (docs/images.md): a registry reference (`alpine:3.20`),
+   * or a path (`./frr.tar`, relative to the topology file's folder) of an
+   * archive, an OCI layout folder or a root filesystem folder. Undefined: the
+   * host's `/` (or `rootfs`).
+   */
+  image?: string;
   /** Daemon configuration: a file (absolute path) or inline text. */
   config?: NodeConfig;
   /** The node's main command (run by /bin/sh -c after the node is up), if any. */

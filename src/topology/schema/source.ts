@@ -145,7 +145,8 @@ export const TrafficClass = Type.Object({
 /** The fields every node layer may set (node, group, kind defaults, lab defaults); each one a definition of its own in the JSON Schema. */
 export const nodeFields = {
   kind: str('Kind of node: linux (default), frr, bird, bridge.', { format: 'kind', examples: ['frr'] }),
-  rootfs: str('Lower root filesystem (a directory), relative to the topology file; default: the host\'s / read-only.', { minLength: 1 }),
+  image: str('The node\'s image (docs/images.md): a registry reference (alpine:3.20, quay.io/frrouting/frr:10.2.1), or a path starting with ./ ../ / or ~/ of an archive, an OCI layout folder or a root filesystem folder; default: the host\'s / read-only.', { minLength: 1, examples: ['alpine:3.20', './frr.tar'] }),
+  rootfs: str('Lower root filesystem (a directory), relative to the topology file; default: the host\'s / read-only. The same as image: ./DIR.', { minLength: 1 }),
   config: Type.Union([
     Type.String({ minLength: 1 }),
     Type.Object({ file: Type.Optional(str('File path relative to the topology file.', { minLength: 1 })), text: Type.Optional(str('The configuration itself.')) },
