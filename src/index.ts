@@ -19,3 +19,4 @@ export type { Plan, Phase, Action } from './graph/actions.js';
 export type { ExecResult, ExecOptions, Kind } from './daemons/kind.js';
 export { NetlabError, TopologyError, UsageError, KernelError } from './errors.js';
 export { runTests, selectTests, formatReport, formatSummary, toJUnit, type RunOptions, type RunReport, type TestResult, type Executor } from './validate/index.js';
+export type { Capture, CaptureOptions, CaptureReport, CaptureTarget, InterfaceCaptureReport } from './observe/capture.js';

@@ -10,6 +10,7 @@ import { readdirSync } from 'node:fs';
 import { isAlive } from '../core/node.js';
 import type { ExecOptions, ExecResult } from '../daemons/kind.js';
 import { UsageError } from '../errors.js';
+import { captureTargets, startCapture, type Capture, type CaptureOptions } from '../observe/capture.js';
 import { loadTopologyFile, type LoadOptions } from '../topology/load.js';
 import type { Topology } from '../topology/types.js';
 import { runRoot } from './paths.js';
@@ -136,6 +137,23 @@ export class Lab {
       await new Promise((r) => setTimeout(r, Math.min(delay, left)));
       delay = Math.min(delay * 2, 1000);
     }
+  }
+
+  /**
+   * Starts a packet capture: one pcapng with an interface block per endpoint
+   * (`r1:eth1`), packets in time order (src/observe/capture.ts). Await
+   * `ready` before making traffic, `done` for the report; `stop()` ends it.
+   * @throws UsageError for an unknown endpoint or LAN, a named node that is
+   *   not running, or an output that cannot be written.
+   */
+  capture(opts: CaptureOptions): Capture {
+    return startCapture(this.name, captureTargets(this.topology, (n) => this.runningNode(n), opts), opts);
+  }
+
+  /** A node's PID 1 when it is running (as the State file has it), else undefined. */
+  private runningNode(node: string): { pid: number; startTime: number } | undefined {
+    const rec = this.state.nodes[node];
+    return rec && isAlive(rec) ? rec : undefined;
   }
 
   /** The lab's status (nodes, liveness, interfaces, shaping, daemons). */
