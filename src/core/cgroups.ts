@@ -7,7 +7,7 @@
  *    always — `cgroup.kill` on the lab's directory then ends the whole lab in
  *    one write, and `netlab exec` finds the node by it;
  *  - v1 `pids`: always (the default pids limit keeps a fork bomb inside);
- *  - v1 `memory`, `cpu`, `cpuset`: only when the node's resources ask for it.
+ *  - v1 `memory`, `cpu`, `cpuset`, `blkio`: only when the node's resources ask for it.
  * Every other v1 hierarchy (freezer, devices, name=systemd, …) gets a lab
  * cgroup only, and the lab's nodes live in it: out of the caller's login
  * session, together for freezing. nodeCgroupDirs always lists a node-level
@@ -22,6 +22,7 @@
  *  | memoryBytes  | memory.max = bytes        | memory.limit_in_bytes = bytes         |
  *  | cpus (0.5)   | cpu.max = "50000 100000"  | cpu.cfs_period_us = 100000,           |
  *  |              |                           | cpu.cfs_quota_us = 50000              |
+ *  | io           | io.max = "MAJ:MIN rbps=…" | blkio.throttle.read_bps_device etc.  |
  *  | cpuset "0-1" | cpuset.cpus = "0-1"       | cpuset.cpus = "0-1", cpuset.mems =    |
  *  |              |                           | the root's (v1 needs both set, and on |
  *  |              |                           | the netlab and lab cgroups too)       |
@@ -54,6 +55,8 @@ export type CgroupOp =
 export interface CgroupNode {
   name: string;
   resources: Resources;
+  /** The disk `resources.io` limits, "MAJ:MIN" (src/core/io-device.ts resolves it). */
+  ioDevice?: string;
 }
 
 /** `<mount>/netlab` */
@@ -82,7 +85,7 @@ function has(h: CgroupHierarchy, c: string): boolean {
 
 /** Does a node need its own cgroup in v1 hierarchy h? */
 function ownV1(h: CgroupHierarchy, r: Resources): boolean {
-  return has(h, 'pids') || (has(h, 'memory') && r.memoryBytes !== undefined)
+  return has(h, 'pids') || (has(h, 'memory') && r.memoryBytes !== undefined) || (has(h, 'blkio') && r.io !== undefined)
     || (has(h, 'cpu') && r.cpus !== undefined) || (has(h, 'cpuset') && r.cpuset !== undefined);
 }
 
@@ -113,8 +116,10 @@ function planV2(layout: CgroupLayout, lab: string, nodes: CgroupNode[]): CgroupO
   const available = new Set(layout.unifiedControllers);
   const wanted = ['pids', ...(nodes.some((n) => n.resources.memoryBytes !== undefined) ? ['memory'] : []),
     ...(nodes.some((n) => n.resources.cpus !== undefined) ? ['cpu'] : []),
-    ...(nodes.some((n) => n.resources.cpuset !== undefined) ? ['cpuset'] : [])];
+    ...(nodes.some((n) => n.resources.cpuset !== undefined) ? ['cpuset'] : []),
+    ...(nodes.some((n) => n.resources.io !== undefined) ? ['io'] : [])];
   for (const n of nodes) {
+    if (n.resources.io !== undefined && !available.has('io')) throw missingController(n.name, 'io', 'io');
     if (n.resources.memoryBytes !== undefined && !available.has('memory')) throw missingController(n.name, 'memory', 'memory');
     if (n.resources.cpus !== undefined && !available.has('cpu')) throw missingController(n.name, 'cpu', 'cpus');
     if (n.resources.cpuset !== undefined && !available.has('cpuset')) throw missingController(n.name, 'cpuset', 'cpuset');
@@ -134,8 +139,21 @@ function planV2(layout: CgroupLayout, lab: string, nodes: CgroupNode[]): CgroupO
     if (r.memoryBytes !== undefined) ops.push({ op: 'write', path: join(dir, 'memory.max'), value: String(r.memoryBytes) });
     if (r.cpus !== undefined) ops.push({ op: 'write', path: join(dir, 'cpu.max'), value: `${cpuQuotaUs(r.cpus)} ${CPU_PERIOD_US}` });
     if (r.cpuset !== undefined) ops.push({ op: 'write', path: join(dir, 'cpuset.cpus'), value: r.cpuset });
+    if (r.io && n.ioDevice) ops.push({ op: 'write', path: join(dir, 'io.max'), value: ioMax(n.ioDevice, r.io) });
   }
   return ops;
+}
+
+/** io.max line: "MAJ:MIN rbps=N wbps=N riops=N wiops=N" with the limits given (cgroup-v2.rst, "IO Interface Files"). Pure. */
+export function ioMax(dev: string, io: NonNullable<Resources['io']>): string {
+  const parts = [[io.readBytesPerS, 'rbps'], [io.writeBytesPerS, 'wbps'], [io.readIops, 'riops'], [io.writeIops, 'wiops']] as const;
+  return [dev, ...parts.filter(([v]) => v !== undefined).map(([v, k]) => `${k}=${v}`)].join(' ');
+}
+
+/** The v1 blkio.throttle.* writes of a node (cgroup-v1/blkio-controller.rst): one "MAJ:MIN N" per limit. Pure. */
+export function blkioThrottle(dir: string, dev: string, io: NonNullable<Resources['io']>): CgroupOp[] {
+  const files = [[io.readBytesPerS, 'read_bps_device'], [io.writeBytesPerS, 'write_bps_device'], [io.readIops, 'read_iops_device'], [io.writeIops, 'write_iops_device']] as const;
+  return files.filter(([v]) => v !== undefined).map(([v, f]) => ({ op: 'write', path: join(dir, `blkio.throttle.${f}`), value: `${dev} ${v}` }));
 }
 
 function planV1(layout: CgroupLayout, lab: string, nodes: CgroupNode[]): CgroupOp[] {
@@ -166,6 +184,7 @@ function planV1(layout: CgroupLayout, lab: string, nodes: CgroupNode[]): CgroupO
         ops.push({ op: 'write', path: join(dir, 'cpu.cfs_period_us'), value: String(CPU_PERIOD_US) });
         ops.push({ op: 'write', path: join(dir, 'cpu.cfs_quota_us'), value: String(cpuQuotaUs(r.cpus)) });
       }
+      if (has(h, 'blkio') && r.io && n.ioDevice) ops.push(...blkioThrottle(dir, n.ioDevice, r.io));
       if (isCpuset) {
         ops.push({ op: 'write', path: join(dir, 'cpuset.cpus'), value: r.cpuset ?? cpuset!.cpus });
         ops.push({ op: 'write', path: join(dir, 'cpuset.mems'), value: cpuset!.mems });

@@ -12,6 +12,23 @@ export interface Resources {
   pids?: number;
   /** CPUs the node may run on, cpuset syntax: "0-1", "0,2". */
   cpuset?: string;
+  /** Block I/O limits on one block device (v2 io.max, v1 blkio.throttle.*). */
+  io?: IoLimits;
+}
+
+/**
+ * Block I/O limits of a node (`resources.io`): on the block device its root
+ * filesystem's lower layer lives on, or on `device`. A node's writable layer
+ * is in memory, so these limit reads of its lower layer (the host's files,
+ * or an image's) and writes through binds to host folders.
+ */
+export interface IoLimits {
+  readBytesPerS?: number;
+  writeBytesPerS?: number;
+  readIops?: number;
+  writeIops?: number;
+  /** A block device (/dev/vdb) or any path on the filesystem whose device is limited; default the node's rootfs (or /). */
+  device?: string;
 }
 
 /** A host path made visible inside a node. */

@@ -7,10 +7,18 @@
  *   await lab.down();
  */
 import { readdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { detectCgroups } from '../core/cgroups.js';
 import { isAlive } from '../core/node.js';
 import type { ExecOptions, ExecResult } from '../daemons/kind.js';
 import { UsageError } from '../errors.js';
+import { eventHooks } from '../events/hooks.js';
+import { addEvent, eventsReport, type EventsReport } from '../events/manage.js';
+import type { EventHooks } from '../validate/types.js';
+import { pauseNode, restartNode, resumeNode, type NodeTarget } from '../events/nodes.js';
+import type { EventSpec } from '../topology/events.js';
 import { captureTargets, startCapture, type Capture, type CaptureOptions } from '../observe/capture.js';
+import { oomOf, sampleLab, statsBetween, type LabSample, type LabStats } from '../observe/stats.js';
 import { loadTopologyFile, type LoadOptions } from '../topology/load.js';
 import type { Topology } from '../topology/types.js';
 import { runRoot } from './paths.js';
@@ -148,6 +156,80 @@ export class Lab {
    */
   capture(opts: CaptureOptions): Capture {
     return startCapture(this.name, captureTargets(this.topology, (n) => this.runningNode(n), opts), opts);
+  }
+
+  /**
+   * Every node's counters once: CPU time, memory, tasks, block I/O and OOM
+   * kills from its cgroups, interface counters from netlink
+   * (src/observe/stats.ts). Two samples make rates: statsBetween(a, b).
+   */
+  sample(): Promise<LabSample> {
+    return sampleLab(this.topology, this.state, detectCgroups());
+  }
+
+  /**
+   * What each node uses over `intervalMs` (default 1000): CPU %, memory
+   * (anonymous, file, kernel), tasks, block I/O, bytes/packets/drops per
+   * second per interface, OOM kills; dead nodes are listed as dead.
+   */
+  async stats(opts: { intervalMs?: number } = {}): Promise<LabStats> {
+    const a = await this.sample();
+    await sleep(opts.intervalMs ?? 1000);
+    const b = await this.sample();
+    return statsBetween(a, b, oomOf(b));
+  }
+
+  /**
+   * Freezes every process of `node` (the cgroup freezer): its links stay up,
+   * so neighbours notice only when their dead interval expires.
+   * @throws UsageError for an unknown node, one that is not running or already paused.
+   */
+  pause(node: string): Promise<void> {
+    return pauseNode(this.nodeTarget(node));
+  }
+
+  /** Thaws a paused node. @throws UsageError for an unknown node, or one that is not paused. */
+  resume(node: string): Promise<void> {
+    return resumeNode(this.nodeTarget(node));
+  }
+
+  /**
+   * Restarts the node's daemons (and `cmd`) from the config files now in it,
+   * and waits until they are ready.
+   * @throws UsageError for an unknown, dead or paused node; NetlabError when a daemon does not come back.
+   */
+  restart(node: string): Promise<void> {
+    return restartNode(this.nodeTarget(node));
+  }
+
+  /** The lab's events: what is scheduled (with the next time), what ran, when, and what failed. */
+  events(): EventsReport {
+    return eventsReport(this.name);
+  }
+
+  /**
+   * Schedules one more event on the running lab: `raw` as an item of
+   * `events:` (src/events/spec.ts), durations counted from now. The
+   * supervisor is told, or started when none runs.
+   * @throws TopologyError (exit 2) for an unknown node or endpoint, a clock
+   *   time in the past, or an overlap with the lab's other events.
+   */
+  addEvent(raw: unknown): EventSpec {
+    return addEvent(this.topology, detectCgroups(), raw);
+  }
+
+  /** What `netlab validate` needs to measure `after:` tests on this lab (src/events/hooks.ts). */
+  eventHooks(): EventHooks {
+    return eventHooks(this.name);
+  }
+
+  /** @throws UsageError for a node the lab does not have. */
+  private nodeTarget(node: string): NodeTarget {
+    const n = this.topology.nodes.find((x) => x.name === node);
+    if (!n) throw new UsageError(`lab ${this.name}`, `has no node "${node}"`, `its nodes: ${this.topology.nodes.map((x) => x.name).slice(0, 20).join(', ')}`);
+    const record = this.state.nodes[node];
+    if (!record) throw new UsageError(`${this.name}/${node}`, 'was never started', `netlab status ${this.name}`);
+    return { layout: detectCgroups(), topology: this.topology, node: n, record };
   }
 
   /** A node's PID 1 when it is running (as the State file has it), else undefined. */

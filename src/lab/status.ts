@@ -7,7 +7,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { detectCgroups } from '../core/cgroups.js';
 import { isAlive } from '../core/node.js';
+import { isFrozen, readOomCount } from '../observe/cgroup-read.js';
+import { readOomKills, type OomKill } from '../observe/oom.js';
 import type { DaemonHealth } from '../daemons/kind.js';
 import { getKind } from '../daemons/registry.js';
 import { UsageError } from '../errors.js';
@@ -46,8 +49,12 @@ export interface NodeStatus {
   pid: number;
   loopback: { ipv4?: string; ipv6?: string };
   interfaces: InterfaceStatus[];
-  /** Daemons of the kind and whether each runs (empty for kinds without daemons). */
+  /** Daemons of the kind and whether each runs (empty for kinds without daemons, and for a paused node: asking would hang). */
   daemons: DaemonHealth[];
+  /** Set when the node is frozen by `netlab node pause` (its state stays 'running'). */
+  paused?: true;
+  /** Processes of the node the OOM killer killed (name and time from the kernel log, as far as it still holds them). */
+  oom?: { kills: number; events: OomKill[] };
 }
 
 /** A lab's status. */
@@ -83,14 +90,20 @@ export async function labStatus(lab: string): Promise<LabStatus> {
   const interrupted = state.phase === 'starting' && state.cliPid !== process.pid && !upInProgress(state);
   const nodes: NodeStatus[] = [];
   const alive = new Map(t.nodes.map((n) => [n.name, state.nodes[n.name] ? isAlive(state.nodes[n.name]!) : false]));
+  const layout = detectCgroups();
+  const kills = new Map(t.nodes.map((n) => [n.name, state.nodes[n.name] ? readOomCount(layout, lab, n.name) : 0]));
+  const oomEvents = [...kills.values()].some((k) => k > 0) ? readOomKills(lab) : [];
   for (const n of t.nodes) {
     const rec = state.nodes[n.name];
     const isUp = alive.get(n.name)!;
+    const paused = isUp && isFrozen(layout, lab, n.name);
     let daemons: DaemonHealth[] = [];
     const kind = getKind(n.kind);
-    if (isUp && kind.health) daemons = await kind.health(nodeContext(lab, t, n, rec!.pid));
+    if (isUp && !paused && kind.health) daemons = await kind.health(nodeContext(lab, t, n, rec!.pid));
+    const oom = kills.get(n.name) ? { kills: kills.get(n.name)!, events: oomEvents.filter((e) => e.node === n.name) } : undefined;
     nodes.push({
       name: n.name, kind: n.kind, state: isUp ? 'running' : 'dead', pid: rec?.pid ?? 0, loopback: n.loopback, daemons,
+      ...(paused ? { paused: true as const } : {}), ...(oom ? { oom } : {}),
       interfaces: n.interfaces.map((i) => ({
         name: i.name, mac: i.mac, mtu: i.mtu, ipv4: i.ipv4, ipv6: i.ipv6, shaping: i.shaping,
         ...interfaceState(i.state, interrupted, isUp, i.peer ? alive.get(i.peer.node) : undefined),

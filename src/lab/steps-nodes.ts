@@ -7,6 +7,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyCgroupOps, nodeCgroupDirs, planLabCgroups } from '../core/cgroups.js';
 import { writeNodeIndex } from '../core/index-file.js';
+import { blockDevice } from '../core/io-device.js';
 import { openNetns } from '../core/netns.js';
 import { startNodes, type NodeSpec, type RunningNode } from '../core/node.js';
 import { getKind } from '../daemons/registry.js';
@@ -79,7 +80,11 @@ const nodeStart: Step = async (ctx, actions, progress) => {
   const hidden = ctx.plan.phases.some((p) => p.actions.some((a) => a.op === 'segment.ns'));
   const all = hidden ? [...names, SEGMENTS_NODE] : names;
 
-  applyCgroupOps(planLabCgroups(ctx.layout, lab, all.map((name) => ({ name, resources: byName.get(name)?.resources ?? {} }))));
+  applyCgroupOps(planLabCgroups(ctx.layout, lab, all.map((name) => {
+    const n = byName.get(name);
+    const io = n?.resources.io;
+    return { name, resources: n?.resources ?? {}, ...(io ? { ioDevice: blockDevice(io.device ?? n.rootfs ?? '/', `nodes.${name}.resources.io`) } : {}) };
+  })));
   mkdirSync(labDir(lab), { recursive: true });
   writeFileSync(join(labDir(lab), 'hosts'), hostsFile(t));
   for (const name of names) {

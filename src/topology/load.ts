@@ -19,6 +19,7 @@ import { parsePath, type PathPart } from './path.js';
 import { resolveRouting } from './routing.js';
 import { topologySchema } from './schema-def.js';
 import { resolveTests } from './tests.js';
+import { resolveEvents } from './events.js';
 import { loadTestsFile } from './tests-file.js';
 import { Validator } from './validate.js';
 import { parseYaml } from './yaml.js';
@@ -128,9 +129,10 @@ function resolveTopology(data: unknown, ctx: ResolveContext): Topology {
   resolveRouting(raw, drafts, linkList, mgmt?.mgmt.iface);
   const topology: Topology = {
     name, dir, mtu, userns: (raw.userns as boolean | undefined) ?? false,
-    nodes: drafts.map((d) => d.node), links: linkList, addressing,
-    tests: Array.isArray(raw.tests) ? resolveTests(raw.tests, drafts.map((d) => d.node)) : [], groups,
+    nodes: drafts.map((d) => d.node), links: linkList, addressing, tests: [], groups,
   };
+  if (raw.events !== undefined) topology.events = resolveEvents(topology, raw.events, Date.now());
+  if (Array.isArray(raw.tests)) topology.tests = resolveTests(raw.tests, topology.nodes, topology);
   if (typeof raw.tests === 'string') topology.testsFile = resolve(dir, raw.tests);
   if (ctx.file) topology.file = ctx.file;
   if (ctx.name !== undefined && name !== ownName(raw, ctx.file)) topology.renamed = true;

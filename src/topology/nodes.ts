@@ -129,7 +129,7 @@ function resolveFields(d: NodeDraft, opts: NodeOptions): void {
   for (const [k, v] of Object.entries((raw.env ?? {}) as Obj)) node.env[k] = String(v);
   for (const [k, v] of Object.entries((raw.sysctls ?? {}) as Obj)) node.sysctls[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
   node.binds = ((raw.binds ?? []) as unknown[]).map((b, i) => resolveBind(b, (p) => file(p, 'binds', 'bind source', i)));
-  node.resources = resolveResources((raw.resources ?? {}) as Obj);
+  node.resources = resolveResources((raw.resources ?? {}) as Obj, at('resources'));
   node.forwarding = raw.forwarding === undefined ? d.kind.router : Boolean(raw.forwarding);
   for (const [name, c] of Object.entries((raw.classes ?? {}) as Record<string, Obj>)) {
     node.classes[name] = resolveClass(c, at('classes', name));
@@ -158,12 +158,23 @@ function resolveBind(b: unknown, file: (p: string) => string): Bind {
   return { source: file(o.source), target: o.target, readonly: o.readonly ?? false };
 }
 
-function resolveResources(r: Obj): Resources {
+function resolveResources(r: Obj, where: string): Resources {
   const out: Resources = {};
   if (r.memory !== undefined) out.memoryBytes = parseSize(r.memory);
   if (r.cpus !== undefined) out.cpus = r.cpus as number;
   if (r.pids !== undefined) out.pids = r.pids as number;
   if (r.cpuset !== undefined) out.cpuset = r.cpuset as string;
+  if (r.io !== undefined) {
+    const io = r.io as Obj;
+    const limits: NonNullable<Resources['io']> = {};
+    if (io.read_bps !== undefined) limits.readBytesPerS = parseSize(io.read_bps);
+    if (io.write_bps !== undefined) limits.writeBytesPerS = parseSize(io.write_bps);
+    if (io.read_iops !== undefined) limits.readIops = io.read_iops as number;
+    if (io.write_iops !== undefined) limits.writeIops = io.write_iops as number;
+    if (io.device !== undefined) limits.device = io.device as string;
+    if (!Object.keys(limits).some((k) => k !== 'device')) throw new TopologyError(`${where}.io`, 'sets no limit', 'give read_bps, write_bps, read_iops or write_iops, e.g. io: { read_bps: 10M }');
+    out.io = limits;
+  }
   return out;
 }
 

@@ -75,6 +75,13 @@ const nodeFields: Record<string, S> = {
     cpus: { type: 'number', description: 'CPU quota in CPUs, e.g. 0.5.', exclusiveMinimum: 0, maximum: 4096 },
     pids: int('Maximum number of tasks.', 1, 4194304),
     cpuset: str('CPUs the node may use: "0-1", "0,2".', { format: 'cpuset', pattern: '^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$' }),
+    io: obj('Block I/O limits on the block device of the node\'s root (its lower layer; the writable layer is in memory), or on device:.', {
+      read_bps: { type: ['string', 'number'], description: 'Bytes read per second: 10M, 512K (powers of 1024).', format: 'memory', examples: ['10M'] },
+      write_bps: { type: ['string', 'number'], description: 'Bytes written per second: 10M, 512K.', format: 'memory', examples: ['10M'] },
+      read_iops: int('Read operations per second.', 1, 4294967295),
+      write_iops: int('Write operations per second.', 1, 4294967295),
+      device: str('A block device (/dev/vdb) or a path on the filesystem to limit (default: the node\'s root).', { minLength: 1, pattern: '^/' }),
+    }),
   }),
   addresses: obj('Loopback addresses (on lo); they override the loopback pools. false: none.', {
     ipv4: orFalse(str('IPv4 loopback, e.g. 10.0.0.1 or 10.0.0.1/32.', { format: 'ipv4-interface' })),
@@ -182,6 +189,11 @@ const testSchema = obj('A test: exactly one of reach, route, exec, ospf_neighbor
   name: str('Name in reports and for --only (default: generated, e.g. "h1 reaches h2").', { minLength: 1 }),
   wait: time('Retry until the test passes or this much time has passed, e.g. 30s (default: one try).', 'write a time with its unit, e.g. wait: 30s'),
   serial: bool('Run alone, after every earlier test and before any later one (for tests that change the lab).'),
+  after: {
+    description: 'Measure convergence: run after an event — the name of an events: entry (its next occurrence), or an event of its own ({ link_down: r1:eth1 }, { pause: r2 }); see docs/observe.md.',
+    anyOf: [{ type: 'string', minLength: 1 }, { type: 'object' }],
+  },
+  within: time('With after: the check must hold within this long after the event (default 30s).', 'write a time with its unit, e.g. within: 5s'),
   reach: obj('Ping from a node to a node or an address.', {
     from: str('Node that pings.', { format: 'node-ref' }),
     to: str('A node name (a router\'s loopback, another node\'s first address), node:iface, or an address.', { minLength: 1 }),
@@ -298,6 +310,8 @@ export const topologySchema: S = {
     },
     ospf: ref('ospf'),
     bgp: ref('bgp'),
+    events: list('Timed events run while the lab is up: link_down, link_up, flap, shape, pause, resume, restart or exec, with at, every, for, times, jitter (docs/observe.md).',
+      { type: 'object', description: 'An event: one action, and when (checked by src/topology/events.ts).' }),
     tests: {
       description: 'Tests run by netlab validate: a list, or the path of a YAML file holding the list (relative to the topology file). See docs/testing.md.',
       anyOf: [{ type: 'string', minLength: 1 }, list('Tests, each with exactly one of reach, route, exec, ospf_neighbors, bgp_sessions, bird_protocol.', ref('test'))],

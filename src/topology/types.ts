@@ -12,6 +12,7 @@
 import type { NetClass, Shaping } from '../shaping/types.js';
 import type { Bind, Resources } from '../core/types.js';
 import type { RouteSpec } from '../net/types.js';
+import type { EventSpec } from '../topology/events.js';
 
 export type { NetClass, Shaping, Bind, Resources, RouteSpec };
 
@@ -52,6 +53,8 @@ export interface Topology {
   testsFile?: string;
   /** Groups by name, with their members in node order. */
   groups: Record<string, Group>;
+  /** Timed events (`events:`), checked (src/events/spec.ts); run by the events supervisor after `up`. */
+  events?: EventSpec[];
 }
 
 /** One lab node: a container with its own namespaces, overlay root and cgroup. */
@@ -283,6 +286,15 @@ export interface TestBase {
   waitMs: number;
   /** Run alone: after every earlier test has finished and before any later test starts (`serial: true`). */
   serial: boolean;
+  /**
+   * Measure convergence (`after:`): the test runs after an event — the next
+   * occurrence of a named `events:` entry, or an event of its own that
+   * validate makes happen — and must hold within `withinMs` of it; the
+   * report gives the time it took.
+   */
+  after?: { event: string } | { spec: EventSpec };
+  /** With `after`: how long the check may take to hold after the event, ms (`within: 5s`). */
+  withinMs?: number;
 }
 
 /** `reach: { from, to, count, timeout, expect, family }`: ping from a node. */
