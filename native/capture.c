@@ -5,7 +5,9 @@
  * For each interface it joins only the network namespace of the node's PID 1
  * (setns(CLONE_NEWNET) on /proc/PID/ns/net; the PID's start time is checked
  * after the open, so a reused PID is refused), opens a libpcap handle there
- * (AF_PACKET with a TPACKET_V3 ring, immediate mode, nanosecond timestamps)
+ * (AF_PACKET with a TPACKET_V3 ring, nanosecond timestamps; ring blocks are
+ * handed over when full or after 20 ms, not per packet: immediate mode lost
+ * most packets at high rates, docs/decisions.md "Capture")
  * and returns to its own namespace: a socket stays bound to the namespace it
  * was made in (socket(7)). Nothing runs inside the node, so a node whose root
  * filesystem has no tcpdump is captured all the same, and the interface is
@@ -19,10 +21,11 @@
  * Order: packets of all interfaces are held in a heap for --hold-ms (default
  * 100 ms) after their kernel timestamp and then written oldest first, so the
  * file is in time order across interfaces even though each ring is read on
- * its own; at the end everything left is written in order.
+ * its own; at the end everything left is written in order. One interface
+ * needs no merging: its packets are written as they are read.
  *
  * Usage: netlab-capture [--count N] [--duration-ms MS] [--snaplen BYTES]
- *          [--buffer-kb KB] [--hold-ms MS] [--filter EXPR]
+ *          [--buffer-kb KB] [--hold-ms MS] [--filter EXPR] [--immediate]
  *          --if PID STARTTIME IFNAME NAME DESCRIPTION [--if …]…
  *   PID 0: this process's own network namespace (the host end of a host link).
  * stdout: pcapng (pcapng spec, draft-ietf-opsawg-pcapng): a Section Header
@@ -36,6 +39,7 @@
  *   gone IDX MESSAGE                        an interface vanished (node died)
  *   stat IDX RECEIVED DROPPED WRITTEN       at the end, one per interface
  *   error IDX STEP ERRNO MESSAGE            IDX is - when not about one interface
+ * `netlab-capture --check` only loads libpcap (for netlab doctor): exit 0 or 1.
  * Exit: 0 done (count, duration, SIGINT/SIGTERM/SIGHUP, every interface gone,
  * or the reader closed the pipe), 1 a failure, 2 bad usage or a bad filter.
  */
@@ -124,9 +128,10 @@ struct iface {
 	const char *ifname, *name, *desc;
 	pcap_t *p;
 	int fd;
-	bool gone;
+	bool gone;         /* vanished for good: its node died, or it was deleted */
+	bool down;         /* went down (a cut link): reopened once it is up again */
 	uint64_t written;
-	struct pcap_stat st;
+	struct pcap_stat st; /* summed over the handles it had (one per time it was up) */
 };
 
 #define MAX_IFACES 4096
@@ -271,16 +276,16 @@ static void write_idb(const struct iface *f, int linktype, int snaplen, const ch
 	out_u32(len);
 }
 
-static void write_epb(const struct pkt *p)
+static void write_epb(uint32_t idx, uint64_t ts_ns, uint32_t caplen, uint32_t origlen, const unsigned char *data)
 {
-	uint32_t len = 32 + p->caplen + (4 - p->caplen % 4) % 4;
+	uint32_t len = 32 + caplen + (4 - caplen % 4) % 4;
 	out_u32(6);
 	out_u32(len);
-	out_u32(p->idx);
-	out_u32((uint32_t)(p->ts_ns >> 32)), out_u32((uint32_t)p->ts_ns);
-	out_u32(p->caplen), out_u32(p->len);
-	out_bytes(p->data, p->caplen);
-	out_pad(p->caplen);
+	out_u32(idx);
+	out_u32((uint32_t)(ts_ns >> 32)), out_u32((uint32_t)ts_ns);
+	out_u32(caplen), out_u32(origlen);
+	out_bytes(data, caplen);
+	out_pad(caplen);
 	out_u32(len);
 }
 
@@ -314,10 +319,22 @@ static uint64_t now_ns(clockid_t c)
 }
 
 static bool oom;
+/* One interface: packets are written as read, without the heap. */
+static bool direct;
+static uint64_t total_written, max_count;
 
 static void on_packet(unsigned char *user, const struct pcap_pkthdr *h, const unsigned char *bytes)
 {
 	uint32_t idx = (uint32_t)(uintptr_t)user;
+	if (direct) {
+		if (max_count && total_written >= max_count)
+			return;
+		/* Nanosecond precision: tv_usec holds nanoseconds (pcap_set_tstamp_precision(3PCAP)). */
+		write_epb(idx, (uint64_t)h->ts.tv_sec * 1000000000ull + (uint64_t)h->ts.tv_usec, h->caplen, h->len, bytes);
+		ifs[idx].written++;
+		total_written++;
+		return;
+	}
 	struct pkt *p = malloc(sizeof *p + h->caplen);
 	if (!p) {
 		oom = true;
@@ -334,40 +351,67 @@ static void on_packet(unsigned char *user, const struct pcap_pkthdr *h, const un
 	}
 }
 
-/* Reads everything an interface has ready. */
+/* Adds the statistics of the handle and closes it. */
+static void close_handle(struct iface *f)
+{
+	struct pcap_stat st;
+	if (pc.stats(f->p, &st) == 0) {
+		f->st.ps_recv += st.ps_recv;
+		f->st.ps_drop += st.ps_drop;
+	}
+	pc.close(f->p);
+	f->p = NULL;
+	f->fd = -1;
+}
+
+/*
+ * Reads everything an interface has ready. A read error (libpcap reports an
+ * interface taken down, ENETDOWN, as one) closes the handle; the loop
+ * reopens it once the interface is up again (reopen()).
+ */
 static void drain(int i)
 {
 	struct iface *f = &ifs[i];
-	if (f->gone)
+	if (f->gone || f->down)
 		return;
 	for (;;) {
 		int n = pc.dispatch(f->p, -1, on_packet, (unsigned char *)(uintptr_t)i);
 		if (n > 0)
 			continue;
 		if (n < 0) {
-			f->gone = true;
-			dprintf(2, "gone %d %s\n", i, pc.geterr(f->p));
+			close_handle(f);
+			f->down = true;
 		}
 		return;
 	}
 }
 
 /* Writes held packets older than `until_ns` (all with UINT64_MAX); stops at `count`. */
-static uint64_t total_written;
 static void emit(uint64_t until_ns, uint64_t count)
 {
 	while (heap_n && heap[0]->ts_ns <= until_ns && !reader_gone && !write_failed) {
 		if (count && total_written >= count)
 			return;
 		struct pkt *p = heap_pop();
-		write_epb(p);
+		write_epb(p->idx, p->ts_ns, p->caplen, p->len, p->data);
 		ifs[p->idx].written++;
 		total_written++;
 		free(p);
 	}
 }
 
-/* Opens the libpcap handle of interface i inside its node's network namespace. */
+/* While reopening a cut interface, failures are expected and not reported. */
+static bool quiet;
+/* --immediate: a ring block per packet (lower latency, loses packets at high rates). */
+static int immediate;
+#define SAY(...) do { if (!quiet) dprintf(2, __VA_ARGS__); } while (0)
+
+/*
+ * Opens the libpcap handle of interface i inside its node's network namespace.
+ * Returns 0; -1 on failure (reported unless quiet); -2 for a bad filter;
+ * -3 when the interface exists but is down (libpcap's PCAP_ERROR_IFACE_NOT_UP);
+ * -4 when it (or its node) is gone.
+ */
 static int open_iface(int i, int self_ns, int snaplen, int buffer_kb, const char *filter)
 {
 	struct iface *f = &ifs[i];
@@ -380,12 +424,12 @@ static int open_iface(int i, int self_ns, int snaplen, int buffer_kb, const char
 		unsigned long long st = 0;
 		char state = 0;
 		if (ns < 0 || proc_stat(f->pid, &st, &state) < 0 || (f->starttime && st != f->starttime) || state == 'Z') {
-			dprintf(2, "error %d open-netns %d the node's PID 1 (%d) is gone\n", i, ESRCH, (int)f->pid);
+			SAY("error %d open-netns %d the node's PID 1 (%d) is gone\n", i, ESRCH, (int)f->pid);
 			if (ns >= 0) close(ns);
-			return -1;
+			return quiet ? -4 : -1;
 		}
 		if (setns(ns, CLONE_NEWNET) < 0) {
-			dprintf(2, "error %d setns %d %s\n", i, errno, strerror(errno));
+			SAY("error %d setns %d %s\n", i, errno, strerror(errno));
 			close(ns);
 			return -1;
 		}
@@ -393,37 +437,40 @@ static int open_iface(int i, int self_ns, int snaplen, int buffer_kb, const char
 	int rc = -1;
 	f->p = pc.create(f->ifname, errbuf);
 	if (!f->p) {
-		dprintf(2, "error %d pcap_create %d %s\n", i, ENODEV, errbuf);
+		SAY("error %d pcap_create %d %s\n", i, ENODEV, errbuf);
 		goto back;
 	}
 	pc.set_snaplen(f->p, snaplen);
-	pc.set_immediate_mode(f->p, 1);
-	pc.set_timeout(f->p, 10);
+	pc.set_immediate_mode(f->p, immediate);
+	pc.set_timeout(f->p, 20);
 	pc.set_buffer_size(f->p, buffer_kb * 1024);
 	pc.set_tstamp_precision(f->p, PCAP_TSTAMP_PRECISION_NANO);
 	int a = pc.activate(f->p);
 	if (a < 0) {
 		/* PCAP_ERROR_NO_SUCH_DEVICE (-5), PCAP_ERROR_PERM_DENIED (-8), PCAP_ERROR_IFACE_NOT_UP (-9) */
 		int e = a == -5 ? ENODEV : a == -8 ? EPERM : a == -9 ? ENETDOWN : EIO;
-		dprintf(2, "error %d pcap_activate %d %s\n", i, e, pc.geterr(f->p));
+		SAY("error %d pcap_activate %d %s\n", i, e, pc.geterr(f->p));
+		pc.close(f->p);
+		f->p = NULL;
+		rc = a == -9 ? -3 : a == -5 ? -4 : -1;
 		goto back;
 	}
 	if (filter) {
 		struct bpf_program prog;
 		if (pc.compile(f->p, &prog, filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-			dprintf(2, "error %d filter %d %s\n", i, EINVAL, pc.geterr(f->p));
+			SAY("error %d filter %d %s\n", i, EINVAL, pc.geterr(f->p));
 			rc = -2;
 			goto back;
 		}
 		int s = pc.setfilter(f->p, &prog);
 		pc.freecode(&prog);
 		if (s < 0) {
-			dprintf(2, "error %d setfilter %d %s\n", i, EINVAL, pc.geterr(f->p));
+			SAY("error %d setfilter %d %s\n", i, EINVAL, pc.geterr(f->p));
 			goto back;
 		}
 	}
 	if (pc.setnonblock(f->p, 1, errbuf) < 0) {
-		dprintf(2, "error %d setnonblock %d %s\n", i, EIO, errbuf);
+		SAY("error %d setnonblock %d %s\n", i, EIO, errbuf);
 		goto back;
 	}
 	f->fd = pc.get_selectable_fd(f->p);
@@ -431,7 +478,7 @@ static int open_iface(int i, int self_ns, int snaplen, int buffer_kb, const char
 back:
 	if (ns >= 0) {
 		if (setns(self_ns, CLONE_NEWNET) < 0) {
-			dprintf(2, "error %d setns-back %d %s\n", i, errno, strerror(errno));
+			SAY("error %d setns-back %d %s\n", i, errno, strerror(errno));
 			rc = -1;
 		}
 		close(ns);
@@ -439,10 +486,26 @@ back:
 	return rc;
 }
 
+/* Tries to reopen an interface that went down: up again → captured again; gone → reported. */
+static void reopen(int i, int self_ns, int snaplen, int buffer_kb, const char *filter)
+{
+	struct iface *f = &ifs[i];
+	quiet = true;
+	int rc = open_iface(i, self_ns, snaplen, buffer_kb, filter);
+	quiet = false;
+	if (rc == 0) {
+		f->down = false;
+	} else if (rc == -4 || rc == -1) {
+		f->down = false;
+		f->gone = true;
+		dprintf(2, "gone %d the interface (or its node) is gone\n", i);
+	}
+}
+
 static int usage(const char *what)
 {
 	dprintf(2, "error - usage 22 %s; usage: netlab-capture [--count N] [--duration-ms MS] [--snaplen BYTES] "
-		   "[--buffer-kb KB] [--hold-ms MS] [--filter EXPR] --if PID STARTTIME IFNAME NAME DESCRIPTION...\n", what);
+		   "[--buffer-kb KB] [--hold-ms MS] [--filter EXPR] [--immediate] --if PID STARTTIME IFNAME NAME DESCRIPTION...\n", what);
 	return 2;
 }
 
@@ -451,6 +514,8 @@ int main(int argc, char **argv)
 	uint64_t count = 0, duration_ms = 0, hold_ms = 100;
 	int snaplen = 262144, buffer_kb = 4096;
 	const char *filter = NULL;
+	if (argc == 2 && !strcmp(argv[1], "--check")) /* netlab doctor: can libpcap be loaded? */
+		return load_libpcap() < 0 ? 1 : 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		bool more = i + 1 < argc;
@@ -460,6 +525,7 @@ int main(int argc, char **argv)
 		else if (more && !strcmp(a, "--snaplen")) snaplen = atoi(argv[++i]);
 		else if (more && !strcmp(a, "--buffer-kb")) buffer_kb = atoi(argv[++i]);
 		else if (more && !strcmp(a, "--filter")) filter = argv[++i][0] ? argv[i] : NULL;
+		else if (!strcmp(a, "--immediate")) immediate = 1;
 		else if (!strcmp(a, "--if") && i + 5 < argc) {
 			if (nifs == MAX_IFACES)
 				return usage("too many interfaces");
@@ -485,6 +551,8 @@ int main(int argc, char **argv)
 
 	if (load_libpcap() < 0)
 		return 1;
+	direct = nifs == 1;
+	max_count = count;
 	int self_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (self_ns < 0) {
 		dprintf(2, "error - open-netns %d /proc/self/ns/net: %s\n", errno, strerror(errno));
@@ -507,6 +575,7 @@ int main(int argc, char **argv)
 	if (!pfd)
 		return 1;
 	int alive = nifs;
+	uint64_t last_reopen = 0;
 	while (!stop_signal && !reader_gone && !write_failed && !oom && alive > 0 && !(count && total_written >= count)) {
 		int timeout = 20;
 		if (deadline) {
@@ -517,7 +586,7 @@ int main(int argc, char **argv)
 				timeout = (int)((deadline - now) / 1000000ull) + 1;
 		}
 		for (int i = 0; i < nifs; i++)
-			pfd[i] = (struct pollfd){ .fd = ifs[i].gone ? -1 : ifs[i].fd, .events = POLLIN };
+			pfd[i] = (struct pollfd){ .fd = ifs[i].gone || ifs[i].down ? -1 : ifs[i].fd, .events = POLLIN };
 		int n = poll(pfd, (nfds_t)nifs, timeout);
 		if (n < 0 && errno != EINTR) {
 			dprintf(2, "error - poll %d %s\n", errno, strerror(errno));
@@ -528,6 +597,13 @@ int main(int argc, char **argv)
 				drain(i);
 		emit(now_ns(CLOCK_REALTIME) - hold_ms * 1000000ull, count);
 		out_flush();
+		uint64_t mono = now_ns(CLOCK_MONOTONIC);
+		if (mono - last_reopen >= 100000000ull) {
+			last_reopen = mono;
+			for (int i = 0; i < nifs; i++)
+				if (ifs[i].down)
+					reopen(i, self_ns, snaplen, buffer_kb, filter);
+		}
 		alive = 0;
 		for (int i = 0; i < nifs; i++)
 			alive += !ifs[i].gone;
@@ -538,15 +614,13 @@ int main(int argc, char **argv)
 	emit(UINT64_MAX, count);
 	uint64_t end_ns = now_ns(CLOCK_REALTIME);
 	for (int i = 0; i < nifs; i++) {
-		if (!ifs[i].gone)
-			pc.stats(ifs[i].p, &ifs[i].st);
+		if (ifs[i].p)
+			close_handle(&ifs[i]);
 		write_isb((uint32_t)i, start_ns, end_ns, &ifs[i]);
 	}
 	out_flush();
-	for (int i = 0; i < nifs; i++) {
+	for (int i = 0; i < nifs; i++)
 		dprintf(2, "stat %d %u %u %llu\n", i, ifs[i].st.ps_recv, ifs[i].st.ps_drop, (unsigned long long)ifs[i].written);
-		pc.close(ifs[i].p);
-	}
 	while (heap_n)
 		free(heap_pop());
 	if (oom) {

@@ -7,14 +7,18 @@
  *    always — `cgroup.kill` on the lab's directory then ends the whole lab in
  *    one write, and `netlab exec` finds the node by it;
  *  - v1 `pids`: always (the default pids limit keeps a fork bomb inside);
- *  - v1 `memory`, `cpu`, `cpuset`, `blkio`: only when the node's resources ask for it.
+ *  - v1 `memory`: always — it is the node's memory meter (`netlab stats`:
+ *    anonymous, file and kernel memory, OOM kills) as well as its limit;
+ *    on v2 the lab enables the memory controller for its nodes likewise;
+ *  - v1 `cpu`, `cpuset`, `blkio`: only when the node's resources ask for it.
  * Every other v1 hierarchy (freezer, devices, name=systemd, …) gets a lab
  * cgroup only, and the lab's nodes live in it: out of the caller's login
  * session, together for freezing. nodeCgroupDirs always lists a node-level
  * path per hierarchy; a node joins it when it exists and otherwise stays in
  * the lab's cgroup, its parent (netlab-init does this), so a plan and the
- * joins cannot disagree. Fewer cgroups is speed: a v1 memory cgroup costs
- * ~60 µs to create and more memory than the node's PID 1.
+ * joins cannot disagree. Fewer cgroups is speed, but a node's memory cgroup
+ * is its meter: measured on a 300-node ring, `up` took 1.67–2.10 s without and
+ * 1.75–1.86 s with one per node (docs/decisions.md, "Every node has a memory cgroup").
  *
  * File names and values (cgroup-v2.rst; cgroup-v1/*.rst):
  *  | resource     | v2                        | v1                                    |
@@ -85,7 +89,7 @@ function has(h: CgroupHierarchy, c: string): boolean {
 
 /** Does a node need its own cgroup in v1 hierarchy h? */
 function ownV1(h: CgroupHierarchy, r: Resources): boolean {
-  return has(h, 'pids') || (has(h, 'memory') && r.memoryBytes !== undefined) || (has(h, 'blkio') && r.io !== undefined)
+  return has(h, 'pids') || has(h, 'memory') || (has(h, 'blkio') && r.io !== undefined)
     || (has(h, 'cpu') && r.cpus !== undefined) || (has(h, 'cpuset') && r.cpuset !== undefined);
 }
 
@@ -114,7 +118,8 @@ function missingController(node: string, controller: string, what: string): Netl
 function planV2(layout: CgroupLayout, lab: string, nodes: CgroupNode[]): CgroupOp[] {
   const root = layout.unified!;
   const available = new Set(layout.unifiedControllers);
-  const wanted = ['pids', ...(nodes.some((n) => n.resources.memoryBytes !== undefined) ? ['memory'] : []),
+  // memory always: it meters every node (netlab stats), limit or not
+  const wanted = ['pids', 'memory',
     ...(nodes.some((n) => n.resources.cpus !== undefined) ? ['cpu'] : []),
     ...(nodes.some((n) => n.resources.cpuset !== undefined) ? ['cpuset'] : []),
     ...(nodes.some((n) => n.resources.io !== undefined) ? ['io'] : [])];

@@ -114,3 +114,30 @@ describe('events: the command line and the report', () => {
     expect(text).to.contain('supervisor running (pid 42)').and.contain('12:00:15.0').and.contain('failed: boom');
   });
 });
+
+describe('events: the examples of the docs load', () => {
+  it('the tutorial\'s break-and-measure additions to ospf-triangle.yaml', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { repoRoot } = await import('../helpers/kernel.js');
+    const base = readFileSync(join(repoRoot, 'topologies/ospf-triangle.yaml'), 'utf8').replace(/^tests:[\s\S]*$/m, '');
+    const md = readFileSync(join(repoRoot, 'docs/tutorials/ospf-triangle.md'), 'utf8');
+    const block = /```yaml\n(events:[\s\S]*?)```/.exec(md)![1]!;
+    const t = loadTopology({ text: `${base}${block}` }, { env: {} });
+    expect(t.events!.map((e) => e.name)).to.deep.equal(['flap']);
+    expect(t.tests.map((x) => x.after)).to.deep.equal([{ event: 'flap' }, { event: 'flap' }, { spec: t.tests[2]!.after && 'spec' in t.tests[2]!.after ? t.tests[2]!.after.spec : undefined }]);
+    expect(t.tests[0]!.withinMs).to.equal(1000);
+    const obs = readFileSync(join(repoRoot, 'docs/observe.md'), 'utf8');
+    const ev = /```yaml\n(events:\n  - \{ name: cut[\s\S]*?)```/.exec(obs)![1]!.replace(/at: 14:30/, 'at: 23:59:59');
+    const t2 = loadTopology({ text: `${base}${ev}` }, { env: {} });
+    expect(t2.events).to.have.length(6);
+    const withTests = /```yaml\n(events:\n  - \{ name: flap[\s\S]*?)```/.exec(obs)![1]!;
+    expect(loadTopology({ text: `${base}${withTests}` }, { env: {} }).tests).to.have.length(4);
+  });
+  it('refuses after: naming no event, and within: without after:', () => {
+    const text = (tests: string): string => `name: ev\nnodes: [r1, r2]\nlinks: [[r1:eth1, r2:eth1]]\nevents: [{ name: cut, at: 1s, link_down: r1:eth1 }]\ntests:\n${tests}`;
+    expect(caught(() => loadTopology({ text: text('  - { reach: { from: r1, to: r2 }, after: cot }\n') }, { env: {} })).headline).to.contain('tests[0].after: the lab has no event named "cot"; did you mean "cut"?');
+    expect(caught(() => loadTopology({ text: text('  - { reach: { from: r1, to: r2 }, within: 5s }\n') }, { env: {} })).headline).to.contain('tests[0].within: within: needs after:');
+    expect(caught(() => loadTopology({ text: text('  - { reach: { from: r1, to: r2 }, after: { pause: r9 } }\n') }, { env: {} })).headline).to.contain('tests[0].after.pause: node "r9" is not defined');
+  });
+});
