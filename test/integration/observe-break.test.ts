@@ -7,7 +7,8 @@
  * killer as `status` reports it.
  */
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { detectCgroups } from '../../src/core/cgroups.js';
 import { Lab } from '../../src/lab/lab.js';
@@ -177,5 +178,38 @@ describe('a memory-limited node killed by the OOM killer (real kernel)', functio
       expect(r.code).to.equal(1);
       expect(r.stdout).to.match(/^n +linux +dead/m);
     });
+  });
+});
+
+describe('netlab validate with a timed flap and tests after each flap (real kernel, FRR)', function () {
+  this.timeout(180_000);
+  leakcheckAround();
+  before(function () { requireRoot(this); needDaemons(this); });
+
+  it('passes every test after: the flap, prints the restore times and writes them into the JUnit file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-flap-'));
+    try {
+      const base = readFileSync(file, 'utf8').replace(/^tests:[\s\S]*$/m, '');
+      const topo = join(dir, 'flap.yaml');
+      writeFileSync(topo, `${base}events:
+  - { name: flap, at: 6s, every: 5s, for: 1s, flap: r1:eth2, times: 4 }
+tests:
+  - { name: converged, reach: { from: h1, to: h2 }, wait: 30s }
+  - { name: after flap 1, reach: { from: h1, to: h2 }, after: flap, within: 1s }
+  - { name: after flap 2, reach: { from: h1, to: h2 }, after: flap, within: 1s }
+  - { name: after flap 3, reach: { from: h1, to: h2 }, after: flap, within: 1s }
+`);
+      const junit = join(dir, 'report.xml');
+      const r = netlab(['validate', topo, '--name', 't-ospf-flap', '--junit', junit, '--json']);
+      expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0);
+      expect(r.stderr.match(/✓ after flap \d .*h1 → h2 restored \d\.\d s after r1:eth2 down/g), r.stderr).to.have.length(3);
+      const report = JSON.parse(r.stdout) as { results: { test: { name: string }; after?: { restoredMs?: number } }[] };
+      for (const x of report.results.slice(1)) expect(x.after!.restoredMs, x.test.name).to.be.a('number').and.lessThan(1000);
+      const xml = readFileSync(junit, 'utf8');
+      expect(xml.match(/<property name="restored_s" value="0\.\d{3}"\/>/g)).to.have.length(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      netlab(['down', 't-ospf-flap']);
+    }
   });
 });
