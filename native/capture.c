@@ -608,7 +608,22 @@ int main(int argc, char **argv)
 		for (int i = 0; i < nifs; i++)
 			alive += !ifs[i].gone;
 	}
-	/* The end: whatever the rings still hold, then everything in order. */
+	/*
+	 * The end: a ring hands over its current block only when it is full or
+	 * its 20 ms are up, so keep reading for a little longer than that (the
+	 * last packets before a Ctrl-C are in it), then write everything in order.
+	 */
+	if (!reader_gone && !write_failed && !(count && total_written >= count)) {
+		uint64_t until = now_ns(CLOCK_MONOTONIC) + 60000000ull;
+		while (now_ns(CLOCK_MONOTONIC) < until) {
+			for (int i = 0; i < nifs; i++)
+				pfd[i] = (struct pollfd){ .fd = ifs[i].gone || ifs[i].down ? -1 : ifs[i].fd, .events = POLLIN };
+			if (poll(pfd, (nfds_t)nifs, 10) > 0)
+				for (int i = 0; i < nifs; i++)
+					if (pfd[i].revents)
+						drain(i);
+		}
+	}
 	for (int i = 0; i < nifs; i++)
 		drain(i);
 	emit(UINT64_MAX, count);

@@ -113,7 +113,7 @@ export function register(program: Command): void {
       if (name === 'add') { words = ['add', ...words]; name = undefined; }
       const lab = Lab.open(name);
       if (words[0] === 'add') {
-        const e = lab.addEvent(eventFromWords(words.slice(1), flags));
+        const e = await lab.addEvent(eventFromWords(words.slice(1), flags));
         if (flags.json) process.stdout.write(`${JSON.stringify(e, null, 2)}\n`);
         else process.stdout.write(`events[${e.index}] "${e.name}" scheduled; netlab events ${lab.name} shows when it runs\n`);
         return;

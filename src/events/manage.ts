@@ -65,11 +65,12 @@ export function eventsReport(lab: string, nowMs = Date.now()): EventsReport {
 /**
  * Adds one event to a running lab: `raw` is an event as in `events:`, with
  * durations counted from now (a clock time stays a clock time). It is checked
- * against the lab and against the events it already has (overlaps), written
- * to the schedule, and the supervisor is told (or started).
+ * against the lab and against the events it already has (overlaps) and by
+ * `check` (what the kernel must have for it), written to the schedule, and
+ * the supervisor is told (or started).
  * @throws TopologyError (exit 2) naming `events[N]…` for bad input.
  */
-export function addEvent(t: Topology, layout: CgroupLayout, raw: unknown, nowMs = Date.now()): EventSpec {
+export async function addEvent(t: Topology, layout: CgroupLayout, raw: unknown, nowMs = Date.now(), check?: (e: EventSpec) => Promise<void>): Promise<EventSpec> {
   const s: Schedule = readSchedule(t.name) ?? { version: 1, lab: t.name, startedAtMs: nowMs, events: [] };
   const index = s.events.length ? Math.max(...s.events.map((e) => e.index)) + 1 : 0;
   const e = resolveEvent(t, raw, index, nowMs);
@@ -79,6 +80,7 @@ export function addEvent(t: Topology, layout: CgroupLayout, raw: unknown, nowMs 
   }
   const all = [...s.events, e];
   checkOverlaps(t, all);
+  await check?.(e);
   writeSchedule({ ...s, events: all });
   notifySupervisor(t.name, layout);
   return e;

@@ -11,7 +11,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { detectCgroups } from '../core/cgroups.js';
 import { isAlive } from '../core/node.js';
 import type { ExecOptions, ExecResult } from '../daemons/kind.js';
-import { UsageError } from '../errors.js';
+import { NetlabError, UsageError } from '../errors.js';
+import { hasImpairment } from '../shaping/netem.js';
+import { probeQdiscSupport } from '../shaping/probe.js';
 import { eventHooks } from '../events/hooks.js';
 import { addEvent, eventsReport, type EventsReport } from '../events/manage.js';
 import type { EventHooks } from '../validate/types.js';
@@ -212,10 +214,18 @@ export class Lab {
    * `events:` (src/events/spec.ts), durations counted from now. The
    * supervisor is told, or started when none runs.
    * @throws TopologyError (exit 2) for an unknown node or endpoint, a clock
-   *   time in the past, or an overlap with the lab's other events.
+   *   time in the past, or an overlap with the lab's other events;
+   *   NetlabError when it sets delay or loss and the kernel has no netem.
    */
-  addEvent(raw: unknown): EventSpec {
-    return addEvent(this.topology, detectCgroups(), raw);
+  async addEvent(raw: unknown): Promise<EventSpec> {
+    return addEvent(this.topology, detectCgroups(), raw, Date.now(), async (e) => {
+      if (e.action.op !== 'shape' || !hasImpairment({ ...e.action.set, ...e.action.ramp?.from, ...e.action.ramp?.to })) return;
+      const support = await probeQdiscSupport();
+      if (!support.netem) {
+        throw new NetlabError(`events[${e.index}].shape`, 'delay, jitter, loss, corrupt, duplicate and reorder need the kernel\'s netem qdisc (sch_netem), which this machine lacks',
+          'load it: modprobe sch_netem; or shape only rate: on this machine (netlab doctor lists what works)');
+      }
+    });
   }
 
   /** What `netlab validate` needs to measure `after:` tests on this lab (src/events/hooks.ts). */

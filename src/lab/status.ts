@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { detectCgroups } from '../core/cgroups.js';
 import { isAlive } from '../core/node.js';
-import { isFrozen, readOomCount } from '../observe/cgroup-read.js';
+import { isFrozen, labOomCount, readOomCount } from '../observe/cgroup-read.js';
 import { readOomKills, type OomKill } from '../observe/oom.js';
 import type { DaemonHealth } from '../daemons/kind.js';
 import { getKind } from '../daemons/registry.js';
@@ -91,7 +91,9 @@ export async function labStatus(lab: string): Promise<LabStatus> {
   const nodes: NodeStatus[] = [];
   const alive = new Map(t.nodes.map((n) => [n.name, state.nodes[n.name] ? isAlive(state.nodes[n.name]!) : false]));
   const layout = detectCgroups();
-  const kills = new Map(t.nodes.map((n) => [n.name, state.nodes[n.name] ? readOomCount(layout, lab, n.name) : 0]));
+  // cgroup v2 counts OOM kills up the tree: one read of the lab's memory.events says whether any node had one.
+  const anyKill = layout.mode !== 'v2' || labOomCount(layout, lab) > 0;
+  const kills = new Map(t.nodes.map((n) => [n.name, anyKill && state.nodes[n.name] ? readOomCount(layout, lab, n.name) : 0]));
   const oomEvents = [...kills.values()].some((k) => k > 0) ? readOomKills(lab) : [];
   for (const n of t.nodes) {
     const rec = state.nodes[n.name];

@@ -249,3 +249,8 @@ export function readOomCount(layout: CgroupLayout, lab: string, node: string): n
   const v1 = own(v1Mount(layout, 'memory'), lab, node, 'memory.oom_control');
   return v1 ? parseKeyValues(read(join(v1, 'memory.oom_control')) ?? '').get('oom_kill') ?? 0 : 0;
 }
+
+/** OOM kills of every node of a lab together, from the lab's cgroup2 memory.events (hierarchical on v2); 0 without one. */
+export function labOomCount(layout: CgroupLayout, lab: string): number {
+  return layout.unified ? parseKeyValues(read(join(labCgroup(layout.unified, lab), 'memory.events')) ?? '').get('oom_kill') ?? 0 : 0;
+}

@@ -76,8 +76,8 @@ const nodeFields: Record<string, S> = {
     pids: int('Maximum number of tasks.', 1, 4194304),
     cpuset: str('CPUs the node may use: "0-1", "0,2".', { format: 'cpuset', pattern: '^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$' }),
     io: obj('Block I/O limits on the block device of the node\'s root (its lower layer; the writable layer is in memory), or on device:.', {
-      read_bps: { type: ['string', 'number'], description: 'Bytes read per second: 10M, 512K (powers of 1024).', format: 'memory', examples: ['10M'] },
-      write_bps: { type: ['string', 'number'], description: 'Bytes written per second: 10M, 512K.', format: 'memory', examples: ['10M'] },
+      read_bps: { type: ['string', 'number'], description: 'Bytes read per second: 10M, 512K (powers of 1024).', format: 'size', examples: ['10M'] },
+      write_bps: { type: ['string', 'number'], description: 'Bytes written per second: 10M, 512K.', format: 'size', examples: ['10M'] },
       read_iops: int('Read operations per second.', 1, 4294967295),
       write_iops: int('Write operations per second.', 1, 4294967295),
       device: str('A block device (/dev/vdb) or a path on the filesystem to limit (default: the node\'s root).', { minLength: 1, pattern: '^/' }),

@@ -132,7 +132,7 @@ describe('watching and breaking the demo lab (real kernel, FRR)', function () {
     });
 
     it('runs a flap every 5 s from its supervisor, and tests after each flap pass with their times in the JUnit file', async () => {
-      lab!.addEvent({ name: 'flap', at: '1s', every: '5s', for: '1s', flap: 'r1:eth2', times: 3 });
+      await lab!.addEvent({ name: 'flap', at: '1s', every: '5s', for: '1s', flap: 'r1:eth2', times: 3 });
       const reach = (i: number): ReachTest => ({ kind: 'reach', index: i, name: `h1 reaches h2 after flap ${i + 1}`, node: 'h1', waitMs: 0, serial: false, from: 'h1', to: 'h2', toNode: 'h2', address: lab!.topology.nodes.find((n) => n.name === 'h2')!.interfaces[0]!.ipv4!.split('/')[0]!, family: 4, count: 3, timeoutMs: 1000, expect: 'success', after: { event: 'flap' }, withinMs: 3000 });
       const report = await runTests({ exec: (node, argv, o) => lab!.exec(node, argv, o), topology: lab!.topology, events: lab!.eventHooks(), tests: [reach(0), reach(1), reach(2)] });
       for (const r of report.results) expect(r.status, `${r.test.name}: ${r.seen}`).to.equal('pass');
