@@ -24,3 +24,10 @@ export {
   type FetchOptions, type ResolveOptions, type StoreOptions, type ImageProgress, type ImageProgressListener, type RunConfig,
 } from './image/index.js';
 export { runTests, selectTests, formatReport, formatSummary, toJUnit, type RunOptions, type RunReport, type TestResult, type Executor } from './validate/index.js';
+export type { Capture, CaptureOptions, CaptureReport, CaptureTarget, InterfaceCaptureReport } from './observe/capture.js';
+export { statsBetween, oomOf, type LabSample, type LabStats, type NodeStats, type InterfaceStats, type NodeSample, type InterfaceCounters } from './observe/stats.js';
+export type { NodeCounters, MemoryCounters } from './observe/cgroup-read.js';
+export { describeOomKill, type OomKill } from './observe/oom.js';
+export type { EventSpec, EventAction } from './topology/events.js';
+export type { EventsReport, EventStatus } from './events/manage.js';
+export type { EventRun } from './events/files.js';

@@ -6,15 +6,21 @@ import type { Command } from 'commander';
 import { requireLabName } from '../lab/paths.js';
 import { allLabStatuses, labStatusOrProblem, type LabStatus, type NodeStatus } from '../lab/status.js';
 import { describeShaping } from '../shaping/format.js';
+import { describeOomKill } from '../observe/oom.js';
 import { colors } from './output.js';
 
 function nodeLines(n: NodeStatus): string[] {
-  const state = (n.state === 'running' ? colors.green : colors.red)(n.state.padEnd(7));
+  const state = n.paused ? colors.yellow('paused '.padEnd(7)) : (n.state === 'running' ? colors.green : colors.red)(n.state.padEnd(7));
   const dead = n.daemons.filter((d) => !d.running).map((d) => d.daemon);
   const daemons = n.daemons.length ? `  ${n.daemons.map((d) => (d.running ? d.daemon : colors.red(`${d.daemon}(dead)`))).join(' ')}` : '';
   const lo = [n.loopback.ipv4, n.loopback.ipv6].filter(Boolean).join(' ');
   const lines = [`${n.name.padEnd(12)} ${n.kind.padEnd(7)} ${state} ${String(n.state === 'dead' || !n.pid ? '-' : n.pid).padStart(7)}  ${lo ? `lo ${lo}` : ''}${daemons}${dead.length ? colors.red('  ← daemon down') : ''}`];
   if (n.image) lines.push(`${' '.repeat(30)}${colors.dim(`image ${n.image.name}${n.image.digest ? `  ${n.image.digest.slice(0, 19)}…` : n.image.kind === 'folder' ? '  (folder)' : ''}`)}`);
+  if (n.oom) {
+    const named = n.oom.events.map((e) => colors.red(`${' '.repeat(30)}${n.name}: ${describeOomKill(e)}`));
+    const unnamed = n.oom.kills - n.oom.events.length;
+    lines.push(...named, ...(unnamed > 0 ? [colors.red(`${' '.repeat(30)}${n.name}: ${unnamed} process${unnamed === 1 ? '' : 'es'} killed by the OOM killer (no longer in the kernel log)`)] : []));
+  }
   for (const i of n.interfaces) {
     const addr = [i.ipv4, i.ipv6].filter(Boolean).join(' ');
     const shaping = i.shaping ? describeShaping(i.shaping) : '';

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { detectCgroups, type CgroupLayout } from '../core/cgroups.js';
 import { imageFacts } from '../image/index.js';
 import { findProgram } from './programs.js';
-import { enterBinary, initBinary } from '../core/native.js';
+import { captureBinary, enterBinary, initBinary } from '../core/native.js';
 import { probeQdiscSupport, supportReport } from '../shaping/probe.js';
 
 /** One line of the doctor's report. */
@@ -130,6 +130,7 @@ export async function runChecks(): Promise<Check[]> {
     ['ping', 'ping', 'tests: reach', 'apt install iputils-ping'],
     ['iperf3', 'iperf3', 'measuring shaped links', 'apt install iperf3'],
     ['tcpdump', 'tcpdump', 'capturing inside nodes', 'apt install tcpdump'],
+    ['tshark', 'tshark', 'reading captures on the command line (netlab\'s tests)', 'apt install tshark'],
   ];
   for (const [name, program, affects, fix] of programs) {
     const path = findProgram(program);
@@ -146,6 +147,13 @@ export async function runChecks(): Promise<Check[]> {
     name: 'image layers', ok: img.layersPerImage === 'any',
     detail: img.layersPerImage === 'any' ? `Linux ${img.kernel}: any number per image (overlayfs lowerdir+)` : `Linux ${img.kernel}: about ${img.layersPerImage} per image`,
     affects: 'images with many layers', fix: 'Linux 6.8 or newer takes any number of layers; or flatten the image (fewer layers)',
+  });
+  let capture = '';
+  try { capture = captureBinary(); } catch { /* not built */ }
+  const pcap = capture ? spawnSync(capture, ['--check'], { encoding: 'utf8' }) : undefined;
+  add({
+    name: 'libpcap', ok: pcap?.status === 0, detail: !capture ? 'netlab-capture not built' : pcap?.status === 0 ? 'loads' : (pcap?.stderr.replace(/^error - \S+ \d+ /, '').trim() || 'cannot be loaded'),
+    affects: 'netlab capture', fix: capture ? 'apt install libpcap0.8' : 'npm run build',
   });
 
   for (const [helper, find] of [['netlab-init', initBinary], ['netlab-enter', enterBinary]] as const) {

@@ -7,9 +7,20 @@
  *   await lab.down();
  */
 import { readdirSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { detectCgroups } from '../core/cgroups.js';
 import { isAlive } from '../core/node.js';
 import type { ExecOptions, ExecResult } from '../daemons/kind.js';
-import { UsageError } from '../errors.js';
+import { NetlabError, UsageError } from '../errors.js';
+import { hasImpairment } from '../shaping/netem.js';
+import { probeQdiscSupport } from '../shaping/probe.js';
+import { eventHooks } from '../events/hooks.js';
+import { addEvent, eventsReport, type EventsReport } from '../events/manage.js';
+import type { EventHooks } from '../validate/types.js';
+import { pauseNode, restartNode, resumeNode, type NodeTarget } from '../events/nodes.js';
+import type { EventSpec } from '../topology/events.js';
+import { captureTargets, startCapture, type Capture, type CaptureOptions } from '../observe/capture.js';
+import { oomOf, sampleLab, statsBetween, type LabSample, type LabStats } from '../observe/stats.js';
 import { loadTopologyFile, type LoadOptions } from '../topology/load.js';
 import type { Topology } from '../topology/types.js';
 import { labRoots, type NodeRoot } from './images.js';
@@ -149,6 +160,105 @@ export class Lab {
       await new Promise((r) => setTimeout(r, Math.min(delay, left)));
       delay = Math.min(delay * 2, 1000);
     }
+  }
+
+  /**
+   * Starts a packet capture: one pcapng with an interface block per endpoint
+   * (`r1:eth1`), packets in time order (src/observe/capture.ts). Await
+   * `ready` before making traffic, `done` for the report; `stop()` ends it.
+   * @throws UsageError for an unknown endpoint or LAN, a named node that is
+   *   not running, or an output that cannot be written.
+   */
+  capture(opts: CaptureOptions): Capture {
+    return startCapture(this.name, captureTargets(this.topology, (n) => this.runningNode(n), opts), opts);
+  }
+
+  /**
+   * Every node's counters once: CPU time, memory, tasks, block I/O and OOM
+   * kills from its cgroups, interface counters from netlink
+   * (src/observe/stats.ts). Two samples make rates: statsBetween(a, b).
+   */
+  sample(): Promise<LabSample> {
+    return sampleLab(this.topology, this.state, detectCgroups());
+  }
+
+  /**
+   * What each node uses over `intervalMs` (default 1000): CPU %, memory
+   * (anonymous, file, kernel), tasks, block I/O, bytes/packets/drops per
+   * second per interface, OOM kills; dead nodes are listed as dead.
+   */
+  async stats(opts: { intervalMs?: number } = {}): Promise<LabStats> {
+    const a = await this.sample();
+    await sleep(opts.intervalMs ?? 1000);
+    const b = await this.sample();
+    return statsBetween(a, b, oomOf(b));
+  }
+
+  /**
+   * Freezes every process of `node` (the cgroup freezer): its links stay up,
+   * so neighbours notice only when their dead interval expires.
+   * @throws UsageError for an unknown node, one that is not running or already paused.
+   */
+  pause(node: string): Promise<void> {
+    return pauseNode(this.nodeTarget(node));
+  }
+
+  /** Thaws a paused node. @throws UsageError for an unknown node, or one that is not paused. */
+  resume(node: string): Promise<void> {
+    return resumeNode(this.nodeTarget(node));
+  }
+
+  /**
+   * Restarts the node's daemons (and `cmd`) from the config files now in it,
+   * and waits until they are ready.
+   * @throws UsageError for an unknown, dead or paused node; NetlabError when a daemon does not come back.
+   */
+  restart(node: string): Promise<void> {
+    return restartNode(this.nodeTarget(node));
+  }
+
+  /** The lab's events: what is scheduled (with the next time), what ran, when, and what failed. */
+  events(): EventsReport {
+    return eventsReport(this.name);
+  }
+
+  /**
+   * Schedules one more event on the running lab: `raw` as an item of
+   * `events:` (src/events/spec.ts), durations counted from now. The
+   * supervisor is told, or started when none runs.
+   * @throws TopologyError (exit 2) for an unknown node or endpoint, a clock
+   *   time in the past, or an overlap with the lab's other events;
+   *   NetlabError when it sets delay or loss and the kernel has no netem.
+   */
+  async addEvent(raw: unknown): Promise<EventSpec> {
+    return addEvent(this.topology, detectCgroups(), raw, Date.now(), async (e) => {
+      if (e.action.op !== 'shape' || !hasImpairment({ ...e.action.set, ...e.action.ramp?.from, ...e.action.ramp?.to })) return;
+      const support = await probeQdiscSupport();
+      if (!support.netem) {
+        throw new NetlabError(`events[${e.index}].shape`, 'delay, jitter, loss, corrupt, duplicate and reorder need the kernel\'s netem qdisc (sch_netem), which this machine lacks',
+          'load it: modprobe sch_netem; or shape only rate: on this machine (netlab doctor lists what works)');
+      }
+    });
+  }
+
+  /** What `netlab validate` needs to measure `after:` tests on this lab (src/events/hooks.ts). */
+  eventHooks(): EventHooks {
+    return eventHooks(this.name);
+  }
+
+  /** @throws UsageError for a node the lab does not have. */
+  private nodeTarget(node: string): NodeTarget {
+    const n = this.topology.nodes.find((x) => x.name === node);
+    if (!n) throw new UsageError(`lab ${this.name}`, `has no node "${node}"`, `its nodes: ${this.topology.nodes.map((x) => x.name).slice(0, 20).join(', ')}`);
+    const record = this.state.nodes[node];
+    if (!record) throw new UsageError(`${this.name}/${node}`, 'was never started', `netlab status ${this.name}`);
+    return { layout: detectCgroups(), topology: this.topology, node: n, record };
+  }
+
+  /** A node's PID 1 when it is running (as the State file has it), else undefined. */
+  private runningNode(node: string): { pid: number; startTime: number } | undefined {
+    const rec = this.state.nodes[node];
+    return rec && isAlive(rec) ? rec : undefined;
   }
 
   /** The lab's status (nodes, liveness, interfaces, shaping, daemons). */

@@ -52,6 +52,8 @@ export interface State {
   mounts: string[];
   /** The traffic classes set up (src/shaping/classes.ts); teardown removes their cgroups and mount. */
   classes?: ClassesRecord;
+  /** The events supervisor (src/events/supervisor.ts), when one was started; teardown ends it. */
+  supervisor?: { pid: number; startTime: number };
 }
 
 /** A fresh State for a lab that is about to start. */

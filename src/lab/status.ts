@@ -6,7 +6,10 @@
  * 1,000-node lab prints in well under a second.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { detectCgroups } from '../core/cgroups.js';
 import { isAlive } from '../core/node.js';
+import { isFrozen, labOomCount, readOomCount } from '../observe/cgroup-read.js';
+import { readOomKills, type OomKill } from '../observe/oom.js';
 import type { DaemonHealth } from '../daemons/kind.js';
 import { getKind } from '../daemons/registry.js';
 import { UsageError } from '../errors.js';
@@ -46,10 +49,14 @@ export interface NodeStatus {
   pid: number;
   loopback: { ipv4?: string; ipv6?: string };
   interfaces: InterfaceStatus[];
-  /** Daemons of the kind and whether each runs (empty for kinds without daemons). */
+  /** Daemons of the kind and whether each runs (empty for kinds without daemons, and for a paused node: asking would hang). */
   daemons: DaemonHealth[];
   /** The node's image: as the topology names it, and its ID and manifest digest (stored images); absent for the host's root. */
   image?: { name: string; kind: string; id?: string; digest?: string };
+  /** Set when the node is frozen by `netlab node pause` (its state stays 'running'). */
+  paused?: true;
+  /** Processes of the node the OOM killer killed (name and time from the kernel log, as far as it still holds them). */
+  oom?: { kills: number; events: OomKill[] };
 }
 
 /** A lab's status. */
@@ -96,17 +103,25 @@ export async function labStatus(lab: string): Promise<LabStatus> {
   const interrupted = state.phase === 'starting' && state.cliPid !== process.pid && !upInProgress(state);
   const nodes: NodeStatus[] = [];
   const alive = new Map(t.nodes.map((n) => [n.name, state.nodes[n.name] ? isAlive(state.nodes[n.name]!) : false]));
+  const layout = detectCgroups();
+  // cgroup v2 counts OOM kills up the tree: one read of the lab's memory.events says whether any node had one.
+  const anyKill = layout.mode !== 'v2' || labOomCount(layout, lab) > 0;
+  const kills = new Map(t.nodes.map((n) => [n.name, anyKill && state.nodes[n.name] ? readOomCount(layout, lab, n.name) : 0]));
+  const oomEvents = [...kills.values()].some((k) => k > 0) ? readOomKills(lab) : [];
   for (const n of t.nodes) {
     const rec = state.nodes[n.name];
     const isUp = alive.get(n.name)!;
+    const paused = isUp && isFrozen(layout, lab, n.name);
     let daemons: DaemonHealth[] = [];
     const kind = getKind(n.kind);
     const root = roots.get(n.name);
-    if (isUp && kind.health) daemons = await kind.health(nodeContext(lab, t, n, rec!.pid, root));
+    if (isUp && !paused && kind.health) daemons = await kind.health(nodeContext(lab, t, n, rec!.pid, root));
     const img = root?.image;
+    const oom = kills.get(n.name) ? { kills: kills.get(n.name)!, events: oomEvents.filter((e) => e.node === n.name) } : undefined;
     nodes.push({
       name: n.name, kind: n.kind, state: isUp ? 'running' : 'dead', pid: rec?.pid ?? 0, loopback: n.loopback, daemons,
       ...(img ? { image: { name: img.image, kind: img.kind, ...(img.id ? { id: img.id } : {}), ...(img.digest ? { digest: img.digest } : {}) } } : {}),
+      ...(paused ? { paused: true as const } : {}), ...(oom ? { oom } : {}),
       interfaces: n.interfaces.map((i) => ({
         name: i.name, mac: i.mac, mtu: i.mtu, ipv4: i.ipv4, ipv6: i.ipv6, shaping: i.shaping,
         ...interfaceState(i.state, interrupted, isUp, i.peer ? alive.get(i.peer.node) : undefined),

@@ -9,6 +9,7 @@ import { applyCgroupOps, nodeCgroupDirs, planLabCgroups } from '../core/cgroups.
 import { nodeDevices } from '../core/devices.js';
 import { DEFAULT_UPPER_BYTES, hostMemory, labMemoryBytes } from '../core/limits.js';
 import { writeNodeIndex } from '../core/index-file.js';
+import { blockDevice } from '../core/io-device.js';
 import { openNetns } from '../core/netns.js';
 import { startNodes, type NodeSpec, type RunningNode } from '../core/node.js';
 import { getKind } from '../daemons/registry.js';
@@ -95,7 +96,14 @@ const nodeStart: Step = async (ctx, actions, progress) => {
 
   const devices = new Map(all.map((name) => [name, devicesOf(byName.get(name))]));
   const limits = { memoryBytes: labMemoryBytes(t.limits, hostMemory()), memoryAsked: t.limits?.memoryBytes !== undefined || t.limits?.memoryPercent !== undefined };
-  applyCgroupOps(planLabCgroups(ctx.layout, lab, all.map((name) => ({ name, resources: byName.get(name)?.resources ?? {}, devices: devices.get(name)!.rules })), limits));
+  applyCgroupOps(planLabCgroups(ctx.layout, lab, all.map((name) => {
+    const n = byName.get(name);
+    const io = n?.resources.io;
+    return {
+      name, resources: n?.resources ?? {}, devices: devices.get(name)!.rules,
+      ...(io ? { ioDevice: blockDevice(io.device ?? n.rootfs ?? '/', `nodes.${name}.resources.io`) } : {}),
+    };
+  }), limits));
   mkdirSync(labDir(lab), { recursive: true });
   writeFileSync(labPath(lab, 'hosts'), hostsFile(t));
   for (const name of names) {

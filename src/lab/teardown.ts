@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { lstatSync, readdirSync, readlinkSync, rmSync, unlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { findLabs, killLab, detectCgroups, type CgroupLayout } from '../core/cgroups.js';
-import { isAlive } from '../core/node.js';
+import { isAlive, signalNode } from '../core/node.js';
 import { removeHostObjects } from '../net/host.js';
 import { Rtnl } from '../net/rtnl.js';
 import { removeClasses } from '../shaping/classes.js';
@@ -120,6 +120,8 @@ export async function teardown(lab: string, opts: DownOptions = {}): Promise<Dow
   }
 
   const stop = new PhaseProgress('stop', 1, opts.onProgress);
+  // The events supervisor first, so that it starts nothing more (cgroup.kill below would end it too).
+  if (state?.supervisor) signalNode(state.supervisor, 'SIGKILL');
   await killLab(layout, lab);
   report.timings.stop = stop.end();
 

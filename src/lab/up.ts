@@ -33,6 +33,7 @@ import { netSteps } from './steps-net.js';
 import { runSteps } from './steps-run.js';
 import { shapingSteps } from './steps-shaping.js';
 import { teardown } from './teardown.js';
+import { startEvents } from '../events/supervisor.js';
 
 /** Options of `up`. */
 export interface UpOptions {
@@ -190,11 +191,14 @@ async function checkHostFree(t: Topology): Promise<void> {
  * @throws NetlabError (exit 1: the machine, not the file, is missing something).
  */
 async function checkImpairmentSupport(p: Plan): Promise<void> {
-  const impaired = p.phases.flatMap((ph) => ph.actions).find((a): a is QdiscAction => a.op === 'qdisc' && hasImpairment(a.shaping));
-  if (!impaired) return;
+  const qdisc = p.phases.flatMap((ph) => ph.actions).find((a): a is QdiscAction => a.op === 'qdisc' && hasImpairment(a.shaping));
+  // Events that will set delay or loss later need netem as much as the links do now.
+  const event = p.topology.events?.find((e) => e.action.op === 'shape' && hasImpairment({ ...e.action.set, ...e.action.ramp?.from, ...e.action.ramp?.to }));
+  const where = qdisc ? `${qdisc.node}:${qdisc.iface}` : event ? `events[${event.index}]` : undefined;
+  if (!where) return;
   const support = await probeQdiscSupport();
   if (support.netem) return;
-  throw new NetlabError(`${impaired.node}:${impaired.iface}`, `delay, jitter, loss, corrupt, duplicate and reorder need the kernel's netem qdisc (sch_netem), which this machine lacks${support.error ? ` (${support.error})` : ''}`,
+  throw new NetlabError(where, `delay, jitter, loss, corrupt, duplicate and reorder need the kernel's netem qdisc (sch_netem), which this machine lacks${support.error ? ` (${support.error})` : ''}`,
     'load it: modprobe sch_netem (Ubuntu: apt install linux-modules-extra-$(uname -r)); or keep only rate: on this machine. netlab doctor lists what works');
 }
 
@@ -244,6 +248,7 @@ async function upLocked(t: Topology, opts: UpOptions): Promise<UpReport> {
     await runPhases(ctx, steps);
     store.update((s) => { s.phase = 'running'; });
     store.flush();
+    if (t.events?.length) startEvents(t, ctx.layout); // time 0 of the events is now: the lab is up
   } catch (caught) {
     closeContext(ctx);
     ctx.host.close();

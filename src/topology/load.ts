@@ -22,6 +22,7 @@ import { readTextFile } from './read.js';
 import { checkTopLevelKeys, checkTopology } from './schema/check.js';
 import { scanStructure } from './structure.js';
 import { resolveTests } from './tests.js';
+import { resolveEvents } from './events.js';
 import { loadTestsFile } from './tests-file.js';
 import type { TopologyInput } from './schema/source.js';
 import { parseYaml } from './yaml.js';
@@ -146,9 +147,10 @@ function resolveTopology(data: unknown, ctx: ResolveContext): Topology {
   resolveRouting(raw, drafts, linkList, mgmt?.mgmt.iface);
   const topology: Topology = {
     name, dir, mtu, userns: raw.userns ?? false,
-    nodes: drafts.map((d) => d.node), links: linkList, addressing,
-    tests: Array.isArray(raw.tests) ? resolveTests(raw.tests, drafts.map((d) => d.node)) : [], groups,
+    nodes: drafts.map((d) => d.node), links: linkList, addressing, tests: [], groups,
   };
+  if (raw.events !== undefined) topology.events = resolveEvents(topology, raw.events, Date.now());
+  if (Array.isArray(raw.tests)) topology.tests = resolveTests(raw.tests, topology.nodes, topology);
   if (typeof raw.tests === 'string') topology.testsFile = resolve(dir, raw.tests);
   if (ctx.file) topology.file = ctx.file;
   if (ctx.name !== undefined && name !== ownName(raw, ctx.file)) topology.renamed = true;

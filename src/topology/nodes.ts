@@ -165,7 +165,7 @@ function resolveFields(d: NodeDraft, opts: NodeOptions): void {
   for (const [k, v] of Object.entries(raw.env ?? {})) node.env[k] = String(v);
   for (const [k, v] of Object.entries(raw.sysctls ?? {})) node.sysctls[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
   node.binds = (raw.binds ?? []).map((b, i) => resolveBind(b, (p) => file(p, 'binds', 'bind source', 'any', i)));
-  node.resources = resolveResources(raw.resources ?? {});
+  node.resources = resolveResources(raw.resources ?? {}, at('resources'));
   if (raw.security?.seccomp) node.security = { seccomp: raw.security.seccomp };
   node.forwarding = raw.forwarding ?? d.kind.router;
   const classes = Object.keys(raw.classes ?? {}).length;
@@ -199,7 +199,7 @@ function resolveBind(b: NonNullable<NodeSettings['binds']>[number], file: (p: st
   return { source: file(b.source), target: b.target, readonly: b.readonly ?? false };
 }
 
-function resolveResources(r: NonNullable<NodeSettings['resources']>): Resources {
+function resolveResources(r: NonNullable<NodeSettings['resources']>, where: string): Resources {
   const out: Resources = {};
   if (r.memory !== undefined) out.memoryBytes = parseSize(r.memory);
   if (r.cpus !== undefined) out.cpus = r.cpus;
@@ -207,6 +207,17 @@ function resolveResources(r: NonNullable<NodeSettings['resources']>): Resources 
   if (r.cpuset !== undefined) out.cpuset = r.cpuset;
   if (r.upper !== undefined) out.upperBytes = parseSize(r.upper);
   if (r.devices !== undefined) out.devices = r.devices.map((d) => parseDeviceEntry(d) as DeviceSpec); // checked by the 'device' format
+  if (r.io !== undefined) {
+    const io = r.io;
+    const limits: NonNullable<Resources['io']> = {};
+    if (io.read_bps !== undefined) limits.readBytesPerS = parseSize(io.read_bps);
+    if (io.write_bps !== undefined) limits.writeBytesPerS = parseSize(io.write_bps);
+    if (io.read_iops !== undefined) limits.readIops = io.read_iops;
+    if (io.write_iops !== undefined) limits.writeIops = io.write_iops;
+    if (io.device !== undefined) limits.device = io.device;
+    if (!Object.keys(limits).some((k) => k !== 'device')) throw new TopologyError(`${where}.io`, 'sets no limit', 'give read_bps, write_bps, read_iops or write_iops, e.g. io: { read_bps: 10M }');
+    out.io = limits;
+  }
   return out;
 }
 

@@ -31,7 +31,7 @@ export interface TestsFileOptions {
  * end with `(FILE:LINE)`.
  * @throws TopologyError when the file cannot be read, is not a list, or a test is wrong.
  */
-export function loadTestsFile(file: string, topology: Pick<Topology, 'nodes'>, opts: TestsFileOptions = {}): TestSpec[] {
+export function loadTestsFile(file: string, topology: Pick<Topology, 'name' | 'nodes' | 'links' | 'events'>, opts: TestsFileOptions = {}): TestSpec[] {
   const text = readTextFile(file, 'tests file', 'tests');
   const name = basename(file);
   let parsed: ReturnType<typeof parseYaml>;
@@ -68,7 +68,7 @@ export function loadTestsFile(file: string, topology: Pick<Topology, 'nodes'>, o
     throw err;
   }
   try {
-    return resolveTests(items, topology.nodes);
+    return resolveTests(items, topology.nodes, topology);
   } catch (err) {
     if (err instanceof TopologyError) fail(err, root.length ? err.path : err.path.replace(/^tests/, ''));
     throw err;

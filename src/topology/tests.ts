@@ -12,13 +12,14 @@
 import { TopologyError } from '../errors.js';
 import type {
   BgpSessionsTest, BirdProtocolTest, ExecTest, NextHopSpec, Node, OspfNeighborsTest, ReachTest,
-  RouteTest, RoutingDaemon, TestKind, TestSpec,
+  RouteProtocol, RouteTest, RoutingDaemon, TestKind, TestSpec, Topology,
 } from './types.js';
 import { formatCidr, network, parseCidr, parseIP, type Family } from './ip.js';
 import { formatPath, type PathPart } from './path.js';
 import type { TestInput } from './schema/source.js';
 import { didYouMean } from './suggest.js';
 import { parseTime } from './units.js';
+import { resolveAfter } from './events.js';
 
 /** The settings of one kind of test, as written. */
 type Spec<K extends TestKind> = NonNullable<TestInput[K]>;
@@ -40,9 +41,9 @@ export const EXEC_TIMEOUT_MS = 10_000;
  * `items` must already have passed the schema (each a mapping of known keys).
  * @throws TopologyError at the first problem, with the path `tests[i].kind.field`.
  */
-export function resolveTests(items: readonly unknown[], nodes: readonly Node[]): TestSpec[] {
+export function resolveTests(items: readonly unknown[], nodes: readonly Node[], events?: Pick<Topology, 'name' | 'nodes' | 'links' | 'events'>): TestSpec[] {
   const lab = new LabIndex(nodes);
-  const tests = items.map((item, i) => resolveTest(item as TestInput, i, lab));
+  const tests = items.map((item, i) => resolveTest(item as TestInput, i, lab, events));
   const seen = new Map<string, number>();
   for (const t of tests) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
   for (const t of tests) if (seen.get(t.name)! > 1) t.name = `${t.name} (tests[${t.index}])`;
@@ -86,7 +87,7 @@ export function nodeAddresses(n: Node, family: Family | 0): string[] {
   return out;
 }
 
-function resolveTest(item: TestInput, index: number, lab: LabIndex): TestSpec {
+function resolveTest(item: TestInput, index: number, lab: LabIndex, events?: Pick<Topology, 'name' | 'nodes' | 'links' | 'events'>): TestSpec {
   const path: PathPart[] = ['tests', index];
   const kinds = TEST_KINDS.filter((k) => k in item);
   if (kinds.length === 0) {
@@ -114,6 +115,14 @@ function resolveTest(item: TestInput, index: number, lab: LabIndex): TestSpec {
     case 'bird_protocol': test = { ...base, ...birdProtocol(item.bird_protocol!, kpath, lab) }; break;
   }
   if (item.name !== undefined) test.name = item.name;
+  if (item.after !== undefined) {
+    if (!events) throw new TopologyError(formatPath([...path, 'after']), 'after: needs the lab\'s topology', 'this is a bug in netlab: please report it');
+    test.after = resolveAfter(events, item.after, formatPath([...path, 'after']), Date.now());
+  }
+  if (item.within !== undefined) {
+    if (item.after === undefined) throw new TopologyError(formatPath([...path, 'within']), 'within: needs after: (the event it counts from)', 'add after: NAME-OF-AN-EVENT, or after: { link_down: r1:eth1 }');
+    test.withinMs = parseTime(item.within);
+  }
   return test;
 }
 

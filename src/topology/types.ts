@@ -15,6 +15,7 @@
  */
 import type { BgpInput, NodeSettings, OspfInput } from './schema/source.js';
 import type { DeviceSpec } from './devices.js';
+import type { EventSpec } from './events.js';
 
 /** A whole lab. */
 export interface Topology {
@@ -55,6 +56,8 @@ export interface Topology {
   testsFile?: string;
   /** Groups by name, with their members in node order. */
   groups: Record<string, Group>;
+  /** Timed events (`events:`), checked (src/events/spec.ts); run by the events supervisor after `up`. */
+  events?: EventSpec[];
 }
 
 /** One lab node: a container with its own namespaces, overlay root and cgroup. */
@@ -295,6 +298,15 @@ export interface TestBase {
   waitMs: number;
   /** Run alone: after every earlier test has finished and before any later test starts (`serial: true`). */
   serial: boolean;
+  /**
+   * Measure convergence (`after:`): the test runs after an event — the next
+   * occurrence of a named `events:` entry, or an event of its own that
+   * validate makes happen — and must hold within `withinMs` of it; the
+   * report gives the time it took.
+   */
+  after?: { event: string } | { spec: EventSpec };
+  /** With `after`: how long the check may take to hold after the event, ms (`within: 5s`). */
+  withinMs?: number;
 }
 
 /** `reach: { from, to, count, timeout, expect, family }`: ping from a node. */
@@ -475,6 +487,25 @@ export interface Resources {
   upperBytes?: number;
   /** Devices it may use beyond the default list (src/core/devices.ts), resolved at `up`. */
   devices?: DeviceSpec[];
+  /** Block I/O limits on one block device (v2 io.max, v1 blkio.throttle.*). */
+  io?: IoLimits;
+}
+
+/**
+ * Block I/O limits of a node (`resources.io`): on the block device its root
+ * filesystem's lower layer lives on, or on `device`. A node's writable layer
+ * is in memory, so these limit reads of its lower layer (the host's files,
+ * or an image's) and writes through binds to host folders.
+ */
+export interface IoLimits {
+  /** Bytes read per second. */
+  readBytesPerS?: number;
+  /** Bytes written per second. */
+  writeBytesPerS?: number;
+  readIops?: number;
+  writeIops?: number;
+  /** A block device (/dev/vdb) or any path on the filesystem whose device is limited; default the node's rootfs (or /). */
+  device?: string;
 }
 
 /** The lab-wide limits as the topology gives them (`limits:`). */

@@ -129,7 +129,8 @@ describe('core cgroups: devices and the lab\'s memory', () => {
     const w = writes(planLabCgroups(v2, 'l1', [{ name: 'a', resources: {} }], { memoryBytes: 8 * GiB }));
     expect(w).to.deep.include(['/sys/fs/cgroup/netlab/l1/memory.max', String(8 * GiB)]);
     expect(w).to.deep.include(['/sys/fs/cgroup/netlab/cgroup.subtree_control', '+pids +memory']);
-    expect(w).to.deep.include(['/sys/fs/cgroup/netlab/l1/cgroup.subtree_control', '+pids']);
+    // memory always: it is every node's meter (netlab stats)
+    expect(w).to.deep.include(['/sys/fs/cgroup/netlab/l1/cgroup.subtree_control', '+pids +memory']);
   });
   it('skips the default lab limit on a v2 host without the memory controller, and refuses one the user asked for', () => {
     const noMem = parseCgroupLayout({ rootIsCgroup2: true, mountinfo: '', subtreeControl: 'pids', ignoreUnder: '/run/netlab' });

@@ -164,6 +164,13 @@ export const nodeFields = {
     pids: Type.Optional(int('Maximum number of tasks.', 1, 4194304)),
     cpuset: Type.Optional(str('CPUs the node may use: "0-1", "0,2".', { format: 'cpuset', pattern: '^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$' })),
     upper: Type.Optional(stringOrNumber({ description: 'Size of the node\'s writable layer (in memory): 256M (default), 1G.', format: 'upper-size', minimum: 1024 * 1024, maximum: MAX_BYTES, examples: ['1G'] })),
+    io: Type.Optional(Type.Object({
+      read_bps: Type.Optional(stringOrNumber({ description: 'Bytes read per second: 10M, 512K (powers of 1024).', format: 'size', minimum: 1, maximum: MAX_BYTES, examples: ['10M'] })),
+      write_bps: Type.Optional(stringOrNumber({ description: 'Bytes written per second: 10M, 512K.', format: 'size', minimum: 1, maximum: MAX_BYTES, examples: ['10M'] })),
+      read_iops: Type.Optional(int('Read operations per second.', 1, 4294967295)),
+      write_iops: Type.Optional(int('Write operations per second.', 1, 4294967295)),
+      device: Type.Optional(str('A block device (/dev/vdb) or a path on the filesystem to limit (default: the node\'s root).', { minLength: 1, pattern: '^/' })),
+    }, { description: 'Block I/O limits on the block device of the node\'s root (its lower layer; the writable layer is in memory), or on device:.', additionalProperties: false })),
     devices: Type.Optional(Type.Array(Type.String({ format: 'device' }), {
       description: 'Devices the node may use beyond /dev/null, zero, full, random, urandom, tty, net/tun and its ptys: a host device path ("/dev/kvm", "/dev/kvm:rw"), or a rule "c 10:232 rwm".',
     })),
@@ -273,6 +280,10 @@ export const Test = Type.Object({
   name: Type.Optional(str('Name in reports and for --only (default: generated, e.g. "h1 reaches h2").', { minLength: 1 })),
   wait: Type.Optional(time('Retry until the test passes or this much time has passed, e.g. 30s (default: one try).', waitHint('wait', '30s'))),
   serial: Type.Optional(bool('Run alone, after every earlier test and before any later one (for tests that change the lab).')),
+  after: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Record(Type.String(), Type.Unknown())], {
+    description: 'Measure convergence: run after an event — the name of an events: entry (its next occurrence), or an event of its own ({ link_down: r1:eth1 }, { pause: r2 }); see docs/observe.md.',
+  })),
+  within: Type.Optional(time('With after: the check must hold within this long after the event (default 30s).', waitHint('within', '5s'))),
   reach: Type.Optional(Type.Object({
     from: str('Node that pings.', { format: 'node-ref' }),
     to: str('A node name (a router\'s loopback, another node\'s first address), node:iface, or an address.', { minLength: 1 }),
@@ -347,6 +358,9 @@ export const Topology = Type.Object({
   ], { description: 'Management network: true, or { network, ipv6, bridge, iface }.' })),
   ospf: Type.Optional(Ospf),
   bgp: Type.Optional(Bgp),
+  events: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown(), { description: 'An event: one action, and when (checked by src/topology/events.ts).' }), {
+    description: 'Timed events run while the lab is up: link_down, link_up, flap, shape, pause, resume, restart or exec, with at, every, for, times, jitter (docs/observe.md).',
+  })),
   tests: Type.Optional(Type.Union([
     Type.String({ minLength: 1 }),
     Type.Array(Test, { description: 'Tests, each with exactly one of reach, route, exec, ospf_neighbors, bgp_sessions, bird_protocol.' }),
