@@ -1,15 +1,16 @@
 /**
  * Running a node's `cmd:` in the background, the way every kind does it:
  * detached in its own session (setsid), stdin from /dev/null, stdout and
- * stderr appended to the node's console — the stdout of the node's PID 1
- * (netlab-init), reached as /proc/1/fd/1 from inside the node. The process is
- * reparented to PID 1, which reaps it; the exec that started it returns at once.
+ * stderr appended to the node's console, /dev/console: a FIFO whose other end
+ * the node's PID 1 (netlab-init) copies into the console log on the host, up
+ * to its size cap (docs/nodes.md). The process is reparented to PID 1, which
+ * reaps it; the exec that started it returns at once.
  */
 import { NetlabError } from '../errors.js';
 import type { NodeContext } from './kind.js';
 
 /** Where a node's background command writes, as seen inside the node. */
-export const CONSOLE = '/proc/1/fd/1';
+export const CONSOLE = '/dev/console';
 
 /** The argv that starts `cmd` detached with its output on the node console. */
 export function backgroundArgv(cmd: string): string[] {

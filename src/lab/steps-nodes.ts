@@ -6,6 +6,7 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyCgroupOps, nodeCgroupDirs, planLabCgroups } from '../core/cgroups.js';
+import { allocateNodeIds, type UsernsSpec } from '../core/ids.js';
 import { writeNodeIndex } from '../core/index-file.js';
 import { openNetns } from '../core/netns.js';
 import { startNodes, type NodeSpec, type RunningNode } from '../core/node.js';
@@ -47,8 +48,8 @@ export function upperDirOf(lab: string, node: string): string {
   return join(nodeDir(lab, node), 'upper');
 }
 
-/** The core's spec for one node (or the hidden segment namespace). */
-function nodeSpec(ctx: ApplyContext, node: Node | undefined, name: string): NodeSpec {
+/** The core's spec for one node (or the hidden segment namespace: no user namespace, it runs nothing). */
+function nodeSpec(ctx: ApplyContext, node: Node | undefined, name: string, userns: UsernsSpec | undefined): NodeSpec {
   const lab = ctx.plan.lab;
   const dir = nodeDir(lab, name);
   return {
@@ -59,7 +60,7 @@ function nodeSpec(ctx: ApplyContext, node: Node | undefined, name: string): Node
     hostsFile: join(labDir(lab), 'hosts'),
     binds: node?.binds ?? [],
     cgroupDirs: nodeCgroupDirs(ctx.layout, lab, name, node?.resources ?? {}),
-    userns: ctx.plan.topology.userns || undefined,
+    ...(userns ? { userns } : {}),
     // A node that runs something of its own (cmd, daemons) gets its own console
     // log; the others share the lab's, which saves a directory per node at scale.
     consoleLog: node && (node.cmd !== undefined || getKind(node.kind).router) ? join(dir, 'console.log') : join(labDir(lab), 'console.log'),
@@ -100,7 +101,8 @@ const nodeStart: Step = async (ctx, actions, progress) => {
     if (planName !== SEGMENTS) symlinkSync(`/proc/${n.pid}/ns/net`, netnsLink(lab, n.name));
     if (planName !== SEGMENTS) progress.step();
   };
-  await startNodes(all.map((name) => nodeSpec(ctx, byName.get(name), name)), { onStarted, signal: ctx.signal });
+  const ids = t.userns ? allocateNodeIds(labDir(lab), names.length) : [];
+  await startNodes(all.map((name, i) => nodeSpec(ctx, byName.get(name), name, ids[i])), { onStarted, signal: ctx.signal });
   writeNodeIndex(labDir(lab), [...ctx.running.values()]);
   ctx.store.flush();
 };

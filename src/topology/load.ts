@@ -127,7 +127,7 @@ function resolveTopology(data: unknown, ctx: ResolveContext): Topology {
   const linkList = links.map((l) => l.link);
   resolveRouting(raw, drafts, linkList, mgmt?.mgmt.iface);
   const topology: Topology = {
-    name, dir, mtu, userns: (raw.userns as boolean | undefined) ?? false,
+    name, dir, mtu, userns: (raw.userns as boolean | undefined) ?? true,
     nodes: drafts.map((d) => d.node), links: linkList, addressing,
     tests: Array.isArray(raw.tests) ? resolveTests(raw.tests, drafts.map((d) => d.node)) : [], groups,
   };

@@ -283,7 +283,7 @@ export const topologySchema: S = {
       ],
     },
     mtu: int('Default MTU of links, bytes.', 68, 65535, { default: 1500, 'x-hint': 'IPv4 needs at least 68 (RFC 791); veth allows up to 65535' }),
-    userns: bool('Run nodes in user namespaces (default false).'),
+    userns: bool('Run each node in a user namespace of its own, its root an unprivileged host id range (default true); false gives nodes host root (docs/nodes.md).'),
     mgmt: {
       description: 'Management network: true, or { network, ipv6, bridge, iface }.',
       anyOf: [

@@ -32,7 +32,7 @@ export interface Topology {
   dir: string;
   /** Default link MTU, bytes (68–65535); 1500 unless `mtu:` says otherwise. */
   mtu: number;
-  /** Whether nodes run in user namespaces (`userns: true`). */
+  /** Whether nodes run in user namespaces of their own (default true; `userns: false`: their root is host root). */
   userns: boolean;
   /** Nodes in declaration order; `nodes[i].id === i + 1`. */
   nodes: Node[];

@@ -4,7 +4,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { release, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -71,6 +71,12 @@ export function leakcheckAround(): void {
 function onlyForeignChurn(report: string): boolean {
   const diffs = report.split('\n').filter((l) => /^[-+]/.test(l));
   return diffs.length > 0 && diffs.every((l) => /^[-+]\/sys\/fs\/cgroup\/[^/]+\/process_api\/[0-9a-f]+$/.test(l));
+}
+
+/** True when the running kernel is at least major.minor (uname -r). */
+export function kernelAtLeast(major: number, minor: number): boolean {
+  const [a = 0, b = 0] = release().split('.').map((x) => parseInt(x, 10));
+  return a > major || (a === major && b >= minor);
 }
 
 /** Reads a small text file, trimmed; '' when missing. */

@@ -30,8 +30,10 @@ describe('daemons: the kind registry', () => {
   it('writes FRR files owned by frr with mode 0640, and frr.conf from the user\'s inline text unchanged', () => {
     const t = loadTopology({ text: 'name: f\nnodes: { r1: { kind: frr, config: { text: "router bgp 1\\n" } } }\nlinks: []\n' }, { env: {} });
     const files = getKind('frr').files(t.nodes[0]!, t);
-    expect(files.map((f) => f.path)).to.deep.equal(['/etc/frr/daemons', '/etc/frr/frr.conf', '/etc/frr/vtysh.conf']);
-    for (const f of files) expect([f.owner, f.group, f.mode]).to.deep.equal(['frr', 'frr', 0o640]);
+    expect(files.map((f) => f.path)).to.deep.equal(['/etc/frr/daemons', '/etc/frr/frr.conf', '/etc/frr/vtysh.conf', '/var/lib/frr', '/var/log/frr']);
+    for (const f of files.slice(0, 3)) expect([f.owner, f.group, f.mode]).to.deep.equal(['frr', 'frr', 0o640]);
+    // FRR's state and log folders, owned by frr in the upper layer: the node's root (a user namespace) can make them its own
+    for (const f of files.slice(3)) expect([f.directory, f.owner, f.group, f.mode]).to.deep.equal([true, 'frr', 'frr', 0o755]);
     expect(files[1]!.content).to.equal('router bgp 1\n');
     expect(files[0]!.content).to.match(/^bgpd=yes$/m);
     expect(files[2]!.content).to.equal('service integrated-vtysh-config\n');
@@ -82,10 +84,10 @@ describe('daemons: start scripts and background commands', () => {
     expect(t.nodes.map(needsDryRun)).to.deep.equal([true, false, true]);
   });
 
-  it('starts cmd detached, stdin from /dev/null, output appended to PID 1\'s stdout', () => {
+  it('starts cmd detached, stdin from /dev/null, output appended to the node\'s /dev/console', () => {
     const argv = backgroundArgv('python3 -m http.server 80');
     expect(argv.slice(0, 2)).to.deep.equal(['/bin/sh', '-c']);
-    expect(argv[2]).to.equal('exec setsid -f /bin/sh -c "$0" </dev/null >>/proc/1/fd/1 2>&1');
+    expect(argv[2]).to.equal('exec setsid -f /bin/sh -c "$0" </dev/null >>/dev/console 2>&1');
     expect(argv[3]).to.equal('python3 -m http.server 80');
   });
 });
