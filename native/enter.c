@@ -114,6 +114,7 @@ struct child_ctx {
 	int slave;
 	int errpipe;
 	int alive; /* read end of a pipe only netlab-enter writes to: POLLHUP once it is gone */
+	bool filter; /* the node's PID 1 has the node's seccomp filter: the command gets it too */
 };
 
 static int __attribute__((noreturn)) child_fail(const struct child_ctx *c, int step)
@@ -128,7 +129,7 @@ static int __attribute__((noreturn)) child_fail(const struct child_ctx *c, int s
 static void child_join(struct child_ctx *c)
 {
 	/* The node's open-files limit and seccomp filter, read from its PID 1 while /proc is the host's. */
-	if (follow_node_confinement(c->r->pid) < 0) {
+	if (follow_node_confinement(c->r->pid, &c->filter) < 0) {
 		errno = nl_err.errnum;
 		child_fail(c, STEP_CONFINE);
 	}
@@ -194,6 +195,13 @@ static void __attribute__((noreturn)) child(struct child_ctx *c)
 		child_fail(c, STEP_KEYRING);
 	if (drop_caps() < 0)
 		child_fail(c, STEP_CAPS);
+	/* The node's seccomp filter after the keyring (it refuses keyctl), before the
+	 * image's User: installing one needs CAP_SYS_ADMIN (seccomp(2)), which a
+	 * non-root user does not keep. */
+	if (c->filter && seccomp_install_default() < 0) {
+		errno = nl_err.errnum;
+		child_fail(c, STEP_CONFINE);
+	}
 	/* The image's User (config.md): a non-root uid loses every capability at setresuid (capabilities(7)). */
 	if (r->user && (setgroups(0, NULL) < 0 || setresgid(r->gid, r->gid, r->gid) < 0 || setresuid(r->uid, r->uid, r->uid) < 0))
 		child_fail(c, STEP_USER);
