@@ -3,6 +3,7 @@
  * exports `register(program)`; adding a command is one file and one line here.
  */
 import type { Command } from 'commander';
+import { register as convert } from './convert.js';
 import { register as doctor } from './doctor.js';
 import { register as down } from './down.js';
 import { register as exec } from './exec.js';
@@ -15,4 +16,4 @@ import { register as validate } from './validate.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [up, down, status, exec, link, save, validate, graph, doctor];
+export const commands: Register[] = [up, down, status, exec, link, save, validate, graph, convert, doctor];

@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { load as parseYaml } from 'js-yaml';
 import { UsageError } from '../errors.js';
+import { identifyLab } from '../frontends/index.js';
 import { Lab } from '../lab/lab.js';
 import { findAllLabs } from '../lab/teardown.js';
 import { colors, warn } from './output.js';
@@ -16,12 +17,15 @@ interface DownFlags { name?: string; all?: boolean; quiet?: boolean }
 /** The lab name a `down` argument means: a topology file's `name:`, or a lab name as it is. */
 export function labNameOf(arg: string): string {
   if (existsSync(arg)) {
+    // A containerlab file or a Kathará lab folder: its front-end knows the name.
+    const src = identifyLab(arg);
+    if (src.frontend) return src.frontend.labName(src.path, {}, src.parsed);
     let name: unknown;
     try { name = (parseYaml(readFileSync(arg, 'utf8')) as { name?: unknown } | null)?.name; } catch { /* not YAML */ }
     if (typeof name === 'string' && name) return name.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, v: string, d?: string) => process.env[v] ?? d ?? '');
     throw new UsageError(arg, 'has no lab name (a top-level name: key)', 'give the lab name instead: netlab down --name LAB');
   }
-  if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(arg)) throw new UsageError(arg, 'is neither a file nor a lab name', 'netlab status lists the running labs');
+  if (!/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(arg)) throw new UsageError(arg, 'is neither a file nor a lab name', 'netlab status lists the running labs');
   return arg;
 }
 
@@ -29,7 +33,7 @@ export function register(program: Command): void {
   program
     .command('down')
     .description('remove a lab and everything it created (idempotent; works after crashes too)')
-    .argument('[target]', 'topology file or lab name (default: the only running lab)')
+    .argument('[target]', 'topology file, containerlab file, Kathará lab folder, or lab name (default: the only running lab)')
     .option('--name <lab>', 'lab name')
     .option('--all', 'remove every lab on this host, also ones whose State file is gone')
     .option('-q, --quiet', 'no progress lines')

@@ -21,7 +21,7 @@ import { topologySchema } from './schema-def.js';
 import { resolveTests } from './tests.js';
 import { loadTestsFile } from './tests-file.js';
 import { Validator } from './validate.js';
-import { parseYaml } from './yaml.js';
+import { parseYaml, type ParsedYaml } from './yaml.js';
 
 /** Options of loadTopology. */
 export interface LoadOptions {
@@ -39,8 +39,20 @@ export interface LoadOptions {
 
 /** Source text, with the file it came from when there is one (for relative paths and messages). */
 export interface TopologySource {
-  text: string;
+  text?: string;
   file?: string;
+  /** The text already parsed (the front-end registry parses once to tell formats apart). */
+  parsed?: ParsedYaml;
+  /**
+   * A netlab input document made by a front-end (src/frontends) from another
+   * tool's lab: checked like a parsed file, with `dir` as the base of its
+   * relative paths, and errors that say which lab it came from.
+   */
+  data?: unknown;
+  /** Base folder of relative paths when `data` is given (default: the file's folder). */
+  dir?: string;
+  /** Where `data` came from: the format and what its front-end noted (kept on the Topology as `imported`). */
+  origin?: { format: string; notes: { where: string; text: string }[] };
 }
 
 let validator: Validator | undefined;
@@ -53,9 +65,10 @@ let validator: Validator | undefined;
 export function loadTopology(input: string | TopologySource, options: LoadOptions = {}): Topology {
   const src: TopologySource = typeof input === 'string' ? { text: readTopologyFile(input), file: input } : input;
   const file = src.file === undefined ? undefined : resolve(src.file);
-  const parsed = parseYaml(src.text, file);
   const env = options.env ?? process.env;
   const checkFiles = options.checkFiles ?? true;
+  if (src.data !== undefined) return loadConverted(src, file, env, checkFiles, options);
+  const parsed = src.parsed ?? parseYaml(src.text ?? '', file);
   let topology: Topology;
   try {
     topology = resolveTopology(parsed.data, { file, env, checkFiles, name: options.name });
@@ -68,6 +81,29 @@ export function loadTopology(input: string | TopologySource, options: LoadOption
     throw err;
   }
   // `tests: FILE`: errors name lines of that file, so it is read outside the try above.
+  if (topology.testsFile && (checkFiles || existsSync(topology.testsFile))) {
+    topology.tests = loadTestsFile(topology.testsFile, topology, { env, validator: schemaValidator() });
+  }
+  return topology;
+}
+
+/**
+ * A front-end's document: resolved like a file, but its relative paths are
+ * relative to `src.dir`, `${…}` was already expanded the other tool's way, and
+ * an error says it is about the netlab form of that lab.
+ */
+function loadConverted(src: TopologySource, file: string | undefined, env: Env, checkFiles: boolean, options: LoadOptions): Topology {
+  const origin = src.origin ?? { format: 'another format', notes: [] };
+  let topology: Topology;
+  try {
+    topology = resolveTopology(src.data, { file, env: {}, checkFiles, name: options.name, dir: src.dir, expanded: true });
+  } catch (err) {
+    if (err instanceof TopologyError && file) {
+      throw new TopologyError(err.path, `${err.message} (in the netlab form of ${origin.format} lab ${basename(file)}; netlab convert ${basename(file)} prints it)`, err.hint);
+    }
+    throw err;
+  }
+  topology.imported = { format: origin.format, notes: origin.notes };
   if (topology.testsFile && (checkFiles || existsSync(topology.testsFile))) {
     topology.tests = loadTestsFile(topology.testsFile, topology, { env, validator: schemaValidator() });
   }
@@ -100,6 +136,10 @@ interface ResolveContext {
   env: Env;
   checkFiles: boolean;
   name?: string;
+  /** Base of relative paths (default: the file's folder). */
+  dir?: string;
+  /** `${…}` was expanded already (a front-end's document): do not expand again. */
+  expanded?: boolean;
 }
 
 function resolveTopology(data: unknown, ctx: ResolveContext): Topology {
@@ -107,9 +147,9 @@ function resolveTopology(data: unknown, ctx: ResolveContext): Topology {
   if (typeof data !== 'object' || Array.isArray(data)) {
     throw new TopologyError('', `a topology must be a mapping (name:, nodes:, links:, …), not ${Array.isArray(data) ? 'a list' : 'a single value'}`, 'see docs/topology.md');
   }
-  const raw = expandVariables(data, ctx.env) as Record<string, unknown>;
+  const raw = (ctx.expanded ? data : expandVariables(data, ctx.env)) as Record<string, unknown>;
   schemaValidator().validate(raw);
-  const dir = ctx.file ? dirname(ctx.file) : process.cwd();
+  const dir = ctx.dir ?? (ctx.file ? dirname(ctx.file) : process.cwd());
   const name = ctx.name === undefined ? labName(raw, ctx.file) : nameOverride(ctx.name);
   const mtu = (raw.mtu as number | undefined) ?? 1500;
   const mgmt = readMgmt(raw, name, mtu);
@@ -135,6 +175,7 @@ function resolveTopology(data: unknown, ctx: ResolveContext): Topology {
   if (ctx.file) topology.file = ctx.file;
   if (ctx.name !== undefined && name !== ownName(raw, ctx.file)) topology.renamed = true;
   if (raw.description !== undefined) topology.description = raw.description as string;
+  if (typeof raw.name_prefix === 'string' && raw.name_prefix !== '') topology.namePrefix = raw.name_prefix;
   if (mgmt) topology.mgmt = mgmt.mgmt;
   if (raw.ospf !== undefined) topology.ospf = raw.ospf as Topology['ospf'];
   if (raw.bgp !== undefined) topology.bgp = raw.bgp as Topology['bgp'];

@@ -114,6 +114,30 @@ const nodeFields: Record<string, S> = {
   ospf: { description: 'OSPF on this node: a block, true (lab defaults), or false (off).', anyOf: [{ type: 'boolean' }, ref('ospf')] },
   bgp: { description: 'BGP on this node: a block with as:, or false (off).', anyOf: [{ type: 'boolean' }, ref('bgp')] },
   bridge: str('kind bridge only: name of the bridge inside the node (default br0).', { format: 'ifname' }),
+  daemons: {
+    description: 'kind frr: which FRR daemons run — an FRR daemons file (relative to the topology file) or a list of daemon names; default: those frr.conf needs.',
+    anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', pattern: '^[a-z0-9]+(-[0-9]+)?$' }, minItems: 1 }],
+  },
+  autostart: bool('Start the kind\'s daemons during up (default true); false: they start when something in the node runs systemctl start <daemon> (needs compat).'),
+  compat: bool('Commands images usually have, for nodes on the host\'s root: systemctl/service/init.d that start the node\'s daemons, apk/apt-get that accept packages the host has, ash (default false).'),
+  exec_errors: { type: 'string', description: 'A failing exec line: fail stops up (default); warn prints a warning and goes on (as containerlab and Kathará do).', enum: ['fail', 'warn'] },
+  startup: {
+    description: 'Script file(s), relative to the topology file, run in the node (with /bin/bash, or their #! line) after its links, addresses and daemons, before exec; a failure is a warning. Output in /var/log/startup.log.',
+    anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 } }],
+  },
+  shutdown: {
+    description: 'Script file(s) run in the node when the lab goes down (before its processes stop); a failure is a warning.',
+    anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 } }],
+  },
+  layers: list('Folders (relative to the topology file) whose files appear in the node\'s root, as read-only layers over it (first on top).', { type: 'string', minLength: 1 }),
+  after: list('Nodes whose start (daemons, healthcheck, startup, exec) this node\'s start waits for.', { type: 'string', format: 'node-ref' }),
+  healthcheck: obj('A command that says the node is ready: up waits until it succeeds (nodes that come after this one wait too).', {
+    test: str('Shell line run in the node; exit 0 means healthy.', { minLength: 1 }),
+    interval: time('Time between tries (default 1s).'),
+    timeout: time('Time one try may take (default 10s).'),
+    start_period: time('Failures in this time after the start do not count (default 0).'),
+    retries: int('Failed tries (after start_period) before up gives up (default 30).', 1, 10000),
+  }, { required: ['test'] }),
 };
 
 /** Node fields as references into `definitions` (node-<key>), so the four layers share one definition each. */
@@ -151,7 +175,7 @@ const prefix = {
 };
 
 const endpoint = {
-  description: '"node:iface", "host:IFNAME", or { node, iface, … } with per-endpoint settings.',
+  description: '"node:iface", "host:IFNAME", "mgmt:IFNAME" (a port on the management network), or { node, iface, … } with per-endpoint settings.',
   anyOf: [
     { type: 'string', format: 'endpoint', examples: ['r1:eth1'] },
     obj('An endpoint with its own settings.', {
@@ -161,6 +185,7 @@ const endpoint = {
       ipv6: orFalse(str('IPv6 address with prefix length.', { format: 'ipv6-interface' })),
       mac: str('MAC address (unicast), e.g. 02:00:00:00:00:01.', { format: 'mac' }),
       shaping: ref('shaping'),
+      bridge: str('Host endpoints only: a bridge on the host that the host end joins (created when the host has none).', { format: 'ifname' }),
     }, { required: ['node', 'iface'] }),
   ],
 };
@@ -241,7 +266,7 @@ export const topologySchema: S = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    name: str('Lab name: a letter, then letters, digits, - or _; at most 32 bytes. Default: the file name.', { format: 'lab-name', pattern: NAME_PATTERN, maxLength: 32 }),
+    name: str('Lab name: a letter or digit, then letters, digits, - or _; at most 32 bytes. Default: the file name.', { format: 'lab-name', pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$', maxLength: 32 }),
     description: str('Free text about the lab.'),
     defaults: obj('Settings for every node (the last layer: node → group → kind → defaults).', fieldRefs),
     groups: {
@@ -284,6 +309,7 @@ export const topologySchema: S = {
     },
     mtu: int('Default MTU of links, bytes.', 68, 65535, { default: 1500, 'x-hint': 'IPv4 needs at least 68 (RFC 791); veth allows up to 65535' }),
     userns: bool('Run nodes in user namespaces (default false).'),
+    name_prefix: str('Each node is also known as <name_prefix><node> in /run/netns and /etc/hosts (an imported containerlab lab: clab-<lab>-).', { pattern: '^[A-Za-z0-9_.-]*$', maxLength: 40 }),
     mgmt: {
       description: 'Management network: true, or { network, ipv6, bridge, iface }.',
       anyOf: [
@@ -311,7 +337,13 @@ export const topologySchema: S = {
       anyOf: [
         { type: 'array', description: 'Brief form: endpoints only.', items: endpoint },
         obj('A link with settings.', {
-          endpoints: list('Two endpoints (veth pair), or three or more (a LAN).', endpoint),
+          endpoints: list('Two endpoints (veth pair), three or more (a LAN), or one (a network of one; or the interface of a dummy, macvlan or vxlan link).', endpoint),
+          type: { type: 'string', description: 'veth (default: from the endpoints), dummy (a dummy interface), macvlan (on the host interface parent:), vxlan (a tunnel to remote:).', enum: ['veth', 'dummy', 'macvlan', 'vxlan'] },
+          parent: str('macvlan: the host interface it sits on.', { format: 'ifname' }),
+          mode: { type: 'string', description: 'macvlan mode (default bridge).', enum: ['bridge', 'private', 'vepa', 'passthru', 'source'] },
+          remote: str('vxlan: the remote tunnel end (reached through the host\'s routing).', { format: 'ip-address' }),
+          vni: int('vxlan: the VXLAN network identifier.', 0, 16777215),
+          port: int('vxlan: UDP port (default 4789).', 1, 65535),
           name: str('Label; for a LAN also the bridge name (at most 15 bytes).', { format: 'ifname' }),
           mtu: int('MTU of both ends, bytes.', 68, 65535, { 'x-hint': 'IPv4 needs at least 68 (RFC 791); veth allows up to 65535' }),
           shaping: ref('shaping'),

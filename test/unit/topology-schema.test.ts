@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TopologyError } from '../../src/errors.js';
 import { schemaJson, topologySchema } from '../../src/topology/schema-def.js';
-import { checkIfname, checkNodeName } from '../../src/topology/names.js';
+import { checkIfname, checkLabName, checkNodeName } from '../../src/topology/names.js';
 import { Validator } from '../../src/topology/validate.js';
 import { fixtures } from './topology-fixtures.js';
 
@@ -23,10 +23,13 @@ describe('topology schema', () => {
     expect(() => new Validator({ type: 'string', format: 'no-such-format' })).to.throw('has no check');
   });
 
-  it('agrees with the node-name check on what a name may be', () => {
-    const pattern = new RegExp((topologySchema.properties as Record<string, { pattern: string }>).name.pattern);
-    for (const name of ['r1', 'R-1', 'a_b', 'x', '1r', '-r', 'r.1', 'r 1', 'r:1', 'é']) {
-      expect(pattern.test(name), name).to.equal(checkNodeName(name) === undefined);
+  it('agrees with the node-name and lab-name checks on what a name may be', () => {
+    const props = topologySchema.properties as Record<string, { pattern: string; anyOf: { propertyNames?: { pattern: string } }[] }>;
+    const node = new RegExp(props.nodes.anyOf[0]!.propertyNames!.pattern);
+    const lab = new RegExp(props.name.pattern);
+    for (const name of ['r1', 'R-1', 'a_b', 'x', '1r', '-r', 'r.1', 'r 1', 'r:1', 'é', '2-linux-nodes']) {
+      expect(node.test(name), name).to.equal(checkNodeName(name) === undefined);
+      expect(lab.test(name), name).to.equal(checkLabName(name) === undefined);
     }
   });
 
