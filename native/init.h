@@ -24,6 +24,8 @@ struct node_spec {
 	const char *log;      /* console log: PID 1's stdout and stderr (may be shared), or NULL */
 	const char **lower;   /* overlay lower dirs, top first */
 	int nlower;
+	const char **layer;   /* host folders copied once into the launcher's tmpfs, the top layers of the node's root, top first */
+	int nlayer;
 	const char **cg;      /* cgroup dirs to join (host paths) */
 	int ncg;
 	struct bind_spec *binds;
@@ -34,6 +36,7 @@ struct node_spec {
 	/* filled by the launcher */
 	int cg_fd;             /* cgroup2 dir for CLONE_INTO_CGROUP, or -1 */
 	const char *skeleton;  /* the lab's skeleton layer: a dir of the launcher's tmpfs */
+	const char **layer_dir; /* per layer: its copy, a dir of the launcher's tmpfs */
 	bool var_run;          /* the lower layer's /var/run is a directory (skeleton.c) */
 	unsigned char *cg_mode; /* per cg: CG_* below */
 };
@@ -55,6 +58,7 @@ void probe_masks(void);
 /* skeleton.c: the labs' skeleton layers, in the launcher's detached tmpfs */
 int make_skeleton(int tmpfs, const char *dir, const char *hosts, bool var_run_link, unsigned uid, unsigned gid);
 bool var_run_is_dir(const struct node_spec *s);
+int copy_layer(int tmpfs, const char *dir, const char *src, unsigned uid, unsigned gid);
 
 /* Device nodes a node gets (skeleton.c). */
 #define NL_NDEVICES 7

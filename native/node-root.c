@@ -202,6 +202,12 @@ int make_overlay(const struct node_spec *s, int tmpfs, int skel_fd)
 	char lower[4096], p[96];
 	size_t len = 0;
 	lower[0] = 0;
+	/* The lab's folders on top (a device folder's etc/hosts wins, as in Kathará), then the skeleton. */
+	for (int i = 0; i < s->nlayer; i++) {
+		snprintf(p, sizeof p, "/proc/self/fd/%d/%s", skel_fd, s->layer_dir[i]);
+		if (append_lower(lower, sizeof lower, &len, p) < 0)
+			return -1;
+	}
 	snprintf(p, sizeof p, "/proc/self/fd/%d/%s", skel_fd, s->skeleton);
 	if (append_lower(lower, sizeof lower, &len, p) < 0)
 		return -1;

@@ -238,12 +238,13 @@ function nodeRole(n: ClabNode): ClabNodeRole {
 }
 
 /** containerlab's `prefix:` → the extra name prefix of nodes (`clab-<lab>-` by default). */
-function namePrefix(prefix: unknown, lab: string): string {
-  if (prefix === undefined || prefix === null) return `clab-${lab}-`;
+function namePrefix(prefix: unknown, _lab: string): string {
+  // {lab} is the lab's name when it runs (`netlab up --name` changes it, as containerlab's --name does).
+  if (prefix === undefined || prefix === null) return 'clab-{lab}-';
   const p = String(prefix);
   if (p === '') return '';
-  if (p === '__lab-name') return `${lab}-`;
-  return `${p}-${lab}-`;
+  if (p === '__lab-name') return '{lab}-';
+  return `${p}-{lab}-`;
 }
 
 /**

@@ -2,7 +2,8 @@
  * Where a lab lives on the host (docs/decisions.md, "Names on the host").
  * Pure: string arithmetic only.
  */
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** Root of all run directories: $NETLAB_RUN_DIR or /run/netlab. */
 export function runRoot(): string {
@@ -39,4 +40,18 @@ export const netnsDir = '/run/netns';
 /** `/run/netns/<lab>.<node>`: a symlink to the node's /proc/PID/ns/net, so `ip netns exec` works. */
 export function netnsLink(lab: string, node: string): string {
   return join(netnsDir, `${lab}.${node}`);
+}
+
+/** `/run/netns/<name_prefix><node>`: the extra `ip netns` name of a node of a lab with `name_prefix:` (containerlab's clab-<lab>-<node>). */
+export function netnsAlias(prefix: string, node: string): string {
+  return join(netnsDir, `${prefix}${node}`);
+}
+
+/**
+ * compat/ of this checkout (dist/src/lab → ../../../compat): the commands a
+ * node with `compat: true` gets as a read-only layer (compat/README.md).
+ * NETLAB_COMPAT_DIR overrides (packaging).
+ */
+export function compatDir(): string {
+  return process.env.NETLAB_COMPAT_DIR || resolve(dirname(fileURLToPath(import.meta.url)), '../../../compat');
 }

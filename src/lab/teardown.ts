@@ -15,6 +15,7 @@ import { removeClasses } from '../shaping/classes.js';
 import { PhaseProgress, type ProgressListener } from './progress.js';
 import { labDir, netnsDir, runRoot } from './paths.js';
 import { readHostJournal, readState, writeState, type State } from './state.js';
+import { netnsAliasesOf, readTopologyQuietly, runShutdownScripts } from './teardown-imported.js';
 
 /** What `down` did, for the CLI's summary. */
 export interface DownReport {
@@ -59,7 +60,8 @@ export async function teardown(lab: string, opts: { onProgress?: ProgressListene
   const { state, damaged } = readState(lab);
   const report: DownReport = { lab, stopped: 0, alreadyDead: [], found: false, warnings: [], timings: {} };
   if (damaged) report.warnings.push(`the State file of ${lab} is damaged (${damaged}); removing what can be found by name`);
-  const links = netnsLinksOf(lab);
+  const topology = readTopologyQuietly(lab);
+  const links = [...netnsLinksOf(lab), ...(topology ? netnsAliasesOf(topology, state) : [])];
   const hostObjects = state?.hostObjects ?? readHostJournal(lab);
   const hasDir = exists(labDir(lab));
   const hasCgroups = findLabs(layout).includes(lab);
@@ -75,6 +77,7 @@ export async function teardown(lab: string, opts: { onProgress?: ProgressListene
     if (state.phase !== 'stopping') writeStateQuietly({ ...state, phase: 'stopping' });
   }
 
+  if (state && topology && state.phase !== 'starting') report.warnings.push(...await runShutdownScripts(lab, topology, state));
   const stop = new PhaseProgress('stop', 1, opts.onProgress);
   await killLab(layout, lab);
   report.timings.stop = stop.end();

@@ -3,7 +3,7 @@
  * Ctrl-C/SIGTERM, through `signal`) rolls back to nothing with `teardown`.
  */
 import { existsSync, lstatSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { detectCgroups, type CgroupLayout } from '../core/cgroups.js';
 import { checkCpusets } from '../core/cpuset.js';
 import { isAlive } from '../core/node.js';
@@ -19,7 +19,7 @@ import { listLinks } from '../net/iface.js';
 import { Rtnl } from '../net/rtnl.js';
 import type { Topology } from '../topology/types.js';
 import { closeContext, runPhases, type ApplyContext, type Step } from './apply.js';
-import { labDir, netnsLink } from './paths.js';
+import { labDir, netnsAlias, netnsLink } from './paths.js';
 import type { ProgressListener } from './progress.js';
 import { findProgram } from './programs.js';
 import { newState, readState, StateStore, upInProgress } from './state.js';
@@ -99,13 +99,14 @@ async function preflight(t: Topology, opts: UpOptions, layout: CgroupLayout): Pr
   await checkHostFree(t);
   checkCpusets(t, layout);
   for (const n of t.nodes) {
-    const link = netnsLink(t.name, n.name);
-    try {
-      lstatSync(link);
-      throw new UsageError(`nodes.${n.name}`, `a network namespace named ${t.name}.${n.name} already exists in /run/netns and is not this lab's`,
-        'remove it (ip netns delete …) or give the lab another name');
-    } catch (err) {
-      if (err instanceof UsageError) throw err;
+    for (const link of [netnsLink(t.name, n.name), ...(t.namePrefix ? [netnsAlias(t.namePrefix, n.name)] : [])]) {
+      try {
+        lstatSync(link);
+        throw new UsageError(`nodes.${n.name}`, `a network namespace named ${basename(link)} already exists in /run/netns and is not this lab's`,
+          link.endsWith(`/${t.name}.${n.name}`) ? 'remove it (ip netns delete …) or give the lab another name' : 'another lab (or a container tool) uses that name: take that lab down, or give this lab another name (--name)');
+      } catch (err) {
+        if (err instanceof UsageError) throw err;
+      }
     }
   }
 }
@@ -193,6 +194,7 @@ export async function up(t: Topology, opts: UpOptions = {}): Promise<UpReport> {
   const ctx: ApplyContext = {
     plan, store, layout, running: new Map(), netns: new Map([[HOST, hostFd]]), sockets: new Map(), links: new Map(), tc: new Map(),
     host: Rtnl.open({ label: 'host' }), onProgress: opts.onProgress, signal: opts.signal, timings: {}, keepOnError: opts.keepOnError,
+    ...(opts.onWarning ? { warn: opts.onWarning } : {}),
   };
   try {
     await runPhases(ctx, steps);

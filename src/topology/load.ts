@@ -175,7 +175,7 @@ function resolveTopology(data: unknown, ctx: ResolveContext): Topology {
   if (ctx.file) topology.file = ctx.file;
   if (ctx.name !== undefined && name !== ownName(raw, ctx.file)) topology.renamed = true;
   if (raw.description !== undefined) topology.description = raw.description as string;
-  if (typeof raw.name_prefix === 'string' && raw.name_prefix !== '') topology.namePrefix = raw.name_prefix;
+  if (typeof raw.name_prefix === 'string' && raw.name_prefix !== '') topology.namePrefix = raw.name_prefix.replaceAll('{lab}', name);
   if (mgmt) topology.mgmt = mgmt.mgmt;
   if (raw.ospf !== undefined) topology.ospf = raw.ospf as Topology['ospf'];
   if (raw.bgp !== undefined) topology.bgp = raw.bgp as Topology['bgp'];

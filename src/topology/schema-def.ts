@@ -309,7 +309,7 @@ export const topologySchema: S = {
     },
     mtu: int('Default MTU of links, bytes.', 68, 65535, { default: 1500, 'x-hint': 'IPv4 needs at least 68 (RFC 791); veth allows up to 65535' }),
     userns: bool('Run nodes in user namespaces (default false).'),
-    name_prefix: str('Each node is also known as <name_prefix><node> in /run/netns and /etc/hosts (an imported containerlab lab: clab-<lab>-).', { pattern: '^[A-Za-z0-9_.-]*$', maxLength: 40 }),
+    name_prefix: str('Each node is also known as <name_prefix><node> in /run/netns and /etc/hosts; {lab} stands for the lab\'s name (an imported containerlab lab: clab-{lab}-).', { pattern: '^[A-Za-z0-9_.{}-]*$', maxLength: 40 }),
     mgmt: {
       description: 'Management network: true, or { network, ipv6, bridge, iface }.',
       anyOf: [
