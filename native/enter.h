@@ -19,6 +19,8 @@ struct enter_req {
 	bool tty;                     /* a pty from the node's devpts, relayed to our terminal */
 	bool detach;                  /* start it in its own session and return once it runs */
 	const char *log;              /* detached: stdout+stderr appended to this file inside the node */
+	bool user;                    /* run as uid:gid (no supplementary groups) instead of root */
+	unsigned uid, gid;            /* ids inside the node */
 };
 
 /* Enters and runs; returns the exit status to exit with (128+n for signal n). */

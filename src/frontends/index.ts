@@ -11,11 +11,12 @@
  * and resolves it (DESIGN.md, "The data flow"). ipspace netlab's and
  * Mininet's formats are not read (docs/containerlab.md says why).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { TopologyError } from '../errors.js';
 import { loadTopology, type LoadOptions } from '../topology/load.js';
 import type { Topology } from '../topology/types.js';
+import { readTextFile } from '../topology/read.js';
 import { parseYaml } from '../topology/yaml.js';
 import { containerlab } from './containerlab.js';
 import { kathara } from './kathara.js';
@@ -39,22 +40,28 @@ export type LabSource =
  */
 export function identifyLab(path: string): LabSource {
   const abs = resolve(path);
-  if (!existsSync(abs)) throw new TopologyError(path, 'cannot read the topology: no such file or folder', 'give the path of a topology .yaml file, a .clab.yml file, or a Kathará lab folder');
-  if (statSync(abs).isDirectory()) {
+  if (path !== '' && isDirectory(abs)) {
     if (kathara.detect(abs)) return { frontend: kathara, path: abs };
     throw new TopologyError(path, 'is a folder without lab.conf', 'give a topology file, or a Kathará lab folder (one with a lab.conf)');
   }
-  if (kathara.detect(abs)) return { frontend: kathara, path: abs };
-  let text: string;
+  if (path !== '' && kathara.detect(abs)) return { frontend: kathara, path: abs };
+  // The loader's own reader: refuses an empty path, FIFOs, devices, huge files and bad UTF-8 with a clear error.
+  const text = readTextFile(path, 'topology', path || 'FILE');
+  let parsed: ParsedSource;
   try {
-    text = readFileSync(abs, 'utf8');
+    parsed = parseYaml(text, abs);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new TopologyError(path, `cannot read the topology: ${code === 'EACCES' ? 'permission denied' : code}`, 'give the path of a topology .yaml file');
+    // An error about the whole file (several documents, …) names the file, as the loader does.
+    if (err instanceof TopologyError && err.path === '') throw new TopologyError(basename(abs), err.message, err.hint);
+    throw err;
   }
-  const parsed = parseYaml(text, abs);
   for (const f of FRONTENDS) if (f.detect(abs, parsed.data)) return { frontend: f, path: abs, parsed };
   return { frontend: undefined, path: abs, text, parsed };
+}
+
+/** Whether `path` is a folder (false for anything stat(2) refuses). */
+function isDirectory(path: string): boolean {
+  try { return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false; } catch { return false; }
 }
 
 /**

@@ -13,7 +13,9 @@ import { NetlabError } from '../errors.js';
 import { bridgeMessage } from './bridge.js';
 import { pickHostIfindex, type HostLinkRecord, type Recorder } from './host.js';
 import { listLinks } from './iface.js';
-import { NLM_F, RTM, Rtnl, linkBody } from './rtnl.js';
+import { IFF_UP, IFLA, linkBody } from './messages.js';
+import { attr, u32 } from './nlattr.js';
+import { NLM_F, RTM, Rtnl } from './rtnl.js';
 
 /**
  * Makes sure the host has a bridge `name`: uses the one there, or creates it
@@ -51,6 +53,6 @@ export async function joinHostBridge(host: Rtnl, iface: string, bridge: string):
   const port = links.get(iface);
   const br = links.get(bridge);
   if (!port || !br) throw new NetlabError(`host:${iface}`, `${!port ? `host:${iface}` : `bridge ${bridge}`} is not on the host`, 'was it removed while the lab was being built?');
-  await host.request(RTM.NEWLINK, linkBody({ index: port.ifindex, flags: { up: true }, change: { up: true } }, { master: br.ifindex }),
+  await host.request(RTM.NEWLINK, linkBody({ index: port.ifindex, flags: IFF_UP, change: IFF_UP }, [attr(IFLA.MASTER, u32(br.ifindex))]),
     { object: `host:${iface}`, operation: `join bridge ${bridge}` });
 }

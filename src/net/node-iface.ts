@@ -18,11 +18,12 @@ import { TopologyError } from '../errors.js';
 import { parseIP } from '../topology/ip.js';
 import { parseMac } from './addr.js';
 import { attr, nested, strz, u32 } from './nlattr.js';
-import { NLM_F, RTM, Rtnl, linkBody } from './rtnl.js';
+import { IFLA, IFLA_INFO, linkBody } from './messages.js';
+import { NLM_F, RTM, Rtnl } from './rtnl.js';
 import { checkIfname } from './veth.js';
 
-const IFLA_INFO_KIND = 1;
-const IFLA_INFO_DATA = 2;
+/** IFLA_LINK: the lower device of a macvlan (include/uapi/linux/if_link.h). */
+const IFLA_LINK = 5;
 const IFLA_MACVLAN_MODE = 1;
 const IFLA_VXLAN_ID = 1;
 const IFLA_VXLAN_GROUP = 2;
@@ -54,7 +55,7 @@ export function nodeIfaceLabel(e: NodeIface, t: NodeIfaceType): string {
 }
 
 /** The RTM_NEWLINK payload (pure). @throws TopologyError for a bad name, MAC, MTU, mode, VNI or address. */
-export function nodeIfaceMessage(e: NodeIface, t: NodeIfaceType): Uint8Array[] {
+export function nodeIfaceMessage(e: NodeIface, t: NodeIfaceType): Buffer {
   const where = nodeIfaceLabel(e, t);
   checkIfname(e.iface, where);
   if (!Number.isInteger(e.mtu) || e.mtu < 68 || e.mtu > 65535) throw new TopologyError(where, `MTU ${e.mtu} is out of range`, 'use 68–65535 bytes');
@@ -72,15 +73,11 @@ export function nodeIfaceMessage(e: NodeIface, t: NodeIfaceType): Uint8Array[] {
     port.writeUInt16BE(t.port);
     data.push(attr(IFLA_VXLAN_ID, u32(t.vni)), attr(ip.family === 4 ? IFLA_VXLAN_GROUP : IFLA_VXLAN_GROUP6, bytes), attr(IFLA_VXLAN_PORT, port));
   }
-  const linkinfo = Buffer.concat([attr(IFLA_INFO_KIND, strz(t.type)), ...(data.length ? [nested(IFLA_INFO_DATA, data)] : [])]);
-  return linkBody({ flags: {}, change: {} }, {
-    ifname: e.iface,
-    mtu: e.mtu,
-    netNsFd: e.netnsFd,
-    linkinfo,
-    ...(e.mac ? { address: parseMac(e.mac, where) } : {}),
-    ...(t.type === 'macvlan' ? { link: u32(t.parentIndex) } : {}),
-  });
+  const linkinfo = nested(IFLA.LINKINFO, [attr(IFLA_INFO.KIND, strz(t.type)), ...(data.length ? [nested(IFLA_INFO.DATA, data)] : [])]);
+  const attrs = [attr(IFLA.IFNAME, strz(e.iface)), attr(IFLA.MTU, u32(e.mtu)), attr(IFLA.NET_NS_FD, u32(e.netnsFd)), linkinfo];
+  if (e.mac) attrs.push(attr(IFLA.ADDRESS, parseMac(e.mac, where)));
+  if (t.type === 'macvlan') attrs.push(attr(IFLA_LINK, u32(t.parentIndex)));
+  return linkBody({}, attrs);
 }
 
 /**
