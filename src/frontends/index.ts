@@ -77,6 +77,8 @@ export function convertLab(path: string, opts: FrontendOptions = {}): LabDocumen
 /** Options of loadLab: the loader's and the front-ends'. */
 export interface LoadLabOptions extends LoadOptions {
   images?: ImageCatalog;
+  /** Kathará: a folder of startup/shutdown scripts kept apart from the lab (FrontendOptions.scripts). */
+  scripts?: string;
 }
 
 /**
@@ -88,7 +90,7 @@ export interface LoadLabOptions extends LoadOptions {
 export function loadLab(path: string, opts: LoadLabOptions = {}): Topology {
   const src = identifyLab(path);
   if (!src.frontend) return loadTopology({ text: src.text, file: src.path, parsed: src.parsed }, opts);
-  const doc = src.frontend.convert(src.path, { env: opts.env, images: opts.images }, src.parsed);
+  const doc = src.frontend.convert(src.path, { env: opts.env, images: opts.images, ...(opts.scripts === undefined ? {} : { scripts: opts.scripts }) }, src.parsed);
   return loadDocument(doc, opts);
 }
 

@@ -117,7 +117,8 @@ export const kathara: Frontend = {
     const shared = existsSync(join(dir, 'shared')) && statSync(join(dir, 'shared')).isDirectory();
     const nodes: Obj = {};
     const book = new NoteBook(notes);
-    for (const d of lab.devices) nodes[d.name] = ordered(convertDevice(d, dir, deps, shared, images, notes, book), NODE_KEY_ORDER);
+    const scripts = opts.scripts === undefined ? undefined : resolve(opts.scripts);
+    for (const d of lab.devices) nodes[d.name] = ordered(convertDevice(d, dir, deps, shared, images, notes, book, scripts), NODE_KEY_ORDER);
     book.flush();
     doc.nodes = nodes;
     doc.links = collisionDomains(lab, notes);
@@ -141,7 +142,7 @@ function defaultSysctls(ipv6: boolean): Obj {
 }
 
 function convertDevice(d: KatharaDevice, dir: string, deps: Map<string, { after: string[]; line: number }>, shared: boolean,
-  images: { available(ref: string): boolean }, notes: Note[], book: NoteBook): Obj {
+  images: { available(ref: string): boolean }, notes: Note[], book: NoteBook, scripts?: string): Obj {
   const where = `lab.conf:${d.line}`;
   const p = checkNodeName(d.name);
   if (p) throw new TopologyError(where, `device ${p.what}`, p.hint);
@@ -173,10 +174,17 @@ function convertDevice(d: KatharaDevice, dir: string, deps: Map<string, { after:
   } else {
     book.image(image, d.name, 'root', iwhere);
   }
-  const startup = ['shared.startup', `${d.name}.startup`].map((f) => optionalLabFile(dir, f, where, 'startup file')).filter((f) => f && !f.isDir);
-  if (startup.length) out.startup = startup.map((f) => f!.rel);
-  const shutdown = [`${d.name}.shutdown`, 'shared.shutdown'].map((f) => optionalLabFile(dir, f, where, 'shutdown file')).filter((f) => f && !f.isDir);
-  if (shutdown.length) out.shutdown = shutdown.map((f) => f!.rel);
+  // A script from the scripts folder is named by its absolute path (the document's paths are relative to the lab folder).
+  const script = (f: string, what: string): string | undefined => {
+    const own = scripts === undefined ? undefined : optionalLabFile(scripts, f, where, what);
+    if (own && !own.isDir) return own.abs;
+    const inLab = optionalLabFile(dir, f, where, what);
+    return inLab && !inLab.isDir ? inLab.rel : undefined;
+  };
+  const startup = ['shared.startup', `${d.name}.startup`].map((f) => script(f, 'startup file')).filter((f) => f !== undefined);
+  if (startup.length) out.startup = startup;
+  const shutdown = [`${d.name}.shutdown`, 'shared.shutdown'].map((f) => script(f, 'shutdown file')).filter((f) => f !== undefined);
+  if (shutdown.length) out.shutdown = shutdown;
   if (d.exec.length) out.exec = [...d.exec];
   if (shared) out.binds = ['shared:/shared'];
   const dep = deps.get(d.name);

@@ -50,6 +50,14 @@ export interface FrontendOptions {
   env?: Env;
   /** Default NO_IMAGES. */
   images?: ImageCatalog;
+  /**
+   * Kathará: a folder of `<device>.startup`, `<device>.shutdown`,
+   * `shared.startup` and `shared.shutdown` files kept apart from the lab
+   * (a teacher's solutions, or a test's own scripts for a lab published
+   * without them); a file there is used instead of the lab folder's file of
+   * the same name. Files in it are checked to stay inside it, as the lab's own.
+   */
+  scripts?: string;
 }
 
 /** A lab format netlab reads. One module per format, registered in src/frontends/index.ts. */
