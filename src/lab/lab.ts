@@ -21,7 +21,8 @@ import { pauseNode, restartNode, resumeNode, type NodeTarget } from '../events/n
 import type { EventSpec } from '../topology/events.js';
 import { captureTargets, startCapture, type Capture, type CaptureOptions } from '../observe/capture.js';
 import { oomOf, sampleLab, statsBetween, type LabSample, type LabStats } from '../observe/stats.js';
-import { loadTopologyFile, type LoadOptions } from '../topology/load.js';
+import { loadLab } from '../frontends/index.js';
+import type { LoadOptions } from '../topology/load.js';
 import type { Topology } from '../topology/types.js';
 import { labRoots, type NodeRoot } from './images.js';
 import { isLabName, requireLabName, runRoot } from './paths.js';
@@ -50,7 +51,8 @@ export class Lab {
   private constructor(readonly name: string, readonly topology: Topology, private readonly state: State) {}
 
   /**
-   * Loads a topology file (or takes a loaded Topology) and brings the lab up.
+   * Loads a lab (a topology file, a containerlab file, a Kathará lab folder;
+   * src/frontends) or takes a loaded Topology, and brings the lab up.
    * `name` runs the file's lab under another name (`netlab up --name`), e.g. a
    * test's own copy that never meets a lab of the same file someone has running;
    * for a loaded Topology, give the name to loadTopology instead.
@@ -65,7 +67,7 @@ export class Lab {
     if (typeof source !== 'string' && opts.name !== undefined && opts.name !== source.name) {
       throw new UsageError('Lab.up', 'name: applies to a topology file, not to a loaded Topology', 'pass the file, or loadTopology(file, { name })');
     }
-    const t = typeof source === 'string' ? loadTopologyFile(source, { ...opts.load, ...(opts.name === undefined ? {} : { name: opts.name }) }) : source;
+    const t = typeof source === 'string' ? loadLab(source, { ...opts.load, ...(opts.name === undefined ? {} : { name: opts.name }) }) : source;
     const report = await up(t, opts);
     const lab = Lab.open(t.name);
     lab.report = report;
