@@ -13,7 +13,7 @@
  *  - neither (old kernel, no freezer): SIGKILL what cgroup.procs lists until
  *    nothing is left.
  */
-import { readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KernelError } from '../errors.js';
@@ -156,6 +156,17 @@ function tryRmdir(dir: string): boolean {
  * Labs that have cgroups on this host (for `down --all` when a State file is
  * gone): the names under `netlab` in every hierarchy, sorted.
  */
+/**
+ * Whether lab `lab` has cgroups on this host: none, empty ones (debris of a
+ * run that was killed before it removed them), or ones with processes (a lab
+ * of that name runs, perhaps from another run folder). Reads cgroup.events /
+ * cgroup.procs only.
+ */
+export function labCgroupState(layout: CgroupLayout, lab: string): 'none' | 'empty' | 'busy' {
+  if (!hierarchies(layout).some((m) => existsSync(labDirIn(m, lab)))) return 'none';
+  return empty(layout, lab) ? 'empty' : 'busy';
+}
+
 export function findLabs(layout: CgroupLayout): string[] {
   const labs = new Set<string>();
   for (const m of hierarchies(layout)) {

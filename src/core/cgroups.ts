@@ -46,7 +46,7 @@ import { DEFAULT_DEVICE_RULES, labDeviceRules } from './devices.js';
 import type { Resources } from './types.js';
 
 export { detectCgroups, parseCgroupLayout, type CgroupLayout, type CgroupHierarchy, type CgroupMode } from './cgroup-layout.js';
-export { killLab, findLabs } from './cgroup-teardown.js';
+export { killLab, findLabs, labCgroupState } from './cgroup-teardown.js';
 
 /**
  * Default pids.max of a node: processes plus threads. A busy FRR node uses

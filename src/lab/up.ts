@@ -4,7 +4,7 @@
  */
 import { existsSync, lstatSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { detectCgroups, type CgroupLayout } from '../core/cgroups.js';
+import { detectCgroups, killLab, labCgroupState, type CgroupLayout } from '../core/cgroups.js';
 import { checkCpusets } from '../core/cpuset.js';
 import { nodeDevices } from '../core/devices.js';
 import { hostMemory } from '../core/limits.js';
@@ -116,6 +116,18 @@ async function preflight(t: Topology, opts: UpOptions, layout: CgroupLayout): Pr
   } else if (existsSync(labDir(t.name))) {
     opts.onWarning?.(`removing what a previous run of lab ${t.name} left behind`);
     await teardown(t.name);
+  } else {
+    // No run folder here, but cgroups of that name: empty ones are debris of a killed
+    // run (removed); busy ones belong to a lab of that name from another run folder.
+    const cgroups = labCgroupState(layout, t.name);
+    if (cgroups === 'busy') {
+      throw new UsageError(`lab ${t.name}`, 'has running processes in its cgroups (netlab/' + t.name + '), but no run folder here: a lab of that name runs from another NETLAB_RUN_DIR',
+        'take that lab down where it was started, or give this one another name (--name)');
+    }
+    if (cgroups === 'empty') {
+      opts.onWarning?.(`removing the empty cgroups a previous run of lab ${t.name} left behind`);
+      await killLab(layout, t.name);
+    }
   }
   await checkHostFree(t);
   checkCpusets(t, layout);

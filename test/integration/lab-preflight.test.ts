@@ -5,8 +5,8 @@
  * starts (exit 2); `status` shows the dead ends as down, text and --json alike.
  */
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LabStatus } from '../../src/lab/status.js';
@@ -18,9 +18,11 @@ const hostLinks = (): string[] => JSON.parse(spawnSync('ip', ['-j', 'link', 'sho
 describe('up refuses what the host cannot give, before any node starts (real kernel)', function () {
   this.timeout(120_000);
   let dir = '';
+  const cgDirs: string[] = [];
   // Registered before leakcheckAround's hooks: the labs go down before the comparison, also after a failure.
   after(() => {
-    for (const lab of ['t-pre-host', 't-pre-host2', 't-pre-host6', 't-pre-host6b', 't-pre-cpus']) netlab(['down', lab]);
+    for (const lab of ['t-pre-host', 't-pre-host2', 't-pre-host6', 't-pre-host6b', 't-pre-cpus', 't-pre-cg']) netlab(['down', lab]);
+    for (const d of cgDirs) { try { rmdirSync(d); } catch { /* gone */ } }
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
   leakcheckAround({ labs: ['t-pre-'], runDir: true });
@@ -28,6 +30,42 @@ describe('up refuses what the host cannot give, before any node starts (real ker
   before(function () {
     requireRoot(this);
     dir = mkdtempSync(join(tmpdir(), 'fb-preflight-'));
+  });
+
+  it('removes the empty cgroups a killed run of the lab left (no run folder), with a warning, and starts', () => {
+    // What a run killed between making its cgroups and its run folder leaves: netlab/<lab> in a hierarchy.
+    const hierarchy = existsSync('/sys/fs/cgroup/pids/netlab') || existsSync('/sys/fs/cgroup/pids') ? '/sys/fs/cgroup/pids' : '/sys/fs/cgroup';
+    const d = join(hierarchy, 'netlab', 't-pre-cg');
+    mkdirSync(d, { recursive: true });
+    cgDirs.push(d, join(d, 'a'));
+    mkdirSync(join(d, 'a'));
+    const r = netlab(['up', '-q', file('t-pre-cg', 'name: t-pre-cg\nnodes: [a]\n')]);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stderr).to.match(/removing the empty cgroups a previous run of lab t-pre-cg left behind/);
+    expect(netlab(['down', 't-pre-cg']).code).to.equal(0);
+    expect(existsSync(d)).to.equal(false);
+  });
+
+  it('refuses a lab whose name has busy cgroups but no run folder here (another run folder\'s lab), and kills nothing', () => {
+    const hierarchy = existsSync('/sys/fs/cgroup/pids') ? '/sys/fs/cgroup/pids' : '/sys/fs/cgroup';
+    const d = join(hierarchy, 'netlab', 't-pre-cg');
+    mkdirSync(d, { recursive: true });
+    cgDirs.push(d);
+    const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+    const pid = sleeper.pid!;
+    writeFileSync(join(d, 'cgroup.procs'), String(pid));
+    try {
+      expect(readFileSync(join(d, 'cgroup.procs'), 'utf8')).to.match(/\d/);
+      const r = netlab(['up', '-q', file('t-pre-cg', 'name: t-pre-cg\nnodes: [a]\n')]);
+      expect(r.code, r.stderr).to.equal(2);
+      expect(r.stderr).to.match(/^error: lab t-pre-cg: has running processes in its cgroups/m);
+      expect(r.stderr).to.match(/^hint: take that lab down where it was started, or give this one another name/m);
+      expect(() => process.kill(pid, 0)).to.not.throw();
+    } finally {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    }
+    const gone = Date.now() + 5000;
+    while (readFileSync(join(d, 'cgroup.procs'), 'utf8').trim() && Date.now() < gone) spawnSync('sleep', ['0.05']);
   });
 
   it('refuses a host link whose host-side subnet another lab\'s host link already uses, naming the link and the user', () => {
