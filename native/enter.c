@@ -2,7 +2,7 @@
  * netlab-enter — run a command inside a running node.
  *
  *   netlab-enter --pid PID [--starttime N] [--lab LAB] [--node NODE] [--class CLS]
- *                [--cwd DIR] [--env K=V]... [-t] [--detach [--log FILE]] -- CMD [ARG...]
+ *                [--cwd DIR] [--env K=V]... [-t [--winsize-fd FD]] [--detach [--log FILE]] -- CMD [ARG...]
  *   netlab-enter --cli exec [--lab LAB] [--class NAME] [-t] NODE [--] CMD...   (enter-cli.c)
  *   netlab-enter --cli shell [--lab LAB] NODE
  *
@@ -291,6 +291,8 @@ int enter_run(const struct enter_req *r)
 		struct winsize ws;
 		if (ioctl(0, TIOCGWINSZ, &ws) == 0)
 			ioctl(master, TIOCSWINSZ, &ws);
+		else if (r->winsize_fd > 2)
+			apply_winsizes(r->winsize_fd, master); /* the size the caller sent before we started */
 	}
 	if (setns(pidns, CLONE_NEWPID) < 0) {
 		fail("setns(pid)", "pid namespace");
@@ -352,7 +354,7 @@ int enter_run(const struct enter_req *r)
 		return 0;
 	}
 	if (r->tty)
-		return exit_status(relay_pty(master, pid));
+		return exit_status(relay_pty(master, pid, r->winsize_fd));
 	return wait_forwarding(pid);
 
 pty_error:

@@ -6,13 +6,20 @@
  *   const r = await lab.exec('h1', ['ping', '-c1', 'h2']);
  *   await lab.down();
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { isAlive } from '../core/node.js';
-import type { ExecOptions, ExecResult } from '../daemons/kind.js';
+import type { DaemonHealth, ExecOptions, ExecResult } from '../daemons/kind.js';
+import { getKind } from '../daemons/registry.js';
 import { UsageError } from '../errors.js';
 import { loadTopologyFile, type LoadOptions } from '../topology/load.js';
 import type { Topology } from '../topology/types.js';
-import { runRoot } from './paths.js';
+import { readLinkCounters, type LinkCounters } from './counters.js';
+import { LinkEndpoint } from './link-endpoint.js';
+import { routerNeighbors, type RouterNeighbors } from './neighbors.js';
+import { labDir, runRoot, stateFile } from './paths.js';
+import { readPositions, savePositions, type Positions } from './positions.js';
+import { openTerminal, type NodeTerminal, type TerminalOptions } from './terminal.js';
 import { readState, type State } from './state.js';
 import { labStatus, readLabTopology, type LabStatus } from './status.js';
 import { nodeContext } from './steps-run.js';
@@ -33,7 +40,12 @@ export class Lab {
   /** How the last `up` went (undefined for a lab opened with `Lab.open`). */
   report?: UpReport;
 
-  private constructor(readonly name: string, readonly topology: Topology, private readonly state: State) {}
+  /** mtime and size of the State file and topology.json when they were read (see `stale`). */
+  private readonly version: string;
+
+  private constructor(readonly name: string, readonly topology: Topology, private readonly state: State, version?: string) {
+    this.version = version ?? filesVersion(name);
+  }
 
   /**
    * Loads a topology file (or takes a loaded Topology) and brings the lab up.
@@ -68,13 +80,23 @@ export class Lab {
       }
       name = labs[0];
     }
+    const version = filesVersion(name); // before reading: a change while reading shows as stale
     const { state, damaged } = readState(name);
     if (!state) {
       const labs = Lab.running();
       throw new UsageError(`lab ${name}`, damaged ? `has a damaged State file (${damaged})` : 'is not running',
         damaged ? `netlab down ${name} removes what is left` : labs.length ? `running: ${labs.join(', ')}` : 'start it: netlab up FILE');
     }
-    return new Lab(name, readLabTopology(name), state);
+    return new Lab(name, readLabTopology(name), state, version);
+  }
+
+  /**
+   * Whether the lab's State file or topology changed since this object read
+   * them — another netlab command cut or shaped a link, or the lab went down
+   * (and maybe up again). Two stat(2) calls; Lab.open the lab again to see the change.
+   */
+  stale(): boolean {
+    return filesVersion(this.name) !== this.version;
   }
 
   /** Names of the labs that have a State file on this host, sorted. */
@@ -138,6 +160,76 @@ export class Lab {
     }
   }
 
+  /**
+   * One endpoint of a link (`r1:eth1`): `set()` its shaping, cut it with
+   * `down()`, restore it with `up()`, read it with `show()` — what
+   * `netlab link set/down/up/show` do.
+   * @throws UsageError when the lab has no such node or interface.
+   */
+  link(endpoint: string): LinkEndpoint {
+    return new LinkEndpoint(this.name, endpoint);
+  }
+
+  /**
+   * Opens a terminal in `node` (what `netlab shell` does, with the bytes and
+   * the window size over pipes: src/lab/terminal.ts), for the web UI.
+   * @throws UsageError when the node does not exist or is not running.
+   */
+  terminal(node: string, opts?: TerminalOptions): NodeTerminal {
+    const n = this.topology.nodes.find((x) => x.name === node);
+    if (!n) throw new UsageError(`lab ${this.name}`, `has no node "${node}"`, `its nodes: ${this.topology.nodes.map((x) => x.name).slice(0, 20).join(', ')}`);
+    const rec = this.state.nodes[node];
+    if (!rec || !isAlive(rec)) throw new UsageError(`${this.name}/${node}`, 'is not running (its PID 1 is gone)', `netlab status ${this.name} shows the lab`);
+    return openTerminal({ lab: this.name, name: node, pid: rec.pid, startTime: rec.startTime }, { ...opts, env: { ...n.env, ...opts?.env } });
+  }
+
+  /**
+   * Interface counters of every node (or of `nodes`) and which nodes run, read
+   * cheaply enough for a live view of 1,000 nodes every second
+   * (src/lab/counters.ts). Two readings make rates.
+   */
+  linkCounters(nodes?: readonly string[]): Promise<LinkCounters> {
+    return readLinkCounters(this.topology, this.state, nodes);
+  }
+
+  /**
+   * Health of each daemon of `node` (its kind's check, as `netlab status`
+   * shows it); [] for a kind without daemons or a node that is not running.
+   * @throws UsageError for a node the lab does not have.
+   */
+  async health(node: string): Promise<DaemonHealth[]> {
+    const n = this.topology.nodes.find((x) => x.name === node);
+    if (!n) throw new UsageError(`lab ${this.name}`, `has no node "${node}"`, `its nodes: ${this.topology.nodes.map((x) => x.name).slice(0, 20).join(', ')}`);
+    const rec = this.state.nodes[node];
+    const kind = getKind(n.kind);
+    if (!rec || !isAlive(rec) || !kind.health) return [];
+    return kind.health(nodeContext(this.name, this.topology, n, rec.pid));
+  }
+
+  /**
+   * A router's OSPF neighbours and BGP sessions as its daemon reports them
+   * (src/lab/neighbors.ts); empty for a node that is no router.
+   * @throws UsageError for a node the lab does not have.
+   */
+  neighbors(node: string): Promise<RouterNeighbors> {
+    const n = this.topology.nodes.find((x) => x.name === node);
+    if (!n) throw new UsageError(`lab ${this.name}`, `has no node "${node}"`, `its nodes: ${this.topology.nodes.map((x) => x.name).slice(0, 20).join(', ')}`);
+    return routerNeighbors(this.topology, n, (x, argv, o) => this.exec(x, argv, o));
+  }
+
+  /** Where the web UI draws the lab's elements (saved in the run folder; {} until someone drags). */
+  positions(): Positions {
+    return readPositions(this.name);
+  }
+
+  /**
+   * Saves drawing positions (merged over the saved ones) and returns them all.
+   * @throws UsageError for entries that are not `id → { x, y }` with finite numbers.
+   */
+  savePositions(positions: unknown): Positions {
+    return savePositions(this.name, positions);
+  }
+
   /** The lab's status (nodes, liveness, interfaces, shaping, daemons). */
   status(): Promise<LabStatus> {
     return labStatus(this.name);
@@ -147,4 +239,12 @@ export class Lab {
   down(opts: Parameters<typeof teardown>[1] = {}): Promise<DownReport> {
     return teardown(this.name, opts);
   }
+}
+
+/** mtime and size of a lab's State file and topology.json ('' for a missing one). */
+function filesVersion(lab: string): string {
+  const sig = (path: string): string => {
+    try { const st = statSync(path); return `${st.mtimeMs}:${st.size}:${st.ino}`; } catch { return ''; }
+  };
+  return `${sig(stateFile(lab))}|${sig(join(labDir(lab), 'topology.json'))}`;
 }
