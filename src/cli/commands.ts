@@ -10,9 +10,10 @@ import { register as graph } from './graph.js';
 import { register as link } from './link.js';
 import { register as save } from './save.js';
 import { register as status } from './status.js';
+import { register as ui } from './ui.js';
 import { register as up } from './up.js';
 import { register as validate } from './validate.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [up, down, status, exec, link, save, validate, graph, doctor];
+export const commands: Register[] = [up, down, status, exec, link, save, validate, graph, ui, doctor];
