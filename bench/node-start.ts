@@ -17,6 +17,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { applyCgroupOps, detectCgroups, killLab, nodeCgroupDirs, planLabCgroups } from '../src/core/cgroups.js';
 import { startNodes, type NodeSpec } from '../src/core/node.js';
+import { DEFAULT_DEVICE_RULES } from '../src/core/devices.js';
+import { DEFAULT_UPPER_BYTES } from '../src/core/limits.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -53,6 +55,8 @@ async function once(n: number, rep: number): Promise<Row> {
     const specs: NodeSpec[] = names.map((name) => ({
       lab, name, runDir: join(labDir, 'nodes', name), lowerDirs: ['/'], hostsFile: join(labDir, 'hosts'), binds: [],
       cgroupDirs: nodeCgroupDirs(layout, lab, name, {}), consoleLog: join(labDir, 'console.log'),
+      // what `up` gives every node (src/lab/steps-nodes.ts): the upper cap, the devices program
+      upperBytes: DEFAULT_UPPER_BYTES, ...(layout.unified ? { deviceRules: DEFAULT_DEVICE_RULES } : {}),
     }));
     t0 = performance.now();
     await startNodes(specs, { window: WINDOW });

@@ -83,7 +83,8 @@ export function parseArgs(argv: string[]): Options {
 function readUsage(): string {
   return 'usage: npm run bench -- [--sizes 100,500,1000,2000] [--topologies ring,grid,fattree] [--tools netlab,mininet,floor]\n' +
     '                        [--repeat N] [--mininet-max N] [--no-addressing-run] [--idle-ms MS] [--json FILE]\n' +
-    '       npm run bench -- --frr --help   (FRR router labs: grid, ring, Clos; OSPF, eBGP; netlab against Mininet hosts running FRR)';
+    '       npm run bench -- --frr --help   (FRR router labs: grid, ring, Clos; OSPF, eBGP; netlab against Mininet hosts running FRR)\n' +
+    '       npm run bench -- --images [--nodes 100] [--repeat 3] [--json FILE]   (images: import, pull, up, memory)';
 }
 
 /** Why netlab cannot be measured from this checkout, or null. */
@@ -211,7 +212,11 @@ export function targets(res: Measurement[]): string[] {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  (process.argv.includes('--frr') ? frrMain(process.argv.slice(2)) : main()).catch((err: Error) => {
+  // `--frr`: FRR router labs (bench/frr.ts); `--images`: the image benchmark (bench/images.ts); else the scale one.
+  const args = process.argv.slice(2);
+  const run = args.includes('--frr') ? frrMain(args)
+    : args.includes('--images') ? import('./images.js').then((m) => m.main(args.filter((a) => a !== '--images'))) : main();
+  run.catch((err: Error) => {
     process.stderr.write(`bench: ${err.message}\n`);
     process.exitCode = 1;
   });

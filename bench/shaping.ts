@@ -11,8 +11,9 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { createRtNetlink } from 'netlink';
-import { closeNetns, openNetns, withNetns } from '../src/core/netns.js';
+import { closeNetns, openNetns } from '../src/core/netns.js';
+import { listLinks } from '../src/net/iface.js';
+import { Rtnl } from '../src/net/rtnl.js';
 import { applyShaping } from '../src/shaping/apply.js';
 import { planClasses } from '../src/shaping/classes.js';
 import { readShaping } from '../src/shaping/read.js';
@@ -35,19 +36,19 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, 5));
   }
   const fd = openNetns(child.pid!, 'bench namespace');
-  const sock = withNetns(fd, 'bench namespace', () => createRtNetlink());
+  const rtnl = Rtnl.open({ netnsFd: fd, label: 'bench namespace' });
   try {
     const batch = Array.from({ length: n }, (_, i) => `link add sb${i}a type veth peer name sb${i}b`).join('\n') + '\n';
     execFileSync('nsenter', [`--net=/proc/${child.pid}/ns/net`, 'ip', '-batch', '-'], { input: batch });
-    const links = await sock.getLinks();
-    const ifs = links.filter((l) => /^sb\d+a$/.test(l.attrs.ifname ?? '')).map((l) => ({ ifindex: l.data.index!, label: l.attrs.ifname! }));
+    const links = [...(await listLinks(rtnl)).values()];
+    const ifs = links.filter((l) => /^sb\d+a$/.test(l.name)).map((l) => ({ ifindex: l.ifindex, label: l.name }));
     const classes = planClasses({ bulk: { rateBps: 1e6 }, interactive: { rateBps: 2e6, prio: 0 } });
     const phases: [string, (i: { ifindex: number; label: string }) => Promise<unknown>][] = [
-      ['apply rate (tbf)', (i) => applyShaping(sock, i.ifindex, { rateBps: 10e6 }, i.label, { mtu: 1500 })],
-      ['change rate in place', (i) => applyShaping(sock, i.ifindex, { rateBps: 20e6 }, i.label, { mtu: 1500 })],
-      ['rebuild with 2 classes (htb+tbf)', (i) => applyShaping(sock, i.ifindex, { rateBps: 20e6 }, i.label, { mtu: 1500, classes })],
-      ['read back', (i) => readShaping(sock, i.ifindex)],
-      ['remove', (i) => applyShaping(sock, i.ifindex, {}, i.label, { mtu: 1500, classes: [] })],
+      ['apply rate (tbf)', (i) => applyShaping(rtnl, i.ifindex, { rateBps: 10e6 }, i.label, { mtu: 1500 })],
+      ['change rate in place', (i) => applyShaping(rtnl, i.ifindex, { rateBps: 20e6 }, i.label, { mtu: 1500 })],
+      ['rebuild with 2 classes (htb+tbf)', (i) => applyShaping(rtnl, i.ifindex, { rateBps: 20e6 }, i.label, { mtu: 1500, classes })],
+      ['read back', (i) => readShaping(rtnl, i.ifindex)],
+      ['remove', (i) => applyShaping(rtnl, i.ifindex, {}, i.label, { mtu: 1500, classes: [] })],
     ];
     console.log(`${ifs.length} interfaces, ${window} at a time`);
     for (const [name, fn] of phases) {
@@ -57,7 +58,7 @@ async function main(): Promise<void> {
       console.log(`${name.padEnd(34)} ${ms.toFixed(0).padStart(6)} ms  ${(ms / ifs.length).toFixed(2)} ms/interface`);
     }
   } finally {
-    sock.socket.close();
+    rtnl.close();
     closeNetns(fd);
     child.kill('SIGKILL');
   }

@@ -54,4 +54,13 @@ extern const int nl_dropped_caps_n;
 /* Drops nl_dropped_caps from the bounding, effective, permitted, inheritable and ambient sets. */
 int drop_caps(void);
 
+/* seccomp.c: installs the default seccomp filter of a node (needs CAP_SYS_ADMIN in the caller's user namespace). */
+int seccomp_install_default(void);
+/*
+ * Gives the caller the open-files limit of process `pid` (a node's PID 1, host
+ * pid) and, when that process has the node's seccomp filter, the same filter.
+ * Reads /proc/PID: call it while /proc is still the host's.
+ */
+int follow_node_confinement(pid_t pid);
+
 #endif

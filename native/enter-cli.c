@@ -33,10 +33,22 @@ static const char *run_dir(void)
 	return d && d[0] ? d : "/run/netlab";
 }
 
+/* A lab name as `up` allows it (src/topology/names.ts checkLabName): a letter,
+ * then letters, digits, - or _, at most 32 bytes; so never `.`, `..` or `/`. */
+static bool lab_name_ok(const char *lab)
+{
+	size_t n = strlen(lab);
+	if (n == 0 || n > 32 || !((lab[0] >= 'A' && lab[0] <= 'Z') || (lab[0] >= 'a' && lab[0] <= 'z')))
+		return false;
+	return strspn(lab, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
 /* Looks `node` up in <run>/<lab>/nodes.tsv. 1 found, 0 not there, -1 no index. */
 static int lookup(const char *lab, const char *node, struct found *f)
 {
 	char path[NL_PATH_MAX], buf[1 << 16];
+	if (!lab_name_ok(lab))
+		return -1;
 	snprintf(path, sizeof path, "%s/%s/nodes.tsv", run_dir(), lab);
 	FILE *fp = fopen(path, "re");
 	if (!fp)
@@ -77,7 +89,7 @@ static int list_labs(char labs[][256], int max)
 	int n = 0;
 	struct dirent *e;
 	while ((e = readdir(d)) && n < max) {
-		if (e->d_name[0] == '.')
+		if (!lab_name_ok(e->d_name))
 			continue;
 		char p[NL_PATH_MAX];
 		snprintf(p, sizeof p, "%s/%s/nodes.tsv", run_dir(), e->d_name);
@@ -124,6 +136,11 @@ static int find_node(const char *lab, const char *node, struct found *f)
 	int nlabs = list_labs(labs, MAX_LABS);
 	join_names(names, sizeof names, labs, nlabs);
 	char hint[9000];
+	if (lab && !lab_name_ok(lab)) {
+		say_error("a lab name is a letter, then letters, digits, - or _, at most 32 bytes (netlab status lists the running labs)",
+			  "--lab: \"%.64s\" is not a lab name", lab);
+		return 2;
+	}
 	if (lab) {
 		int r = lookup(lab, node, f);
 		if (r == 1)

@@ -29,7 +29,7 @@ static int usage(void)
 {
 	say_error("netlab exec NODE -- CMD runs CMD in NODE (docs/nodes.md)",
 		  "usage: netlab-enter --pid PID [--starttime N] [--lab LAB] [--node NODE] [--class CLS] "
-		  "[--cwd DIR] [--env K=V]... [-t [--winsize-fd FD]] [--detach [--log FILE]] -- CMD [ARG...]");
+		  "[--cwd DIR] [--user UID:GID] [--env K=V]... [-t [--winsize-fd FD]] [--detach [--log FILE]] -- CMD [ARG...]");
 	return 2;
 }
 
@@ -69,6 +69,8 @@ int main(int argc, char **argv)
 				return usage();
 		} else if (v && !strcmp(a, "--cwd")) {
 			r.cwd = v, i++;
+		} else if (v && !strcmp(a, "--user") && sscanf(v, "%u:%u", &r.uid, &r.gid) == 2) {
+			r.user = true, i++;
 		} else if (v && !strcmp(a, "--env") && strchr(v, '=') && r.nenv < 255) {
 			envs[r.nenv++] = (char *)v, i++;
 		} else {

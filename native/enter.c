@@ -2,7 +2,7 @@
  * netlab-enter — run a command inside a running node.
  *
  *   netlab-enter --pid PID [--starttime N] [--lab LAB] [--node NODE] [--class CLS]
- *                [--cwd DIR] [--env K=V]... [-t [--winsize-fd FD]] [--detach [--log FILE]] -- CMD [ARG...]
+ *                [--cwd DIR] [--user UID:GID] [--env K=V]... [-t [--winsize-fd FD]] [--detach [--log FILE]] -- CMD [ARG...]
  *   netlab-enter --cli exec [--lab LAB] [--class NAME] [-t] NODE [--] CMD...   (enter-cli.c)
  *   netlab-enter --cli shell [--lab LAB] NODE
  *
@@ -119,6 +119,12 @@ static void __attribute__((noreturn)) child(struct child_ctx *c)
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* The node's open-files limit and seccomp filter, read from its PID 1 while /proc is the host's. */
+	if (follow_node_confinement(r->pid) < 0) {
+		step = "follow the node's limits and seccomp filter";
+		errno = nl_err.errnum;
+		goto fail;
+	}
 	for (int i = 0; i < c->ncg; i++) {
 		if (write(c->cg[i], "0", 1) != 1) {
 			step = "join cgroup";
@@ -179,6 +185,10 @@ static void __attribute__((noreturn)) child(struct child_ctx *c)
 		goto fail;
 	step = "drop capabilities";
 	if (drop_caps() < 0)
+		goto fail;
+	/* The image's User (config.md): a non-root uid loses every capability at setresuid (capabilities(7)). */
+	step = "set user";
+	if (r->user && (setgroups(0, NULL) < 0 || setresgid(r->gid, r->gid, r->gid) < 0 || setresuid(r->uid, r->uid, r->uid) < 0))
 		goto fail;
 	char **argv = r->argv[0] ? r->argv : default_shell();
 	environ = clean_env(r);

@@ -21,6 +21,8 @@ struct enter_req {
 	const char *log;              /* detached: stdout+stderr appended to this file inside the node */
 	int winsize_fd;               /* with tty and no terminal of ours: window sizes to apply to the pty,
 	                               * 4-byte records (rows, cols: u16 little-endian); 0: none */
+	bool user;                    /* run as uid:gid (no supplementary groups) instead of root */
+	unsigned uid, gid;            /* ids inside the node */
 };
 
 /* Enters and runs; returns the exit status to exit with (128+n for signal n). */

@@ -31,7 +31,11 @@ struct node_spec {
 	char *uidmap, *gidmap; /* uid_map/gid_map text; NULL: no user namespace */
 	unsigned root_uid, root_gid; /* host ids of the node's root (user namespace) */
 	int grace_ms;          /* SIGTERM → SIGKILL grace */
+	bool seccomp;          /* install the default seccomp filter (seccomp.c); false: "unconfined" */
+	const char *upper_size; /* size= of the node's tmpfs (its upper layer), bytes; NULL: the kernel's default */
+	const char *devices;   /* devices the node may use, v1 devices.allow lines joined by ','; NULL: no cgroup2 program */
 	/* filled by the launcher */
+	int dev_prog;          /* a devices program of the node's own for its cgroup2 dir (devices.c), or -1 */
 	int cg_fd;             /* cgroup2 dir for CLONE_INTO_CGROUP, or -1 */
 	const char *skeleton;  /* the lab's skeleton layer: a dir of the launcher's tmpfs */
 	bool var_run;          /* the lower layer's /var/run is a directory (skeleton.c) */
@@ -64,7 +68,7 @@ const char *device_name(int i);
 #define NL_SKELETON_FD 5
 
 /* node-root.c: one function per step; each returns 0 (or an fd) or -1 with nl_err set. */
-int detached_tmpfs(const char *mode, unsigned attrs, const char *what);
+int detached_tmpfs(const char *mode, const char *size, unsigned attrs, const char *what); /* size: bytes, NULL: the kernel's default */
 int make_node_tmpfs(const struct node_spec *s);           /* returns its fd */
 int make_overlay(const struct node_spec *s, int tmpfs, int skel_fd); /* returns its fd; skel_fd -1: the node's own */
 int mount_proc_sys(int root);
@@ -77,6 +81,14 @@ int mount_sysfs_again(void);
 int mount_devpts(bool userns);
 int proc_sys_readonly(void);
 int mount_binds(const struct node_spec *s, const int *fds);
+
+/* devices.c: the cgroup2 devices program (BPF_PROG_TYPE_CGROUP_DEVICE) of a list of rules */
+int device_rules_valid(const char *rules);
+int device_program_load(const char *rules);                /* returns the program's fd */
+int device_program_attach(int prog, int cgroup_fd, const char *dir);
+/* launch-cgroups.c: loads each distinct list once, attaches to the labs' cgroup2 dirs; nodes with
+ * a narrower list than their lab get dev_prog for their own dir. */
+int plan_device_programs(struct node_spec *specs, int nspecs);
 
 /* node-init.c */
 extern bool nl_trace;

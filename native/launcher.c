@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -121,7 +122,7 @@ static int prepare_layers(void)
 	int nskels = 0;
 	bool var_run = false;
 	mode_t old = umask(0); /* exact modes: 1777 for /tmp, 0666 for devices */
-	skel_fd = detached_tmpfs("755", 0, "skeleton layer");
+	skel_fd = detached_tmpfs("755", NULL, 0, "skeleton layer");
 	if (skel_fd < 0) {
 		emit_err(0, &nl_err);
 		umask(old);
@@ -156,6 +157,46 @@ static int prepare_layers(void)
 	return 0;
 }
 
+/*
+ * Resource limits of every node, set once here and inherited by each PID 1;
+ * netlab-enter gives the commands it starts those of the node's PID 1 (seccomp.c).
+ *  - RLIMIT_NOFILE: 1024 soft, 524288 hard — systemd's defaults (systemd.exec(5),
+ *    LimitNOFILE=). The host's limit is often a million or more, which nodes
+ *    would inherit from Node.js; FRR sizes its tables by it and warns about a
+ *    "stupidly large" limit (containerlab#2217). A program that needs more
+ *    raises its soft limit up to the hard one.
+ *  - RLIMIT_SIGPENDING and RLIMIT_MSGQUEUE: a quarter of the host's. Both
+ *    count per user (queued signals, POSIX message queue bytes: getrlimit(2))
+ *    and are checked against the limit of the process that queues, so the
+ *    nodes of a `userns: false` lab, all host root, can together take at most
+ *    a quarter of host root's.
+ */
+#define NODE_NOFILE_SOFT 1024
+#define NODE_NOFILE_HARD 524288
+
+static void limit_node(int resource, rlim_t soft, rlim_t hard)
+{
+	struct rlimit rl;
+	if (getrlimit(resource, &rl) < 0)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && hard > rl.rlim_max)
+		hard = rl.rlim_max; /* never above what the host allows the launcher */
+	rl.rlim_cur = soft < hard ? soft : hard;
+	rl.rlim_max = hard;
+	setrlimit(resource, &rl);
+}
+
+static void limit_nodes(void)
+{
+	limit_node(RLIMIT_NOFILE, NODE_NOFILE_SOFT, NODE_NOFILE_HARD);
+	struct rlimit rl;
+	for (int r = 0; r < 2; r++) {
+		int resource = r ? RLIMIT_MSGQUEUE : RLIMIT_SIGPENDING;
+		if (getrlimit(resource, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+			limit_node(resource, rl.rlim_cur / 4, rl.rlim_cur / 4);
+	}
+}
+
 static pid_t clone_node(int cg_fd)
 {
 	struct clone_args args;
@@ -184,6 +225,15 @@ static void start_node(struct node_spec *s, int report_w)
 			return;
 		}
 	}
+	/* The node's own devices program, when its list is narrower than its lab's (launch-cgroups.c). */
+	if (s->dev_prog >= 0 && (cg_fd < 0 || device_program_attach(s->dev_prog, cg_fd, s->cg[-2 - s->cg_fd]) < 0)) {
+		if (cg_fd < 0)
+			failx("attach the devices program", s->name, EBADF);
+		emit_err(s->idx, &nl_err);
+		if (cg_fd >= 0)
+			close(cg_fd);
+		return;
+	}
 	if (s->uidmap && pipe2(sync, O_CLOEXEC) < 0) {
 		fail("pipe", s->name);
 		emit_err(s->idx, &nl_err);
@@ -197,15 +247,16 @@ static void start_node(struct node_spec *s, int report_w)
 		 * the sync pipe on 4, the skeleton tmpfs on 5, nothing else inherited. */
 		int r = fcntl(report_w, F_DUPFD, 10), w = sync[0] >= 0 ? fcntl(sync[0], F_DUPFD, 10) : -1;
 		int k = fcntl(skel_fd, F_DUPFD, 10);
-		dup2(null_fd, 0);
-		dup2(null_fd, 1);
-		dup2(null_fd, 2);
-		dup2(r, 3);
-		if (w >= 0)
-			dup2(w, 4);
-		else
-			close(4);
-		dup2(k, NL_SKELETON_FD);
+		if (r < 0 || k < 0 || (sync[0] >= 0 && w < 0) || dup2(null_fd, 0) < 0 || dup2(null_fd, 1) < 0 ||
+		    dup2(null_fd, 2) < 0 || dup2(r, 3) < 0 || (w >= 0 ? dup2(w, 4) < 0 : (close(4), false)) ||
+		    dup2(k, NL_SKELETON_FD) < 0) {
+			/* EMFILE or ENOMEM: say so on the report pipe, still open here, and stop */
+			char line[300];
+			snprintf(line, sizeof line, "E\t%d\t%d\tset up the node's file descriptors\t%s\n", s->idx, errno, s->name);
+			if (write(report_w, line, strlen(line)) < 0)
+				_exit(3);
+			_exit(1);
+		}
 		syscall(SYS_close_range, NL_SKELETON_FD + 1, ~0U, 0);
 		node_main(s, 3, w >= 0 ? 4 : -1);
 	}
@@ -370,11 +421,12 @@ static int launch(int window)
 	host_facts.shared_mounts = host_has_shared_mounts();
 	probe_masks();
 	read_mm_template();
-	if (plan_cgroups(specs, nspecs) < 0) {
+	if (plan_cgroups(specs, nspecs) < 0 || plan_device_programs(specs, nspecs) < 0) {
 		emit_err(0, &nl_err);
 		flush_out();
 		return 1;
 	}
+	limit_nodes();
 	if (prepare_layers() < 0) {
 		flush_out();
 		return 1;

@@ -23,6 +23,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -31,13 +32,25 @@
 
 struct host_facts host_facts;
 
-/* A detached tmpfs: fsopen + fsconfig + fsmount. Returns its root fd. */
-int detached_tmpfs(const char *mode, unsigned attrs, const char *what)
+/*
+ * A detached tmpfs: fsopen + fsconfig + fsmount. Returns its root fd. With a
+ * size (bytes), writing beyond it fails with ENOSPC, and it holds at most one
+ * inode per 4 KiB of it (nr_inodes; at least 4096): empty files cost kernel
+ * memory too (tmpfs(5)).
+ */
+int detached_tmpfs(const char *mode, const char *size, unsigned attrs, const char *what)
 {
 	int fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
 	if (fs < 0)
 		return fail("fsopen tmpfs", what);
+	char inodes[32];
+	if (size) {
+		unsigned long long n = strtoull(size, NULL, 10) / 4096;
+		snprintf(inodes, sizeof inodes, "%llu", n < 4096 ? 4096 : n);
+	}
 	if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", mode, 0) < 0 ||
+	    (size && (fsconfig(fs, FSCONFIG_SET_STRING, "size", size, 0) < 0 ||
+		      fsconfig(fs, FSCONFIG_SET_STRING, "nr_inodes", inodes, 0) < 0)) ||
 	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
 		close(fs);
 		return fail("create tmpfs", what);
@@ -134,7 +147,7 @@ static int copy_seed(const struct node_spec *s, int upper)
 
 int make_node_tmpfs(const struct node_spec *s)
 {
-	int t = detached_tmpfs("755", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, s->name);
+	int t = detached_tmpfs("755", s->upper_size, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, s->name);
 	if (t < 0)
 		return -1;
 	static const char *const dirs[] = { "upper", "work", "upper/etc" };
@@ -172,7 +185,7 @@ fail:
 	return -1;
 }
 
-/* Appends a path to a lowerdir list, escaping ':' and '\' (overlayfs.rst); ',' is refused. */
+/* Appends a path to a lowerdir list, escaping ':' and '\\' (overlayfs.rst); ',' is refused. */
 static int append_lower(char *out, size_t cap, size_t *len, const char *path)
 {
 	if (*len && *len + 1 < cap)
@@ -197,21 +210,76 @@ static int set_opt(int fs, const char *key, const char *value)
 	return 0;
 }
 
-int make_overlay(const struct node_spec *s, int tmpfs, int skel_fd)
+/*
+ * Linux >= 6.8 takes lower dirs one by one ("lowerdir+", each path up to a
+ * page): image layers of any number and length. Returns 0, -1 on error, or 1
+ * when the kernel does not know "lowerdir+" (nothing was set).
+ */
+static int lowers_one_by_one(int fs, const char *skel, const struct node_spec *s)
 {
-	char lower[4096], p[96];
+	/* Tests take the path of kernels before 6.8 on a newer one. */
+	if (getenv("NETLAB_TEST_NO_LOWERDIR_PLUS"))
+		return 1;
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", skel, 0) < 0)
+		return errno == EINVAL ? 1 : fail("overlay option lowerdir+", skel);
+	for (int i = 0; i < s->nlower; i++)
+		if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", s->lower[i], 0) < 0)
+			return fail("overlay option lowerdir+", s->lower[i]);
+	return 0;
+}
+
+/*
+ * Older kernels take one "lowerdir" string, and fsconfig(2) takes strings of
+ * at most 255 bytes (strndup_user(value, 256), fs/fsopen.c). When the full
+ * paths do not fit and every lower dir is in one folder (an image's layers
+ * in the store), the names are given relative to that folder, made the
+ * working directory: overlayfs resolves them against it (and pivot_root
+ * changes it afterwards anyway).
+ */
+static int lowers_as_string(const char *skel, const struct node_spec *s, char *lower, size_t cap)
+{
 	size_t len = 0;
 	lower[0] = 0;
-	snprintf(p, sizeof p, "/proc/self/fd/%d/%s", skel_fd, s->skeleton);
-	if (append_lower(lower, sizeof lower, &len, p) < 0)
+	if (append_lower(lower, cap, &len, skel) < 0)
 		return -1;
 	for (int i = 0; i < s->nlower; i++)
-		if (append_lower(lower, sizeof lower, &len, s->lower[i]) < 0)
+		if (append_lower(lower, cap, &len, s->lower[i]) < 0)
 			return -1;
+	if (len < 256)
+		return 0;
+	const char *slash = strrchr(s->lower[0], '/');
+	size_t plen = slash ? (size_t)(slash - s->lower[0]) : 0;
+	for (int i = 0; i < s->nlower; i++)
+		if (!plen || strncmp(s->lower[i], s->lower[0], plen) || s->lower[i][plen] != '/' || strchr(s->lower[i] + plen + 1, '/'))
+			return failx("lowerdir (this kernel takes at most 255 bytes of lower dirs; Linux 6.8 takes any number)", lower, ENAMETOOLONG);
+	char parent[NL_PATH_MAX];
+	snprintf(parent, sizeof parent, "%.*s", (int)plen, s->lower[0]);
+	if (chdir(parent) < 0)
+		return fail("chdir to the layers", parent);
+	len = 0;
+	if (append_lower(lower, cap, &len, skel) < 0)
+		return -1;
+	for (int i = 0; i < s->nlower; i++)
+		if (append_lower(lower, cap, &len, s->lower[i] + plen + 1) < 0)
+			return -1;
+	if (len >= 256)
+		return failx("lowerdir (this kernel takes at most 255 bytes of lower dirs: too many image layers; Linux 6.8 takes any number)", lower, ENAMETOOLONG);
+	return 0;
+}
+
+int make_overlay(const struct node_spec *s, int tmpfs, int skel_fd)
+{
+	char lower[4096], skel[96], p[96];
+	lower[0] = 0;
+	snprintf(skel, sizeof skel, "/proc/self/fd/%d/%s", skel_fd, s->skeleton);
 	int fs = fsopen("overlay", FSOPEN_CLOEXEC);
 	if (fs < 0)
 		return fail("fsopen overlay", "overlayfs (CONFIG_OVERLAY_FS)");
-	int r = set_opt(fs, "lowerdir", lower);
+	int r = lowers_one_by_one(fs, skel, s);
+	if (r == 1)
+		r = lowers_as_string(skel, s, lower, sizeof lower) < 0 ? -1 : set_opt(fs, "lowerdir", lower);
+	else
+		snprintf(lower, sizeof lower, "%s:%s%s", skel, s->lower[0], s->nlower > 1 ? ":…" : "");
 	snprintf(p, sizeof p, "/proc/self/fd/%d/upper", tmpfs);
 	if (r == 0)
 		r = set_opt(fs, "upperdir", p);

@@ -5,6 +5,9 @@
  *   lower, cg                           repeated, in order
  *   bind    "ro\x1fSRC\x1fDST" or "rw\x1fSRC\x1fDST"
  *   uidmap, gidmap   "INSIDE HOST COUNT", repeated; present: user namespace
+ *   seccomp  "default" (also when absent) or "unconfined"
+ *   upper    size of the node's upper layer (its tmpfs), bytes
+ *   devices  the devices it may use: "c 1:3 rwm,c 5:0 rwm" (devices.c); absent: no cgroup2 program
  */
 #include "spec.h"
 
@@ -103,6 +106,18 @@ static int field(struct node_spec *s, char *f)
 		s->binds = grow(s->binds, s->nbinds, sizeof *s->binds);
 		if (parse_bind(&s->binds[s->nbinds++], v, s->idx) < 0)
 			return -1;
+	} else if (!strcmp(f, "seccomp")) {
+		if (strcmp(v, "default") && strcmp(v, "unconfined"))
+			return bad(s->idx, "seccomp is default or unconfined", v);
+		s->seccomp = v[0] == 'd';
+	} else if (!strcmp(f, "upper")) {
+		if (!v[0] || strspn(v, "0123456789") != strlen(v))
+			return bad(s->idx, "upper is a size in bytes", v);
+		s->upper_size = v;
+	} else if (!strcmp(f, "devices")) {
+		if (!device_rules_valid(v))
+			return bad(s->idx, "devices are rules \"c|b|a MAJOR|*:MINOR|* rwm\" joined by ','", v);
+		s->devices = v;
 	} else if (!strcmp(f, "uidmap")) {
 		return add_idmap(&s->uidmap, &s->root_uid, v, s->idx);
 	} else if (!strcmp(f, "gidmap")) {
@@ -140,6 +155,8 @@ int parse_specs(char *buf, size_t len, struct node_spec **out, int *n)
 		s->idx = count;
 		s->grace_ms = 3000;
 		s->cg_fd = -1;
+		s->seccomp = true;
+		s->dev_prog = -1;
 		while (p < end && *p) {
 			size_t flen = strlen(p);
 			if (field(s, p) < 0)

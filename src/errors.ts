@@ -60,7 +60,8 @@ export class UsageError extends NetlabError {
  * (`veth r1:eth1 <-> r2:eth1`, `qdisc netem on r1:eth1`, `cgroup triangle/r1`),
  * `operation` what it tried (`RTM_NEWLINK`, `mount overlay`), `errno` the
  * kernel's answer as a positive number, `feature` the kernel feature or module
- * behind it when known (`sch_netem (CONFIG_NET_SCH_NETEM)`). Exit code 1.
+ * behind it when known (`sch_netem (CONFIG_NET_SCH_NETEM)`), `kernelMessage`
+ * what the kernel said about it, if anything. Exit code 1.
  */
 export class KernelError extends NetlabError {
   readonly object: string;
@@ -68,12 +69,14 @@ export class KernelError extends NetlabError {
   readonly errno: number;
   readonly code: string;
   readonly feature: string;
+  /** The kernel's own words, when it gave any (rtnetlink's extended ACK: "Specified qdisc kind is unknown"). */
+  readonly kernelMessage: string;
 
-  constructor(object: string, operation: string, errno: number, feature = '', hint = '') {
+  constructor(object: string, operation: string, errno: number, feature = '', hint = '', kernelMessage = '') {
     const code = errnoName(errno);
     const what = feature
       ? `${operation}: the kernel has no ${feature} (${code})`
-      : `${operation} failed: ${code} (${errnoText(errno)})`;
+      : `${operation} failed: ${code} (${errnoText(errno)})${kernelMessage ? `; the kernel says: ${kernelMessage}` : ''}`;
     super(object, what, hint || (feature ? featureHint(feature) : ''), 1);
     this.name = 'KernelError';
     this.object = object;
@@ -81,6 +84,7 @@ export class KernelError extends NetlabError {
     this.errno = errno;
     this.code = code;
     this.feature = feature;
+    this.kernelMessage = kernelMessage;
   }
 }
 

@@ -8,6 +8,8 @@
  */
 export { Lab, type WaitOptions } from './lab/lab.js';
 export { LinkEndpoint } from './lab/link-endpoint.js';
+export { isLabName } from './lab/paths.js';
+export { checkNodeName } from './topology/names.js';
 export type { LinkReport } from './lab/links.js';
 export type { NodeTerminal, TerminalOptions } from './lab/terminal.js';
 export { parseNetDev, type LinkCounters } from './lab/counters.js';
@@ -17,7 +19,7 @@ export { parseShapingChange, SHAPING_CHANGE_KEYS, type ShapingChange } from './t
 export { describeShaping } from './shaping/format.js';
 export type { Shaping } from './shaping/types.js';
 export type { UpOptions, UpReport } from './lab/up.js';
-export type { DownReport } from './lab/teardown.js';
+export type { DownReport, DownOptions } from './lab/teardown.js';
 export type { LabStatus, NodeStatus, InterfaceStatus } from './lab/status.js';
 export type { ProgressEvent, ProgressListener } from './lab/progress.js';
 export { runChecks as doctor, type Check } from './lab/doctor.js';
@@ -27,4 +29,16 @@ export { plan, formatPlan } from './graph/index.js';
 export type { Plan, Phase, Action } from './graph/actions.js';
 export type { ExecResult, ExecOptions, Kind } from './daemons/kind.js';
 export { NetlabError, TopologyError, UsageError, KernelError } from './errors.js';
+export {
+  pullImage, importImage, resolveImage, listImages, inspectImage, removeImage, pruneImages, defaultStoreRoot,
+  type ImageRecord, type ImageSummary, type StoreUsage, type ImageDetails, type RemoveReport, type ResolvedImage,
+  type FetchOptions, type ResolveOptions, type StoreOptions, type ImageProgress, type ImageProgressListener, type RunConfig,
+} from './image/index.js';
 export { runTests, selectTests, formatReport, formatSummary, toJUnit, type RunOptions, type RunReport, type TestResult, type Executor } from './validate/index.js';
+export type { Capture, CaptureOptions, CaptureReport, CaptureTarget, InterfaceCaptureReport } from './observe/capture.js';
+export { statsBetween, oomOf, type LabSample, type LabStats, type NodeStats, type InterfaceStats, type NodeSample, type InterfaceCounters } from './observe/stats.js';
+export type { NodeCounters, MemoryCounters } from './observe/cgroup-read.js';
+export { describeOomKill, type OomKill } from './observe/oom.js';
+export type { EventSpec, EventAction } from './topology/events.js';
+export type { EventsReport, EventStatus } from './events/manage.js';
+export type { EventRun } from './events/files.js';

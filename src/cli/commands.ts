@@ -3,12 +3,17 @@
  * exports `register(program)`; adding a command is one file and one line here.
  */
 import type { Command } from 'commander';
+import { register as capture } from './capture.js';
 import { register as doctor } from './doctor.js';
 import { register as down } from './down.js';
+import { register as events } from './events.js';
 import { register as exec } from './exec.js';
 import { register as graph } from './graph.js';
+import { register as image } from './image.js';
 import { register as link } from './link.js';
+import { register as node } from './node.js';
 import { register as save } from './save.js';
+import { register as stats } from './stats.js';
 import { register as status } from './status.js';
 import { register as ui } from './ui.js';
 import { register as up } from './up.js';
@@ -16,4 +21,4 @@ import { register as validate } from './validate.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [up, down, status, exec, link, save, validate, graph, ui, doctor];
+export const commands: Register[] = [up, down, status, stats, exec, link, node, capture, events, save, validate, graph, ui, image, doctor];

@@ -2,27 +2,39 @@
  * `netlab down [FILE|LAB] [--name LAB] [--all]`: remove a lab — also one whose
  * start crashed or whose State file is gone. Doing it twice is fine.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { Command } from 'commander';
-import { load as parseYaml } from 'js-yaml';
 import { UsageError } from '../errors.js';
 import { Lab } from '../lab/lab.js';
+import { requireLabName } from '../lab/paths.js';
 import { findAllLabs } from '../lab/teardown.js';
+import { checkLabName } from '../topology/names.js';
+import { topologyName } from '../topology/load.js';
 import { colors, warn } from './output.js';
 import { fmtMs, progressPrinter } from './progress.js';
 
 interface DownFlags { name?: string; all?: boolean; quiet?: boolean }
 
-/** The lab name a `down` argument means: a topology file's `name:`, or a lab name as it is. */
+/**
+ * The lab name a `down` argument means: a topology file's lab name, found by
+ * the loader's own rules (`name:` with ${VAR} expanded, else the file's name),
+ * or a lab name as it is.
+ * @throws TopologyError / UsageError (exit 2) for a file whose name is not a
+ *   lab name, or an argument that is neither a file nor a lab name.
+ */
 export function labNameOf(arg: string): string {
-  if (existsSync(arg)) {
-    let name: unknown;
-    try { name = (parseYaml(readFileSync(arg, 'utf8')) as { name?: unknown } | null)?.name; } catch { /* not YAML */ }
-    if (typeof name === 'string' && name) return name.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_, v: string, d?: string) => process.env[v] ?? d ?? '');
-    throw new UsageError(arg, 'has no lab name (a top-level name: key)', 'give the lab name instead: netlab down --name LAB');
+  if (isFile(arg)) return topologyName(arg);
+  const p = checkLabName(arg);
+  if (p) {
+    throw new UsageError('LAB', `"${arg}" is neither a topology file nor a lab name (${p.what})`,
+      /\.ya?ml$/i.test(arg) ? `no such file: ${arg}; give the topology file's path, or the lab name (netlab status lists the running labs)` : `${p.hint}; netlab status lists the running labs`);
   }
-  if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(arg)) throw new UsageError(arg, 'is neither a file nor a lab name', 'netlab status lists the running labs');
   return arg;
+}
+
+/** Whether `path` is a regular file (false for anything stat(2) refuses: ENAMETOOLONG, ENOTDIR, …). */
+function isFile(path: string): boolean {
+  try { return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false; } catch { return false; }
 }
 
 export function register(program: Command): void {
@@ -36,8 +48,8 @@ export function register(program: Command): void {
     .action(async (target: string | undefined, flags: DownFlags) => {
       let labs: string[];
       if (flags.all) labs = findAllLabs();
-      else if (flags.name) labs = [flags.name];
-      else if (target) labs = [labNameOf(target)];
+      else if (flags.name !== undefined) labs = [requireLabName(flags.name, '--name')];
+      else if (target !== undefined) labs = [labNameOf(target)];
       else {
         const all = findAllLabs();
         if (all.length > 1) throw new UsageError('netlab down', `${all.length} labs exist (${all.join(', ')})`, 'name one (netlab down LAB) or use --all');
@@ -46,7 +58,7 @@ export function register(program: Command): void {
       if (!labs.length) { process.stdout.write('no lab to take down\n'); return; }
       for (const lab of labs) {
         const started = performance.now();
-        const r = await Lab.down(lab, { onProgress: flags.quiet ? undefined : progressPrinter() });
+        const r = await Lab.down(lab, { onProgress: flags.quiet ? undefined : progressPrinter(), onWarning: warn });
         for (const w of r.warnings) warn(w);
         if (!r.found) { process.stdout.write(`lab ${lab} is not running; nothing to do\n`); continue; }
         if (r.alreadyDead.length) warn(`node(s) ${r.alreadyDead.join(', ')} of ${lab} had already died; cleaned up`);

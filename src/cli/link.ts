@@ -4,10 +4,11 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { Lab } from '../lab/lab.js';
+import { requireLabName } from '../lab/paths.js';
 import { otherEnd, setEndpointState, setShaping, showLinks, type LinkReport } from '../lab/links.js';
 import type { Shaping } from '../shaping/types.js';
 import { parseShapingChange } from '../topology/shaping-change.js';
-import { colors } from './output.js';
+import { colors, warn } from './output.js';
 import { describeShaping } from '../shaping/format.js';
 
 interface SetFlags {
@@ -15,9 +16,9 @@ interface SetFlags {
   loss?: string; corrupt?: string; duplicate?: string; reorder?: string; reset?: boolean; both?: boolean;
 }
 
-/** The lab a `link` command acts on: --lab, else the only running lab. */
+/** The lab a `link` command acts on: --lab (checked: a lab name), else the only running lab. */
 function labOf(flag: string | undefined): string {
-  return Lab.open(flag).name;
+  return Lab.open(flag === undefined ? undefined : requireLabName(flag, '--lab')).name;
 }
 
 /** The Shaping a `link set` command line asks for (pure; src/topology/shaping-change.ts). */
@@ -61,7 +62,7 @@ export function register(program: Command): void {
       if (flags.both) {
         ends.push(otherEnd(t, endpoint));
       }
-      const result = await setShaping(lab, ends, change, flags.reset);
+      const result = await setShaping(lab, ends, change, flags.reset, { onWarning: warn });
       ends.forEach((e, i) => process.stdout.write(`${e}: ${describeShaping(result[i]) || 'no shaping'}\n`));
     });
 
@@ -71,7 +72,7 @@ export function register(program: Command): void {
       .argument('<endpoint>', 'NODE:IFACE')
       .option('--lab <lab>', 'lab (default: the only running lab)')
       .action(async (endpoint: string, flags: { lab?: string }) => {
-        await setEndpointState(labOf(flags.lab), endpoint, up);
+        await setEndpointState(labOf(flags.lab), endpoint, up, { onWarning: warn });
         process.stdout.write(`${endpoint} is ${up ? 'up' : 'down'}\n`);
       });
   }

@@ -5,6 +5,7 @@
 import { dirname, relative } from 'node:path';
 import type { Command } from 'commander';
 import { Lab } from '../lab/lab.js';
+import { requireLabName } from '../lab/paths.js';
 import { saveConfigs } from '../lab/save.js';
 import { UsageError } from '../errors.js';
 import { warn } from './output.js';
@@ -17,9 +18,9 @@ export function register(program: Command): void {
     .option('-o, --output <dir>', 'folder to write into (default: <topology>.saved next to the file)')
     .action(async (lab: string | undefined, flags: { output?: string }) => {
       if (flags.output === '') throw new UsageError('-o', 'is empty', 'give a folder, e.g. -o saved (it is created if missing), or leave -o out');
-      const opened = Lab.open(lab);
+      const opened = Lab.open(lab === undefined ? undefined : requireLabName(lab, 'LAB'));
       const name = opened.name;
-      const r = await saveConfigs(name, flags.output);
+      const r = await saveConfigs(name, flags.output, { onWarning: warn });
       for (const s of r.skipped) warn(`not saved: ${s}`);
       if (!r.files.length) { process.stdout.write(`lab ${name} has no router whose configuration can be saved\n`); return; }
       for (const f of r.files) process.stdout.write(`${relative(process.cwd(), f.path) || f.path}  (${f.bytes} bytes)\n`);

@@ -3,17 +3,24 @@
  * interfaces with addresses and peers, shaping, daemons.
  */
 import type { Command } from 'commander';
-import { Lab } from '../lab/lab.js';
-import { labStatus, type LabStatus, type NodeStatus } from '../lab/status.js';
+import { requireLabName } from '../lab/paths.js';
+import { allLabStatuses, labStatusOrProblem, type LabStatus, type NodeStatus } from '../lab/status.js';
 import { describeShaping } from '../shaping/format.js';
+import { describeOomKill } from '../observe/oom.js';
 import { colors } from './output.js';
 
 function nodeLines(n: NodeStatus): string[] {
-  const state = (n.state === 'running' ? colors.green : colors.red)(n.state.padEnd(7));
+  const state = n.paused ? colors.yellow('paused '.padEnd(7)) : (n.state === 'running' ? colors.green : colors.red)(n.state.padEnd(7));
   const dead = n.daemons.filter((d) => !d.running).map((d) => d.daemon);
   const daemons = n.daemons.length ? `  ${n.daemons.map((d) => (d.running ? d.daemon : colors.red(`${d.daemon}(dead)`))).join(' ')}` : '';
   const lo = [n.loopback.ipv4, n.loopback.ipv6].filter(Boolean).join(' ');
   const lines = [`${n.name.padEnd(12)} ${n.kind.padEnd(7)} ${state} ${String(n.state === 'dead' || !n.pid ? '-' : n.pid).padStart(7)}  ${lo ? `lo ${lo}` : ''}${daemons}${dead.length ? colors.red('  ← daemon down') : ''}`];
+  if (n.image) lines.push(`${' '.repeat(30)}${colors.dim(`image ${n.image.name}${n.image.digest ? `  ${n.image.digest.slice(0, 19)}…` : n.image.kind === 'folder' ? '  (folder)' : ''}`)}`);
+  if (n.oom) {
+    const named = n.oom.events.map((e) => colors.red(`${' '.repeat(30)}${n.name}: ${describeOomKill(e)}`));
+    const unnamed = n.oom.kills - n.oom.events.length;
+    lines.push(...named, ...(unnamed > 0 ? [colors.red(`${' '.repeat(30)}${n.name}: ${unnamed} process${unnamed === 1 ? '' : 'es'} killed by the OOM killer (no longer in the kernel log)`)] : []));
+  }
   for (const i of n.interfaces) {
     const addr = [i.ipv4, i.ipv6].filter(Boolean).join(' ');
     const shaping = i.shaping ? describeShaping(i.shaping) : '';
@@ -22,8 +29,13 @@ function nodeLines(n: NodeStatus): string[] {
   return lines;
 }
 
-/** The text table of one lab. */
+/** The text table of one lab; a lab whose files cannot be read is one line saying so. */
 export function formatStatus(s: LabStatus): string {
+  if (s.problem !== undefined) {
+    return `lab ${colors.bold(s.lab)} — ${colors.red(`broken: ${s.problem}`)}
+  ${colors.dim(`netlab down ${s.lab} removes what is left of it`)}
+`;
+  }
   const running = s.nodes.filter((n) => n.state === 'running').length;
   const phase = s.interrupted ? colors.red(` (interrupted: its netlab up died before finishing; netlab down ${s.lab} removes it)`)
     : s.phase !== 'running' ? ` (${s.phase})` : '';
@@ -39,10 +51,9 @@ export function register(program: Command): void {
     .argument('[lab]', 'lab name (default: every running lab)')
     .option('--json', 'machine-readable output')
     .action(async (lab: string | undefined, flags: { json?: boolean }) => {
-      const labs = lab ? [lab] : Lab.running();
-      const all = await Promise.all(labs.map((l) => labStatus(l)));
-      // The same exit code with and without --json (docs/cli.md): 1 when a node is dead or an up was interrupted.
-      if (all.some((s) => s.interrupted || s.nodes.some((n) => n.state === 'dead'))) process.exitCode = 1;
+      const all = lab !== undefined ? [await labStatusOrProblem(requireLabName(lab, 'LAB'))] : await allLabStatuses();
+      // The same exit code with and without --json (docs/cli.md): 1 when a lab is broken, a node is dead or an up was interrupted.
+      if (all.some((s) => s.problem !== undefined || s.interrupted || s.nodes.some((n) => n.state === 'dead'))) process.exitCode = 1;
       if (flags.json) {
         // Shapes scripts rely on: one LabStatus object with LAB, an array of them without.
         process.stdout.write(`${JSON.stringify(lab ? all[0] : all, null, 2)}\n`);

@@ -8,9 +8,9 @@ import { formatPlan, plan } from '../graph/index.js';
 import { Lab } from '../lab/lab.js';
 import { loadTopologyFile } from '../topology/load.js';
 import { colors, warn } from './output.js';
-import { fmtMs, progressPrinter } from './progress.js';
+import { fmtMs, imageProgressPrinter, progressPrinter } from './progress.js';
 
-interface UpFlags { name?: string; dryRun?: boolean; verbose?: boolean; reconfigure?: boolean; keepOnError?: boolean; quiet?: boolean }
+interface UpFlags { name?: string; dryRun?: boolean; verbose?: boolean; reconfigure?: boolean; keepOnError?: boolean; quiet?: boolean; force?: boolean; insecure?: boolean }
 
 export function register(program: Command): void {
   program
@@ -23,6 +23,8 @@ export function register(program: Command): void {
     .option('--reconfigure', 'replace the lab if it is already running')
     .option('--keep-on-error', 'after a failure, leave what was built for debugging (netlab down removes it)')
     .option('-q, --quiet', 'no progress lines, only the summary')
+    .option('--force', 'start even when the lab needs more memory than this host has available')
+    .option('--insecure', 'pull missing images over plain HTTP from a registry on this machine (localhost, 127.0.0.1, [::1])')
     .action(async (file: string, flags: UpFlags) => {
       const t = loadTopologyFile(file, { name: flags.name });
       if (flags.dryRun) {
@@ -49,7 +51,10 @@ export function register(program: Command): void {
           signal: controller.signal,
           reconfigure: flags.reconfigure,
           keepOnError: flags.keepOnError,
+          force: flags.force,
           onProgress: flags.quiet ? undefined : progressPrinter(),
+          onImageProgress: flags.quiet ? undefined : imageProgressPrinter('pull'),
+          insecure: flags.insecure,
           onWarning: warn,
         });
         const r = lab.report!;

@@ -17,12 +17,11 @@ import { Lab } from '../lab/lab.js';
 import { checkOutput, writeOutput } from '../lab/output.js';
 import type { ProgressEvent } from '../lab/progress.js';
 import { loadTestsFile, loadTopologyFile, parseTime, UnitError } from '../topology/index.js';
-import { schemaValidator } from '../topology/load.js';
 import { formatResult, formatSummary, nameWidth, plain, type Style } from '../validate/console.js';
 import { DEFAULT_CONCURRENCY, runTests } from '../validate/runner.js';
 import type { Topology } from '../topology/types.js';
 import { selectTests } from '../validate/select.js';
-import type { Executor, RunReport } from '../validate/types.js';
+import type { EventHooks, Executor, RunReport } from '../validate/types.js';
 import pc from 'picocolors';
 import { progressPrinter } from './progress.js';
 
@@ -31,6 +30,8 @@ export interface LabHandle {
   readonly name: string;
   exec: Executor;
   down(): Promise<unknown>;
+  /** The lab's events, for `after:` tests. */
+  eventHooks?(): EventHooks;
 }
 
 /** What validate needs of the Lab class (its static side). */
@@ -54,6 +55,8 @@ export interface ValidateOptions {
   wait?: string;
   /** Tests at once. */
   jobs?: string;
+  /** Print the RunReport as JSON on stdout (the test lines go to stderr). */
+  json?: boolean;
 }
 
 /** Where validate prints, and how. */
@@ -79,7 +82,7 @@ export async function validateLab(file: string, opts: ValidateOptions, io: Valid
   const topology = loadTopologyFile(file, { name: opts.name });
   if (opts.tests) {
     topology.testsFile = resolve(opts.tests);
-    topology.tests = loadTestsFile(topology.testsFile, topology, { validator: schemaValidator() });
+    topology.tests = loadTestsFile(topology.testsFile, topology);
   }
   if (topology.tests.length === 0) {
     throw new UsageError(file, 'the topology has no tests', 'add a tests: list (see docs/testing.md), or give a tests file with --tests');
@@ -103,14 +106,17 @@ export async function validateLab(file: string, opts: ValidateOptions, io: Valid
   try {
     const style = io.style ?? plain;
     const width = nameWidth(tests);
-    io.out(`testing lab ${topology.name}: ${tests.length} test${tests.length === 1 ? '' : 's'}\n`);
+    const line = opts.json ? io.note : io.out; // with --json, stdout carries the report alone
+    line(`testing lab ${topology.name}: ${tests.length} test${tests.length === 1 ? '' : 's'}\n`);
     report = await runTests({
       exec: (node, argv, o) => lab.exec(node, argv, o),
       topology, tests, concurrency, defaultWaitMs,
-      onResult: (r) => io.out(`${formatResult(r, { nameWidth: width, style })}\n`),
+      ...(lab.eventHooks ? { events: lab.eventHooks() } : {}),
+      onResult: (r) => line(`${formatResult(r, { nameWidth: width, style })}\n`),
       ...(io.signal ? { signal: io.signal } : {}),
     });
-    io.out(`\n${formatSummary(report, style)}\n`);
+    line(`\n${formatSummary(report, style)}\n`);
+    if (opts.json) io.out(`${JSON.stringify(report, null, 2)}\n`);
     if (opts.junit) await writeJUnit(opts.junit, report);
   } finally {
     if (!wasRunning && !opts.keep) {
@@ -157,6 +163,7 @@ export function register(program: Command): void {
     .option('--tests <file>', "a tests file to use instead of the topology's tests:")
     .option('--wait <time>', 'retry tests that have no wait: for this long (e.g. 30s)')
     .option('--jobs <n>', `tests running at once (default ${DEFAULT_CONCURRENCY})`)
+    .option('--json', 'print the report as JSON on standard output (results, with after: tests\' measured times); test lines go to stderr')
     .action(async (file: string, opts: ValidateOptions) => {
       const controller = new AbortController();
       // Ctrl-C or SIGTERM (a CI timeout): end the running tests, take the lab down, exit 130 / 143 as up does.

@@ -7,27 +7,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TopologyError } from '../errors.js';
+import { cpuListProblem } from '../topology/cpuset.js';
 import type { CgroupLayout } from './cgroup-layout.js';
 import type { Resources } from './types.js';
 
-/** The highest CPU number Linux can have: CONFIG_NR_CPUS is at most 8192 (arch/x86/Kconfig). */
-export const MAX_CPU = 8191;
-
-/**
- * What is wrong with a CPU list (cpuset(7) list format, "0-2,5"), or undefined
- * when it is one: a part that is not N or N-M, a range that runs backwards
- * ("1-0"), a CPU above {@link MAX_CPU}. Pure.
- */
-export function cpuListProblem(text: string): string | undefined {
-  for (const part of text.trim().split(',')) {
-    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
-    if (!m) return `"${part}" is not a CPU number or range`;
-    const a = Number(m[1]), b = m[2] === undefined ? a : Number(m[2]);
-    if (b < a) return `the range ${part} runs backwards`;
-    if (b > MAX_CPU) return `CPU ${m[2] ?? m[1]} is beyond the ${MAX_CPU + 1} CPUs Linux can have`;
-  }
-  return undefined;
-}
+/** The check of a CPU list lives with the topology format, which checks it first. */
+export { cpuListProblem, MAX_CPU } from '../topology/cpuset.js';
 
 /**
  * `"0-2,5"` → [0, 1, 2, 5] (sorted, unique). Pure. An empty or whitespace string is [].

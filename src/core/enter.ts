@@ -31,6 +31,8 @@ export interface ExecOptions {
   env?: Record<string, string>;
   /** Working directory inside the node (default /). */
   cwd?: string;
+  /** Run as this uid:gid of the node (an image's User) instead of root; no supplementary groups. */
+  user?: { uid: number; gid: number };
   /** Written to the command's stdin, which is then closed (default: stdin is /dev/null). */
   input?: string;
   /** SIGKILL after this many ms; the result then has code 137. */
@@ -57,6 +59,7 @@ export interface ExecResult {
 export interface SpawnOptions {
   env?: Record<string, string>;
   cwd?: string;
+  user?: { uid: number; gid: number };
   cls?: string;
   /** A pty from the node's devpts, relayed to our stdin/stdout (for shells; stdio should be 'inherit'). */
   tty?: boolean;
@@ -82,6 +85,7 @@ export function enterArgs(node: EnterTarget, argv: string[], opts: SpawnOptions 
   if (node.startTime !== undefined) args.push('--starttime', String(node.startTime));
   if (opts.cls) args.push('--class', opts.cls);
   if (opts.cwd) args.push('--cwd', opts.cwd);
+  if (opts.user) args.push('--user', `${opts.user.uid}:${opts.user.gid}`);
   for (const [k, v] of Object.entries(opts.env ?? {})) {
     if (!k || k.includes('=')) throw new TypeError(`environment variable name "${k}" is empty or holds '='`);
     args.push('--env', `${k}=${v}`);

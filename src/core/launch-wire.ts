@@ -7,6 +7,7 @@
  *   lower, cg                           repeated, in order
  *   bind     "ro\x1fSRC\x1fDST" | "rw\x1fSRC\x1fDST"
  *   uidmap, gidmap   "INSIDE HOST COUNT", repeated (a user namespace)
+ *   seccomp  "default" | "unconfined";  upper  bytes;  devices  "c 1:3 rwm,…"
  * Out, on its stdout, one line per node as it finishes (tab-separated):
  *   ok IDX PID STARTTIME  |  err IDX ERRNO STEP OBJECT  |  fatal MESSAGE
  */
@@ -34,6 +35,12 @@ export interface WireSpec {
   uidMap?: IdMapping[];
   gidMap?: IdMapping[];
   stopGraceMs?: number;
+  /** false: no seccomp filter (`security: { seccomp: unconfined }`); default true. */
+  seccomp?: boolean;
+  /** Size cap of the node's upper layer, bytes. */
+  upperBytes?: number;
+  /** Device rules of the cgroup2 devices program (src/core/devices.ts); absent: no program. */
+  deviceRules?: readonly string[];
 }
 
 /** What one launcher output line says. */
@@ -69,6 +76,9 @@ export function encodeSpecs(specs: WireSpec[]): Buffer {
       if (FORBIDDEN.test(b.source) || FORBIDDEN.test(b.target)) throw new TypeError(`bind ${b.source} → ${b.target} holds a control character`);
       field('bind', `${b.readonly ? 'ro' : 'rw'}\x1f${b.source}\x1f${b.target}`, true);
     }
+    if (s.seccomp === false) field('seccomp', 'unconfined');
+    if (s.upperBytes !== undefined) field('upper', String(Math.max(4096, Math.round(s.upperBytes))));
+    if (s.deviceRules) field('devices', s.deviceRules.join(','));
     for (const m of s.uidMap ?? []) field('uidmap', `${m.inside} ${m.host} ${m.count}`);
     for (const m of s.gidMap ?? []) field('gidmap', `${m.inside} ${m.host} ${m.count}`);
     parts.push('\0');

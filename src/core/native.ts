@@ -31,3 +31,8 @@ export function initBinary(): string {
 export function enterBinary(): string {
   return binary('netlab-enter');
 }
+
+/** Path of netlab-capture (packet capture, src/observe/capture.ts). @throws NetlabError when it was not built. */
+export function captureBinary(): string {
+  return binary('netlab-capture');
+}

@@ -50,6 +50,12 @@ export interface NodeSpec {
   consoleLog?: string;
   /** SIGTERM to PID 1: how long its processes get before SIGKILL, ms (default 3000). */
   stopGraceMs?: number;
+  /** false: no seccomp filter (native/seccomp-gen.c lists what it refuses); default true. */
+  seccomp?: boolean;
+  /** Size cap of the node's upper layer (its tmpfs), bytes; default: the kernel's (half of RAM). */
+  upperBytes?: number;
+  /** Devices the node may use, cgroup v2 (src/core/devices.ts rules; the launcher's BPF program); default: no program. */
+  deviceRules?: readonly string[];
 }
 
 /** A running node: its PID 1 as seen from the host. */
@@ -98,6 +104,9 @@ export function toWire(s: NodeSpec): WireSpec {
     ...(s.hostsFile ? { hostsFile: s.hostsFile } : {}),
     ...(s.consoleLog ? { consoleLog: s.consoleLog } : {}),
     ...(s.stopGraceMs !== undefined ? { stopGraceMs: s.stopGraceMs } : {}),
+    ...(s.seccomp === false ? { seccomp: false } : {}),
+    ...(s.upperBytes !== undefined ? { upperBytes: s.upperBytes } : {}),
+    ...(s.deviceRules ? { deviceRules: s.deviceRules } : {}),
     ...(userns ? { uidMap: userns.uidMap, gidMap: userns.gidMap } : {}),
   };
 }
@@ -111,6 +120,11 @@ function hintFor(step: string, errno: number): { feature?: string; hint?: string
   if (/bind/.test(step) && errno === 2) return { hint: 'a bind source does not exist on the host' };
   if (/cgroup/.test(step) && errno === 2) return { hint: 'the lab\'s cgroups are missing: apply planLabCgroups first' };
   if (/uid_map|gid_map|user/.test(step)) return { hint: 'user namespaces: check /proc/sys/user/max_user_namespaces and the uid range (docs/nodes.md)' };
+  const missing = errno === 22 || errno === 38; // EINVAL, ENOSYS: the kernel lacks it
+  if (/devices program/.test(step)) {
+    return { ...(missing ? { feature: 'cgroup BPF (CONFIG_BPF_SYSCALL, CONFIG_CGROUP_BPF)' } : {}), hint: 'netlab limits the devices of nodes on cgroup v2 with a BPF program; where the kernel (or a container netlab runs in) refuses it, resources: { devices: ["a *:* rwm"] } on every node goes without (docs/nodes.md, Devices)' };
+  }
+  if (/seccomp/.test(step)) return { ...(missing ? { feature: 'seccomp filters (CONFIG_SECCOMP_FILTER)' } : {}), hint: 'or run the nodes with security: { seccomp: unconfined } (docs/nodes.md)' };
   return {};
 }
 

@@ -1,24 +1,5 @@
 /**
- * Shapes shared by the topology loader and the container core.
+ * Shapes shared by the topology loader and the container core (defined with
+ * the resolved topology, src/topology/types.ts).
  */
-
-/** Limits of one node's cgroup. */
-export interface Resources {
-  /** memory limit, bytes (memory.max on v2, memory.limit_in_bytes on v1). */
-  memoryBytes?: number;
-  /** CPU quota in CPUs, e.g. 0.5 (cpu.max "50000 100000" on v2; cfs_quota_us/cfs_period_us on v1). */
-  cpus?: number;
-  /** Maximum number of tasks (pids.max); netlab sets a default so a fork bomb stays inside. */
-  pids?: number;
-  /** CPUs the node may run on, cpuset syntax: "0-1", "0,2". */
-  cpuset?: string;
-}
-
-/** A host path made visible inside a node. */
-export interface Bind {
-  /** Absolute path on the host. */
-  source: string;
-  /** Absolute path inside the node. */
-  target: string;
-  readonly: boolean;
-}
+export type { Bind, Resources } from '../topology/types.js';

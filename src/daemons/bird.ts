@@ -18,6 +18,8 @@ import { checkOnHost, configSource, indent, userConfig } from './config.js';
 import type { DaemonHealth, Kind, NodeContext, NodeFile } from './kind.js';
 import { poll, PollTimeout } from './poll.js';
 
+const MiB = 1024 ** 2;
+
 /** bird's control socket (the Debian build's default, so birdc needs no -s). */
 export const BIRD_SOCKET = '/run/bird/bird.ctl';
 const PIDFILE = '/run/bird/bird.pid';
@@ -46,6 +48,8 @@ export const bird: Kind = {
     { program: 'birdc', package: 'bird2' },
   ],
   router: true,
+  memoryBytes: 3 * MiB, // measured: docs/performance.md (bench/kind-memory.ts)
+  noun: ['BIRD router', 'BIRD routers'],
 
   files(node: Node, t: Topology): NodeFile[] {
     return [{ path: '/etc/bird/bird.conf', content: birdConfText(node, t), mode: 0o640, owner: 'bird', group: 'bird' }];

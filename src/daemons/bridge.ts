@@ -11,10 +11,14 @@ import { startCmd } from './cmd.js';
 import type { Kind, NodeContext } from './kind.js';
 import { poll, PollTimeout } from './poll.js';
 
+const MiB = 1024 ** 2;
+
 export const bridge: Kind = {
   name: 'bridge',
   requires: [{ program: 'ip', package: 'iproute2' }],
   router: false,
+  memoryBytes: MiB, // measured: docs/performance.md (bench/kind-memory.ts)
+  noun: ['bridge node', 'bridge nodes'],
   files: () => [],
   start: startCmd,
 

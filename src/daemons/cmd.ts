@@ -1,9 +1,14 @@
 /**
- * Running a node's `cmd:` in the background, the way every kind does it:
- * detached in its own session (setsid), stdin from /dev/null, stdout and
- * stderr appended to the node's console — the stdout of the node's PID 1
- * (netlab-init), reached as /proc/1/fd/1 from inside the node. The process is
- * reparented to PID 1, which reaps it; the exec that started it returns at once.
+ * Running a node's main process in the background, the way every kind does
+ * it: the topology's `cmd:` (with /bin/sh -c), or — for kind linux on an
+ * image, when the topology gives no `cmd:` — the image's Entrypoint + Cmd
+ * (config.md), as argv. netlab-enter starts it detached in its own session
+ * (--detach: setsid, reparented to the node's PID 1, which reaps it), stdin
+ * from /dev/null, stdout and stderr appended to the node's console — the
+ * stdout of the node's PID 1 (netlab-init), /proc/1/fd/1 inside the node,
+ * opened before the command drops to the image's User. The image's
+ * WorkingDir and User apply to both; the exec that starts it returns once it
+ * runs.
  */
 import { NetlabError } from '../errors.js';
 import type { NodeContext } from './kind.js';
@@ -11,10 +16,18 @@ import type { NodeContext } from './kind.js';
 /** Where a node's background command writes, as seen inside the node. */
 export const CONSOLE = '/proc/1/fd/1';
 
-/** The argv that starts `cmd` detached with its output on the node console. */
-export function backgroundArgv(cmd: string): string[] {
-  // The outer shell only redirects and detaches; the user's line runs in the inner /bin/sh -c.
-  return ['/bin/sh', '-c', `exec setsid -f /bin/sh -c "$0" </dev/null >>${CONSOLE} 2>&1`, cmd];
+/** The argv of a `cmd:` line. */
+export function cmdArgv(cmd: string): string[] {
+  return ['/bin/sh', '-c', cmd];
+}
+
+/** Starts argv detached with the image's WorkingDir and User; `what` names it in errors. */
+async function startDetached(ctx: NodeContext, argv: string[], what: string, hint: string): Promise<void> {
+  const r = await ctx.exec(argv, { detach: true, log: CONSOLE, cwd: ctx.run?.cwd, user: ctx.run?.user, timeoutMs: 10_000 });
+  if (r.code !== 0) {
+    const said = (r.stderr || r.stdout).trim().replace(/^error: /, '');
+    throw new NetlabError(`node ${ctx.node.name}`, `${what} could not be started: ${said || `exit code ${r.code}`}`, hint);
+  }
 }
 
 /**
@@ -25,9 +38,18 @@ export function backgroundArgv(cmd: string): string[] {
 export async function startCmd(ctx: NodeContext): Promise<void> {
   const cmd = ctx.node.cmd;
   if (cmd === undefined) return;
-  const r = await ctx.exec(backgroundArgv(cmd), { env: ctx.node.env, timeoutMs: 10_000 });
-  if (r.code !== 0) {
-    throw new NetlabError(`node ${ctx.node.name}`, `cmd could not be started: ${(r.stderr || r.stdout).trim() || `exit code ${r.code}`}`,
-      'check the cmd: line; its output goes to the node console');
-  }
+  await startDetached(ctx, cmdArgv(cmd), 'cmd', 'check the cmd: line; its output goes to the node console');
+}
+
+/**
+ * Starts the node's main process: its `cmd:`, else its image's Entrypoint +
+ * Cmd (nothing for a node without either).
+ * @throws NetlabError naming the node when it cannot be started (e.g. the
+ *   image's entrypoint is not in the image).
+ */
+export async function startMain(ctx: NodeContext): Promise<void> {
+  if (ctx.node.cmd !== undefined) return startCmd(ctx);
+  const argv = ctx.run?.argv ?? [];
+  if (!argv.length) return;
+  await startDetached(ctx, argv, `the image's entrypoint (${argv.join(' ')})`, 'give the node a cmd: to run something else; its output goes to the node console');
 }

@@ -13,7 +13,22 @@
 import { chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { NetlabError } from '../errors.js';
+import { findInLayers } from '../image/root-view.js';
 import type { NodeFile } from './kind.js';
+
+/** A node's lower root: a folder ('/' = the host's) or an image's layers, top first. */
+export type LowerRoot = string | string[];
+
+/** Host path of `path` in the lower root as the node sees it, or undefined (an image's layers: the topmost that shows it). */
+function inLower(lower: LowerRoot, path: string): string | undefined {
+  if (typeof lower === 'string') return join(lower, path);
+  return findInLayers(lower, path);
+}
+
+/** How the lower root is named in messages. */
+function lowerName(lower: LowerRoot, path: string): string {
+  return typeof lower === 'string' ? join(lower, path) : `the image's ${path}`;
+}
 
 /** Looks a user or group name up in a passwd/group-format file; undefined when absent. */
 export function lookupId(file: string, name: string): number | undefined {
@@ -26,13 +41,13 @@ export function lookupId(file: string, name: string): number | undefined {
   return undefined;
 }
 
-function ensureDir(upperDir: string, lowerRoot: string, dir: string): void {
+function ensureDir(upperDir: string, lowerRoot: LowerRoot, dir: string): void {
   const target = join(upperDir, dir);
   if (dir === '/' || existsSync(target)) return;
   ensureDir(upperDir, lowerRoot, dirname(dir));
   let mode = 0o755, uid = 0, gid = 0;
   try {
-    const st = statSync(join(lowerRoot, dir));
+    const st = statSync(inLower(lowerRoot, dir) ?? '/nonexistent');
     if (st.isDirectory()) {
       uid = st.uid;
       gid = st.gid;
@@ -46,17 +61,18 @@ function ensureDir(upperDir: string, lowerRoot: string, dir: string): void {
 
 /**
  * Writes `files` under `upperDir` (paths inside the node are absolute).
- * @param lowerRoot the node's lower root filesystem ('/' for the host's).
+ * @param lowerRoot the node's lower root filesystem ('/' for the host's), or an image's layers (top first).
  * @throws NetlabError naming the node and file when an owner is unknown in the
  *   lower root (e.g. no `frr` user: the package is not installed).
  */
-export function writeNodeFiles(upperDir: string, files: NodeFile[], lowerRoot = '/', nodeName = ''): void {
+export function writeNodeFiles(upperDir: string, files: NodeFile[], lowerRoot: LowerRoot = '/', nodeName = ''): void {
   for (const f of files) {
     const ids = (name: string | undefined, db: string): number => {
       if (name === undefined || name === 'root') return 0;
-      const id = lookupId(join(lowerRoot, db), name);
+      const found = inLower(lowerRoot, db);
+      const id = found === undefined ? undefined : lookupId(found, name);
       if (id === undefined) {
-        throw new NetlabError(nodeName ? `node ${nodeName}` : f.path, `${f.path} should belong to "${name}", which ${join(lowerRoot, db)} does not list`,
+        throw new NetlabError(nodeName ? `node ${nodeName}` : f.path, `${f.path} should belong to "${name}", which ${lowerName(lowerRoot, db)} does not list`,
           `install the package that creates the ${name} user (frr, bird2) in the node's root filesystem`);
       }
       return id;

@@ -32,6 +32,8 @@ import { renderFrrConf, VTYSH_CONF } from './frr-conf.js';
 import type { DaemonHealth, Kind, NodeContext, NodeFile } from './kind.js';
 import { poll, PollTimeout, type PollResult } from './poll.js';
 
+const MiB = 1024 ** 2;
+
 /** The node's frr.conf text: the user's config unchanged, or generated from ospf:/bgp:. */
 export function frrConfText(node: Node, t: Topology): string {
   return userConfig(node) ?? renderFrrConf(node, t);
@@ -133,6 +135,8 @@ export const frr: Kind = {
     { program: 'vtysh', package: 'frr' },
   ],
   router: true,
+  memoryBytes: 18 * MiB, // measured: docs/performance.md (bench/kind-memory.ts)
+  noun: ['FRR router', 'FRR routers'],
 
   files(node: Node, t: Topology): NodeFile[] {
     const { text, set, split } = frrPlan(node, t);

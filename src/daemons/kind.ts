@@ -17,6 +17,7 @@
  * Kinds of one lab are independent: the applier may run start()/ready() of
  * all nodes in parallel.
  */
+import type { ImageRun } from '../image/run.js';
 import type { Node, Topology } from '../topology/types.js';
 
 /** Result of a command run inside a node. */
@@ -36,6 +37,13 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Kill the command (SIGKILL) when this aborts (Ctrl-C of validate); the result then has code 137. */
   signal?: AbortSignal;
+  /** Working directory inside the node (default /). */
+  cwd?: string;
+  /** Run as this uid:gid of the node instead of root (an image's User). */
+  user?: { uid: number; gid: number };
+  /** Start it in its own session and return once it runs; its output goes to `log` (a path inside the node). */
+  detach?: boolean;
+  log?: string;
 }
 
 /** A file a kind writes into a node before it starts. */
@@ -59,6 +67,8 @@ export interface NodeContext {
   exec(argv: string[], opts?: ExecOptions): Promise<ExecResult>;
   /** Host path of the node's upper layer directory (its changes to the root filesystem). */
   upperDir: string;
+  /** How the node's image runs (its config's Env, Entrypoint + Cmd, WorkingDir, User); undefined without an image. */
+  run?: ImageRun;
 }
 
 /** One daemon's health, for `netlab status`. */
@@ -79,6 +89,15 @@ export interface Kind {
   readonly requires: { program: string; package: string }[];
   /** Whether nodes of this kind forward packets by default. */
   readonly router: boolean;
+  /**
+   * Host memory one running node of this kind takes, bytes: the drop of the
+   * host's MemAvailable per node of an idle lab, measured with
+   * bench/kind-memory.ts (docs/performance.md has the table). `up` adds these
+   * up and refuses a lab the host cannot hold (src/lab/capacity.ts).
+   */
+  readonly memoryBytes: number;
+  /** What users call one node of this kind and several, for messages: ['FRR router', 'FRR routers']. */
+  readonly noun: readonly [string, string];
   /**
    * Files to write into the node before it starts (pure: no I/O except reading
    * the node's `config.path`). Errors in the user's config are TopologyErrors

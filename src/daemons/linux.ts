@@ -1,16 +1,21 @@
 /**
  * kind: linux — a plain Linux host: no daemon of its own. start() runs the
- * node's `cmd` in the background (output on the node console); the applier
- * runs its `exec` lines. Ready as soon as cmd was started.
+ * node's `cmd` in the background (output on the node console), or, on an
+ * image and without `cmd:`, the image's Entrypoint + Cmd; the applier runs
+ * its `exec` lines. Ready as soon as that was started.
  */
-import { startCmd } from './cmd.js';
+import { startMain } from './cmd.js';
 import type { Kind } from './kind.js';
+
+const MiB = 1024 ** 2;
 
 export const linux: Kind = {
   name: 'linux',
   requires: [],
   router: false,
+  memoryBytes: MiB, // measured: docs/performance.md (bench/kind-memory.ts)
+  noun: ['linux node', 'linux nodes'],
   files: () => [],
-  start: startCmd,
+  start: startMain,
   ready: async () => {},
 };

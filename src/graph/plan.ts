@@ -13,19 +13,18 @@
  *   routes     static and default routes (after the addresses that make next hops reachable)
  *   shaping    qdiscs and net_cls classes
  *   link-state `state: down` links (after routes, which the kernel refuses on a down link)
- *   daemons    frr/bird and `cmd`, once the network is in place
+ *   daemons    frr/bird, `cmd` and images' entrypoints, once the network is in place
  *   exec       the nodes' exec lines, last
  * Inside a phase, actions are independent (different nodes or different objects).
  */
 import { getKind } from '../topology/kinds.js';
-import type { Node, Topology } from '../topology/types.js';
+import type { Interface, Node, Topology } from '../topology/types.js';
 import { HOST, PHASES, SEGMENTS, type Action, type Phase, type PhaseName, type Plan, type VethEnd } from './actions.js';
 import { buildGraph } from './graph.js';
 
 /** Builds the plan; empty phases are left out. */
 export function plan(t: Topology): Plan {
   const by: Record<PhaseName, Action[]> = Object.fromEntries(PHASES.map((p) => [p, []])) as unknown as Record<PhaseName, Action[]>;
-  const nodes = new Map(t.nodes.map((n) => [n.name, n]));
   const hasLan = t.links.some((l) => l.kind === 'lan');
   const v6 = usesIPv6(t);
 
@@ -39,7 +38,8 @@ export function plan(t: Topology): Plan {
 
   for (const n of t.nodes) {
     if (n.bridge === undefined) continue;
-    const mtu = n.interfaces.length ? Math.min(...n.interfaces.map((i) => i.mtu)) : t.mtu;
+    // A loop, not Math.min(...): a switch with 100,000 ports would pass more arguments than a call takes.
+    const mtu = n.interfaces.length ? n.interfaces.reduce((m, i) => Math.min(m, i.mtu), Infinity) : t.mtu;
     by.bridges.push({ op: 'bridge', ns: n.name, name: n.bridge, ports: n.interfaces.map((i) => i.name), mtu, stp: false });
   }
   for (const l of t.links) {
@@ -47,10 +47,12 @@ export function plan(t: Topology): Plan {
   }
   if (t.mgmt) by.bridges.push({ op: 'bridge', ns: HOST, name: t.mgmt.bridge, ports: t.nodes.map((n) => n.mgmt!.hostIface), mtu: t.mgmt.mtu, stp: false });
 
+  // Interfaces by node and name, made once: a search per endpoint made the plan quadratic (2 nodes with 100,000 links: minutes).
+  const ifaces = new Map<string, Map<string, Interface>>();
+  for (const n of t.nodes) ifaces.set(n.name, new Map(n.interfaces.map((i) => [i.name, i])));
   const end = (node: string, iface: string): VethEnd => {
-    const i = nodes.get(node)!.interfaces.find((x) => x.name === iface)!;
-    const e: VethEnd = { node, iface, mac: i.mac, mtu: i.mtu };
-    return e;
+    const i = ifaces.get(node)!.get(iface)!;
+    return { node, iface, mac: i.mac, mtu: i.mtu };
   };
   for (const l of t.links) {
     if (l.kind === 'p2p') {
@@ -113,7 +115,8 @@ export function plan(t: Topology): Plan {
   }
 
   for (const n of t.nodes) {
-    if (getKind(n.kind)?.daemon || n.cmd !== undefined) by.daemons.push({ op: 'daemon', node: n.name, kind: n.kind });
+    // A node on an image may have a main process of its own (the image's Entrypoint + Cmd).
+    if (getKind(n.kind)?.daemon || n.cmd !== undefined || n.image !== undefined) by.daemons.push({ op: 'daemon', node: n.name, kind: n.kind });
     if (n.exec.length) by.exec.push({ op: 'exec', node: n.name, lines: n.exec });
   }
 

@@ -12,11 +12,11 @@ import { closeNetns } from '../core/netns.js';
 import type { Action, Plan } from '../graph/actions.js';
 import type { Rtnl } from '../net/rtnl.js';
 import type { LinkEntry } from '../net/iface.js';
-import type { RtSocket } from '../shaping/nl.js';
 import { PhaseProgress, type ProgressListener } from './progress.js';
 import type { StateStore } from './state.js';
 import type { CgroupLayout } from '../core/cgroups.js';
 import type { RunningNode } from '../core/node.js';
+import type { NodeRoot } from './images.js';
 
 /** Everything the steps share while one lab is being built. */
 export interface ApplyContext {
@@ -27,12 +27,10 @@ export interface ApplyContext {
   running: Map<string, RunningNode>;
   /** Node name (or '.segments', '.host') → open network namespace fd. */
   netns: Map<string, number>;
-  /** Node name → rtnetlink socket inside its namespace, opened on first use. */
+  /** Node name → rtnetlink socket inside its namespace, opened on first use (links, addresses, routes and tc alike). */
   sockets: Map<string, Rtnl>;
   /** Node name → its interfaces (name → ifindex) as the ifup step read them; later steps skip the dump. */
   links: Map<string, Map<string, LinkEntry>>;
-  /** Node name → tc socket inside its namespace (src/shaping speaks the netlink package's typed socket). */
-  tc: Map<string, RtSocket>;
   /** Socket in the host namespace (veths are created from here, placed by fd). */
   host: Rtnl;
   onProgress?: ProgressListener;
@@ -41,6 +39,8 @@ export interface ApplyContext {
   timings: Record<string, number>;
   /** A failure leaves the lab in place (`up --keep-on-error`) instead of rolling it back. */
   keepOnError?: boolean;
+  /** Node name → its root filesystem and image (src/lab/images.ts); nodes not in it use the host's `/`. */
+  roots?: Map<string, NodeRoot>;
 }
 
 /** A step: runs every action of one op within a phase, reporting progress. */
@@ -73,8 +73,6 @@ export async function runPhases(ctx: ApplyContext, steps: Record<string, Step>):
 export function closeContext(ctx: ApplyContext): void {
   for (const s of ctx.sockets.values()) s.close();
   ctx.sockets.clear();
-  for (const s of ctx.tc.values()) s.socket.close();
-  ctx.tc.clear();
   for (const fd of ctx.netns.values()) closeNetns(fd);
   ctx.netns.clear();
 }
@@ -82,6 +80,20 @@ export function closeContext(ctx: ApplyContext): void {
 /** Throws the abort reason (a NetlabError for Ctrl-C/SIGTERM) when `signal` fired. */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw signal.reason;
+}
+
+/** Nodes worked on at once by a step (each over its own socket, which batches its own requests). */
+export const NODE_WINDOW = 16;
+
+/** Groups items by their `node`, in the order nodes first appear. Pure. */
+export function byNode<A extends { node: string }>(items: A[]): Map<string, A[]> {
+  const m = new Map<string, A[]>();
+  for (const a of items) {
+    const list = m.get(a.node);
+    if (list) list.push(a);
+    else m.set(a.node, [a]);
+  }
+  return m;
 }
 
 /**

@@ -5,27 +5,18 @@
  * of that process (proc(5), net/core/net-procfs.c) — so no namespace is
  * entered and no socket opened. Shaped interfaces add the drops of their root
  * qdisc (tbf/htb/netem drop there, and /proc/net/dev does not count them),
- * read through the link commands' netlink path.
+ * read through the link commands' netlink path. The counters have the shape
+ * of `netlab stats`' (src/observe/stats.ts, which reads them over netlink
+ * inside each namespace: exact, but a namespace entered per node).
  */
 import { readFileSync } from 'node:fs';
 import { isAlive } from '../core/node.js';
+import type { InterfaceCounters } from '../observe/stats.js';
 import type { Topology } from '../topology/types.js';
 import { showLinks } from './links.js';
 import type { State } from './state.js';
 
-/** Counters of one interface since it was made (field names as `netlab stats`' InterfaceCounters). */
-export interface InterfaceCounters {
-  name: string;
-  rxBytes: number;
-  txBytes: number;
-  rxPackets: number;
-  txPackets: number;
-  /** Dropped on receive / send by the device (rx_dropped, tx_dropped). */
-  rxDropped: number;
-  txDropped: number;
-  /** Dropped by the root qdisc (shaping's queue full, netem's loss); 0 for an unshaped interface. */
-  qdiscDropped: number;
-}
+export type { InterfaceCounters };
 
 /** A lab's counters at one moment. */
 export interface LinkCounters {

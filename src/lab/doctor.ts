@@ -6,8 +6,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { detectCgroups, type CgroupLayout } from '../core/cgroups.js';
+import { imageFacts } from '../image/index.js';
 import { findProgram } from './programs.js';
-import { enterBinary, initBinary } from '../core/native.js';
+import { captureBinary, enterBinary, initBinary } from '../core/native.js';
 import { probeQdiscSupport, supportReport } from '../shaping/probe.js';
 
 /** One line of the doctor's report. */
@@ -91,6 +92,17 @@ export async function runChecks(): Promise<Check[]> {
     });
   }
 
+  // containment (docs/nodes.md): the devices allow-list and the seccomp filter
+  const bpf = existsSync('/proc/sys/kernel/unprivileged_bpf_disabled'); // CONFIG_BPF_SYSCALL
+  const devOk = layout ? (layout.unified ? bpf : v1Controllers.has('devices')) : false;
+  add({
+    name: 'devices allow-list', ok: devOk,
+    detail: [v1Controllers.has('devices') ? 'cgroup v1 devices' : '', layout?.unified ? (bpf ? 'cgroup v2 BPF' : 'no BPF for cgroup v2') : ''].filter(Boolean).join(' + ') || 'missing',
+    affects: 'every node: netlab refuses to start nodes it cannot keep from the host\'s devices', fix: 'a kernel with CONFIG_CGROUP_DEVICE (v1) or CONFIG_BPF_SYSCALL and CONFIG_CGROUP_BPF (v2); or resources: { devices: ["a *:* rwm"] } on every node',
+  });
+  const seccomp = existsSync('/proc/sys/kernel/seccomp/actions_avail');
+  add({ name: 'seccomp filter', ok: seccomp, detail: seccomp ? 'available' : 'missing', affects: 'every node (security: { seccomp: unconfined } goes without)', fix: 'a kernel with CONFIG_SECCOMP_FILTER' });
+
   const net = probeNetFeatures();
   const netInfo: Record<string, { affects: string; fix: string; required?: boolean }> = {
     veth: { affects: 'every link', fix: 'modprobe veth (CONFIG_VETH)', required: true },
@@ -118,11 +130,31 @@ export async function runChecks(): Promise<Check[]> {
     ['ping', 'ping', 'tests: reach', 'apt install iputils-ping'],
     ['iperf3', 'iperf3', 'measuring shaped links', 'apt install iperf3'],
     ['tcpdump', 'tcpdump', 'capturing inside nodes', 'apt install tcpdump'],
+    ['tshark', 'tshark', 'reading captures on the command line (netlab\'s tests)', 'apt install tshark'],
   ];
   for (const [name, program, affects, fix] of programs) {
     const path = findProgram(program);
     add({ name, ok: Boolean(path), detail: path ?? 'not found', affects, fix });
   }
+
+  const img = imageFacts();
+  add({
+    name: 'image store', ok: img.writable,
+    detail: img.writable ? `${img.store} (${img.freeBytes !== undefined ? `${(img.freeBytes / 1e9).toFixed(1)} GB free` : 'free space unknown'})` : `${img.store}: ${img.error ?? 'not writable'}`,
+    affects: 'nodes with image: (pull, import)', fix: 'run as root, or point NETLAB_STORE to a folder you can write',
+  });
+  add({
+    name: 'image layers', ok: img.layersPerImage === 'any',
+    detail: img.layersPerImage === 'any' ? `Linux ${img.kernel}: any number per image (overlayfs lowerdir+)` : `Linux ${img.kernel}: about ${img.layersPerImage} per image`,
+    affects: 'images with many layers', fix: 'Linux 6.8 or newer takes any number of layers; or flatten the image (fewer layers)',
+  });
+  let capture = '';
+  try { capture = captureBinary(); } catch { /* not built */ }
+  const pcap = capture ? spawnSync(capture, ['--check'], { encoding: 'utf8' }) : undefined;
+  add({
+    name: 'libpcap', ok: pcap?.status === 0, detail: !capture ? 'netlab-capture not built' : pcap?.status === 0 ? 'loads' : (pcap?.stderr.replace(/^error - \S+ \d+ /, '').trim() || 'cannot be loaded'),
+    affects: 'netlab capture', fix: capture ? 'apt install libpcap0.8' : 'npm run build',
+  });
 
   for (const [helper, find] of [['netlab-init', initBinary], ['netlab-enter', enterBinary]] as const) {
     let path = '';

@@ -7,23 +7,34 @@
  *   await lab.down();
  */
 import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { detectCgroups } from '../core/cgroups.js';
 import { isAlive } from '../core/node.js';
 import type { DaemonHealth, ExecOptions, ExecResult } from '../daemons/kind.js';
 import { getKind } from '../daemons/registry.js';
-import { UsageError } from '../errors.js';
+import { NetlabError, UsageError } from '../errors.js';
+import { hasImpairment } from '../shaping/netem.js';
+import { probeQdiscSupport } from '../shaping/probe.js';
+import { eventHooks } from '../events/hooks.js';
+import { addEvent, eventsReport, type EventsReport } from '../events/manage.js';
+import type { EventHooks } from '../validate/types.js';
+import { pauseNode, restartNode, resumeNode, type NodeTarget } from '../events/nodes.js';
+import type { EventSpec } from '../topology/events.js';
+import { captureTargets, startCapture, type Capture, type CaptureOptions } from '../observe/capture.js';
+import { oomOf, sampleLab, statsBetween, type LabSample, type LabStats } from '../observe/stats.js';
 import { loadTopologyFile, type LoadOptions } from '../topology/load.js';
 import type { Topology } from '../topology/types.js';
 import { readLinkCounters, type LinkCounters } from './counters.js';
+import { labRoots, type NodeRoot } from './images.js';
 import { LinkEndpoint } from './link-endpoint.js';
 import { routerNeighbors, type RouterNeighbors } from './neighbors.js';
-import { labDir, runRoot, stateFile } from './paths.js';
+import { isLabName, labPath, requireLabName, runRoot, stateFile } from './paths.js';
 import { readPositions, savePositions, type Positions } from './positions.js';
 import { openTerminal, type NodeTerminal, type TerminalOptions } from './terminal.js';
 import { readState, type State } from './state.js';
 import { labStatus, readLabTopology, type LabStatus } from './status.js';
 import { nodeContext } from './steps-run.js';
-import { teardown, type DownReport } from './teardown.js';
+import { takeDown, type DownOptions, type DownReport } from './teardown.js';
 import { labIsRunning, up, type UpOptions, type UpReport } from './up.js';
 
 /** Options of `waitFor`. */
@@ -39,6 +50,8 @@ export interface WaitOptions {
 export class Lab {
   /** How the last `up` went (undefined for a lab opened with `Lab.open`). */
   report?: UpReport;
+  /** The nodes' images, read once (a cache). */
+  private roots?: Map<string, NodeRoot>;
 
   /** mtime and size of the State file and topology.json when they were read (see `stale`). */
   private readonly version: string;
@@ -52,9 +65,12 @@ export class Lab {
    * `name` runs the file's lab under another name (`netlab up --name`), e.g. a
    * test's own copy that never meets a lab of the same file someone has running;
    * for a loaded Topology, give the name to loadTopology instead.
-   * @throws TopologyError for bad input (nothing was created), UsageError when
-   *   the lab already runs, KernelError/NetlabError when the kernel or a daemon
-   *   refuses (everything made is removed again unless `keepOnError`).
+   * Holds the lab's lock while it builds (src/lab/lock.ts): an `up` or `down`
+   * of the same lab from another process waits.
+   * @throws TopologyError for bad input, also a bad `name` (nothing was
+   *   created), UsageError when the lab already runs, KernelError/NetlabError
+   *   when the kernel or a daemon refuses (everything made is removed again
+   *   unless `keepOnError`) or another command holds the lab too long.
    */
   static async up(source: string | Topology, opts: UpOptions & { name?: string; load?: LoadOptions } = {}): Promise<Lab> {
     if (typeof source !== 'string' && opts.name !== undefined && opts.name !== source.name) {
@@ -69,9 +85,11 @@ export class Lab {
 
   /**
    * A running lab by name; without a name, the only running lab.
-   * @throws UsageError when there is no such lab, or no name and not exactly one lab.
+   * @throws UsageError when `name` is not a lab name (paths.ts requireLabName),
+   *   there is no such lab, or no name and not exactly one lab.
    */
   static open(name?: string): Lab {
+    if (name !== undefined) requireLabName(name, 'Lab.open');
     if (name === undefined) {
       const labs = Lab.running();
       if (labs.length !== 1) {
@@ -99,16 +117,20 @@ export class Lab {
     return filesVersion(this.name) !== this.version;
   }
 
-  /** Names of the labs that have a State file on this host, sorted. */
+  /** Names of the labs that have a readable State file on this host, sorted (only valid lab names count). */
   static running(): string[] {
     let dirs: string[] = [];
     try { dirs = readdirSync(runRoot()); } catch { return []; }
-    return dirs.filter((d) => readState(d).state !== undefined).sort();
+    return dirs.filter((d) => isLabName(d) && stateOf(d) !== undefined).sort();
   }
 
-  /** Takes a lab down by name (idempotent: a lab that is not there is a no-op report with found=false). */
-  static async down(name: string, opts: Parameters<typeof teardown>[1] = {}): Promise<DownReport> {
-    return teardown(name, opts);
+  /**
+   * Takes a lab down by name (idempotent: a lab that is not there is a no-op
+   * report with found=false). Waits while another command holds the lab.
+   * @throws UsageError when `name` is not a lab name (nothing is touched).
+   */
+  static async down(name: string, opts: DownOptions = {}): Promise<DownReport> {
+    return takeDown(requireLabName(name, 'Lab.down'), opts);
   }
 
   /** Whether the lab has running nodes (or an `up` in progress). */
@@ -129,7 +151,8 @@ export class Lab {
     }
     const rec = this.state.nodes[node];
     if (!rec || !isAlive(rec)) throw new UsageError(`${this.name}/${node}`, 'is not running (its PID 1 is gone)', `netlab status ${this.name} shows the lab; netlab down ${this.name} cleans it`);
-    return nodeContext(this.name, this.topology, n, rec.pid).exec(argv, opts);
+    this.roots ??= labRoots(this.name);
+    return nodeContext(this.name, this.topology, n, rec.pid, this.roots.get(node)).exec(argv, opts);
   }
 
   /**
@@ -230,14 +253,113 @@ export class Lab {
     return savePositions(this.name, positions);
   }
 
+  /**
+   * Starts a packet capture: one pcapng with an interface block per endpoint
+   * (`r1:eth1`), packets in time order (src/observe/capture.ts). Await
+   * `ready` before making traffic, `done` for the report; `stop()` ends it.
+   * @throws UsageError for an unknown endpoint or LAN, a named node that is
+   *   not running, or an output that cannot be written.
+   */
+  capture(opts: CaptureOptions): Capture {
+    return startCapture(this.name, captureTargets(this.topology, (n) => this.runningNode(n), opts), opts);
+  }
+
+  /**
+   * Every node's counters once: CPU time, memory, tasks, block I/O and OOM
+   * kills from its cgroups, interface counters from netlink
+   * (src/observe/stats.ts). Two samples make rates: statsBetween(a, b).
+   */
+  sample(): Promise<LabSample> {
+    return sampleLab(this.topology, this.state, detectCgroups());
+  }
+
+  /**
+   * What each node uses over `intervalMs` (default 1000): CPU %, memory
+   * (anonymous, file, kernel), tasks, block I/O, bytes/packets/drops per
+   * second per interface, OOM kills; dead nodes are listed as dead.
+   */
+  async stats(opts: { intervalMs?: number } = {}): Promise<LabStats> {
+    const a = await this.sample();
+    await sleep(opts.intervalMs ?? 1000);
+    const b = await this.sample();
+    return statsBetween(a, b, oomOf(b));
+  }
+
+  /**
+   * Freezes every process of `node` (the cgroup freezer): its links stay up,
+   * so neighbours notice only when their dead interval expires.
+   * @throws UsageError for an unknown node, one that is not running or already paused.
+   */
+  pause(node: string): Promise<void> {
+    return pauseNode(this.nodeTarget(node));
+  }
+
+  /** Thaws a paused node. @throws UsageError for an unknown node, or one that is not paused. */
+  resume(node: string): Promise<void> {
+    return resumeNode(this.nodeTarget(node));
+  }
+
+  /**
+   * Restarts the node's daemons (and `cmd`) from the config files now in it,
+   * and waits until they are ready.
+   * @throws UsageError for an unknown, dead or paused node; NetlabError when a daemon does not come back.
+   */
+  restart(node: string): Promise<void> {
+    return restartNode(this.nodeTarget(node));
+  }
+
+  /** The lab's events: what is scheduled (with the next time), what ran, when, and what failed. */
+  events(): EventsReport {
+    return eventsReport(this.name);
+  }
+
+  /**
+   * Schedules one more event on the running lab: `raw` as an item of
+   * `events:` (src/events/spec.ts), durations counted from now. The
+   * supervisor is told, or started when none runs.
+   * @throws TopologyError (exit 2) for an unknown node or endpoint, a clock
+   *   time in the past, or an overlap with the lab's other events;
+   *   NetlabError when it sets delay or loss and the kernel has no netem.
+   */
+  async addEvent(raw: unknown): Promise<EventSpec> {
+    return addEvent(this.topology, detectCgroups(), raw, Date.now(), async (e) => {
+      if (e.action.op !== 'shape' || !hasImpairment({ ...e.action.set, ...e.action.ramp?.from, ...e.action.ramp?.to })) return;
+      const support = await probeQdiscSupport();
+      if (!support.netem) {
+        throw new NetlabError(`events[${e.index}].shape`, 'delay, jitter, loss, corrupt, duplicate and reorder need the kernel\'s netem qdisc (sch_netem), which this machine lacks',
+          'load it: modprobe sch_netem; or shape only rate: on this machine (netlab doctor lists what works)');
+      }
+    });
+  }
+
+  /** What `netlab validate` needs to measure `after:` tests on this lab (src/events/hooks.ts). */
+  eventHooks(): EventHooks {
+    return eventHooks(this.name);
+  }
+
+  /** @throws UsageError for a node the lab does not have. */
+  private nodeTarget(node: string): NodeTarget {
+    const n = this.topology.nodes.find((x) => x.name === node);
+    if (!n) throw new UsageError(`lab ${this.name}`, `has no node "${node}"`, `its nodes: ${this.topology.nodes.map((x) => x.name).slice(0, 20).join(', ')}`);
+    const record = this.state.nodes[node];
+    if (!record) throw new UsageError(`${this.name}/${node}`, 'was never started', `netlab status ${this.name}`);
+    return { layout: detectCgroups(), topology: this.topology, node: n, record };
+  }
+
+  /** A node's PID 1 when it is running (as the State file has it), else undefined. */
+  private runningNode(node: string): { pid: number; startTime: number } | undefined {
+    const rec = this.state.nodes[node];
+    return rec && isAlive(rec) ? rec : undefined;
+  }
+
   /** The lab's status (nodes, liveness, interfaces, shaping, daemons). */
   status(): Promise<LabStatus> {
     return labStatus(this.name);
   }
 
-  /** Takes the lab down: everything it created is removed. */
-  down(opts: Parameters<typeof teardown>[1] = {}): Promise<DownReport> {
-    return teardown(this.name, opts);
+  /** Takes the lab down: everything it created is removed (waits while another command holds the lab). */
+  down(opts: DownOptions = {}): Promise<DownReport> {
+    return takeDown(this.name, opts);
   }
 }
 
@@ -246,5 +368,10 @@ function filesVersion(lab: string): string {
   const sig = (path: string): string => {
     try { const st = statSync(path); return `${st.mtimeMs}:${st.size}:${st.ino}`; } catch { return ''; }
   };
-  return `${sig(stateFile(lab))}|${sig(join(labDir(lab), 'topology.json'))}`;
+  return `${sig(stateFile(lab))}|${sig(labPath(lab, 'topology.json'))}`;
+}
+
+/** A lab's State, or undefined when it has none or it cannot be read (a symbolic link in the way). */
+function stateOf(lab: string): State | undefined {
+  try { return readState(lab).state; } catch { return undefined; }
 }

@@ -5,7 +5,7 @@
  * functions below it.
  */
 import type { Shaping } from '../shaping/types.js';
-import { findEndpoint, otherEnd, setEndpointState, setShaping, showLinks, type LinkReport } from './links.js';
+import { findEndpoint, otherEnd, setEndpointState, setShaping, showLinks, type LinkChangeOptions, type LinkReport } from './links.js';
 import { readLabTopology } from './status.js';
 
 /** One endpoint (`node:iface`) of a running lab. */
@@ -21,22 +21,25 @@ export class LinkEndpoint {
   /**
    * Changes the egress shaping (this end → its peer): `change` is merged over
    * what is in effect unless `reset`; a value of 0 removes that impairment.
-   * Resolves with the shaping now in effect.
+   * Resolves with the shaping now in effect. Holds the lab's lock (src/lab/lock.ts).
    * @throws UsageError for a combination tc refuses (jitter without delay …)
    *   or an endpoint that is gone; KernelError when the kernel refuses (no sch_netem).
    */
-  async set(change: Shaping, opts: { reset?: boolean } = {}): Promise<Shaping> {
-    return (await setShaping(this.lab, [this.endpoint], change, opts.reset ?? false))[0]!;
+  async set(change: Shaping, opts: { reset?: boolean } & LinkChangeOptions = {}): Promise<Shaping> {
+    return (await setShaping(this.lab, [this.endpoint], change, opts.reset ?? false, opts))[0]!;
   }
 
-  /** Cuts the link here: the interface goes administratively down and its peer loses carrier. */
-  down(): Promise<void> {
-    return setEndpointState(this.lab, this.endpoint, false);
+  /**
+   * Cuts the link here: the interface goes administratively down and its peer
+   * loses carrier. Holds the lab's lock, as every change does (src/lab/lock.ts).
+   */
+  down(opts: LinkChangeOptions = {}): Promise<void> {
+    return setEndpointState(this.lab, this.endpoint, false, opts);
   }
 
-  /** Restores the link here (administratively up). */
-  up(): Promise<void> {
-    return setEndpointState(this.lab, this.endpoint, true);
+  /** Restores the link here (administratively up), under the lab's lock. */
+  up(opts: LinkChangeOptions = {}): Promise<void> {
+    return setEndpointState(this.lab, this.endpoint, true, opts);
   }
 
   /** State, shaping in effect and counters (`netlab link show ENDPOINT`). @throws UsageError when it is gone. */

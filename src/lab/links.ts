@@ -5,19 +5,18 @@
  * `netlab status` shows the shaping and state now in effect.
  */
 import { renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createRtNetlink } from 'netlink';
-import { closeNetns, openNetns, withNetns } from '../core/netns.js';
+import { closeNetns, openNetns } from '../core/netns.js';
 import { isAlive } from '../core/node.js';
 import { shellWord, UsageError } from '../errors.js';
-import { applyShaping, readShaping, setLinkState, readLinkState, type ShapingStatus } from '../shaping/apply.js';
-import type { LinkState } from '../shaping/link.js';
-import type { RtSocket } from '../shaping/nl.js';
+import { listLinks, readLinkState, setLinkState, type LinkState } from '../net/iface.js';
+import { Rtnl } from '../net/rtnl.js';
+import { applyShaping, readShaping, type ShapingStatus } from '../shaping/apply.js';
 import { mergeShaping } from '../shaping/merge.js';
 import { checkShaping } from '../topology/shaping.js';
 import type { Shaping } from '../shaping/types.js';
 import type { Interface, Topology } from '../topology/types.js';
-import { labDir } from './paths.js';
+import { withLabLock } from './lock.js';
+import { labPath } from './paths.js';
 import { readState, type State } from './state.js';
 import { peerLabel, readLabTopology } from './status.js';
 
@@ -105,20 +104,20 @@ function nodeRunning(state: State | undefined, node: string): boolean {
 }
 
 /**
- * Runs `fn` with a tc socket inside `node` and a name → ifindex lookup.
+ * Runs `fn` with an rtnetlink socket inside `node` and a name → ifindex lookup.
  * @throws UsageError when the node is not running or lacks an interface
  *   (saying why it is gone and how to rebuild the lab).
  */
 async function onNode<T>(v: LabView, node: string,
-  fn: (sock: RtSocket, ifindex: (iface: string) => number, lookup: (iface: string) => number | undefined) => Promise<T>): Promise<T> {
+  fn: (rtnl: Rtnl, ifindex: (iface: string) => number, lookup: (iface: string) => number | undefined) => Promise<T>): Promise<T> {
   const { lab, t, state } = v;
   const rec = state?.nodes[node];
   if (!rec || !isAlive(rec)) throw new UsageError(`${lab}/${node}`, 'is not running', `netlab status ${lab}; to ${rebuildHint(t, lab, state?.file)}`);
   const fd = openNetns(rec.pid, node);
-  let sock: RtSocket | undefined;
+  let rtnl: Rtnl | undefined;
   try {
-    sock = withNetns(fd, node, () => createRtNetlink());
-    const byName = new Map((await sock.getLinks()).map((l) => [l.attrs.ifname, l.data.index ?? 0]));
+    rtnl = Rtnl.open({ netnsFd: fd, label: node });
+    const byName = new Map([...(await listLinks(rtnl)).values()].map((l) => [l.name, l.ifindex]));
     const ifindex = (iface: string): number => {
       const i = byName.get(iface);
       if (!i) {
@@ -128,27 +127,40 @@ async function onNode<T>(v: LabView, node: string,
       }
       return i;
     };
-    return await fn(sock, ifindex, (iface) => byName.get(iface) || undefined);
+    return await fn(rtnl, ifindex, (iface) => byName.get(iface) || undefined);
   } finally {
-    sock?.socket.close();
+    rtnl?.close();
     closeNetns(fd);
   }
 }
 
 function saveTopology(t: Topology): void {
-  const path = join(labDir(t.name), 'topology.json');
-  writeFileSync(`${path}.tmp`, JSON.stringify(t));
-  renameSync(`${path}.tmp`, path);
+  const path = labPath(t.name, 'topology.json');
+  const tmp = labPath(t.name, 'topology.json.tmp');
+  writeFileSync(tmp, JSON.stringify(t));
+  renameSync(tmp, path);
+}
+
+/** Options of the link commands that change a lab. */
+export interface LinkChangeOptions {
+  /** Called with a line when another command holds the lab and this one waits for it. */
+  onWarning?: (text: string) => void;
 }
 
 /**
  * Changes the egress shaping of `endpoints` (each `node:iface`) in a running
  * lab: `change` is merged over what is in effect unless `reset`, and a value of
- * 0 removes that impairment. Takes effect at once; nothing restarts.
+ * 0 removes that impairment. Takes effect at once; nothing restarts. Holds the
+ * lab's lock (src/lab/lock.ts).
  * @throws UsageError for an unknown endpoint; KernelError when the kernel
- *   refuses (e.g. no sch_netem for delay/loss).
+ *   refuses (e.g. no sch_netem for delay/loss); NetlabError when another
+ *   command holds the lab for the whole wait.
  */
-export async function setShaping(lab: string, endpoints: string[], change: Shaping, reset = false): Promise<Shaping[]> {
+export async function setShaping(lab: string, endpoints: string[], change: Shaping, reset = false, opts: LinkChangeOptions = {}): Promise<Shaping[]> {
+  return withLabLock(lab, 'link set', () => setShapingLocked(lab, endpoints, change, reset), { onWait: opts.onWarning });
+}
+
+async function setShapingLocked(lab: string, endpoints: string[], change: Shaping, reset: boolean): Promise<Shaping[]> {
   const v = labView(lab);
   const { t } = v;
   const ifaces = endpoints.map((e) => findEndpoint(t, e));
@@ -156,7 +168,7 @@ export async function setShaping(lab: string, endpoints: string[], change: Shapi
   for (const iface of ifaces) {
     const next = mergeShaping(iface.shaping ?? {}, change, reset);
     checkShaping(next, `${iface.node}:${iface.name}`, 'flags'); // jitter without delay etc.: exit 2, nothing touched
-    await onNode(v, iface.node, (sock, ifindex) => applyShaping(sock, ifindex(iface.name), next, `${iface.node}:${iface.name}`, { mtu: iface.mtu }));
+    await onNode(v, iface.node, (rtnl, ifindex) => applyShaping(rtnl, ifindex(iface.name), next, `${iface.node}:${iface.name}`, { mtu: iface.mtu }));
     iface.shaping = Object.keys(next).length ? next : undefined;
     out.push(next);
   }
@@ -167,15 +179,17 @@ export async function setShaping(lab: string, endpoints: string[], change: Shapi
 /**
  * Cuts (`up` false) or restores one endpoint: the interface goes
  * administratively down, so its peer loses carrier and routing daemons on
- * both sides see the link fail.
+ * both sides see the link fail. Holds the lab's lock (src/lab/lock.ts).
  */
-export async function setEndpointState(lab: string, endpoint: string, up: boolean): Promise<void> {
-  const v = labView(lab);
-  const { t } = v;
-  const iface = findEndpoint(t, endpoint);
-  await onNode(v, iface.node, (sock, ifindex) => setLinkState(sock, ifindex(iface.name), up, endpoint));
-  iface.state = up ? 'up' : 'down';
-  saveTopology(t);
+export async function setEndpointState(lab: string, endpoint: string, up: boolean, opts: LinkChangeOptions = {}): Promise<void> {
+  await withLabLock(lab, `link ${up ? 'up' : 'down'}`, async () => {
+    const v = labView(lab);
+    const { t } = v;
+    const iface = findEndpoint(t, endpoint);
+    await onNode(v, iface.node, (rtnl, ifindex) => setLinkState(rtnl, ifindex(iface.name), up, endpoint));
+    iface.state = up ? 'up' : 'down';
+    saveTopology(t);
+  }, { onWait: opts.onWarning });
 }
 
 /**
@@ -191,20 +205,20 @@ export async function showLinks(lab: string, endpoints?: string[]): Promise<Link
   const named = !!endpoints?.length;
   const ifaces = named ? endpoints!.map((e) => findEndpoint(t, e)) : t.nodes.flatMap((n) => n.interfaces);
   const running = (node: string): boolean => nodeRunning(state, node);
-  const byNode = new Map<string, Interface[]>();
-  for (const i of ifaces) byNode.set(i.node, [...(byNode.get(i.node) ?? []), i]);
   const out: LinkReport[] = [];
   const gone = (iface: Interface, why: string): void => {
     const label = `${iface.node}:${iface.name}`;
     if (named) throw new UsageError(label, `is gone: ${why}`, `netlab status ${lab}; to ${rebuildHint(t, lab, state?.file)}`);
     out.push({ endpoint: label, peer: peerLabel(iface), gone: why });
   };
+  const byNode = new Map<string, Interface[]>();
+  for (const i of ifaces) byNode.set(i.node, [...(byNode.get(i.node) ?? []), i]);
   for (const [node, list] of byNode) {
     if (!running(node)) {
       for (const iface of list) gone(iface, `its node ${node} is not running`);
       continue;
     }
-    await onNode(v, node, async (sock, _ifindex, lookup) => {
+    await onNode(v, node, async (rtnl, _ifindex, lookup) => {
       for (const iface of list) {
         const label = `${node}:${iface.name}`;
         const i = lookup(iface.name);
@@ -212,7 +226,7 @@ export async function showLinks(lab: string, endpoints?: string[]): Promise<Link
           gone(iface, goneReason(iface, running));
           continue;
         }
-        out.push({ endpoint: label, peer: peerLabel(iface), state: await readLinkState(sock, i, label), shaping: await readShaping(sock, i) });
+        out.push({ endpoint: label, peer: peerLabel(iface), state: await readLinkState(rtnl, i, label), shaping: await readShaping(rtnl, i) });
       }
     });
   }

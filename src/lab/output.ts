@@ -72,3 +72,20 @@ export function checkOutput(path: string, where: string, inputs: string[] = []):
     throw refuse(where, path, (err as NodeJS.ErrnoException).code ?? String(err));
   }
 }
+
+/**
+ * Opens `path` for writing (made or truncated), making its folder first, and
+ * returns the descriptor (for output a child process writes, e.g. a capture).
+ * @throws UsageError(where) for an empty path, a folder, or a place that cannot be written.
+ */
+export function openOutput(path: string, where: string): number {
+  if (!path) throw new UsageError(where, 'is empty', 'give a file name, e.g. capture.pcapng');
+  if (path.endsWith('/')) throw refuse(where, path, 'EISDIR');
+  try {
+    makeDirs(dirname(resolve(path)));
+    if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) throw Object.assign(new Error('a folder'), { code: 'EISDIR' });
+    return openSync(path, 'w');
+  } catch (err) {
+    throw refuse(where, path, (err as NodeJS.ErrnoException).code ?? String(err));
+  }
+}

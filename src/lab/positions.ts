@@ -5,9 +5,8 @@
  * picture, and the file goes away with the lab (docs/decisions.md, "netlab ui").
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { UsageError } from '../errors.js';
-import { labDir } from './paths.js';
+import { labPath } from './paths.js';
 
 /** Position of a drawn element (a node, a LAN, the host) by its id: page pixels, origin anywhere. */
 export type Positions = Record<string, { x: number; y: number }>;
@@ -20,7 +19,7 @@ const FILE = 'ui-positions.json';
 /** Positions saved for `lab`; {} when none were saved (or the file is unreadable). */
 export function readPositions(lab: string): Positions {
   try {
-    const v = JSON.parse(readFileSync(join(labDir(lab), FILE), 'utf8')) as unknown;
+    const v = JSON.parse(readFileSync(labPath(lab, FILE), 'utf8')) as unknown;
     return checkPositions(v, 'saved positions');
   } catch {
     return {};
@@ -56,7 +55,7 @@ export function checkPositions(v: unknown, where: string): Positions {
 export function savePositions(lab: string, positions: unknown): Positions {
   const merged = { ...readPositions(lab), ...checkPositions(positions, 'positions') };
   if (Object.keys(merged).length > MAX_POSITIONS) throw new UsageError('positions', `would hold more than ${MAX_POSITIONS}`, 'send the lab\'s own elements only');
-  const path = join(labDir(lab), FILE);
+  const path = labPath(lab, FILE);
   writeFileSync(`${path}.tmp`, JSON.stringify(merged));
   renameSync(`${path}.tmp`, path);
   return merged;

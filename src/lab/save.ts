@@ -6,6 +6,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { isAlive } from '../core/node.js';
 import { getKind } from '../daemons/registry.js';
 import { UsageError } from '../errors.js';
+import { withLabLock } from './lock.js';
 import { writeOutput } from './output.js';
 import { readState } from './state.js';
 import { readLabTopology } from './status.js';
@@ -31,11 +32,17 @@ export function saveDir(lab: string, file: string | undefined, cwd = process.cwd
 
 /**
  * Asks every running node whose kind can (FRR, BIRD) for its running
- * configuration and writes `<dir>/<node>/<file>`.
+ * configuration and writes `<dir>/<node>/<file>`. Holds the lab's lock
+ * (src/lab/lock.ts), so a `down` or `link` of the lab waits until it is saved.
  * @returns the files written.
- * @throws UsageError when the lab is not running.
+ * @throws UsageError when `lab` is not a lab name or the lab is not running;
+ *   NetlabError when another command holds the lab for the whole wait.
  */
-export async function saveConfigs(lab: string, dir?: string): Promise<{ dir: string; files: SavedFile[]; skipped: string[] }> {
+export async function saveConfigs(lab: string, dir?: string, opts: { onWarning?: (text: string) => void } = {}): Promise<{ dir: string; files: SavedFile[]; skipped: string[] }> {
+  return withLabLock(lab, 'save', () => saveLocked(lab, dir), { onWait: opts.onWarning });
+}
+
+async function saveLocked(lab: string, dir: string | undefined): Promise<{ dir: string; files: SavedFile[]; skipped: string[] }> {
   const { state } = readState(lab);
   if (!state) throw new UsageError(`lab ${lab}`, 'is not running', 'netlab status lists running labs');
   const t = readLabTopology(lab);

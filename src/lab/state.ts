@@ -9,10 +9,10 @@
  * teardown tolerates that — never an object without a record.
  */
 import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { NetlabError } from '../errors.js';
 import type { HostObject } from '../net/host.js';
 import type { ClassesRecord } from '../shaping/classes.js';
-import { labDir, stateFile } from './paths.js';
+import { labDir, labPath, runRoot, stateFile } from './paths.js';
 
 /** One node's process, as started. */
 export interface NodeRecord {
@@ -52,6 +52,8 @@ export interface State {
   mounts: string[];
   /** The traffic classes set up (src/shaping/classes.ts); teardown removes their cgroups and mount. */
   classes?: ClassesRecord;
+  /** The events supervisor (src/events/supervisor.ts), when one was started; teardown ends it. */
+  supervisor?: { pid: number; startTime: number };
 }
 
 /** A fresh State for a lab that is about to start. */
@@ -66,11 +68,13 @@ export function newState(lab: string, file: string | undefined): State {
  * Reads a lab's State file. Returns undefined when it does not exist; a
  * damaged file also returns undefined with `damaged` set, so that teardown falls
  * back to scanning (cgroups, run directory, netns links).
+ * @throws UsageError for a name that is not a lab name (paths.ts requireLabName).
  */
 export function readState(lab: string): { state?: State; damaged?: string } {
+  const path = stateFile(lab);
   let text: string;
   try {
-    text = readFileSync(stateFile(lab), 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch {
     return {};
   }
@@ -86,7 +90,7 @@ export function readState(lab: string): { state?: State; damaged?: string } {
 
 /** The host-object journal of a lab. */
 function hostJournal(lab: string): string {
-  return join(labDir(lab), 'host-objects.jsonl');
+  return labPath(lab, 'host-objects.jsonl');
 }
 
 /**
@@ -94,8 +98,9 @@ function hostJournal(lab: string): string {
  * or missing (the journal is a separate file). A torn last line is skipped.
  */
 export function readHostJournal(lab: string): HostRecord[] {
+  const path = hostJournal(lab);
   let text = '';
-  try { text = readFileSync(hostJournal(lab), 'utf8'); } catch { return []; }
+  try { text = readFileSync(path, 'utf8'); } catch { return []; }
   const out: HostRecord[] = [];
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
@@ -104,14 +109,33 @@ export function readHostJournal(lab: string): HostRecord[] {
   return out;
 }
 
-/** Writes the State file atomically (tmp + rename(2)). */
-export function writeState(state: State): void {
+/**
+ * Writes the State file atomically (tmp + rename(2)). Only `create` makes the
+ * lab's run folder (the first write of an `up`); otherwise a folder that is gone
+ * stays gone — a State file is never brought back into a lab that was removed.
+ * @throws NetlabError (exit 1) when the lab's run folder is gone (and not `create`).
+ */
+export function writeState(state: State, opts: { create?: boolean } = {}): void {
   const path = stateFile(state.lab);
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp${process.pid}`;
+  if (opts.create) {
+    mkdirSync(runRoot(), { recursive: true });
+    mkdirSync(labDir(state.lab), { recursive: true });
+  }
+  const tmp = labPath(state.lab, `state.json.tmp${process.pid}`);
   const { hostObjects: _journal, ...rest } = state;
-  writeFileSync(tmp, JSON.stringify({ ...rest, hostObjects: [] }));
+  try {
+    writeFileSync(tmp, JSON.stringify({ ...rest, hostObjects: [] }));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw runFolderGone(state.lab);
+    throw err;
+  }
   renameSync(tmp, path);
+}
+
+/** The error of a command whose lab's run folder was removed under it (exit 1). */
+export function runFolderGone(lab: string): NetlabError {
+  return new NetlabError(`lab ${lab}`, 'its run folder was removed while this command was changing the lab',
+    `netlab status ${lab} shows what is left; netlab down ${lab} removes it`);
 }
 
 /**
@@ -122,6 +146,7 @@ export function writeState(state: State): void {
  */
 export class StateStore {
   private dirty = true; // a new store has never been written
+  private written = false;
   constructor(readonly state: State) {}
 
   /** Applies `change` to the in-memory State; call flush() to persist. */
@@ -135,15 +160,25 @@ export class StateStore {
    * (synchronously, so it is on disk before the creating call is made).
    */
   recordHost(obj: HostRecord): void {
-    mkdirSync(labDir(this.state.lab), { recursive: true });
-    appendFileSync(hostJournal(this.state.lab), `${JSON.stringify(obj)}\n`);
+    if (!this.written) this.flush();
+    try {
+      appendFileSync(hostJournal(this.state.lab), `${JSON.stringify(obj)}\n`);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw runFolderGone(this.state.lab);
+      throw err;
+    }
     this.state.hostObjects.push(obj);
   }
 
-  /** Writes the State if anything changed since the last write. */
+  /**
+   * Writes the State if anything changed since the last write. The first write
+   * makes the lab's run folder; later ones never bring back a folder that is gone.
+   * @throws NetlabError (exit 1) when the run folder was removed meanwhile.
+   */
   flush(): void {
     if (!this.dirty) return;
-    writeState(this.state);
+    writeState(this.state, { create: !this.written });
+    this.written = true;
     this.dirty = false;
   }
 }

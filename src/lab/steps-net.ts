@@ -8,15 +8,12 @@ import { HOST, SEGMENTS, type Action, type AddrAction, type BridgeAction, type H
 import { getKind } from '../daemons/registry.js';
 import { createBridge } from '../net/bridge.js';
 import { createHostLink, createMgmtNetwork, type HostObject } from '../net/host.js';
-import { configureNetns, ifindexOf, listLinks, waitOperUp } from '../net/iface.js';
-import { NLM_F, RTM, Rtnl, linkBody } from '../net/rtnl.js';
+import { configureNetns, ifindexOf, listLinks, setLinkState, waitOperUp } from '../net/iface.js';
+import { Rtnl } from '../net/rtnl.js';
 import { writeSysctls } from '../net/sysctl.js';
 import { createVeths, type VethEnd } from '../net/veth.js';
-import { inWindow, type ApplyContext, type Step } from './apply.js';
+import { NODE_WINDOW, byNode, inWindow, type ApplyContext, type Step } from './apply.js';
 import { forwardingMarker } from './paths.js';
-
-/** Nodes configured at once (each over its own socket, which has its own window). */
-const NODE_WINDOW = 16;
 
 /** `node r1`, `the segment namespace`, `the host`: how errors name a namespace. */
 export function nsLabel(node: string): string {
@@ -44,12 +41,6 @@ export function netnsOf(ctx: ApplyContext, node: string): number {
 /** Records a host object in the State file before it is created (a journal append). */
 function recordHost(ctx: ApplyContext): (o: HostObject) => void {
   return (o) => ctx.store.recordHost(o);
-}
-
-function byNode<A extends { node: string }>(actions: A[]): Map<string, A[]> {
-  const m = new Map<string, A[]>();
-  for (const a of actions) m.set(a.node, [...(m.get(a.node) ?? []), a]);
-  return m;
 }
 
 const sysctl: Step = async (ctx, actions, progress) => {
@@ -163,9 +154,7 @@ const linkState: Step = async (ctx, actions, progress) => {
     const sock = socketOf(ctx, node);
     const links = await listLinks(sock);
     for (const a of list) {
-      const up = a.up;
-      await sock.request(RTM.NEWLINK, linkBody({ index: ifindexOf(links, a.iface, node), flags: up ? { up: true } : {}, change: { up: true } }),
-        { object: `${node}:${a.iface}`, operation: up ? 'set link up' : 'set link down', flags: NLM_F.REQUEST });
+      await setLinkState(sock, ifindexOf(links, a.iface, node), a.up, `${node}:${a.iface}`);
       progress.step();
     }
   }, ctx.signal);

@@ -6,16 +6,19 @@
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyCgroupOps, nodeCgroupDirs, planLabCgroups } from '../core/cgroups.js';
+import { nodeDevices } from '../core/devices.js';
+import { DEFAULT_UPPER_BYTES, hostMemory, labMemoryBytes } from '../core/limits.js';
 import { writeNodeIndex } from '../core/index-file.js';
+import { blockDevice } from '../core/io-device.js';
 import { openNetns } from '../core/netns.js';
 import { startNodes, type NodeSpec, type RunningNode } from '../core/node.js';
 import { getKind } from '../daemons/registry.js';
 import { writeNodeFiles } from '../daemons/files.js';
 import { SEGMENTS, type NodeStartAction } from '../graph/actions.js';
 import { targetAddress } from '../topology/tests.js';
-import type { Node, Topology } from '../topology/types.js';
+import type { Bind, Node, Topology } from '../topology/types.js';
 import type { ApplyContext, Step } from './apply.js';
-import { labDir, netnsDir, netnsLink, nodeDir } from './paths.js';
+import { labDir, labPath, netnsDir, netnsLink, nodeDir } from './paths.js';
 
 /** The core's name for the hidden segment namespace's node (node names start with a letter). */
 export const SEGMENTS_NODE = '_segments';
@@ -44,25 +47,37 @@ export function hostsFile(t: Topology): string {
 
 /** Host path of the node's upper layer (created by the core too; made here early to hold files). */
 export function upperDirOf(lab: string, node: string): string {
-  return join(nodeDir(lab, node), 'upper');
+  return labPath(lab, 'nodes', node, 'upper');
+}
+
+/** Files of the lab that every node's spec names (checked paths, computed once per lab). */
+interface LabFiles { hosts: string; consoleLog: string }
+
+/** The devices of a node (or of the hidden segment namespace: the default list). */
+function devicesOf(node: Node | undefined): { rules: string[]; binds: Bind[] } {
+  return nodeDevices(node?.resources.devices, `nodes.${node?.name}.resources.devices`);
 }
 
 /** The core's spec for one node (or the hidden segment namespace). */
-function nodeSpec(ctx: ApplyContext, node: Node | undefined, name: string): NodeSpec {
+function nodeSpec(ctx: ApplyContext, files: LabFiles, node: Node | undefined, name: string, devices: { rules: string[]; binds: Bind[] }): NodeSpec {
   const lab = ctx.plan.lab;
   const dir = nodeDir(lab, name);
   return {
     lab,
     name,
     runDir: dir,
-    lowerDirs: [node?.rootfs ?? '/'],
-    hostsFile: join(labDir(lab), 'hosts'),
-    binds: node?.binds ?? [],
+    lowerDirs: ctx.roots?.get(name)?.lowerDirs ?? ['/'],
+    hostsFile: files.hosts,
+    binds: [...(node?.binds ?? []), ...devices.binds],
     cgroupDirs: nodeCgroupDirs(ctx.layout, lab, name, node?.resources ?? {}),
+    seccomp: node?.security?.seccomp !== 'unconfined',
+    upperBytes: node?.resources.upperBytes ?? DEFAULT_UPPER_BYTES,
+    // cgroup v2 (also hybrid's unified tree): the launcher's BPF program; v1 has the devices cgroup files
+    ...(ctx.layout.unified ? { deviceRules: devices.rules } : {}),
     userns: ctx.plan.topology.userns || undefined,
-    // A node that runs something of its own (cmd, daemons) gets its own console
-    // log; the others share the lab's, which saves a directory per node at scale.
-    consoleLog: node && (node.cmd !== undefined || getKind(node.kind).router) ? join(dir, 'console.log') : join(labDir(lab), 'console.log'),
+    // A node that runs something of its own (cmd, daemons, an image's entrypoint) gets its
+    // own console log; the others share the lab's, which saves a directory per node at scale.
+    consoleLog: node && (node.cmd !== undefined || getKind(node.kind).router || node.image !== undefined) ? join(dir, 'console.log') : files.consoleLog,
   };
 }
 
@@ -79,15 +94,24 @@ const nodeStart: Step = async (ctx, actions, progress) => {
   const hidden = ctx.plan.phases.some((p) => p.actions.some((a) => a.op === 'segment.ns'));
   const all = hidden ? [...names, SEGMENTS_NODE] : names;
 
-  applyCgroupOps(planLabCgroups(ctx.layout, lab, all.map((name) => ({ name, resources: byName.get(name)?.resources ?? {} }))));
+  const devices = new Map(all.map((name) => [name, devicesOf(byName.get(name))]));
+  const limits = { memoryBytes: labMemoryBytes(t.limits, hostMemory()), memoryAsked: t.limits?.memoryBytes !== undefined || t.limits?.memoryPercent !== undefined };
+  applyCgroupOps(planLabCgroups(ctx.layout, lab, all.map((name) => {
+    const n = byName.get(name);
+    const io = n?.resources.io;
+    return {
+      name, resources: n?.resources ?? {}, devices: devices.get(name)!.rules,
+      ...(io ? { ioDevice: blockDevice(io.device ?? n.rootfs ?? '/', `nodes.${name}.resources.io`) } : {}),
+    };
+  }), limits));
   mkdirSync(labDir(lab), { recursive: true });
-  writeFileSync(join(labDir(lab), 'hosts'), hostsFile(t));
+  writeFileSync(labPath(lab, 'hosts'), hostsFile(t));
   for (const name of names) {
     const node = byName.get(name)!;
     const files = getKind(node.kind).files(node, t);
     if (!files.length) continue; // no upper dir at all: the core then copies nothing (and 1,000 mkdirs are saved)
     mkdirSync(upperDirOf(lab, name), { recursive: true });
-    writeNodeFiles(upperDirOf(lab, name), files, node.rootfs ?? '/', name);
+    writeNodeFiles(upperDirOf(lab, name), files, ctx.roots?.get(name)?.lowerDirs ?? '/', name);
   }
   mkdirSync(netnsDir, { recursive: true });
   ctx.store.flush();
@@ -100,7 +124,8 @@ const nodeStart: Step = async (ctx, actions, progress) => {
     if (planName !== SEGMENTS) symlinkSync(`/proc/${n.pid}/ns/net`, netnsLink(lab, n.name));
     if (planName !== SEGMENTS) progress.step();
   };
-  await startNodes(all.map((name) => nodeSpec(ctx, byName.get(name), name)), { onStarted, signal: ctx.signal });
+  const files: LabFiles = { hosts: labPath(lab, 'hosts'), consoleLog: labPath(lab, 'console.log') };
+  await startNodes(all.map((name) => nodeSpec(ctx, files, byName.get(name), name, devices.get(name)!)), { onStarted, signal: ctx.signal });
   writeNodeIndex(labDir(lab), [...ctx.running.values()]);
   ctx.store.flush();
 };

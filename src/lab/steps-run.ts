@@ -11,6 +11,7 @@ import { NetlabError, shellWord } from '../errors.js';
 import type { DaemonAction, ExecAction } from '../graph/actions.js';
 import type { Node, Topology } from '../topology/types.js';
 import { inWindow, type ApplyContext, type Step } from './apply.js';
+import type { NodeRoot } from './images.js';
 import { upperDirOf } from './steps-nodes.js';
 
 /**
@@ -37,14 +38,20 @@ export function daemonTimeoutMs(running: number): number {
 /** How long a node's daemons may take to start and to answer on a quiet host, ms. */
 export const READY_TIMEOUT_MS = 60_000;
 
-/** A kind's view of a running node (src/daemons/kind.ts): exec inside it, and its upper layer. */
-export function nodeContext(lab: string, topology: Topology, node: Node, pid: number): NodeContext {
+/**
+ * A kind's view of a running node (src/daemons/kind.ts): exec inside it, and
+ * its upper layer. Commands get the image's Env (when the node has an image),
+ * overridden by the node's `env:`.
+ */
+export function nodeContext(lab: string, topology: Topology, node: Node, pid: number, root?: NodeRoot): NodeContext {
+  const run = root?.run;
   return {
     lab,
     node,
     topology,
     upperDir: upperDirOf(lab, node.name),
-    exec: (argv: string[], opts?: ExecOptions & { cls?: string }): Promise<ExecResult> => execInNode({ lab, name: node.name, pid }, argv, { ...opts, env: { ...node.env, ...opts?.env } }),
+    ...(run ? { run } : {}),
+    exec: (argv: string[], opts?: ExecOptions & { cls?: string }): Promise<ExecResult> => execInNode({ lab, name: node.name, pid }, argv, { ...opts, env: { ...run?.env, ...node.env, ...opts?.env } }),
   };
 }
 
@@ -52,7 +59,7 @@ function contextOf(ctx: ApplyContext, name: string): NodeContext {
   const t = ctx.plan.topology;
   const node = t.nodes.find((n) => n.name === name)!;
   const pid = ctx.running.get(name)!.pid;
-  return nodeContext(ctx.plan.lab, t, node, pid);
+  return nodeContext(ctx.plan.lab, t, node, pid, ctx.roots?.get(name));
 }
 
 const daemon: Step = async (ctx, actions, progress) => {

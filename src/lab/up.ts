@@ -3,13 +3,14 @@
  * Ctrl-C/SIGTERM, through `signal`) rolls back to nothing with `teardown`.
  */
 import { existsSync, lstatSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { detectCgroups, type CgroupLayout } from '../core/cgroups.js';
 import { checkCpusets } from '../core/cpuset.js';
+import { nodeDevices } from '../core/devices.js';
+import { hostMemory } from '../core/limits.js';
 import { isAlive } from '../core/node.js';
 import { enterBinary, initBinary } from '../core/native.js';
 import { getKind } from '../daemons/registry.js';
-import { NetlabError, shellWord, TopologyError, UsageError } from '../errors.js';
+import { isNetlabError, NetlabError, shellWord, TopologyError, UsageError } from '../errors.js';
 import { HOST, type Plan, type QdiscAction } from '../graph/actions.js';
 import { hasImpairment } from '../shaping/netem.js';
 import { probeQdiscSupport } from '../shaping/probe.js';
@@ -17,17 +18,22 @@ import { plan as makePlan } from '../graph/plan.js';
 import { hostAddresses, openHostNetns, subnetUsers } from '../net/host.js';
 import { listLinks } from '../net/iface.js';
 import { Rtnl } from '../net/rtnl.js';
+import type { ImageProgressListener } from '../image/index.js';
 import type { Topology } from '../topology/types.js';
+import { holdLabImages, recordLabImages, resolveLabImages, type NodeRoot } from './images.js';
 import { closeContext, runPhases, type ApplyContext, type Step } from './apply.js';
-import { labDir, netnsLink } from './paths.js';
+import { checkCapacity } from './capacity.js';
+import { withLabLock } from './lock.js';
+import { labDir, labPath, netnsLink, requireLabName } from './paths.js';
 import type { ProgressListener } from './progress.js';
 import { findProgram } from './programs.js';
-import { newState, readState, StateStore, upInProgress } from './state.js';
+import { newState, readState, runFolderGone, StateStore, upInProgress } from './state.js';
 import { nodeSteps } from './steps-nodes.js';
 import { netSteps } from './steps-net.js';
 import { runSteps } from './steps-run.js';
 import { shapingSteps } from './steps-shaping.js';
 import { teardown } from './teardown.js';
+import { startEvents } from '../events/supervisor.js';
 
 /** Options of `up`. */
 export interface UpOptions {
@@ -40,6 +46,14 @@ export interface UpOptions {
   keepOnError?: boolean;
   /** Called with each warning (e.g. leftovers of a crashed run being removed). */
   onWarning?: (text: string) => void;
+  /** Start even when the lab needs more memory than the host has available (src/lab/capacity.ts). */
+  force?: boolean;
+  /** Progress of pulling or importing the lab's images (before any node starts). */
+  onImageProgress?: ImageProgressListener;
+  /** Plain HTTP for a registry on this machine (localhost, 127.0.0.0/8, [::1]) when an image must be pulled. */
+  insecure?: boolean;
+  /** The image store (default: /var/lib/netlab, or $NETLAB_STORE). */
+  imageStore?: string;
 }
 
 /** What `up` did. */
@@ -64,33 +78,39 @@ export function labIsRunning(lab: string): boolean {
 }
 
 
+function alreadyRunning(t: Topology): UsageError {
+  return new UsageError(`lab ${t.name}`, 'is already running', `take it down first (netlab down ${t.name}), or replace it: netlab up --reconfigure ${t.file ? shellWord(t.file) : t.name}${t.renamed ? ` --name ${t.name}` : ''}`);
+}
+
 /**
  * Everything that can be checked before the first kernel object: root, the
- * native helpers, the kinds' programs, free `ip netns` names, host interface
- * names and subnets (checkHostFree), cpusets this host can give, and whether
+ * native helpers, the nodes' images (pulled or imported when missing) and the
+ * kinds' programs in each node's root, free `ip netns` names, host interface
+ * names and subnets (checkHostFree), cpusets this host can give, memory for
+ * the lab (checkCapacity, unless opts.force), the devices it names, and whether
  * the lab already runs (or left debris, which is removed with a warning).
+ * @returns each image node's root (src/lab/images.ts).
  * @throws UsageError / NetlabError saying what to do.
  */
-async function preflight(t: Topology, opts: UpOptions, layout: CgroupLayout): Promise<void> {
-  if (process.getuid?.() !== 0) {
-    throw new UsageError('netlab up', 'creating namespaces, veths and cgroups needs root', 'run it as root: sudo netlab up …');
-  }
+async function preflight(t: Topology, opts: UpOptions, layout: CgroupLayout): Promise<Map<string, NodeRoot>> {
   initBinary(); // both throw, naming `npm run build`, when native/ was not built
   enterBinary();
-  for (const kind of new Set(t.nodes.map((n) => n.kind))) {
+  if (!opts.reconfigure && labIsRunning(t.name)) throw alreadyRunning(t); // before pulling anything
+  const roots = await resolveLabImages(t, (kind) => getKind(kind).requires, {
+    onProgress: opts.onImageProgress, onWarning: opts.onWarning, signal: opts.signal, insecure: opts.insecure, store: opts.imageStore,
+  });
+  for (const kind of new Set(t.nodes.filter((n) => !roots.has(n.name)).map((n) => n.kind))) {
     for (const req of getKind(kind).requires) {
       if (!findProgram(req.program)) {
-        const users = t.nodes.filter((n) => n.kind === kind).map((n) => n.name);
+        const users = t.nodes.filter((n) => n.kind === kind && !roots.has(n.name)).map((n) => n.name);
         throw new NetlabError(`nodes.${users[0]}.kind`, `kind ${kind} needs ${req.program}, which is not installed`, `install it: apt install ${req.package}`);
       }
     }
   }
-  // The daemons' own parsers read user-given configs before anything is built.
-  await Promise.all(t.nodes.map((n) => getKind(n.kind).check?.(n, t)));
+  // The daemons' own parsers (the host's) read user-given configs before anything is built.
+  await Promise.all(t.nodes.filter((n) => !roots.has(n.name)).map((n) => getKind(n.kind).check?.(n, t)));
   if (labIsRunning(t.name)) {
-    if (!opts.reconfigure) {
-      throw new UsageError(`lab ${t.name}`, 'is already running', `take it down first (netlab down ${t.name}), or replace it: netlab up --reconfigure ${t.file ? shellWord(t.file) : t.name}${t.renamed ? ` --name ${t.name}` : ''}`);
-    }
+    if (!opts.reconfigure) throw alreadyRunning(t);
     await teardown(t.name);
   } else if (existsSync(labDir(t.name))) {
     opts.onWarning?.(`removing what a previous run of lab ${t.name} left behind`);
@@ -98,6 +118,8 @@ async function preflight(t: Topology, opts: UpOptions, layout: CgroupLayout): Pr
   }
   await checkHostFree(t);
   checkCpusets(t, layout);
+  checkCapacity(t, hostMemory(), { force: opts.force });
+  for (const n of t.nodes) nodeDevices(n.resources.devices, `nodes.${n.name}.resources.devices`); // each path is a device here
   for (const n of t.nodes) {
     const link = netnsLink(t.name, n.name);
     try {
@@ -108,6 +130,7 @@ async function preflight(t: Topology, opts: UpOptions, layout: CgroupLayout): Pr
       if (err instanceof UsageError) throw err;
     }
   }
+  return roots;
 }
 
 /**
@@ -168,40 +191,71 @@ async function checkHostFree(t: Topology): Promise<void> {
  * @throws NetlabError (exit 1: the machine, not the file, is missing something).
  */
 async function checkImpairmentSupport(p: Plan): Promise<void> {
-  const impaired = p.phases.flatMap((ph) => ph.actions).find((a): a is QdiscAction => a.op === 'qdisc' && hasImpairment(a.shaping));
-  if (!impaired) return;
+  const qdisc = p.phases.flatMap((ph) => ph.actions).find((a): a is QdiscAction => a.op === 'qdisc' && hasImpairment(a.shaping));
+  // Events that will set delay or loss later need netem as much as the links do now.
+  const event = p.topology.events?.find((e) => e.action.op === 'shape' && hasImpairment({ ...e.action.set, ...e.action.ramp?.from, ...e.action.ramp?.to }));
+  const where = qdisc ? `${qdisc.node}:${qdisc.iface}` : event ? `events[${event.index}]` : undefined;
+  if (!where) return;
   const support = await probeQdiscSupport();
   if (support.netem) return;
-  throw new NetlabError(`${impaired.node}:${impaired.iface}`, `delay, jitter, loss, corrupt, duplicate and reorder need the kernel's netem qdisc (sch_netem), which this machine lacks${support.error ? ` (${support.error})` : ''}`,
+  throw new NetlabError(where, `delay, jitter, loss, corrupt, duplicate and reorder need the kernel's netem qdisc (sch_netem), which this machine lacks${support.error ? ` (${support.error})` : ''}`,
     'load it: modprobe sch_netem (Ubuntu: apt install linux-modules-extra-$(uname -r)); or keep only rate: on this machine. netlab doctor lists what works');
 }
 
 /**
- * Builds the lab described by `t`. On failure or abort, removes everything it
+ * Builds the lab described by `t`, holding the lab's lock (src/lab/lock.ts)
+ * from the check that it is not running to the end, so a concurrent `up` or
+ * `down` of the same lab waits. On failure or abort, removes everything it
  * made (unless keepOnError) and rethrows.
+ * @throws UsageError for a `t.name` that is not a lab name (a Topology made by
+ *   hand), for not being root, and for a lab that already runs; NetlabError
+ *   (exit 1) when the lab stays locked by another command for the whole wait,
+ *   or when its run folder is removed while it is being built.
  */
 export async function up(t: Topology, opts: UpOptions = {}): Promise<UpReport> {
+  requireLabName(t.name, 'name');
+  if (process.getuid?.() !== 0) {
+    throw new UsageError('netlab up', 'creating namespaces, veths and cgroups needs root', 'run it as root: sudo netlab up …');
+  }
+  return withLabLock(t.name, opts.reconfigure ? 'up --reconfigure' : 'up', () => upLocked(t, opts), { onWait: opts.onWarning, signal: opts.signal });
+}
+
+async function upLocked(t: Topology, opts: UpOptions): Promise<UpReport> {
   const started = performance.now();
   const layout = detectCgroups();
-  await preflight(t, opts, layout);
-  const plan = makePlan(t);
-  await checkImpairmentSupport(plan);
-  const store = new StateStore(newState(t.name, t.file));
-  store.flush();
-  writeFileSync(join(labDir(t.name), 'topology.json'), JSON.stringify(t));
+  // No prune may remove an image between its choice and the lab's record of it.
+  const held = await holdLabImages(t, { store: opts.imageStore, signal: opts.signal });
+  let roots: Map<string, NodeRoot>;
+  let plan: Plan;
+  let store: StateStore;
+  try {
+    roots = await preflight(t, opts, layout);
+    plan = makePlan(t);
+    await checkImpairmentSupport(plan);
+    store = new StateStore(newState(t.name, t.file));
+    store.flush();
+    writeFileSync(labPath(t.name, 'topology.json'), JSON.stringify(t));
+    recordLabImages(t.name, roots, opts.imageStore);
+  } finally {
+    held.release();
+  }
   const hostFd = openHostNetns();
   const ctx: ApplyContext = {
-    plan, store, layout, running: new Map(), netns: new Map([[HOST, hostFd]]), sockets: new Map(), links: new Map(), tc: new Map(),
-    host: Rtnl.open({ label: 'host' }), onProgress: opts.onProgress, signal: opts.signal, timings: {}, keepOnError: opts.keepOnError,
+    plan, store, layout, running: new Map(), netns: new Map([[HOST, hostFd]]), sockets: new Map(), links: new Map(),
+    host: Rtnl.open({ label: 'host' }), onProgress: opts.onProgress, signal: opts.signal, timings: {}, keepOnError: opts.keepOnError, roots,
   };
   try {
     await runPhases(ctx, steps);
     store.update((s) => { s.phase = 'running'; });
     store.flush();
-  } catch (err) {
+    if (t.events?.length) startEvents(t, ctx.layout); // time 0 of the events is now: the lab is up
+  } catch (caught) {
     closeContext(ctx);
     ctx.host.close();
-    if (opts.keepOnError) {
+    // The run folder removed under us (by hand, or a netlab without the lock):
+    // whatever broke first says so, exit 1 — the input was fine.
+    const err = !isNetlabError(caught) && !existsSync(labDir(t.name)) ? runFolderGone(t.name) : caught;
+    if (opts.keepOnError && existsSync(labDir(t.name))) {
       store.update((s) => { s.phase = 'failed'; });
       store.flush();
       opts.onWarning?.(`lab ${t.name} is kept as it failed, for debugging (netlab status ${t.name}); netlab down ${t.name} removes it`);

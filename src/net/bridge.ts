@@ -17,12 +17,12 @@
 import { TopologyError } from '../errors.js';
 import { parseMac } from './addr.js';
 import { all, ifindexOf, listLinks, type LinkEntry } from './iface.js';
+import { IFF_UP, IFLA, IFLA_INFO, linkBody } from './messages.js';
 import { attr, nested, strz, u32, u8 } from './nlattr.js';
-import { NLM_F, RTM, Rtnl, linkBody } from './rtnl.js';
+import { NLM_F, RTM, Rtnl } from './rtnl.js';
 import { checkIfname } from './veth.js';
 
-const IFLA_INFO_KIND = 1;
-const IFLA_INFO_DATA = 2;
+/** IFLA_BR_* inside IFLA_INFO_DATA of a bridge (include/uapi/linux/if_link.h). */
 const IFLA_BR_STP_STATE = 5;
 const IFLA_BR_MCAST_SNOOPING = 23;
 
@@ -52,21 +52,23 @@ export interface BridgeSpec {
 }
 
 /** The RTM_NEWLINK payload creating the bridge (pure). @throws TopologyError(where). */
-export function bridgeMessage(spec: BridgeSpec, where: string): Uint8Array[] {
+export function bridgeMessage(spec: BridgeSpec, where: string): Buffer {
   checkIfname(spec.name, where);
-  const linkinfo = Buffer.concat([
-    attr(IFLA_INFO_KIND, strz('bridge')),
-    nested(IFLA_INFO_DATA, [
+  const linkinfo = nested(IFLA.LINKINFO, [
+    attr(IFLA_INFO.KIND, strz('bridge')),
+    nested(IFLA_INFO.DATA, [
       attr(IFLA_BR_STP_STATE, u32(spec.stp ? 1 : 0)),
       attr(IFLA_BR_MCAST_SNOOPING, u8(spec.mcastSnooping ? 1 : 0)),
     ]),
   ]);
-  return linkBody({ index: spec.ifindex ?? 0, flags: { up: true }, change: { up: true } }, {
-    ifname: spec.name,
-    mtu: spec.mtu,
-    linkinfo,
-    ...(spec.mac ? { address: parseMac(spec.mac, where) } : {}),
-  });
+  const attrs = [attr(IFLA.IFNAME, strz(spec.name)), attr(IFLA.MTU, u32(spec.mtu)), linkinfo];
+  if (spec.mac) attrs.push(attr(IFLA.ADDRESS, parseMac(spec.mac, where)));
+  return linkBody({ index: spec.ifindex ?? 0, flags: IFF_UP, change: IFF_UP }, attrs);
+}
+
+/** RTM_NEWLINK payload that makes interface `port` a port of bridge `bridge` and brings it up (as `ip link set PORT master BR up`). */
+export function bridgePortBody(port: number, bridge: number): Buffer {
+  return linkBody({ index: port, flags: IFF_UP, change: IFF_UP }, [attr(IFLA.MASTER, u32(bridge))]);
 }
 
 /**
@@ -97,8 +99,7 @@ export async function createBridge(rtnl: Rtnl, spec: BridgeSpec, label: string):
     hints: { EEXIST: `an interface named ${spec.name} already exists in that namespace` },
   });
   const br = spec.ifindex ?? ifindexOf(await listLinks(rtnl), spec.name, label);
-  await all(spec.ports.map((p, i) => rtnl.request(RTM.NEWLINK,
-    linkBody({ index: portIdx[i], flags: { up: true }, change: { up: true } }, { master: br }),
+  await all(spec.ports.map((p, i) => rtnl.request(RTM.NEWLINK, bridgePortBody(portIdx[i], br),
     { object: `port ${p} of ${label}`, operation: 'enslave to bridge' })));
   return br;
 }

@@ -20,10 +20,11 @@ import { existsSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:
 import { KernelError, TopologyError } from '../errors.js';
 import { AF_INET, AF_INET6, networkBytes, parseCidr, type Cidr } from './addr.js';
 import { formatIP } from '../topology/ip.js';
-import { bridgeMessage } from './bridge.js';
-import { addressMessage, all, findAttrKind, listLinks, type LinkEntry, type NetnsConfig } from './iface.js';
+import { bridgeMessage, bridgePortBody } from './bridge.js';
+import { addressMessage, all, listLinks, type LinkEntry, type NetnsConfig } from './iface.js';
+import { addrBody, linkBody, parseAddr, parseLink } from './messages.js';
 import { createNatTable, netlabNatTables, natTableName, removeNatTable, type NftTableRecord } from './nft.js';
-import { NLM_F, RTM, Rtnl, addrBody, linkBody } from './rtnl.js';
+import { NLM_F, RTM, Rtnl } from './rtnl.js';
 import { createVeths, type VethEnd } from './veth.js';
 
 /** A host link or bridge netlab created. */
@@ -181,8 +182,7 @@ export async function createMgmtNetwork(host: Rtnl, hostNetnsFd: number, spec: M
       b: { netnsFd: n.netnsFd, node: n.node, iface: n.iface, mac: n.mac, mtu: spec.mtu },
     }));
     await createVeths(host, pairs, { onProgress });
-    await all(nodes.map((n, i) => host.request(RTM.NEWLINK,
-      linkBody({ index: ends[i].ifindex, flags: { up: true }, change: { up: true } }, { master: br.ifindex }),
+    await all(nodes.map((n, i) => host.request(RTM.NEWLINK, bridgePortBody(ends[i].ifindex, br.ifindex),
       { object: `host:${n.hostIface} (mgmt port of ${n.node})`, operation: 'enslave to bridge' })));
 
     if (spec.nat) {
@@ -249,11 +249,11 @@ export async function removeHostObjects(host: Rtnl, objects: HostObject[]): Prom
 }
 
 async function removeHostLink(host: Rtnl, o: HostLinkRecord): Promise<string> {
-  const msgs = await host.get(RTM.GETLINK, linkBody({ index: o.ifindex }), { object: `host:${o.name}`, ignore: ['ENODEV'] });
-  const m = msgs.find((x) => x.kind === 'link');
-  if (!m || m.kind !== 'link') return 'gone';
-  if (m.attrs.ifname !== o.name) return `left alone: ifindex ${o.ifindex} is now "${m.attrs.ifname}", not "${o.name}"`;
-  const kind = findAttrKind(m.attrs.linkinfo);
+  const [p] = await host.get(RTM.GETLINK, linkBody({ index: o.ifindex }), { object: `host:${o.name}`, ignore: ['ENODEV'] });
+  if (!p) return 'gone';
+  const m = parseLink(p);
+  if (m.name !== o.name) return `left alone: ifindex ${o.ifindex} is now "${m.name}", not "${o.name}"`;
+  const kind = m.kind;
   if (kind !== o.linkKind) return `left alone: host:${o.name} is a ${kind || 'device'} now, not a ${o.linkKind}`;
   const errno = await host.request(RTM.DELLINK, linkBody({ index: o.ifindex }), { object: `host:${o.name}`, ignore: ['ENODEV'] });
   return errno ? 'gone' : 'removed';
@@ -286,14 +286,15 @@ export async function hostAddresses(host: Rtnl, known?: Map<string, LinkEntry>):
   const links = known ?? await listLinks(host);
   const names = new Map([...links.values()].map((l) => [l.ifindex, l.name]));
   const out: HostAddress[] = [];
-  for (const m of msgs) {
-    if (m.kind !== 'address' || m.data.scope === RT_SCOPE_LINK || (m.data.family !== AF_INET && m.data.family !== AF_INET6)) continue;
-    const addr = m.attrs.local ?? m.attrs.address;
+  for (const p of msgs) {
+    const m = parseAddr(p);
+    if (m.scope === RT_SCOPE_LINK || (m.family !== AF_INET && m.family !== AF_INET6)) continue;
+    const addr = m.local ?? m.address;
     if (!addr) continue;
     const bytes = Buffer.from(addr);
-    const prefixLen = m.data.prefixlen ?? bytes.length * 8;
+    const prefixLen = m.prefixLen;
     const text = `${formatIp(bytes)}/${prefixLen}`;
-    out.push({ cidr: { family: m.data.family, bytes, prefixLen, text }, label: `${text} on ${names.get(m.data.index ?? 0) ?? `ifindex ${m.data.index}`}` });
+    out.push({ cidr: { family: m.family, bytes, prefixLen, text }, label: `${text} on ${names.get(m.ifindex) ?? `ifindex ${m.ifindex}`}` });
   }
   return out;
 }

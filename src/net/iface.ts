@@ -1,19 +1,25 @@
 /**
- * Inside one node's network namespace: find interfaces, bring them up, add
- * addresses and static routes. Every function takes an Rtnl opened inside that
- * namespace (`Rtnl.open({ netnsFd })`).
+ * Inside one node's network namespace: find interfaces, bring them up or down,
+ * read their state, add addresses and static routes. Every function takes an
+ * Rtnl opened inside that namespace (`Rtnl.open({ netnsFd })`).
+ *
+ * Cutting a link: `netlab link down r1:eth1` sets that veth end
+ * administratively down ({@link setLinkState}). The veth driver then turns the
+ * carrier off on BOTH ends (drivers/net/veth.c, veth_close →
+ * netif_carrier_off(peer)), so the far end reads NO-CARRIER / LOWERLAYERDOWN
+ * and routing daemons see the interface go down. `up` brings the end up again;
+ * the carrier returns on both ends once both are up (veth_open).
  */
 import { KernelError } from '../errors.js';
 import { AF_INET, AF_INET6, formatMac, ipv4Broadcast, parseCidr } from './addr.js';
-import { findAttr, readStrz } from './nlattr.js';
+import { IFA, IFA_F_NODAD, IFF_LOOPBACK, IFF_UP, addrBody, linkBody, linkStateBody, parseLink, txCounters } from './messages.js';
+import { attr, u32 } from './nlattr.js';
 import { describeRoute, routeMessage } from './route.js';
-import { NLM_F, RTM, Rtnl, addrBody, linkBody } from './rtnl.js';
+import { NLM_F, RTM, Rtnl } from './rtnl.js';
 import type { RouteSpec } from './types.js';
 
 /** ENODEV: what the kernel answers for a missing interface; used for the same case found before asking. */
 const ENODEV = 19;
-/** IFLA_INFO_KIND inside IFLA_LINKINFO. */
-const IFLA_INFO_KIND = 1;
 
 /** One interface as the kernel reports it. */
 export interface LinkEntry {
@@ -37,27 +43,22 @@ export interface LinkEntry {
  * @throws KernelError when the dump is refused.
  */
 export async function listLinks(rtnl: Rtnl): Promise<Map<string, LinkEntry>> {
-  const msgs = await rtnl.dump(RTM.GETLINK, linkBody({}), { object: `interfaces of ${rtnl.label}` });
+  const msgs = await rtnl.dump(RTM.GETLINK, linkBody(), { object: `interfaces of ${rtnl.label}` });
   const out = new Map<string, LinkEntry>();
-  for (const m of msgs) {
-    if (m.kind !== 'link' || !m.attrs.ifname) continue;
-    out.set(m.attrs.ifname, {
-      ifindex: m.data.index ?? 0,
-      name: m.attrs.ifname,
-      up: !!m.data.flags?.up,
-      kind: findAttrKind(m.attrs.linkinfo),
-      mtu: m.attrs.mtu ?? 0,
-      mac: m.attrs.address ? formatMac(m.attrs.address) : '',
-      master: m.attrs.master ?? 0,
+  for (const p of msgs) {
+    const m = parseLink(p);
+    if (!m.name) continue;
+    out.set(m.name, {
+      ifindex: m.ifindex,
+      name: m.name,
+      up: (m.flags & IFF_UP) !== 0,
+      kind: m.kind,
+      mtu: m.mtu,
+      mac: m.address ? formatMac(m.address) : '',
+      master: m.master,
     });
   }
   return out;
-}
-
-/** The link kind ("veth", "bridge") inside an IFLA_LINKINFO payload; '' when absent. */
-export function findAttrKind(linkinfo: Buffer | undefined): string {
-  const kind = linkinfo ? findAttr(linkinfo, IFLA_INFO_KIND) : undefined;
-  return kind ? readStrz(kind) : '';
 }
 
 /**
@@ -73,14 +74,52 @@ export function ifindexOf(links: Map<string, LinkEntry>, iface: string, nodeLabe
   return l.ifindex;
 }
 
+/** IF_OPER_* (RFC 2863 operational states, include/uapi/linux/if.h), by number. */
+export const OPERSTATES = ['unknown', 'notpresent', 'down', 'lowerlayerdown', 'testing', 'dormant', 'up'] as const;
+export type OperState = (typeof OPERSTATES)[number];
+/** IF_OPER_UP. */
+const OPER_UP = 6;
+
+/** The state of one interface as routing daemons see it. */
+export interface LinkState {
+  name: string;
+  /** IFF_UP: administratively up. */
+  adminUp: boolean;
+  /** IFLA_CARRIER: the peer is up (for a veth). */
+  carrier: boolean;
+  /** IFLA_OPERSTATE. */
+  operState: OperState;
+  mtu: number;
+  /** The interface's own transmit counters (IFLA_STATS64): what it sent, whatever its qdisc. */
+  tx: { bytes: number; packets: number; dropped: number };
+}
+
 /**
- * Sets IFF_UP on an interface (RTM_NEWLINK with ifi_change = IFF_UP, as `ip link set up`).
- * @throws KernelError naming `object`.
+ * Sets an interface administratively up or down (RTM_NEWLINK with ifi_change =
+ * IFF_UP, as `ip link set up/down`); see the file comment for what the peer sees.
+ * @throws KernelError naming `object` (`r1:eth1`), operation `set link up` / `set link down`.
  */
-export function setLinkUp(rtnl: Rtnl, ifindex: number, object: string): Promise<number> {
-  return rtnl.request(RTM.NEWLINK, linkBody({ index: ifindex, flags: { up: true }, change: { up: true } }), {
-    object, operation: 'set link up',
-  });
+export function setLinkState(rtnl: Rtnl, ifindex: number, up: boolean, object: string): Promise<number> {
+  return rtnl.request(RTM.NEWLINK, linkStateBody(ifindex, up), { object, operation: up ? 'set link up' : 'set link down' });
+}
+
+/**
+ * Reads the admin state, carrier, operational state, MTU and transmit counters
+ * of `ifindex` (one RTM_GETLINK).
+ * @throws KernelError(`object`, 'RTM_GETLINK', ENODEV) when there is no such interface.
+ */
+export async function readLinkState(rtnl: Rtnl, ifindex: number, object = `ifindex ${ifindex}`): Promise<LinkState> {
+  const [p] = await rtnl.get(RTM.GETLINK, linkBody({ index: ifindex }), { object });
+  if (!p) throw new KernelError(object, 'RTM_GETLINK', ENODEV);
+  const m = parseLink(p);
+  return {
+    name: m.name,
+    adminUp: (m.flags & IFF_UP) !== 0,
+    carrier: (m.carrier ?? 0) !== 0,
+    operState: OPERSTATES[m.operstate] ?? 'unknown',
+    mtu: m.mtu,
+    tx: txCounters(m.stats64),
+  };
 }
 
 /** An address to put on an interface. */
@@ -100,15 +139,16 @@ export interface AddressSpec {
  * IFA_FLAGS, include/uapi/linux/if_addr.h).
  * @throws TopologyError(where) on a malformed address.
  */
-export function addressMessage(cidr: string, ifindex: number, where = ''): Uint8Array[] {
+export function addressMessage(cidr: string, ifindex: number, where = ''): Buffer {
   const c = parseCidr(cidr, where);
   if (c.family === AF_INET) {
     const brd = ipv4Broadcast(c);
-    return addrBody({ family: AF_INET, prefixlen: c.prefixLen, index: ifindex },
-      brd ? { local: c.bytes, address: c.bytes, broadcast: brd } : { local: c.bytes, address: c.bytes });
+    const attrs = [attr(IFA.LOCAL, c.bytes), attr(IFA.ADDRESS, c.bytes)];
+    if (brd) attrs.push(attr(IFA.BROADCAST, brd));
+    return addrBody({ family: AF_INET, prefixLen: c.prefixLen, index: ifindex }, attrs);
   }
-  return addrBody({ family: AF_INET6, prefixlen: c.prefixLen, index: ifindex, flags: { nodad: true } },
-    { address: c.bytes, flags: { nodad: true } });
+  return addrBody({ family: AF_INET6, prefixLen: c.prefixLen, index: ifindex, flags: IFA_F_NODAD },
+    [attr(IFA.ADDRESS, c.bytes), attr(IFA.FLAGS, u32(IFA_F_NODAD))]);
 }
 
 /** What {@link configureNetns} sets up in one node. */
@@ -149,7 +189,7 @@ export async function configureNetns(rtnl: Rtnl, cfg: NetnsConfig, nodeLabel: st
   const upIdx = upNames.map((n) => ifindexOf(links, n, nodeLabel));
 
   await all(upNames.map((name, i) => links.get(name)?.up ? undefined
-    : setLinkUp(rtnl, upIdx[i], `${nodeLabel}:${name}`)));
+    : setLinkState(rtnl, upIdx[i], true, `${nodeLabel}:${name}`)));
 
   await all(addrs.map(({ a, object, body }) => rtnl.request(RTM.NEWADDR, body, {
     object, flags: NLM_F.CREATE | NLM_F.EXCL,
@@ -172,9 +212,6 @@ export async function configureNetns(rtnl: Rtnl, cfg: NetnsConfig, nodeLabel: st
   return links;
 }
 
-/** IF_OPER_UP (RFC 2863 operstate as the kernel reports it, include/uapi/linux/if.h). */
-const OPER_UP = 6;
-
 /**
  * Waits until every interface in `ifaces` is operationally up (IFLA_OPERSTATE UP;
  * `lo` counts when administratively up: it always reports UNKNOWN), polling with
@@ -192,11 +229,11 @@ const OPER_UP = 6;
 export async function waitOperUp(rtnl: Rtnl, ifaces: string[], nodeLabel: string, timeoutMs = 5000, pollMs = 10): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const msgs = await rtnl.dump(RTM.GETLINK, linkBody({}), { object: `interfaces of ${nodeLabel}` });
+    const msgs = await rtnl.dump(RTM.GETLINK, linkBody(), { object: `interfaces of ${nodeLabel}` });
     const ready = new Set<string>();
-    for (const m of msgs) {
-      if (m.kind !== 'link' || !m.attrs.ifname) continue;
-      if (m.attrs.operstate === OPER_UP || (m.data.flags?.loopback && m.data.flags.up)) ready.add(m.attrs.ifname);
+    for (const p of msgs) {
+      const m = parseLink(p);
+      if (m.name && (m.operstate === OPER_UP || ((m.flags & IFF_LOOPBACK) && (m.flags & IFF_UP)))) ready.add(m.name);
     }
     const down = ifaces.filter((i) => !ready.has(i));
     if (!down.length) return;

@@ -12,13 +12,10 @@
  */
 import { TopologyError } from '../errors.js';
 import { AF_INET6, ipBytes, networkBytes, parseCidr } from './addr.js';
-import type { rt } from 'netlink';
-import { attr } from './nlattr.js';
-import { routeBody } from './rtnl.js';
+import { RTA, routeBody } from './messages.js';
+import { attr, u32 } from './nlattr.js';
 import type { RouteSpec } from './types.js';
 
-/** RTA_* attribute numbers used here. */
-const RTA_GATEWAY = 5;
 /** RT_TABLE_MAIN, RTPROT_STATIC, RT_SCOPE_UNIVERSE / RT_SCOPE_LINK, RTN_UNICAST. */
 const TABLE_MAIN = 254;
 const PROTO_STATIC = 4;
@@ -39,7 +36,7 @@ export function describeRoute(r: RouteSpec): string {
  * (fe80::/10) needs `dev` (the kernel cannot pick the link for it).
  * @throws TopologyError(where) on a bad prefix/gateway or mixed families.
  */
-export function routeMessage(r: RouteSpec, ifindexOf: (dev: string) => number, where = ''): Uint8Array[] {
+export function routeMessage(r: RouteSpec, ifindexOf: (dev: string) => number, where = ''): Buffer {
   const dst = parseCidr(r.prefix, where);
   const via = (r.via ?? []).map((g) => ipBytes(g, where));
   if (via.some((g) => g.length !== dst.bytes.length)) {
@@ -52,14 +49,14 @@ export function routeMessage(r: RouteSpec, ifindexOf: (dev: string) => number, w
     throw new TopologyError(where, `route ${describeRoute(r)}: a link-local next hop needs "dev"`, 'add dev: <interface> so the kernel knows which link fe80:: is on');
   }
   const oif = r.dev ? ifindexOf(r.dev) : 0;
-  const attrs: rt.RouteAttrs = {};
-  if (dst.prefixLen > 0) attrs.dst = networkBytes(dst);
-  if (r.metric !== undefined) attrs.priority = r.metric;
+  const attrs: Buffer[] = [];
+  if (dst.prefixLen > 0) attrs.push(attr(RTA.DST, networkBytes(dst)));
+  if (r.metric !== undefined) attrs.push(attr(RTA.PRIORITY, u32(r.metric)));
   if (via.length > 1) {
-    attrs.multipath = Buffer.concat(via.map((g) => rtnexthop(oif, g)));
+    attrs.push(attr(RTA.MULTIPATH, Buffer.concat(via.map((g) => rtnexthop(oif, g)))));
   } else {
-    if (oif) attrs.oif = oif;
-    if (via.length === 1) attrs.gateway = via[0];
+    if (oif) attrs.push(attr(RTA.OIF, u32(oif)));
+    if (via.length === 1) attrs.push(attr(RTA.GATEWAY, via[0]!));
   }
   return routeBody({
     family: dst.family,
@@ -73,7 +70,7 @@ export function routeMessage(r: RouteSpec, ifindexOf: (dev: string) => number, w
 
 /** One `struct rtnexthop` with its RTA_GATEWAY; rtnh_len counts both (RTNH_ALIGN = 4). */
 export function rtnexthop(ifindex: number, gateway: Buffer): Buffer {
-  const gw = attr(RTA_GATEWAY, gateway);
+  const gw = attr(RTA.GATEWAY, gateway);
   const head = Buffer.alloc(8);
   head.writeUInt16LE(8 + gw.length, 0);
   head.writeUInt8(0, 2); // flags

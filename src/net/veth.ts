@@ -15,16 +15,11 @@
 import { KernelError, TopologyError } from '../errors.js';
 import { parseMac } from './addr.js';
 import { listLinks, type LinkEntry } from './iface.js';
+import { IFF_UP, IFLA, IFLA_INFO, linkBody } from './messages.js';
 import { attr, nested, strz, u32 } from './nlattr.js';
-import { NLM_F, RTM, Rtnl, linkBody } from './rtnl.js';
+import { NLM_F, RTM, Rtnl } from './rtnl.js';
 
-/** IFLA_* numbers (include/uapi/linux/if_link.h) and VETH_INFO_PEER. */
-const IFLA_ADDRESS = 1;
-const IFLA_IFNAME = 3;
-const IFLA_MTU = 4;
-const IFLA_NET_NS_FD = 28;
-const IFLA_INFO_KIND = 1;
-const IFLA_INFO_DATA = 2;
+/** VETH_INFO_PEER (include/uapi/linux/veth.h). */
 const VETH_INFO_PEER = 1;
 
 /** IFNAMSIZ - 1: the longest interface name Linux allows, in bytes. */
@@ -87,7 +82,7 @@ export function checkIfname(name: string, where: string): void {
  * End a is created up; end b cannot be (ENOTCONN).
  * @throws TopologyError(vethLabel) when the MTUs differ or are out of range, a name or MAC is invalid.
  */
-export function vethMessage(p: VethPair): Uint8Array[] {
+export function vethMessage(p: VethPair): Buffer {
   const where = vethLabel(p);
   if (p.a.mtu !== p.b.mtu) {
     throw new TopologyError(where, `the two ends have different MTUs (${p.a.mtu} and ${p.b.mtu})`, 'a link has one MTU; set it on the link, not per end');
@@ -105,21 +100,16 @@ export function vethMessage(p: VethPair): Uint8Array[] {
   if (p.b.ifindex !== undefined && p.a.ifindex === undefined) {
     throw new TopologyError(where, `an ifindex for ${p.b.node}:${p.b.iface} needs one for ${p.a.node}:${p.a.iface} too`, 'the kernel ignores the peer\'s ifindex otherwise (drivers/net/veth.c)');
   }
-  const peerAttrs = [attr(IFLA_IFNAME, strz(p.b.iface)), attr(IFLA_MTU, u32(p.b.mtu)), attr(IFLA_NET_NS_FD, u32(p.b.netnsFd))];
-  if (p.b.mac) peerAttrs.push(attr(IFLA_ADDRESS, parseMac(p.b.mac, where)));
-  const peerIfinfo = Buffer.alloc(16); // family 0, type 0, index, flags 0, change 0
-  peerIfinfo.writeInt32LE(p.b.ifindex ?? 0, 4);
-  const linkinfo = Buffer.concat([
-    attr(IFLA_INFO_KIND, strz('veth')),
-    nested(IFLA_INFO_DATA, [nested(VETH_INFO_PEER, [peerIfinfo, ...peerAttrs])]),
+  const peerAttrs = [attr(IFLA.IFNAME, strz(p.b.iface)), attr(IFLA.MTU, u32(p.b.mtu)), attr(IFLA.NET_NS_FD, u32(p.b.netnsFd))];
+  if (p.b.mac) peerAttrs.push(attr(IFLA.ADDRESS, parseMac(p.b.mac, where)));
+  const peer = linkBody({ index: p.b.ifindex ?? 0 }, peerAttrs); // no IFF_UP (see the file comment)
+  const linkinfo = nested(IFLA.LINKINFO, [
+    attr(IFLA_INFO.KIND, strz('veth')),
+    nested(IFLA_INFO.DATA, [nested(VETH_INFO_PEER, [peer])]),
   ]);
-  return linkBody({ index: p.a.ifindex ?? 0, flags: { up: true }, change: { up: true } }, {
-    ifname: p.a.iface,
-    mtu: p.a.mtu,
-    netNsFd: p.a.netnsFd,
-    linkinfo,
-    ...(p.a.mac ? { address: parseMac(p.a.mac, where) } : {}),
-  });
+  const attrs = [attr(IFLA.IFNAME, strz(p.a.iface)), attr(IFLA.MTU, u32(p.a.mtu)), attr(IFLA.NET_NS_FD, u32(p.a.netnsFd)), linkinfo];
+  if (p.a.mac) attrs.push(attr(IFLA.ADDRESS, parseMac(p.a.mac, where)));
+  return linkBody({ index: p.a.ifindex ?? 0, flags: IFF_UP, change: IFF_UP }, attrs);
 }
 
 /**

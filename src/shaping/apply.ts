@@ -19,9 +19,10 @@ import { constants as osConstants } from 'node:os';
 import { KernelError } from '../errors.js';
 import type { Shaping } from './types.js';
 import { loadDistribution } from './distribution.js';
-import { linkMtu } from './link.js';
+import { readLinkState } from '../net/iface.js';
+import type { Rtnl } from '../net/rtnl.js';
 import { hasImpairment } from './netem.js';
-import { KIND_FEATURE, deleteQdisc, deleteRoot, sendOp, type RtSocket } from './nl.js';
+import { KIND_FEATURE, deleteQdisc, deleteRoot, sendOp } from './nl.js';
 import { ROOT_HANDLE, planShaping, shapingLayout, type Layout, type PlannedClass, type QdiscOp } from './plan.js';
 import { probeQdiscSupport, type ShapingSupport } from './probe.js';
 import { decodeTree, dumpTc, hasCgroupFilter, type ShapingStatus, type TcObject } from './read.js';
@@ -72,33 +73,33 @@ function skeletonOfTree(qdiscs: TcObject[], classes: TcObject[], clsCgroup: bool
   return out.sort();
 }
 
-async function build(sock: RtSocket, ifindex: number, ops: QdiscOp[], label: string): Promise<void> {
-  for (const op of ops) await sendOp(sock, ifindex, op, label);
+async function build(rtnl: Rtnl, ifindex: number, ops: QdiscOp[], label: string): Promise<void> {
+  for (const op of ops) await sendOp(rtnl, ifindex, op, label);
 }
 
 /**
  * Makes `shaping` the egress shaping of interface `ifindex` (in the namespace of
- * `sock`), replacing whatever netlab (or anyone) put at its root. `label` names
+ * `rtnl`), replacing whatever netlab (or anyone) put at its root. `label` names
  * the interface in errors (`r1:eth1`). An empty shaping, or values of 0,
  * remove what they name.
  * @throws TopologyError for values the kernel cannot take; KernelError when
  *   the kernel refuses (a missing sch_netem is reported before anything changes).
  */
-export async function applyShaping(sock: RtSocket, ifindex: number, shaping: Shaping, label: string, opts: ApplyOptions = {}): Promise<ApplyResult> {
-  const { qdiscs, classes: cls } = await dumpTc(sock, ifindex);
+export async function applyShaping(rtnl: Rtnl, ifindex: number, shaping: Shaping, label: string, opts: ApplyOptions = {}): Promise<ApplyResult> {
+  const { qdiscs, classes: cls } = await dumpTc(rtnl, ifindex);
   const root = qdiscs.find((q) => q.parent === TC_H_ROOT);
-  const hadFilter = root?.kind === 'htb' && root.handle === ROOT_HANDLE ? await hasCgroupFilter(sock, ifindex) : false;
+  const hadFilter = root?.kind === 'htb' && root.handle === ROOT_HANDLE ? await hasCgroupFilter(rtnl, ifindex) : false;
   const before = decodeTree(qdiscs, cls, hadFilter);
   const classes = opts.classes ?? installedClasses(before);
   const clsCgroup = classes.length > 0 && (opts.clsCgroup ?? hadFilter);
-  const mtu = opts.mtu ?? await linkMtu(sock, ifindex, label);
+  const mtu = opts.mtu ?? (await readLinkState(rtnl, ifindex, label)).mtu;
   const distTable = shaping.distribution && hasImpairment(shaping) ? loadDistribution(shaping.distribution) : undefined;
   const ops = planShaping(shaping, mtu, { classes, distTable, clsCgroup, where: opts.where ?? label });
   const layout: Layout = ops.length === 0 ? 'none' : shapingLayout(shaping, classes.length > 0);
 
   if (ops.length === 0) {
     if (!root || root.handle === 0) return { layout, action: 'unchanged' };
-    await deleteRoot(sock, ifindex, label);
+    await deleteRoot(rtnl, ifindex, label);
     return { layout, action: 'removed' };
   }
   if (ops.some((o) => o.kind === 'netem')) {
@@ -115,26 +116,26 @@ export async function applyShaping(sock: RtSocket, ifindex: number, shaping: Sha
     for (const op of ops) {
       if (op.object === 'filter' || (op.object === 'qdisc' && op.kind === 'htb')) continue; // present, same default class
       if (op.kind === 'netem') {
-        await deleteQdisc(sock, ifindex, op.parent, op.handle, `${op.what} on ${label}`);
-        await sendOp(sock, ifindex, op, label);
+        await deleteQdisc(rtnl, ifindex, op.parent, op.handle, `${op.what} on ${label}`);
+        await sendOp(rtnl, ifindex, op, label);
       } else {
-        await sendOp(sock, ifindex, op, label, true);
+        await sendOp(rtnl, ifindex, op, label, true);
       }
     }
     return { layout, action: 'changed' };
   }
 
-  if (root && root.handle !== 0) await deleteRoot(sock, ifindex, label);
+  if (root && root.handle !== 0) await deleteRoot(rtnl, ifindex, label);
   try {
-    await build(sock, ifindex, ops, label);
+    await build(rtnl, ifindex, ops, label);
   } catch (err) {
-    await deleteRoot(sock, ifindex, label).catch(() => undefined);
+    await deleteRoot(rtnl, ifindex, label).catch(() => undefined);
     if (before.layout !== 'none' && before.layout !== 'foreign') {
       try {
         const { distribution: _d, ...prev } = before.shaping;
-        await build(sock, ifindex, planShaping(prev, mtu, { classes: installedClasses(before), clsCgroup: before.clsCgroup, where: label }), label);
+        await build(rtnl, ifindex, planShaping(prev, mtu, { classes: installedClasses(before), clsCgroup: before.clsCgroup, where: label }), label);
       } catch {
-        await deleteRoot(sock, ifindex, label).catch(() => undefined);
+        await deleteRoot(rtnl, ifindex, label).catch(() => undefined);
       }
     }
     throw err;
@@ -143,10 +144,9 @@ export async function applyShaping(sock: RtSocket, ifindex: number, shaping: Sha
 }
 
 /** Removes all shaping (and node classes) from `ifindex`: the default qdisc comes back. */
-export async function removeShaping(sock: RtSocket, ifindex: number, label: string): Promise<void> {
-  await deleteRoot(sock, ifindex, label);
+export async function removeShaping(rtnl: Rtnl, ifindex: number, label: string): Promise<void> {
+  await deleteRoot(rtnl, ifindex, label);
 }
 
 export { readShaping } from './read.js';
 export type { ShapingStatus } from './read.js';
-export { setLinkState, readLinkState } from './link.js';

@@ -18,7 +18,7 @@ import {
   readHostCgroups, removeCgroupDirs, unmountHierarchy, writeClassid, type ClassHierarchy, type ClassHierarchyMode,
 } from './cgroups.js';
 import { installRules, nftCgroup2Path, removeRules, type ClassMatch, type Classifier } from './classify.js';
-import type { RtSocket } from './nl.js';
+import type { Rtnl } from '../net/rtnl.js';
 import { FIRST_CLASS_MINOR, type PlannedClass } from './plan.js';
 import { probeQdiscSupport, type ShapingSupport } from './probe.js';
 import { readShaping } from './read.js';
@@ -54,7 +54,7 @@ export interface ClassNodeSpec {
   /** The node's network namespace, e.g. /proc/<pid>/ns/net. */
   netnsPath: string;
   /** An rtnetlink socket inside that namespace. */
-  sock: RtSocket;
+  rtnl: Rtnl;
   classes: Record<string, NetClass>;
   /** The node's interfaces and the egress shaping each has (or should have). */
   interfaces: { ifindex: number; label: string; shaping: Shaping; mtu?: number }[];
@@ -135,7 +135,7 @@ export async function applyClasses(opts: ApplyClassesOptions): Promise<ClassesRe
       nr.classifier = support.clsCgroup && hierarchy.mode === 'net_cls' ? 'cls_cgroup'
         : match.mode === 'cgroup2' && Object.values(match.paths).some((p) => !p.nftPath) ? 'iptables' : 'nft';
       for (const i of spec.interfaces) {
-        await applyShaping(spec.sock, i.ifindex, i.shaping, i.label, { classes: planned, clsCgroup: nr.classifier === 'cls_cgroup', mtu: i.mtu });
+        await applyShaping(spec.rtnl, i.ifindex, i.shaping, i.label, { classes: planned, clsCgroup: nr.classifier === 'cls_cgroup', mtu: i.mtu });
         nr.interfaces.push({ ifindex: i.ifindex, label: i.label });
       }
       if (nr.classifier !== 'cls_cgroup') {
@@ -154,7 +154,7 @@ export async function applyClasses(opts: ApplyClassesOptions): Promise<ClassesRe
       }
     }
   } catch (err) {
-    await removeClasses(record, new Map(opts.nodes.map((n) => [n.node, n.sock]))).catch(() => undefined);
+    await removeClasses(record, new Map(opts.nodes.map((n) => [n.node, n.rtnl]))).catch(() => undefined);
     throw err;
   }
   return record;
@@ -162,21 +162,21 @@ export async function applyClasses(opts: ApplyClassesOptions): Promise<ClassesRe
 
 /**
  * Undoes applyClasses: classification rules (when the node's namespace still
- * exists), the htb classes (when `socks` holds a socket for the node: each
+ * exists), the htb classes (when `rtnls` holds a socket for the node: each
  * interface keeps its own shaping), the class cgroups (processes still inside
  * move to the hierarchy root, resp. the node's cgroup on v2), and the net_cls
  * mount netlab made. Safe to call twice.
  */
-export async function removeClasses(record: ClassesRecord, socks?: Map<string, RtSocket>): Promise<void> {
+export async function removeClasses(record: ClassesRecord, rtnls?: Map<string, Rtnl>): Promise<void> {
   const h = record.hierarchy;
   for (const nr of record.nodes) {
     if (existsSync(nr.netnsPath)) removeRules(nr.netnsPath, nr.classifier);
-    const sock = socks?.get(nr.node);
-    if (sock) {
+    const rtnl = rtnls?.get(nr.node);
+    if (rtnl) {
       for (const i of nr.interfaces) {
         try {
-          const st = await readShaping(sock, i.ifindex);
-          await applyShaping(sock, i.ifindex, st.shaping, i.label, { classes: [], clsCgroup: false });
+          const st = await readShaping(rtnl, i.ifindex);
+          await applyShaping(rtnl, i.ifindex, st.shaping, i.label, { classes: [], clsCgroup: false });
         } catch { /* interface gone with its node */ }
       }
     }

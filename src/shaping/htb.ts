@@ -11,7 +11,7 @@
  *   TCA_HTB_RTAB (4), TCA_HTB_CTAB (3)  rate tables for rate and ceil
  */
 import { TopologyError } from '../errors.js';
-import { nla, parseNlas, readU64, u64 } from './nlattr.js';
+import { attr, attrMap, readU64, u64 } from '../net/nlattr.js';
 import {
   RATE32_LIMIT, bytesPerSec, checkBucket, defaultBurstBytes, frameBytes, rateSpec, readRateSpecRate,
   xmitBytes, xmitTicks, xmitTicksFits,
@@ -55,12 +55,12 @@ export function encodeHtbQdisc(p: HtbQdiscParams): Buffer {
   glob.writeUInt32LE(HTB_VERSION, 0);
   glob.writeUInt32LE(HTB_R2Q, 4);
   glob.writeUInt32LE(p.defaultMinor, 8);
-  return nla(TCA_HTB_INIT, glob);
+  return attr(TCA_HTB_INIT, glob);
 }
 
 /** Reads the htb qdisc's options; undefined without TCA_HTB_INIT. */
 export function decodeHtbQdisc(options: Buffer): (HtbQdiscParams & { directPackets: number }) | undefined {
-  const init = parseNlas(options).get(TCA_HTB_INIT);
+  const init = attrMap(options).get(TCA_HTB_INIT);
   if (!init || init.length < 20) return undefined;
   return { defaultMinor: init.readUInt32LE(8), directPackets: init.readUInt32LE(16) };
 }
@@ -107,15 +107,15 @@ export function encodeHtbClass(p: HtbClassParams): Buffer {
   opt.writeUInt32LE(0, 36); // level: the kernel computes it
   opt.writeUInt32LE(p.prio, 40);
   const attrs: Buffer[] = [];
-  if (p.rateBytes >= RATE32_LIMIT) attrs.push(nla(TCA_HTB_RATE64, u64(p.rateBytes)));
-  if (p.ceilBytes >= RATE32_LIMIT) attrs.push(nla(TCA_HTB_CEIL64, u64(p.ceilBytes)));
-  attrs.push(nla(TCA_HTB_PARMS, opt), nla(TCA_HTB_RTAB, r.table), nla(TCA_HTB_CTAB, c.table));
+  if (p.rateBytes >= RATE32_LIMIT) attrs.push(attr(TCA_HTB_RATE64, u64(p.rateBytes)));
+  if (p.ceilBytes >= RATE32_LIMIT) attrs.push(attr(TCA_HTB_CEIL64, u64(p.ceilBytes)));
+  attrs.push(attr(TCA_HTB_PARMS, opt), attr(TCA_HTB_RTAB, r.table), attr(TCA_HTB_CTAB, c.table));
   return Buffer.concat(attrs);
 }
 
 /** Reads an htb class's options as the kernel dumps them; `level` 0 is a leaf. */
 export function decodeHtbClass(options: Buffer): (HtbClassParams & { level: number }) | undefined {
-  const a = parseNlas(options);
+  const a = attrMap(options);
   const parms = a.get(TCA_HTB_PARMS);
   if (!parms || parms.length < 44) return undefined;
   const r64 = a.get(TCA_HTB_RATE64);

@@ -16,7 +16,7 @@
  */
 import { TopologyError } from '../errors.js';
 import type { Shaping } from './types.js';
-import { nla, parseNlas, s64 } from './nlattr.js';
+import { attr, attrMap, s64 } from '../net/nlattr.js';
 import { percentToU32, u32ToPercent, usToTicks, ticksToUs } from './tcmath.js';
 
 export const TCA_NETEM_CORR = 1;
@@ -132,16 +132,16 @@ export function encodeNetem(p: NetemParams): Buffer {
   corr.writeUInt32LE(p.dupCorr, 8);
   const parts = [
     qopt,
-    nla(TCA_NETEM_LATENCY64, s64(p.delayNs)),
-    nla(TCA_NETEM_JITTER64, s64(p.jitterNs)),
-    nla(TCA_NETEM_CORR, corr),
-    nla(TCA_NETEM_REORDER, pair(p.reorder, p.reorderCorr)),
-    nla(TCA_NETEM_CORRUPT, pair(p.corrupt, p.corruptCorr)),
+    attr(TCA_NETEM_LATENCY64, s64(p.delayNs)),
+    attr(TCA_NETEM_JITTER64, s64(p.jitterNs)),
+    attr(TCA_NETEM_CORR, corr),
+    attr(TCA_NETEM_REORDER, pair(p.reorder, p.reorderCorr)),
+    attr(TCA_NETEM_CORRUPT, pair(p.corrupt, p.corruptCorr)),
   ];
   if (p.distTable) {
     const t = Buffer.alloc(p.distTable.length * 2);
     p.distTable.forEach((v, i) => t.writeInt16LE(v, i * 2));
-    parts.push(nla(TCA_NETEM_DELAY_DIST, t));
+    parts.push(attr(TCA_NETEM_DELAY_DIST, t));
   }
   return Buffer.concat(parts);
 }
@@ -149,7 +149,7 @@ export function encodeNetem(p: NetemParams): Buffer {
 /** Reads netem's options as dumped (LATENCY64/JITTER64 when present, else the ticks). */
 export function decodeNetem(options: Buffer): NetemParams | undefined {
   if (options.length < 24) return undefined;
-  const a = parseNlas(options.subarray(24));
+  const a = attrMap(options.subarray(24));
   const lat = a.get(TCA_NETEM_LATENCY64);
   const jit = a.get(TCA_NETEM_JITTER64);
   const corr = a.get(TCA_NETEM_CORR);

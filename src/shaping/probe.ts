@@ -11,14 +11,15 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRtNetlink } from 'netlink';
-import { closeNetns, openNetns, withNetns } from '../core/netns.js';
+import { closeNetns, openNetns } from '../core/netns.js';
+import { KernelError } from '../errors.js';
+import { Rtnl } from '../net/rtnl.js';
 import { tcLibDirs } from './distribution.js';
 import { encodeCgroupFilter, filterInfo } from './filter.js';
 import { encodeHtbQdisc } from './htb.js';
 import { encodeNetem, netemParams } from './netem.js';
-import { KIND_FEATURE, NLM_F_CREATE, NLM_F_EXCL, errnoOf, type RtSocket } from './nl.js';
-import { ROOT_HANDLE } from './plan.js';
+import { KIND_FEATURE, deleteRoot, sendOp } from './nl.js';
+import { ROOT_HANDLE, type QdiscOp } from './plan.js';
 import { encodeTbf, tbfParams } from './tbf.js';
 import { TC_H_ROOT } from './tcmath.js';
 
@@ -75,30 +76,24 @@ async function waitForOwnNetns(pid: number): Promise<void> {
   throw new Error('unshare --net did not start');
 }
 
-async function tryQdisc(sock: RtSocket, kind: string, options: Buffer): Promise<boolean> {
-  try {
-    await sock.newQdisc({ ifindex: 1, parent: TC_H_ROOT, handle: ROOT_HANDLE }, { kind, options }, { flags: NLM_F_CREATE | NLM_F_EXCL });
-  } catch (err) {
-    if (errnoOf(err)) return false;
-    throw err;
-  }
-  await sock.delQdisc({ ifindex: 1, parent: TC_H_ROOT, handle: 0 }).catch(() => undefined);
-  return true;
-}
+/** The probe's qdiscs and filter go on `lo` (ifindex 1) of the throw-away namespace. */
+const LO = 1;
 
-async function tryCgroupFilter(sock: RtSocket): Promise<boolean> {
+/** Runs `ops` on lo, then removes them; false when the kernel refuses one (KernelError), e.g. an unknown kind. */
+async function tryOps(rtnl: Rtnl, ops: QdiscOp[]): Promise<boolean> {
   try {
-    await sock.newQdisc({ ifindex: 1, parent: TC_H_ROOT, handle: ROOT_HANDLE }, { kind: 'htb', options: encodeHtbQdisc({ defaultMinor: 0 }) },
-      { flags: NLM_F_CREATE | NLM_F_EXCL });
-    await sock.newTrafficFilter({ ifindex: 1, parent: ROOT_HANDLE, handle: 1, info: filterInfo(1) }, { kind: 'cgroup', options: encodeCgroupFilter() },
-      { flags: NLM_F_CREATE | NLM_F_EXCL });
+    for (const op of ops) await sendOp(rtnl, LO, op, 'probe:lo');
     return true;
   } catch (err) {
-    if (errnoOf(err)) return false;
+    if (err instanceof KernelError) return false;
     throw err;
   } finally {
-    await sock.delQdisc({ ifindex: 1, parent: TC_H_ROOT, handle: 0 }).catch(() => undefined);
+    await deleteRoot(rtnl, LO, 'probe:lo').catch(() => undefined);
   }
+}
+
+function rootQdisc(kind: QdiscOp['kind'], options: Buffer): QdiscOp {
+  return { object: 'qdisc', kind, parent: TC_H_ROOT, handle: ROOT_HANDLE, info: 0, options, what: `qdisc ${kind}` };
 }
 
 function inNs(pid: number, cmd: string[], input?: string): boolean {
@@ -113,23 +108,25 @@ async function probe(): Promise<ShapingSupport> {
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   child.once('error', (e) => { out.error = `unshare: ${e.message}`; });
   let fd = -1;
-  let sock: RtSocket | undefined;
+  let rtnl: Rtnl | undefined;
   try {
     if (!child.pid) throw new Error('could not start unshare --net');
     await waitForOwnNetns(child.pid);
     fd = openNetns(child.pid, 'probe namespace');
-    sock = withNetns(fd, 'probe namespace', () => createRtNetlink());
-    out.tbf = await tryQdisc(sock, 'tbf', encodeTbf(tbfParams(1e6, 1500)));
-    out.htb = await tryQdisc(sock, 'htb', encodeHtbQdisc({ defaultMinor: 0 }));
-    out.netem = await tryQdisc(sock, 'netem', encodeNetem(netemParams({ delayMs: 1 }, 1000)));
-    out.clsCgroup = out.htb && await tryCgroupFilter(sock);
+    rtnl = Rtnl.open({ netnsFd: fd, label: 'probe namespace' });
+    const htb = rootQdisc('htb', encodeHtbQdisc({ defaultMinor: 0 }));
+    out.tbf = await tryOps(rtnl, [rootQdisc('tbf', encodeTbf(tbfParams(1e6, 1500)))]);
+    out.htb = await tryOps(rtnl, [htb]);
+    out.netem = await tryOps(rtnl, [rootQdisc('netem', encodeNetem(netemParams({ delayMs: 1 }, 1000)))]);
+    out.clsCgroup = out.htb && await tryOps(rtnl, [htb,
+      { object: 'filter', kind: 'cgroup', parent: ROOT_HANDLE, handle: 1, info: filterInfo(1), options: encodeCgroupFilter(), what: 'filter cgroup' }]);
     out.nftMetaCgroup = inNs(child.pid, ['nft', '-f', '-'],
       'table inet netlab_probe {\n chain o {\n  type filter hook output priority 0;\n  meta cgroup 65553 meta priority set 1:11\n }\n}\n');
     out.iptablesCgroup = inNs(child.pid, ['iptables', '-w', '-t', 'mangle', '-A', 'OUTPUT', '-m', 'cgroup', '--cgroup', '65553', '-j', 'CLASSIFY', '--set-class', '1:11']);
   } catch (err) {
     out.error = out.error || (err instanceof Error ? err.message : String(err));
   } finally {
-    sock?.socket.close();
+    rtnl?.close();
     if (fd >= 0) closeNetns(fd);
     if (child.exitCode === null) child.kill('SIGKILL');
     await exited;

@@ -7,8 +7,9 @@
 import type { Shaping } from './types.js';
 import { decodeHtbClass, decodeHtbQdisc } from './htb.js';
 import { decodeNetem, netemToShaping } from './netem.js';
-import { parseNlas, readU64 } from './nlattr.js';
-import { serial, type RtSocket } from './nl.js';
+import { parseTc, tcBody, type TcMessage } from '../net/messages.js';
+import { attrMap, readU64 } from '../net/nlattr.js';
+import { RTM, type Rtnl } from '../net/rtnl.js';
 import { DEFAULT_CLASS_MINOR, FIRST_CLASS_MINOR, LINK_CLASS, ROOT_HANDLE, UNLIMITED_BPS, netemLeafHandle, tbfLeafHandle, type Layout } from './plan.js';
 import { decodeTbf } from './tbf.js';
 import { TC_H_ROOT, formatHandle, tcHandle } from './tcmath.js';
@@ -74,7 +75,7 @@ const EMPTY: TcCounters = { sentBytes: 0, sentPackets: 0, dropped: 0, overlimits
 export function decodeCounters(stats2?: Buffer, stats?: Buffer): TcCounters {
   const c = { ...EMPTY };
   if (stats2) {
-    const a = parseNlas(stats2);
+    const a = attrMap(stats2);
     const basic = a.get(1);
     if (basic && basic.length >= 12) { c.sentBytes = readU64(basic); c.sentPackets = basic.readUInt32LE(8); }
     const pkt64 = a.get(8);
@@ -92,24 +93,24 @@ export function decodeCounters(stats2?: Buffer, stats?: Buffer): TcCounters {
 }
 
 /** Dumps the qdiscs and the htb classes of one interface. */
-export async function dumpTc(sock: RtSocket, ifindex: number): Promise<{ qdiscs: TcObject[]; classes: TcObject[] }> {
-  const conv = (object: 'qdisc' | 'class') => (m: { data: { ifindex?: number; handle?: number; parent?: number }; attrs: { kind?: string; options?: Buffer; stats2?: Buffer; stats?: Buffer } }): TcObject => ({
-    object, kind: m.attrs.kind ?? '', handle: m.data.handle ?? 0, parent: m.data.parent ?? 0,
-    options: m.attrs.options, counters: decodeCounters(m.attrs.stats2, m.attrs.stats),
+export async function dumpTc(rtnl: Rtnl, ifindex: number): Promise<{ qdiscs: TcObject[]; classes: TcObject[] }> {
+  const conv = (object: 'qdisc' | 'class') => (m: TcMessage): TcObject => ({
+    object, kind: m.kind, handle: m.handle, parent: m.parent, options: m.options, counters: decodeCounters(m.stats2, m.stats),
   });
-  const qdiscs = (await serial(sock, () => sock.getQdiscs({ ifindex }))).filter((m) => m.data.ifindex === ifindex).map(conv('qdisc'));
+  const ctx = { object: `tc objects of ifindex ${ifindex}` };
+  const qdiscs = (await rtnl.dump(RTM.GETQDISC, tcBody({ ifindex }), ctx)).map(parseTc).filter((m) => m.ifindex === ifindex).map(conv('qdisc'));
   const root = qdiscs.find((q) => q.parent === TC_H_ROOT);
   const classes = root && root.handle !== 0 && root.kind === 'htb'
-    ? (await serial(sock, () => sock.getTrafficClasses({ ifindex }))).filter((m) => m.data.ifindex === ifindex && m.attrs.kind === 'htb').map(conv('class'))
+    ? (await rtnl.dump(RTM.GETTCLASS, tcBody({ ifindex }), ctx)).map(parseTc).filter((m) => m.ifindex === ifindex && m.kind === 'htb').map(conv('class'))
     : []; // htb's classes only: tbf reports its one built-in class (101:1) too
   return { qdiscs, classes };
 }
 
 /** True when a cls_cgroup filter sits on the htb root 1: of `ifindex`. */
-export async function hasCgroupFilter(sock: RtSocket, ifindex: number): Promise<boolean> {
+export async function hasCgroupFilter(rtnl: Rtnl, ifindex: number): Promise<boolean> {
   try {
-    const f = await serial(sock, () => sock.getTrafficFilters({ ifindex, parent: ROOT_HANDLE }));
-    return f.some((m) => m.data.ifindex === ifindex && m.attrs.kind === 'cgroup');
+    const f = await rtnl.dump(RTM.GETTFILTER, tcBody({ ifindex, parent: ROOT_HANDLE }), { object: `filters of ifindex ${ifindex}` });
+    return f.map(parseTc).some((m) => m.ifindex === ifindex && m.kind === 'cgroup');
   } catch {
     return false;
   }
@@ -183,11 +184,11 @@ export function decodeTree(qdiscs: TcObject[], classes: TcObject[], clsCgroup = 
 
 /**
  * Reads what shaping is in effect on `ifindex`, with counters.
- * @throws the netlink package's error when the dump itself fails (no such interface).
+ * @throws KernelError when the kernel refuses the qdisc or class dump.
  */
-export async function readShaping(sock: RtSocket, ifindex: number): Promise<ShapingStatus> {
-  const { qdiscs, classes } = await dumpTc(sock, ifindex);
+export async function readShaping(rtnl: Rtnl, ifindex: number): Promise<ShapingStatus> {
+  const { qdiscs, classes } = await dumpTc(rtnl, ifindex);
   const root = qdiscs.find((q) => q.parent === TC_H_ROOT);
-  const cg = root?.kind === 'htb' && root.handle === ROOT_HANDLE ? await hasCgroupFilter(sock, ifindex) : false;
+  const cg = root?.kind === 'htb' && root.handle === ROOT_HANDLE ? await hasCgroupFilter(rtnl, ifindex) : false;
   return decodeTree(qdiscs, classes, cg);
 }

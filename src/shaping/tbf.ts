@@ -9,7 +9,7 @@
  *   TCA_TBF_RTAB (2)   the 1 KiB rate table
  */
 import { TopologyError } from '../errors.js';
-import { nla, parseNlas, readU64, u32, u64 } from './nlattr.js';
+import { attr, attrMap, readU64, u32, u64 } from '../net/nlattr.js';
 import {
   checkBucket, DEFAULT_QUEUE_MS, MIN_QUEUE_PACKETS, RATE32_LIMIT, bytesPerSec, defaultBurstBytes, frameBytes,
   rateSpec, readRateSpecRate, xmitBytes, xmitTicks, xmitTicksFits,
@@ -69,9 +69,9 @@ export function encodeTbf(p: TbfParams): Buffer {
   qopt.writeUInt32LE(p.limitBytes, 24);
   qopt.writeUInt32LE(xmitTicks(p.rateBytes, p.burstBytes), 28);
   qopt.writeUInt32LE(0, 32); // mtu (peak bucket): unused without peakrate
-  const attrs = [nla(TCA_TBF_PARMS, qopt), nla(TCA_TBF_BURST, u32(p.burstBytes))];
-  if (p.rateBytes >= RATE32_LIMIT) attrs.push(nla(TCA_TBF_RATE64, u64(p.rateBytes)));
-  attrs.push(nla(TCA_TBF_RTAB, table));
+  const attrs = [attr(TCA_TBF_PARMS, qopt), attr(TCA_TBF_BURST, u32(p.burstBytes))];
+  if (p.rateBytes >= RATE32_LIMIT) attrs.push(attr(TCA_TBF_RATE64, u64(p.rateBytes)));
+  attrs.push(attr(TCA_TBF_RTAB, table));
   return Buffer.concat(attrs);
 }
 
@@ -81,7 +81,7 @@ export function encodeTbf(p: TbfParams): Buffer {
  * @returns undefined when the options carry no TCA_TBF_PARMS.
  */
 export function decodeTbf(options: Buffer): TbfParams | undefined {
-  const a = parseNlas(options);
+  const a = attrMap(options);
   const parms = a.get(TCA_TBF_PARMS);
   if (!parms || parms.length < 36) return undefined;
   const rate64 = a.get(TCA_TBF_RATE64);

@@ -9,7 +9,17 @@
  * for how tc fills rate tables (reproduced here so that netlab sends what tc sends).
  */
 import { TopologyError } from '../errors.js';
-import { clampU32 } from './nlattr.js';
+
+/**
+ * Truncates to an unsigned 32-bit integer, saturating at 0 and 2^32 - 1: what
+ * tc and the kernel do where a time or probability overflows its u32 field
+ * (tc_core_time2tick, min_t(..., ~0U)). The attribute encoder refuses such
+ * values (src/net/nlattr.ts); this is where tc's saturation is meant.
+ */
+export function clampU32(v: number): number {
+  if (!(v > 0)) return 0;
+  return v >= 0xffffffff ? 0xffffffff : Math.trunc(v);
+}
 
 /** tcm_parent of a root qdisc. */
 export const TC_H_ROOT = 0xffffffff;
@@ -143,19 +153,10 @@ export function defaultBurstBytes(rateBytes: number, mtu: number): number {
   return Math.max(2 * frameBytes(mtu), Math.ceil(rateBytes * 0.004));
 }
 
-/** The largest bucket a tbf takes, bytes: TCA_TBF_BURST is a u32 (net/sched/sch_tbf.c, tbf_change). */
-export const MAX_BURST_BYTES = 0xffffffff;
+import { MAX_BURST_BYTES, MAX_RATE_BPS } from '../topology/limits.js';
 
-/**
- * The largest rate netlab shapes, bits/s: 8 Tbit/s (10^12 bytes/s). Its
- * default bucket, 4 ms at the rate ({@link defaultBurstBytes}), is 4·10^9
- * bytes and still fits TCA_TBF_BURST (u32, max 4 294 967 295); at about
- * 8.6 Tbit/s it no longer does. Far above that, 2^64 bytes/s overflows
- * TCA_TBF_RATE64 and tc's rate printing (bytes × 8 in a u64) wraps from
- * 2^61 bytes/s. Every other derived value (4 ms of ticks, the u32 limit,
- * which is clamped) fits at this rate.
- */
-export const MAX_RATE_BPS = 8e12;
+/** The largest bucket and rate netlab shapes (defined with the topology format, which checks them first). */
+export { MAX_BURST_BYTES, MAX_RATE_BPS };
 
 /**
  * The bounds every token bucket (tbf, an htb class) shares: a rate of at least

@@ -17,8 +17,7 @@ import { HOST_NODE } from './endpoints.js';
 import { formatCidr, formatIP, hostRange, network, parseCidr, range, contains, type Cidr, type Family } from './ip.js';
 import { allocate, resolvePools, type LivePool } from './pools.js';
 import { formatPath, type PathPart } from './path.js';
-
-type Obj = Record<string, unknown>;
+import type { TopologyInput } from './schema/source.js';
 
 interface Subnet {
   links: LinkDraft[];
@@ -36,7 +35,7 @@ interface Item { start: bigint; end: bigint; text: string; where: string }
  * (the management network), with their path.
  * @throws TopologyError for unparsable, overlapping or out-of-prefix addresses and full pools.
  */
-export function assignAddresses(raw: Obj, nodes: NodeDraft[], links: LinkDraft[], extra: { cidr: Cidr; path: PathPart[] }[] = []): Addressing {
+export function assignAddresses(raw: TopologyInput, nodes: NodeDraft[], links: LinkDraft[], extra: { cidr: Cidr; path: PathPart[] }[] = []): Addressing {
   const { addressing, live } = resolvePools(raw.addressing);
   const byName = new Map(nodes.map((d) => [d.node.name, d]));
   const isSwitch = (e: EndpointDraft): boolean => e.ep.node !== HOST_NODE && byName.get(e.ep.node)!.kind.switch;
@@ -50,9 +49,9 @@ export function assignAddresses(raw: Obj, nodes: NodeDraft[], links: LinkDraft[]
   // explicit loopbacks
   const loopbackWant: Record<Family, NodeDraft[]> = { 4: [], 6: [] };
   for (const d of nodes) {
-    const a = (d.node.raw.addresses ?? {}) as Obj;
+    const a = d.node.raw.addresses ?? {};
     for (const fam of [4, 6] as Family[]) {
-      const v = a[`ipv${fam}`];
+      const v = a[fam === 4 ? 'ipv4' : 'ipv6'];
       if (typeof v === 'string') {
         const c = parseCidr(v, (f) => (f === 4 ? 32 : 128))!;
         d.node.loopback[fam === 4 ? 'ipv4' : 'ipv6'] = formatCidr(c);
@@ -65,8 +64,8 @@ export function assignAddresses(raw: Obj, nodes: NodeDraft[], links: LinkDraft[]
   for (const s of subnets) for (const fam of [4, 6] as Family[]) if (s.prefix[fam]) add(s.prefix[fam]!.cidr, s.prefix[fam]!.path, true);
   const reserved = { 4: checkOverlaps(items[4]), 6: checkOverlaps(items[6]) };
   if (addressing.enabled) {
-    assignLoopbacks(live.loopback, loopbackWant[4], reserved[4], 'ipv4');
-    assignLoopbacks(live.loopback6, loopbackWant[6], reserved[6], 'ipv6');
+    if (live.loopback) assignLoopbacks(live.loopback, loopbackWant[4], reserved[4], 'ipv4', otherPools(live, live.loopback));
+    if (live.loopback6) assignLoopbacks(live.loopback6, loopbackWant[6], reserved[6], 'ipv6', otherPools(live, live.loopback6));
     for (const fam of [4, 6] as Family[]) {
       const need = subnets.filter((s) => !s.prefix[fam] && !s.off[fam] && s.members.length > 0);
       const lanNeed = fam === 4 ? need.filter((s) => s.lan) : [];
@@ -76,7 +75,7 @@ export function assignAddresses(raw: Obj, nodes: NodeDraft[], links: LinkDraft[]
         const p = poolFor(lan);
         if (!p || group.length === 0) continue;
         const what = fam === 6 ? 'IPv6 link subnets' : lan ? 'LAN segments' : 'point-to-point and host links';
-        const blocks = allocate(p, group.length, reserved[fam], what);
+        const blocks = allocate(p, group.length, reserved[fam], what, otherPools(live, p));
         group.forEach((s, i) => { s.prefix[fam] = { cidr: { family: fam, addr: blocks[i]!, len: p.pool.prefix }, path: s.links[0]!.path }; });
       }
     }
@@ -119,7 +118,7 @@ function explicitPrefix(s: Subnet, fam: Family): void {
   for (const l of s.links) {
     const p = l.prefix;
     const v = typeof p === 'string' ? (parseCidr(p)!.family === fam ? p : undefined) : p === false ? false
-      : p && typeof p === 'object' ? (p as Obj)[key] as string | false | undefined : undefined;
+      : p && typeof p === 'object' ? p[key] : undefined;
     if (v === false) { s.off[fam] = true; continue; }
     if (v === undefined) continue;
     const cidr = parseCidr(v)!;
@@ -172,9 +171,14 @@ function checkOverlaps(items: Item[]): [bigint, bigint][] {
   return merged;
 }
 
-function assignLoopbacks(p: LivePool | undefined, want: NodeDraft[], reserved: [bigint, bigint][], key: 'ipv4' | 'ipv6'): void {
-  if (!p || want.length === 0) return;
-  const blocks = allocate(p, want.length, reserved, key === 'ipv4' ? 'node loopbacks' : 'node IPv6 loopbacks');
+/** The ranges of the lab's pools other than `p`. */
+function otherPools(live: Partial<Record<string, LivePool>>, p: LivePool): Cidr[] {
+  return Object.values(live).filter((o): o is LivePool => o !== undefined && o !== p).map((o) => o.cidr);
+}
+
+function assignLoopbacks(p: LivePool, want: NodeDraft[], reserved: [bigint, bigint][], key: 'ipv4' | 'ipv6', others: Cidr[]): void {
+  if (want.length === 0) return;
+  const blocks = allocate(p, want.length, reserved, key === 'ipv4' ? 'node loopbacks' : 'node IPv6 loopbacks', others);
   want.forEach((d, i) => { d.node.loopback[key] = `${formatIP(p.cidr.family, blocks[i]!)}/${p.cidr.family === 4 ? 32 : 128}`; });
 }
 

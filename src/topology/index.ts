@@ -2,10 +2,13 @@
  * src/topology: YAML → Topology. What other layers import.
  */
 export type * from './types.js';
-export { loadTopology, loadTopologyFile, type LoadOptions, type TopologySource } from './load.js';
+export { loadTopology, loadTopologyFile, topologyName, type LoadOptions, type TopologySource } from './load.js';
 export { registerKind, getKind, kindNames, type KindInfo } from './kinds.js';
 export { parseRate, parseTime, parsePercent, parseSize, formatRate, UnitError } from './units.js';
-export { topologySchema } from './schema-def.js';
+export { topologyJsonSchema } from './schema/check.js';
+export type {
+  TopologyInput, NodeSettings, LinkInput, EndpointInput, ShapingInput, OspfInput, BgpInput, RouteInput, TestInput, AddressingInput, ClassInput,
+} from './schema/source.js';
 
 import type { Interface, Node, Topology } from './types.js';
 

@@ -176,3 +176,25 @@ export function hostRange(family: Family, net: bigint, len: number): [bigint, bi
   if (len >= 127) return [net, net + n - 1n];
   return [net + 1n, net + n - 1n];
 }
+
+/** Address blocks no lab address or subnet may touch: they mean something else to every host. */
+const SPECIAL: readonly { cidr: string; what: string }[] = [
+  { cidr: '0.0.0.0/8', what: '"this network" (RFC 1122)' },
+  { cidr: '127.0.0.0/8', what: 'the loopback block (RFC 1122)' },
+  { cidr: '224.0.0.0/4', what: 'the multicast block (RFC 5771)' },
+  { cidr: '240.0.0.0/4', what: 'the reserved block, with the broadcast address (RFC 1112)' },
+  { cidr: '::/128', what: 'the unspecified address (RFC 4291)' },
+  { cidr: '::1/128', what: 'the loopback address (RFC 4291)' },
+  { cidr: 'ff00::/8', what: 'the multicast block (RFC 4291)' },
+];
+let special: { cidr: Cidr; text: string; what: string }[] | undefined;
+
+/**
+ * The special-purpose block an address or subnet of a lab would touch (this
+ * network, loopback, multicast, reserved), as `{ text, what }`, or undefined.
+ * Pure. Source: RFC 6890 (special-purpose address registries).
+ */
+export function specialBlock(c: Cidr): { text: string; what: string } | undefined {
+  special ??= SPECIAL.map((s) => ({ cidr: parseCidr(s.cidr)!, text: s.cidr, what: s.what }));
+  return special.find((s) => s.cidr.family === c.family && overlaps(s.cidr, { ...c, addr: network(c) }));
+}

@@ -23,9 +23,13 @@ export interface KindInfo {
 
 const registry = new Map<string, KindInfo>();
 
-/** Adds or replaces a kind. */
-export function registerKind(info: KindInfo): void {
+/** Adds or replaces a kind; returns a function that puts back what was there before (a test's own kind leaves no trace). */
+export function registerKind(info: KindInfo): () => void {
+  const before = registry.get(info.name);
   registry.set(info.name, { ...info });
+  return () => {
+    if (before) registry.set(info.name, before); else registry.delete(info.name);
+  };
 }
 
 /** The kind called `name`, or undefined. */

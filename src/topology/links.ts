@@ -8,12 +8,17 @@ import { TopologyError } from '../errors.js';
 import type { Endpoint, Interface, Link } from './types.js';
 import type { NodeDraft } from './nodes.js';
 import { HOST_NODE, parseEndpointString } from './endpoints.js';
+import { LOOPBACK } from './names.js';
 import { macFor, MAC_COUNTER_MAX } from './mac.js';
 import { formatPath, type PathPart } from './path.js';
+import type { EndpointInput, LinkInput, TopologyInput } from './schema/source.js';
 import { checkShaping, mergeShaping, parseShaping } from './shaping.js';
 import { didYouMean } from './suggest.js';
 
-type Obj = Record<string, unknown>;
+/** A link in the mapping form (the brief form is turned into one). */
+type LinkObject = Exclude<LinkInput, unknown[]>;
+/** An endpoint in the object form. */
+type EndpointObject = Exclude<EndpointInput, string>;
 
 /** What the addressing step needs to know about each endpoint as written. */
 export interface EndpointDraft {
@@ -32,7 +37,7 @@ export interface LinkDraft {
   path: PathPart[];
   endpoints: EndpointDraft[];
   /** `prefix:` as written: a string, false, or per family. */
-  prefix?: unknown;
+  prefix?: LinkObject['prefix'];
 }
 
 /** Counts MACs handed out; starts at 1. */
@@ -57,24 +62,24 @@ export function takeMac(c: MacCounter, explicit: string | undefined, where: stri
  * Resolves every link, in order, adding Interfaces to the nodes.
  * @param mgmtIface the management interface name when the lab has one (reserved in every node).
  */
-export function resolveLinks(raw: Obj, drafts: NodeDraft[], labMtu: number, macs: MacCounter, mgmtIface?: string): LinkDraft[] {
+export function resolveLinks(raw: TopologyInput, drafts: NodeDraft[], labMtu: number, macs: MacCounter, mgmtIface?: string): LinkDraft[] {
   const byName = new Map(drafts.map((d) => [d.node.name, d]));
   const names = drafts.map((d) => d.node.name);
   const used = new Map<string, string>();
   const segments = new Map<string, string>();
   const out: LinkDraft[] = [];
-  const links = (raw.links ?? []) as unknown[];
+  const links = raw.links ?? [];
   links.forEach((rawLink, index) => {
     const path: PathPart[] = ['links', index];
-    const obj: Obj = Array.isArray(rawLink) ? { endpoints: rawLink } : (rawLink as Obj);
+    const obj: LinkObject = Array.isArray(rawLink) ? { endpoints: rawLink } : rawLink;
     const epBase: PathPart[] = Array.isArray(rawLink) ? path : [...path, 'endpoints'];
-    const eps = obj.endpoints as unknown[];
+    const eps = obj.endpoints;
     if (eps.length < 2) {
       throw new TopologyError(formatPath(epBase), `a link needs at least 2 endpoints, this one has ${eps.length}`, 'write e.g. [r1:eth1, r2:eth1]; 3 or more make a LAN');
     }
-    const mtu = (obj.mtu as number | undefined) ?? labMtu;
-    const linkShaping = parseShaping(obj.shaping as Obj | undefined);
-    const state = (obj.state as 'up' | 'down' | undefined) ?? 'up';
+    const mtu = obj.mtu ?? labMtu;
+    const linkShaping = parseShaping(obj.shaping);
+    const state = obj.state ?? 'up';
     const endpoints: RawEndpointDraft[] = eps.map((e, j) => parseEndpoint(e, [...epBase, j]));
     const hosts = endpoints.filter((e) => e.ep.node === HOST_NODE);
     const kind: Link['kind'] = hosts.length ? 'host' : endpoints.length > 2 ? 'lan' : 'p2p';
@@ -83,7 +88,7 @@ export function resolveLinks(raw: Obj, drafts: NodeDraft[], labMtu: number, macs
         'link one node to the host: [r1:eth9, host:veth-r1]');
     }
     const link: Link = { index, kind, endpoints: endpoints.map((e) => e.ep), mtu, state };
-    if (obj.name !== undefined) link.name = obj.name as string;
+    if (obj.name !== undefined) link.name = obj.name;
     if (linkShaping) link.shaping = linkShaping;
     for (const [j, e] of endpoints.entries()) {
       const where = formatPath(e.path);
@@ -97,18 +102,23 @@ export function resolveLinks(raw: Obj, drafts: NodeDraft[], labMtu: number, macs
         e.ep.node === HOST_NODE ? 'give each host link its own host interface name' : `each interface belongs to one link; use another name, e.g. ${e.ep.node}:${freeIface(e.ep.node, used)}`);
       }
       used.set(key, where);
-      if (e.ep.node === HOST_NODE) continue;
+      if (e.ep.node === HOST_NODE) {
+        if (e.ep.iface === LOOPBACK) {
+          throw new TopologyError(where, 'host:lo is the host\'s loopback, which a link cannot use', 'name a new interface for the host end, e.g. host:nl-r1 (netlab creates it)');
+        }
+        continue;
+      }
       const d = byName.get(e.ep.node);
       if (!d) {
         throw new TopologyError(where, `node "${e.ep.node}" is not defined${didYouMean(e.ep.node, names)}`, `add it under nodes:, or fix the name (nodes: ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''})`);
       }
       checkIfaceName(e, d, where, mgmtIface);
-      const ownRaw = e.raw?.shaping as Obj | undefined;
+      const ownRaw = e.raw?.shaping;
       const shaping = mergeShaping(linkShaping, parseShaping(ownRaw));
       checkShaping(shaping, ownRaw ? [...e.path, 'shaping'] : [...path, 'shaping']);
       const iface: Interface = {
         node: e.ep.node, name: e.ep.iface, link: index, endpoint: j,
-        mac: takeMac(macs, e.raw?.mac as string | undefined, where), mtu, state,
+        mac: takeMac(macs, e.raw?.mac, where), mtu, state,
       };
       if (shaping) iface.shaping = shaping;
       if (d.kind.switch) iface.master = d.node.bridge;
@@ -122,24 +132,23 @@ export function resolveLinks(raw: Obj, drafts: NodeDraft[], labMtu: number, macs
   return out;
 }
 
-interface RawEndpointDraft extends EndpointDraft { raw?: Obj }
+interface RawEndpointDraft extends EndpointDraft { raw?: EndpointObject }
 
-function parseEndpoint(e: unknown, path: PathPart[]): RawEndpointDraft {
+function parseEndpoint(e: EndpointInput, path: PathPart[]): RawEndpointDraft {
   if (typeof e === 'string') {
     const r = parseEndpointString(e);
     if ('what' in r) throw new TopologyError(formatPath(path), r.what, r.hint);
     return { ep: r, path };
   }
-  const o = e as Obj;
-  const d: RawEndpointDraft = { ep: { node: o.node as string, iface: o.iface as string }, path, raw: o };
-  if (o.ipv4 !== undefined) d.ipv4 = o.ipv4 as string | false;
-  if (o.ipv6 !== undefined) d.ipv6 = o.ipv6 as string | false;
+  const d: RawEndpointDraft = { ep: { node: e.node, iface: e.iface }, path, raw: e };
+  if (e.ipv4 !== undefined) d.ipv4 = e.ipv4;
+  if (e.ipv6 !== undefined) d.ipv6 = e.ipv6;
   return d;
 }
 
 function checkIfaceName(e: EndpointDraft, d: NodeDraft, where: string, mgmtIface?: string): void {
   const name = e.ep.iface;
-  if (name === 'lo') throw new TopologyError(where, 'interface name "lo" is the loopback', 'use another name, e.g. eth1');
+  if (name === LOOPBACK) throw new TopologyError(where, 'interface name "lo" is the loopback', 'use another name, e.g. eth1');
   if (mgmtIface !== undefined && name === mgmtIface) {
     throw new TopologyError(where, `interface name "${name}" is the management interface (mgmt.iface)`, 'use another name, e.g. eth1, or set mgmt: { iface: … }');
   }
@@ -152,7 +161,7 @@ function freeIface(node: string, used: Map<string, string>): string {
   for (let i = 1; ; i++) if (!used.has(`${node}:eth${i}`)) return `eth${i}`;
 }
 
-function finishKind(link: Link, endpoints: EndpointDraft[], path: PathPart[], obj: Obj, segments: Map<string, string>, macs: MacCounter): void {
+function finishKind(link: Link, endpoints: EndpointDraft[], path: PathPart[], obj: LinkObject, segments: Map<string, string>, macs: MacCounter): void {
   if (link.kind === 'p2p') {
     const [a, b] = endpoints as [EndpointDraft, EndpointDraft];
     a.iface!.peer = { node: b.ep.node, iface: b.ep.iface };
@@ -164,15 +173,16 @@ function finishKind(link: Link, endpoints: EndpointDraft[], path: PathPart[], ob
     const hostEnd = endpoints.find((e) => e.ep.node === HOST_NODE)!;
     const hostRaw = (hostEnd as RawEndpointDraft).raw;
     nodeEnd.iface!.peer = { node: HOST_NODE, iface: hostEnd.ep.iface };
-    link.host = { iface: hostEnd.ep.iface, mac: takeMac(macs, hostRaw?.mac as string | undefined, formatPath(hostEnd.path)) };
-    const hostShaping = mergeShaping(link.shaping, parseShaping(hostRaw?.shaping as Obj | undefined));
+    link.host = { iface: hostEnd.ep.iface, mac: takeMac(macs, hostRaw?.mac, formatPath(hostEnd.path)) };
+    const hostShaping = mergeShaping(link.shaping, parseShaping(hostRaw?.shaping));
     checkShaping(hostShaping, hostRaw?.shaping ? [...hostEnd.path, 'shaping'] : [...path, 'shaping']);
     if (hostShaping) link.host.shaping = hostShaping;
     return;
   }
-  const name = (obj.name as string | undefined) ?? `lan${link.index}`;
+  const name = obj.name ?? `lan${link.index}`;
   const where = formatPath(obj.name !== undefined ? [...path, 'name'] : path);
   if (/^s\d+e\d+$/.test(name)) throw new TopologyError(where, `LAN name "${name}" looks like a generated port name (s<link>e<endpoint>)`, 'choose another name, e.g. lan1');
+  if (name === LOOPBACK) throw new TopologyError(where, 'LAN name "lo" is the loopback of the namespace that holds the LAN\'s bridge', 'choose another name, e.g. lan1');
   const prev = segments.get(name);
   if (prev !== undefined) {
     throw new TopologyError(where, `LAN segment name "${name}" is also used by ${prev}`, 'give each LAN its own name: (at most 15 bytes)');

@@ -4,9 +4,10 @@
  * routing. Pure apart from reading the file and checking that referenced files
  * exist; never touches the kernel.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { TopologyError } from '../errors.js';
+import { clipError } from './clip.js';
 import type { Topology } from './types.js';
 import { assignAddresses } from './addressing.js';
 import { expandVariables, type Env } from './expand.js';
@@ -17,11 +18,15 @@ import { checkLabName } from './names.js';
 import { resolveNodes } from './nodes.js';
 import { parsePath, type PathPart } from './path.js';
 import { resolveRouting } from './routing.js';
-import { topologySchema } from './schema-def.js';
+import { readTextFile } from './read.js';
+import { checkTopLevelKeys, checkTopology } from './schema/check.js';
+import { scanStructure } from './structure.js';
 import { resolveTests } from './tests.js';
+import { resolveEvents } from './events.js';
 import { loadTestsFile } from './tests-file.js';
-import { Validator } from './validate.js';
+import type { TopologyInput } from './schema/source.js';
 import { parseYaml } from './yaml.js';
+import { parsePercent, parseSize } from './units.js';
 
 /** Options of loadTopology. */
 export interface LoadOptions {
@@ -43,56 +48,68 @@ export interface TopologySource {
   file?: string;
 }
 
-let validator: Validator | undefined;
-
 /**
  * Loads a topology from a file path or from text.
  * @throws TopologyError (exit code 2) naming the key path, what is wrong and a
- *   hint; the message ends with the file and line when they are known.
+ *   hint; the message ends with the file and line when they are known. An
+ *   error about the whole file (empty, not a mapping, not UTF-8, …) names the
+ *   file (its base name), or `topology` for text without one.
  */
 export function loadTopology(input: string | TopologySource, options: LoadOptions = {}): Topology {
-  const src: TopologySource = typeof input === 'string' ? { text: readTopologyFile(input), file: input } : input;
+  const src: TopologySource = typeof input === 'string' ? { text: readTextFile(input, 'topology', input || 'FILE'), file: input } : input;
   const file = src.file === undefined ? undefined : resolve(src.file);
-  const parsed = parseYaml(src.text, file);
+  const whole = file ? basename(file) : 'topology';
   const env = options.env ?? process.env;
   const checkFiles = options.checkFiles ?? true;
+  let parsed: ReturnType<typeof parseYaml> | undefined;
   let topology: Topology;
   try {
+    parsed = parseYaml(src.text, file);
     topology = resolveTopology(parsed.data, { file, env, checkFiles, name: options.name });
   } catch (err) {
-    if (err instanceof TopologyError && err.path !== '' && !err.path.startsWith('--')) {
-      const line = parsed.lineOf(parsePath(err.path));
-      if (line !== undefined) throw new TopologyError(err.path, `${err.message} (${file ? `${basename(file)}:` : 'line '}${line})`, err.hint);
+    if (!(err instanceof TopologyError)) throw err;
+    const e = clipError(err);
+    if (e.path === '') throw new TopologyError(whole, e.message, e.hint);
+    if (parsed && !e.path.startsWith('--')) {
+      const line = parsed.lineOf(parsePath(e.path));
+      if (line !== undefined) throw new TopologyError(e.path, `${e.message} (${file ? `${basename(file)}:` : 'line '}${line})`, e.hint);
     }
-    if (err instanceof TopologyError && err.path === '' && file) throw new TopologyError(err.path, `${err.message} (${basename(file)})`, err.hint);
-    throw err;
+    throw e;
   }
   // `tests: FILE`: errors name lines of that file, so it is read outside the try above.
   if (topology.testsFile && (checkFiles || existsSync(topology.testsFile))) {
-    topology.tests = loadTestsFile(topology.testsFile, topology, { env, validator: schemaValidator() });
+    topology.tests = loadTestsFile(topology.testsFile, topology, { env });
   }
   return topology;
+}
+
+/**
+ * The lab name a topology gives, by the loader's own rules — `options.name`,
+ * else `name:` after ${VAR} expansion, else the file's name (`tri.yaml` → `tri`)
+ * — each checked as `up` checks it, without reading the rest of the topology:
+ * `netlab down FILE` finds the lab even when the file no longer loads (a
+ * config it names was removed, a key was mistyped since `up`).
+ * @throws TopologyError (exit 2) naming `--name` or `name` for a name that is
+ *   not a lab name (`../../etc`), and for YAML that does not parse.
+ */
+export function topologyName(input: string | TopologySource, options: LoadOptions = {}): string {
+  if (options.name !== undefined) return nameOverride(options.name);
+  const src: TopologySource = typeof input === 'string' ? { text: readTextFile(input, 'topology', input || 'FILE'), file: input } : input;
+  const file = src.file === undefined ? undefined : resolve(src.file);
+  const parsed = parseYaml(src.text, file);
+  const raw = parsed.data !== null && typeof parsed.data === 'object' && !Array.isArray(parsed.data) ? parsed.data as Record<string, unknown> : {};
+  try {
+    return labName({ name: raw.name === undefined ? undefined : expandVariables(raw.name, options.env ?? process.env, ['name']) as string }, file); // labName checks it is a name
+  } catch (err) {
+    const line = raw.name === undefined ? undefined : parsed.lineOf(['name']);
+    if (err instanceof TopologyError && line !== undefined) throw new TopologyError(err.path, `${err.message} (${file ? `${basename(file)}:` : 'line '}${line})`, err.hint);
+    throw err;
+  }
 }
 
 /** Loads a topology file (the CLI's entry point). */
 export function loadTopologyFile(path: string, options: LoadOptions = {}): Topology {
   return loadTopology(path, options);
-}
-
-function readTopologyFile(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    const what = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : code;
-    throw new TopologyError(path, `cannot read the topology: ${what}`, 'give the path of a topology .yaml file');
-  }
-}
-
-/** The schema validator (built once: a cache). */
-export function schemaValidator(): Validator {
-  validator ??= new Validator(topologySchema);
-  return validator;
 }
 
 interface ResolveContext {
@@ -107,11 +124,13 @@ function resolveTopology(data: unknown, ctx: ResolveContext): Topology {
   if (typeof data !== 'object' || Array.isArray(data)) {
     throw new TopologyError('', `a topology must be a mapping (name:, nodes:, links:, …), not ${Array.isArray(data) ? 'a list' : 'a single value'}`, 'see docs/topology.md');
   }
-  const raw = expandVariables(data, ctx.env) as Record<string, unknown>;
-  schemaValidator().validate(raw);
+  checkTopLevelKeys(data);
+  scanStructure(data);
+  const raw: unknown = expandVariables(data, ctx.env);
+  checkTopology(raw);
   const dir = ctx.file ? dirname(ctx.file) : process.cwd();
   const name = ctx.name === undefined ? labName(raw, ctx.file) : nameOverride(ctx.name);
-  const mtu = (raw.mtu as number | undefined) ?? 1500;
+  const mtu = raw.mtu ?? 1500;
   const mgmt = readMgmt(raw, name, mtu);
   const { drafts, groups } = resolveNodes(raw, { dir, checkFiles: ctx.checkFiles });
   const macs: MacCounter = { prefix: macPrefix(name), next: 1, used: new Map() };
@@ -127,17 +146,22 @@ function resolveTopology(data: unknown, ctx: ResolveContext): Topology {
   const linkList = links.map((l) => l.link);
   resolveRouting(raw, drafts, linkList, mgmt?.mgmt.iface);
   const topology: Topology = {
-    name, dir, mtu, userns: (raw.userns as boolean | undefined) ?? false,
-    nodes: drafts.map((d) => d.node), links: linkList, addressing,
-    tests: Array.isArray(raw.tests) ? resolveTests(raw.tests, drafts.map((d) => d.node)) : [], groups,
+    name, dir, mtu, userns: raw.userns ?? false,
+    nodes: drafts.map((d) => d.node), links: linkList, addressing, tests: [], groups,
   };
+  if (raw.events !== undefined) topology.events = resolveEvents(topology, raw.events, Date.now());
+  if (Array.isArray(raw.tests)) topology.tests = resolveTests(raw.tests, topology.nodes, topology);
   if (typeof raw.tests === 'string') topology.testsFile = resolve(dir, raw.tests);
   if (ctx.file) topology.file = ctx.file;
   if (ctx.name !== undefined && name !== ownName(raw, ctx.file)) topology.renamed = true;
-  if (raw.description !== undefined) topology.description = raw.description as string;
+  if (raw.description !== undefined) topology.description = raw.description;
   if (mgmt) topology.mgmt = mgmt.mgmt;
-  if (raw.ospf !== undefined) topology.ospf = raw.ospf as Topology['ospf'];
-  if (raw.bgp !== undefined) topology.bgp = raw.bgp as Topology['bgp'];
+  if (raw.ospf !== undefined) topology.ospf = raw.ospf;
+  if (raw.bgp !== undefined) topology.bgp = raw.bgp;
+  const memory = raw.limits?.memory;
+  if (memory !== undefined) {
+    topology.limits = typeof memory === 'string' && memory.trim().endsWith('%') ? { memoryPercent: parsePercent(memory) } : { memoryBytes: parseSize(memory) };
+  }
   return topology;
 }
 
@@ -153,13 +177,17 @@ function fileStem(file: string): string {
 }
 
 /** The name the file itself gives (`name:`, else from the file name), unchecked; '' when none. */
-function ownName(raw: Record<string, unknown>, file?: string): string {
+function ownName(raw: TopologyInput, file?: string): string {
   if (typeof raw.name === 'string') return raw.name;
   return file ? fileStem(file) : '';
 }
 
-function labName(raw: Record<string, unknown>, file?: string): string {
-  if (raw.name !== undefined) return raw.name as string;
+function labName(raw: TopologyInput, file?: string): string {
+  if (raw.name !== undefined) {
+    const p = checkLabName(raw.name); // the schema checks it too (format lab-name); topologyName relies on this one
+    if (p) throw new TopologyError('name', p.what, p.hint);
+    return raw.name;
+  }
   if (!file) throw new TopologyError('name', 'the lab has no name', 'add name: at the top, e.g. name: triangle');
   const guess = fileStem(file);
   const p = checkLabName(guess);

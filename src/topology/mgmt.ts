@@ -11,28 +11,34 @@ import type { MacCounter } from './links.js';
 import { takeMac } from './links.js';
 import { formatIP, hostRange, network, parseCidr, type Cidr } from './ip.js';
 import { labTag } from './mac.js';
-
-type Obj = Record<string, unknown>;
+import { LOOPBACK } from './names.js';
+import type { TopologyInput } from './schema/source.js';
 
 /** Default management network (the one vagrant-libvirt and ipspace netlab use). */
 export const MGMT_DEFAULT_NETWORK = '192.168.121.0/24';
 
 /** Reads `mgmt:` (without assigning anything yet): the settings, or undefined when off. */
-export function readMgmt(raw: Obj, lab: string, mtu: number): { mgmt: Mgmt; cidr: Cidr; cidr6?: Cidr } | undefined {
+export function readMgmt(raw: TopologyInput, lab: string, mtu: number): { mgmt: Mgmt; cidr: Cidr; cidr6?: Cidr } | undefined {
   const m = raw.mgmt;
   if (m === undefined || m === false) return undefined;
-  const o = (m === true ? {} : m) as Obj;
-  const cidr = parseCidr((o.network as string | undefined) ?? MGMT_DEFAULT_NETWORK)!;
+  const o = m === true ? {} : m;
+  for (const key of ['bridge', 'iface'] as const) {
+    if (o[key] === LOOPBACK) {
+      throw new TopologyError(`mgmt.${key}`, `"lo" is the loopback of ${key === 'bridge' ? 'the host' : 'every node'}, so it cannot be the management ${key === 'bridge' ? 'bridge' : 'interface'}`,
+        key === 'bridge' ? 'leave bridge out (netlab names it after the lab), or name a new bridge, e.g. nl-mylab' : 'leave iface out (eth0), or name another interface, e.g. mgmt0');
+    }
+  }
+  const cidr = parseCidr(o.network ?? MGMT_DEFAULT_NETWORK)!;
   const net = network(cidr);
   const tag = labTag(lab, 6);
-  const bridge = (o.bridge as string | undefined) ?? (lab.length <= 12 ? `nl-${lab}` : `nl-${lab.slice(0, 5)}-${tag}`);
+  const bridge = o.bridge ?? (lab.length <= 12 ? `nl-${lab}` : `nl-${lab.slice(0, 5)}-${tag}`);
   const mgmt: Mgmt = {
-    bridge, iface: (o.iface as string | undefined) ?? 'eth0',
+    bridge, iface: o.iface ?? 'eth0',
     network: `${formatIP(4, net)}/${cidr.len}`, gateway: `${formatIP(4, hostRange(4, net, cidr.len)[0])}/${cidr.len}`, mtu,
   };
   let cidr6: Cidr | undefined;
   if (o.ipv6 !== undefined) {
-    cidr6 = parseCidr(o.ipv6 as string)!;
+    cidr6 = parseCidr(o.ipv6)!;
     const n6 = network(cidr6);
     mgmt.network6 = `${formatIP(6, n6)}/${cidr6.len}`;
     mgmt.gateway6 = `${formatIP(6, n6 + 1n)}/${cidr6.len}`;

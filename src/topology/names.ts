@@ -6,6 +6,8 @@
  * ({ what, hint }) or undefined; the caller adds the path.
  */
 
+import { CLASS_NAME_MAX } from './limits.js';
+
 /** A problem with a value: what is wrong and how to fix it. */
 export interface Problem {
   what: string;
@@ -21,6 +23,9 @@ export const NODE_NAME_MAX = 63;
 export const LAB_NAME_MAX = 32;
 /** Longest interface name, bytes: IFNAMSIZ (16, include/uapi/linux/if.h) minus the NUL. */
 export const IFNAME_MAX = 15;
+
+/** The loopback interface every network namespace has: no link, bridge or management interface may take its name. */
+export const LOOPBACK = 'lo';
 
 const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
@@ -66,14 +71,17 @@ export function checkLabName(name: unknown): Problem | undefined {
   return nameProblem('lab name', name, LAB_NAME_MAX, 'triangle');
 }
 
-/** A group or traffic-class name: like a node name, ≤63 bytes. */
+/** A group name (like a node name, ≤63 bytes) or a traffic-class name (≤48 bytes: it names a cgroup directory). */
 export function checkPlainName(what: string, name: unknown): Problem | undefined {
-  return nameProblem(what, name, NODE_NAME_MAX, what.startsWith('class') ? 'bulk' : 'routers');
+  const cls = what.startsWith('class');
+  return nameProblem(what, name, cls ? CLASS_NAME_MAX : NODE_NAME_MAX, cls ? 'bulk' : 'routers');
 }
 
 /**
  * An interface name as the kernel accepts it (dev_valid_name() in
- * net/core/dev.c): 1–15 bytes, not "." or "..", no '/', ':' or whitespace.
+ * net/core/dev.c): 1–15 bytes, not "." or "..", no '/', ':' or whitespace;
+ * no '%' (dev_get_valid_name treats it as a template for a number); and no
+ * control character (a NUL would end the name early).
  */
 export function checkIfname(name: unknown): Problem | undefined {
   if (typeof name !== 'string') return { what: 'interface name must be a string', hint: 'write e.g. eth1' };
@@ -85,12 +93,53 @@ export function checkIfname(name: unknown): Problem | undefined {
   if (name === '.' || name === '..') return { what: `interface name "${name}" is not allowed by Linux`, hint: 'use e.g. eth1' };
   const bad = /[/:\s]/.exec(name);
   if (bad) return { what: `interface name "${name}" contains ${JSON.stringify(bad[0])}, which Linux does not allow`, hint: 'use letters, digits, - _ . only, e.g. eth1' };
+  // The kernel reads a % as a template for a number (dev_alloc_name: "eth%d" becomes eth0), so the name would not be the one asked for.
+  if (name.includes('%')) return { what: `interface name "${name}" contains "%", which Linux reads as a number template (eth%d)`, hint: 'use letters, digits, - _ . only, e.g. eth1' };
+  // A NUL ends the name where the kernel reads it (two names that differ after it are one); other control characters are unreadable in every tool.
+  const control = /[\x00-\x1f\x7f]/.exec(name);
+  if (control) return { what: `interface name ${JSON.stringify(name)} contains the control character ${JSON.stringify(control[0])}`, hint: 'use letters, digits, - _ . only, e.g. eth1' };
   return undefined;
 }
 
 function shorten(name: string): string {
   const digits = /\d+$/.exec(name)?.[0] ?? '1';
   return `eth${digits}`.slice(0, IFNAME_MAX);
+}
+
+/**
+ * A path inside a node (a bind target): absolute, and without `.` or `..`
+ * parts, so it names the place it reads as (`/data/../../etc` would be /etc).
+ */
+export function checkNodePath(path: unknown, what?: string): Problem | undefined {
+  const s = String(path);
+  if (!s.startsWith('/')) return { what: `${what ? `${what} ` : ''}"${s}" is not an absolute path`, hint: 'paths inside the node start with /' };
+  if (s.split('/').some((part) => part === '.' || part === '..')) {
+    return { what: `${what ?? 'path'} "${s}" has a . or .. part`, hint: `write the path it means without them, e.g. ${normalisePath(s)}` };
+  }
+  if (/[\x00-\x1f\x7f]/.test(s)) return { what: `${what ?? 'path'} ${JSON.stringify(s)} contains a control character`, hint: 'write a plain path, e.g. /data' };
+  return undefined;
+}
+
+/** `/data/../../etc` → `/etc`: what the kernel resolves an absolute path to, without symlinks. Pure. */
+function normalisePath(s: string): string {
+  const out: string[] = [];
+  for (const part of s.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') out.pop();
+    else out.push(part);
+  }
+  return `/${out.join('/')}`;
+}
+
+/**
+ * A sysctl value written as text: printable characters, at most 4,096 bytes
+ * (what one write to /proc/sys takes). Numbers and booleans are checked by the schema.
+ */
+export function checkSysctlValue(value: unknown): Problem | undefined {
+  const s = String(value);
+  if (/[\x00-\x08\x0a-\x1f\x7f]/.test(s)) return { what: `sysctl value ${JSON.stringify(s)} contains a control character`, hint: 'a sysctl value is one line: a number or words, e.g. "32768 60999"' };
+  if (Buffer.byteLength(s) > 4096) return { what: `sysctl value is ${Buffer.byteLength(s)} bytes; the kernel takes at most 4096`, hint: 'give a shorter value' };
+  return undefined;
 }
 
 /** An environment variable name (POSIX: letters, digits, _; not starting with a digit). */

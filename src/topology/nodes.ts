@@ -2,19 +2,25 @@
  * `nodes:`, `groups:`, `kinds:` and `defaults:` → Node objects with every
  * per-node field resolved (interfaces, addresses and routing come later).
  */
-import { existsSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
-import { TopologyError } from '../errors.js';
-import type { Bind, Resources } from '../core/types.js';
-import type { NetClass } from '../shaping/types.js';
-import type { Group, Node, NodeConfig } from './types.js';
+import { statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { TopologyError, type NetlabError } from '../errors.js';
+import { looksLikePath, parseReference } from './image-ref.js';
+import type { Bind, Group, NetClass, Node, NodeConfig, Resources } from './types.js';
 import { layer } from './defaults.js';
 import { getKind, type KindInfo } from './kinds.js';
+import { MAX_CLASSES } from './limits.js';
+import { LOOPBACK } from './names.js';
 import { formatPath, type PathPart } from './path.js';
+import type { ClassInput, NodeSettings, TopologyInput } from './schema/source.js';
 import { didYouMean } from './suggest.js';
 import { parseRate, parseSize } from './units.js';
+import { parseDeviceEntry, type DeviceSpec } from './devices.js';
 
 type Obj = Record<string, unknown>;
+/** One entry of `nodes:` as written (empty in the list form). */
+type NodeEntry = NonNullable<Exclude<TopologyInput['nodes'], unknown[] | undefined>[string]>;
 
 /** A node being resolved, with what later steps need to report errors. */
 export interface NodeDraft {
@@ -37,15 +43,15 @@ export interface NodeOptions {
  * @throws TopologyError for unknown groups, a node in two groups, a group member that is not a node,
  *   missing files, `config` with both or neither of file/text.
  */
-export function resolveNodes(raw: Obj, opts: NodeOptions): { drafts: NodeDraft[]; groups: Record<string, Group> } {
+export function resolveNodes(raw: TopologyInput, opts: NodeOptions): { drafts: NodeDraft[]; groups: Record<string, Group> } {
   const entries = nodeEntries(raw.nodes);
   const names = entries.map((e) => e.name);
   const nameSet = new Set(names);
-  const groupsRaw = (raw.groups ?? {}) as Record<string, Obj>;
+  const groupsRaw = raw.groups ?? {};
   const groupNames = Object.keys(groupsRaw);
   const memberOf = new Map<string, string>();
   for (const [g, def] of Object.entries(groupsRaw)) {
-    ((def.members ?? []) as string[]).forEach((m, i) => {
+    (def.members ?? []).forEach((m, i) => {
       const path = formatPath(['groups', g, 'members', i]);
       if (!nameSet.has(m)) throw new TopologyError(path, `node "${m}" is not defined${didYouMean(m, names)}`, 'list nodes defined under nodes:');
       const other = memberOf.get(m);
@@ -53,12 +59,12 @@ export function resolveNodes(raw: Obj, opts: NodeOptions): { drafts: NodeDraft[]
       memberOf.set(m, g);
     });
   }
-  const kinds = (raw.kinds ?? {}) as Record<string, Obj>;
-  const defaults = raw.defaults as Obj | undefined;
+  const kinds = raw.kinds ?? {};
+  const defaults = raw.defaults;
   const drafts: NodeDraft[] = [];
   for (const [i, e] of entries.entries()) {
     const own = e.values;
-    let group = own?.group as string | undefined;
+    let group = own?.group;
     if (group !== undefined) {
       if (!(group in groupsRaw)) {
         throw new TopologyError(formatPath([...e.path, 'group']), `group "${group}" is not defined${didYouMean(group, groupNames)}`,
@@ -70,7 +76,7 @@ export function resolveNodes(raw: Obj, opts: NodeOptions): { drafts: NodeDraft[]
       }
     } else group = memberOf.get(e.name);
     const groupValues = group ? groupsRaw[group] : undefined;
-    const kindName = (own?.kind ?? groupValues?.kind ?? defaults?.kind ?? 'linux') as string;
+    const kindName = own?.kind ?? groupValues?.kind ?? defaults?.kind ?? 'linux';
     const kind = getKind(kindName)!;
     const layered = layer([
       { values: defaults, path: ['defaults'] },
@@ -79,7 +85,8 @@ export function resolveNodes(raw: Obj, opts: NodeOptions): { drafts: NodeDraft[]
       { values: own ?? undefined, path: e.path },
     ], ['members', 'group']);
     layered.values.kind = kindName;
-    const draft: NodeDraft = { node: baseNode(e.name, i + 1, kindName, group, layered.values), kind, path: e.path, origin: layered.origin };
+    // Layers that each passed the schema merge into settings that pass it too.
+    const draft: NodeDraft = { node: baseNode(e.name, i + 1, kindName, group, layered.values as NodeSettings), kind, path: e.path, origin: layered.origin };
     resolveFields(draft, opts);
     drafts.push(draft);
   }
@@ -88,23 +95,24 @@ export function resolveNodes(raw: Obj, opts: NodeOptions): { drafts: NodeDraft[]
   return { drafts, groups };
 }
 
-function nodeEntries(nodes: unknown): { name: string; values: Obj | null; path: PathPart[] }[] {
+function nodeEntries(nodes: TopologyInput['nodes']): { name: string; values: NodeEntry | null; path: PathPart[] }[] {
   if (nodes === undefined) throw new TopologyError('nodes', 'the lab has no nodes', 'add nodes:, e.g. nodes: { r1: {}, r2: {} }');
   if (Array.isArray(nodes)) {
+    if (nodes.length === 0) throw new TopologyError('nodes', 'the lab has no nodes', 'add nodes:, e.g. nodes: [r1, r2]');
     const seen = new Map<string, number>();
-    return (nodes as string[]).map((name, i) => {
+    return nodes.map((name, i) => {
       const first = seen.get(name);
       if (first !== undefined) throw new TopologyError(`nodes[${i}]`, `node "${name}" is listed twice (also nodes[${first}])`, 'remove one');
       seen.set(name, i);
       return { name, values: null, path: ['nodes', i] };
     });
   }
-  const out = Object.entries(nodes as Record<string, Obj | null>).map(([name, values]) => ({ name, values, path: ['nodes', name] as PathPart[] }));
+  const out = Object.entries(nodes).map(([name, values]) => ({ name, values, path: ['nodes', name] as PathPart[] }));
   if (out.length === 0) throw new TopologyError('nodes', 'the lab has no nodes', 'add nodes:, e.g. nodes: { r1: {}, r2: {} }');
   return out;
 }
 
-function baseNode(name: string, id: number, kind: string, group: string | undefined, raw: Obj): Node {
+function baseNode(name: string, id: number, kind: string, group: string | undefined, raw: NodeSettings): Node {
   const node: Node = {
     name, id, kind, exec: [], env: {}, binds: [], sysctls: {}, resources: {}, forwarding: false,
     loopback: {}, interfaces: [], routes: [], classes: {}, raw,
@@ -113,66 +121,112 @@ function baseNode(name: string, id: number, kind: string, group: string | undefi
   return node;
 }
 
+/**
+ * `image:` as the loader keeps it: a path (it starts with `/`, `./`, `../`,
+ * `~/`) made absolute against the topology's folder (and checked to exist),
+ * or a registry reference, checked for form only (docs/images.md). Pure but
+ * for the existence check.
+ * @throws TopologyError at `where` for a malformed reference.
+ */
+function resolveImageKey(text: string, where: string, path: (p: string) => string): string {
+  if (looksLikePath(text)) return path(text.startsWith('~/') ? join(process.env.HOME || homedir(), text.slice(2)) : text);
+  try {
+    parseReference(text);
+  } catch (err) {
+    throw new TopologyError(where, (err as NetlabError).message, (err as NetlabError).hint);
+  }
+  return text;
+}
+
 function resolveFields(d: NodeDraft, opts: NodeOptions): void {
   const { node } = d;
   const raw = node.raw;
   const at = (key: string, ...rest: PathPart[]): string => formatPath([...(d.origin[key] ?? [...d.path, key]), ...rest]);
-  const file = (p: string, key: string, what: string, ...rest: PathPart[]): string => {
+  /** An absolute path, checked (with checkFiles) to exist and to be of the type a key needs. */
+  const file = (p: string, key: string, what: string, type: 'directory' | 'file' | 'any', ...rest: PathPart[]): string => {
     const abs = isAbsolute(p) ? p : resolve(opts.dir, p);
-    if (opts.checkFiles && !existsSync(abs)) throw new TopologyError(at(key, ...rest), `${what} ${abs} does not exist`, `paths are relative to the topology file's directory (${opts.dir})`);
+    if (!opts.checkFiles) return abs;
+    const st = statSync(abs, { throwIfNoEntry: false });
+    if (!st) throw new TopologyError(at(key, ...rest), `${what} ${abs} does not exist`, `paths are relative to the topology file's directory (${opts.dir})`);
+    if (type === 'directory' && !st.isDirectory()) {
+      throw new TopologyError(at(key, ...rest), `${what} ${abs} is not a directory`, 'a root filesystem is a directory holding bin/, etc/, usr/ …, e.g. an unpacked image');
+    }
+    if (type === 'file' && !st.isFile()) throw new TopologyError(at(key, ...rest), `${what} ${abs} is not a regular file`, 'name the configuration file itself');
     return abs;
   };
-  if (raw.rootfs !== undefined) node.rootfs = file(raw.rootfs as string, 'rootfs', 'root filesystem');
-  if (raw.config !== undefined) node.config = resolveConfig(raw.config, at('config'), (p) => file(p, 'config', 'config file'));
-  if (raw.cmd !== undefined) node.cmd = raw.cmd as string;
-  if (raw.exec !== undefined) node.exec = typeof raw.exec === 'string' ? [raw.exec] : [...(raw.exec as string[])];
-  for (const [k, v] of Object.entries((raw.env ?? {}) as Obj)) node.env[k] = String(v);
-  for (const [k, v] of Object.entries((raw.sysctls ?? {}) as Obj)) node.sysctls[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
-  node.binds = ((raw.binds ?? []) as unknown[]).map((b, i) => resolveBind(b, (p) => file(p, 'binds', 'bind source', i)));
-  node.resources = resolveResources((raw.resources ?? {}) as Obj);
-  node.forwarding = raw.forwarding === undefined ? d.kind.router : Boolean(raw.forwarding);
-  for (const [name, c] of Object.entries((raw.classes ?? {}) as Record<string, Obj>)) {
+  if (raw.rootfs !== undefined) node.rootfs = file(raw.rootfs, 'rootfs', 'root filesystem', 'directory');
+  if (raw.image !== undefined) node.image = resolveImageKey(raw.image, at('image'), (p) => file(p, 'image', 'image', 'any'));
+  if (node.image !== undefined && node.rootfs !== undefined) {
+    throw new TopologyError(at('image'), 'a node has either image: or rootfs:, not both', 'keep image: (a folder is image: ./DIR)');
+  }
+  if (raw.config !== undefined) node.config = resolveConfig(raw.config, at('config'), (p) => file(p, 'config', 'config file', 'file'));
+  if (raw.cmd !== undefined) node.cmd = raw.cmd;
+  if (raw.exec !== undefined) node.exec = typeof raw.exec === 'string' ? [raw.exec] : [...raw.exec];
+  for (const [k, v] of Object.entries(raw.env ?? {})) node.env[k] = String(v);
+  for (const [k, v] of Object.entries(raw.sysctls ?? {})) node.sysctls[k] = typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+  node.binds = (raw.binds ?? []).map((b, i) => resolveBind(b, (p) => file(p, 'binds', 'bind source', 'any', i)));
+  node.resources = resolveResources(raw.resources ?? {}, at('resources'));
+  if (raw.security?.seccomp) node.security = { seccomp: raw.security.seccomp };
+  node.forwarding = raw.forwarding ?? d.kind.router;
+  const classes = Object.keys(raw.classes ?? {}).length;
+  if (classes > MAX_CLASSES) {
+    throw new TopologyError(at('classes'), `${classes} traffic classes; a node has at most ${MAX_CLASSES} (htb's class numbers)`, 'put fewer classes on the node; processes of one kind can share a class');
+  }
+  for (const [name, c] of Object.entries(raw.classes ?? {})) {
     node.classes[name] = resolveClass(c, at('classes', name));
   }
   if (raw.bridge !== undefined && !d.kind.switch) {
     throw new TopologyError(at('bridge'), `bridge: is for kind bridge nodes; "${node.name}" is kind ${node.kind}`, 'remove it, or set kind: bridge');
   }
-  if (d.kind.switch) node.bridge = (raw.bridge as string | undefined) ?? 'br0';
+  if (raw.bridge === LOOPBACK) throw new TopologyError(at('bridge'), 'bridge "lo" is the node\'s loopback', 'leave bridge out (br0), or name another bridge, e.g. br1');
+  if (d.kind.switch) node.bridge = raw.bridge ?? 'br0';
 }
 
-function resolveConfig(c: unknown, where: string, file: (p: string) => string): NodeConfig {
+function resolveConfig(c: NonNullable<NodeSettings['config']>, where: string, file: (p: string) => string): NodeConfig {
   if (typeof c === 'string') return { path: file(c) };
-  const o = c as { file?: string; text?: string };
+  const o = c;
   if ((o.file === undefined) === (o.text === undefined)) {
     throw new TopologyError(where, 'config needs exactly one of file: or text:', 'write config: path/to/file, or config: { text: "…" }');
   }
   return o.file !== undefined ? { path: file(o.file) } : { text: o.text! };
 }
 
-function resolveBind(b: unknown, file: (p: string) => string): Bind {
+function resolveBind(b: NonNullable<NodeSettings['binds']>[number], file: (p: string) => string): Bind {
   if (typeof b === 'string') {
     const [source, target, mode] = b.split(':') as [string, string, string | undefined];
     return { source: file(source), target, readonly: mode === 'ro' };
   }
-  const o = b as { source: string; target: string; readonly?: boolean };
-  return { source: file(o.source), target: o.target, readonly: o.readonly ?? false };
+  return { source: file(b.source), target: b.target, readonly: b.readonly ?? false };
 }
 
-function resolveResources(r: Obj): Resources {
+function resolveResources(r: NonNullable<NodeSettings['resources']>, where: string): Resources {
   const out: Resources = {};
   if (r.memory !== undefined) out.memoryBytes = parseSize(r.memory);
-  if (r.cpus !== undefined) out.cpus = r.cpus as number;
-  if (r.pids !== undefined) out.pids = r.pids as number;
-  if (r.cpuset !== undefined) out.cpuset = r.cpuset as string;
+  if (r.cpus !== undefined) out.cpus = r.cpus;
+  if (r.pids !== undefined) out.pids = r.pids;
+  if (r.cpuset !== undefined) out.cpuset = r.cpuset;
+  if (r.upper !== undefined) out.upperBytes = parseSize(r.upper);
+  if (r.devices !== undefined) out.devices = r.devices.map((d) => parseDeviceEntry(d) as DeviceSpec); // checked by the 'device' format
+  if (r.io !== undefined) {
+    const io = r.io;
+    const limits: NonNullable<Resources['io']> = {};
+    if (io.read_bps !== undefined) limits.readBytesPerS = parseSize(io.read_bps);
+    if (io.write_bps !== undefined) limits.writeBytesPerS = parseSize(io.write_bps);
+    if (io.read_iops !== undefined) limits.readIops = io.read_iops;
+    if (io.write_iops !== undefined) limits.writeIops = io.write_iops;
+    if (io.device !== undefined) limits.device = io.device;
+    if (!Object.keys(limits).some((k) => k !== 'device')) throw new TopologyError(`${where}.io`, 'sets no limit', 'give read_bps, write_bps, read_iops or write_iops, e.g. io: { read_bps: 10M }');
+    out.io = limits;
+  }
   return out;
 }
 
-function resolveClass(c: Obj, where: string): NetClass {
+function resolveClass(c: ClassInput, where: string): NetClass {
   const out: NetClass = { rateBps: parseRate(c.rate) };
   if (c.ceil !== undefined) {
     out.ceilBps = parseRate(c.ceil);
     if (out.ceilBps < out.rateBps) throw new TopologyError(`${where}.ceil`, `ceil ${String(c.ceil)} is below rate ${String(c.rate)}`, 'ceil is the most a class may borrow up to; make it ≥ rate or leave it out');
   }
-  if (c.prio !== undefined) out.prio = c.prio as number;
+  if (c.prio !== undefined) out.prio = c.prio;
   return out;
 }

@@ -8,11 +8,15 @@ export type PathPart = string | number;
 
 const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
+/** Longest key a path shows in full, characters (no valid name is longer); a longer one is cut, with an ellipsis. */
+const KEY_MAX = 100;
+
 /** ['links', 3, 'endpoints', 1] → "links[3].endpoints[1]". */
 export function formatPath(parts: readonly PathPart[]): string {
   let out = '';
   for (const p of parts) {
     if (typeof p === 'number') out += `[${p}]`;
+    else if (p.length > KEY_MAX) out += `[${JSON.stringify(`${p.slice(0, KEY_MAX)}…`)}]`;
     else if (PLAIN_KEY.test(p)) out += out === '' ? p : `.${p}`;
     else out += `[${JSON.stringify(p)}]`;
   }

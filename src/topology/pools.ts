@@ -4,10 +4,9 @@
  */
 import { TopologyError } from '../errors.js';
 import type { Addressing, Pool } from './types.js';
-import { bits, formatCidr, network, overlaps, parseCidr, size, type Cidr, type Family } from './ip.js';
+import { bits, formatCidr, network, overlaps, parseCidr, range, size, type Cidr, type Family } from './ip.js';
 import { formatPath, type PathPart } from './path.js';
-
-type Obj = Record<string, unknown>;
+import type { AddressingInput } from './schema/source.js';
 
 /** Pool names and their defaults (docs/decisions.md: IPv4 only unless IPv6 pools are given). */
 export const POOL_DEFAULTS: Record<keyof Omit<Addressing, 'enabled'>, { family: Family; cidr?: string; prefix: number; what: string }> = {
@@ -36,9 +35,9 @@ export interface LivePool {
  * @throws TopologyError when a block prefix is shorter than its pool, a p2p
  *   block is longer than /31, or two pools overlap.
  */
-export function resolvePools(raw: unknown): { addressing: Addressing; live: Partial<Record<PoolName, LivePool>> } {
+export function resolvePools(raw: AddressingInput | undefined): { addressing: Addressing; live: Partial<Record<PoolName, LivePool>> } {
   if (raw === false) return { addressing: { enabled: false }, live: {} };
-  const given = (raw ?? {}) as Obj;
+  const given = raw ?? {};
   const addressing: Addressing = { enabled: true };
   const live: Partial<Record<PoolName, LivePool>> = {};
   for (const [name, def] of Object.entries(POOL_DEFAULTS) as [PoolName, (typeof POOL_DEFAULTS)[PoolName]][]) {
@@ -49,12 +48,12 @@ export function resolvePools(raw: unknown): { addressing: Addressing; live: Part
     let prefix = def.prefix;
     if (typeof v === 'string') cidrText = v;
     else if (v && typeof v === 'object') {
-      cidrText = (v as Obj).pool as string;
-      prefix = ((v as Obj).prefix as number | undefined) ?? prefix;
+      cidrText = v.pool;
+      prefix = v.prefix ?? prefix;
     }
     if (!cidrText) continue;
     const cidr = parseCidr(cidrText)!;
-    const where = formatPath(v && typeof v === 'object' && (v as Obj).prefix !== undefined ? [...path, 'prefix'] : path);
+    const where = formatPath(v && typeof v === 'object' && v.prefix !== undefined ? [...path, 'prefix'] : path);
     if (prefix < cidr.len) throw new TopologyError(where, `blocks of /${prefix} do not fit in the pool ${cidrText}`, `use a prefix of ${cidr.len} or more`);
     if (prefix > bits(def.family)) throw new TopologyError(where, `/${prefix} is not an IPv${def.family} prefix length`, 'use a smaller number');
     if (name === 'p2p' && prefix > 31) throw new TopologyError(where, `point-to-point blocks of /${prefix} hold one address; a link has two ends`, 'use 31 (RFC 3021) or 30');
@@ -76,13 +75,42 @@ export function resolvePools(raw: unknown): { addressing: Addressing; live: Part
   return { addressing, live };
 }
 
+/** Private ranges a larger pool is looked for in, in order (RFC 1918, RFC 6598; RFC 3849, RFC 4193). */
+const PRIVATE: Record<Family, readonly string[]> = {
+  4: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'],
+  6: ['2001:db8::/32', 'fd00::/8'],
+};
+
+/**
+ * The first /len block, aligned, in the private ranges of `family` that
+ * touches none of the `avoid` ranges (inclusive, any order), or undefined. Pure.
+ */
+export function freeBlock(family: Family, len: number, avoid: readonly [bigint, bigint][]): Cidr | undefined {
+  const bs = size(family, len);
+  const sorted = [...avoid].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  for (const text of PRIVATE[family]) {
+    const r = parseCidr(text)!;
+    if (len < r.len) continue;
+    const [first, last] = range(r);
+    let start = first;
+    while (start + bs - 1n <= last) {
+      const end = start + bs - 1n;
+      const hit = sorted.find(([a, b]) => a <= end && b >= start);
+      if (!hit) return { family, addr: start, len };
+      start = ((hit[1] + 1n + bs - 1n) / bs) * bs; // the next aligned block after the range it hit
+    }
+  }
+  return undefined;
+}
+
 /**
  * Takes `count` blocks of /prefix from the pool in order, skipping any block
  * that touches a reserved range (sorted by start, non-overlapping, inclusive).
  * Loopback pools skip their first block (so node 1 gets 10.0.0.1, not 10.0.0.0).
+ * `others` are the ranges of the lab's other pools: the hint's larger pool overlaps none of them.
  * @throws TopologyError stating how many blocks were needed and how many the pool has.
  */
-export function allocate(p: LivePool, count: number, reserved: readonly [bigint, bigint][], what: string): bigint[] {
+export function allocate(p: LivePool, count: number, reserved: readonly [bigint, bigint][], what: string, others: readonly Cidr[] = []): bigint[] {
   const out: bigint[] = [];
   if (count === 0) return out;
   const { family } = p.cidr;
@@ -107,7 +135,11 @@ export function allocate(p: LivePool, count: number, reserved: readonly [bigint,
     const taken = Number(total - (skipFirst ? 1n : 0n)) - out.length;
     const want = count + taken + (skipFirst ? 1 : 0);
     const len = Math.max(0, p.pool.prefix - Math.ceil(Math.log2(want)));
-    const bigger = formatCidr({ family, addr: network({ family, addr: base, len }), len });
+    // The pool's own supernet when that is free; else a free block of that size elsewhere: never one that overlaps another pool.
+    const pools = others.filter((o) => o.family === family);
+    const own: Cidr = { family, addr: network({ family, addr: base, len }), len };
+    const free = pools.some((o) => overlaps(o, own)) ? freeBlock(family, len, [...reserved, ...pools.map((o) => range(o))]) : own;
+    const bigger = free ? formatCidr(free) : `a /${len} that overlaps no other pool`;
     throw new TopologyError(formatPath(p.path),
       `pool ${p.pool.cidr} is too small: the lab needs ${count} /${p.pool.prefix} blocks for ${what}, the pool has ${out.length} available` +
       (taken > 0 ? ` (${Number(total)} in all, ${taken} taken by explicit addresses or skipped)` : ''),

@@ -6,9 +6,12 @@
  * turned into a RouteSpec with a normalised prefix ("default" becomes
  * 0.0.0.0/0 or ::/0 after the family of `via`).
  */
-import type { RouteSpec } from '../net/types.js';
+import type { RouteSpec } from './types.js';
 import { checkIfname, type Problem } from './names.js';
 import { formatCidr, hasHostBits, network, parseCidr, parseIP, formatIP } from './ip.js';
+
+/** The largest route metric: RTA_PRIORITY is a u32 (rtnetlink(7)). */
+export const MAX_METRIC = 0xffffffff;
 
 /** Parses the string form; returns a RouteSpec or a Problem. */
 export function parseRouteString(s: string): RouteSpec | Problem {
@@ -26,6 +29,7 @@ export function parseRouteString(s: string): RouteSpec | Problem {
     else if (w === 'metric') {
       if (!/^\d+$/.test(arg)) return { what: `route "${s}": metric "${arg}" is not a number`, hint: 'write e.g. metric 20' };
       metric = Number(arg);
+      if (metric > MAX_METRIC) return { what: `route "${s}": metric ${arg} is above ${MAX_METRIC} (the kernel keeps it in 32 bits)`, hint: 'write a smaller metric, e.g. metric 20' };
     } else return { what: `route "${s}": unknown word "${w}"`, hint: 'the words are via, dev and metric, as in ip-route(8)' };
   }
   return normaliseRoute({ prefix, via, dev, metric }, `route "${s}"`);

@@ -5,25 +5,25 @@
  * objects for src/daemons. Runs after interfaces and addresses exist.
  */
 import { TopologyError } from '../errors.js';
-import type { RouteSpec } from '../net/types.js';
-import type { Bgp, BgpNeighbor, Link, Ospf, OspfInterface } from './types.js';
+import type { Bgp, BgpNeighbor, Link, Ospf, OspfInterface, RouteSpec } from './types.js';
 import type { NodeDraft } from './nodes.js';
 import { mergeValue } from './defaults.js';
-import { parseIP } from './ip.js';
+import { contains, formatCidr, network, parseCidr, parseIP, type Cidr } from './ip.js';
 import { formatPath, type PathPart } from './path.js';
 import { normaliseRoute, parseRouteString } from './routes.js';
+import type { BgpInput, NodeSettings, OspfInput, TopologyInput } from './schema/source.js';
 import { didYouMean } from './suggest.js';
 
-type Obj = Record<string, unknown>;
+const settings = (d: NodeDraft): NodeSettings => d.node.raw;
 
 /** Resolves routes, gateways, OSPF and BGP of every node. */
-export function resolveRouting(raw: Obj, drafts: NodeDraft[], links: Link[], mgmtIface?: string): void {
+export function resolveRouting(raw: TopologyInput, drafts: NodeDraft[], links: Link[], mgmtIface?: string): void {
   const byName = new Map(drafts.map((d) => [d.node.name, d]));
   for (const d of drafts) {
     resolveRoutes(d, mgmtIface);
     resolveGateway(d, byName, links);
-    resolveOspf(d, raw.ospf as Obj | undefined, mgmtIface);
-    resolveBgp(d, raw.bgp as Obj | undefined);
+    resolveOspf(d, raw.ospf, mgmtIface);
+    resolveBgp(d, raw.bgp);
   }
   for (const d of drafts) resolveNeighbours(d, byName);
 }
@@ -35,9 +35,11 @@ function ifaceNames(d: NodeDraft, mgmtIface?: string): string[] {
 }
 
 function resolveRoutes(d: NodeDraft, mgmtIface?: string): void {
-  const list = (d.node.raw.routes ?? []) as unknown[];
+  const list = settings(d).routes ?? [];
+  // The kernel keys a route by its prefix and metric (and table): a second one is EEXIST.
+  const seen = new Map<string, number>();
   d.node.routes = list.map((r, i): RouteSpec => {
-    const res = typeof r === 'string' ? parseRouteString(r) : normaliseRoute(r as { prefix: string; via?: string | string[]; dev?: string; metric?: number });
+    const res = typeof r === 'string' ? parseRouteString(r) : normaliseRoute(r);
     if ('what' in res) throw new TopologyError(at(d, 'routes', i), res.what, res.hint);
     if (res.dev !== undefined) {
       const names = ifaceNames(d, mgmtIface);
@@ -45,12 +47,24 @@ function resolveRoutes(d: NodeDraft, mgmtIface?: string): void {
         throw new TopologyError(at(d, 'routes', i), `dev ${res.dev} is not an interface of ${d.node.name}${didYouMean(res.dev, names)}`, `interfaces: ${names.join(', ')}`);
       }
     }
+    const key = routeKey(res);
+    const first = seen.get(key);
+    if (first !== undefined) {
+      throw new TopologyError(at(d, 'routes', i), `a route to ${res.prefix}${res.metric ? ` with metric ${res.metric}` : ''} is already routes[${first}]`,
+        'give each prefix one route (list several via for ECMP), or a different metric');
+    }
+    seen.set(key, i);
     return res;
   });
 }
 
+/** What makes two routes the same route to the kernel: the prefix and the metric. */
+function routeKey(r: RouteSpec): string {
+  return `${r.prefix} ${r.metric ?? 0}`;
+}
+
 function resolveGateway(d: NodeDraft, byName: Map<string, NodeDraft>, links: Link[]): void {
-  const g = d.node.raw.gateway;
+  const g = settings(d).gateway;
   if (g === undefined) return;
   const out: { ipv4?: string; ipv6?: string } = {};
   const one = (v: string, want: 4 | 6 | undefined, path: PathPart[]): void => {
@@ -58,6 +72,7 @@ function resolveGateway(d: NodeDraft, byName: Map<string, NodeDraft>, links: Lin
     const where = at(d, 'gateway', ...path);
     if (ip) {
       if (want && ip.family !== want) throw new TopologyError(where, `${v} is not an IPv${want} address`, `put it under ipv${ip.family}:`);
+      checkOnSubnet(d, ip, v, where);
       out[ip.family === 4 ? 'ipv4' : 'ipv6'] = v;
       return;
     }
@@ -76,11 +91,37 @@ function resolveGateway(d: NodeDraft, byName: Map<string, NodeDraft>, links: Lin
   };
   if (typeof g === 'string') one(g, undefined, []);
   else {
-    const o = g as { ipv4?: string; ipv6?: string };
-    if (o.ipv4 !== undefined) one(o.ipv4, 4, ['ipv4']);
-    if (o.ipv6 !== undefined) one(o.ipv6, 6, ['ipv6']);
+    if (g.ipv4 !== undefined) one(g.ipv4, 4, ['ipv4']);
+    if (g.ipv6 !== undefined) one(g.ipv6, 6, ['ipv6']);
+  }
+  for (const [key, prefix] of [['ipv4', '0.0.0.0/0'], ['ipv6', '::/0']] as const) {
+    const i = out[key] === undefined ? -1 : d.node.routes.findIndex((r) => routeKey(r) === routeKey({ prefix }));
+    if (i >= 0) {
+      throw new TopologyError(at(d, 'gateway', ...(typeof g === 'string' ? [] : [key])), `${d.node.name} has a default route in routes[${i}] already; gateway: adds another`,
+        'keep one of them: the gateway, or the route');
+    }
   }
   d.node.gateway = out;
+}
+
+/**
+ * Refuses a gateway address the node cannot reach directly: one on none of
+ * its subnets (the kernel answers "Nexthop has invalid gateway"), or of a
+ * family the node has no address of.
+ */
+function checkOnSubnet(d: NodeDraft, ip: { family: 4 | 6; addr: bigint }, written: string, where: string): void {
+  const key = ip.family === 4 ? 'ipv4' : 'ipv6';
+  const subnets = [...d.node.interfaces.map((i) => i[key]), d.node.mgmt?.[key]].filter((c): c is string => c !== undefined).map((c) => parseCidr(c)!);
+  if (subnets.length === 0) {
+    throw new TopologyError(where, `${d.node.name} has no IPv${ip.family} address on any interface, so it cannot reach the gateway ${written}`,
+      ip.family === 6 ? 'give the lab IPv6 addresses (e.g. addressing: { ipv6: 2001:db8::/48 }), or leave the IPv6 gateway out' : 'give the node\'s links IPv4 addresses, or leave the gateway out');
+  }
+  const host: Cidr = { family: ip.family, addr: ip.addr, len: ip.family === 4 ? 32 : 128 };
+  if (!subnets.some((c) => contains({ ...c, addr: network(c) }, host))) {
+    const list = subnets.map((c) => formatCidr({ ...c, addr: network(c) }));
+    throw new TopologyError(where, `gateway ${written} is on none of ${d.node.name}'s subnets (${[...new Set(list)].slice(0, 6).join(', ')}${list.length > 6 ? ', …' : ''})`,
+      'give an address on one of them, or the name of a neighbour node (gateway: r1)');
+  }
 }
 
 /** The peer's interface addresses on the first subnet it shares with `d` (a direct link, or the same LAN/prefix). */
@@ -98,47 +139,47 @@ function neighbourAddresses(d: NodeDraft, peer: NodeDraft, links: Link[]): { ipv
   return undefined;
 }
 
-function dotted(area: unknown): string {
+function dotted(area: string | number): string {
   if (typeof area === 'string') return area;
-  const n = area as number;
+  const n = area;
   return [24, 16, 8, 0].map((s) => String(Math.floor(n / 2 ** s) % 256)).join('.');
 }
 
-function resolveOspf(d: NodeDraft, lab: Obj | undefined, mgmtIface?: string): void {
-  const own = d.node.raw.ospf;
+function resolveOspf(d: NodeDraft, lab: OspfInput | undefined, mgmtIface?: string): void {
+  const own = settings(d).ospf;
   const on = own === false ? false : own !== undefined ? true : lab !== undefined && d.kind.router;
   if (!on) return;
   if (!d.kind.router) {
     throw new TopologyError(at(d, 'ospf'), `kind ${d.node.kind} runs no routing daemon, so it cannot run OSPF`, 'use kind: frr or kind: bird for routers');
   }
-  const m = mergeValue(lab ?? {}, own === true ? {} : own) as Obj;
-  const ospf: Ospf = { area: dotted(m.area ?? 0), interfaces: {}, redistribute: [...((m.redistribute ?? []) as string[])], options: { ...((m.options ?? {}) as Obj) } };
-  const rid = (m.router_id as string | undefined) ?? d.node.loopback.ipv4?.split('/')[0];
+  const m = mergeValue(lab ?? {}, own === true ? {} : own) as OspfInput;
+  const ospf: Ospf = { area: dotted(m.area ?? 0), interfaces: {}, redistribute: [...(m.redistribute ?? [])], options: { ...(m.options ?? {}) } };
+  const rid = m.router_id ?? d.node.loopback.ipv4?.split('/')[0];
   if (rid) ospf.routerId = rid;
-  if (m.cost !== undefined) ospf.cost = m.cost as number;
-  if (m.passive !== undefined) ospf.passive = m.passive as boolean;
-  if (m.network !== undefined) ospf.network = m.network as Ospf['network'];
-  if (m.hello !== undefined) ospf.helloS = m.hello as number;
-  if (m.dead !== undefined) ospf.deadS = m.dead as number;
+  if (m.cost !== undefined) ospf.cost = m.cost;
+  if (m.passive !== undefined) ospf.passive = m.passive;
+  if (m.network !== undefined) ospf.network = m.network;
+  if (m.hello !== undefined) ospf.helloS = m.hello;
+  if (m.dead !== undefined) ospf.deadS = m.dead;
   const names = ifaceNames(d, mgmtIface);
-  for (const [name, v] of Object.entries((m.interfaces ?? {}) as Record<string, Obj>)) {
+  for (const [name, v] of Object.entries(m.interfaces ?? {})) {
     if (!names.includes(name)) {
       throw new TopologyError(at(d, 'ospf', 'interfaces', name), `${name} is not an interface of ${d.node.name}${didYouMean(name, names)}`, `interfaces: ${names.join(', ')}`);
     }
     const oi: OspfInterface = {};
     if (v.area !== undefined) oi.area = dotted(v.area);
-    if (v.cost !== undefined) oi.cost = v.cost as number;
-    if (v.passive !== undefined) oi.passive = v.passive as boolean;
-    if (v.network !== undefined) oi.network = v.network as OspfInterface['network'];
+    if (v.cost !== undefined) oi.cost = v.cost;
+    if (v.passive !== undefined) oi.passive = v.passive;
+    if (v.network !== undefined) oi.network = v.network;
     ospf.interfaces[name] = oi;
   }
   d.node.ospf = ospf;
 }
 
-function resolveBgp(d: NodeDraft, lab: Obj | undefined): void {
-  const own = d.node.raw.bgp;
+function resolveBgp(d: NodeDraft, lab: BgpInput | undefined): void {
+  const own = settings(d).bgp;
   if (own === false) return;
-  const m = mergeValue(lab ?? {}, own === true || own === undefined ? {} : own) as Obj;
+  const m = mergeValue(lab ?? {}, own === true || own === undefined ? {} : own) as BgpInput;
   const on = own !== undefined || (lab !== undefined && d.kind.router && m.as !== undefined);
   if (!on) return;
   if (!d.kind.router) {
@@ -146,18 +187,18 @@ function resolveBgp(d: NodeDraft, lab: Obj | undefined): void {
   }
   if (m.as === undefined) throw new TopologyError(at(d, 'bgp'), 'BGP needs an AS number: as: is missing', 'add as: 65001 here or in the lab-level bgp: block');
   const bgp: Bgp = {
-    as: m.as as number, neighbors: [], networks: [...((m.networks ?? []) as string[])],
-    redistribute: [...((m.redistribute ?? []) as string[])], options: { ...((m.options ?? {}) as Obj) },
+    as: m.as, neighbors: [], networks: [...(m.networks ?? [])],
+    redistribute: [...(m.redistribute ?? [])], options: { ...(m.options ?? {}) },
   };
-  const rid = (m.router_id as string | undefined) ?? d.node.loopback.ipv4?.split('/')[0];
+  const rid = m.router_id ?? d.node.loopback.ipv4?.split('/')[0];
   if (rid) bgp.routerId = rid;
-  bgp.neighbors = ((m.neighbors ?? []) as Obj[]).map((n, i) => {
+  bgp.neighbors = (m.neighbors ?? []).map((n, i) => {
     if (n.address === undefined && n.node === undefined) {
       throw new TopologyError(at(d, 'bgp', 'neighbors', i), 'a neighbour needs address: or node:', 'write e.g. { node: r2 } or { address: 10.1.0.1, as: 65002 }');
     }
-    const nb: BgpNeighbor = { options: { ...((n.options ?? {}) as Obj) } };
-    for (const k of ['address', 'node', 'description'] as const) if (n[k] !== undefined) nb[k] = n[k] as string;
-    if (n.as !== undefined) nb.as = n.as as number;
+    const nb: BgpNeighbor = { options: { ...(n.options ?? {}) } };
+    for (const k of ['address', 'node', 'description'] as const) if (n[k] !== undefined) nb[k] = n[k];
+    if (n.as !== undefined) nb.as = n.as;
     return nb;
   });
   d.node.bgp = bgp;

@@ -5,7 +5,7 @@
  * unit) removes that value, as docs/cli.md says for `netlab link set`.
  */
 import { UsageError } from '../errors.js';
-import type { Shaping } from '../shaping/types.js';
+import type { Shaping } from './types.js';
 import { parsePercent, parseRate, parseSize, parseTime, UnitError } from './units.js';
 
 /** Values of a shaping change, as typed (units in the text: 10mbit, 20ms, 1%). */

@@ -5,24 +5,23 @@
  * the value it correlates.
  */
 import { TopologyError } from '../errors.js';
-import type { Shaping } from '../shaping/types.js';
-import { MAX_BURST_BYTES } from '../shaping/tcmath.js';
+import type { ShapingInput } from './schema/source.js';
+import type { Shaping } from './types.js';
+import { MAX_BURST_BYTES, MAX_DELAY_MS, MAX_LIMIT_PACKETS } from './limits.js';
 import { formatPath, type PathPart } from './path.js';
 import { parsePercent, parseRate, parseSize, parseTime } from './units.js';
 
-type Obj = Record<string, unknown>;
-
 /** Parses one block (already schema-checked). Returns undefined for an empty block. */
-export function parseShaping(raw: Obj | undefined): Shaping | undefined {
+export function parseShaping(raw: ShapingInput | undefined): Shaping | undefined {
   if (!raw) return undefined;
   const s: Shaping = {};
   if (raw.rate !== undefined) s.rateBps = parseRate(raw.rate);
   if (raw.burst !== undefined) s.burstBytes = parseSize(raw.burst);
-  if (raw.limit !== undefined) s.limitPackets = raw.limit as number;
+  if (raw.limit !== undefined) s.limitPackets = raw.limit;
   if (raw.delay !== undefined) s.delayMs = parseTime(raw.delay);
   if (raw.jitter !== undefined) s.jitterMs = parseTime(raw.jitter);
   if (raw.delay_correlation !== undefined) s.delayCorrelationPercent = parsePercent(raw.delay_correlation);
-  if (raw.distribution !== undefined) s.distribution = raw.distribution as Shaping['distribution'];
+  if (raw.distribution !== undefined) s.distribution = raw.distribution;
   if (raw.loss !== undefined) s.lossPercent = parsePercent(raw.loss);
   if (raw.loss_correlation !== undefined) s.lossCorrelationPercent = parsePercent(raw.loss_correlation);
   if (raw.corrupt !== undefined) s.corruptPercent = parsePercent(raw.corrupt);
@@ -43,8 +42,9 @@ export function mergeShaping(link: Shaping | undefined, own: Shaping | undefined
 export type ShapingKeys = 'yaml' | 'flags';
 
 /**
- * Checks a (merged) Shaping for combinations netem cannot do, and for a burst
- * that does not fit the kernel's u32 (MAX_BURST_BYTES).
+ * Checks a (merged) Shaping for combinations netem cannot do, for a burst or a
+ * queue limit that does not fit the kernel's u32 (MAX_BURST_BYTES,
+ * MAX_LIMIT_PACKETS), and for a delay or jitter above MAX_DELAY_MS.
  * `where` is a key path (errors read `links[0].shaping: …`) or, from the CLI,
  * the endpoint as typed (`r1:eth1: …`); `keys` picks how hints name settings.
  * @throws TopologyError at `where`.
@@ -68,4 +68,10 @@ export function checkShaping(s: Shaping | undefined, where: PathPart[] | string,
   need(s.burstBytes !== undefined && s.rateBps === undefined, 'burst needs a rate', `add ${k('rate')} (burst is the token bucket of the rate limit), e.g. ${k('rate', '10mbit')}`);
   need(s.burstBytes !== undefined && s.burstBytes > MAX_BURST_BYTES, `burst ${s.burstBytes} bytes is above ${MAX_BURST_BYTES} (the kernel keeps a tbf bucket in 32 bits)`,
     `give a burst below 4G, e.g. ${k('burst', '32kb')}`);
+  need(s.limitPackets !== undefined && s.limitPackets > MAX_LIMIT_PACKETS, `limit ${s.limitPackets} packets is above ${MAX_LIMIT_PACKETS} (the kernel keeps a queue limit in 32 bits)`,
+    `give a smaller limit, e.g. ${k('limit', '1000')}`);
+  for (const [key, v] of [['delay', s.delayMs], ['jitter', s.jitterMs]] as const) {
+    need(v !== undefined && v > MAX_DELAY_MS, `${key} ${v} ms is longer than one hour, the most netlab adds`,
+      `give a shorter ${key}, e.g. ${k(key, '500ms')}; to cut a link, use netlab link down`);
+  }
 }

@@ -23,7 +23,7 @@ export function editDistance(a: string, b: string): number {
 
 /** Words people write for a key that netlab spells differently. */
 const ALIASES: Record<string, string> = {
-  interface: 'iface', intf: 'iface', ifname: 'iface', image: 'rootfs', commands: 'exec', command: 'cmd',
+  interface: 'iface', intf: 'iface', ifname: 'iface', rootfs_image: 'image', docker_image: 'image', commands: 'exec', command: 'cmd',
   environment: 'env', mounts: 'binds', volumes: 'binds', netem: 'shaping', tc: 'shaping', bandwidth: 'rate',
   latency: 'delay', packet_loss: 'loss', asn: 'as', router_id: 'router_id', routerid: 'router_id',
   loopback: 'addresses', ip: 'ipv4', ipv4_address: 'ipv4', address: 'ipv4', type: 'kind',

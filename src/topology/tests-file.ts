@@ -5,14 +5,16 @@
  * resolved like inline tests. Errors keep the `tests[i]…` path the user knows
  * and end with the file's name and line.
  */
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { TopologyError } from '../errors.js';
 import { expandVariables, type Env } from './expand.js';
+import { clipError } from './clip.js';
 import { formatPath, parsePath, type PathPart } from './path.js';
+import { readTextFile } from './read.js';
+import { checkTests } from './schema/check.js';
+import { scanStructure } from './structure.js';
 import { resolveTests } from './tests.js';
 import type { TestSpec, Topology } from './types.js';
-import type { Validator } from './validate.js';
 import { parseYaml } from './yaml.js';
 
 type Obj = Record<string, unknown>;
@@ -21,8 +23,6 @@ type Obj = Record<string, unknown>;
 export interface TestsFileOptions {
   /** Variables for ${VAR} expansion; default process.env. */
   env?: Env;
-  /** The schema validator of the topology loader (checks each item against `#/definitions/test`). */
-  validator: Validator;
 }
 
 /**
@@ -31,21 +31,14 @@ export interface TestsFileOptions {
  * end with `(FILE:LINE)`.
  * @throws TopologyError when the file cannot be read, is not a list, or a test is wrong.
  */
-export function loadTestsFile(file: string, topology: Pick<Topology, 'nodes'>, opts: TestsFileOptions): TestSpec[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'error';
-    throw new TopologyError('tests', `cannot read the tests file ${file}: ${code === 'ENOENT' ? 'no such file' : code}`,
-      'tests: takes a list of tests or the path of a YAML file with one, relative to the topology file');
-  }
+export function loadTestsFile(file: string, topology: Pick<Topology, 'name' | 'nodes' | 'links' | 'events'>, opts: TestsFileOptions = {}): TestSpec[] {
+  const text = readTextFile(file, 'tests file', 'tests');
   const name = basename(file);
   let parsed: ReturnType<typeof parseYaml>;
   try {
     parsed = parseYaml(text, file);
   } catch (err) {
-    if (err instanceof TopologyError) throw new TopologyError(`${name}, ${err.path}`, err.message, err.hint);
+    if (err instanceof TopologyError) throw new TopologyError(err.path ? `${name}, ${err.path}` : name, err.message, err.hint);
     throw err;
   }
   let data = parsed.data;
@@ -55,7 +48,8 @@ export function loadTestsFile(file: string, topology: Pick<Topology, 'nodes'>, o
     root.push('tests');
   }
   // Paths inside the file are [i]… (a bare list) or tests[i]…; the user reads tests[i]… either way.
-  const fail = (err: TopologyError, filePath: string): never => {
+  const fail = (raw: TopologyError, filePath: string): never => {
+    const err = clipError(raw);
     const line = parsed.lineOf(parsePath(filePath));
     const shown = root.length || filePath.startsWith('tests') ? filePath : `tests${filePath}`;
     throw new TopologyError(shown, `${err.message} (${name}${line === undefined ? '' : `:${line}`})`, err.hint);
@@ -65,14 +59,16 @@ export function loadTestsFile(file: string, topology: Pick<Topology, 'nodes'>, o
   }
   let items: unknown[] = [];
   try {
+    scanStructure(data, root);
     items = expandVariables(data, opts.env ?? process.env, root) as unknown[];
-    items.forEach((item, i) => opts.validator.validate(item, { $ref: '#/definitions/test' }, [...root, i]));
+    checkTests(items);
   } catch (err) {
-    if (err instanceof TopologyError) fail(err, err.path);
+    // checkTests names items tests[i]…; inside a bare list they are [i]….
+    if (err instanceof TopologyError) fail(err, root.length ? err.path : err.path.replace(/^tests(?=\[)/, ''));
     throw err;
   }
   try {
-    return resolveTests(items, topology.nodes);
+    return resolveTests(items, topology.nodes, topology);
   } catch (err) {
     if (err instanceof TopologyError) fail(err, root.length ? err.path : err.path.replace(/^tests/, ''));
     throw err;

@@ -12,14 +12,17 @@
 import { TopologyError } from '../errors.js';
 import type {
   BgpSessionsTest, BirdProtocolTest, ExecTest, NextHopSpec, Node, OspfNeighborsTest, ReachTest,
-  RouteProtocol, RouteTest, RoutingDaemon, TestKind, TestSpec,
+  RouteProtocol, RouteTest, RoutingDaemon, TestKind, TestSpec, Topology,
 } from './types.js';
 import { formatCidr, network, parseCidr, parseIP, type Family } from './ip.js';
 import { formatPath, type PathPart } from './path.js';
+import type { TestInput } from './schema/source.js';
 import { didYouMean } from './suggest.js';
 import { parseTime } from './units.js';
+import { resolveAfter } from './events.js';
 
-type Obj = Record<string, unknown>;
+/** The settings of one kind of test, as written. */
+type Spec<K extends TestKind> = NonNullable<TestInput[K]>;
 
 /** The test kinds, in the order docs/testing.md lists them. */
 export const TEST_KINDS: readonly TestKind[] = ['reach', 'route', 'exec', 'ospf_neighbors', 'bgp_sessions', 'bird_protocol'];
@@ -38,9 +41,9 @@ export const EXEC_TIMEOUT_MS = 10_000;
  * `items` must already have passed the schema (each a mapping of known keys).
  * @throws TopologyError at the first problem, with the path `tests[i].kind.field`.
  */
-export function resolveTests(items: readonly unknown[], nodes: readonly Node[]): TestSpec[] {
+export function resolveTests(items: readonly unknown[], nodes: readonly Node[], events?: Pick<Topology, 'name' | 'nodes' | 'links' | 'events'>): TestSpec[] {
   const lab = new LabIndex(nodes);
-  const tests = items.map((item, i) => resolveTest(item as Obj, i, lab));
+  const tests = items.map((item, i) => resolveTest(item as TestInput, i, lab, events));
   const seen = new Map<string, number>();
   for (const t of tests) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
   for (const t of tests) if (seen.get(t.name)! > 1) t.name = `${t.name} (tests[${t.index}])`;
@@ -84,7 +87,7 @@ export function nodeAddresses(n: Node, family: Family | 0): string[] {
   return out;
 }
 
-function resolveTest(item: Obj, index: number, lab: LabIndex): TestSpec {
+function resolveTest(item: TestInput, index: number, lab: LabIndex, events?: Pick<Topology, 'name' | 'nodes' | 'links' | 'events'>): TestSpec {
   const path: PathPart[] = ['tests', index];
   const kinds = TEST_KINDS.filter((k) => k in item);
   if (kinds.length === 0) {
@@ -96,32 +99,39 @@ function resolveTest(item: Obj, index: number, lab: LabIndex): TestSpec {
       'split it into two tests, one item each');
   }
   const kind = kinds[0]!;
-  const spec = item[kind] as Obj;
   const kpath: PathPart[] = [...path, kind];
   const base = {
     index,
     waitMs: item.wait === undefined ? 0 : parseTime(item.wait),
-    serial: (item.serial as boolean | undefined) ?? false,
+    serial: item.serial ?? false,
   };
   let test: TestSpec;
   switch (kind) {
-    case 'reach': test = { ...base, ...reach(spec, kpath, lab) }; break;
-    case 'route': test = { ...base, ...route(spec, kpath, lab) }; break;
-    case 'exec': test = { ...base, ...exec(spec, kpath, lab) }; break;
-    case 'ospf_neighbors': test = { ...base, ...ospfNeighbors(spec, kpath, lab) }; break;
-    case 'bgp_sessions': test = { ...base, ...bgpSessions(spec, kpath, lab) }; break;
-    case 'bird_protocol': test = { ...base, ...birdProtocol(spec, kpath, lab) }; break;
+    case 'reach': test = { ...base, ...reach(item.reach!, kpath, lab) }; break;
+    case 'route': test = { ...base, ...route(item.route!, kpath, lab) }; break;
+    case 'exec': test = { ...base, ...exec(item.exec!, kpath, lab) }; break;
+    case 'ospf_neighbors': test = { ...base, ...ospfNeighbors(item.ospf_neighbors!, kpath, lab) }; break;
+    case 'bgp_sessions': test = { ...base, ...bgpSessions(item.bgp_sessions!, kpath, lab) }; break;
+    case 'bird_protocol': test = { ...base, ...birdProtocol(item.bird_protocol!, kpath, lab) }; break;
   }
-  if (item.name !== undefined) test.name = item.name as string;
+  if (item.name !== undefined) test.name = item.name;
+  if (item.after !== undefined) {
+    if (!events) throw new TopologyError(formatPath([...path, 'after']), 'after: needs the lab\'s topology', 'this is a bug in netlab: please report it');
+    test.after = resolveAfter(events, item.after, formatPath([...path, 'after']), Date.now());
+  }
+  if (item.within !== undefined) {
+    if (item.after === undefined) throw new TopologyError(formatPath([...path, 'within']), 'within: needs after: (the event it counts from)', 'add after: NAME-OF-AN-EVENT, or after: { link_down: r1:eth1 }');
+    test.withinMs = parseTime(item.within);
+  }
   return test;
 }
 
 type Resolved<T extends TestSpec> = Omit<T, 'index' | 'waitMs' | 'serial'>;
 
-function reach(spec: Obj, path: PathPart[], lab: LabIndex): Resolved<ReachTest> {
-  const from = lab.node(spec.from as string, [...path, 'from']).name;
-  const to = spec.to as string;
-  const wantFamily = spec.family as 4 | 6 | undefined;
+function reach(spec: Spec<'reach'>, path: PathPart[], lab: LabIndex): Resolved<ReachTest> {
+  const from = lab.node(spec.from, [...path, 'from']).name;
+  const to = spec.to;
+  const wantFamily = spec.family;
   const toPath = formatPath([...path, 'to']);
   let address: string;
   let family: 4 | 6;
@@ -156,11 +166,11 @@ function reach(spec: Obj, path: PathPart[], lab: LabIndex): Resolved<ReachTest> 
     address = found;
     toNode = n.name;
   }
-  const expect = (spec.expect as 'success' | 'fail' | undefined) ?? 'success';
+  const expect = spec.expect ?? 'success';
   const label = family === 6 && !ip ? `${to} (IPv6)` : to;
   const test: Resolved<ReachTest> = {
     kind: 'reach', node: from, from, to, address, family,
-    count: (spec.count as number | undefined) ?? 3,
+    count: spec.count ?? 3,
     timeoutMs: spec.timeout === undefined ? 1000 : parseTime(spec.timeout),
     expect,
     name: expect === 'fail' ? `${from} cannot reach ${label}` : `${from} reaches ${label}`,
@@ -185,10 +195,10 @@ export function targetAddress(n: Node, family: 4 | 6): string | undefined {
   return lo?.split('/')[0];
 }
 
-function route(spec: Obj, path: PathPart[], lab: LabIndex): Resolved<RouteTest> {
-  const n = lab.node(spec.node as string, [...path, 'node']);
-  const written = spec.prefix as string;
-  const viaList = spec.via === undefined ? [] : Array.isArray(spec.via) ? (spec.via as string[]) : [spec.via as string];
+function route(spec: Spec<'route'>, path: PathPart[], lab: LabIndex): Resolved<RouteTest> {
+  const n = lab.node(spec.node, [...path, 'node']);
+  const written = spec.prefix;
+  const viaList = spec.via === undefined ? [] : Array.isArray(spec.via) ? spec.via : [spec.via];
   const viaFamily = viaList.map((v) => parseIP(v)?.family).find((f) => f !== undefined);
   let prefix: string;
   let family: 4 | 6;
@@ -203,18 +213,18 @@ function route(spec: Obj, path: PathPart[], lab: LabIndex): Resolved<RouteTest> 
   const via: NextHopSpec[] = viaList.map((v, i) => nextHop(v, family, Array.isArray(spec.via) ? [...path, 'via', i] : [...path, 'via'], lab));
   const test: Resolved<RouteTest> = {
     kind: 'route', node: n.name, prefix, family, via,
-    expect: (spec.expect as 'present' | 'absent' | undefined) ?? 'present',
+    expect: spec.expect ?? 'present',
     name: '',
   };
   if (spec.dev !== undefined) {
-    const dev = spec.dev as string;
+    const dev = spec.dev;
     const names = ['lo', ...n.interfaces.map((i) => i.name), ...(n.mgmt ? [n.mgmt.iface] : []), ...(n.bridge ? [n.bridge] : [])];
     if (!names.includes(dev)) {
       throw new TopologyError(formatPath([...path, 'dev']), `node "${n.name}" has no interface "${dev}"${didYouMean(dev, names)}`, `interfaces of ${n.name}: ${names.join(', ')}`);
     }
     test.dev = dev;
   }
-  if (spec.protocol !== undefined) test.protocol = spec.protocol as RouteProtocol;
+  if (spec.protocol !== undefined) test.protocol = spec.protocol;
   if (test.expect === 'absent' && (via.length || test.dev || test.protocol)) {
     throw new TopologyError(formatPath([...path, 'expect']), 'expect: absent checks that the prefix is not in the table at all; via, dev and protocol do not apply',
       'remove via/dev/protocol, or use expect: present');
@@ -242,19 +252,19 @@ function nextHop(written: string, family: 4 | 6, path: PathPart[], lab: LabIndex
   return { written, addresses, node: n.name };
 }
 
-function exec(spec: Obj, path: PathPart[], lab: LabIndex): Resolved<ExecTest> {
-  const n = lab.node(spec.node as string, [...path, 'node']);
-  const cmd = spec.cmd as string | string[];
+function exec(spec: Spec<'exec'>, path: PathPart[], lab: LabIndex): Resolved<ExecTest> {
+  const n = lab.node(spec.node, [...path, 'node']);
+  const cmd = spec.cmd;
   const argv = typeof cmd === 'string' ? ['/bin/sh', '-c', cmd] : [...cmd];
   const command = typeof cmd === 'string' ? cmd : cmd.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
   const test: Resolved<ExecTest> = {
     kind: 'exec', node: n.name, argv, command,
-    exit: (spec.exit as number | undefined) ?? 0,
+    exit: spec.exit ?? 0,
     timeoutMs: spec.timeout === undefined ? EXEC_TIMEOUT_MS : parseTime(spec.timeout),
     name: `${n.name} runs ${shorten(command, 60)}`,
   };
   for (const stream of ['stdout', 'stderr', 'output'] as const) {
-    const re = spec[stream] as string | undefined;
+    const re = spec[stream];
     if (re === undefined) continue;
     try {
       new RegExp(re, 'm');
@@ -281,14 +291,14 @@ function checkState(state: string, known: readonly string[], path: PathPart[]): 
   throw new TopologyError(formatPath(path), `"${state}" is not a state${didYouMean(head, known)}`, `states: ${known.join(', ')}`);
 }
 
-function ospfNeighbors(spec: Obj, path: PathPart[], lab: LabIndex): Resolved<OspfNeighborsTest> {
-  const n = lab.node(spec.node as string, [...path, 'node']);
+function ospfNeighbors(spec: Spec<'ospf_neighbors'>, path: PathPart[], lab: LabIndex): Resolved<OspfNeighborsTest> {
+  const n = lab.node(spec.node, [...path, 'node']);
   const daemon = routingDaemon(n, 'ospf_neighbors', [...path, 'node'], ['frr', 'bird']);
-  const state = checkState((spec.state as string | undefined) ?? 'Full', OSPF_STATES, [...path, 'state']);
+  const state = checkState(spec.state ?? 'Full', OSPF_STATES, [...path, 'state']);
   const test: Resolved<OspfNeighborsTest> = { kind: 'ospf_neighbors', node: n.name, daemon, state, name: '' };
-  if (spec.count !== undefined) test.count = spec.count as number;
+  if (spec.count !== undefined) test.count = spec.count;
   if (spec.neighbor !== undefined) {
-    const written = spec.neighbor as string;
+    const written = spec.neighbor;
     if (parseIP(written)?.family === 4) {
       const node = [...lab.byName.values()].find((m) => routerId(m) === written)?.name;
       test.neighbor = node ? { written, routerId: written, node } : { written, routerId: written };
@@ -310,14 +320,14 @@ export function routerId(n: Node): string | undefined {
   return n.ospf?.routerId ?? n.loopback.ipv4?.split('/')[0];
 }
 
-function bgpSessions(spec: Obj, path: PathPart[], lab: LabIndex): Resolved<BgpSessionsTest> {
-  const n = lab.node(spec.node as string, [...path, 'node']);
+function bgpSessions(spec: Spec<'bgp_sessions'>, path: PathPart[], lab: LabIndex): Resolved<BgpSessionsTest> {
+  const n = lab.node(spec.node, [...path, 'node']);
   const daemon = routingDaemon(n, 'bgp_sessions', [...path, 'node'], ['frr', 'bird']);
-  const state = checkState((spec.state as string | undefined) ?? 'Established', BGP_STATES, [...path, 'state']);
+  const state = checkState(spec.state ?? 'Established', BGP_STATES, [...path, 'state']);
   const test: Resolved<BgpSessionsTest> = { kind: 'bgp_sessions', node: n.name, daemon, state, name: '' };
-  if (spec.count !== undefined) test.count = spec.count as number;
+  if (spec.count !== undefined) test.count = spec.count;
   if (spec.peer !== undefined) {
-    const written = spec.peer as string;
+    const written = spec.peer;
     const ip = parseIP(written);
     if (ip) {
       const owner = lab.owner.get(written);
@@ -333,11 +343,11 @@ function bgpSessions(spec: Obj, path: PathPart[], lab: LabIndex): Resolved<BgpSe
   return test;
 }
 
-function birdProtocol(spec: Obj, path: PathPart[], lab: LabIndex): Resolved<BirdProtocolTest> {
-  const n = lab.node(spec.node as string, [...path, 'node']);
+function birdProtocol(spec: Spec<'bird_protocol'>, path: PathPart[], lab: LabIndex): Resolved<BirdProtocolTest> {
+  const n = lab.node(spec.node, [...path, 'node']);
   routingDaemon(n, 'bird_protocol', [...path, 'node'], ['bird']);
-  const protocol = spec.protocol as string;
-  const state = (spec.state as string | undefined) ?? 'up';
+  const protocol = spec.protocol;
+  const state = spec.state ?? 'up';
   return { kind: 'bird_protocol', node: n.name, protocol, state, name: `${n.name} BIRD protocol ${protocol} is ${state}` };
 }
 

@@ -8,12 +8,14 @@
  * so a Topology can be written to the State file and read back unchanged.
  * Units are in the names or documented per field; addresses are strings in
  * CIDR form ("10.1.0.0/31", "2001:db8::1/64"), IPv6 in RFC 5952 form.
+ *
+ * These types are written by hand, apart from the file's own shapes (`raw`,
+ * `ospf`, `bgp` as given), which come from the format's source
+ * (./schema/source.ts): docs/decisions.md says why.
  */
-import type { NetClass, Shaping } from '../shaping/types.js';
-import type { Bind, Resources } from '../core/types.js';
-import type { RouteSpec } from '../net/types.js';
-
-export type { NetClass, Shaping, Bind, Resources, RouteSpec };
+import type { BgpInput, NodeSettings, OspfInput } from './schema/source.js';
+import type { DeviceSpec } from './devices.js';
+import type { EventSpec } from './events.js';
 
 /** A whole lab. */
 export interface Topology {
@@ -34,6 +36,8 @@ export interface Topology {
   mtu: number;
   /** Whether nodes run in user namespaces (`userns: true`). */
   userns: boolean;
+  /** Limits of the lab as a whole (`limits:`); absent keys take the defaults of src/core/limits.ts. */
+  limits?: LabLimitsSpec;
   /** Nodes in declaration order; `nodes[i].id === i + 1`. */
   nodes: Node[];
   /** Links in declaration order; `links[i].index === i` (the `links[i]` of error paths). */
@@ -43,15 +47,17 @@ export interface Topology {
   /** Management network, only when the topology asks for one (`mgmt:`). */
   mgmt?: Mgmt;
   /** Lab-level OSPF defaults (`ospf:`), as given; already merged into each router's `ospf`. */
-  ospf?: Partial<Ospf>;
+  ospf?: OspfInput;
   /** Lab-level BGP defaults (`bgp:`), as given; already merged into each router's `bgp`. */
-  bgp?: Partial<Bgp>;
+  bgp?: BgpInput;
   /** The `tests:` list (inline, or read from the file `tests:` names), checked and resolved; src/validate runs them. */
   tests: TestSpec[];
   /** Absolute path of the tests file when `tests:` names one (or `netlab validate --tests` gave one). */
   testsFile?: string;
   /** Groups by name, with their members in node order. */
   groups: Record<string, Group>;
+  /** Timed events (`events:`), checked (src/events/spec.ts); run by the events supervisor after `up`. */
+  events?: EventSpec[];
 }
 
 /** One lab node: a container with its own namespaces, overlay root and cgroup. */
@@ -66,6 +72,13 @@ export interface Node {
   group?: string;
   /** Absolute path of the lower root filesystem; undefined = the host's `/` (read-only view). */
   rootfs?: string;
+  /**
+   * The node's image (docs/images.md): a registry reference (`alpine:3.20`),
+   * or a path (`./frr.tar`, relative to the topology file's folder) of an
+   * archive, an OCI layout folder or a root filesystem folder. Undefined: the
+   * host's `/` (or `rootfs`).
+   */
+  image?: string;
   /** Daemon configuration: a file (absolute path) or inline text. */
   config?: NodeConfig;
   /** The node's main command (run by /bin/sh -c after the node is up), if any. */
@@ -78,8 +91,10 @@ export interface Node {
   binds: Bind[];
   /** User sysctls, `net.*` only, dotted keys, values as strings, in file order. */
   sysctls: Record<string, string>;
-  /** cgroup limits. */
+  /** cgroup limits, the size of its upper layer, extra devices. */
   resources: Resources;
+  /** `security: { seccomp: unconfined }` turns the node's seccomp filter off; absent: the default filter. */
+  security?: { seccomp: 'default' | 'unconfined' };
   /** Whether the node forwards packets (true for router kinds frr/bird, or `forwarding: true`). */
   forwarding: boolean;
   /** Loopback addresses (CIDR, /32 and /128) put on `lo`. */
@@ -100,8 +115,8 @@ export interface Node {
   mgmt?: NodeMgmt;
   /** For kind 'bridge': name of the Linux bridge inside the node that enslaves all its interfaces ('br0'). */
   bridge?: string;
-  /** The user's object after layering defaults (node → group → kind → defaults), before resolution. */
-  raw: Record<string, unknown>;
+  /** The user's settings after layering defaults (node → group → kind → defaults), before resolution. */
+  raw: NodeSettings;
 }
 
 /** Where a node's daemon configuration comes from; exactly one field is set. */
@@ -283,6 +298,15 @@ export interface TestBase {
   waitMs: number;
   /** Run alone: after every earlier test has finished and before any later test starts (`serial: true`). */
   serial: boolean;
+  /**
+   * Measure convergence (`after:`): the test runs after an event — the next
+   * occurrence of a named `events:` entry, or an event of its own that
+   * validate makes happen — and must hold within `withinMs` of it; the
+   * report gives the time it took.
+   */
+  after?: { event: string } | { spec: EventSpec };
+  /** With `after`: how long the check may take to hold after the event, ms (`within: 5s`). */
+  withinMs?: number;
 }
 
 /** `reach: { from, to, count, timeout, expect, family }`: ping from a node. */
@@ -444,4 +468,121 @@ export interface BgpNeighbor {
   as?: number;
   description?: string;
   options: Record<string, unknown>;
+}
+
+// Shapes the later layers share: src/core (Resources, Bind), src/net (RouteSpec)
+// and src/shaping (Shaping, NetClass) re-export them from here.
+
+/** Limits of one node's cgroup. */
+export interface Resources {
+  /** memory limit, bytes (memory.max on v2, memory.limit_in_bytes on v1). */
+  memoryBytes?: number;
+  /** CPU quota in CPUs, e.g. 0.5 (cpu.max "50000 100000" on v2; cfs_quota_us/cfs_period_us on v1). */
+  cpus?: number;
+  /** Maximum number of tasks (pids.max); netlab sets a default so a fork bomb stays inside. */
+  pids?: number;
+  /** CPUs the node may run on, cpuset syntax: "0-1", "0,2". */
+  cpuset?: string;
+  /** Size of the node's upper layer (its tmpfs), bytes; default DEFAULT_UPPER_BYTES (src/core/limits.ts). */
+  upperBytes?: number;
+  /** Devices it may use beyond the default list (src/core/devices.ts), resolved at `up`. */
+  devices?: DeviceSpec[];
+  /** Block I/O limits on one block device (v2 io.max, v1 blkio.throttle.*). */
+  io?: IoLimits;
+}
+
+/**
+ * Block I/O limits of a node (`resources.io`): on the block device its root
+ * filesystem's lower layer lives on, or on `device`. A node's writable layer
+ * is in memory, so these limit reads of its lower layer (the host's files,
+ * or an image's) and writes through binds to host folders.
+ */
+export interface IoLimits {
+  /** Bytes read per second. */
+  readBytesPerS?: number;
+  /** Bytes written per second. */
+  writeBytesPerS?: number;
+  readIops?: number;
+  writeIops?: number;
+  /** A block device (/dev/vdb) or any path on the filesystem whose device is limited; default the node's rootfs (or /). */
+  device?: string;
+}
+
+/** The lab-wide limits as the topology gives them (`limits:`). */
+export interface LabLimitsSpec {
+  /** `limits.memory` as bytes… */
+  memoryBytes?: number;
+  /** …or as a percentage of the host's MemTotal (0–100]. */
+  memoryPercent?: number;
+}
+
+/** A host path made visible inside a node. */
+export interface Bind {
+  /** Absolute path on the host. */
+  source: string;
+  /** Absolute path inside the node. */
+  target: string;
+  readonly: boolean;
+}
+
+/** A static route inside a node. */
+export interface RouteSpec {
+  /** Destination prefix, CIDR ("10.0.0.0/8", "2001:db8::/32", "0.0.0.0/0" for default). */
+  prefix: string;
+  /** Next-hop address of the same family; several for ECMP. Omitted for a device route. */
+  via?: string[];
+  /** Outgoing interface name inside the node; optional when `via` resolves it. */
+  dev?: string;
+  /** Route metric (priority); lower wins. */
+  metric?: number;
+}
+
+/** netem delay distributions (tc-netem(8), tables from iproute2's /usr/lib/tc/*.dist). */
+export type DelayDistribution = 'uniform' | 'normal' | 'pareto' | 'paretonormal';
+
+/**
+ * Egress shaping of one interface. Units are in the names: bits per second,
+ * bytes, packets, milliseconds (float, so 0.5 = 500 µs), percent (0–100, float,
+ * kept as given: 0.01 stays 0.01).
+ */
+export interface Shaping {
+  /** Rate limit, bits/s (tbf, or htb when impairments are also set). */
+  rateBps?: number;
+  /** Token bucket size, bytes; default derived from the rate (tc-tbf(8)). */
+  burstBytes?: number;
+  /** Queue limit, packets. */
+  limitPackets?: number;
+  /** Added one-way delay, ms. */
+  delayMs?: number;
+  /** Delay variation, ms (± around delayMs). */
+  jitterMs?: number;
+  /** Correlation of successive delays, percent. */
+  delayCorrelationPercent?: number;
+  /** Distribution of the jitter; netem's default is uniform. */
+  distribution?: DelayDistribution;
+  /** Random loss, percent. */
+  lossPercent?: number;
+  /** Correlation of successive losses, percent. */
+  lossCorrelationPercent?: number;
+  /** Single-bit corruption, percent of packets. */
+  corruptPercent?: number;
+  /** Duplication, percent of packets. */
+  duplicatePercent?: number;
+  /** Reordering, percent of packets sent at once (needs delayMs > 0, tc-netem(8)). */
+  reorderPercent?: number;
+  /** Correlation of reordering, percent. */
+  reorderCorrelationPercent?: number;
+}
+
+/**
+ * A traffic class of a node (issue: net_cls classes). Processes run with
+ * `netlab exec --class NAME` are shaped by it on every interface of the node.
+ */
+export interface NetClass {
+  /** Guaranteed (and, unless ceilBps, maximum) rate, bits/s. */
+  rateBps: number;
+  /** Maximum rate when borrowing, bits/s; default rateBps. */
+  ceilBps?: number;
+  /** htb priority, 0 (highest) to 7; default 3. */
+  prio?: number;
 }

@@ -11,7 +11,7 @@
  * topology file), and a percentage must carry a `%`. Negative numbers and
  * exponents (1e9bit) are refused with a message saying so.
  */
-import { MAX_RATE_BPS } from '../shaping/tcmath.js';
+import { MAX_RATE_BPS, MAX_SIZE_BYTES, MAX_TIME_MS } from './limits.js';
 
 /** MAX_RATE_BPS as a topology file writes it. */
 const MAX_RATE_TEXT = '8tbit';
@@ -74,7 +74,7 @@ function split(value: unknown, what: string, example: string): { num: number; te
   if (odd?.[3]) throw new UnitError(`${what} "${value}" is written with an exponent (${odd[3]})`, `write it without an exponent, e.g. ${example}`);
   if (!m) throw new UnitError(`${what} "${value}" is not a number with a unit`, `write e.g. ${example}`);
   // tc refuses "10 mbit"; and "10 mbps" is often meant as megabits, which tc's mbps is not.
-  if (m[2] && /\d\s+[A-Za-z]/.test(value)) {
+  if (m[2] && /\d\s+[A-Za-z%]/.test(value)) {
     const bytes = /bps$/i.test(m[2]) ? ` (in tc, ${m[2]} means BYTES per second: ${m[1]}${m[2].toLowerCase()} is ${Number(m[1]) * 8}${m[2].toLowerCase().replace(/bps$/, 'bit')}; ${m[1]}${m[2].toLowerCase().replace(/bps$/, 'bit')} is bits)` : '';
     throw new UnitError(`${what} "${value}" has a space before its unit`, `write it as tc does, without the space: ${m[1]}${m[2]}${bytes}`);
   }
@@ -114,7 +114,7 @@ export function parseRate(value: unknown): number {
  * A time in milliseconds (float): "20ms" → 20, "500us" → 0.5, "1s" → 1000,
  * "1.5sec" → 1500. Units per tc(8) TIMES: s/sec/secs, ms/msec/msecs,
  * us/usec/usecs, ns/nsec/nsecs; case-insensitive. `0` alone is allowed.
- * @throws UnitError on a missing or unknown unit.
+ * @throws UnitError on a missing or unknown unit, or a time above MAX_TIME_MS (24.8 days).
  */
 export function parseTime(value: unknown): number {
   const { num, unit } = split(value, 'time', '20ms');
@@ -127,7 +127,11 @@ export function parseTime(value: unknown): number {
     throw new UnitError(`time "${String(value)}" has an unknown unit "${unit}"`, 'time units (tc(8)): s, ms, us (also sec, msec, usec, ns)');
   }
   // Multiply by an exact power of ten as a string operation would: 0.1s → 100, not 100.00000000000001.
-  return Number((num * mult).toPrecision(15));
+  const ms = Number((num * mult).toPrecision(15));
+  if (ms > MAX_TIME_MS) {
+    throw new UnitError(`time "${String(value)}" is longer than ${MAX_TIME_MS} ms (24.8 days), the longest netlab waits`, 'give a shorter time, e.g. 30s or 600s');
+  }
+  return ms;
 }
 
 /**
@@ -155,7 +159,7 @@ export function parsePercent(value: unknown): number {
  * bare number of bytes. Units per tc(8) SIZES (k/kb, m/mb, g/gb are powers of
  * 1024; kbit/mbit/gbit are bits) plus KiB/MiB/GiB/TiB and t/tb, case-insensitive.
  * The result is rounded to whole bytes.
- * @throws UnitError on an unknown unit.
+ * @throws UnitError on an unknown unit, or a size above MAX_SIZE_BYTES (2^53 − 1).
  */
 export function parseSize(value: unknown): number {
   const { num, unit } = split(value, 'size', '256M');
@@ -163,7 +167,11 @@ export function parseSize(value: unknown): number {
   if (mult === undefined) {
     throw new UnitError(`size "${String(value)}" has an unknown unit "${unit}"`, 'size units: b, K/KiB, M/MiB, G/GiB (powers of 1024, as tc(8) and cgroups read them)');
   }
-  return Math.round(num * mult);
+  const bytes = Math.round(num * mult);
+  if (bytes > MAX_SIZE_BYTES) {
+    throw new UnitError(`size "${String(value)}" is more than ${MAX_SIZE_BYTES} bytes (8 PiB)`, 'give a size netlab can count exactly, e.g. 256M or 4G');
+  }
+  return bytes;
 }
 
 /** Formats bits/s for humans, the way tc prints rates: 10000000 → "10Mbit". */

@@ -38,7 +38,10 @@ export function parseYaml(text: string, filename?: string): ParsedYaml {
       const dup = /duplicate/i.test(err.reason);
       const inFile = filename ? ` (${basename(filename)})` : '';
       // `{ A: ${X} }`: in a { } or [ ] collection, an unquoted ${…} is read as YAML's own braces.
-      const flowVar = /[{[][^\n]*\$\{/.test(text.split('\n')[line - 1] ?? '');
+      // (Two linear searches: a regex of the pair backtracks quadratically on a long line of brackets.)
+      const lineText = lineAt(text, line);
+      const dollar = lineText.indexOf('${');
+      const flowVar = dollar > 0 && /[{[]/.test(lineText.slice(0, dollar));
       throw new TopologyError(`line ${line}, column ${column}`, `YAML ${dup ? 'error' : 'syntax error'}: ${err.reason}${inFile}`,
         dup ? 'each key may appear once in a mapping; merge the two entries or rename one'
           : flowVar ? 'inside { } or [ ], quote a value that holds ${…}: A: "${VAR}"'
@@ -57,6 +60,18 @@ export function parseYaml(text: string, filename?: string): ParsedYaml {
     return line;
   };
   return { data: docs[0], lineOf };
+}
+
+/** Line `n` (1-based) of `text`, without splitting the whole text. */
+function lineAt(text: string, n: number): string {
+  let start = 0;
+  for (let i = 1; i < n; i++) {
+    const nl = text.indexOf('\n', start);
+    if (nl < 0) return '';
+    start = nl + 1;
+  }
+  const end = text.indexOf('\n', start);
+  return text.slice(start, end < 0 ? undefined : end);
 }
 
 function position(ev: Event): number {

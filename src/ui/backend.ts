@@ -33,8 +33,10 @@ export interface UiLab {
   exec(node: string, argv: string[], opts?: ExecOptions): Promise<ExecResult>;
 }
 
-/** A packet capture the server streams to the browser (the library's `lab.capture`, once it exists). */
+/** A packet capture the server streams to the browser (the library's `lab.capture`, output 'pipe'). */
 export interface UiCapture {
+  /** Resolves once every interface captures; rejects (UsageError/NetlabError) when the start fails. */
+  ready: Promise<void>;
   /** The pcapng bytes as they are written; ends when the capture stops. */
   stream: NodeJS.ReadableStream;
   stop(): void;
@@ -59,9 +61,12 @@ export function libraryBackend(): UiBackend {
   return {
     labs: () => Lab.running().map((name) => ({ name })),
     open: (name) => Lab.open(name),
-    capabilities: () => ({
-      capture: false,
-      captureWhy: 'packet capture comes with `netlab capture` (issue 18); until it is in the library, capture with tcpdump in a node terminal',
-    }),
+    capabilities: () => ({ capture: true }),
+    capture: (lab, endpoints, opts) => {
+      // The same capture as `netlab capture` (src/observe/capture.ts), its pcapng piped to the browser.
+      const c = Lab.open(lab.name).capture({ endpoints, durationMs: opts.durationMs, ...(opts.maxPackets ? { count: opts.maxPackets } : {}), output: 'pipe' });
+      c.done.catch(() => undefined); // a failed start is reported through ready
+      return { ready: c.ready, stream: c.stream!, stop: () => c.stop() };
+    },
   };
 }

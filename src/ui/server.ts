@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { NetlabError, parseShapingChange, SHAPING_CHANGE_KEYS, UsageError, type ShapingChange } from '../index.js';
+import { checkNodeName, isLabName, NetlabError, parseShapingChange, SHAPING_CHANGE_KEYS, UsageError, type ShapingChange } from '../index.js';
 import { loadAssets, type Asset } from './assets.js';
 import { credential, sameOrigin, tokenCookie, newToken } from './auth.js';
 import type { UiBackend, UiLab } from './backend.js';
@@ -51,9 +51,6 @@ export interface UiServer {
 const LABS_EVERY_MS = 2000;
 /** Largest request body (positions of a big lab), bytes. */
 const MAX_BODY = 4 << 20;
-/** Lab names as netlab allows them (docs/topology.md), checked before anything is opened. */
-const LAB_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
-const NODE_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
 
 class HttpError extends Error {
   constructor(readonly status: number, message: string, readonly hint = '') { super(message); }
@@ -155,7 +152,7 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
     return c;
   };
   const openLab = (lab: string): UiLab => {
-    if (!LAB_NAME.test(lab)) throw new HttpError(404, `"${lab.slice(0, 40)}" is not a lab name`);
+    if (!isLabName(lab)) throw new HttpError(404, `"${lab.slice(0, 40)}" is not a lab name`);
     const open = channels.get(lab)?.channel.current();
     return open && !open.stale() ? open : backend.open(lab);
   };
@@ -197,7 +194,7 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
     }
     if (what === 'links' && id !== undefined && sub === 'capture' && method === 'GET') return capture(res, lab, edgeOf(lab, id), query);
     if (what === 'nodes' && id !== undefined && sub === 'neighbors' && method === 'GET') {
-      if (!NODE_NAME.test(id)) throw new HttpError(404, 'not a node name');
+      if (checkNodeName(id) !== undefined) throw new HttpError(404, 'not a node name');
       return send(res, 200, await lab.neighbors(id));
     }
     if (what === 'tests' && parts.length === 3 && method === 'POST') {
@@ -207,12 +204,18 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
     throw new HttpError(404, `no such API: ${method} /${parts.join('/').slice(0, 80)}`);
   };
 
-  const capture = (res: ServerResponse, lab: UiLab, edge: ViewEdge, query: URLSearchParams): void => {
+  const capture = async (res: ServerResponse, lab: UiLab, edge: ViewEdge, query: URLSearchParams): Promise<void> => {
     const caps = backend.capabilities();
     if (!backend.capture || !caps.capture) throw new HttpError(501, 'packet capture is not available', caps.captureWhy ?? '');
     const seconds = Number(query.get('seconds') ?? '10');
     if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) throw new HttpError(400, 'seconds must be from 0 to 3600');
     const c = backend.capture(lab, actionEnds(edge, 'both'), { durationMs: seconds * 1000 });
+    try {
+      await c.ready;
+    } catch (err) {
+      c.stop();
+      throw err;
+    }
     res.writeHead(200, {
       'content-type': 'application/octet-stream',
       'content-disposition': `attachment; filename="${lab.name}-${edge.id}.pcapng"`,
@@ -275,14 +278,14 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
     if (url.pathname === '/ws/live') {
       wss.handleUpgrade(req, socket, head, (ws) => {
         sockets.add(ws);
-        const sub = serveLive(ws, { backend, ...(opts.lab ? { lab: opts.lab } : {}), channel, validLab: (n) => LAB_NAME.test(n) }, () => { sockets.delete(ws); pages.delete(sub); });
+        const sub = serveLive(ws, { backend, ...(opts.lab ? { lab: opts.lab } : {}), channel, validLab: isLabName }, () => { sockets.delete(ws); pages.delete(sub); });
         pages.add(sub);
       });
       return;
     }
     if (url.pathname === '/ws/term') {
       const lab = url.searchParams.get('lab') ?? '', node = url.searchParams.get('node') ?? '';
-      if (!LAB_NAME.test(lab) || !NODE_NAME.test(node)) return deny('404 Not Found');
+      if (!isLabName(lab) || checkNodeName(node) !== undefined) return deny('404 Not Found');
       const size = { rows: Number(url.searchParams.get('rows')) || 24, cols: Number(url.searchParams.get('cols')) || 80 };
       wss.handleUpgrade(req, socket, head, (ws) => {
         sockets.add(ws);

@@ -48,7 +48,9 @@ export function formatResult(r: TestResult, f: ResultFormat = {}): string {
   const name = f.nameWidth ? r.test.name.padEnd(f.nameWidth) : r.test.name;
   const tries = r.attempts > 1 ? s.dim(` (${r.attempts} tries)`) : '';
   const status = r.status === 'error' ? s.red(' error') : r.status === 'skipped' ? s.yellow(' skipped') : '';
-  const lines = [`${s[colour](mark)} ${name}  ${s.dim(formatDuration(r.durationMs).padStart(8))}${tries}${status}`];
+  // An after: test that passed says how long the network took: "h1 → h2 restored 3.2 s after r1:eth1 down".
+  const measured = r.status === 'pass' && r.after ? `  ${r.seen}` : '';
+  const lines = [`${s[colour](mark)} ${name}  ${s.dim(formatDuration(r.durationMs).padStart(8))}${tries}${status}${measured}`];
   if (r.status === 'fail' || r.status === 'error') {
     lines.push(`    node:     ${r.test.node}`);
     if (r.expected) lines.push(`    expected: ${r.expected}`);

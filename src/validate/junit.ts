@@ -7,6 +7,7 @@
  *     <testsuite name=LAB tests failures errors skipped time timestamp hostname file>
  *       <properties><property name value/></properties>
  *       <testcase name classname=LAB.KIND time file>
+ *         <properties><property name="after" value="r1:eth1 down"/><property name="restored_s" value="3.214"/></properties>   (after: tests)
  *         <failure message type>expected / seen / detail</failure>   (or <error>, <skipped>)
  *         <system-out>node, tries, what was seen</system-out>
  *
@@ -81,6 +82,12 @@ function testcase(suite: Node, r: TestResult, lab: string, file: string | undefi
   };
   if (file) attrs.file = file;
   const tc = suite.ele('testcase', attrs);
+  if (r.after) {
+    // The measured convergence, for CI dashboards (testcase properties, as Jenkins' and GitLab's readers take them).
+    const p = tc.ele('properties');
+    p.ele('property', { name: 'after', value: xmlSafe(r.after.event) });
+    if (r.after.restoredMs !== undefined) p.ele('property', { name: 'restored_s', value: seconds(r.after.restoredMs) });
+  }
   const body = xmlSafe([`node: ${r.test.node}`, `expected: ${r.expected}`, `seen: ${r.seen}`, ...(r.detail ? ['', r.detail] : [])].join('\n'));
   const message = xmlSafe(`${r.test.node}: ${r.seen}`);
   if (r.status === 'fail') tc.ele('failure', { message, type: r.test.kind }).txt(body);

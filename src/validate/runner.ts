@@ -14,12 +14,22 @@
  *
  * Reading: tests on one node share its tables for READ_TTL_MS (src/validate/reads.ts),
  * so 100 route tests on a router cost a few `vtysh` calls, not 100.
+ *
+ * Convergence: a test with `after:` waits for its event — the next occurrence
+ * of a named `events:` entry (tests after the same event take one occurrence
+ * each, in order), or an event of its own that the run makes happen (such a
+ * test runs alone, as a serial one) — then tries its check every
+ * AFTER_GAP_MS, reading fresh each time, until it holds or `within` has passed
+ * since the event. The time from the event to the end of the first passing
+ * try is the result's `after.restoredMs`. A reach test pings once per try,
+ * waiting AFTER_PING_TIMEOUT_MS for the reply (or its own `timeout:` when
+ * that is not the default), so a try that fails does not blur the time.
  */
 import type { TestSpec, Topology } from '../topology/types.js';
 import { isNetlabError } from '../errors.js';
 import { checkOnce } from './checks.js';
 import { CheckError } from './errors.js';
-import type { CheckContext, Executor, Observation, RunReport, TestResult } from './types.js';
+import type { CheckContext, EventHooks, Executor, Observation, RunReport, TestResult } from './types.js';
 
 /** Time source and sleep, injectable so unit tests do not wait for real. */
 export interface Clock {
@@ -46,6 +56,12 @@ export const FIRST_BACKOFF_MS = 250;
 export const MAX_BACKOFF_MS = 2000;
 /** Default number of tests running at once. */
 export const DEFAULT_CONCURRENCY = 4;
+/** Pause between the tries of an `after:` test, ms. */
+export const AFTER_GAP_MS = 50;
+/** How long a reach try of an `after:` test waits for its one reply, ms. */
+export const AFTER_PING_TIMEOUT_MS = 300;
+/** `within:` of an `after:` test without one, ms. */
+export const DEFAULT_WITHIN_MS = 30_000;
 
 /** Options of runTests. */
 export interface RunOptions {
@@ -66,6 +82,8 @@ export interface RunOptions {
   /** Aborting stops retries and starts no new test; those not run end as `skipped`. */
   signal?: AbortSignal;
   clock?: Clock;
+  /** The lab's events, for `after:` tests (without them such a test ends as an error). */
+  events?: EventHooks;
 }
 
 /**
@@ -84,6 +102,7 @@ export async function runTests(opts: RunOptions): Promise<RunReport> {
   const t0 = clock.now();
   const results = new Map<TestSpec, TestResult>();
   const finish = (r: TestResult): void => { results.set(r.test, r); opts.onResult?.(r); };
+  const chains = new Map<string, { tail: Promise<unknown>; next: number }>();
 
   for (const group of groups(tests)) {
     let next = 0;
@@ -92,7 +111,9 @@ export async function runTests(opts: RunOptions): Promise<RunReport> {
         const test = group[next++]!;
         if (opts.signal?.aborted) { finish(skipped(test)); continue; }
         opts.onStart?.(test);
-        finish(await runOne(test, ctx, { clock, waitMs: test.waitMs || opts.defaultWaitMs || 0, signal: opts.signal }));
+        finish(test.after
+          ? await runAfter(test, { ...ctx, reads: undefined }, { clock, signal: opts.signal, hooks: opts.events, chains })
+          : await runOne(test, ctx, { clock, waitMs: test.waitMs || opts.defaultWaitMs || 0, signal: opts.signal }));
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, group.length) }, worker));
@@ -112,12 +133,16 @@ export async function runTests(opts: RunOptions): Promise<RunReport> {
   return report;
 }
 
-/** Splits tests into groups run one after the other: runs of non-serial tests, and each serial test alone. */
+/**
+ * Splits tests into groups run one after the other: runs of non-serial tests,
+ * and each serial test alone (a test whose `after:` is an event of its own
+ * changes the lab, so it is serial too).
+ */
 export function groups(tests: readonly TestSpec[]): TestSpec[][] {
   const out: TestSpec[][] = [];
   let current: TestSpec[] = [];
   for (const t of tests) {
-    if (t.serial) {
+    if (t.serial || (t.after && 'spec' in t.after)) {
       if (current.length) out.push(current);
       out.push([t]);
       current = [];
@@ -162,6 +187,92 @@ export async function runOne(test: TestSpec, ctx: CheckContext, o: { clock: Cloc
     expected: last.expected,
     seen: interrupted ? `interrupted; last seen: ${last.seen}` : last.seen,
     detail: last.detail ?? '',
+  };
+}
+
+/** What an `after:` test's check tries: a reach test pings once, briefly (see the file comment). */
+export function afterTry(test: TestSpec): TestSpec {
+  if (test.kind !== 'reach') return test;
+  return { ...test, count: 1, timeoutMs: test.timeoutMs === 1000 ? AFTER_PING_TIMEOUT_MS : test.timeoutMs };
+}
+
+/** "h1 → h2" for a reach test, else the test's name: what the result line says held. */
+function subject(test: TestSpec): string {
+  return test.kind === 'reach' ? `${test.from} → ${test.to}` : test.name;
+}
+
+/** Seconds, one decimal: 3.24 → "3.2". */
+const secs = (ms: number): string => (ms / 1000).toFixed(1);
+
+/**
+ * Runs one `after:` test: waits for (or makes) its event, then measures how
+ * long the check takes to hold (see the file comment).
+ */
+export async function runAfter(test: TestSpec, ctx: CheckContext,
+  o: { clock: Clock; signal?: AbortSignal | undefined; hooks: EventHooks | undefined; chains: Map<string, { tail: Promise<unknown>; next: number }> }): Promise<TestResult> {
+  const start = o.clock.now();
+  const after = test.after!;
+  const withinMs = test.withinMs ?? DEFAULT_WITHIN_MS;
+  const error = (seen: string, detail = ''): TestResult => ({ test, status: 'error', durationMs: o.clock.now() - start, attempts: 0, expected: test.name, seen, detail });
+  if (!o.hooks) return error('after: needs the lab\'s events, which this run was not given');
+  // Tests after the same named event take one occurrence each, in file order.
+  let release = (): void => {};
+  let event: { label: string; agoMs: number };
+  let rest: Promise<void> = Promise.resolve();
+  try {
+    if ('event' in after) {
+      const chain = o.chains.get(after.event) ?? { tail: Promise.resolve(), next: 0 };
+      o.chains.set(after.event, chain);
+      const prev = chain.tail;
+      chain.tail = new Promise<void>((r) => { release = r; });
+      await prev;
+      const got = await o.hooks.next(after.event, chain.next, o.signal);
+      chain.next = got.occurrence + 1;
+      event = got;
+    } else {
+      const got = await o.hooks.act(after.spec, o.signal);
+      rest = got.rest;
+      event = got;
+    }
+  } catch (err) {
+    release();
+    if (o.signal?.aborted) return { ...error(''), status: 'skipped', seen: 'not run: the run was interrupted' };
+    return error(`the event did not happen: ${(err as Error).message}`);
+  }
+  const eventAt = o.clock.now() - event.agoMs;
+  release(); // the next test after this event may wait for its occurrence now
+  const probe = afterTry(test);
+  let attempts = 0;
+  let last: Observation | undefined;
+  let restoredMs: number | undefined;
+  for (;;) {
+    attempts++;
+    try {
+      last = await checkOnce(probe, ctx);
+    } catch (err) {
+      await rest.catch(() => undefined);
+      const r = error((err as Error).message, isNetlabError(err) && err.hint ? `hint: ${err.hint}` : '');
+      return { ...r, attempts, after: { event: event.label } };
+    }
+    const now = o.clock.now();
+    if (last.ok) { restoredMs = now - eventAt; break; }
+    if (now - eventAt >= withinMs || o.signal?.aborted) break;
+    await o.clock.sleep(Math.min(AFTER_GAP_MS, eventAt + withinMs - now), o.signal);
+  }
+  let restError: string | undefined;
+  await rest.catch((err: unknown) => { restError = (err as Error).message; });
+  const ok = restoredMs !== undefined && restoredMs <= withinMs;
+  const interrupted = !ok && o.signal?.aborted === true;
+  const verb = test.kind === 'reach' ? 'restored' : 'held';
+  return {
+    test,
+    status: ok ? 'pass' : interrupted ? 'skipped' : 'fail',
+    durationMs: o.clock.now() - start,
+    attempts,
+    expected: `${last.expected}, within ${secs(withinMs)} s after ${event.label}`,
+    seen: ok ? `${subject(test)} ${verb} ${secs(restoredMs!)} s after ${event.label}` : `not within ${secs(withinMs)} s after ${event.label}; last seen: ${last.seen}`,
+    detail: [last.detail ?? '', restError ? `the event's later action failed: ${restError}` : ''].filter(Boolean).join('\n'),
+    after: { event: event.label, ...(restoredMs !== undefined ? { restoredMs } : {}) },
   };
 }
 

@@ -5,6 +5,7 @@
  * written as JSON or JUnit unchanged.
  */
 import type { ExecOptions, ExecResult } from '../daemons/kind.js';
+import type { EventSpec } from '../topology/events.js';
 import type { TestKind, TestSpec, Topology } from '../topology/types.js';
 import type { ReadCache } from './reads.js';
 
@@ -64,6 +65,27 @@ export interface TestResult {
   seen: string;
   /** Multi-line detail of the last try (routes, neighbours, output); may be empty. */
   detail: string;
+  /** With `after:`: what the event did ("r1:eth1 down"), and how long after it the check held, ms (undefined when it never did). */
+  after?: { event: string; restoredMs?: number };
+}
+
+/**
+ * What a run needs to measure `after:` tests: the lab's events. The lab
+ * (src/lab/lab.ts) provides both; unit tests fake them.
+ */
+export interface EventHooks {
+  /**
+   * Waits for the next occurrence of the named event, at or after
+   * `minOccurrence`, whose first action happens after this call; resolves
+   * with the occurrence, what it did, and how long ago that was (ms).
+   */
+  next(name: string, minOccurrence: number, signal?: AbortSignal): Promise<{ occurrence: number; label: string; agoMs: number }>;
+  /**
+   * Makes an event happen now (a test's own `after:`): its first action at
+   * once; resolves when that is done (`agoMs` ago), with `rest` settling when
+   * its later actions (the end of a `for:`) are done too.
+   */
+  act(spec: EventSpec, signal?: AbortSignal): Promise<{ label: string; agoMs: number; rest: Promise<void> }>;
 }
 
 /** A whole run. */

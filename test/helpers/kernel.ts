@@ -3,10 +3,11 @@
  * when a feature is missing, and leakcheck around every suite.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { journalIfaces, nftOwnHash, scopedLeaks, type HostContext, type LeakScope } from './leakcheck.js';
 
 /** The repository root (tests run from dist/test/…). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -43,34 +44,90 @@ export function kernelHasQdisc(kind: string): boolean {
   return r.status === 0;
 }
 
-/**
- * Registers before/after hooks on the current suite: snapshot the host before,
- * compare after; a difference fails the suite with leakcheck's own report.
- * Call as the first line inside `describe(…, function () { … })`.
- */
-export function leakcheckAround(): void {
-  let dir = '';
-  before(function () {
-    if (process.getuid?.() !== 0) return;
-    dir = mkdtempSync(join(tmpdir(), 'netlab-leak-'));
-    execFileSync(leakcheckPath(), ['snapshot', join(dir, 'before')], { stdio: 'ignore' });
-  });
-  after(function () {
-    if (!dir) return;
-    const r = spawnSync(leakcheckPath(), ['compare', join(dir, 'before')], { encoding: 'utf8' });
-    rmSync(dir, { recursive: true, force: true });
-    if (r.status !== 0 && !onlyForeignChurn(r.stdout)) throw new Error(`leakcheck: the suite left host state behind:\n${r.stdout}${r.stderr}`);
-  });
+/** Options of leakcheckAround. */
+export interface LeakcheckOptions extends LeakScope {
+  /**
+   * Run the suite's labs in a run folder of its own: NETLAB_RUN_DIR is set to
+   * a fresh temporary folder before the suite and restored (the folder
+   * removed) after the comparison, so the suite never meets another lab's
+   * run folder, and `netlab status` or `down --all` in it see only its labs.
+   */
+  runDir?: boolean;
 }
 
 /**
- * True when every difference leakcheck reports is a per-command cgroup of the
- * shared machine's process manager (`…/process_api/<id>`), which appears and
- * disappears with other people's shell commands while a suite runs.
+ * Registers before/after hooks on the current suite: snapshot the host before,
+ * compare after; a difference fails the suite with the lines that differ.
+ * With `labs` (the suite's lab-name prefixes), a difference that belongs to
+ * another lab on the machine is forgiven (test/helpers/leakcheck.ts says
+ * exactly what); without, the whole host is compared. Call as the first line
+ * inside `describe(…, function () { … })`, and name every lab the suite
+ * starts with one of the prefixes.
  */
-function onlyForeignChurn(report: string): boolean {
-  const diffs = report.split('\n').filter((l) => /^[-+]/.test(l));
-  return diffs.length > 0 && diffs.every((l) => /^[-+]\/sys\/fs\/cgroup\/[^/]+\/process_api\/[0-9a-f]+$/.test(l));
+export function leakcheckAround(opts?: LeakcheckOptions): void {
+  let snap: HostSnapshot | undefined;
+  const savedRunDir = process.env.NETLAB_RUN_DIR;
+  let runDir = '';
+  const scope: LeakScope | undefined = opts ? { labs: opts.labs } : undefined;
+  before(function () {
+    if (process.getuid?.() !== 0) return;
+    if (opts?.runDir) {
+      runDir = mkdtempSync(join(tmpdir(), 'netlab-run-'));
+      process.env.NETLAB_RUN_DIR = runDir;
+    }
+    snap = hostSnapshot(scope);
+  });
+  after(function () {
+    if (!snap) return;
+    try {
+      const leaks = leaksSince(snap);
+      if (leaks.length) throw new Error(`leakcheck: the suite left host state behind (- before, + now):\n${leaks.join('\n')}`);
+    } finally {
+      if (runDir) {
+        if (savedRunDir === undefined) delete process.env.NETLAB_RUN_DIR; else process.env.NETLAB_RUN_DIR = savedRunDir;
+        // A mount left inside (a leak leakcheck reported) keeps the folder: never remove through a mount.
+        if (!readText('/proc/self/mounts').split('\n').some((l) => l.split(' ')[1]?.startsWith(`${runDir}/`))) rmSync(runDir, { recursive: true, force: true });
+      }
+    }
+  });
+}
+
+/** The host as leakcheck saw it, with the context a scoped comparison needs. */
+export interface HostSnapshot {
+  text: string;
+  scope: LeakScope | undefined;
+  ctx: HostContext;
+}
+
+/** Snapshots the host with leakcheck (root). */
+export function hostSnapshot(scope: LeakScope | undefined): HostSnapshot {
+  const dir = mkdtempSync(join(tmpdir(), 'netlab-leak-'));
+  try {
+    execFileSync(leakcheckPath(), ['snapshot', join(dir, 'snap')], { stdio: 'ignore' });
+    return { text: readFileSync(join(dir, 'snap'), 'utf8'), scope, ctx: hostContext(scope) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** What changed on the host since `before` that its scope must answer for (test/helpers/leakcheck.ts scopedLeaks); [] when nothing. */
+export function leaksSince(before: HostSnapshot): string[] {
+  const now = hostSnapshot(before.scope);
+  return scopedLeaks(before.text, now.text, before.scope, { before: before.ctx, after: now.ctx });
+}
+
+/** The rest of the host as a scoped comparison needs it: other labs' host interfaces (their journals in /run/netlab), the nftables ruleset without their tables. */
+function hostContext(scope: LeakScope | undefined): HostContext {
+  if (!scope) return { foreignIfaces: [], nftOwn: '' };
+  const foreignIfaces: string[] = [];
+  let labs: string[] = [];
+  try { labs = readdirSync('/run/netlab'); } catch { /* none */ }
+  for (const lab of labs) {
+    if (lab.startsWith('.') || scope.labs.some((p) => lab.startsWith(p))) continue;
+    foreignIfaces.push(...journalIfaces(readText(join('/run/netlab', lab, 'host-objects.jsonl'))));
+  }
+  const nft = spawnSync('nft', ['list', 'ruleset'], { encoding: 'utf8' });
+  return { foreignIfaces, nftOwn: nft.status === 0 ? nftOwnHash(nft.stdout, scope) : '' };
 }
 
 /** Reads a small text file, trimmed; '' when missing. */

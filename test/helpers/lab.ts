@@ -81,3 +81,17 @@ export function exited(child: ChildProcess): Promise<number> {
     child.on('exit', (code, signal) => resolve(code ?? 128 + (signal === 'SIGKILL' ? 9 : signal === 'SIGINT' ? 2 : 15)));
   });
 }
+
+/**
+ * Runs `netlab ARGS…` to completion without blocking this process (for tests
+ * that serve something the command talks to, e.g. a registry proxy).
+ */
+export async function netlabAwait(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  const child = netlabAsync(args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (b: Buffer) => { stdout += b.toString(); });
+  child.stderr!.on('data', (b: Buffer) => { stderr += b.toString(); });
+  const code = await exited(child);
+  return { code, stdout, stderr };
+}

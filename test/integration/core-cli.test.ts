@@ -10,7 +10,7 @@ import { leakcheckAround, repoRoot, requireRoot } from '../helpers/kernel.js';
 import { startTestLab, type TestLab } from './core-lab.js';
 
 describe('core: netlab exec on the command line', function () {
-  leakcheckAround();
+  leakcheckAround({ labs: ['t-core'] });
   describe('two labs, both with a node r1', function () {
     let a: TestLab;
     let b: TestLab;

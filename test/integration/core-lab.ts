@@ -39,7 +39,7 @@ export interface TestLabOptions {
 }
 
 /** A unique lab name (no dots: decisions.md). */
-export function uniqueLab(prefix = 'core'): string {
+export function uniqueLab(prefix = 't-core'): string {
   return `${prefix}${process.pid}x${++counter}`;
 }
 

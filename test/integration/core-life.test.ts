@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { detectCgroups, findLabs, killLab, labCgroup, nodeCgroupDirs } from '../../src/core/cgroups.js';
 import { isAlive, signalNode, waitForExit, type RunningNode } from '../../src/core/node.js';
 import { KernelError } from '../../src/errors.js';
-import { leakcheckAround, requireRoot, skip } from '../helpers/kernel.js';
+import { leakcheckAround, readText, requireRoot, skip } from '../helpers/kernel.js';
+import { until } from '../helpers/lab.js';
 import { startTestLab, type TestLab } from './core-lab.js';
 
 function pidsCgroup(t: TestLab, node: string): string | undefined {
@@ -19,7 +20,7 @@ function pidsCgroup(t: TestLab, node: string): string | undefined {
 }
 
 describe('core: limits hold inside a node', function () {
-  leakcheckAround();
+  leakcheckAround({ labs: ['t-core'] });
   describe('a fork bomb and a memory hog', function () {
     let t: TestLab;
     before(async function () {
@@ -33,10 +34,9 @@ describe('core: limits hold inside a node', function () {
     it('stops a fork bomb at the node\'s pids limit while the host and the other nodes stay responsive', async function () {
       const r = await t.exec('bomb', ['bash', '-c', 'f() { f | f & }; f'], { detach: true });
       expect(r.code).to.equal(0);
-      await new Promise((res) => setTimeout(res, 1000));
       const dir = pidsCgroup(t, 'bomb')!;
+      await until(() => /^max [1-9]/m.test(readText(join(dir, 'pids.events'))), 10_000, 'the fork bomb to hit the pids limit');
       expect(Number(readFileSync(join(dir, 'pids.current'), 'utf8'))).to.be.at.most(64);
-      expect(readFileSync(join(dir, 'pids.events'), 'utf8')).to.match(/^max [1-9]/m);
       const host = Date.now();
       expect(spawnSync('true').status).to.equal(0);
       expect(Date.now() - host).to.be.below(1000);
@@ -47,7 +47,7 @@ describe('core: limits hold inside a node', function () {
       expect((await t.exec('bomb', ['echo', 'ok'])).stdout).to.equal('ok\n');
       await t.exec('bomb', ['kill', '-9', '-1']);
       const dir = pidsCgroup(t, 'bomb')!;
-      await new Promise((res) => setTimeout(res, 300));
+      await until(() => Number(readText(join(dir, 'pids.current'))) <= 2, 10_000, 'the bomb\'s processes to be gone');
       expect(Number(readFileSync(join(dir, 'pids.current'), 'utf8'))).to.be.at.most(2);
     });
 
@@ -63,7 +63,7 @@ describe('core: limits hold inside a node', function () {
 });
 
 describe('core: a node\'s life and death', function () {
-  leakcheckAround();
+  leakcheckAround({ labs: ['t-core'] });
   describe('stopping and losing nodes', function () {
     let t: TestLab;
     before(async function () {
@@ -113,7 +113,7 @@ describe('core: a node\'s life and death', function () {
 });
 
 describe('core: teardown of a pure cgroup v1 lab', function () {
-  leakcheckAround();
+  leakcheckAround({ labs: ['t-core'] });
   describe('a lab on the host\'s v1 hierarchies alone (no cgroup2 tree)', function () {
     let t: TestLab;
     before(async function () {
@@ -139,7 +139,7 @@ describe('core: teardown of a pure cgroup v1 lab', function () {
 });
 
 describe('core: start failures', function () {
-  leakcheckAround();
+  leakcheckAround({ labs: ['t-core'] });
   describe('a node whose bind source is missing', function () {
     it('names the node, the step and the errno, and reports the nodes started before it', async function () {
       requireRoot(this);
@@ -154,7 +154,7 @@ describe('core: start failures', function () {
       } catch (err) { error = err; }
       expect(error).to.be.instanceOf(KernelError);
       const e = error as KernelError;
-      expect(e.headline).to.match(/^node core\d+x\d+\/bad: open_tree bind source \/nonexistent\/netlab-probe failed: ENOENT/);
+      expect(e.headline).to.match(/^node t-core\d+x\d+\/bad: open_tree bind source \/nonexistent\/netlab-probe failed: ENOENT/);
       expect(started.map((n) => n.name)).to.deep.equal(['good']);
       expect(isAlive(started[0]!)).to.equal(false); // startTestLab destroyed the half-started lab
     });

@@ -9,7 +9,7 @@ import { leakcheckAround, requireRoot } from '../helpers/kernel.js';
 import { startTestLab, type TestLab } from './core-lab.js';
 
 describe('core: user namespaces (userns: true)', function () {
-  leakcheckAround();
+  leakcheckAround({ labs: ['t-core'] });
   describe('a node in its own user namespace', function () {
     let t: TestLab;
     before(async function () {

@@ -17,7 +17,7 @@ function hasCap(status: string, field: string, cap: number): boolean {
 }
 
 describe('core: a node is a container', function () {
-  leakcheckAround();
+  leakcheckAround({ labs: ['t-core'] });
   describe('two nodes', nodeSuite);
 });
 

@@ -24,7 +24,7 @@ async function waitBirdFull(lab: Lab, node: string, count: number): Promise<stri
 }
 
 describe('BIRD nodes (real labs)', function () {
-  leakcheckAround();
+  leakcheckAround({ labs: ['t-'], runDir: true });
 
   describe('the bird-frr-ospf lab (BIRD config from a file)', function () {
     let lab: Lab;
@@ -79,7 +79,7 @@ describe('BIRD nodes (real labs)', function () {
   });
 
   describe('a generated BIRD config next to generated FRR', function () {
-    const t = loadTopology({ text: 'name: dmn-gen\nospf: { area: 0 }\nnodes: { r1: { kind: frr }, b1: { kind: bird } }\nlinks:\n  - [r1:eth1, b1:eth1]\n' }, { env: {} });
+    const t = loadTopology({ text: 'name: t-dmn-gen\nospf: { area: 0 }\nnodes: { r1: { kind: frr }, b1: { kind: bird } }\nlinks:\n  - [r1:eth1, b1:eth1]\n' }, { env: {} });
     let lab: Lab;
     before(async function () {
       needBirdAndFrr(this);
@@ -105,24 +105,24 @@ describe('BIRD nodes (real labs)', function () {
 
   describe('a config BIRD rejects', function () {
     const text = 'router id 10.0.0.1;\nprotocol ospf v2 {\n  area 0 { interfce "eth*"; };\n}\n';
-    const t = loadTopology({ text: `name: dmn-badb\nnodes: { b1: { kind: bird, config: { text: ${JSON.stringify(text)} } } }\nlinks: []\n` }, { env: {} });
+    const t = loadTopology({ text: `name: t-dmn-badb\nnodes: { b1: { kind: bird, config: { text: ${JSON.stringify(text)} } } }\nlinks: []\n` }, { env: {} });
     before(function () { needBirdAndFrr(this); });
 
     it('stops netlab up before building anything, with bird\'s own message, its line and the node name', async () => {
       const err = await Lab.up(t).then(async (lab) => { await lab.down(); }, (e: unknown) => e);
       expect(err).to.be.instanceOf(NetlabError);
-      expect((err as NetlabError).where).to.match(/^node (dmn-bad(b|log)\/)?b1$/);
+      expect((err as NetlabError).where).to.match(/^node (t-dmn-bad(b|log)\/)?b1$/);
       expect((err as NetlabError).message).to.contain('BIRD rejects its inline config text').and.match(/bird\.conf:3:\d+ syntax error/);
-      expect(Lab.running()).not.to.include('dmn-badb');
+      expect(Lab.running()).not.to.include('t-dmn-badb');
     });
 
     it('fails netlab up with bird\'s message when the bird user cannot open the log file its config names', async () => {
-        const bad = loadTopology({ text: 'name: dmn-badlog\nnodes: { b1: { kind: bird, config: { text: "log \\"/root/bird.log\\" all;\\nprotocol device {}\\n" } } }\nlinks: []\n' }, { env: {} });
+        const bad = loadTopology({ text: 'name: t-dmn-badlog\nnodes: { b1: { kind: bird, config: { text: "log \\"/root/bird.log\\" all;\\nprotocol device {}\\n" } } }\nlinks: []\n' }, { env: {} });
       const err = await Lab.up(bad).then(async (lab) => { await lab.down(); }, (e: unknown) => e);
       expect(err).to.be.instanceOf(NetlabError);
-      expect((err as NetlabError).where).to.match(/^node (dmn-bad(b|log)\/)?b1$/);
+      expect((err as NetlabError).where).to.match(/^node (t-dmn-bad(b|log)\/)?b1$/);
       expect((err as NetlabError).message).to.contain('BIRD did not start').and.contain("Unable to open log file '/root/bird.log'");
-      expect(Lab.running()).not.to.include('dmn-badlog');
+      expect(Lab.running()).not.to.include('t-dmn-badlog');
     });
   });
 });

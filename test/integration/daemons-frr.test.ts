@@ -16,7 +16,7 @@ const topology = exampleTopology;
 const inline = (text: string) => loadTopology({ text }, { env: {} });
 
 describe('FRR nodes (real labs)', function () {
-  leakcheckAround();
+  leakcheckAround({ labs: ['t-'], runDir: true });
 
   describe('the ospf-triangle lab', function () {
     const t = topology('ospf-triangle');
@@ -114,30 +114,30 @@ describe('FRR nodes (real labs)', function () {
 
   describe('a config FRR rejects', function () {
     const text = 'hostname r1\nrouter ospf\n network 10.0.0.1/32 aera 0\n';
-    const t = inline(`name: dmn-bad\nnodes: { r1: { kind: frr, config: { text: ${JSON.stringify(text)} } }, h1: {} }\nlinks: [[r1:eth1, h1:eth1]]\n`);
+    const t = inline(`name: t-dmn-bad\nnodes: { r1: { kind: frr, config: { text: ${JSON.stringify(text)} } }, h1: {} }\nlinks: [[r1:eth1, h1:eth1]]\n`);
     before(function () { needFrr(this); });
 
     it('stops netlab up before building anything, with FRR\'s own message, its line and the node name', async () => {
       const err = await Lab.up(t).then(async (lab) => { await lab.down(); }, (e: unknown) => e);
       expect(err).to.be.instanceOf(NetlabError);
-      expect((err as NetlabError).where).to.match(/^node (dmn-bad2?\/)?r1$/);
+      expect((err as NetlabError).where).to.match(/^node (t-dmn-bad2?\/)?r1$/);
       expect((err as NetlabError).message).to.contain('FRR rejects its inline config text').and.contain('line 3: % Unknown command').and.contain('aera 0');
       expect((err as NetlabError).message).not.to.contain('vtysh.conf');
-      expect(Lab.running()).not.to.include('dmn-bad');
+      expect(Lab.running()).not.to.include('t-dmn-bad');
     });
   });
 
   describe('a config FRR parses but refuses to load', function () {
     const text = 'router bgp 65001\nexit\nrouter bgp 65002\nexit\n';
-    const t = inline(`name: dmn-bad2\nnodes: { r1: { kind: frr, config: { text: ${JSON.stringify(text)} } } }\nlinks: []\n`);
+    const t = inline(`name: t-dmn-bad2\nnodes: { r1: { kind: frr, config: { text: ${JSON.stringify(text)} } } }\nlinks: []\n`);
     before(function () { needFrr(this); });
 
     it('fails netlab up with the message FRR gave while loading it, and rolls the lab back', async () => {
       const err = await Lab.up(t).then(async (lab) => { await lab.down(); }, (e: unknown) => e);
       expect(err).to.be.instanceOf(NetlabError);
-      expect((err as NetlabError).where).to.match(/^node (dmn-bad2?\/)?r1$/);
+      expect((err as NetlabError).where).to.match(/^node (t-dmn-bad2?\/)?r1$/);
       expect((err as NetlabError).message).to.contain('FRR rejects its inline config text').and.match(/BGP is already running; AS is 65001/);
-      expect(Lab.running()).not.to.include('dmn-bad2');
+      expect(Lab.running()).not.to.include('t-dmn-bad2');
     });
   });
 
@@ -195,7 +195,7 @@ describe('FRR nodes (real labs)', function () {
 
   describe('an IPv6 lab: OSPFv3 and BGP over IPv6', function () {
     const t = loadTopology({ text: `
-name: dmn-six
+name: t-dmn-six
 defaults: { kind: frr }
 addressing: { loopback6: "2001:db8:ff::/64", ipv6: "2001:db8:1::/48" }
 nodes:

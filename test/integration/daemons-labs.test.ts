@@ -20,7 +20,7 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
 const existsBefore = existsSync(join(dir, 'ospf-triangle.saved'));
 
 describe('example labs under netlab up: converge, pass their tests, leave nothing', function () {
-  leakcheckAround();
+  leakcheckAround({ labs: ['t-'], runDir: true });
 
   for (const file of files) {
     const t = loadTopology(join(dir, file), { env: {} });

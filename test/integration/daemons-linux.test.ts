@@ -13,11 +13,11 @@ import { leakcheckAround } from '../helpers/kernel.js';
 import { needDaemons } from './daemons-lab-helpers.js';
 
 describe('linux nodes (real labs)', function () {
-  leakcheckAround();
+  leakcheckAround({ labs: ['t-dmn-'], runDir: true });
 
   describe('cmd in the background', function () {
     const t = loadTopology({ text: `
-name: dmn-cmds
+name: t-dmn-cmds
 nodes:
   h1: { cmd: "echo hello from $WHO; exec sleep 300", env: { WHO: h1 } }
   r1: { kind: frr, cmd: "echo router cmd runs after FRR: $(vtysh -c 'show daemons')" }

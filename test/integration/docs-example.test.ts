@@ -11,7 +11,7 @@ import { Lab } from 'netlab';
 // docs/testing.md example: end
 
 describe('docs/testing.md: the mocha example', function () {
-  leakcheckAround();
+  leakcheckAround({ labs: ['test-lan-static'], runDir: true }); // the doc's own name for the lab
   before(function () { requireRoot(this); });
 
   // docs/testing.md example: begin

@@ -12,7 +12,7 @@ import { leakcheckAround } from '../helpers/kernel.js';
 import { needDaemons } from './daemons-lab-helpers.js';
 
 describe('FRR at scale (real labs)', function () {
-  leakcheckAround();
+  leakcheckAround({ labs: ['t-frr-'], runDir: true });
 
   describe('a 10×10 grid of FRR routers', function () {
     this.timeout(600_000);

@@ -19,13 +19,13 @@ const ping = (addr: string): number => spawnSync('ping', ['-n', '-c1', '-W2', ad
 
 describe('lab objects on the host (real kernel)', function () {
   this.timeout(120_000);
-  leakcheckAround();
+  leakcheckAround({ labs: ['t-host'], runDir: true });
   let lab: Lab | undefined;
   before(function () { requireRoot(this); });
   after(async () => { await lab?.down(); });
 
   it('creates the host link and the management bridge, reachable from the host', async () => {
-    lab = await Lab.up(join(repoRoot, 'test/fixtures/labs/host-mgmt.yaml'), { load: { env: { LAB: 'nlhost' } } });
+    lab = await Lab.up(join(repoRoot, 'test/fixtures/labs/host-mgmt.yaml'), { load: { env: { LAB: 't-host' } } });
     const t = lab.topology;
     const links = hostLinks();
     expect(links).to.include('nlhost-up');
@@ -36,7 +36,7 @@ describe('lab objects on the host (real kernel)', function () {
     const r = await lab.exec('b', ['ping', '-n', '-c1', '-W2', t.mgmt!.gateway.split('/')[0]]);
     expect(r.code, 'b reaches the host on the management network').to.equal(0);
     const nft = spawnSync('nft', ['list', 'tables'], { encoding: 'utf8' }).stdout;
-    expect(nft).to.match(/netlab_nlhost/);
+    expect(nft).to.match(/netlab_t-host/);
   });
 
   it('removes exactly what it made on down, and nothing of the host', async () => {
@@ -46,13 +46,13 @@ describe('lab objects on the host (real kernel)', function () {
     const links = hostLinks();
     for (const name of ['nlhost-up', t.mgmt!.bridge, ...t.nodes.map((n) => n.mgmt!.hostIface)]) expect(links).to.not.include(name);
     expect(links).to.include('lo');
-    expect(spawnSync('nft', ['list', 'tables'], { encoding: 'utf8' }).stdout).to.not.match(/netlab_nlhost/);
+    expect(spawnSync('nft', ['list', 'tables'], { encoding: 'utf8' }).stdout).to.not.match(/netlab_t-host/);
   });
 });
 
 describe('two labs with management networks (real kernel)', function () {
   this.timeout(120_000);
-  leakcheckAround();
+  leakcheckAround({ labs: ['t-host'], runDir: true });
   const FWD = '/proc/sys/net/ipv4/ip_forward';
   let original = '';
   const opened: Lab[] = [];
@@ -68,26 +68,26 @@ describe('two labs with management networks (real kernel)', function () {
   });
 
   it('refuses a second lab in a management subnet the first one uses, before any node starts', async () => {
-    opened.push(await Lab.up(mgmtLab('nlmgmta', '192.168.241.0/24')));
-    const err = await Lab.up(mgmtLab('nlmgmtb', '192.168.241.0/24')).then((l) => { opened.push(l); return undefined; }, (e: unknown) => e);
+    opened.push(await Lab.up(mgmtLab('t-host-mgmta', '192.168.241.0/24')));
+    const err = await Lab.up(mgmtLab('t-host-mgmtb', '192.168.241.0/24')).then((l) => { opened.push(l); return undefined; }, (e: unknown) => e);
     expect(err).to.be.instanceOf(TopologyError);
     expect((err as TopologyError).path).to.equal('mgmt.network');
     expect((err as TopologyError).message).to.contain('already in use on the host').and.contain(opened[0]!.topology.mgmt!.bridge);
-    expect(residue('nlmgmtb')).to.deep.equal([]);
+    expect(residue('t-host-mgmtb')).to.deep.equal([]);
   });
 
   it('switches host forwarding back off only when the last lab that needed it goes down', async () => {
     for (const lab of opened.splice(0)) await lab.down();
     writeFileSync(FWD, '0\n');
-    const a = await Lab.up(mgmtLab('nlmgmta', '192.168.241.0/24'));
+    const a = await Lab.up(mgmtLab('t-host-mgmta', '192.168.241.0/24'));
     opened.push(a);
-    const b = await Lab.up(mgmtLab('nlmgmtb', '192.168.242.0/24'));
+    const b = await Lab.up(mgmtLab('t-host-mgmtb', '192.168.242.0/24'));
     opened.push(b);
     expect(readFileSync(FWD, 'utf8').trim()).to.equal('1');
     const downA = await a.down();
     opened.splice(opened.indexOf(a), 1);
     expect(downA.warnings.join('\n')).to.not.match(/sysctl/);
-    expect(readFileSync(FWD, 'utf8').trim(), 'still on for nlmgmtb').to.equal('1');
+    expect(readFileSync(FWD, 'utf8').trim(), 'still on for t-host-mgmtb').to.equal('1');
     await b.down();
     opened.splice(opened.indexOf(b), 1);
     expect(readFileSync(FWD, 'utf8').trim(), 'back off with the last lab').to.equal('0');

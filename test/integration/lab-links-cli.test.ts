@@ -14,12 +14,12 @@ import { loadTopology } from '../../src/topology/index.js';
 import { leakcheckAround, requireRoot } from '../helpers/kernel.js';
 import { netlab, until } from '../helpers/lab.js';
 
-const LAB = 'fc-links';
+const LAB = 't-links';
 const TOPO = `name: ${LAB}\nnodes: [a, b, c]\nlinks:\n  - [a:eth1, b:eth1]\n  - [b:eth2, c:eth1]\n  - [a:eth2, host:fc-h1]\n`;
 
 describe('netlab link set/show on a running lab (real kernel)', function () {
   this.timeout(120_000);
-  leakcheckAround();
+  leakcheckAround({ labs: ['t-links'], runDir: true });
   before(function () { requireRoot(this); });
   // A nested suite, so that its `after` takes the lab down before leakcheck's `after` compares.
   describe(`lab ${LAB}: a–b–c and a host link`, () => {

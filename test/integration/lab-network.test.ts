@@ -36,7 +36,7 @@ async function links(lab: Lab, node: string): Promise<IpLink[]> {
 
 describe('lab networking (real kernel)', function () {
   this.timeout(180_000);
-  leakcheckAround();
+  leakcheckAround({ labs: ['t-net-'], runDir: true });
   const opened: Lab[] = [];
   before(function () { requireRoot(this); });
   afterEach(async () => {
@@ -44,7 +44,7 @@ describe('lab networking (real kernel)', function () {
   });
 
   it('answers every address, IPv4 and IPv6, from every node right after up', async () => {
-    const lab = await Lab.up(fixture('line-lan.yaml'), { load: { env: { LAB: 'nlline' } } });
+    const lab = await Lab.up(fixture('line-lan.yaml'), { load: { env: { LAB: 't-net-line' } } });
     opened.push(lab);
     const addrs = addressesOf(lab.topology);
     expect(addrs.filter((a) => a.includes(':')).length).to.be.greaterThan(10);
@@ -58,7 +58,7 @@ describe('lab networking (real kernel)', function () {
   it('gives both ends of every link the link\'s MTU and the MACs of the plan, the same on every up', async () => {
     const macs: string[][] = [];
     for (let round = 0; round < 2; round++) {
-      const lab = await Lab.up(fixture('line-lan.yaml'), { load: { env: { LAB: 'nlline' } } });
+      const lab = await Lab.up(fixture('line-lan.yaml'), { load: { env: { LAB: 't-net-line' } } });
       opened.push(lab);
       const seen: string[] = [];
       for (const n of lab.topology.nodes) {
@@ -80,7 +80,7 @@ describe('lab networking (real kernel)', function () {
   });
 
   it('routes asymmetrically: a request over one link, the reply over the other', async () => {
-    const lab = await Lab.up(fixture('asym.yaml'), { load: { env: { LAB: 'nlasym' } } });
+    const lab = await Lab.up(fixture('asym.yaml'), { load: { env: { LAB: 't-net-asym' } } });
     opened.push(lab);
     expect(await unreachableFrom(lab, 'h1', ['10.1.0.7'])).to.deep.equal([]);
     // The request entered r2 on eth1, the reply left it on eth2.
@@ -91,15 +91,15 @@ describe('lab networking (real kernel)', function () {
   });
 
   it('drops the asymmetric reply path when strict rp_filter is asked for (the check above can fail)', async () => {
-    const lab = await Lab.up(fixture('asym.yaml'), { load: { env: { LAB: 'nlasym', RPF: '1' } } });
+    const lab = await Lab.up(fixture('asym.yaml'), { load: { env: { LAB: 't-net-asym', RPF: '1' } } });
     opened.push(lab);
     expect(await unreachableFrom(lab, 'h1', ['10.1.0.7'])).to.deep.equal(['10.1.0.7']);
   });
 
   it('runs two labs with the same node and segment names side by side, each seeing only itself', async () => {
-    const a = await Lab.up(fixture('line-lan.yaml'), { load: { env: { LAB: 'nlsideA' } } });
+    const a = await Lab.up(fixture('line-lan.yaml'), { load: { env: { LAB: 't-net-sideA' } } });
     opened.push(a);
-    const b = await Lab.up(fixture('line-lan.yaml'), { load: { env: { LAB: 'nlsideB' } } });
+    const b = await Lab.up(fixture('line-lan.yaml'), { load: { env: { LAB: 't-net-sideB' } } });
     opened.push(b);
     for (const lab of [a, b]) {
       expect(await unreachableFrom(lab, 'h1', addressesOf(lab.topology))).to.deep.equal([]);
@@ -110,7 +110,7 @@ describe('lab networking (real kernel)', function () {
   });
 
   it('brings both ends of every link up, with carrier, in a lab with no addresses at all', async () => {
-    const lab = await Lab.up(loadTopology({ text: 'name: nlbare\naddressing: false\nnodes: [a, b, c]\nlinks: [[a:eth1, b:eth1], [b:eth2, c:eth1], [c:eth2, a:eth2]]\n' }, { env: {} }));
+    const lab = await Lab.up(loadTopology({ text: 'name: t-net-bare\naddressing: false\nnodes: [a, b, c]\nlinks: [[a:eth1, b:eth1], [b:eth2, c:eth1], [c:eth2, a:eth2]]\n' }, { env: {} }));
     opened.push(lab);
     for (const node of ['a', 'b', 'c']) {
       const r = await lab.exec(node, ['ip', '-j', 'link', 'show']);
@@ -121,7 +121,7 @@ describe('lab networking (real kernel)', function () {
 
   it('names the endpoint in a kernel refusal and rolls the half-made lab back', async () => {
     // IPv6 switched off by the user on new interfaces: the kernel refuses their IPv6 addresses.
-    const t = loadTopologyFile(fixture('line-lan.yaml'), { env: { LAB: 'nlrefuse' } });
+    const t = loadTopologyFile(fixture('line-lan.yaml'), { env: { LAB: 't-net-refuse' } });
     for (const n of t.nodes) n.sysctls['net.ipv6.conf.default.disable_ipv6'] = '1';
     let caught: unknown;
     try {
@@ -132,6 +132,6 @@ describe('lab networking (real kernel)', function () {
     expect(caught).to.be.instanceOf(KernelError);
     const e = caught as KernelError;
     expect(e.headline).to.match(/address 2001:db8:[0-9a-f:]+\/(64|128) on [a-z0-9]+:(eth\d|lo)/);
-    expect(residue('nlrefuse')).to.deep.equal([]);
+    expect(residue('t-net-refuse')).to.deep.equal([]);
   });
 });

@@ -28,7 +28,7 @@ async function iperf(lab: Lab, from: string, address: string, port: number, seco
 
 describe('lab shaping and link failures (real kernel)', function () {
   this.timeout(240_000);
-  leakcheckAround();
+  leakcheckAround({ labs: ['t-'], runDir: true });
   let lab: Lab | undefined;
   before(function () {
     requireRoot(this);
@@ -37,28 +37,28 @@ describe('lab shaping and link failures (real kernel)', function () {
   afterEach(async () => { await lab?.down(); lab = undefined; });
 
   it('changes a running link from 10 to 2 Mbit/s with netlab link set, without restarting anything', async () => {
-    lab = await Lab.up(join(repoRoot, 'test/fixtures/labs/shaped.yaml'), { load: { env: { LAB: 'nlshape' } } });
+    lab = await Lab.up(join(repoRoot, 'test/fixtures/labs/shaped.yaml'), { load: { env: { LAB: 't-shp-shape' } } });
     const b = lab.topology.nodes[1].interfaces[0].ipv4!.split('/')[0];
     await lab.exec('b', ['iperf3', '-s', '-D', '-p', '5201']);
     const pidBefore = lab.topology.nodes.map((n) => n.name);
     const before = await iperf(lab, 'a', b, 5201, 3);
     expect(before).to.be.within(9.5, 10.5);
-    const set = netlab(['link', 'set', 'a:eth1', '--rate', '2mbit', '--lab', 'nlshape']);
+    const set = netlab(['link', 'set', 'a:eth1', '--rate', '2mbit', '--lab', 't-shp-shape']);
     expect(set.code, set.stderr).to.equal(0);
     expect(set.stdout).to.match(/a:eth1: rate 2mbit/i);
     const after = await iperf(lab, 'a', b, 5201, 3);
     expect(after).to.be.within(1.9, 2.1);
     expect((await lab.status()).nodes.map((n) => n.name)).to.deep.equal(pidBefore);
-    const show = netlab(['link', 'show', 'a:eth1', '--lab', 'nlshape']);
+    const show = netlab(['link', 'show', 'a:eth1', '--lab', 't-shp-shape']);
     expect(show.stdout).to.match(/rate 2mbit/i);
     expect(show.stdout).to.match(/sent \d+ B/);
   });
 
   it('counts what an unshaped link sent in link show (the interface\'s own counters)', async () => {
-    lab = await Lab.up(loadTopology({ text: 'name: nlcount\nnodes: [a, b]\nlinks: [[a:eth1, b:eth1]]\n' }, { env: {} }));
+    lab = await Lab.up(loadTopology({ text: 'name: t-shp-count\nnodes: [a, b]\nlinks: [[a:eth1, b:eth1]]\n' }, { env: {} }));
     const b = lab.topology.nodes[1]!.interfaces[0]!.ipv4!.split('/')[0]!;
     expect((await lab.exec('a', ['ping', '-c', '5', '-i', '0.01', '-s', '1000', b])).code).to.equal(0);
-    const show = netlab(['link', 'show', 'a:eth1', '--lab', 'nlcount']);
+    const show = netlab(['link', 'show', 'a:eth1', '--lab', 't-shp-count']);
     const sent = /sent (\d+) B (\d+) pkt/.exec(show.stdout);
     expect(sent, show.stdout + show.stderr).not.to.equal(null);
     expect(Number(sent![1])).to.be.greaterThan(5 * 1000);
@@ -67,23 +67,23 @@ describe('lab shaping and link failures (real kernel)', function () {
 
   it('refuses delay or loss before any node starts when the kernel has no netem, naming the endpoint', async function () {
     if (kernelHasQdisc('netem')) skip(this, 'this kernel has sch_netem: the refusal cannot happen here');
-    const t = loadTopology({ text: 'name: nlnonetem\nnodes: [a, b]\nlinks: [{ endpoints: [a:eth1, b:eth1], shaping: { delay: 20ms } }]\n' }, { env: {} });
+    const t = loadTopology({ text: 'name: t-shp-nonetem\nnodes: [a, b]\nlinks: [{ endpoints: [a:eth1, b:eth1], shaping: { delay: 20ms } }]\n' }, { env: {} });
     const err = await Lab.up(t).then(async (l) => { await l.down(); return undefined; }, (e: unknown) => e);
     expect(err).to.be.instanceOf(NetlabError);
     expect((err as NetlabError).where).to.equal('a:eth1');
     expect((err as NetlabError).message).to.contain('sch_netem');
-    expect(residue('nlnonetem')).to.deep.equal([]);
+    expect(residue('t-shp-nonetem')).to.deep.equal([]);
   });
 
   it('shapes a flow run with --class bulk by its class, and an unclassified flow by the link', async () => {
-    lab = await Lab.up(join(repoRoot, 'test/fixtures/labs/shaped.yaml'), { load: { env: { LAB: 'nlshape' } } });
+    lab = await Lab.up(join(repoRoot, 'test/fixtures/labs/shaped.yaml'), { load: { env: { LAB: 't-shp-shape' } } });
     const b = lab.topology.nodes[1].interfaces[0].ipv4!.split('/')[0];
     await lab.exec('b', ['iperf3', '-s', '-D', '-p', '5201']);
     await lab.exec('b', ['iperf3', '-s', '-D', '-p', '5202']);
     const [bulk, other] = await Promise.all([iperf(lab, 'a', b, 5201, 5, 'bulk'), iperf(lab, 'a', b, 5202, 5)]);
     expect(bulk).to.be.within(0.9, 1.1);
     expect(other).to.be.greaterThan(7);
-    const unknown = netlab(['exec', '--lab', 'nlshape', '--class', 'nosuch', 'a', '--', 'true']);
+    const unknown = netlab(['exec', '--lab', 't-shp-shape', '--class', 'nosuch', 'a', '--', 'true']);
     expect(unknown.code).to.equal(2);
     expect(unknown.stderr).to.match(/error: .*has no traffic class nosuch/);
   });

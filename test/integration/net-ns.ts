@@ -76,7 +76,7 @@ export function ipJson<T = unknown>(n: TestNetns, args: string[]): T {
  * the inner suite's `after` cleanup runs before the leak comparison. */
 export function describeWithLeakcheck(title: string, body: (this: Mocha.Suite) => void): void {
   describe(title, function () {
-    leakcheckAround();
+    leakcheckAround({ labs: [] });
     describe('(real kernel, throw-away namespaces)', body);
   });
 }

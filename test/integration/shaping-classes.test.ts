@@ -31,7 +31,7 @@ async function twoFlows(bed: Bed, record: ClassesRecord): Promise<{ bulk: Rate; 
 }
 
 describe('shaping: node classes (net_cls / cgroup v2 classification)', function () {
-  leakcheckAround();
+  leakcheckAround({ labs: [] });
 
   for (const variant of [
     { name: 'net_cls and nft meta cgroup', prefer: 'net_cls' as const, rules: ['nft' as const], classifier: 'nft' },
@@ -54,12 +54,12 @@ describe('shaping: node classes (net_cls / cgroup v2 classification)', function 
         await bed.iperfServer(bed.b, 5202);
         record = await applyClasses({
           lab, runDir, prefer: variant.prefer, ruleClassifiers: variant.rules,
-          nodes: [{ node: 'n1', netnsPath: bed.a.netnsPath, sock: bed.a.sock, classes: { bulk: { rateBps: 1e6 } },
+          nodes: [{ node: 'n1', netnsPath: bed.a.netnsPath, rtnl: bed.a.rtnl, classes: { bulk: { rateBps: 1e6 } },
             interfaces: [{ ifindex: bed.a.ifindex, label: 'n1:nlsh-ca', shaping: { rateBps: LINK } }] }],
         });
       });
       after(async function () {
-        if (record) await removeClasses(record, bed ? new Map([['n1', bed.a.sock]]) : undefined);
+        if (record) await removeClasses(record, bed ? new Map([['n1', bed.a.rtnl]]) : undefined);
         await bed?.close();
         if (runDir) rmSync(runDir, { recursive: true, force: true });
       });
@@ -93,20 +93,20 @@ describe('shaping: node classes (net_cls / cgroup v2 classification)', function 
         }
         expect(flows.bulk.mbps, 'bulk').to.be.within(0.95, 1.05);
         expect(flows.other.mbps, 'unclassified').to.be.within(8.55, 9.45);
-        const st = await readShaping(bed.a.sock, bed.a.ifindex);
+        const st = await readShaping(bed.a.rtnl, bed.a.ifindex);
         expect(st.classes[0]!.counters.sentPackets, 'packets through class 1:11').to.be.greaterThan(100);
       });
 
       it('removes rules, classes, cgroups and its mount, and leaves the link rate', async function () {
         const r = record!;
         record = undefined;
-        await removeClasses(r, new Map([['n1', bed.a.sock]]));
-        const st = await readShaping(bed.a.sock, bed.a.ifindex);
+        await removeClasses(r, new Map([['n1', bed.a.rtnl]]));
+        const st = await readShaping(bed.a.rtnl, bed.a.ifindex);
         expect([st.layout, st.shaping.rateBps]).to.deep.equal(['tbf', LINK]);
         expect(bed.a.sh('nft', ['list', 'table', 'inet', 'netlab_classes']).status).not.to.equal(0);
         expect(readText(join(r.nodes[0]!.cgroups.bulk!, 'cgroup.procs'))).to.equal('');
         if (r.hierarchy.mountedByNetlab) expect(readText('/proc/self/mountinfo')).not.to.contain(` ${r.hierarchy.root} `);
-        await applyShaping(bed.a.sock, bed.a.ifindex, {}, 'n1:nlsh-ca');
+        await applyShaping(bed.a.rtnl, bed.a.ifindex, {}, 'n1:nlsh-ca');
       });
     });
   }

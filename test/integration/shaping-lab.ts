@@ -8,15 +8,15 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { createRtNetlink } from 'netlink';
-import { closeNetns, openNetns, withNetns } from '../../src/core/netns.js';
-import type { RtSocket } from '../../src/shaping/nl.js';
+import { closeNetns, openNetns } from '../../src/core/netns.js';
+import { listLinks } from '../../src/net/iface.js';
+import { Rtnl } from '../../src/net/rtnl.js';
 
 /** One side of the bed. */
 export interface Side {
   pid: number;
   netnsPath: string;
-  sock: RtSocket;
+  rtnl: Rtnl;
   ifname: string;
   ifindex: number;
   addr: string;
@@ -59,9 +59,9 @@ export async function makeBed(names: [string, string], addrs: [string, string] =
   const children: ChildProcess[] = [];
   const servers: ChildProcess[] = [];
   const fds: number[] = [];
-  const socks: RtSocket[] = [];
+  const socks: Rtnl[] = [];
   const close = async (): Promise<void> => {
-    for (const s of socks) s.socket.close();
+    for (const s of socks) s.close();
     for (const fd of fds) closeNetns(fd);
     const gone = [...servers, ...children].map((c) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode ? r() : c.once('exit', () => r()))));
     for (const c of [...servers, ...children]) if (c.exitCode === null) c.kill('SIGKILL');
@@ -77,9 +77,9 @@ export async function makeBed(names: [string, string], addrs: [string, string] =
       const netnsPath = `/proc/${pid}/ns/net`;
       const fd = openNetns(pid, `test namespace ${i}`);
       fds.push(fd);
-      const sock = withNetns(fd, 'test namespace', () => createRtNetlink());
-      socks.push(sock);
-      sides.push({ pid, netnsPath, sock, ifname: names[i]!, ifindex: 0, addr: addrs[i]!,
+      const rtnl = Rtnl.open({ netnsFd: fd, label: `test namespace ${i}` });
+      socks.push(rtnl);
+      sides.push({ pid, netnsPath, rtnl, ifname: names[i]!, ifindex: 0, addr: addrs[i]!,
         sh: (cmd, args, input) => run('nsenter', [`--net=${netnsPath}`, cmd, ...args], input) });
     }
     const [a, b] = sides as [Side, Side];
@@ -89,8 +89,7 @@ export async function makeBed(names: [string, string], addrs: [string, string] =
       must(s.sh('ip', ['addr', 'add', `${s.addr}/24`, 'dev', s.ifname]), 'ip addr add');
       must(s.sh('ip', ['link', 'set', 'lo', 'up']), 'ip link set lo up');
       must(s.sh('ip', ['link', 'set', s.ifname, 'up']), 'ip link set up');
-      const links = await s.sock.getLinks();
-      s.ifindex = links.find((l) => l.attrs.ifname === s.ifname)!.data.index!;
+      s.ifindex = (await listLinks(s.rtnl)).get(s.ifname)!.ifindex;
     }
     return {
       a, b, close,

@@ -12,7 +12,7 @@ import { readShaping } from '../../src/shaping/read.js';
 import { iperf, makeBed, measureWithin, type Bed } from './shaping-lab.js';
 
 describe('shaping: rates measured with iperf3', function () {
-  leakcheckAround();
+  leakcheckAround({ labs: [] });
 
   describe('on a veth pair', function () {
     let bed: Bed;
@@ -24,31 +24,31 @@ describe('shaping: rates measured with iperf3', function () {
     after(async function () { await bed?.close(); });
     afterEach(async function () {
       if (!bed) return;
-      await applyShaping(bed.a.sock, bed.a.ifindex, {}, 'a');
-      await applyShaping(bed.b.sock, bed.b.ifindex, {}, 'b');
+      await applyShaping(bed.a.rtnl, bed.a.ifindex, {}, 'a');
+      await applyShaping(bed.b.rtnl, bed.b.ifindex, {}, 'b');
     });
 
     it('shapes a link to 10 Mbit/s: iperf3 measures 9.5 to 10.5 Mbit/s', async function () {
-      await applyShaping(bed.a.sock, bed.a.ifindex, { rateBps: 10e6 }, 'a');
+      await applyShaping(bed.a.rtnl, bed.a.ifindex, { rateBps: 10e6 }, 'a');
       const r = await measureWithin('10 Mbit/s', 9.5, 10.5, () => iperf(bed.a, bed.b.addr, 5201, 6));
       expect(r.mbps).to.be.within(9.5, 10.5);
     });
 
     it('shapes a link to 1 Mbit/s: iperf3 measures within 5 %', async function () {
-      await applyShaping(bed.a.sock, bed.a.ifindex, { rateBps: 1e6 }, 'a');
+      await applyShaping(bed.a.rtnl, bed.a.ifindex, { rateBps: 1e6 }, 'a');
       const r = await measureWithin('1 Mbit/s', 0.95, 1.05, () => iperf(bed.a, bed.b.addr, 5201, 7));
       expect(r.mbps).to.be.within(0.95, 1.05);
     });
 
     it('shapes a link to 100 Mbit/s: iperf3 measures within 5 %', async function () {
-      await applyShaping(bed.a.sock, bed.a.ifindex, { rateBps: 100e6 }, 'a');
+      await applyShaping(bed.a.rtnl, bed.a.ifindex, { rateBps: 100e6 }, 'a');
       const r = await measureWithin('100 Mbit/s', 95, 105, () => iperf(bed.a, bed.b.addr, 5201, 6));
       expect(r.mbps).to.be.within(95, 105);
     });
 
     it('shapes each endpoint\'s egress on its own: 5 Mbit/s one way, 20 Mbit/s the other, measured per direction', async function () {
-      await applyShaping(bed.a.sock, bed.a.ifindex, { rateBps: 5e6 }, 'a');
-      await applyShaping(bed.b.sock, bed.b.ifindex, { rateBps: 20e6 }, 'b');
+      await applyShaping(bed.a.rtnl, bed.a.ifindex, { rateBps: 5e6 }, 'a');
+      await applyShaping(bed.b.rtnl, bed.b.ifindex, { rateBps: 20e6 }, 'b');
       const ab = await measureWithin('a→b at 5 Mbit/s', 4.75, 5.25, () => iperf(bed.a, bed.b.addr, 5201, 6));
       const ba = await measureWithin('b→a at 20 Mbit/s', 19, 21, () => iperf(bed.a, bed.b.addr, 5201, 6, { reverse: true }));
       expect(ab.mbps).to.be.within(4.75, 5.25);
@@ -56,12 +56,19 @@ describe('shaping: rates measured with iperf3', function () {
     });
 
     it('changes a running link from 10 to 2 Mbit/s in place, without restarting the transfer', async function () {
-      await applyShaping(bed.a.sock, bed.a.ifindex, { rateBps: 10e6 }, 'a');
+      await applyShaping(bed.a.rtnl, bed.a.ifindex, { rateBps: 10e6 }, 'a');
+      const start = (await readShaping(bed.a.rtnl, bed.a.ifindex)).counters.sentBytes;
       const run = iperf(bed.a, bed.b.addr, 5201, 10, { skip: 0 });
-      await new Promise((r) => setTimeout(r, 4500));
-      const sentBefore = (await readShaping(bed.a.sock, bed.a.ifindex)).counters.sentBytes;
-      const res = await applyShaping(bed.a.sock, bed.a.ifindex, { rateBps: 2e6 }, 'a');
-      const after = await readShaping(bed.a.sock, bed.a.ifindex);
+      // The change comes once 4.5 s of the transfer have passed at 10 Mbit/s, as
+      // the qdisc's own byte counter tells (polled, not slept: a slow start of
+      // iperf3 on a busy host must not move it).
+      let sentBefore = start;
+      for (const deadline = Date.now() + 30_000; sentBefore - start < 4.5 * 10e6 / 8; await new Promise((r) => setTimeout(r, 20))) {
+        if (Date.now() > deadline) throw new Error(`4.5 s of traffic at 10 Mbit/s did not pass within 30 s (sent ${sentBefore - start} bytes)`);
+        sentBefore = (await readShaping(bed.a.rtnl, bed.a.ifindex)).counters.sentBytes;
+      }
+      const res = await applyShaping(bed.a.rtnl, bed.a.ifindex, { rateBps: 2e6 }, 'a');
+      const after = await readShaping(bed.a.rtnl, bed.a.ifindex);
       const r = await run;
       const mean = (xs: number[]): number => xs.reduce((s, x) => s + x, 0) / xs.length;
       const before10 = mean(r.intervals.slice(2, 4)); // seconds 2-4: steady, before the change at 4.5 s

@@ -48,7 +48,7 @@ const examples = existsSync(join(repoRoot, 'topologies'))
   : [];
 
 describe('netlab validate on real labs', function () {
-  leakcheckAround();
+  leakcheckAround({ labs: ['t-'], runDir: true });
   let dir = '';
   const started: string[] = [];
   before(function () {

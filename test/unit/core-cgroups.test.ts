@@ -93,8 +93,10 @@ describe('core cgroups: plan for pure v2', () => {
     const p = writes(planLabCgroups(v2, 'l', [{ name: 'n', resources: { pids: 64 } }]));
     expect(p['/sys/fs/cgroup/netlab/l/n/pids.max']).to.equal('64');
   });
-  it('enables only pids when no node asks for more', () => {
-    expect(writes(planLabCgroups(v2, 'l', [{ name: 'n', resources: {} }]))['/sys/fs/cgroup/netlab/cgroup.subtree_control']).to.equal('+pids');
+  it('enables pids, and memory to meter every node, when no node asks for more', () => {
+    expect(writes(planLabCgroups(v2, 'l', [{ name: 'n', resources: {} }]))['/sys/fs/cgroup/netlab/cgroup.subtree_control']).to.equal('+pids +memory');
+    const bare = { ...v2, unifiedControllers: ['pids'] };
+    expect(writes(planLabCgroups(bare, 'l', [{ name: 'n', resources: {} }]))['/sys/fs/cgroup/netlab/cgroup.subtree_control']).to.equal('+pids');
   });
   it('refuses a memory limit when the root does not delegate the memory controller, naming the node', () => {
     const bare = { ...v2, unifiedControllers: ['pids'] };
@@ -122,9 +124,10 @@ describe('core cgroups: plan for hybrid', () => {
   it('gives every node its own pids cgroup with the default limit', () => {
     expect(w['/sys/fs/cgroup/pids/netlab/lab1/r2/pids.max']).to.equal(String(DEFAULT_PIDS_MAX));
   });
-  it('creates memory and cpu node cgroups only for the node that asks', () => {
+  it('creates a memory cgroup for every node (its meter), a cpu one only for the node that asks', () => {
     expect(dirs).to.include('/sys/fs/cgroup/memory/netlab/lab1/r1');
-    expect(dirs).not.to.include('/sys/fs/cgroup/memory/netlab/lab1/r2');
+    expect(dirs).to.include('/sys/fs/cgroup/memory/netlab/lab1/r2');
+    expect(w['/sys/fs/cgroup/memory/netlab/lab1/r2/memory.limit_in_bytes']).to.equal(undefined);
     expect(dirs).not.to.include('/sys/fs/cgroup/cpu,cpuacct/netlab/lab1/r2');
     expect(w['/sys/fs/cgroup/memory/netlab/lab1/r1/memory.limit_in_bytes']).to.equal('268435456');
   });
@@ -140,8 +143,8 @@ describe('core cgroups: plan for hybrid', () => {
   });
   it('lists the lab\'s cgroup where the node has none of its own, given its resources', () => {
     const d = nodeCgroupDirs(hybrid, 'lab1', 'r2', {});
-    expect(d).to.include('/sys/fs/cgroup/memory/netlab/lab1').and.include('/sys/fs/cgroup/pids/netlab/lab1/r2');
-    expect(nodeCgroupDirs(hybrid, 'lab1', 'r1', { memoryBytes: 1 })).to.include('/sys/fs/cgroup/memory/netlab/lab1/r1');
+    expect(d).to.include('/sys/fs/cgroup/freezer/netlab/lab1').and.include('/sys/fs/cgroup/pids/netlab/lab1/r2').and.include('/sys/fs/cgroup/memory/netlab/lab1/r2');
+    expect(d).not.to.include('/sys/fs/cgroup/cpuset/netlab/lab1/r2');
   });
   it('lists one dir per hierarchy for a node to join, the unified one first', () => {
     const d = nodeCgroupDirs(hybrid, 'lab1', 'r2');

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { backgroundArgv } from '../../src/daemons/cmd.js';
+import { startMain } from '../../src/daemons/cmd.js';
+import type { ExecOptions, NodeContext } from '../../src/daemons/kind.js';
 import { writeNodeFiles } from '../../src/daemons/files.js';
 import { frrStartScript, needsDryRun } from '../../src/daemons/frr.js';
 import { detectDaemons } from '../../src/daemons/frr-daemons.js';
@@ -82,11 +83,23 @@ describe('daemons: start scripts and background commands', () => {
     expect(t.nodes.map(needsDryRun)).to.deep.equal([true, false, true]);
   });
 
-  it('starts cmd detached, stdin from /dev/null, output appended to PID 1\'s stdout', () => {
-    const argv = backgroundArgv('python3 -m http.server 80');
-    expect(argv.slice(0, 2)).to.deep.equal(['/bin/sh', '-c']);
-    expect(argv[2]).to.equal('exec setsid -f /bin/sh -c "$0" </dev/null >>/proc/1/fd/1 2>&1');
-    expect(argv[3]).to.equal('python3 -m http.server 80');
+  it('starts cmd detached with /bin/sh -c, output appended to PID 1\'s stdout', async () => {
+    const seen: { argv: string[]; opts?: ExecOptions }[] = [];
+    const node = loadTopology({ text: 'name: d\nnodes:\n  a: { cmd: "python3 -m http.server 80" }\nlinks: []\n' }, { env: {} }).nodes[0]!;
+    const ctx = { node, exec: async (argv: string[], opts?: ExecOptions) => { seen.push({ argv, opts }); return { code: 0, stdout: '', stderr: '' }; } } as unknown as NodeContext;
+    await startMain(ctx);
+    expect(seen[0]!.argv).to.deep.equal(['/bin/sh', '-c', 'python3 -m http.server 80']);
+    expect(seen[0]!.opts).to.include({ detach: true, log: '/proc/1/fd/1' });
+  });
+
+  it('runs an image\'s Entrypoint + Cmd as argv, in its WorkingDir and as its User, when the topology gives no cmd', async () => {
+    const seen: { argv: string[]; opts?: ExecOptions }[] = [];
+    const node = loadTopology({ text: 'name: d\nnodes:\n  a: {}\nlinks: []\n' }, { env: {} }).nodes[0]!;
+    const run = { env: {}, argv: ['/docker-entrypoint.sh', 'nginx', '-g', 'daemon off;'], cwd: '/srv', user: { uid: 101, gid: 101, name: 'nginx' }, exposedPorts: [] };
+    const ctx = { node, run, exec: async (argv: string[], opts?: ExecOptions) => { seen.push({ argv, opts }); return { code: 0, stdout: '', stderr: '' }; } } as unknown as NodeContext;
+    await startMain(ctx);
+    expect(seen[0]!.argv).to.deep.equal(run.argv);
+    expect(seen[0]!.opts).to.deep.include({ detach: true, cwd: '/srv', user: run.user });
   });
 });
 

@@ -1,22 +1,16 @@
 import { expect } from 'chai';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { NetlabError } from '../../src/errors.js';
 import { join } from 'node:path';
 import { labDir, netnsLink, stateFile } from '../../src/lab/paths.js';
 import { PhaseProgress, type ProgressEvent } from '../../src/lab/progress.js';
 import { newState, readHostJournal, readState, StateStore } from '../../src/lab/state.js';
+import { tempRunDir } from '../helpers/run-dir.js';
 
 describe('lab state', () => {
+  const runDir = tempRunDir('state');
   let root = '';
-  const saved = process.env.NETLAB_RUN_DIR;
-  beforeEach(() => {
-    root = mkdtempSync(join(tmpdir(), 'netlab-state-'));
-    process.env.NETLAB_RUN_DIR = root;
-  });
-  afterEach(() => {
-    rmSync(root, { recursive: true, force: true });
-    if (saved === undefined) delete process.env.NETLAB_RUN_DIR; else process.env.NETLAB_RUN_DIR = saved;
-  });
+  beforeEach(() => { root = runDir(); });
 
   it('puts a lab under the run root and names its netns <lab>.<node>', () => {
     expect(labDir('tri')).to.equal(join(root, 'tri'));
@@ -49,6 +43,16 @@ describe('lab state', () => {
     expect(r.state).to.equal(undefined);
     expect(r.damaged).to.be.a('string');
     expect(readHostJournal('tri')).to.deep.equal([{ kind: 'link', name: 'a', ifindex: 99, linkKind: 'veth' }]);
+  });
+
+  it('never brings back a run folder removed under it (a down during up): exit 1, nothing written', () => {
+    const store = new StateStore(newState('tri', undefined));
+    store.flush();
+    rmSync(labDir('tri'), { recursive: true });
+    store.update((s) => { s.phase = 'running'; });
+    expect(() => store.flush()).to.throw(NetlabError).that.satisfies((e: NetlabError) => e.exitCode === 1 && /removed while/.test(e.message));
+    expect(() => store.recordHost({ kind: 'link', name: 'a', ifindex: 99, linkKind: 'veth' })).to.throw(NetlabError).with.property('exitCode', 1);
+    expect(existsSync(labDir('tri'))).to.equal(false);
   });
 });
 

@@ -12,7 +12,7 @@ import { loadDistribution, tcLibDirs } from '../../src/shaping/distribution.js';
 import { encodeCgroupFilter, filterInfo } from '../../src/shaping/filter.js';
 import { decodeHtbClass, decodeHtbQdisc, encodeHtbClass, encodeHtbQdisc, htbClassParams } from '../../src/shaping/htb.js';
 import { decodeNetem, encodeNetem, netemParams, netemToShaping } from '../../src/shaping/netem.js';
-import { parseNlas } from '../../src/shaping/nlattr.js';
+import { attrMap } from '../../src/net/nlattr.js';
 import { decodeTbf, encodeTbf, tbfParams } from '../../src/shaping/tbf.js';
 import { parseHandle, percentToU32, u32ToPercent } from '../../src/shaping/tcmath.js';
 
@@ -48,14 +48,14 @@ describe('shaping encoders: tbf', () => {
     expect(ours.readUInt32LE(4 + 28)).to.equal(62500); // 20 MB at 5 GB/s = 4 ms
     theirs.writeUInt32LE(62500, 4 + 28);
     expect(ours.toString('hex')).to.equal(theirs.toString('hex'));
-    const a = parseNlas(ours);
+    const a = attrMap(ours);
     expect(Number(a.get(4)!.readBigUInt64LE(0))).to.equal(5e9);
     expect(a.get(1)!.readUInt32LE(8)).to.equal(0xffffffff);
   });
   it('encodes 8 Tbit/s, netlab\'s maximum, with a burst that fits TCA_TBF_BURST\'s 32 bits', () => {
     const p = tbfParams(8e12, 1500);
     expect(p.burstBytes).to.equal(4e9);
-    const a = parseNlas(encodeTbf(p));
+    const a = attrMap(encodeTbf(p));
     expect(a.get(6)!.readUInt32LE(0)).to.equal(4e9);
     expect(Number(a.get(4)!.readBigUInt64LE(0))).to.equal(1e12);
   });
@@ -65,10 +65,10 @@ describe('shaping encoders: tbf', () => {
     expect(() => htbClassParams(1e9, 1e20, 1500)).to.throw(TopologyError, "above netlab's maximum");
   });
   it('leaves RATE64 out at 10 Gbit/s, where the rate still fits 32 bits', () => {
-    expect(parseNlas(encodeTbf(tbfParams(10e9, 1500))).has(4)).to.equal(false);
+    expect(attrMap(encodeTbf(tbfParams(10e9, 1500))).has(4)).to.equal(false);
   });
   it('lays out tc_tbf_qopt field by field: rate spec, limit, buffer ticks', () => {
-    const parms = parseNlas(encodeTbf({ rateBytes: 1_250_000, burstBytes: 5000, limitBytes: 130000 })).get(1)!;
+    const parms = attrMap(encodeTbf({ rateBytes: 1_250_000, burstBytes: 5000, limitBytes: 130000 })).get(1)!;
     expect(parms.length).to.equal(36);
     expect(parms.readUInt8(0)).to.equal(3); // cell_log for tc's 2047-byte table
     expect(parms.readUInt8(1)).to.equal(1); // TC_LINKLAYER_ETHERNET
@@ -154,12 +154,12 @@ describe('shaping encoders: netem', () => {
     expect(ours.readUInt32LE(12)).to.equal(1); // gap 1 with reorder, like tc
   });
   it('sends the same correlation, reorder and corrupt structs as tc', () => {
-    const ours = parseNlas(encodeNetem(netemParams(full, 1000)).subarray(24));
-    const theirs = parseNlas(tcOptions('netem limit 1000 delay 30ms').subarray(24));
+    const ours = attrMap(encodeNetem(netemParams(full, 1000)).subarray(24));
+    const theirs = attrMap(tcOptions('netem limit 1000 delay 30ms').subarray(24));
     for (const t of [1, 3, 4]) expect(ours.get(t)!.toString('hex'), `attribute ${t}`).to.equal(theirs.get(t)!.toString('hex'));
   });
   it('sends the delay and jitter in nanoseconds (LATENCY64, JITTER64)', () => {
-    const a = parseNlas(encodeNetem(netemParams({ delayMs: 30.5, jitterMs: 0.25 }, 1000)).subarray(24));
+    const a = attrMap(encodeNetem(netemParams({ delayMs: 30.5, jitterMs: 0.25 }, 1000)).subarray(24));
     expect(Number(a.get(10)!.readBigInt64LE(0))).to.equal(30_500_000);
     expect(Number(a.get(11)!.readBigInt64LE(0))).to.equal(250_000);
   });
@@ -175,7 +175,7 @@ describe('shaping encoders: netem', () => {
     expect(u32ToPercent(percentToU32(33.3))).to.equal(33.3);
   });
   it('sends zero correlation, reorder and corrupt structs so that a change really clears them', () => {
-    const a = parseNlas(encodeNetem(netemParams({ delayMs: 10 }, 1000)).subarray(24));
+    const a = attrMap(encodeNetem(netemParams({ delayMs: 10 }, 1000)).subarray(24));
     for (const t of [1, 3, 4]) expect([...a.get(t)!].every((b) => b === 0), `attribute ${t}`).to.equal(true);
   });
   it('sends the normal distribution table byte for byte as tc does', function () {
@@ -184,8 +184,8 @@ describe('shaping encoders: netem', () => {
       process.stdout.write(`      skipped: no normal.dist in ${tcLibDirs().join(', ')} (iproute2 not installed)\n`);
       this.skip();
     }
-    const ours = parseNlas(encodeNetem(netemParams({ delayMs: 100, jitterMs: 10, distribution: 'normal' }, 1000, table)).subarray(24));
-    const theirs = parseNlas(tcOptions('distribution normal').subarray(24));
+    const ours = attrMap(encodeNetem(netemParams({ delayMs: 100, jitterMs: 10, distribution: 'normal' }, 1000, table)).subarray(24));
+    const theirs = attrMap(tcOptions('distribution normal').subarray(24));
     expect(ours.get(2)!.equals(theirs.get(2)!)).to.equal(true);
   });
   it('rejects reorder without delay and a distribution without jitter, as tc-netem(8) requires', () => {

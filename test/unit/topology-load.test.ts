@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TopologyError } from '../../src/errors.js';
-import { findInterface, findNode, loadTopology, registerKind, type Topology } from '../../src/topology/index.js';
+import { findInterface, findNode, kindNames, loadTopology, registerKind, type Topology } from '../../src/topology/index.js';
 import { macFor, macPrefix } from '../../src/topology/mac.js';
 import { checkLabName } from '../../src/topology/names.js';
 import { saveDir } from '../../src/lab/save.js';
@@ -288,9 +288,15 @@ nodes:
       expect(findNode(good('features'), 'r2')!.routes).to.deep.equal([{ prefix: '10.99.0.0/16', via: ['10.1.0.0'] }]);
     });
 
-    it('accepts a kind registered by src/daemons', () => {
-      registerKind({ name: 'testkind', router: true, daemon: true, switch: false, summary: 'test' });
-      expect(text('name: k\nnodes: { r1: { kind: testkind } }\n').nodes[0]!.kind).to.equal('testkind');
+    it('accepts a kind registered by src/daemons, and forgets it when the registration is undone', () => {
+      const undo = registerKind({ name: 'testkind', router: true, daemon: true, switch: false, summary: 'test' });
+      try {
+        expect(text('name: k\nnodes: { r1: { kind: testkind } }\n').nodes[0]!.kind).to.equal('testkind');
+      } finally {
+        undo();
+      }
+      expect(kindNames()).to.not.include('testkind');
+      expect(() => text('name: k\nnodes: { r1: { kind: testkind } }\n')).to.throw(TopologyError);
     });
   });
 

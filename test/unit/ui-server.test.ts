@@ -6,7 +6,9 @@
  */
 import { expect } from 'chai';
 import { request } from 'node:http';
+import { Readable } from 'node:stream';
 import { WebSocket } from 'ws';
+import { UsageError } from '../../src/errors.js';
 import { startUiServer, type UiServer } from '../../src/ui/server.js';
 import type { ServerMessage } from '../../src/ui/protocol.js';
 import { demoTopology, FakeBackend, FakeLab } from '../helpers/ui-fake.js';
@@ -222,9 +224,35 @@ describe('netlab ui server (a lab in memory)', function () {
     await c.next('labs', (m) => m.labs.length === 1, 5000);
   });
 
-  it('answers capture with 501 and the reason until capture is in the library', async function () {
+  it('answers capture with 501 and the reason when the backend cannot capture', async function () {
     const r = await http(server, 'GET', '/api/labs/t-ui/links/L0/capture?seconds=2');
     expect(r.status).to.equal(501);
     expect(JSON.parse(r.body).hint).to.equal('not in this test');
+  });
+
+  it('streams a capture of both ends of a link as a pcapng download, and stops it when the download ends', async function () {
+    const asked: { endpoints: string[]; durationMs: number }[] = [];
+    let stopped = 0;
+    backend.capture = (_lab, endpoints, opts) => {
+      asked.push({ endpoints, durationMs: opts.durationMs });
+      return { ready: Promise.resolve(), stream: Readable.from([Buffer.from('pcapng bytes')]), stop: () => { stopped++; } };
+    };
+    const r = await http(server, 'GET', '/api/labs/t-ui/links/L0/capture?seconds=2');
+    expect(r.status).to.equal(200);
+    expect(r.headers['content-disposition']).to.equal('attachment; filename="t-ui-L0.pcapng"');
+    expect(r.body).to.equal('pcapng bytes');
+    expect(asked).to.deep.equal([{ endpoints: ['r1:eth1', 'r2:eth1'], durationMs: 2000 }]);
+    expect(stopped).to.be.at.least(1);
+  });
+
+  it('answers a capture that cannot start with the library\'s error, not an empty download', async function () {
+    let stopped = 0;
+    backend.capture = () => ({
+      ready: Promise.reject(new UsageError('r1', 'is not running', 'netlab status t-ui')), stream: Readable.from([]), stop: () => { stopped++; },
+    });
+    const r = await http(server, 'GET', '/api/labs/t-ui/links/L0/capture?seconds=2');
+    expect(r.status).to.equal(400);
+    expect(JSON.parse(r.body).hint).to.equal('netlab status t-ui');
+    expect(stopped).to.equal(1);
   });
 });

@@ -4,21 +4,21 @@
  */
 import { expect } from 'chai';
 import { leakcheckAround, requireRoot } from '../helpers/kernel.js';
-import { readLinkState, setLinkState, type LinkState } from '../../src/shaping/link.js';
+import { readLinkState, setLinkState, type LinkState } from '../../src/net/iface.js';
 import { makeBed, type Bed, type Side } from './shaping-lab.js';
 
 /** Polls until `pred` holds (the kernel's linkwatch reports carrier changes within about a second). */
 async function until(side: Side, pred: (s: LinkState) => boolean): Promise<LinkState> {
-  let s = await readLinkState(side.sock, side.ifindex);
+  let s = await readLinkState(side.rtnl, side.ifindex);
   for (let i = 0; i < 60 && !pred(s); i++) {
     await new Promise((r) => setTimeout(r, 50));
-    s = await readLinkState(side.sock, side.ifindex);
+    s = await readLinkState(side.rtnl, side.ifindex);
   }
   return s;
 }
 
-describe('shaping: cutting and restoring a link', function () {
-  leakcheckAround();
+describe('net: cutting and restoring a link', function () {
+  leakcheckAround({ labs: [] });
 
   describe('on a veth pair', function () {
     let bed: Bed;
@@ -36,7 +36,7 @@ describe('shaping: cutting and restoring a link', function () {
     });
 
     it('link down on one end makes both ends lose carrier, and traffic stops', async function () {
-      await setLinkState(bed.a.sock, bed.a.ifindex, false, 'nlsh-la');
+      await setLinkState(bed.a.rtnl, bed.a.ifindex, false, 'nlsh-la');
       const a = await until(bed.a, (x) => !x.carrier);
       const b = await until(bed.b, (x) => !x.carrier && x.operState !== 'up');
       expect(a).to.include({ adminUp: false, carrier: false, operState: 'down' });
@@ -47,7 +47,7 @@ describe('shaping: cutting and restoring a link', function () {
     });
 
     it('link up restores carrier on both ends, and traffic flows again', async function () {
-      await setLinkState(bed.a.sock, bed.a.ifindex, true, 'nlsh-la');
+      await setLinkState(bed.a.rtnl, bed.a.ifindex, true, 'nlsh-la');
       const a = await until(bed.a, (x) => x.operState === 'up');
       const b = await until(bed.b, (x) => x.operState === 'up');
       expect(a).to.include({ adminUp: true, carrier: true, operState: 'up' });

@@ -1,0 +1,88 @@
+/**
+ * The events supervisor process (started by src/events/supervisor.ts):
+ *   node supervisor-main.js LAB
+ * Runs every event of /run/netlab/LAB/events.json at its times, one loop per
+ * event, and appends each action to events.log.jsonl. SIGHUP: read the
+ * schedule again and start the events that are new. SIGTERM/SIGINT: stop.
+ * It ends by itself when no event has an occurrence left, or when the lab is
+ * gone.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { readState } from '../lab/state.js';
+import { readLabTopology } from '../lab/status.js';
+import type { Shaping } from '../shaping/types.js';
+import { describeStep, runStep, stepsOf } from './actions.js';
+import { appendEventLog, readSchedule, wallClock, type Schedule } from './files.js';
+import { occurrenceStart, type EventSpec } from '../topology/events.js';
+
+/** An occurrence due more than this long ago is skipped (the supervisor was not running then), ms. */
+const MISSED_MS = 2000;
+
+const lab = process.argv[2] ?? '';
+const stop = new AbortController();
+let schedule: Schedule | undefined;
+const loops = new Map<number, Promise<void>>();
+
+function say(text: string): void {
+  process.stdout.write(`${new Date().toISOString()} ${text}\n`);
+}
+
+async function until(wallMs: number): Promise<void> {
+  const wait = wallMs - Date.now();
+  if (wait > 0) await sleep(wait, undefined, { signal: stop.signal });
+}
+
+function peerOf(endpoint: string): string | undefined {
+  const [node, iface] = endpoint.split(':');
+  const i = readLabTopology(lab).nodes.find((n) => n.name === node)?.interfaces.find((x) => x.name === iface);
+  return i?.peer && i.peer.node !== 'host' ? `${i.peer.node}:${i.peer.iface}` : undefined;
+}
+
+async function runEvent(e: EventSpec): Promise<void> {
+  const steps = stepsOf(e, peerOf);
+  for (let k = 0; ; k++) {
+    const start = occurrenceStart(e, k);
+    if (start === undefined || !schedule) return;
+    const t0 = wallClock(schedule, e, start);
+    if (t0 + (steps.at(-1)?.offsetMs ?? 0) < Date.now() - MISSED_MS) continue; // long past: the supervisor was not running
+    const saved = new Map<string, Shaping>();
+    for (const ts of steps) {
+      const due = t0 + ts.offsetMs;
+      await until(due);
+      if (!readState(lab).state) { say('the lab is gone; stopping'); stop.abort(); return; }
+      const began = Date.now();
+      let error: string | undefined;
+      try { await runStep(lab, ts.step, saved); } catch (err) { error = (err as Error).message; }
+      const end = Date.now();
+      appendEventLog(lab, {
+        event: e.index, name: e.name, occurrence: k, action: describeStep(ts.step),
+        due: new Date(due).toISOString(), at: new Date(end).toISOString(), ms: end - began, ok: !error, ...(error ? { error } : {}),
+      });
+    }
+  }
+}
+
+function reload(): void {
+  schedule = readSchedule(lab);
+  if (!schedule) { say(`no schedule for lab ${lab}; stopping`); stop.abort(); return; }
+  for (const e of schedule.events) {
+    if (loops.has(e.index)) continue;
+    loops.set(e.index, runEvent(e).catch((err: unknown) => {
+      if (!stop.signal.aborted) say(`events[${e.index}] ${e.name}: ${(err as Error).stack ?? err}`);
+    }));
+  }
+}
+
+process.on('SIGHUP', reload);
+process.on('SIGTERM', () => stop.abort());
+process.on('SIGINT', () => stop.abort());
+
+reload();
+say(`supervising ${schedule?.events.length ?? 0} events of lab ${lab}`);
+// Wait for every loop, including those a SIGHUP adds while we wait.
+for (let n = -1; n !== loops.size && !stop.signal.aborted;) {
+  n = loops.size;
+  await Promise.all(loops.values());
+}
+say('no event has anything left to do; exiting');
+process.exit(0);

@@ -1,0 +1,194 @@
+/**
+ * A registry client for pulling (OCI distribution spec, "Pull"; Docker
+ * Registry HTTP API V2): manifests by tag or digest with Accept headers,
+ * blobs by digest (following redirects to a CDN), and token auth — a 401 with
+ * `WWW-Authenticate: Bearer realm=…,service=…,scope=…` is answered by asking
+ * the realm for a token (with the user's credentials, if any), as docker
+ * does (Docker "Token Authentication Specification"). HTTP goes through
+ * undici with its EnvHttpProxyAgent, so HTTPS_PROXY, HTTP_PROXY and NO_PROXY
+ * are honoured (Node's own fetch does not read them).
+ */
+import { Readable } from 'node:stream';
+import { EnvHttpProxyAgent, fetch, type Dispatcher, type Response } from 'undici';
+import { NetlabError, UsageError } from '../../errors.js';
+import { digestOf, digestString, verifyDigest, type Digest } from '../digest.js';
+import { MANIFEST_ACCEPT } from '../media.js';
+import { apiHost, isLoopbackRegistry } from '../reference.js';
+import { findCredentials, type Credentials } from './auth.js';
+
+/** A manifest or index as the registry sent it. */
+export interface FetchedManifest {
+  bytes: Buffer;
+  mediaType?: string;
+  digest: Digest;
+}
+
+/** Most bytes a manifest may have (the distribution spec lets registries cap at 4 MiB). */
+const MAX_MANIFEST = 4 * 1024 * 1024;
+
+let sharedAgent: Dispatcher | undefined;
+
+/** The proxy-aware dispatcher (a cache: one connection pool per process). */
+function agent(): Dispatcher {
+  sharedAgent ??= new EnvHttpProxyAgent();
+  return sharedAgent;
+}
+
+/** Parses `Bearer realm="…",service="…",scope="…"` (RFC 6750 §3). Pure. */
+export function parseChallenge(header: string): { scheme: string; params: Record<string, string> } | undefined {
+  const m = /^\s*(\w+)\s*(.*)$/.exec(header);
+  if (!m) return undefined;
+  const params: Record<string, string> = {};
+  for (const p of m[2]!.matchAll(/(\w+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))/g)) params[p[1]!.toLowerCase()] = (p[2] ?? p[3] ?? '').replace(/\\(.)/g, '$1');
+  return { scheme: m[1]!.toLowerCase(), params };
+}
+
+/** Options of a RegistryClient. */
+export interface RegistryOptions {
+  /** Plain HTTP: allowed only for a loopback registry (localhost, 127.0.0.0/8, [::1]). */
+  insecure?: boolean;
+  signal?: AbortSignal;
+  /** Credentials to use instead of looking them up in the auth files. */
+  credentials?: Credentials;
+}
+
+/** One repository on one registry. */
+export class RegistryClient {
+  private readonly base: string;
+  private token?: string;
+  private basic?: string;
+  private readonly where: string;
+
+  constructor(readonly registry: string, readonly repository: string, private readonly opts: RegistryOptions = {}) {
+    if (opts.insecure && !isLoopbackRegistry(registry)) {
+      throw new UsageError(`registry ${registry}`, '--insecure (plain HTTP) is allowed only for a registry on this machine (localhost, 127.0.0.1, [::1])',
+        'pull over HTTPS; for a registry elsewhere, give it a TLS certificate');
+    }
+    this.base = `${opts.insecure ? 'http' : 'https'}://${apiHost(registry)}/v2/${repository}`;
+    this.where = `${registry}/${repository}`;
+  }
+
+  private netError(err: unknown, url: string): NetlabError {
+    if (this.opts.signal?.aborted) return this.opts.signal.reason as NetlabError;
+    const e = err as Error & { cause?: { code?: string; message?: string } };
+    const cause = e.cause?.code ?? e.cause?.message ?? e.message;
+    const tls = /CERT|SSL|TLS|wrong version number|EPROTO/i.test(String(cause));
+    return new NetlabError(`registry ${this.registry}`, `cannot reach ${new URL(url).origin}: ${cause}`,
+      tls && isLoopbackRegistry(this.registry) ? 'a registry on this machine without TLS: add --insecure'
+        : 'check the network and the proxy settings (HTTPS_PROXY, NO_PROXY); without internet, save the image elsewhere (docker save, skopeo copy) and netlab image import it');
+  }
+
+  private async send(url: string, headers: Record<string, string>, method = 'GET'): Promise<Response> {
+    const auth: Record<string, string> = this.token ? { authorization: `Bearer ${this.token}` } : this.basic ? { authorization: `Basic ${this.basic}` } : {};
+    try {
+      return await fetch(url, { method, headers: { ...headers, ...auth }, dispatcher: agent(), redirect: 'follow', signal: this.opts.signal });
+    } catch (err) {
+      throw this.netError(err, url);
+    }
+  }
+
+  /** Answers a 401's challenge (once); false when it cannot be answered. */
+  private async authenticate(res: Response): Promise<boolean> {
+    const ch = parseChallenge(res.headers.get('www-authenticate') ?? '');
+    const creds = this.opts.credentials ?? findCredentials(this.registry, this.repository);
+    if (ch?.scheme === 'basic') {
+      if (!creds || !('username' in creds) || this.basic) return false;
+      this.basic = Buffer.from(`${creds.username}:${creds.password}`).toString('base64');
+      return true;
+    }
+    if (ch?.scheme !== 'bearer' || !ch.params.realm || this.token) return false;
+    const url = new URL(ch.params.realm);
+    if (ch.params.service) url.searchParams.set('service', ch.params.service);
+    url.searchParams.set('scope', ch.params.scope ?? `repository:${this.repository}:pull`);
+    const headers: Record<string, string> = {};
+    let method = 'GET';
+    let body: string | undefined;
+    if (creds && 'username' in creds) headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+    if (creds && 'identityToken' in creds) {
+      method = 'POST';
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      body = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.identityToken, service: ch.params.service ?? '', scope: url.searchParams.get('scope')!, client_id: 'netlab' }).toString();
+    }
+    let r: Response;
+    try {
+      r = await fetch(url, { method, headers, body, dispatcher: agent(), signal: this.opts.signal });
+    } catch (err) {
+      throw this.netError(err, url.toString());
+    }
+    if (!r.ok) {
+      await r.body?.cancel();
+      if (r.status === 401 || r.status === 403) throw this.denied(Boolean(creds));
+      throw new NetlabError(`registry ${this.registry}`, `its token service ${url.origin} answered ${r.status}`, 'try again later');
+    }
+    const o = (await r.json()) as { token?: string; access_token?: string };
+    this.token = o.token ?? o.access_token;
+    return Boolean(this.token);
+  }
+
+  private denied(loggedIn: boolean): NetlabError {
+    return new UsageError(this.where, loggedIn ? 'access denied with the credentials found for this registry' : 'access denied: the repository does not exist, or it needs a login',
+      loggedIn ? 'check the name, and that your login can read it (docker login / podman login)' : 'check the name; for a private image, log in with docker login or podman login (netlab reads their credentials)');
+  }
+
+  /** GET with auth; throws a clear error for anything but 2xx. `what` names the object for 404s. */
+  private async get(url: string, headers: Record<string, string>, what: string): Promise<Response> {
+    let res = await this.send(url, headers);
+    if (res.status === 401 && await this.authenticate(res)) {
+      await res.body?.cancel();
+      res = await this.send(url, headers);
+    }
+    if (res.ok) return res;
+    let codes = '';
+    let text = '';
+    try {
+      text = await res.text();
+      codes = ((JSON.parse(text) as { errors?: { code?: string; message?: string }[] }).errors ?? []).map((e) => e.code ?? '').join(',');
+    } catch { /* not JSON */ }
+    if (res.status === 401 || res.status === 403) throw this.denied(Boolean(this.opts.credentials ?? findCredentials(this.registry, this.repository)));
+    if (res.status === 404 || /MANIFEST_UNKNOWN|NAME_UNKNOWN|BLOB_UNKNOWN/.test(codes)) {
+      const name = /NAME_UNKNOWN/.test(codes) ? 'no such repository' : `${what} not found`;
+      throw new UsageError(this.where, `${name} (HTTP ${res.status}${codes ? ` ${codes}` : ''})`, /tag|manifest/.test(what)
+        ? 'check the tag (the registry\'s web page, or skopeo list-tags docker://REPOSITORY lists them)' : 'check the name and the digest');
+    }
+    if (res.status === 429) throw new NetlabError(this.where, 'the registry refuses more pulls for now (HTTP 429, rate limit)', 'wait, or log in (docker login) for a higher limit');
+    throw new NetlabError(this.where, `the registry answered HTTP ${res.status}${text ? `: ${text.slice(0, 200).trim()}` : ''}`, 'try again later');
+  }
+
+  /**
+   * A manifest or index by tag or digest. A digest is verified; a tag's
+   * manifest is checked against the Docker-Content-Digest header when the
+   * registry sends one.
+   * @throws UsageError (exit 2) for an unknown tag or repository; NetlabError (1) for network trouble.
+   */
+  async manifest(tagOrDigest: string, pinned?: Digest): Promise<FetchedManifest> {
+    const res = await this.get(`${this.base}/manifests/${tagOrDigest}`, { accept: MANIFEST_ACCEPT }, pinned ? `manifest ${tagOrDigest}` : `tag ${tagOrDigest}`);
+    const len = Number(res.headers.get('content-length') ?? 0);
+    if (len > MAX_MANIFEST) throw new NetlabError(this.where, `its manifest is ${len} bytes, more than the 4 MiB netlab reads`, 'this is not a container image manifest');
+    const bytes = Buffer.from(await res.arrayBuffer());
+    if (bytes.length > MAX_MANIFEST) throw new NetlabError(this.where, `its manifest is more than the 4 MiB netlab reads`, 'this is not a container image manifest');
+    const digest = digestOf(bytes, pinned?.algorithm ?? 'sha256');
+    if (pinned) verifyDigest(`manifest ${digestString(pinned)} of ${this.where}`, pinned, digest);
+    const header = res.headers.get('docker-content-digest');
+    if (!pinned && header && header.startsWith('sha256:') && header !== digestString(digest)) {
+      throw new NetlabError(`manifest ${tagOrDigest} of ${this.where}`, `digest mismatch: the registry says ${header}, the content has ${digestString(digest)}`, 'pull again; nothing was stored');
+    }
+    return { bytes, mediaType: res.headers.get('content-type') ?? undefined, digest };
+  }
+
+  /** A blob's bytes as a stream (verify them on the way: unpackLayer, or readSmall). */
+  async blob(d: Digest, what: string): Promise<{ stream: Readable; size: number }> {
+    const res = await this.get(`${this.base}/blobs/${digestString(d)}`, {}, what);
+    if (!res.body) throw new NetlabError(this.where, `${what}: the registry sent no body`, 'try again later');
+    const stream = Readable.fromWeb(res.body as unknown as import('node:stream/web').ReadableStream, { highWaterMark: 1 << 20 });
+    return { stream, size: Number(res.headers.get('content-length') ?? 0) };
+  }
+
+  /** A small blob (a config) in memory, verified; at most `max` bytes. */
+  async smallBlob(d: Digest, what: string, max = MAX_MANIFEST): Promise<Buffer> {
+    const res = await this.get(`${this.base}/blobs/${digestString(d)}`, {}, what);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    if (bytes.length > max) throw new NetlabError(this.where, `${what} is ${bytes.length} bytes, more than expected`, 'this is not a container image');
+    verifyDigest(`${what} of ${this.where}`, d, digestOf(bytes, d.algorithm));
+    return bytes;
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * A real registry for tests: Debian's docker-registry (the CNCF distribution
+ * registry) on 127.0.0.1 with a temporary store, and a small reverse proxy in
+ * front of it that can slow blobs down (to interrupt a pull half-way), count
+ * blob downloads (to see that two pulls make one), and ask for Bearer tokens
+ * the way Docker Hub does (to exercise the token flow and auth.json).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest, type Server } from 'node:http';
+import { connect, createServer as netServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = netServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+/** True when Debian's docker-registry is installed. */
+export function haveRegistry(): boolean {
+  return spawnSync('sh', ['-c', 'command -v docker-registry']).status === 0;
+}
+
+/** A running registry. */
+export interface TestRegistry {
+  /** host:port */
+  host: string;
+  stop(): Promise<void>;
+}
+
+/** Starts docker-registry on 127.0.0.1 with a temporary store; resolves once /v2/ answers. */
+export async function startRegistry(): Promise<TestRegistry> {
+  const dir = mkdtempSync(join(tmpdir(), 'netlab-registry-'));
+  const port = await freePort();
+  writeFileSync(join(dir, 'config.yml'), [
+    'version: 0.1', 'log:', '  level: warn', '  accesslog:', '    disabled: true',
+    'storage:', `  filesystem:`, `    rootdirectory: ${dir}/data`, '  delete:', '    enabled: true',
+    'http:', `  addr: 127.0.0.1:${port}`, '',
+  ].join('\n'));
+  const child: ChildProcess = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (b: Buffer) => { stderr += b.toString(); });
+  const host = `127.0.0.1:${port}`;
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      const r = await fetch(`http://${host}/v2/`);
+      if (r.ok) break;
+    } catch { /* not yet */ }
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`docker-registry did not start: ${stderr}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    host,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => { if (child.exitCode !== null) r(undefined); else child.once('exit', r); });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** What the proxy saw and how it behaves. */
+export interface TestProxy {
+  host: string;
+  /** Blob GETs answered with a body, by digest. */
+  blobGets: Map<string, number>;
+  /** Bytes per second for blob bodies (0: unlimited); may be changed while running. */
+  rate: number;
+  /** Requests that carried no or a wrong token while tokens are required. */
+  unauthorized: number;
+  /** Requests received as a forward proxy (absolute URL in the request line, as HTTP_PROXY clients send). */
+  forwarded: number;
+  stop(): Promise<void>;
+}
+
+/** Options of startProxy. */
+export interface ProxyOptions {
+  /** Bytes per second for blob bodies (0: unlimited). */
+  rate?: number;
+  /** Require a Bearer token, issued by /token to a client sending Basic `user:password`. */
+  token?: { user: string; password: string };
+}
+
+/** A reverse proxy to `target` (host:port) on another port of 127.0.0.1. */
+export async function startProxy(target: string, opts: ProxyOptions = {}): Promise<TestProxy> {
+  const port = await freePort();
+  const host = `127.0.0.1:${port}`;
+  const issued = 'netlab-test-token';
+  const p: TestProxy = { host, blobGets: new Map(), rate: opts.rate ?? 0, unauthorized: 0, forwarded: 0, stop: async () => {} };
+  const server: Server = createServer((req, res) => {
+    let url = req.url ?? '/';
+    if (/^http:\/\//.test(url)) {
+      p.forwarded++;
+      const u = new URL(url);
+      url = `${u.pathname}${u.search}`;
+    }
+    if (opts.token && url.startsWith('/token')) {
+      const want = `Basic ${Buffer.from(`${opts.token.user}:${opts.token.password}`).toString('base64')}`;
+      if (req.headers.authorization !== want) { res.writeHead(401).end('{"details":"bad credentials"}'); return; }
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: issued }));
+      return;
+    }
+    if (opts.token && req.headers.authorization !== `Bearer ${issued}`) {
+      p.unauthorized++;
+      res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${host}/token",service="test",scope="repository:x:pull"` }).end('{"errors":[{"code":"UNAUTHORIZED"}]}');
+      return;
+    }
+    const up = httpRequest({ host: target.split(':')[0], port: Number(target.split(':')[1]), method: req.method, path: url, headers: { ...req.headers, host: target } }, (ur) => {
+      const blob = /\/blobs\/(sha256:[0-9a-f]+)$/.exec(url)?.[1];
+      if (blob && req.method === 'GET' && ur.statusCode === 200) p.blobGets.set(blob, (p.blobGets.get(blob) ?? 0) + 1);
+      res.writeHead(ur.statusCode ?? 502, ur.headers);
+      if (!blob || !p.rate) { ur.pipe(res); return; }
+      // Throttled: at most `rate` bytes per 100 ms slice, in order.
+      ur.pause();
+      let budget = 0;
+      const tick = setInterval(() => { budget = p.rate / 10; ur.resume(); }, 100);
+      ur.on('data', (chunk: Buffer) => {
+        res.write(chunk);
+        budget -= chunk.length;
+        if (budget <= 0) ur.pause();
+      });
+      ur.on('end', () => { clearInterval(tick); res.end(); });
+      ur.on('error', () => { clearInterval(tick); res.destroy(); });
+      res.on('close', () => { clearInterval(tick); ur.destroy(); });
+    });
+    up.on('error', () => { res.writeHead(502).end(); });
+    req.pipe(up);
+  });
+  // A forward proxy tunnels with CONNECT (as HTTPS_PROXY and undici's ProxyAgent do): to the registry, whatever the client asked.
+  server.on('connect', (req, socket, head) => {
+    p.forwarded++;
+    const [h, pt] = target.split(':');
+    const upstream = connect(Number(pt), h!, () => {
+      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length) upstream.write(head);
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+    });
+    upstream.on('error', () => socket.destroy());
+    socket.on('error', () => upstream.destroy());
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
+  p.stop = () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); });
+  return p;
+}

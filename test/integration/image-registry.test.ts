@@ -1,0 +1,172 @@
+/**
+ * Pulling from a real registry (Debian's docker-registry on 127.0.0.1, images
+ * pushed with skopeo): by tag and by digest, a multi-platform index, token
+ * auth with credentials from auth.json, an HTTP proxy, and the faults — an
+ * unknown tag, a foreign-only image, two pulls at once, a pull interrupted by
+ * Ctrl-C or kill -9 — through the real `netlab image` CLI.
+ */
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { listImages, pullImage, resolveImage } from '../../src/image/index.js';
+import { busyboxRoot, haveSkopeo, skopeo, tarOf, tarOfDir, writeMultiArchLayout, writeOciLayout } from '../helpers/images.js';
+import { leakcheckAround, requireRoot, skip } from '../helpers/kernel.js';
+import { exited, netlab, netlabAsync, netlabAwait, until } from '../helpers/lab.js';
+import { haveRegistry, startProxy, startRegistry, type TestProxy, type TestRegistry } from '../helpers/registry.js';
+
+describe('image pulls from a registry', function () {
+  leakcheckAround();
+  this.timeout(180_000);
+  let base = '';
+  let reg: TestRegistry | undefined;
+  let proxy: TestProxy | undefined;
+  let manifestDigest = '';
+  let bigLayer = '';
+  let smallLayers: string[] = [];
+
+  before(async function () {
+    requireRoot(this);
+    if (!haveRegistry()) skip(this, 'docker-registry is not installed (scripts/install-deps installs it)');
+    if (!haveSkopeo()) skip(this, 'skopeo is not installed (scripts/install-deps installs it)');
+    base = mkdtempSync(join(tmpdir(), 'netlab-imgreg-'));
+    reg = await startRegistry();
+    proxy = await startProxy(reg.host);
+    const busybox = tarOfDir(busyboxRoot(join(base, 'bbroot')));
+    const top = await tarOf([{ name: 'etc/motd', content: 'from the registry\n' }]);
+    // 8 MB that gzip cannot shrink: slow enough through the throttled proxy to interrupt.
+    const big = await tarOf([{ name: 'big.bin', content: randomBytes(8 * 1024 * 1024) }]);
+    const [w] = writeOciLayout(join(base, 'bb'), [{ layers: [busybox, top], ref: 'bb', run: { Cmd: ['sh'] } }]);
+    manifestDigest = w!.manifest;
+    const [wb] = writeOciLayout(join(base, 'big'), [{ layers: [busybox, top, big], ref: 'big' }]);
+    bigLayer = wb!.layerDigests[2]!;
+    smallLayers = wb!.layerDigests.slice(0, 2);
+    writeMultiArchLayout(join(base, 'multi'), [{ layers: [busybox, top], architecture: 'arm64' }, { layers: [busybox, top], architecture: 'amd64' }], 'multi');
+    writeMultiArchLayout(join(base, 'armonly'), [{ layers: [top], architecture: 'arm64' }, { layers: [top], architecture: 'riscv64' }], 'armonly');
+    for (const [dir, ref, all] of [['bb', 'bb', false], ['big', 'big', false], ['multi', 'multi', true], ['armonly', 'armonly', true]] as const) {
+      skopeo(['copy', ...(all ? ['--all'] : []), '--dest-tls-verify=false', `oci:${join(base, dir)}:${ref}`, `docker://${reg.host}/lab/${dir}:1`]);
+    }
+  });
+  after(async () => {
+    await proxy?.stop();
+    await reg?.stop();
+    if (base) rmSync(base, { recursive: true, force: true });
+  });
+
+  let n = 0;
+  const freshStore = (): string => join(base, `store${++n}`);
+
+  it('pulls by tag, and again by digest without downloading a layer twice', async () => {
+    const store = freshStore();
+    const rec = await pullImage(`${proxy!.host}/lab/bb:1`, { store, insecure: true });
+    expect(rec.refs).to.deep.equal([`${proxy!.host}/lab/bb:1`]);
+    expect(rec.manifest).to.equal(manifestDigest);
+    const before = new Map(proxy!.blobGets);
+    const again = await pullImage(`${proxy!.host}/lab/bb@${manifestDigest}`, { store, insecure: true });
+    expect(again.id).to.equal(rec.id);
+    for (const d of rec.layers) expect(proxy!.blobGets.get(d) ?? 0).to.equal(before.get(d) ?? 0);
+    const r = await resolveImage(`${proxy!.host}/lab/bb@${manifestDigest}`, { store, pull: 'never' });
+    expect(r.lowerDirs).to.have.length(2);
+  });
+
+  it('picks this machine\'s image from a multi-platform index', async () => {
+    const rec = await pullImage(`${reg!.host}/lab/multi:1`, { store: freshStore(), insecure: true });
+    expect(rec.platform).to.equal('linux/amd64');
+  });
+
+  it('refuses an image that exists only for other machines, naming their platforms (exit 2)', () => {
+    const store = freshStore();
+    const r = netlab(['image', 'pull', '--insecure', `${reg!.host}/lab/armonly:1`], { NETLAB_STORE: store });
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.contain('has no image for this machine (linux/amd64)').and.contain('linux/arm64').and.contain('linux/riscv64');
+    expect(existsSync(join(store, 'layers')) ? readdirSync(join(store, 'layers')) : []).to.deep.equal([]);
+  });
+
+  it('says an unknown tag is unknown (exit 2), and an unreachable registry is the network (exit 1)', () => {
+    const store = freshStore();
+    const r = netlab(['image', 'pull', '--insecure', `${reg!.host}/lab/bb:nope`], { NETLAB_STORE: store });
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.match(/error: .*lab\/bb: tag nope not found/);
+    expect(r.stderr).to.contain('hint:');
+    const down = netlab(['image', 'pull', '--insecure', '127.0.0.1:9/lab/bb:1'], { NETLAB_STORE: store });
+    expect(down.code).to.equal(1);
+    expect(down.stderr).to.contain('cannot reach http://127.0.0.1:9');
+  });
+
+  it('refuses plain HTTP to a registry that is not on this machine', () => {
+    const r = netlab(['image', 'pull', '--insecure', 'registry.example.com/x:1'], { NETLAB_STORE: freshStore() });
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.contain('--insecure (plain HTTP) is allowed only for a registry on this machine');
+  });
+
+  it('logs in with the credentials in auth.json when the registry asks for a token', async () => {
+    const tokenProxy = await startProxy(reg!.host, { token: { user: 'ann', password: 's3cret' } });
+    try {
+      const denied = await netlabAwait(['image', 'pull', '--insecure', `${tokenProxy.host}/lab/bb:1`], { NETLAB_STORE: freshStore(), REGISTRY_AUTH_FILE: join(base, 'none.json') });
+      expect(denied.code).to.equal(2);
+      expect(denied.stderr).to.contain('access denied');
+      const auth = join(base, 'auth.json');
+      writeFileSync(auth, JSON.stringify({ auths: { [tokenProxy.host]: { auth: Buffer.from('ann:s3cret').toString('base64') } } }));
+      const ok = await netlabAwait(['image', 'pull', '--insecure', `${tokenProxy.host}/lab/bb:1`], { NETLAB_STORE: freshStore(), REGISTRY_AUTH_FILE: auth });
+      expect(ok.code, ok.stderr).to.equal(0);
+      expect(tokenProxy.unauthorized).to.be.greaterThan(0);
+    } finally {
+      await tokenProxy.stop();
+    }
+  });
+
+  it('goes through the HTTP proxy that HTTP_PROXY names', async () => {
+    const before = proxy!.forwarded;
+    const r = await netlabAwait(['image', 'pull', '--insecure', '-q', `${reg!.host}/lab/bb:1`], { NETLAB_STORE: freshStore(), HTTP_PROXY: `http://${proxy!.host}`, NO_PROXY: '' });
+    expect(r.code, r.stderr).to.equal(0);
+    expect(proxy!.forwarded).to.be.greaterThan(before);
+  });
+
+  describe('interrupted and concurrent pulls (a slow registry)', function () {
+    beforeEach(() => { proxy!.rate = 2 * 1024 * 1024; });
+    afterEach(() => { proxy!.rate = 0; });
+    const ref = (): string => `${proxy!.host}/lab/big:1`;
+    const bigTmp = (store: string): string[] => {
+      try { return readdirSync(join(store, 'tmp')).filter((f) => f.startsWith('layer-')); } catch { return []; }
+    };
+
+    it('makes one download when two pulls of the same image run at once', async () => {
+      const store = freshStore();
+      const before = proxy!.blobGets.get(bigLayer) ?? 0;
+      const a = netlabAsync(['image', 'pull', '--insecure', '-q', ref()], { NETLAB_STORE: store });
+      const b = netlabAsync(['image', 'pull', '--insecure', '-q', ref()], { NETLAB_STORE: store });
+      const [ca, cb] = await Promise.all([exited(a), exited(b)]);
+      expect([ca, cb]).to.deep.equal([0, 0]);
+      expect((proxy!.blobGets.get(bigLayer) ?? 0) - before).to.equal(1);
+      expect(listImages({ store }).images).to.have.length(1);
+    });
+
+    for (const sig of ['SIGINT', 'SIGKILL'] as const) {
+      it(`goes on after a pull killed by ${sig} half-way, keeping the layers it finished and no broken one`, async () => {
+        const store = freshStore();
+        const child = netlabAsync(['image', 'pull', '--insecure', '-q', ref()], { NETLAB_STORE: store });
+        let stderr = '';
+        child.stderr!.on('data', (b: Buffer) => { stderr += b.toString(); });
+        await until(() => bigTmp(store).length > 0 && readdirSync(join(store, 'layers')).length >= 2, 60_000, 'the big layer to be half-way');
+        child.kill(sig);
+        const code = await exited(child);
+        expect(code).to.equal(sig === 'SIGINT' ? 130 : 128 + 9);
+        if (sig === 'SIGINT') {
+          expect(stderr).to.contain('interrupted by SIGINT');
+          expect(bigTmp(store)).to.deep.equal([]);
+        }
+        expect(listImages({ store }).images).to.deep.equal([]);
+        const smallBefore = smallLayers.map((d) => proxy!.blobGets.get(d) ?? 0);
+        proxy!.rate = 0;
+        const again = await netlabAwait(['image', 'pull', '--insecure', '-q', ref()], { NETLAB_STORE: store });
+        expect(again.code, again.stderr).to.equal(0);
+        expect(smallLayers.map((d) => proxy!.blobGets.get(d) ?? 0)).to.deep.equal(smallBefore);
+        expect(bigTmp(store)).to.deep.equal([]);
+        const r = await resolveImage(ref(), { store, pull: 'never' });
+        expect(r.lowerDirs).to.have.length(3);
+      });
+    }
+  });
+
+});

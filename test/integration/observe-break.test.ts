@@ -1,0 +1,215 @@
+/**
+ * Watching and breaking the demo lab (ospf-triangle), as docs/observe.md
+ * shows it: `stats` against the cgroup files, a paused router that its
+ * neighbour drops only after the dead interval, `resume`, a link cut that is
+ * routed around in under a second, a restart, a flap every 5 s with tests
+ * after each flap (times in the JUnit file), and a node killed by the OOM
+ * killer as `status` reports it.
+ */
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { detectCgroups } from '../../src/core/cgroups.js';
+import { Lab } from '../../src/lab/lab.js';
+import { readState } from '../../src/lab/state.js';
+import type { LabStats } from '../../src/observe/stats.js';
+import { loadTopology } from '../../src/topology/index.js';
+import { resolveEvent } from '../../src/topology/events.js';
+import type { OspfNeighborsTest, ReachTest, TestSpec } from '../../src/topology/types.js';
+import { runTests } from '../../src/validate/index.js';
+import { toJUnit } from '../../src/validate/junit.js';
+import { leakcheckAround, repoRoot, requireRoot } from '../helpers/kernel.js';
+import { netlab, testLabName } from '../helpers/lab.js';
+import { needDaemons } from './daemons-lab-helpers.js';
+
+const file = join(repoRoot, 'topologies', 'ospf-triangle.yaml');
+const LAB = testLabName(file);
+
+function read(path: string): string {
+  try { return readFileSync(path, 'utf8'); } catch { return ''; }
+}
+
+/** usage_usec of a node's cgroup2 cpu.stat. */
+function cpuUsec(node: string): number {
+  const u = detectCgroups().unified!;
+  return Number(/usage_usec (\d+)/.exec(read(join(u, 'netlab', LAB, node, 'cpu.stat')))?.[1]);
+}
+
+/** A test of r1's OSPF neighbours, as the loader would make it. */
+function neighbours(count: number, extra: Partial<OspfNeighborsTest> = {}): OspfNeighborsTest {
+  return { kind: 'ospf_neighbors', index: 0, name: `r1 has ${count} OSPF neighbours Full`, node: 'r1', waitMs: 0, serial: false, daemon: 'frr', count, state: 'Full', ...extra };
+}
+
+describe('watching and breaking the demo lab (real kernel, FRR)', function () {
+  this.timeout(180_000);
+  leakcheckAround();
+  before(function () { requireRoot(this); needDaemons(this); });
+  // A nested suite, so that its `after` takes the lab down before leakcheck's `after` compares.
+  describe(`lab ${LAB}`, () => {
+    let lab: Lab | undefined;
+    before(async function () {
+      lab = await Lab.up(file, { name: LAB });
+      await lab.waitFor(async () => (await lab!.exec('h1', ['ping', '-c1', '-W1', 'h2'])).code === 0, { timeoutMs: 30_000, what: 'h1 to reach h2 over OSPF' });
+    });
+    after(async () => { await lab?.down(); });
+
+    it('stats --json gives each node\'s CPU time as its cgroup\'s cpu.stat has it, memory, tasks and interface counters', () => {
+      const before = Object.fromEntries(lab!.topology.nodes.map((n) => [n.name, cpuUsec(n.name)]));
+      const r = netlab(['stats', LAB, '--json', '--interval', '0.3']);
+      const afterward = Object.fromEntries(lab!.topology.nodes.map((n) => [n.name, cpuUsec(n.name)]));
+      expect(r.code, r.stderr).to.equal(0);
+      const s = JSON.parse(r.stdout) as LabStats;
+      expect(s.nodes.map((n) => n.node)).to.deep.equal(['r1', 'r2', 'r3', 'h1', 'h2']);
+      for (const n of s.nodes) {
+        expect(n.state).to.equal('running');
+        expect(n.cpuSource).to.equal('cgroup');
+        expect(n.cpuUsec, n.node).to.be.within(before[n.node]!, afterward[n.node]!);
+        expect(n.cpuPercent, n.node).to.be.a('number');
+        expect(n.memory!.totalBytes, n.node).to.be.greaterThan(0);
+        expect(n.pids!.current, n.node).to.be.greaterThan(0);
+        expect(n.interfaces.map((i) => i.name).sort()).to.deep.equal(lab!.topology.nodes.find((x) => x.name === n.node)!.interfaces.map((i) => i.name).sort());
+      }
+      // FRR routers say hello every second: r1's eth1 has sent something.
+      expect(s.nodes[0]!.interfaces.find((i) => i.name === 'eth1')!.totals.txPackets).to.be.greaterThan(0);
+      // Memory read from a node's own memory cgroup matches its files (v1 memory.usage_in_bytes or v2 memory.current).
+      for (const n of s.nodes.filter((x) => x.memory!.source === 'cgroup')) {
+        const layout = detectCgroups();
+        const m1 = layout.v1.find((h) => h.controllers.includes('memory'))?.mount;
+        const now = Number(read(m1 ? join(m1, 'netlab', LAB, n.node, 'memory.usage_in_bytes') : join(layout.unified!, 'netlab', LAB, n.node, 'memory.current')));
+        expect(Math.abs(now - n.memory!.totalBytes), `${n.node}: memory ${n.memory!.totalBytes} vs ${now} now`).to.be.lessThan(Math.max(4 << 20, now * 0.2));
+      }
+    });
+
+    it('pause freezes r2 with its links up: r1 drops it only when the dead interval (4 s) expires, within 1 s of it', async () => {
+      const report = await runTests({
+        exec: (node, argv, o) => lab!.exec(node, argv, o), topology: lab!.topology, events: lab!.eventHooks(),
+        tests: [{ ...neighbours(1), after: { spec: resolveEvent(lab!.topology, { pause: 'r2' }, 0, Date.now()) }, withinMs: 10_000 }],
+      });
+      const r = report.results[0]!;
+      expect(r.status, `${r.seen}\n${r.detail}`).to.equal('pass');
+      expect(r.after!.event).to.equal('r2 paused');
+      expect(r.after!.restoredMs! / 1000, r.seen).to.be.within(3, 5);
+      const st = netlab(['status', LAB]);
+      expect(st.stdout).to.match(/^r2 +frr +paused/m);
+      const again = netlab(['node', 'pause', 'r2', '--lab', LAB]);
+      expect(again.code).to.equal(2);
+      expect(again.stderr).to.contain('error: node r2: is already paused').and.contain('netlab node resume r2');
+    });
+
+    it('resume brings the adjacency back', async () => {
+      const report = await runTests({
+        exec: (node, argv, o) => lab!.exec(node, argv, o), topology: lab!.topology, events: lab!.eventHooks(),
+        tests: [{ ...neighbours(2), after: { spec: resolveEvent(lab!.topology, { resume: 'r2' }, 0, Date.now()) }, withinMs: 20_000 }],
+      });
+      expect(report.results[0]!.status, report.results[0]!.seen).to.equal('pass');
+      expect(netlab(['status', LAB]).stdout).to.match(/^r2 +frr +running/m);
+      const again = netlab(['node', 'resume', 'r2', '--lab', LAB]);
+      expect(again.code).to.equal(2);
+      expect(again.stderr).to.contain('is not paused');
+    });
+
+    it('routes around a cut link in under a second (h1 → h2 across r1–r3)', async () => {
+      const reach: ReachTest = { kind: 'reach', index: 0, name: 'h1 reaches h2', node: 'h1', waitMs: 0, serial: false, from: 'h1', to: 'h2', toNode: 'h2', address: lab!.topology.nodes.find((n) => n.name === 'h2')!.interfaces[0]!.ipv4!.split('/')[0]!, family: 4, count: 3, timeoutMs: 1000, expect: 'success' };
+      const cut: TestSpec = { ...reach, after: { spec: resolveEvent(lab!.topology, { link_down: 'r1:eth2', for: '3s' }, 0, Date.now()) }, withinMs: 1000 };
+      const report = await runTests({ exec: (node, argv, o) => lab!.exec(node, argv, o), topology: lab!.topology, events: lab!.eventHooks(), tests: [cut] });
+      const r = report.results[0]!;
+      expect(r.status, `${r.seen}\n${r.detail}`).to.equal('pass');
+      expect(r.seen).to.match(/^h1 → h2 restored \d\.\d s after r1:eth2 down$/);
+      expect(r.after!.restoredMs).to.be.lessThan(1000);
+      // The for: 3s of the event put the link back before the test ended.
+      expect(netlab(['link', 'show', 'r1:eth2', '--lab', LAB]).stdout).to.match(/r1:eth2 +up/);
+    });
+
+    it('restarts a router\'s daemons from the config in the node, and its neighbours take it back', async () => {
+      const rec = readState(LAB).state!.nodes.r3!;
+      const r = netlab(['node', 'restart', 'r3', '--lab', LAB]);
+      expect(r.code, r.stderr).to.equal(0);
+      expect(readState(LAB).state!.nodes.r3!.pid).to.equal(rec.pid); // the node itself went on
+      const s = await lab!.status();
+      expect(s.nodes.find((n) => n.name === 'r3')!.daemons.every((d) => d.running)).to.equal(true);
+      await lab!.waitFor(async () => (await lab!.exec('h1', ['ping', '-c1', '-W1', 'h2'])).code === 0, { timeoutMs: 30_000, what: 'h1 to reach h2 again' });
+    });
+
+    it('runs a flap every 5 s from its supervisor, and tests after each flap pass with their times in the JUnit file', async () => {
+      await lab!.addEvent({ name: 'flap', at: '1s', every: '5s', for: '1s', flap: 'r1:eth2', times: 3 });
+      const reach = (i: number): ReachTest => ({ kind: 'reach', index: i, name: `h1 reaches h2 after flap ${i + 1}`, node: 'h1', waitMs: 0, serial: false, from: 'h1', to: 'h2', toNode: 'h2', address: lab!.topology.nodes.find((n) => n.name === 'h2')!.interfaces[0]!.ipv4!.split('/')[0]!, family: 4, count: 3, timeoutMs: 1000, expect: 'success', after: { event: 'flap' }, withinMs: 3000 });
+      const report = await runTests({ exec: (node, argv, o) => lab!.exec(node, argv, o), topology: lab!.topology, events: lab!.eventHooks(), tests: [reach(0), reach(1), reach(2)] });
+      for (const r of report.results) expect(r.status, `${r.test.name}: ${r.seen}`).to.equal('pass');
+      const xml = toJUnit(report);
+      expect(xml.match(/<property name="restored_s" value="\d+\.\d{3}"\/>/g)).to.have.length(3);
+      expect(xml).to.contain('<property name="after" value="r1:eth2 down"/>');
+      const ev = netlab(['events', LAB, '--json']);
+      const runs = (JSON.parse(ev.stdout) as { runs: { action: string; ok: boolean }[] }).runs;
+      expect(runs.filter((x) => x.action === 'r1:eth2 down' && x.ok).length).to.be.at.least(3);
+      expect(netlab(['events', LAB]).stdout).to.contain('flap').and.contain('r1:eth2 up');
+    });
+  });
+});
+
+describe('a memory-limited node killed by the OOM killer (real kernel)', function () {
+  this.timeout(120_000);
+  leakcheckAround();
+  before(function () { requireRoot(this); });
+  describe('lab t-oom', () => {
+    let lab: Lab | undefined;
+    before(async function () {
+      lab = await Lab.up(loadTopology({ text: 'name: t-oom\nnodes:\n  m: { resources: { memory: 64M } }\n  n: {}\nlinks: [[m:eth1, n:eth1]]\n' }, { env: {} }));
+    });
+    after(async () => { await lab?.down(); });
+
+    it('shows the killed process and when in status and stats', async () => {
+      const r = await lab!.exec('m', ['dd', 'if=/dev/zero', 'of=/dev/null', 'bs=256M', 'count=1']);
+      expect(r.code, r.stderr).to.equal(137);
+      const st = netlab(['status', 't-oom']);
+      expect(st.code).to.equal(0); // the node itself lives on (its PID 1 is spared)
+      expect(st.stdout).to.match(/m: dd killed by the OOM killer at \d\d:\d\d:\d\d/);
+      const json = JSON.parse(netlab(['status', 't-oom', '--json']).stdout) as { nodes: { name: string; oom?: { kills: number; events: { process: string }[] } }[] };
+      expect(json.nodes.find((n) => n.name === 'm')!.oom).to.deep.include({ kills: 1 });
+      expect(json.nodes.find((n) => n.name === 'm')!.oom!.events[0]!.process).to.equal('dd');
+      expect(netlab(['stats', 't-oom', '--interval', '0.2']).stdout).to.match(/m: dd killed by the OOM killer/);
+    });
+
+    it('shows a dead node as dead in stats, with exit 1', async () => {
+      const rec = readState('t-oom').state!.nodes.n!;
+      process.kill(rec.pid, 'SIGKILL');
+      await lab!.waitFor(() => !read(`/proc/${rec.pid}/stat`) || /\) Z/.test(read(`/proc/${rec.pid}/stat`)), { timeoutMs: 5000, what: 'n to die' });
+      const r = netlab(['stats', 't-oom', '--interval', '0.2']);
+      expect(r.code).to.equal(1);
+      expect(r.stdout).to.match(/^n +linux +dead/m);
+    });
+  });
+});
+
+describe('netlab validate with a timed flap and tests after each flap (real kernel, FRR)', function () {
+  this.timeout(180_000);
+  leakcheckAround();
+  before(function () { requireRoot(this); needDaemons(this); });
+
+  it('passes every test after: the flap, prints the restore times and writes them into the JUnit file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-flap-'));
+    try {
+      const base = readFileSync(file, 'utf8').replace(/^tests:[\s\S]*$/m, '');
+      const topo = join(dir, 'flap.yaml');
+      writeFileSync(topo, `${base}events:
+  - { name: flap, at: 6s, every: 5s, for: 1s, flap: r1:eth2, times: 4 }
+tests:
+  - { name: converged, reach: { from: h1, to: h2 }, wait: 30s }
+  - { name: after flap 1, reach: { from: h1, to: h2 }, after: flap, within: 1s }
+  - { name: after flap 2, reach: { from: h1, to: h2 }, after: flap, within: 1s }
+  - { name: after flap 3, reach: { from: h1, to: h2 }, after: flap, within: 1s }
+`);
+      const junit = join(dir, 'report.xml');
+      const r = netlab(['validate', topo, '--name', 't-ospf-flap', '--junit', junit, '--json']);
+      expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0);
+      expect(r.stderr.match(/✓ after flap \d .*h1 → h2 restored \d\.\d s after r1:eth2 down/g), r.stderr).to.have.length(3);
+      const report = JSON.parse(r.stdout) as { results: { test: { name: string }; after?: { restoredMs?: number } }[] };
+      for (const x of report.results.slice(1)) expect(x.after!.restoredMs, x.test.name).to.be.a('number').and.lessThan(1000);
+      const xml = readFileSync(junit, 'utf8');
+      expect(xml.match(/<property name="restored_s" value="0\.\d{3}"\/>/g)).to.have.length(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      netlab(['down', 't-ospf-flap']);
+    }
+  });
+});
