@@ -198,7 +198,16 @@ export class Graph {
     const el = this.cy.getElementById(id);
     if (el.empty()) return undefined;
     const box = this.cy.container()!.getBoundingClientRect();
-    const p = el.isEdge() ? (el as EdgeSingular).renderedMidpoint() : (el as NodeSingular).renderedPosition();
+    let p = el.isEdge() ? (el as EdgeSingular).renderedMidpoint() : (el as NodeSingular).renderedPosition();
+    if (el.isEdge()) {
+      // A point of the edge that no node covers (a node may sit on the midpoint): a click there selects the edge.
+      const e = el as EdgeSingular;
+      const a = e.source().renderedPosition(), b = e.target().renderedPosition();
+      const boxes = this.cy.nodes().map((n) => n.renderedBoundingBox({ includeLabels: true }));
+      const free = [0.5, 0.4, 0.6, 0.3, 0.7, 0.25, 0.75].map((f) => ({ x: a.x + (b.x - a.x) * f, y: a.y + (b.y - a.y) * f }))
+        .find((q) => !boxes.some((r) => q.x >= r.x1 && q.x <= r.x2 && q.y >= r.y1 && q.y <= r.y2));
+      if (free) p = free;
+    }
     return { x: box.left + p.x, y: box.top + p.y };
   }
 
