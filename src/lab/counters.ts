@@ -10,7 +10,9 @@
  * inside each namespace: exact, but a namespace entered per node).
  */
 import { readFileSync } from 'node:fs';
+import type { CgroupLayout } from '../core/cgroup-layout.js';
 import { isAlive } from '../core/node.js';
+import { isFrozen } from '../observe/cgroup-read.js';
 import type { InterfaceCounters } from '../observe/stats.js';
 import type { Topology } from '../topology/types.js';
 import { showLinks } from './links.js';
@@ -26,6 +28,8 @@ export interface LinkCounters {
   running: Record<string, boolean>;
   /** By endpoint (`r1:eth1`); an interface of a dead node, or one that vanished, is absent. */
   interfaces: Record<string, InterfaceCounters>;
+  /** Running nodes that are paused (`netlab node pause`: their cgroup frozen), when the cgroup layout was given. */
+  paused?: string[];
 }
 
 /**
@@ -47,12 +51,14 @@ export function parseNetDev(text: string): Map<string, InterfaceCounters> {
 
 /**
  * Reads the counters of the lab interfaces of `nodes` (default: every node
- * with an interface), and which nodes run. Never throws for a node that died
+ * with an interface), which nodes run, and — with the cgroup `layout` — which
+ * of them are paused (one small cgroup file per running node: cgroup.freeze or freezer.state). Never throws for a node that died
  * meanwhile: its interfaces are left out.
  */
-export async function readLinkCounters(t: Topology, state: State, nodes?: readonly string[]): Promise<LinkCounters> {
+export async function readLinkCounters(t: Topology, state: State, nodes?: readonly string[], layout?: CgroupLayout): Promise<LinkCounters> {
   const atMs = Date.now();
   const running: Record<string, boolean> = {};
+  const paused: string[] = [];
   const interfaces: Record<string, InterfaceCounters> = {};
   const wanted = nodes ? new Set(nodes) : undefined;
   const shaped: string[] = [];
@@ -60,6 +66,7 @@ export async function readLinkCounters(t: Topology, state: State, nodes?: readon
     const rec = state.nodes[n.name];
     const alive = !!rec && isAlive(rec);
     running[n.name] = alive;
+    if (alive && layout && isFrozen(layout, t.name, n.name)) paused.push(n.name);
     if (!alive || !n.interfaces.length || (wanted && !wanted.has(n.name))) continue;
     let text: string;
     try { text = readFileSync(`/proc/${rec!.pid}/net/dev`, 'utf8'); } catch { running[n.name] = false; continue; }
@@ -79,5 +86,5 @@ export async function readLinkCounters(t: Topology, state: State, nodes?: readon
       if (c && r.shaping && r.shaping.layout !== 'none') c.qdiscDropped = r.shaping.counters.dropped;
     }
   }
-  return { atMs, running, interfaces };
+  return { atMs, running, interfaces, ...(layout ? { paused } : {}) };
 }

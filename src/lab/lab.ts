@@ -207,12 +207,12 @@ export class Lab {
   }
 
   /**
-   * Interface counters of every node (or of `nodes`) and which nodes run, read
+   * Interface counters of every node (or of `nodes`), which nodes run and which are paused, read
    * cheaply enough for a live view of 1,000 nodes every second
    * (src/lab/counters.ts). Two readings make rates.
    */
   linkCounters(nodes?: readonly string[]): Promise<LinkCounters> {
-    return readLinkCounters(this.topology, this.state, nodes);
+    return readLinkCounters(this.topology, this.state, nodes, detectCgroups());
   }
 
   /**

@@ -136,7 +136,7 @@ export class LabChannel {
       if (!lab || !view) return;
       const now = await lab.linkCounters(counterNodes(view));
       const t = lab.topology;
-      const nodes = liveNodes(t, now);
+      const nodes = liveNodes(t, now, new Set(now.paused));
       const edges = liveEdges(t, view, this.prev, now, (e) => this.shaping.get(e));
       this.prev = now;
       await this.readHealth(lab, nodes);

@@ -20,6 +20,8 @@ export class FakeLab implements UiLab {
   readonly log: FakeLog = { actions: [], typed: [], resizes: [] };
   readonly counters = new Map<string, { rx: number; tx: number }>();
   running = new Set<string>();
+  /** Nodes reported paused (netlab node pause). */
+  paused = new Set<string>();
   private saved: Positions = {};
   private version = 0;
   private seen = 0;
@@ -49,7 +51,7 @@ export class FakeLab implements UiLab {
         interfaces[`${n.name}:${i.name}`] = { name: i.name, rxBytes: c.rx, txBytes: c.tx, rxPackets: 0, txPackets: 0, rxDropped: 0, txDropped: 0, qdiscDropped: 0 };
       }
     }
-    return { atMs: Date.now(), running, interfaces };
+    return { atMs: Date.now(), running, interfaces, paused: [...this.paused].filter((n) => this.running.has(n)) };
   }
 
   async health(node: string): Promise<{ daemon: string; running: boolean }[]> {

@@ -256,7 +256,18 @@ describe('netlab ui in a browser (real kernel, chromium)', function () {
       expect(statuses.filter((s) => !s.endsWith(': pass')), String(summary)).to.deep.equal([]);
     });
 
-    it('says so when the lab goes down, and keeps showing it', async function () {
+    it('draws a paused node as paused, and as running once resumed', async function () {
+      const paused = (): Promise<boolean> => page.evaluate(() => (globalThis as unknown as PageGlobals).netlabUi.cy.getElementById('h2').hasClass('paused'));
+      await lab!.pause('h2');
+      try {
+        await poll(paused, 10_000, 'h2 drawn as paused');
+      } finally {
+        await lab!.resume('h2');
+      }
+      await poll(async () => !(await paused()), 10_000, 'h2 drawn as running again');
+    });
+
+        it('says so when the lab goes down, and keeps showing it', async function () {
       await lab!.down();
       lab = undefined;
       await poll(async () => (await page.textContent('#lab-state')) === 'not running', 10_000, 'the page to say the lab is not running');

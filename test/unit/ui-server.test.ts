@@ -139,6 +139,16 @@ describe('netlab ui server (a lab in memory)', function () {
     expect(withHealth.live.nodes.r1!.daemons!.map((d) => d.daemon)).to.deep.equal(['zebra', 'ospfd']);
   });
 
+  it('shows a paused node as paused, and running again once resumed', async function () {
+    const c = client('/ws/live');
+    c.send({ type: 'subscribe', lab: 't-ui' });
+    await c.next('topology');
+    lab.paused.add('r2');
+    await c.next('live', (m) => m.live.nodes.r2?.state === 'paused' && m.live.nodes.r1?.state === 'running');
+    lab.paused.delete('r2');
+    await c.next('live', (m) => m.live.nodes.r2?.state === 'running');
+  });
+
   it('cuts and restores both ends of a link, and the live state turns it down and up', async function () {
     const c = client('/ws/live');
     c.send({ type: 'subscribe', lab: 't-ui' });
