@@ -3,12 +3,13 @@
  * namespaces, overlay root, cgroups) with the core's API, then killing them.
  *
  *   flock /tmp/netlab-kernel.lock node dist/bench/node-start.js [--sizes 100,500,1000,2000]
- *         [--window 8] [--repeat 1] [--trace]
+ *         [--window 8] [--repeat 1] [--trace] [--userns]
  *
  * Per size: cgroup plan+apply, startNodes (until every node reported ready),
  * host memory per idle node (MemAvailable before − after, settled 1 s, / N),
  * killLab (kill by cgroup, wait empty, rmdir). --trace adds each node's
- * per-step µs (NETLAB_INIT_TRACE: the console log) averaged over the nodes.
+ * per-step µs (NETLAB_INIT_TRACE: the console log) averaged over the nodes;
+ * --userns gives every node a user namespace of its own (the default of a lab).
  * Labs run in a temporary run dir and are always removed.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { applyCgroupOps, detectCgroups, killLab, nodeCgroupDirs, planLabCgroups } from '../src/core/cgroups.js';
+import { allocateNodeIds } from '../src/core/ids.js';
 import { startNodes, type NodeSpec } from '../src/core/node.js';
 import { DEFAULT_DEVICE_RULES } from '../src/core/devices.js';
 import { DEFAULT_UPPER_BYTES } from '../src/core/limits.js';
@@ -28,6 +30,7 @@ const SIZES = arg('sizes', '100,500,1000,2000').split(',').map(Number);
 const WINDOW = Number(arg('window', '8'));
 const REPEAT = Number(arg('repeat', '1'));
 const TRACE = process.argv.includes('--trace');
+const USERNS = process.argv.includes('--userns');
 
 function memAvailableKiB(): number {
   return Number(/^MemAvailable:\s+(\d+)/m.exec(readFileSync('/proc/meminfo', 'utf8'))![1]);
@@ -52,11 +55,13 @@ async function once(n: number, rep: number): Promise<Row> {
     let t0 = performance.now();
     applyCgroupOps(planLabCgroups(layout, lab, names.map((name) => ({ name, resources: {} }))));
     const cgroupsMs = performance.now() - t0;
-    const specs: NodeSpec[] = names.map((name) => ({
+    const ids = USERNS ? allocateNodeIds(labDir, n) : [];
+    const specs: NodeSpec[] = names.map((name, i) => ({
       lab, name, runDir: join(labDir, 'nodes', name), lowerDirs: ['/'], hostsFile: join(labDir, 'hosts'), binds: [],
       cgroupDirs: nodeCgroupDirs(layout, lab, name, {}), consoleLog: join(labDir, 'console.log'),
       // what `up` gives every node (src/lab/steps-nodes.ts): the upper cap, the devices program
       upperBytes: DEFAULT_UPPER_BYTES, ...(layout.unified ? { deviceRules: DEFAULT_DEVICE_RULES } : {}),
+      ...(ids[i] ? { userns: ids[i] } : {}),
     }));
     t0 = performance.now();
     await startNodes(specs, { window: WINDOW });
@@ -84,7 +89,7 @@ async function once(n: number, rep: number): Promise<Row> {
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('needs root');
-  console.log(`| nodes | cgroups ms | start ms | µs/node | nodes/s | host KiB/idle node | kill ms |   (window ${WINDOW})`);
+  console.log(`| nodes | cgroups ms | start ms | µs/node | nodes/s | host KiB/idle node | kill ms |   (window ${WINDOW}${USERNS ? ', user namespaces' : ''})`);
   console.log('|---:|---:|---:|---:|---:|---:|---:|');
   for (const n of SIZES) {
     for (let rep = 0; rep < REPEAT; rep++) {

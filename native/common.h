@@ -57,10 +57,13 @@ int drop_caps(void);
 /* seccomp.c: installs the default seccomp filter of a node (needs CAP_SYS_ADMIN in the caller's user namespace). */
 int seccomp_install_default(void);
 /*
- * Gives the caller the open-files limit of process `pid` (a node's PID 1, host
- * pid) and, when that process has the node's seccomp filter, the same filter.
- * Reads /proc/PID: call it while /proc is still the host's.
+ * Gives the caller the open-files and other per-user limits of process `pid`
+ * (a node's PID 1, host pid) and sets *filter when that process has the node's
+ * seccomp filter: the caller installs the same filter with
+ * seccomp_install_default() once its own setup no longer needs the calls the
+ * filter refuses (keyctl for a session keyring of its own). Reads /proc/PID:
+ * call it while /proc is still the host's.
  */
-int follow_node_confinement(pid_t pid);
+int follow_node_confinement(pid_t pid, bool *filter);
 
 #endif

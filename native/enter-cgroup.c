@@ -74,15 +74,27 @@ static bool has_controllers(const char *opts, const char *controllers)
 	return true;
 }
 
+/* A class name as src/shaping/classes.ts planClasses allows: [A-Za-z0-9][A-Za-z0-9_-]{0,47}; never a path. */
+static bool class_name_ok(const char *cls)
+{
+	size_t n = strlen(cls);
+	if (n == 0 || n > 48 || cls[0] == '-' || cls[0] == '_')
+		return false;
+	return strspn(cls, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
 /*
  * A traffic class (src/shaping/cgroups.ts): the cgroup `class-<cls>` under the
  * node's cgroup in a net_cls hierarchy (<mount>/netlab/<lab>/<node>/class-<cls>)
  * or, without net_cls, in the cgroup2 tree (below the node's cgroup2 dir).
+ * NL_NO_CLASS when there is none.
  */
 static int open_class(const struct cg_mount *m, int nm, const char *lab, const char *node, const char *cls,
 		      int *fds, int *n, int max, int *v2_dir, const char *v2_path)
 {
 	char file[NL_PATH_MAX];
+	if (!class_name_ok(cls))
+		return NL_NO_CLASS;
 	for (int i = 0; i < nm; i++) {
 		if (m[i].v2 || !has_controllers(m[i].opts, "net_cls") || !lab || !node)
 			continue;
@@ -105,8 +117,7 @@ static int open_class(const struct cg_mount *m, int nm, const char *lab, const c
 			return 0;
 		}
 	}
-	snprintf(file, sizeof file, "class-%s", cls);
-	return failx("no traffic class", file, ENOENT);
+	return NL_NO_CLASS;
 }
 
 int open_node_cgroups(pid_t pid, const char *lab, const char *node, const char *cls, int *fds, int max, int *v2_dir)
@@ -151,7 +162,10 @@ int open_node_cgroups(pid_t pid, const char *lab, const char *node, const char *
 			return fail("open cgroup", file);
 		fds[n++] = fd;
 	}
-	if (cls && open_class(mounts, nm, lab, node, cls, fds, &n, max, v2_dir, v2_path) < 0)
-		return -1;
+	if (cls) {
+		int r = open_class(mounts, nm, lab, node, cls, fds, &n, max, v2_dir, v2_path);
+		if (r < 0)
+			return r;
+	}
 	return n;
 }

@@ -33,7 +33,9 @@ void say_error(const char *hint, const char *fmt, ...) __attribute__((format(pri
 
 /* enter-cgroup.c: opens `tasks` of every v1 cgroup of `pid` (host paths) and its
  * cgroup2 dir into *v2_dir (-1: none); with cls, the class cgroup of lab/node
- * too. Returns the count of v1 fds or -1 with nl_err set. */
+ * too. Returns the count of v1 fds, -1 with nl_err set, or NL_NO_CLASS when
+ * the node has no class `cls` (or `cls` is not a class name). */
+#define NL_NO_CLASS (-2)
 int open_node_cgroups(pid_t pid, const char *lab, const char *node, const char *cls, int *fds, int max, int *v2_dir);
 
 /* Exit status when netlab-enter cannot enter the node (as docker's 125). */

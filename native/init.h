@@ -2,7 +2,7 @@
  * netlab-init: the launcher (one process that starts many nodes) and the node's
  * PID 1. The launcher reads node specs on stdin, clones each node, and reports
  * on stdout; the clone runs node_main() (node-init.c), which builds the node's
- * world (node-fs.c) and then stays as its PID 1.
+ * world (node-userns.c, node-root.c, node-mounts.c) and then stays as its PID 1.
  */
 #ifndef NETLAB_INIT_H
 #define NETLAB_INIT_H
@@ -20,7 +20,7 @@ struct node_spec {
 	int idx;
 	const char *lab, *name;
 	const char *run;      /* the node's host dir: <run>/upper, when present, seeds its upper layer */
-	const char *hosts;    /* the lab's hosts file (copied into the skeleton layer), or NULL */
+	const char *hosts;    /* the lab's hosts file (the node's /etc/hosts), or NULL */
 	const char *log;      /* console log: PID 1's stdout and stderr (may be shared), or NULL */
 	const char **lower;   /* overlay lower dirs, top first */
 	int nlower;
@@ -29,7 +29,7 @@ struct node_spec {
 	struct bind_spec *binds;
 	int nbinds;
 	char *uidmap, *gidmap; /* uid_map/gid_map text; NULL: no user namespace */
-	unsigned root_uid, root_gid; /* host ids of the node's root (user namespace) */
+	unsigned root_uid, root_gid; /* host ids of the node's root (user namespace): also its owner */
 	int grace_ms;          /* SIGTERM → SIGKILL grace */
 	bool seccomp;          /* install the default seccomp filter (seccomp.c); false: "unconfined" */
 	const char *upper_size; /* size= of the node's tmpfs (its upper layer), bytes; NULL: the kernel's default */
@@ -37,8 +37,9 @@ struct node_spec {
 	/* filled by the launcher */
 	int dev_prog;          /* a devices program of the node's own for its cgroup2 dir (devices.c), or -1 */
 	int cg_fd;             /* cgroup2 dir for CLONE_INTO_CGROUP, or -1 */
-	const char *skeleton;  /* the lab's skeleton layer: a dir of the launcher's tmpfs */
-	bool var_run;          /* the lower layer's /var/run is a directory (skeleton.c) */
+	const char *hosts_text; /* the hosts file's content, read once per file; NULL: none */
+	size_t hosts_len;
+	bool var_run;          /* the lower layer's /var/run is a directory: the node gets a /var/run -> /run link */
 	unsigned char *cg_mode; /* per cg: CG_* below */
 };
 
@@ -50,34 +51,52 @@ enum { CG_JOIN = 0 /* the dir, else its parent */, CG_OWN_ONLY /* the dir if it 
 struct host_facts {
 	bool shared_mounts;     /* some host mount is shared: the node makes its copies private */
 	unsigned mask_exists;   /* bit i: masked path i exists on this kernel */
+	bool idmap_layers;      /* overlayfs takes idmapped lower layers (Linux 5.19) */
 };
 extern struct host_facts host_facts;
 
 /* Masked and read-only paths (node-mounts.c), probed by the launcher. */
 void probe_masks(void);
 
-/* skeleton.c: the labs' skeleton layers, in the launcher's detached tmpfs */
-int make_skeleton(int tmpfs, const char *dir, const char *hosts, bool var_run_link, unsigned uid, unsigned gid);
+/* skeleton.c: the skeleton layer (/dev), in the launcher's detached tmpfs */
+int make_skeleton(int tmpfs, const char *dir);
 bool var_run_is_dir(const struct node_spec *s);
 
 /* Device nodes a node gets (skeleton.c). */
 #define NL_NDEVICES 7
 const char *device_name(int i);
 
-/* The fd number of the launcher's skeleton tmpfs in every node. */
+/* The fd number of the launcher's skeleton tmpfs in every node, and the skeleton's dir in it. */
 #define NL_SKELETON_FD 5
+#define NL_SKELETON_DIR "skel"
+
+/* Console log cap (bytes): PID 1 stops copying the node's /dev/console into its log there. */
+#define NL_CONSOLE_MAX (16 << 20)
+
+/* node-userns.c: the node's user namespace, owned by the node's root (its limits count there). */
+int make_userns(const struct node_spec *s, int *userns_fd);
+/* A detached copy of `path` (under dfd) for the node: idmapped into userns_fd when
+ * userns_fd >= 0 and the filesystem allows it. Returns its fd. */
+int open_layer(int dfd, const char *path, int userns_fd, bool recursive, const char *what);
+/* Becomes the node's root in its user namespace. */
+int enter_userns(const struct node_spec *s, int userns_fd);
 
 /* node-root.c: one function per step; each returns 0 (or an fd) or -1 with nl_err set. */
+#define NL_MAX_LAYERS 128 /* Docker's overlay2 stacks at most 128 layers too */
 int detached_tmpfs(const char *mode, const char *size, unsigned attrs, const char *what); /* size: bytes, NULL: the kernel's default */
 int make_node_tmpfs(const struct node_spec *s);           /* returns its fd */
-int make_overlay(const struct node_spec *s, int tmpfs, int skel_fd); /* returns its fd; skel_fd -1: the node's own */
+/* The overlay's lower layers, top first: the skeleton, then the spec's lower dirs (idmapped copies
+ * in a user namespace when the kernel can). fds[] get the copies to dispose of; returns their count. */
+int open_lower_layers(const struct node_spec *s, int userns_fd, char **paths, int *fds);
+int make_overlay(const struct node_spec *s, int tmpfs, char *const *lower, int nlower); /* returns its fd */
+int open_console(int root);                               /* the read end of /dev/console (a FIFO) */
 int mount_proc_sys(int root);
-int open_bind_sources(const struct node_spec *s, int *fds);
+int open_bind_sources(const struct node_spec *s, int userns_fd, int *fds);
+int park_on_old_root(int fd, const char *what);
 int pivot_into_root(int root);
 
 /* node-mounts.c: after pivot_root */
-int mask_paths(bool userns);
-int mount_sysfs_again(void);
+int mask_paths(void);
 int mount_devpts(bool userns);
 int proc_sys_readonly(void);
 int mount_binds(const struct node_spec *s, const int *fds);
@@ -95,7 +114,7 @@ extern bool nl_trace;
 /* In the launcher, before cloning: the memory layout nodes need to set their command line. */
 void read_mm_template(void);
 /* The node's life: called in the clone; never returns. */
-void node_main(struct node_spec *s, int report_fd, int sync_fd) __attribute__((noreturn));
+void node_main(struct node_spec *s, int report_fd) __attribute__((noreturn));
 /* Joins cgroup dir `dir` with `pid` ("0": the caller). */
 int join_cgroup(const char *dir, const char *pid);
 /* launch-cgroups.c: who joins which cgroup (launcher, before cloning); and a node's joins. */

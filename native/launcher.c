@@ -2,8 +2,8 @@
  * netlab-init --launch [--window N]
  *
  * One process starts every node of a lab: it reads node specs on stdin (spec.c),
- * clones each node with a new pid namespace (and user namespace when asked) and
- * lets the clone build the rest itself, so the heavy work (namespaces, mounts)
+ * clones each node with a new pid namespace and lets the clone build the rest
+ * itself (its user namespace included), so the heavy work (namespaces, mounts)
  * of up to N nodes runs in parallel on all cores while this process keeps
  * cloning. A node reports "ready" or its failed step on a shared pipe; the
  * launcher prints, one line per node, as each finishes (tab-separated):
@@ -29,6 +29,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,7 +38,6 @@
 struct flight {
 	pid_t pid;
 	int idx;
-	int sync_w; /* user namespace: released through this once uid_map is written; else -1 */
 };
 
 static struct node_spec *specs;
@@ -87,21 +87,6 @@ static bool host_has_shared_mounts(void)
 	return strstr(buf, " shared:") != NULL;
 }
 
-/* A node in a user namespace said "U": write its uid_map and gid_map, then release it. */
-static int write_id_maps(const struct node_spec *s, pid_t pid, int sync_w)
-{
-	char p[64];
-	snprintf(p, sizeof p, "/proc/%d/uid_map", (int)pid);
-	if (write_file(p, s->uidmap, 0, 0) < 0)
-		return -1;
-	snprintf(p, sizeof p, "/proc/%d/gid_map", (int)pid);
-	if (write_file(p, s->gidmap, 0, 0) < 0)
-		return -1;
-	if (write(sync_w, "x", 1) != 1)
-		return fail("release node", s->name);
-	return 0;
-}
-
 static int null_fd = -1;
 
 static bool same(const char *a, const char *b)
@@ -109,51 +94,61 @@ static bool same(const char *a, const char *b)
 	return a == b || (a && b && !strcmp(a, b));
 }
 
+/* Reads a hosts file once for every node that names it (they write it into their upper layer). */
+static int read_hosts(struct node_spec *s, const struct node_spec *prev)
+{
+	if (!s->hosts)
+		return 0;
+	if (prev && same(prev->hosts, s->hosts)) {
+		s->hosts_text = prev->hosts_text;
+		s->hosts_len = prev->hosts_len;
+		return 0;
+	}
+	static char buf[1 << 20];
+	ssize_t n = read_file(s->hosts, buf, sizeof buf);
+	if (n < 0)
+		return -1;
+	if ((size_t)n + 1 >= sizeof buf)
+		return failx("read hosts file", s->hosts, EFBIG);
+	char *text = malloc((size_t)n + 1);
+	if (!text)
+		return failx("read hosts file", s->hosts, ENOMEM);
+	memcpy(text, buf, (size_t)n + 1);
+	s->hosts_text = text;
+	s->hosts_len = (size_t)n;
+	return 0;
+}
+
 /*
- * One skeleton layer per lab (per hosts file, /var/run kind and user namespace root) in one
- * detached tmpfs (skeleton.c), shared by every node: a few dozen syscalls in
- * all instead of ~30 per node.
+ * The skeleton layer (/dev) in one detached tmpfs, shared by every node: a
+ * few dozen syscalls in all instead of ~25 per node; and per node, what it
+ * needs from the host: the hosts file's text, and whether its lower layer has
+ * a real /var/run directory (one lstat per lower stack: a lab's nodes usually
+ * share theirs).
  */
 static int skel_fd = -1;
 
 static int prepare_layers(void)
 {
-	struct skel { const char *hosts; bool var_run; unsigned uid, gid; char name[16]; } skels[64];
-	int nskels = 0;
-	bool var_run = false;
-	mode_t old = umask(0); /* exact modes: 1777 for /tmp, 0666 for devices */
+	umask(0); /* exact modes: 1777 for /dev/shm, 0666 for devices */
 	skel_fd = detached_tmpfs("755", NULL, 0, "skeleton layer");
-	if (skel_fd < 0) {
+	int r = skel_fd < 0 ? -1 : make_skeleton(skel_fd, NL_SKELETON_DIR);
+	umask(022);
+	if (r < 0) {
 		emit_err(0, &nl_err);
-		umask(old);
 		return -1;
 	}
 	for (int i = 0; i < nspecs; i++) {
-		struct node_spec *s = &specs[i];
-		/* one lstat per distinct lower stack: a lab's nodes usually share theirs */
-		if (i == 0 || s->nlower != specs[i - 1].nlower || !same(s->lower[0], specs[i - 1].lower[0]))
-			var_run = var_run_is_dir(s);
-		int k;
-		for (k = 0; k < nskels; k++)
-			if (same(skels[k].hosts, s->hosts) && skels[k].var_run == var_run && skels[k].uid == s->root_uid &&
-			    skels[k].gid == s->root_gid)
-				break;
-		if (k == nskels) {
-			if (nskels == 64)
-				failx("skeleton layers", "more than 64 hosts files in one start", E2BIG);
-			skels[k] = (struct skel){ s->hosts, var_run, s->root_uid, s->root_gid, "" };
-			snprintf(skels[k].name, sizeof skels[k].name, "skel-%d", k);
-			if (nskels == 64 || make_skeleton(skel_fd, skels[k].name, s->hosts, var_run, s->root_uid, s->root_gid) < 0) {
-				emit_err(i, &nl_err);
-				umask(old);
-				return -1;
-			}
-			nskels++;
+		struct node_spec *s = &specs[i], *prev = i ? &specs[i - 1] : NULL;
+		if (prev && s->nlower == prev->nlower && same(s->lower[0], prev->lower[0]))
+			s->var_run = prev->var_run;
+		else
+			s->var_run = var_run_is_dir(s);
+		if (read_hosts(s, prev) < 0) {
+			emit_err(i, &nl_err);
+			return -1;
 		}
-		s->skeleton = strdup(skels[k].name);
-		s->var_run = var_run;
 	}
-	umask(022);
 	return 0;
 }
 
@@ -197,6 +192,14 @@ static void limit_nodes(void)
 	}
 }
 
+/* overlayfs takes idmapped lower layers from Linux 5.19 on (fs/overlayfs/params.c; EINVAL before). */
+static bool kernel_at_least(int major, int minor)
+{
+	struct utsname u;
+	int a = 0, b = 0;
+	return uname(&u) == 0 && sscanf(u.release, "%d.%d", &a, &b) == 2 && (a > major || (a == major && b >= minor));
+}
+
 static pid_t clone_node(int cg_fd)
 {
 	struct clone_args args;
@@ -215,7 +218,6 @@ static pid_t clone_node(int cg_fd)
 
 static void start_node(struct node_spec *s, int report_w)
 {
-	int sync[2] = { -1, -1 };
 	int cg_fd = -1;
 	if (s->cg_fd <= -2) {
 		const char *dir = s->cg[-2 - s->cg_fd];
@@ -234,22 +236,14 @@ static void start_node(struct node_spec *s, int report_w)
 			close(cg_fd);
 		return;
 	}
-	if (s->uidmap && pipe2(sync, O_CLOEXEC) < 0) {
-		fail("pipe", s->name);
-		emit_err(s->idx, &nl_err);
-		if (cg_fd >= 0)
-			close(cg_fd);
-		return;
-	}
 	pid_t pid = clone_node(cg_fd);
 	if (pid == 0) {
-		/* The node: /dev/null, the console log twice, the report pipe on 3,
-		 * the sync pipe on 4, the skeleton tmpfs on 5, nothing else inherited. */
-		int r = fcntl(report_w, F_DUPFD, 10), w = sync[0] >= 0 ? fcntl(sync[0], F_DUPFD, 10) : -1;
+		/* The node: /dev/null on 0-2 (the console log comes later), the report
+		 * pipe on 3, the skeleton tmpfs on 5, nothing else inherited. */
+		int r = fcntl(report_w, F_DUPFD, 10);
 		int k = fcntl(skel_fd, F_DUPFD, 10);
-		if (r < 0 || k < 0 || (sync[0] >= 0 && w < 0) || dup2(null_fd, 0) < 0 || dup2(null_fd, 1) < 0 ||
-		    dup2(null_fd, 2) < 0 || dup2(r, 3) < 0 || (w >= 0 ? dup2(w, 4) < 0 : (close(4), false)) ||
-		    dup2(k, NL_SKELETON_FD) < 0) {
+		if (r < 0 || k < 0 || dup2(null_fd, 0) < 0 || dup2(null_fd, 1) < 0 || dup2(null_fd, 2) < 0 ||
+		    dup2(r, 3) < 0 || (close(4), false) || dup2(k, NL_SKELETON_FD) < 0) {
 			/* EMFILE or ENOMEM: say so on the report pipe, still open here, and stop */
 			char line[300];
 			snprintf(line, sizeof line, "E\t%d\t%d\tset up the node's file descriptors\t%s\n", s->idx, errno, s->name);
@@ -258,21 +252,17 @@ static void start_node(struct node_spec *s, int report_w)
 			_exit(1);
 		}
 		syscall(SYS_close_range, NL_SKELETON_FD + 1, ~0U, 0);
-		node_main(s, 3, w >= 0 ? 4 : -1);
+		node_main(s, 3);
 	}
 	int e = errno;
 	if (cg_fd >= 0)
 		close(cg_fd);
-	if (sync[0] >= 0)
-		close(sync[0]);
 	if (pid < 0) {
 		failx(cg_fd >= 0 ? "clone3(CLONE_INTO_CGROUP)" : "clone", s->name, e);
 		emit_err(s->idx, &nl_err);
-		if (sync[1] >= 0)
-			close(sync[1]);
 		return;
 	}
-	flights[nflights++] = (struct flight){ pid, s->idx, sync[1] };
+	flights[nflights++] = (struct flight){ pid, s->idx };
 }
 
 static int flight_index(int idx)
@@ -285,28 +275,16 @@ static int flight_index(int idx)
 
 static void drop_flight(int i)
 {
-	if (flights[i].sync_w >= 0)
-		close(flights[i].sync_w);
 	flights[i] = flights[--nflights];
 }
 
-/* Lines from the nodes: "R\tIDX" ready, "U\tIDX" in its user namespace, "E\tIDX\tERRNO\tSTEP\tOBJECT" failed. */
+/* Lines from the nodes: "R\tIDX" ready, "E\tIDX\tERRNO\tSTEP\tOBJECT" failed. */
 static void handle_line(char *line)
 {
 	int idx = atoi(line + 2);
 	int fi = flight_index(idx);
 	if (fi < 0)
 		return;
-	if (line[0] == 'U') {
-		if (flights[fi].sync_w < 0 || write_id_maps(&specs[idx], flights[fi].pid, flights[fi].sync_w) < 0) {
-			emit_err(idx, &nl_err);
-			kill(flights[fi].pid, SIGKILL);
-			flights[fi].idx = -1 - idx; /* reported; the exit is reaped quietly */
-		}
-		close(flights[fi].sync_w);
-		flights[fi].sync_w = -1;
-		return;
-	}
 	if (line[0] == 'R') {
 		unsigned long long st;
 		char state;
@@ -419,6 +397,7 @@ static int launch(int window)
 		return 0;
 	nl_trace = getenv("NETLAB_INIT_TRACE") != NULL;
 	host_facts.shared_mounts = host_has_shared_mounts();
+	host_facts.idmap_layers = kernel_at_least(5, 19);
 	probe_masks();
 	read_mm_template();
 	if (plan_cgroups(specs, nspecs) < 0 || plan_device_programs(specs, nspecs) < 0) {

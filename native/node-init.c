@@ -1,25 +1,30 @@
 /*
- * The node's PID 1: builds the node (namespaces, cgroups, filesystem, hostname,
- * lo, capabilities), tells the launcher it is ready, then lives like tini:
- * all signals blocked and taken with sigtimedwait; SIGCHLD reaps zombies;
- * SIGTERM (or SIGPWR) sends SIGTERM to every process of the node, SIGKILL
- * after the grace period, and exits; other signals are forwarded to every
- * process of the node.
+ * The node's PID 1: builds the node (cgroups, namespaces, filesystem, user
+ * namespace, hostname, lo, capabilities), tells the launcher it is ready, then
+ * lives like tini: all signals blocked and taken from a signalfd; SIGCHLD
+ * reaps zombies; SIGTERM (or SIGPWR) sends SIGTERM to every process of the
+ * node, SIGKILL after the grace period, and exits; other signals are
+ * forwarded to every process of the node. It also copies what the node
+ * writes to /dev/console into the console log, up to NL_CONSOLE_MAX bytes.
  */
 #include "init.h"
 
 #include <fcntl.h>
-#include <grp.h>
+#include <linux/keyctl.h>
 #include <linux/prctl.h>
+#include <limits.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -104,37 +109,6 @@ static int set_cmdline(const struct node_spec *s)
 	return 0;
 }
 
-/*
- * User namespace, entered once the root filesystem is built (as host root, so
- * the lower "/" with its submounts, the device nodes, the masks and the
- * read-only /proc/sys are all in place, and locked for the node: a user
- * namespace cannot undo mounts it inherits). The launcher writes uid_map and
- * gid_map when told "U", then releases us on the sync pipe.
- */
-static int enter_userns(const struct node_spec *s, int report_fd, int sync_fd)
-{
-	if (unshare(CLONE_NEWUSER) < 0)
-		return fail("unshare(user)", s->name);
-	char line[32];
-	snprintf(line, sizeof line, "U\t%d\n", s->idx);
-	if (write_all(report_fd, line, strlen(line)) < 0)
-		return fail("report", "launcher pipe");
-	char c;
-	ssize_t n;
-	while ((n = read(sync_fd, &c, 1)) < 0 && errno == EINTR)
-		;
-	close(sync_fd);
-	if (n != 1)
-		return failx("wait for uid_map", "sync pipe", n < 0 ? errno : EPIPE);
-	if (setresgid(0, 0, 0) < 0)
-		return fail("setresgid", "0 (is 0 in the gid map?)");
-	if (setresuid(0, 0, 0) < 0)
-		return fail("setresuid", "0 (is 0 in the uid map?)");
-	if (setgroups(0, NULL) < 0)
-		return fail("setgroups", "none");
-	return 0;
-}
-
 static int bring_lo_up(void)
 {
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -168,117 +142,230 @@ static void trace(const char *step)
 	trace_t0 = t;
 }
 
-static int setup(struct node_spec *s, int report_fd, int sync_fd)
+/* What the setup steps hand on to each other. */
+struct node_build {
+	struct node_spec *s;
+	bool userns;
+	int userns_fd;             /* the node's user namespace (made by make_userns), or -1 */
+	int tmpfs, root;           /* the node's tmpfs (upper, work) and its overlay */
+	int layer_fds[NL_MAX_LAYERS], nlayer_fds; /* idmapped copies of the lower layers */
+	int bind_fds[MAX_BINDS];
+	int console;               /* read end of /dev/console */
+	int built_mnt;             /* user namespace: the mount namespace the node was built in, kept (enter_node_userns) */
+};
+
+/* The console log on stdout and stderr; its folder is made when missing. */
+static int open_console_log(const char *log)
 {
-	bool userns = s->uidmap != NULL;
-	if (set_cmdline(s) < 0)
+	int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == ENOENT) {
+		char dir[NL_PATH_MAX];
+		snprintf(dir, sizeof dir, "%s", log);
+		char *slash = strrchr(dir, '/');
+		if (slash && slash != dir)
+			*slash = 0;
+		if (mkdir_p(dir, 0755) == 0)
+			fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	}
+	if (fd < 0)
+		return fail("open console log", log);
+	if (dup2(fd, 1) < 0 || dup2(fd, 2) < 0) {
+		int e = errno;
+		close(fd);
+		return failx("dup2", "console log", e);
+	}
+	close(fd);
+	return 0;
+}
+
+/* The process: its name for ps, its own session (a Ctrl-C of the CLI's terminal must not reach the lab), its log. */
+static int start_process(struct node_build *b)
+{
+	if (set_cmdline(b->s) < 0)
 		dprintf(2, "netlab-init: %s: %s: %s (ps shows the launcher's command line)\n",
 			nl_err.step, nl_err.object, strerror(nl_err.errnum));
-	/* Leave the CLI's session: a Ctrl-C in its terminal must not reach the lab. */
 	if (setsid() < 0)
-		return fail("setsid", s->name);
-	if (s->log) {
-		int fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		if (fd < 0 && errno == ENOENT) { /* its directory is not there yet: make it */
-			char dir[NL_PATH_MAX];
-			snprintf(dir, sizeof dir, "%s", s->log);
-			char *slash = strrchr(dir, '/');
-			if (slash && slash != dir)
-				*slash = 0;
-			if (mkdir_p(dir, 0755) == 0)
-				fd = open(s->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		}
-		if (fd < 0)
-			return fail("open console log", s->log);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		close(fd);
-	}
+		return fail("setsid", b->s->name);
+	if (b->s->log && open_console_log(b->s->log) < 0)
+		return -1;
 	trace("start");
 	/* The node's PID 1 is never the OOM killer's choice; a memory hog is.
 	 * Best effort: lowering it needs CAP_SYS_RESOURCE, which some hosts withhold. */
 	write_file("/proc/self/oom_score_adj", "-1000", 0, 0);
-	/* Cgroups first, while the host's cgroup tree is in view; the cgroup
-	 * namespace below is then rooted at the node's own cgroup. */
-	for (int j = 0; j < s->ncg; j++)
-		if (join_node_cgroup(s, j, "0") < 0)
+	return 0;
+}
+
+/* Cgroups first, while the host's cgroup tree is in view; the cgroup namespace is then rooted at the node's own. */
+static int join_cgroups(struct node_build *b)
+{
+	for (int j = 0; j < b->s->ncg; j++)
+		if (join_node_cgroup(b->s, j, "0") < 0)
 			return -1;
 	trace("cgroups");
-	const int nsflags = CLONE_NEWCGROUP | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET;
-	if (unshare(userns ? CLONE_NEWNS : nsflags) < 0)
-		return fail(userns ? "unshare(mnt)" : "unshare(cgroup|mnt|uts|ipc|net)", s->name);
-	trace("unshare");
+	return 0;
+}
+
+/*
+ * The namespaces. In a user namespace (node-userns.c) the network, uts, ipc
+ * and cgroup namespaces belong to it and the node joins them now, still host
+ * root, and gets a mount namespace of its own to build in; it enters the
+ * user namespace itself once its root filesystem is built.
+ */
+static int make_namespaces(struct node_build *b)
+{
+	if (b->userns && make_userns(b->s, &b->userns_fd) < 0)
+		return -1;
+	if (b->userns)
+		trace("userns-create");
+	const int all = CLONE_NEWCGROUP | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET;
+	if (unshare(b->userns ? CLONE_NEWNS : all) < 0)
+		return fail(b->userns ? "unshare(mnt)" : "unshare(cgroup|mnt|uts|ipc|net)", b->s->name);
 	/* Shared mounts (systemd hosts) would carry the node's mounts back to the host. */
 	if (host_facts.shared_mounts && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		return fail("make mounts private", "/");
-	int tmpfs = make_node_tmpfs(s);
-	if (tmpfs < 0)
+	trace("namespaces");
+	return 0;
+}
+
+/* The overlay root (node-root.c): tmpfs for upper and work, the lower layers, /dev/console, /proc and /sys. */
+static int build_root(struct node_build *b)
+{
+	if ((b->tmpfs = make_node_tmpfs(b->s)) < 0)
 		return -1;
 	trace("tmpfs");
-	int root = make_overlay(s, tmpfs, NL_SKELETON_FD);
+	char *layers[NL_MAX_LAYERS];
+	if ((b->nlayer_fds = open_lower_layers(b->s, b->userns_fd, layers, b->layer_fds)) < 0)
+		return -1;
+	b->root = make_overlay(b->s, b->tmpfs, layers, b->s->nlower + 1);
 	close(NL_SKELETON_FD);
-	if (root < 0)
+	if (b->root < 0)
 		return -1;
 	trace("overlay");
-	if (mount_proc_sys(root) < 0)
+	if ((b->console = open_console(b->root)) < 0 || mount_proc_sys(b->root) < 0)
 		return -1;
 	trace("proc+sys");
-	int bind_fds[MAX_BINDS];
-	if (s->nbinds > MAX_BINDS)
-		return failx("binds", s->name, E2BIG);
-	if (open_bind_sources(s, bind_fds) < 0)
+	if (b->s->nbinds > MAX_BINDS)
+		return failx("binds", b->s->name, E2BIG);
+	return open_bind_sources(b->s, b->userns_fd, b->bind_fds);
+}
+
+/* pivot_root into the overlay; the old root takes the detached mounts along (park_on_old_root). */
+static int switch_root(struct node_build *b)
+{
+	if (park_on_old_root(b->tmpfs, "node tmpfs") < 0)
 		return -1;
-	/*
-	 * Closing a detached mount dissolves it and waits for an RCU grace period
-	 * (namespace_unlock(), fs/namespace.c). Attached to the old root instead
-	 * (on its /dev, nothing needs that any more; the overlay keeps its own
-	 * clone of the upper layer), the tmpfs goes with the old root's detach
-	 * below, in the same wait.
-	 */
-	if (move_mount(tmpfs, "", AT_FDCWD, "/dev", MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		return fail("move_mount node tmpfs", "/dev of the old root");
-	close(tmpfs);
+	while (b->nlayer_fds > 0)
+		if (park_on_old_root(b->layer_fds[--b->nlayer_fds], "lower layer") < 0)
+			return -1;
 	umask(0);
-	if (pivot_into_root(root) < 0)
-		return -1;
-	close(root);
+	int r = pivot_into_root(b->root);
+	close(b->root);
 	trace("pivot");
-	if (mask_paths(userns) < 0 || proc_sys_readonly() < 0)
+	return r;
+}
+
+/* Masks, read-only /proc/sys, binds: made as host root, so a user namespace cannot undo them. */
+static int lock_down_mounts(struct node_build *b)
+{
+	if (mask_paths() < 0 || proc_sys_readonly() < 0)
 		return -1;
 	trace("masks");
 	umask(022);
-	if (mount_binds(s, bind_fds) < 0)
+	if (mount_binds(b->s, b->bind_fds) < 0)
 		return -1;
-	for (int i = 0; i < s->nbinds; i++)
-		close(bind_fds[i]);
-	if (userns) {
-		if (enter_userns(s, report_fd, sync_fd) < 0)
-			return -1;
-		if (unshare(nsflags & ~CLONE_NEWNS) < 0 || unshare(CLONE_NEWNS) < 0)
-			return fail("unshare(cgroup|mnt|uts|ipc|net) in the user namespace", s->name);
-		/* sysfs again: the first one showed the host's network devices */
-		if (mount_sysfs_again() < 0)
-			return -1;
-		trace("userns");
-	}
-	if (mount_devpts(userns) < 0)
+	for (int i = 0; i < b->s->nbinds; i++)
+		close(b->bind_fds[i]);
+	return 0;
+}
+
+/*
+ * Into the user namespace, then a copy of the mount namespace that it owns:
+ * the copy locks every mount the node made as host root (a user namespace
+ * cannot undo mounts it inherited, mount_namespaces(7)). The mount namespace
+ * it leaves is kept (an fd PID 1 holds until it exits), not dropped: dropping
+ * it would unmount its copies and wait for an RCU grace period in the middle
+ * of the node's start (namespace_unlock(), fs/namespace.c); it goes with the
+ * node, like the rest. Nothing in the node can use it: PID 1 is not dumpable,
+ * and joining a mount namespace of the host's user namespace needs host root.
+ */
+static int enter_node_userns(struct node_build *b)
+{
+	if (!b->userns)
+		return 0;
+	int r = enter_userns(b->s, b->userns_fd);
+	close(b->userns_fd);
+	trace("userns");
+	if (r < 0)
 		return -1;
-	trace("dev");
-	if (sethostname(s->name, strlen(s->name)) < 0)
-		return fail("sethostname", s->name);
+	if ((b->built_mnt = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC)) < 0)
+		return fail("open", "/proc/self/ns/mnt");
+	if (unshare(CLONE_NEWNS) < 0)
+		return fail("unshare(mnt) in the user namespace", b->s->name);
+	trace("mnt-copy");
+	return 0;
+}
+
+/* devpts, hostname, lo; a session keyring of its own (not the one of whoever ran netlab up). */
+static int finish_node(struct node_build *b)
+{
+	if (mount_devpts(b->userns) < 0)
+		return -1;
+	if (sethostname(b->s->name, strlen(b->s->name)) < 0)
+		return fail("sethostname", b->s->name);
 	if (bring_lo_up() < 0)
 		return -1;
-	trace("hostname+lo");
+	if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL) < 0 && errno != ENOSYS)
+		return fail("keyctl(KEYCTL_JOIN_SESSION_KEYRING)", "a new session keyring");
+	trace("dev+hostname+lo");
+	return 0;
+}
+
+/* Capabilities last but for the seccomp filter: the steps above need them. */
+static int drop_privileges(struct node_build *b)
+{
 	int r = drop_caps();
 	trace("caps");
 	/* Last, so that nothing of the setup meets it; netlab-enter gives every command the same (seccomp.c). */
-	return r < 0 || !s->seccomp ? r : seccomp_install_default();
+	return r < 0 || !b->s->seccomp ? r : seccomp_install_default();
 }
 
-static void report(int fd, const char *line)
+static int setup(struct node_build *b)
 {
-	/* One write below PIPE_BUF: atomic even with many nodes on one pipe (pipe(7)). */
-	if (write_all(fd, line, strlen(line)) < 0)
+	int (*const steps[])(struct node_build *) = {
+		start_process, join_cgroups, make_namespaces, build_root, switch_root,
+		lock_down_mounts, enter_node_userns, finish_node, drop_privileges,
+	};
+	for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+		if (steps[i](b) < 0)
+			return -1;
+	/* Nothing in the node may ptrace PID 1 or open its fds (the console log, a host file). */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return fail("prctl(PR_SET_DUMPABLE)", "0");
+	return 0;
+}
+
+/*
+ * One line on the launcher's pipe, in one write of at most PIPE_BUF bytes, so
+ * it is never interleaved with another node's (pipe(7)); a long object is cut.
+ */
+static void report(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void report(int fd, const char *fmt, ...)
+{
+	char line[PIPE_BUF];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		_exit(3);
+	if ((size_t)n >= sizeof line) {
+		n = sizeof line - 1;
+		line[n - 1] = '\n';
+	}
+	ssize_t w;
+	while ((w = write(fd, line, (size_t)n)) < 0 && errno == EINTR)
+		;
+	if (w != n)
 		_exit(3);
 }
 
@@ -308,46 +395,68 @@ static bool node_empty(void)
 	return kill(-1, 0) < 0 && errno == ESRCH;
 }
 
-static void __attribute__((noreturn)) init_loop(int grace_ms)
+/*
+ * Copies what waits in /dev/console into the console log (our stdout) until
+ * the log holds NL_CONSOLE_MAX bytes; then says so once and drops the rest,
+ * so a node can neither fill the host's disk nor block on a full pipe.
+ */
+static void relay_console(int console, const char *name)
 {
-	sigset_t all;
-	sigfillset(&all);
+	static bool full;
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(console, buf, sizeof buf)) > 0) {
+		struct stat st;
+		if (full || fstat(1, &st) < 0)
+			continue;
+		long long room = NL_CONSOLE_MAX - (long long)st.st_size;
+		if (room > 0)
+			write_all(1, buf, (size_t)(n < room ? n : room));
+		if (n >= room) {
+			full = true;
+			dprintf(1, "\nnetlab-init: %s: the console log is full (%d MiB): the rest of the node's console output is dropped\n",
+				name, NL_CONSOLE_MAX >> 20);
+		}
+	}
+}
+
+static void __attribute__((noreturn)) init_loop(int sfd, int console, const struct node_spec *s)
+{
 	long long deadline = -1;
 	for (;;) {
-		siginfo_t si;
-		int sig;
-		if (deadline < 0) {
-			sig = sigwaitinfo(&all, &si);
-		} else {
+		int timeout = -1;
+		if (deadline >= 0) {
 			long long left = deadline - now_ms();
 			if (left <= 0) {
 				kill(-1, SIGKILL);
 				_exit(0); /* the kernel kills and reaps whatever is left (pid_namespaces(7)) */
 			}
-			if (left > 50)
-				left = 50;
-			struct timespec ts = { .tv_sec = 0, .tv_nsec = left * 1000000 };
-			sig = sigtimedwait(&all, &si, &ts);
+			timeout = left > 50 ? 50 : (int)left;
 		}
-		switch (sig) {
-		case -1:
-		case SIGCHLD:
-			break;
-		case SIGTERM:
-		case SIGPWR:
-			if (deadline < 0) {
-				deadline = now_ms() + grace_ms;
-				kill(-1, SIGTERM);
-				kill(-1, SIGCONT);
+		struct pollfd p[2] = { { sfd, POLLIN, 0 }, { console, POLLIN, 0 } };
+		if (poll(p, 2, timeout) > 0 && (p[1].revents & POLLIN))
+			relay_console(console, s->name);
+		struct signalfd_siginfo si;
+		while (read(sfd, &si, sizeof si) == sizeof si) {
+			switch (si.ssi_signo) {
+			case SIGCHLD:
+				break;
+			case SIGTERM:
+			case SIGPWR:
+				if (deadline < 0) {
+					deadline = now_ms() + s->grace_ms;
+					kill(-1, SIGTERM);
+					kill(-1, SIGCONT);
+				}
+				break;
+			case SIGTSTP:
+			case SIGTTIN:
+			case SIGTTOU:
+			case SIGPIPE:
+				break;
+			default:
+				kill(-1, (int)si.ssi_signo);
 			}
-			break;
-		case SIGTSTP:
-		case SIGTTIN:
-		case SIGTTOU:
-		case SIGPIPE:
-			break;
-		default:
-			kill(-1, sig);
 		}
 		reap();
 		if (deadline >= 0 && node_empty())
@@ -355,20 +464,21 @@ static void __attribute__((noreturn)) init_loop(int grace_ms)
 	}
 }
 
-void node_main(struct node_spec *s, int report_fd, int sync_fd)
+void node_main(struct node_spec *s, int report_fd)
 {
 	sigset_t all;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, NULL);
-	char line[NL_PATH_MAX + 256];
-	if (setup(s, report_fd, sync_fd) < 0) {
+	struct node_build b = { .s = s, .userns = s->uidmap != NULL, .userns_fd = -1, .tmpfs = -1, .root = -1, .console = -1, .built_mnt = -1 };
+	int sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		fail("signalfd", s->name);
+	if (sfd < 0 || setup(&b) < 0) {
 		clean(nl_err.object);
-		snprintf(line, sizeof line, "E\t%d\t%d\t%s\t%s\n", s->idx, nl_err.errnum, nl_err.step, nl_err.object);
-		report(report_fd, line);
+		report(report_fd, "E\t%d\t%d\t%s\t%s\n", s->idx, nl_err.errnum, nl_err.step, nl_err.object);
 		_exit(1);
 	}
-	snprintf(line, sizeof line, "R\t%d\n", s->idx);
-	report(report_fd, line);
+	report(report_fd, "R\t%d\n", s->idx);
 	close(report_fd);
-	init_loop(s->grace_ms);
+	init_loop(sfd, b.console, s);
 }

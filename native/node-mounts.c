@@ -92,22 +92,13 @@ static int mask(const char *which)
 }
 
 /*
- * /proc's masks, and /sys's unless the node will have a user namespace: it
- * mounts a sysfs of its own network namespace there later, which the kernel
- * allows only over a /sys with nothing mounted on a non-empty directory
- * (mnt_already_visible(), fs/namespace.c); mount_sysfs_again masks that one.
+ * The masks of /proc and /sys. In a user namespace they are made before the
+ * node enters it, and so locked: the node cannot unmount them (nor the /sys
+ * below, which shows only the node's own network namespace).
  */
-int mask_paths(bool userns)
+int mask_paths(void)
 {
-	return mask("/proc/") < 0 || (!userns && mask("/sys/") < 0) ? -1 : 0;
-}
-
-/* User namespace: a read-only sysfs showing the node's own network devices, masked. */
-int mount_sysfs_again(void)
-{
-	if (mount("sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-		return fail("mount sysfs", "/sys");
-	return mask("/sys/");
+	return mask("/proc/") < 0 || mask("/sys/") < 0 ? -1 : 0;
 }
 
 /*
@@ -126,24 +117,53 @@ int proc_sys_readonly(void)
 	return 0;
 }
 
+/*
+ * Creates `path` and any missing parent, each owned by uid:gid (the node's
+ * root: in a user namespace, host root's new directories would appear owned
+ * by nobody). Existing directories are left as they are.
+ */
+static int make_dirs(const char *path, uid_t uid, gid_t gid)
+{
+	char tmp[NL_PATH_MAX];
+	snprintf(tmp, sizeof tmp, "%s", path);
+	for (char *p = tmp + 1;; p++) {
+		if (*p != '/' && *p != 0)
+			continue;
+		char c = *p;
+		*p = 0;
+		if (mkdir(tmp, 0755) == 0) {
+			if ((uid || gid) && lchown(tmp, uid, gid) < 0)
+				return fail("chown bind target", tmp);
+		} else if (errno != EEXIST) {
+			return fail("mkdir", tmp);
+		}
+		*p = c;
+		if (c == 0)
+			return 0;
+	}
+}
+
 /* Creates the mount point for a bind: a directory, or an empty file for a file source. */
-static int make_target(const char *dst, bool dir)
+static int make_target(const char *dst, bool dir, uid_t uid, gid_t gid)
 {
 	if (dir)
-		return mkdir_p(dst, 0755);
+		return make_dirs(dst, uid, gid);
 	char parent[NL_PATH_MAX];
 	snprintf(parent, sizeof parent, "%s", dst);
 	char *slash = strrchr(parent, '/');
 	if (slash && slash != parent) {
 		*slash = 0;
-		if (mkdir_p(parent, 0755) < 0)
+		if (make_dirs(parent, uid, gid) < 0)
 			return -1;
 	}
-	int fd = open(dst, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
-	if (fd < 0 && errno != EISDIR)
+	int fd = open(dst, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0644);
+	if (fd < 0 && errno != EEXIST && errno != EISDIR)
 		return fail("create bind target", dst);
-	if (fd >= 0)
+	if (fd >= 0) {
+		int r = (uid || gid) && fchown(fd, uid, gid) < 0 ? fail("chown bind target", dst) : 0;
 		close(fd);
+		return r;
+	}
 	return 0;
 }
 
@@ -155,7 +175,7 @@ int mount_binds(const struct node_spec *s, const int *fds)
 		if (fstat(fds[i], &st) < 0)
 			return fail("stat bind source", b->src);
 		/* Paths resolve inside the node's root now: a symlink cannot lead out of it. */
-		if (make_target(b->dst, S_ISDIR(st.st_mode)) < 0)
+		if (make_target(b->dst, S_ISDIR(st.st_mode), s->uidmap ? s->root_uid : 0, s->uidmap ? s->root_gid : 0) < 0)
 			return -1;
 		if (b->ro) {
 			struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };

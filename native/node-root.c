@@ -3,20 +3,22 @@
  * Everything is built on detached mounts (fsopen/fsmount, kernel >= 5.2), so
  * no mount point is needed on the host and nothing of a node is on its disk:
  *
- *   make_node_tmpfs   a private tmpfs: upper/ (with etc/hostname and the
- *                     lab's seed files) and work/ of the overlay
- *   make_overlay      lower = the lab's skeleton (skeleton.c) over the spec's
- *                     lower dirs; moved onto "/" of the node's mount namespace
+ *   make_node_tmpfs   a private tmpfs: upper/ (the node's /etc, /root, /run,
+ *                     /tmp, /dev/console, /etc/hostname and /etc/hosts, and
+ *                     the lab's seed files) and work/ of the overlay
+ *   open_lower_layers the skeleton (skeleton.c: /dev) over the spec's lower
+ *                     dirs, idmapped into a user namespace's ids
+ *   make_overlay      moved onto "/" of the node's mount namespace
  *   mount_proc_sys    /proc and a read-only /sys inside it
  *   pivot_into_root   pivot_root(".", ".") and detach the host's tree
  *
  * Creating and removing a few directories per node on an ext4 /run cost ~0.6
  * ms a node; a tmpfs costs a few µs. A node's changes live in memory charged
  * to its cgroup, as they would on the tmpfs /run of most hosts. proc and sysfs
- * are mounted before the old root goes because a user namespace may mount them
- * only while a fully visible instance is in its mount namespace
- * (mount_too_revealing(), fs/namespace.c). Each step returns 0 (or an fd) or
- * -1 with nl_err naming the step, the path and the errno.
+ * are mounted by host root before the node enters its user namespace, in the
+ * node's own pid and network namespaces, so they are locked there and show
+ * only the node's processes and network devices. Each step returns 0 (or an
+ * fd) or -1 with nl_err naming the step, the path and the errno.
  */
 #include "init.h"
 
@@ -28,6 +30,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 struct host_facts host_facts;
@@ -145,44 +148,90 @@ static int copy_seed(const struct node_spec *s, int upper)
 	return copy_tree(from, upper, p, 0);
 }
 
+/* Marks a directory of the tmpfs opaque: overlayfs then hides what the layers below hold there. */
+static int make_opaque(int t, const char *dir)
+{
+	char p[96];
+	snprintf(p, sizeof p, "/proc/self/fd/%d/%s", t, dir);
+	if (lsetxattr(p, "trusted.overlay.opaque", "y", 1, 0) < 0)
+		return fail("setxattr overlay.opaque", dir);
+	return 0;
+}
+
+static int write_at(int t, const char *path, const char *data, size_t len)
+{
+	int fd = openat(t, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return fail("create", path);
+	int r = write_all(fd, data, len) < 0 ? fail("write", path) : 0;
+	close(fd);
+	return r;
+}
+
+/*
+ * What every node's upper layer starts with: the node's "/" and the
+ * directories its root owns (/etc, /root, an empty /run and /tmp, /dev for its
+ * console), /etc/hostname, a copy of the lab's /etc/hosts (its own, so the
+ * node's root may edit it), /dev/console (a FIFO PID 1 copies into the console
+ * log) and, when the lower layer has a real /var/run directory, the usual
+ * /var/run -> /run link. In a user namespace these belong to the node's root.
+ */
+static const struct { const char *path; mode_t mode; char type; } upper_entries[] = {
+	{ "upper", 0755, 'd' },        { "upper/etc", 0755, 'd' },  { "upper/root", 0700, 'd' },
+	{ "upper/run", 0755, 'o' },    { "upper/tmp", 01777, 'o' }, { "upper/dev", 0755, 'd' },
+	{ "upper/dev/console", 0600, 'p' },
+};
+#define N_UPPER_ENTRIES (sizeof upper_entries / sizeof upper_entries[0])
+
+static int fill_upper(const struct node_spec *s, int t)
+{
+	for (size_t i = 0; i < N_UPPER_ENTRIES; i++) {
+		const char *p = upper_entries[i].path;
+		mode_t mode = upper_entries[i].mode;
+		int r = upper_entries[i].type == 'p' ? mknodat(t, p, S_IFIFO | mode, 0) : mkdirat(t, p, mode);
+		if (r < 0)
+			return fail(upper_entries[i].type == 'p' ? "mkfifo" : "mkdir", p);
+		if (upper_entries[i].type == 'o' && make_opaque(t, p) < 0)
+			return -1;
+	}
+	char line[300];
+	int n = snprintf(line, sizeof line, "%s\n", s->name);
+	if (write_at(t, "upper/etc/hostname", line, (size_t)n) < 0)
+		return -1;
+	if (s->hosts_text && write_at(t, "upper/etc/hosts", s->hosts_text, s->hosts_len) < 0)
+		return -1;
+	if (s->var_run && (mkdirat(t, "upper/var", 0755) < 0 || symlinkat("/run", t, "upper/var/run") < 0))
+		return fail("symlink", "/var/run");
+	if (!s->uidmap)
+		return 0;
+	static const char *const more[] = { "upper/etc/hostname", "upper/etc/hosts", "upper/var", "upper/var/run" };
+	for (size_t i = 0; i < N_UPPER_ENTRIES + 4; i++) {
+		const char *p = i < N_UPPER_ENTRIES ? upper_entries[i].path : more[i - N_UPPER_ENTRIES];
+		if (fchownat(t, p, s->root_uid, s->root_gid, AT_SYMLINK_NOFOLLOW) < 0 && (i < N_UPPER_ENTRIES || errno != ENOENT))
+			return fail("chown for the user namespace", p[5] ? p + 5 : "/");
+	}
+	return 0;
+}
+
 int make_node_tmpfs(const struct node_spec *s)
 {
 	int t = detached_tmpfs("755", s->upper_size, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, s->name);
 	if (t < 0)
 		return -1;
-	static const char *const dirs[] = { "upper", "work", "upper/etc" };
-	for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++)
-		if (mkdirat(t, dirs[i], 0755) < 0)
-			goto fail_mkdir;
-	char line[300];
-	snprintf(line, sizeof line, "%s\n", s->name);
-	int fd = openat(t, "upper/etc/hostname", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0 || write_all(fd, line, strlen(line)) < 0) {
-		fail("write", "/etc/hostname");
-		goto fail;
-	}
-	close(fd);
-	/* User namespace: the node's root owns /etc (new files there are its) and /root. */
-	if (s->uidmap && (mkdirat(t, "upper/root", 0700) < 0 || fchownat(t, "upper/etc", s->root_uid, s->root_gid, 0) < 0 ||
-			  fchownat(t, "upper/root", s->root_uid, s->root_gid, 0) < 0 ||
-			  fchownat(t, "upper/etc/hostname", s->root_uid, s->root_gid, 0) < 0)) {
-		fail("chown for the user namespace", "/etc");
-		goto fail;
-	}
-	if (s->run) {
+	mode_t old = umask(0); /* exact modes: 1777 for /tmp */
+	int r = mkdirat(t, "work", 0755) < 0 ? fail("mkdir", "node tmpfs") : fill_upper(s, t);
+	umask(old);
+	if (r == 0 && s->run) {
 		int upper = openat(t, "upper", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		int r = upper < 0 ? fail("open", "upper") : copy_seed(s, upper);
+		r = upper < 0 ? fail("open", "upper") : copy_seed(s, upper);
 		if (upper >= 0)
 			close(upper);
-		if (r < 0)
-			goto fail;
+	}
+	if (r < 0) {
+		close(t);
+		return -1;
 	}
 	return t;
-fail_mkdir:
-	fail("mkdir", "node tmpfs");
-fail:
-	close(t);
-	return -1;
 }
 
 /* Appends a path to a lowerdir list, escaping ':' and '\\' (overlayfs.rst); ',' is refused. */
@@ -211,75 +260,104 @@ static int set_opt(int fs, const char *key, const char *value)
 }
 
 /*
+ * The lower layers, top first: the skeleton (/dev), then the spec's lower
+ * dirs. In a user namespace each lower dir is a detached copy idmapped into
+ * the node's ids (when this kernel's overlayfs takes idmapped layers), so the
+ * host's files belong to the node's own root; paths[i] is then
+ * /proc/self/fd/N of the copy, and fds[] holds the copies (the overlay keeps
+ * its own clones: the caller disposes of these). The skeleton is the
+ * launcher's tmpfs, shared by every node, and stays as it is.
+ */
+int open_lower_layers(const struct node_spec *s, int userns_fd, char **paths, int *fds)
+{
+	static char buf[NL_MAX_LAYERS][32];
+	int nfds = 0;
+	if (s->nlower + 1 > NL_MAX_LAYERS)
+		return failx("lower layers", s->name, E2BIG);
+	snprintf(buf[0], sizeof buf[0], "/proc/self/fd/%d/%s", NL_SKELETON_FD, NL_SKELETON_DIR);
+	paths[0] = buf[0];
+	for (int i = 0; i < s->nlower; i++) {
+		paths[i + 1] = (char *)s->lower[i];
+		if (userns_fd < 0 || !host_facts.idmap_layers)
+			continue;
+		int fd = open_layer(AT_FDCWD, s->lower[i], userns_fd, false, s->lower[i]);
+		if (fd < 0) {
+			while (nfds > 0)
+				close(fds[--nfds]);
+			return -1;
+		}
+		fds[nfds++] = fd;
+		snprintf(buf[i + 1], sizeof buf[i + 1], "/proc/self/fd/%d", fd);
+		paths[i + 1] = buf[i + 1];
+	}
+	return nfds;
+}
+
+/*
  * Linux >= 6.8 takes lower dirs one by one ("lowerdir+", each path up to a
  * page): image layers of any number and length. Returns 0, -1 on error, or 1
  * when the kernel does not know "lowerdir+" (nothing was set).
  */
-static int lowers_one_by_one(int fs, const char *skel, const struct node_spec *s)
+static int lowers_one_by_one(int fs, char *const *layers, int nlayers)
 {
 	/* Tests take the path of kernels before 6.8 on a newer one. */
 	if (getenv("NETLAB_TEST_NO_LOWERDIR_PLUS"))
 		return 1;
-	if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", skel, 0) < 0)
-		return errno == EINVAL ? 1 : fail("overlay option lowerdir+", skel);
-	for (int i = 0; i < s->nlower; i++)
-		if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", s->lower[i], 0) < 0)
-			return fail("overlay option lowerdir+", s->lower[i]);
+	for (int i = 0; i < nlayers; i++)
+		if (fsconfig(fs, FSCONFIG_SET_STRING, "lowerdir+", layers[i], 0) < 0)
+			return i == 0 && errno == EINVAL ? 1 : fail("overlay option lowerdir+", layers[i]);
 	return 0;
 }
 
 /*
  * Older kernels take one "lowerdir" string, and fsconfig(2) takes strings of
  * at most 255 bytes (strndup_user(value, 256), fs/fsopen.c). When the full
- * paths do not fit and every lower dir is in one folder (an image's layers
- * in the store), the names are given relative to that folder, made the
- * working directory: overlayfs resolves them against it (and pivot_root
- * changes it afterwards anyway).
+ * paths do not fit and every layer below the skeleton is in one folder (an
+ * image's layers in the store, or idmapped copies in /proc/self/fd), their
+ * names are given relative to that folder, made the working directory:
+ * overlayfs resolves them against it (and pivot_root changes it afterwards).
  */
-static int lowers_as_string(const char *skel, const struct node_spec *s, char *lower, size_t cap)
+static int lowers_as_string(char *const *layers, int nlayers, char *lower, size_t cap)
 {
 	size_t len = 0;
 	lower[0] = 0;
-	if (append_lower(lower, cap, &len, skel) < 0)
-		return -1;
-	for (int i = 0; i < s->nlower; i++)
-		if (append_lower(lower, cap, &len, s->lower[i]) < 0)
+	for (int i = 0; i < nlayers; i++)
+		if (append_lower(lower, cap, &len, layers[i]) < 0)
 			return -1;
-	if (len < 256)
-		return 0;
-	const char *slash = strrchr(s->lower[0], '/');
-	size_t plen = slash ? (size_t)(slash - s->lower[0]) : 0;
-	for (int i = 0; i < s->nlower; i++)
-		if (!plen || strncmp(s->lower[i], s->lower[0], plen) || s->lower[i][plen] != '/' || strchr(s->lower[i] + plen + 1, '/'))
+	if (len < 256 || nlayers < 2)
+		return len < 256 ? 0 : failx("lowerdir (this kernel takes at most 255 bytes of lower dirs)", lower, ENAMETOOLONG);
+	const char *first = layers[1], *slash = strrchr(first, '/');
+	size_t plen = slash ? (size_t)(slash - first) : 0;
+	for (int i = 1; i < nlayers; i++)
+		if (!plen || strncmp(layers[i], first, plen) || layers[i][plen] != '/' || strchr(layers[i] + plen + 1, '/'))
 			return failx("lowerdir (this kernel takes at most 255 bytes of lower dirs; Linux 6.8 takes any number)", lower, ENAMETOOLONG);
 	char parent[NL_PATH_MAX];
-	snprintf(parent, sizeof parent, "%.*s", (int)plen, s->lower[0]);
+	snprintf(parent, sizeof parent, "%.*s", (int)plen, first);
 	if (chdir(parent) < 0)
 		return fail("chdir to the layers", parent);
 	len = 0;
-	if (append_lower(lower, cap, &len, skel) < 0)
+	if (append_lower(lower, cap, &len, layers[0]) < 0)
 		return -1;
-	for (int i = 0; i < s->nlower; i++)
-		if (append_lower(lower, cap, &len, s->lower[i] + plen + 1) < 0)
+	for (int i = 1; i < nlayers; i++)
+		if (append_lower(lower, cap, &len, layers[i] + plen + 1) < 0)
 			return -1;
 	if (len >= 256)
 		return failx("lowerdir (this kernel takes at most 255 bytes of lower dirs: too many image layers; Linux 6.8 takes any number)", lower, ENAMETOOLONG);
 	return 0;
 }
 
-int make_overlay(const struct node_spec *s, int tmpfs, int skel_fd)
+int make_overlay(const struct node_spec *s, int tmpfs, char *const *layers, int nlayers)
 {
-	char lower[4096], skel[96], p[96];
+	char lower[4096], p[96];
 	lower[0] = 0;
-	snprintf(skel, sizeof skel, "/proc/self/fd/%d/%s", skel_fd, s->skeleton);
 	int fs = fsopen("overlay", FSOPEN_CLOEXEC);
 	if (fs < 0)
 		return fail("fsopen overlay", "overlayfs (CONFIG_OVERLAY_FS)");
-	int r = lowers_one_by_one(fs, skel, s);
+	int r = lowers_one_by_one(fs, layers, nlayers);
 	if (r == 1)
-		r = lowers_as_string(skel, s, lower, sizeof lower) < 0 ? -1 : set_opt(fs, "lowerdir", lower);
+		r = lowers_as_string(layers, nlayers, lower, sizeof lower) < 0 ? -1 : set_opt(fs, "lowerdir", lower);
 	else
-		snprintf(lower, sizeof lower, "%s:%s%s", skel, s->lower[0], s->nlower > 1 ? ":…" : "");
+		snprintf(lower, sizeof lower, "%s:%s%s", layers[0], nlayers > 1 ? layers[1] : "", nlayers > 2 ? ":…" : "");
 	snprintf(p, sizeof p, "/proc/self/fd/%d/upper", tmpfs);
 	if (r == 0)
 		r = set_opt(fs, "upperdir", p);
@@ -311,6 +389,32 @@ int make_overlay(const struct node_spec *s, int tmpfs, int skel_fd)
 	return m;
 }
 
+/*
+ * The read end of the node's /dev/console, opened through the overlay (the
+ * pipe of a FIFO belongs to the inode it is opened through: overlayfs gives
+ * the node its own). O_RDWR: it never sees end-of-file when a writer leaves.
+ */
+int open_console(int root)
+{
+	int fd = openat(root, "dev/console", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	return fd < 0 ? fail("open", "/dev/console") : fd;
+}
+
+/*
+ * Closing a detached mount dissolves it and waits for an RCU grace period
+ * (namespace_unlock(), fs/namespace.c). Attached to the old root instead (on
+ * its /dev, which nothing needs any more: the overlay keeps its own clones of
+ * its layers), a detached mount goes with the old root's detach in
+ * pivot_into_root, in the same wait.
+ */
+int park_on_old_root(int fd, const char *what)
+{
+	if (move_mount(fd, "", AT_FDCWD, "/dev", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return fail("move_mount to the old root's /dev", what);
+	close(fd);
+	return 0;
+}
+
 /* Mounts `type` on `dir` of the overlay (through /proc/self/fd), creating the dir if needed. */
 static int mount_in(int root, const char *dir, const char *type, unsigned long flags)
 {
@@ -331,13 +435,22 @@ int mount_proc_sys(int root)
 	return mount_in(root, "sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC);
 }
 
-/* Detached copies of the bind sources, taken while the host's tree is still reachable. */
-int open_bind_sources(const struct node_spec *s, int *fds)
+/*
+ * Detached copies of the bind sources, taken while the host's tree is still
+ * reachable; in a user namespace idmapped (where the filesystem allows), so
+ * the node's root has host root's access to a folder bound into it, as it had
+ * without a user namespace.
+ */
+int open_bind_sources(const struct node_spec *s, int userns_fd, int *fds)
 {
 	for (int i = 0; i < s->nbinds; i++) {
-		fds[i] = open_tree(AT_FDCWD, s->binds[i].src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
-		if (fds[i] < 0)
-			return fail("open_tree bind source", s->binds[i].src);
+		fds[i] = open_layer(AT_FDCWD, s->binds[i].src, userns_fd, true, s->binds[i].src);
+		if (fds[i] < 0) {
+			nl_err.step = "open_tree bind source";
+			while (i > 0)
+				close(fds[--i]);
+			return -1;
+		}
 	}
 	return 0;
 }

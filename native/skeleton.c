@@ -1,15 +1,15 @@
 /*
  * The launcher's side of the nodes' filesystems: one detached tmpfs (no mount
  * point anywhere; its fd is inherited by every node) holding
- *   skel-N/    a lab's skeleton layer, the top lower layer of its nodes:
- *              dev/ (device nodes, pts/, shm/, net/tun, the usual symlinks),
- *              run/ and tmp/ (opaque: empty, each node's own on first write),
- *              etc/hosts (the lab's hosts file, copied once per lab) and, when
- *              the lower layer has a real directory there, var/run -> /run.
- * Built once per lab instead of once per node (≈30 syscalls a node saved),
+ *   skel/      the skeleton layer, the top lower layer of every node: dev/
+ *              (opaque: device nodes, pts/, shm/, net/tun, the usual symlinks).
+ * Built once per start instead of once per node (≈25 syscalls a node saved),
  * and copied up into a node's upper layer only when that node writes there.
  * An opaque directory hides what the layers below hold at its path
  * (Documentation/filesystems/overlayfs.rst, "whiteouts and opaque directories").
+ * Everything a node's root must own (/etc/hosts, /run, /tmp, /dev/console) is
+ * in the node's own upper layer instead (node-root.c): the skeleton belongs to
+ * host root, and in a user namespace it appears owned by nobody.
  */
 #include "init.h"
 
@@ -57,29 +57,7 @@ static int mkdir_opaque(int dfd, const char *path, mode_t mode)
 	return r < 0 ? fail("setxattr overlay.opaque", path) : 0;
 }
 
-static int copy_file(const char *from, int dfd, const char *to)
-{
-	int in = open(from, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return fail("open hosts file", from);
-	int out = openat(dfd, to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (out < 0) {
-		close(in);
-		return fail("create", to);
-	}
-	char buf[65536];
-	ssize_t n;
-	while ((n = read(in, buf, sizeof buf)) > 0)
-		if (write_all(out, buf, (size_t)n) < 0)
-			break;
-	close(in);
-	if (close(out) < 0 || n != 0)
-		return fail("copy hosts file", from);
-	return 0;
-}
-
-/* uid/gid: owner of run/ (the node's root in a user namespace, else 0). */
-int make_skeleton(int tmpfs, const char *dir, const char *hosts, bool var_run_link, unsigned uid, unsigned gid)
+int make_skeleton(int tmpfs, const char *dir)
 {
 	if (mkdirat(tmpfs, dir, 0755) < 0)
 		return fail("mkdir", dir);
@@ -107,18 +85,6 @@ int make_skeleton(int tmpfs, const char *dir, const char *hosts, bool var_run_li
 			fail("symlink", links[i][1]);
 			goto out;
 		}
-	if (mkdir_opaque(dfd, "run", 0755) < 0 || mkdir_opaque(dfd, "tmp", 01777) < 0)
-		goto out;
-	if ((uid || gid) && fchownat(dfd, "run", uid, gid, 0) < 0) {
-		fail("chown", "run");
-		goto out;
-	}
-	if (hosts && (mkdir_at(dfd, "etc", 0755) < 0 || copy_file(hosts, dfd, "etc/hosts") < 0))
-		goto out;
-	if (var_run_link && (mkdir_at(dfd, "var", 0755) < 0 || symlinkat("/run", dfd, "var/run") < 0)) {
-		fail("symlink", "var/run");
-		goto out;
-	}
 	r = 0;
 out:
 	close(dfd);

@@ -2,25 +2,22 @@
  * Starting nodes: one native launcher (netlab-init --launch) starts a whole
  * batch, because a process spawn from Node.js costs milliseconds and a lab has
  * up to thousands of nodes. The launcher clones each node's PID 1 with its own
- * pid, mount, uts, ipc, net and cgroup namespaces (and user namespace on
- * request); the nodes build their root filesystems in parallel on all cores
- * and report as they become ready. docs/nodes.md describes what a node is.
+ * pid, mount, uts, ipc, net and cgroup namespaces and, unless `userns: false`,
+ * a user namespace of its own (ids from ids.ts); the nodes build their root
+ * filesystems in parallel on all cores and report as they become ready.
+ * docs/nodes.md describes what a node is.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KernelError, NetlabError } from '../errors.js';
-import { encodeSpecs, parseLaunchLine, type IdMapping, type WireSpec } from './launch-wire.js';
+import type { UsernsSpec } from './ids.js';
+import { encodeSpecs, parseLaunchLine, type WireSpec } from './launch-wire.js';
 import { initBinary } from './native.js';
 import type { Bind } from './types.js';
 
 export type { IdMapping } from './launch-wire.js';
-
-/** uid and gid maps of a node's user namespace (user_namespaces(7)). */
-export interface UsernsSpec {
-  uidMap: IdMapping[];
-  gidMap: IdMapping[];
-}
+export type { UsernsSpec } from './ids.js';
 
 /** One node to start. Paths are host paths unless said otherwise. */
 export interface NodeSpec {
@@ -44,8 +41,8 @@ export interface NodeSpec {
   binds: Bind[];
   /** Cgroup dirs to join before anything runs, from cgroups.ts nodeCgroupDirs (a missing one: its parent). */
   cgroupDirs: string[];
-  /** A user namespace: true for the default maps (root's /etc/subuid range, else 100000-165535). */
-  userns?: boolean | UsernsSpec;
+  /** The node's user namespace (its maps: allocateNodeIds in ids.ts); absent: the node's root is host root. */
+  userns?: UsernsSpec;
   /** File PID 1 appends its diagnostics to (may be shared by every node of a lab). */
   consoleLog?: string;
   /** SIGTERM to PID 1: how long its processes get before SIGKILL, ms (default 3000). */
@@ -76,28 +73,8 @@ export interface StartOptions {
   window?: number;
 }
 
-/** The first uid/gid range of `user` in /etc/subuid or /etc/subgid text (subuid(5)). Pure. */
-export function subordinateRange(text: string, user: string): IdMapping | undefined {
-  for (const line of text.split('\n')) {
-    const [name, start, count] = line.trim().split(':');
-    if (name === user && Number(start) > 0 && Number(count) > 0) return { inside: 0, host: Number(start), count: Math.min(Number(count), 65536) };
-  }
-  return undefined;
-}
-
-/** The maps `userns: true` means: root's subordinate ranges, else 100000-165535. */
-export function defaultUserns(): UsernsSpec {
-  const read = (p: string): string => { try { return readFileSync(p, 'utf8'); } catch { return ''; } };
-  const fallback = { inside: 0, host: 100_000, count: 65_536 };
-  return {
-    uidMap: [subordinateRange(read('/etc/subuid'), 'root') ?? fallback],
-    gidMap: [subordinateRange(read('/etc/subgid'), 'root') ?? fallback],
-  };
-}
-
-/** The launcher's record of a spec. Pure (but for `userns: true`, which reads /etc/subuid). */
+/** The launcher's record of a spec. Pure. */
 export function toWire(s: NodeSpec): WireSpec {
-  const userns = s.userns === true ? defaultUserns() : s.userns || undefined;
   return {
     lab: s.lab, name: s.name, runDir: s.runDir, lowerDirs: s.lowerDirs.length ? s.lowerDirs : ['/'],
     binds: s.binds, cgroupDirs: s.cgroupDirs,
@@ -107,7 +84,19 @@ export function toWire(s: NodeSpec): WireSpec {
     ...(s.seccomp === false ? { seccomp: false } : {}),
     ...(s.upperBytes !== undefined ? { upperBytes: s.upperBytes } : {}),
     ...(s.deviceRules ? { deviceRules: s.deviceRules } : {}),
-    ...(userns ? { uidMap: userns.uidMap, gidMap: userns.gidMap } : {}),
+    ...(s.userns ? { uidMap: s.userns.uidMap, gidMap: s.userns.gidMap } : {}),
+  };
+}
+
+/**
+ * The launcher's environment, which every node's PID 1 inherits and shows in
+ * /proc/1/environ: a PATH and nothing of whoever ran netlab (NETLAB_INIT_TRACE
+ * passes through, for tracing). Pure.
+ */
+export function launcherEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  return {
+    PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+    ...(env.NETLAB_INIT_TRACE ? { NETLAB_INIT_TRACE: env.NETLAB_INIT_TRACE } : {}),
   };
 }
 
@@ -119,7 +108,7 @@ function hintFor(step: string, errno: number): { feature?: string; hint?: string
   if (/^clone/.test(step) && errno === 1) return { hint: 'creating namespaces needs root (or CAP_SYS_ADMIN)' };
   if (/bind/.test(step) && errno === 2) return { hint: 'a bind source does not exist on the host' };
   if (/cgroup/.test(step) && errno === 2) return { hint: 'the lab\'s cgroups are missing: apply planLabCgroups first' };
-  if (/uid_map|gid_map|user/.test(step)) return { hint: 'user namespaces: check /proc/sys/user/max_user_namespaces and the uid range (docs/nodes.md)' };
+  if (/uid_map|gid_map|user/.test(step)) return { hint: 'user namespaces: check /proc/sys/user/max_user_namespaces and the uid range (docs/nodes.md); userns: false runs without' };
   const missing = errno === 22 || errno === 38; // EINVAL, ENOSYS: the kernel lacks it
   if (/devices program/.test(step)) {
     return { ...(missing ? { feature: 'cgroup BPF (CONFIG_BPF_SYSCALL, CONFIG_CGROUP_BPF)' } : {}), hint: 'netlab limits the devices of nodes on cgroup v2 with a BPF program; where the kernel (or a container netlab runs in) refuses it, resources: { devices: ["a *:* rwm"] } on every node goes without (docs/nodes.md, Devices)' };
@@ -140,7 +129,7 @@ export function startNodes(specs: NodeSpec[], opts: StartOptions = {}): Promise<
   if (!specs.length) return Promise.resolve([]);
   if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
   const input = encodeSpecs(specs.map(toWire));
-  const child = spawn(initBinary(), ['--launch', '--window', String(opts.window ?? 8)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(initBinary(), ['--launch', '--window', String(opts.window ?? 8)], { stdio: ['pipe', 'pipe', 'pipe'], env: launcherEnv(process.env) });
   const started = new Map<number, RunningNode>();
   let failure: Error | undefined;
   let stderr = '';
@@ -237,9 +226,4 @@ export async function waitForExit(n: { pid: number; startTime: number }, timeout
     await sleep(10);
   }
   return true;
-}
-
-/** Host path of a running node's root filesystem (write files into a running node through it). */
-export function nodeRootPath(pid: number): string {
-  return `/proc/${pid}/root`;
 }

@@ -52,7 +52,11 @@ export const bird: Kind = {
   noun: ['BIRD router', 'BIRD routers'],
 
   files(node: Node, t: Topology): NodeFile[] {
-    return [{ path: '/etc/bird/bird.conf', content: birdConfText(node, t), mode: 0o640, owner: 'bird', group: 'bird' }];
+    return [
+      { path: '/etc/bird/bird.conf', content: birdConfText(node, t), mode: 0o640, owner: 'bird', group: 'bird' },
+      // owned by bird in the upper layer, so the node's root can make it its own (see NodeFile)
+      { path: '/var/log/bird', content: '', directory: true, mode: 0o755, owner: 'bird', group: 'bird' },
+    ];
   },
 
   async check(node: Node): Promise<void> {

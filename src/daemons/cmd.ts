@@ -4,9 +4,10 @@
  * image, when the topology gives no `cmd:` — the image's Entrypoint + Cmd
  * (config.md), as argv. netlab-enter starts it detached in its own session
  * (--detach: setsid, reparented to the node's PID 1, which reaps it), stdin
- * from /dev/null, stdout and stderr appended to the node's console — the
- * stdout of the node's PID 1 (netlab-init), /proc/1/fd/1 inside the node,
- * opened before the command drops to the image's User. The image's
+ * from /dev/null, stdout and stderr appended to the node's console — /dev/console, a FIFO
+ * whose other end the node's PID 1 (netlab-init) copies into the console log
+ * on the host up to its size cap (docs/nodes.md), opened before the command
+ * drops to the image's User. The image's
  * WorkingDir and User apply to both; the exec that starts it returns once it
  * runs.
  */
@@ -14,7 +15,7 @@ import { NetlabError } from '../errors.js';
 import type { NodeContext } from './kind.js';
 
 /** Where a node's background command writes, as seen inside the node. */
-export const CONSOLE = '/proc/1/fd/1';
+export const CONSOLE = '/dev/console';
 
 /** The argv of a `cmd:` line. */
 export function cmdArgv(cmd: string): string[] {

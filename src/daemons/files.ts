@@ -81,8 +81,9 @@ export function writeNodeFiles(upperDir: string, files: NodeFile[], lowerRoot: L
     const gid = ids(f.group, 'etc/group');
     ensureDir(upperDir, lowerRoot, dirname(f.path));
     const target = join(upperDir, f.path);
-    const mode = f.mode ?? 0o644;
-    writeFileSync(target, f.content, { mode });
+    const mode = f.mode ?? (f.directory ? 0o755 : 0o644);
+    if (f.directory) mkdirSync(target, { recursive: true, mode });
+    else writeFileSync(target, f.content, { mode });
     chmodSync(target, mode);
     chownSync(target, uid, gid);
   }

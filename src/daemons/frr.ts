@@ -18,7 +18,10 @@
  * vtysh costs ~50–60 ms of CPU each time it starts (it builds every daemon's
  * command tree), `vtysh -b` plus `show watchfrr` were most of a router's start.
  * What systemd's tmpfiles would otherwise provide is done first: /run/frr,
- * /var/lib/frr, /var/log/frr owned by frr:frr (the node's /run is a fresh tmpfs).
+ * /var/lib/frr, /var/log/frr owned by frr:frr (the node's /run is a fresh
+ * tmpfs); /var/lib/frr and /var/log/frr are also written into the node's upper
+ * layer, owned by frr, so that the node's root (a user namespace) can make
+ * them its own even where the host's files could not be idmapped.
  * The node's PID 1 reaps everything. /etc/frr/daemons is still written, so
  * `frrinit.sh restart` inside the node starts the same set (with watchfrr).
  */
@@ -102,6 +105,7 @@ async function logTail(ctx: NodeContext, lines = 8): Promise<string> {
 }
 
 const owned = { mode: 0o640, owner: 'frr', group: 'frr' } as const;
+const frrDir = { content: '', directory: true, mode: 0o755, owner: 'frr', group: 'frr' } as const;
 
 /** Node contexts whose start() succeeded and that ready() has not yet seen (a cache). */
 const started = new WeakSet<NodeContext>();
@@ -145,6 +149,8 @@ export const frr: Kind = {
       { path: '/etc/frr/frr.conf', content: text, ...owned },
       { path: '/etc/frr/vtysh.conf', content: VTYSH_CONF, ...owned },
       ...[...split ?? []].map(([d, content]) => ({ path: daemonConfPath(d), content, ...owned })),
+      { path: '/var/lib/frr', ...frrDir },
+      { path: '/var/log/frr', ...frrDir },
     ];
   },
 

@@ -46,12 +46,20 @@ export interface ExecOptions {
   log?: string;
 }
 
-/** A file a kind writes into a node before it starts. */
+/**
+ * A file (or, with `directory`, a directory) a kind writes into a node before
+ * it starts. Directories a daemon's user must own go here too: in a user
+ * namespace whose lower layer could not be idmapped, the node's root cannot
+ * change the owner of a directory of the lower layer (docs/nodes.md).
+ */
 export interface NodeFile {
   /** Absolute path inside the node, e.g. /etc/frr/frr.conf. */
   path: string;
+  /** The file's text (ignored for a directory). */
   content: string;
-  /** Permission bits, default 0o644. */
+  /** A directory: made (with its mode and owner) instead of a file. */
+  directory?: boolean;
+  /** Permission bits, default 0o644 (0o755 for a directory). */
   mode?: number;
   /** Owner user and group names, resolved in the node's lower /etc/passwd (e.g. 'frr'); default root. */
   owner?: string;

@@ -5,6 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { release } from 'node:os';
 import { detectCgroups, type CgroupLayout } from '../core/cgroups.js';
 import { imageFacts } from '../image/index.js';
 import { findProgram } from './programs.js';
@@ -69,7 +70,10 @@ export async function runChecks(): Promise<Check[]> {
     add({ name: `${ns} namespace`, ok, detail: ok ? 'available' : 'missing', affects: 'every node', fix: `a kernel with CONFIG_${ns === 'mnt' ? '' : ns.toUpperCase() + '_'}NS`.replace('CONFIG_NS', 'CONFIG_NAMESPACES'), required: true });
   }
   const userOk = existsSync('/proc/self/ns/user') && Number(readOrEmpty('/proc/sys/user/max_user_namespaces') || '0') > 0;
-  add({ name: 'user namespace', ok: userOk, detail: userOk ? 'available' : 'disabled', affects: 'labs with userns: true', fix: 'sysctl user.max_user_namespaces=15000 (CONFIG_USER_NS)' });
+  add({ name: 'user namespace', ok: userOk, detail: userOk ? 'available' : 'disabled', affects: 'every lab but those with userns: false', fix: 'sysctl user.max_user_namespaces=15000 (CONFIG_USER_NS)' });
+  const [kmaj = 0, kmin = 0] = release().split('.').map((x) => parseInt(x, 10));
+  const idmap = kmaj > 5 || (kmaj === 5 && kmin >= 19);
+  add({ name: 'idmapped layers', ok: idmap, detail: `Linux ${release()}`, affects: 'nodes in user namespaces: without, the host\'s files appear owned by nobody (docs/nodes.md)', fix: 'Linux 5.19 or newer' });
 
   const overlay = /\toverlay$/m.test(readOrEmpty('/proc/filesystems'));
   add({ name: 'overlayfs', ok: overlay, detail: overlay ? 'in /proc/filesystems' : 'not loaded', affects: 'every node (copy-on-write root)', fix: 'modprobe overlay (CONFIG_OVERLAY_FS)', required: true });

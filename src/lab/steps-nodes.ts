@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { applyCgroupOps, nodeCgroupDirs, planLabCgroups } from '../core/cgroups.js';
 import { nodeDevices } from '../core/devices.js';
 import { DEFAULT_UPPER_BYTES, hostMemory, labMemoryBytes } from '../core/limits.js';
+import { allocateNodeIds, type UsernsSpec } from '../core/ids.js';
 import { writeNodeIndex } from '../core/index-file.js';
 import { blockDevice } from '../core/io-device.js';
 import { openNetns } from '../core/netns.js';
@@ -58,8 +59,8 @@ function devicesOf(node: Node | undefined): { rules: string[]; binds: Bind[] } {
   return nodeDevices(node?.resources.devices, `nodes.${node?.name}.resources.devices`);
 }
 
-/** The core's spec for one node (or the hidden segment namespace). */
-function nodeSpec(ctx: ApplyContext, files: LabFiles, node: Node | undefined, name: string, devices: { rules: string[]; binds: Bind[] }): NodeSpec {
+/** The core's spec for one node (or the hidden segment namespace: no user namespace, it runs nothing). */
+function nodeSpec(ctx: ApplyContext, files: LabFiles, node: Node | undefined, name: string, devices: { rules: string[]; binds: Bind[] }, userns: UsernsSpec | undefined): NodeSpec {
   const lab = ctx.plan.lab;
   const dir = nodeDir(lab, name);
   return {
@@ -74,7 +75,7 @@ function nodeSpec(ctx: ApplyContext, files: LabFiles, node: Node | undefined, na
     upperBytes: node?.resources.upperBytes ?? DEFAULT_UPPER_BYTES,
     // cgroup v2 (also hybrid's unified tree): the launcher's BPF program; v1 has the devices cgroup files
     ...(ctx.layout.unified ? { deviceRules: devices.rules } : {}),
-    userns: ctx.plan.topology.userns || undefined,
+    ...(userns ? { userns } : {}),
     // A node that runs something of its own (cmd, daemons, an image's entrypoint) gets its
     // own console log; the others share the lab's, which saves a directory per node at scale.
     consoleLog: node && (node.cmd !== undefined || getKind(node.kind).router || node.image !== undefined) ? join(dir, 'console.log') : files.consoleLog,
@@ -125,7 +126,8 @@ const nodeStart: Step = async (ctx, actions, progress) => {
     if (planName !== SEGMENTS) progress.step();
   };
   const files: LabFiles = { hosts: labPath(lab, 'hosts'), consoleLog: labPath(lab, 'console.log') };
-  await startNodes(all.map((name) => nodeSpec(ctx, files, byName.get(name), name, devices.get(name)!)), { onStarted, signal: ctx.signal });
+  const ids = t.userns ? allocateNodeIds(labDir(lab), names.length) : [];
+  await startNodes(all.map((name, i) => nodeSpec(ctx, files, byName.get(name), name, devices.get(name)!, ids[i])), { onStarted, signal: ctx.signal });
   writeNodeIndex(labDir(lab), [...ctx.running.values()]);
   ctx.store.flush();
 };

@@ -202,6 +202,13 @@ async function checkImpairmentSupport(p: Plan): Promise<void> {
     'load it: modprobe sch_netem (Ubuntu: apt install linux-modules-extra-$(uname -r)); or keep only rate: on this machine. netlab doctor lists what works');
 }
 
+/** The line `up` prints for a lab with `userns: false` (pure): which nodes' root is the host's root. */
+export function hostRootNotice(t: Topology): string {
+  const names = t.nodes.map((n) => n.name);
+  const list = names.length > 8 ? `${names.slice(0, 8).join(', ')} and ${names.length - 8} more` : names.join(', ');
+  return `lab ${t.name} has userns: false: root in ${names.length === 1 ? `node ${list}` : `all ${names.length} nodes (${list})`} is the host's root (docs/nodes.md)`;
+}
+
 /**
  * Builds the lab described by `t`, holding the lab's lock (src/lab/lock.ts)
  * from the check that it is not running to the end, so a concurrent `up` or
@@ -230,6 +237,7 @@ async function upLocked(t: Topology, opts: UpOptions): Promise<UpReport> {
   let store: StateStore;
   try {
     roots = await preflight(t, opts, layout);
+    if (!t.userns) opts.onWarning?.(hostRootNotice(t));
     plan = makePlan(t);
     await checkImpairmentSupport(plan);
     store = new StateStore(newState(t.name, t.file));

@@ -4,12 +4,13 @@
  * (the cgroup's net_cls.classid is the htb class, e.g. 0x00010011 = 1:11) or,
  * on hosts with only cgroup v2, in the v2 tree (matched by path, see classify.ts).
  *
- * Which hierarchy (chooseHierarchy): a net_cls hierarchy that is already
- * mounted; else cgroup v2 when /sys/fs/cgroup is cgroup2 (pure v2: mounting
- * net_cls there would, on kernels before 5.15, switch off cgroup2 socket
- * matching host-wide); else net_cls mounted privately under the lab's run
- * directory (never under /sys/fs/cgroup, which belongs to the host), unmounted
- * at teardown; else a hybrid host's cgroup2 tree.
+ * Which hierarchy (chooseHierarchy): cgroup v2 wherever it is mounted (pure v2,
+ * or a hybrid host's unified tree: nft `socket cgroupv2` and iptables
+ * `--path` match it), so netlab creates no cgroup v1 hierarchy, whose root has
+ * a `release_agent` the kernel runs as host root (docs/nodes.md); else a
+ * net_cls hierarchy the host already mounted; else, on a v1-only host, net_cls
+ * mounted privately under the lab's run directory (never under
+ * /sys/fs/cgroup, which belongs to the host) and unmounted at teardown.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
@@ -81,12 +82,9 @@ export function chooseHierarchy(host: HostCgroups, netClsMountPoint: string, pre
   const v2 = host.cgroup2Mount ? { mode: 'cgroup2' as const, root: host.cgroup2Mount, mountedByNetlab: false } : undefined;
   const v1 = host.netClsMount ? { mode: 'net_cls' as const, root: host.netClsMount, mountedByNetlab: false }
     : host.netClsAvailable ? { mode: 'net_cls' as const, root: netClsMountPoint, mountedByNetlab: true } : undefined;
-  if (prefer === 'cgroup2' && v2) return v2;
   if (prefer === 'net_cls' && v1) return v1;
-  if (host.netClsMount) return v1!;
-  if (v2 && host.cgroup2Mount === '/sys/fs/cgroup') return v2;
-  if (v1) return v1;
   if (v2) return v2;
+  if (v1) return v1;
   throw new KernelError('traffic classes', 'find a cgroup hierarchy', 95 /* EOPNOTSUPP */, 'net_cls (CONFIG_CGROUP_NET_CLASSID)',
     'mount cgroup2 on /sys/fs/cgroup, or use a kernel with net_cls');
 }

@@ -146,7 +146,7 @@ function resolveTopology(data: unknown, ctx: ResolveContext): Topology {
   const linkList = links.map((l) => l.link);
   resolveRouting(raw, drafts, linkList, mgmt?.mgmt.iface);
   const topology: Topology = {
-    name, dir, mtu, userns: raw.userns ?? false,
+    name, dir, mtu, userns: raw.userns ?? true,
     nodes: drafts.map((d) => d.node), links: linkList, addressing, tests: [], groups,
   };
   if (raw.events !== undefined) topology.events = resolveEvents(topology, raw.events, Date.now());

@@ -34,7 +34,7 @@ export interface Topology {
   dir: string;
   /** Default link MTU, bytes (68–65535); 1500 unless `mtu:` says otherwise. */
   mtu: number;
-  /** Whether nodes run in user namespaces (`userns: true`). */
+  /** Whether nodes run in user namespaces of their own (default true; `userns: false`: their root is host root). */
   userns: boolean;
   /** Limits of the lab as a whole (`limits:`); absent keys take the defaults of src/core/limits.ts. */
   limits?: LabLimitsSpec;

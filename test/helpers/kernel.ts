@@ -4,7 +4,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { release, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { journalIfaces, nftOwnHash, scopedLeaks, type HostContext, type LeakScope } from './leakcheck.js';
@@ -128,6 +128,12 @@ function hostContext(scope: LeakScope | undefined): HostContext {
   }
   const nft = spawnSync('nft', ['list', 'ruleset'], { encoding: 'utf8' });
   return { foreignIfaces, nftOwn: nft.status === 0 ? nftOwnHash(nft.stdout, scope) : '' };
+}
+
+/** True when the running kernel is at least major.minor (uname -r). */
+export function kernelAtLeast(major: number, minor: number): boolean {
+  const [a = 0, b = 0] = release().split('.').map((x) => parseInt(x, 10));
+  return a > major || (a === major && b >= minor);
 }
 
 /** Reads a small text file, trimmed; '' when missing. */

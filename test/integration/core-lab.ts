@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyCgroupOps, detectCgroups, killLab, nodeCgroupDirs, planLabCgroups, type CgroupLayout } from '../../src/core/cgroups.js';
 import { execInNode, type ExecOptions, type ExecResult } from '../../src/core/enter.js';
+import { allocateNodeIds } from '../../src/core/ids.js';
 import { writeNodeIndex } from '../../src/core/index-file.js';
 import { startNodes, type NodeSpec, type RunningNode } from '../../src/core/node.js';
 import type { Resources } from '../../src/core/types.js';
@@ -35,6 +36,8 @@ export interface TestLabOptions {
   runRoot?: string;
   /** Use this cgroup layout instead of the detected one. */
   layout?: CgroupLayout;
+  /** Give every node a user namespace of its own (ids from the test's run folder). */
+  userns?: boolean;
   signal?: AbortSignal;
 }
 
@@ -63,10 +66,12 @@ export async function startTestLab(names: string[], opts: TestLabOptions = {}): 
   };
   try {
     applyCgroupOps(planLabCgroups(layout, lab, names.map((name) => ({ name, resources: opts.resources?.[name] ?? {} }))));
-    const specs = names.map((name): NodeSpec => {
+    const ids = opts.userns ? allocateNodeIds(labDir, names.length) : [];
+    const specs = names.map((name, i): NodeSpec => {
       const s: NodeSpec = {
         lab, name, runDir: join(labDir, 'nodes', name), lowerDirs: ['/'], hostsFile: join(labDir, 'hosts'), binds: [],
         cgroupDirs: nodeCgroupDirs(layout, lab, name, opts.resources?.[name] ?? {}), consoleLog: join(labDir, 'console.log'),
+        ...(ids[i] ? { userns: ids[i] } : {}),
       };
       return opts.specs ? opts.specs(s) : s;
     });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { encodeSpecs, parseLaunchLine, type WireSpec } from '../../src/core/launch-wire.js';
 import { formatNodeIndex, parseNodeIndex } from '../../src/core/index-file.js';
 import { enterArgs } from '../../src/core/enter.js';
-import { subordinateRange, toWire } from '../../src/core/node.js';
+import { launcherEnv, toWire } from '../../src/core/node.js';
 
 const spec: WireSpec = {
   lab: 'l1', name: 'r1', runDir: '/run/netlab/l1/nodes/r1', lowerDirs: ['/'], hostsFile: '/run/netlab/l1/hosts',
@@ -57,11 +57,12 @@ describe('core enter arguments', () => {
   });
 });
 
-describe('core user namespace ranges', () => {
-  it('takes root\'s first range from /etc/subuid text', () => {
-    expect(subordinateRange('alice:100000:65536\nroot:200000:65536\n', 'root')).to.deep.equal({ inside: 0, host: 200000, count: 65536 });
+describe('core launcher environment', () => {
+  it('gives the launcher (and so every node\'s PID 1) a PATH and nothing of the caller\'s environment', () => {
+    expect(launcherEnv({ HOME: '/root', SSH_AUTH_SOCK: '/tmp/agent', AWS_SECRET_ACCESS_KEY: 'x', PATH: '/home/u/bin' }))
+      .to.deep.equal({ PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' });
   });
-  it('has no range for a user that is not listed', () => {
-    expect(subordinateRange('alice:100000:65536\n', 'root')).to.equal(undefined);
+  it('passes NETLAB_INIT_TRACE through', () => {
+    expect(launcherEnv({ NETLAB_INIT_TRACE: '1' }).NETLAB_INIT_TRACE).to.equal('1');
   });
 });

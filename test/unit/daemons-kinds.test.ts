@@ -31,8 +31,10 @@ describe('daemons: the kind registry', () => {
   it('writes FRR files owned by frr with mode 0640, and frr.conf from the user\'s inline text unchanged', () => {
     const t = loadTopology({ text: 'name: f\nnodes: { r1: { kind: frr, config: { text: "router bgp 1\\n" } } }\nlinks: []\n' }, { env: {} });
     const files = getKind('frr').files(t.nodes[0]!, t);
-    expect(files.map((f) => f.path)).to.deep.equal(['/etc/frr/daemons', '/etc/frr/frr.conf', '/etc/frr/vtysh.conf']);
-    for (const f of files) expect([f.owner, f.group, f.mode]).to.deep.equal(['frr', 'frr', 0o640]);
+    expect(files.map((f) => f.path)).to.deep.equal(['/etc/frr/daemons', '/etc/frr/frr.conf', '/etc/frr/vtysh.conf', '/var/lib/frr', '/var/log/frr']);
+    for (const f of files.slice(0, 3)) expect([f.owner, f.group, f.mode]).to.deep.equal(['frr', 'frr', 0o640]);
+    // FRR's state and log folders, owned by frr in the upper layer: the node's root (a user namespace) can make them its own
+    for (const f of files.slice(3)) expect([f.directory, f.owner, f.group, f.mode]).to.deep.equal([true, 'frr', 'frr', 0o755]);
     expect(files[1]!.content).to.equal('router bgp 1\n');
     expect(files[0]!.content).to.match(/^bgpd=yes$/m);
     expect(files[2]!.content).to.equal('service integrated-vtysh-config\n');
@@ -83,13 +85,13 @@ describe('daemons: start scripts and background commands', () => {
     expect(t.nodes.map(needsDryRun)).to.deep.equal([true, false, true]);
   });
 
-  it('starts cmd detached with /bin/sh -c, output appended to PID 1\'s stdout', async () => {
+  it('starts cmd detached with /bin/sh -c, output appended to the node\'s /dev/console (PID 1 copies it into the console log)', async () => {
     const seen: { argv: string[]; opts?: ExecOptions }[] = [];
     const node = loadTopology({ text: 'name: d\nnodes:\n  a: { cmd: "python3 -m http.server 80" }\nlinks: []\n' }, { env: {} }).nodes[0]!;
     const ctx = { node, exec: async (argv: string[], opts?: ExecOptions) => { seen.push({ argv, opts }); return { code: 0, stdout: '', stderr: '' }; } } as unknown as NodeContext;
     await startMain(ctx);
     expect(seen[0]!.argv).to.deep.equal(['/bin/sh', '-c', 'python3 -m http.server 80']);
-    expect(seen[0]!.opts).to.include({ detach: true, log: '/proc/1/fd/1' });
+    expect(seen[0]!.opts).to.include({ detach: true, log: '/dev/console' });
   });
 
   it('runs an image\'s Entrypoint + Cmd as argv, in its WorkingDir and as its User, when the topology gives no cmd', async () => {

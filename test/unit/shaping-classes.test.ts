@@ -63,15 +63,20 @@ describe('shaping classes: which cgroup hierarchy', () => {
   it('does not reuse another lab\'s net_cls mount (it goes away with that lab)', () => {
     const h = parseHostCgroups(hybridMounts + '\n41 25 0:41 / /run/netlab/other/net_cls rw - cgroup netlab_net_cls rw,net_cls', procCgroups);
     expect(h.netClsMount).to.equal(undefined);
-    expect(chooseHierarchy(h, '/run/netlab/l/net_cls')).to.deep.equal({ mode: 'net_cls', root: '/run/netlab/l/net_cls', mountedByNetlab: true });
+    expect(chooseHierarchy(h, '/run/netlab/l/net_cls', 'net_cls')).to.deep.equal({ mode: 'net_cls', root: '/run/netlab/l/net_cls', mountedByNetlab: true });
   });
-  it('uses a net_cls hierarchy that is already mounted', () => {
-    const h = chooseHierarchy({ netClsMount: '/sys/fs/cgroup/net_cls', cgroup2Mount: '/sys/fs/cgroup/unified', netClsAvailable: true }, '/run/netlab/l/net_cls');
+  it('uses a net_cls hierarchy that is already mounted on a host without cgroup v2', () => {
+    const h = chooseHierarchy({ netClsMount: '/sys/fs/cgroup/net_cls', netClsAvailable: true }, '/run/netlab/l/net_cls');
     expect(h).to.deep.equal({ mode: 'net_cls', root: '/sys/fs/cgroup/net_cls', mountedByNetlab: false });
   });
-  it('mounts net_cls privately under the run directory on a hybrid host where it is compiled in but not mounted', () => {
+  it('uses a hybrid host\'s unified tree rather than mounting a net_cls hierarchy (no release_agent of netlab\'s making)', () => {
     const h = chooseHierarchy(parseHostCgroups(hybridMounts, procCgroups), '/run/netlab/l/net_cls');
-    expect(h).to.deep.equal({ mode: 'net_cls', root: '/run/netlab/l/net_cls', mountedByNetlab: true });
+    expect(h).to.deep.equal({ mode: 'cgroup2', root: '/sys/fs/cgroup/unified', mountedByNetlab: false });
+  });
+  it('uses cgroup v2 over a net_cls hierarchy the host mounted, unless told net_cls', () => {
+    const host = { netClsMount: '/sys/fs/cgroup/net_cls', cgroup2Mount: '/sys/fs/cgroup/unified', netClsAvailable: true };
+    expect(chooseHierarchy(host, '/x').mode).to.equal('cgroup2');
+    expect(chooseHierarchy(host, '/x', 'net_cls')).to.deep.equal({ mode: 'net_cls', root: '/sys/fs/cgroup/net_cls', mountedByNetlab: false });
   });
   it('uses cgroup v2 on a pure v2 host, without mounting net_cls', () => {
     const h = chooseHierarchy({ cgroup2Mount: '/sys/fs/cgroup', netClsAvailable: true }, '/run/netlab/l/net_cls');

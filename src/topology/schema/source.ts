@@ -343,7 +343,7 @@ export const Topology = Type.Object({
   links: Type.Optional(Type.Array(Link, { description: 'Links: [a:eth1, b:eth1], { endpoints: […], … }; 3+ endpoints make a LAN.' })),
   addressing: Type.Optional(Type.Union([falseValue(), Pools], { description: 'Address pools, or false to assign no addresses.' })),
   mtu: Type.Optional(int('Default MTU of links, bytes.', 68, 65535, { default: 1500, 'x-hint': 'IPv4 needs at least 68 (RFC 791); veth allows up to 65535' })),
-  userns: Type.Optional(bool('Run nodes in user namespaces (default false).')),
+  userns: Type.Optional(bool('Run each node in a user namespace of its own, its root an unprivileged host id range (default true); false gives nodes host root (docs/nodes.md).')),
   limits: Type.Optional(Type.Object({
     memory: Type.Optional(stringOrNumber({ description: 'Memory of all nodes together: 8G, or a share of the host\'s memory: 50% (default 90%).', format: 'lab-memory', minimum: 16 * 1024 * 1024, maximum: MAX_BYTES, examples: ['8G', '50%'] })),
   }, { description: 'Limits of the lab as a whole.', additionalProperties: false })),
