@@ -24,6 +24,8 @@ struct node_spec {
 	const char *log;      /* console log: PID 1's stdout and stderr (may be shared), or NULL */
 	const char **lower;   /* overlay lower dirs, top first */
 	int nlower;
+	const char **layer;   /* host folders copied once into the launcher's tmpfs, the top layers of the node's root, top first */
+	int nlayer;
 	const char **cg;      /* cgroup dirs to join (host paths) */
 	int ncg;
 	struct bind_spec *binds;
@@ -40,6 +42,7 @@ struct node_spec {
 	const char *hosts_text; /* the hosts file's content, read once per file; NULL: none */
 	size_t hosts_len;
 	bool var_run;          /* the lower layer's /var/run is a directory: the node gets a /var/run -> /run link */
+	const char **layer_dir; /* per layer: its copy, a dir of the launcher's tmpfs (launcher.c place_layers) */
 	unsigned char *cg_mode; /* per cg: CG_* below */
 };
 
@@ -61,6 +64,7 @@ void probe_masks(void);
 /* skeleton.c: the skeleton layer (/dev), in the launcher's detached tmpfs */
 int make_skeleton(int tmpfs, const char *dir);
 bool var_run_is_dir(const struct node_spec *s);
+int copy_layer(int tmpfs, const char *dir, const char *src, unsigned uid, unsigned gid);
 
 /* Device nodes a node gets (skeleton.c). */
 #define NL_NDEVICES 7
@@ -85,9 +89,9 @@ int enter_userns(const struct node_spec *s, int userns_fd);
 #define NL_MAX_LAYERS 128 /* Docker's overlay2 stacks at most 128 layers too */
 int detached_tmpfs(const char *mode, const char *size, unsigned attrs, const char *what); /* size: bytes, NULL: the kernel's default */
 int make_node_tmpfs(const struct node_spec *s);           /* returns its fd */
-/* The overlay's lower layers, top first: the skeleton, then the spec's lower dirs (idmapped copies
+/* The overlay's lower layers, top first: the lab's folders, the skeleton, then the spec's lower dirs (idmapped copies
  * in a user namespace when the kernel can). fds[] get the copies to dispose of; returns their count. */
-int open_lower_layers(const struct node_spec *s, int userns_fd, char **paths, int *fds);
+int open_lower_layers(const struct node_spec *s, int userns_fd, char **paths, int *npaths, int *fds);
 int make_overlay(const struct node_spec *s, int tmpfs, char *const *lower, int nlower); /* returns its fd */
 int open_console(int root);                               /* the read end of /dev/console (a FIFO) */
 int mount_proc_sys(int root);

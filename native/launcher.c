@@ -128,6 +128,47 @@ static int read_hosts(struct node_spec *s, const struct node_spec *prev)
  */
 static int skel_fd = -1;
 
+/*
+ * Folders a node's root shows on top of its skeleton and lower dirs (a Kathará device
+ * folder, netlab's compat commands). overlayfs refuses a lower layer that
+ * lies inside another lower layer's tree ("overlapping lowerdir path",
+ * fs/overlayfs/super.c ovl_check_layer), and a lab's folders usually lie
+ * inside the host's "/": each distinct folder (per owner) is copied once into
+ * the launcher's tmpfs and shared by every node that stacks it.
+ */
+static struct { const char *src; unsigned uid, gid; char name[24]; } *copies;
+static int ncopies;
+
+static int place_layers(struct node_spec *s)
+{
+	if (s->nlayer == 0)
+		return 0;
+	s->layer_dir = calloc((size_t)s->nlayer, sizeof *s->layer_dir);
+	if (!s->layer_dir)
+		return failx("layers", s->name, ENOMEM);
+	for (int j = 0; j < s->nlayer; j++) {
+		int k;
+		for (k = 0; k < ncopies; k++)
+			if (!strcmp(copies[k].src, s->layer[j]) && copies[k].uid == s->root_uid && copies[k].gid == s->root_gid)
+				break;
+		if (k == ncopies) {
+			void *p = realloc(copies, (size_t)(ncopies + 1) * sizeof *copies);
+			if (!p)
+				return failx("layers", s->name, ENOMEM);
+			copies = p;
+			copies[k].src = s->layer[j];
+			copies[k].uid = s->root_uid;
+			copies[k].gid = s->root_gid;
+			snprintf(copies[k].name, sizeof copies[k].name, "layer-%d", k);
+			ncopies++;
+			if (copy_layer(skel_fd, copies[k].name, s->layer[j], s->root_uid, s->root_gid) < 0)
+				return -1;
+		}
+		s->layer_dir[j] = copies[k].name;
+	}
+	return 0;
+}
+
 static int prepare_layers(void)
 {
 	umask(0); /* exact modes: 1777 for /dev/shm, 0666 for devices */
@@ -145,6 +186,10 @@ static int prepare_layers(void)
 		else
 			s->var_run = var_run_is_dir(s);
 		if (read_hosts(s, prev) < 0) {
+			emit_err(i, &nl_err);
+			return -1;
+		}
+		if (place_layers(s) < 0) {
 			emit_err(i, &nl_err);
 			return -1;
 		}

@@ -234,9 +234,10 @@ static int build_root(struct node_build *b)
 		return -1;
 	trace("tmpfs");
 	char *layers[NL_MAX_LAYERS];
-	if ((b->nlayer_fds = open_lower_layers(b->s, b->userns_fd, layers, b->layer_fds)) < 0)
+	int nlayers = 0;
+	if ((b->nlayer_fds = open_lower_layers(b->s, b->userns_fd, layers, &nlayers, b->layer_fds)) < 0)
 		return -1;
-	b->root = make_overlay(b->s, b->tmpfs, layers, b->s->nlower + 1);
+	b->root = make_overlay(b->s, b->tmpfs, layers, nlayers);
 	close(NL_SKELETON_FD);
 	if (b->root < 0)
 		return -1;

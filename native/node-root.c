@@ -260,24 +260,31 @@ static int set_opt(int fs, const char *key, const char *value)
 }
 
 /*
- * The lower layers, top first: the skeleton (/dev), then the spec's lower
- * dirs. In a user namespace each lower dir is a detached copy idmapped into
- * the node's ids (when this kernel's overlayfs takes idmapped layers), so the
- * host's files belong to the node's own root; paths[i] is then
- * /proc/self/fd/N of the copy, and fds[] holds the copies (the overlay keeps
- * its own clones: the caller disposes of these). The skeleton is the
- * launcher's tmpfs, shared by every node, and stays as it is.
+ * The lower layers, top first: the lab's folders (a Kathará device folder,
+ * the compat commands: launcher.c place_layers copied them into the
+ * launcher's tmpfs, so a device folder's etc/hosts wins, as in Kathará), the
+ * skeleton (/dev), then the spec's lower dirs. In a user namespace each lower
+ * dir is a detached copy idmapped into the node's ids (when this kernel's
+ * overlayfs takes idmapped layers), so the host's files belong to the node's
+ * own root; paths[i] is then /proc/self/fd/N of the copy, and fds[] holds the
+ * copies (the overlay keeps its own clones: the caller disposes of these).
+ * The folders and the skeleton are the launcher's tmpfs, shared by every
+ * node, and stay as they are. Sets *npaths; returns the number of fds.
  */
-int open_lower_layers(const struct node_spec *s, int userns_fd, char **paths, int *fds)
+int open_lower_layers(const struct node_spec *s, int userns_fd, char **paths, int *npaths, int *fds)
 {
 	static char buf[NL_MAX_LAYERS][32];
-	int nfds = 0;
-	if (s->nlower + 1 > NL_MAX_LAYERS)
+	int nfds = 0, top = s->nlayer + 1;
+	if (top + s->nlower > NL_MAX_LAYERS)
 		return failx("lower layers", s->name, E2BIG);
-	snprintf(buf[0], sizeof buf[0], "/proc/self/fd/%d/%s", NL_SKELETON_FD, NL_SKELETON_DIR);
-	paths[0] = buf[0];
+	for (int i = 0; i < s->nlayer; i++) {
+		snprintf(buf[i], sizeof buf[i], "/proc/self/fd/%d/%s", NL_SKELETON_FD, s->layer_dir[i]);
+		paths[i] = buf[i];
+	}
+	snprintf(buf[top - 1], sizeof buf[top - 1], "/proc/self/fd/%d/%s", NL_SKELETON_FD, NL_SKELETON_DIR);
+	paths[top - 1] = buf[top - 1];
 	for (int i = 0; i < s->nlower; i++) {
-		paths[i + 1] = (char *)s->lower[i];
+		paths[top + i] = (char *)s->lower[i];
 		if (userns_fd < 0 || !host_facts.idmap_layers)
 			continue;
 		int fd = open_layer(AT_FDCWD, s->lower[i], userns_fd, false, s->lower[i]);
@@ -287,9 +294,10 @@ int open_lower_layers(const struct node_spec *s, int userns_fd, char **paths, in
 			return -1;
 		}
 		fds[nfds++] = fd;
-		snprintf(buf[i + 1], sizeof buf[i + 1], "/proc/self/fd/%d", fd);
-		paths[i + 1] = buf[i + 1];
+		snprintf(buf[top + i], sizeof buf[top + i], "/proc/self/fd/%d", fd);
+		paths[top + i] = buf[top + i];
 	}
+	*npaths = top + s->nlower;
 	return nfds;
 }
 
@@ -312,23 +320,24 @@ static int lowers_one_by_one(int fs, char *const *layers, int nlayers)
 /*
  * Older kernels take one "lowerdir" string, and fsconfig(2) takes strings of
  * at most 255 bytes (strndup_user(value, 256), fs/fsopen.c). When the full
- * paths do not fit and every layer below the skeleton is in one folder (an
+ * paths do not fit and every layer below the launcher's (the lab's folders
+ * and the skeleton: `fixed` of them) is in one folder (an
  * image's layers in the store, or idmapped copies in /proc/self/fd), their
  * names are given relative to that folder, made the working directory:
  * overlayfs resolves them against it (and pivot_root changes it afterwards).
  */
-static int lowers_as_string(char *const *layers, int nlayers, char *lower, size_t cap)
+static int lowers_as_string(char *const *layers, int nlayers, int fixed, char *lower, size_t cap)
 {
 	size_t len = 0;
 	lower[0] = 0;
 	for (int i = 0; i < nlayers; i++)
 		if (append_lower(lower, cap, &len, layers[i]) < 0)
 			return -1;
-	if (len < 256 || nlayers < 2)
+	if (len < 256 || nlayers <= fixed)
 		return len < 256 ? 0 : failx("lowerdir (this kernel takes at most 255 bytes of lower dirs)", lower, ENAMETOOLONG);
-	const char *first = layers[1], *slash = strrchr(first, '/');
+	const char *first = layers[fixed], *slash = strrchr(first, '/');
 	size_t plen = slash ? (size_t)(slash - first) : 0;
-	for (int i = 1; i < nlayers; i++)
+	for (int i = fixed; i < nlayers; i++)
 		if (!plen || strncmp(layers[i], first, plen) || layers[i][plen] != '/' || strchr(layers[i] + plen + 1, '/'))
 			return failx("lowerdir (this kernel takes at most 255 bytes of lower dirs; Linux 6.8 takes any number)", lower, ENAMETOOLONG);
 	char parent[NL_PATH_MAX];
@@ -336,10 +345,8 @@ static int lowers_as_string(char *const *layers, int nlayers, char *lower, size_
 	if (chdir(parent) < 0)
 		return fail("chdir to the layers", parent);
 	len = 0;
-	if (append_lower(lower, cap, &len, layers[0]) < 0)
-		return -1;
-	for (int i = 1; i < nlayers; i++)
-		if (append_lower(lower, cap, &len, layers[i] + plen + 1) < 0)
+	for (int i = 0; i < nlayers; i++)
+		if (append_lower(lower, cap, &len, i < fixed ? layers[i] : layers[i] + plen + 1) < 0)
 			return -1;
 	if (len >= 256)
 		return failx("lowerdir (this kernel takes at most 255 bytes of lower dirs: too many image layers; Linux 6.8 takes any number)", lower, ENAMETOOLONG);
@@ -355,7 +362,7 @@ int make_overlay(const struct node_spec *s, int tmpfs, char *const *layers, int 
 		return fail("fsopen overlay", "overlayfs (CONFIG_OVERLAY_FS)");
 	int r = lowers_one_by_one(fs, layers, nlayers);
 	if (r == 1)
-		r = lowers_as_string(layers, nlayers, lower, sizeof lower) < 0 ? -1 : set_opt(fs, "lowerdir", lower);
+		r = lowers_as_string(layers, nlayers, s->nlayer + 1, lower, sizeof lower) < 0 ? -1 : set_opt(fs, "lowerdir", lower);
 	else
 		snprintf(lower, sizeof lower, "%s:%s%s", layers[0], nlayers > 1 ? layers[1] : "", nlayers > 2 ? ":…" : "");
 	snprintf(p, sizeof p, "/proc/self/fd/%d/upper", tmpfs);

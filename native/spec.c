@@ -2,7 +2,7 @@
  * Node specs on the launcher's stdin (written by src/core/launch-wire.ts):
  * each field is "key=value\0", a record ends with an empty field "\0".
  *   lab, name, run, hosts, log, grace   once
- *   lower, cg                           repeated, in order
+ *   lower, cg, layer                    repeated, in order
  *   bind    "ro\x1fSRC\x1fDST" or "rw\x1fSRC\x1fDST"
  *   uidmap, gidmap   "INSIDE HOST COUNT", repeated; present: user namespace
  *   seccomp  "default" (also when absent) or "unconfined"
@@ -99,6 +99,11 @@ static int field(struct node_spec *s, char *f)
 	else if (!strcmp(f, "lower")) {
 		s->lower = grow(s->lower, s->nlower, sizeof *s->lower);
 		s->lower[s->nlower++] = v;
+	} else if (!strcmp(f, "layer")) {
+		if (v[0] != '/')
+			return bad(s->idx, "layer paths must be absolute", v);
+		s->layer = grow(s->layer, s->nlayer, sizeof *s->layer);
+		s->layer[s->nlayer++] = v;
 	} else if (!strcmp(f, "cg")) {
 		s->cg = grow(s->cg, s->ncg, sizeof *s->cg);
 		s->cg[s->ncg++] = v;

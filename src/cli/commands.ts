@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { register as capture } from './capture.js';
+import { register as convert } from './convert.js';
 import { register as doctor } from './doctor.js';
 import { register as down } from './down.js';
 import { register as events } from './events.js';
@@ -21,4 +22,4 @@ import { register as validate } from './validate.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [up, down, status, stats, exec, link, node, capture, events, save, validate, graph, ui, image, doctor];
+export const commands: Register[] = [up, down, status, stats, exec, link, node, capture, events, save, validate, graph, convert, ui, image, doctor];

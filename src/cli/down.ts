@@ -3,8 +3,10 @@
  * start crashed or whose State file is gone. Doing it twice is fine.
  */
 import { statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { identifyLab } from '../frontends/index.js';
 import { Lab } from '../lab/lab.js';
 import { requireLabName } from '../lab/paths.js';
 import { findAllLabs } from '../lab/teardown.js';
@@ -23,7 +25,12 @@ interface DownFlags { name?: string; all?: boolean; quiet?: boolean }
  *   lab name, or an argument that is neither a file nor a lab name.
  */
 export function labNameOf(arg: string): string {
-  if (isFile(arg)) return topologyName(arg);
+  if (isFile(arg) || isDir(arg)) {
+    // A containerlab file or a Kathará lab folder: its front-end knows the name.
+    const src = identifyLab(arg);
+    if (src.frontend) return requireLabName(src.frontend.labName(src.path, {}, src.parsed), arg);
+    return topologyName({ text: src.text, file: src.path, parsed: src.parsed });
+  }
   const p = checkLabName(arg);
   if (p) {
     throw new UsageError('LAB', `"${arg}" is neither a topology file nor a lab name (${p.what})`,
@@ -37,11 +44,16 @@ function isFile(path: string): boolean {
   try { return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false; } catch { return false; }
 }
 
+/** Whether `path` is a folder holding lab.conf (a Kathará lab); false for anything stat(2) refuses. */
+function isDir(path: string): boolean {
+  try { return statSync(join(path, 'lab.conf'), { throwIfNoEntry: false })?.isFile() ?? false; } catch { return false; }
+}
+
 export function register(program: Command): void {
   program
     .command('down')
     .description('remove a lab and everything it created (idempotent; works after crashes too)')
-    .argument('[target]', 'topology file or lab name (default: the only running lab)')
+    .argument('[target]', 'topology file, containerlab file, Kathará lab folder, or lab name (default: the only running lab)')
     .option('--name <lab>', 'lab name')
     .option('--all', 'remove every lab on this host, also ones whose State file is gone')
     .option('-q, --quiet', 'no progress lines')

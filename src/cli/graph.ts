@@ -11,7 +11,7 @@ import { buildGraph } from '../graph/graph.js';
 import { toDot } from '../graph/render/dot.js';
 import { toMermaid } from '../graph/render/mermaid.js';
 import { toHtml, toSvg } from '../graph/render/svg.js';
-import { loadTopologyFile } from '../topology/load.js';
+import { loadLab } from '../frontends/index.js';
 import { writeOutput } from '../lab/output.js';
 
 const FORMATS = ['dot', 'mermaid', 'svg', 'html'] as const;
@@ -20,7 +20,7 @@ const BY_EXT: Record<string, Format> = { '.dot': 'dot', '.gv': 'dot', '.mmd': 'm
 
 /** Renders the topology file in a format (the command without its I/O). */
 export function renderTopology(file: string, format: Format): string {
-  const t = loadTopologyFile(file);
+  const t = loadLab(file);
   const g = buildGraph(t);
   switch (format) {
     case 'dot': return toDot(g, t.name);

@@ -24,6 +24,14 @@ export function printError(err: unknown, debug: boolean): void {
   process.stderr.write(`${e.stack ?? ''}\n(this is a bug in netlab: please report it with the command you ran)\n`);
 }
 
+/**
+ * The notes of a lab read from another format (what netlab does differently,
+ * ignores, or falls back on), one `note:` line each on stderr.
+ */
+export function printNotes(t: { imported?: { format: string; notes: { where: string; text: string }[] } }): void {
+  for (const n of t.imported?.notes ?? []) process.stderr.write(`${colors.cyan('note:')} ${n.where}: ${n.text}\n`);
+}
+
 /** `warning: …` on stderr. */
 export function warn(text: string): void {
   process.stderr.write(`${colors.yellow('warning:')} ${text}\n`);

@@ -6,8 +6,8 @@ import type { Command } from 'commander';
 import { NetlabError } from '../errors.js';
 import { formatPlan, plan } from '../graph/index.js';
 import { Lab } from '../lab/lab.js';
-import { loadTopologyFile } from '../topology/load.js';
-import { colors, warn } from './output.js';
+import { loadLab } from '../frontends/index.js';
+import { colors, printNotes, warn } from './output.js';
 import { fmtMs, imageProgressPrinter, progressPrinter } from './progress.js';
 
 interface UpFlags { name?: string; dryRun?: boolean; verbose?: boolean; reconfigure?: boolean; keepOnError?: boolean; quiet?: boolean; force?: boolean; insecure?: boolean }
@@ -16,7 +16,7 @@ export function register(program: Command): void {
   program
     .command('up')
     .description('build the lab described by FILE: nodes, links, addresses, shaping, daemons; wait until ready')
-    .argument('<file>', 'topology file (YAML)')
+    .argument('<file>', 'topology file (YAML), containerlab file (.clab.yml) or Kathará lab folder')
     .option('--name <lab>', 'lab name to use instead of the file\'s name: (run a second copy of a lab)')
     .option('-n, --dry-run', 'print the plan (every kernel action, in order) and change nothing')
     .option('-v, --verbose', 'with --dry-run: print every action, also of very large labs')
@@ -26,7 +26,8 @@ export function register(program: Command): void {
     .option('--force', 'start even when the lab needs more memory than this host has available')
     .option('--insecure', 'pull missing images over plain HTTP from a registry on this machine (localhost, 127.0.0.1, [::1])')
     .action(async (file: string, flags: UpFlags) => {
-      const t = loadTopologyFile(file, { name: flags.name });
+      const t = loadLab(file, { name: flags.name });
+      if (!flags.quiet) printNotes(t);
       if (flags.dryRun) {
         process.stdout.write(formatPlan(plan(t), { verbose: flags.verbose }));
         return;

@@ -16,7 +16,8 @@ import { NetlabError, UsageError } from '../errors.js';
 import { Lab } from '../lab/lab.js';
 import { checkOutput, writeOutput } from '../lab/output.js';
 import type { ProgressEvent } from '../lab/progress.js';
-import { loadTestsFile, loadTopologyFile, parseTime, UnitError } from '../topology/index.js';
+import { loadLab } from '../frontends/index.js';
+import { loadTestsFile, parseTime, UnitError } from '../topology/index.js';
 import { formatResult, formatSummary, nameWidth, plain, type Style } from '../validate/console.js';
 import { DEFAULT_CONCURRENCY, runTests } from '../validate/runner.js';
 import type { Topology } from '../topology/types.js';
@@ -79,7 +80,7 @@ export interface ValidateIo {
  *   topology, its tests or the flags are wrong; NetlabError when the lab cannot start.
  */
 export async function validateLab(file: string, opts: ValidateOptions, io: ValidateIo): Promise<{ code: number; report: RunReport }> {
-  const topology = loadTopologyFile(file, { name: opts.name });
+  const topology = loadLab(file, { name: opts.name });
   if (opts.tests) {
     topology.testsFile = resolve(opts.tests);
     topology.tests = loadTestsFile(topology.testsFile, topology);

@@ -4,7 +4,7 @@
  * In, on netlab-init's stdin: per node, fields "key=value\0" and an empty field
  * "\0" to end the record:
  *   lab, name, run, hosts, log, grace   once
- *   lower, cg                           repeated, in order
+ *   lower, cg, layer                    repeated, in order
  *   bind     "ro\x1fSRC\x1fDST" | "rw\x1fSRC\x1fDST"
  *   uidmap, gidmap   "INSIDE HOST COUNT", repeated (a user namespace)
  *   seccomp  "default" | "unconfined";  upper  bytes;  devices  "c 1:3 rwm,…"
@@ -28,6 +28,8 @@ export interface WireSpec {
   name: string;
   runDir: string;
   lowerDirs: string[];
+  /** Host folders copied once into the launcher's tmpfs and stacked on top of the node's root (top first). */
+  layers?: string[];
   hostsFile?: string;
   consoleLog?: string;
   binds: Bind[];
@@ -71,6 +73,7 @@ export function encodeSpecs(specs: WireSpec[]): Buffer {
     if (s.consoleLog) field('log', s.consoleLog);
     if (s.stopGraceMs !== undefined) field('grace', String(Math.max(0, Math.round(s.stopGraceMs))));
     for (const l of s.lowerDirs) field('lower', l);
+    for (const l of s.layers ?? []) field('layer', l);
     for (const c of s.cgroupDirs) field('cg', c);
     for (const b of s.binds) {
       if (FORBIDDEN.test(b.source) || FORBIDDEN.test(b.target)) throw new TypeError(`bind ${b.source} → ${b.target} holds a control character`);

@@ -35,6 +35,14 @@ export interface NodeSpec {
   runDir: string;
   /** Overlay lower dirs, top first; ['/'] (the host's root, read-only view) by default. */
   lowerDirs: string[];
+  /**
+   * Host folders whose files appear on top of the node's root (top first): a
+   * Kathará device folder, netlab's compat commands. The launcher copies each
+   * distinct folder once per start into its in-memory layer store and every
+   * node that names it shares that copy (overlayfs refuses a lower layer that
+   * lies inside another lower's tree, as a lab folder inside the host's "/").
+   */
+  layers?: string[];
   /** The lab's hosts file: copied once per lab into a layer under every node, as /etc/hosts. */
   hostsFile?: string;
   /** Host paths bound into the node (mount points are created). */
@@ -77,6 +85,7 @@ export interface StartOptions {
 export function toWire(s: NodeSpec): WireSpec {
   return {
     lab: s.lab, name: s.name, runDir: s.runDir, lowerDirs: s.lowerDirs.length ? s.lowerDirs : ['/'],
+    ...(s.layers?.length ? { layers: s.layers } : {}),
     binds: s.binds, cgroupDirs: s.cgroupDirs,
     ...(s.hostsFile ? { hostsFile: s.hostsFile } : {}),
     ...(s.consoleLog ? { consoleLog: s.consoleLog } : {}),

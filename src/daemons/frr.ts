@@ -25,7 +25,8 @@
  * The node's PID 1 reaps everything. /etc/frr/daemons is still written, so
  * `frrinit.sh restart` inside the node starts the same set (with watchfrr).
  */
-import { NetlabError } from '../errors.js';
+import { readFileSync } from 'node:fs';
+import { NetlabError, TopologyError } from '../errors.js';
 import type { Node, Topology } from '../topology/types.js';
 import { checkOnHost, configSource, indent, userConfig } from './config.js';
 import { startCmd } from './cmd.js';
@@ -125,8 +126,71 @@ export function needsDryRun(node: Node): boolean {
 /** The node's daemons, and their own configs when its frr.conf is generated and can be split (else null). */
 function frrPlan(node: Node, t: Topology): { text: string; set: FrrDaemonSet; split: Map<FrrDaemon, string> | null } {
   const text = frrConfText(node, t);
-  const set = detectDaemons(text);
-  return { text, set, split: node.config ? null : splitFrrConf(text, set) };
+  const set = node.daemons ? chosenDaemons(node, text) : detectDaemons(text);
+  return { text, set, split: node.config || node.daemons ? null : splitFrrConf(text, set) };
+}
+
+/**
+ * The daemons a node's `daemons:` chooses (an FRR daemons file, as
+ * frrcommon.sh reads it, or a list of names), plus zebra, and staticd when
+ * the config has static routes (FRR's own scripts always start both).
+ * @throws TopologyError at nodes.<name>.daemons for a name FRR does not have.
+ */
+export function chosenDaemons(node: Node, configText: string): FrrDaemonSet {
+  const d = node.daemons!;
+  let names: string[];
+  if (d.names) names = d.names;
+  else {
+    let text: string;
+    try { text = readFileSync(d.path!, 'utf8'); } catch (err) {
+      throw new TopologyError(`nodes.${node.name}.daemons`, `cannot read ${d.path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, 'paths are relative to the topology file');
+    }
+    names = parseDaemonsFile(text);
+  }
+  const on = new Set<string>(['zebra']);
+  const instances: Partial<Record<FrrDaemon, number[]>> = {};
+  for (const n of names) {
+    const [base, inst] = n.split('-') as [string, string | undefined];
+    if (!(FRR_DAEMONS as readonly string[]).includes(base)) {
+      throw new TopologyError(`nodes.${node.name}.daemons`, `"${base}" is not an FRR daemon`, `FRR's daemons: ${FRR_DAEMONS.join(', ')}`);
+    }
+    on.add(base);
+    if (inst !== undefined) (instances[base as FrrDaemon] ??= []).push(Number(inst));
+  }
+  if (detectDaemons(configText).daemons.includes('staticd')) on.add('staticd');
+  return { daemons: FRR_DAEMONS.filter((x) => on.has(x)), instances };
+}
+
+/** Where a node with compat commands finds how to start, stop and show its FRR (systemctl/service/init.d call it). */
+export const FRR_SERVICE = '/etc/netlab/service/frr';
+
+/**
+ * The service script of a node with compat commands: `start` runs FRR the
+ * way netlab's daemons phase does (frrStartScript) unless zebra already
+ * runs, `stop` ends the daemons by their pid files, `restart`, `status`.
+ */
+export function frrServiceScript(startScript: string): string {
+  return [
+    '#!/bin/sh',
+    '# FRR in a netlab node (no systemd): systemctl/service/init.d frr call this. Written by netlab.',
+    'running() { [ -r /run/frr/zebra.pid ] && kill -0 "$(cat /run/frr/zebra.pid)" 2>/dev/null; }',
+    'stop() { for f in /run/frr/*.pid; do [ -r "$f" ] && kill "$(cat "$f")" 2>/dev/null; rm -f "$f"; done; return 0; }',
+    'start() {',
+    '  if running; then echo "frr is already running"; return 0; fi',
+    '  (',
+    ...startScript.split('\n').map((l) => `    ${l}`),
+    '  ) || { echo "frr: start failed (exit $?); see /var/log/frr/frr.log" >&2; return 1; }',
+    '  echo "frr started"',
+    '}',
+    'case "$1" in',
+    '  start) start ;;',
+    '  stop) stop; echo "frr stopped" ;;',
+    '  restart|reload|force-reload) stop; sleep 0.2; start ;;',
+    '  status) if running; then for f in /run/frr/*.pid; do echo "$(basename "$f" .pid) running (pid $(cat "$f"))"; done; else echo "frr is not running"; exit 3; fi ;;',
+    '  *) echo "usage: $0 start|stop|restart|status" >&2; exit 2 ;;',
+    'esac',
+    '',
+  ].join('\n');
 }
 
 /** Default start timeout of one router's FRR, ms; start() is given more when many routers start (steps-run.ts). */
@@ -151,6 +215,7 @@ export const frr: Kind = {
       ...[...split ?? []].map(([d, content]) => ({ path: daemonConfPath(d), content, ...owned })),
       { path: '/var/lib/frr', ...frrDir },
       { path: '/var/log/frr', ...frrDir },
+      ...(node.compat ? [{ path: FRR_SERVICE, content: frrServiceScript(frrStartScript(set, needsDryRun(node), split !== null)), mode: 0o755 }] : []),
     ];
   },
 

@@ -10,7 +10,7 @@
  * Node names never start with a dot, so these cannot collide.
  */
 import type { MultiUndirectedGraph } from 'graphology';
-import type { NetClass, RouteSpec, Shaping, Topology } from '../topology/types.js';
+import type { Healthcheck, NetClass, RouteSpec, Shaping, Topology } from '../topology/types.js';
 
 /** Pseudo-node: the per-lab namespace that holds LAN segment bridges. */
 export const SEGMENTS = '.segments';
@@ -52,7 +52,11 @@ export interface MgmtAction { op: 'mgmt'; node: string; iface: string; mac: stri
  * once every node's are, wait until each has carrier (operstate UP): first in
  * the addresses phase, so a lab with no addresses at all comes up too.
  */
-export interface IfUpAction { op: 'ifup'; node: string; ifaces: string[] }
+export interface IfUpAction {
+  op: 'ifup'; node: string; ifaces: string[];
+  /** The interfaces whose carrier is awaited (veth ends); default all of `ifaces`. Dummy, macvlan and vxlan interfaces are not awaited. */
+  carrier?: string[];
+}
 /** Add an address (CIDR) to an interface ('lo' for loopbacks). */
 export interface AddrAction { op: 'addr'; node: string; iface: string; cidr: string }
 /** Add a static route. */
@@ -63,27 +67,54 @@ export interface QdiscAction { op: 'qdisc'; node: string; iface: string; shaping
 export interface LinkStateAction { op: 'link.state'; node: string; iface: string; up: boolean }
 /** Set up the node's net_cls traffic classes on all its interfaces. */
 export interface ClassesAction { op: 'classes'; node: string; classes: Record<string, NetClass> }
-/** Start the node's daemon(s) for its kind (frr, bird) and/or its `cmd`, and wait until ready. */
-export interface DaemonAction { op: 'daemon'; node: string; kind: string }
-/** Run the node's `exec` lines in order (each with /bin/sh -c). */
-export interface ExecAction { op: 'exec'; node: string; lines: string[] }
+/**
+ * Start the node's daemon(s) for its kind (frr, bird) and/or its `cmd`, and
+ * wait until ready. `autostart: false`: only `cmd` (the daemons start when the
+ * node asks, through its compat commands).
+ */
+export interface DaemonAction { op: 'daemon'; node: string; kind: string; autostart?: false }
+/** Poll the node's healthcheck until it passes (or its retries are used up). */
+export interface HealthAction { op: 'health'; node: string; check: Healthcheck }
+/** Run the node's startup scripts (paths inside the node), in order; failures are warnings. */
+export interface StartupAction { op: 'startup'; node: string; scripts: string[] }
+/** Run the node's `exec` lines in order (each with /bin/sh -c); `errors: 'warn'` goes on after a failure. */
+export interface ExecAction { op: 'exec'; node: string; lines: string[]; errors?: 'warn' }
+/** A dummy interface in a node (type: dummy link). */
+export interface DummyAction { op: 'dummy'; link: number; node: string; iface: string; mac: string; mtu: number }
+/** A macvlan interface in a node on the host interface `parent` (type: macvlan link). */
+export interface MacvlanAction { op: 'macvlan'; link: number; node: string; iface: string; mac: string; mtu: number; parent: string; mode: string }
+/** A vxlan interface in a node whose tunnel runs through the host's namespace (type: vxlan link). */
+export interface VxlanAction { op: 'vxlan'; link: number; node: string; iface: string; mac: string; mtu: number; remote: string; vni: number; port: number }
+/** A bridge on the host for host ends to join: created (and recorded) when the host has none of that name. */
+export interface HostBridgeAction { op: 'host.bridge'; name: string; mtu: number }
+/** A host link's host end joins a host bridge (a containerlab bridge node, or the management network). */
+export interface HostPortAction { op: 'host.port'; link: number; iface: string; bridge: string }
 
 /** Every kernel step the applier knows, discriminated on `op`. */
 export type Action =
   | NodeStartAction | SegmentNsAction | SysctlAction | BridgeAction | VethAction | HostLinkAction
   | MgmtAction | IfUpAction | AddrAction | RouteAction | QdiscAction | LinkStateAction | ClassesAction
-  | DaemonAction | ExecAction;
+  | DaemonAction | HealthAction | StartupAction | ExecAction
+  | DummyAction | MacvlanAction | VxlanAction | HostBridgeAction | HostPortAction;
 
 /** Names of the phases, in the order they run. Empty phases are left out of a plan. */
 export const PHASES = [
-  'nodes', 'sysctls', 'links', 'bridges', 'addresses', 'routes', 'shaping', 'link-state', 'daemons', 'exec',
+  'nodes', 'sysctls', 'links', 'bridges', 'addresses', 'routes', 'shaping', 'link-state', 'daemons', 'healthcheck', 'startup', 'exec',
 ] as const;
+
+/** The phases that start what runs in nodes; with `after:` they repeat once per start level. */
+export const RUN_PHASES = ['daemons', 'healthcheck', 'startup', 'exec'] as const;
 export type PhaseName = (typeof PHASES)[number];
 
 /** A set of independent actions; phases run one after the other. */
 export interface Phase {
   name: PhaseName;
   actions: Action[];
+  /**
+   * For the run phases of a lab with `after:`: the start level (0 = nodes that
+   * wait for nobody; level n waits for levels below). Run phases repeat per level.
+   */
+  level?: number;
 }
 
 /** Attributes of a graph vertex: a lab node, a LAN segment, or the host. */

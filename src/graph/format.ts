@@ -31,7 +31,7 @@ export function formatPlan(plan: Plan, opts: FormatPlanOptions = {}): string {
     const counts = new Map<string, number>();
     for (const a of p.actions) counts.set(a.op, (counts.get(a.op) ?? 0) + 1);
     const byOp = [...counts].map(([op, n]) => `${n} ${op}`).join(', ');
-    lines.push(`phase ${i + 1}/${plan.phases.length} ${p.name}: ${byOp}`);
+    lines.push(`phase ${i + 1}/${plan.phases.length} ${p.name}${p.level !== undefined ? ` (start level ${p.level})` : ''}: ${byOp}`);
     for (const a of p.actions.slice(0, limit)) lines.push(`  ${describeAction(a)}`);
     if (p.actions.length > limit) lines.push(`  … and ${p.actions.length - limit} more (--verbose lists all)`);
   });
@@ -56,8 +56,15 @@ export function describeAction(a: Action): string {
     case 'qdisc': return `qdisc ${a.node} ${a.iface} ${describeShaping(a.shaping)}`;
     case 'link.state': return `link.state ${a.node} ${a.iface} ${a.up ? 'up' : 'down'}`;
     case 'classes': return `classes ${a.node} ${describeClasses(a.classes)}`;
-    case 'daemon': return `daemon ${a.node} ${a.kind}`;
-    case 'exec': return `exec ${a.node} ${a.lines.length} line(s): ${a.lines[0]!.slice(0, 60)}${a.lines.length > 1 || a.lines[0]!.length > 60 ? ' …' : ''}`;
+    case 'daemon': return `daemon ${a.node} ${a.kind}${a.autostart === false ? ' (cmd only: daemons start on request)' : ''}`;
+    case 'health': return `health ${a.node} ${a.check.test.slice(0, 60)}`;
+    case 'startup': return `startup ${a.node} ${a.scripts.join(' ')}`;
+    case 'exec': return `exec ${a.node} ${a.lines.length} line(s)${a.errors === 'warn' ? ' (failures warn)' : ''}: ${a.lines[0]!.slice(0, 60)}${a.lines.length > 1 || a.lines[0]!.length > 60 ? ' …' : ''}`;
+    case 'dummy': return `dummy ${a.node}:${a.iface} mtu ${a.mtu} (link ${a.link})`;
+    case 'macvlan': return `macvlan ${a.node}:${a.iface} on host:${a.parent} mode ${a.mode} mtu ${a.mtu} (link ${a.link})`;
+    case 'vxlan': return `vxlan ${a.node}:${a.iface} vni ${a.vni} to ${a.remote}:${a.port} mtu ${a.mtu} (link ${a.link})`;
+    case 'host.bridge': return `host.bridge ${a.name} mtu ${a.mtu} (made when the host has none)`;
+    case 'host.port': return `host.port host:${a.iface} joins bridge ${a.bridge} (link ${a.link})`;
   }
 }
 

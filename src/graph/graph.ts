@@ -3,7 +3,8 @@
  * LAN segment (key `lan:<segment>`) and, when there are host links, the host
  * (key 'host'); an edge per point-to-point or host link, and one per LAN
  * member (node — segment). Node names never contain ':' and 'host' is a
- * reserved node name, so keys cannot collide.
+ * reserved node name, so keys cannot collide. A dummy, macvlan or vxlan link
+ * (one endpoint, nothing else of the lab on it) has no edge.
  */
 import { MultiUndirectedGraph } from 'graphology';
 import type { Topology } from '../topology/types.js';
@@ -29,7 +30,7 @@ export function buildGraph(t: Topology): LabGraph {
       l.endpoints.forEach((e, j) => {
         g.addEdgeWithKey(`${key}.${j}`, e.node, seg, { link: l.index, sourceIface: e.iface, targetIface: '', state: l.state });
       });
-    } else {
+    } else if (l.endpoints.length === 2) {
       const [a, b] = l.endpoints as [{ node: string; iface: string }, { node: string; iface: string }];
       const ka = a.node === 'host' && l.kind === 'host' ? HOST_KEY : a.node;
       const kb = b.node === 'host' && l.kind === 'host' ? HOST_KEY : b.node;

@@ -19,7 +19,8 @@
  */
 import { getKind } from '../topology/kinds.js';
 import type { Interface, Node, Topology } from '../topology/types.js';
-import { HOST, PHASES, SEGMENTS, type Action, type Phase, type PhaseName, type Plan, type VethEnd } from './actions.js';
+import { scriptPaths } from '../topology/scripts.js';
+import { HOST, PHASES, RUN_PHASES, SEGMENTS, type Action, type Phase, type PhaseName, type Plan, type VethEnd } from './actions.js';
 import { buildGraph } from './graph.js';
 
 /** Builds the plan; empty phases are left out. */
@@ -62,11 +63,22 @@ export function plan(t: Topology): Plan {
         const p = l.ports![j]!;
         by.links.push({ op: 'veth', link: l.index, a: end(e.node, e.iface), b: { node: SEGMENTS, iface: p.iface, mac: p.mac, mtu: l.mtu } });
       });
-    } else {
+    } else if (l.kind === 'host') {
       const e = l.endpoints.find((x) => x.node !== 'host')!;
       by.links.push({ op: 'host.link', link: l.index, node: end(e.node, e.iface), host: { iface: l.host!.iface, mac: l.host!.mac, mtu: l.mtu } });
+      const bridge = l.host!.mgmt ? t.mgmt!.bridge : l.host!.bridge;
+      if (bridge !== undefined) by.bridges.push({ op: 'host.port', link: l.index, iface: l.host!.iface, bridge });
+    } else {
+      const e = end(l.endpoints[0]!.node, l.endpoints[0]!.iface);
+      const base = { link: l.index, node: e.node, iface: e.iface, mac: e.mac, mtu: e.mtu };
+      if (l.kind === 'dummy') by.links.push({ op: 'dummy', ...base });
+      else if (l.kind === 'macvlan') by.links.push({ op: 'macvlan', ...base, parent: l.macvlan!.parent, mode: l.macvlan!.mode });
+      else by.links.push({ op: 'vxlan', ...base, ...l.vxlan! });
     }
   }
+  const hostBridges = new Map<string, number>();
+  for (const l of t.links) if (l.host?.bridge !== undefined) hostBridges.set(l.host.bridge, Math.max(hostBridges.get(l.host.bridge) ?? 0, l.mtu));
+  for (const [name, mtu] of hostBridges) by.links.unshift({ op: 'host.bridge', name, mtu });
   if (t.mgmt) {
     for (const n of t.nodes) {
       const m = n.mgmt!;
@@ -74,9 +86,12 @@ export function plan(t: Topology): Plan {
     }
   }
 
+  const local = new Set(t.links.filter((l) => l.kind === 'dummy' || l.kind === 'macvlan' || l.kind === 'vxlan').map((l) => l.index));
   for (const n of t.nodes) {
     const ifaces = [...n.interfaces.map((i) => i.name), ...(n.mgmt ? [n.mgmt.iface] : [])];
-    if (ifaces.length) by.addresses.push({ op: 'ifup', node: n.name, ifaces });
+    if (!ifaces.length) continue;
+    const carrier = [...n.interfaces.filter((i) => !local.has(i.link)).map((i) => i.name), ...(n.mgmt ? [n.mgmt.iface] : [])];
+    by.addresses.push(carrier.length === ifaces.length ? { op: 'ifup', node: n.name, ifaces } : { op: 'ifup', node: n.name, ifaces, carrier });
   }
   for (const n of t.nodes) {
     if (n.loopback.ipv4) by.addresses.push({ op: 'addr', node: n.name, iface: 'lo', cidr: n.loopback.ipv4 });
@@ -114,14 +129,57 @@ export function plan(t: Topology): Plan {
     for (const e of l.endpoints) if (e.node !== 'host') by['link-state'].push({ op: 'link.state', node: e.node, iface: e.iface, up: false });
   }
 
+  const levels = startLevels(t);
+  const run = new Map<number, Record<(typeof RUN_PHASES)[number], Action[]>>();
+  const runOf = (n: Node): Record<(typeof RUN_PHASES)[number], Action[]> => {
+    const level = levels.get(n.name) ?? 0;
+    let r = run.get(level);
+    if (!r) { r = { daemons: [], healthcheck: [], startup: [], exec: [] }; run.set(level, r); }
+    return r;
+  };
   for (const n of t.nodes) {
+    const r = runOf(n);
+    const daemon = getKind(n.kind)?.daemon ?? false;
     // A node on an image may have a main process of its own (the image's Entrypoint + Cmd).
-    if (getKind(n.kind)?.daemon || n.cmd !== undefined || n.image !== undefined) by.daemons.push({ op: 'daemon', node: n.name, kind: n.kind });
-    if (n.exec.length) by.exec.push({ op: 'exec', node: n.name, lines: n.exec });
+    if ((daemon && n.autostart) || n.cmd !== undefined || n.image !== undefined) {
+      r.daemons.push(daemon && !n.autostart ? { op: 'daemon', node: n.name, kind: n.kind, autostart: false } : { op: 'daemon', node: n.name, kind: n.kind });
+    }
+    if (n.healthcheck) r.healthcheck.push({ op: 'health', node: n.name, check: n.healthcheck });
+    if (n.startup.length) {
+      const inside = scriptPaths(n);
+      r.startup.push({ op: 'startup', node: n.name, scripts: n.startup.map((p) => inside.get(p)!) });
+    }
+    if (n.exec.length) r.exec.push(n.execErrors === 'warn' ? { op: 'exec', node: n.name, lines: n.exec, errors: 'warn' } : { op: 'exec', node: n.name, lines: n.exec });
   }
 
-  const phases: Phase[] = PHASES.filter((p) => by[p].length > 0).map((name) => ({ name, actions: by[name] }));
+  const phases: Phase[] = PHASES.filter((p) => !(RUN_PHASES as readonly string[]).includes(p) && by[p].length > 0).map((name) => ({ name, actions: by[name] }));
+  const leveled = run.size > 1;
+  for (const level of [...run.keys()].sort((a, b) => a - b)) {
+    const r = run.get(level)!;
+    for (const name of RUN_PHASES) if (r[name].length) phases.push(leveled ? { name, actions: r[name], level } : { name, actions: r[name] });
+  }
   return { lab: t.name, topology: t, graph: buildGraph(t), phases };
+}
+
+/**
+ * Start level of every node from `after:` (the loader has checked there is no
+ * loop): 0 for a node that waits for nobody, else one more than the highest
+ * level it waits for. Nodes of one level start together, each level after the
+ * one below has finished (daemons, healthchecks, startup scripts, exec).
+ */
+export function startLevels(t: Topology): Map<string, number> {
+  const byName = new Map(t.nodes.map((n) => [n.name, n]));
+  const level = new Map<string, number>();
+  const of = (name: string): number => {
+    const known = level.get(name);
+    if (known !== undefined) return known;
+    const n = byName.get(name)!;
+    const l = n.after.length ? 1 + Math.max(...n.after.map(of)) : 0;
+    level.set(name, l);
+    return l;
+  };
+  for (const n of t.nodes) of(n.name);
+  return level;
 }
 
 /** True when any address in the lab is IPv6. */

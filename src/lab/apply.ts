@@ -39,6 +39,8 @@ export interface ApplyContext {
   timings: Record<string, number>;
   /** A failure leaves the lab in place (`up --keep-on-error`) instead of rolling it back. */
   keepOnError?: boolean;
+  /** Says something went wrong that does not stop `up` (a startup script or an `exec_errors: warn` line failed). */
+  warn?: (text: string) => void;
   /** Node name → its root filesystem and image (src/lab/images.ts); nodes not in it use the host's `/`. */
   roots?: Map<string, NodeRoot>;
 }
@@ -64,7 +66,7 @@ export async function runPhases(ctx: ApplyContext, steps: Record<string, Step>):
       await step(ctx, actions, progress);
       throwIfAborted(ctx.signal);
     }
-    ctx.timings[phase.name] = progress.end();
+    ctx.timings[phase.name] = (ctx.timings[phase.name] ?? 0) + progress.end();
     ctx.store.flush();
   }
 }

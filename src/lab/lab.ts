@@ -21,10 +21,11 @@ import type { EventHooks } from '../validate/types.js';
 import { pauseNode, restartNode, resumeNode, type NodeTarget } from '../events/nodes.js';
 import type { EventSpec } from '../topology/events.js';
 import { captureTargets, startCapture, type Capture, type CaptureOptions } from '../observe/capture.js';
+import { readLinkCounters, type LinkCounters } from '../observe/link-counters.js';
 import { oomOf, sampleLab, statsBetween, type LabSample, type LabStats } from '../observe/stats.js';
-import { loadTopologyFile, type LoadOptions } from '../topology/load.js';
+import { loadLab } from '../frontends/index.js';
+import type { LoadOptions } from '../topology/load.js';
 import type { Topology } from '../topology/types.js';
-import { readLinkCounters, type LinkCounters } from './counters.js';
 import { labRoots, type NodeRoot } from './images.js';
 import { LinkEndpoint } from './link-endpoint.js';
 import { routerNeighbors, type RouterNeighbors } from './neighbors.js';
@@ -61,7 +62,8 @@ export class Lab {
   }
 
   /**
-   * Loads a topology file (or takes a loaded Topology) and brings the lab up.
+   * Loads a lab (a topology file, a containerlab file, a Kathará lab folder;
+   * src/frontends) or takes a loaded Topology, and brings the lab up.
    * `name` runs the file's lab under another name (`netlab up --name`), e.g. a
    * test's own copy that never meets a lab of the same file someone has running;
    * for a loaded Topology, give the name to loadTopology instead.
@@ -76,7 +78,7 @@ export class Lab {
     if (typeof source !== 'string' && opts.name !== undefined && opts.name !== source.name) {
       throw new UsageError('Lab.up', 'name: applies to a topology file, not to a loaded Topology', 'pass the file, or loadTopology(file, { name })');
     }
-    const t = typeof source === 'string' ? loadTopologyFile(source, { ...opts.load, ...(opts.name === undefined ? {} : { name: opts.name }) }) : source;
+    const t = typeof source === 'string' ? loadLab(source, { ...opts.load, ...(opts.name === undefined ? {} : { name: opts.name }) }) : source;
     const report = await up(t, opts);
     const lab = Lab.open(t.name);
     lab.report = report;
@@ -209,7 +211,7 @@ export class Lab {
   /**
    * Interface counters of every node (or of `nodes`), which nodes run and which are paused, read
    * cheaply enough for a live view of 1,000 nodes every second
-   * (src/lab/counters.ts). Two readings make rates.
+   * (src/observe/link-counters.ts). Two readings make rates.
    */
   linkCounters(nodes?: readonly string[]): Promise<LinkCounters> {
     return readLinkCounters(this.topology, this.state, nodes, detectCgroups());

@@ -6,11 +6,12 @@
  * A lab name comes from the user (`--name`, a file's `name:`, `LAB`, `--lab`,
  * the library API) or is read back from the run folder; every function here
  * that takes one refuses a name that breaks the rule `up` uses
- * (src/topology/names.ts checkLabName: a letter, then letters, digits, - or _,
+ * (src/topology/names.ts checkLabName: a letter or digit, then letters, digits, - or _,
  * at most 32 bytes — so no `/`, `.`, `..` or NUL can reach a path).
  */
 import { lstatSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { NetlabError, UsageError } from '../errors.js';
 import { checkLabName } from '../topology/names.js';
 
@@ -139,4 +140,18 @@ export function netnsLink(lab: string, node: string): string {
 /** `/run/netlab/.locks`: one lock file per lab that a command is changing (src/lab/lock.ts). */
 export function lockFile(lab: string): string {
   return pathInside(runRoot(), ['.locks', `${requireLabName(lab)}.lock`]);
+}
+
+/** `/run/netns/<name_prefix><node>`: the extra `ip netns` name of a node of a lab with `name_prefix:` (containerlab's clab-<lab>-<node>). */
+export function netnsAlias(prefix: string, node: string): string {
+  return pathInside(netnsDir, [`${prefix}${node}`], { leafMayBeLink: true });
+}
+
+/**
+ * compat/ of this checkout (dist/src/lab → ../../../compat): the commands a
+ * node with `compat: true` gets as a read-only layer (compat/README.md).
+ * NETLAB_COMPAT_DIR overrides (packaging).
+ */
+export function compatDir(): string {
+  return process.env.NETLAB_COMPAT_DIR || resolve(dirname(fileURLToPath(import.meta.url)), '../../../compat');
 }

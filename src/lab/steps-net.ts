@@ -4,7 +4,10 @@
  * work goes through src/net; this file maps plan actions to its calls and
  * records what is created in the State file.
  */
-import { HOST, SEGMENTS, type Action, type AddrAction, type BridgeAction, type HostLinkAction, type IfUpAction, type LinkStateAction, type MgmtAction, type RouteAction, type SysctlAction, type VethAction, type VethEnd as PlanEnd } from '../graph/actions.js';
+import { HOST, SEGMENTS, type Action, type AddrAction, type BridgeAction, type DummyAction, type HostBridgeAction, type HostLinkAction, type HostPortAction, type IfUpAction, type LinkStateAction, type MacvlanAction, type MgmtAction, type RouteAction, type SysctlAction, type VethAction, type VxlanAction, type VethEnd as PlanEnd } from '../graph/actions.js';
+import { NetlabError } from '../errors.js';
+import { ensureHostBridge, joinHostBridge } from '../net/host-bridge.js';
+import { createNodeIface, type NodeIfaceType } from '../net/node-iface.js';
 import { getKind } from '../daemons/registry.js';
 import { createBridge } from '../net/bridge.js';
 import { createHostLink, createMgmtNetwork, type HostObject } from '../net/host.js';
@@ -127,7 +130,8 @@ const ifup: Step = async (ctx, actions, progress) => {
     ctx.links.set(a.node, await configureNetns(socketOf(ctx, a.node), { up: a.ifaces, addresses: [], routes: [] }, a.node));
   }, ctx.signal);
   await inWindow(list, NODE_WINDOW, async (a) => {
-    await waitOperUp(socketOf(ctx, a.node), a.ifaces, a.node);
+    const carrier = a.carrier ?? a.ifaces;
+    if (carrier.length) await waitOperUp(socketOf(ctx, a.node), carrier, a.node);
     progress.step();
   }, ctx.signal);
 };
@@ -160,9 +164,46 @@ const linkState: Step = async (ctx, actions, progress) => {
   }, ctx.signal);
 };
 
+/** Dummy, macvlan and vxlan interfaces, each created inside its node from the host's socket. */
+const nodeIface: Step = async (ctx, actions, progress) => {
+  let parents: Map<string, { ifindex: number }> | undefined;
+  for (const a of actions as (DummyAction | MacvlanAction | VxlanAction)[]) {
+    let t: NodeIfaceType;
+    if (a.op === 'macvlan') {
+      parents ??= await listLinks(ctx.host);
+      const parent = parents.get(a.parent);
+      if (!parent) {
+        throw new NetlabError(`links[${a.link}]`, `macvlan ${a.node}:${a.iface} sits on host:${a.parent}, which this host does not have`,
+          'give parent: an interface of this host (ip link lists them); a containerlab file names it through a variable such as ${host_link:=ens3}: set it, e.g. host_link=eth0 netlab up FILE');
+      }
+      t = { type: 'macvlan', parentIndex: parent.ifindex, parent: a.parent, mode: a.mode };
+    } else if (a.op === 'vxlan') t = { type: 'vxlan', vni: a.vni, remote: a.remote, port: a.port };
+    else t = { type: 'dummy' };
+    await createNodeIface(ctx.host, { netnsFd: netnsOf(ctx, a.node), node: a.node, iface: a.iface, mac: a.mac, mtu: a.mtu }, t);
+    progress.step();
+  }
+};
+
+/** Bridges on the host that host ends join (containerlab's bridge kind): used when there, else made and recorded. */
+const hostBridge: Step = async (ctx, actions, progress) => {
+  for (const a of actions as HostBridgeAction[]) {
+    await ensureHostBridge(ctx.host, a.name, a.mtu, recordHost(ctx));
+    progress.step();
+  }
+};
+
+/** Host ends that join a host bridge (a containerlab bridge node, or the management network). */
+const hostPort: Step = async (ctx, actions, progress) => {
+  for (const a of actions as HostPortAction[]) {
+    await joinHostBridge(ctx.host, a.iface, a.bridge);
+    progress.step();
+  }
+};
+
 /** The network steps, by action op. */
 export const netSteps: Record<string, Step> = {
   sysctl, veth, bridge, 'host.link': hostLink, mgmt, ifup, addr, route, 'link.state': linkState,
+  dummy: nodeIface, macvlan: nodeIface, vxlan: nodeIface, 'host.bridge': hostBridge, 'host.port': hostPort,
 };
 
 export type { Action };

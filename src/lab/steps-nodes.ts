@@ -19,7 +19,8 @@ import { SEGMENTS, type NodeStartAction } from '../graph/actions.js';
 import { targetAddress } from '../topology/tests.js';
 import type { Bind, Node, Topology } from '../topology/types.js';
 import type { ApplyContext, Step } from './apply.js';
-import { labDir, labPath, netnsDir, netnsLink, nodeDir } from './paths.js';
+import { compatDir, labDir, labPath, netnsAlias, netnsDir, netnsLink, nodeDir } from './paths.js';
+import { scriptFiles } from './node-files.js';
 
 /** The core's name for the hidden segment namespace's node (node names start with a letter). */
 export const SEGMENTS_NODE = '_segments';
@@ -38,9 +39,12 @@ export function coreName(node: string): string {
 export function hostsFile(t: Topology): string {
   const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback', ''];
   for (const n of t.nodes) {
+    // With name_prefix: the node's other name too (containerlab's clab-<lab>-<node>), on its
+    // address, else on its management address.
+    const names = t.namePrefix ? `${n.name} ${t.namePrefix}${n.name}` : n.name;
     for (const family of [4, 6] as const) {
-      const a = targetAddress(n, family);
-      if (a) lines.push(`${a}\t${n.name}`);
+      const a = targetAddress(n, family) ?? (t.namePrefix ? (family === 4 ? n.mgmt?.ipv4 : n.mgmt?.ipv6)?.split('/')[0] : undefined);
+      if (a) lines.push(`${a}\t${names}`);
     }
   }
   return `${lines.join('\n')}\n`;
@@ -68,6 +72,7 @@ function nodeSpec(ctx: ApplyContext, files: LabFiles, node: Node | undefined, na
     name,
     runDir: dir,
     lowerDirs: ctx.roots?.get(name)?.lowerDirs ?? ['/'],
+    layers: node ? [...node.layers, ...(node.compat ? [compatDir()] : [])] : [],
     hostsFile: files.hosts,
     binds: [...(node?.binds ?? []), ...devices.binds],
     cgroupDirs: nodeCgroupDirs(ctx.layout, lab, name, node?.resources ?? {}),
@@ -109,7 +114,7 @@ const nodeStart: Step = async (ctx, actions, progress) => {
   writeFileSync(labPath(lab, 'hosts'), hostsFile(t));
   for (const name of names) {
     const node = byName.get(name)!;
-    const files = getKind(node.kind).files(node, t);
+    const files = [...getKind(node.kind).files(node, t), ...scriptFiles(node)];
     if (!files.length) continue; // no upper dir at all: the core then copies nothing (and 1,000 mkdirs are saved)
     mkdirSync(upperDirOf(lab, name), { recursive: true });
     writeNodeFiles(upperDirOf(lab, name), files, ctx.roots?.get(name)?.lowerDirs ?? '/', name);
@@ -123,6 +128,7 @@ const nodeStart: Step = async (ctx, actions, progress) => {
     ctx.store.update((s) => { s.nodes[n.name] = { pid: n.pid, startTime: n.startTime, kind: byName.get(n.name)?.kind ?? 'segments' }; });
     ctx.netns.set(planName, openNetns(n.pid, n.name));
     if (planName !== SEGMENTS) symlinkSync(`/proc/${n.pid}/ns/net`, netnsLink(lab, n.name));
+    if (planName !== SEGMENTS && t.namePrefix) symlinkSync(`/proc/${n.pid}/ns/net`, netnsAlias(t.namePrefix, n.name));
     if (planName !== SEGMENTS) progress.step();
   };
   const files: LabFiles = { hosts: labPath(lab, 'hosts'), consoleLog: labPath(lab, 'console.log') };

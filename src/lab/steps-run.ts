@@ -8,9 +8,11 @@ import { execInNode } from '../core/enter.js';
 import type { ExecOptions, ExecResult, NodeContext } from '../daemons/kind.js';
 import { getKind } from '../daemons/registry.js';
 import { NetlabError, shellWord } from '../errors.js';
-import type { DaemonAction, ExecAction } from '../graph/actions.js';
+import type { DaemonAction, ExecAction, HealthAction, StartupAction } from '../graph/actions.js';
+import { startCmd } from '../daemons/cmd.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Node, Topology } from '../topology/types.js';
-import { inWindow, type ApplyContext, type Step } from './apply.js';
+import { inWindow, throwIfAborted, type ApplyContext, type Step } from './apply.js';
 import type { NodeRoot } from './images.js';
 import { upperDirOf } from './steps-nodes.js';
 
@@ -65,8 +67,14 @@ function contextOf(ctx: ApplyContext, name: string): NodeContext {
 const daemon: Step = async (ctx, actions, progress) => {
   let running = 0;
   await inWindow(actions as DaemonAction[], daemonWindow(), async (a) => {
-    const kind = getKind(a.kind);
     const nctx = contextOf(ctx, a.node);
+    if (a.autostart === false) {
+      // The daemons start when the node asks (systemctl start …, compat); only cmd now.
+      await startCmd(nctx);
+      progress.step();
+      return;
+    }
+    const kind = getKind(a.kind);
     const timeoutMs = daemonTimeoutMs(running);
     await kind.start(nctx, timeoutMs);
     await kind.ready(nctx, timeoutMs);
@@ -75,13 +83,74 @@ const daemon: Step = async (ctx, actions, progress) => {
   }, ctx.signal);
 };
 
+/** Last lines of a command's output, for a message. */
+function tail(r: ExecResult, lines = 3): string {
+  return (r.stderr || r.stdout).trim().split('\n').slice(-lines).join(' | ');
+}
+
+/**
+ * Polls each node's healthcheck until it passes: failures during the start
+ * period do not count, then `retries` failures make `up` fail (naming the
+ * node, the command and what it said), as Docker's healthcheck would mark
+ * the container unhealthy.
+ */
+const health: Step = async (ctx, actions, progress) => {
+  await inWindow(actions as HealthAction[], daemonWindow(), async (a) => {
+    const nctx = contextOf(ctx, a.node);
+    const { test, intervalMs, timeoutMs, startPeriodMs, retries } = a.check;
+    const started = Date.now();
+    let failures = 0;
+    for (;;) {
+      const r = await nctx.exec(['/bin/sh', '-c', test], { timeoutMs, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+      if (r.code === 0) break;
+      throwIfAborted(ctx.signal);
+      if (Date.now() - started >= startPeriodMs && ++failures >= retries) {
+        const said = tail(r);
+        throw new NetlabError(`nodes.${a.node}.healthcheck`, `${a.node} is not healthy: "${test}" failed ${failures} times (last: ${r.code === 137 ? `no answer within ${timeoutMs} ms` : `exit ${r.code}`}${said ? `: ${said}` : ''})`,
+          `try it by hand: netlab exec ${a.node} -- sh -c ${shellWord(test)}`);
+      }
+      await sleep(intervalMs);
+    }
+    progress.step();
+  }, ctx.signal);
+};
+
+/**
+ * Runs each node's startup scripts in order (their #! line, else /bin/bash, as
+ * Kathará runs a device's startup file), output appended to
+ * /var/log/startup.log in the node. A script that fails is a warning, not an
+ * error: the lab is up, as in Kathará.
+ */
+const startup: Step = async (ctx, actions, progress) => {
+  await inWindow(actions as StartupAction[], daemonWindow(), async (a) => {
+    const nctx = contextOf(ctx, a.node);
+    for (const path of a.scripts) {
+      const r = await nctx.exec(['/bin/sh', '-c', STARTUP_RUNNER, path], { timeoutMs: STARTUP_TIMEOUT_MS });
+      if (r.code !== 0) {
+        ctx.warn?.(`${a.node}: ${path} ${r.code === 137 ? `did not end within ${STARTUP_TIMEOUT_MS / 1000} s and was stopped` : `exited with ${r.code}`}; see netlab exec ${a.node} -- cat /var/log/startup.log`);
+      }
+    }
+    progress.step();
+  }, ctx.signal);
+};
+
+/** Runs the script $0: by its #! line, else with bash (or sh), appending its output (with each command, as set -x shows it) to /var/log/startup.log. */
+export const STARTUP_RUNNER = 'mkdir -p /var/log; { echo "--- $0"; if head -c2 "$0" | grep -q "^#!"; then "$0"; else sh=/bin/bash; [ -x $sh ] || sh=/bin/sh; $sh -x "$0"; fi; } >>/var/log/startup.log 2>&1';
+
+/** How long one startup script may run, ms. */
+export const STARTUP_TIMEOUT_MS = 300_000;
+
 const exec: Step = async (ctx, actions, progress) => {
   await inWindow(actions as ExecAction[], daemonWindow(), async (a) => {
     const nctx = contextOf(ctx, a.node);
     for (const [i, line] of a.lines.entries()) {
       const r = await nctx.exec(['/bin/sh', '-c', line]);
       if (r.code !== 0) {
-        const said = (r.stderr || r.stdout).trim().split('\n').slice(-3).join(' | ');
+        const said = tail(r);
+        if (a.errors === 'warn') {
+          ctx.warn?.(`nodes.${a.node}.exec[${i}]: "${line}" exited with ${r.code}${said ? `: ${said}` : ''} (going on, as containerlab and Kathará do)`);
+          continue;
+        }
         throw new NetlabError(`nodes.${a.node}.exec[${i}]`, `"${line}" exited with ${r.code}${said ? `: ${said}` : ''}`,
           `try it by hand: netlab exec ${a.node} -- sh -c ${shellWord(line)}${ctx.keepOnError ? '' : '  (netlab up --keep-on-error keeps the lab for that)'}`);
       }
@@ -91,4 +160,4 @@ const exec: Step = async (ctx, actions, progress) => {
 };
 
 /** The steps that run programs in nodes, by action op. */
-export const runSteps: Record<string, Step> = { daemon, exec };
+export const runSteps: Record<string, Step> = { daemon, health, startup, exec };

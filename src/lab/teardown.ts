@@ -17,6 +17,7 @@ import { withLabLock } from './lock.js';
 import { PhaseProgress, type ProgressListener } from './progress.js';
 import { isLabName, labDir, netnsDir, pathInside, requireLabName, runRoot } from './paths.js';
 import { readHostJournal, readState, writeState, type State } from './state.js';
+import { netnsAliasesOf, readTopologyQuietly, runShutdownScripts } from './teardown-imported.js';
 
 /** What `down` did, for the CLI's summary. */
 export interface DownReport {
@@ -103,7 +104,8 @@ export async function teardown(lab: string, opts: DownOptions = {}): Promise<Dow
   const { state, damaged } = readState(lab);
   const report: DownReport = { lab, stopped: 0, alreadyDead: [], found: false, warnings: [], timings: {} };
   if (damaged) report.warnings.push(`the State file of ${lab} is damaged (${damaged}); removing what can be found by name`);
-  const links = netnsLinksOf(lab);
+  const topology = readTopologyQuietly(lab);
+  const links = [...netnsLinksOf(lab), ...(topology ? netnsAliasesOf(topology, state) : [])];
   const hostObjects = state?.hostObjects ?? readHostJournal(lab);
   const hasDir = exists(labDir(lab));
   const hasCgroups = findLabs(layout).includes(lab);
@@ -119,6 +121,7 @@ export async function teardown(lab: string, opts: DownOptions = {}): Promise<Dow
     if (state.phase !== 'stopping') writeStateQuietly({ ...state, phase: 'stopping' });
   }
 
+  if (state && topology && state.phase !== 'starting') report.warnings.push(...await runShutdownScripts(lab, topology, state));
   const stop = new PhaseProgress('stop', 1, opts.onProgress);
   // The events supervisor first, so that it starts nothing more (cgroup.kill below would end it too).
   if (state?.supervisor) signalNode(state.supervisor, 'SIGKILL');

@@ -3,6 +3,7 @@
  * Ctrl-C/SIGTERM, through `signal`) rolls back to nothing with `teardown`.
  */
 import { existsSync, lstatSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { detectCgroups, type CgroupLayout } from '../core/cgroups.js';
 import { checkCpusets } from '../core/cpuset.js';
 import { nodeDevices } from '../core/devices.js';
@@ -24,7 +25,7 @@ import { holdLabImages, recordLabImages, resolveLabImages, type NodeRoot } from 
 import { closeContext, runPhases, type ApplyContext, type Step } from './apply.js';
 import { checkCapacity } from './capacity.js';
 import { withLabLock } from './lock.js';
-import { labDir, labPath, netnsLink, requireLabName } from './paths.js';
+import { labDir, labPath, netnsAlias, netnsLink, requireLabName } from './paths.js';
 import type { ProgressListener } from './progress.js';
 import { findProgram } from './programs.js';
 import { newState, readState, runFolderGone, StateStore, upInProgress } from './state.js';
@@ -121,13 +122,14 @@ async function preflight(t: Topology, opts: UpOptions, layout: CgroupLayout): Pr
   checkCapacity(t, hostMemory(), { force: opts.force });
   for (const n of t.nodes) nodeDevices(n.resources.devices, `nodes.${n.name}.resources.devices`); // each path is a device here
   for (const n of t.nodes) {
-    const link = netnsLink(t.name, n.name);
-    try {
-      lstatSync(link);
-      throw new UsageError(`nodes.${n.name}`, `a network namespace named ${t.name}.${n.name} already exists in /run/netns and is not this lab's`,
-        'remove it (ip netns delete …) or give the lab another name');
-    } catch (err) {
-      if (err instanceof UsageError) throw err;
+    for (const link of [netnsLink(t.name, n.name), ...(t.namePrefix ? [netnsAlias(t.namePrefix, n.name)] : [])]) {
+      try {
+        lstatSync(link);
+        throw new UsageError(`nodes.${n.name}`, `a network namespace named ${basename(link)} already exists in /run/netns and is not this lab's`,
+          link.endsWith(`/${t.name}.${n.name}`) ? 'remove it (ip netns delete …) or give the lab another name' : 'another lab (or a container tool) uses that name: take that lab down, or give this lab another name (--name)');
+      } catch (err) {
+        if (err instanceof UsageError) throw err;
+      }
     }
   }
   return roots;
@@ -251,6 +253,7 @@ async function upLocked(t: Topology, opts: UpOptions): Promise<UpReport> {
   const ctx: ApplyContext = {
     plan, store, layout, running: new Map(), netns: new Map([[HOST, hostFd]]), sockets: new Map(), links: new Map(),
     host: Rtnl.open({ label: 'host' }), onProgress: opts.onProgress, signal: opts.signal, timings: {}, keepOnError: opts.keepOnError, roots,
+    ...(opts.onWarning ? { warn: opts.onWarning } : {}),
   };
   try {
     await runPhases(ctx, steps);

@@ -7,6 +7,9 @@ import { checkIfname, checkNodeName, type Problem } from './names.js';
 /** The node part of a `host:IFNAME` endpoint. */
 export const HOST_NODE = 'host';
 
+/** The node part of a `mgmt:IFNAME` endpoint: a port on the management network (containerlab's mgmt-net link). */
+export const MGMT_NODE = 'mgmt';
+
 /**
  * Splits "node:iface" at the first ':'. Checks the node part (a node name or
  * `host`) and the interface name (≤15 bytes, no '/', ':' or whitespace).
@@ -21,7 +24,7 @@ export function parseEndpointString(s: string): { node: string; iface: string } 
   const node = s.slice(0, colon);
   const iface = s.slice(colon + 1);
   if (node === '') return { what: `endpoint "${s}" has no node name before ":"`, hint: 'write node:interface, e.g. r1:eth1' };
-  if (node !== HOST_NODE) {
+  if (node !== HOST_NODE && node !== MGMT_NODE) {
     const p = checkNodeName(node);
     if (p) return p;
   }

@@ -84,7 +84,7 @@ export const FORMATS: Record<string, FormatCheck> = {
   'lab-name': checkLabName,
   'node-name': checkNodeName,
   'node-ref': (v) => nameProblemOnly(checkNodeName(v)),
-  'endpoint-node': (v) => (v === 'host' ? undefined : checkNodeName(v)),
+  'endpoint-node': (v) => (v === 'host' || v === 'mgmt' ? undefined : checkNodeName(v)),
   'group-name': (v) => checkPlainName('group name', v),
   'group-ref': (v) => checkPlainName('group name', v),
   'class-name': (v) => checkPlainName('class name', v),

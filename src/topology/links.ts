@@ -7,7 +7,7 @@
 import { TopologyError } from '../errors.js';
 import type { Endpoint, Interface, Link } from './types.js';
 import type { NodeDraft } from './nodes.js';
-import { HOST_NODE, parseEndpointString } from './endpoints.js';
+import { HOST_NODE, MGMT_NODE, parseEndpointString } from './endpoints.js';
 import { LOOPBACK } from './names.js';
 import { macFor, MAC_COUNTER_MAX } from './mac.js';
 import { formatPath, type PathPart } from './path.js';
@@ -74,20 +74,37 @@ export function resolveLinks(raw: TopologyInput, drafts: NodeDraft[], labMtu: nu
     const obj: LinkObject = Array.isArray(rawLink) ? { endpoints: rawLink } : rawLink;
     const epBase: PathPart[] = Array.isArray(rawLink) ? path : [...path, 'endpoints'];
     const eps = obj.endpoints;
-    if (eps.length < 2) {
-      throw new TopologyError(formatPath(epBase), `a link needs at least 2 endpoints, this one has ${eps.length}`, 'write e.g. [r1:eth1, r2:eth1]; 3 or more make a LAN');
+    const type = obj.type;
+    const single = type === 'dummy' || type === 'macvlan' || type === 'vxlan';
+    if (eps.length < 1 || (type === 'veth' && eps.length < 2)) {
+      throw new TopologyError(formatPath(epBase), `a link needs at least ${type === 'veth' ? 2 : 1} endpoint${type === 'veth' ? 's' : ''}, this one has ${eps.length}`, 'write e.g. [r1:eth1, r2:eth1]; 3 or more make a LAN');
     }
+    if (single && eps.length !== 1) {
+      throw new TopologyError(formatPath(epBase), `a ${type} link has one endpoint (the node's ${type} interface), this one has ${eps.length}`, `write e.g. { type: ${type}, endpoints: [r1:eth5]${type === 'macvlan' ? ', parent: eth0' : type === 'vxlan' ? ', remote: 192.0.2.2, vni: 100' : ''} }`);
+    }
+    checkTypeKeys(obj, type, path);
     const mtu = obj.mtu ?? labMtu;
     const linkShaping = parseShaping(obj.shaping);
     const state = obj.state ?? 'up';
     const endpoints: RawEndpointDraft[] = eps.map((e, j) => parseEndpoint(e, [...epBase, j]));
-    const hosts = endpoints.filter((e) => e.ep.node === HOST_NODE);
-    const kind: Link['kind'] = hosts.length ? 'host' : endpoints.length > 2 ? 'lan' : 'p2p';
+    const hosts = endpoints.filter((e) => e.ep.node === HOST_NODE || e.ep.node === MGMT_NODE);
+    const kind: Link['kind'] = single ? type : hosts.length ? 'host' : endpoints.length === 2 ? 'p2p' : 'lan';
     if (hosts.length && (hosts.length > 1 || endpoints.length !== 2)) {
-      throw new TopologyError(formatPath(hosts[hosts.length > 1 ? 1 : 0]!.path), 'a host endpoint must be one of exactly two endpoints',
+      throw new TopologyError(formatPath(hosts[hosts.length > 1 ? 1 : 0]!.path), `a ${hosts[0]!.ep.node} endpoint must be one of exactly two endpoints`,
         'link one node to the host: [r1:eth9, host:veth-r1]');
     }
+    if (single && hosts.length) throw new TopologyError(formatPath(hosts[0]!.path), `a ${type} link's endpoint is a node's interface`, 'write e.g. r1:eth5');
+    for (const e of endpoints) {
+      if (e.ep.node === MGMT_NODE && mgmtIface === undefined) {
+        throw new TopologyError(formatPath(e.path), `mgmt:${e.ep.iface} is a port on the management network, and this lab has none`, 'add mgmt: true at the top level');
+      }
+      if (e.raw?.bridge !== undefined && e.ep.node !== HOST_NODE) {
+        throw new TopologyError(formatPath([...e.path, 'bridge']), 'bridge: is for host endpoints (node: host)', 'remove it, or make the endpoint { node: host, iface: …, bridge: … }');
+      }
+    }
     const link: Link = { index, kind, endpoints: endpoints.map((e) => e.ep), mtu, state };
+    if (kind === 'macvlan') link.macvlan = { parent: obj.parent!, mode: obj.mode ?? 'bridge' };
+    if (kind === 'vxlan') link.vxlan = { remote: obj.remote!, vni: obj.vni!, port: obj.port ?? 4789 };
     if (obj.name !== undefined) link.name = obj.name;
     if (linkShaping) link.shaping = linkShaping;
     for (const [j, e] of endpoints.entries()) {
@@ -108,6 +125,7 @@ export function resolveLinks(raw: TopologyInput, drafts: NodeDraft[], labMtu: nu
         }
         continue;
       }
+      if (e.ep.node === MGMT_NODE) continue;
       const d = byName.get(e.ep.node);
       if (!d) {
         throw new TopologyError(where, `node "${e.ep.node}" is not defined${didYouMean(e.ep.node, names)}`, `add it under nodes:, or fix the name (nodes: ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''})`);
@@ -127,7 +145,9 @@ export function resolveLinks(raw: TopologyInput, drafts: NodeDraft[], labMtu: nu
     }
     finishKind(link, endpoints, path, obj, segments, macs);
     for (const e of endpoints) delete e.raw;
-    out.push({ link, path, endpoints, prefix: obj.prefix });
+    // A host end that joins a bridge (or the management network) takes no pool address: the bridge's network is not the lab's.
+    const prefix = obj.prefix === undefined && link.host?.bridge !== undefined ? false : obj.prefix;
+    out.push({ link, path, endpoints, prefix });
   });
   return out;
 }
@@ -157,11 +177,24 @@ function checkIfaceName(e: EndpointDraft, d: NodeDraft, where: string, mgmtIface
   }
 }
 
+/** parent:/mode: only on macvlan links, remote:/vni:/port: only on vxlan links, and each type's required keys. */
+function checkTypeKeys(obj: LinkObject, type: string | undefined, path: PathPart[]): void {
+  const own: Record<string, (keyof LinkObject)[]> = { macvlan: ['parent', 'mode'], vxlan: ['remote', 'vni', 'port'] };
+  for (const [t, keys] of Object.entries(own)) {
+    for (const k of keys) {
+      if (obj[k] !== undefined && type !== t) throw new TopologyError(formatPath([...path, k]), `${k}: is for type: ${t} links`, `remove it, or add type: ${t}`);
+    }
+  }
+  if (type === 'macvlan' && obj.parent === undefined) throw new TopologyError(formatPath(path), 'a macvlan link needs parent: (the host interface it sits on)', 'add e.g. parent: eth0');
+  if (type === 'vxlan' && (obj.remote === undefined || obj.vni === undefined)) throw new TopologyError(formatPath(path), 'a vxlan link needs remote: and vni:', 'add e.g. remote: 192.0.2.2, vni: 100');
+}
+
 function freeIface(node: string, used: Map<string, string>): string {
   for (let i = 1; ; i++) if (!used.has(`${node}:eth${i}`)) return `eth${i}`;
 }
 
 function finishKind(link: Link, endpoints: EndpointDraft[], path: PathPart[], obj: LinkObject, segments: Map<string, string>, macs: MacCounter): void {
+  if (link.kind === 'dummy' || link.kind === 'macvlan' || link.kind === 'vxlan') return;
   if (link.kind === 'p2p') {
     const [a, b] = endpoints as [EndpointDraft, EndpointDraft];
     a.iface!.peer = { node: b.ep.node, iface: b.ep.iface };
@@ -169,11 +202,16 @@ function finishKind(link: Link, endpoints: EndpointDraft[], path: PathPart[], ob
     return;
   }
   if (link.kind === 'host') {
-    const nodeEnd = endpoints.find((e) => e.ep.node !== HOST_NODE)!;
-    const hostEnd = endpoints.find((e) => e.ep.node === HOST_NODE)!;
+    const isHost = (e: EndpointDraft): boolean => e.ep.node === HOST_NODE || e.ep.node === MGMT_NODE;
+    const nodeEnd = endpoints.find((e) => !isHost(e))!;
+    const hostEnd = endpoints.find(isHost)!;
     const hostRaw = (hostEnd as RawEndpointDraft).raw;
     nodeEnd.iface!.peer = { node: HOST_NODE, iface: hostEnd.ep.iface };
     link.host = { iface: hostEnd.ep.iface, mac: takeMac(macs, hostRaw?.mac, formatPath(hostEnd.path)) };
+    if (hostEnd.ep.node === MGMT_NODE) link.host.mgmt = true;
+    else if (hostRaw?.bridge !== undefined) link.host.bridge = hostRaw.bridge;
+    // The endpoint as the rest of netlab sees it: the host.
+    hostEnd.ep.node = HOST_NODE;
     const hostShaping = mergeShaping(link.shaping, parseShaping(hostRaw?.shaping));
     checkShaping(hostShaping, hostRaw?.shaping ? [...hostEnd.path, 'shaping'] : [...path, 'shaping']);
     if (hostShaping) link.host.shaping = hostShaping;

@@ -25,7 +25,7 @@ import { resolveTests } from './tests.js';
 import { resolveEvents } from './events.js';
 import { loadTestsFile } from './tests-file.js';
 import type { TopologyInput } from './schema/source.js';
-import { parseYaml } from './yaml.js';
+import { parseYaml, type ParsedYaml } from './yaml.js';
 import { parsePercent, parseSize } from './units.js';
 
 /** Options of loadTopology. */
@@ -44,8 +44,20 @@ export interface LoadOptions {
 
 /** Source text, with the file it came from when there is one (for relative paths and messages). */
 export interface TopologySource {
-  text: string;
+  text?: string;
   file?: string;
+  /** The text already parsed (the front-end registry parses once to tell formats apart). */
+  parsed?: ParsedYaml;
+  /**
+   * A netlab input document made by a front-end (src/frontends) from another
+   * tool's lab: checked like a parsed file, with `dir` as the base of its
+   * relative paths, and errors that say which lab it came from.
+   */
+  data?: unknown;
+  /** Base folder of relative paths when `data` is given (default: the file's folder). */
+  dir?: string;
+  /** Where `data` came from: the format and what its front-end noted (kept on the Topology as `imported`). */
+  origin?: { format: string; notes: { where: string; text: string }[] };
 }
 
 /**
@@ -61,10 +73,11 @@ export function loadTopology(input: string | TopologySource, options: LoadOption
   const whole = file ? basename(file) : 'topology';
   const env = options.env ?? process.env;
   const checkFiles = options.checkFiles ?? true;
-  let parsed: ReturnType<typeof parseYaml> | undefined;
+  if (src.data !== undefined) return loadConverted(src, file, env, checkFiles, options);
+  let parsed: ParsedYaml | undefined;
   let topology: Topology;
   try {
-    parsed = parseYaml(src.text, file);
+    parsed = src.parsed ?? parseYaml(src.text ?? '', file);
     topology = resolveTopology(parsed.data, { file, env, checkFiles, name: options.name });
   } catch (err) {
     if (!(err instanceof TopologyError)) throw err;
@@ -84,6 +97,29 @@ export function loadTopology(input: string | TopologySource, options: LoadOption
 }
 
 /**
+ * A front-end's document: resolved like a file, but its relative paths are
+ * relative to `src.dir`, `${…}` was already expanded the other tool's way, and
+ * an error says it is about the netlab form of that lab.
+ */
+function loadConverted(src: TopologySource, file: string | undefined, env: Env, checkFiles: boolean, options: LoadOptions): Topology {
+  const origin = src.origin ?? { format: 'another format', notes: [] };
+  let topology: Topology;
+  try {
+    topology = resolveTopology(src.data, { file, env: {}, checkFiles, name: options.name, dir: src.dir, expanded: true });
+  } catch (err) {
+    if (err instanceof TopologyError && file) {
+      throw new TopologyError(err.path, `${err.message} (in the netlab form of ${origin.format} lab ${basename(file)}; netlab convert ${basename(file)} prints it)`, err.hint);
+    }
+    throw err;
+  }
+  topology.imported = { format: origin.format, notes: origin.notes };
+  if (topology.testsFile && (checkFiles || existsSync(topology.testsFile))) {
+    topology.tests = loadTestsFile(topology.testsFile, topology, { env });
+  }
+  return topology;
+}
+
+/**
  * The lab name a topology gives, by the loader's own rules — `options.name`,
  * else `name:` after ${VAR} expansion, else the file's name (`tri.yaml` → `tri`)
  * — each checked as `up` checks it, without reading the rest of the topology:
@@ -96,7 +132,7 @@ export function topologyName(input: string | TopologySource, options: LoadOption
   if (options.name !== undefined) return nameOverride(options.name);
   const src: TopologySource = typeof input === 'string' ? { text: readTextFile(input, 'topology', input || 'FILE'), file: input } : input;
   const file = src.file === undefined ? undefined : resolve(src.file);
-  const parsed = parseYaml(src.text, file);
+  const parsed = src.parsed ?? parseYaml(src.text ?? '', file);
   const raw = parsed.data !== null && typeof parsed.data === 'object' && !Array.isArray(parsed.data) ? parsed.data as Record<string, unknown> : {};
   try {
     return labName({ name: raw.name === undefined ? undefined : expandVariables(raw.name, options.env ?? process.env, ['name']) as string }, file); // labName checks it is a name
@@ -117,6 +153,10 @@ interface ResolveContext {
   env: Env;
   checkFiles: boolean;
   name?: string;
+  /** Base of relative paths (default: the file's folder). */
+  dir?: string;
+  /** `${…}` was expanded already (a front-end's document): do not expand again. */
+  expanded?: boolean;
 }
 
 function resolveTopology(data: unknown, ctx: ResolveContext): Topology {
@@ -126,9 +166,9 @@ function resolveTopology(data: unknown, ctx: ResolveContext): Topology {
   }
   checkTopLevelKeys(data);
   scanStructure(data);
-  const raw: unknown = expandVariables(data, ctx.env);
+  const raw: unknown = ctx.expanded ? data : expandVariables(data, ctx.env);
   checkTopology(raw);
-  const dir = ctx.file ? dirname(ctx.file) : process.cwd();
+  const dir = ctx.dir ?? (ctx.file ? dirname(ctx.file) : process.cwd());
   const name = ctx.name === undefined ? labName(raw, ctx.file) : nameOverride(ctx.name);
   const mtu = raw.mtu ?? 1500;
   const mgmt = readMgmt(raw, name, mtu);
@@ -155,6 +195,7 @@ function resolveTopology(data: unknown, ctx: ResolveContext): Topology {
   if (ctx.file) topology.file = ctx.file;
   if (ctx.name !== undefined && name !== ownName(raw, ctx.file)) topology.renamed = true;
   if (raw.description !== undefined) topology.description = raw.description;
+  if (raw.name_prefix !== undefined && raw.name_prefix !== '') topology.namePrefix = raw.name_prefix.replaceAll('{lab}', name);
   if (mgmt) topology.mgmt = mgmt.mgmt;
   if (raw.ospf !== undefined) topology.ospf = raw.ospf;
   if (raw.bgp !== undefined) topology.bgp = raw.bgp;

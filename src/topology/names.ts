@@ -28,6 +28,8 @@ export const IFNAME_MAX = 15;
 export const LOOPBACK = 'lo';
 
 const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+/** Lab names may also start with a digit (containerlab's `2-linux-nodes`, `03-bridge-and-host`). */
+const LAB_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 
@@ -37,18 +39,20 @@ function suggestName(name: string, max: number, example: string): string {
   return NAME.test(s) ? s : example;
 }
 
-function nameProblem(what: string, name: unknown, max: number, example: string): Problem | undefined {
+function nameProblem(what: string, name: unknown, max: number, example: string, pattern = NAME): Problem | undefined {
   if (typeof name !== 'string') return { what: `${what} must be a string`, hint: `write e.g. ${example}` };
   if (name === '') return { what: `${what} is empty`, hint: `write e.g. ${example}` };
   if (name.includes('.')) {
     return { what: `${what} "${name}" contains a dot`, hint: `dots separate lab and node in /run/netns/<lab>.<node>; use - or _, e.g. ${suggestName(name, max, example)}` };
   }
-  if (!NAME.test(name)) {
-    const bad = [...name].find((c, i) => (i === 0 ? !/[A-Za-z]/.test(c) : !/[A-Za-z0-9_-]/.test(c)));
-    const first = !/^[A-Za-z]/.test(name);
+  if (!pattern.test(name)) {
+    const digit = pattern === LAB_NAME;
+    const firstOk = (c: string): boolean => (digit ? /[A-Za-z0-9]/ : /[A-Za-z]/).test(c);
+    const bad = [...name].find((c, i) => (i === 0 ? !firstOk(c) : !/[A-Za-z0-9_-]/.test(c)));
+    const first = !firstOk(name[0]!);
     return {
-      what: first ? `${what} "${name}" must start with a letter` : `${what} "${name}" contains ${JSON.stringify(bad)}`,
-      hint: `use a letter first, then letters, digits, - or _ (e.g. ${suggestName(name, max, example)})`,
+      what: first ? `${what} "${name}" must start with a letter${digit ? ' or a digit' : ''}` : `${what} "${name}" contains ${JSON.stringify(bad)}`,
+      hint: `use a letter${digit ? ' or digit' : ''} first, then letters, digits, - or _ (e.g. ${suggestName(name, max, example)})`,
     };
   }
   const n = bytes(name);
@@ -66,9 +70,9 @@ export function checkNodeName(name: unknown): Problem | undefined {
   return undefined;
 }
 
-/** A lab name: like a node name, ≤32 bytes. */
+/** A lab name: like a node name but may start with a digit (as containerlab's may), ≤32 bytes. */
 export function checkLabName(name: unknown): Problem | undefined {
-  return nameProblem('lab name', name, LAB_NAME_MAX, 'triangle');
+  return nameProblem('lab name', name, LAB_NAME_MAX, 'triangle', LAB_NAME);
 }
 
 /** A group name (like a node name, ≤63 bytes) or a traffic-class name (≤48 bytes: it names a cgroup directory). */

@@ -7,7 +7,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { TopologyError, type NetlabError } from '../errors.js';
 import { looksLikePath, parseReference } from './image-ref.js';
-import type { Bind, Group, NetClass, Node, NodeConfig, Resources } from './types.js';
+import type { Bind, Group, Healthcheck, NetClass, Node, NodeConfig, Resources } from './types.js';
 import { layer } from './defaults.js';
 import { getKind, type KindInfo } from './kinds.js';
 import { MAX_CLASSES } from './limits.js';
@@ -15,7 +15,7 @@ import { LOOPBACK } from './names.js';
 import { formatPath, type PathPart } from './path.js';
 import type { ClassInput, NodeSettings, TopologyInput } from './schema/source.js';
 import { didYouMean } from './suggest.js';
-import { parseRate, parseSize } from './units.js';
+import { parseRate, parseSize, parseTime } from './units.js';
 import { parseDeviceEntry, type DeviceSpec } from './devices.js';
 
 type Obj = Record<string, unknown>;
@@ -92,7 +92,36 @@ export function resolveNodes(raw: TopologyInput, opts: NodeOptions): { drafts: N
   }
   const groups: Record<string, Group> = {};
   for (const g of groupNames) groups[g] = { name: g, members: drafts.filter((d) => d.node.group === g).map((d) => d.node.name) };
+  checkAfter(drafts, names);
   return { drafts, groups };
+}
+
+/**
+ * `after:` names defined nodes, not the node itself, and no loop.
+ * @throws TopologyError naming the node and the loop.
+ */
+function checkAfter(drafts: NodeDraft[], names: string[]): void {
+  const byName = new Map(drafts.map((d) => [d.node.name, d]));
+  for (const d of drafts) {
+    d.node.after.forEach((a, i) => {
+      const where = formatPath([...(d.origin.after ?? [...d.path, 'after']), i]);
+      if (!byName.has(a)) throw new TopologyError(where, `node "${a}" is not defined${didYouMean(a, names)}`, 'list nodes defined under nodes:');
+      if (a === d.node.name) throw new TopologyError(where, `node ${a} cannot start after itself`, 'remove it from after:');
+    });
+  }
+  const state = new Map<string, 1 | 2>();
+  const visit = (n: string, trail: string[]): void => {
+    if (state.get(n) === 2) return;
+    if (state.get(n) === 1) {
+      const loop = [...trail.slice(trail.indexOf(n)), n];
+      const d = byName.get(n)!;
+      throw new TopologyError(formatPath(d.origin.after ?? [...d.path, 'after']), `nodes wait for each other in a loop: ${loop.join(' → ')}`, 'remove one of these after: entries');
+    }
+    state.set(n, 1);
+    for (const a of byName.get(n)!.node.after) visit(a, [...trail, n]);
+    state.set(n, 2);
+  };
+  for (const d of drafts) visit(d.node.name, []);
 }
 
 function nodeEntries(nodes: TopologyInput['nodes']): { name: string; values: NodeEntry | null; path: PathPart[] }[] {
@@ -116,6 +145,7 @@ function baseNode(name: string, id: number, kind: string, group: string | undefi
   const node: Node = {
     name, id, kind, exec: [], env: {}, binds: [], sysctls: {}, resources: {}, forwarding: false,
     loopback: {}, interfaces: [], routes: [], classes: {}, raw,
+    autostart: true, compat: false, execErrors: 'fail', startup: [], shutdown: [], layers: [], after: [],
   };
   if (group) node.group = group;
   return node;
@@ -138,12 +168,15 @@ function resolveImageKey(text: string, where: string, path: (p: string) => strin
   return text;
 }
 
+/** Resolves a path a node key names (relative to the topology's folder) and, with checkFiles, checks it exists and has the type the key needs. */
+type FileCheck = (p: string, key: string, what: string, type: 'directory' | 'file' | 'any', ...rest: PathPart[]) => string;
+
 function resolveFields(d: NodeDraft, opts: NodeOptions): void {
   const { node } = d;
   const raw = node.raw;
   const at = (key: string, ...rest: PathPart[]): string => formatPath([...(d.origin[key] ?? [...d.path, key]), ...rest]);
   /** An absolute path, checked (with checkFiles) to exist and to be of the type a key needs. */
-  const file = (p: string, key: string, what: string, type: 'directory' | 'file' | 'any', ...rest: PathPart[]): string => {
+  const file: FileCheck = (p, key, what, type, ...rest) => {
     const abs = isAbsolute(p) ? p : resolve(opts.dir, p);
     if (!opts.checkFiles) return abs;
     const st = statSync(abs, { throwIfNoEntry: false });
@@ -180,6 +213,43 @@ function resolveFields(d: NodeDraft, opts: NodeOptions): void {
   }
   if (raw.bridge === LOOPBACK) throw new TopologyError(at('bridge'), 'bridge "lo" is the node\'s loopback', 'leave bridge out (br0), or name another bridge, e.g. br1');
   if (d.kind.switch) node.bridge = raw.bridge ?? 'br0';
+  resolveImported(d, at, file);
+}
+
+/**
+ * The keys imported labs need (and anyone may use): FRR daemons, autostart,
+ * compat, exec_errors, startup/shutdown scripts, root layers, after, healthcheck.
+ */
+function resolveImported(d: NodeDraft, at: (key: string, ...rest: PathPart[]) => string, file: FileCheck): void {
+  const { node } = d;
+  const raw = node.raw;
+  const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : typeof v === 'string' ? [v] : [...v]);
+  if (raw.daemons !== undefined) {
+    if (node.kind !== 'frr') throw new TopologyError(at('daemons'), `daemons: is for kind frr nodes; "${node.name}" is kind ${node.kind}`, 'remove it, or set kind: frr');
+    node.daemons = typeof raw.daemons === 'string' ? { path: file(raw.daemons, 'daemons', 'FRR daemons file', 'file') } : { names: [...raw.daemons] };
+  }
+  if (raw.autostart !== undefined) node.autostart = raw.autostart;
+  if (raw.compat !== undefined) node.compat = raw.compat;
+  if (!node.autostart && !node.compat && d.kind.daemon) {
+    throw new TopologyError(at('autostart'), `${node.name}'s daemons would never start: autostart: false needs compat: true (systemctl start in the node)`, 'add compat: true, or remove autostart: false');
+  }
+  if (raw.exec_errors !== undefined) node.execErrors = raw.exec_errors;
+  node.startup = list(raw.startup).map((p, i) => file(p, 'startup', 'startup file', 'file', ...(typeof raw.startup === 'string' ? [] : [i])));
+  node.shutdown = list(raw.shutdown).map((p, i) => file(p, 'shutdown', 'shutdown file', 'file', ...(typeof raw.shutdown === 'string' ? [] : [i])));
+  node.layers = list(raw.layers).map((p, i) => file(p, 'layers', 'layer folder', 'directory', i));
+  node.after = list(raw.after);
+  const hc = raw.healthcheck;
+  if (hc) {
+    const h: Healthcheck = {
+      test: hc.test,
+      intervalMs: hc.interval === undefined ? 1000 : parseTime(hc.interval),
+      timeoutMs: hc.timeout === undefined ? 10_000 : parseTime(hc.timeout),
+      startPeriodMs: hc.start_period === undefined ? 0 : parseTime(hc.start_period),
+      retries: hc.retries ?? 30,
+    };
+    if (h.intervalMs <= 0 || h.timeoutMs <= 0) throw new TopologyError(at('healthcheck'), 'healthcheck interval and timeout must be more than 0', 'write e.g. interval: 1s, timeout: 5s');
+    node.healthcheck = h;
+  }
 }
 
 function resolveConfig(c: NonNullable<NodeSettings['config']>, where: string, file: (p: string) => string): NodeConfig {

@@ -56,6 +56,14 @@ export interface Topology {
   testsFile?: string;
   /** Groups by name, with their members in node order. */
   groups: Record<string, Group>;
+  /** `name_prefix:`: every node is also `<namePrefix><node>` in /run/netns and /etc/hosts (containerlab's `clab-<lab>-`). */
+  namePrefix?: string;
+  /**
+   * Set when the lab was read from another tool's format (src/frontends):
+   * the format, and what its front-end mapped differently, ignored or fell
+   * back on, one line each (`up` prints them).
+   */
+  imported?: { format: string; notes: { where: string; text: string }[] };
   /** Timed events (`events:`), checked (src/events/spec.ts); run by the events supervisor after `up`. */
   events?: EventSpec[];
 }
@@ -115,8 +123,36 @@ export interface Node {
   mgmt?: NodeMgmt;
   /** For kind 'bridge': name of the Linux bridge inside the node that enslaves all its interfaces ('br0'). */
   bridge?: string;
+  /** kind frr: which daemons run — an FRR daemons file (absolute path) or daemon names; undefined: what the config needs. */
+  daemons?: { path?: string; names?: string[] };
+  /** False: the kind's daemons do not start during `up`; `systemctl start <daemon>` in the node starts them (needs `compat`). */
+  autostart: boolean;
+  /** The node gets netlab's compatibility commands (systemctl, service, init.d scripts, apk, apt-get, ash) as a read-only layer. */
+  compat: boolean;
+  /** What a failing `exec` line does: 'fail' stops `up`, 'warn' prints a warning and goes on. */
+  execErrors: 'fail' | 'warn';
+  /** Startup scripts (absolute host paths), run in order after daemons and before exec; failures warn. */
+  startup: string[];
+  /** Shutdown scripts (absolute host paths), run when the lab goes down. */
+  shutdown: string[];
+  /** Extra read-only root layers (absolute host folders), top first, over the node's root filesystem. */
+  layers: string[];
+  /** Nodes whose start this node's start (daemons, healthcheck, startup, exec) waits for. */
+  after: string[];
+  /** Readiness command, polled after the node's daemons start. */
+  healthcheck?: Healthcheck;
   /** The user's settings after layering defaults (node → group → kind → defaults), before resolution. */
   raw: NodeSettings;
+}
+
+/** `healthcheck:`: a command that says the node is ready. Times in ms. */
+export interface Healthcheck {
+  /** Shell line run with /bin/sh -c in the node; exit 0 = healthy. */
+  test: string;
+  intervalMs: number;
+  timeoutMs: number;
+  startPeriodMs: number;
+  retries: number;
 }
 
 /** Where a node's daemon configuration comes from; exactly one field is set. */
@@ -171,9 +207,18 @@ export interface Link {
   /**
    * 'p2p': two node endpoints, one veth pair.
    * 'lan': three or more endpoints, a bridge in the lab's hidden segment namespace.
-   * 'host': a node and `host:IFNAME`, a veth pair whose other end is in the host.
+   * 'host': a node and `host:IFNAME`, a veth pair whose other end is in the host
+   *   (joined to a host bridge when `host.bridge` is set: containerlab's bridge
+   *   kind, and `mgmt:IFNAME` ports on the management network).
+   * 'dummy', 'macvlan', 'vxlan': one node endpoint, an interface of that type
+   *   (macvlan on the host interface `parent`, vxlan to `vxlan.remote`).
+   * A 'lan' may have a single endpoint: a network of one (Kathará's one-member collision domain).
    */
-  kind: 'p2p' | 'lan' | 'host';
+  kind: 'p2p' | 'lan' | 'host' | 'dummy' | 'macvlan' | 'vxlan';
+  /** macvlan: the host interface it sits on, and its mode. */
+  macvlan?: { parent: string; mode: 'bridge' | 'private' | 'vepa' | 'passthru' | 'source' };
+  /** vxlan: remote tunnel end, VNI, UDP port. */
+  vxlan?: { remote: string; vni: number; port: number };
   /** Optional user label (`name:`); for a LAN it is also the segment name. */
   name?: string;
   /** Endpoints in file order (a host link's `host:IFNAME` endpoint included, node 'host'). */
@@ -212,6 +257,10 @@ export interface HostEnd {
   ipv6?: string;
   /** Egress shaping of the host side (link-level shaping, or the host endpoint's own). */
   shaping?: Shaping;
+  /** A bridge on the host the host end joins (the management bridge for `mgmt:IFNAME`). */
+  bridge?: string;
+  /** True for a `mgmt:IFNAME` port: `bridge` is the lab's management bridge. */
+  mgmt?: true;
 }
 
 /** An address pool: a CIDR and the prefix length of each block taken from it. */

@@ -6,7 +6,7 @@
  */
 
 /** A router's neighbours (GET /api/labs/LAB/nodes/NODE/neighbors): lab.neighbors(). */
-export type { RouterNeighbors } from '../lab/neighbors.js';
+export type { RouterNeighbors } from '../index.js';
 
 /** A running lab in the list (one per lab; `owner` arrives with rootless labs, issue 17). */
 export interface LabSummary {

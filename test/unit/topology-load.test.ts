@@ -54,7 +54,7 @@ describe('topology loading', () => {
   });
 
   it('suggests a valid name for a bad one, never another bad one', () => {
-    for (const [bad, good] of [['../../etc', 'etc'], ['1abc', 'abc'], ['a.b', 'a-b'], ['a b', 'a-b'], ['...', 'triangle']]) {
+    for (const [bad, good] of [['../../etc', 'etc'], ['_abc', 'abc'], ['a.b', 'a-b'], ['a b', 'a-b'], ['...', 'triangle']]) {
       const p = checkLabName(bad);
       expect(p!.hint, bad).to.match(new RegExp(`e\\.g\\. ${good}\\)?$`));
       expect(checkLabName(good), good).to.equal(undefined);

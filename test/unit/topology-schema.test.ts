@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TopologyError } from '../../src/errors.js';
 import { FORMATS } from '../../src/topology/formats.js';
-import { checkIfname, checkNodeName } from '../../src/topology/names.js';
+import { checkIfname, checkLabName, checkNodeName } from '../../src/topology/names.js';
 import { checkTopology, topologyJsonSchema } from '../../src/topology/schema/check.js';
 import { formatNames, topologyJsonSchema as fromSource } from '../../src/topology/schema/emit.js';
 import { fixtures } from './topology-fixtures.js';
@@ -25,10 +25,13 @@ describe('topology schema', () => {
     expect(missing).to.deep.equal([]);
   });
 
-  it('agrees with the node-name check on what a name may be', () => {
-    const pattern = new RegExp((topologyJsonSchema().properties as Record<string, { pattern: string }>).name.pattern);
-    for (const name of ['r1', 'R-1', 'a_b', 'x', '1r', '-r', 'r.1', 'r 1', 'r:1', 'é']) {
-      expect(pattern.test(name), name).to.equal(checkNodeName(name) === undefined);
+  it('agrees with the node-name and lab-name checks on what a name may be', () => {
+    const props = topologyJsonSchema().properties as Record<string, { pattern: string; anyOf: { propertyNames?: { pattern: string } }[] }>;
+    const node = new RegExp(props.nodes.anyOf[0]!.propertyNames!.pattern);
+    const lab = new RegExp(props.name.pattern);
+    for (const name of ['r1', 'R-1', 'a_b', 'x', '1r', '-r', 'r.1', 'r 1', 'r:1', 'é', '2-linux-nodes']) {
+      expect(node.test(name), name).to.equal(checkNodeName(name) === undefined);
+      expect(lab.test(name), name).to.equal(checkLabName(name) === undefined);
     }
   });
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { enterArgs, winsizeRecord } from '../../src/core/enter.js';
-import { parseNetDev, type LinkCounters } from '../../src/lab/counters.js';
+import { parseNetDev, type LinkCounters } from '../../src/observe/link-counters.js';
 import { checkPositions } from '../../src/lab/positions.js';
 import { parseShapingChange } from '../../src/topology/shaping-change.js';
 import { NetlabError } from '../../src/errors.js';

@@ -27,6 +27,8 @@
 import Type, { type Static, type TSchema } from 'typebox';
 
 const NAME_PATTERN = '^[A-Za-z][A-Za-z0-9_-]*$';
+/** Lab names may also start with a digit (containerlab's smoke labs are named 01-…, 2-linux-nodes). */
+const LAB_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_-]*$';
 const IFNAME_PATTERN = '^[^/:%\\s\\x00-\\x1f\\x7f]{1,15}$';
 /** Largest byte count netlab takes for a memory limit: 2^53 − 1 (JavaScript's exact integers, 8 PiB). */
 const MAX_BYTES = Number.MAX_SAFE_INTEGER;
@@ -196,6 +198,28 @@ export const nodeFields = {
   ospf: Type.Union([Type.Boolean(), Ospf], { description: 'OSPF on this node: a block, true (lab defaults), or false (off).' }),
   bgp: Type.Union([Type.Boolean(), Bgp], { description: 'BGP on this node: a block with as:, or false (off).' }),
   bridge: str('kind bridge only: name of the bridge inside the node (default br0).', { format: 'ifname' }),
+  daemons: Type.Union([
+    Type.String({ minLength: 1 }),
+    Type.Array(Type.String({ pattern: '^[a-z0-9]+(-[0-9]+)?$' }), { minItems: 1 }),
+  ], { description: 'kind frr: which FRR daemons run — an FRR daemons file (relative to the topology file) or a list of daemon names; default: those frr.conf needs.' }),
+  autostart: bool('Start the kind\'s daemons during up (default true); false: they start when something in the node runs systemctl start <daemon> (needs compat).'),
+  compat: bool('Commands images usually have, for nodes on the host\'s root: systemctl/service/init.d that start the node\'s daemons, apk/apt-get that accept packages the host has, ash (default false).'),
+  exec_errors: oneOf(['fail', 'warn'] as const, { description: 'A failing exec line: fail stops up (default); warn prints a warning and goes on (as containerlab and Kathará do).' }),
+  startup: Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }))], {
+    description: 'Script file(s), relative to the topology file, run in the node (with /bin/bash, or their #! line) after its links, addresses and daemons, before exec; a failure is a warning. Output in /var/log/startup.log.',
+  }),
+  shutdown: Type.Union([Type.String({ minLength: 1 }), Type.Array(Type.String({ minLength: 1 }))], {
+    description: 'Script file(s) run in the node when the lab goes down (before its processes stop); a failure is a warning.',
+  }),
+  layers: Type.Array(Type.String({ minLength: 1 }), { description: 'Folders (relative to the topology file) whose files appear in the node\'s root, as read-only layers over it (first on top).' }),
+  after: Type.Array(Type.String({ format: 'node-ref' }), { description: 'Nodes whose start (daemons, healthcheck, startup, exec) this node\'s start waits for.' }),
+  healthcheck: Type.Object({
+    test: str('Shell line run in the node; exit 0 means healthy.', { minLength: 1 }),
+    interval: Type.Optional(time('Time between tries (default 1s).')),
+    timeout: Type.Optional(time('Time one try may take (default 10s).')),
+    start_period: Type.Optional(time('Failures in this time after the start do not count (default 0).')),
+    retries: Type.Optional(int('Failed tries (after start_period) before up gives up (default 30).', 1, 10000)),
+  }, { description: 'A command that says the node is ready: up waits until it succeeds (nodes that come after this one wait too).', additionalProperties: false }),
 };
 
 type NodeFields = typeof nodeFields;
@@ -229,15 +253,22 @@ export const EndpointObject = Type.Object({
   ipv6: Type.Optional(orFalse('ipv6-interface', 'IPv6 address with prefix length.')),
   mac: Type.Optional(str('MAC address (unicast), e.g. 02:00:00:00:00:01.', { format: 'mac' })),
   shaping: Type.Optional(Shaping),
+  bridge: Type.Optional(str('Host endpoints only: a bridge on the host that the host end joins (created when the host has none).', { format: 'ifname' })),
 }, { description: 'An endpoint with its own settings.', additionalProperties: false });
 
-/** An endpoint: "node:iface", "host:IFNAME", or an object. */
+/** An endpoint: "node:iface", "host:IFNAME", "mgmt:IFNAME", or an object. */
 export const Endpoint = Type.Union([Type.String({ format: 'endpoint', examples: ['r1:eth1'] }), EndpointObject],
-  { description: '"node:iface", "host:IFNAME", or { node, iface, … } with per-endpoint settings.' });
+  { description: '"node:iface", "host:IFNAME", "mgmt:IFNAME" (a port on the management network), or { node, iface, … } with per-endpoint settings.' });
 
 /** A link in the mapping form. */
 export const LinkObject = Type.Object({
-  endpoints: Type.Array(Endpoint, { description: 'Two endpoints (veth pair), or three or more (a LAN).' }),
+  endpoints: Type.Array(Endpoint, { description: 'Two endpoints (veth pair), three or more (a LAN), or one (a network of one; or the interface of a dummy, macvlan or vxlan link).' }),
+  type: Type.Optional(oneOf(['veth', 'dummy', 'macvlan', 'vxlan'] as const, { description: 'veth (default: from the endpoints), dummy (a dummy interface), macvlan (on the host interface parent:), vxlan (a tunnel to remote:).' })),
+  parent: Type.Optional(str('macvlan: the host interface it sits on.', { format: 'ifname' })),
+  mode: Type.Optional(oneOf(['bridge', 'private', 'vepa', 'passthru', 'source'] as const, { description: 'macvlan mode (default bridge).' })),
+  remote: Type.Optional(str('vxlan: the remote tunnel end (reached through the host\'s routing).', { format: 'ip-address' })),
+  vni: Type.Optional(int('vxlan: the VXLAN network identifier.', 0, 16777215)),
+  port: Type.Optional(int('vxlan: UDP port (default 4789).', 1, 65535)),
   name: Type.Optional(str('Label; for a LAN also the bridge name (at most 15 bytes).', { format: 'ifname' })),
   mtu: Type.Optional(int('MTU of both ends, bytes.', 68, 65535, { 'x-hint': 'IPv4 needs at least 68 (RFC 791); veth allows up to 65535' })),
   shaping: Type.Optional(Shaping),
@@ -331,7 +362,7 @@ export const Test = Type.Object({
 
 /** The whole file. */
 export const Topology = Type.Object({
-  name: Type.Optional(str('Lab name: a letter, then letters, digits, - or _; at most 32 bytes. Default: the file name.', { format: 'lab-name', pattern: NAME_PATTERN, maxLength: 32 })),
+  name: Type.Optional(str('Lab name: a letter or digit, then letters, digits, - or _; at most 32 bytes. Default: the file name.', { format: 'lab-name', pattern: LAB_NAME_PATTERN, maxLength: 32 })),
   description: Type.Optional(str('Free text about the lab.')),
   defaults: Type.Optional(Defaults),
   groups: Type.Optional(map('Named sets of nodes sharing settings.', { format: 'group-name', pattern: NAME_PATTERN }, Group)),
@@ -344,6 +375,7 @@ export const Topology = Type.Object({
   addressing: Type.Optional(Type.Union([falseValue(), Pools], { description: 'Address pools, or false to assign no addresses.' })),
   mtu: Type.Optional(int('Default MTU of links, bytes.', 68, 65535, { default: 1500, 'x-hint': 'IPv4 needs at least 68 (RFC 791); veth allows up to 65535' })),
   userns: Type.Optional(bool('Run each node in a user namespace of its own, its root an unprivileged host id range (default true); false gives nodes host root (docs/nodes.md).')),
+  name_prefix: Type.Optional(str('Each node is also known as <name_prefix><node> in /run/netns and /etc/hosts; {lab} stands for the lab\'s name (an imported containerlab lab: clab-{lab}-).', { pattern: '^[A-Za-z0-9_.{}-]*$', maxLength: 40 })),
   limits: Type.Optional(Type.Object({
     memory: Type.Optional(stringOrNumber({ description: 'Memory of all nodes together: 8G, or a share of the host\'s memory: 50% (default 90%).', format: 'lab-memory', minimum: 16 * 1024 * 1024, maximum: MAX_BYTES, examples: ['8G', '50%'] })),
   }, { description: 'Limits of the lab as a whole.', additionalProperties: false })),

@@ -99,6 +99,8 @@ export function judge(subject: Subject, input: FuzzInput, file: string): Verdict
 }
 
 const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
+/** Lab names may also start with a digit (containerlab's 2-linux-nodes; issue 16). */
+const LAB_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 const IFNAME_BAD = /[/:\s\0]/;
 
 /** What must hold in every Topology netlab accepts (the kernel's limits, and netlab's own). */
@@ -115,7 +117,7 @@ export function invariants(topology: unknown): string[] {
     const bytes = Buffer.byteLength(n);
     if (bytes < 1 || bytes > 15 || IFNAME_BAD.test(n) || n === '.' || n === '..' || n === 'lo') out.push(`${what} "${n.slice(0, 40)}" is not a usable interface name`);
   };
-  if (!NAME.test(t.name) || Buffer.byteLength(t.name) > 32) out.push(`lab name "${t.name.slice(0, 40)}" accepted`);
+  if (!LAB_NAME.test(t.name) || Buffer.byteLength(t.name) > 32) out.push(`lab name "${t.name.slice(0, 40)}" accepted`);
   for (const n of t.nodes) {
     if (!NAME.test(n.name) || Buffer.byteLength(n.name) > 63) out.push(`node name "${n.name.slice(0, 40)}" accepted`);
     for (const i of n.interfaces) {

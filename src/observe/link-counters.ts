@@ -12,11 +12,11 @@
 import { readFileSync } from 'node:fs';
 import type { CgroupLayout } from '../core/cgroup-layout.js';
 import { isAlive } from '../core/node.js';
-import { isFrozen } from '../observe/cgroup-read.js';
-import type { InterfaceCounters } from '../observe/stats.js';
+import { isFrozen } from './cgroup-read.js';
+import type { InterfaceCounters } from './stats.js';
 import type { Topology } from '../topology/types.js';
-import { showLinks } from './links.js';
-import type { State } from './state.js';
+import { showLinks } from '../lab/links.js';
+import type { State } from '../lab/state.js';
 
 export type { InterfaceCounters };
 

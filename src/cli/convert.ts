@@ -1,0 +1,28 @@
+/**
+ * `netlab convert FILE|DIR [-o out.yaml]`: a containerlab file or a Kathará
+ * lab folder written as a netlab topology, for users who want to move. The
+ * same translation `netlab up` runs (src/frontends), with what netlab does
+ * differently as comments on top. Touches nothing but the output file.
+ */
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { convertLab, loadDocument } from '../frontends/index.js';
+import { documentYaml } from '../frontends/write.js';
+import { writeOutput } from '../lab/output.js';
+
+export function register(program: Command): void {
+  program
+    .command('convert')
+    .description('write a containerlab file or a Kathará lab folder as a netlab topology (YAML)')
+    .argument('<lab>', 'containerlab file (.clab.yml) or Kathará lab folder (or its lab.conf)')
+    .option('-o, --output <file>', 'write to this file instead of standard output (-: standard output)')
+    .action((lab: string, opts: { output?: string }) => {
+      const doc = convertLab(lab);
+      if (!doc) throw new UsageError(lab, 'is a netlab topology already', 'netlab convert reads containerlab files and Kathará lab folders');
+      loadDocument(doc); // the result must be a lab netlab accepts: check it before writing anything
+      const out = opts.output === undefined || opts.output === '-' ? undefined : opts.output;
+      const text = documentYaml(doc, out);
+      if (out === undefined) process.stdout.write(text);
+      else writeOutput(out, text, '--output');
+    });
+}

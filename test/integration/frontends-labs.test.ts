@@ -1,0 +1,103 @@
+/**
+ * Labs written for containerlab and Kathará, read in place from the peer
+ * corpus (test/helpers/peers.ts), come up under netlab and do what their
+ * authors meant: routers converge, hosts reach each other. Kathará labs are
+ * published without their startup files; the tests take netlab's own from
+ * test/fixtures/kathara through the front-end's `scripts` option.
+ */
+import { expect } from 'chai';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Lab } from '../../src/lab/lab.js';
+import { loadLab } from '../../src/frontends/index.js';
+import { leakcheckAround, repoRoot, requireRoot, skip } from '../helpers/kernel.js';
+import { peerLab } from '../helpers/peers.js';
+
+const scripts = (lab: string): string => join(repoRoot, 'test', 'fixtures', 'kathara', lab);
+
+/** Polls `check` (every 250 ms) until it returns true or `ms` pass; returns the last answer. */
+async function until(ms: number, check: () => Promise<boolean>): Promise<boolean> {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await check()) return true;
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** One ping from `node` to `addr` answered, within `ms`. */
+async function reaches(lab: Lab, node: string, addr: string, ms = 30_000): Promise<boolean> {
+  return until(ms, async () => (await lab.exec(node, ['ping', '-c', '1', '-W', '1', addr])).code === 0);
+}
+
+function needFrr(ctx: Mocha.Context): void {
+  if (!existsSync('/usr/lib/frr/watchfrr')) skip(ctx, 'FRR is not installed (apt install frr)');
+}
+
+describe('imported labs (containerlab, Kathará) run as published', function () {
+  leakcheckAround({ labs: ['t-'], runDir: true });
+
+  describe('containerlab frr01 (3 FRR routers in OSPF, 3 hosts configured by exec)', function () {
+    let lab: Lab | undefined;
+    let upMs = 0;
+    before(async function () {
+      requireRoot(this);
+      needFrr(this);
+      const file = peerLab(this, 'containerlab', 'frr01', 'frr01.clab.yml');
+      const t0 = Date.now();
+      lab = await Lab.up(loadLab(file, { name: 't-frr01' }));
+      upMs = Date.now() - t0;
+    });
+    after(async () => { await lab?.down(); });
+
+    it('comes up from the .clab.yml as published', () => {
+      expect(lab!.topology.imported?.format).to.equal('containerlab');
+      expect(upMs).to.be.lessThan(15_000);
+    });
+    it('converges: PC1 reaches PC3 across the OSPF ring', async () => {
+      expect(await reaches(lab!, 'PC1', '192.168.13.2', 60_000), 'PC1 → PC3 (192.168.13.2)').to.equal(true);
+    });
+    it('names every node clab-frr01-<node> in ip netns, as containerlab does', () => {
+      for (const n of ['router1', 'PC3']) expect(existsSync(`/run/netns/clab-t-frr01-${n}`), n).to.equal(true);
+    });
+  });
+
+  describe('Kathará ospf-frr-singlearea (5 FRR routers, 2 LANs, FRR started by systemctl/service/init.d)', function () {
+    let lab: Lab | undefined;
+    before(async function () {
+      requireRoot(this);
+      needFrr(this);
+      const dir = peerLab(this, 'kathara', 'ospf-frr-singlearea');
+      lab = await Lab.up(loadLab(dir, { name: 't-kat-ospf', scripts: scripts('ospf-frr-singlearea') }));
+    });
+    after(async () => { await lab?.down(); });
+
+    it('starts FRR from the startup files and converges: bb1 reaches bb3\'s far address', async () => {
+      expect(lab!.topology.imported?.format).to.equal('Kathará');
+      expect(await reaches(lab!, 'bb1', '10.0.2.2', 60_000), 'bb1 → bb3 (10.0.2.2, two hops away)').to.equal(true);
+    });
+    it('runs ospfd in a device whose startup file used /etc/init.d/frr start', async () => {
+      const r = await lab!.exec('bb1', ['vtysh', '-c', 'show ip ospf neighbor']);
+      expect(r.stdout).to.match(/Full/);
+    });
+  });
+
+  describe('Kathará static-routing (no routing daemons; routes left for the student)', function () {
+    let lab: Lab | undefined;
+    before(async function () {
+      requireRoot(this);
+      const dir = peerLab(this, 'kathara', 'static-routing');
+      lab = await Lab.up(loadLab(dir, { name: 't-kat-static', scripts: scripts('static-routing') }));
+    });
+    after(async () => { await lab?.down(); });
+
+    it('addresses every device from its startup file (ip and ifconfig): pc1 reaches r1, r1 reaches r2', async () => {
+      expect(await reaches(lab!, 'pc1', '195.11.14.1'), 'pc1 → r1').to.equal(true);
+      expect(await reaches(lab!, 'r1', '100.0.0.10'), 'r1 → r2').to.equal(true);
+    });
+    it('has no route to the far LAN until the student adds one, as the lab intends', async () => {
+      const r = await lab!.exec('pc1', ['ping', '-c', '1', '-W', '1', '200.1.1.7']);
+      expect(r.code).to.not.equal(0);
+    });
+  });
+});
