@@ -5,6 +5,7 @@
  */
 #include "enter.h"
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,7 @@ static int usage(void)
 {
 	say_error("netlab exec NODE -- CMD runs CMD in NODE (docs/nodes.md)",
 		  "usage: netlab-enter --pid PID [--starttime N] [--lab LAB] [--node NODE] [--class CLS] "
-		  "[--cwd DIR] [--user UID:GID] [--env K=V]... [-t] [--detach [--log FILE]] -- CMD [ARG...]");
+		  "[--cwd DIR] [--user UID:GID] [--env K=V]... [-t [--winsize-fd FD]] [--detach [--log FILE]] -- CMD [ARG...]");
 	return 2;
 }
 
@@ -61,6 +62,11 @@ int main(int argc, char **argv)
 			r.cls = v, i++;
 		} else if (v && !strcmp(a, "--log")) {
 			r.log = v, i++;
+		} else if (v && !strcmp(a, "--winsize-fd") && atoi(v) > 2) {
+			r.winsize_fd = atoi(v), i++;
+			/* never inherited by the command; read without blocking */
+			if (fcntl(r.winsize_fd, F_SETFD, FD_CLOEXEC) < 0 || fcntl(r.winsize_fd, F_SETFL, O_NONBLOCK) < 0)
+				return usage();
 		} else if (v && !strcmp(a, "--cwd")) {
 			r.cwd = v, i++;
 		} else if (v && !strcmp(a, "--user") && sscanf(v, "%u:%u", &r.uid, &r.gid) == 2) {
@@ -72,7 +78,7 @@ int main(int argc, char **argv)
 		}
 	}
 	r.argv = argv + i;
-	if (r.pid <= 0 || (!r.argv[0] && !r.tty) || (r.tty && r.detach))
+	if (r.pid <= 0 || (!r.argv[0] && !r.tty) || (r.tty && r.detach) || (r.winsize_fd && !r.tty))
 		return usage();
 	return enter_run(&r);
 }

@@ -9,6 +9,10 @@
  * gets its end-of-file character, as script(1) does, so a shell reading it
  * exits; SIGTERM or SIGHUP to us is a hangup of the node's terminal (SIGHUP to
  * the command's session), as when a terminal window closes.
+ *
+ * Without a terminal of ours (the web UI relays the pty over pipes), the
+ * window size comes from --winsize-fd: 4-byte records, rows and columns as
+ * little-endian u16, each applied with TIOCSWINSZ like a SIGWINCH would be.
  */
 #include "enter.h"
 
@@ -59,7 +63,33 @@ static bool pump(int from, int to)
 	return write_all(to, buf, (size_t)n) == 0;
 }
 
-int relay_pty(int master, pid_t child)
+bool apply_winsizes(int fd, int master)
+{
+	/* Node.js hands a child its extra stdio as a stream socket, which may
+	 * split a record: the bytes of a partial one wait for the rest. */
+	static unsigned char rec[4];
+	static size_t have;
+	unsigned char buf[4 * 64];
+	ssize_t n;
+	struct winsize ws = { 0 };
+	bool got = false;
+	while ((n = read(fd, buf, sizeof buf)) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			rec[have++] = buf[i];
+			if (have < 4)
+				continue;
+			have = 0;
+			ws.ws_row = (unsigned short)(rec[0] | rec[1] << 8);
+			ws.ws_col = (unsigned short)(rec[2] | rec[3] << 8);
+			got = true;
+		}
+	}
+	if (got && ws.ws_row && ws.ws_col)
+		ioctl(master, TIOCSWINSZ, &ws);
+	return !(n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR));
+}
+
+int relay_pty(int master, pid_t child, int winsize_fd)
 {
 	sigset_t set;
 	sigemptyset(&set);
@@ -74,8 +104,9 @@ int relay_pty(int master, pid_t child)
 	int status = 0;
 	bool exited = false;
 	while (!exited) {
-		struct pollfd p[3] = { { master, POLLIN, 0 }, { sfd, POLLIN, 0 }, { in_open ? 0 : -1, POLLIN, 0 } };
-		int ready = poll(p, 3, in_open || eofs_left <= 0 ? -1 : 200);
+		struct pollfd p[4] = { { master, POLLIN, 0 }, { sfd, POLLIN, 0 }, { in_open ? 0 : -1, POLLIN, 0 },
+				       { winsize_fd > 2 ? winsize_fd : -1, POLLIN, 0 } };
+		int ready = poll(p, 4, in_open || eofs_left <= 0 ? -1 : 200);
 		if (ready < 0 && errno != EINTR)
 			break;
 		/* An end of file sent before the shell reads its terminal can be
@@ -92,6 +123,8 @@ int relay_pty(int master, pid_t child)
 				send_eof(master);
 			}
 		}
+		if (p[3].revents & (POLLIN | POLLHUP) && !apply_winsizes(winsize_fd, master))
+			winsize_fd = -1; /* the caller closed it: sizes stay as they are */
 		struct signalfd_siginfo si;
 		while (read(sfd, &si, sizeof si) == sizeof si) {
 			if (si.ssi_signo == SIGWINCH) {

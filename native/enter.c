@@ -2,7 +2,7 @@
  * netlab-enter — run a command inside a running node.
  *
  *   netlab-enter --pid PID [--starttime N] [--lab LAB] [--node NODE] [--class CLS]
- *                [--cwd DIR] [--user UID:GID] [--env K=V]... [-t] [--detach [--log FILE]] -- CMD [ARG...]
+ *                [--cwd DIR] [--user UID:GID] [--env K=V]... [-t [--winsize-fd FD]] [--detach [--log FILE]] -- CMD [ARG...]
  *   netlab-enter --cli exec [--lab LAB] [--class NAME] [-t] NODE [--] CMD...   (enter-cli.c)
  *   netlab-enter --cli shell [--lab LAB] NODE
  *
@@ -312,7 +312,7 @@ static bool own_userns(pid_t pid)
  * ptmx (a character device 5:2 on a devpts filesystem) — never a file the
  * node put there for host root to open.
  */
-static int open_node_pty(pid_t pid, int *slave)
+static int open_node_pty(pid_t pid, int *slave, int winsize_fd)
 {
 	char p[64];
 	snprintf(p, sizeof p, "/proc/%d/root", (int)pid);
@@ -344,6 +344,8 @@ static int open_node_pty(pid_t pid, int *slave)
 	struct winsize ws;
 	if (ioctl(0, TIOCGWINSZ, &ws) == 0)
 		ioctl(master, TIOCSWINSZ, &ws);
+	else if (winsize_fd > 2)
+		apply_winsizes(winsize_fd, master); /* the size the caller sent before we started */
 	return master;
 }
 
@@ -353,7 +355,7 @@ static int prepare(const struct enter_req *r, struct child_ctx *c, int *v2_dir, 
 	c->ncg = open_node_cgroups(r->pid, r->lab, r->node, r->cls, c->cg, 30, v2_dir);
 	if (c->ncg < 0)
 		return c->ncg;
-	if (r->tty && (*master = open_node_pty(r->pid, &c->slave)) < 0)
+	if (r->tty && (*master = open_node_pty(r->pid, &c->slave, r->winsize_fd)) < 0)
 		return -1;
 	/* Everything above was opened by pid: it was the node's if the node still runs (a live process keeps its pid). */
 	if (pidfd_exited(c->pidfd))
@@ -438,6 +440,6 @@ int enter_run(const struct enter_req *r)
 		return 0;
 	}
 	if (r->tty)
-		return exit_status(relay_pty(master, pid));
+		return exit_status(relay_pty(master, pid, r->winsize_fd));
 	return wait_forwarding(pid);
 }

@@ -19,6 +19,8 @@ struct enter_req {
 	bool tty;                     /* a pty from the node's devpts, relayed to our terminal */
 	bool detach;                  /* start it in its own session and return once it runs */
 	const char *log;              /* detached: stdout+stderr appended to this file inside the node */
+	int winsize_fd;               /* with tty and no terminal of ours: window sizes to apply to the pty,
+	                               * 4-byte records (rows, cols: u16 little-endian); 0: none */
 	bool user;                    /* run as uid:gid (no supplementary groups) instead of root */
 	unsigned uid, gid;            /* ids inside the node */
 };
@@ -39,8 +41,13 @@ int open_node_cgroups(pid_t pid, const char *lab, const char *node, const char *
 /* Exit status when netlab-enter cannot enter the node (as docker's 125). */
 #define EXIT_CANNOT_ENTER 125
 
-/* enter-pty.c: relays our stdin/stdout to `master` until `child` exits; returns its wait status. */
-int relay_pty(int master, pid_t child);
+/* enter-pty.c: relays our stdin/stdout to `master` until `child` exits; returns its wait status.
+ * winsize_fd > 2: window sizes read from it are applied to the pty (see struct enter_req). */
+int relay_pty(int master, pid_t child, int winsize_fd);
+
+/* enter-pty.c: applies the window sizes waiting on `fd` (the last one wins) to `master`;
+ * false when `fd` reached its end or failed. `fd` must be non-blocking. */
+bool apply_winsizes(int fd, int master);
 
 /* enter-cli.c: `netlab exec …` and `netlab shell …` as typed by the user. */
 int cli_main(int argc, char **argv);

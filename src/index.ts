@@ -1,5 +1,5 @@
 /**
- * netlab's library API. The CLI uses nothing else.
+ * netlab's library API. The CLI and the web UI (src/ui) use nothing else.
  *
  *   import { Lab } from 'netlab';
  *   const lab = await Lab.up('topologies/ospf-triangle.yaml');
@@ -7,6 +7,17 @@
  *   await lab.down();
  */
 export { Lab, type WaitOptions } from './lab/lab.js';
+export { LinkEndpoint } from './lab/link-endpoint.js';
+export { isLabName } from './lab/paths.js';
+export { checkNodeName } from './topology/names.js';
+export type { LinkReport } from './lab/links.js';
+export type { NodeTerminal, TerminalOptions } from './lab/terminal.js';
+export { parseNetDev, type LinkCounters } from './observe/link-counters.js';
+export type { RouterNeighbors, OspfNeighbor, BgpSession } from './lab/neighbors.js';
+export type { Positions } from './lab/positions.js';
+export { parseShapingChange, SHAPING_CHANGE_KEYS, type ShapingChange } from './topology/shaping-change.js';
+export { describeShaping } from './shaping/format.js';
+export type { Shaping } from './topology/types.js';
 export type { UpOptions, UpReport } from './lab/up.js';
 export type { DownReport, DownOptions } from './lab/teardown.js';
 export type { LabStatus, NodeStatus, InterfaceStatus } from './lab/status.js';

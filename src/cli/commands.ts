@@ -16,9 +16,10 @@ import { register as node } from './node.js';
 import { register as save } from './save.js';
 import { register as stats } from './stats.js';
 import { register as status } from './status.js';
+import { register as ui } from './ui.js';
 import { register as up } from './up.js';
 import { register as validate } from './validate.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [up, down, status, stats, exec, link, node, capture, events, save, validate, graph, convert, image, doctor];
+export const commands: Register[] = [up, down, status, stats, exec, link, node, capture, events, save, validate, graph, convert, ui, image, doctor];

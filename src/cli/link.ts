@@ -2,13 +2,12 @@
  * `netlab link set|down|up|show`: change a running lab's links.
  */
 import type { Command } from 'commander';
-import { shellWord, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { Lab } from '../lab/lab.js';
 import { requireLabName } from '../lab/paths.js';
-import { findEndpoint, setEndpointState, setShaping, showLinks, type LinkReport } from '../lab/links.js';
+import { otherEnd, setEndpointState, setShaping, showLinks, type LinkReport } from '../lab/links.js';
 import type { Shaping } from '../shaping/types.js';
-import type { Topology } from '../topology/types.js';
-import { parsePercent, parseRate, parseSize, parseTime, UnitError } from '../topology/units.js';
+import { parseShapingChange } from '../topology/shaping-change.js';
 import { colors, warn } from './output.js';
 import { describeShaping } from '../shaping/format.js';
 
@@ -22,48 +21,12 @@ function labOf(flag: string | undefined): string {
   return Lab.open(flag === undefined ? undefined : requireLabName(flag, '--lab')).name;
 }
 
-/** Parses one flag with a unit parser, naming the flag in the error. "0" is 0 for every unit. */
-function unit<T>(flag: string, value: string | undefined, parse: (v: string) => T): T | 0 | undefined {
-  if (value === undefined) return undefined;
-  if (/^0+(\.0+)?[a-z%]*$/i.test(value.trim())) return 0;
-  try {
-    return parse(value);
-  } catch (err) {
-    throw new UsageError(`--${flag} ${value}`, (err as Error).message,
-      err instanceof UnitError ? err.hint : 'units as in topologies: 10mbit, 500kbit; 20ms, 500us; 0.5%');
-  }
-}
-
-/** The Shaping a `link set` command line asks for (pure). */
+/** The Shaping a `link set` command line asks for (pure; src/topology/shaping-change.ts). */
 export function shapingFromFlags(f: SetFlags): Shaping {
-  const s: Shaping = {};
-  const put = <K extends keyof Shaping>(k: K, v: Shaping[K] | 0 | undefined): void => { if (v !== undefined) s[k] = v as Shaping[K]; };
-  put('rateBps', unit('rate', f.rate, parseRate));
-  put('burstBytes', unit('burst', f.burst, parseSize));
-  put('limitPackets', unit('limit', f.limit, (v) => { const n = Number(v); if (!Number.isInteger(n) || n < 1) throw new Error('a queue limit is a whole number of packets'); return n; }));
-  put('delayMs', unit('delay', f.delay, parseTime));
-  put('jitterMs', unit('jitter', f.jitter, parseTime));
-  put('lossPercent', unit('loss', f.loss, parsePercent));
-  put('corruptPercent', unit('corrupt', f.corrupt, parsePercent));
-  put('duplicatePercent', unit('duplicate', f.duplicate, parsePercent));
-  put('reorderPercent', unit('reorder', f.reorder, parsePercent));
-  return s;
+  return parseShapingChange(f);
 }
 
-/**
- * The node end at the other side of `endpoint`'s link, for `link set --both` (pure).
- * @throws UsageError for an unknown endpoint, a host link (the host end is shaped from the topology)
- *   or a LAN (no single other end).
- */
-export function otherEnd(t: Topology, endpoint: string): string {
-  const peer = findEndpoint(t, endpoint).peer;
-  if (peer?.node === 'host') {
-    throw new UsageError(endpoint, `is a host link: its other end, ${peer.iface}, is in the host, which link set does not change`,
-      `set this end alone (leave out --both); the host end is shaped from the topology (shaping: on the link or on host:${peer.iface}), applied by ${t.file ? `netlab up --reconfigure ${shellWord(t.file)}${t.renamed ? ` --name ${t.name}` : ''}` : 'starting the lab again'}`);
-  }
-  if (!peer) throw new UsageError(endpoint, 'is on a LAN, which has no single other end', 'set each end of the LAN on its own');
-  return `${peer.node}:${peer.iface}`;
-}
+export { otherEnd };
 
 /** The qdisc's counters when netlab shapes the link; else the interface's own (a noqueue root counts nothing). */
 function formatCounters(r: Required<Pick<LinkReport, 'state' | 'shaping'>>): string {

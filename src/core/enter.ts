@@ -63,6 +63,13 @@ export interface SpawnOptions {
   cls?: string;
   /** A pty from the node's devpts, relayed to our stdin/stdout (for shells; stdio should be 'inherit'). */
   tty?: boolean;
+  /**
+   * With tty, when our stdio is not a terminal (the web UI): the fd of
+   * netlab-enter (≥ 3, one of `stdio`'s pipes) from which it reads window
+   * sizes, 4-byte records of rows and columns as little-endian u16
+   * (winsizeRecord), each applied to the pty as a terminal's resize is.
+   */
+  winsizeFd?: number;
   /** Start the command in its own session inside the node and return once it runs (daemons). */
   detach?: boolean;
   /** With detach: file inside the node its stdout and stderr are appended to (default /dev/null). */
@@ -83,11 +90,27 @@ export function enterArgs(node: EnterTarget, argv: string[], opts: SpawnOptions 
     if (!k || k.includes('=')) throw new TypeError(`environment variable name "${k}" is empty or holds '='`);
     args.push('--env', `${k}=${v}`);
   }
+  if (opts.winsizeFd !== undefined && (!opts.tty || !Number.isInteger(opts.winsizeFd) || opts.winsizeFd < 3)) {
+    throw new TypeError(`winsizeFd ${opts.winsizeFd} needs tty and an fd of 3 or more`);
+  }
   if (opts.tty) args.push('-t');
+  if (opts.winsizeFd !== undefined) args.push('--winsize-fd', String(opts.winsizeFd));
   if (opts.detach) args.push('--detach');
   if (opts.detach && opts.log) args.push('--log', opts.log);
   args.push('--', ...argv);
   return args;
+}
+
+/**
+ * One window size for netlab-enter's --winsize-fd (pure): rows and columns,
+ * each clamped to 1…65535, as little-endian u16.
+ */
+export function winsizeRecord(rows: number, cols: number): Buffer {
+  const b = Buffer.alloc(4);
+  const clamp = (n: number): number => Math.min(65535, Math.max(1, Math.floor(n) || 1));
+  b.writeUInt16LE(clamp(rows), 0);
+  b.writeUInt16LE(clamp(cols), 2);
+  return b;
 }
 
 /**

@@ -6,11 +6,12 @@
  *   const r = await lab.exec('h1', ['ping', '-c1', 'h2']);
  *   await lab.down();
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { detectCgroups } from '../core/cgroups.js';
 import { isAlive } from '../core/node.js';
-import type { ExecOptions, ExecResult } from '../daemons/kind.js';
+import type { DaemonHealth, ExecOptions, ExecResult } from '../daemons/kind.js';
+import { getKind } from '../daemons/registry.js';
 import { NetlabError, UsageError } from '../errors.js';
 import { hasImpairment } from '../shaping/netem.js';
 import { probeQdiscSupport } from '../shaping/probe.js';
@@ -20,12 +21,17 @@ import type { EventHooks } from '../validate/types.js';
 import { pauseNode, restartNode, resumeNode, type NodeTarget } from '../events/nodes.js';
 import type { EventSpec } from '../topology/events.js';
 import { captureTargets, startCapture, type Capture, type CaptureOptions } from '../observe/capture.js';
+import { readLinkCounters, type LinkCounters } from '../observe/link-counters.js';
 import { oomOf, sampleLab, statsBetween, type LabSample, type LabStats } from '../observe/stats.js';
 import { loadLab } from '../frontends/index.js';
 import type { LoadOptions } from '../topology/load.js';
 import type { Topology } from '../topology/types.js';
 import { labRoots, type NodeRoot } from './images.js';
-import { isLabName, requireLabName, runRoot } from './paths.js';
+import { LinkEndpoint } from './link-endpoint.js';
+import { routerNeighbors, type RouterNeighbors } from './neighbors.js';
+import { isLabName, labPath, requireLabName, runRoot, stateFile } from './paths.js';
+import { readPositions, savePositions, type Positions } from './positions.js';
+import { openTerminal, type NodeTerminal, type TerminalOptions } from './terminal.js';
 import { readState, type State } from './state.js';
 import { labStatus, readLabTopology, type LabStatus } from './status.js';
 import { nodeContext } from './steps-run.js';
@@ -48,7 +54,12 @@ export class Lab {
   /** The nodes' images, read once (a cache). */
   private roots?: Map<string, NodeRoot>;
 
-  private constructor(readonly name: string, readonly topology: Topology, private readonly state: State) {}
+  /** mtime and size of the State file and topology.json when they were read (see `stale`). */
+  private readonly version: string;
+
+  private constructor(readonly name: string, readonly topology: Topology, private readonly state: State, version?: string) {
+    this.version = version ?? filesVersion(name);
+  }
 
   /**
    * Loads a lab (a topology file, a containerlab file, a Kathará lab folder;
@@ -89,13 +100,23 @@ export class Lab {
       }
       name = labs[0];
     }
+    const version = filesVersion(name); // before reading: a change while reading shows as stale
     const { state, damaged } = readState(name);
     if (!state) {
       const labs = Lab.running();
       throw new UsageError(`lab ${name}`, damaged ? `has a damaged State file (${damaged})` : 'is not running',
         damaged ? `netlab down ${name} removes what is left` : labs.length ? `running: ${labs.join(', ')}` : 'start it: netlab up FILE');
     }
-    return new Lab(name, readLabTopology(name), state);
+    return new Lab(name, readLabTopology(name), state, version);
+  }
+
+  /**
+   * Whether the lab's State file or topology changed since this object read
+   * them — another netlab command cut or shaped a link, or the lab went down
+   * (and maybe up again). Two stat(2) calls; Lab.open the lab again to see the change.
+   */
+  stale(): boolean {
+    return filesVersion(this.name) !== this.version;
   }
 
   /** Names of the labs that have a readable State file on this host, sorted (only valid lab names count). */
@@ -162,6 +183,76 @@ export class Lab {
       await new Promise((r) => setTimeout(r, Math.min(delay, left)));
       delay = Math.min(delay * 2, 1000);
     }
+  }
+
+  /**
+   * One endpoint of a link (`r1:eth1`): `set()` its shaping, cut it with
+   * `down()`, restore it with `up()`, read it with `show()` — what
+   * `netlab link set/down/up/show` do.
+   * @throws UsageError when the lab has no such node or interface.
+   */
+  link(endpoint: string): LinkEndpoint {
+    return new LinkEndpoint(this.name, endpoint);
+  }
+
+  /**
+   * Opens a terminal in `node` (what `netlab shell` does, with the bytes and
+   * the window size over pipes: src/lab/terminal.ts), for the web UI.
+   * @throws UsageError when the node does not exist or is not running.
+   */
+  terminal(node: string, opts?: TerminalOptions): NodeTerminal {
+    const n = this.topology.nodes.find((x) => x.name === node);
+    if (!n) throw new UsageError(`lab ${this.name}`, `has no node "${node}"`, `its nodes: ${this.topology.nodes.map((x) => x.name).slice(0, 20).join(', ')}`);
+    const rec = this.state.nodes[node];
+    if (!rec || !isAlive(rec)) throw new UsageError(`${this.name}/${node}`, 'is not running (its PID 1 is gone)', `netlab status ${this.name} shows the lab`);
+    return openTerminal({ lab: this.name, name: node, pid: rec.pid, startTime: rec.startTime }, { ...opts, env: { ...n.env, ...opts?.env } });
+  }
+
+  /**
+   * Interface counters of every node (or of `nodes`), which nodes run and which are paused, read
+   * cheaply enough for a live view of 1,000 nodes every second
+   * (src/observe/link-counters.ts). Two readings make rates.
+   */
+  linkCounters(nodes?: readonly string[]): Promise<LinkCounters> {
+    return readLinkCounters(this.topology, this.state, nodes, detectCgroups());
+  }
+
+  /**
+   * Health of each daemon of `node` (its kind's check, as `netlab status`
+   * shows it); [] for a kind without daemons or a node that is not running.
+   * @throws UsageError for a node the lab does not have.
+   */
+  async health(node: string): Promise<DaemonHealth[]> {
+    const n = this.topology.nodes.find((x) => x.name === node);
+    if (!n) throw new UsageError(`lab ${this.name}`, `has no node "${node}"`, `its nodes: ${this.topology.nodes.map((x) => x.name).slice(0, 20).join(', ')}`);
+    const rec = this.state.nodes[node];
+    const kind = getKind(n.kind);
+    if (!rec || !isAlive(rec) || !kind.health) return [];
+    return kind.health(nodeContext(this.name, this.topology, n, rec.pid));
+  }
+
+  /**
+   * A router's OSPF neighbours and BGP sessions as its daemon reports them
+   * (src/lab/neighbors.ts); empty for a node that is no router.
+   * @throws UsageError for a node the lab does not have.
+   */
+  neighbors(node: string): Promise<RouterNeighbors> {
+    const n = this.topology.nodes.find((x) => x.name === node);
+    if (!n) throw new UsageError(`lab ${this.name}`, `has no node "${node}"`, `its nodes: ${this.topology.nodes.map((x) => x.name).slice(0, 20).join(', ')}`);
+    return routerNeighbors(this.topology, n, (x, argv, o) => this.exec(x, argv, o));
+  }
+
+  /** Where the web UI draws the lab's elements (saved in the run folder; {} until someone drags). */
+  positions(): Positions {
+    return readPositions(this.name);
+  }
+
+  /**
+   * Saves drawing positions (merged over the saved ones) and returns them all.
+   * @throws UsageError for entries that are not `id → { x, y }` with finite numbers.
+   */
+  savePositions(positions: unknown): Positions {
+    return savePositions(this.name, positions);
   }
 
   /**
@@ -272,6 +363,14 @@ export class Lab {
   down(opts: DownOptions = {}): Promise<DownReport> {
     return takeDown(this.name, opts);
   }
+}
+
+/** mtime and size of a lab's State file and topology.json ('' for a missing one). */
+function filesVersion(lab: string): string {
+  const sig = (path: string): string => {
+    try { const st = statSync(path); return `${st.mtimeMs}:${st.size}:${st.ino}`; } catch { return ''; }
+  };
+  return `${sig(stateFile(lab))}|${sig(labPath(lab, 'topology.json'))}`;
 }
 
 /** A lab's State, or undefined when it has none or it cannot be read (a symbolic link in the way). */

@@ -48,6 +48,21 @@ export function findEndpoint(t: Topology, endpoint: string): Interface {
 }
 
 /**
+ * The node end at the other side of `endpoint`'s link, for `link set --both` (pure).
+ * @throws UsageError for an unknown endpoint, a host link (the host end is shaped from the topology)
+ *   or a LAN (no single other end).
+ */
+export function otherEnd(t: Topology, endpoint: string): string {
+  const peer = findEndpoint(t, endpoint).peer;
+  if (peer?.node === 'host') {
+    throw new UsageError(endpoint, `is a host link: its other end, ${peer.iface}, is in the host, which link set does not change`,
+      `set this end alone (leave out --both); the host end is shaped from the topology (shaping: on the link or on host:${peer.iface}), applied by ${t.file ? `netlab up --reconfigure ${shellWord(t.file)}${t.renamed ? ` --name ${t.name}` : ''}` : 'starting the lab again'}`);
+  }
+  if (!peer) throw new UsageError(endpoint, 'is on a LAN, which has no single other end', 'set each end of the LAN on its own');
+  return `${peer.node}:${peer.iface}`;
+}
+
+/**
  * How to rebuild lab `lab` (pure): `netlab up --reconfigure <its topology file>`
  * (with `--name` when it runs under another name), or take it down. The file
  * comes from the topology, else from the State file (`stateFile`); a lab

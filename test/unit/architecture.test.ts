@@ -24,8 +24,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   lab: ['core', 'net', 'shaping', 'image', 'daemons', 'frontends', 'validate', 'graph', 'topology'],
   observe: ['lab', 'core', 'net', 'shaping', 'topology'],
   events: ['lab', 'observe', 'validate', 'daemons', 'core', 'shaping', 'topology'],
-  cli: ['lab', 'observe', 'events', 'image', 'frontends', 'validate', 'graph', 'shaping', 'core', 'topology'],
-  index: ['lab', 'observe', 'events', 'image', 'validate', 'graph', 'daemons', 'topology'],
+  cli: ['lab', 'observe', 'events', 'image', 'frontends', 'validate', 'graph', 'shaping', 'core', 'topology', 'ui'],
+  index: ['lab', 'observe', 'events', 'image', 'validate', 'graph', 'daemons', 'shaping', 'topology'],
+  // The web UI is a client of the library API and nothing else (src/ui/backend.ts).
+  ui: ['index'],
 };
 
 /**

@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+// Bundles the web UI's page (src/ui/web) into dist/ui: app.js, app.css (xterm's
+// and ours) and index.html, so `netlab ui` serves everything from the package
+// (no CDN; works offline). Run by `npm run build`.
+import { build } from 'esbuild';
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, 'dist/ui');
+mkdirSync(out, { recursive: true });
+await build({
+  entryPoints: { app: join(root, 'src/ui/web/main.ts') },
+  bundle: true,
+  format: 'iife',
+  target: ['chrome100', 'firefox100', 'safari15'],
+  minify: true,
+  sourcemap: 'linked',
+  outdir: out,
+  logLevel: 'warning',
+  legalComments: 'linked',
+});
+copyFileSync(join(root, 'src/ui/web/index.html'), join(out, 'index.html'));

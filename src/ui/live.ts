@@ -1,0 +1,174 @@
+/**
+ * The live view of one lab: while at least one page watches it, every second
+ * it reads the lab's counters (lab.linkCounters: /proc/PID/net/dev of the
+ * nodes, no namespace entered), turns two readings into per-link rates, and
+ * sends the state to the watching pages. Daemon health costs an exec per
+ * node, so a few nodes are asked per second in turn, each at most every 5 s
+ * (and the node whose card a page has open, every second). A lab that goes down is reported once
+ * ('gone') and looked for again every second, so the page comes back by
+ * itself when the lab is started again.
+ */
+import { describeShaping, NetlabError, type LinkCounters } from '../index.js';
+import type { UiBackend, UiLab } from './backend.js';
+import type { LabView, LiveNode, LiveState, ServerMessage } from './protocol.js';
+import { counterNodes, labView, liveEdges, liveNodes } from './view.js';
+
+/** Something that receives messages (a page's WebSocket). */
+export interface Subscriber {
+  send(message: ServerMessage): void;
+}
+
+/** Options of a LabChannel. */
+export interface ChannelOptions {
+  /** Between readings, ms; default 1000. */
+  intervalMs?: number;
+  /** Nodes whose daemon health is read per reading, besides watched ones; default 4. */
+  healthPerTick?: number;
+}
+
+/** A node's daemon health is read at most this often, ms, unless a page has its card open. */
+export const HEALTH_EVERY_MS = 5000;
+
+/** The error text of a failure to open a lab, as the CLI would print it. */
+export function errorText(err: unknown): string {
+  if (err instanceof NetlabError) return `${err.headline}${err.hint ? ` (${err.hint})` : ''}`;
+  return (err as Error)?.message ?? String(err);
+}
+
+/** One lab's live state and the pages that watch it. */
+export class LabChannel {
+  private lab: UiLab | undefined;
+  private view: LabView | undefined;
+  /** Shaping in effect per endpoint, as text (from the lab's topology, which `link set` keeps current). */
+  private shaping = new Map<string, string>();
+  private prev: LinkCounters | undefined;
+  private readonly subscribers = new Set<Subscriber>();
+  /** Nodes with an open card, per subscriber. */
+  private readonly watched = new Map<Subscriber, string>();
+  private readonly health = new Map<string, LiveNode['daemons']>();
+  private healthCursor = 0;
+  private readonly healthAt = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private busy = false;
+  private goneMessage: string | undefined;
+  private last: LiveState | undefined;
+
+  constructor(readonly name: string, private readonly backend: UiBackend, private readonly opts: ChannelOptions = {}) {}
+
+  /** The lab as last opened (undefined while it is down). */
+  current(): UiLab | undefined {
+    return this.lab;
+  }
+
+  /** Adds a page: it gets the drawn lab (or that the lab is down) at once, then live state every second. */
+  subscribe(s: Subscriber): void {
+    this.subscribers.add(s);
+    this.ensureOpen();
+    if (this.lab && this.view) s.send({ type: 'topology', lab: this.name, view: this.view, positions: this.lab.positions() });
+    else s.send({ type: 'gone', lab: this.name, message: this.goneMessage ?? `lab ${this.name} is not running` });
+    if (this.last) s.send({ type: 'live', live: this.last });
+    if (!this.timer) this.timer = setInterval(() => { void this.tick(); }, this.opts.intervalMs ?? 1000);
+  }
+
+  unsubscribe(s: Subscriber): void {
+    this.subscribers.delete(s);
+    this.watched.delete(s);
+    if (!this.subscribers.size) this.stop();
+  }
+
+  /** The node whose card `s` has open (its health is read every second), or null. */
+  watch(s: Subscriber, node: string | null): void {
+    if (node) this.watched.set(s, node);
+    else this.watched.delete(s);
+  }
+
+  /** Sends to every page watching this lab. */
+  broadcast(m: ServerMessage, except?: Subscriber): void {
+    for (const s of this.subscribers) if (s !== except) s.send(m);
+  }
+
+  /** Stops reading (no page watches, or the server stops). */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.prev = undefined;
+  }
+
+  /** Opens the lab when it is not open or changed on disk; tells pages when it went down or came (back). */
+  private ensureOpen(): void {
+    if (this.lab && !this.lab.stale()) return;
+    let lab: UiLab;
+    try {
+      lab = this.backend.open(this.name);
+    } catch (err) {
+      const message = errorText(err);
+      if (this.lab || this.goneMessage === undefined) {
+        this.lab = undefined;
+        this.prev = undefined;
+        this.goneMessage = message;
+        this.broadcast({ type: 'gone', lab: this.name, message });
+      }
+      return;
+    }
+    const before = this.view;
+    const wasGone = !this.lab;
+    this.lab = lab;
+    this.goneMessage = undefined;
+    this.view = labView(lab.topology);
+    this.shaping = new Map<string, string>();
+    for (const n of lab.topology.nodes) {
+      for (const i of n.interfaces) if (i.shaping && Object.keys(i.shaping).length) this.shaping.set(`${n.name}:${i.name}`, describeShaping(i.shaping));
+    }
+    // A link cut or shaped keeps the drawing; a lab started again with other elements is drawn anew.
+    if (wasGone || !before || JSON.stringify(before) !== JSON.stringify(this.view)) {
+      this.prev = undefined;
+      this.broadcast({ type: 'topology', lab: this.name, view: this.view, positions: lab.positions() });
+    }
+  }
+
+  /** One reading: counters, rates, node states, a few nodes' health; sent to every page. */
+  async tick(): Promise<void> {
+    if (this.busy) return; // a slow reading is not stacked on itself
+    this.busy = true;
+    try {
+      this.ensureOpen();
+      const lab = this.lab, view = this.view;
+      if (!lab || !view) return;
+      const now = await lab.linkCounters(counterNodes(view));
+      const t = lab.topology;
+      const nodes = liveNodes(t, now, new Set(now.paused));
+      const edges = liveEdges(t, view, this.prev, now, (e) => this.shaping.get(e));
+      this.prev = now;
+      await this.readHealth(lab, nodes);
+      for (const [name, n] of Object.entries(nodes)) {
+        const h = this.health.get(name);
+        if (h && n.state !== 'dead') n.daemons = h;
+      }
+      this.last = { lab: this.name, at: new Date(now.atMs).toISOString(), nodes, edges };
+      this.broadcast({ type: 'live', live: this.last });
+    } catch (err) {
+      // The lab went down between the check and the reading: next tick says so.
+      if (!this.lab?.stale()) this.broadcast({ type: 'gone', lab: this.name, message: errorText(err) });
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Reads the health of the watched nodes and of the next few running nodes in turn. */
+  private async readHealth(lab: UiLab, nodes: Record<string, LiveNode>): Promise<void> {
+    const running = lab.topology.nodes.filter((n) => nodes[n.name]?.state === 'running').map((n) => n.name);
+    if (!running.length) return;
+    const pick = new Set([...this.watched.values()].filter((n) => nodes[n]?.state === 'running'));
+    const perTick = Math.min(running.length, this.opts.healthPerTick ?? 4);
+    const now = Date.now();
+    for (let i = 0; i < perTick; i++) {
+      const n = running[(this.healthCursor + i) % running.length]!;
+      if (now - (this.healthAt.get(n) ?? 0) >= HEALTH_EVERY_MS) pick.add(n);
+    }
+    this.healthCursor = (this.healthCursor + perTick) % running.length;
+    await Promise.all([...pick].map(async (n) => {
+      this.healthAt.set(n, now);
+      try { this.health.set(n, await lab.health(n)); } catch { /* the node died meanwhile: the next reading shows it */ }
+    }));
+  }
+}

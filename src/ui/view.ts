@@ -1,0 +1,130 @@
+/**
+ * The drawn lab (pure): a Topology → the elements the page draws — a node per
+ * lab node, one per LAN segment (the bridge netlab made) and one for the host
+ * when a host link exists; an edge per point-to-point or host link and per
+ * LAN member — and the live state of those edges from two counter readings.
+ */
+import type { LinkCounters, Topology } from '../index.js';
+import type { LabView, LiveEdge, LiveNode, ViewEdge, ViewEnd, ViewNode } from './protocol.js';
+
+type InterfaceCounters = LinkCounters['interfaces'][string];
+
+/** The drawn elements of `t` (pure). */
+export function labView(t: Topology): LabView {
+  const nodes: ViewNode[] = [];
+  const edges: ViewEdge[] = [];
+  const end = (node: string, iface: string): ViewEnd => {
+    const i = t.nodes.find((n) => n.name === node)?.interfaces.find((x) => x.name === iface);
+    const e: ViewEnd = { endpoint: `${node}:${iface}`, node, iface };
+    if (i?.ipv4) e.ipv4 = i.ipv4;
+    if (i?.ipv6) e.ipv6 = i.ipv6;
+    if (i?.mac) e.mac = i.mac;
+    return e;
+  };
+  for (const n of t.nodes) {
+    const v: ViewNode = { id: n.name, type: 'node', label: n.name, kind: n.kind, interfaces: n.interfaces.map((i) => end(n.name, i.name)) };
+    if (n.loopback.ipv4 || n.loopback.ipv6) v.loopback = { ...n.loopback };
+    nodes.push(v);
+  }
+  let host = false;
+  for (const l of t.links) {
+    const named = (e: ViewEdge): ViewEdge => {
+      if (l.name) e.name = l.name;
+      if (l.prefix4) e.prefix4 = l.prefix4;
+      if (l.prefix6) e.prefix6 = l.prefix6;
+      return e;
+    };
+    if (l.kind === 'p2p') {
+      const [x, y] = l.endpoints as [{ node: string; iface: string }, { node: string; iface: string }];
+      edges.push(named({ id: `L${l.index}`, type: 'p2p', source: x.node, target: y.node, a: end(x.node, x.iface), b: end(y.node, y.iface) }));
+    } else if (l.kind === 'host') {
+      const nodeEnd = l.endpoints.find((e) => e.node !== 'host')!;
+      host = true;
+      const b: ViewEnd = { endpoint: `host:${l.host?.iface ?? ''}`, node: 'host', iface: l.host?.iface ?? '' };
+      if (l.host?.ipv4) b.ipv4 = l.host.ipv4;
+      if (l.host?.ipv6) b.ipv6 = l.host.ipv6;
+      edges.push(named({ id: `L${l.index}`, type: 'host', source: nodeEnd.node, target: 'host', a: end(nodeEnd.node, nodeEnd.iface), b }));
+    } else {
+      const seg = `lan:${l.segment ?? l.index}`;
+      nodes.push({ id: seg, type: 'segment', label: l.name ?? l.segment ?? `LAN ${l.index}`, kind: 'segment' });
+      l.endpoints.forEach((e, k) => {
+        edges.push(named({ id: `L${l.index}.${k}`, type: 'lan', source: e.node, target: seg, a: end(e.node, e.iface) }));
+      });
+    }
+  }
+  if (host) nodes.push({ id: 'host', type: 'host', label: 'host', kind: 'host' });
+  const view: LabView = {
+    lab: t.name, nodes, edges,
+    tests: t.tests.map((x) => ({ index: x.index, name: x.name, kind: x.kind, node: x.node })),
+  };
+  if (t.description) view.description = t.description;
+  return view;
+}
+
+/** The nodes whose counters the live view reads: the `a` end of every edge (pure). */
+export function counterNodes(view: LabView): string[] {
+  return [...new Set(view.edges.map((e) => e.a.node))];
+}
+
+/** Bits per second between two byte counts `ms` apart; undefined for no interval or a counter that went back (re-created). */
+function bps(before: number | undefined, after: number | undefined, ms: number): number | undefined {
+  if (before === undefined || after === undefined || ms <= 0 || after < before) return undefined;
+  return ((after - before) * 8 * 1000) / ms;
+}
+
+function drops(c: InterfaceCounters | undefined): number {
+  return c ? c.rxDropped + c.txDropped + c.qdiscDropped : 0;
+}
+
+/**
+ * Live state of every edge (pure): down when an end is cut in the topology
+ * (`link down`) or a node of it is dead; rates from the `a` end's counters
+ * between `prev` and `now` (sent: a→b; received: b→a); drops per second of
+ * both node ends. `describe` turns an interface's shaping into text.
+ */
+export function liveEdges(t: Topology, view: LabView, prev: LinkCounters | undefined, now: LinkCounters,
+  describe: (endpoint: string) => string | undefined): Record<string, LiveEdge> {
+  const out: Record<string, LiveEdge> = {};
+  const iface = (e: ViewEnd | undefined) => (e && e.node !== 'host' ? t.nodes.find((n) => n.name === e.node)?.interfaces.find((i) => i.name === e.iface) : undefined);
+  const ms = prev ? now.atMs - prev.atMs : 0;
+  for (const e of view.edges) {
+    const ends = [e.a, ...(e.b && e.b.node !== 'host' ? [e.b] : [])];
+    let reason: string | undefined;
+    for (const x of ends) {
+      if (now.running[x.node] === false) { reason = `${x.node} is not running`; break; }
+      if (iface(x)?.state === 'down') { reason = `${x.endpoint} is cut`; break; }
+    }
+    const live: LiveEdge = { state: reason ? 'down' : 'up' };
+    if (reason) live.reason = reason;
+    const before = prev?.interfaces[e.a.endpoint];
+    const after = now.interfaces[e.a.endpoint];
+    const ab = bps(before?.txBytes, after?.txBytes, ms);
+    const ba = bps(before?.rxBytes, after?.rxBytes, ms);
+    if (ab !== undefined) live.abBps = ab;
+    if (ba !== undefined) live.baBps = ba;
+    if (prev && ms > 0) {
+      let d = 0;
+      let known = false;
+      for (const x of ends) {
+        const b0 = prev.interfaces[x.endpoint], b1 = now.interfaces[x.endpoint];
+        if (b0 && b1 && drops(b1) >= drops(b0)) { d += drops(b1) - drops(b0); known = true; }
+      }
+      if (known) live.dropsPerS = (d * 1000) / ms;
+    }
+    const sa = describe(e.a.endpoint);
+    if (sa) live.shapingA = sa;
+    if (e.b && e.b.node !== 'host') {
+      const sb = describe(e.b.endpoint);
+      if (sb) live.shapingB = sb;
+    }
+    out[e.id] = live;
+  }
+  return out;
+}
+
+/** Live state of every lab node from a counter reading (pure); `paused` lists frozen nodes. */
+export function liveNodes(t: Topology, now: LinkCounters, paused: ReadonlySet<string> = new Set()): Record<string, LiveNode> {
+  const out: Record<string, LiveNode> = {};
+  for (const n of t.nodes) out[n.name] = { state: now.running[n.name] ? (paused.has(n.name) ? 'paused' : 'running') : 'dead' };
+  return out;
+}

@@ -1,0 +1,217 @@
+/**
+ * The topology drawing: cytoscape.js renders it (canvas, so 1,000 nodes stay
+ * fluid), cytoscape-fcose lays it out (a maintained force-directed layout
+ * with spectral initialisation; no hand-written layout). Positions dragged by
+ * anyone are saved on the server and kept; only elements without a saved
+ * position are laid out, the saved ones held fixed.
+ */
+import cytoscape, { type Core, type EdgeSingular, type ElementDefinition, type NodeSingular } from 'cytoscape';
+// @ts-expect-error cytoscape-fcose ships no types
+import fcose from 'cytoscape-fcose';
+import type { LabView, LiveState, ViewEdge, ViewNode } from '../protocol.js';
+import { shortBps } from './format.js';
+
+cytoscape.use(fcose as cytoscape.Ext);
+
+type Positions = Record<string, { x: number; y: number }>;
+
+/** What the drawing tells the page. */
+export interface GraphEvents {
+  select(sel: { type: 'node' | 'edge'; id: string } | null): void;
+  open(node: string): void;
+  moved(positions: Positions): void;
+  hover(text: string | null, x: number, y: number): void;
+}
+
+const STYLE: cytoscape.StylesheetJson = [
+  { selector: 'node', style: {
+    label: 'data(label)', 'font-size': 12, 'text-valign': 'bottom', 'text-margin-y': 4, color: '#1d2330',
+    'background-color': '#2d6cdf', width: 34, height: 34, 'border-width': 2, 'border-color': '#ffffff',
+    'text-background-color': '#f6f7f9', 'text-background-opacity': 0.8, 'text-background-padding': '1px',
+    'min-zoomed-font-size': 7,
+  } },
+  { selector: 'node[kind = "frr"], node[kind = "bird"]', style: { shape: 'ellipse', 'background-color': '#2d6cdf' } },
+  { selector: 'node[kind = "linux"]', style: { shape: 'round-rectangle', 'background-color': '#3c8d5b', width: 30, height: 26 } },
+  { selector: 'node[kind = "bridge"]', style: { shape: 'diamond', 'background-color': '#8a93a6' } },
+  { selector: 'node[type = "segment"]', style: { shape: 'diamond', 'background-color': '#8a93a6', width: 22, height: 22, 'font-size': 11 } },
+  { selector: 'node[type = "host"]', style: { shape: 'barrel', 'background-color': '#4b5466', width: 44, height: 30 } },
+  { selector: 'node.dead', style: { 'background-color': '#c9ccd3', 'border-color': '#d64545', 'border-width': 3 } },
+  { selector: 'node.paused', style: { 'border-color': '#6c5fc7', 'border-width': 3, 'border-style': 'dashed' } },
+  { selector: 'node.sick', style: { 'border-color': '#d08a12', 'border-width': 3 } },
+  { selector: 'node:selected', style: { 'overlay-color': '#2d6cdf', 'overlay-opacity': 0.18, 'overlay-padding': 6 } },
+  // The number near a node's end of a link is what that node sends into it, bits/s.
+  { selector: 'edge', style: {
+    width: 'data(width)', 'line-color': '#2f9e62', 'curve-style': 'bezier', 'font-size': 10, color: '#4a5264',
+    'source-label': 'data(aRate)', 'target-label': 'data(bRate)', 'source-text-offset': 30, 'target-text-offset': 30,
+    'text-background-color': '#f6f7f9', 'text-background-opacity': 0.85, 'text-background-padding': '1px', 'min-zoomed-font-size': 8,
+  } },
+  { selector: 'edge.down', style: { 'line-color': '#d64545', 'line-style': 'dashed', 'line-dash-pattern': [6, 4], label: 'cut', color: '#d64545' } },
+  { selector: 'edge.hovered', style: { 'source-label': 'data(aLabel)', 'target-label': 'data(bLabel)', 'source-text-offset': 40, 'target-text-offset': 40 } },
+  { selector: 'edge:selected', style: { 'overlay-color': '#2d6cdf', 'overlay-opacity': 0.2, 'overlay-padding': 5 } },
+];
+
+function nodeTip(n: ViewNode): string {
+  const lines = [`${n.label}  (${n.kind})`];
+  if (n.loopback?.ipv4 || n.loopback?.ipv6) lines.push(`lo ${[n.loopback.ipv4, n.loopback.ipv6].filter(Boolean).join(' ')}`);
+  for (const i of n.interfaces ?? []) lines.push(`${i.iface.padEnd(8)} ${[i.ipv4, i.ipv6].filter(Boolean).join(' ')}`);
+  return lines.join('\n');
+}
+
+function edgeTip(e: ViewEdge): string {
+  const end = (x: ViewEdge['a'] | undefined): string => (x ? `${x.endpoint}  ${[x.ipv4, x.ipv6].filter(Boolean).join(' ')}` : '');
+  const lines = [end(e.a), e.b ? end(e.b) : `LAN ${e.name ?? e.target.replace(/^lan:/, '')}`];
+  if (e.name && e.b) lines.push(`link ${e.name}`);
+  return lines.filter(Boolean).join('\n');
+}
+
+/** The drawing of one lab. */
+export class Graph {
+  readonly cy: Core;
+  private view: LabView | undefined;
+  /** When the last layout finished, ms (performance.now()). */
+  laidOutAt = 0;
+
+  constructor(container: HTMLElement, private readonly events: GraphEvents) {
+    this.cy = cytoscape({
+      container, style: STYLE, minZoom: 0.05, maxZoom: 4,
+      boxSelectionEnabled: false, textureOnViewport: true, hideEdgesOnViewport: false, pixelRatio: 1,
+    });
+    const cy = this.cy;
+    cy.on('tap', (e) => { if (e.target === cy) events.select(null); });
+    cy.on('tap', 'node', (e) => events.select({ type: 'node', id: (e.target as NodeSingular).id() }));
+    cy.on('tap', 'edge', (e) => events.select({ type: 'edge', id: (e.target as EdgeSingular).id() }));
+    cy.on('dbltap', 'node[type = "node"]', (e) => events.open((e.target as NodeSingular).id()));
+    cy.on('dragfree', 'node', () => {
+      const p: Positions = {};
+      cy.nodes(':grabbable').forEach((n) => { if (n.scratch('_moved')) { p[n.id()] = { ...n.position() }; n.removeScratch('_moved'); } });
+      if (Object.keys(p).length) events.moved(p);
+    });
+    cy.on('drag', 'node', (e) => { (e.target as NodeSingular).scratch('_moved', true); });
+    cy.on('mouseover', 'node, edge', (e) => {
+      const el = e.target as NodeSingular | EdgeSingular;
+      if (el.isEdge()) el.addClass('hovered');
+      const pos = e.renderedPosition ?? { x: 0, y: 0 };
+      events.hover(el.data('tip') as string, pos.x, pos.y);
+    });
+    cy.on('mouseout', 'node, edge', (e) => {
+      (e.target as NodeSingular | EdgeSingular).removeClass('hovered');
+      events.hover(null, 0, 0);
+    });
+  }
+
+  /** Draws `view`; elements with a saved position keep it, the others are laid out. */
+  setView(view: LabView, positions: Positions): void {
+    this.view = view;
+    const els: ElementDefinition[] = [];
+    for (const n of view.nodes) {
+      els.push({ group: 'nodes', data: { id: n.id, label: n.label, kind: n.kind, type: n.type, tip: nodeTip(n) }, ...(positions[n.id] ? { position: { ...positions[n.id]! } } : {}) });
+    }
+    for (const e of view.edges) {
+      els.push({ group: 'edges', data: {
+        id: e.id, source: e.source, target: e.target, width: 2, aRate: '', bRate: '', tip: edgeTip(e),
+        aLabel: `${e.a.iface}${e.a.ipv4 ? ` ${e.a.ipv4}` : ''}`, bLabel: e.b && e.b.node !== 'host' ? `${e.b.iface}${e.b.ipv4 ? ` ${e.b.ipv4}` : ''}` : e.b ? e.b.iface : '',
+      } });
+    }
+    this.cy.batch(() => {
+      this.cy.elements().remove();
+      this.cy.add(els);
+    });
+    const missing = view.nodes.filter((n) => !positions[n.id]);
+    if (missing.length === 0) {
+      this.cy.fit(undefined, 30);
+      this.laidOutAt = performance.now();
+    } else {
+      this.layout(positions);
+    }
+  }
+
+  /** Lays the graph out, holding `fixed` positions where they are. */
+  layout(fixed: Positions = {}): void {
+    const n = this.cy.nodes().length;
+    const fixedNodeConstraint = Object.entries(fixed).filter(([id]) => this.cy.getElementById(id).nonempty()).map(([nodeId, position]) => ({ nodeId, position }));
+    const l = this.cy.layout({
+      name: 'fcose',
+      // Large labs: the spectral step alone places a 1,000-node graph in well under a second.
+      quality: n > 400 ? 'draft' : 'default',
+      randomize: true, animate: false, fit: true, padding: 30,
+      nodeSeparation: 90, idealEdgeLength: () => 90, nodeRepulsion: () => 8000,
+      numIter: n > 400 ? 600 : 2500,
+      ...(fixedNodeConstraint.length ? { fixedNodeConstraint } : {}),
+    } as cytoscape.LayoutOptions);
+    l.one('layoutstop', () => { this.laidOutAt = performance.now(); });
+    l.run();
+  }
+
+  /** Moves elements to positions another page saved. */
+  place(positions: Positions): void {
+    this.cy.batch(() => {
+      for (const [id, p] of Object.entries(positions)) {
+        const n = this.cy.getElementById(id);
+        if (n.nonempty() && !n.grabbed()) n.position(p);
+      }
+    });
+  }
+
+  /** Every element's position now. */
+  positions(): Positions {
+    const p: Positions = {};
+    this.cy.nodes().forEach((n) => { p[n.id()] = { ...n.position() }; });
+    return p;
+  }
+
+  /** Colours, widths and rate labels from a live reading. */
+  applyLive(live: LiveState): void {
+    this.cy.batch(() => {
+      for (const [id, n] of Object.entries(live.nodes)) {
+        const el = this.cy.getElementById(id);
+        if (el.empty()) continue;
+        el.toggleClass('dead', n.state === 'dead');
+        el.toggleClass('paused', n.state === 'paused');
+        el.toggleClass('sick', n.state === 'running' && !!n.daemons?.some((d) => !d.running));
+      }
+      for (const [id, e] of Object.entries(live.edges)) {
+        const el = this.cy.getElementById(id);
+        if (el.empty()) continue;
+        el.toggleClass('down', e.state === 'down');
+        const top = Math.max(e.abBps ?? 0, e.baBps ?? 0);
+        const width = 2 + Math.min(6, Math.log10(top / 1000 + 1) * 1.5);
+        const aRate = (e.abBps ?? 0) >= 1 ? shortBps(e.abBps) : '';
+        const bRate = (e.baBps ?? 0) >= 1 ? shortBps(e.baBps) : '';
+        if (el.data('aRate') !== aRate) el.data('aRate', aRate);
+        if (el.data('bRate') !== bRate) el.data('bRate', bRate);
+        if (Math.abs((el.data('width') as number) - width) > 0.1) el.data('width', width);
+      }
+    });
+  }
+
+  select(sel: { type: 'node' | 'edge'; id: string } | null): void {
+    this.cy.elements(':selected').unselect();
+    if (sel) this.cy.getElementById(sel.id).select();
+  }
+
+  fit(): void {
+    this.cy.fit(undefined, 30);
+  }
+
+  /** Where an element is drawn on the page (for tests and tooltips), or undefined. */
+  screenPoint(id: string): { x: number; y: number } | undefined {
+    const el = this.cy.getElementById(id);
+    if (el.empty()) return undefined;
+    const box = this.cy.container()!.getBoundingClientRect();
+    let p = el.isEdge() ? (el as EdgeSingular).renderedMidpoint() : (el as NodeSingular).renderedPosition();
+    if (el.isEdge()) {
+      // A point of the edge that no node covers (a node may sit on the midpoint): a click there selects the edge.
+      const e = el as EdgeSingular;
+      const a = e.source().renderedPosition(), b = e.target().renderedPosition();
+      const boxes = this.cy.nodes().map((n) => n.renderedBoundingBox({ includeLabels: true }));
+      const free = [0.5, 0.4, 0.6, 0.3, 0.7, 0.25, 0.75].map((f) => ({ x: a.x + (b.x - a.x) * f, y: a.y + (b.y - a.y) * f }))
+        .find((q) => !boxes.some((r) => q.x >= r.x1 && q.x <= r.x2 && q.y >= r.y1 && q.y <= r.y2));
+      if (free) p = free;
+    }
+    return { x: box.left + p.x, y: box.top + p.y };
+  }
+
+  get current(): LabView | undefined {
+    return this.view;
+  }
+}

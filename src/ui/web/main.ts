@@ -1,0 +1,271 @@
+/**
+ * netlab ui, the page: one live WebSocket brings the lab list, the drawn lab
+ * and its state every second; the drawing (graph.ts), the card beside it
+ * (cards.ts), the terminals (terminals.ts) and the tests panel follow it.
+ * When the lab goes down the page says so and keeps what it showed; when the
+ * server goes away it reconnects.
+ */
+import '@xterm/xterm/css/xterm.css';
+import './style.css';
+import type { Capabilities, LabSummary, LabView, LiveState, LiveTest, ServerMessage } from '../protocol.js';
+import { api, edgeCard, nodeCard, otherCard, refreshEdgeCard, type CardContext } from './cards.js';
+import { esc } from './format.js';
+import { Graph } from './graph.js';
+import { Terminals } from './terminals.js';
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
+
+interface PageState {
+  labs: LabSummary[];
+  caps: Capabilities;
+  lab?: string;
+  view?: LabView;
+  live?: LiveState;
+  gone?: string;
+  selected: { type: 'node' | 'edge'; id: string } | null;
+  tests?: { runId: number; state: 'running' | 'done'; results: LiveTest[]; summary?: string };
+  connected: boolean;
+}
+
+const state: PageState = { labs: [], caps: { capture: false }, selected: null, connected: false };
+let ws: WebSocket | undefined;
+let stopCard: () => void = () => { /* no card */ };
+let cardKey = '';
+
+const graph = new Graph($('graph'), {
+  select: (sel) => { state.selected = sel; graph.select(sel); renderCard(true); watch(); },
+  open: (node) => openTerminal(node),
+  moved: (positions) => {
+    if (!state.lab) return;
+    api('PUT', `/api/labs/${encodeURIComponent(state.lab)}/positions`, positions).catch((err: Error) => banner(`positions not saved: ${err.message}`));
+  },
+  hover: (text, x, y) => {
+    const tip = $('tooltip');
+    if (!text) { tip.hidden = true; return; }
+    tip.textContent = text;
+    tip.style.left = `${x + 14}px`;
+    tip.style.top = `${y + 10}px`;
+    tip.hidden = false;
+  },
+});
+const terminals = new Terminals($('terms'), () => { $('term-count').textContent = terminals.open.length ? `(${terminals.open.length})` : ''; });
+
+/** For the browser tests and the benchmark: what the page shows, without scraping a canvas. */
+(window as unknown as { netlabUi: unknown }).netlabUi = { graph, terminals, state, cy: graph.cy };
+
+function banner(text: string | null): void {
+  const b = $('banner');
+  b.hidden = !text;
+  b.textContent = text ?? '';
+}
+
+function canAct(): boolean {
+  return state.connected && !state.gone && !state.labs.find((l) => l.name === state.lab)?.readOnly;
+}
+
+function openTerminal(node: string): void {
+  if (!state.lab) return;
+  showTab('terms');
+  terminals.add(state.lab, node);
+}
+
+function context(): CardContext | undefined {
+  if (!state.lab || !state.view) return undefined;
+  return { lab: state.lab, view: state.view, live: state.live, caps: state.caps, canAct: canAct(), openTerminal };
+}
+
+/** Draws the card of the selection; `force` redraws a link card's form too (else only its numbers change). */
+function renderCard(force: boolean): void {
+  const el = $('card');
+  const ctx = context();
+  const sel = state.selected;
+  const key = `${state.lab}|${sel?.type}|${sel?.id}|${canAct()}`;
+  if (!ctx || !sel) {
+    stopCard(); stopCard = () => { /* none */ }; cardKey = '';
+    el.innerHTML = state.view ? '<p class="muted">Click a node or a link. Double-click a node for a terminal.</p>' : '';
+    return;
+  }
+  if (sel.type === 'edge') {
+    const e = ctx.view.edges.find((x) => x.id === sel.id);
+    if (!e) return;
+    if (!force && key === cardKey && state.live) { refreshEdgeCard(el, e, state.live); return; }
+    stopCard(); stopCard = () => { /* none */ };
+    edgeCard(el, e, ctx, () => { /* the live message shows the result */ });
+  } else {
+    const n = ctx.view.nodes.find((x) => x.id === sel.id);
+    if (!n) return;
+    // A node card is redrawn when its state or daemons change (it has no form to keep).
+    const liveKey = JSON.stringify(state.live?.nodes[n.id] ?? null);
+    if (!force && key === cardKey && el.dataset.live === liveKey) return;
+    el.dataset.live = liveKey;
+    if (force || key !== cardKey) { stopCard(); stopCard = () => { /* none */ }; }
+    if (n.type === 'node') {
+      const neighbors = key === cardKey ? el.querySelector('#neighbors')?.innerHTML : undefined;
+      const stop = nodeCard(el, n, ctx);
+      if (key !== cardKey || force) stopCard = stop; else stop();
+      const box = el.querySelector('#neighbors');
+      if (box && neighbors) { box.innerHTML = neighbors; box.className = ''; }
+    } else {
+      otherCard(el, n, ctx);
+    }
+  }
+  cardKey = key;
+}
+
+function renderTests(): void {
+  const pane = $('tests');
+  const tests = state.view?.tests ?? [];
+  if (!tests.length) { pane.innerHTML = '<p class="muted">This lab has no tests: add a tests: list to its topology (docs/testing.md).</p>'; $('test-count').textContent = ''; return; }
+  const byIndex = new Map((state.tests?.results ?? []).map((r) => [r.index, r]));
+  const rows = tests.map((t) => {
+    const r = byIndex.get(t.index);
+    const status = r?.status ?? 'pending';
+    const cls = status === 'running' ? 'running-test' : status;
+    const seen = r?.status === 'pass' || r?.status === 'fail' || r?.status === 'error' ? `${r.seen ?? ''}${r.status !== 'pass' && r.detail ? `\n${r.detail}` : ''}` : '';
+    return `<tr data-index="${t.index}" data-status="${esc(status)}"><td>${t.index + 1}</td><td>${esc(t.name)}</td><td class="muted">${esc(t.kind)} on ${esc(t.node)}</td><td><span class="state ${esc(cls)}">${esc(status)}</span>${r?.durationMs !== undefined && status !== 'running' ? ` <span class="muted">${(r.durationMs / 1000).toFixed(1)} s</span>` : ''}</td><td class="seen">${esc(seen)}</td></tr>`;
+  }).join('');
+  const summary = state.tests?.summary ? `<div class="summary" id="test-summary">${esc(state.tests.summary)}</div>` : state.tests?.state === 'running' ? '<div class="summary muted">running…</div>' : '<div class="muted summary">Not run yet: press “run tests”.</div>';
+  pane.innerHTML = `${summary}<table><tr><th>#</th><th>test</th><th>what</th><th>result</th><th>seen</th></tr>${rows}</table>`;
+  const results = state.tests?.results ?? [];
+  const passed = results.filter((r) => r.status === 'pass').length;
+  $('test-count').textContent = state.tests ? `(${passed}/${tests.length})` : `(${tests.length})`;
+}
+
+function renderHeader(): void {
+  const sel = $<HTMLSelectElement>('lab-select');
+  const names = state.labs.map((l) => l.name);
+  if (state.lab && !names.includes(state.lab)) names.push(state.lab);
+  const html = names.length ? names.map((n) => {
+    const l = state.labs.find((x) => x.name === n);
+    return `<option value="${esc(n)}">${esc(l?.owner ? `${l.owner}: ${n}` : n)}${l ? '' : ' (not running)'}</option>`;
+  }).join('') : '<option value="">no lab is running</option>';
+  if (sel.innerHTML !== html) sel.innerHTML = html;
+  sel.value = state.lab ?? '';
+  const pill = $('lab-state');
+  pill.className = `pill ${!state.connected ? '' : state.gone ? 'gone' : state.lab ? 'live' : ''}`;
+  pill.textContent = !state.connected ? 'server unreachable' : state.gone ? 'not running' : state.lab ? 'live' : 'idle';
+  $('lab-desc').textContent = state.view?.description ?? '';
+  $<HTMLButtonElement>('run-tests').disabled = !canAct() || !state.view?.tests.length || state.tests?.state === 'running';
+  if (!state.connected) banner('The netlab ui server does not answer (stopped?). Reconnecting… The labs keep running either way.');
+  else if (state.gone) banner(`${state.gone}. The page shows the lab as it was last seen; it comes back by itself when the lab runs again.`);
+  else if (!state.labs.length && !state.lab) banner('No lab is running. Start one (netlab up FILE); it appears here by itself.');
+  else banner(null);
+}
+
+function subscribe(lab: string | undefined): void {
+  if (lab === state.lab && state.view) return;
+  state.lab = lab;
+  state.view = undefined;
+  state.live = undefined;
+  state.gone = undefined;
+  state.tests = undefined;
+  state.selected = null;
+  if (lab) {
+    history.replaceState(null, '', `#lab=${encodeURIComponent(lab)}`);
+    ws?.send(JSON.stringify({ type: 'subscribe', lab }));
+  }
+  renderHeader();
+  renderCard(true);
+  renderTests();
+}
+
+function watch(): void {
+  if (!state.lab) return;
+  ws?.send(JSON.stringify({ type: 'watch-node', lab: state.lab, node: state.selected?.type === 'node' ? state.selected.id : null }));
+}
+
+function onMessage(m: ServerMessage): void {
+  switch (m.type) {
+    case 'hello': {
+      state.labs = m.labs;
+      state.caps = m.capabilities;
+      const fromHash = new URLSearchParams(location.hash.slice(1)).get('lab') ?? undefined;
+      const want = state.lab ?? fromHash ?? m.lab ?? (m.labs.length === 1 ? m.labs[0]!.name : undefined);
+      state.lab = undefined;
+      subscribe(want);
+      break;
+    }
+    case 'labs':
+      state.labs = m.labs;
+      if (!state.lab && m.labs.length === 1) subscribe(m.labs[0]!.name);
+      break;
+    case 'topology':
+      if (m.lab !== state.lab) return;
+      state.view = m.view;
+      state.gone = undefined;
+      graph.setView(m.view, m.positions);
+      if (state.selected && !m.view.nodes.some((n) => n.id === state.selected!.id) && !m.view.edges.some((e) => e.id === state.selected!.id)) state.selected = null;
+      renderCard(true);
+      renderTests();
+      break;
+    case 'positions':
+      if (m.lab === state.lab) graph.place(m.positions);
+      break;
+    case 'live':
+      if (m.live.lab !== state.lab) return;
+      state.live = m.live;
+      state.gone = undefined;
+      graph.applyLive(m.live);
+      renderCard(false);
+      break;
+    case 'gone':
+      if (m.lab !== state.lab) return;
+      state.gone = m.message;
+      renderCard(true);
+      break;
+    case 'tests':
+      if (m.lab !== state.lab) return;
+      state.tests = { runId: m.runId, state: m.state, results: m.results, ...(m.summary ? { summary: m.summary } : {}) };
+      renderTests();
+      break;
+  }
+  renderHeader();
+}
+
+function connect(delayMs = 500): void {
+  const sock = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/live`);
+  ws = sock;
+  sock.onopen = () => { state.connected = true; delayMs = 500; renderHeader(); };
+  sock.onmessage = (ev) => onMessage(JSON.parse(ev.data as string) as ServerMessage);
+  sock.onclose = () => {
+    state.connected = false;
+    renderHeader();
+    renderCard(true);
+    setTimeout(() => connect(Math.min(delayMs * 2, 5000)), delayMs);
+  };
+}
+
+function showTab(tab: 'terms' | 'tests'): void {
+  for (const b of document.querySelectorAll<HTMLButtonElement>('#dock-tabs button')) b.classList.toggle('on', b.dataset.tab === tab);
+  $('terms').hidden = tab !== 'terms';
+  $('tests').hidden = tab !== 'tests';
+}
+
+$('lab-select').addEventListener('change', (e) => { const v = (e.target as HTMLSelectElement).value; if (v) subscribe(v); });
+$('fit').addEventListener('click', () => graph.fit());
+$('relayout').addEventListener('click', () => {
+  graph.layout();
+  if (state.lab) api('PUT', `/api/labs/${encodeURIComponent(state.lab)}/positions`, graph.positions()).catch(() => { /* shown next time */ });
+});
+$('run-tests').addEventListener('click', () => {
+  if (!state.lab) return;
+  showTab('tests');
+  api('POST', `/api/labs/${encodeURIComponent(state.lab)}/tests`).catch((err: Error) => banner(err.message));
+});
+for (const b of document.querySelectorAll<HTMLButtonElement>('#dock-tabs button')) b.addEventListener('click', () => showTab(b.dataset.tab as 'terms' | 'tests'));
+
+// The dock's height follows its handle.
+$('dock-handle').addEventListener('pointerdown', (down) => {
+  const handle = down.target as HTMLElement;
+  handle.setPointerCapture(down.pointerId);
+  const move = (e: PointerEvent): void => {
+    const h = Math.min(window.innerHeight - 140, Math.max(60, window.innerHeight - e.clientY));
+    document.documentElement.style.setProperty('--dock-h', `${h}px`);
+  };
+  const up = (): void => { handle.removeEventListener('pointermove', move); handle.removeEventListener('pointerup', up); graph.cy.resize(); };
+  handle.addEventListener('pointermove', move);
+  handle.addEventListener('pointerup', up);
+});
+new ResizeObserver(() => graph.cy.resize()).observe($('graph'));
+
+connect();

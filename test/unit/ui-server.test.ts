@@ -1,0 +1,268 @@
+/**
+ * The web UI's server against a lab in memory (test/helpers/ui-fake.ts): the
+ * token on every request and WebSocket, the origin check, the live state, link
+ * actions, terminals, positions, test runs, and a lab that goes down.
+ * Needs the page bundle (npm run build).
+ */
+import { expect } from 'chai';
+import { request } from 'node:http';
+import { Readable } from 'node:stream';
+import { WebSocket } from 'ws';
+import { UsageError } from '../../src/errors.js';
+import { startUiServer, type UiServer } from '../../src/ui/server.js';
+import type { ServerMessage } from '../../src/ui/protocol.js';
+import { demoTopology, FakeBackend, FakeLab } from '../helpers/ui-fake.js';
+
+interface Reply { status: number; headers: Record<string, string | string[] | undefined>; body: string }
+
+function http(server: UiServer, method: string, path: string, opts: { headers?: Record<string, string>; body?: unknown; auth?: boolean } = {}): Promise<Reply> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.auth !== false) headers.cookie = `netlab-ui-${server.port}=${server.token}`;
+  if (opts.body !== undefined) headers['content-type'] = 'application/json';
+  return new Promise((resolve, reject) => {
+    const r = request({ host: '127.0.0.1', port: server.port, method, path, headers }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => { body += d; }).on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    r.on('error', reject);
+    r.end(opts.body === undefined ? undefined : JSON.stringify(opts.body));
+  });
+}
+
+/** A WebSocket client that queues messages; `next(type)` waits for one of that type. */
+class Client {
+  readonly ws: WebSocket;
+  private readonly queue: ServerMessage[] = [];
+  private waiters: (() => void)[] = [];
+  readonly opened: Promise<void>;
+  readonly refused: Promise<number>;
+
+  constructor(server: UiServer, path: string, opts: { token?: string | null; origin?: string } = {}) {
+    const headers: Record<string, string> = {};
+    if (opts.token !== null) headers.cookie = `netlab-ui-${server.port}=${opts.token ?? server.token}`;
+    if (opts.origin) headers.origin = opts.origin;
+    this.ws = new WebSocket(`ws://127.0.0.1:${server.port}${path}`, { headers });
+    this.opened = new Promise((resolve, reject) => { this.ws.on('open', () => resolve()); this.ws.on('error', reject); });
+    this.opened.catch(() => { /* a refused socket: see refused */ });
+    this.refused = new Promise((resolve) => { this.ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)); });
+    this.ws.on('message', (data, binary) => {
+      if (binary) this.queue.push({ type: 'bytes', text: data.toString() } as unknown as ServerMessage);
+      else this.queue.push(JSON.parse(data.toString()) as ServerMessage);
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  send(m: unknown): void {
+    if (this.ws.readyState === this.ws.CONNECTING) this.ws.once('open', () => this.ws.send(JSON.stringify(m)));
+    else this.ws.send(JSON.stringify(m));
+  }
+
+  async next<T extends string>(type: T, match: (m: Extract<ServerMessage, { type: T }>) => boolean = () => true, timeoutMs = 5000): Promise<Extract<ServerMessage, { type: T }>> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const i = this.queue.findIndex((m) => m.type === type && match(m as Extract<ServerMessage, { type: T }>));
+      if (i >= 0) return this.queue.splice(i, 1)[0] as Extract<ServerMessage, { type: T }>;
+      if (Date.now() > end) throw new Error(`no ${type} message within ${timeoutMs} ms; got ${this.queue.map((m) => m.type).join(', ')}`);
+      await new Promise<void>((r) => { this.waiters.push(r); setTimeout(r, 50); });
+    }
+  }
+
+  close(): void { this.ws.close(); }
+}
+
+describe('netlab ui server (a lab in memory)', function () {
+  let lab: FakeLab;
+  let backend: FakeBackend;
+  let server: UiServer;
+  const clients: Client[] = [];
+  const client = (path: string, opts?: ConstructorParameters<typeof Client>[2]): Client => { const c = new Client(server, path, opts); clients.push(c); return c; };
+
+  beforeEach(async function () {
+    lab = new FakeLab(demoTopology('t-ui'));
+    backend = new FakeBackend(lab);
+    server = await startUiServer({ backend, port: 0, lab: 't-ui', live: { intervalMs: 50 } });
+  });
+  afterEach(async function () {
+    for (const c of clients.splice(0)) c.close();
+    await server.close();
+  });
+
+  it('refuses every request without the token, also with a wrong one', async function () {
+    for (const path of ['/', '/assets/app.js', '/api/labs', '/api/labs/t-ui']) {
+      expect((await http(server, 'GET', path, { auth: false })).status, path).to.equal(403);
+      expect((await http(server, 'GET', path, { auth: false, headers: { cookie: `netlab-ui-${server.port}=${'0'.repeat(64)}` } })).status, path).to.equal(403);
+    }
+    expect((await http(server, 'POST', '/api/labs/t-ui/links/L0', { auth: false, body: { action: 'cut' } })).status).to.equal(403);
+    expect(lab.log.actions).to.deep.equal([]);
+  });
+
+  it('trades ?token= for a cookie and sends the browser to the address without it', async function () {
+    const r = await http(server, 'GET', `/?token=${server.token}`, { auth: false });
+    expect(r.status).to.equal(303);
+    expect(r.headers.location).to.equal('/');
+    expect(String(r.headers['set-cookie'])).to.contain(`netlab-ui-${server.port}=${server.token}`).and.contain('HttpOnly').and.contain('SameSite=Strict');
+    const page = await http(server, 'GET', '/');
+    expect(page.status).to.equal(200);
+    expect(page.body).to.contain('<script src="/assets/app.js">');
+    expect(String(page.headers['content-security-policy'])).to.contain("default-src 'self'");
+    expect(server.url).to.equal(`http://127.0.0.1:${server.port}/?token=${server.token}`);
+  });
+
+  it('refuses a WebSocket without the token, and one from another site\'s page', async function () {
+    expect(await client('/ws/live', { token: null }).refused).to.equal(403);
+    expect(await client('/ws/term?lab=t-ui&node=r1', { token: 'x' }).refused).to.equal(403);
+    expect(await client('/ws/live', { origin: 'http://evil.example' }).refused).to.equal(403);
+    expect(await client('/ws/term?lab=t-ui&node=r1', { origin: 'http://evil.example' }).refused).to.equal(403);
+    expect(lab.log.resizes, 'no terminal was opened').to.deep.equal([]);
+  });
+
+  it('refuses a change requested by another site\'s page', async function () {
+    const r = await http(server, 'POST', '/api/labs/t-ui/links/L0', { body: { action: 'cut' }, headers: { origin: 'http://evil.example' } });
+    expect(r.status).to.equal(403);
+    expect(lab.log.actions).to.deep.equal([]);
+  });
+
+  it('sends the lab list, the drawn lab and its live state with rates', async function () {
+    const c = client('/ws/live', { origin: `http://127.0.0.1:${server.port}` });
+    const hello = await c.next('hello');
+    expect(hello.labs).to.deep.equal([{ name: 't-ui' }]);
+    expect(hello.lab).to.equal('t-ui');
+    c.send({ type: 'subscribe', lab: 't-ui' });
+    const topo = await c.next('topology');
+    expect(topo.view.nodes).to.have.length(6);
+    await c.next('live');
+    lab.counters.set('r1:eth1', { rx: 1_000_000, tx: 5_000_000 });
+    const live = await c.next('live', (m) => (m.live.edges.L0?.abBps ?? 0) > 0);
+    expect(live.live.edges.L0!.state).to.equal('up');
+    expect(live.live.nodes.r1!.state).to.equal('running');
+    const withHealth = await c.next('live', (m) => !!m.live.nodes.r1!.daemons);
+    expect(withHealth.live.nodes.r1!.daemons!.map((d) => d.daemon)).to.deep.equal(['zebra', 'ospfd']);
+  });
+
+  it('shows a paused node as paused, and running again once resumed', async function () {
+    const c = client('/ws/live');
+    c.send({ type: 'subscribe', lab: 't-ui' });
+    await c.next('topology');
+    lab.paused.add('r2');
+    await c.next('live', (m) => m.live.nodes.r2?.state === 'paused' && m.live.nodes.r1?.state === 'running');
+    lab.paused.delete('r2');
+    await c.next('live', (m) => m.live.nodes.r2?.state === 'running');
+  });
+
+  it('cuts and restores both ends of a link, and the live state turns it down and up', async function () {
+    const c = client('/ws/live');
+    c.send({ type: 'subscribe', lab: 't-ui' });
+    await c.next('topology');
+    const r = await http(server, 'POST', '/api/labs/t-ui/links/L0', { body: { action: 'cut' } });
+    expect(r.status, r.body).to.equal(200);
+    expect(lab.log.actions).to.deep.equal(['down r1:eth1', 'down r2:eth1']);
+    await c.next('live', (m) => m.live.edges.L0?.state === 'down' && m.live.edges.L0.reason === 'r1:eth1 is cut');
+    await http(server, 'POST', '/api/labs/t-ui/links/L0', { body: { action: 'restore' } });
+    await c.next('live', (m) => m.live.edges.L0?.state === 'up');
+  });
+
+  it('shapes one direction with values as typed, and answers a bad value with the error and a hint', async function () {
+    const ok = await http(server, 'POST', '/api/labs/t-ui/links/L0', { body: { action: 'shape', ends: 'a', change: { rate: '2mbit', delay: '30ms' } } });
+    expect(ok.status, ok.body).to.equal(200);
+    expect(lab.log.actions).to.deep.equal(['set r1:eth1 {"rateBps":2000000,"delayMs":30}']);
+    const bad = await http(server, 'POST', '/api/labs/t-ui/links/L0', { body: { action: 'shape', change: { rate: 'fast' } } });
+    expect(bad.status).to.equal(400);
+    const err = JSON.parse(bad.body) as { error: string; hint: string };
+    expect(err.error).to.contain('rate fast');
+    expect(err.hint).to.not.equal('');
+    expect((await http(server, 'POST', '/api/labs/t-ui/links/L99', { body: { action: 'cut' } })).status).to.equal(404);
+    expect((await http(server, 'POST', '/api/labs/t-ui/links/L0', { body: { action: 'explode' } })).status).to.equal(400);
+  });
+
+  it('relays a terminal: keys in, output out, resizes to the node, hang-up on close', async function () {
+    const t = client('/ws/term?lab=t-ui&node=r1&rows=30&cols=100');
+    await t.opened;
+    const prompt = await t.next('bytes' as never) as unknown as { text: string };
+    expect(prompt.text).to.equal('r1# ');
+    t.ws.send(Buffer.from('ip route\r'), { binary: true });
+    const echo = await t.next('bytes' as never) as unknown as { text: string };
+    expect(echo.text).to.equal('ip route\r');
+    t.send({ type: 'resize', rows: 40, cols: 132 });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(lab.log.typed).to.deep.equal(['ip route\r']);
+    expect(lab.log.resizes).to.deep.equal([{ rows: 30, cols: 100 }, { rows: 40, cols: 132 }]);
+  });
+
+  it('says why a terminal cannot open on a node that is not running', async function () {
+    lab.running.delete('r2');
+    const t = client('/ws/term?lab=t-ui&node=r2');
+    const e = await t.next('error' as never) as unknown as { message: string };
+    expect(e.message).to.contain('t-ui/r2: is not running');
+  });
+
+  it('saves dragged positions and shows them on the other pages', async function () {
+    const a = client('/ws/live'), b = client('/ws/live');
+    for (const c of [a, b]) { c.send({ type: 'subscribe', lab: 't-ui' }); await c.next('topology'); }
+    const r = await http(server, 'PUT', '/api/labs/t-ui/positions', { body: { r1: { x: 10, y: 20 } } });
+    expect(r.status).to.equal(200);
+    expect((await b.next('positions')).positions).to.deep.equal({ r1: { x: 10, y: 20 } });
+    expect(lab.positions()).to.deep.equal({ r1: { x: 10, y: 20 } });
+    const bad = await http(server, 'PUT', '/api/labs/t-ui/positions', { body: { r1: { x: 'left' } } });
+    expect(bad.status).to.equal(400);
+  });
+
+  it('runs the lab\'s tests and shows each start and end', async function () {
+    const c = client('/ws/live');
+    c.send({ type: 'subscribe', lab: 't-ui' });
+    await c.next('topology');
+    lab.exec = async () => ({ code: 0, stdout: '3 packets transmitted, 3 received, 0% packet loss\nrtt min/avg/max/mdev = 0.1/0.1/0.1/0.0 ms\n', stderr: '' });
+    const r = await http(server, 'POST', '/api/labs/t-ui/tests');
+    expect(r.status, r.body).to.equal(202);
+    await c.next('tests', (m) => m.results[0]!.status === 'running');
+    const done = await c.next('tests', (m) => m.state === 'done');
+    expect(done.results[0]!.status).to.equal('pass');
+    expect(done.summary).to.contain('1 test');
+  });
+
+  it('says when the lab goes down, keeps serving, and draws it again when it is back', async function () {
+    const c = client('/ws/live');
+    c.send({ type: 'subscribe', lab: 't-ui' });
+    await c.next('topology');
+    backend.down('t-ui');
+    lab.touch();
+    const gone = await c.next('gone');
+    expect(gone.message).to.contain('lab t-ui: is not running');
+    expect((await http(server, 'GET', '/')).status, 'the page still loads').to.equal(200);
+    expect((await http(server, 'POST', '/api/labs/t-ui/links/L0', { body: { action: 'cut' } })).status).to.equal(400);
+    backend.labsByName.set('t-ui', lab);
+    await c.next('topology');
+    await c.next('labs', (m) => m.labs.length === 1, 5000);
+  });
+
+  it('answers capture with 501 and the reason when the backend cannot capture', async function () {
+    const r = await http(server, 'GET', '/api/labs/t-ui/links/L0/capture?seconds=2');
+    expect(r.status).to.equal(501);
+    expect(JSON.parse(r.body).hint).to.equal('not in this test');
+  });
+
+  it('streams a capture of both ends of a link as a pcapng download, and stops it when the download ends', async function () {
+    const asked: { endpoints: string[]; durationMs: number }[] = [];
+    let stopped = 0;
+    backend.capture = (_lab, endpoints, opts) => {
+      asked.push({ endpoints, durationMs: opts.durationMs });
+      return { ready: Promise.resolve(), stream: Readable.from([Buffer.from('pcapng bytes')]), stop: () => { stopped++; } };
+    };
+    const r = await http(server, 'GET', '/api/labs/t-ui/links/L0/capture?seconds=2');
+    expect(r.status).to.equal(200);
+    expect(r.headers['content-disposition']).to.equal('attachment; filename="t-ui-L0.pcapng"');
+    expect(r.body).to.equal('pcapng bytes');
+    expect(asked).to.deep.equal([{ endpoints: ['r1:eth1', 'r2:eth1'], durationMs: 2000 }]);
+    expect(stopped).to.be.at.least(1);
+  });
+
+  it('answers a capture that cannot start with the library\'s error, not an empty download', async function () {
+    let stopped = 0;
+    backend.capture = () => ({
+      ready: Promise.reject(new UsageError('r1', 'is not running', 'netlab status t-ui')), stream: Readable.from([]), stop: () => { stopped++; },
+    });
+    const r = await http(server, 'GET', '/api/labs/t-ui/links/L0/capture?seconds=2');
+    expect(r.status).to.equal(400);
+    expect(JSON.parse(r.body).hint).to.equal('netlab status t-ui');
+    expect(stopped).to.equal(1);
+  });
+});
