@@ -14,8 +14,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { Lab } from '../src/lab/lab.js';
-import { loadTopology } from '../src/topology/index.js';
 import { frrLab } from './frr-topo.js';
+import { loadTopology } from '../src/lab/load.js';
 
 const n = Number(process.argv[2] ?? 10);
 

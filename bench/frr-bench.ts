@@ -27,12 +27,12 @@ import { renderFrrConf } from '../src/daemons/frr-conf.js';
 import { detectDaemons } from '../src/daemons/frr-daemons.js';
 import { splitFrrConf } from '../src/daemons/frr-split.js';
 import { Lab } from '../src/lab/lab.js';
-import { loadTopology } from '../src/topology/index.js';
 import type { Topology } from '../src/topology/types.js';
 import { FRR_PROTOCOLS, FRR_TOPOS, frrLab, unsupported, type FrrLab, type FrrProtocol, type FrrTopo } from './frr-topo.js';
 import { hostBusyMs, loadAvg1, memAvailableSteadyKiB, sleep, waitHostIdle } from './host.js';
 import { withKernelLock } from './kernel-lock.js';
 import { mininetMissing, MININET_PYTHON } from './tool-mininet.js';
+import { loadTopology } from '../src/lab/load.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 

@@ -20,8 +20,8 @@ import { readFileSync, readdirSync, statfsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { detectCgroups } from '../src/core/cgroups.js';
 import { Lab } from '../src/lab/lab.js';
-import { loadTopology } from '../src/topology/index.js';
 import { withKernelLock } from './kernel-lock.js';
+import { loadTopology } from '../src/lab/load.js';
 
 const memAvailable = (): number => Number(/MemAvailable:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))![1]) * 1024;
 

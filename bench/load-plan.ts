@@ -9,8 +9,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { loadTopology } from '../src/topology/index.js';
 import { plan } from '../src/graph/plan.js';
+import { loadTopology } from '../src/lab/load.js';
+import { kindCatalog } from '../src/lab/load.js';
 
 /** YAML text of the benchmark lab. */
 export function generate(n: number): string {
@@ -40,7 +41,7 @@ function main(): void {
     const t0 = performance.now();
     const topo = loadTopology({ text }, { env: {}, checkFiles: false });
     const t1 = performance.now();
-    const p = plan(topo);
+    const p = plan(topo, kindCatalog());
     const t2 = performance.now();
     const actions = p.phases.reduce((k, ph) => k + ph.actions.length, 0);
     totals.push(t2 - t0);

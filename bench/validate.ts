@@ -12,8 +12,8 @@
  * it) through a fake exec that answers at once — parsing and matching only.
  */
 import { performance } from 'node:perf_hooks';
-import { loadTopology } from '../src/topology/index.js';
 import { checkOnce } from '../src/validate/checks.js';
+import { loadTopology } from '../src/lab/load.js';
 
 function lab(n: number, withTests: boolean): string {
   const names = Array.from({ length: n }, (_, i) => `r${i + 1}`);

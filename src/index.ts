@@ -23,7 +23,7 @@ export type { DownReport, DownOptions } from './lab/teardown.js';
 export type { LabStatus, NodeStatus, InterfaceStatus } from './lab/status.js';
 export type { ProgressEvent, ProgressListener } from './lab/progress.js';
 export { runChecks as doctor, type Check } from './lab/doctor.js';
-export { loadTopology, loadTopologyFile, type LoadOptions } from './topology/load.js';
+export { loadTopology, loadTopologyFile, loadTestsFile, type LoadTopologyOptions as LoadOptions } from './lab/load.js';
 export type * from './topology/types.js';
 export { plan, formatPlan } from './graph/index.js';
 export type { Plan, Phase, Action } from './graph/actions.js';

@@ -6,7 +6,8 @@
  */
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { convertLab, loadDocument } from '../frontends/index.js';
+import { convertLab } from '../frontends/index.js';
+import { loadDocument } from '../lab/load.js';
 import { documentYaml } from '../frontends/write.js';
 import { writeOutput } from '../lab/output.js';
 

@@ -6,9 +6,9 @@ import type { Command } from 'commander';
 import { NetlabError } from '../errors.js';
 import { formatPlan, plan } from '../graph/index.js';
 import { Lab } from '../lab/lab.js';
-import { loadLab } from '../frontends/index.js';
 import { colors, printNotes, warn } from './output.js';
 import { fmtMs, imageProgressPrinter, progressPrinter } from './progress.js';
+import { kindCatalog, loadLab } from '../lab/load.js';
 
 interface UpFlags { name?: string; dryRun?: boolean; verbose?: boolean; reconfigure?: boolean; keepOnError?: boolean; quiet?: boolean; force?: boolean; insecure?: boolean }
 
@@ -29,7 +29,7 @@ export function register(program: Command): void {
       const t = loadLab(file, { name: flags.name });
       if (!flags.quiet) printNotes(t);
       if (flags.dryRun) {
-        process.stdout.write(formatPlan(plan(t), { verbose: flags.verbose }));
+        process.stdout.write(formatPlan(plan(t, kindCatalog()), { verbose: flags.verbose }));
         return;
       }
       const controller = new AbortController();

@@ -16,8 +16,7 @@ import { NetlabError, UsageError } from '../errors.js';
 import { Lab } from '../lab/lab.js';
 import { checkOutput, writeOutput } from '../lab/output.js';
 import type { ProgressEvent } from '../lab/progress.js';
-import { loadLab } from '../frontends/index.js';
-import { loadTestsFile, parseTime, UnitError } from '../topology/index.js';
+import { parseTime, UnitError } from '../topology/index.js';
 import { formatResult, formatSummary, nameWidth, plain, type Style } from '../validate/console.js';
 import { DEFAULT_CONCURRENCY, runTests } from '../validate/runner.js';
 import type { Topology } from '../topology/types.js';
@@ -25,6 +24,7 @@ import { selectTests } from '../validate/select.js';
 import type { EventHooks, Executor, RunReport } from '../validate/types.js';
 import pc from 'picocolors';
 import { progressPrinter } from './progress.js';
+import { loadLab, loadTestsFile } from '../lab/load.js';
 
 /** What validate needs of a lab (src/lab/lab.ts's Lab instance). */
 export interface LabHandle {

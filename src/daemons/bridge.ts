@@ -14,11 +14,20 @@ import { poll, PollTimeout } from './poll.js';
 const MiB = 1024 ** 2;
 
 export const bridge: Kind = {
-  name: 'bridge',
-  requires: [{ program: 'ip', package: 'iproute2' }],
-  router: false,
-  memoryBytes: MiB, // measured: docs/performance.md (bench/kind-memory.ts)
-  noun: ['bridge node', 'bridge nodes'],
+  facts: {
+    name: 'bridge',
+    summary: 'an L2 switch (a Linux bridge inside the node)',
+    router: false,
+    daemon: false,
+    switch: true,
+    shape: 'host',
+    color: '#7d7d7d',
+    tests: {},
+    doctor: [],
+    requires: [{ program: 'ip', package: 'iproute2' }],
+    memoryBytes: MiB, // measured: docs/performance.md (bench/kind-memory.ts)
+    noun: ['bridge node', 'bridge nodes'],
+  },
   files: () => [],
   start: startCmd,
 

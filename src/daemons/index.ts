@@ -2,8 +2,8 @@
  * src/daemons: kinds of node (linux, frr, bird, bridge) — config rendering,
  * start, readiness, health, save. What other layers import.
  */
-export type { DaemonHealth, ExecOptions, ExecResult, Kind, NodeContext, NodeFile } from './kind.js';
-export { getKind, kindNames, registerDaemonKind } from './registry.js';
+export type { DaemonHealth, ExecOptions, ExecResult, Kind, NodeContext, NodeFile, PluginFacts, StartState } from './kind.js';
+export { allKinds, findKind, getKind, kindCatalog, kindNames } from './registry.js';
 export { writeNodeFiles } from './files.js';
 export { renderFrrConf } from './frr-conf.js';
 export { renderBirdConf } from './bird-conf.js';

@@ -1,7 +1,10 @@
 /**
- * A kind of node (containerlab's "kind"): what runs inside it and how netlab
- * knows it is ready. Each kind is one file in src/daemons implementing `Kind`,
- * registered in src/daemons/registry.ts; a new kind is one new file.
+ * A kind of node (containerlab's "kind"): its facts (pure data: what the
+ * loader, the planner, pictures, doctor and tests need to know) and its
+ * behaviour (what runs inside a node and how netlab knows it is ready). Each
+ * kind is one plug-in file in src/daemons implementing `Kind`, listed in
+ * src/daemons/registry.ts; a new kind is one new file plus one line there
+ * (docs/architecture.md, "Adding a kind").
  *
  * The applier calls, per node:
  *   0. check()    optional, before anything is created: the user's config
@@ -18,6 +21,7 @@
  * all nodes in parallel.
  */
 import type { ImageRun } from '../image/run.js';
+import type { KindFacts } from '../topology/kinds.js';
 import type { Node, Topology } from '../topology/types.js';
 
 /** Result of a command run inside a node. */
@@ -86,17 +90,23 @@ export interface DaemonHealth {
   detail?: string;
 }
 
-export interface Kind {
-  /** The `kind:` value, e.g. 'frr'. */
-  readonly name: string;
+/**
+ * Facts of a kind beyond what the loader needs: pure data too, read by `up`
+ * (programs, memory) and messages. src/topology sees only the `KindFacts` part.
+ */
+export interface PluginFacts extends KindFacts {
+  /** `route:` tests read this daemon's RIB (`vtysh … route json`) instead of the kernel's main table. */
+  readonly rib?: 'frr';
+  /** Hint when a node's image lacks a program of `requires`. */
+  readonly imageHint?: string;
+  /** Host programs `netlab doctor` looks for on behalf of this kind: [check name, program, what needs it, how to install]. */
+  readonly doctor: readonly (readonly [string, string, string, string])[];
   /**
    * Programs the kind needs in the node's root filesystem (checked on the host
    * before any node starts when the node uses the host's root): a name looked
    * up in PATH, /usr/sbin and /sbin, or an absolute path.
    */
-  readonly requires: { program: string; package: string }[];
-  /** Whether nodes of this kind forward packets by default. */
-  readonly router: boolean;
+  readonly requires: readonly { program: string; package: string }[];
   /**
    * Host memory one running node of this kind takes, bytes: the drop of the
    * host's MemAvailable per node of an idle lab, measured with
@@ -106,6 +116,18 @@ export interface Kind {
   readonly memoryBytes: number;
   /** What users call one node of this kind and several, for messages: ['FRR router', 'FRR routers']. */
   readonly noun: readonly [string, string];
+}
+
+/**
+ * What start() hands to ready() for one node (e.g. "already ready"): returned,
+ * never kept in module scope; the applier passes it back unchanged.
+ */
+export type StartState = unknown;
+
+/** A kind plug-in: its facts and its behaviour. */
+export interface Kind {
+  /** Pure facts; `facts.name` is the `kind:` value, e.g. 'frr'. */
+  readonly facts: PluginFacts;
   /**
    * Files to write into the node before it starts (pure: no I/O except reading
    * the node's `config.path`). Errors in the user's config are TopologyErrors
@@ -125,14 +147,23 @@ export interface Kind {
    * Starts the daemons. Throws NetlabError with the daemon's own message and the node name on failure.
    * @param timeoutMs how long the start may take before it is killed; the applier gives more when many
    *   routers already run (src/lab/steps-run.ts: daemonTimeoutMs); each kind has its own default.
+   * @returns what ready() needs to know about this start (undefined when nothing).
    */
-  start(ctx: NodeContext, timeoutMs?: number): Promise<void>;
+  start(ctx: NodeContext, timeoutMs?: number): Promise<StartState>;
   /**
    * Resolves when the daemons answer (polling with a short backoff, no fixed
    * sleeps); throws NetlabError naming the node, with what was last seen and
-   * the daemon's log tail, after `timeoutMs` or when a daemon died. Called once, after start.
+   * the daemon's log tail, after `timeoutMs` or when a daemon died. Called once, after start,
+   * with what start() returned (undefined when start() was not called in this process).
    */
-  ready(ctx: NodeContext, timeoutMs: number): Promise<void>;
+  ready(ctx: NodeContext, timeoutMs: number, started?: StartState): Promise<void>;
+  /**
+   * The OSPF hello/dead intervals (seconds) a user's own config `text` sets on
+   * interface `iface`, the defaults (10/40, RFC 2328) where it sets none; a
+   * neighbour's generated config matches them (src/daemons/peers.ts: ospfTimers).
+   * Without it, a node's own config is taken to use the defaults.
+   */
+  ospfTimers?(text: string, iface: string): { helloS: number; deadS: number };
   /** Running configuration, file name → text (for `netlab save`); undefined when the kind has none. */
   save?(ctx: NodeContext): Promise<Record<string, string>>;
   /** Health of each daemon (for `netlab status`). */

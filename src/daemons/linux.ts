@@ -10,11 +10,20 @@ import type { Kind } from './kind.js';
 const MiB = 1024 ** 2;
 
 export const linux: Kind = {
-  name: 'linux',
-  requires: [],
-  router: false,
-  memoryBytes: MiB, // measured: docs/performance.md (bench/kind-memory.ts)
-  noun: ['linux node', 'linux nodes'],
+  facts: {
+    name: 'linux',
+    summary: 'a plain Linux host (runs cmd/exec)',
+    router: false,
+    daemon: false,
+    switch: false,
+    shape: 'host',
+    color: '#2e8b57',
+    tests: {},
+    doctor: [],
+    requires: [],
+    memoryBytes: MiB, // measured: docs/performance.md (bench/kind-memory.ts)
+    noun: ['linux node', 'linux nodes'],
+  },
   files: () => [],
   start: startMain,
   ready: async () => {},

@@ -3,8 +3,8 @@
  * who is on the other end of each interface, which address a neighbour has
  * on a shared link, whether a neighbour speaks a routing protocol. Pure.
  */
-import { getKind as kindInfo } from '../topology/kinds.js';
 import type { Interface, Link, Node, Topology } from '../topology/types.js';
+import { findKind } from './registry.js';
 
 /** A neighbour's end of a link shared with the node. */
 export interface PeerEnd {
@@ -40,9 +40,9 @@ export function adjacencies(node: Node, t: Topology, byName: Map<string, Node> =
   });
 }
 
-/** True when the node's kind runs a routing daemon (frr, bird, or any kind registered as a router). */
+/** True when the node's kind runs a routing daemon (its plug-in's facts say `router`). */
 export function isRouter(node: Node): boolean {
-  return kindInfo(node.kind)?.router ?? false;
+  return findKind(node.kind)?.facts.router ?? false;
 }
 
 /**
@@ -88,8 +88,8 @@ export function frrIfaceTimers(configText: string, iface: string): { helloS: num
  * node's `hello:`/`dead:` win. Otherwise, when every OSPF speaker on the link
  * has a generated config: hello 1 s / dead 4 s (netlab writes the same on both
  * ends; the intervals must match, RFC 2328 §10.5). When a neighbour brings its
- * own config: the intervals that config sets on its interface (FRR configs are
- * read; BIRD's are taken as BIRD's defaults), so a saved and reused config
+ * own config: the intervals that config sets on its interface (its kind's
+ * `ospfTimers` reads them — FRR's does; others are taken as the defaults), so a saved and reused config
  * still matches. The retransmit interval is always 1 s instead of 5: a DD or
  * LS update that arrives while the neighbour is still in Init, or within its
  * MinLSArrival, is dropped and waits for it; it need not match between neighbours.
@@ -105,7 +105,7 @@ export function ospfTimers(ospf: { helloS?: number; deadS?: number }, a: Adjacen
   if (!ospfSpeakers(a).length) return t;
   let want: { helloS: number; deadS: number } = { helloS: FAST_OSPF.helloS, deadS: FAST_OSPF.deadS };
   if (own.length) {
-    const theirs = own.map((p) => (p.node.kind === 'frr' ? frrIfaceTimers(configOf(p.node) ?? '', p.iface.name) : { ...DEFAULT_OSPF }));
+    const theirs = own.map((p) => findKind(p.node.kind)?.ospfTimers?.(configOf(p.node) ?? '', p.iface.name) ?? { ...DEFAULT_OSPF });
     want = theirs[0]!;
   }
   if (want.helloS !== DEFAULT_OSPF.helloS) t.helloS = want.helloS;

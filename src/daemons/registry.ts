@@ -1,21 +1,52 @@
 /**
- * Kind name → Kind. A new kind is one new file plus one line here. The
- * topology layer keeps its own facts about kinds (src/topology/kinds.ts:
- * router, daemon, switch); registering here keeps both in step.
+ * The one registry of kinds: kind name → plug-in (its facts and behaviour).
+ * A new kind is one new file in src/daemons plus one entry in the list in
+ * `registry()` below (docs/architecture.md, "Adding a kind"). The loader gets
+ * the plug-ins' facts from here as an argument (`kindCatalog()`, src/load.ts):
+ * src/topology never imports a plug-in.
+ *
+ * Built on first use (a cache), not at import: the plug-ins' config renderers
+ * ask the registry about their neighbours' kinds (src/daemons/peers.ts), so
+ * the modules import each other in a cycle, and a list built at import time
+ * could meet a plug-in not yet evaluated.
  */
 import { TopologyError } from '../errors.js';
-import { registerKind } from '../topology/kinds.js';
+import { kindCatalog as catalogOf, type KindCatalog } from '../topology/kinds.js';
 import { bird } from './bird.js';
 import { bridge } from './bridge.js';
 import { frr } from './frr.js';
 import type { Kind } from './kind.js';
 import { linux } from './linux.js';
 
-const kinds = new Map<string, Kind>([linux, frr, bird, bridge].map((k) => [k.name, k]));
+interface Registry { list: readonly Kind[]; byName: ReadonlyMap<string, Kind>; catalog: KindCatalog }
+let built: Registry | undefined;
+
+function registry(): Registry {
+  if (!built) {
+    const list: readonly Kind[] = [frr, bird, bridge, linux]; // the kinds, in the order doctor and pictures' legends list them
+    built = { list, byName: new Map(list.map((k) => [k.facts.name, k])), catalog: catalogOf(list.map((k) => k.facts)) };
+  }
+  return built;
+}
+
+/** Every kind plug-in, in registration order (frr, bird, bridge, linux). */
+export function allKinds(): readonly Kind[] {
+  return registry().list;
+}
+
+/** The facts of every kind, for the loader (LoadOptions.kinds). */
+export function kindCatalog(): KindCatalog {
+  return registry().catalog;
+}
 
 /** Names of every registered kind, sorted. */
 export function kindNames(): string[] {
-  return [...kinds.keys()].sort();
+  return [...registry().byName.keys()].sort();
+}
+
+/** The kind called `name`, or undefined (a topology loaded with a catalog of its own may name kinds netlab has no plug-in for). */
+export function findKind(name: string): Kind | undefined {
+  return registry().byName.get(name);
 }
 
 /**
@@ -24,16 +55,7 @@ export function kindNames(): string[] {
  * @throws TopologyError listing the known kinds when there is no such kind.
  */
 export function getKind(name: string, where = 'kind'): Kind {
-  const k = kinds.get(name);
+  const k = findKind(name);
   if (!k) throw new TopologyError(where, `unknown kind "${name}"`, `known kinds: ${kindNames().join(', ')}`);
   return k;
-}
-
-/**
- * Adds (or replaces) a kind, also in the topology layer's registry so that
- * topology files may use it. `daemon`: whether the planner starts it without `cmd`.
- */
-export function registerDaemonKind(kind: Kind, info: { daemon: boolean; switch?: boolean; summary: string }): void {
-  kinds.set(kind.name, kind);
-  registerKind({ name: kind.name, router: kind.router, daemon: info.daemon, switch: info.switch ?? false, summary: info.summary });
 }

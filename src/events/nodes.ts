@@ -153,6 +153,6 @@ export async function restartNode(t: NodeTarget): Promise<void> {
   if (others().length) throw new KernelError(`node ${lab}/${t.node.name}`, 'stop its processes', 16, '', 'some did not die (stuck in the kernel?)');
   const kind = getKind(t.node.kind);
   const ctx = nodeContext(lab, t.topology, t.node, t.record.pid);
-  await kind.start(ctx);
-  await kind.ready(ctx, READY_TIMEOUT_MS);
+  const started = await kind.start(ctx);
+  await kind.ready(ctx, READY_TIMEOUT_MS, started);
 }

@@ -87,7 +87,7 @@ export interface LoadLabOptions extends LoadOptions {
  * carries `imported` (its format, file and notes) for `up` to print.
  * @throws TopologyError (exit 2) naming the file, key or line.
  */
-export function loadLab(path: string, opts: LoadLabOptions = {}): Topology {
+export function loadLab(path: string, opts: LoadLabOptions): Topology {
   const src = identifyLab(path);
   if (!src.frontend) return loadTopology({ text: src.text, file: src.path, parsed: src.parsed }, opts);
   const doc = src.frontend.convert(src.path, { env: opts.env, images: opts.images, ...(opts.scripts === undefined ? {} : { scripts: opts.scripts }) }, src.parsed);
@@ -95,6 +95,6 @@ export function loadLab(path: string, opts: LoadLabOptions = {}): Topology {
 }
 
 /** Loads a converted document with the normal loader. */
-export function loadDocument(doc: LabDocument, opts: LoadOptions = {}): Topology {
+export function loadDocument(doc: LabDocument, opts: LoadOptions): Topology {
   return loadTopology({ data: doc.data, file: doc.file, dir: doc.dir, origin: { format: doc.format, notes: doc.notes } }, opts);
 }

@@ -126,6 +126,14 @@ export interface VertexAttributes {
   kind?: string;
   /** Node id for lab nodes. */
   id?: number;
+  /** How pictures draw a lab node, and its fill: its kind's facts (absent for a kind the catalog lacks). */
+  shape?: 'router' | 'host';
+  color?: string;
+}
+
+/** Attributes of the whole graph: every kind of the catalog with its colour, for pictures' legends. */
+export interface GraphAttributes {
+  kinds: { name: string; color: string }[];
 }
 
 /** Attributes of a graph edge: one link (a LAN contributes one edge per member). */
@@ -139,7 +147,7 @@ export interface EdgeAttributes {
 }
 
 /** The lab as a graph: vertices keyed by node name, `lan:<segment>` or 'host'. */
-export type LabGraph = MultiUndirectedGraph<VertexAttributes, EdgeAttributes>;
+export type LabGraph = MultiUndirectedGraph<VertexAttributes, EdgeAttributes, GraphAttributes>;
 
 /** What `netlab up` will do, in order. */
 export interface Plan {

@@ -7,8 +7,9 @@
  * (one endpoint, nothing else of the lab on it) has no edge.
  */
 import { MultiUndirectedGraph } from 'graphology';
+import type { KindCatalog } from '../topology/kinds.js';
 import type { Topology } from '../topology/types.js';
-import type { EdgeAttributes, LabGraph, VertexAttributes } from './actions.js';
+import type { EdgeAttributes, GraphAttributes, LabGraph, VertexAttributes } from './actions.js';
 
 /** Vertex key of a LAN segment. */
 export function segmentKey(segment: string): string {
@@ -19,9 +20,13 @@ export function segmentKey(segment: string): string {
 export const HOST_KEY = 'host';
 
 /** Builds the graph; vertices in node order, then segments in link order. */
-export function buildGraph(t: Topology): LabGraph {
-  const g: LabGraph = new MultiUndirectedGraph<VertexAttributes, EdgeAttributes>();
-  for (const n of t.nodes) g.addNode(n.name, { type: 'node', label: n.name, kind: n.kind, id: n.id });
+export function buildGraph(t: Topology, kinds: KindCatalog): LabGraph {
+  const g: LabGraph = new MultiUndirectedGraph<VertexAttributes, EdgeAttributes, GraphAttributes>();
+  g.setAttribute('kinds', [...kinds.values()].map((k) => ({ name: k.name, color: k.color })));
+  for (const n of t.nodes) {
+    const k = kinds.get(n.kind);
+    g.addNode(n.name, { type: 'node', label: n.name, kind: n.kind, id: n.id, ...(k ? { shape: k.shape, color: k.color } : {}) });
+  }
   for (const l of t.links) {
     const key = `link${l.index}`;
     if (l.kind === 'lan') {

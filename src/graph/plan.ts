@@ -17,14 +17,18 @@
  *   exec       the nodes' exec lines, last
  * Inside a phase, actions are independent (different nodes or different objects).
  */
-import { getKind } from '../topology/kinds.js';
+import type { KindCatalog } from '../topology/kinds.js';
 import type { Interface, Node, Topology } from '../topology/types.js';
 import { scriptPaths } from '../topology/scripts.js';
 import { HOST, PHASES, RUN_PHASES, SEGMENTS, type Action, type Phase, type PhaseName, type Plan, type VethEnd } from './actions.js';
 import { buildGraph } from './graph.js';
 
-/** Builds the plan; empty phases are left out. */
-export function plan(t: Topology): Plan {
+/**
+ * Builds the plan; empty phases are left out.
+ * @param kinds the kinds' facts (src/daemons/registry.ts: kindCatalog(); src/lab/load.ts re-exports it):
+ *   which kinds start a daemon, how pictures draw them.
+ */
+export function plan(t: Topology, kinds: KindCatalog): Plan {
   const by: Record<PhaseName, Action[]> = Object.fromEntries(PHASES.map((p) => [p, []])) as unknown as Record<PhaseName, Action[]>;
   const hasLan = t.links.some((l) => l.kind === 'lan');
   const v6 = usesIPv6(t);
@@ -139,7 +143,7 @@ export function plan(t: Topology): Plan {
   };
   for (const n of t.nodes) {
     const r = runOf(n);
-    const daemon = getKind(n.kind)?.daemon ?? false;
+    const daemon = kinds.get(n.kind)?.daemon ?? false;
     // A node on an image may have a main process of its own (the image's Entrypoint + Cmd).
     if ((daemon && n.autostart) || n.cmd !== undefined || n.image !== undefined) {
       r.daemons.push(daemon && !n.autostart ? { op: 'daemon', node: n.name, kind: n.kind, autostart: false } : { op: 'daemon', node: n.name, kind: n.kind });
@@ -158,7 +162,7 @@ export function plan(t: Topology): Plan {
     const r = run.get(level)!;
     for (const name of RUN_PHASES) if (r[name].length) phases.push(leveled ? { name, actions: r[name], level } : { name, actions: r[name] });
   }
-  return { lab: t.name, topology: t, graph: buildGraph(t), phases };
+  return { lab: t.name, topology: t, graph: buildGraph(t, kinds), phases };
 }
 
 /**

@@ -35,13 +35,13 @@ export function labMemoryNeed(t: Topology): LabNeed {
   const add = (kind: string, count: number): void => {
     const k = byKind.get(kind) ?? { kind, count: 0, bytes: 0 };
     k.count += count;
-    k.bytes += count * getKind(kind).memoryBytes;
+    k.bytes += count * getKind(kind).facts.memoryBytes;
     byKind.set(kind, k);
   };
   for (const n of t.nodes) add(n.kind, 1);
   const segments = t.links.some((l) => l.kind === 'lan');
   const list = [...byKind.values()];
-  const bytes = list.reduce((s, k) => s + k.bytes, 0) + (segments ? getKind('linux').memoryBytes : 0);
+  const bytes = list.reduce((s, k) => s + k.bytes, 0) + (segments ? getKind('linux').facts.memoryBytes : 0);
   return { bytes, byKind: list };
 }
 
@@ -57,7 +57,7 @@ export function formatBytes(bytes: number): string {
 /** "1,024 FRR routers and 3 linux nodes". */
 function describe(need: LabNeed): string {
   const parts = need.byKind.map((k) => {
-    const [one, many] = getKind(k.kind).noun;
+    const [one, many] = getKind(k.kind).facts.noun;
     return `${k.count.toLocaleString('en-US')} ${k.count === 1 ? one : many}`;
   });
   return parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts[parts.length - 1]}` : parts[0] ?? 'no nodes';

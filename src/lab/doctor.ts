@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { detectCgroups, type CgroupLayout } from '../core/cgroups.js';
 import { imageFacts } from '../image/index.js';
+import { allKinds } from '../daemons/registry.js';
 import { findProgram } from './programs.js';
 import { captureBinary, enterBinary, initBinary } from '../core/native.js';
 import { probeQdiscSupport, supportReport } from '../shaping/probe.js';
@@ -122,15 +123,12 @@ export async function runChecks(): Promise<Check[]> {
     add({ name: item.name, ok: item.ok, detail: item.detail, affects: item.ok ? '' : shapingAffects(item.name), fix: item.hint });
   }
 
-  const programs: [string, string, string, string][] = [
+  const programs: (readonly [string, string, string, string])[] = [
     ['ip', 'ip', 'netlab link show readbacks, users\' own debugging', 'apt install iproute2'],
     ['tc', 'tc', 'netem delay distributions (/usr/lib/tc/*.dist) and users\' debugging', 'apt install iproute2'],
     ['nft', 'nft', 'management network NAT and traffic classes without cls_cgroup', 'apt install nftables'],
     ['iptables', 'iptables', 'traffic classes fallback (CLASSIFY)', 'apt install iptables'],
-    ['frr', 'watchfrr', 'kind: frr', 'apt install frr'],
-    ['vtysh', 'vtysh', 'kind: frr (readiness, netlab save)', 'apt install frr'],
-    ['bird', 'bird', 'kind: bird', 'apt install bird2'],
-    ['birdc', 'birdc', 'kind: bird (readiness)', 'apt install bird2'],
+    ...allKinds().flatMap((k) => k.facts.doctor),
     ['ping', 'ping', 'tests: reach', 'apt install iputils-ping'],
     ['iperf3', 'iperf3', 'measuring shaped links', 'apt install iperf3'],
     ['tcpdump', 'tcpdump', 'capturing inside nodes', 'apt install tcpdump'],

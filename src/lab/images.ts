@@ -10,6 +10,7 @@ import { holdImages, resolveImage, Store, type ImageProgressListener, type Resol
 import { imageRun, type ImageRun } from '../image/run.js';
 import { hasProgram } from '../image/root-view.js';
 import { readLabImages, writeLabImages, type LabImages, type NodeImage } from '../image/usage.js';
+import type { PluginFacts } from '../daemons/kind.js';
 import type { Node, Topology } from '../topology/types.js';
 import { labDir } from './paths.js';
 
@@ -58,8 +59,9 @@ function atNode(err: unknown, n: Node): unknown {
  *   a bad reference, an unknown tag, a missing file, an image for another
  *   machine, a kind whose programs the image lacks; NetlabError (exit 1) for
  *   the network or the disk.
+ * @param facts a kind's programs (`requires`) and the hint for an image that lacks one (`imageHint`).
  */
-export async function resolveLabImages(t: Topology, requires: (kind: string) => { program: string; package: string }[], opts: LabImageOptions = {}): Promise<Map<string, NodeRoot>> {
+export async function resolveLabImages(t: Topology, facts: (kind: string) => Pick<PluginFacts, 'requires' | 'imageHint'>, opts: LabImageOptions = {}): Promise<Map<string, NodeRoot>> {
   const roots = new Map<string, NodeRoot>();
   const bySpec = new Map<string, Promise<ResolvedImage>>();
   const wanted = t.nodes.filter((n) => imageSpec(n) !== undefined);
@@ -88,11 +90,11 @@ export async function resolveLabImages(t: Topology, requires: (kind: string) => 
       image: { image: spec, kind: r.kind, ...(r.record ? { id: r.record.id, digest: r.record.manifest } : {}) },
       ...(run ? { run } : {}),
     });
-    for (const req of requires(n.kind)) {
+    const kind = facts(n.kind);
+    for (const req of kind.requires) {
       if (!hasProgram(r.lowerDirs, req.program)) {
         throw new TopologyError(`nodes.${n.name}.image`, `kind ${n.kind} needs ${req.program}, which image ${spec} does not have`,
-          n.kind === 'frr' ? 'use an image with FRR in it (e.g. quay.io/frrouting/frr:10.2.1), or kind: linux'
-            : n.kind === 'bird' ? 'use an image with BIRD 2 in it, or kind: linux' : `use an image that has ${req.program}, or kind: linux`);
+          kind.imageHint ?? `use an image that has ${req.program}, or kind: linux`);
       }
     }
   }

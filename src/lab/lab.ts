@@ -23,8 +23,6 @@ import type { EventSpec } from '../topology/events.js';
 import { captureTargets, startCapture, type Capture, type CaptureOptions } from '../observe/capture.js';
 import { readLinkCounters, type LinkCounters } from '../observe/link-counters.js';
 import { oomOf, sampleLab, statsBetween, type LabSample, type LabStats } from '../observe/stats.js';
-import { loadLab } from '../frontends/index.js';
-import type { LoadOptions } from '../topology/load.js';
 import type { Topology } from '../topology/types.js';
 import { labRoots, type NodeRoot } from './images.js';
 import { LinkEndpoint } from './link-endpoint.js';
@@ -37,6 +35,7 @@ import { labStatus, readLabTopology, type LabStatus } from './status.js';
 import { nodeContext } from './steps-run.js';
 import { takeDown, type DownOptions, type DownReport } from './teardown.js';
 import { labIsRunning, up, type UpOptions, type UpReport } from './up.js';
+import { loadLab, type LoadTopologyOptions } from './load.js';
 
 /** Options of `waitFor`. */
 export interface WaitOptions {
@@ -74,7 +73,7 @@ export class Lab {
    *   when the kernel or a daemon refuses (everything made is removed again
    *   unless `keepOnError`) or another command holds the lab too long.
    */
-  static async up(source: string | Topology, opts: UpOptions & { name?: string; load?: LoadOptions } = {}): Promise<Lab> {
+  static async up(source: string | Topology, opts: UpOptions & { name?: string; load?: LoadTopologyOptions } = {}): Promise<Lab> {
     if (typeof source !== 'string' && opts.name !== undefined && opts.name !== source.name) {
       throw new UsageError('Lab.up', 'name: applies to a topology file, not to a loaded Topology', 'pass the file, or loadTopology(file, { name })');
     }

@@ -83,7 +83,7 @@ function nodeSpec(ctx: ApplyContext, files: LabFiles, node: Node | undefined, na
     ...(userns ? { userns } : {}),
     // A node that runs something of its own (cmd, daemons, an image's entrypoint) gets its
     // own console log; the others share the lab's, which saves a directory per node at scale.
-    consoleLog: node && (node.cmd !== undefined || getKind(node.kind).router || node.image !== undefined) ? join(dir, 'console.log') : files.consoleLog,
+    consoleLog: node && (node.cmd !== undefined || getKind(node.kind).facts.router || node.image !== undefined) ? join(dir, 'console.log') : files.consoleLog,
   };
 }
 

@@ -76,8 +76,8 @@ const daemon: Step = async (ctx, actions, progress) => {
     }
     const kind = getKind(a.kind);
     const timeoutMs = daemonTimeoutMs(running);
-    await kind.start(nctx, timeoutMs);
-    await kind.ready(nctx, timeoutMs);
+    const started = await kind.start(nctx, timeoutMs);
+    await kind.ready(nctx, timeoutMs, started);
     running++;
     progress.step();
   }, ctx.signal);

@@ -35,6 +35,7 @@ import { runSteps } from './steps-run.js';
 import { shapingSteps } from './steps-shaping.js';
 import { teardown } from './teardown.js';
 import { startEvents } from '../events/supervisor.js';
+import { kindCatalog } from '../daemons/registry.js';
 
 /** Options of `up`. */
 export interface UpOptions {
@@ -97,11 +98,11 @@ async function preflight(t: Topology, opts: UpOptions, layout: CgroupLayout): Pr
   initBinary(); // both throw, naming `npm run build`, when native/ was not built
   enterBinary();
   if (!opts.reconfigure && labIsRunning(t.name)) throw alreadyRunning(t); // before pulling anything
-  const roots = await resolveLabImages(t, (kind) => getKind(kind).requires, {
+  const roots = await resolveLabImages(t, (kind) => getKind(kind).facts, {
     onProgress: opts.onImageProgress, onWarning: opts.onWarning, signal: opts.signal, insecure: opts.insecure, store: opts.imageStore,
   });
   for (const kind of new Set(t.nodes.filter((n) => !roots.has(n.name)).map((n) => n.kind))) {
-    for (const req of getKind(kind).requires) {
+    for (const req of getKind(kind).facts.requires) {
       if (!findProgram(req.program)) {
         const users = t.nodes.filter((n) => n.kind === kind && !roots.has(n.name)).map((n) => n.name);
         throw new NetlabError(`nodes.${users[0]}.kind`, `kind ${kind} needs ${req.program}, which is not installed`, `install it: apt install ${req.package}`);
@@ -252,7 +253,7 @@ async function upLocked(t: Topology, opts: UpOptions): Promise<UpReport> {
   try {
     roots = await preflight(t, opts, layout);
     if (!t.userns) opts.onWarning?.(hostRootNotice(t));
-    plan = makePlan(t);
+    plan = makePlan(t, kindCatalog());
     await checkImpairmentSupport(plan);
     store = new StateStore(newState(t.name, t.file));
     store.flush();

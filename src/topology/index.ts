@@ -3,7 +3,7 @@
  */
 export type * from './types.js';
 export { loadTopology, loadTopologyFile, topologyName, type LoadOptions, type TopologySource } from './load.js';
-export { registerKind, getKind, kindNames, type KindInfo } from './kinds.js';
+export { kindCatalog, kindFacts, kindNames, type KindCatalog, type KindFacts, type ProtocolTest } from './kinds.js';
 export { parseRate, parseTime, parsePercent, parseSize, formatRate, UnitError } from './units.js';
 export { topologyJsonSchema } from './schema/check.js';
 export type {

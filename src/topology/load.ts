@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { TopologyError } from '../errors.js';
 import { clipError } from './clip.js';
+import type { KindCatalog } from './kinds.js';
 import type { Topology } from './types.js';
 import { assignAddresses } from './addressing.js';
 import { expandVariables, type Env } from './expand.js';
@@ -15,7 +16,7 @@ import { resolveLinks, type MacCounter } from './links.js';
 import { macPrefix } from './mac.js';
 import { assignMgmt, readMgmt } from './mgmt.js';
 import { checkLabName } from './names.js';
-import { resolveNodes } from './nodes.js';
+import { checkKindNames, resolveNodes } from './nodes.js';
 import { parsePath, type PathPart } from './path.js';
 import { resolveRouting } from './routing.js';
 import { readTextFile } from './read.js';
@@ -40,6 +41,11 @@ export interface LoadOptions {
    * meets the user's own lab. Checked like `name:`; errors name `--name`.
    */
   name?: string;
+  /**
+   * The kinds a node may be, with their facts (src/daemons/registry.ts:
+   * kindCatalog; src/load.ts passes it). The loader holds no list of its own.
+   */
+  kinds: KindCatalog;
 }
 
 /** Source text, with the file it came from when there is one (for relative paths and messages). */
@@ -67,7 +73,7 @@ export interface TopologySource {
  *   error about the whole file (empty, not a mapping, not UTF-8, …) names the
  *   file (its base name), or `topology` for text without one.
  */
-export function loadTopology(input: string | TopologySource, options: LoadOptions = {}): Topology {
+export function loadTopology(input: string | TopologySource, options: LoadOptions): Topology {
   const src: TopologySource = typeof input === 'string' ? { text: readTextFile(input, 'topology', input || 'FILE'), file: input } : input;
   const file = src.file === undefined ? undefined : resolve(src.file);
   const whole = file ? basename(file) : 'topology';
@@ -78,7 +84,7 @@ export function loadTopology(input: string | TopologySource, options: LoadOption
   let topology: Topology;
   try {
     parsed = src.parsed ?? parseYaml(src.text ?? '', file);
-    topology = resolveTopology(parsed.data, { file, env, checkFiles, name: options.name });
+    topology = resolveTopology(parsed.data, { file, env, checkFiles, name: options.name, kinds: options.kinds });
   } catch (err) {
     if (!(err instanceof TopologyError)) throw err;
     const e = clipError(err);
@@ -91,7 +97,7 @@ export function loadTopology(input: string | TopologySource, options: LoadOption
   }
   // `tests: FILE`: errors name lines of that file, so it is read outside the try above.
   if (topology.testsFile && (checkFiles || existsSync(topology.testsFile))) {
-    topology.tests = loadTestsFile(topology.testsFile, topology, { env });
+    topology.tests = loadTestsFile(topology.testsFile, topology, { env, kinds: options.kinds });
   }
   return topology;
 }
@@ -105,7 +111,7 @@ function loadConverted(src: TopologySource, file: string | undefined, env: Env, 
   const origin = src.origin ?? { format: 'another format', notes: [] };
   let topology: Topology;
   try {
-    topology = resolveTopology(src.data, { file, env: {}, checkFiles, name: options.name, dir: src.dir, expanded: true });
+    topology = resolveTopology(src.data, { file, env: {}, checkFiles, name: options.name, dir: src.dir, expanded: true, kinds: options.kinds });
   } catch (err) {
     if (err instanceof TopologyError && file) {
       throw new TopologyError(err.path, `${err.message} (in the netlab form of ${origin.format} lab ${basename(file)}; netlab convert ${basename(file)} prints it)`, err.hint);
@@ -114,7 +120,7 @@ function loadConverted(src: TopologySource, file: string | undefined, env: Env, 
   }
   topology.imported = { format: origin.format, notes: origin.notes };
   if (topology.testsFile && (checkFiles || existsSync(topology.testsFile))) {
-    topology.tests = loadTestsFile(topology.testsFile, topology, { env });
+    topology.tests = loadTestsFile(topology.testsFile, topology, { env, kinds: options.kinds });
   }
   return topology;
 }
@@ -128,7 +134,7 @@ function loadConverted(src: TopologySource, file: string | undefined, env: Env, 
  * @throws TopologyError (exit 2) naming `--name` or `name` for a name that is
  *   not a lab name (`../../etc`), and for YAML that does not parse.
  */
-export function topologyName(input: string | TopologySource, options: LoadOptions = {}): string {
+export function topologyName(input: string | TopologySource, options: Omit<LoadOptions, 'kinds'> = {}): string {
   if (options.name !== undefined) return nameOverride(options.name);
   const src: TopologySource = typeof input === 'string' ? { text: readTextFile(input, 'topology', input || 'FILE'), file: input } : input;
   const file = src.file === undefined ? undefined : resolve(src.file);
@@ -144,7 +150,7 @@ export function topologyName(input: string | TopologySource, options: LoadOption
 }
 
 /** Loads a topology file (the CLI's entry point). */
-export function loadTopologyFile(path: string, options: LoadOptions = {}): Topology {
+export function loadTopologyFile(path: string, options: LoadOptions): Topology {
   return loadTopology(path, options);
 }
 
@@ -157,6 +163,7 @@ interface ResolveContext {
   dir?: string;
   /** `${…}` was expanded already (a front-end's document): do not expand again. */
   expanded?: boolean;
+  kinds: KindCatalog;
 }
 
 function resolveTopology(data: unknown, ctx: ResolveContext): Topology {
@@ -168,11 +175,12 @@ function resolveTopology(data: unknown, ctx: ResolveContext): Topology {
   scanStructure(data);
   const raw: unknown = ctx.expanded ? data : expandVariables(data, ctx.env);
   checkTopology(raw);
+  checkKindNames(raw, ctx.kinds); // which kinds exist is the catalog's, not the schema's
   const dir = ctx.dir ?? (ctx.file ? dirname(ctx.file) : process.cwd());
   const name = ctx.name === undefined ? labName(raw, ctx.file) : nameOverride(ctx.name);
   const mtu = raw.mtu ?? 1500;
   const mgmt = readMgmt(raw, name, mtu);
-  const { drafts, groups } = resolveNodes(raw, { dir, checkFiles: ctx.checkFiles });
+  const { drafts, groups } = resolveNodes(raw, { dir, checkFiles: ctx.checkFiles, kinds: ctx.kinds });
   const macs: MacCounter = { prefix: macPrefix(name), next: 1, used: new Map() };
   const links = resolveLinks(raw, drafts, mtu, macs, mgmt?.mgmt.iface);
   const mgmtRanges: { cidr: import('./ip.js').Cidr; path: PathPart[] }[] = [];
@@ -190,7 +198,7 @@ function resolveTopology(data: unknown, ctx: ResolveContext): Topology {
     nodes: drafts.map((d) => d.node), links: linkList, addressing, tests: [], groups,
   };
   if (raw.events !== undefined) topology.events = resolveEvents(topology, raw.events, Date.now());
-  if (Array.isArray(raw.tests)) topology.tests = resolveTests(raw.tests, topology.nodes, topology);
+  if (Array.isArray(raw.tests)) topology.tests = resolveTests(raw.tests, topology.nodes, ctx.kinds, topology);
   if (typeof raw.tests === 'string') topology.testsFile = resolve(dir, raw.tests);
   if (ctx.file) topology.file = ctx.file;
   if (ctx.name !== undefined && name !== ownName(raw, ctx.file)) topology.renamed = true;

@@ -9,7 +9,7 @@ import { TopologyError, type NetlabError } from '../errors.js';
 import { looksLikePath, parseReference } from './image-ref.js';
 import type { Bind, Group, Healthcheck, NetClass, Node, NodeConfig, Resources } from './types.js';
 import { layer } from './defaults.js';
-import { getKind, type KindInfo } from './kinds.js';
+import { kindFacts, type KindCatalog, type KindFacts } from './kinds.js';
 import { MAX_CLASSES } from './limits.js';
 import { LOOPBACK } from './names.js';
 import { formatPath, type PathPart } from './path.js';
@@ -25,7 +25,7 @@ type NodeEntry = NonNullable<Exclude<TopologyInput['nodes'], unknown[] | undefin
 /** A node being resolved, with what later steps need to report errors. */
 export interface NodeDraft {
   node: Node;
-  kind: KindInfo;
+  kind: KindFacts;
   /** Path of the node in the file: ['nodes', name] (or ['nodes', index] for the list form). */
   path: PathPart[];
   /** Per top-level key, the path of the layer that set it. */
@@ -36,6 +36,8 @@ export interface NodeDraft {
 export interface NodeOptions {
   dir: string;
   checkFiles: boolean;
+  /** The kinds a node may be (LoadOptions.kinds). */
+  kinds: KindCatalog;
 }
 
 /**
@@ -77,7 +79,7 @@ export function resolveNodes(raw: TopologyInput, opts: NodeOptions): { drafts: N
     } else group = memberOf.get(e.name);
     const groupValues = group ? groupsRaw[group] : undefined;
     const kindName = own?.kind ?? groupValues?.kind ?? defaults?.kind ?? 'linux';
-    const kind = getKind(kindName)!;
+    const kind = kindFacts(opts.kinds, kindName, formatPath([...e.path, 'kind'])); // the names were checked by checkKindNames
     const layered = layer([
       { values: defaults, path: ['defaults'] },
       { values: kinds[kindName], path: ['kinds', kindName] },
@@ -122,6 +124,24 @@ function checkAfter(drafts: NodeDraft[], names: string[]): void {
     state.set(n, 2);
   };
   for (const d of drafts) visit(d.node.name, []);
+}
+
+/**
+ * Refuses a kind the catalog does not know, wherever a layer names one
+ * (`defaults.kind`, a key of `kinds:`, `groups.<g>.kind`, `nodes.<n>.kind`),
+ * the first in file order.
+ * @throws TopologyError "unknown kind" with a did-you-mean and the known kinds.
+ */
+export function checkKindNames(raw: TopologyInput, catalog: KindCatalog): void {
+  const named = (values: { kind?: string } | null | undefined, path: PathPart[]): void => {
+    if (values?.kind !== undefined) kindFacts(catalog, values.kind, formatPath([...path, 'kind']));
+  };
+  for (const key of Object.keys(raw)) {
+    if (key === 'defaults') named(raw.defaults, ['defaults']);
+    if (key === 'kinds') for (const k of Object.keys(raw.kinds ?? {})) kindFacts(catalog, k, formatPath(['kinds', k]));
+    if (key === 'groups') for (const [g, def] of Object.entries(raw.groups ?? {})) named(def, ['groups', g]);
+    if (key === 'nodes' && raw.nodes && !Array.isArray(raw.nodes)) for (const [n, values] of Object.entries(raw.nodes)) named(values, ['nodes', n]);
+  }
 }
 
 function nodeEntries(nodes: TopologyInput['nodes']): { name: string; values: NodeEntry | null; path: PathPart[] }[] {

@@ -8,6 +8,7 @@
 import { basename } from 'node:path';
 import { TopologyError } from '../errors.js';
 import { expandVariables, type Env } from './expand.js';
+import type { KindCatalog } from './kinds.js';
 import { clipError } from './clip.js';
 import { formatPath, parsePath, type PathPart } from './path.js';
 import { readTextFile } from './read.js';
@@ -23,6 +24,8 @@ type Obj = Record<string, unknown>;
 export interface TestsFileOptions {
   /** Variables for ${VAR} expansion; default process.env. */
   env?: Env;
+  /** The kinds nodes may be (LoadOptions.kinds): which protocol tests each answers. */
+  kinds: KindCatalog;
 }
 
 /**
@@ -31,7 +34,7 @@ export interface TestsFileOptions {
  * end with `(FILE:LINE)`.
  * @throws TopologyError when the file cannot be read, is not a list, or a test is wrong.
  */
-export function loadTestsFile(file: string, topology: Pick<Topology, 'name' | 'nodes' | 'links' | 'events'>, opts: TestsFileOptions = {}): TestSpec[] {
+export function loadTestsFile(file: string, topology: Pick<Topology, 'name' | 'nodes' | 'links' | 'events'>, opts: TestsFileOptions): TestSpec[] {
   const text = readTextFile(file, 'tests file', 'tests');
   const name = basename(file);
   let parsed: ReturnType<typeof parseYaml>;
@@ -68,7 +71,7 @@ export function loadTestsFile(file: string, topology: Pick<Topology, 'name' | 'n
     throw err;
   }
   try {
-    return resolveTests(items, topology.nodes, topology);
+    return resolveTests(items, topology.nodes, opts.kinds, topology);
   } catch (err) {
     if (err instanceof TopologyError) fail(err, root.length ? err.path : err.path.replace(/^tests/, ''));
     throw err;

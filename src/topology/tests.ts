@@ -15,6 +15,7 @@ import type {
   RouteProtocol, RouteTest, RoutingDaemon, TestKind, TestSpec, Topology,
 } from './types.js';
 import { formatCidr, network, parseCidr, parseIP, type Family } from './ip.js';
+import type { KindCatalog, ProtocolTest } from './kinds.js';
 import { formatPath, type PathPart } from './path.js';
 import type { TestInput } from './schema/source.js';
 import { didYouMean } from './suggest.js';
@@ -41,8 +42,8 @@ export const EXEC_TIMEOUT_MS = 10_000;
  * `items` must already have passed the schema (each a mapping of known keys).
  * @throws TopologyError at the first problem, with the path `tests[i].kind.field`.
  */
-export function resolveTests(items: readonly unknown[], nodes: readonly Node[], events?: Pick<Topology, 'name' | 'nodes' | 'links' | 'events'>): TestSpec[] {
-  const lab = new LabIndex(nodes);
+export function resolveTests(items: readonly unknown[], nodes: readonly Node[], kinds: KindCatalog, events?: Pick<Topology, 'name' | 'nodes' | 'links' | 'events'>): TestSpec[] {
+  const lab = new LabIndex(nodes, kinds);
   const tests = items.map((item, i) => resolveTest(item as TestInput, i, lab, events));
   const seen = new Map<string, number>();
   for (const t of tests) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
@@ -57,7 +58,7 @@ class LabIndex {
   /** Address (no prefix length) → node that has it. */
   readonly owner = new Map<string, string>();
 
-  constructor(nodes: readonly Node[]) {
+  constructor(nodes: readonly Node[], readonly kinds: KindCatalog) {
     this.byName = new Map(nodes.map((n) => [n.name, n]));
     this.names = nodes.map((n) => n.name);
     for (const n of nodes) for (const a of nodeAddresses(n, 0)) if (!this.owner.has(a)) this.owner.set(a, n.name);
@@ -278,11 +279,13 @@ function exec(spec: Spec<'exec'>, path: PathPart[], lab: LabIndex): Resolved<Exe
   return test;
 }
 
-function routingDaemon(n: Node, kind: TestKind, path: PathPart[], allowed: readonly RoutingDaemon[]): RoutingDaemon {
-  if ((allowed as readonly string[]).includes(n.kind)) return n.kind as RoutingDaemon;
-  const tools = allowed.map((d) => (d === 'frr' ? 'FRR (vtysh)' : 'BIRD (birdc)')).join(' or ');
+/** The daemon that answers protocol test `kind` on node `n`: its kind, when the kind's facts list the test. */
+function routingDaemon(n: Node, kind: ProtocolTest, path: PathPart[], kinds: KindCatalog): RoutingDaemon {
+  if (kinds.get(n.kind)?.tests[kind] !== undefined) return n.kind as RoutingDaemon;
+  const allowed = [...kinds.values()].filter((k) => k.tests[kind] !== undefined);
+  const tools = allowed.map((k) => k.tests[kind]!).join(' or ');
   throw new TopologyError(formatPath(path), `node "${n.name}" is kind ${n.kind}; ${kind} asks ${tools}`,
-    `point it at a node of kind ${allowed.join(' or ')}`);
+    `point it at a node of kind ${allowed.map((k) => k.name).join(' or ')}`);
 }
 
 function checkState(state: string, known: readonly string[], path: PathPart[]): string {
@@ -293,7 +296,7 @@ function checkState(state: string, known: readonly string[], path: PathPart[]): 
 
 function ospfNeighbors(spec: Spec<'ospf_neighbors'>, path: PathPart[], lab: LabIndex): Resolved<OspfNeighborsTest> {
   const n = lab.node(spec.node, [...path, 'node']);
-  const daemon = routingDaemon(n, 'ospf_neighbors', [...path, 'node'], ['frr', 'bird']);
+  const daemon = routingDaemon(n, 'ospf_neighbors', [...path, 'node'], lab.kinds);
   const state = checkState(spec.state ?? 'Full', OSPF_STATES, [...path, 'state']);
   const test: Resolved<OspfNeighborsTest> = { kind: 'ospf_neighbors', node: n.name, daemon, state, name: '' };
   if (spec.count !== undefined) test.count = spec.count;
@@ -322,7 +325,7 @@ export function routerId(n: Node): string | undefined {
 
 function bgpSessions(spec: Spec<'bgp_sessions'>, path: PathPart[], lab: LabIndex): Resolved<BgpSessionsTest> {
   const n = lab.node(spec.node, [...path, 'node']);
-  const daemon = routingDaemon(n, 'bgp_sessions', [...path, 'node'], ['frr', 'bird']);
+  const daemon = routingDaemon(n, 'bgp_sessions', [...path, 'node'], lab.kinds);
   const state = checkState(spec.state ?? 'Established', BGP_STATES, [...path, 'state']);
   const test: Resolved<BgpSessionsTest> = { kind: 'bgp_sessions', node: n.name, daemon, state, name: '' };
   if (spec.count !== undefined) test.count = spec.count;
@@ -345,7 +348,7 @@ function bgpSessions(spec: Spec<'bgp_sessions'>, path: PathPart[], lab: LabIndex
 
 function birdProtocol(spec: Spec<'bird_protocol'>, path: PathPart[], lab: LabIndex): Resolved<BirdProtocolTest> {
   const n = lab.node(spec.node, [...path, 'node']);
-  routingDaemon(n, 'bird_protocol', [...path, 'node'], ['bird']);
+  routingDaemon(n, 'bird_protocol', [...path, 'node'], lab.kinds);
   const protocol = spec.protocol;
   const state = spec.state ?? 'up';
   return { kind: 'bird_protocol', node: n.name, protocol, state, name: `${n.name} BIRD protocol ${protocol} is ${state}` };

@@ -5,6 +5,7 @@
  * one marked), other nodes through the kernel's main table (`ip -j route`).
  * The report lists the table, so a student sees what is there instead.
  */
+import { findKind } from '../daemons/registry.js';
 import { parseCidr, formatCidr, network } from '../topology/ip.js';
 import { findNode } from '../topology/index.js';
 import type { NextHopSpec, RouteProtocol, RouteTest } from '../topology/types.js';
@@ -151,9 +152,15 @@ function hopSatisfied(spec: NextHopSpec, hops: RouteNextHop[], node: string, ctx
       && peerOfInterface(ctx.topology, node, h.dev) === spec.node));
 }
 
-/** Reads the node's table: FRR's RIB for frr nodes, the kernel's main table otherwise. */
+/** Whether `node` keeps its routes in FRR's RIB (its kind's facts say `rib: 'frr'`), which route: tests then read. */
+function readsFrrRib(node: string, ctx: CheckContext): boolean {
+  const kind = findNode(ctx.topology, node)?.kind;
+  return kind !== undefined && findKind(kind)?.facts.rib === 'frr';
+}
+
+/** Reads the node's table: FRR's RIB for kinds whose facts say `rib: 'frr'`, the kernel's main table otherwise. */
 export async function readRoutes(node: string, family: 4 | 6, ctx: CheckContext): Promise<{ entries?: RouteEntry[]; source: string; problem?: string }> {
-  const frr = findNode(ctx.topology, node)?.kind === 'frr';
+  const frr = readsFrrRib(node, ctx);
   const argv = frr ? ['vtysh', '-c', `show ${family === 4 ? 'ip' : 'ipv6'} route json`] : ['ip', `-${family}`, '-j', 'route', 'show', 'table', 'main'];
   const source = frr ? `vtysh -c 'show ${family === 4 ? 'ip' : 'ipv6'} route json'` : `ip -${family} -j route show table main`;
   const r = await read(ctx, node, argv, { timeoutMs: 10_000 });
@@ -172,7 +179,7 @@ export const checkRoute: Check<RouteTest> = async (t, ctx) => {
   if (t.via.length) want.push(`via ${t.via.map((v) => (v.node && v.node !== v.written ? `${v.written} (${v.node})` : v.node ? v.written : labelAddress(ctx.topology, v.written))).join(' and ')}`);
   if (t.dev) want.push(`on ${t.dev}`);
   const expected = t.expect === 'absent' ? `no route to ${t.prefix}` : `a route to ${want.join(' ')}`;
-  const frr = findNode(ctx.topology, t.node)?.kind === 'frr';
+  const frr = readsFrrRib(t.node, ctx);
   const table = await readRoutes(t.node, t.family, ctx);
   if (!table.entries) return { ok: false, expected, seen: table.problem!, detail: `${t.node}$ ${table.source}` };
   const entries = table.entries;

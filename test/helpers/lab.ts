@@ -6,9 +6,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { loadTopology } from '../../src/topology/index.js';
 import type { Topology } from '../../src/topology/types.js';
 import { repoRoot } from './kernel.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 /**
  * The name a test runs a lab file under: `t-` and the file's base name. The

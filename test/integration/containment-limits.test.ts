@@ -15,9 +15,9 @@ import { join } from 'node:path';
 import { detectCgroups } from '../../src/core/cgroups.js';
 import { DEFAULT_UPPER_BYTES } from '../../src/core/limits.js';
 import { Lab } from '../../src/lab/lab.js';
-import { loadTopology } from '../../src/topology/index.js';
 import { leakcheckAround, requireRoot, skip } from '../helpers/kernel.js';
 import { netlab, residue } from '../helpers/lab.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 const EPERM = 1;
 const ENXIO = 6;

@@ -18,8 +18,8 @@ import { parseIdRecord } from '../../src/core/ids.js';
 import { Lab } from '../../src/lab/lab.js';
 import { labDir, nodeDir } from '../../src/lab/paths.js';
 import { readState } from '../../src/lab/state.js';
-import { loadTopology } from '../../src/topology/index.js';
 import { leakcheckAround, requireRoot, skip } from '../helpers/kernel.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 /** What a probe script prints last: `refused` or `allowed` (anything else fails the test with the output). */
 type Verdict = 'refused' | 'allowed';

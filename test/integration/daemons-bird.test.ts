@@ -6,11 +6,11 @@ import { expect } from 'chai';
 import { bird } from '../../src/daemons/bird.js';
 import { poll } from '../../src/daemons/poll.js';
 import { NetlabError } from '../../src/errors.js';
-import { loadTopology } from '../../src/topology/index.js';
 import { Lab } from '../../src/lab/lab.js';
 import { leakcheckAround } from '../helpers/kernel.js';
 import { exampleTopology } from '../helpers/lab.js';
 import { ctxOf, needDaemons } from './daemons-lab-helpers.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 const needBirdAndFrr = (ctx: Mocha.Context): void => needDaemons(ctx, true);
 

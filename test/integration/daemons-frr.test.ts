@@ -7,10 +7,10 @@ import { frr } from '../../src/daemons/frr.js';
 import { poll } from '../../src/daemons/poll.js';
 import { NetlabError } from '../../src/errors.js';
 import { Lab } from '../../src/lab/lab.js';
-import { loadTopology } from '../../src/topology/index.js';
 import { leakcheckAround } from '../helpers/kernel.js';
 import { exampleTopology } from '../helpers/lab.js';
 import { ctxOf, needDaemons as needFrr, waitRoute } from './daemons-lab-helpers.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 const topology = exampleTopology;
 const inline = (text: string) => loadTopology({ text }, { env: {} });

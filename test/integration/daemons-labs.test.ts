@@ -8,11 +8,11 @@ import { expect } from 'chai';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab } from '../../src/lab/lab.js';
-import { loadTopology } from '../../src/topology/index.js';
 import { runTests } from '../../src/validate/index.js';
 import type { TestResult } from '../../src/validate/types.js';
 import { leakcheckAround, repoRoot, requireRoot, skip } from '../helpers/kernel.js';
 import { netlab, testLabName } from '../helpers/lab.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 const dir = join(repoRoot, 'topologies');
 const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();

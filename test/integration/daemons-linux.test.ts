@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { poll } from '../../src/daemons/poll.js';
 import { Lab } from '../../src/lab/lab.js';
 import { nodeDir } from '../../src/lab/paths.js';
-import { loadTopology } from '../../src/topology/index.js';
 import { leakcheckAround } from '../helpers/kernel.js';
 import { needDaemons } from './daemons-lab-helpers.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 describe('linux nodes (real labs)', function () {
   leakcheckAround({ labs: ['t-dmn-'], runDir: true });

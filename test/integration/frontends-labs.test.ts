@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab } from '../../src/lab/lab.js';
-import { loadLab } from '../../src/frontends/index.js';
+import { loadLab } from '../../src/lab/load.js';
 import { leakcheckAround, repoRoot, requireRoot, skip } from '../helpers/kernel.js';
 import { peerLab } from '../helpers/peers.js';
 

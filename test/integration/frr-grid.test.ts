@@ -7,9 +7,9 @@ import { expect } from 'chai';
 import { frrLab } from '../../bench/frr-topo.js';
 import { poll } from '../../src/daemons/poll.js';
 import { Lab } from '../../src/lab/lab.js';
-import { loadTopology } from '../../src/topology/index.js';
 import { leakcheckAround } from '../helpers/kernel.js';
 import { needDaemons } from './daemons-lab-helpers.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 describe('FRR at scale (real labs)', function () {
   leakcheckAround({ labs: ['t-frr-'], runDir: true });

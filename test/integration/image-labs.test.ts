@@ -15,12 +15,12 @@ import { NetlabError } from '../../src/errors.js';
 import { listImages, removeImage } from '../../src/image/index.js';
 import { Lab } from '../../src/lab/lab.js';
 import { nodeDir } from '../../src/lab/paths.js';
-import { loadTopology } from '../../src/topology/index.js';
 import type { Topology } from '../../src/topology/types.js';
 import { busyboxRoot, debianFrrTar, haveSkopeo, skopeo, tarOf, tarOfDir, writeOciLayout } from '../helpers/images.js';
 import { leakcheckAround, requireRoot, skip } from '../helpers/kernel.js';
 import { residue } from '../helpers/lab.js';
 import { haveRegistry, startRegistry, type TestRegistry } from '../helpers/registry.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 describe('labs on images (real nodes)', function () {
   leakcheckAround();

@@ -9,10 +9,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TopologyError } from '../../src/errors.js';
 import { Lab } from '../../src/lab/lab.js';
-import { loadTopology } from '../../src/topology/index.js';
 import type { Topology } from '../../src/topology/types.js';
 import { leakcheckAround, repoRoot, requireRoot } from '../helpers/kernel.js';
 import { residue } from '../helpers/lab.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 const hostLinks = (): string[] => JSON.parse(spawnSync('ip', ['-j', 'link', 'show'], { encoding: 'utf8' }).stdout).map((l: { ifname: string }) => l.ifname);
 const ping = (addr: string): number => spawnSync('ping', ['-n', '-c1', '-W2', addr]).status ?? 1;

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { isAlive } from '../../src/core/node.js';
 import { Lab } from '../../src/lab/lab.js';
 import { readState } from '../../src/lab/state.js';
-import { loadTopology } from '../../src/topology/index.js';
 import { leakcheckAround, requireRoot } from '../helpers/kernel.js';
 import { netlab, until } from '../helpers/lab.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 const LAB = 't-links';
 const TOPO = `name: ${LAB}\nnodes: [a, b, c]\nlinks:\n  - [a:eth1, b:eth1]\n  - [b:eth2, c:eth1]\n  - [a:eth2, host:fc-h1]\n`;

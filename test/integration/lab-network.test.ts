@@ -8,10 +8,10 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import { Lab } from '../../src/lab/lab.js';
 import { KernelError } from '../../src/errors.js';
-import { loadTopology, loadTopologyFile } from '../../src/topology/load.js';
 import type { Topology } from '../../src/topology/types.js';
 import { leakcheckAround, repoRoot, requireRoot } from '../helpers/kernel.js';
 import { residue } from '../helpers/lab.js';
+import { loadTopology, loadTopologyFile } from '../../src/lab/load.js';
 
 const fixture = (name: string): string => join(repoRoot, 'test/fixtures/labs', name);
 

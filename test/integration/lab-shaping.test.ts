@@ -9,9 +9,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab } from '../../src/lab/lab.js';
 import { NetlabError } from '../../src/errors.js';
-import { loadTopology } from '../../src/topology/index.js';
 import { kernelHasQdisc, leakcheckAround, repoRoot, requireRoot, skip } from '../helpers/kernel.js';
 import { exampleTopology, netlab, residue } from '../helpers/lab.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 /** Receiver-side rate of an iperf3 -J run, Mbit/s. */
 function mbps(json: string): number {

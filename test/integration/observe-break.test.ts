@@ -14,7 +14,6 @@ import { detectCgroups } from '../../src/core/cgroups.js';
 import { Lab } from '../../src/lab/lab.js';
 import { readState } from '../../src/lab/state.js';
 import type { LabStats } from '../../src/observe/stats.js';
-import { loadTopology } from '../../src/topology/index.js';
 import { resolveEvent } from '../../src/topology/events.js';
 import type { OspfNeighborsTest, ReachTest, TestSpec } from '../../src/topology/types.js';
 import { runTests } from '../../src/validate/index.js';
@@ -22,6 +21,7 @@ import { toJUnit } from '../../src/validate/junit.js';
 import { leakcheckAround, repoRoot, requireRoot } from '../helpers/kernel.js';
 import { netlab, testLabName } from '../helpers/lab.js';
 import { needDaemons } from './daemons-lab-helpers.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 const file = join(repoRoot, 'topologies', 'ospf-triangle.yaml');
 const LAB = testLabName(file);

@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lab } from '../../src/lab/lab.js';
 import { readState } from '../../src/lab/state.js';
-import { loadTopology } from '../../src/topology/index.js';
 import { leakcheckAround, repoRoot, requireRoot, skip } from '../helpers/kernel.js';
 import { exited, netlab, netlabAsync, netlabBin, testLabName } from '../helpers/lab.js';
 import { needDaemons } from './daemons-lab-helpers.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 /** One packet as tshark reads it back. */
 interface Seen { iface: string; type: string; src: string; dst: string; id: string; seq: string }

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { Lab } from '../../src/lab/lab.js';
-import { loadTopology } from '../../src/topology/index.js';
+import { loadTopology } from '../../src/lab/load.js';
 import { libraryBackend } from '../../src/ui/backend.js';
 import { startUiServer, type UiServer } from '../../src/ui/server.js';
 import { leakcheckAround, repoRoot, requireRoot, skip } from '../helpers/kernel.js';

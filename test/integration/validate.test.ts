@@ -10,9 +10,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
-import { loadTopology } from '../../src/topology/index.js';
 import { leakcheckAround, repoRoot, requireRoot, skip } from '../helpers/kernel.js';
 import { testLabName } from '../helpers/lab.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 const CLI = join(repoRoot, 'dist/src/cli/main.js');
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { frrTable, mininetInput, parseFrrArgs, type FrrResult } from '../../bench/frr-bench.js';
 import { frrLab, unsupported } from '../../bench/frr-topo.js';
-import { loadTopology } from '../../src/topology/index.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 describe('bench: FRR router labs', () => {
   it('sizes the grid, ring and Clos from the asked router count', () => {

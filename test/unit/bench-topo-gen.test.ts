@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { fatTree, fatTreeK, fatTreeSize, generate, grid, gridShape, labName, ring, toMininetJson, toYaml, type BenchGraph } from '../../bench/topo-gen.js';
 import { floorBatches } from '../../bench/tool-floor.js';
-import { loadTopology } from '../../src/topology/index.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 /** Number of links at each node. */
 const degrees = (g: BenchGraph): Map<string, number> => {

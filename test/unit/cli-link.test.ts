@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { NetlabError, TopologyError, UsageError } from '../../src/errors.js';
 import { otherEnd, shapingFromFlags } from '../../src/cli/link.js';
 import { goneReason, rebuildHint } from '../../src/lab/links.js';
-import { loadTopology } from '../../src/topology/index.js';
 import { checkShaping } from '../../src/topology/shaping.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 function caught(fn: () => unknown): NetlabError {
   try { fn(); } catch (e) { return e as NetlabError; }

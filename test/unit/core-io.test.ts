@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { blkioThrottle, ioMax, parseCgroupLayout, planLabCgroups, type CgroupOp } from '../../src/core/cgroups.js';
 import { splitDev } from '../../src/core/io-device.js';
-import { loadTopology } from '../../src/topology/index.js';
 import type { NetlabError } from '../../src/errors.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 const hybrid = parseCgroupLayout({
   rootIsCgroup2: false,

@@ -6,7 +6,7 @@ import { encodeSpecs } from '../../src/core/launch-wire.js';
 import { checkCapacity, formatBytes, labMemoryNeed } from '../../src/lab/capacity.js';
 import { getKind } from '../../src/daemons/registry.js';
 import { NetlabError, TopologyError } from '../../src/errors.js';
-import { loadTopology } from '../../src/topology/index.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
@@ -155,7 +155,7 @@ describe('lab capacity: does a lab fit this host?', () => {
   it('adds up each kind\'s measured memory', () => {
     const need = labMemoryNeed(routers(3));
     expect(need.byKind.map((k) => [k.kind, k.count])).to.deep.equal([['frr', 3], ['linux', 1]]);
-    expect(need.bytes).to.equal(3 * getKind('frr').memoryBytes + getKind('linux').memoryBytes);
+    expect(need.bytes).to.equal(3 * getKind('frr').facts.memoryBytes + getKind('linux').facts.memoryBytes);
   });
   it('refuses a lab that needs more than MemAvailable, with both numbers and --force in the hint', () => {
     const t = routers(1024);

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { renderBirdConf } from '../../src/daemons/bird-conf.js';
 import { TopologyError } from '../../src/errors.js';
-import { loadTopology } from '../../src/topology/index.js';
 import type { Topology } from '../../src/topology/types.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 const load = (text: string): Topology => loadTopology({ text }, { env: {}, checkFiles: false });
 const conf = (t: Topology, name: string): string => renderBirdConf(t.nodes.find((n) => n.name === name)!, t);

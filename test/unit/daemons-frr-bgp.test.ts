@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { bgpSessions } from '../../src/daemons/bgp-sessions.js';
 import { renderBgp } from '../../src/daemons/frr-bgp.js';
 import { TopologyError } from '../../src/errors.js';
-import { loadTopology } from '../../src/topology/index.js';
 import type { Topology } from '../../src/topology/types.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 const load = (text: string): Topology => loadTopology({ text }, { env: {}, checkFiles: false });
 const node = (t: Topology, name: string) => t.nodes.find((n) => n.name === name)!;

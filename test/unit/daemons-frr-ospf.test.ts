@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { renderFrrConf } from '../../src/daemons/frr-conf.js';
 import { routerTimers } from '../../src/daemons/frr-ospf.js';
-import { loadTopology } from '../../src/topology/index.js';
 import type { Topology } from '../../src/topology/types.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 const load = (text: string): Topology => loadTopology({ text }, { env: {}, checkFiles: false });
 const conf = (t: Topology, node: string): string => renderFrrConf(t.nodes.find((n) => n.name === node)!, t);

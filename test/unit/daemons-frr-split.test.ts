@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { renderFrrConf } from '../../src/daemons/frr-conf.js';
 import { detectDaemons } from '../../src/daemons/frr-daemons.js';
 import { splitFrrConf } from '../../src/daemons/frr-split.js';
-import { loadTopology } from '../../src/topology/index.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 const lab = (yaml: string) => loadTopology({ text: yaml }, { env: {} });
 

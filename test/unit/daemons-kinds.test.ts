@@ -10,22 +10,17 @@ import { detectDaemons } from '../../src/daemons/frr-daemons.js';
 import { poll, PollTimeout } from '../../src/daemons/poll.js';
 import { getKind, kindNames } from '../../src/daemons/registry.js';
 import { NetlabError, TopologyError } from '../../src/errors.js';
-import { getKind as topologyKind } from '../../src/topology/kinds.js';
-import { loadTopology } from '../../src/topology/index.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 describe('daemons: the kind registry', () => {
   it('knows linux, frr, bird and bridge', () => {
     expect(kindNames()).to.deep.equal(['bird', 'bridge', 'frr', 'linux']);
-    for (const name of kindNames()) expect(getKind(name).name).to.equal(name);
+    for (const name of kindNames()) expect(getKind(name).facts.name).to.equal(name);
   });
 
   it('names the known kinds when asked for an unknown one', () => {
     expect(() => getKind('quagga', 'nodes.r1.kind')).to.throw(TopologyError, 'unknown kind "quagga"')
       .with.property('hint', 'known kinds: bird, bridge, frr, linux');
-  });
-
-  it('agrees with the topology layer on which kinds are routers', () => {
-    for (const name of kindNames()) expect(getKind(name).router, name).to.equal(topologyKind(name)!.router);
   });
 
   it('writes FRR files owned by frr with mode 0640, and frr.conf from the user\'s inline text unchanged', () => {

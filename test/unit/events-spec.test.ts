@@ -4,7 +4,7 @@ import { describeStep, interpolate, stepsOf } from '../../src/events/actions.js'
 import { nextOccurrence } from '../../src/events/manage.js';
 import { occurrenceStart, parseAt, parseDurationMs, resolveEvent, resolveEvents, seeded } from '../../src/topology/events.js';
 import { NetlabError, TopologyError } from '../../src/errors.js';
-import { loadTopology } from '../../src/topology/index.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 function caught(fn: () => unknown): NetlabError {
   try { fn(); } catch (e) { return e as NetlabError; }

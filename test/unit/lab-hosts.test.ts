@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import { hostsFile } from '../../src/lab/steps-nodes.js';
 import { vethIfindexes } from '../../src/lab/steps-net.js';
-import { loadTopologyFile } from '../../src/topology/load.js';
 import { repoRoot } from '../helpers/kernel.js';
+import { loadTopologyFile } from '../../src/lab/load.js';
 
 describe('lab files', () => {
   it('names routers by their loopback and hosts by their first interface address in /etc/hosts', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { hostRootNotice } from '../../src/lab/up.js';
-import { loadTopology } from '../../src/topology/index.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 const lab = (extra: string, n = 3): ReturnType<typeof loadTopology> => loadTopology({
   text: `name: u\n${extra}nodes:\n${Array.from({ length: n }, (_, i) => `  n${i + 1}: {}`).join('\n')}\nlinks: []\n`,

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { captureSummary, defaultCaptureFile, parseDuration, splitWords } from '../../src/cli/capture.js';
 import { NetlabError, UsageError } from '../../src/errors.js';
 import { captureArgs, captureTargets, helperError, parseHelperLine } from '../../src/observe/capture.js';
-import { loadTopology } from '../../src/topology/index.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 function caught(fn: () => unknown): NetlabError {
   try { fn(); } catch (e) { return e as NetlabError; }

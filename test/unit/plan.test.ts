@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { HOST, SEGMENTS, type Action, type Plan } from '../../src/graph/actions.js';
 import { formatPlan } from '../../src/graph/format.js';
 import { plan } from '../../src/graph/plan.js';
-import { loadTopology } from '../../src/topology/index.js';
 import { fixtures } from './topology-fixtures.js';
+import { loadTopology } from '../../src/lab/load.js';
+import { kindCatalog } from '../../src/lab/load.js';
 
-const good = (name: string): Plan => plan(loadTopology(join(fixtures, 'good', `${name}.yaml`), { env: {} }));
+const good = (name: string): Plan => plan(loadTopology(join(fixtures, 'good', `${name}.yaml`), { env: {} }), kindCatalog());
 const ops = (p: Plan, phase: string): Action[] => p.phases.find((x) => x.name === phase)?.actions ?? [];
 
 describe('plan', () => {
@@ -43,7 +44,7 @@ describe('plan', () => {
   });
 
   it('brings every node\'s link ends up before any address, also in a lab with no addresses at all', () => {
-    const p = plan(loadTopology({ text: 'name: bare\naddressing: false\nnodes: [a, b, c]\nlinks: [[a:eth1, b:eth1], [b:eth2, c:eth1]]\n' }, { env: {} }));
+    const p = plan(loadTopology({ text: 'name: bare\naddressing: false\nnodes: [a, b, c]\nlinks: [[a:eth1, b:eth1], [b:eth2, c:eth1]]\n' }, { env: {} }), kindCatalog());
     expect(ops(p, 'addresses')).to.deep.equal([
       { op: 'ifup', node: 'a', ifaces: ['eth1'] }, { op: 'ifup', node: 'b', ifaces: ['eth1', 'eth2'] }, { op: 'ifup', node: 'c', ifaces: ['eth1'] }]);
     const addresses = ops(good('triangle'), 'addresses');

@@ -8,8 +8,9 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { buildGraph, plan, toDot, toMermaid, toSvg } from '../../src/graph/index.js';
-import { loadTopologyFile } from '../../src/topology/load.js';
 import { repoRoot } from '../helpers/kernel.js';
+import { loadTopologyFile } from '../../src/lab/load.js';
+import { kindCatalog } from '../../src/lab/load.js';
 
 const dir = join(repoRoot, 'topologies');
 const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
@@ -23,11 +24,11 @@ describe('example topologies', () => {
     describe(f, () => {
       const t = loadTopologyFile(join(dir, f));
       it('loads and plans, with tests that prove it converged', () => {
-        expect(plan(t).phases.length).to.be.greaterThan(2);
+        expect(plan(t, kindCatalog()).phases.length).to.be.greaterThan(2);
         expect(t.tests.length).to.be.greaterThan(0);
       });
       it('draws as DOT, Mermaid and a well-formed SVG naming every node', () => {
-        const g = buildGraph(t);
+        const g = buildGraph(t, kindCatalog());
         expect(toDot(g, t.name)).to.match(/^graph /);
         expect(toMermaid(g)).to.match(/^(graph|flowchart) /);
         const svg = toSvg(g, t.name);

@@ -2,8 +2,8 @@ import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TopologyError } from '../../src/errors.js';
-import { loadTopology } from '../../src/topology/index.js';
 import { fixtures } from './topology-fixtures.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 
 /** Each bad fixture states the error it must give in its first lines: `# expect-path:` and `# expect-error:`. */

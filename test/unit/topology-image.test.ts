@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TopologyError } from '../../src/errors.js';
 import { plan } from '../../src/graph/index.js';
-import { loadTopology } from '../../src/topology/index.js';
+import { loadTopology } from '../../src/lab/load.js';
+import { kindCatalog } from '../../src/lab/load.js';
 
 describe('topology: image:', () => {
   let dir = '';
@@ -40,7 +41,7 @@ describe('topology: image:', () => {
   });
 
   it('plans a main-process step for a node on an image (its entrypoint), none for a host-root node', () => {
-    const p = plan(load('name: x\nnodes: { a: { image: alpine }, b: {} }\nlinks: []\n'));
+    const p = plan(load('name: x\nnodes: { a: { image: alpine }, b: {} }\nlinks: []\n'), kindCatalog());
     const daemons = p.phases.find((ph) => ph.name === 'daemons')?.actions.map((a) => (a as { node: string }).node);
     expect(daemons).to.deep.equal(['a']);
   });

@@ -2,11 +2,13 @@ import { expect } from 'chai';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TopologyError } from '../../src/errors.js';
-import { findInterface, findNode, kindNames, loadTopology, registerKind, type Topology } from '../../src/topology/index.js';
+import { findInterface, findNode, kindCatalog as catalogOf, kindNames, type Topology } from '../../src/topology/index.js';
+import { kindCatalog } from '../../src/daemons/registry.js';
 import { macFor, macPrefix } from '../../src/topology/mac.js';
 import { checkLabName } from '../../src/topology/names.js';
 import { saveDir } from '../../src/lab/save.js';
 import { fixtures } from './topology-fixtures.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 const good = (name: string): Topology => loadTopology(join(fixtures, 'good', `${name}.yaml`), { env: {} });
 const text = (yaml: string, env: Record<string, string> = {}): Topology => loadTopology({ text: yaml }, { env, checkFiles: false });
@@ -288,15 +290,12 @@ nodes:
       expect(findNode(good('features'), 'r2')!.routes).to.deep.equal([{ prefix: '10.99.0.0/16', via: ['10.1.0.0'] }]);
     });
 
-    it('accepts a kind registered by src/daemons, and forgets it when the registration is undone', () => {
-      const undo = registerKind({ name: 'testkind', router: true, daemon: true, switch: false, summary: 'test' });
-      try {
-        expect(text('name: k\nnodes: { r1: { kind: testkind } }\n').nodes[0]!.kind).to.equal('testkind');
-      } finally {
-        undo();
-      }
-      expect(kindNames()).to.not.include('testkind');
-      expect(() => text('name: k\nnodes: { r1: { kind: testkind } }\n')).to.throw(TopologyError);
+    it('accepts a kind of the catalog it is given, and leaves netlab\'s own catalog as it was', () => {
+      const kinds = catalogOf([...kindCatalog().values(), { name: 'testkind', router: true, daemon: true, switch: false, shape: 'router' as const, color: '#000000', summary: 'test', tests: {} }]);
+      const yaml = 'name: k\nnodes: { r1: { kind: testkind } }\n';
+      expect(loadTopology({ text: yaml }, { env: {}, checkFiles: false, kinds }).nodes[0]!.kind).to.equal('testkind');
+      expect(kindNames(kindCatalog())).to.not.include('testkind');
+      expect(() => text(yaml)).to.throw(TopologyError);
     });
   });
 

@@ -13,10 +13,12 @@ import { join } from 'node:path';
 import { shapingFromFlags } from '../../src/cli/link.js';
 import { TopologyError } from '../../src/errors.js';
 import { plan } from '../../src/graph/plan.js';
-import { loadTopology, type Topology } from '../../src/topology/index.js';
+import { type Topology } from '../../src/topology/index.js';
 import { describeValue } from '../../src/topology/schema/check.js';
 import { checkShaping } from '../../src/topology/shaping.js';
 import { repoRoot } from '../helpers/kernel.js';
+import { loadTopology } from '../../src/lab/load.js';
+import { kindCatalog } from '../../src/lab/load.js';
 
 const text = (yaml: string): Topology => loadTopology({ text: yaml }, { env: {}, checkFiles: false });
 /** The TopologyError loading `yaml` gives (fails the test if it loads, or throws anything else). */
@@ -231,7 +233,7 @@ describe('bad input refused cleanly (issue 13, item 4)', () => {
       this.timeout(60_000);
       const links = Array.from({ length: 100_000 }, (_, i) => `  - [a:e${i}, b:e${i}]`).join('\n');
       const t = text(`name: big\nnodes: [a, b]\naddressing: { p2p: { pool: 10.0.0.0/8, prefix: 31 }, loopback: 192.168.0.0/24 }\nlinks:\n${links}\n`);
-      const veths = plan(t).phases.find((p) => p.name === 'links')!.actions;
+      const veths = plan(t, kindCatalog()).phases.find((p) => p.name === 'links')!.actions;
       expect(veths).to.have.length(100_000);
       expect(veths[99_999]).to.deep.include({ op: 'veth', link: 99_999 });
     });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { TopologyError } from '../../src/errors.js';
-import { loadTopology } from '../../src/topology/index.js';
 import { parsePercent, parseRate, parseSize, parseTime, UnitError } from '../../src/topology/units.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 /** The error loading a one-link topology whose link has `shaping` raises. */
 function shapingError(shaping: string): TopologyError {

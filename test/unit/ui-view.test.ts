@@ -8,7 +8,7 @@ import { credential, readCookie, sameOrigin, sameToken } from '../../src/ui/auth
 import { actionEnds, changeOf } from '../../src/ui/server.js';
 import { counterNodes, labView, liveEdges, liveNodes } from '../../src/ui/view.js';
 import { parseListen, parsePort } from '../../src/cli/ui.js';
-import { loadTopology } from '../../src/topology/index.js';
+import { loadTopology } from '../../src/lab/load.js';
 import { demoTopology } from '../helpers/ui-fake.js';
 
 function caught(fn: () => unknown): NetlabError {

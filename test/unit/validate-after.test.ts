@@ -6,9 +6,9 @@ import { formatResult } from '../../src/validate/console.js';
 import type { EventHooks } from '../../src/validate/types.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadTopology } from '../../src/topology/index.js';
 import type { Topology } from '../../src/topology/types.js';
 import { FakeClock, exit, fakeExec, fixtures, ok } from './validate-fake.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 /** The validate fixture lab with one repeating event, `cut`, and these tests. */
 function lab(tests: string): Topology {

@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { loadTopology } from '../../src/topology/index.js';
 import type { TestSpec, Topology } from '../../src/topology/types.js';
 import { checkOnce } from '../../src/validate/checks.js';
 import { CheckError } from '../../src/validate/errors.js';
 import type { Observation } from '../../src/validate/types.js';
 import { captured, exit, fakeExec, fixtureLab, ok, type Script } from './validate-fake.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 /** Loads the fixture lab with one test and runs one try of it against `script`. */
 async function check(test: string, script: Script, topology?: Topology): Promise<Observation & { calls: string[] }> {

@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../helpers/kernel.js';
-import { loadTopology } from '../../src/topology/index.js';
 import type { Topology } from '../../src/topology/types.js';
 import type { ExecOptions, ExecResult } from '../../src/validate/types.js';
 import type { Clock } from '../../src/validate/runner.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 export const fixtures = join(repoRoot, 'test/fixtures/validate');
 

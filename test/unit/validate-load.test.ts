@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TopologyError } from '../../src/errors.js';
-import { loadTopology } from '../../src/topology/index.js';
 import type { BgpSessionsTest, ExecTest, OspfNeighborsTest, ReachTest, RouteTest, TestSpec } from '../../src/topology/types.js';
+import { loadTopology } from '../../src/lab/load.js';
 
 const LAB = `name: t
 ospf: { area: 0 }

@@ -20,7 +20,7 @@ export function toMermaid(g: LabGraph): string {
     const label = mermaidLabel(a.type === 'node' ? `${a.label} (${a.kind})` : a.label);
     if (a.type === 'segment') out.push(`  ${id}{{${label}}}`);
     else if (a.type === 'host') out.push(`  ${id}[/${label}/]`);
-    else if (a.kind === 'frr' || a.kind === 'bird') out.push(`  ${id}[${label}]`);
+    else if (a.shape === 'router') out.push(`  ${id}[${label}]`);
     else out.push(`  ${id}(${label})`);
   });
   g.forEachEdge((_e, a, source, target) => {

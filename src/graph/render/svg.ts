@@ -11,7 +11,8 @@ export function xmlEscape(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]!));
 }
 
-const COLORS: Record<string, string> = { frr: '#2f6db5', bird: '#7a4fb0', bridge: '#7d7d7d', linux: '#2e8b57' };
+/** Fill of a node whose kind has no plug-in (a topology loaded with a catalog of its own). */
+const OTHER_COLOR = '#b5552f';
 
 const f = (n: number): string => n.toFixed(1);
 
@@ -68,9 +69,9 @@ export function toSvg(g: LabGraph, name: string): string {
       out.push(`<text x="${f(p.x)}" y="${f(p.y + 22)}" font-size="10" text-anchor="middle" fill="#8a6500">${xmlEscape(a.label)}</text>`);
       return;
     }
-    const color = a.type === 'host' ? '#444444' : COLORS[a.kind ?? ''] ?? '#b5552f';
+    const color = a.type === 'host' ? '#444444' : a.color ?? OTHER_COLOR;
     const r = small ? 8 : 16;
-    const shape = a.kind === 'frr' || a.kind === 'bird' || a.type === 'host'
+    const shape = a.shape === 'router' || a.type === 'host'
       ? `<rect x="${f(p.x - r)}" y="${f(p.y - r)}" width="${2 * r}" height="${2 * r}" rx="4" fill="${color}"/>`
       : `<circle cx="${f(p.x)}" cy="${f(p.y)}" r="${r}" fill="${color}"/>`;
     out.push(`<g>${title}${shape}</g>`);
@@ -83,7 +84,7 @@ export function toSvg(g: LabGraph, name: string): string {
 
 /** An HTML page holding the SVG inline and a legend; self-contained. */
 export function toHtml(g: LabGraph, name: string): string {
-  const legend = Object.entries(COLORS).map(([k, c]) => `<span><i style="background:${c}"></i>${k}</span>`).join(' ');
+  const legend = g.getAttribute('kinds').map((k) => `<span><i style="background:${k.color}"></i>${k.name}</span>`).join(' ');
   return `<!doctype html>
 <html lang="en">
 <head>

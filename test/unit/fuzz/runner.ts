@@ -50,7 +50,7 @@ export async function runFuzz(o: FuzzOptions): Promise<Verdict[]> {
     let timer: NodeJS.Timeout | undefined;
     let worker: ChildProcess;
     const start = (): void => {
-      worker = fork(join(here, 'worker.js'), [JSON.stringify({ seed: o.seed, dir, topologyUrl: pathToFileURL(join(dist, 'src/topology/index.js')).href, planUrl: pathToFileURL(join(dist, 'src/graph/index.js')).href })], {
+      worker = fork(join(here, 'worker.js'), [JSON.stringify({ seed: o.seed, dir, topologyUrl: pathToFileURL(join(dist, 'src/lab/load.js')).href, planUrl: pathToFileURL(join(dist, 'src/graph/index.js')).href })], {
         execArgv: [`--max-old-space-size=${o.heapMb ?? 1024}`], stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
       });
       const me = worker;

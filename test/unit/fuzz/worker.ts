@@ -11,9 +11,11 @@ import { judge, materialise, type Subject } from './oracle.js';
 interface Data { seed: number; dir: string; topologyUrl: string; planUrl: string }
 
 const data = JSON.parse(process.argv[2]!) as Data;
-const topology = await import(data.topologyUrl) as { loadTopology: Subject['loadTopology'] };
-const planner = await import(data.planUrl) as { plan: Subject['plan']; formatPlan?: Subject['formatPlan'] };
-const subject: Subject = { loadTopology: topology.loadTopology, plan: planner.plan, ...(planner.formatPlan ? { formatPlan: planner.formatPlan } : {}) };
+const topology = await import(data.topologyUrl) as { loadTopology: Subject['loadTopology']; kindCatalog?: () => unknown };
+const planner = await import(data.planUrl) as { plan: (t: never, kinds?: unknown) => unknown; formatPlan?: Subject['formatPlan'] };
+// The planner is given the kinds' facts by whoever loads (src/lab/load.ts exports them); an older build's ignores them.
+const kinds = topology.kindCatalog?.();
+const subject: Subject = { loadTopology: topology.loadTopology, plan: (t) => planner.plan(t, kinds), ...(planner.formatPlan ? { formatPlan: planner.formatPlan } : {}) };
 
 process.on('message', (index: number) => {
   const input = generateOne(data.seed, index);
