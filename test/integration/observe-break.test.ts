@@ -96,6 +96,7 @@ describe('watching and breaking the demo lab (real kernel, FRR)', function () {
       expect(r.status, `${r.seen}\n${r.detail}`).to.equal('pass');
       expect(r.after!.event).to.equal('r2 paused');
       expect(r.after!.restoredMs! / 1000, r.seen).to.be.within(3, 5);
+      process.stdout.write(`        measured: ${r.seen}\n`);
       const st = netlab(['status', LAB]);
       expect(st.stdout).to.match(/^r2 +frr +paused/m);
       const again = netlab(['node', 'pause', 'r2', '--lab', LAB]);
@@ -123,6 +124,7 @@ describe('watching and breaking the demo lab (real kernel, FRR)', function () {
       expect(r.status, `${r.seen}\n${r.detail}`).to.equal('pass');
       expect(r.seen).to.match(/^h1 → h2 restored \d\.\d s after r1:eth2 down$/);
       expect(r.after!.restoredMs).to.be.lessThan(1000);
+      process.stdout.write(`        measured: ${r.seen}\n`);
       // The for: 3s of the event put the link back before the test ended.
       expect(netlab(['link', 'show', 'r1:eth2', '--lab', LAB]).stdout).to.match(/r1:eth2 +up/);
     });
@@ -143,6 +145,7 @@ describe('watching and breaking the demo lab (real kernel, FRR)', function () {
       const reach = (i: number): ReachTest => ({ kind: 'reach', index: i, name: `h1 reaches h2 after flap ${i + 1}`, node: 'h1', waitMs: 0, serial: false, from: 'h1', to: 'h2', toNode: 'h2', address: lab!.topology.nodes.find((n) => n.name === 'h2')!.interfaces[0]!.ipv4!.split('/')[0]!, family: 4, count: 3, timeoutMs: 1000, expect: 'success', after: { event: 'flap' }, withinMs: 3000 });
       const report = await runTests({ exec: (node, argv, o) => lab!.exec(node, argv, o), topology: lab!.topology, events: lab!.eventHooks(), tests: [reach(0), reach(1), reach(2)] });
       for (const r of report.results) expect(r.status, `${r.test.name}: ${r.seen}`).to.equal('pass');
+      process.stdout.write(`        measured: ${report.results.map((r) => r.seen).join('; ')}\n`);
       const xml = toJUnit(report);
       expect(xml.match(/<property name="restored_s" value="\d+\.\d{3}"\/>/g)).to.have.length(3);
       expect(xml).to.contain('<property name="after" value="r1:eth2 down"/>');
@@ -260,6 +263,7 @@ tests:
       for (const x of report.results.slice(1)) expect(x.after!.restoredMs, x.test.name).to.be.a('number').and.lessThan(1000);
       const xml = readFileSync(junit, 'utf8');
       expect(xml.match(/<property name="restored_s" value="0\.\d{3}"\/>/g)).to.have.length(3);
+      process.stdout.write(`        measured (JUnit restored_s): ${[...xml.matchAll(/name="restored_s" value="([\d.]+)"/g)].map((m) => m[1]).join(', ')}\n`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
       netlab(['down', 't-ospf-flap']);
