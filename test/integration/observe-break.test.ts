@@ -226,6 +226,30 @@ describe('a memory-limited node killed by the OOM killer (real kernel)', functio
       expect((Date.now() - free) / 1000, 'the same read in a node without the limit').to.be.below(s / 2);
     });
 
+    it('runs exec, pause and shaping-ramp events added from the CLI, each logged by netlab events', async () => {
+      for (const args of [
+        ['exec', 'm', '--name', 'touch', '--', 'touch', '/tmp/event-ran'],
+        ['pause', 'n', '--name', 'freeze', '--for', '1s'],
+        ['shape', 'm:eth1', '--name', 'ramp', '--at', '3s', '--rate', '100mbit..10mbit', '--for', '2s'],
+      ]) {
+        const r = netlab(['events', 't-oom', 'add', ...args]);
+        expect(r.code, `${args.join(' ')}: ${r.stderr}`).to.equal(0);
+      }
+      type Run = { name: string; action: string; ok: boolean };
+      let runs: Run[] = [];
+      const done = (): boolean => {
+        runs = (JSON.parse(netlab(['events', 't-oom', '--json']).stdout) as { runs: Run[] }).runs;
+        return runs.some((x) => x.name === 'touch') && runs.some((x) => x.action === 'n resumed') && runs.some((x) => x.name === 'ramp' && /rate 10mbit/i.test(x.action));
+      };
+      await until(done, 20_000, 'the events to run');
+      expect(runs.every((x) => x.ok), JSON.stringify(runs)).to.equal(true);
+      expect(runs.map((x) => x.action)).to.include('n paused');
+      expect(runs.filter((x) => x.name === 'ramp').length, JSON.stringify(runs)).to.be.at.least(3);
+      expect((await lab!.exec('m', ['test', '-e', '/tmp/event-ran'])).code).to.equal(0);
+      expect(netlab(['status', 't-oom']).stdout).to.match(/^n +linux +running/m);
+      expect(netlab(['link', 'show', 'm:eth1', '--lab', 't-oom']).stdout).to.match(/rate 10mbit/i);
+    });
+
     it('shows a dead node as dead in stats, with exit 1', async () => {
       const rec = readState('t-oom').state!.nodes.n!;
       process.kill(rec.pid, 'SIGKILL');
