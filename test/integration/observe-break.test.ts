@@ -241,7 +241,7 @@ describe('a memory-limited node killed by the OOM killer (real kernel)', functio
         runs = (JSON.parse(netlab(['events', 't-oom', '--json']).stdout) as { runs: Run[] }).runs;
         return runs.some((x) => x.name === 'touch') && runs.some((x) => x.action === 'n resumed') && runs.some((x) => x.name === 'ramp' && /rate 10mbit/i.test(x.action));
       };
-      await until(done, 20_000, 'the events to run');
+      await until(done, 20_000, 'the events to run').catch((err: Error) => { throw new Error(`${err.message}; ran: ${JSON.stringify(runs)}`); });
       expect(runs.every((x) => x.ok), JSON.stringify(runs)).to.equal(true);
       expect(runs.map((x) => x.action)).to.include('n paused');
       expect(runs.filter((x) => x.name === 'ramp').length, JSON.stringify(runs)).to.be.at.least(3);
