@@ -90,10 +90,19 @@ process.on('SIGINT', () => stop.abort());
 
 reload();
 say(`supervising ${schedule?.events.length ?? 0} events of lab ${lab}`);
-// Wait for every loop, including those a SIGHUP adds while we wait.
-for (let n = -1; n !== loops.size && !stop.signal.aborted;) {
-  n = loops.size;
-  await Promise.all(loops.values());
+// Wait for every loop, including those a SIGHUP adds while we wait. A SIGHUP
+// that arrives as the last loop ends may never get its handler run before the
+// exit (netlab events add, started with this process, signals about then), so
+// read the schedule once more before leaving: `add` writes it before it signals.
+for (;;) {
+  for (let n = -1; n !== loops.size && !stop.signal.aborted;) {
+    n = loops.size;
+    await Promise.all(loops.values());
+  }
+  if (stop.signal.aborted) break;
+  const had = loops.size;
+  reload();
+  if (loops.size === had) break;
 }
 say('no event has anything left to do; exiting');
 process.exit(0);

@@ -27,9 +27,10 @@ import { needDaemons } from './daemons-lab-helpers.js';
 const file = join(repoRoot, 'topologies', 'ospf-triangle.yaml');
 const LAB = testLabName(file);
 
-/** Whether a process lives (signal 0). */
+/** Whether a process lives (and is not a zombie). */
 function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  const stat = read(`/proc/${pid}/stat`);
+  return stat !== '' && !/\) [ZX] /.test(stat);
 }
 
 function read(path: string): string {
