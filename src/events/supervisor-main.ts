@@ -1,6 +1,6 @@
 /**
  * The events supervisor process (started by src/events/supervisor.ts):
- *   node supervisor-main.js LAB
+ *   node supervisor-main.js LAB [ASKED_AT_MS]
  * Runs every event of /run/netlab/LAB/events.json at its times, one loop per
  * event, and appends each action to events.log.jsonl. SIGHUP: read the
  * schedule again and start the events that are new. SIGTERM/SIGINT: stop.
@@ -15,10 +15,18 @@ import { describeStep, runStep, stepsOf } from './actions.js';
 import { appendEventLog, readSchedule, wallClock, type Schedule } from './files.js';
 import { occurrenceStart, type EventSpec } from '../topology/events.js';
 
-/** An occurrence due more than this long ago is skipped (the supervisor was not running then), ms. */
+/**
+ * An occurrence due more than this long before the supervisor could run it is
+ * skipped, ms: before it was asked to run (no supervisor ran then), or, for
+ * later occurrences, before the previous one ended (it fell behind). "Asked"
+ * is ASKED_AT_MS, the time netlab spawned this process, not when it got going:
+ * starting Node.js takes 1-2 s on a busy 2-core machine, and an event due
+ * "now" (`events add` without --at, an `at: 0` event at `up`) was skipped.
+ */
 const MISSED_MS = 2000;
 
 const lab = process.argv[2] ?? '';
+const askedAtMs = Number(process.argv[3]) || Date.now();
 const stop = new AbortController();
 let schedule: Schedule | undefined;
 const loops = new Map<number, Promise<void>>();
@@ -40,11 +48,13 @@ function peerOf(endpoint: string): string | undefined {
 
 async function runEvent(e: EventSpec): Promise<void> {
   const steps = stepsOf(e, peerOf);
+  // When this loop could first act: a supervisor that was already running (SIGHUP) could at once.
+  let readyAt = Math.min(askedAtMs, Date.now());
   for (let k = 0; ; k++) {
     const start = occurrenceStart(e, k);
     if (start === undefined || !schedule) return;
     const t0 = wallClock(schedule, e, start);
-    if (t0 + (steps.at(-1)?.offsetMs ?? 0) < Date.now() - MISSED_MS) continue; // long past: the supervisor was not running
+    if (t0 + (steps.at(-1)?.offsetMs ?? 0) < readyAt - MISSED_MS) continue; // long past: not running then, or fallen behind
     const saved = new Map<string, Shaping>();
     for (const ts of steps) {
       const due = t0 + ts.offsetMs;
@@ -59,6 +69,7 @@ async function runEvent(e: EventSpec): Promise<void> {
         due: new Date(due).toISOString(), at: new Date(end).toISOString(), ms: end - began, ok: !error, ...(error ? { error } : {}),
       });
     }
+    readyAt = Date.now();
   }
 }
 
@@ -79,10 +90,19 @@ process.on('SIGINT', () => stop.abort());
 
 reload();
 say(`supervising ${schedule?.events.length ?? 0} events of lab ${lab}`);
-// Wait for every loop, including those a SIGHUP adds while we wait.
-for (let n = -1; n !== loops.size && !stop.signal.aborted;) {
-  n = loops.size;
-  await Promise.all(loops.values());
+// Wait for every loop, including those a SIGHUP adds while we wait. A SIGHUP
+// that arrives as the last loop ends may never get its handler run before the
+// exit (netlab events add, started with this process, signals about then), so
+// read the schedule once more before leaving: `add` writes it before it signals.
+for (;;) {
+  for (let n = -1; n !== loops.size && !stop.signal.aborted;) {
+    n = loops.size;
+    await Promise.all(loops.values());
+  }
+  if (stop.signal.aborted) break;
+  const had = loops.size;
+  reload();
+  if (loops.size === had) break;
 }
 say('no event has anything left to do; exiting');
 process.exit(0);

@@ -69,7 +69,8 @@ export function startSupervisor(lab: string, layout: CgroupLayout): SupervisorRe
   const out = openSync(supervisorOutput(lab), 'a');
   let pid: number | undefined;
   try {
-    const child = spawn(process.execPath, [mainScript(), lab], { detached: true, stdio: ['ignore', out, out] });
+    // The time it was asked to run: what it counts missed occurrences from (supervisor-main.ts, MISSED_MS).
+    const child = spawn(process.execPath, [mainScript(), lab, String(Date.now())], { detached: true, stdio: ['ignore', out, out] });
     pid = child.pid;
     child.unref();
     if (!pid) throw new NetlabError(`events of lab ${lab}`, 'the supervisor did not start', 'see the line above; netlab down removes the lab');

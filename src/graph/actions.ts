@@ -67,6 +67,8 @@ export interface QdiscAction { op: 'qdisc'; node: string; iface: string; shaping
 export interface LinkStateAction { op: 'link.state'; node: string; iface: string; up: boolean }
 /** Set up the node's net_cls traffic classes on all its interfaces. */
 export interface ClassesAction { op: 'classes'; node: string; classes: Record<string, NetClass> }
+/** Give the packets the node sends itself a priority (skb->priority) that prio/mqprio qdiscs honour (src/shaping/priority.ts). */
+export interface PriorityAction { op: 'priority'; node: string; priority: number }
 /**
  * Start the node's daemon(s) for its kind (frr, bird) and/or its `cmd`, and
  * wait until ready. `autostart: false`: only `cmd` (the daemons start when the
@@ -93,7 +95,7 @@ export interface HostPortAction { op: 'host.port'; link: number; iface: string; 
 /** Every kernel step the applier knows, discriminated on `op`. */
 export type Action =
   | NodeStartAction | SegmentNsAction | SysctlAction | BridgeAction | VethAction | HostLinkAction
-  | MgmtAction | IfUpAction | AddrAction | RouteAction | QdiscAction | LinkStateAction | ClassesAction
+  | MgmtAction | IfUpAction | AddrAction | RouteAction | QdiscAction | LinkStateAction | ClassesAction | PriorityAction
   | DaemonAction | HealthAction | StartupAction | ExecAction
   | DummyAction | MacvlanAction | VxlanAction | HostBridgeAction | HostPortAction;
 

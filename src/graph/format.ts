@@ -3,6 +3,7 @@
  * phase with its action count (by op) and one line per action. Big phases are
  * cut to the first `limit` lines unless `verbose`.
  */
+import { formatPriority } from '../topology/priority.js';
 import { formatRate } from '../topology/units.js';
 import type { NetClass, RouteSpec, Shaping } from '../topology/types.js';
 import type { Action, Plan, VethEnd } from './actions.js';
@@ -56,6 +57,7 @@ export function describeAction(a: Action): string {
     case 'qdisc': return `qdisc ${a.node} ${a.iface} ${describeShaping(a.shaping)}`;
     case 'link.state': return `link.state ${a.node} ${a.iface} ${a.up ? 'up' : 'down'}`;
     case 'classes': return `classes ${a.node} ${describeClasses(a.classes)}`;
+    case 'priority': return `priority ${a.node} ${formatPriority(a.priority)}`;
     case 'daemon': return `daemon ${a.node} ${a.kind}${a.autostart === false ? ' (cmd only: daemons start on request)' : ''}`;
     case 'health': return `health ${a.node} ${a.check.test.slice(0, 60)}`;
     case 'startup': return `startup ${a.node} ${a.scripts.join(' ')}`;

@@ -11,7 +11,7 @@
  *              links phase made (the kernel enslaves existing ports only)
  *   addresses  loopbacks, interface addresses (after the interfaces exist)
  *   routes     static and default routes (after the addresses that make next hops reachable)
- *   shaping    qdiscs and net_cls classes
+ *   shaping    qdiscs, net_cls classes and node priorities
  *   link-state `state: down` links (after routes, which the kernel refuses on a down link)
  *   daemons    frr/bird, `cmd` and images' entrypoints, once the network is in place
  *   exec       the nodes' exec lines, last
@@ -125,6 +125,7 @@ export function plan(t: Topology, kinds: KindCatalog): Plan {
   for (const n of t.nodes) {
     for (const i of n.interfaces) if (i.shaping) by.shaping.push({ op: 'qdisc', node: n.name, iface: i.name, shaping: i.shaping });
     if (Object.keys(n.classes).length) by.shaping.push({ op: 'classes', node: n.name, classes: n.classes });
+    if (n.priority) by.shaping.push({ op: 'priority', node: n.name, priority: n.priority });
   }
   for (const l of t.links) if (l.host?.shaping) by.shaping.push({ op: 'qdisc', node: HOST, iface: l.host.iface, shaping: l.host.shaping });
 

@@ -126,7 +126,7 @@ export async function runChecks(): Promise<Check[]> {
   const programs: (readonly [string, string, string, string])[] = [
     ['ip', 'ip', 'netlab link show readbacks, users\' own debugging', 'apt install iproute2'],
     ['tc', 'tc', 'netem delay distributions (/usr/lib/tc/*.dist) and users\' debugging', 'apt install iproute2'],
-    ['nft', 'nft', 'management network NAT and traffic classes without cls_cgroup', 'apt install nftables'],
+    ['nft', 'nft', 'management network NAT, traffic classes without cls_cgroup, node priority:', 'apt install nftables'],
     ['iptables', 'iptables', 'traffic classes fallback (CLASSIFY)', 'apt install iptables'],
     ...allKinds().flatMap((k) => k.facts.doctor),
     ['ping', 'ping', 'tests: reach', 'apt install iputils-ping'],

@@ -1,12 +1,13 @@
 /**
  * apply steps for traffic control: each interface's egress shaping (tbf, or
- * htb + netem) and the nodes' traffic classes. Kernel work goes through
+ * htb + netem), the nodes' traffic classes and their packets' priority. Kernel work goes through
  * src/shaping, over the node's rtnetlink socket (the one the network steps use).
  */
-import type { ClassesAction, QdiscAction } from '../graph/actions.js';
+import type { ClassesAction, PriorityAction, QdiscAction } from '../graph/actions.js';
 import { ifindexOf, listLinks, type LinkEntry } from '../net/iface.js';
 import { applyShaping } from '../shaping/apply.js';
 import { applyClasses } from '../shaping/classes.js';
+import { applyPriority } from '../shaping/priority.js';
 import { NODE_WINDOW, byNode, inWindow, type ApplyContext, type Step } from './apply.js';
 import { labDir, labPath } from './paths.js';
 import { nsLabel, socketOf } from './steps-net.js';
@@ -49,5 +50,13 @@ const classes: Step = async (ctx, actions, progress) => {
   progress.step(actions.length);
 };
 
+/** Node priorities: one nftables rule in each node's namespace (it goes with the namespace; nothing to undo). */
+const priority: Step = async (ctx, actions, progress) => {
+  for (const a of actions as PriorityAction[]) {
+    applyPriority(`/proc/${ctx.running.get(a.node)!.pid}/ns/net`, a.node, a.priority);
+    progress.step();
+  }
+};
+
 /** The traffic-control steps, by action op. */
-export const shapingSteps: Record<string, Step> = { qdisc, classes };
+export const shapingSteps: Record<string, Step> = { qdisc, classes, priority };

@@ -13,6 +13,7 @@ import { parseRouteString } from './routes.js';
 import { didYouMean } from './suggest.js';
 import { cpuListProblem } from './cpuset.js';
 import { parseDeviceEntry } from './devices.js';
+import { priorityProblem } from './priority.js';
 
 export type FormatCheck = (value: unknown) => Problem | undefined;
 
@@ -85,6 +86,7 @@ export const FORMATS: Record<string, FormatCheck> = {
   'group-name': (v) => checkPlainName('group name', v),
   'group-ref': (v) => checkPlainName('group name', v),
   'class-name': (v) => checkPlainName('class name', v),
+  'priority': priorityProblem,
   'ifname': checkIfname,
   'env-name': checkEnvName,
   'sysctl-key': checkSysctlKey,

@@ -11,6 +11,7 @@ import type { Bind, Group, Healthcheck, NetClass, Node, NodeConfig, Resources } 
 import { layer } from './defaults.js';
 import { kindFacts, type KindCatalog, type KindFacts } from './kinds.js';
 import { MAX_CLASSES } from './limits.js';
+import { parsePriority } from './priority.js';
 import { LOOPBACK } from './names.js';
 import { formatPath, type PathPart } from './path.js';
 import type { ClassInput, NodeSettings, TopologyInput } from './schema/source.js';
@@ -227,6 +228,10 @@ function resolveFields(d: NodeDraft, opts: NodeOptions): void {
   }
   for (const [name, c] of Object.entries(raw.classes ?? {})) {
     node.classes[name] = resolveClass(c, at('classes', name));
+  }
+  if (raw.priority !== undefined) {
+    const p = parsePriority(raw.priority, at('priority'));
+    if (p !== 0) node.priority = p;
   }
   if (raw.bridge !== undefined && !d.kind.switch) {
     throw new TopologyError(at('bridge'), `bridge: is for kind bridge nodes; "${node.name}" is kind ${node.kind}`, 'remove it, or set kind: bridge');

@@ -115,6 +115,11 @@ export interface Node {
   gateway?: { ipv4?: string; ipv6?: string };
   /** net_cls traffic classes by name. */
   classes: Record<string, NetClass>;
+  /**
+   * skb->priority of the packets the node sends itself (`priority:`),
+   * a u32; undefined or 0: none (src/shaping/priority.ts).
+   */
+  priority?: number;
   /** OSPF settings when this node runs OSPF (merged with the lab-level `ospf:`). */
   ospf?: Ospf;
   /** BGP settings when this node runs BGP (merged with the lab-level `bgp:`). */

@@ -7,10 +7,11 @@
  * killer as `status` reports it.
  */
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { detectCgroups } from '../../src/core/cgroups.js';
+import { blockDevice } from '../../src/core/io-device.js';
 import { Lab } from '../../src/lab/lab.js';
 import { readState } from '../../src/lab/state.js';
 import type { LabStats } from '../../src/observe/stats.js';
@@ -18,13 +19,19 @@ import { resolveEvent } from '../../src/topology/events.js';
 import type { OspfNeighborsTest, ReachTest, TestSpec } from '../../src/topology/types.js';
 import { runTests } from '../../src/validate/index.js';
 import { toJUnit } from '../../src/validate/junit.js';
-import { leakcheckAround, repoRoot, requireRoot } from '../helpers/kernel.js';
-import { netlab, testLabName } from '../helpers/lab.js';
+import { leakcheckAround, repoRoot, requireRoot, skip } from '../helpers/kernel.js';
+import { exited, netlab, netlabAsync, testLabName, until } from '../helpers/lab.js';
 import { needDaemons } from './daemons-lab-helpers.js';
 import { loadTopology } from '../../src/lab/load.js';
 
 const file = join(repoRoot, 'topologies', 'ospf-triangle.yaml');
 const LAB = testLabName(file);
+
+/** Whether a process lives (and is not a zombie). */
+function alive(pid: number): boolean {
+  const stat = read(`/proc/${pid}/stat`);
+  return stat !== '' && !/\) [ZX] /.test(stat);
+}
 
 function read(path: string): string {
   try { return readFileSync(path, 'utf8'); } catch { return ''; }
@@ -90,6 +97,7 @@ describe('watching and breaking the demo lab (real kernel, FRR)', function () {
       expect(r.status, `${r.seen}\n${r.detail}`).to.equal('pass');
       expect(r.after!.event).to.equal('r2 paused');
       expect(r.after!.restoredMs! / 1000, r.seen).to.be.within(3, 5);
+      process.stdout.write(`        measured: ${r.seen}\n`);
       const st = netlab(['status', LAB]);
       expect(st.stdout).to.match(/^r2 +frr +paused/m);
       const again = netlab(['node', 'pause', 'r2', '--lab', LAB]);
@@ -117,6 +125,7 @@ describe('watching and breaking the demo lab (real kernel, FRR)', function () {
       expect(r.status, `${r.seen}\n${r.detail}`).to.equal('pass');
       expect(r.seen).to.match(/^h1 → h2 restored \d\.\d s after r1:eth2 down$/);
       expect(r.after!.restoredMs).to.be.lessThan(1000);
+      process.stdout.write(`        measured: ${r.seen}\n`);
       // The for: 3s of the event put the link back before the test ended.
       expect(netlab(['link', 'show', 'r1:eth2', '--lab', LAB]).stdout).to.match(/r1:eth2 +up/);
     });
@@ -132,10 +141,12 @@ describe('watching and breaking the demo lab (real kernel, FRR)', function () {
     });
 
     it('runs a flap every 5 s from its supervisor, and tests after each flap pass with their times in the JUnit file', async () => {
-      await lab!.addEvent({ name: 'flap', at: '1s', every: '5s', for: '1s', flap: 'r1:eth2', times: 3 });
+      const add = netlab(['events', LAB, 'add', 'flap', 'r1:eth2', '--name', 'flap', '--at', '1s', '--every', '5s', '--for', '1s', '--times', '3']);
+      expect(add.code, add.stderr).to.equal(0);
       const reach = (i: number): ReachTest => ({ kind: 'reach', index: i, name: `h1 reaches h2 after flap ${i + 1}`, node: 'h1', waitMs: 0, serial: false, from: 'h1', to: 'h2', toNode: 'h2', address: lab!.topology.nodes.find((n) => n.name === 'h2')!.interfaces[0]!.ipv4!.split('/')[0]!, family: 4, count: 3, timeoutMs: 1000, expect: 'success', after: { event: 'flap' }, withinMs: 3000 });
       const report = await runTests({ exec: (node, argv, o) => lab!.exec(node, argv, o), topology: lab!.topology, events: lab!.eventHooks(), tests: [reach(0), reach(1), reach(2)] });
       for (const r of report.results) expect(r.status, `${r.test.name}: ${r.seen}`).to.equal('pass');
+      process.stdout.write(`        measured: ${report.results.map((r) => r.seen).join('; ')}\n`);
       const xml = toJUnit(report);
       expect(xml.match(/<property name="restored_s" value="\d+\.\d{3}"\/>/g)).to.have.length(3);
       expect(xml).to.contain('<property name="after" value="r1:eth2 down"/>');
@@ -143,6 +154,33 @@ describe('watching and breaking the demo lab (real kernel, FRR)', function () {
       const runs = (JSON.parse(ev.stdout) as { runs: { action: string; ok: boolean }[] }).runs;
       expect(runs.filter((x) => x.action === 'r1:eth2 down' && x.ok).length).to.be.at.least(3);
       expect(netlab(['events', LAB]).stdout).to.contain('flap').and.contain('r1:eth2 up');
+    });
+
+    it('stats --watch --json prints a fresh object per interval until it is stopped', async () => {
+      const child = netlabAsync(['stats', LAB, '--watch', '--json', '--interval', '0.3']);
+      let out = '';
+      child.stdout!.setEncoding('utf8').on('data', (c: string) => { out += c; });
+      await until(() => out.split('\n').filter(Boolean).length >= 3, 15_000, 'three stats lines');
+      child.kill('SIGINT');
+      await exited(child);
+      const lines = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as LabStats);
+      expect(lines.length).to.be.at.least(3);
+      for (const l of lines) expect(l.nodes.map((n) => n.node)).to.deep.equal(['r1', 'r2', 'r3', 'h1', 'h2']);
+      // Each line is a new sample, one interval after the one before.
+      const at = lines.map((l) => Date.parse(l.at));
+      for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!, `line ${i}`).to.be.within(250, 2000);
+      for (const l of lines.slice(1)) expect(l.intervalMs).to.be.within(250, 2000);
+    });
+
+    it('netlab down ends the events supervisor with the lab', async () => {
+      // An event with something left to do (the flap above is over, and a supervisor with nothing left exits).
+      const add = netlab(['events', LAB, 'add', 'exec', 'h1', '--at', '1h', '--', 'true']);
+      expect(add.code, add.stderr).to.equal(0);
+      let sup = readState(LAB).state!.supervisor;
+      await until(() => { sup = readState(LAB).state!.supervisor; return sup !== undefined && alive(sup.pid); }, 5000, 'a supervisor to run');
+      await lab!.down();
+      lab = undefined;
+      await until(() => !alive(sup!.pid), 5000, 'the supervisor to end');
     });
   });
 });
@@ -154,7 +192,7 @@ describe('a memory-limited node killed by the OOM killer (real kernel)', functio
   describe('lab t-oom', () => {
     let lab: Lab | undefined;
     before(async function () {
-      lab = await Lab.up(loadTopology({ text: 'name: t-oom\nnodes:\n  m: { resources: { memory: 64M } }\n  n: {}\nlinks: [[m:eth1, n:eth1]]\n' }, { env: {} }));
+      lab = await Lab.up(loadTopology({ text: 'name: t-oom\nnodes:\n  m: { resources: { memory: 64M } }\n  n: { resources: { io: { read_bps: 1M } } }\nlinks: [[m:eth1, n:eth1]]\n' }, { env: {} }));
     });
     after(async () => { await lab?.down(); });
 
@@ -168,6 +206,49 @@ describe('a memory-limited node killed by the OOM killer (real kernel)', functio
       expect(json.nodes.find((n) => n.name === 'm')!.oom).to.deep.include({ kills: 1 });
       expect(json.nodes.find((n) => n.name === 'm')!.oom!.events[0]!.process).to.equal('dd');
       expect(netlab(['stats', 't-oom', '--interval', '0.2']).stdout).to.match(/m: dd killed by the OOM killer/);
+    });
+
+    it('limits a node\'s reads from the disk of its root to resources.io.read_bps (1M: 2 MiB take about 2 s)', async function () {
+      const dev = blockDevice('/', 'test');
+      const layout = detectCgroups();
+      const blkio = layout.v1.find((h) => h.controllers.includes('blkio'))?.mount;
+      if (blkio) expect(read(join(blkio, 'netlab', 't-oom', 'n', 'blkio.throttle.read_bps_device'))).to.contain(`${dev} 1048576`);
+      else expect(read(join(layout.unified!, 'netlab', 't-oom', 'n', 'io.max'))).to.contain(`${dev} rbps=1048576`);
+      // O_DIRECT, so that the page cache does not answer: a big file of the host's / (the node's lower layer).
+      const big = process.execPath;
+      if (statSync(big).size < 4 << 20) skip(this, `${big} is smaller than 4 MiB`);
+      const t0 = Date.now();
+      const r = await lab!.exec('n', ['dd', `if=${big}`, 'of=/dev/null', 'bs=64k', 'count=32', 'iflag=direct'], { timeoutMs: 30_000 });
+      const s = (Date.now() - t0) / 1000;
+      expect(r.code, r.stderr).to.equal(0);
+      expect(s, r.stderr).to.be.within(1.2, 6);
+      const free = Date.now();
+      expect((await lab!.exec('m', ['dd', `if=${big}`, 'of=/dev/null', 'bs=64k', 'count=32', 'iflag=direct', 'skip=64'])).code).to.equal(0);
+      expect((Date.now() - free) / 1000, 'the same read in a node without the limit').to.be.below(s / 2);
+    });
+
+    it('runs exec, pause and shaping-ramp events added from the CLI, each logged by netlab events', async () => {
+      for (const args of [
+        ['exec', 'm', '--name', 'touch', '--', 'touch', '/tmp/event-ran'],
+        ['pause', 'n', '--name', 'freeze', '--for', '1s'],
+        ['shape', 'm:eth1', '--name', 'ramp', '--at', '3s', '--rate', '100mbit..10mbit', '--for', '2s'],
+      ]) {
+        const r = netlab(['events', 't-oom', 'add', ...args]);
+        expect(r.code, `${args.join(' ')}: ${r.stderr}`).to.equal(0);
+      }
+      type Run = { name: string; action: string; ok: boolean };
+      let runs: Run[] = [];
+      const done = (): boolean => {
+        runs = (JSON.parse(netlab(['events', 't-oom', '--json']).stdout) as { runs: Run[] }).runs;
+        return runs.some((x) => x.name === 'touch') && runs.some((x) => x.action === 'n resumed') && runs.some((x) => x.name === 'ramp' && /rate 10mbit/i.test(x.action));
+      };
+      await until(done, 20_000, 'the events to run').catch((err: Error) => { throw new Error(`${err.message}; ran: ${JSON.stringify(runs)}`); });
+      expect(runs.every((x) => x.ok), JSON.stringify(runs)).to.equal(true);
+      expect(runs.map((x) => x.action)).to.include('n paused');
+      expect(runs.filter((x) => x.name === 'ramp').length, JSON.stringify(runs)).to.be.at.least(3);
+      expect((await lab!.exec('m', ['test', '-e', '/tmp/event-ran'])).code).to.equal(0);
+      expect(netlab(['status', 't-oom']).stdout).to.match(/^n +linux +running/m);
+      expect(netlab(['link', 'show', 'm:eth1', '--lab', 't-oom']).stdout).to.match(/rate 10mbit/i);
     });
 
     it('shows a dead node as dead in stats, with exit 1', async () => {
@@ -207,6 +288,7 @@ tests:
       for (const x of report.results.slice(1)) expect(x.after!.restoredMs, x.test.name).to.be.a('number').and.lessThan(1000);
       const xml = readFileSync(junit, 'utf8');
       expect(xml.match(/<property name="restored_s" value="0\.\d{3}"\/>/g)).to.have.length(3);
+      process.stdout.write(`        measured (JUnit restored_s): ${[...xml.matchAll(/name="restored_s" value="([\d.]+)"/g)].map((m) => m[1]).join(', ')}\n`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
       netlab(['down', 't-ospf-flap']);

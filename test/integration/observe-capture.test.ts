@@ -1,7 +1,8 @@
 /**
  * `netlab capture` on running labs: a ping across the demo lab seen on both
  * ends of a link (read back with tshark), `-w -` piped into `tcpdump -r -`,
- * `--all` on a LAN, a clean end on Ctrl-C, and the mistakes a user makes.
+ * `--all` on a LAN, the host end of a host link, a clean end on Ctrl-C, and
+ * the mistakes a user makes.
  */
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
@@ -120,6 +121,30 @@ describe('netlab capture (real kernel)', function () {
       const r = netlab(['capture', '--lab', lab!.name, 'r1:eth1', '-w', join(dir, 'x.pcapng'), 'portt', '99']);
       expect(r.code).to.equal(2);
       expect(r.stderr).to.contain('error: filter "portt 99"').and.contain('pcap-filter(7)').and.not.contain('    at ');
+    });
+  });
+
+  describe('a host link', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'netlab-capture-host-'));
+    let lab: Lab | undefined;
+    before(async () => {
+      lab = await Lab.up(loadTopology({ text: 'name: t-capture-host\nnodes: [a]\nlinks:\n  - { endpoints: [a:eth1, host:nlcap-up], prefix: 10.254.77.0/31 }\n' }, { env: {} }));
+    });
+    after(async () => { try { await lab?.down(); } finally { rmSync(dir, { recursive: true, force: true }); } });
+
+    it('captures the host end of a host link beside the node\'s end: a ping from the host on both', async () => {
+      const out = join(dir, 'host.pcapng');
+      const { child, stderr } = await startCli(['--lab', lab!.name, 'host:nlcap-up', 'a:eth1', '-w', out, 'icmp']);
+      expect(stderr()).to.contain('capturing host:nlcap-up, a:eth1');
+      const ping = spawnSync('ping', ['-n', '-c', '3', '-i', '0.2', '-W', '2', '10.254.77.0'], { encoding: 'utf8' });
+      expect(ping.status, ping.stdout + ping.stderr).to.equal(0);
+      child.kill('SIGINT');
+      expect(await exited(child), stderr()).to.equal(0);
+      const seen = tshark(out);
+      for (const iface of ['host:nlcap-up', 'a:eth1']) {
+        expect(seen.filter((x) => x.iface === iface && x.type === '8').length, `${iface}: echo requests in ${JSON.stringify(seen)}`).to.equal(3);
+        expect(seen.filter((x) => x.iface === iface && x.type === '0').length, `${iface}: echo replies`).to.equal(3);
+      }
     });
   });
 

@@ -195,6 +195,14 @@ export const nodeFields = {
   ], { description: 'Default route: an address, the name of a directly connected node, or { ipv4, ipv6 }.' }),
   forwarding: bool('Forward packets (ip_forward); default true for frr and bird, false otherwise.'),
   classes: map('net_cls traffic classes: name → { rate, ceil, prio }.', { format: 'class-name', pattern: NAME_PATTERN }, TrafficClass),
+  priority: Type.Union([
+    Type.Integer({ minimum: 0, maximum: 4294967295 }),
+    Type.String({ format: 'priority', pattern: '^([0-9]{1,10}|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4})$', examples: ['1:2'] }),
+  ], {
+    description: 'Priority (skb->priority) of the packets the node sends itself, as net_prio sets it: a number (0-15 pick a prio qdisc\'s band through its priomap; 6 and 7 the first band) or a tc handle "1:2" (band 2 of prio qdisc 1:, or htb class 1:2). A socket\'s own SO_PRIORITY and the node\'s classes: win. Default 0 (none).',
+    examples: [6],
+    'x-hint': 'write e.g. priority: 6, or a tc handle such as priority: 1:2',
+  }),
   ospf: Type.Union([Type.Boolean(), Ospf], { description: 'OSPF on this node: a block, true (lab defaults), or false (off).' }),
   bgp: Type.Union([Type.Boolean(), Bgp], { description: 'BGP on this node: a block with as:, or false (off).' }),
   bridge: str('kind bridge only: name of the bridge inside the node (default br0).', { format: 'ifname' }),
