@@ -10,6 +10,7 @@ import type { Topology } from '../topology/types.js';
 import { readEventLog, readSchedule, wallClock, writeSchedule, type EventRun, type Schedule } from './files.js';
 import { checkOverlaps, occurrenceStart, resolveEvent, type EventSpec } from '../topology/events.js';
 import { notifySupervisor, runningSupervisor } from './supervisor.js';
+import { withLabLock } from '../lab/lock.js';
 
 /** One event in a report. */
 export interface EventStatus {
@@ -71,6 +72,13 @@ export function eventsReport(lab: string, nowMs = Date.now()): EventsReport {
  * @throws TopologyError (exit 2) naming `events[N]…` for bad input.
  */
 export async function addEvent(t: Topology, layout: CgroupLayout, raw: unknown, nowMs = Date.now(), check?: (e: EventSpec) => Promise<void>): Promise<EventSpec> {
+  // Under the lab's lock: a supervisor decides to exit under it too (supervisor-main.ts), so the
+  // event is either seen by the running supervisor or handed to a new one — never signalled to one
+  // that is leaving.
+  return withLabLock(t.name, 'events add', () => addEventLocked(t, layout, raw, nowMs, check));
+}
+
+async function addEventLocked(t: Topology, layout: CgroupLayout, raw: unknown, nowMs: number, check?: (e: EventSpec) => Promise<void>): Promise<EventSpec> {
   const s: Schedule = readSchedule(t.name) ?? { version: 1, lab: t.name, startedAtMs: nowMs, events: [] };
   const index = s.events.length ? Math.max(...s.events.map((e) => e.index)) + 1 : 0;
   const e = resolveEvent(t, raw, index, nowMs);
@@ -82,6 +90,6 @@ export async function addEvent(t: Topology, layout: CgroupLayout, raw: unknown, 
   checkOverlaps(t, all);
   await check?.(e);
   writeSchedule({ ...s, events: all });
-  notifySupervisor(t.name, layout);
+  await notifySupervisor(t.name, layout);
   return e;
 }

@@ -8,7 +8,10 @@
  * gone.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readState } from '../lab/state.js';
+import { writeFileSync } from 'node:fs';
+import { withLabLock } from '../lab/lock.js';
+import { readState, writeState } from '../lab/state.js';
+import { supervisorReadyFile } from './supervisor.js';
 import { readLabTopology } from '../lab/status.js';
 import type { Shaping } from '../shaping/types.js';
 import { describeStep, runStep, stepsOf } from './actions.js';
@@ -87,6 +90,8 @@ function reload(): void {
 process.on('SIGHUP', reload);
 process.on('SIGTERM', () => stop.abort());
 process.on('SIGINT', () => stop.abort());
+// Listening for SIGHUP from here on: startSupervisor waits for this before anyone signals us.
+writeFileSync(supervisorReadyFile(lab), String(process.pid));
 
 reload();
 say(`supervising ${schedule?.events.length ?? 0} events of lab ${lab}`);
@@ -100,9 +105,21 @@ for (;;) {
     await Promise.all(loops.values());
   }
   if (stop.signal.aborted) break;
-  const had = loops.size;
-  reload();
-  if (loops.size === had) break;
+  // Leave only under the lab's lock, as `events add` writes the schedule and signals under it:
+  // an event added before this point is seen by the reload; one added after finds no supervisor
+  // in the State file and starts a new one.
+  const leaving = await withLabLock(lab, 'events supervisor', async () => {
+    const had = loops.size;
+    reload();
+    if (loops.size !== had) return false;
+    const { state } = readState(lab);
+    if (state?.supervisor?.pid === process.pid) {
+      const { supervisor: _gone, ...rest } = state;
+      writeState(rest);
+    }
+    return true;
+  }).catch((err: unknown) => { say(`cannot take the lab's lock to leave: ${(err as Error).message}`); return true; });
+  if (leaving) break;
 }
 say('no event has anything left to do; exiting');
 process.exit(0);

@@ -10,7 +10,8 @@
  * This file starts it, finds it and tells it about new events (SIGHUP).
  */
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CgroupLayout } from '../core/cgroup-layout.js';
@@ -22,6 +23,10 @@ import { readState, writeState } from '../lab/state.js';
 import type { Topology } from '../topology/types.js';
 import { writeSchedule } from './files.js';
 
+function readText(path: string): string {
+  try { return readFileSync(path, 'utf8').trim(); } catch { return ''; }
+}
+
 /** The cgroup (inside the lab's) the supervisor runs in. */
 export const SUPERVISOR_CGROUP = '_events';
 
@@ -30,6 +35,14 @@ export interface SupervisorRecord {
   pid: number;
   startTime: number;
 }
+
+/** The file a supervisor writes its pid into once it listens for SIGHUP (a SIGHUP before that would end it). */
+export function supervisorReadyFile(lab: string): string {
+  return join(labDir(lab), 'events.ready');
+}
+
+/** How long `startSupervisor` waits for a new supervisor to listen, ms (Node.js starts in 1-2 s on a busy 2-core host). */
+const READY_TIMEOUT_MS = 30_000;
 
 /** Where the supervisor writes what it prints (its own errors; the actions go to events.log.jsonl). */
 export function supervisorOutput(lab: string): string {
@@ -60,14 +73,16 @@ export function runningSupervisor(lab: string): SupervisorRecord | undefined {
 }
 
 /**
- * Starts the lab's supervisor (it reads events.json) and records it in the
- * State file before returning.
- * @throws NetlabError when it cannot be started or put in the lab's cgroup
- *   (it is then killed again).
+ * Starts the lab's supervisor (it reads events.json), waits until it listens
+ * for SIGHUP (it writes its pid into events.ready), and records it in the
+ * State file before returning. Callers hold the lab's lock.
+ * @throws NetlabError when it cannot be started, put in the lab's cgroup, or
+ *   does not get going within READY_TIMEOUT_MS (it is then killed again).
  */
-export function startSupervisor(lab: string, layout: CgroupLayout): SupervisorRecord {
+export async function startSupervisor(lab: string, layout: CgroupLayout): Promise<SupervisorRecord> {
   const out = openSync(supervisorOutput(lab), 'a');
   let pid: number | undefined;
+  rmSync(supervisorReadyFile(lab), { force: true });
   try {
     // The time it was asked to run: what it counts missed occurrences from (supervisor-main.ts, MISSED_MS).
     const child = spawn(process.execPath, [mainScript(), lab, String(Date.now())], { detached: true, stdio: ['ignore', out, out] });
@@ -78,6 +93,11 @@ export function startSupervisor(lab: string, layout: CgroupLayout): SupervisorRe
     const st = readProcStat(pid);
     if (!st) throw new NetlabError(`events of lab ${lab}`, `the supervisor ended at once (see ${supervisorOutput(lab)})`, 'this is a bug in netlab: please report it');
     const rec = { pid, startTime: st.startTime };
+    for (const deadline = Date.now() + READY_TIMEOUT_MS; readText(supervisorReadyFile(lab)) !== String(pid);) {
+      if (!isAlive(rec)) throw new NetlabError(`events of lab ${lab}`, `the supervisor ended at once (see ${supervisorOutput(lab)})`, 'this is a bug in netlab: please report it');
+      if (Date.now() > deadline) throw new NetlabError(`events of lab ${lab}`, `the supervisor did not get going within ${READY_TIMEOUT_MS / 1000} s`, 'the host may be overloaded: try again when it is less busy');
+      await sleep(20);
+    }
     const { state } = readState(lab);
     if (state) writeState({ ...state, supervisor: rec });
     return rec;
@@ -94,7 +114,7 @@ export function startSupervisor(lab: string, layout: CgroupLayout): SupervisorRe
  * Tells a running supervisor to read the schedule again (SIGHUP), or starts
  * one when none runs.
  */
-export function notifySupervisor(lab: string, layout: CgroupLayout): SupervisorRecord {
+export async function notifySupervisor(lab: string, layout: CgroupLayout): Promise<SupervisorRecord> {
   const rec = runningSupervisor(lab);
   if (rec) {
     process.kill(rec.pid, 'SIGHUP');
@@ -108,7 +128,7 @@ export function notifySupervisor(lab: string, layout: CgroupLayout): SupervisorR
  * now) and the supervisor that runs it. Called by `up` as its last step; a
  * failure rolls the lab back like any other.
  */
-export function startEvents(t: Topology, layout: CgroupLayout): SupervisorRecord {
+export async function startEvents(t: Topology, layout: CgroupLayout): Promise<SupervisorRecord> {
   writeSchedule({ version: 1, lab: t.name, startedAtMs: Date.now(), events: t.events ?? [] });
   return startSupervisor(t.name, layout);
 }

@@ -272,7 +272,7 @@ async function upLocked(t: Topology, opts: UpOptions): Promise<UpReport> {
     await runPhases(ctx, steps);
     store.update((s) => { s.phase = 'running'; });
     store.flush();
-    if (t.events?.length) startEvents(t, ctx.layout); // time 0 of the events is now: the lab is up
+    if (t.events?.length) await startEvents(t, ctx.layout); // time 0 of the events is now: the lab is up
   } catch (caught) {
     closeContext(ctx);
     ctx.host.close();
