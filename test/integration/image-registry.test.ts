@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { listImages, pullImage, resolveImage } from '../../src/image/index.js';
 import { busyboxRoot, haveSkopeo, skopeo, tarOf, tarOfDir, writeMultiArchLayout, writeOciLayout } from '../helpers/images.js';
 import { leakcheckAround, requireRoot, skip } from '../helpers/kernel.js';
-import { exited, netlab, netlabAsync, netlabAwait, until } from '../helpers/lab.js';
+import { exited, netlab, netlabAsync, netlabAwait, residue, until } from '../helpers/lab.js';
 import { haveRegistry, startProxy, startRegistry, type TestProxy, type TestRegistry } from '../helpers/registry.js';
 
 describe('image pulls from a registry', function () {
@@ -140,6 +140,29 @@ describe('image pulls from a registry', function () {
       expect([ca, cb]).to.deep.equal([0, 0]);
       expect((proxy!.blobGets.get(bigLayer) ?? 0) - before).to.equal(1);
       expect(listImages({ store }).images).to.have.length(1);
+    });
+
+    it('makes one download when two labs come up on the same missing image at once', async () => {
+      const store = freshStore();
+      const before = proxy!.blobGets.get(bigLayer) ?? 0;
+      const labs = ['t-img-up2a', 't-img-up2b'];
+      const files = labs.map((name) => {
+        const f = join(base, `${name}.yaml`);
+        writeFileSync(f, `name: ${name}\nnodes:\n  h1: { image: "${ref()}" }\nlinks: []\n`);
+        return f;
+      });
+      try {
+        const [a, b] = await Promise.all(files.map((f) => netlabAwait(['up', '-q', '--insecure', f], { NETLAB_STORE: store })));
+        expect(a!.code, a!.stderr).to.equal(0);
+        expect(b!.code, b!.stderr).to.equal(0);
+        expect((proxy!.blobGets.get(bigLayer) ?? 0) - before).to.equal(1);
+        expect(listImages({ store }).images).to.have.length(1);
+        const ls = await netlabAwait(['exec', '--lab', labs[0]!, 'h1', '--', 'ls', '/big.bin'], {});
+        expect(ls.stdout, `exit ${ls.code}: ${ls.stderr}`).to.equal('/big.bin\n');
+      } finally {
+        for (const l of labs) netlab(['down', l]);
+      }
+      for (const l of labs) expect(residue(l), l).to.deep.equal([]);
     });
 
     for (const sig of ['SIGINT', 'SIGKILL'] as const) {

@@ -16,6 +16,7 @@ import { getXattr } from '../../src/image/libc.js';
 import { findInLayers } from '../../src/image/root-view.js';
 import { busyboxRoot, haveSkopeo, skopeo, tarOf, tarOfDir, writeOciLayout, type FixtureImage } from '../helpers/images.js';
 import { leakcheckAround, requireRoot, skip } from '../helpers/kernel.js';
+import { netlab } from '../helpers/lab.js';
 
 describe('image store (real files)', function () {
   leakcheckAround();
@@ -216,6 +217,29 @@ describe('image store (real files)', function () {
       const second = await resolveImage(archive, { store, onProgress: () => { events++; } });
       expect(second.record!.id).to.equal(first.record!.id);
       expect(events).to.equal(0);
+    });
+
+    it('imports, lists, inspects and removes through the netlab image commands', () => {
+      const env = { NETLAB_STORE: join(base, 'cli-store') };
+      const imp = netlab(['image', 'import', '-q', '--tag', 'lab/bb:cli', archive], env);
+      expect(imp.code, imp.stderr).to.equal(0);
+      expect(imp.stdout).to.contain('imported docker.io/lab/bb:1, docker.io/lab/bb:cli').and.contain('linux/amd64  2 layers');
+      const ls = netlab(['image', 'ls'], env);
+      expect(ls.code, ls.stderr).to.equal(0);
+      expect(ls.stdout).to.match(/^IMAGE\s+ID\s+PLATFORM\s+LAYERS\s+SIZE\s+USED BY$/m).and.match(/^lab\/bb:1\s+[0-9a-f]{12}\s+linux\/amd64\s+2\s+/m);
+      expect(ls.stdout).to.match(/1 image, 2 layers: .* on disk; store /);
+      const insp = netlab(['image', 'inspect', 'lab/bb:cli'], env);
+      expect(insp.code, insp.stderr).to.equal(0);
+      expect(insp.stdout).to.contain('cmd       ["sh"]').and.contain('layers (bottom first)');
+      const json = JSON.parse(netlab(['image', 'inspect', '--json', 'lab/bb:1'], env).stdout) as { layerDirs: { present: boolean }[] };
+      expect(json.layerDirs.map((l) => l.present)).to.deep.equal([true, true]);
+      expect(netlab(['image', 'rm', 'lab/bb:cli'], env).stdout).to.equal('untagged lab/bb:cli\n');
+      const rm = netlab(['image', 'rm', 'lab/bb:1'], env);
+      expect(rm.stdout).to.match(/removed lab\/bb:1: 2 layers, .* freed/);
+      const gone = netlab(['image', 'inspect', 'lab/bb:1'], env);
+      expect(gone.code).to.equal(2);
+      expect(gone.stderr).to.contain('error: image lab/bb:1: is not in the image store').and.contain('hint:');
+      expect(netlab(['image', 'prune', '--all'], env).stdout).to.contain('removed 0 images and 0 layers');
     });
 
     it('refuses a truncated archive and leaves no partial layer (exit 2)', async () => {
