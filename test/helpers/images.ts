@@ -7,7 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
@@ -187,13 +187,19 @@ export function testCacheDir(): string {
 export function debianFrrTar(): { tar?: string; why?: string } {
   const dir = testCacheDir();
   const tar = join(dir, 'debian12-frr-bird-v2.tar');
-  if (existsSync(tar)) return { tar };
+  if (existsSync(tar)) {
+    if (statSync(tar).isFile()) return { tar };
+    // A folder of that name: left by an older version of this helper (mmdebstrap
+    // took "x.tar.tmpPID" for a folder). Made again below.
+    rmSync(tar, { recursive: true, force: true });
+  }
   if (spawnSync('sh', ['-c', 'command -v mmdebstrap']).status !== 0) return { why: 'mmdebstrap is not installed (scripts/install-deps installs it)' };
   mkdirSync(dir, { recursive: true });
-  const tmp = `${tar}.tmp${process.pid}`;
-  const r = spawnSync('mmdebstrap', ['--mode=unshare', '--variant=minbase', '--include=frr,bird2,iproute2,iputils-ping,procps', 'bookworm', tmp], { encoding: 'utf8', timeout: 900_000 });
+  // mmdebstrap picks its output format from the name's extension: say tar, and keep .tar.
+  const tmp = join(dir, `.tmp${process.pid}-debian12-frr-bird-v2.tar`);
+  const r = spawnSync('mmdebstrap', ['--mode=unshare', '--format=tar', '--variant=minbase', '--include=frr,bird2,iproute2,iputils-ping,procps', 'bookworm', tmp], { encoding: 'utf8', timeout: 900_000 });
   if (r.status !== 0) {
-    spawnSync('rm', ['-f', tmp]);
+    rmSync(tmp, { recursive: true, force: true });
     return { why: `mmdebstrap failed (are Debian's mirrors reachable?): ${(r.stderr || '').trim().split('\n').slice(-3).join(' | ')}` };
   }
   renameSync(tmp, tar);
