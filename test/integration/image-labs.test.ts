@@ -231,7 +231,7 @@ links:
     it('refuses kind frr on an image without FRR, naming the node (exit 2)', async () => {
       const err = await refused(topo('name: t-img-bad3\nnodes:\n  r: { kind: frr }\nlinks: []\n', { r: bbRef }));
       expect(err.exitCode).to.equal(2);
-      expect(err.headline).to.contain('nodes.r.image: kind frr needs /usr/lib/frr/watchfrr');
+      expect(err.headline).to.contain('nodes.r.image: kind frr needs /usr/lib/frr/zebra');
     });
 
     it('refuses a missing archive (exit 2)', async () => {
