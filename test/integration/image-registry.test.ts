@@ -94,6 +94,15 @@ describe('image pulls from a registry', function () {
     expect(down.stderr).to.contain('cannot reach http://127.0.0.1:9');
   });
 
+  it('says a repository the registry does not have is missing (exit 2), and stores nothing', () => {
+    const store = freshStore();
+    const r = netlab(['image', 'pull', '--insecure', `${reg!.host}/lab/nosuch:1`], { NETLAB_STORE: store });
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.match(/error: .*lab\/nosuch.*(no such repository|not found)/);
+    expect(r.stderr).to.contain('hint:');
+    expect(existsSync(join(store, 'layers')) ? readdirSync(join(store, 'layers')) : []).to.deep.equal([]);
+  });
+
   it('refuses plain HTTP to a registry that is not on this machine', () => {
     const r = netlab(['image', 'pull', '--insecure', 'registry.example.com/x:1'], { NETLAB_STORE: freshStore() });
     expect(r.code).to.equal(2);

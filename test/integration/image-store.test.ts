@@ -242,6 +242,17 @@ describe('image store (real files)', function () {
       expect(netlab(['image', 'prune', '--all'], env).stdout).to.contain('removed 0 images and 0 layers');
     });
 
+    it('imports an OCI archive (podman save --format oci-archive) to the same image ID', async () => {
+      const oci = join(base, 'oci.tar');
+      skopeo(['copy', `oci:${f.layout}:docker.io/library/t:arch`, `oci-archive:${oci}:lab/bb:oci`]);
+      const store = join(base, 'oci-store');
+      const [fromLayout] = await importImage(f.layout, { store: join(base, 'oci-store-layout') });
+      const [fromOci] = await importImage(oci, { store });
+      expect(fromOci!.id).to.equal(fromLayout!.id);
+      const r = await resolveImage(oci, { store, pull: 'never' });
+      expect(readFileSync(findInLayers(r.lowerDirs, '/etc/motd')!, 'utf8')).to.equal('hi\n');
+    });
+
     it('refuses a truncated archive and leaves no partial layer (exit 2)', async () => {
       const cut = join(base, 'cut.tar');
       writeFileSync(cut, readFileSync(archive).subarray(0, Math.floor(statSync(archive).size * 0.6)));

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { NetlabError } from '../../src/errors.js';
 import { findImage, putImage, type Catalog, type ImageRecord } from '../../src/image/catalog.js';
 import { digestOf, parseDigest, verifyDigest } from '../../src/image/digest.js';
-import { envMap, resolveUser } from '../../src/image/run.js';
+import { envMap, imageRun, resolveUser } from '../../src/image/run.js';
 import { defaultStoreRoot, insideStore, layerId, Store } from '../../src/image/store.js';
 import { allowedXattr, entryComponents } from '../../src/image/unpack.js';
 import { authKeys, decodeAuthEntry, findCredentials } from '../../src/image/sources/auth.js';
@@ -121,6 +121,16 @@ describe('image run config', () => {
     expect(resolveUser('100:5', passwd, group)).to.deep.equal({ uid: 100, gid: 5 });
     expect(() => resolveUser('nobody', passwd, group)).to.throw(/not in the image's \/etc\/passwd/);
     expect(() => resolveUser('frr:wheel', passwd, group)).to.throw(/group "wheel"/);
+  });
+
+  it('records ExposedPorts, Healthcheck and StopSignal with the run settings (for later work), Entrypoint before Cmd', () => {
+    const hc = { Test: ['CMD', 'curl', '-f', 'http://localhost/'], Interval: 30_000_000_000 };
+    const run = imageRun({ Entrypoint: ['/docker-entrypoint.sh'], Cmd: ['nginx', '-g', 'daemon off;'], ExposedPorts: { '80/tcp': {}, '443/tcp': {} }, Healthcheck: hc, StopSignal: 'SIGQUIT', User: 'root' }, [], 'nodes.w.image', 'nginx');
+    expect(run.argv).to.deep.equal(['/docker-entrypoint.sh', 'nginx', '-g', 'daemon off;']);
+    expect(run.exposedPorts).to.deep.equal(['80/tcp', '443/tcp']);
+    expect(run.healthcheck).to.deep.equal(hc);
+    expect(run.stopSignal).to.equal('SIGQUIT');
+    expect(run.user).to.equal(undefined);
   });
 });
 
