@@ -236,6 +236,7 @@ export interface Link {
    * 'dummy', 'macvlan', 'vxlan': one node endpoint, an interface of that type
    *   (macvlan on the host interface `parent`, vxlan to `vxlan.remote`).
    * A 'lan' may have a single endpoint: a network of one (Kathará's one-member collision domain).
+   * Ask the type (`linkType(link)`, src/topology/link-types) rather than compare this string.
    */
   kind: LinkKind;
   /** macvlan: the host interface it sits on, and its mode. */
