@@ -25,6 +25,8 @@ export type { ProgressEvent, ProgressListener } from './lab/progress.js';
 export { runChecks as doctor, type Check } from './lab/doctor.js';
 export { loadTopology, loadTopologyFile, loadTestsFile, type LoadTopologyOptions as LoadOptions } from './lab/load.js';
 export type * from './topology/types.js';
+export { isHostEndpoint } from './topology/endpoints.js';
+export { isLan, linkType, LINK_TYPES, type LinkType } from './topology/link-types/index.js';
 export { plan, formatPlan } from './graph/index.js';
 export type { Plan, Phase, Action } from './graph/actions.js';
 export type { ExecResult, ExecOptions, Kind } from './daemons/kind.js';

@@ -11,6 +11,7 @@ import { parseTime, UnitError } from '../topology/units.js';
 import type { Topology } from '../topology/types.js';
 import type { CaptureReport } from '../observe/capture.js';
 import { warn } from './output.js';
+import { isLan } from '../topology/link-types/index.js';
 
 interface CaptureFlags {
   lab?: string; all?: boolean; write?: string; count?: string; duration?: string; snaplen?: string; buffer?: string; quiet?: boolean;
@@ -23,7 +24,7 @@ interface CaptureFlags {
  * (`netlab capture r1:eth1 icmp or arp`). With --all every word is filter.
  */
 export function splitWords(t: Topology, words: string[], all: boolean): { endpoints: string[]; filter: string } {
-  const lans = new Set(t.links.flatMap((l) => (l.kind === 'lan' ? [l.name, l.segment].filter((x): x is string => !!x) : [])));
+  const lans = new Set(t.links.flatMap((l) => (isLan(l) ? [l.name, l.segment].filter((x): x is string => !!x) : [])));
   let i = 0;
   if (!all) {
     while (i < words.length && (lans.has(words[i]!) || /^[A-Za-z][\w-]*:\S+$/.test(words[i]!))) i++;

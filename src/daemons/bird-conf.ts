@@ -18,6 +18,7 @@ import type { Node, Ospf, Topology } from '../topology/types.js';
 import { userConfig } from './config.js';
 import { adjacencies, fallbackRouterId, hasIPv6, nodeMap, ospfSpeakers, ospfTimers } from './peers.js';
 import { prefixOf } from './prefix.js';
+import { isLan } from '../topology/link-types/index.js';
 
 /** Where generated BIRD configs log inside the node. */
 export const BIRD_LOG = '/var/log/bird/bird.log';
@@ -35,7 +36,7 @@ function ifaces(node: Node, t: Topology, ospf: Ospf, af: 4 | 6): BirdIface[] {
   for (const a of adjacencies(node, t, nodeMap(t))) {
     if (!(af === 4 ? a.iface.ipv4 : a.iface.ipv6)) continue;
     const o = ospf.interfaces[a.iface.name] ?? {};
-    const network = o.network ?? ospf.network ?? (a.link.kind === 'lan' ? undefined : 'point-to-point');
+    const network = o.network ?? ospf.network ?? (isLan(a.link) ? undefined : 'point-to-point');
     const passive = o.passive ?? ospf.passive ?? ospfSpeakers(a).length === 0;
     const lines: string[] = [];
     if (network) lines.push(`type ${network === 'point-to-point' ? 'ptp' : 'broadcast'}`);

@@ -26,6 +26,7 @@
 import type { Node, Ospf, OspfInterface, Topology } from '../topology/types.js';
 import { userConfig } from './config.js';
 import { adjacencies, addr, fallbackRouterId, hasIPv6, nodeMap, optionLines, ospfSpeakers, ospfTimers, type OspfTimers } from './peers.js';
+import { isLan } from '../topology/link-types/index.js';
 
 /** FRR configuration lines, grouped as frr.conf groups them. */
 export interface FrrSections {
@@ -116,7 +117,7 @@ export function renderOspf(node: Node, t: Topology): FrrSections {
   if (v6 && node.loopback.ipv6) push(out.interfaces, 'lo', ifaceLines('ipv6 ospf6', lo));
 
   for (const a of adjacencies(node, t, byName)) {
-    const network = ospf.network ?? (a.link.kind === 'lan' ? undefined : 'point-to-point');
+    const network = ospf.network ?? (isLan(a.link) ? undefined : 'point-to-point');
     const dflt: { passive: boolean; network?: 'point-to-point' | 'broadcast' } = { passive: ospf.passive ?? ospfSpeakers(a).length === 0 };
     if (network !== undefined) dflt.network = network;
     const s = effective(ospf, a.iface.name, dflt);

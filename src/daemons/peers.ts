@@ -4,6 +4,7 @@
  * on a shared link, whether a neighbour speaks a routing protocol. Pure.
  */
 import type { Interface, Link, Node, Topology } from '../topology/types.js';
+import { isHostEndpoint } from '../topology/endpoints.js';
 import { findKind } from './registry.js';
 
 /** A neighbour's end of a link shared with the node. */
@@ -31,7 +32,7 @@ export function adjacencies(node: Node, t: Topology, byName: Map<string, Node> =
     const link = t.links[iface.link]!;
     const peers: PeerEnd[] = [];
     link.endpoints.forEach((e, j) => {
-      if (j === iface.endpoint || e.node === 'host') return;
+      if (j === iface.endpoint || isHostEndpoint(e)) return;
       const peer = byName.get(e.node);
       const pi = peer?.interfaces.find((x) => x.name === e.iface);
       if (peer && pi) peers.push({ node: peer, iface: pi });

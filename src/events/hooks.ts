@@ -13,6 +13,7 @@ import { describeStep, runStep, stepsOf } from './actions.js';
 import { readEventLog, readSchedule, type EventRun } from './files.js';
 import { nextOccurrence } from './manage.js';
 import { runningSupervisor } from './supervisor.js';
+import { isHostEndpoint } from '../topology/endpoints.js';
 
 /** How often the log is read while waiting for an event, ms. */
 const POLL_MS = 20;
@@ -39,7 +40,7 @@ function peerIn(lab: string): (endpoint: string) => string | undefined {
   return (endpoint) => {
     const [node, iface] = endpoint.split(':');
     const i = t.nodes.find((n) => n.name === node)?.interfaces.find((x) => x.name === iface);
-    return i?.peer && i.peer.node !== 'host' ? `${i.peer.node}:${i.peer.iface}` : undefined;
+    return i?.peer && !isHostEndpoint(i.peer) ? `${i.peer.node}:${i.peer.iface}` : undefined;
   };
 }
 

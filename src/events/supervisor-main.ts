@@ -17,6 +17,7 @@ import type { Shaping } from '../shaping/types.js';
 import { describeStep, runStep, stepsOf } from './actions.js';
 import { appendEventLog, readSchedule, wallClock, type Schedule } from './files.js';
 import { occurrenceStart, type EventSpec } from '../topology/events.js';
+import { isHostEndpoint } from '../topology/endpoints.js';
 
 /**
  * An occurrence due more than this long before the supervisor could run it is
@@ -46,7 +47,7 @@ async function until(wallMs: number): Promise<void> {
 function peerOf(endpoint: string): string | undefined {
   const [node, iface] = endpoint.split(':');
   const i = readLabTopology(lab).nodes.find((n) => n.name === node)?.interfaces.find((x) => x.name === iface);
-  return i?.peer && i.peer.node !== 'host' ? `${i.peer.node}:${i.peer.iface}` : undefined;
+  return i?.peer && !isHostEndpoint(i.peer) ? `${i.peer.node}:${i.peer.iface}` : undefined;
 }
 
 async function runEvent(e: EventSpec): Promise<void> {

@@ -7,15 +7,14 @@
  * (or `ns`): a lab node name, or one of two pseudo-nodes:
  *   SEGMENTS ('.segments') — the lab's hidden namespace holding LAN bridges;
  *   HOST ('.host')         — the host's own network namespace (host links, mgmt).
- * Node names never start with a dot, so these cannot collide.
+ * Node names never start with a dot, so these cannot collide (isHidden,
+ * src/topology/namespaces.ts, tells them apart).
  */
 import type { MultiUndirectedGraph } from 'graphology';
 import type { Healthcheck, NetClass, RouteSpec, Shaping, Topology } from '../topology/types.js';
 
-/** Pseudo-node: the per-lab namespace that holds LAN segment bridges. */
-export const SEGMENTS = '.segments';
-/** Pseudo-node: the host's network namespace. */
-export const HOST = '.host';
+/** The pseudo-nodes SEGMENTS and HOST (defined with the other hidden names in src/topology/namespaces.ts). */
+export { HOST, SEGMENTS } from '../topology/namespaces.js';
 
 /** One end of a veth pair, created directly in its namespace, named, with its MAC and MTU. */
 export interface VethEnd {

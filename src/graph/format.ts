@@ -6,6 +6,7 @@
 import { formatPriority } from '../topology/priority.js';
 import { formatRate } from '../topology/units.js';
 import type { NetClass, RouteSpec, Shaping } from '../topology/types.js';
+import { isLan } from '../topology/link-types/index.js';
 import type { Action, Plan, VethEnd } from './actions.js';
 import { components } from './graph.js';
 
@@ -21,7 +22,7 @@ export interface FormatPlanOptions {
 export function formatPlan(plan: Plan, opts: FormatPlanOptions = {}): string {
   const limit = opts.verbose ? Infinity : opts.limit ?? 20;
   const t = plan.topology;
-  const lans = t.links.filter((l) => l.kind === 'lan').length;
+  const lans = t.links.filter(isLan).length;
   const total = plan.phases.reduce((n, p) => n + p.actions.length, 0);
   const comps = components(plan.graph).length;
   const lines = [

@@ -7,8 +7,10 @@
  * (one endpoint, nothing else of the lab on it) has no edge.
  */
 import { MultiUndirectedGraph } from 'graphology';
+import { HOST_NODE, isHostEndpoint } from '../topology/endpoints.js';
 import type { KindCatalog } from '../topology/kinds.js';
-import type { Topology } from '../topology/types.js';
+import { isLan } from '../topology/link-types/index.js';
+import type { Endpoint, Topology } from '../topology/types.js';
 import type { EdgeAttributes, GraphAttributes, LabGraph, VertexAttributes } from './actions.js';
 
 /** Vertex key of a LAN segment. */
@@ -16,8 +18,8 @@ export function segmentKey(segment: string): string {
   return `lan:${segment}`;
 }
 
-/** Vertex key of the host. */
-export const HOST_KEY = 'host';
+/** Vertex key of the host: the node part of a host endpoint. */
+export const HOST_KEY = HOST_NODE;
 
 /** Builds the graph; vertices in node order, then segments in link order. */
 export function buildGraph(t: Topology, kinds: KindCatalog): LabGraph {
@@ -29,16 +31,16 @@ export function buildGraph(t: Topology, kinds: KindCatalog): LabGraph {
   }
   for (const l of t.links) {
     const key = `link${l.index}`;
-    if (l.kind === 'lan') {
+    if (isLan(l)) {
       const seg = segmentKey(l.segment!);
       g.addNode(seg, { type: 'segment', label: l.segment! });
       l.endpoints.forEach((e, j) => {
         g.addEdgeWithKey(`${key}.${j}`, e.node, seg, { link: l.index, sourceIface: e.iface, targetIface: '', state: l.state });
       });
     } else if (l.endpoints.length === 2) {
-      const [a, b] = l.endpoints as [{ node: string; iface: string }, { node: string; iface: string }];
-      const ka = a.node === 'host' && l.kind === 'host' ? HOST_KEY : a.node;
-      const kb = b.node === 'host' && l.kind === 'host' ? HOST_KEY : b.node;
+      const [a, b] = l.endpoints as [Endpoint, Endpoint];
+      const ka = isHostEndpoint(a) ? HOST_KEY : a.node;
+      const kb = isHostEndpoint(b) ? HOST_KEY : b.node;
       for (const k of [ka, kb]) if (k === HOST_KEY && !g.hasNode(HOST_KEY)) g.addNode(HOST_KEY, { type: 'host', label: 'host' });
       g.addEdgeWithKey(key, ka, kb, { link: l.index, sourceIface: a.iface, targetIface: b.iface, state: l.state });
     }

@@ -20,8 +20,11 @@
 import type { KindCatalog } from '../topology/kinds.js';
 import type { Interface, Node, Topology } from '../topology/types.js';
 import { scriptPaths } from '../topology/scripts.js';
-import { HOST, PHASES, RUN_PHASES, SEGMENTS, type Action, type Phase, type PhaseName, type Plan, type VethEnd } from './actions.js';
+import { isHostEndpoint } from '../topology/endpoints.js';
+import { isLan, linkType } from '../topology/link-types/index.js';
+import { HOST, PHASES, RUN_PHASES, SEGMENTS, type Action, type Phase, type PhaseName, type Plan } from './actions.js';
 import { buildGraph } from './graph.js';
+import { LINK_PLANNERS, planMgmt, type LinkPlanContext } from './link-plans.js';
 
 /**
  * Builds the plan; empty phases are left out.
@@ -30,7 +33,7 @@ import { buildGraph } from './graph.js';
  */
 export function plan(t: Topology, kinds: KindCatalog): Plan {
   const by: Record<PhaseName, Action[]> = Object.fromEntries(PHASES.map((p) => [p, []])) as unknown as Record<PhaseName, Action[]>;
-  const hasLan = t.links.some((l) => l.kind === 'lan');
+  const hasLan = t.links.some(isLan);
   const v6 = usesIPv6(t);
 
   for (const n of t.nodes) by.nodes.push({ op: 'node.start', node: n.name });
@@ -47,50 +50,31 @@ export function plan(t: Topology, kinds: KindCatalog): Plan {
     const mtu = n.interfaces.length ? n.interfaces.reduce((m, i) => Math.min(m, i.mtu), Infinity) : t.mtu;
     by.bridges.push({ op: 'bridge', ns: n.name, name: n.bridge, ports: n.interfaces.map((i) => i.name), mtu, stp: false });
   }
-  for (const l of t.links) {
-    if (l.kind === 'lan') by.bridges.push({ op: 'bridge', ns: SEGMENTS, name: l.segment!, ports: l.ports!.map((p) => p.iface), mtu: l.mtu, stp: false });
-  }
-  if (t.mgmt) by.bridges.push({ op: 'bridge', ns: HOST, name: t.mgmt.bridge, ports: t.nodes.map((n) => n.mgmt!.hostIface), mtu: t.mgmt.mtu, stp: false });
-
   // Interfaces by node and name, made once: a search per endpoint made the plan quadratic (2 nodes with 100,000 links: minutes).
   const ifaces = new Map<string, Map<string, Interface>>();
   for (const n of t.nodes) ifaces.set(n.name, new Map(n.interfaces.map((i) => [i.name, i])));
-  const end = (node: string, iface: string): VethEnd => {
-    const i = ifaces.get(node)!.get(iface)!;
-    return { node, iface, mac: i.mac, mtu: i.mtu };
+  const at: LinkPlanContext = {
+    end: (node, iface) => {
+      const i = ifaces.get(node)!.get(iface)!;
+      return { node, iface, mac: i.mac, mtu: i.mtu };
+    },
   };
-  for (const l of t.links) {
-    if (l.kind === 'p2p') {
-      by.links.push({ op: 'veth', link: l.index, a: end(l.endpoints[0]!.node, l.endpoints[0]!.iface), b: end(l.endpoints[1]!.node, l.endpoints[1]!.iface) });
-    } else if (l.kind === 'lan') {
-      l.endpoints.forEach((e, j) => {
-        const p = l.ports![j]!;
-        by.links.push({ op: 'veth', link: l.index, a: end(e.node, e.iface), b: { node: SEGMENTS, iface: p.iface, mac: p.mac, mtu: l.mtu } });
-      });
-    } else if (l.kind === 'host') {
-      const e = l.endpoints.find((x) => x.node !== 'host')!;
-      by.links.push({ op: 'host.link', link: l.index, node: end(e.node, e.iface), host: { iface: l.host!.iface, mac: l.host!.mac, mtu: l.mtu } });
-      const bridge = l.host!.mgmt ? t.mgmt!.bridge : l.host!.bridge;
-      if (bridge !== undefined) by.bridges.push({ op: 'host.port', link: l.index, iface: l.host!.iface, bridge });
-    } else {
-      const e = end(l.endpoints[0]!.node, l.endpoints[0]!.iface);
-      const base = { link: l.index, node: e.node, iface: e.iface, mac: e.mac, mtu: e.mtu };
-      if (l.kind === 'dummy') by.links.push({ op: 'dummy', ...base });
-      else if (l.kind === 'macvlan') by.links.push({ op: 'macvlan', ...base, parent: l.macvlan!.parent, mode: l.macvlan!.mode });
-      else by.links.push({ op: 'vxlan', ...base, ...l.vxlan! });
-    }
+  if (t.mgmt) at.mgmtBridge = t.mgmt.bridge;
+  const linkPlans = t.links.map((l) => LINK_PLANNERS[l.kind](l, at));
+  for (const p of linkPlans) if (p.segment) by.bridges.push(p.segment);
+  const mgmt = planMgmt(t);
+  if (mgmt) by.bridges.push(mgmt.bridge);
+  // Loops, not push(...list): a LAN of 100,000 members would pass more arguments than a call takes.
+  for (const p of linkPlans) {
+    for (const a of p.links) by.links.push(a);
+    if (p.port) by.bridges.push(p.port);
   }
   const hostBridges = new Map<string, number>();
   for (const l of t.links) if (l.host?.bridge !== undefined) hostBridges.set(l.host.bridge, Math.max(hostBridges.get(l.host.bridge) ?? 0, l.mtu));
   for (const [name, mtu] of hostBridges) by.links.unshift({ op: 'host.bridge', name, mtu });
-  if (t.mgmt) {
-    for (const n of t.nodes) {
-      const m = n.mgmt!;
-      by.links.push({ op: 'mgmt', node: n.name, iface: m.iface, mac: m.mac, mtu: t.mgmt.mtu, hostIface: m.hostIface, bridge: t.mgmt.bridge });
-    }
-  }
+  if (mgmt) for (const a of mgmt.links) by.links.push(a);
 
-  const local = new Set(t.links.filter((l) => l.kind === 'dummy' || l.kind === 'macvlan' || l.kind === 'vxlan').map((l) => l.index));
+  const local = new Set(t.links.filter((l) => linkType(l).local).map((l) => l.index));
   for (const n of t.nodes) {
     const ifaces = [...n.interfaces.map((i) => i.name), ...(n.mgmt ? [n.mgmt.iface] : [])];
     if (!ifaces.length) continue;
@@ -111,10 +95,7 @@ export function plan(t: Topology, kinds: KindCatalog): Plan {
     if (l.host?.ipv4) by.addresses.push({ op: 'addr', node: HOST, iface: l.host.iface, cidr: l.host.ipv4 });
     if (l.host?.ipv6) by.addresses.push({ op: 'addr', node: HOST, iface: l.host.iface, cidr: l.host.ipv6 });
   }
-  if (t.mgmt) {
-    by.addresses.push({ op: 'addr', node: HOST, iface: t.mgmt.bridge, cidr: t.mgmt.gateway });
-    if (t.mgmt.gateway6) by.addresses.push({ op: 'addr', node: HOST, iface: t.mgmt.bridge, cidr: t.mgmt.gateway6 });
-  }
+  if (mgmt) for (const a of mgmt.addresses) by.addresses.push(a);
 
   for (const n of t.nodes) {
     for (const r of n.routes) by.routes.push({ op: 'route', node: n.name, route: r });
@@ -131,7 +112,7 @@ export function plan(t: Topology, kinds: KindCatalog): Plan {
 
   for (const l of t.links) {
     if (l.state !== 'down') continue;
-    for (const e of l.endpoints) if (e.node !== 'host') by['link-state'].push({ op: 'link.state', node: e.node, iface: e.iface, up: false });
+    for (const e of l.endpoints) if (!isHostEndpoint(e)) by['link-state'].push({ op: 'link.state', node: e.node, iface: e.iface, up: false });
   }
 
   const levels = startLevels(t);

@@ -23,9 +23,9 @@ export interface ApplyContext {
   plan: Plan;
   store: StateStore;
   layout: CgroupLayout;
-  /** Node name (or '.segments') → its running PID 1. */
+  /** Node name (or SEGMENTS, src/topology/namespaces.ts) → its running PID 1. */
   running: Map<string, RunningNode>;
-  /** Node name (or '.segments', '.host') → open network namespace fd. */
+  /** Node name (or SEGMENTS, HOST: src/topology/namespaces.ts) → open network namespace fd. */
   netns: Map<string, number>;
   /** Node name → rtnetlink socket inside its namespace, opened on first use (links, addresses, routes and tc alike). */
   sockets: Map<string, Rtnl>;

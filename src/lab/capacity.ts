@@ -9,6 +9,7 @@
 import { getKind } from '../daemons/registry.js';
 import { NetlabError } from '../errors.js';
 import { labMemoryBytes, type HostMemory } from '../core/limits.js';
+import { isLan } from '../topology/link-types/index.js';
 import type { Topology } from '../topology/types.js';
 
 /** The nodes of one kind and what they need together. */
@@ -39,7 +40,7 @@ export function labMemoryNeed(t: Topology): LabNeed {
     byKind.set(kind, k);
   };
   for (const n of t.nodes) add(n.kind, 1);
-  const segments = t.links.some((l) => l.kind === 'lan');
+  const segments = t.links.some(isLan);
   const list = [...byKind.values()];
   const bytes = list.reduce((s, k) => s + k.bytes, 0) + (segments ? getKind('linux').facts.memoryBytes : 0);
   return { bytes, byKind: list };

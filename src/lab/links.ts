@@ -19,6 +19,7 @@ import { withLabLock } from './lock.js';
 import { labPath } from './paths.js';
 import { readState, type State } from './state.js';
 import { peerLabel, readLabTopology } from './status.js';
+import { isHostEndpoint } from '../topology/endpoints.js';
 
 /** One interface as `netlab link show` reports it. */
 export interface LinkReport {
@@ -54,7 +55,7 @@ export function findEndpoint(t: Topology, endpoint: string): Interface {
  */
 export function otherEnd(t: Topology, endpoint: string): string {
   const peer = findEndpoint(t, endpoint).peer;
-  if (peer?.node === 'host') {
+  if (peer && isHostEndpoint(peer)) {
     throw new UsageError(endpoint, `is a host link: its other end, ${peer.iface}, is in the host, which link set does not change`,
       `set this end alone (leave out --both); the host end is shaped from the topology (shaping: on the link or on host:${peer.iface}), applied by ${t.file ? `netlab up --reconfigure ${shellWord(t.file)}${t.renamed ? ` --name ${t.name}` : ''}` : 'starting the lab again'}`);
   }
@@ -80,9 +81,9 @@ export function rebuildHint(t: Topology, lab: string, stateFile?: string): strin
  * deleted by hand. `running` says whether a node's PID 1 is alive.
  */
 export function goneReason(iface: Interface, running: (node: string) => boolean): string {
-  const peer = iface.peer?.node;
-  return peer && peer !== 'host' && !running(peer)
-    ? `its peer node ${peer} is dead (a veth end vanishes with the other end's namespace)`
+  const peer = iface.peer;
+  return peer && !isHostEndpoint(peer) && !running(peer.node)
+    ? `its peer node ${peer.node} is dead (a veth end vanishes with the other end's namespace)`
     : 'it is not in the node (deleted by hand?)';
 }
 

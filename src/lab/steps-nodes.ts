@@ -15,20 +15,14 @@ import { openNetns } from '../core/netns.js';
 import { startNodes, type NodeSpec, type RunningNode } from '../core/node.js';
 import { getKind } from '../daemons/registry.js';
 import { writeNodeFiles } from '../daemons/files.js';
-import { SEGMENTS, type NodeStartAction } from '../graph/actions.js';
+import type { NodeStartAction } from '../graph/actions.js';
+import { isHidden, planName, SEGMENTS_NODE } from '../topology/namespaces.js';
 import { targetAddress } from '../topology/tests.js';
 import type { Bind, Node, Topology } from '../topology/types.js';
 import type { ApplyContext, Step } from './apply.js';
 import { compatDir, labDir, labPath, netnsAlias, netnsDir, netnsLink, nodeDir } from './paths.js';
 import { scriptFiles } from './node-files.js';
 
-/** The core's name for the hidden segment namespace's node (node names start with a letter). */
-export const SEGMENTS_NODE = '_segments';
-
-/** Core-level name of a plan node: SEGMENTS → SEGMENTS_NODE. */
-export function coreName(node: string): string {
-  return node === SEGMENTS ? SEGMENTS_NODE : node;
-}
 
 /**
  * /etc/hosts of every node (pure): localhost lines, then each node's name on
@@ -123,13 +117,14 @@ const nodeStart: Step = async (ctx, actions, progress) => {
   ctx.store.flush();
 
   const onStarted = (n: RunningNode): void => {
-    const planName = n.name === SEGMENTS_NODE ? SEGMENTS : n.name;
-    ctx.running.set(planName, n);
+    const name = planName(n.name);
+    ctx.running.set(name, n);
     ctx.store.update((s) => { s.nodes[n.name] = { pid: n.pid, startTime: n.startTime, kind: byName.get(n.name)?.kind ?? 'segments' }; });
-    ctx.netns.set(planName, openNetns(n.pid, n.name));
-    if (planName !== SEGMENTS) symlinkSync(`/proc/${n.pid}/ns/net`, netnsLink(lab, n.name));
-    if (planName !== SEGMENTS && t.namePrefix) symlinkSync(`/proc/${n.pid}/ns/net`, netnsAlias(t.namePrefix, n.name));
-    if (planName !== SEGMENTS) progress.step();
+    ctx.netns.set(name, openNetns(n.pid, n.name));
+    if (isHidden(name)) return;
+    symlinkSync(`/proc/${n.pid}/ns/net`, netnsLink(lab, n.name));
+    if (t.namePrefix) symlinkSync(`/proc/${n.pid}/ns/net`, netnsAlias(t.namePrefix, n.name));
+    progress.step();
   };
   const files: LabFiles = { hosts: labPath(lab, 'hosts'), consoleLog: labPath(lab, 'console.log') };
   const ids = t.userns ? allocateNodeIds(labDir(lab), names.length) : [];

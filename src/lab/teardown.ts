@@ -13,6 +13,7 @@ import { isAlive, signalNode } from '../core/node.js';
 import { removeHostObjects } from '../net/host.js';
 import { Rtnl } from '../net/rtnl.js';
 import { removeClasses } from '../shaping/classes.js';
+import { isHidden } from '../topology/namespaces.js';
 import { withLabLock } from './lock.js';
 import { PhaseProgress, type ProgressListener } from './progress.js';
 import { isLabName, labDir, netnsDir, pathInside, requireLabName, runRoot } from './paths.js';
@@ -114,7 +115,7 @@ export async function teardown(lab: string, opts: DownOptions = {}): Promise<Dow
 
   if (state) {
     for (const [name, n] of Object.entries(state.nodes)) {
-      if (name.startsWith('_')) continue;
+      if (isHidden(name)) continue;
       if (isAlive(n)) report.stopped++;
       else report.alreadyDead.push(name);
     }

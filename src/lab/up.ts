@@ -20,6 +20,7 @@ import { hostAddresses, openHostNetns, subnetUsers } from '../net/host.js';
 import { listLinks } from '../net/iface.js';
 import { Rtnl } from '../net/rtnl.js';
 import type { ImageProgressListener } from '../image/index.js';
+import { isHidden } from '../topology/namespaces.js';
 import type { Topology } from '../topology/types.js';
 import { holdLabImages, recordLabImages, resolveLabImages, type NodeRoot } from './images.js';
 import { closeContext, runPhases, type ApplyContext, type Step } from './apply.js';
@@ -76,7 +77,7 @@ export function labIsRunning(lab: string): boolean {
   const { state } = readState(lab);
   if (!state) return false;
   if (upInProgress(state)) return true;
-  return Object.entries(state.nodes).some(([name, n]) => !name.startsWith('_') && isAlive(n));
+  return Object.entries(state.nodes).some(([name, n]) => !isHidden(name) && isAlive(n));
 }
 
 

@@ -20,6 +20,8 @@ import { KernelError, NetlabError, UsageError } from '../errors.js';
 import { findEndpoint } from '../lab/links.js';
 import { openOutput } from '../lab/output.js';
 import type { Interface, Link, Topology } from '../topology/types.js';
+import { HOST_NODE, isHostEndpoint } from '../topology/endpoints.js';
+import { isLan, linkType } from '../topology/link-types/index.js';
 
 /** A running node as capture needs it: its PID 1 and start time (State). */
 export interface RunningPid {
@@ -119,12 +121,13 @@ function facing(i: Interface, t: Topology): string {
 }
 
 function linkWhere(l: Link | undefined, t: Topology): string {
-  return `links[${l?.index ?? '?'}]${l?.kind === 'lan' ? ', LAN' : l?.kind === 'host' ? ', host link' : ''}, lab ${t.name}`;
+  const noun = l && linkType(l).noun;
+  return `links[${l?.index ?? '?'}]${noun ? `, ${noun}` : ''}, lab ${t.name}`;
 }
 
 /** The LAN links a name means: its `name:` or its segment (bridge) name. */
 function lanNamed(t: Topology, name: string): Link | undefined {
-  return t.links.find((l) => l.kind === 'lan' && (l.name === name || l.segment === name));
+  return t.links.find((l) => isLan(l) && (l.name === name || l.segment === name));
 }
 
 /**
@@ -170,18 +173,18 @@ export function captureTargets(t: Topology, running: (node: string) => RunningPi
       }
       if (seen.has(e)) continue;
       seen.add(e);
-      const nodeEnd = l.endpoints.find((x) => x.node !== 'host');
+      const nodeEnd = l.endpoints.find((x) => !isHostEndpoint(x));
       out.push({ endpoint: e, iface: l.host!.iface, pid: 0, startTime: 0, description: `${e} → ${nodeEnd ? `${nodeEnd.node}:${nodeEnd.iface}` : 'nothing'} (${linkWhere(l, t)})` });
       continue;
     }
     if (!e.includes(':')) {
-      const lans = t.links.filter((l) => l.kind === 'lan').map((l) => l.name ?? l.segment);
+      const lans = t.links.filter(isLan).map((l) => l.name ?? l.segment);
       throw new UsageError(e, `is neither an endpoint (NODE:IFACE) nor a LAN of lab ${t.name}`, lans.length ? `its LANs: ${lans.join(', ')}; an endpoint looks like r1:eth1` : 'an endpoint looks like r1:eth1');
     }
     const node = t.nodes.find((n) => n.name === e.slice(0, e.indexOf(':')));
     const ifname = e.slice(e.indexOf(':') + 1);
     if (node?.mgmt && node.mgmt.iface === ifname) {
-      fromIface({ node: node.name, name: ifname, link: -1, endpoint: 0, mac: node.mgmt.mac, mtu: t.mgmt?.mtu ?? 1500, state: 'up', peer: { node: 'host', iface: node.mgmt.hostIface } }, true);
+      fromIface({ node: node.name, name: ifname, link: -1, endpoint: 0, mac: node.mgmt.mac, mtu: t.mgmt?.mtu ?? 1500, state: 'up', peer: { node: HOST_NODE, iface: node.mgmt.hostIface } }, true);
       continue;
     }
     fromIface(findEndpoint(t, e), true);

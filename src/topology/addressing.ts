@@ -13,7 +13,8 @@ import { TopologyError } from '../errors.js';
 import type { Addressing } from './types.js';
 import type { NodeDraft } from './nodes.js';
 import type { EndpointDraft, LinkDraft } from './links.js';
-import { HOST_NODE } from './endpoints.js';
+import { isHostEndpoint } from './endpoints.js';
+import { isLan } from './link-types/index.js';
 import { formatCidr, formatIP, hostRange, network, parseCidr, range, contains, type Cidr, type Family } from './ip.js';
 import { allocate, resolvePools, type LivePool } from './pools.js';
 import { formatPath, type PathPart } from './path.js';
@@ -38,7 +39,7 @@ interface Item { start: bigint; end: bigint; text: string; where: string }
 export function assignAddresses(raw: TopologyInput, nodes: NodeDraft[], links: LinkDraft[], extra: { cidr: Cidr; path: PathPart[] }[] = []): Addressing {
   const { addressing, live } = resolvePools(raw.addressing);
   const byName = new Map(nodes.map((d) => [d.node.name, d]));
-  const isSwitch = (e: EndpointDraft): boolean => e.ep.node !== HOST_NODE && byName.get(e.ep.node)!.kind.switch;
+  const isSwitch = (e: EndpointDraft): boolean => !isHostEndpoint(e.ep) && byName.get(e.ep.node)!.kind.switch;
   const subnets = buildSubnets(links, isSwitch);
   const items: Record<Family, Item[]> = { 4: [], 6: [] };
   const add = (c: Cidr, path: PathPart[], whole: boolean): void => {
@@ -107,7 +108,7 @@ function buildSubnets(links: LinkDraft[], isSwitch: (e: EndpointDraft) => boolea
       out.push(s);
     }
     s.links.push(l);
-    if (l.link.kind === 'lan' || l.endpoints.some(isSwitch)) s.lan = true;
+    if (isLan(l.link) || l.endpoints.some(isSwitch)) s.lan = true;
     for (const e of l.endpoints) if (!isSwitch(e)) s.members.push(e);
   }
   return out;

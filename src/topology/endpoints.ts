@@ -3,9 +3,15 @@
  * (a link to the host), or an object { node, iface, … }.
  */
 import { checkIfname, checkNodeName, type Problem } from './names.js';
+import type { Endpoint, HostEndpoint } from './types.js';
 
 /** The node part of a `host:IFNAME` endpoint. */
 export const HOST_NODE = 'host';
+
+/** True for the host's end of a host link (node 'host'; a reserved node name, so never a node's). */
+export function isHostEndpoint(e: Endpoint): e is HostEndpoint {
+  return e.node === HOST_NODE;
+}
 
 /** The node part of a `mgmt:IFNAME` endpoint: a port on the management network (containerlab's mgmt-net link). */
 export const MGMT_NODE = 'mgmt';

@@ -30,6 +30,7 @@ import { didYouMean } from './suggest.js';
 import type { Shaping } from './types.js';
 import type { Topology } from './types.js';
 import { parsePercent, parseRate, parseTime, UnitError } from './units.js';
+import { isHostEndpoint } from './endpoints.js';
 
 type Obj = Record<string, unknown>;
 
@@ -294,7 +295,7 @@ function shapeAction(t: Pick<Topology, 'nodes'>, raw: unknown, path: string, for
   if (both) {
     const [node, iface] = endpoint.split(':');
     const i = t.nodes.find((n) => n.name === node)!.interfaces.find((x) => x.name === iface)!;
-    if (!i.peer || i.peer.node === 'host') throw new TopologyError(`${path}.both`, `${endpoint} has no node at the other end (a LAN or a host link)`, 'shape each end on its own');
+    if (!i.peer || isHostEndpoint(i.peer)) throw new TopologyError(`${path}.both`, `${endpoint} has no node at the other end (a LAN or a host link)`, 'shape each end on its own');
   }
   return { op: 'shape', endpoint, both, set, ...(ramped ? { ramp: { from, to, stepMs } } : {}) };
 }

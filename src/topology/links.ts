@@ -8,15 +8,16 @@ import { TopologyError } from '../errors.js';
 import type { Endpoint, Interface, Link } from './types.js';
 import type { NodeDraft } from './nodes.js';
 import { HOST_NODE, MGMT_NODE, parseEndpointString } from './endpoints.js';
+import { explicitType, isHostSide, LINK_TYPES, vethKind } from './link-types/index.js';
 import { LOOPBACK } from './names.js';
-import { macFor, MAC_COUNTER_MAX } from './mac.js';
+import { takeMac, type MacCounter } from './mac.js';
 import { formatPath, type PathPart } from './path.js';
 import type { EndpointInput, LinkInput, TopologyInput } from './schema/source.js';
 import { checkShaping, mergeShaping, parseShaping } from './shaping.js';
 import { didYouMean } from './suggest.js';
 
 /** A link in the mapping form (the brief form is turned into one). */
-type LinkObject = Exclude<LinkInput, unknown[]>;
+export type LinkObject = Exclude<LinkInput, unknown[]>;
 /** An endpoint in the object form. */
 type EndpointObject = Exclude<EndpointInput, string>;
 
@@ -40,24 +41,6 @@ export interface LinkDraft {
   prefix?: LinkObject['prefix'];
 }
 
-/** Counts MACs handed out; starts at 1. */
-export interface MacCounter {
-  prefix: [number, number, number];
-  next: number;
-  used: Map<string, string>;
-}
-
-/** Takes the next MAC, or uses an explicit one, checking it is unique in the lab. */
-export function takeMac(c: MacCounter, explicit: string | undefined, where: string): string {
-  if (c.next > MAC_COUNTER_MAX) throw new TopologyError(where, `more than ${MAC_COUNTER_MAX} interfaces in one lab`, 'split the lab');
-  const generated = macFor(c.prefix, c.next++);
-  const mac = explicit?.toLowerCase() ?? generated;
-  const other = c.used.get(mac);
-  if (other !== undefined) throw new TopologyError(where, `MAC ${mac} is also used by ${other}`, 'give each interface its own MAC, or leave mac: out');
-  c.used.set(mac, where);
-  return mac;
-}
-
 /**
  * Resolves every link, in order, adding Interfaces to the nodes.
  * @param mgmtIface the management interface name when the lab has one (reserved in every node).
@@ -75,20 +58,21 @@ export function resolveLinks(raw: TopologyInput, drafts: NodeDraft[], labMtu: nu
     const epBase: PathPart[] = Array.isArray(rawLink) ? path : [...path, 'endpoints'];
     const eps = obj.endpoints;
     const type = obj.type;
-    const single = type === 'dummy' || type === 'macvlan' || type === 'vxlan';
+    const own = explicitType(type);
+    const single = own?.local === true;
     if (eps.length < 1 || (type === 'veth' && eps.length < 2)) {
       throw new TopologyError(formatPath(epBase), `a link needs at least ${type === 'veth' ? 2 : 1} endpoint${type === 'veth' ? 's' : ''}, this one has ${eps.length}`, 'write e.g. [r1:eth1, r2:eth1]; 3 or more make a LAN');
     }
     if (single && eps.length !== 1) {
-      throw new TopologyError(formatPath(epBase), `a ${type} link has one endpoint (the node's ${type} interface), this one has ${eps.length}`, `write e.g. { type: ${type}, endpoints: [r1:eth5]${type === 'macvlan' ? ', parent: eth0' : type === 'vxlan' ? ', remote: 192.0.2.2, vni: 100' : ''} }`);
+      throw new TopologyError(formatPath(epBase), `a ${type} link has one endpoint (the node's ${type} interface), this one has ${eps.length}`, `write e.g. ${own!.explicit!.example}`);
     }
     checkTypeKeys(obj, type, path);
     const mtu = obj.mtu ?? labMtu;
     const linkShaping = parseShaping(obj.shaping);
     const state = obj.state ?? 'up';
     const endpoints: RawEndpointDraft[] = eps.map((e, j) => parseEndpoint(e, [...epBase, j]));
-    const hosts = endpoints.filter((e) => e.ep.node === HOST_NODE || e.ep.node === MGMT_NODE);
-    const kind: Link['kind'] = single ? type : hosts.length ? 'host' : endpoints.length === 2 ? 'p2p' : 'lan';
+    const hosts = endpoints.filter(isHostSide);
+    const kind: Link['kind'] = own ? own.kind : vethKind(endpoints.length, hosts.length);
     if (hosts.length && (hosts.length > 1 || endpoints.length !== 2)) {
       throw new TopologyError(formatPath(hosts[hosts.length > 1 ? 1 : 0]!.path), `a ${hosts[0]!.ep.node} endpoint must be one of exactly two endpoints`,
         'link one node to the host: [r1:eth9, host:veth-r1]');
@@ -102,9 +86,7 @@ export function resolveLinks(raw: TopologyInput, drafts: NodeDraft[], labMtu: nu
         throw new TopologyError(formatPath([...e.path, 'bridge']), 'bridge: is for host endpoints (node: host)', 'remove it, or make the endpoint { node: host, iface: …, bridge: … }');
       }
     }
-    const link: Link = { index, kind, endpoints: endpoints.map((e) => e.ep), mtu, state };
-    if (kind === 'macvlan') link.macvlan = { parent: obj.parent!, mode: obj.mode ?? 'bridge' };
-    if (kind === 'vxlan') link.vxlan = { remote: obj.remote!, vni: obj.vni!, port: obj.port ?? 4789 };
+    const link: Link = { index, kind, endpoints: endpoints.map((e) => e.ep), mtu, state, ...LINK_TYPES[kind].settings?.(obj) };
     if (obj.name !== undefined) link.name = obj.name;
     if (linkShaping) link.shaping = linkShaping;
     for (const [j, e] of endpoints.entries()) {
@@ -143,7 +125,7 @@ export function resolveLinks(raw: TopologyInput, drafts: NodeDraft[], labMtu: nu
       e.iface = iface;
       d.node.interfaces.push(iface);
     }
-    finishKind(link, endpoints, path, obj, segments, macs);
+    LINK_TYPES[kind].resolve(link, endpoints, { path, obj, segments, macs });
     for (const e of endpoints) delete e.raw;
     // A host end that joins a bridge (or the management network) takes no pool address: the bridge's network is not the lab's.
     const prefix = obj.prefix === undefined && link.host?.bridge !== undefined ? false : obj.prefix;
@@ -152,7 +134,8 @@ export function resolveLinks(raw: TopologyInput, drafts: NodeDraft[], labMtu: nu
   return out;
 }
 
-interface RawEndpointDraft extends EndpointDraft { raw?: EndpointObject }
+/** An endpoint draft with the endpoint as written (dropped once the link is resolved). */
+export interface RawEndpointDraft extends EndpointDraft { raw?: EndpointObject }
 
 function parseEndpoint(e: EndpointInput, path: PathPart[]): RawEndpointDraft {
   if (typeof e === 'string') {
@@ -177,56 +160,16 @@ function checkIfaceName(e: EndpointDraft, d: NodeDraft, where: string, mgmtIface
   }
 }
 
-/** parent:/mode: only on macvlan links, remote:/vni:/port: only on vxlan links, and each type's required keys. */
+/** Each type's own keys (parent:/mode: for macvlan, …) only on links of that type, and the keys that type needs. */
 function checkTypeKeys(obj: LinkObject, type: string | undefined, path: PathPart[]): void {
-  const own: Record<string, (keyof LinkObject)[]> = { macvlan: ['parent', 'mode'], vxlan: ['remote', 'vni', 'port'] };
-  for (const [t, keys] of Object.entries(own)) {
-    for (const k of keys) {
-      if (obj[k] !== undefined && type !== t) throw new TopologyError(formatPath([...path, k]), `${k}: is for type: ${t} links`, `remove it, or add type: ${t}`);
+  for (const t of Object.values(LINK_TYPES)) {
+    for (const k of t.explicit?.keys ?? []) {
+      if (obj[k] !== undefined && type !== t.kind) throw new TopologyError(formatPath([...path, k]), `${k}: is for type: ${t.kind} links`, `remove it, or add type: ${t.kind}`);
     }
   }
-  if (type === 'macvlan' && obj.parent === undefined) throw new TopologyError(formatPath(path), 'a macvlan link needs parent: (the host interface it sits on)', 'add e.g. parent: eth0');
-  if (type === 'vxlan' && (obj.remote === undefined || obj.vni === undefined)) throw new TopologyError(formatPath(path), 'a vxlan link needs remote: and vni:', 'add e.g. remote: 192.0.2.2, vni: 100');
+  explicitType(type)?.explicit?.check?.(obj, path);
 }
 
 function freeIface(node: string, used: Map<string, string>): string {
   for (let i = 1; ; i++) if (!used.has(`${node}:eth${i}`)) return `eth${i}`;
-}
-
-function finishKind(link: Link, endpoints: EndpointDraft[], path: PathPart[], obj: LinkObject, segments: Map<string, string>, macs: MacCounter): void {
-  if (link.kind === 'dummy' || link.kind === 'macvlan' || link.kind === 'vxlan') return;
-  if (link.kind === 'p2p') {
-    const [a, b] = endpoints as [EndpointDraft, EndpointDraft];
-    a.iface!.peer = { node: b.ep.node, iface: b.ep.iface };
-    b.iface!.peer = { node: a.ep.node, iface: a.ep.iface };
-    return;
-  }
-  if (link.kind === 'host') {
-    const isHost = (e: EndpointDraft): boolean => e.ep.node === HOST_NODE || e.ep.node === MGMT_NODE;
-    const nodeEnd = endpoints.find((e) => !isHost(e))!;
-    const hostEnd = endpoints.find(isHost)!;
-    const hostRaw = (hostEnd as RawEndpointDraft).raw;
-    nodeEnd.iface!.peer = { node: HOST_NODE, iface: hostEnd.ep.iface };
-    link.host = { iface: hostEnd.ep.iface, mac: takeMac(macs, hostRaw?.mac, formatPath(hostEnd.path)) };
-    if (hostEnd.ep.node === MGMT_NODE) link.host.mgmt = true;
-    else if (hostRaw?.bridge !== undefined) link.host.bridge = hostRaw.bridge;
-    // The endpoint as the rest of netlab sees it: the host.
-    hostEnd.ep.node = HOST_NODE;
-    const hostShaping = mergeShaping(link.shaping, parseShaping(hostRaw?.shaping));
-    checkShaping(hostShaping, hostRaw?.shaping ? [...hostEnd.path, 'shaping'] : [...path, 'shaping']);
-    if (hostShaping) link.host.shaping = hostShaping;
-    return;
-  }
-  const name = obj.name ?? `lan${link.index}`;
-  const where = formatPath(obj.name !== undefined ? [...path, 'name'] : path);
-  if (/^s\d+e\d+$/.test(name)) throw new TopologyError(where, `LAN name "${name}" looks like a generated port name (s<link>e<endpoint>)`, 'choose another name, e.g. lan1');
-  if (name === LOOPBACK) throw new TopologyError(where, 'LAN name "lo" is the loopback of the namespace that holds the LAN\'s bridge', 'choose another name, e.g. lan1');
-  const prev = segments.get(name);
-  if (prev !== undefined) {
-    throw new TopologyError(where, `LAN segment name "${name}" is also used by ${prev}`, 'give each LAN its own name: (at most 15 bytes)');
-  }
-  segments.set(name, formatPath(path));
-  link.segment = name;
-  link.ports = endpoints.map((e, j) => ({ iface: `s${link.index}e${j}`, mac: takeMac(macs, undefined, formatPath(e.path)) }));
-  for (const e of endpoints) e.iface!.segment = name;
 }

@@ -7,6 +7,7 @@
  * in 22 hash bits.
  */
 import { createHash } from 'node:crypto';
+import { TopologyError } from '../errors.js';
 
 /** Largest counter a lab can use (24 bits). */
 export const MAC_COUNTER_MAX = 0xffffff;
@@ -33,4 +34,22 @@ export function macFor(prefix: readonly number[], counter: number): string {
 /** A short hex tag of the lab name (for host-side names that must differ between labs). */
 export function labTag(lab: string, hexDigits = 5): string {
   return createHash('sha256').update(`netlab:${lab}`).digest('hex').slice(0, hexDigits);
+}
+
+/** Counts MACs handed out; starts at 1. */
+export interface MacCounter {
+  prefix: [number, number, number];
+  next: number;
+  used: Map<string, string>;
+}
+
+/** Takes the next MAC, or uses an explicit one, checking it is unique in the lab. */
+export function takeMac(c: MacCounter, explicit: string | undefined, where: string): string {
+  if (c.next > MAC_COUNTER_MAX) throw new TopologyError(where, `more than ${MAC_COUNTER_MAX} interfaces in one lab`, 'split the lab');
+  const generated = macFor(c.prefix, c.next++);
+  const mac = explicit?.toLowerCase() ?? generated;
+  const other = c.used.get(mac);
+  if (other !== undefined) throw new TopologyError(where, `MAC ${mac} is also used by ${other}`, 'give each interface its own MAC, or leave mac: out');
+  c.used.set(mac, where);
+  return mac;
 }

@@ -7,10 +7,8 @@
 import { TopologyError } from '../errors.js';
 import type { Mgmt } from './types.js';
 import type { NodeDraft } from './nodes.js';
-import type { MacCounter } from './links.js';
-import { takeMac } from './links.js';
 import { formatIP, hostRange, network, parseCidr, type Cidr } from './ip.js';
-import { labTag } from './mac.js';
+import { labTag, takeMac, type MacCounter } from './mac.js';
 import { LOOPBACK } from './names.js';
 import type { TopologyInput } from './schema/source.js';
 

@@ -188,8 +188,8 @@ export interface Interface {
   ipv6?: string;
   /** Egress shaping (link-level shaping merged with this endpoint's override); undefined = none. */
   shaping?: Shaping;
-  /** The other end, for point-to-point and host links (`{ node: 'host', iface }` for a host link). */
-  peer?: { node: string; iface: string };
+  /** The other end, for point-to-point and host links (a HostEndpoint for a host link). */
+  peer?: Endpoint;
   /** For a LAN member: the segment (bridge) name the interface hangs off. */
   segment?: string;
   /** For an interface of a kind 'bridge' node: the bridge it is enslaved to inside the node. */
@@ -198,12 +198,30 @@ export interface Interface {
   state: 'up' | 'down';
 }
 
-/** An endpoint as written in a link: a node (or `host`) and an interface name. */
-export interface Endpoint {
-  /** Node name, or 'host' for the host's network namespace. */
+/** A node's end of a link: a node name and an interface name inside it. */
+export interface NodeEndpoint {
+  /** Node name (starts with a letter; never 'host' or 'mgmt', which are reserved). */
   node: string;
   iface: string;
 }
+
+/**
+ * The host's end of a host link (`host:IFNAME`, and `mgmt:IFNAME` once
+ * resolved): an interface in the host's network namespace.
+ */
+export interface HostEndpoint {
+  node: 'host';
+  iface: string;
+}
+
+/**
+ * An endpoint of a link. The two shapes share `node`, so tell them apart with
+ * `isHostEndpoint` (src/topology/endpoints.ts), not by comparing strings.
+ */
+export type Endpoint = NodeEndpoint | HostEndpoint;
+
+/** The link types; each is one module of src/topology/link-types (docs/architecture.md, "Adding a link type"). */
+export type LinkKind = 'p2p' | 'lan' | 'host' | 'dummy' | 'macvlan' | 'vxlan';
 
 /** One link of the lab. */
 export interface Link {
@@ -218,8 +236,9 @@ export interface Link {
    * 'dummy', 'macvlan', 'vxlan': one node endpoint, an interface of that type
    *   (macvlan on the host interface `parent`, vxlan to `vxlan.remote`).
    * A 'lan' may have a single endpoint: a network of one (Kathará's one-member collision domain).
+   * Ask the type (`linkType(link)`, src/topology/link-types) rather than compare this string.
    */
-  kind: 'p2p' | 'lan' | 'host' | 'dummy' | 'macvlan' | 'vxlan';
+  kind: LinkKind;
   /** macvlan: the host interface it sits on, and its mode. */
   macvlan?: { parent: string; mode: 'bridge' | 'private' | 'vepa' | 'passthru' | 'source' };
   /** vxlan: remote tunnel end, VNI, UDP port. */

@@ -5,6 +5,7 @@
  */
 import { nodeAddresses, routerId } from '../topology/tests.js';
 import type { Topology } from '../topology/types.js';
+import { isHostEndpoint } from '../topology/endpoints.js';
 
 interface Labels {
   /** Address (no prefix length) → node name. */
@@ -25,7 +26,7 @@ function labels(t: Topology): Labels {
     for (const a of nodeAddresses(n, 0)) if (!l.byAddress.has(a)) l.byAddress.set(a, n.name);
     const id = routerId(n);
     if (id && !l.byRouterId.has(id)) l.byRouterId.set(id, n.name);
-    for (const i of n.interfaces) if (i.peer && i.peer.node !== 'host') l.peerOf.set(`${n.name}:${i.name}`, i.peer.node);
+    for (const i of n.interfaces) if (i.peer && !isHostEndpoint(i.peer)) l.peerOf.set(`${n.name}:${i.name}`, i.peer.node);
   }
   cache.set(t, l);
   return l;
