@@ -4,7 +4,7 @@
  * when a host link exists; an edge per point-to-point or host link and per
  * LAN member — and the live state of those edges from two counter readings.
  */
-import type { LinkCounters, Topology } from '../index.js';
+import { isHostEndpoint, linkType, type LinkCounters, type Topology } from '../index.js';
 import type { LabView, LiveEdge, LiveNode, ViewEdge, ViewEnd, ViewNode } from './protocol.js';
 
 type InterfaceCounters = LinkCounters['interfaces'][string];
@@ -38,12 +38,15 @@ export function labView(t: Topology): LabView {
       const [x, y] = l.endpoints as [{ node: string; iface: string }, { node: string; iface: string }];
       edges.push(named({ id: `L${l.index}`, type: 'p2p', source: x.node, target: y.node, a: end(x.node, x.iface), b: end(y.node, y.iface) }));
     } else if (l.kind === 'host') {
-      const nodeEnd = l.endpoints.find((e) => e.node !== 'host')!;
+      const nodeEnd = l.endpoints.find((e) => !isHostEndpoint(e))!;
       host = true;
       const b: ViewEnd = { endpoint: `host:${l.host?.iface ?? ''}`, node: 'host', iface: l.host?.iface ?? '' };
       if (l.host?.ipv4) b.ipv4 = l.host.ipv4;
       if (l.host?.ipv6) b.ipv6 = l.host.ipv6;
       edges.push(named({ id: `L${l.index}`, type: 'host', source: nodeEnd.node, target: 'host', a: end(nodeEnd.node, nodeEnd.iface), b }));
+    } else if (linkType(l).local) {
+      // dummy, macvlan, vxlan: an interface of its node alone, listed on the node's card; no edge
+      continue;
     } else {
       const seg = `lan:${l.segment ?? l.index}`;
       nodes.push({ id: seg, type: 'segment', label: l.name ?? l.segment ?? `LAN ${l.index}`, kind: 'segment' });

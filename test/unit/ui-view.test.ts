@@ -36,6 +36,14 @@ describe('netlab ui: the drawn lab', () => {
     expect(v.tests.map((t) => t.name)).to.deep.equal(['h1 reaches h2']);
   });
 
+  it('draws no edge and no segment for a node\'s own interface (a dummy link)', () => {
+    const t = loadTopology({ text: 'name: t-dm\nnodes: { a: {}, b: {} }\nlinks:\n  - [a:eth1, b:eth1]\n  - { type: dummy, endpoints: [a:dummy0] }\n' });
+    const v = labView(t);
+    expect(v.nodes.map((n) => n.type)).to.deep.equal(['node', 'node']);
+    expect(v.edges.map((e) => e.id)).to.deep.equal(['L0']);
+    expect(v.nodes[0]!.interfaces!.map((i) => i.endpoint)).to.include('a:dummy0');
+  });
+
   it('draws the host once for host links, with the host end\'s interface', () => {
     const t = loadTopology({ text: 'name: t-hl\nnodes: { a: {}, b: {} }\nlinks:\n  - [a:eth1, host:t-hl-a]\n  - [b:eth1, host:t-hl-b]\n' });
     const v = labView(t);
