@@ -300,7 +300,11 @@ function convertNode(n: ClabNode, ctx: ClabContext): Obj {
   const binds = (Array.isArray(s.binds) ? s.binds : []) as unknown[];
   const kept = routerFiles(n, kind, binds, out, ctx);
   if (image !== undefined && own) ctx.book.runs(image, n.name, ctx.images.stored?.(image) ?? true ? 'stored' : 'pulled', kind, at('image'));
-  else if (image !== undefined) fallbackNote(n, image, kind, ctx, at('image'));
+  else if (image !== undefined) {
+    fallbackNote(n, image, kind, ctx, at('image'));
+    // On the host's root in place of its image: systemctl/service, apk/apt-get and ash as the image would have them (compat/README.md).
+    out.compat = true;
+  }
   if (kept.length) out.binds = kept.map((b, i) => bindOf(b, ctx, at('binds', i)));
   if (typeof s.cmd === 'string' || typeof s.entrypoint === 'string') {
     out.cmd = [s.entrypoint, s.cmd].filter((x) => typeof x === 'string' && x).join(' ');

@@ -81,4 +81,4 @@ export function ordered<T extends Record<string, unknown>>(o: T, first: string[]
 }
 
 /** The key order of a converted node. */
-export const NODE_KEY_ORDER = ['kind', 'image', 'group', 'config', 'daemons', 'autostart', 'layers', 'binds', 'env', 'cmd', 'startup', 'exec', 'exec_errors', 'shutdown', 'after', 'healthcheck'];
+export const NODE_KEY_ORDER = ['kind', 'image', 'group', 'config', 'daemons', 'autostart', 'compat', 'layers', 'binds', 'env', 'cmd', 'startup', 'exec', 'exec_errors', 'shutdown', 'after', 'healthcheck'];
