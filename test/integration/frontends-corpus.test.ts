@@ -14,21 +14,7 @@ import { join } from 'node:path';
 import { Lab } from '../../src/lab/lab.js';
 import { loadLab } from '../../src/lab/load.js';
 import { leakcheckAround, repoRoot, requireRoot, skip } from '../helpers/kernel.js';
-import { peerLab } from '../helpers/peers.js';
-
-/** Polls `check` (every 250 ms) until it returns true or `ms` pass. */
-async function until(ms: number, check: () => Promise<boolean>): Promise<boolean> {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** One ping from `node` to `addr` answered within `ms`. */
-const reaches = (lab: Lab, node: string, addr: string, ms = 60_000): Promise<boolean> =>
-  until(ms, async () => (await lab.exec(node, ['ping', '-c', '1', '-W', '1', addr])).code === 0);
+import { eventually as until, peerLab, reaches } from '../helpers/peers.js';
 
 /** `node`'s FRR shows at least `n` OSPF neighbours in state Full within `ms`. */
 const ospfFull = (lab: Lab, node: string, n: number, ms = 90_000): Promise<boolean> =>

@@ -15,24 +15,9 @@ import { busyboxRoot, debianFrrTar, tarOf, tarOfDir, writeOciLayout } from '../h
 import { Lab } from '../../src/lab/lab.js';
 import { loadLab } from '../../src/lab/load.js';
 import { leakcheckAround, repoRoot, requireRoot, skip } from '../helpers/kernel.js';
-import { peerLab } from '../helpers/peers.js';
+import { eventually as until, peerLab, reaches } from '../helpers/peers.js';
 
 const scripts = (lab: string): string => join(repoRoot, 'test', 'fixtures', 'kathara', lab);
-
-/** Polls `check` (every 250 ms) until it returns true or `ms` pass; returns the last answer. */
-async function until(ms: number, check: () => Promise<boolean>): Promise<boolean> {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** One ping from `node` to `addr` answered, within `ms`. */
-async function reaches(lab: Lab, node: string, addr: string, ms = 30_000): Promise<boolean> {
-  return until(ms, async () => (await lab.exec(node, ['ping', '-c', '1', '-W', '1', addr])).code === 0);
-}
 
 function needFrr(ctx: Mocha.Context): void {
   if (!existsSync('/usr/lib/frr/watchfrr')) skip(ctx, 'FRR is not installed (apt install frr)');
