@@ -9,6 +9,7 @@ import { UsageError } from '../errors.js';
 import { convertLab } from '../frontends/index.js';
 import { loadDocument } from '../lab/load.js';
 import { documentYaml } from '../frontends/write.js';
+import { storeImageCatalog } from '../lab/images.js';
 import { writeOutput } from '../lab/output.js';
 
 export function register(program: Command): void {
@@ -17,8 +18,9 @@ export function register(program: Command): void {
     .description('write a containerlab file or a Kathará lab folder as a netlab topology (YAML)')
     .argument('<lab>', 'containerlab file (.clab.yml) or Kathará lab folder (or its lab.conf)')
     .option('-o, --output <file>', 'write to this file instead of standard output (-: standard output)')
-    .action((lab: string, opts: { output?: string }) => {
-      const doc = convertLab(lab);
+    .option('--pull', 'keep every image (netlab up pulls what the store lacks) instead of falling back to the host\'s FRR or root')
+    .action((lab: string, opts: { output?: string; pull?: boolean }) => {
+      const doc = convertLab(lab, { images: storeImageCatalog({ pull: opts.pull }) });
       if (!doc) throw new UsageError(lab, 'is a netlab topology already', 'netlab convert reads containerlab files and Kathará lab folders');
       loadDocument(doc); // the result must be a lab netlab accepts: check it before writing anything
       const out = opts.output === undefined || opts.output === '-' ? undefined : opts.output;

@@ -11,6 +11,7 @@ import { buildGraph } from '../graph/graph.js';
 import { toDot } from '../graph/render/dot.js';
 import { toMermaid } from '../graph/render/mermaid.js';
 import { toHtml, toSvg } from '../graph/render/svg.js';
+import { storeImageCatalog } from '../lab/images.js';
 import { writeOutput } from '../lab/output.js';
 import { kindCatalog, loadLab } from '../lab/load.js';
 
@@ -20,7 +21,7 @@ const BY_EXT: Record<string, Format> = { '.dot': 'dot', '.gv': 'dot', '.mmd': 'm
 
 /** Renders the topology file in a format (the command without its I/O). */
 export function renderTopology(file: string, format: Format): string {
-  const t = loadLab(file);
+  const t = loadLab(file, { images: storeImageCatalog() });
   const g = buildGraph(t, kindCatalog());
   switch (format) {
     case 'dot': return toDot(g, t.name);

@@ -5,12 +5,13 @@
 import type { Command } from 'commander';
 import { NetlabError } from '../errors.js';
 import { formatPlan, plan } from '../graph/index.js';
+import { storeImageCatalog } from '../lab/images.js';
 import { Lab } from '../lab/lab.js';
 import { colors, printNotes, warn } from './output.js';
 import { fmtMs, imageProgressPrinter, progressPrinter } from './progress.js';
 import { kindCatalog, loadLab } from '../lab/load.js';
 
-interface UpFlags { name?: string; dryRun?: boolean; verbose?: boolean; reconfigure?: boolean; keepOnError?: boolean; quiet?: boolean; force?: boolean; insecure?: boolean }
+interface UpFlags { name?: string; dryRun?: boolean; verbose?: boolean; reconfigure?: boolean; keepOnError?: boolean; quiet?: boolean; force?: boolean; insecure?: boolean; pull?: boolean }
 
 export function register(program: Command): void {
   program
@@ -24,9 +25,10 @@ export function register(program: Command): void {
     .option('--keep-on-error', 'after a failure, leave what was built for debugging (netlab down removes it)')
     .option('-q, --quiet', 'no progress lines, only the summary')
     .option('--force', 'start even when the lab needs more memory than this host has available')
+    .option('--pull', 'containerlab/Kathará labs: pull the images netlab\'s store lacks and run them, instead of falling back to the host\'s FRR or root')
     .option('--insecure', 'pull missing images over plain HTTP from a registry on this machine (localhost, 127.0.0.1, [::1])')
     .action(async (file: string, flags: UpFlags) => {
-      const t = loadLab(file, { name: flags.name });
+      const t = loadLab(file, { name: flags.name, images: storeImageCatalog({ pull: flags.pull }) });
       if (!flags.quiet) printNotes(t);
       if (flags.dryRun) {
         process.stdout.write(formatPlan(plan(t, kindCatalog()), { verbose: flags.verbose }));

@@ -17,6 +17,7 @@ import { Lab } from '../lab/lab.js';
 import { checkOutput, writeOutput } from '../lab/output.js';
 import type { ProgressEvent } from '../lab/progress.js';
 import { parseTime, UnitError } from '../topology/index.js';
+import { storeImageCatalog } from '../lab/images.js';
 import { formatResult, formatSummary, nameWidth, plain, type Style } from '../validate/console.js';
 import { DEFAULT_CONCURRENCY, runTests } from '../validate/runner.js';
 import type { Topology } from '../topology/types.js';
@@ -80,7 +81,7 @@ export interface ValidateIo {
  *   topology, its tests or the flags are wrong; NetlabError when the lab cannot start.
  */
 export async function validateLab(file: string, opts: ValidateOptions, io: ValidateIo): Promise<{ code: number; report: RunReport }> {
-  const topology = loadLab(file, { name: opts.name });
+  const topology = loadLab(file, { name: opts.name, images: storeImageCatalog() });
   if (opts.tests) {
     topology.testsFile = resolve(opts.tests);
     topology.tests = loadTestsFile(topology.testsFile, topology);

@@ -62,6 +62,8 @@ export function frrStartScript(set: FrrDaemonSet, dryRun: boolean, split = false
   const lines = [
     `ulimit -n ${FRR_MAX_FDS}`,
     'install -d -o frr -g frr -m 0755 /run/frr /var/lib/frr /var/log/frr /var/tmp/frr || exit 10',
+    // The log belongs to frr, as the package makes it: a `log file` line of the config reopens it after the daemons dropped root.
+    `[ -e ${FRR_LOG} ] || : > ${FRR_LOG}; chown frr:frr ${FRR_LOG}; chmod 0640 ${FRR_LOG}`,
   ];
   if (dryRun) lines.push('out=$(vtysh -C -f /etc/frr/frr.conf 2>&1) || { printf "%s\\n" "$out" >&2; exit 11; }');
   lines.push(`for d in ${set.daemons.join(' ')}; do [ -x "/usr/lib/frr/$d" ] || { echo "$d" >&2; exit 12; }; done`);
@@ -257,6 +259,13 @@ export const frr: Kind = {
       return { ready: true };
     }
     if (r.code === 10) throw new NetlabError(where, `cannot create FRR's directories: ${out}`, 'is the frr user missing in the node\'s root filesystem? apt install frr');
+    if (r.code === 14 && ctx.topology.imported) {
+      // FRR booting under containerlab or Kathará (frrinit.sh: vtysh -b) logs the lines it refuses and runs
+      // without them; an imported lab's author tested it that way, so it runs so here too, with a warning.
+      ctx.warn?.(`${where}: FRR refused lines of ${configSource(node)} and runs without them, as it does when it boots under ${ctx.topology.imported.format}:\n${indent(out.split('\n').filter((l) => l.trim() && !l.includes('vtysh.conf due to') && !l.includes('Disabling MPLS')).join('\n'))}`);
+      await startCmd(ctx);
+      return { ready: true };
+    }
     if (r.code === 11 || r.code === 14) throw rejected(out);
     if (r.code === 12) throw new NetlabError(where, `FRR on this machine has no ${out} program, which this config needs`, 'install an FRR build with it (apt install frr), or remove that part of the config');
     const log = await logTail(ctx);

@@ -81,6 +81,8 @@ export interface NodeContext {
   upperDir: string;
   /** How the node's image runs (its config's Env, Entrypoint + Cmd, WorkingDir, User); undefined without an image. */
   run?: ImageRun;
+  /** Says something that does not stop `up` (the CLI prints it as a warning). */
+  warn?: (text: string) => void;
 }
 
 /** One daemon's health, for `netlab status`. */

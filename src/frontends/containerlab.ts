@@ -284,22 +284,27 @@ function convertNode(n: ClabNode, ctx: ClabContext): Obj {
   }
   const image = typeof s.image === 'string' ? s.image : undefined;
   let kind = 'linux';
+  // An image the store has (or up pulls, with --pull) runs as itself; only the others fall back.
+  const own = image !== undefined && ctx.images.available(image);
   if (image !== undefined) {
-    if (ctx.images.available(image)) {
-      ctx.notes.push({ where: at('image'), text: `image ${image} is in netlab's store, but this netlab runs images only from the host's root: ${n.name} runs on the host's root` });
-    }
     const role = imageRole(image);
-    if (role === 'unrunnable') {
+    if (role === 'unrunnable' && !own) {
       throw new TopologyError(at('image'), `node ${n.name} runs ${image}, ${unrunnableWhat(image)}: it is neither in netlab's image store nor installed on this host`,
-        'put the image in netlab\'s store (netlab image pull, or netlab image import of a docker save archive), or switch the node to an FRR image and its FRR configuration');
+        'put the image in netlab\'s store (netlab image pull, or netlab image import of a docker save archive) or run netlab up --pull, or switch the node to an FRR image and its FRR configuration');
     }
     if (role === 'frr') kind = 'frr';
     else if (role === 'bird') kind = 'bird';
   }
   if (kind !== 'linux') out.kind = kind;
+  if (own) out.image = image;
   const binds = (Array.isArray(s.binds) ? s.binds : []) as unknown[];
   const kept = routerFiles(n, kind, binds, out, ctx);
-  if (image !== undefined) fallbackNote(n, image, kind, ctx, at('image'));
+  if (image !== undefined && own) ctx.book.runs(image, n.name, ctx.images.stored?.(image) ?? true ? 'stored' : 'pulled', kind, at('image'));
+  else if (image !== undefined) {
+    fallbackNote(n, image, kind, ctx, at('image'));
+    // On the host's root in place of its image: systemctl/service, apk/apt-get and ash as the image would have them (compat/README.md).
+    out.compat = true;
+  }
   if (kept.length) out.binds = kept.map((b, i) => bindOf(b, ctx, at('binds', i)));
   if (typeof s.cmd === 'string' || typeof s.entrypoint === 'string') {
     out.cmd = [s.entrypoint, s.cmd].filter((x) => typeof x === 'string' && x).join(' ');

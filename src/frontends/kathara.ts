@@ -29,7 +29,7 @@ import { imageRole, unrunnableWhat } from './images.js';
 import { parseLabConf, parseLabDep, type KatharaDevice, type KatharaLab } from './kathara-conf.js';
 import { NODE_KEY_ORDER, NoteBook, ordered } from './notes.js';
 import { optionalLabFile } from './paths.js';
-import type { Frontend, FrontendOptions, LabDocument, Note } from './types.js';
+import type { Frontend, FrontendOptions, ImageCatalog, LabDocument, Note } from './types.js';
 import { NO_IMAGES } from './types.js';
 
 type Obj = Record<string, unknown>;
@@ -142,7 +142,7 @@ function defaultSysctls(ipv6: boolean): Obj {
 }
 
 function convertDevice(d: KatharaDevice, dir: string, deps: Map<string, { after: string[]; line: number }>, shared: boolean,
-  images: { available(ref: string): boolean }, notes: Note[], book: NoteBook, scripts?: string): Obj {
+  images: ImageCatalog, notes: Note[], book: NoteBook, scripts?: string): Obj {
   const where = `lab.conf:${d.line}`;
   const p = checkNodeName(d.name);
   if (p) throw new TopologyError(where, `device ${p.what}`, p.hint);
@@ -151,11 +151,13 @@ function convertDevice(d: KatharaDevice, dir: string, deps: Map<string, { after:
   const image = imageOpt?.value ?? KATHARA_DEFAULT_IMAGE;
   const iwhere = imageOpt ? `lab.conf:${imageOpt.line}` : where;
   const role = imageRole(image);
-  if (role === 'unrunnable') {
+  // An image the store has (or up pulls, with --pull) runs as itself; only the others fall back.
+  const own = images.available(image);
+  if (role === 'unrunnable' && !own) {
     throw new TopologyError(iwhere, `device ${d.name} runs ${image}, ${unrunnableWhat(image)}: it is neither in netlab's image store nor installed on this host`,
-      'put the image in netlab\'s store (netlab image pull, or netlab image import of a docker save archive), or use kathara/frr and an FRR configuration');
+      'put the image in netlab\'s store (netlab image pull, or netlab image import of a docker save archive) or run netlab up --pull, or use kathara/frr and an FRR configuration');
   }
-  if (images.available(image)) notes.push({ where: iwhere, text: `image ${image} is in netlab's store, but this netlab runs images only from the host's root: ${d.name} runs on the host's root` });
+  if (own) out.image = image;
   const folder = optionalLabFile(dir, d.name, where, 'device folder');
   if (folder?.isDir) out.layers = [folder.rel];
   if (role === 'frr' || role === 'bird') {
@@ -169,8 +171,11 @@ function convertDevice(d: KatharaDevice, dir: string, deps: Map<string, { after:
       const daemons = optionalLabFile(dir, join(d.name, 'etc/frr/daemons'), where, 'FRR daemons file');
       if (daemons) out.daemons = daemons.rel;
     }
-    book.image(image, d.name, role, iwhere, `, started when the startup file (or you) run \`systemctl start ${role}\``);
+    if (own) book.runs(image, d.name, images.stored?.(image) ?? true ? 'stored' : 'pulled', role, iwhere);
+    else book.image(image, d.name, role, iwhere, `, started when the startup file (or you) run \`systemctl start ${role}\``);
     if (!conf) notes.push({ where, text: `${d.name} has no ${role === 'frr' ? 'etc/frr/frr.conf' : 'etc/bird/bird.conf'}: ${daemon} starts with an empty configuration` });
+  } else if (own) {
+    book.runs(image, d.name, images.stored?.(image) ?? true ? 'stored' : 'pulled', 'linux', iwhere);
   } else {
     book.image(image, d.name, 'root', iwhere);
   }

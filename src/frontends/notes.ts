@@ -6,12 +6,16 @@
 import { imageRole } from './images.js';
 import type { Note } from './types.js';
 
-/** How a node falls back from its image. */
+/** How a node falls back from its image: the host's FRR or BIRD, or the host's root. */
 export type Fallback = 'frr' | 'bird' | 'root';
+
+/** How a node gets the image it runs as itself: from the store, or pulled by `up`. */
+export type Own = 'stored' | 'pulled';
 
 /** Collects fallbacks and ignored keys, and writes one note for each. */
 export class NoteBook {
   private readonly images = new Map<string, { where: string; fallback: Fallback; nodes: string[]; extra: string }>();
+  private readonly own = new Map<string, { where: string; how: Own; nodes: string[]; kind: string }>();
   private readonly ignored = new Map<string, { where: string; nodes: string[]; text: string }>();
 
   constructor(private readonly notes: Note[]) {}
@@ -22,6 +26,14 @@ export class NoteBook {
     const e = this.images.get(key);
     if (e) e.nodes.push(node);
     else this.images.set(key, { where, fallback, nodes: [node], extra });
+  }
+
+  /** `node` runs `image` itself (as `kind`), from the store or pulled by `up`. */
+  runs(image: string, node: string, how: Own, kind: string, where: string): void {
+    const key = `${image}\u0000${how}\u0000${kind}`;
+    const e = this.own.get(key);
+    if (e) e.nodes.push(node);
+    else this.own.set(key, { where, how, nodes: [node], kind });
   }
 
   /** `key` of `node` is ignored because `why` (one note per key and reason). */
@@ -38,6 +50,12 @@ export class NoteBook {
       const [name] = key.split('\u0000');
       this.notes.push({ where: e.where, text: `${e.text.replace(`${name} is`, `${name} (${e.nodes.join(', ')}) is`)}` });
     }
+    for (const [key, e] of this.own) {
+      const image = key.split('\u0000')[0]!;
+      const who = `${e.nodes.join(', ')} ${e.nodes.length === 1 ? 'runs' : 'run'} it${e.kind === 'linux' ? '' : ` as kind ${e.kind} (the image's ${e.kind === 'frr' ? 'FRR' : 'BIRD'})`}`;
+      this.notes.push({ where: e.where, text: e.how === 'stored' ? `image ${image} is in netlab's store: ${who}`
+        : `image ${image} is not in netlab's store: up pulls it (--pull); ${who}` });
+    }
     for (const [key, e] of this.images) {
       const image = key.split('\u0000')[0]!;
       const who = e.nodes.join(', ');
@@ -49,6 +67,7 @@ export class NoteBook {
       this.notes.push({ where: e.where, text: `${prefix}: ${who} ${verb} ${what}${e.extra}` });
     }
     this.images.clear();
+    this.own.clear();
     this.ignored.clear();
   }
 }
@@ -62,4 +81,4 @@ export function ordered<T extends Record<string, unknown>>(o: T, first: string[]
 }
 
 /** The key order of a converted node. */
-export const NODE_KEY_ORDER = ['kind', 'group', 'config', 'daemons', 'autostart', 'layers', 'binds', 'env', 'cmd', 'startup', 'exec', 'exec_errors', 'shutdown', 'after', 'healthcheck'];
+export const NODE_KEY_ORDER = ['kind', 'image', 'group', 'config', 'daemons', 'autostart', 'compat', 'layers', 'binds', 'env', 'cmd', 'startup', 'exec', 'exec_errors', 'shutdown', 'after', 'healthcheck'];

@@ -39,6 +39,10 @@ export interface LabDocument {
 export interface ImageCatalog {
   /** Whether `ref` (as written in the lab, e.g. `quay.io/frrouting/frr:10.5.1`) can run as an image. */
   available(ref: string): boolean;
+  /** Whether `ref` is in the store now (else `up` pulls it); default: available. For the notes. */
+  stored?(ref: string): boolean;
+  /** True when images the store lacks are pulled (`netlab up --pull`). */
+  pull?: boolean;
 }
 
 /** The catalog of a machine whose store holds nothing and that pulls nothing. */

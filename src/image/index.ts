@@ -129,6 +129,22 @@ export async function resolveImage(text: string, opts: ResolveOptions = {}): Pro
   return { name: text, kind: src.kind, lowerDirs: imageLowerDirs(store, rec), record: rec };
 }
 
+/**
+ * Whether the store holds the image a reference names, complete (every
+ * layer unpacked): what `up` would run without pulling. Reads the store's
+ * index only; never creates the store. False for paths, malformed
+ * references and an ambiguous ID prefix (the lab's `up` then says why).
+ */
+export function hasImage(text: string, opts: StoreOptions = {}): boolean {
+  const store = new Store(opts.store);
+  try {
+    const rec = findImage(readCatalog(store), text);
+    return rec !== undefined && complete(store, rec);
+  } catch {
+    return false;
+  }
+}
+
 /** One line of `netlab image ls`. */
 export interface ImageSummary {
   id: string;

@@ -6,11 +6,13 @@
  * and how each image's node runs (Env, Entrypoint + Cmd, WorkingDir, User).
  */
 import { NetlabError, TopologyError, isNetlabError } from '../errors.js';
-import { holdImages, resolveImage, Store, type ImageProgressListener, type ResolvedImage } from '../image/index.js';
+import { hasImage, holdImages, resolveImage, Store, type ImageProgressListener, type ResolvedImage } from '../image/index.js';
 import { imageRun, type ImageRun } from '../image/run.js';
 import { hasProgram } from '../image/root-view.js';
 import { readLabImages, writeLabImages, type LabImages, type NodeImage } from '../image/usage.js';
 import type { PluginFacts } from '../daemons/kind.js';
+import type { ImageCatalog } from '../frontends/types.js';
+import { looksLikePath } from '../topology/image-ref.js';
 import type { Node, Topology } from '../topology/types.js';
 import { labDir } from './paths.js';
 
@@ -26,6 +28,27 @@ export interface NodeRoot {
 
 /** The host's root: what a node without an image gets. */
 export const HOST_ROOT: NodeRoot = { lowerDirs: ['/'] };
+
+/**
+ * The images an imported (containerlab, Kathará) lab may run as themselves:
+ * those netlab's store holds complete, and with `pull` every registry
+ * reference (up pulls what the store lacks, and stops with the registry's
+ * error when it cannot). The front-ends fall back to the host's FRR or root
+ * only for the images this refuses (docs/containerlab.md, "Images").
+ * Reads the store's index once per reference; creates nothing.
+ */
+export function storeImageCatalog(opts: { store?: string; pull?: boolean } = {}): ImageCatalog {
+  const seen = new Map<string, boolean>();
+  const stored = (ref: string): boolean => {
+    if (!seen.has(ref)) seen.set(ref, hasImage(ref, { store: opts.store }));
+    return seen.get(ref)!;
+  };
+  return {
+    pull: opts.pull === true,
+    available: (ref) => !looksLikePath(ref) && (stored(ref) || opts.pull === true),
+    stored,
+  };
+}
 
 /** What the node names: its `image:`, else its `rootfs:` folder (a folder image), else nothing. Pure. */
 export function imageSpec(n: Node): string | undefined {

@@ -149,7 +149,8 @@ export function netnsAlias(prefix: string, node: string): string {
 
 /**
  * compat/ of this checkout (dist/src/lab → ../../../compat): the commands a
- * node with `compat: true` gets as a read-only layer (compat/README.md).
+ * node with `compat: true` gets as read-only layers: services/ always,
+ * host-root/ on the host's root only (compat/README.md).
  * NETLAB_COMPAT_DIR overrides (packaging).
  */
 export function compatDir(): string {

@@ -57,6 +57,17 @@ function devicesOf(node: Node | undefined): { rules: string[]; binds: Bind[] } {
   return nodeDevices(node?.resources.devices, `nodes.${node?.name}.resources.devices`);
 }
 
+/**
+ * The compat layers of a node with `compat: true` (compat/README.md): the
+ * service commands (systemctl, service, /etc/init.d/frr) for every such
+ * node; the package and shell stand-ins (apk, apt-get, ash) only on the
+ * host's root, where an image's own apk or apt-get must not be hidden.
+ */
+function compatLayers(node: Node, onImage: boolean): string[] {
+  if (!node.compat) return [];
+  return onImage ? [join(compatDir(), 'services')] : [join(compatDir(), 'services'), join(compatDir(), 'host-root')];
+}
+
 /** The core's spec for one node (or the hidden segment namespace: no user namespace, it runs nothing). */
 function nodeSpec(ctx: ApplyContext, files: LabFiles, node: Node | undefined, name: string, devices: { rules: string[]; binds: Bind[] }, userns: UsernsSpec | undefined): NodeSpec {
   const lab = ctx.plan.lab;
@@ -66,7 +77,7 @@ function nodeSpec(ctx: ApplyContext, files: LabFiles, node: Node | undefined, na
     name,
     runDir: dir,
     lowerDirs: ctx.roots?.get(name)?.lowerDirs ?? ['/'],
-    layers: node ? [...node.layers, ...(node.compat ? [compatDir()] : [])] : [],
+    layers: node ? [...node.layers, ...compatLayers(node, ctx.roots?.get(name)?.image !== undefined)] : [],
     hostsFile: files.hosts,
     binds: [...(node?.binds ?? []), ...devices.binds],
     cgroupDirs: nodeCgroupDirs(ctx.layout, lab, name, node?.resources ?? {}),

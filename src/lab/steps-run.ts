@@ -45,12 +45,13 @@ export const READY_TIMEOUT_MS = 60_000;
  * its upper layer. Commands get the image's Env (when the node has an image),
  * overridden by the node's `env:`.
  */
-export function nodeContext(lab: string, topology: Topology, node: Node, pid: number, root?: NodeRoot): NodeContext {
+export function nodeContext(lab: string, topology: Topology, node: Node, pid: number, root?: NodeRoot, warn?: (text: string) => void): NodeContext {
   const run = root?.run;
   return {
     lab,
     node,
     topology,
+    ...(warn ? { warn } : {}),
     upperDir: upperDirOf(lab, node.name),
     ...(run ? { run } : {}),
     exec: (argv: string[], opts?: ExecOptions & { cls?: string }): Promise<ExecResult> => execInNode({ lab, name: node.name, pid }, argv, { ...opts, env: { ...run?.env, ...node.env, ...opts?.env } }),
@@ -61,7 +62,7 @@ function contextOf(ctx: ApplyContext, name: string): NodeContext {
   const t = ctx.plan.topology;
   const node = t.nodes.find((n) => n.name === name)!;
   const pid = ctx.running.get(name)!.pid;
-  return nodeContext(ctx.plan.lab, t, node, pid, ctx.roots?.get(name));
+  return nodeContext(ctx.plan.lab, t, node, pid, ctx.roots?.get(name), ctx.warn);
 }
 
 const daemon: Step = async (ctx, actions, progress) => {

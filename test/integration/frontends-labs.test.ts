@@ -6,29 +6,18 @@
  * test/fixtures/kathara through the front-end's `scripts` option.
  */
 import { expect } from 'chai';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { importImage } from '../../src/image/index.js';
+import { storeImageCatalog } from '../../src/lab/images.js';
+import { busyboxRoot, debianFrrTar, tarOf, tarOfDir, writeOciLayout } from '../helpers/images.js';
 import { Lab } from '../../src/lab/lab.js';
 import { loadLab } from '../../src/lab/load.js';
 import { leakcheckAround, repoRoot, requireRoot, skip } from '../helpers/kernel.js';
-import { peerLab } from '../helpers/peers.js';
+import { eventually as until, peerLab, reaches } from '../helpers/peers.js';
 
 const scripts = (lab: string): string => join(repoRoot, 'test', 'fixtures', 'kathara', lab);
-
-/** Polls `check` (every 250 ms) until it returns true or `ms` pass; returns the last answer. */
-async function until(ms: number, check: () => Promise<boolean>): Promise<boolean> {
-  const end = Date.now() + ms;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** One ping from `node` to `addr` answered, within `ms`. */
-async function reaches(lab: Lab, node: string, addr: string, ms = 30_000): Promise<boolean> {
-  return until(ms, async () => (await lab.exec(node, ['ping', '-c', '1', '-W', '1', addr])).code === 0);
-}
 
 function needFrr(ctx: Mocha.Context): void {
   if (!existsSync('/usr/lib/frr/watchfrr')) skip(ctx, 'FRR is not installed (apt install frr)');
@@ -98,6 +87,64 @@ describe('imported labs (containerlab, Kathará) run as published', function () 
     it('has no route to the far LAN until the student adds one, as the lab intends', async () => {
       const r = await lab!.exec('pc1', ['ping', '-c', '1', '-W', '1', '200.1.1.7']);
       expect(r.code).to.not.equal(0);
+    });
+  });
+
+  describe('containerlab netns-basics with alpine:latest in netlab\'s store', function () {
+    let lab: Lab | undefined;
+    let base = '';
+    before(async function () {
+      requireRoot(this);
+      const file = peerLab(this, 'containerlab', 'ciscoittech-netns-basics', 'topology.clab.yml');
+      // A busybox image with a marker file, stored under the name the lab uses.
+      base = mkdtempSync(join(tmpdir(), 'netlab-fe-store-'));
+      const root = busyboxRoot(join(base, 'root'));
+      writeFileSync(join(root, 'etc/alpine-release'), 'from netlab\'s store\n');
+      writeOciLayout(join(base, 'layout'), [{ layers: [tarOfDir(root)], ref: 'alpine', run: { Env: ['PATH=/bin:/usr/bin:/sbin'], Cmd: ['sh'] } }]);
+      const store = join(base, 'store');
+      await importImage(join(base, 'layout'), { store, tag: 'alpine:latest' });
+      lab = await Lab.up(loadLab(file, { name: 't-fe-store', images: storeImageCatalog({ store }) }), { imageStore: store });
+    });
+    after(async () => {
+      await lab?.down();
+      if (base) rmSync(base, { recursive: true, force: true });
+    });
+
+    it('runs every node on the stored image, not the host\'s root, and says so in one note', async () => {
+      expect(lab!.topology.nodes.map((n) => n.image)).to.deep.equal(['alpine:latest', 'alpine:latest', 'alpine:latest', 'alpine:latest']);
+      expect(lab!.topology.imported!.notes.map((n) => n.text)).to.include("image alpine:latest is in netlab's store: host1, host2, router, host3 run it");
+      expect((await lab!.exec('router', ['cat', '/etc/alpine-release'])).stdout).to.equal('from netlab\'s store\n');
+    });
+    it('routes between the hosts with the image\'s own ip and sysctl (busybox), as the exec lines say', async () => {
+      expect(await reaches(lab!, 'host1', '10.0.2.10'), 'host1 → host3 through router').to.equal(true);
+    });
+  });
+
+  describe('Kathará bgp-simple-peering-frr with kathara/frr in netlab\'s store (a Debian 12 FRR image)', function () {
+    let lab: Lab | undefined;
+    let base = '';
+    before(async function () {
+      requireRoot(this);
+      const dir = peerLab(this, 'kathara', 'bgp-simple-peering-frr');
+      const deb = debianFrrTar();
+      if (!deb.tar) skip(this, deb.why!);
+      base = mkdtempSync(join(tmpdir(), 'netlab-fe-katfrr-'));
+      const marker = await tarOf([{ name: 'etc/netlab-image', content: 'kathara/frr from the store\n' }]);
+      writeOciLayout(join(base, 'layout'), [{ layers: [readFileSync(deb.tar!), marker], gzip: false, ref: 'frr' }]);
+      const store = join(base, 'store');
+      await importImage(join(base, 'layout'), { store, tag: 'kathara/frr' });
+      lab = await Lab.up(loadLab(dir, { name: 't-fe-katfrr', images: storeImageCatalog({ store }), scripts: scripts('bgp-simple-peering-frr') }), { imageStore: store });
+    });
+    after(async () => {
+      await lab?.down();
+      if (base) rmSync(base, { recursive: true, force: true });
+    });
+
+    it('starts the image\'s FRR from the startup file\'s systemctl start frr, and the eBGP session comes up', async () => {
+      expect(lab!.topology.nodes.map((n) => `${n.kind} ${n.image}`)).to.deep.equal(['frr kathara/frr', 'frr kathara/frr']);
+      expect((await lab!.exec('router1', ['cat', '/etc/netlab-image'])).stdout).to.equal('kathara/frr from the store\n');
+      const up = await until(60_000, async () => /Established|\s\d+\s+\d+\s+N\/A/.test((await lab!.exec('router1', ['vtysh', '-c', 'show bgp neighbors'])).stdout));
+      expect(up, 'router1: BGP session with router2 Established').to.equal(true);
     });
   });
 });
