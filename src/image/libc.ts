@@ -2,16 +2,17 @@
  * The few libc calls the image store needs that Node's fs has not got,
  * through koffi (as src/core/netns.ts does for setns): mknod for overlayfs
  * whiteouts, extended attributes for opaque directories and file
- * capabilities, and flock(2) for the store's locks. Loaded on first use.
+ * capabilities; flock(2) for the store's locks comes from src/core/flock.ts.
+ * Loaded on first use.
  */
 import { constants } from 'node:os';
 import koffi from 'koffi';
+import { errno as flockErrno, flock as coreFlock } from '../core/flock.js';
 
 interface Libc {
   mknod: (path: string, mode: number, dev: number) => number;
   lsetxattr: (path: string, name: string, value: Buffer, size: number, flags: number) => number;
   lgetxattr: (path: string, name: string, value: Buffer, size: number) => number;
-  flock: (fd: number, op: number) => number;
 }
 
 let cache: Libc | undefined;
@@ -23,7 +24,6 @@ function libc(): Libc {
       mknod: lib.func('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
       lsetxattr: lib.func('int lsetxattr(const char *path, const char *name, const void *value, size_t size, int flags)'),
       lgetxattr: lib.func('intptr_t lgetxattr(const char *path, const char *name, _Out_ void *value, size_t size)'),
-      flock: lib.func('int flock(int fd, int op)'),
     };
   }
   return cache;
@@ -68,16 +68,12 @@ export function getXattr(path: string, name: string): Buffer | undefined {
   return buf.subarray(0, Number(n));
 }
 
-/** flock(2) operations. */
-export const LOCK_SH = 1;
-export const LOCK_EX = 2;
-export const LOCK_NB = 4;
-export const LOCK_UN = 8;
+export { LOCK_EX, LOCK_NB, LOCK_SH, LOCK_UN } from '../core/flock.js';
 
-/** flock(2); false when LOCK_NB was asked and another holder has it (EWOULDBLOCK). */
+/** flock(2) (src/core/flock.ts binds it); false when LOCK_NB was asked and another holder has it (EWOULDBLOCK). */
 export function flock(fd: number, op: number): boolean {
-  if (libc().flock(fd, op) === 0) return true;
-  const errno = koffi.errno();
+  if (coreFlock(fd, op) === 0) return true;
+  const errno = flockErrno();
   if (errno === 11) return false; // EWOULDBLOCK == EAGAIN on Linux
   throw errnoError('flock', `fd ${fd}`);
 }

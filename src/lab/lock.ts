@@ -6,8 +6,8 @@
  *
  * The lock is flock(2) on `<run root>/.locks/<lab>.lock` — outside the lab's
  * own folder, which `down` removes. The kernel drops a flock when its holder
- * exits, also by kill -9, so a lock is never stale. Node.js has no flock; koffi
- * (a dependency already) calls libc's. The holder writes who it is (pid, start
+ * exits, also by kill -9, so a lock is never stale. Node.js has no flock;
+ * src/core/flock.ts binds libc's (the one binding). The holder writes who it is (pid, start
  * time, command, since when) into the file, so a command that has to wait can
  * say for whom.
  *
@@ -22,13 +22,11 @@
  */
 import { closeSync, constants, fstatSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import koffi from 'koffi';
+import { errno, flock, LOCK_EX, LOCK_NB } from '../core/flock.js';
 import { NetlabError, UsageError } from '../errors.js';
 import { lockFile } from './paths.js';
 
 /** <sys/file.h> */
-const LOCK_EX = 2;
-const LOCK_NB = 4;
 /** EWOULDBLOCK (= EAGAIN on Linux, asm-generic/errno-base.h) */
 const EWOULDBLOCK = 11;
 const EINTR = 4;
@@ -36,12 +34,6 @@ const EINTR = 4;
 /** How long a command waits for a lab another command holds, by default: ms. */
 export const DEFAULT_LOCK_WAIT_MS = 120_000;
 
-interface Libc { flock: (fd: number, op: number) => number }
-let libcCache: Libc | undefined;
-function libc(): Libc {
-  libcCache ??= { flock: koffi.load('libc.so.6').func('int flock(int fd, int operation)') as Libc['flock'] };
-  return libcCache;
-}
 
 /** Who holds a lab's lock, as the holder wrote it into the lock file. */
 export interface LockHolder {
@@ -108,12 +100,12 @@ function tryLock(path: string): number | undefined {
     throw new NetlabError(path, `cannot open the lab's lock file: ${code}`, 'netlab keeps its locks in the run folder (NETLAB_RUN_DIR, default /run/netlab): check that it is a folder you can write');
   }
   let r: number;
-  do { r = libc().flock(fd, LOCK_EX | LOCK_NB); } while (r !== 0 && koffi.errno() === EINTR);
+  do { r = flock(fd, LOCK_EX | LOCK_NB); } while (r !== 0 && errno() === EINTR);
   if (r !== 0) {
-    const errno = koffi.errno();
+    const e = errno();
     closeSync(fd);
-    if (errno === EWOULDBLOCK) return undefined;
-    throw new NetlabError(path, `flock failed (errno ${errno})`, 'is the run folder on a filesystem without locks? set NETLAB_RUN_DIR to a folder on a local filesystem (tmpfs, ext4)');
+    if (e === EWOULDBLOCK) return undefined;
+    throw new NetlabError(path, `flock failed (errno ${e})`, 'is the run folder on a filesystem without locks? set NETLAB_RUN_DIR to a folder on a local filesystem (tmpfs, ext4)');
   }
   // The holder before may have removed the file after we opened it: then we
   // hold a lock on a file nobody else will look at, and must try again.

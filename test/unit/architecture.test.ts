@@ -17,7 +17,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   core: ['topology'],
   net: ['core', 'topology'],
   shaping: ['net', 'core', 'topology'],
-  image: ['topology'],
+  image: ['core', 'topology'],
   daemons: ['image', 'topology'],
   frontends: ['topology'],
   validate: ['daemons', 'topology'],
