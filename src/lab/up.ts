@@ -123,7 +123,7 @@ async function preflight(t: Topology, opts: UpOptions, layout: CgroupLayout): Pr
     // run (removed); busy ones belong to a lab of that name from another run folder.
     const cgroups = labCgroupState(layout, t.name);
     if (cgroups === 'busy') {
-      throw new UsageError(`lab ${t.name}`, 'has running processes in its cgroups (netlab/' + t.name + '), but no run folder here: a lab of that name runs from another NETLAB_RUN_DIR',
+      throw new UsageError(`lab ${t.name}`, `has running processes in its cgroups (netlab/${t.name}), but no run folder here: a lab of that name runs from another NETLAB_RUN_DIR`,
         'take that lab down where it was started, or give this one another name (--name)');
     }
     if (cgroups === 'empty') {
