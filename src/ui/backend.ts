@@ -40,6 +40,8 @@ export interface UiCapture {
   /** The pcapng bytes as they are written; ends when the capture stops. */
   stream: NodeJS.ReadableStream;
   stop(): void;
+  /** Resolves when the capture ended, with the packets the kernel dropped (libpcap ps_drop, all interfaces). */
+  done?: Promise<{ dropped: number }>;
 }
 
 /** The labs the UI may show, and how to open one. */
@@ -53,7 +55,7 @@ export interface UiBackend {
    * Starts a capture of `endpoints` for at most `durationMs` or `maxPackets`.
    * @throws NetlabError when capture is not available (see capabilities).
    */
-  capture?(lab: UiLab, endpoints: string[], opts: { durationMs: number; maxPackets?: number }): UiCapture;
+  capture?(lab: UiLab, endpoints: string[], opts: { durationMs: number; maxPackets?: number; /** pcap-filter(7) */ filter?: string }): UiCapture;
 }
 
 /** The real backend: the library's labs on this host. */
@@ -64,9 +66,12 @@ export function libraryBackend(): UiBackend {
     capabilities: () => ({ capture: true }),
     capture: (lab, endpoints, opts) => {
       // The same capture as `netlab capture` (src/observe/capture.ts), its pcapng piped to the browser.
-      const c = Lab.open(lab.name).capture({ endpoints, durationMs: opts.durationMs, ...(opts.maxPackets ? { count: opts.maxPackets } : {}), output: 'pipe' });
+      const c = Lab.open(lab.name).capture({
+        endpoints, durationMs: opts.durationMs, output: 'pipe',
+        ...(opts.maxPackets ? { count: opts.maxPackets } : {}), ...(opts.filter ? { filter: opts.filter } : {}),
+      });
       c.done.catch(() => undefined); // a failed start is reported through ready
-      return { ready: c.ready, stream: c.stream!, stop: () => c.stop() };
+      return { ready: c.ready, stream: c.stream!, stop: () => c.stop(), done: c.done.then((r) => ({ dropped: r.dropped })) };
     },
   };
 }

@@ -128,6 +128,53 @@ export interface Capabilities {
   captureWhy?: string;
 }
 
+/** One packet of a live capture, as the packet list shows it (src/observe/packets.ts decodes it). */
+export interface PacketRow {
+  /** Its number in the capture, from 1 (numbers left out were counted, not shown). */
+  n: number;
+  /** Seconds since the capture's first packet. */
+  t: number;
+  /** The interface it was captured on: `r1:eth1`. */
+  endpoint: string;
+  src: string;
+  dst: string;
+  /** ICMP, TCP, UDP, OSPF, ARP, ICMPv6, BGP, … */
+  protocol: string;
+  /** Bytes on the wire. */
+  length: number;
+  info: string;
+}
+
+/** A live capture on a link (POST /api/labs/LAB/links/ID/live-capture). */
+export interface LiveCaptureInfo {
+  /** `c1`, `c2`, … (per server). */
+  id: string;
+  /** The drawn link (`L0`). */
+  edge: string;
+  /** The interfaces captured. */
+  endpoints: string[];
+  state: 'running' | 'stopped';
+  /** ISO 8601. */
+  startedAt: string;
+  stoppedAt?: string;
+  /** It stops by itself after this long. */
+  seconds: number;
+  filter?: string;
+  /** Packets captured. */
+  packets: number;
+  /** Rows sent to the page. */
+  shown: number;
+  /** Packets counted but not listed: beyond the rows per second the list takes (a flood). */
+  notShown: number;
+  /** Size of the pcapng so far, bytes. */
+  fileBytes: number;
+  /** Packets not written because the file reached its limit. */
+  notInFile: number;
+  /** Packets the kernel dropped (the capture fell behind); known when it stopped. */
+  kernelDropped?: number;
+  error?: string;
+}
+
 /** Server → page on the live WebSocket. */
 export type ServerMessage =
   | { type: 'hello'; labs: LabSummary[]; capabilities: Capabilities; /** The lab `netlab ui LAB` named, if any. */ lab?: string }
@@ -136,7 +183,9 @@ export type ServerMessage =
   | { type: 'positions'; lab: string; positions: Record<string, { x: number; y: number }> }
   | { type: 'live'; live: LiveState }
   | { type: 'gone'; lab: string; message: string }
-  | { type: 'tests'; lab: string; runId: number; state: 'running' | 'done'; results: LiveTest[]; summary?: string };
+  | { type: 'tests'; lab: string; runId: number; state: 'running' | 'done'; results: LiveTest[]; summary?: string }
+  | { type: 'capture'; lab: string; capture: LiveCaptureInfo }
+  | { type: 'packets'; lab: string; id: string; rows: PacketRow[] };
 
 /** Page → server on the live WebSocket. */
 export type ClientMessage = { type: 'subscribe'; lab: string } | { type: 'watch-node'; lab: string; node: string | null };

@@ -15,6 +15,7 @@ import { loadAssets, type Asset } from './assets.js';
 import { credential, sameOrigin, tokenCookie, newToken } from './auth.js';
 import type { UiBackend, UiLab } from './backend.js';
 import { errorText, LabChannel, type ChannelOptions, type Subscriber } from './live.js';
+import { CaptureRequestError, LiveCaptures, type LiveCaptureOptions } from './live-capture.js';
 import type { ApiError, LinkAction, ServerMessage, ViewEdge } from './protocol.js';
 import { serveLive, serveTerminal } from './sockets.js';
 import { TestRuns } from './tests-run.js';
@@ -34,6 +35,8 @@ export interface UiServerOptions {
   /** Folder of the bundled page; default dist/ui of this package. */
   assetsDir?: string;
   live?: ChannelOptions;
+  /** Limits of the live packet lists (tests make them small). */
+  liveCapture?: LiveCaptureOptions;
 }
 
 /** A running UI server. */
@@ -66,7 +69,7 @@ function sendError(res: ServerResponse, err: unknown): void {
   if (res.headersSent) { res.destroy(); return; }
   let status = 500;
   const body: ApiError = { error: errorText(err) };
-  if (err instanceof HttpError) {
+  if (err instanceof HttpError || err instanceof CaptureRequestError) {
     status = err.status;
     body.error = err.message;
     if (err.hint) body.hint = err.hint;
@@ -129,6 +132,7 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
   const channels = new Map<string, { channel: LabChannel; tests: TestRuns }>();
   const sockets = new Set<WebSocket>();
   const terminals = new Set<{ close(): void }>();
+  const captures = new LiveCaptures(backend, opts.liveCapture);
   let port = opts.port ?? 8080;
   // Every page learns when a lab starts or goes (the lab list), within LABS_EVERY_MS.
   const pages = new Set<Subscriber>();
@@ -193,6 +197,25 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
       return send(res, 200, { ok: true, ends, shaping });
     }
     if (what === 'links' && id !== undefined && sub === 'capture' && method === 'GET') return capture(res, lab, edgeOf(lab, id), query);
+    if (what === 'links' && id !== undefined && sub === 'live-capture' && method === 'POST') {
+      const body = (await readJson(req) ?? {}) as { seconds?: unknown; filter?: unknown };
+      const seconds = body.seconds === undefined ? undefined : Number(body.seconds);
+      if (seconds !== undefined && (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600)) throw new HttpError(400, 'seconds must be from 0 to 3600');
+      if (body.filter !== undefined && (typeof body.filter !== 'string' || body.filter.length > 200)) throw new HttpError(400, 'the filter is not a short text', 'a tcpdump filter, e.g. icmp or "not arp"');
+      const caps = backend.capabilities();
+      if (!caps.capture) throw new HttpError(501, 'packet capture is not available', caps.captureWhy ?? '');
+      // One end sees every packet of the link (sent or received there): each packet is listed once.
+      const edge = edgeOf(lab, id);
+      const ch = channel(labName).channel;
+      const filter = typeof body.filter === 'string' && body.filter.trim() ? body.filter.trim() : undefined;
+      const info = await captures.start(lab, edge.id, actionEnds(edge, 'a'), { ...(seconds ? { seconds } : {}), ...(filter ? { filter } : {}) }, (m) => ch.broadcast(m));
+      return send(res, 202, info);
+    }
+    if (what === 'captures' && id !== undefined && sub === 'stop' && method === 'POST') {
+      captures.stop(labName, id);
+      return send(res, 200, { ok: true });
+    }
+    if (what === 'captures' && id !== undefined && sub === 'pcapng' && method === 'GET') return captures.download(labName, id, res);
     if (what === 'nodes' && id !== undefined && sub === 'neighbors' && method === 'GET') {
       if (checkNodeName(id) !== undefined) throw new HttpError(404, 'not a node name');
       return send(res, 200, await lab.neighbors(id));
@@ -278,7 +301,7 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
     if (url.pathname === '/ws/live') {
       wss.handleUpgrade(req, socket, head, (ws) => {
         sockets.add(ws);
-        const sub = serveLive(ws, { backend, ...(opts.lab ? { lab: opts.lab } : {}), channel, validLab: isLabName }, () => { sockets.delete(ws); pages.delete(sub); });
+        const sub = serveLive(ws, { backend, ...(opts.lab ? { lab: opts.lab } : {}), channel, captures, validLab: isLabName }, () => { sockets.delete(ws); pages.delete(sub); });
         pages.add(sub);
       });
       return;
@@ -323,6 +346,7 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
       clearInterval(labsTimer);
       for (const t of terminals) t.close();
       for (const { channel: ch, tests } of channels.values()) { ch.stop(); tests.stop(); }
+      captures.close();
       for (const ws of sockets) ws.terminate();
       wss.close();
       await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });

@@ -9,6 +9,7 @@ import type { UiBackend } from './backend.js';
 import { errorText, type LabChannel, type Subscriber } from './live.js';
 import type { ClientMessage, ServerMessage, TerminalControl, TerminalEvent } from './protocol.js';
 import type { TestRuns } from './tests-run.js';
+import type { LiveCaptures } from './live-capture.js';
 
 /** Output waiting in a terminal socket beyond which the terminal is not read (flow control), bytes. */
 const HIGH_WATER = 1 << 20;
@@ -21,6 +22,8 @@ export interface LiveContext {
   /** The lab `netlab ui LAB` named. */
   lab?: string;
   channel(lab: string): { channel: LabChannel; tests: TestRuns };
+  /** The live packet lists, sent to a page that opens their lab. */
+  captures?: LiveCaptures;
   /** Whether `name` may be a lab name (checked before anything is opened). */
   validLab(name: string): boolean;
 }
@@ -43,6 +46,10 @@ export function serveLive(ws: WebSocket, ctx: LiveContext, onClose: () => void):
       channel.subscribe(sub);
       const run = tests.last();
       if (run) sub.send({ type: 'tests', lab: m.lab, runId: run.runId, state: run.state, results: run.results, ...(run.summary ? { summary: run.summary } : {}) });
+      for (const c of ctx.captures?.of(m.lab) ?? []) {
+        sub.send({ type: 'capture', lab: m.lab, capture: c.info });
+        if (c.rows.length) sub.send({ type: 'packets', lab: m.lab, id: c.info.id, rows: c.rows });
+      }
     } else if (m.type === 'watch-node' && current && m.lab === current.name) {
       current.watch(sub, typeof m.node === 'string' ? m.node : null);
     }

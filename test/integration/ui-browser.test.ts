@@ -247,11 +247,44 @@ describe('netlab ui in a browser (real kernel, chromium)', function () {
       expect(read.stdout.match(new RegExp(`> ${r2.replace(/\./g, '\\.')}: ICMP echo request`, 'g')) ?? [], read.stdout).to.have.length.of.at.least(3);
     });
 
+    it('lists the packets of a link live while a ping crosses it, stops, and the pcapng downloads', async function () {
+      await clickElement(page, 'L0');
+      await poll(async () => (await page.textContent('#card h2'))?.includes('r1:eth1') ?? false, 5000, 'the card of r1:eth1 — r2:eth1');
+      await page.click('#live-capture');
+      await poll(() => page.isVisible('#packet-rows'), 15_000, 'the packet list to show');
+      const r1 = lab!.topology.nodes.find((n) => n.name === 'r1')!.interfaces.find((i) => i.name === 'eth1')!.ipv4!.split('/')[0]!;
+      const r2 = lab!.topology.nodes.find((n) => n.name === 'r2')!.interfaces.find((i) => i.name === 'eth1')!.ipv4!.split('/')[0]!;
+      const ping = await lab!.exec('r1', ['ping', '-c', '3', '-i', '0.3', r2], { timeoutMs: 10_000 });
+      expect(ping.code, ping.stderr).to.equal(0);
+      const rows = await poll(async () => {
+        const all = await page.$$eval('#packet-rows tr', (trs) => trs.map((tr) => [...tr.children].map((td) => td.textContent ?? '')));
+        const icmp = all.filter((r) => r[5] === 'ICMP');
+        return icmp.filter((r) => r[7]?.startsWith('echo reply')).length >= 3 ? icmp : undefined;
+      }, 15_000, 'three ICMP echo replies in the packet list');
+      // columns: no., time, interface, source, destination, protocol, length, info
+      const requests = rows.filter((r) => r[7]?.startsWith('echo request'));
+      expect(requests.length).to.be.at.least(3);
+      for (const r of requests) expect([r[2], r[3], r[4], Number(r[6])]).to.deep.equal(['r1:eth1', r1, r2, 98]);
+      for (const r of rows.filter((x) => x[7]?.startsWith('echo reply'))) expect([r[3], r[4]]).to.deep.equal([r2, r1]);
+      await page.click('#dock-tabs button[data-tab="packets"]');
+      await shot('5-packets');
+      await page.click('#packet-stop');
+      await poll(async () => (await page.textContent('#packet-status'))?.includes('stopped') ?? false, 10_000, 'the capture to stop');
+      const download = page.waitForEvent('download', { timeout: 10_000 });
+      await page.click('#packet-download');
+      const file = join(SHOTS, 'live-L0.pcapng');
+      mkdirSync(SHOTS, { recursive: true });
+      await (await download).saveAs(file);
+      const read = spawnSync('tcpdump', ['-n', '-r', file], { encoding: 'utf8' });
+      expect(read.status, read.stderr).to.equal(0);
+      expect(read.stdout.match(new RegExp(`> ${r2.replace(/\./g, '\\.')}: ICMP echo request`, 'g')) ?? [], read.stdout).to.have.length.of.at.least(3);
+    });
+
     it('runs the lab\'s tests from the page and sees each pass', async function () {
       await page.click('#run-tests');
       const summary = await poll(async () => (await page.isVisible('#test-summary')) && await page.textContent('#test-summary'), 100_000, 'the test run to end');
       const statuses = await page.$$eval('#tests tr[data-index]', (rows) => rows.map((r) => `${r.children[1]?.textContent}: ${(r as unknown as { dataset: Record<string, string> }).dataset.status}`));
-      await shot('5-tests');
+      await shot('6-tests');
       expect(statuses).to.have.length(11);
       expect(statuses.filter((s) => !s.endsWith(': pass')), String(summary)).to.deep.equal([]);
     });
@@ -275,7 +308,7 @@ describe('netlab ui in a browser (real kernel, chromium)', function () {
       expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).netlabUi.cy.nodes().length)).to.equal(5);
       await clickElement(page, 'L0');
       expect(await page.isDisabled('#cut'), 'actions are off while the lab is down').to.equal(true);
-      await shot('6-gone');
+      await shot('7-gone');
     });
   });
 });

@@ -6,12 +6,14 @@
  */
 import { expect } from 'chai';
 import { request } from 'node:http';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { WebSocket } from 'ws';
 import { UsageError } from '../../src/errors.js';
 import { startUiServer, type UiServer } from '../../src/ui/server.js';
 import type { ServerMessage } from '../../src/ui/protocol.js';
 import { demoTopology, FakeBackend, FakeLab } from '../helpers/ui-fake.js';
+import { PcapngReader } from '../../src/observe/packets.js';
+import { echo, epb, ethernet, idb, ipv4, shb } from '../helpers/pcapng.js';
 
 interface Reply { status: number; headers: Record<string, string | string[] | undefined>; body: string }
 
@@ -264,5 +266,113 @@ describe('netlab ui server (a lab in memory)', function () {
     expect(r.status).to.equal(400);
     expect(JSON.parse(r.body).hint).to.equal('netlab status t-ui');
     expect(stopped).to.equal(1);
+  });
+
+  describe('live packet list', function () {
+    const T0 = 1_765_000_000_000_000_000n;
+    const ping = (seq: number): Buffer => ethernet(0x0800, ipv4('10.1.0.1', '10.1.0.2', 1, echo(8, 1, seq)));
+    let stream: PassThrough;
+    let stops: number;
+    let asked: { endpoints: string[]; filter?: string }[];
+    let endCapture: (dropped: number) => void;
+
+    beforeEach(function () {
+      stops = 0;
+      asked = [];
+      backend.capture = (_lab, endpoints, opts) => {
+        asked.push({ endpoints, ...(opts.filter ? { filter: opts.filter } : {}) });
+        stream = new PassThrough();
+        let done!: (r: { dropped: number }) => void;
+        endCapture = (dropped) => { stream.end(); done({ dropped }); };
+        return { ready: Promise.resolve(), stream, stop: () => { stops++; endCapture(0); }, done: new Promise((r) => { done = r; }) };
+      };
+    });
+
+    /** GET of a download, as bytes. */
+    const download = (path: string): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> => new Promise((resolve, reject) => {
+      request({ host: '127.0.0.1', port: server.port, path, headers: { cookie: `netlab-ui-${server.port}=${server.token}` } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d)).on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      }).on('error', reject).end();
+    });
+
+    async function startOn(link: string, body: unknown = {}, opts?: Parameters<typeof startUiServer>[0]['liveCapture']): Promise<{ c: Client; id: string }> {
+      if (opts) {
+        await server.close();
+        server = await startUiServer({ backend, port: 0, lab: 't-ui', live: { intervalMs: 50 }, liveCapture: { flushMs: 30, ...opts } });
+      }
+      const c = client('/ws/live');
+      c.send({ type: 'subscribe', lab: 't-ui' });
+      await c.next('topology');
+      const r = await http(server, 'POST', `/api/labs/t-ui/links/${link}/live-capture`, { body });
+      expect(r.status, r.body).to.equal(202);
+      return { c, id: (JSON.parse(r.body) as { id: string }).id };
+    }
+
+    it('captures one end of the link and sends each packet as a row: addresses, protocol, length, interface', async function () {
+      const { c, id } = await startOn('L0', { filter: 'icmp' });
+      expect(asked).to.deep.equal([{ endpoints: ['r1:eth1'], filter: 'icmp' }]);
+      stream.write(Buffer.concat([shb(), idb('r1:eth1'), epb(0, T0, ping(1))]));
+      stream.write(epb(0, T0 + 250_000_000n, ping(2)));
+      const rows: { n: number; src: string; dst: string; protocol: string; length: number; endpoint: string; t: number }[] = [];
+      while (rows.length < 2) rows.push(...(await c.next('packets', (m) => m.id === id)).rows);
+      expect(rows.map((r) => [r.n, r.endpoint, r.src, r.dst, r.protocol, r.length])).to.deep.equal([
+        [1, 'r1:eth1', '10.1.0.1', '10.1.0.2', 'ICMP', ping(1).length], [2, 'r1:eth1', '10.1.0.1', '10.1.0.2', 'ICMP', ping(2).length]]);
+      expect(rows[1]!.t).to.be.closeTo(0.25, 1e-6);
+      await c.next('capture', (m) => m.capture.id === id && m.capture.packets === 2);
+    });
+
+    it('stops from the page, and the pcapng stays downloadable, whole', async function () {
+      const { c, id } = await startOn('L0');
+      const bytes = Buffer.concat([shb(), idb('r1:eth1'), epb(0, T0, ping(1))]);
+      stream.write(bytes);
+      await c.next('packets', (m) => m.id === id);
+      expect((await http(server, 'POST', `/api/labs/t-ui/captures/${id}/stop`)).status).to.equal(200);
+      expect(stops).to.equal(1);
+      const last = await c.next('capture', (m) => m.capture.id === id && m.capture.state === 'stopped' && m.capture.kernelDropped !== undefined);
+      expect(last.capture).to.include({ packets: 1, shown: 1, notShown: 0, fileBytes: bytes.length });
+      const d = await download(`/api/labs/t-ui/captures/${id}/pcapng`);
+      expect(d.status).to.equal(200);
+      expect(d.headers['content-disposition']).to.equal('attachment; filename="t-ui-L0-live.pcapng"');
+      expect(d.body.equals(bytes)).to.equal(true);
+      expect((await http(server, 'POST', '/api/labs/t-ui/captures/c99/stop')).status).to.equal(404);
+    });
+
+    it('sends a page that opens the lab later the capture and the rows the server holds', async function () {
+      const { c, id } = await startOn('L0');
+      stream.write(Buffer.concat([shb(), idb('r1:eth1'), epb(0, T0, ping(1))]));
+      await c.next('packets', (m) => m.id === id);
+      const late = client('/ws/live');
+      late.send({ type: 'subscribe', lab: 't-ui' });
+      expect((await late.next('capture', (m) => m.capture.id === id)).capture.state).to.equal('running');
+      expect((await late.next('packets', (m) => m.id === id)).rows.map((r) => r.n)).to.deep.equal([1]);
+    });
+
+    it('under a flood lists a bounded number of rows, counts the others, and keeps the file within its limit and valid', async function () {
+      const { c, id } = await startOn('L0', {}, { rowsPerFlush: 5, maxFileBytes: 4096 });
+      stream.write(Buffer.concat([shb(), idb('r1:eth1')]));
+      const all: Buffer[] = [];
+      for (let i = 0; i < 1000; i++) all.push(epb(0, T0 + BigInt(i) * 1000n, ping(i)));
+      stream.write(Buffer.concat(all));
+      const info = (await c.next('capture', (m) => m.capture.id === id && m.capture.packets === 1000)).capture;
+      expect(info.shown + info.notShown).to.equal(1000);
+      expect(info.notShown).to.be.at.least(990);
+      expect(info.fileBytes).to.be.at.most(4096);
+      expect(info.notInFile).to.be.greaterThan(900).and.lessThan(1000);
+      await http(server, 'POST', `/api/labs/t-ui/captures/${id}/stop`);
+      await c.next('capture', (m) => m.capture.id === id && m.capture.state === 'stopped');
+      const d = await download(`/api/labs/t-ui/captures/${id}/pcapng`);
+      expect(d.body.length).to.be.at.most(4096);
+      const blocks = new PcapngReader().push(d.body);
+      expect(blocks[0]!.kind).to.equal('section');
+      expect(blocks.filter((b) => b.kind === 'packet').length).to.equal(1000 - info.notInFile);
+    });
+
+    it('refuses a live capture with bad seconds or a filter that is not text', async function () {
+      expect((await http(server, 'POST', '/api/labs/t-ui/links/L0/live-capture', { body: { seconds: -1 } })).status).to.equal(400);
+      expect((await http(server, 'POST', '/api/labs/t-ui/links/L0/live-capture', { body: { filter: 5 } })).status).to.equal(400);
+      expect((await http(server, 'POST', '/api/labs/t-ui/links/L9/live-capture', { body: {} })).status).to.equal(404);
+      expect(asked).to.deep.equal([]);
+    });
   });
 });

@@ -16,6 +16,8 @@ export interface CardContext {
   /** False while the lab is down or read-only: actions are disabled. */
   canAct: boolean;
   openTerminal(node: string): void;
+  /** Shows the packet list (a live capture started). */
+  showPackets(): void;
 }
 
 /** Calls the server's API; resolves with its JSON, or rejects with "error\nhint". */
@@ -121,6 +123,8 @@ export function edgeCard(el: HTMLElement, e: ViewEdge, ctx: CardContext, onDone:
     </form>
     <div class="muted" style="font-size:12px">0 removes a value; what is not typed stays as it is.</div>
     <h3>capture</h3>
+    <div class="actions"><label>filter <input id="cap-filter" placeholder="e.g. icmp, not arp" autocomplete="off" style="width:11em"></label>
+      <button type="button" id="live-capture" class="primary" ${ctx.caps.capture && ctx.canAct ? '' : 'disabled'} title="list the packets as they pass, at ${esc(e.a.endpoint)}">live packet list</button></div>
     <div class="actions"><label>for <input id="cap-s" type="number" min="1" max="3600" value="10" style="width:5em"> s</label>
       <button type="button" id="capture" ${ctx.caps.capture && ctx.canAct ? '' : 'disabled'}>download pcapng</button></div>
     ${ctx.caps.capture ? '' : `<div class="muted" style="font-size:12px">${esc(ctx.caps.captureWhy ?? 'capture is not available')}</div>`}
@@ -152,6 +156,19 @@ export function edgeCard(el: HTMLElement, e: ViewEdge, ctx: CardContext, onDone:
     void act({ action: 'shape', ends: ends(), change }, 'shaping');
   });
   el.querySelector('#clear')!.addEventListener('click', () => { void act({ action: 'shape', ends: ends(), change: {}, reset: true }, 'clearing'); });
+  el.querySelector('#live-capture')!.addEventListener('click', () => {
+    const filter = (el.querySelector('#cap-filter') as HTMLInputElement).value.trim();
+    msg.className = 'msg';
+    msg.textContent = 'starting the capture…';
+    api('POST', `${labPath(ctx.lab)}/links/${encodeURIComponent(e.id)}/live-capture`, filter ? { filter } : {}).then(() => {
+      msg.className = 'msg ok';
+      msg.textContent = `capturing at ${e.a.endpoint}: the packets tab lists the packets`;
+      ctx.showPackets();
+    }, (err: Error) => {
+      msg.className = 'msg err';
+      msg.textContent = err.message;
+    });
+  });
   el.querySelector('#capture')!.addEventListener('click', () => {
     const s = Number((el.querySelector('#cap-s') as HTMLInputElement).value) || 10;
     const a = document.createElement('a');

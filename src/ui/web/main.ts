@@ -11,6 +11,7 @@ import type { Capabilities, LabSummary, LabView, LiveState, LiveTest, ServerMess
 import { api, edgeCard, nodeCard, otherCard, refreshEdgeCard, type CardContext } from './cards.js';
 import { esc } from './format.js';
 import { Graph } from './graph.js';
+import { PacketList } from './packets.js';
 import { Terminals } from './terminals.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -50,8 +51,13 @@ const graph = new Graph($('graph'), {
 });
 const terminals = new Terminals($('terms'), () => { $('term-count').textContent = terminals.open.length ? `(${terminals.open.length})` : ''; });
 
+const packets = new PacketList($('packets'), () => {
+  const running = packets.list().filter((c) => c.state === 'running').length;
+  $('packet-count').textContent = running ? `(${running} live)` : '';
+});
+
 /** For the browser tests and the benchmark: what the page shows, without scraping a canvas. */
-(window as unknown as { netlabUi: unknown }).netlabUi = { graph, terminals, state, cy: graph.cy };
+(window as unknown as { netlabUi: unknown }).netlabUi = { graph, terminals, packets, state, cy: graph.cy };
 
 function banner(text: string | null): void {
   const b = $('banner');
@@ -71,7 +77,7 @@ function openTerminal(node: string): void {
 
 function context(): CardContext | undefined {
   if (!state.lab || !state.view) return undefined;
-  return { lab: state.lab, view: state.view, live: state.live, caps: state.caps, canAct: canAct(), openTerminal };
+  return { lab: state.lab, view: state.view, live: state.live, caps: state.caps, canAct: canAct(), openTerminal, showPackets: () => showTab('packets') };
 }
 
 /** Draws the card of the selection; `force` redraws a link card's form too (else only its numbers change). */
@@ -160,6 +166,7 @@ function subscribe(lab: string | undefined): void {
   state.gone = undefined;
   state.tests = undefined;
   state.selected = null;
+  packets.reset(lab);
   if (lab) {
     history.replaceState(null, '', `#lab=${encodeURIComponent(lab)}`);
     ws?.send(JSON.stringify({ type: 'subscribe', lab }));
@@ -218,6 +225,12 @@ function onMessage(m: ServerMessage): void {
       state.tests = { runId: m.runId, state: m.state, results: m.results, ...(m.summary ? { summary: m.summary } : {}) };
       renderTests();
       break;
+    case 'capture':
+      if (m.lab === state.lab) packets.update(m.capture);
+      return;
+    case 'packets':
+      if (m.lab === state.lab) packets.add(m.id, m.rows);
+      return;
   }
   renderHeader();
 }
@@ -235,10 +248,10 @@ function connect(delayMs = 500): void {
   };
 }
 
-function showTab(tab: 'terms' | 'tests'): void {
+type Tab = 'terms' | 'tests' | 'packets';
+function showTab(tab: Tab): void {
   for (const b of document.querySelectorAll<HTMLButtonElement>('#dock-tabs button')) b.classList.toggle('on', b.dataset.tab === tab);
-  $('terms').hidden = tab !== 'terms';
-  $('tests').hidden = tab !== 'tests';
+  for (const t of ['terms', 'tests', 'packets'] as const) $(t).hidden = tab !== t;
 }
 
 $('lab-select').addEventListener('change', (e) => { const v = (e.target as HTMLSelectElement).value; if (v) subscribe(v); });
@@ -252,7 +265,7 @@ $('run-tests').addEventListener('click', () => {
   showTab('tests');
   api('POST', `/api/labs/${encodeURIComponent(state.lab)}/tests`).catch((err: Error) => banner(err.message));
 });
-for (const b of document.querySelectorAll<HTMLButtonElement>('#dock-tabs button')) b.addEventListener('click', () => showTab(b.dataset.tab as 'terms' | 'tests'));
+for (const b of document.querySelectorAll<HTMLButtonElement>('#dock-tabs button')) b.addEventListener('click', () => showTab(b.dataset.tab as Tab));
 
 // The dock's height follows its handle.
 $('dock-handle').addEventListener('pointerdown', (down) => {
