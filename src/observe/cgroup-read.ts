@@ -236,10 +236,11 @@ export function readNodeCounters(layout: CgroupLayout, lab: string, node: string
 
 /** Whether the node is paused: its cgroup2 `cgroup.freeze` is 1, else its v1 freezer.state is FROZEN or FREEZING. */
 export function isFrozen(layout: CgroupLayout, lab: string, node: string): boolean {
-  const v2 = own(layout.unified, lab, node, 'cgroup.freeze');
-  if (v2) return (read(join(v2, 'cgroup.freeze')) ?? '').trim() === '1';
-  const f = own(v1Mount(layout, 'freezer'), lab, node, 'freezer.state');
-  return f ? /FROZEN|FREEZING/.test(read(join(f, 'freezer.state')) ?? '') : false;
+  // One read per node: the live view asks this of every node every second.
+  const v2 = layout.unified ? read(join(labCgroup(layout.unified, lab), node, 'cgroup.freeze')) : undefined;
+  if (v2 !== undefined) return v2.trim() === '1';
+  const v1 = v1Mount(layout, 'freezer');
+  return v1 ? /FROZEN|FREEZING/.test(read(join(labCgroup(v1, lab), node, 'freezer.state')) ?? '') : false;
 }
 
 /** The node's OOM kill count alone (two small reads at most; for `status`). */

@@ -173,6 +173,32 @@ describe('netlab ui in a browser (real kernel, chromium)', function () {
       await shot('2-terminal');
     });
 
+    it('opens terminals on several nodes at once, each its own shell', async function () {
+      for (const node of ['r2', 'h1']) {
+        await clickElement(page, node);
+        await poll(async () => (await page.textContent('#card h2'))?.startsWith(node) ?? false, 5000, `the card of ${node}`);
+        await page.click('#open-term');
+        await poll(async () => /#\s*$/m.test(await screenText(page, node)), 15_000, `a shell prompt in ${node}`);
+      }
+      expect(await page.$$eval('.term', (ts) => ts.map((t) => (t as unknown as { dataset: Record<string, string> }).dataset.node))).to.deep.equal(['r1', 'r2', 'h1']);
+      await page.click('.term[data-node="h1"] .screen');
+      await page.keyboard.type('hostname\n');
+      await poll(async () => /^h1$/m.test(await screenText(page, 'h1')), 10_000, 'hostname to print h1 in h1\'s terminal');
+      expect(await screenText(page, 'r2'), 'what is typed in h1 stays out of r2').to.not.match(/^h1$/m);
+      for (const node of ['h1', 'r2']) await page.click(`.term[data-node="${node}"] .close`);
+      expect(await page.$$eval('.term', (ts) => ts.length)).to.equal(1);
+    });
+
+    it('shows a link\'s interfaces and addresses when the mouse is over it', async function () {
+      const p = await page.evaluate(() => (globalThis as unknown as PageGlobals).netlabUi.graph.screenPoint('L0'));
+      await page.mouse.move(p!.x, p!.y);
+      const tip = await poll(async () => (await page.isVisible('#tooltip')) && await page.textContent('#tooltip'), 5000, 'the tooltip of L0');
+      const r1 = lab!.topology.nodes.find((n) => n.name === 'r1')!.interfaces.find((i) => i.name === 'eth1')!.ipv4!;
+      const r2 = lab!.topology.nodes.find((n) => n.name === 'r2')!.interfaces.find((i) => i.name === 'eth1')!.ipv4!;
+      expect(tip).to.contain('r1:eth1').and.contain(r1.split('/')[0]).and.contain('r2:eth1').and.contain(r2.split('/')[0]);
+      await page.mouse.move(5, 5);
+    });
+
     it('cuts r1:eth1 from the page: the link turns red and the route moves in the terminal', async function () {
       await clickElement(page, 'L0');
       await poll(async () => (await page.textContent('#card h2'))?.includes('r1:eth1') ?? false, 5000, 'the card of r1:eth1 — r2:eth1');
@@ -298,6 +324,23 @@ describe('netlab ui in a browser (real kernel, chromium)', function () {
         await lab!.resume('h2');
       }
       await poll(async () => !(await paused()), 10_000, 'h2 drawn as running again');
+    });
+
+    it('keeps a dragged node where it was dropped, for this lab, also after a reload', async function () {
+      const from = await page.evaluate(() => (globalThis as unknown as PageGlobals).netlabUi.graph.screenPoint('h2'));
+      const before = await page.evaluate(() => ({ ...(globalThis as unknown as { netlabUi: { cy: { getElementById(id: string): { position(): { x: number; y: number } } } } }).netlabUi.cy.getElementById('h2').position() }));
+      await page.mouse.move(from!.x, from!.y);
+      await page.mouse.down();
+      for (let i = 1; i <= 8; i++) await page.mouse.move(from!.x + 10 * i, from!.y - 6 * i);
+      await page.mouse.up();
+      const saved = await poll(async () => { const p = Lab.open(LAB).positions().h2; return p && (p.x !== before.x || p.y !== before.y) ? p : undefined; }, 10_000, 'h2\'s new position saved with the lab');
+      await page.reload();
+      const after = await poll(() => page.evaluate(() => {
+        const cy = (globalThis as unknown as { netlabUi: { cy: { nodes(): { length: number }; getElementById(id: string): { position(): { x: number; y: number } } } } }).netlabUi.cy;
+        return cy.nodes().length === 5 ? { ...cy.getElementById('h2').position() } : undefined;
+      }), 20_000, 'the drawing after the reload');
+      expect(after.x).to.be.closeTo(saved.x, 0.5);
+      expect(after.y).to.be.closeTo(saved.y, 0.5);
     });
 
         it('says so when the lab goes down, and keeps showing it', async function () {

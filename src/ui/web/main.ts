@@ -56,8 +56,11 @@ const packets = new PacketList($('packets'), () => {
   $('packet-count').textContent = running ? `(${running} live)` : '';
 });
 
+/** When the page got the drawn lab, drew it, and applied live readings (performance.now(), ms), for the benchmark. */
+const perf = { topologyAt: 0, drawnAt: 0, firstLiveAt: 0, applyLiveMs: [] as number[] };
+
 /** For the browser tests and the benchmark: what the page shows, without scraping a canvas. */
-(window as unknown as { netlabUi: unknown }).netlabUi = { graph, terminals, packets, state, cy: graph.cy };
+(window as unknown as { netlabUi: unknown }).netlabUi = { graph, terminals, packets, state, perf, cy: graph.cy };
 
 function banner(text: string | null): void {
   const b = $('banner');
@@ -200,7 +203,9 @@ function onMessage(m: ServerMessage): void {
       if (m.lab !== state.lab) return;
       state.view = m.view;
       state.gone = undefined;
+      perf.topologyAt = performance.now();
       graph.setView(m.view, m.positions);
+      perf.drawnAt = performance.now();
       if (state.selected && !m.view.nodes.some((n) => n.id === state.selected!.id) && !m.view.edges.some((e) => e.id === state.selected!.id)) state.selected = null;
       renderCard(true);
       renderTests();
@@ -212,7 +217,13 @@ function onMessage(m: ServerMessage): void {
       if (m.live.lab !== state.lab) return;
       state.live = m.live;
       state.gone = undefined;
-      graph.applyLive(m.live);
+      {
+        const t0 = performance.now();
+        graph.applyLive(m.live);
+        perf.applyLiveMs.push(performance.now() - t0);
+        if (perf.applyLiveMs.length > 100) perf.applyLiveMs.shift();
+        perf.firstLiveAt ||= performance.now();
+      }
       renderCard(false);
       break;
     case 'gone':
