@@ -41,6 +41,7 @@ export type { Capture, CaptureOptions, CaptureReport, CaptureTarget, InterfaceCa
 export { statsBetween, oomOf, type LabSample, type LabStats, type NodeStats, type InterfaceStats, type NodeSample, type InterfaceCounters } from './observe/stats.js';
 export type { NodeCounters, MemoryCounters } from './observe/cgroup-read.js';
 export { describeOomKill, type OomKill } from './observe/oom.js';
+export { PcapngReader, PcapngError, summarize, formatIpv6, type PacketSummary, type PcapngBlock } from './observe/packets.js';
 export type { EventSpec, EventAction } from './topology/events.js';
 export type { EventsReport, EventStatus } from './events/manage.js';
 export type { EventRun } from './events/files.js';

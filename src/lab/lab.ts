@@ -8,7 +8,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { detectCgroups, type CgroupLayout } from '../core/cgroups.js';
+import { detectCgroups } from '../core/cgroups.js';
 import { isAlive } from '../core/node.js';
 import type { DaemonHealth, ExecOptions, ExecResult } from '../daemons/kind.js';
 import { getKind } from '../daemons/registry.js';
@@ -21,7 +21,7 @@ import type { EventHooks } from '../validate/types.js';
 import { pauseNode, restartNode, resumeNode, type NodeTarget } from '../events/nodes.js';
 import type { EventSpec } from '../topology/events.js';
 import { captureTargets, startCapture, type Capture, type CaptureOptions } from '../observe/capture.js';
-import { readLinkCounters, type LinkCounters } from '../observe/link-counters.js';
+import { LinkCounterReader, type LinkCounters } from '../observe/link-counters.js';
 import { oomOf, sampleLab, statsBetween, type LabSample, type LabStats } from '../observe/stats.js';
 import type { Topology } from '../topology/types.js';
 import { labRoots, type NodeRoot } from './images.js';
@@ -55,8 +55,8 @@ export class Lab {
 
   /** mtime and size of the State file and topology.json when they were read (see `stale`). */
   private readonly version: string;
-  /** The host's cgroup layout, read at the first linkCounters() (a cache). */
-  private cgroupLayout?: CgroupLayout;
+  /** Reads linkCounters() again and again (keeps whose liveness it verified when). */
+  private counterReader?: LinkCounterReader;
 
   private constructor(readonly name: string, readonly topology: Topology, private readonly state: State, version?: string) {
     this.version = version ?? filesVersion(name);
@@ -217,8 +217,8 @@ export class Lab {
   linkCounters(nodes?: readonly string[]): Promise<LinkCounters> {
     // The layout is the host's and does not change while the lab is open: read once (a 1,000-node lab's
     // mountinfo has a line per `ip netns` name, parsed every second otherwise).
-    this.cgroupLayout ??= detectCgroups();
-    return readLinkCounters(this.topology, this.state, nodes, this.cgroupLayout);
+    this.counterReader ??= new LinkCounterReader(this.topology, this.state, detectCgroups());
+    return this.counterReader.read(nodes);
   }
 
   /**

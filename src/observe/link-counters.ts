@@ -49,42 +49,86 @@ export function parseNetDev(text: string): Map<string, InterfaceCounters> {
   return out;
 }
 
+/** Nodes whose liveness and freezer state are verified every reading; above this, they are verified in turn. */
+export const VERIFY_ALL_UP_TO = 200;
+
+/**
+ * Reads a lab's counters again and again (the web UI's live view, every
+ * second): each reading reads /proc/PID/net/dev of the nodes asked for. On a
+ * lab of more than VERIFY_ALL_UP_TO nodes, the two other reads per node —
+ * /proc/PID/stat (is PID 1 still that node: isAlive) and the freezer state
+ * (paused) — are made for a share of the nodes in turn, each node at least
+ * every ceil(nodes / VERIFY_ALL_UP_TO) readings (5 at 1,000 nodes): a node
+ * whose net/dev cannot be read is dead at once (a PID that exited, also a
+ * zombie, has no network namespace to show, proc(5)); a pause shows within
+ * that many readings. Reading all three per node every second cost more
+ * than the 5 % of a core issue 19 allows at 1,000 nodes (docs/performance.md).
+ */
+export class LinkCounterReader {
+  private turn = 0;
+  private readonly alive = new Map<string, boolean>();
+  private readonly frozen = new Map<string, boolean>();
+
+  /** `layout`: the host's cgroups, for paused nodes (without it, `paused` is left out). */
+  constructor(private readonly t: Topology, private readonly state: State, private readonly layout?: CgroupLayout) {}
+
+  /**
+   * One reading of the lab interfaces of `nodes` (default: every node with an
+   * interface). Never throws for a node that died meanwhile: its interfaces
+   * are left out and it is reported not running.
+   */
+  async read(nodes?: readonly string[]): Promise<LinkCounters> {
+    const { t, state, layout } = this;
+    const atMs = Date.now();
+    const running: Record<string, boolean> = {};
+    const paused: string[] = [];
+    const interfaces: Record<string, InterfaceCounters> = {};
+    const wanted = nodes ? new Set(nodes) : undefined;
+    const shaped: string[] = [];
+    const spread = Math.max(1, Math.ceil(t.nodes.length / VERIFY_ALL_UP_TO));
+    const turn = this.turn++ % spread;
+    t.nodes.forEach((n, index) => {
+      const rec = state.nodes[n.name];
+      const verify = index % spread === turn || !this.alive.has(n.name);
+      let alive = !!rec && (verify ? isAlive(rec) : this.alive.get(n.name)!);
+      let dev: Map<string, InterfaceCounters> | undefined;
+      if (alive && n.interfaces.length && (!wanted || wanted.has(n.name))) {
+        try { dev = parseNetDev(readFileSync(`/proc/${rec!.pid}/net/dev`, 'utf8')); } catch { alive = false; }
+      }
+      // A node found dead is verified again at the next reading (a restarted lab is opened anew).
+      if (alive) this.alive.set(n.name, true); else this.alive.delete(n.name);
+      running[n.name] = alive;
+      if (alive && layout) {
+        if (verify || !this.frozen.has(n.name)) this.frozen.set(n.name, isFrozen(layout, t.name, n.name));
+        if (this.frozen.get(n.name)) paused.push(n.name);
+      }
+      if (!dev) return;
+      for (const i of n.interfaces) {
+        const c = dev.get(i.name);
+        if (!c) continue;
+        interfaces[`${n.name}:${i.name}`] = c;
+        if (i.shaping && Object.keys(i.shaping).length) shaped.push(`${n.name}:${i.name}`);
+      }
+    });
+    if (shaped.length) {
+      // Few interfaces are shaped; one that vanished since is skipped, not an error.
+      const reports = await showLinks(t.name, shaped).catch(() => Promise.all(shaped.map((e) => showLinks(t.name, [e]).catch(() => []))).then((r) => r.flat()));
+      for (const r of reports) {
+        const c = interfaces[r.endpoint];
+        if (c && r.shaping && r.shaping.layout !== 'none') c.qdiscDropped = r.shaping.counters.dropped;
+      }
+    }
+    return { atMs, running, interfaces, ...(layout ? { paused } : {}) };
+  }
+}
+
 /**
  * Reads the counters of the lab interfaces of `nodes` (default: every node
  * with an interface), which nodes run, and — with the cgroup `layout` — which
- * of them are paused (one small cgroup file per running node: cgroup.freeze or freezer.state). Never throws for a node that died
- * meanwhile: its interfaces are left out.
+ * of them are paused (one small cgroup file per running node: cgroup.freeze
+ * or freezer.state). One reading of a new LinkCounterReader: every node
+ * verified. Never throws for a node that died meanwhile: its interfaces are left out.
  */
 export async function readLinkCounters(t: Topology, state: State, nodes?: readonly string[], layout?: CgroupLayout): Promise<LinkCounters> {
-  const atMs = Date.now();
-  const running: Record<string, boolean> = {};
-  const paused: string[] = [];
-  const interfaces: Record<string, InterfaceCounters> = {};
-  const wanted = nodes ? new Set(nodes) : undefined;
-  const shaped: string[] = [];
-  for (const n of t.nodes) {
-    const rec = state.nodes[n.name];
-    const alive = !!rec && isAlive(rec);
-    running[n.name] = alive;
-    if (alive && layout && isFrozen(layout, t.name, n.name)) paused.push(n.name);
-    if (!alive || !n.interfaces.length || (wanted && !wanted.has(n.name))) continue;
-    let text: string;
-    try { text = readFileSync(`/proc/${rec!.pid}/net/dev`, 'utf8'); } catch { running[n.name] = false; continue; }
-    const dev = parseNetDev(text);
-    for (const i of n.interfaces) {
-      const c = dev.get(i.name);
-      if (!c) continue;
-      interfaces[`${n.name}:${i.name}`] = c;
-      if (i.shaping && Object.keys(i.shaping).length) shaped.push(`${n.name}:${i.name}`);
-    }
-  }
-  if (shaped.length) {
-    // Few interfaces are shaped; one that vanished since is skipped, not an error.
-    const reports = await showLinks(t.name, shaped).catch(() => Promise.all(shaped.map((e) => showLinks(t.name, [e]).catch(() => []))).then((r) => r.flat()));
-    for (const r of reports) {
-      const c = interfaces[r.endpoint];
-      if (c && r.shaping && r.shaping.layout !== 'none') c.qdiscDropped = r.shaping.counters.dropped;
-    }
-  }
-  return { atMs, running, interfaces, ...(layout ? { paused } : {}) };
+  return new LinkCounterReader(t, state, layout).read(nodes);
 }

@@ -17,7 +17,7 @@ import { closeSync, createReadStream, mkdtempSync, openSync, rmSync, writeSync }
 import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PcapngReader, summarize } from '../observe/packets.js';
+import { PcapngReader, summarize } from '../index.js';
 import type { UiBackend, UiCapture, UiLab } from './backend.js';
 import { errorText } from './live.js';
 import type { LiveCaptureInfo, PacketRow, ServerMessage } from './protocol.js';
