@@ -120,7 +120,7 @@ async function round(bin: string, lab: string, nodes: number, windowMs: number, 
     const p = await page.evaluate(() => (globalThis as unknown as Ui).netlabUi.graph.screenPoint('n1'));
     const c0 = performance.now();
     await page.mouse.click(p!.x, p!.y);
-    await page.waitForFunction(() => ((globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector('#card h2')?.textContent ?? '').startsWith('n1'), undefined, { timeout: 10_000, polling: 'raf' });
+    await page.waitForFunction(() => ((globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector('#card h2')?.textContent ?? '').startsWith('n1'), undefined, { timeout: 10_000, polling: 10 });
     out.clickToCardMs = performance.now() - c0;
     out.interactiveMs = Math.max(marks.laidOutAt, out.firstLiveMs) + out.clickToCardMs;
     out.pageSeenWallMs = seenAt;
