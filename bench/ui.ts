@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { Lab } from '../src/lab/lab.js';
 import { loadTopology } from '../src/lab/load.js';
+import { labPath } from '../src/lab/paths.js';
 import { generate, toYaml, type TopoKind } from './topo-gen.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -102,6 +103,8 @@ async function round(bin: string, lab: string, nodes: number, windowMs: number, 
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     const page = await context.newPage();
+    // A first look at the lab: no positions saved by an earlier page.
+    rmSync(labPath(lab, 'ui-positions.json'), { force: true });
     const t = performance.now();
     await page.goto(url);
     await page.waitForFunction((count) => {
@@ -116,7 +119,11 @@ async function round(bin: string, lab: string, nodes: number, windowMs: number, 
     out.laidOutMs = marks.laidOutAt;
     if (marks.drawnAt) out.drawnMs = marks.drawnAt;
     out.firstLiveMs = marks.firstLiveAt || marks.now;
-    // Interactive: a click on a node shows its card.
+    // Interactive: a click on a node shows its card (zoomed in on it first: at 1,000 nodes a fitted node is a dot).
+    await page.evaluate(() => {
+      const cy = (globalThis as unknown as { netlabUi: { cy: { zoom(o: unknown): void; getElementById(id: string): { position(): unknown } } } }).netlabUi.cy;
+      cy.zoom({ level: 1, position: cy.getElementById('n1').position() });
+    });
     const p = await page.evaluate(() => (globalThis as unknown as Ui).netlabUi.graph.screenPoint('n1'));
     const c0 = performance.now();
     await page.mouse.click(p!.x, p!.y);
@@ -124,6 +131,28 @@ async function round(bin: string, lab: string, nodes: number, windowMs: number, 
     out.clickToCardMs = performance.now() - c0;
     out.interactiveMs = Math.max(marks.laidOutAt, out.firstLiveMs) + out.clickToCardMs;
     out.pageSeenWallMs = seenAt;
+    // The next look (a reload, another student's laptop): positions saved by then, if this build saves them.
+    await new Promise((r) => setTimeout(r, 1000));
+    const r0 = performance.now();
+    await page.reload();
+    await page.waitForFunction((count) => {
+      const u = (globalThis as unknown as Ui).netlabUi;
+      return u.cy.nodes().length === count && u.graph.laidOutAt > 0 && !!u.state.live;
+    }, nodes, { timeout: 120_000, polling: 20 });
+    out.reloadSeenWallMs = performance.now() - r0;
+    const again = await page.evaluate(() => {
+      const u = (globalThis as unknown as Ui).netlabUi;
+      return { ...(u.perf ?? {}), laidOutAt: u.graph.laidOutAt, now: performance.now() };
+    });
+    out.reloadLaidOutMs = again.laidOutAt;
+    out.reloadFirstLiveMs = again.firstLiveAt || again.now;
+    await page.evaluate(() => {
+      const cy = (globalThis as unknown as { netlabUi: { cy: { zoom(o: unknown): void; getElementById(id: string): { position(): unknown } } } }).netlabUi.cy;
+      cy.zoom({ level: 1, position: cy.getElementById('n1').position() });
+    });
+    const p2 = await page.evaluate(() => (globalThis as unknown as Ui).netlabUi.graph.screenPoint('n1'));
+    await page.mouse.click(p2!.x, p2!.y);
+    await page.waitForFunction(() => ((globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector('#card h2')?.textContent ?? '').startsWith('n1'), undefined, { timeout: 10_000, polling: 10 });
     // Live counters while one page watches.
     out.serverWatchedCore = await coreShare(pid, windowMs);
     const apply = await page.evaluate(() => (globalThis as unknown as Ui).netlabUi.perf?.applyLiveMs ?? []);
@@ -188,6 +217,7 @@ async function main(): Promise<void> {
     const mine = rows.filter((x) => x.bin === bin);
     const med = (k: string): string => { const v = mine.map((x) => x[k]).filter((x): x is number => typeof x === 'number'); return v.length ? median(v).toFixed(k.endsWith('Core') ? 4 : 0) : '-'; };
     process.stdout.write(`${bin}: rounds ${mine.length}; medians: laidOut ${med('laidOutMs')} ms, firstLive ${med('firstLiveMs')} ms, interactive ${med('interactiveMs')} ms, `
+      + `reload: laidOut ${med('reloadLaidOutMs')} ms, firstLive ${med('reloadFirstLiveMs')} ms, `
       + `server idle ${med('serverIdleCore')} core, watched ${med('serverWatchedCore')} core, applyLive ${med('applyLiveMedianMs')} ms, echo ${med('echoMedianMs')} ms\n`);
   }
 }

@@ -62,12 +62,17 @@ export class LabChannel {
 
   /** Adds a page: it gets the drawn lab (or that the lab is down) at once, then live state every second. */
   subscribe(s: Subscriber): void {
-    this.subscribers.add(s);
+    // Opened before `s` is added: what ensureOpen broadcasts is for the other pages; `s` gets the drawn lab once,
+    // below (sent twice, a 1,000-node lab was drawn and laid out twice: a second of the page's load).
     this.ensureOpen();
+    this.subscribers.add(s);
     if (this.lab && this.view) s.send({ type: 'topology', lab: this.name, view: this.view, positions: this.lab.positions() });
     else s.send({ type: 'gone', lab: this.name, message: this.goneMessage ?? `lab ${this.name} is not running` });
     if (this.last) s.send({ type: 'live', live: this.last });
-    if (!this.timer) this.timer = setInterval(() => { void this.tick(); }, this.opts.intervalMs ?? 1000);
+    if (!this.timer) {
+      this.timer = setInterval(() => { void this.tick(); }, this.opts.intervalMs ?? 1000);
+      void this.tick(); // the first page sees node and link states now, not a second later (rates need two readings)
+    }
   }
 
   unsubscribe(s: Subscriber): void {

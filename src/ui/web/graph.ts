@@ -73,7 +73,8 @@ export class Graph {
 
   constructor(container: HTMLElement, private readonly events: GraphEvents) {
     this.cy = cytoscape({
-      container, style: STYLE, minZoom: 0.05, maxZoom: 4,
+      // A 1,000-node lab fits the window only far below 5 %: fit must be able to show all of it.
+      container, style: STYLE, minZoom: 0.002, maxZoom: 4,
       boxSelectionEnabled: false, textureOnViewport: true, hideEdgesOnViewport: false, pixelRatio: 1,
     });
     const cy = this.cy;
@@ -99,8 +100,8 @@ export class Graph {
     });
   }
 
-  /** Draws `view`; elements with a saved position keep it, the others are laid out. */
-  setView(view: LabView, positions: Positions): void {
+  /** Draws `view`; elements with a saved position keep it, the others are laid out. Returns whether a layout ran. */
+  setView(view: LabView, positions: Positions): boolean {
     this.view = view;
     const els: ElementDefinition[] = [];
     for (const n of view.nodes) {
@@ -120,9 +121,10 @@ export class Graph {
     if (missing.length === 0) {
       this.cy.fit(undefined, 30);
       this.laidOutAt = performance.now();
-    } else {
-      this.layout(positions);
+      return false;
     }
+    this.layout(positions);
+    return true;
   }
 
   /** Lays the graph out, holding `fixed` positions where they are. */
