@@ -11,7 +11,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist/ui');
 mkdirSync(out, { recursive: true });
 await build({
-  entryPoints: { app: join(root, 'src/ui/web/main.ts') },
+  // app: the page; layout: the Web Worker that lays out large labs (src/ui/web/layout-worker.ts).
+  entryPoints: { app: join(root, 'src/ui/web/main.ts'), layout: join(root, 'src/ui/web/layout-worker.ts') },
   bundle: true,
   format: 'iife',
   target: ['chrome100', 'firefox100', 'safari15'],

@@ -10,6 +10,10 @@ import cytoscape, { type Core, type EdgeSingular, type ElementDefinition, type N
 import fcose from 'cytoscape-fcose';
 import type { LabView, LiveState, ViewEdge, ViewNode } from '../protocol.js';
 import { shortBps } from './format.js';
+import type { LayoutReply, LayoutRequest } from './layout-worker.js';
+
+/** Labs with more drawn nodes than this are laid out in a Web Worker, drawn on a grid meanwhile. */
+export const WORKER_LAYOUT_OVER = 300;
 
 cytoscape.use(fcose as cytoscape.Ext);
 
@@ -21,6 +25,8 @@ export interface GraphEvents {
   open(node: string): void;
   moved(positions: Positions): void;
   hover(text: string | null, x: number, y: number): void;
+  /** A layout ended (the first drawing of elements without positions, or "re-layout"): every position now. */
+  laidOut(positions: Positions): void;
 }
 
 const STYLE: cytoscape.StylesheetJson = [
@@ -57,6 +63,11 @@ function nodeTip(n: ViewNode): string {
   return lines.join('\n');
 }
 
+/** Adds or removes a class only when it changes (a change restyles the element). */
+function setClass(el: cytoscape.SingularElementReturnValue, c: string, on: boolean): void {
+  if (el.hasClass(c) !== on) el.toggleClass(c, on);
+}
+
 function edgeTip(e: ViewEdge): string {
   const end = (x: ViewEdge['a'] | undefined): string => (x ? `${x.endpoint}  ${[x.ipv4, x.ipv6].filter(Boolean).join(' ')}` : '');
   const lines = [end(e.a), e.b ? end(e.b) : `LAN ${e.name ?? e.target.replace(/^lan:/, '')}`];
@@ -70,6 +81,11 @@ export class Graph {
   private view: LabView | undefined;
   /** When the last layout finished, ms (performance.now()). */
   laidOutAt = 0;
+  /** The worker that lays out large labs (made at the first one). */
+  private worker: Worker | undefined;
+  private layoutId = 0;
+  /** The drawn elements by id: a live reading touches every one each second, and getElementById makes a collection per call. */
+  private byId = new Map<string, cytoscape.SingularElementReturnValue>();
 
   constructor(container: HTMLElement, private readonly events: GraphEvents) {
     this.cy = cytoscape({
@@ -117,6 +133,8 @@ export class Graph {
       this.cy.elements().remove();
       this.cy.add(els);
     });
+    this.byId = new Map();
+    this.cy.elements().forEach((el) => { this.byId.set(el.id(), el); });
     const missing = view.nodes.filter((n) => !positions[n.id]);
     if (missing.length === 0) {
       this.cy.fit(undefined, 30);
@@ -127,20 +145,54 @@ export class Graph {
     return true;
   }
 
-  /** Lays the graph out, holding `fixed` positions where they are. */
+  /**
+   * Lays the graph out, holding `fixed` positions where they are. A large lab
+   * is first put on a grid (the page answers at once) and laid out in a Web
+   * Worker; its positions arrive when it is done.
+   */
   layout(fixed: Positions = {}): void {
     const n = this.cy.nodes().length;
     const fixedNodeConstraint = Object.entries(fixed).filter(([id]) => this.cy.getElementById(id).nonempty()).map(([nodeId, position]) => ({ nodeId, position }));
-    const l = this.cy.layout({
-      name: 'fcose',
+    const options = {
       // Large labs: the spectral step alone places a 1,000-node graph in well under a second.
       quality: n > 400 ? 'draft' : 'default',
-      randomize: true, animate: false, fit: true, padding: 30,
-      nodeSeparation: 90, idealEdgeLength: () => 90, nodeRepulsion: () => 8000,
+      randomize: true, padding: 30,
+      nodeSeparation: 90, idealEdgeLength: 90, nodeRepulsion: 8000,
       numIter: n > 400 ? 600 : 2500,
+    };
+    const done = (): void => {
+      this.laidOutAt = performance.now();
+      this.events.laidOut(this.positions());
+    };
+    if (n > WORKER_LAYOUT_OVER && typeof Worker !== 'undefined') {
+      const id = ++this.layoutId;
+      const held = new Set(fixedNodeConstraint.map((f) => f.nodeId));
+      this.cy.nodes().filter((x) => !held.has(x.id())).layout({ name: 'grid', fit: false, avoidOverlap: true, animate: false } as cytoscape.LayoutOptions).run();
+      this.cy.fit(undefined, 30);
+      this.worker ??= new Worker('/assets/layout.js');
+      const request: LayoutRequest = {
+        id, options, fixed: fixedNodeConstraint,
+        nodes: this.cy.nodes().map((x) => ({ id: x.id(), w: x.width(), h: x.height() })),
+        edges: this.cy.edges().map((x) => ({ id: x.id(), source: x.source().id(), target: x.target().id() })),
+      };
+      this.worker.onmessage = (e: MessageEvent<LayoutReply>) => {
+        if (e.data.id !== this.layoutId) return; // a newer layout was asked for
+        if (e.data.positions) {
+          const p = e.data.positions;
+          this.cy.batch(() => { this.cy.nodes().forEach((x) => { const q = p[x.id()]; if (q && !x.grabbed()) x.position(q); }); });
+          this.cy.fit(undefined, 30);
+        }
+        done();
+      };
+      this.worker.postMessage(request);
+      return;
+    }
+    const l = this.cy.layout({
+      name: 'fcose', ...options, animate: false, fit: true,
+      idealEdgeLength: () => options.idealEdgeLength, nodeRepulsion: () => options.nodeRepulsion,
       ...(fixedNodeConstraint.length ? { fixedNodeConstraint } : {}),
     } as cytoscape.LayoutOptions);
-    l.one('layoutstop', () => { this.laidOutAt = performance.now(); });
+    l.one('layoutstop', done);
     l.run();
   }
 
@@ -165,16 +217,16 @@ export class Graph {
   applyLive(live: LiveState): void {
     this.cy.batch(() => {
       for (const [id, n] of Object.entries(live.nodes)) {
-        const el = this.cy.getElementById(id);
-        if (el.empty()) continue;
-        el.toggleClass('dead', n.state === 'dead');
-        el.toggleClass('paused', n.state === 'paused');
-        el.toggleClass('sick', n.state === 'running' && !!n.daemons?.some((d) => !d.running));
+        const el = this.byId.get(id);
+        if (!el) continue;
+        setClass(el, 'dead', n.state === 'dead');
+        setClass(el, 'paused', n.state === 'paused');
+        setClass(el, 'sick', n.state === 'running' && !!n.daemons?.some((d) => !d.running));
       }
       for (const [id, e] of Object.entries(live.edges)) {
-        const el = this.cy.getElementById(id);
-        if (el.empty()) continue;
-        el.toggleClass('down', e.state === 'down');
+        const el = this.byId.get(id);
+        if (!el) continue;
+        setClass(el, 'down', e.state === 'down');
         const top = Math.max(e.abBps ?? 0, e.baBps ?? 0);
         const width = 2 + Math.min(6, Math.log10(top / 1000 + 1) * 1.5);
         const aRate = (e.abBps ?? 0) >= 1 ? shortBps(e.abBps) : '';

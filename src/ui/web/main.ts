@@ -40,6 +40,11 @@ const graph = new Graph($('graph'), {
     if (!state.lab) return;
     api('PUT', `/api/labs/${encodeURIComponent(state.lab)}/positions`, positions).catch((err: Error) => banner(`positions not saved: ${err.message}`));
   },
+  laidOut: (positions) => {
+    // The layout is saved with the lab: the next page (a reload, the projector, a student's laptop) draws
+    // the same picture at once, without laying out again (fcose takes most of a second at 1,000 nodes).
+    if (state.lab && canAct()) api('PUT', `/api/labs/${encodeURIComponent(state.lab)}/positions`, positions).catch(() => { /* the next page lays out again */ });
+  },
   hover: (text, x, y) => {
     const tip = $('tooltip');
     if (!text) { tip.hidden = true; return; }
@@ -205,11 +210,7 @@ function onMessage(m: ServerMessage): void {
       state.view = m.view;
       state.gone = undefined;
       perf.topologyAt = performance.now();
-      if (graph.setView(m.view, m.positions) && canAct()) {
-        // The layout is saved with the lab: the next page (a reload, the projector, a student's laptop) draws
-        // the same picture at once, without laying out again (fcose takes most of a second at 1,000 nodes).
-        api('PUT', `/api/labs/${encodeURIComponent(m.lab)}/positions`, graph.positions()).catch(() => { /* the next page lays out again */ });
-      }
+      graph.setView(m.view, m.positions);
       perf.drawnAt = performance.now();
       if (state.selected && !m.view.nodes.some((n) => n.id === state.selected!.id) && !m.view.edges.some((e) => e.id === state.selected!.id)) state.selected = null;
       renderCard(true);
@@ -272,10 +273,7 @@ function showTab(tab: Tab): void {
 
 $('lab-select').addEventListener('change', (e) => { const v = (e.target as HTMLSelectElement).value; if (v) subscribe(v); });
 $('fit').addEventListener('click', () => graph.fit());
-$('relayout').addEventListener('click', () => {
-  graph.layout();
-  if (state.lab) api('PUT', `/api/labs/${encodeURIComponent(state.lab)}/positions`, graph.positions()).catch(() => { /* shown next time */ });
-});
+$('relayout').addEventListener('click', () => graph.layout()); // saved when it ends (laidOut)
 $('run-tests').addEventListener('click', () => {
   if (!state.lab) return;
   showTab('tests');
