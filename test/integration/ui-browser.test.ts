@@ -189,6 +189,22 @@ describe('netlab ui in a browser (real kernel, chromium)', function () {
       expect(await page.$$eval('.term', (ts) => ts.length)).to.equal(1);
     });
 
+    it('copies from a terminal and pastes into it', async function () {
+      await context!.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(server.url).origin });
+      await page.evaluate(() => (globalThis as unknown as { navigator: { clipboard: { writeText(s: string): Promise<void> } } }).navigator.clipboard.writeText('echo pasted-$((6*7))'));
+      await page.click('.term[data-node="r1"] .paste');
+      await page.click('.term[data-node="r1"] .screen');
+      await page.keyboard.press('Enter');
+      await poll(async () => /^pasted-42$/m.test(await screenText(page, 'r1')), 10_000, 'the pasted command to run in r1');
+      await page.evaluate(() => {
+        const t = (globalThis as unknown as { netlabUi: { terminals: { open: { node: string; term: { selectAll(): void } }[] } } }).netlabUi.terminals.open.find((x) => x.node === 'r1')!;
+        t.term.selectAll();
+      });
+      await page.click('.term[data-node="r1"] .copy');
+      const copied = await poll(() => page.evaluate(() => (globalThis as unknown as { navigator: { clipboard: { readText(): Promise<string> } } }).navigator.clipboard.readText()).then((x) => (x.includes('pasted-42') ? x : '')), 5000, 'the selection in the clipboard');
+      expect(copied).to.match(/^pasted-42$/m);
+    });
+
     it('shows a link\'s interfaces and addresses when the mouse is over it', async function () {
       const p = await page.evaluate(() => (globalThis as unknown as PageGlobals).netlabUi.graph.screenPoint('L0'));
       await page.mouse.move(p!.x, p!.y);
