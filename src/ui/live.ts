@@ -11,7 +11,7 @@
 import { describeShaping, NetlabError, type LinkCounters } from '../index.js';
 import type { UiBackend, UiLab } from './backend.js';
 import type { LabView, LiveNode, LiveState, ServerMessage } from './protocol.js';
-import { counterNodes, labView, liveEdges, liveNodes } from './view.js';
+import { counterPlan, labView, liveEdges, liveNodes, type CounterPlan } from './view.js';
 
 /** Something that receives messages (a page's WebSocket). */
 export interface Subscriber {
@@ -39,6 +39,8 @@ export function errorText(err: unknown): string {
 export class LabChannel {
   private lab: UiLab | undefined;
   private view: LabView | undefined;
+  /** Which nodes are read, at which end of each edge (counterPlan). */
+  private plan: CounterPlan = { nodes: [], readAt: {} };
   /** Shaping in effect per endpoint, as text (from the lab's topology, which `link set` keeps current). */
   private shaping = new Map<string, string>();
   private prev: LinkCounters | undefined;
@@ -120,6 +122,7 @@ export class LabChannel {
     this.lab = lab;
     this.goneMessage = undefined;
     this.view = labView(lab.topology);
+    this.plan = counterPlan(lab.topology, this.view);
     this.shaping = new Map<string, string>();
     for (const n of lab.topology.nodes) {
       for (const i of n.interfaces) if (i.shaping && Object.keys(i.shaping).length) this.shaping.set(`${n.name}:${i.name}`, describeShaping(i.shaping));
@@ -139,10 +142,10 @@ export class LabChannel {
       this.ensureOpen();
       const lab = this.lab, view = this.view;
       if (!lab || !view) return;
-      const now = await lab.linkCounters(counterNodes(view));
+      const now = await lab.linkCounters(this.plan.nodes);
       const t = lab.topology;
       const nodes = liveNodes(t, now, new Set(now.paused));
-      const edges = liveEdges(t, view, this.prev, now, (e) => this.shaping.get(e));
+      const edges = liveEdges(t, view, this.prev, now, (e) => this.shaping.get(e), this.plan.readAt);
       this.prev = now;
       await this.readHealth(lab, nodes);
       for (const [name, n] of Object.entries(nodes)) {

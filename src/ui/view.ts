@@ -75,6 +75,63 @@ export function counterNodes(view: LabView): string[] {
   return [...new Set(view.edges.map((e) => e.a.node))];
 }
 
+/** Above this many lab nodes, a point-to-point link's counters are read at whichever end covers the most links. */
+export const COVER_OVER = 200;
+
+/** Which nodes the live view reads, and at which end of each edge (the other end's counters mirror them). */
+export interface CounterPlan {
+  nodes: string[];
+  /** Edge id → the end read; absent: 'a'. */
+  readAt: Record<string, 'a' | 'b'>;
+}
+
+/**
+ * The nodes to read each second (pure). A point-to-point link's bytes are
+ * one end's sent and received bytes (what a sends, b receives): one end is
+ * enough. Up to COVER_OVER nodes, the `a` end of every edge (both ends of
+ * most links end up read, drops of both ends counted). Above, the fewest
+ * nodes that reach every link (greedy vertex cover: a ring or a grid needs
+ * half its nodes), always including nodes with a shaped interface (their
+ * qdisc's drops are read there) and the node end of LAN ports and host links.
+ */
+export function counterPlan(t: Topology, view: LabView): CounterPlan {
+  if (t.nodes.length <= COVER_OVER) return { nodes: counterNodes(view), readAt: {} };
+  const chosen = new Set<string>();
+  for (const n of t.nodes) if (n.interfaces.some((i) => i.shaping && Object.keys(i.shaping).length)) chosen.add(n.name);
+  const p2p: ViewEdge[] = [];
+  for (const e of view.edges) {
+    if (e.type === 'p2p' && e.b) p2p.push(e);
+    else chosen.add(e.a.node);
+  }
+  const open = p2p.filter((e) => !chosen.has(e.a.node) && !chosen.has(e.b!.node));
+  const degree = new Map<string, number>();
+  const edgesOf = new Map<string, ViewEdge[]>();
+  for (const e of open) {
+    for (const x of [e.a.node, e.b!.node]) {
+      degree.set(x, (degree.get(x) ?? 0) + 1);
+      (edgesOf.get(x) ?? edgesOf.set(x, []).get(x)!).push(e);
+    }
+  }
+  const covered = new Set<string>();
+  for (;;) {
+    let best: string | undefined, most = 0;
+    for (const [x, d] of degree) if (d > most) { best = x; most = d; }
+    if (!best) break;
+    chosen.add(best);
+    degree.delete(best);
+    for (const e of edgesOf.get(best)!) {
+      if (covered.has(e.id)) continue;
+      covered.add(e.id);
+      const other = e.a.node === best ? e.b!.node : e.a.node;
+      const d = degree.get(other);
+      if (d !== undefined) { if (d <= 1) degree.delete(other); else degree.set(other, d - 1); }
+    }
+  }
+  const readAt: Record<string, 'a' | 'b'> = {};
+  for (const e of p2p) if (!chosen.has(e.a.node)) readAt[e.id] = 'b';
+  return { nodes: t.nodes.map((n) => n.name).filter((n) => chosen.has(n)), readAt };
+}
+
 /** Bits per second between two byte counts `ms` apart; undefined for no interval or a counter that went back (re-created). */
 function bps(before: number | undefined, after: number | undefined, ms: number): number | undefined {
   if (before === undefined || after === undefined || ms <= 0 || after < before) return undefined;
@@ -88,11 +145,12 @@ function drops(c: InterfaceCounters | undefined): number {
 /**
  * Live state of every edge (pure): down when an end is cut in the topology
  * (`link down`) or a node of it is dead; rates from the `a` end's counters
- * between `prev` and `now` (sent: a→b; received: b→a); drops per second of
- * both node ends. `describe` turns an interface's shaping into text.
+ * between `prev` and `now` (sent: a→b; received: b→a), or the `b` end's where
+ * `readAt` says so (received: a→b; sent: b→a); drops per second of the node
+ * ends read. `describe` turns an interface's shaping into text.
  */
 export function liveEdges(t: Topology, view: LabView, prev: LinkCounters | undefined, now: LinkCounters,
-  describe: (endpoint: string) => string | undefined): Record<string, LiveEdge> {
+  describe: (endpoint: string) => string | undefined, readAt: CounterPlan['readAt'] = {}): Record<string, LiveEdge> {
   const out: Record<string, LiveEdge> = {};
   // By name, once per reading: a search per edge end costs O(nodes × links) (12–20 ms per second at 1,000 nodes).
   const byName = nodeIndex(t);
@@ -107,10 +165,12 @@ export function liveEdges(t: Topology, view: LabView, prev: LinkCounters | undef
     }
     const live: LiveEdge = { state: reason ? 'down' : 'up' };
     if (reason) live.reason = reason;
-    const before = prev?.interfaces[e.a.endpoint];
-    const after = now.interfaces[e.a.endpoint];
-    const ab = bps(before?.txBytes, after?.txBytes, ms);
-    const ba = bps(before?.rxBytes, after?.rxBytes, ms);
+    // Read at b (counterPlan): what b receives is what a sent.
+    const atB = readAt[e.id] === 'b' && e.b ? e.b.endpoint : undefined;
+    const before = prev?.interfaces[atB ?? e.a.endpoint];
+    const after = now.interfaces[atB ?? e.a.endpoint];
+    const ab = bps(atB ? before?.rxBytes : before?.txBytes, atB ? after?.rxBytes : after?.txBytes, ms);
+    const ba = bps(atB ? before?.txBytes : before?.rxBytes, atB ? after?.txBytes : after?.rxBytes, ms);
     if (ab !== undefined) live.abBps = ab;
     if (ba !== undefined) live.baBps = ba;
     if (prev && ms > 0) {

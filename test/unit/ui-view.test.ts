@@ -6,7 +6,7 @@ import { parseShapingChange } from '../../src/topology/shaping-change.js';
 import { NetlabError } from '../../src/errors.js';
 import { credential, readCookie, sameOrigin, sameToken } from '../../src/ui/auth.js';
 import { actionEnds, changeOf } from '../../src/ui/server.js';
-import { counterNodes, labView, liveEdges, liveNodes } from '../../src/ui/view.js';
+import { COVER_OVER, counterNodes, counterPlan, labView, liveEdges, liveNodes } from '../../src/ui/view.js';
 import { parseListen, parsePort } from '../../src/cli/ui.js';
 import { loadTopology } from '../../src/lab/load.js';
 import { demoTopology } from '../helpers/ui-fake.js';
@@ -53,6 +53,28 @@ describe('netlab ui: the drawn lab', () => {
 
   it('reads counters of each link from one end only (the a end)', () => {
     expect(counterNodes(labView(demoTopology()))).to.deep.equal(['r1', 'r2', 'r3', 'h1', 'h2']);
+  });
+
+  it('reads a large ring at every other node, each link at one end, and a shaped node always', () => {
+    const n = COVER_OVER * 2;
+    const names = Array.from({ length: n }, (_, i) => `n${i + 1}`);
+    const links = names.map((x, i) => `  - [${x}:eth2, ${names[(i + 1) % n]}:eth1]`);
+    const t = loadTopology({ text: `name: t-ring\naddressing: false\nnodes:\n${names.map((x) => `  ${x}: {}`).join('\n')}\nlinks:\n${links.join('\n')}\n` });
+    const v = labView(t);
+    const plan = counterPlan(t, v);
+    expect(plan.nodes).to.have.length(n / 2);
+    const read = new Set(plan.nodes);
+    for (const e of v.edges) expect(read.has(plan.readAt[e.id] === 'b' ? e.b!.node : e.a.node), e.id).to.equal(true);
+    t.nodes[1]!.interfaces[0]!.shaping = { rateBps: 1_000_000 } as never;
+    expect(counterPlan(t, labView(t)).nodes).to.include('n2');
+  });
+
+  it('turns counters read at the b end into the same rates: what b receives, a sent', () => {
+    const t = demoTopology();
+    const v = labView(t);
+    const at = (atMs: number, rx: number, tx: number): LinkCounters => ({ atMs, running: { r1: true, r2: true, r3: true, h1: true, h2: true }, interfaces: { 'r2:eth1': { name: 'eth1', rxBytes: rx, txBytes: tx, rxPackets: 0, txPackets: 0, rxDropped: 0, txDropped: 0, qdiscDropped: 0 } } });
+    const live = liveEdges(t, v, at(0, 0, 0), at(1000, 125_000, 12_500), () => undefined, { L0: 'b' });
+    expect(live.L0).to.deep.include({ abBps: 1_000_000, baBps: 100_000 });
   });
 
   it('turns two readings into bits/s both ways and drops per second, and marks cut links and dead nodes down', () => {
