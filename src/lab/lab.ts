@@ -124,7 +124,7 @@ export class Lab {
   static running(): string[] {
     let dirs: string[] = [];
     try { dirs = readdirSync(runRoot()); } catch { return []; }
-    return dirs.filter((d) => isLabName(d) && stateOf(d) !== undefined).sort();
+    return dirs.filter((d) => isLabName(d) && hasState(d)).sort();
   }
 
   /**
@@ -375,6 +375,20 @@ function filesVersion(lab: string): string {
     try { const st = statSync(path); return `${st.mtimeMs}:${st.size}:${st.ino}`; } catch { return ''; }
   };
   return `${sig(stateFile(lab))}|${sig(labPath(lab, 'topology.json'))}`;
+}
+
+/** Whether a lab's State could be read, by the State file's signature when it was read (a cache: the web UI asks every 2 s, and a 1,000-node lab's State takes milliseconds to parse). */
+const stateReadable = new Map<string, { sig: string; ok: boolean }>();
+
+/** Whether `lab` has a State that can be read (as stateOf), parsed again only when its file changed. */
+function hasState(lab: string): boolean {
+  let sig: string;
+  try { const st = statSync(stateFile(lab)); sig = `${st.mtimeMs}:${st.size}:${st.ino}`; } catch { stateReadable.delete(lab); return false; }
+  const known = stateReadable.get(lab);
+  if (known?.sig === sig) return known.ok;
+  const ok = stateOf(lab) !== undefined;
+  stateReadable.set(lab, { sig, ok });
+  return ok;
 }
 
 /** A lab's State, or undefined when it has none or it cannot be read (a symbolic link in the way). */
