@@ -90,6 +90,7 @@ async function clickNode(page: import('playwright-core').Page, id: string): Prom
       u.cy.center(u.cy.getElementById(x));
       return u.graph.screenPoint(x);
     }, id);
+    await new Promise((r) => setTimeout(r, 200)); // the viewport settles (cytoscape draws a moved viewport from a texture first)
     const c0 = performance.now();
     await page.mouse.click(p!.x, p!.y);
     try {
