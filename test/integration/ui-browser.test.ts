@@ -322,6 +322,34 @@ describe('netlab ui in a browser (real kernel, chromium)', function () {
       expect(read.stdout.match(new RegExp(`> ${r2.replace(/\./g, '\\.')}: ICMP echo request`, 'g')) ?? [], read.stdout).to.have.length.of.at.least(3);
     });
 
+    it('keeps the packet list bounded under a flood: rows per second capped, the rest counted and saved', async function () {
+      await clickElement(page, 'L0');
+      await poll(async () => (await page.textContent('#card h2'))?.includes('r1:eth1') ?? false, 5000, 'the card of r1:eth1 — r2:eth1');
+      await page.fill('#cap-filter', 'udp');
+      await page.click('#live-capture');
+      const live = (): Promise<{ id: string; state: string; packets: number; shown: number; notShown: number; notInFile: number }[]> =>
+        page.evaluate(() => (globalThis as unknown as { netlabUi: { packets: { list(): { id: string; state: string; packets: number; shown: number; notShown: number; notInFile: number }[] } } }).netlabUi.packets.list());
+      const id = await poll(async () => { const c = (await live())[0]; return c && c.state === 'running' && c.id !== 'c1' ? c.id : ''; }, 15_000, 'a second live capture');
+      const rss0 = process.memoryUsage().rss;
+      // 20 Mbit/s of 100-byte UDP datagrams: ~25,000 packets/s for 3 s.
+      const r2 = lab!.topology.nodes.find((n) => n.name === 'r2')!.interfaces.find((i) => i.name === 'eth1')!.ipv4!.split('/')[0]!;
+      const serverDone = lab!.exec('r2', ['iperf3', '-s', '-1'], { timeoutMs: 60_000 });
+      await poll(async () => {
+        const r = await lab!.exec('r1', ['iperf3', '-c', r2, '-u', '-b', '20M', '-l', '100', '-t', '3'], { timeoutMs: 30_000 });
+        return r.code === 0 ? r : undefined;
+      }, 20_000, 'iperf3 to reach r2');
+      await serverDone;
+      await page.click('#packet-stop');
+      const end = await poll(async () => { const c = (await live()).find((x) => x.id === id); return c?.state === 'stopped' ? c : undefined; }, 15_000, 'the flood capture to stop');
+      const rows = await page.$$eval('#packet-rows tr', (trs) => trs.length);
+      expect(end.packets, JSON.stringify(end)).to.be.greaterThan(20_000);
+      expect(end.notShown, 'most packets are counted, not listed').to.be.greaterThan(end.packets / 2);
+      expect(end.shown + end.notShown).to.equal(end.packets);
+      expect(rows, 'the page keeps at most 2,000 rows').to.be.at.most(2000);
+      expect(end.notInFile, 'a few MB fit in the file').to.equal(0);
+      expect(process.memoryUsage().rss - rss0, 'the server\'s memory does not follow the flood').to.be.below(150 << 20);
+    });
+
     it('runs the lab\'s tests from the page and sees each pass', async function () {
       await page.click('#run-tests');
       const summary = await poll(async () => (await page.isVisible('#test-summary')) && await page.textContent('#test-summary'), 100_000, 'the test run to end');

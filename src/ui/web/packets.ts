@@ -54,6 +54,8 @@ export class PacketList {
     const known = this.captures.get(info.id);
     if (known) known.info = info;
     else {
+      // The server keeps one stopped capture per link: an older one of this link is gone with its file.
+      for (const [id, c] of this.captures) if (c.info.edge === info.edge && c.info.state === 'stopped') this.captures.delete(id);
       this.captures.set(info.id, { info, rows: [] });
       this.current = info.id;
       this.render();
