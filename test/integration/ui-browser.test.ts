@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Download, type Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { Lab } from '../../src/lab/lab.js';
 import { loadTopology } from '../../src/lab/load.js';
@@ -81,6 +81,16 @@ async function clickElement(page: Page, id: string): Promise<void> {
   const p = await page.evaluate((x) => (globalThis as unknown as PageGlobals).netlabUi.graph.screenPoint(x), id);
   if (!p) throw new Error(`the page draws no ${id}`);
   await page.mouse.click(p.x, p.y);
+}
+
+/** Saves a downloaded pcapng as test-output/ui/NAME and checks that tcpdump reads it, with at least three ICMP echo requests to `dst`. */
+async function expectEchoRequests(d: Download, name: string, dst: string): Promise<void> {
+  const file = join(SHOTS, name);
+  mkdirSync(SHOTS, { recursive: true });
+  await d.saveAs(file);
+  const read = spawnSync('tcpdump', ['-n', '-r', file], { encoding: 'utf8' });
+  expect(read.status, read.stderr).to.equal(0);
+  expect(read.stdout.match(new RegExp(`> ${dst.replace(/\./g, '\\.')}: ICMP echo request`, 'g')) ?? [], read.stdout).to.have.length.of.at.least(3);
 }
 
 function status(server: UiServer, path: string, headers: Record<string, string> = {}): Promise<number> {
@@ -280,13 +290,8 @@ describe('netlab ui in a browser (real kernel, chromium)', function () {
       const r2 = lab!.topology.nodes.find((n) => n.name === 'r2')!.interfaces.find((i) => i.name === 'eth1')!.ipv4!.split('/')[0]!;
       const ping = await lab!.exec('r1', ['ping', '-c', '3', '-i', '0.3', r2], { timeoutMs: 10_000 });
       expect(ping.code, ping.stderr).to.equal(0);
-      const file = join(SHOTS, 'capture-L0.pcapng');
-      mkdirSync(SHOTS, { recursive: true });
-      await d.saveAs(file);
       expect(d.suggestedFilename()).to.equal(`${LAB}-L0.pcapng`);
-      const read = spawnSync('tcpdump', ['-n', '-r', file], { encoding: 'utf8' });
-      expect(read.status, read.stderr).to.equal(0);
-      expect(read.stdout.match(new RegExp(`> ${r2.replace(/\./g, '\\.')}: ICMP echo request`, 'g')) ?? [], read.stdout).to.have.length.of.at.least(3);
+      await expectEchoRequests(d, 'capture-L0.pcapng', r2);
     });
 
     it('lists the packets of a link live while a ping crosses it, stops, and the pcapng downloads', async function () {
@@ -314,12 +319,7 @@ describe('netlab ui in a browser (real kernel, chromium)', function () {
       await poll(async () => (await page.textContent('#packet-status'))?.includes('stopped') ?? false, 10_000, 'the capture to stop');
       const download = page.waitForEvent('download', { timeout: 10_000 });
       await page.click('#packet-download');
-      const file = join(SHOTS, 'live-L0.pcapng');
-      mkdirSync(SHOTS, { recursive: true });
-      await (await download).saveAs(file);
-      const read = spawnSync('tcpdump', ['-n', '-r', file], { encoding: 'utf8' });
-      expect(read.status, read.stderr).to.equal(0);
-      expect(read.stdout.match(new RegExp(`> ${r2.replace(/\./g, '\\.')}: ICMP echo request`, 'g')) ?? [], read.stdout).to.have.length.of.at.least(3);
+      await expectEchoRequests(await download, 'live-L0.pcapng', r2);
     });
 
     it('keeps the packet list bounded under a flood: rows per second capped, the rest counted and saved', async function () {
