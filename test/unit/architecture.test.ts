@@ -25,7 +25,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   observe: ['lab', 'core', 'net', 'shaping', 'topology'],
   events: ['lab', 'observe', 'validate', 'daemons', 'core', 'shaping', 'topology'],
   cli: ['lab', 'observe', 'events', 'image', 'frontends', 'validate', 'graph', 'shaping', 'core', 'topology', 'ui'],
-  index: ['lab', 'observe', 'events', 'image', 'validate', 'graph', 'daemons', 'shaping', 'topology'],
+  index: ['lab', 'observe', 'events', 'image', 'validate', 'graph', 'daemons', 'frontends', 'shaping', 'core', 'topology'],
   // The web UI is a client of the library API and nothing else (src/ui/backend.ts).
   ui: ['index'],
 };
