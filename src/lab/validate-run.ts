@@ -9,6 +9,7 @@ import { UsageError } from '../errors.js';
 import { parseTime, UnitError } from '../topology/index.js';
 import type { Topology } from '../topology/types.js';
 import { formatResult, formatSummary, nameWidth, plain, type Style } from '../validate/console.js';
+import { toJUnit } from '../validate/junit.js';
 import { DEFAULT_CONCURRENCY, runTests } from '../validate/runner.js';
 import { selectTests } from '../validate/select.js';
 import type { EventHooks, Executor, RunReport } from '../validate/types.js';
@@ -125,9 +126,8 @@ export async function validateLab(file: string, opts: ValidateOptions, io: Valid
   return { code: ok ? 0 : 1, report };
 }
 
-/** Writes the JUnit file; its XML library loads only here (~30 ms that other commands do not pay). */
+/** Writes the JUnit file (its XML library loads on this first use: src/validate/junit.ts). */
 async function writeJUnit(path: string, report: RunReport): Promise<void> {
-  const { toJUnit } = await import('../validate/junit.js');
   writeOutput(path, toJUnit(report), '--junit');
 }
 
