@@ -3,7 +3,7 @@
  * (src/index.ts) as scripts and the web UI reach them.
  */
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { convertToNetlab, GRAPH_FORMATS, kindCatalog, labNameOf, loadTopology, renderGraph, TopologyError, UsageError } from '../../src/index.js';
@@ -28,6 +28,17 @@ describe('library: what the CLI calls', () => {
     const t = loadTopology({ text });
     expect(t.name).to.equal('duo');
     expect(t.nodes.map((n) => n.name)).to.deep.equal(['a', 'b']);
+  });
+
+  it('convertToNetlab keeps an image the store lacks only with pull (netlab convert --pull), else runs the node on the host\'s root', () => {
+    const lab = file('img.clab.yml', 'name: img\ntopology:\n  nodes:\n    a: { kind: linux, image: alpine:3.19 }\n');
+    const store = join(dir, 'store');
+    mkdirSync(store);
+    const without = loadTopology({ text: convertToNetlab(lab, undefined, { store }) });
+    expect(without.nodes[0]!.image).to.equal(undefined);
+    const withPull = convertToNetlab(lab, undefined, { store, pull: true });
+    expect(withPull).to.contain('up pulls it (--pull)');
+    expect(loadTopology({ text: withPull }).nodes[0]!.image).to.equal('alpine:3.19');
   });
 
   it('convertToNetlab refuses a netlab topology, saying what it reads', () => {
