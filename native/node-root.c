@@ -71,15 +71,21 @@ static unsigned shift_uid, shift_gid;
 /*
  * Files the lab wrote for this node before it started (e.g. /etc/frr/frr.conf
  * in <run>/upper): copied into the node's upper layer with their mode and
- * owner, directories and symlinks included.
+ * owner, directories and symlinks included. Closes `from` (its directory
+ * stream owns it), on every path.
  */
 static int copy_tree(int from, int to, const char *where, int depth)
 {
-	if (depth > 32)
+	if (depth > 32) {
+		close(from); /* ours to close on every path */
 		return failx("copy seed files", where, ELOOP);
+	}
 	DIR *d = fdopendir(from);
-	if (!d)
-		return fail("read seed files", where);
+	if (!d) {
+		int e = errno;
+		close(from); /* ours to close, as closedir would */
+		return failx("read seed files", where, e);
+	}
 	int r = 0;
 	struct dirent *e;
 	while (r == 0 && (e = readdir(d))) {

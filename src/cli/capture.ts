@@ -4,14 +4,8 @@
  * (src/observe/capture.ts).
  */
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
-import { Lab } from '../lab/lab.js';
-import { checkOutput } from '../lab/output.js';
-import { parseTime, UnitError } from '../topology/units.js';
-import type { Topology } from '../topology/types.js';
-import type { CaptureReport } from '../observe/capture.js';
+import { checkOutput, isLan, Lab, parseTime, UnitError, UsageError, type CaptureReport, type Topology } from '../index.js';
 import { warn } from './output.js';
-import { isLan } from '../topology/link-types/index.js';
 
 interface CaptureFlags {
   lab?: string; all?: boolean; write?: string; count?: string; duration?: string; snaplen?: string; buffer?: string; quiet?: boolean;

@@ -5,12 +5,7 @@
  * differently as comments on top. Touches nothing but the output file.
  */
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
-import { convertLab } from '../frontends/index.js';
-import { loadDocument } from '../lab/load.js';
-import { documentYaml } from '../frontends/write.js';
-import { storeImageCatalog } from '../lab/images.js';
-import { writeOutput } from '../lab/output.js';
+import { convertToNetlab, writeOutput } from '../index.js';
 
 export function register(program: Command): void {
   program
@@ -20,11 +15,8 @@ export function register(program: Command): void {
     .option('-o, --output <file>', 'write to this file instead of standard output (-: standard output)')
     .option('--pull', 'keep every image (netlab up pulls what the store lacks) instead of falling back to the host\'s FRR or root')
     .action((lab: string, opts: { output?: string; pull?: boolean }) => {
-      const doc = convertLab(lab, { images: storeImageCatalog({ pull: opts.pull }) });
-      if (!doc) throw new UsageError(lab, 'is a netlab topology already', 'netlab convert reads containerlab files and Kathará lab folders');
-      loadDocument(doc); // the result must be a lab netlab accepts: check it before writing anything
       const out = opts.output === undefined || opts.output === '-' ? undefined : opts.output;
-      const text = documentYaml(doc, out);
+      const text = convertToNetlab(lab, out, { pull: opts.pull === true });
       if (out === undefined) process.stdout.write(text);
       else writeOutput(out, text, '--output');
     });

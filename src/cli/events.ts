@@ -7,10 +7,7 @@
  */
 import type { Command } from 'commander';
 import { load as parseYaml } from 'js-yaml';
-import { UsageError } from '../errors.js';
-import { Lab } from '../lab/lab.js';
-import type { EventsReport } from '../events/manage.js';
-import { EVENT_ACTIONS } from '../topology/events.js';
+import { EVENT_ACTIONS, Lab, UsageError, type EventsReport } from '../index.js';
 import { colors } from './output.js';
 
 interface EventsFlags {

@@ -5,12 +5,25 @@
  * run the TypeScript CLI directly.
  */
 import { spawnSync } from 'node:child_process';
+import { constants } from 'node:os';
 import type { Command } from 'commander';
-import { enterBinary } from '../core/enter.js';
+import { enterBinary } from '../index.js';
+
+/**
+ * The exit code a shell gives for a child that ended with `status` or was
+ * killed by `signal` (pure): the status itself, else 128 + the signal's number
+ * (SIGHUP 129, SIGINT 130, SIGKILL 137, SIGTERM 143: bash(1), "EXIT STATUS"),
+ * else 1.
+ */
+export function shellExitCode(status: number | null, signal: NodeJS.Signals | null): number {
+  if (status !== null) return status;
+  const n = signal ? constants.signals[signal] : undefined;
+  return n === undefined ? 1 : 128 + n;
+}
 
 function runNative(args: string[]): void {
   const r = spawnSync(enterBinary(), ['--cli', ...args], { stdio: 'inherit' });
-  process.exitCode = r.status ?? (r.signal ? 128 + 15 : 1);
+  process.exitCode = shellExitCode(r.status, r.signal);
 }
 
 export function register(program: Command): void {

@@ -6,29 +6,13 @@
  */
 import { extname } from 'node:path';
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
-import { buildGraph } from '../graph/graph.js';
-import { toDot } from '../graph/render/dot.js';
-import { toMermaid } from '../graph/render/mermaid.js';
-import { toHtml, toSvg } from '../graph/render/svg.js';
-import { storeImageCatalog } from '../lab/images.js';
-import { writeOutput } from '../lab/output.js';
-import { kindCatalog, loadLab } from '../lab/load.js';
+import { GRAPH_FORMATS as FORMATS, kindCatalog, loadLab, renderGraph, storeImageCatalog, UsageError, writeOutput, type GraphFormat as Format } from '../index.js';
 
-const FORMATS = ['dot', 'mermaid', 'svg', 'html'] as const;
-type Format = (typeof FORMATS)[number];
 const BY_EXT: Record<string, Format> = { '.dot': 'dot', '.gv': 'dot', '.mmd': 'mermaid', '.mermaid': 'mermaid', '.svg': 'svg', '.html': 'html', '.htm': 'html' };
 
 /** Renders the topology file in a format (the command without its I/O). */
 export function renderTopology(file: string, format: Format): string {
-  const t = loadLab(file, { images: storeImageCatalog() });
-  const g = buildGraph(t, kindCatalog());
-  switch (format) {
-    case 'dot': return toDot(g, t.name);
-    case 'mermaid': return toMermaid(g);
-    case 'svg': return toSvg(g, t.name);
-    case 'html': return toHtml(g, t.name);
-  }
+  return renderGraph(loadLab(file, { images: storeImageCatalog() }), format, kindCatalog());
 }
 
 export function register(program: Command): void {

@@ -3,8 +3,7 @@
  * (docs/images.md). A thin shell over src/image: parse flags, print results.
  */
 import type { Command } from 'commander';
-import { NetlabError } from '../errors.js';
-import { importImage, inspectImage, listImages, pruneImages, pullImage, removeImage, type ImageRecord } from '../image/index.js';
+import { importImage, inspectImage, listImages, NetlabError, pruneImages, pullImage, removeImage, type ImageRecord } from '../index.js';
 import { colors } from './output.js';
 import { fmtBytes, imageProgressPrinter } from './progress.js';
 

@@ -2,14 +2,8 @@
  * `netlab link set|down|up|show`: change a running lab's links.
  */
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
-import { Lab } from '../lab/lab.js';
-import { requireLabName } from '../lab/paths.js';
-import { otherEnd, setEndpointState, setShaping, showLinks, type LinkReport } from '../lab/links.js';
-import type { Shaping } from '../shaping/types.js';
-import { parseShapingChange } from '../topology/shaping-change.js';
+import { describeShaping, Lab, otherEnd, parseShapingChange, requireLabName, UsageError, type LinkReport, type Shaping } from '../index.js';
 import { colors, warn } from './output.js';
-import { describeShaping } from '../shaping/format.js';
 
 interface SetFlags {
   lab?: string; rate?: string; burst?: string; limit?: string; delay?: string; jitter?: string;
@@ -17,8 +11,8 @@ interface SetFlags {
 }
 
 /** The lab a `link` command acts on: --lab (checked: a lab name), else the only running lab. */
-function labOf(flag: string | undefined): string {
-  return Lab.open(flag === undefined ? undefined : requireLabName(flag, '--lab')).name;
+function labOf(flag: string | undefined): Lab {
+  return Lab.open(flag === undefined ? undefined : requireLabName(flag, '--lab'));
 }
 
 /** The Shaping a `link set` command line asks for (pure; src/topology/shaping-change.ts). */
@@ -57,12 +51,11 @@ export function register(program: Command): void {
       const lab = labOf(flags.lab);
       const change = shapingFromFlags(flags);
       if (!Object.keys(change).length && !flags.reset) throw new UsageError('netlab link set', 'nothing to change', 'give --rate, --delay, --loss, … or --reset');
-      const t = Lab.open(lab).topology;
       const ends = [endpoint];
       if (flags.both) {
-        ends.push(otherEnd(t, endpoint));
+        ends.push(otherEnd(lab.topology, endpoint));
       }
-      const result = await setShaping(lab, ends, change, flags.reset, { onWarning: warn });
+      const result = await lab.setShaping(ends, change, { reset: flags.reset, onWarning: warn });
       ends.forEach((e, i) => process.stdout.write(`${e}: ${describeShaping(result[i]) || 'no shaping'}\n`));
     });
 
@@ -72,7 +65,8 @@ export function register(program: Command): void {
       .argument('<endpoint>', 'NODE:IFACE')
       .option('--lab <lab>', 'lab (default: the only running lab)')
       .action(async (endpoint: string, flags: { lab?: string }) => {
-        await setEndpointState(labOf(flags.lab), endpoint, up, { onWarning: warn });
+        const end = labOf(flags.lab).link(endpoint);
+        await (up ? end.up({ onWarning: warn }) : end.down({ onWarning: warn }));
         process.stdout.write(`${endpoint} is ${up ? 'up' : 'down'}\n`);
       });
   }
@@ -83,7 +77,7 @@ export function register(program: Command): void {
     .option('--lab <lab>', 'lab (default: the only running lab)')
     .option('--json', 'machine-readable output')
     .action(async (endpoints: string[], flags: { lab?: string; json?: boolean }) => {
-      const reports = await showLinks(labOf(flags.lab), endpoints);
+      const reports = await labOf(flags.lab).showLinks(endpoints);
       if (reports.some((r) => r.gone)) process.exitCode = 1; // as netlab status does for a dead node
       if (flags.json) { process.stdout.write(`${JSON.stringify(reports, null, 2)}\n`); return; }
       for (const r of reports) {

@@ -5,7 +5,7 @@
  * (0 success, 1 failure, 2 bad input).
  */
 import { Command, CommanderError } from 'commander';
-import { isNetlabError } from '../errors.js';
+import { isNetlabError } from '../index.js';
 import { printError } from './output.js';
 import { commands } from './commands.js';
 

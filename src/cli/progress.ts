@@ -3,8 +3,7 @@
  * (`links 412/1000`); otherwise one plain line when a phase ends, so CI logs stay
  * short.
  */
-import type { ImageProgress } from '../image/index.js';
-import type { ProgressEvent } from '../lab/progress.js';
+import type { ImageProgress, ProgressEvent } from '../index.js';
 import { colors } from './output.js';
 
 export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (e: ProgressEvent) => void {

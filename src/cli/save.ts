@@ -2,12 +2,9 @@
  * `netlab save [LAB] [-o DIR]`: write every router's running configuration
  * next to the topology file.
  */
-import { dirname, relative } from 'node:path';
+import { relative } from 'node:path';
 import type { Command } from 'commander';
-import { Lab } from '../lab/lab.js';
-import { requireLabName } from '../lab/paths.js';
-import { saveConfigs } from '../lab/save.js';
-import { UsageError } from '../errors.js';
+import { Lab, requireLabName, UsageError } from '../index.js';
 import { warn } from './output.js';
 
 export function register(program: Command): void {
@@ -20,7 +17,7 @@ export function register(program: Command): void {
       if (flags.output === '') throw new UsageError('-o', 'is empty', 'give a folder, e.g. -o saved (it is created if missing), or leave -o out');
       const opened = Lab.open(lab === undefined ? undefined : requireLabName(lab, 'LAB'));
       const name = opened.name;
-      const r = await saveConfigs(name, flags.output, { onWarning: warn });
+      const r = await opened.save({ output: flags.output, onWarning: warn });
       for (const s of r.skipped) warn(`not saved: ${s}`);
       if (!r.files.length) { process.stdout.write(`lab ${name} has no router whose configuration can be saved\n`); return; }
       for (const f of r.files) process.stdout.write(`${relative(process.cwd(), f.path) || f.path}  (${f.bytes} bytes)\n`);

@@ -5,10 +5,7 @@
  * `--watch` refreshes like `docker stats`. Exit 1 when a node is dead.
  */
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
-import { Lab } from '../lab/lab.js';
-import { describeOomKill } from '../observe/oom.js';
-import { oomOf, statsBetween, type LabSample, type LabStats, type NodeStats } from '../observe/stats.js';
+import { describeOomKill, Lab, oomOf, statsBetween, UsageError, type LabSample, type LabStats, type NodeStats } from '../index.js';
 import { colors } from './output.js';
 import { parseDuration } from './capture.js';
 

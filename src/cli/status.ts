@@ -3,10 +3,7 @@
  * interfaces with addresses and peers, shaping, daemons.
  */
 import type { Command } from 'commander';
-import { requireLabName } from '../lab/paths.js';
-import { allLabStatuses, labStatusOrProblem, type LabStatus, type NodeStatus } from '../lab/status.js';
-import { describeShaping } from '../shaping/format.js';
-import { describeOomKill } from '../observe/oom.js';
+import { describeOomKill, describeShaping, Lab, type LabStatus, type NodeStatus } from '../index.js';
 import { colors } from './output.js';
 
 function nodeLines(n: NodeStatus): string[] {
@@ -51,7 +48,7 @@ export function register(program: Command): void {
     .argument('[lab]', 'lab name (default: every running lab)')
     .option('--json', 'machine-readable output')
     .action(async (lab: string | undefined, flags: { json?: boolean }) => {
-      const all = lab !== undefined ? [await labStatusOrProblem(requireLabName(lab, 'LAB'))] : await allLabStatuses();
+      const all = lab !== undefined ? [await Lab.statusOf(lab)] : await Lab.statusAll();
       // The same exit code with and without --json (docs/cli.md): 1 when a lab is broken, a node is dead or an up was interrupted.
       if (all.some((s) => s.problem !== undefined || s.interrupted || s.nodes.some((n) => n.state === 'dead'))) process.exitCode = 1;
       if (flags.json) {

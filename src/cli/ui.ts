@@ -6,10 +6,13 @@
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import { UsageError } from '../errors.js';
-import { Lab } from '../lab/lab.js';
-import { libraryBackend } from '../ui/backend.js';
-import { startUiServer } from '../ui/server.js';
+import { Lab, UsageError } from '../index.js';
+// The one import of src/cli beyond the library: the web UI is a client of the
+// library itself (src/ui imports only src/index.ts), so the library cannot
+// offer it without a cycle (docs/architecture.md, "Deviations"). Its code
+// (with ws) loads when `netlab ui` runs, not at every start.
+import type * as UiServer from '../ui/server.js';
+import type * as UiBackend from '../ui/backend.js';
 import { colors, warn } from './output.js';
 
 interface UiFlags { listen: string; port: string }
@@ -44,6 +47,9 @@ export function register(program: Command): void {
       const host = parseListen(flags.listen);
       const port = parsePort(flags.port);
       const lab = labName === undefined ? undefined : Lab.open(labName).name; // an unknown lab fails here, exit 2
+      const [{ startUiServer }, { libraryBackend }] = await Promise.all([
+        import('../ui/server.js') as Promise<typeof UiServer>, import('../ui/backend.js') as Promise<typeof UiBackend>,
+      ]);
       const server = await startUiServer({ backend: libraryBackend(), host, port, ...(lab ? { lab } : {}) });
       const wildcard = host === '0.0.0.0' || host === '::';
       const shown = wildcard ? server.url.replace(`//${host.includes(':') ? `[${host}]` : host}:`, `//${hostname()}:`) : server.url;

@@ -3,13 +3,9 @@
  * nothing; `--dry-run` prints the plan and touches nothing.
  */
 import type { Command } from 'commander';
-import { NetlabError } from '../errors.js';
-import { formatPlan, plan } from '../graph/index.js';
-import { storeImageCatalog } from '../lab/images.js';
-import { Lab } from '../lab/lab.js';
+import { formatPlan, kindCatalog, Lab, loadLab, NetlabError, plan, storeImageCatalog } from '../index.js';
 import { colors, printNotes, warn } from './output.js';
 import { fmtMs, imageProgressPrinter, progressPrinter } from './progress.js';
-import { kindCatalog, loadLab } from '../lab/load.js';
 
 interface UpFlags { name?: string; dryRun?: boolean; verbose?: boolean; reconfigure?: boolean; keepOnError?: boolean; quiet?: boolean; force?: boolean; insecure?: boolean; pull?: boolean }
 

@@ -32,6 +32,7 @@ import { checkOnHost, configSource, indent, userConfig } from './config.js';
 import { startCmd } from './cmd.js';
 import { daemonOptions, detectDaemons, FRR_DAEMONS, FRR_LOG, renderDaemonsFile, type FrrDaemon, type FrrDaemonSet } from './frr-daemons.js';
 import { daemonConfPath, splitFrrConf } from './frr-split.js';
+import { frrState } from './frr-state.js';
 import { renderFrrConf, VTYSH_CONF } from './frr-conf.js';
 import type { DaemonHealth, Kind, NodeContext, NodeFile } from './kind.js';
 import { frrIfaceTimers } from './peers.js';
@@ -200,6 +201,7 @@ export function frrServiceScript(startScript: string): string {
 export const FRR_START_TIMEOUT_MS = 60_000;
 
 export const frr: Kind = {
+  routingState: frrState,
   facts: {
     name: 'frr',
     summary: 'an FRR router',

@@ -23,6 +23,7 @@
 import type { ImageRun } from '../image/run.js';
 import type { KindFacts } from '../topology/kinds.js';
 import type { Node, Topology } from '../topology/types.js';
+import type { RoutingState } from './routing-state.js';
 
 /** Result of a command run inside a node. */
 export interface ExecResult {
@@ -166,6 +167,13 @@ export interface Kind {
    * Without it, a node's own config is taken to use the defaults.
    */
   ospfTimers?(text: string, iface: string): { helloS: number; deadS: number };
+  /**
+   * How its routing daemon's state is read (OSPF neighbours, BGP sessions), for
+   * validate's ospf_neighbors/bgp_sessions tests and the web UI's router card;
+   * absent for a kind without a routing daemon. A kind whose facts list
+   * `ospf_neighbors` or `bgp_sessions` in `tests` must have it.
+   */
+  readonly routingState?: RoutingState;
   /** Running configuration, file name → text (for `netlab save`); undefined when the kind has none. */
   save?(ctx: NodeContext): Promise<Record<string, string>>;
   /** Health of each daemon (for `netlab status`). */

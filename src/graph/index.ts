@@ -8,3 +8,4 @@ export { buildGraph, components, degree, neighbours, segmentKey, HOST_KEY } from
 export { toDot } from './render/dot.js';
 export { toMermaid } from './render/mermaid.js';
 export { toSvg, toHtml } from './render/svg.js';
+export { renderGraph, GRAPH_FORMATS, type GraphFormat } from './render/index.js';

@@ -31,9 +31,12 @@ import { isLabName, labPath, requireLabName, runRoot, stateFile } from './paths.
 import { readPositions, savePositions, type Positions } from './positions.js';
 import { openTerminal, type NodeTerminal, type TerminalOptions } from './terminal.js';
 import { readState, type State } from './state.js';
-import { labStatus, readLabTopology, type LabStatus } from './status.js';
+import { allLabStatuses, labStatus, labStatusOrProblem, readLabTopology, type LabStatus } from './status.js';
+import { saveConfigs, type SaveReport } from './save.js';
+import { setShaping, showLinks, type LinkChangeOptions, type LinkReport } from './links.js';
+import type { Shaping } from '../shaping/types.js';
 import { nodeContext } from './steps-run.js';
-import { takeDown, type DownOptions, type DownReport } from './teardown.js';
+import { findAllLabs, takeDown, type DownOptions, type DownReport } from './teardown.js';
 import { labIsRunning, up, type UpOptions, type UpReport } from './up.js';
 import { loadLab, type LoadTopologyOptions } from './load.js';
 
@@ -125,6 +128,34 @@ export class Lab {
     let dirs: string[] = [];
     try { dirs = readdirSync(runRoot()); } catch { return []; }
     return dirs.filter((d) => isLabName(d) && hasState(d)).sort();
+  }
+
+  /**
+   * Every lab that has anything on this host — a run folder, cgroups, `ip netns`
+   * names — also one whose start crashed or whose State file is gone (what
+   * `netlab down --all` removes), sorted. Only valid lab names count. Unlike
+   * `running()`, this looks at the cgroups too (src/lab/teardown.ts findAllLabs).
+   */
+  static list(): string[] {
+    return findAllLabs();
+  }
+
+  /**
+   * The status of every lab with a State file on this host (`netlab status`),
+   * sorted by name; a lab whose files cannot be read is listed with `problem`
+   * set instead of failing the whole call. [] when no lab runs.
+   */
+  static statusAll(): Promise<LabStatus[]> {
+    return allLabStatuses();
+  }
+
+  /**
+   * The status of one lab by name (`netlab status LAB`), without opening it:
+   * a lab whose files are damaged comes back with `problem` set.
+   * @throws UsageError when `name` is not a lab name or the lab has no State file (it is not running).
+   */
+  static statusOf(name: string): Promise<LabStatus> {
+    return labStatusOrProblem(requireLabName(name, 'LAB'));
   }
 
   /**
@@ -244,6 +275,45 @@ export class Lab {
     const n = this.topology.nodes.find((x) => x.name === node);
     if (!n) throw new UsageError(`lab ${this.name}`, `has no node "${node}"`, `its nodes: ${this.topology.nodes.map((x) => x.name).slice(0, 20).join(', ')}`);
     return routerNeighbors(this.topology, n, (x, argv, o) => this.exec(x, argv, o));
+  }
+
+  /**
+   * Changes the egress shaping of several endpoints (`r1:eth1`) at once, under
+   * one hold of the lab's lock (`netlab link set --both` gives both ends):
+   * `change` is merged over what is in effect unless `opts.reset`; a value of 0
+   * removes that impairment. Rates in bit/s, times in ms, percentages 0–100
+   * (the `Shaping` type). Resolves with the shaping now in effect per endpoint,
+   * in the order given.
+   * @throws UsageError for an unknown endpoint or a combination tc refuses
+   *   (jitter without delay …), nothing changed; KernelError when the kernel
+   *   refuses (no sch_netem); NetlabError when another command holds the lab
+   *   for the whole wait.
+   */
+  setShaping(endpoints: readonly string[], change: Shaping, opts: { reset?: boolean } & LinkChangeOptions = {}): Promise<Shaping[]> {
+    return setShaping(this.name, [...endpoints], change, opts.reset ?? false, opts);
+  }
+
+  /**
+   * State, shaping in effect and counters of every interface (or of
+   * `endpoints`) — `netlab link show`. Without `endpoints`, an interface that
+   * is gone (its node or its peer died) is listed with `gone` set and no state.
+   * @throws UsageError when a named endpoint is unknown or gone, saying why.
+   */
+  showLinks(endpoints?: readonly string[]): Promise<LinkReport[]> {
+    return showLinks(this.name, endpoints ? [...endpoints] : undefined);
+  }
+
+  /**
+   * Writes every running router's configuration (its kind's `save`: FRR,
+   * BIRD) into `opts.output`, default `<topology>.saved` next to the topology
+   * file (`netlab save`). Holds the lab's lock while it asks the daemons.
+   * @returns the folder, the files written (node, path, bytes) and the nodes
+   *   skipped with why ("r2 (not running)").
+   * @throws UsageError when the lab is no longer running or the folder cannot
+   *   be written; NetlabError when another command holds the lab for the whole wait.
+   */
+  save(opts: { output?: string; onWarning?: (text: string) => void } = {}): Promise<SaveReport> {
+    return saveConfigs(this.name, opts.output, { onWarning: opts.onWarning });
   }
 
   /** Where the web UI draws the lab's elements (saved in the run folder; {} until someone drags). */

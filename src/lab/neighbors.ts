@@ -2,9 +2,10 @@
  * A router's routing neighbours, for its card in the web UI: OSPF adjacencies
  * and BGP sessions as the daemon reports them, read the way `netlab validate`'s
  * ospf_neighbors and bgp_sessions tests read them (src/validate/ospf.ts,
- * bgp.ts: FRR's vtysh JSON, BIRD's birdc).
+ * bgp.ts, through the node's kind plug-in: FRR's vtysh JSON, BIRD's birdc).
  */
 import type { ExecOptions, ExecResult } from '../daemons/kind.js';
+import { findKind } from '../daemons/registry.js';
 import type { BgpSessionsTest, Node, OspfNeighborsTest, Topology } from '../topology/types.js';
 import { readBgpSessions, type BgpSession } from '../validate/bgp.js';
 import { readOspfNeighbors, type OspfNeighbor } from '../validate/ospf.js';
@@ -23,11 +24,6 @@ export interface RouterNeighbors {
   problems: string[];
 }
 
-/** The routing daemon that answers for a node of this kind, or undefined for a node that is no router. */
-function daemonOf(n: Node): 'frr' | 'bird' | undefined {
-  return n.kind === 'frr' || n.kind === 'bird' ? n.kind : undefined;
-}
-
 /**
  * Asks router `node` for its OSPF neighbours (when its topology has `ospf:`
  * or a config of its own) and BGP sessions (likewise `bgp:`), through `exec`
@@ -35,8 +31,8 @@ function daemonOf(n: Node): 'frr' | 'bird' | undefined {
  */
 export async function routerNeighbors(t: Topology, node: Node, exec: (node: string, argv: string[], opts?: ExecOptions) => Promise<ExecResult>): Promise<RouterNeighbors> {
   const out: RouterNeighbors = { node: node.name, problems: [] };
-  const daemon = daemonOf(node);
-  if (!daemon) return out;
+  if (!findKind(node.kind)?.routingState) return out; // no routing daemon (linux, bridge)
+  const daemon = node.kind;
   const ctx: CheckContext = { exec, topology: t };
   const own = node.config !== undefined;
   const base = { node: node.name, name: '', index: -1, waitMs: 0, serial: false, daemon };

@@ -96,7 +96,7 @@ export function pathInside(root: string, parts: readonly string[], opts: PathIns
 
 /**
  * /run/netlab/.ip_forward: present while host forwarding is on because a lab's
- * management network switched it on; holds the value before (src/net/host.ts).
+ * management network switched it on; holds the value before (src/net/mgmt-network.ts).
  * Dot-named, so it is never taken for a lab.
  */
 export function forwardingMarker(): string {

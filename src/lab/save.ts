@@ -19,6 +19,13 @@ export interface SavedFile {
   bytes: number;
 }
 
+/** What `save` did: the folder, the files written, the nodes skipped with why ("r2 (not running)"). */
+export interface SaveReport {
+  dir: string;
+  files: SavedFile[];
+  skipped: string[];
+}
+
 /**
  * The folder `save` writes to (pure): `<topology dir>/<topology file name>.saved`;
  * `<topology dir>/<lab>.saved` for a lab run under another name (`up --name`,
@@ -38,11 +45,11 @@ export function saveDir(lab: string, file: string | undefined, cwd = process.cwd
  * @throws UsageError when `lab` is not a lab name or the lab is not running;
  *   NetlabError when another command holds the lab for the whole wait.
  */
-export async function saveConfigs(lab: string, dir?: string, opts: { onWarning?: (text: string) => void } = {}): Promise<{ dir: string; files: SavedFile[]; skipped: string[] }> {
+export async function saveConfigs(lab: string, dir?: string, opts: { onWarning?: (text: string) => void } = {}): Promise<SaveReport> {
   return withLabLock(lab, 'save', () => saveLocked(lab, dir), { onWait: opts.onWarning });
 }
 
-async function saveLocked(lab: string, dir: string | undefined): Promise<{ dir: string; files: SavedFile[]; skipped: string[] }> {
+async function saveLocked(lab: string, dir: string | undefined): Promise<SaveReport> {
   const { state } = readState(lab);
   if (!state) throw new UsageError(`lab ${lab}`, 'is not running', 'netlab status lists running labs');
   const t = readLabTopology(lab);

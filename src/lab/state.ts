@@ -10,7 +10,7 @@
  */
 import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { NetlabError } from '../errors.js';
-import type { HostObject } from '../net/host.js';
+import type { HostObject } from '../net/host-objects.js';
 import type { ClassesRecord } from '../shaping/classes.js';
 import { labDir, labPath, runRoot, stateFile } from './paths.js';
 
@@ -22,7 +22,7 @@ export interface NodeRecord {
   kind: string;
 }
 
-/** A host-side object netlab created (host link, management bridge, nftables table, sysctl); see src/net/host.ts. */
+/** A host-side object netlab created (host link, management bridge, nftables table, sysctl); see src/net/host-objects.ts. */
 export type HostRecord = HostObject;
 
 /** Lifecycle of a lab: starting (up in progress), running, stopping (down in progress), failed. */

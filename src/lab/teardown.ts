@@ -3,14 +3,14 @@
  * netlab names deterministically when there is not (run directory, cgroups,
  * `ip netns` symlinks). Idempotent: a second run finds nothing and succeeds.
  * Never touches a host object netlab did not record (host links and tables are
- * removed only from their records, after checking identity — src/net/host.ts).
+ * removed only from their records, after checking identity — src/net/host-objects.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { lstatSync, readdirSync, readlinkSync, rmSync, unlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { findLabs, killLab, detectCgroups, type CgroupLayout } from '../core/cgroups.js';
 import { isAlive, signalNode } from '../core/node.js';
-import { removeHostObjects } from '../net/host.js';
+import { removeHostObjects } from '../net/host-objects.js';
 import { Rtnl } from '../net/rtnl.js';
 import { removeClasses } from '../shaping/classes.js';
 import { isHidden } from '../topology/namespaces.js';

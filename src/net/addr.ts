@@ -7,6 +7,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { TopologyError } from '../errors.js';
+import { formatIP } from '../topology/ip.js';
 
 /** AF_INET and AF_INET6 from <sys/socket.h>. */
 export const AF_INET = 2;
@@ -122,4 +123,9 @@ export function parseMac(text: string, where = ''): Buffer {
 /** 6 bytes → "02:00:00:00:00:01". */
 export function formatMac(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
+/** 4 bytes → "10.0.0.1"; 16 bytes → "fd00:1::1" (the text of topology/ip.ts formatIP). Pure. */
+export function formatIpBytes(b: Uint8Array): string {
+  return formatIP(b.length === 4 ? 4 : 6, BigInt(`0x${Buffer.from(b).toString('hex')}`));
 }

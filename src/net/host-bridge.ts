@@ -11,7 +11,7 @@
  */
 import { NetlabError } from '../errors.js';
 import { bridgeMessage } from './bridge.js';
-import { pickHostIfindex, type HostLinkRecord, type Recorder } from './host.js';
+import { pickHostIfindex, type HostLinkRecord, type Recorder } from './host-objects.js';
 import { listLinks } from './iface.js';
 import { IFF_UP, IFLA, linkBody } from './messages.js';
 import { attr, u32 } from './nlattr.js';

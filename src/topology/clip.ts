@@ -29,3 +29,9 @@ export function clipError(err: TopologyError): TopologyError {
   const hint = clipQuoted(err.hint);
   return message === err.message && hint === err.hint ? err : new TopologyError(err.path, message, hint);
 }
+
+/** First non-empty line of a text (a command's output), trimmed, at most 160 characters. Pure. */
+export function firstLine(text: string): string {
+  const line = text.split('\n').map((l) => l.trim()).find((l) => l !== '') ?? '';
+  return line.length > 160 ? `${line.slice(0, 159)}…` : line;
+}

@@ -449,8 +449,12 @@ export interface ExecTest extends TestBase {
   timeoutMs: number;
 }
 
-/** Which routing daemon answers a protocol test: FRR's vtysh or BIRD's birdc (from the node's kind). */
-export type RoutingDaemon = 'frr' | 'bird';
+/**
+ * Which routing daemon answers a protocol test: the node's kind ('frr',
+ * 'bird'), one whose facts list the test; its plug-in reads the state
+ * (src/daemons/routing-state.ts).
+ */
+export type RoutingDaemon = string;
 
 /** `ospf_neighbors: { node, count, state, neighbor }`: OSPF adjacencies of a node. */
 export interface OspfNeighborsTest extends TestBase {

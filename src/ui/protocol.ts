@@ -37,6 +37,8 @@ export interface ViewNode {
   /** The node's kind (linux, frr, bird, bridge, …); 'segment' / 'host' for the others. */
   kind: string;
   loopback?: { ipv4?: string; ipv6?: string };
+  /** The node's kind runs a routing daemon whose neighbours it reads (its facts list ospf_neighbors or bgp_sessions): its card asks lab.neighbors(). */
+  neighbors?: true;
   /** Interfaces of a lab node, `name address`, for its card. */
   interfaces?: ViewEnd[];
 }

@@ -4,7 +4,7 @@
  * when a host link exists; an edge per point-to-point or host link and per
  * LAN member — and the live state of those edges from two counter readings.
  */
-import { isHostEndpoint, linkType, type LinkCounters, type Topology } from '../index.js';
+import { isHostEndpoint, kindCatalog, linkType, type LinkCounters, type Topology } from '../index.js';
 import type { LabView, LiveEdge, LiveNode, ViewEdge, ViewEnd, ViewNode } from './protocol.js';
 
 type InterfaceCounters = LinkCounters['interfaces'][string];
@@ -27,9 +27,12 @@ export function labView(t: Topology): LabView {
     if (i?.mac) e.mac = i.mac;
     return e;
   };
+  const kinds = kindCatalog();
   for (const n of t.nodes) {
     const v: ViewNode = { id: n.name, type: 'node', label: n.name, kind: n.kind, interfaces: n.interfaces.map((i) => end(n.name, i.name)) };
     if (n.loopback.ipv4 || n.loopback.ipv6) v.loopback = { ...n.loopback };
+    const tests = kinds.get(n.kind)?.tests;
+    if (tests?.ospf_neighbors !== undefined || tests?.bgp_sessions !== undefined) v.neighbors = true;
     nodes.push(v);
   }
   let host = false;

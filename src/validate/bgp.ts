@@ -1,68 +1,25 @@
 /**
- * `bgp_sessions`: a router's BGP sessions. FRR answers
- * `vtysh -c 'show bgp neighbors json'` (bgpd, every configured neighbour with
- * its state whatever the address family); BIRD answers
- * `birdc show protocols all` (each BGP protocol with "BGP state" and
+ * `bgp_sessions`: a router's BGP sessions, as the node's kind reads them
+ * (Kind.routingState: FRR's `vtysh -c 'show bgp neighbors json'`, every
+ * configured neighbour whatever the address family; BIRD's
+ * `birdc show protocols all`, each BGP protocol with "BGP state" and
  * "Neighbor address"). A failure lists every session, its state and FRR's
  * "last reset" reason or BIRD's "last error".
  */
 import type { BgpSessionsTest } from '../topology/types.js';
-import { birdc, parseBirdProtocols } from './bird.js';
+import type { BgpSessionState as BgpSession } from '../daemons/routing-state.js';
 import { labelAddress, peerOfInterface, plural } from './labels.js';
 import { stateMatches } from './ospf.js';
 import type { Check, CheckContext, Observation } from './types.js';
-import { vtyshJson } from './reads.js';
+import { readRoutingState } from './reads.js';
 
-/** One BGP session, whichever daemon reported it. */
-export interface BgpSession {
-  /** Neighbour address, or an interface name for FRR's unnumbered sessions ("eth1"). */
-  peer: string;
-  /** Idle, Connect, Active, OpenSent, OpenConfirm, Established. */
-  state: string;
-  remoteAs?: number;
-  /** Why the session last went down, as the daemon puts it. */
-  reason?: string;
-  /** BIRD's protocol name (bgp_r2). */
-  protocol?: string;
-}
+/** One BGP session as the node's daemon reports it. */
+export type { BgpSession };
 
-interface FrrPeer { bgpState?: string; remoteAs?: number; lastResetDueTo?: string; lastNotificationReason?: string }
-
-/**
- * Parses FRR's `show bgp neighbors json`: `{ "<address or iface>": { "bgpState": …, "remoteAs": … } }`.
- * @throws SyntaxError when the text is not JSON.
- */
-export function parseFrrBgpNeighbors(json: string): BgpSession[] {
-  const doc = JSON.parse(json) as Record<string, unknown>;
-  const out: BgpSession[] = [];
-  for (const [peer, v] of Object.entries(doc)) {
-    if (v === null || typeof v !== 'object' || !('bgpState' in v)) continue;
-    const p = v as FrrPeer;
-    const s: BgpSession = { peer, state: p.bgpState! };
-    if (p.remoteAs !== undefined) s.remoteAs = p.remoteAs;
-    const reason = p.lastNotificationReason ?? p.lastResetDueTo;
-    if (reason) s.reason = reason;
-    out.push(s);
-  }
-  return out;
-}
-
-/** Reads the node's sessions; `problem` when the daemon does not answer (yet). */
+/** Reads the node's sessions through its kind's plug-in (FRR's vtysh, BIRD's birdc); `problem` when the daemon does not answer (yet). */
 export async function readBgpSessions(t: BgpSessionsTest, ctx: CheckContext): Promise<{ sessions?: BgpSession[]; source: string; problem?: string }> {
-  if (t.daemon === 'bird') {
-    const source = 'birdc show protocols all';
-    const r = await birdc(t.node, ['show', 'protocols', 'all'], ctx);
-    if (!r.text) return { source, problem: r.problem! };
-    const sessions = parseBirdProtocols(r.text).filter((p) => p.proto === 'BGP').map((p) => {
-      const s: BgpSession = { peer: p.neighborAddress ?? p.name, state: p.bgpState ?? p.info.split(/\s+/)[0] ?? p.state, protocol: p.name };
-      if (p.neighborAs !== undefined) s.remoteAs = p.neighborAs;
-      if (p.lastError) s.reason = p.lastError;
-      return s;
-    });
-    return { source, sessions };
-  }
-  const r = await vtyshJson(ctx, t.node, 'show bgp neighbors json', 'bgpd', parseFrrBgpNeighbors);
-  return 'problem' in r ? r : { source: r.source, sessions: r.value };
+  const r = await readRoutingState(ctx, t.node, t.daemon, (state, query) => state.bgpSessions(query, t.node));
+  return 'problem' in r ? { source: r.source, problem: r.problem } : { source: r.source, sessions: r.value };
 }
 
 function peerLabel(s: BgpSession, node: string, ctx: CheckContext): string {

@@ -16,9 +16,10 @@
  * attributes; characters XML 1.0 forbids (most C0 controls, e.g. the ESC of
  * colour codes in command output) are dropped first.
  */
+import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import { isAbsolute, relative } from 'node:path';
-import { create } from 'xmlbuilder2';
+import type { create as Create } from 'xmlbuilder2';
 import type { RunReport, TestResult } from './types.js';
 
 const XML_FORBIDDEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g;
@@ -51,7 +52,7 @@ export function toJUnit(report: RunReport, opts: JUnitOptions = {}): string {
   const c = report.counts;
   const time = seconds(report.durationMs);
   const timestamp = junitTimestamp(report.startedAt);
-  const root = create({ version: '1.0', encoding: 'UTF-8' }).ele('testsuites', {
+  const root = xml()({ version: '1.0', encoding: 'UTF-8' }).ele('testsuites', {
     name: opts.name ?? 'netlab validate', tests: c.total, failures: c.failed, errors: c.errors, skipped: c.skipped, time, timestamp,
   });
   const suiteAttrs: Record<string, string | number> = {
@@ -68,7 +69,7 @@ export function toJUnit(report: RunReport, opts: JUnitOptions = {}): string {
   return root.end({ prettyPrint: true });
 }
 
-type Node = ReturnType<ReturnType<typeof create>['ele']>;
+type Node = ReturnType<ReturnType<typeof Create>['ele']>;
 
 /** `file` relative to `base` when it lies inside it, else as given. */
 function shownPath(file: string, base: string): string {
@@ -94,4 +95,14 @@ function testcase(suite: Node, r: TestResult, lab: string, file: string | undefi
   else if (r.status === 'error') tc.ele('error', { message, type: 'error' }).txt(body);
   else if (r.status === 'skipped') tc.ele('skipped', { message: xmlSafe(r.seen) });
   tc.ele('system-out').txt(xmlSafe(`node: ${r.test.node}\ntries: ${r.attempts}\nexpected: ${r.expected}\nseen: ${r.seen}`));
+}
+
+/**
+ * xmlbuilder2's `create`, loaded on the first report: the library is ~180
+ * modules, which every netlab command would otherwise load at start-up,
+ * `--help` included, since src/index.ts exports toJUnit (a CommonJS package,
+ * so it loads synchronously and toJUnit stays synchronous).
+ */
+function xml(): typeof Create {
+  return (createRequire(import.meta.url)('xmlbuilder2') as { create: typeof Create }).create;
 }

@@ -72,8 +72,4 @@ export function tail(text: string, max = 20): string {
   return [`… ${lines.length - max} earlier lines`, ...lines.slice(-max)].join('\n');
 }
 
-/** First non-empty line of a text, trimmed, at most 160 characters. */
-export function firstLine(text: string): string {
-  const line = text.split('\n').map((l) => l.trim()).find((l) => l !== '') ?? '';
-  return line.length > 160 ? `${line.slice(0, 159)}…` : line;
-}
+export { firstLine } from '../topology/clip.js';

@@ -1,52 +1,17 @@
 /**
- * `ospf_neighbors`: a router's OSPF adjacencies. FRR answers
- * `vtysh -c 'show ip ospf neighbor json'` (ospfd); BIRD answers
- * `birdc show ospf neighbors`. A failure lists every neighbour with its state
- * and interface, and a line on what the state usually means.
+ * `ospf_neighbors`: a router's OSPF adjacencies, as the node's kind reads
+ * them (Kind.routingState: FRR's `vtysh -c 'show ip ospf neighbor json'`,
+ * BIRD's `birdc show ospf neighbors`). A failure lists every neighbour with
+ * its state and interface, and a line on what the state usually means.
  */
 import { findNode } from '../topology/index.js';
 import type { OspfNeighborsTest } from '../topology/types.js';
-import { birdc, parseBirdOspfNeighbors } from './bird.js';
+import type { OspfNeighbor } from '../daemons/routing-state.js';
 import { labelRouterId, plural } from './labels.js';
 import type { Check, CheckContext, Observation } from './types.js';
-import { vtyshJson } from './reads.js';
+import { readRoutingState } from './reads.js';
 
-/** One OSPF neighbour, whichever daemon reported it. */
-export interface OspfNeighbor {
-  routerId: string;
-  /** As the daemon prints it: "Full/-", "Full/DR", "Init/-", "Full/PtP". */
-  state: string;
-  /** Interface name (FRR's "eth1:10.1.0.0" is cut at the colon). */
-  iface: string;
-  /** The neighbour's interface address. */
-  address: string;
-}
-
-interface FrrNeighbor { nbrState?: string; state?: string; ifaceName?: string; address?: string; ifaceAddress?: string }
-
-/**
- * Parses FRR's `show ip ospf neighbor json`: `{ "neighbors": { "<router id>": [ … ] } }`
- * (FRR 7.5 and later; older releases put the router ids at the top level and a
- * single object instead of a list — both are read).
- * @throws SyntaxError when the text is not JSON.
- */
-export function parseFrrOspfNeighbors(json: string): OspfNeighbor[] {
-  const doc = JSON.parse(json) as Record<string, unknown>;
-  const table = (doc.neighbors ?? doc) as Record<string, FrrNeighbor | FrrNeighbor[]>;
-  const out: OspfNeighbor[] = [];
-  for (const [id, v] of Object.entries(table)) {
-    if (!/^\d+\.\d+\.\d+\.\d+$/.test(id)) continue;
-    for (const n of Array.isArray(v) ? v : [v]) {
-      out.push({
-        routerId: id,
-        state: n.nbrState ?? n.state ?? 'unknown',
-        iface: (n.ifaceName ?? '').split(':')[0]!,
-        address: n.ifaceAddress ?? n.address ?? '',
-      });
-    }
-  }
-  return out;
-}
+export type { OspfNeighbor };
 
 /** Whether a reported state is `want`: the part before '/' case-insensitively, or all of it when `want` has a '/'. */
 export function stateMatches(got: string, want: string): boolean {
@@ -65,16 +30,10 @@ export function ospfStateHint(state: string): string | undefined {
   }
 }
 
-/** Reads the node's neighbours from FRR or BIRD; `problem` when the daemon does not answer (yet). */
+/** Reads the node's neighbours through its kind's plug-in (FRR's vtysh, BIRD's birdc); `problem` when the daemon does not answer (yet). */
 export async function readOspfNeighbors(t: OspfNeighborsTest, ctx: CheckContext): Promise<{ neighbors?: OspfNeighbor[]; source: string; problem?: string }> {
-  if (t.daemon === 'bird') {
-    const r = await birdc(t.node, ['show', 'ospf', 'neighbors'], ctx);
-    const source = 'birdc show ospf neighbors';
-    if (!r.text) return { source, problem: r.problem! };
-    return { source, neighbors: parseBirdOspfNeighbors(r.text).map((n) => ({ routerId: n.routerId, state: n.state, iface: n.iface, address: n.address })) };
-  }
-  const r = await vtyshJson(ctx, t.node, 'show ip ospf neighbor json', 'ospfd', parseFrrOspfNeighbors);
-  return 'problem' in r ? r : { source: r.source, neighbors: r.value };
+  const r = await readRoutingState(ctx, t.node, t.daemon, (state, query) => state.ospfNeighbors(query, t.node));
+  return 'problem' in r ? { source: r.source, problem: r.problem } : { source: r.source, neighbors: r.value };
 }
 
 /**

@@ -11,8 +11,9 @@
  * table queries go through here; `exec` tests and pings never do.
  */
 import type { ExecOptions, ExecResult } from '../daemons/kind.js';
+import { findKind } from '../daemons/registry.js';
+import type { NodeQuery, RoutingState, StateAnswer } from '../daemons/routing-state.js';
 import { CheckError } from './errors.js';
-import { firstLine } from './labels.js';
 import type { CheckContext } from './types.js';
 
 /** How long an answer is reused, ms. */
@@ -36,21 +37,18 @@ export function read(ctx: CheckContext, node: string, argv: string[], opts?: Exe
 }
 
 /**
- * `vtysh -c COMMAND` in the node (a shared read), its JSON answer parsed by
- * `parse`. FRR that does not answer yet, or answers something else, is an
- * answer (`problem`, naming `daemon` when it may not run), retried while the
- * test waits; vtysh missing is a CheckError.
+ * The routing state of the node a protocol test names, read by its kind's
+ * plug-in (Kind.routingState: FRR's vtysh, BIRD's birdc) through the shared
+ * reads. A daemon that does not answer (yet) is a `problem`, retried while
+ * the test waits.
+ * @throws CheckError when the tool is not installed in the node, or the kind
+ *   reads no routing state (a topology loaded with a catalog of its own).
  */
-export async function vtyshJson<T>(ctx: CheckContext, node: string, command: string, daemon: string, parse: (json: string) => T):
-  Promise<{ source: string; value: T } | { source: string; problem: string }> {
-  const source = `vtysh -c '${command}'`;
-  const r = await read(ctx, node, ['vtysh', '-c', command], { timeoutMs: 10_000 });
-  if (r.code === 127) throw new CheckError(`vtysh is not installed in ${node} (Debian package frr)`);
-  if (r.code !== 0) return { source, problem: `vtysh: ${firstLine(r.stdout || r.stderr) || `exited with ${r.code}`}` };
-  try {
-    return { source, value: parse(r.stdout) };
-  } catch {
-    const said = firstLine(r.stdout || r.stderr);
-    return { source, problem: `vtysh: ${said}${/not running/i.test(said) ? '' : ` (is ${daemon} running?)`}` };
-  }
+export async function readRoutingState<T>(ctx: CheckContext, node: string, kind: string,
+  ask: (state: RoutingState, query: NodeQuery) => Promise<StateAnswer<T>>): Promise<StateAnswer<T>> {
+  const state = findKind(kind)?.routingState;
+  if (!state) throw new CheckError(`kind ${kind} (node ${node}) has no routing daemon netlab can read`);
+  const r = await ask(state, (argv, opts) => read(ctx, node, argv, opts));
+  if ('problem' in r && r.missing) throw new CheckError(r.problem);
+  return r;
 }

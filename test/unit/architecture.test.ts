@@ -24,8 +24,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   lab: ['core', 'net', 'shaping', 'image', 'daemons', 'frontends', 'validate', 'graph', 'topology'],
   observe: ['lab', 'core', 'net', 'shaping', 'topology'],
   events: ['lab', 'observe', 'validate', 'daemons', 'core', 'shaping', 'topology'],
-  cli: ['lab', 'observe', 'events', 'image', 'frontends', 'validate', 'graph', 'shaping', 'core', 'topology', 'ui'],
-  index: ['lab', 'observe', 'events', 'image', 'validate', 'graph', 'daemons', 'shaping', 'topology'],
+  // The command line is a thin shell over the library: what it can do, a script can (src/index.ts).
+  cli: ['index'],
+  index: ['lab', 'observe', 'events', 'image', 'validate', 'graph', 'daemons', 'frontends', 'shaping', 'core', 'topology'],
   // The web UI is a client of the library API and nothing else (src/ui/backend.ts).
   ui: ['index'],
 };
@@ -43,6 +44,8 @@ const DEVIATIONS: Record<string, readonly string[]> = {
   'src/lab/status.ts': ['observe'],
   // The library's Lab class offers every feature of a running lab, those of observe and events included.
   'src/lab/lab.ts': ['observe', 'events'],
+  // `netlab ui` starts the web UI, itself a client of the library: src/index.ts cannot offer it without a cycle.
+  'src/cli/ui.ts': ['ui'],
 };
 
 function sources(dir: string): string[] {

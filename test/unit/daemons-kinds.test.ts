@@ -18,6 +18,16 @@ describe('daemons: the kind registry', () => {
     for (const name of kindNames()) expect(getKind(name).facts.name).to.equal(name);
   });
 
+  it('gives every kind that answers ospf_neighbors or bgp_sessions a routing-state reader, and no other kind one', () => {
+    for (const name of kindNames()) {
+      const k = getKind(name);
+      const answers = k.facts.tests.ospf_neighbors !== undefined || k.facts.tests.bgp_sessions !== undefined;
+      expect(k.routingState !== undefined, name).to.equal(answers);
+    }
+    expect(getKind('frr').routingState).to.not.equal(undefined);
+    expect(getKind('linux').routingState).to.equal(undefined);
+  });
+
   it('names the known kinds when asked for an unknown one', () => {
     expect(() => getKind('quagga', 'nodes.r1.kind')).to.throw(TopologyError, 'unknown kind "quagga"')
       .with.property('hint', 'known kinds: bird, bridge, frr, linux');

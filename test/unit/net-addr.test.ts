@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { TopologyError } from '../../src/errors.js';
 import { AF_INET, AF_INET6, formatMac, ipBytes, ipv4Broadcast, networkBytes, parseCidr, parseMac } from '../../src/net/addr.js';
-import { subnetUsers } from '../../src/net/host.js';
+import { subnetUsers } from '../../src/net/host-addresses.js';
 
 describe('net: address parsing', () => {
   it('turns an IPv4 address into its 4 bytes', () => {

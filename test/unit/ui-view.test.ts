@@ -33,6 +33,8 @@ describe('netlab ui: the drawn lab', () => {
     expect(l0.a).to.include({ endpoint: 'r1:eth1', ipv4: '10.1.0.0/31' });
     expect(l0.b).to.include({ endpoint: 'r2:eth1', ipv4: '10.1.0.1/31' });
     expect(v.nodes.find((n) => n.id === 'r1')!.kind).to.equal('frr');
+    // the card asks for routing neighbours of a router's kind only (its facts list ospf_neighbors/bgp_sessions)
+    expect(v.nodes.filter((n) => n.neighbors).map((n) => n.id)).to.deep.equal(['r1', 'r2', 'r3']);
     expect(v.tests.map((t) => t.name)).to.deep.equal(['h1 reaches h2']);
   });
 

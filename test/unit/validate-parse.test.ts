@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { parseBirdOspfNeighbors, parseBirdProtocols } from '../../src/validate/bird.js';
-import { parseFrrBgpNeighbors } from '../../src/validate/bgp.js';
-import { parseFrrOspfNeighbors, stateMatches } from '../../src/validate/ospf.js';
+import { parseBirdOspfNeighbors, parseBirdProtocols } from '../../src/daemons/bird-state.js';
+import { parseFrrBgpNeighbors, parseFrrOspfNeighbors } from '../../src/daemons/frr-state.js';
+import { stateMatches } from '../../src/validate/ospf.js';
 import { parsePing } from '../../src/validate/reach.js';
 import { kernelProtocol, normalisePrefix, parseFrrRoutes, parseKernelRoutes, protocolMatches } from '../../src/validate/route.js';
 import { captured } from './validate-fake.js';

@@ -10,7 +10,8 @@ import { keepBlob, storedBlob, storeImage } from '../put.js';
 import { hostPlatform, parseManifestDoc, selectPlatform, type Manifest } from '../manifest.js';
 import { formatReference, parseReference, type ImageReference } from '../reference.js';
 import type { Store } from '../store.js';
-import { RegistryClient } from './registry-client.js';
+// undici (~130 modules) loads on the first pull, not at every netlab start (netlab --help included).
+import type { RegistryClient as Client } from './registry-client.js';
 import type { ImageSource, SourceContext } from './source.js';
 
 export class RegistrySource implements ImageSource {
@@ -27,6 +28,7 @@ export class RegistrySource implements ImageSource {
 
   async fetch(ctx: SourceContext): Promise<ImageRecord[]> {
     const ref = this.ref;
+    const { RegistryClient } = await import('./registry-client.js') as { RegistryClient: typeof Client };
     const client = new RegistryClient(ref.registry, ref.repository, { insecure: ctx.insecure, signal: ctx.signal });
     ctx.onProgress?.({ image: this.name, phase: 'resolve' });
     let fetched = await client.manifest(ref.digest ? digestString(ref.digest) : ref.tag!, ref.digest);

@@ -45,16 +45,16 @@ export function nodeCard(el: HTMLElement, n: ViewNode, ctx: CardContext): () => 
   }).join('');
   const daemons = live?.daemons?.length
     ? live.daemons.map((d) => `<tr><td class="k">${esc(d.daemon)}</td><td>${stateBadge(d.running ? 'running' : 'dead')}</td><td class="muted">${esc(d.detail ?? '')}</td></tr>`).join('')
-    : `<tr><td class="muted" colspan="3">${n.kind === 'frr' || n.kind === 'bird' ? 'reading…' : 'none'}</td></tr>`;
+    : `<tr><td class="muted" colspan="3">${n.neighbors ? 'reading…' : 'none'}</td></tr>`;
   const lo = [n.loopback?.ipv4, n.loopback?.ipv6].filter(Boolean).join(' ');
   el.innerHTML = `<h2>${esc(n.label)} ${stateBadge(state)}</h2>
     <div class="muted">kind ${esc(n.kind)}${lo ? ` · loopback ${esc(lo)}` : ''}</div>
     <div class="actions"><button type="button" class="primary" id="open-term" ${state === 'running' && ctx.canAct ? '' : 'disabled'}>terminal</button></div>
     <h3>interfaces</h3><table>${rows || '<tr><td class="muted">none</td></tr>'}</table>
     <h3>daemons</h3><table>${daemons}</table>
-    ${n.kind === 'frr' || n.kind === 'bird' ? '<h3>routing neighbours</h3><div id="neighbors" class="muted">asking the router…</div>' : ''}`;
+    ${n.neighbors ? '<h3>routing neighbours</h3><div id="neighbors" class="muted">asking the router…</div>' : ''}`;
   el.querySelector('#open-term')!.addEventListener('click', () => ctx.openTerminal(n.id));
-  if (n.kind !== 'frr' && n.kind !== 'bird') return () => { /* nothing polls */ };
+  if (!n.neighbors) return () => { /* no routing daemon: nothing polls */ };
   // Neighbours cost a vtysh/birdc call: asked while the card is open, every 5 s.
   let stopped = false;
   const ask = async (): Promise<void> => {
