@@ -1,20 +1,13 @@
 /**
  * Unpacking one layer (a tar changeset, OCI image spec layer.md) into its own
- * folder, as an overlayfs lower dir:
+ * folder, as an overlayfs lower dir, on three threads: this one reads the
+ * bytes, decompresses them, hashes them, parses the tar (tar-stream) and
+ * applies the layer's structure with a LayerWriter (src/image/layer-writer.ts:
+ * directories, symlinks, hardlinks, whiteouts, every safety check); two
+ * writer threads (src/image/unpack-worker.ts) create the regular files. They
+ * run at once, so a layer unpacks at about the speed of the slowest part, not
+ * of their sum, when the machine has cores to spare.
  *
- *  - whiteouts: `.wh.<name>` becomes an overlayfs whiteout (a character
- *    device 0/0 named <name>), `.wh..wh..opq` makes its directory opaque
- *    (xattr trusted.overlay.opaque=y) — Documentation/filesystems/overlayfs.rst,
- *    "whiteouts and opaque directories". As layer.md says, a whiteout hides
- *    only what lower layers have: a file of the same layer stays.
- *  - safety: no entry lands outside the folder. Names are cleaned (`./`, `/`
- *    stripped) and refused when they hold `..`; every parent of an entry must
- *    be a real directory of this layer (a symlink or a file there is refused,
- *    so "symlink, then a file through it" cannot write elsewhere); hardlinks
- *    must point at a file of this layer; nothing is ever opened through a
- *    symlink (O_NOFOLLOW). Device files other than whiteouts are skipped (a
- *    node gets its /dev from netlab), and so are xattrs other than
- *    security.capability and user.* (a layer must not set trusted.overlay.*).
  *  - integrity: the digest of the bytes read and of the uncompressed tar (the
  *    layer's diff_id) are computed on the way and compared with what the
  *    manifest and the image config say; a truncated or corrupt stream fails.
@@ -22,17 +15,16 @@
  * The caller gives an empty temporary folder and renames it into the store
  * only when this resolves (src/image/layers.ts), so a failure leaves nothing.
  */
-import {
-  chmodSync, closeSync, constants as fsc, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, openSync, rmSync,
-  symlinkSync, unlinkSync, writeSync,
-} from 'node:fs';
-import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { pipeline, Transform, type Readable } from 'node:stream';
+import { Worker } from 'node:worker_threads';
 import { extract as tarExtract, type Extract, type Header } from 'tar-stream';
 import { NetlabError } from '../errors.js';
 import { Digester, verifyDigest, type Digest } from './digest.js';
-import { mknodChar, mknodFifo, setXattr } from './libc.js';
+import { fileHeader, LayerWriter, type FileOp, type FileSink } from './layer-writer.js';
 import { AutoDecompress, decompressor, type Compression } from './media.js';
+
+export { allowedXattr, entryComponents } from './layer-writer.js';
 
 /** What unpackLayer checks and reports. */
 export interface UnpackOptions {
@@ -67,218 +59,162 @@ export interface UnpackResult {
   entries: number;
 }
 
+/** Bytes of file contents per batch (one buffer, handed to a writer thread and back). */
+const BATCH_BYTES = 1 << 20;
+/** A batch is also sent when it holds this many files. */
+const BATCH_FILES = 256;
+/** Batches a writer thread may have queued before the reader waits (memory: this many MiB per thread). */
+const IN_FLIGHT = 4;
 /**
- * The path components of a tar entry name inside its layer, or undefined for
- * the layer's root (`./`, `/`). Pure.
- * @throws Error when the name holds a `..` component or a NUL byte.
+ * Writer threads per layer: file creation is mostly kernel work, and two
+ * threads keep both cores of a small machine busy with it while this thread
+ * reads and hashes (docs/performance.md, "Images").
  */
-export function entryComponents(name: string): string[] | undefined {
-  if (name.includes('\0')) throw new Error(`entry ${JSON.stringify(name)} holds a NUL byte`);
-  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..')) throw new Error(`entry ${JSON.stringify(name)} points outside the layer (..)`);
-  return parts.length ? parts : undefined;
+const THREADS = Math.max(1, Math.min(2, availableParallelism()));
+
+/** An error a writer thread reported, rebuilt as the ErrnoException it was. */
+function threadError(e: { message: string; code?: string; syscall?: string; errno?: number; path?: string }): NodeJS.ErrnoException {
+  const err = new Error(e.message) as NodeJS.ErrnoException;
+  if (e.code !== undefined) err.code = e.code;
+  if (e.syscall !== undefined) err.syscall = e.syscall;
+  if (e.errno !== undefined) err.errno = e.errno;
+  if (e.path !== undefined) err.path = e.path;
+  return err;
 }
 
-/** Extended attributes a layer may set (the rest is skipped). Pure. */
-export function allowedXattr(name: string): boolean {
-  return name === 'security.capability' || name.startsWith('user.');
-}
-
-const WH = '.wh.';
-const OPAQUE = '.wh..wh..opq';
-
-/** Applies tar entries to one folder (synchronous file calls: one fewer hop per file). */
-export class LayerWriter {
-  /** Directories of this layer known to be real directories (relative paths; '' = root). */
-  private readonly dirs = new Set<string>(['']);
-  /** Whiteouts made by this layer (relative paths). */
-  private readonly whiteouts = new Set<string>();
-  /** Directory attributes, applied at the end (entries inside change a directory's mtime). */
-  private readonly dirAttrs = new Map<string, Header>();
-  /** Device files skipped (warned about once, at the end). */
-  private readonly devices: string[] = [];
+/**
+ * The main thread's side of one writer thread (src/image/unpack-worker.ts):
+ * queues FileOps in batches whose contents fill one buffer, hands the buffer
+ * over without a copy (transferred) and gets it back with the answer, and
+ * holds the reader back while the thread is IN_FLIGHT batches behind. The
+ * thread's first error is thrown by the next room() or idle().
+ */
+class WriterThread {
+  private readonly worker: Worker;
+  private ops: FileOp[] = [];
+  private buf: Buffer;
+  private fill = 0;
+  private readonly free: ArrayBuffer[] = [];
+  private inFlight = 0;
+  private waiters: (() => void)[] = [];
+  private error?: Error;
+  private stopped = false;
+  /** Bytes of file contents written (as of the last answer). */
   size = 0;
-  entries = 0;
 
-  constructor(private readonly root: string, private readonly warn: (text: string) => void = () => {}) {}
-
-  private abs(rel: string): string {
-    return rel ? join(this.root, rel) : this.root;
+  constructor(root: string, warn: (text: string) => void) {
+    this.buf = Buffer.from(new ArrayBuffer(BATCH_BYTES));
+    this.worker = new Worker(new URL('./unpack-worker.js', import.meta.url), { workerData: { root } });
+    this.worker.on('message', (m: { buf?: ArrayBuffer; warnings: string[]; size: number; error?: Parameters<typeof threadError>[0] }) => {
+      for (const w of m.warnings) warn(w);
+      if (m.error) this.error ??= threadError(m.error);
+      if (m.buf) this.free.push(m.buf);
+      this.size = m.size;
+      this.inFlight--;
+      this.wake();
+    });
+    this.worker.on('error', (err) => { this.error ??= err; this.wake(); });
+    this.worker.on('exit', () => {
+      if (!this.stopped) this.error ??= new Error('a layer writer thread ended early');
+      this.wake();
+    });
   }
 
-  /** Makes sure every parent of `parts` is a real directory of this layer (creating missing ones). */
-  private parents(parts: string[], name: string, create = true): string {
-    let rel = '';
-    for (const p of parts.slice(0, -1)) {
-      rel = rel ? `${rel}/${p}` : p;
-      if (this.dirs.has(rel)) continue;
-      let st;
-      try { st = lstatSync(this.abs(rel)); } catch { st = undefined; }
-      if (!st) {
-        if (!create) throw new Error(`entry ${JSON.stringify(name)}: ${rel} is not in this layer`);
-        mkdirSync(this.abs(rel), 0o755);
-      } else if (!st.isDirectory()) {
-        throw new Error(`entry ${JSON.stringify(name)} goes through ${rel}, which is ${st.isSymbolicLink() ? 'a symlink' : 'not a directory'} in this layer: refused (it could write outside the layer)`);
-      }
-      this.dirs.add(rel);
-    }
-    return parts.join('/');
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
   }
 
-  /** Removes whatever this layer has at `rel` (duplicate entries: the last one wins, layer.md). */
-  private clear(rel: string, keepDir: boolean): boolean {
-    let st;
-    try { st = lstatSync(this.abs(rel)); } catch { return false; }
-    if (st.isDirectory() && keepDir) return true;
-    if (st.isDirectory()) {
-      rmSync(this.abs(rel), { recursive: true, force: true });
-      for (const d of [...this.dirs]) if (d === rel || d.startsWith(`${rel}/`)) this.dirs.delete(d);
-      for (const d of [...this.dirAttrs.keys()]) if (d === rel || d.startsWith(`${rel}/`)) this.dirAttrs.delete(d);
-    } else {
-      unlinkSync(this.abs(rel));
-    }
-    this.whiteouts.delete(rel);
-    return false;
+  private async until(ok: () => boolean): Promise<void> {
+    while (!ok() && !this.error) await new Promise<void>((r) => this.waiters.push(r));
+    if (this.error) throw this.error;
   }
 
-  /** Owner, mode, xattrs and times of a non-directory, in the order that keeps each (chown clears setuid and capabilities). */
-  private attrs(rel: string, h: Header, isLink = false): void {
-    const p = this.abs(rel);
-    lchownSync(p, h.uid ?? 0, h.gid ?? 0);
-    if (!isLink) chmodSync(p, (h.mode ?? 0o644) & 0o7777);
-    this.xattrs(rel, h);
-    const t = h.mtime ?? new Date(0);
-    lutimesSync(p, t, t);
+  /** Sends the batch; the next one fills a buffer that came back (or a new one). */
+  flush(): void {
+    if (!this.ops.length) return;
+    this.inFlight++;
+    const ab = this.buf.buffer as ArrayBuffer;
+    this.worker.postMessage({ ops: this.ops, buf: ab }, [ab]);
+    this.ops = [];
+    this.buf = Buffer.from(this.free.pop() ?? new ArrayBuffer(BATCH_BYTES));
+    this.fill = 0;
   }
 
-  private xattrs(rel: string, h: Header): void {
-    for (const [key, value] of Object.entries((h.pax ?? {}) as Record<string, string>)) {
-      if (!key.startsWith('SCHILY.xattr.')) continue;
-      const name = key.slice('SCHILY.xattr.'.length);
-      if (!allowedXattr(name)) {
-        this.warn(`/${rel}: extended attribute ${name} skipped`);
-        continue;
-      }
-      // tar-stream decodes PAX values as UTF-8: a value that was not valid UTF-8 cannot be restored.
-      if (value.includes('\ufffd')) {
-        this.warn(`/${rel}: extended attribute ${name} skipped (binary value the tar reader cannot keep)`);
-        continue;
-      }
-      setXattr(this.abs(rel), name, Buffer.from(value, 'utf8'));
-    }
-  }
-
-  /** Applies one entry; `body` yields a regular file's contents. */
-  async apply(h: Header, body: AsyncIterable<Buffer>): Promise<void> {
-    this.entries++;
-    const parts = entryComponents(h.name);
-    if (!parts) {
-      if (h.type === 'directory') this.dirAttrs.set('', h);
-      return;
-    }
-    const base = parts[parts.length - 1]!;
-    if (base.startsWith(WH)) {
-      this.parents(parts, h.name);
-      const dir = parts.slice(0, -1).join('/');
-      if (base === OPAQUE) {
-        setXattr(this.abs(dir), 'trusted.overlay.opaque', Buffer.from('y'));
-      } else if (!base.startsWith(`${WH}${WH}`)) {
-        const target = dir ? `${dir}/${base.slice(WH.length)}` : base.slice(WH.length);
-        let exists = true;
-        try { lstatSync(this.abs(target)); } catch { exists = false; }
-        // A whiteout hides lower layers only; what this layer itself has stays (layer.md).
-        if (!exists) {
-          mknodChar(this.abs(target), 0);
-          this.whiteouts.add(target);
+  /** Queues a regular file and its contents (copied into the batch's buffer, in parts across batches). */
+  async send(rel: string, h: Header, body: AsyncIterable<Buffer>): Promise<void> {
+    this.ops.push({ rel, h: fileHeader(h) });
+    let left = h.size ?? 0;
+    let start = this.fill;
+    for await (const chunk of body) {
+      let off = 0;
+      while (off < chunk.length && left > 0) {
+        const n = Math.min(chunk.length - off, BATCH_BYTES - this.fill, left);
+        chunk.copy(this.buf, this.fill, off, off + n);
+        this.fill += n;
+        off += n;
+        left -= n;
+        if (this.fill === BATCH_BYTES && left > 0) {
+          this.ops.push({ off: start, len: this.fill - start, last: false });
+          this.flush();
+          await this.room();
+          start = 0;
         }
       }
-      return;
     }
-    const rel = this.parents(parts, h.name);
-    switch (h.type) {
-      case 'directory': {
-        if (!this.clear(rel, true)) mkdirSync(this.abs(rel), 0o700);
-        this.dirs.add(rel);
-        this.dirAttrs.set(rel, h);
-        return;
-      }
-      case 'file':
-      case 'contiguous-file': {
-        this.clear(rel, false);
-        const fd = openSync(this.abs(rel), fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW, 0o600);
-        try {
-          for await (const chunk of body) {
-            let off = 0;
-            while (off < chunk.length) off += writeSync(fd, chunk, off);
-          }
-        } finally {
-          closeSync(fd);
-        }
-        this.size += h.size ?? 0;
-        this.attrs(rel, h);
-        return;
-      }
-      case 'symlink': {
-        this.clear(rel, false);
-        symlinkSync(h.linkname ?? '', this.abs(rel));
-        this.attrs(rel, h, true);
-        return;
-      }
-      case 'link': {
-        const target = entryComponents(h.linkname ?? '');
-        if (!target) throw new Error(`hardlink ${JSON.stringify(h.name)} points at the layer's root`);
-        const src = this.parents(target, h.linkname!, false);
-        let st;
-        try { st = lstatSync(this.abs(src)); } catch { st = undefined; }
-        if (!st || st.isDirectory() || this.whiteouts.has(src)) {
-          throw new Error(`hardlink ${JSON.stringify(h.name)} points at ${JSON.stringify(h.linkname)}, which is not a file of this layer`);
-        }
-        if (src === rel) return;
-        this.clear(rel, false);
-        linkSync(this.abs(src), this.abs(rel));
-        return;
-      }
-      case 'character-device': {
-        this.clear(rel, false);
-        if ((h.devmajor ?? 0) === 0 && (h.devminor ?? 0) === 0) {
-          // Already an overlayfs whiteout (layers made from an overlay upper dir).
-          mknodChar(this.abs(rel), 0);
-          this.whiteouts.add(rel);
-          return;
-        }
-        this.devices.push(`/${rel}`);
-        return;
-      }
-      case 'block-device':
-        this.devices.push(`/${rel}`);
-        return;
-      case 'fifo': {
-        this.clear(rel, false);
-        mknodFifo(this.abs(rel), (h.mode ?? 0o644) & 0o7777);
-        this.attrs(rel, h);
-        return;
-      }
-      default:
-        this.warn(`/${rel}: tar entry of type ${h.type ?? 'unknown'} skipped`);
-    }
+    if (left > 0) throw new Error('Unexpected end of data');
+    this.ops.push({ off: start, len: this.fill - start, last: true });
+    if (this.fill >= BATCH_BYTES || this.ops.length >= BATCH_FILES * 2) this.flush();
+    await this.room();
   }
 
-  /** Sets every directory's owner, mode, xattrs and times, deepest first. */
-  finish(): void {
-    const all = [...this.dirAttrs.entries()].sort((a, b) => b[0].length - a[0].length);
-    for (const [rel, h] of all) {
-      const p = this.abs(rel);
-      lchownSync(p, h.uid ?? 0, h.gid ?? 0);
-      chmodSync(p, (h.mode ?? 0o755) & 0o7777);
-      this.xattrs(rel, h);
-      const t = h.mtime ?? new Date(0);
-      lutimesSync(p, t, t);
-    }
-    if (!this.dirAttrs.has('')) chmodSync(this.root, 0o755);
-    if (this.devices.length) {
-      const shown = this.devices.slice(0, 4).join(', ');
-      this.warn(`${this.devices.length} device file${this.devices.length === 1 ? '' : 's'} skipped (${shown}${this.devices.length > 4 ? ', …' : ''}): a node gets its /dev from netlab`);
-    }
+  /** Resolves when the thread can take more; throws its error. */
+  async room(): Promise<void> {
+    if (this.inFlight < IN_FLIGHT && !this.error) return;
+    await this.until(() => this.inFlight < IN_FLIGHT);
+  }
+
+  /** Sends what is queued; resolves when all of it is written. */
+  async idle(): Promise<void> {
+    this.flush();
+    await this.until(() => this.inFlight === 0);
+  }
+
+  /** Stops the thread (nothing writes into the folder once this resolves). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.worker.terminate();
+  }
+}
+
+/**
+ * The writer threads of one layer, as the LayerWriter's FileSink: every file
+ * of one name goes to the same thread (a hash of the name), so duplicates are
+ * written in order.
+ */
+class WriterThreads implements FileSink {
+  private readonly threads: WriterThread[];
+
+  constructor(root: string, warn: (text: string) => void, count = THREADS) {
+    this.threads = Array.from({ length: count }, () => new WriterThread(root, warn));
+  }
+
+  send(rel: string, h: Header, body: AsyncIterable<Buffer>): Promise<void> {
+    let hash = 0;
+    for (let i = 0; i < rel.length; i++) hash = (hash * 31 + rel.charCodeAt(i)) | 0;
+    return this.threads[(hash >>> 0) % this.threads.length]!.send(rel, h, body);
+  }
+
+  async barrier(): Promise<void> {
+    await Promise.all(this.threads.map((t) => t.idle()));
+  }
+
+  /** Bytes of file contents written. */
+  get size(): number {
+    return this.threads.reduce((s, t) => s + t.size, 0);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.threads.map((t) => t.stop()));
   }
 }
 
@@ -358,7 +294,9 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
   const raw = new Digester(opts.digest?.algorithm);
   const diff = new Digester(opts.diffId?.algorithm);
   const decomp = opts.compression === 'auto' ? new AutoDecompress() : decompressor(opts.compression);
-  const writer = new LayerWriter(dest, opts.onWarning);
+  const warn = opts.onWarning ?? ((): void => {});
+  const threads = new WriterThreads(dest, warn);
+  const writer = new LayerWriter(dest, threads, warn);
   const ex = tarExtract();
   const onAbort = (): void => { input.destroy(opts.signal!.reason as Error); };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -375,18 +313,20 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
     }
     await feed;
     if (failed) throw failed;
-    writer.finish();
+    await writer.finish();
   } catch (err) {
     const cause = failed ?? err; // before destroy(): that adds a "premature close" of its own
     stream.destroy();
     await feed.catch(() => {});
+    await threads.stop();
     throw unpackError(cause, opts, dest);
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
   }
+  await threads.stop();
   const digest = raw.digest();
   const diffId = plain() ? { ...digest } : diff.digest();
   if (opts.digest) verifyDigest(opts.what, opts.digest, digest, opts.userInput);
   if (opts.diffId) verifyDigest(`${opts.what} (uncompressed, the image config's diff_id)`, opts.diffId, diffId, opts.userInput);
-  return { digest, diffId, bytesIn: raw.bytes, size: writer.size, entries: writer.entries };
+  return { digest, diffId, bytesIn: raw.bytes, size: threads.size, entries: writer.entries };
 }
