@@ -6,10 +6,11 @@
  * the realm for a token (with the user's credentials, if any), as docker
  * does (Docker "Token Authentication Specification"). HTTP goes through
  * undici with its EnvHttpProxyAgent, so HTTPS_PROXY, HTTP_PROXY and NO_PROXY
- * are honoured (Node's own fetch does not read them).
+ * are honoured (Node's own fetch does not read them) — except for a registry
+ * on this machine, reached directly as Docker and skopeo do.
  */
 import { Readable } from 'node:stream';
-import { EnvHttpProxyAgent, fetch, type Dispatcher, type Response } from 'undici';
+import { Agent, Dispatcher, EnvHttpProxyAgent, fetch, type Response } from 'undici';
 import { NetlabError, UsageError } from '../../errors.js';
 import { digestOf, digestString, verifyDigest, type Digest } from '../digest.js';
 import { MANIFEST_ACCEPT } from '../media.js';
@@ -26,11 +27,39 @@ export interface FetchedManifest {
 /** Most bytes a manifest may have (the distribution spec lets registries cap at 4 MiB). */
 const MAX_MANIFEST = 4 * 1024 * 1024;
 
+/**
+ * Routes each request as Docker, Podman and skopeo do (Go's
+ * net/http.ProxyFromEnvironment): a registry on this machine (localhost,
+ * 127.0.0.0/8, [::1]) is always reached directly, whatever the proxy
+ * variables say (a proxy elsewhere cannot reach this machine's loopback);
+ * every other host through undici's EnvHttpProxyAgent, which reads
+ * https_proxy/HTTPS_PROXY, http_proxy/HTTP_PROXY and no_proxy/NO_PROXY (the
+ * lower-case form first; NO_PROXY entries are host names or suffixes, with
+ * an optional :port, or `*`).
+ */
+class RegistryDispatcher extends Dispatcher {
+  private readonly direct = new Agent();
+  private readonly env = new EnvHttpProxyAgent();
+
+  override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    const host = new URL(String(opts.origin)).host;
+    return (isLoopbackRegistry(host) ? this.direct : this.env).dispatch(opts, handler);
+  }
+
+  override async close(): Promise<void> {
+    await Promise.all([this.direct.close(), this.env.close()]);
+  }
+
+  override async destroy(): Promise<void> {
+    await Promise.all([this.direct.destroy(), this.env.destroy()]);
+  }
+}
+
 let sharedAgent: Dispatcher | undefined;
 
 /** The proxy-aware dispatcher (a cache: one connection pool per process). */
 function agent(): Dispatcher {
-  sharedAgent ??= new EnvHttpProxyAgent();
+  sharedAgent ??= new RegistryDispatcher();
   return sharedAgent;
 }
 
