@@ -2,8 +2,12 @@
  * A real registry for tests: Debian's docker-registry (the CNCF distribution
  * registry) on 127.0.0.1 with a temporary store, and a small reverse proxy in
  * front of it that can slow blobs down (to interrupt a pull half-way), count
- * blob downloads (to see that two pulls make one), and ask for Bearer tokens
- * the way Docker Hub does (to exercise the token flow and auth.json).
+ * blob downloads (to see that two pulls make one), serve a blob with one
+ * byte changed (a registry whose blob does not match its digest), and ask
+ * for Bearer tokens the way Docker Hub does (to exercise the token flow and
+ * auth.json). The registry can serve HTTPS with a certificate made by
+ * openssl (makeCertificate), and a CONNECT proxy (startConnectProxy) stands
+ * in for the HTTPS proxy of a company network.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,14 +40,38 @@ export interface TestRegistry {
   stop(): Promise<void>;
 }
 
+/** A self-signed certificate (its own CA) and key, as PEM files. */
+export interface TestCertificate { cert: string; key: string }
+
+/**
+ * Makes a self-signed certificate for `names` (DNS names and IP addresses)
+ * with openssl in `dir`; a client trusts it through NODE_EXTRA_CA_CERTS.
+ */
+export function makeCertificate(dir: string, names: string[]): TestCertificate {
+  const cert = join(dir, 'registry.crt');
+  const key = join(dir, 'registry.key');
+  const san = names.map((n) => (/^[0-9.]+$/.test(n) ? `IP:${n}` : `DNS:${n}`)).join(',');
+  const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
+    '-subj', `/CN=${names[0]}`, '-addext', `subjectAltName=${san}`, '-addext', 'basicConstraints=critical,CA:TRUE', '-keyout', key, '-out', cert], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`openssl req failed: ${r.stderr}`);
+  return { cert, key };
+}
+
+/** Options of startRegistry. */
+export interface RegistryOptions {
+  /** Serve HTTPS with this certificate instead of plain HTTP. */
+  tls?: TestCertificate;
+}
+
 /** Starts docker-registry on 127.0.0.1 with a temporary store; resolves once /v2/ answers. */
-export async function startRegistry(): Promise<TestRegistry> {
+export async function startRegistry(opts: RegistryOptions = {}): Promise<TestRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'netlab-registry-'));
   const port = await freePort();
   writeFileSync(join(dir, 'config.yml'), [
     'version: 0.1', 'log:', '  level: warn', '  accesslog:', '    disabled: true',
     'storage:', `  filesystem:`, `    rootdirectory: ${dir}/data`, '  delete:', '    enabled: true',
-    'http:', `  addr: 127.0.0.1:${port}`, '',
+    'http:', `  addr: 127.0.0.1:${port}`,
+    ...(opts.tls ? ['  tls:', `    certificate: ${opts.tls.cert}`, `    key: ${opts.tls.key}`] : []), '',
   ].join('\n'));
   const child: ChildProcess = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -52,6 +80,11 @@ export async function startRegistry(): Promise<TestRegistry> {
   const deadline = Date.now() + 20_000;
   for (;;) {
     try {
+      if (opts.tls) {
+        // Node's fetch would refuse the self-signed certificate: a TCP connect says it listens.
+        await new Promise<void>((resolve, reject) => { const c = connect(port, '127.0.0.1', () => { c.destroy(); resolve(); }); c.on('error', reject); });
+        break;
+      }
       const r = await fetch(`http://${host}/v2/`);
       if (r.ok) break;
     } catch { /* not yet */ }
@@ -83,6 +116,8 @@ export interface TestProxy {
   unauthorized: number;
   /** Requests received as a forward proxy (absolute URL in the request line, as HTTP_PROXY clients send). */
   forwarded: number;
+  /** Blobs (by digest) served with one byte changed, as a broken registry or a bad cache would. */
+  corrupt: Set<string>;
   stop(): Promise<void>;
 }
 
@@ -99,7 +134,7 @@ export async function startProxy(target: string, opts: ProxyOptions = {}): Promi
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
   const issued = 'netlab-test-token';
-  const p: TestProxy = { host, blobGets: new Map(), rate: opts.rate ?? 0, unauthorized: 0, forwarded: 0, stop: async () => {} };
+  const p: TestProxy = { host, blobGets: new Map(), rate: opts.rate ?? 0, unauthorized: 0, forwarded: 0, corrupt: new Set(), stop: async () => {} };
   const server: Server = createServer((req, res) => {
     let url = req.url ?? '/';
     if (/^http:\/\//.test(url)) {
@@ -122,6 +157,14 @@ export async function startProxy(target: string, opts: ProxyOptions = {}): Promi
       const blob = /\/blobs\/(sha256:[0-9a-f]+)$/.exec(url)?.[1];
       if (blob && req.method === 'GET' && ur.statusCode === 200) p.blobGets.set(blob, (p.blobGets.get(blob) ?? 0) + 1);
       res.writeHead(ur.statusCode ?? 502, ur.headers);
+      if (blob && p.corrupt.has(blob)) {
+        // The same length, byte 4 changed: in a gzip blob that is the header's MTIME
+        // (RFC 1952 §2.3), which no CRC covers: it still unpacks, only the digest can tell.
+        const chunks: Buffer[] = [];
+        ur.on('data', (c: Buffer) => chunks.push(c));
+        ur.on('end', () => { const b = Buffer.concat(chunks); if (b.length > 4) b[4] ^= 0x5a; res.end(b); });
+        return;
+      }
       if (!blob || !p.rate) { ur.pipe(res); return; }
       // Throttled: at most `rate` bytes per 100 ms slice, in order.
       ur.pause();
@@ -154,5 +197,43 @@ export async function startProxy(target: string, opts: ProxyOptions = {}): Promi
   });
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
   p.stop = () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); });
+  return p;
+}
+
+/** A forward proxy for HTTPS (CONNECT tunnels only), as a company network has. */
+export interface ConnectProxy {
+  /** host:port of the proxy (for HTTPS_PROXY=http://…). */
+  host: string;
+  /** The authority (host:port) of every CONNECT received, in order. */
+  connects: string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a CONNECT proxy on 127.0.0.1 that tunnels every request to `target`
+ * (host:port), whatever host it names: a registry name that resolves nowhere
+ * can only be reached through it.
+ */
+export async function startConnectProxy(target: string): Promise<ConnectProxy> {
+  const port = await freePort();
+  const p: ConnectProxy = { host: `127.0.0.1:${port}`, connects: [], stop: async () => {} };
+  const server: Server = createServer((_req, res) => { res.writeHead(405).end('CONNECT only\n'); });
+  const tunnels = new Set<{ destroy(): void }>();
+  server.on('connect', (req, socket, head) => {
+    p.connects.push(req.url ?? '');
+    tunnels.add(socket);
+    socket.on('close', () => tunnels.delete(socket));
+    const [h, pt] = target.split(':');
+    const upstream = connect(Number(pt), h!, () => {
+      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length) upstream.write(head);
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+    });
+    upstream.on('error', () => socket.destroy());
+    socket.on('error', () => upstream.destroy());
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
+  p.stop = () => new Promise((r) => { for (const t of tunnels) t.destroy(); server.closeAllConnections(); server.close(() => r()); });
   return p;
 }

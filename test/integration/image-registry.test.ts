@@ -1,11 +1,14 @@
 /**
  * Pulling from a real registry (Debian's docker-registry on 127.0.0.1, images
  * pushed with skopeo): by tag and by digest, a multi-platform index, token
- * auth with credentials from auth.json, an HTTP proxy, and the faults — an
- * unknown tag, a foreign-only image, two pulls at once, a pull interrupted by
- * Ctrl-C or kill -9 — through the real `netlab image` CLI.
+ * auth with credentials from auth.json, HTTPS through the proxy HTTPS_PROXY
+ * names (NO_PROXY, and a registry on this machine reached directly), the
+ * progress a user sees, and the faults — an unknown tag, a foreign-only
+ * image, a blob that does not match its digest, two pulls at once, a pull
+ * interrupted by Ctrl-C or kill -9 — through the real `netlab image` CLI.
  */
 import { expect } from 'chai';
+import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,8 +16,8 @@ import { join } from 'node:path';
 import { listImages, pullImage, resolveImage } from '../../src/image/index.js';
 import { busyboxRoot, haveSkopeo, skopeo, tarOf, tarOfDir, writeMultiArchLayout, writeOciLayout } from '../helpers/images.js';
 import { leakcheckAround, requireRoot, skip } from '../helpers/kernel.js';
-import { exited, netlab, netlabAsync, netlabAwait, residue, until } from '../helpers/lab.js';
-import { haveRegistry, startProxy, startRegistry, type TestProxy, type TestRegistry } from '../helpers/registry.js';
+import { exited, netlab, netlabAsync, netlabAwait, netlabBin, residue, until } from '../helpers/lab.js';
+import { haveRegistry, makeCertificate, startConnectProxy, startProxy, startRegistry, type ConnectProxy, type TestProxy, type TestRegistry } from '../helpers/registry.js';
 
 describe('image pulls from a registry', function () {
   leakcheckAround();
@@ -25,6 +28,7 @@ describe('image pulls from a registry', function () {
   let manifestDigest = '';
   let bigLayer = '';
   let smallLayers: string[] = [];
+  let badLayer = '';
 
   before(async function () {
     requireRoot(this);
@@ -40,11 +44,14 @@ describe('image pulls from a registry', function () {
     const [w] = writeOciLayout(join(base, 'bb'), [{ layers: [busybox, top], ref: 'bb', run: { Cmd: ['sh'] } }]);
     manifestDigest = w!.manifest;
     const [wb] = writeOciLayout(join(base, 'big'), [{ layers: [busybox, top, big], ref: 'big' }]);
+    // A layer of its own (random contents), for the proxy to serve with a changed byte.
+    const [wbad] = writeOciLayout(join(base, 'bad'), [{ layers: [top, await tarOf([{ name: 'data.bin', content: randomBytes(64 * 1024) }])], ref: 'bad' }]);
+    badLayer = wbad!.layerDigests[1]!;
     bigLayer = wb!.layerDigests[2]!;
     smallLayers = wb!.layerDigests.slice(0, 2);
     writeMultiArchLayout(join(base, 'multi'), [{ layers: [busybox, top], architecture: 'arm64' }, { layers: [busybox, top], architecture: 'amd64' }], 'multi');
     writeMultiArchLayout(join(base, 'armonly'), [{ layers: [top], architecture: 'arm64' }, { layers: [top], architecture: 'riscv64' }], 'armonly');
-    for (const [dir, ref, all] of [['bb', 'bb', false], ['big', 'big', false], ['multi', 'multi', true], ['armonly', 'armonly', true]] as const) {
+    for (const [dir, ref, all] of [['bb', 'bb', false], ['big', 'big', false], ['multi', 'multi', true], ['armonly', 'armonly', true], ['bad', 'bad', false]] as const) {
       skopeo(['copy', ...(all ? ['--all'] : []), '--dest-tls-verify=false', `oci:${join(base, dir)}:${ref}`, `docker://${reg.host}/lab/${dir}:1`]);
     }
   });
@@ -125,11 +132,123 @@ describe('image pulls from a registry', function () {
     }
   });
 
-  it('goes through the HTTP proxy that HTTP_PROXY names', async () => {
-    const before = proxy!.forwarded;
-    const r = await netlabAwait(['image', 'pull', '--insecure', '-q', `${reg!.host}/lab/bb:1`], { NETLAB_STORE: freshStore(), HTTP_PROXY: `http://${proxy!.host}`, NO_PROXY: '' });
-    expect(r.code, r.stderr).to.equal(0);
-    expect(proxy!.forwarded).to.be.greaterThan(before);
+  it('prints each layer as it is pulled, then the layers already in the store (output to a pipe)', async () => {
+    const store = freshStore();
+    const ref = `${reg!.host}/lab/bb:1`;
+    const first = await netlabAwait(['image', 'pull', '--insecure', ref], { NETLAB_STORE: store });
+    expect(first.code, first.stderr).to.equal(0);
+    expect(first.stderr.split('\n').filter((l) => l.startsWith(`pull ${ref}: layer`))).to.have.length(2);
+    expect(first.stderr).to.match(new RegExp(`pull ${ref.replace(/\./g, '\\.')}: layer 1/2 [0-9.]+ (?:B|KB|MB) done`));
+    expect(first.stderr).to.match(/: layer 2\/2 [0-9.]+ (?:B|KB|MB) done/);
+    expect(first.stdout).to.match(/pulled/).and.contain('2 layers');
+    const again = await netlabAwait(['image', 'pull', '--insecure', ref], { NETLAB_STORE: store });
+    expect(again.code, again.stderr).to.equal(0);
+    expect(again.stderr).to.contain(`pull ${ref}: layer 1/2 already in the store`).and.contain(`pull ${ref}: layer 2/2 already in the store`);
+  });
+
+  it('shows one live progress line on a terminal, with bytes so far, ending in a tick', async function () {
+    if (spawnSync('sh', ['-c', 'command -v script']).status !== 0) skip(this, 'script (util-linux) is not installed: no terminal to test with');
+    proxy!.rate = 4 * 1024 * 1024;
+    try {
+      const ref = `${proxy!.host}/lab/big:1`;
+      const cmd = `NETLAB_STORE=${freshStore()} NO_COLOR=1 ${netlabBin} image pull --insecure ${ref}`;
+      const r = await new Promise<string>((resolve) => {
+        const c = spawn('script', ['-qfec', cmd, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let out = '';
+        c.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+        c.on('close', () => resolve(out));
+      });
+      const frames = r.split('\r').map((f) => f.replace(/\x1b\[K/g, '').trim()).filter(Boolean);
+      const sizes = new Set(frames.map((f) => /2\/3 layers {2}([0-9.]+ (?:B|KB|MB))\/[0-9.]+ MB/.exec(f)?.[1]).filter(Boolean));
+      expect(sizes.size, r).to.be.greaterThan(2); // the big layer's bytes, seen growing
+      expect(frames.some((f) => f.includes('reading the manifest')), r).to.equal(true);
+      expect(r).to.match(new RegExp(`✓ pull ${ref.replace(/\./g, '\\.')} {2}3 layers`));
+      expect(r).to.contain('pulled');
+    } finally {
+      proxy!.rate = 0;
+    }
+  });
+
+  it('refuses a blob whose digest does not match, naming the layer (exit 1), and keeps nothing of it', async () => {
+    const store = freshStore();
+    const ref = `${proxy!.host}/lab/bad:1`;
+    proxy!.corrupt.add(badLayer);
+    try {
+      const r = await netlabAwait(['image', 'pull', '--insecure', '-q', ref], { NETLAB_STORE: store });
+      expect(r.code, r.stderr).to.equal(1);
+      expect(r.stderr).to.contain(`error: layer 2 of 2 (${badLayer}) of ${ref}`).and.contain('digest mismatch').and.contain('hint:');
+      expect(r.stderr).not.to.match(/\n\s+at /); // no stack trace
+    } finally {
+      proxy!.corrupt.delete(badLayer);
+    }
+    expect(listImages({ store }).images).to.deep.equal([]);
+    expect(readdirSync(join(store, 'tmp'))).to.deep.equal([]);
+    const layers = existsSync(join(store, 'layers')) ? readdirSync(join(store, 'layers')) : [];
+    expect(layers).to.have.length.below(2); // at most the good layer, complete
+    const again = await netlabAwait(['image', 'pull', '--insecure', '-q', ref], { NETLAB_STORE: store });
+    expect(again.code, again.stderr).to.equal(0);
+    expect((await resolveImage(ref, { store, pull: 'never' })).lowerDirs).to.have.length(2);
+  });
+
+  describe('HTTPS and proxies', function () {
+    // A registry with a certificate for a name no resolver knows: only the proxy can reach it.
+    const name = 'registry.netlab-test.invalid';
+    let tlsReg: TestRegistry | undefined;
+    let tunnel: ConnectProxy | undefined;
+    let ca = '';
+    const saved: Record<string, string | undefined> = {};
+    const vars = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'];
+    const port = (): string => tlsReg!.host.split(':')[1]!;
+
+    before(async function () {
+      if (spawnSync('sh', ['-c', 'command -v openssl']).status !== 0) skip(this, 'openssl is not installed (scripts/install-deps installs it)');
+      for (const v of vars) { saved[v] = process.env[v]; delete process.env[v]; } // the tests set them one by one
+      const dir = mkdtempSync(join(base, 'tls-'));
+      const cert = makeCertificate(dir, [name, '127.0.0.1']);
+      ca = cert.cert;
+      tlsReg = await startRegistry({ tls: cert });
+      skopeo(['copy', '--dest-tls-verify=false', `oci:${join(base, 'bb')}:bb`, `docker://${tlsReg.host}/lab/bb:1`]);
+      tunnel = await startConnectProxy(tlsReg.host);
+    });
+    after(async () => {
+      for (const v of vars) if (saved[v] !== undefined) process.env[v] = saved[v];
+      await tunnel?.stop();
+      await tlsReg?.stop();
+    });
+
+    it('pulls over HTTPS through the proxy HTTPS_PROXY names (a CONNECT tunnel), and https_proxy too', async () => {
+      const ref = `${name}:${port()}/lab/bb:1`;
+      const direct = await netlabAwait(['image', 'pull', '-q', ref], { NETLAB_STORE: freshStore(), NODE_EXTRA_CA_CERTS: ca });
+      expect(direct.code, direct.stderr).to.equal(1); // the name resolves nowhere: only the proxy reaches it
+      expect(direct.stderr).to.contain(`cannot reach https://${name}`);
+      for (const v of ['HTTPS_PROXY', 'https_proxy']) {
+        const before = tunnel!.connects.length;
+        const r = await netlabAwait(['image', 'pull', '-q', ref], { NETLAB_STORE: freshStore(), NODE_EXTRA_CA_CERTS: ca, [v]: `http://${tunnel!.host}` });
+        expect(r.code, `${v}: ${r.stderr}`).to.equal(0);
+        expect(tunnel!.connects.slice(before), v).to.include(`${name}:${port()}`);
+      }
+    });
+
+    it('goes around the proxy for a host NO_PROXY names', async () => {
+      const before = tunnel!.connects.length;
+      const r = await netlabAwait(['image', 'pull', '-q', `${name}:${port()}/lab/bb:1`], {
+        NETLAB_STORE: freshStore(), NODE_EXTRA_CA_CERTS: ca, HTTPS_PROXY: `http://${tunnel!.host}`, NO_PROXY: `localhost,.netlab-test.invalid`,
+      });
+      expect(r.code, r.stderr).to.equal(1);
+      expect(r.stderr).to.contain(`cannot reach https://${name}`);
+      expect(tunnel!.connects.length).to.equal(before);
+    });
+
+    it('reaches a registry on this machine directly, whatever the proxy variables say (as Docker and skopeo do)', async () => {
+      const before = { connects: tunnel!.connects.length, forwarded: proxy!.forwarded };
+      const env = { HTTPS_PROXY: `http://${tunnel!.host}`, HTTP_PROXY: `http://${proxy!.host}`, NODE_EXTRA_CA_CERTS: ca };
+      const https = await netlabAwait(['image', 'pull', '-q', `127.0.0.1:${port()}/lab/bb:1`], { NETLAB_STORE: freshStore(), ...env });
+      expect(https.code, https.stderr).to.equal(0);
+      const http = await netlabAwait(['image', 'pull', '-q', '--insecure', `${reg!.host}/lab/bb:1`], { NETLAB_STORE: freshStore(), ...env });
+      expect(http.code, http.stderr).to.equal(0);
+      expect(tunnel!.connects.length).to.equal(before.connects);
+      expect(proxy!.forwarded).to.equal(before.forwarded);
+    });
   });
 
   describe('interrupted and concurrent pulls (a slow registry)', function () {

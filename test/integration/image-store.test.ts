@@ -7,6 +7,7 @@
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,6 +137,42 @@ describe('image store (real files)', function () {
     expect(err.message).to.match(/goes through x, which is a symlink/);
     expect(readdirSync(target)).to.deep.equal([]);
     expect(contents(f.store)).to.deep.equal([]);
+  });
+
+  it('refuses a file through a folder that became a symlink while the folder\'s files were still being written', async () => {
+    const target = join(base, 'victim2');
+    mkdirSync(target, { recursive: true });
+    // 300 files go to the writer threads; the symlink replaces their folder; the last entry tries to go through it.
+    const many = Array.from({ length: 300 }, (_, i) => ({ name: `d/f${i}`, content: randomBytes(4096) }));
+    const evil = await tarOf([{ name: 'd/', type: 'directory' }, ...many, { name: 'd', type: 'symlink', linkname: target }, { name: 'd/owned', content: 'x' }]);
+    const f = fixture([{ layers: [evil], ref: 'docker.io/library/t:race' }]);
+    const err = await refused(importImage(f.layout, { store: f.store }));
+    expect(err.message).to.match(/goes through d, which is a symlink/);
+    expect(readdirSync(target)).to.deep.equal([]);
+    expect(contents(f.store)).to.deep.equal([]);
+  });
+
+  it('applies entries of one name in tar order, the last one winning (files are written by threads of their own)', async () => {
+    const layer = await tarOf([
+      { name: 'n', content: 'first' }, { name: 'n/', type: 'directory' }, { name: 'n/inner', content: 'x' }, { name: 'n', content: 'last' },
+      { name: 'm/', type: 'directory' }, { name: 'm', content: 'a file now' },
+      { name: 's', content: 'a file' }, { name: 's', type: 'symlink', linkname: 'n' },
+      { name: 'h', content: 'target' }, { name: 'hl', type: 'link', linkname: 'h' },
+      { name: 'dup', content: 'one' }, { name: 'dup', content: 'two' },
+      ...Array.from({ length: 200 }, (_, i) => ({ name: `many/f${i}`, content: `${i}` })),
+      { name: 'many/f7', content: 'again' },
+    ]);
+    const f = fixture([{ layers: [layer], ref: 'docker.io/library/t:order' }]);
+    await importImage(f.layout, { store: f.store });
+    const dir = (await resolveImage('t:order', { store: f.store, pull: 'never' })).lowerDirs[0]!;
+    expect(readFileSync(join(dir, 'n'), 'utf8')).to.equal('last');
+    expect(readFileSync(join(dir, 'm'), 'utf8')).to.equal('a file now');
+    expect(lstatSync(join(dir, 's')).isSymbolicLink()).to.equal(true);
+    expect(statSync(join(dir, 'hl')).ino).to.equal(statSync(join(dir, 'h')).ino);
+    expect(readFileSync(join(dir, 'dup'), 'utf8')).to.equal('two');
+    expect(readdirSync(join(dir, 'many'))).to.have.length(200);
+    expect(readFileSync(join(dir, 'many/f7'), 'utf8')).to.equal('again');
+    expect(readFileSync(join(dir, 'many/f199'), 'utf8')).to.equal('199');
   });
 
   it('refuses a hardlink to a file outside its layer', async () => {
