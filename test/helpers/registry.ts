@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { connect, createServer as netServer } from 'node:net';
 import { tmpdir } from 'node:os';
+import type { Duplex } from 'node:stream';
 import { join } from 'node:path';
 
 /** A free TCP port on 127.0.0.1. */
@@ -105,6 +106,19 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
   };
 }
 
+/** Answers a CONNECT on `socket` with a tunnel to `target` (host:port), whatever host the client asked for. */
+function tunnel(socket: Duplex, head: Buffer, target: string): void {
+  const [h, pt] = target.split(':');
+  const upstream = connect(Number(pt), h!, () => {
+    socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+    if (head.length) upstream.write(head);
+    upstream.pipe(socket);
+    socket.pipe(upstream);
+  });
+  upstream.on('error', () => socket.destroy());
+  socket.on('error', () => upstream.destroy());
+}
+
 /** What the proxy saw and how it behaves. */
 export interface TestProxy {
   host: string;
@@ -183,17 +197,9 @@ export async function startProxy(target: string, opts: ProxyOptions = {}): Promi
     req.pipe(up);
   });
   // A forward proxy tunnels with CONNECT (as HTTPS_PROXY and undici's ProxyAgent do): to the registry, whatever the client asked.
-  server.on('connect', (req, socket, head) => {
+  server.on('connect', (_req, socket, head) => {
     p.forwarded++;
-    const [h, pt] = target.split(':');
-    const upstream = connect(Number(pt), h!, () => {
-      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (head.length) upstream.write(head);
-      upstream.pipe(socket);
-      socket.pipe(upstream);
-    });
-    upstream.on('error', () => socket.destroy());
-    socket.on('error', () => upstream.destroy());
+    tunnel(socket, head, target);
   });
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
   p.stop = () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); });
@@ -223,15 +229,7 @@ export async function startConnectProxy(target: string): Promise<ConnectProxy> {
     p.connects.push(req.url ?? '');
     tunnels.add(socket);
     socket.on('close', () => tunnels.delete(socket));
-    const [h, pt] = target.split(':');
-    const upstream = connect(Number(pt), h!, () => {
-      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (head.length) upstream.write(head);
-      upstream.pipe(socket);
-      socket.pipe(upstream);
-    });
-    upstream.on('error', () => socket.destroy());
-    socket.on('error', () => upstream.destroy());
+    tunnel(socket, head, target);
   });
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
   p.stop = () => new Promise((r) => { for (const t of tunnels) t.destroy(); server.closeAllConnections(); server.close(() => r()); });
