@@ -5,7 +5,10 @@
  * the next batch) and the warnings it had, or with the first error (after
  * which it applies nothing more).
  *
- * Messages in: `{ ops: FileOp[]; buf: ArrayBuffer }`. Out:
+ * Messages in: `{ ops: FileOp[]; buf: ArrayBuffer }`, and `{ stop: true }`,
+ * which ends the thread once what came before it is done (the thread is
+ * never terminated from outside: that could stop it half-way through loading
+ * a native module, which aborts the process). Out:
  * `{ buf?: ArrayBuffer; warnings: string[]; size: number; error?: { message, code, syscall, errno, path } }`
  * (`size`: bytes of file contents written so far).
  */
@@ -16,7 +19,12 @@ const warnings: string[] = [];
 const writer = new FileWriter((workerData as { root: string }).root, (text) => { warnings.push(text); });
 let failed = false;
 
-parentPort!.on('message', (msg: { ops: FileOp[]; buf: ArrayBuffer }) => {
+parentPort!.on('message', (msg: { ops: FileOp[]; buf: ArrayBuffer } | { stop: true }) => {
+  if ('stop' in msg) {
+    // Every batch sent before has been applied (messages come in order): end the thread.
+    parentPort!.close();
+    return;
+  }
   if (failed) return;
   try {
     writer.apply(msg.ops, new Uint8Array(msg.buf));

@@ -99,6 +99,7 @@ class WriterThread {
   private waiters: (() => void)[] = [];
   private error?: Error;
   private stopped = false;
+  private readonly exited: Promise<void>;
   /** Bytes of file contents written (as of the last answer). */
   size = 0;
 
@@ -114,9 +115,12 @@ class WriterThread {
       this.wake();
     });
     this.worker.on('error', (err) => { this.error ??= err; this.wake(); });
-    this.worker.on('exit', () => {
-      if (!this.stopped) this.error ??= new Error('a layer writer thread ended early');
-      this.wake();
+    this.exited = new Promise((resolve) => {
+      this.worker.on('exit', () => {
+        if (!this.stopped) this.error ??= new Error('a layer writer thread ended early');
+        this.wake();
+        resolve();
+      });
     });
   }
 
@@ -179,10 +183,16 @@ class WriterThread {
     await this.until(() => this.inFlight === 0);
   }
 
-  /** Stops the thread (nothing writes into the folder once this resolves). */
+  /**
+   * Ends the thread once it has done (or, after an error, skipped) what it
+   * was sent; nothing writes into the folder once this resolves.
+   */
   async stop(): Promise<void> {
-    this.stopped = true;
-    await this.worker.terminate();
+    if (!this.stopped) {
+      this.stopped = true;
+      this.worker.postMessage({ stop: true });
+    }
+    await this.exited;
   }
 }
 

@@ -175,6 +175,16 @@ describe('image store (real files)', function () {
     expect(readFileSync(join(dir, 'many/f199'), 'utf8')).to.equal('199');
   });
 
+  it('imports many small images one after another in one process (each layer\'s writer threads end cleanly)', async () => {
+    // Writer threads used to be terminated from outside, sometimes while loading
+    // koffi, which aborted the whole process (about one run in two of 60 imports).
+    const layer = await tarOf([{ name: 'a', content: 'x' }]);
+    for (let i = 0; i < 60; i++) {
+      const f = fixture([{ layers: [layer], ref: `docker.io/library/t:many${i}` }]);
+      await importImage(f.layout, { store: f.store });
+    }
+  });
+
   it('refuses a hardlink to a file outside its layer', async () => {
     for (const linkname of ['../../../etc/passwd', '/etc/passwd']) {
       const evil = await tarOf([{ name: 'l', type: 'link', linkname }]);
