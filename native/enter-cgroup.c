@@ -132,9 +132,17 @@ int open_node_cgroups(pid_t pid, const char *lab, const char *node, const char *
 	snprintf(path, sizeof path, "/proc/%d/cgroup", (int)pid);
 	if (read_file(path, buf, sizeof buf) < 0)
 		return -1;
+	/* Cgroups we are in already are not joined again (a rootless node stays in its user's cgroups, which the user may not write). */
+	char self[8192];
+	if (read_file("/proc/self/cgroup", self, sizeof self) < 0)
+		self[0] = 0;
 	int n = 0;
 	for (char *save = NULL, *line = strtok_r(buf, "\n", &save); line && n < max;
 	     line = strtok_r(NULL, "\n", &save)) {
+		size_t ll = strlen(line);
+		for (const char *at = self; (at = strstr(at, line)); at += ll)
+			if ((at == self || at[-1] == '\n') && (at[ll] == '\n' || at[ll] == 0))
+				goto next;
 		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
 		if (!c2)
 			continue;
@@ -161,6 +169,7 @@ int open_node_cgroups(pid_t pid, const char *lab, const char *node, const char *
 		if (fd < 0)
 			return fail("open cgroup", file);
 		fds[n++] = fd;
+next:;
 	}
 	if (cls) {
 		int r = open_class(mounts, nm, lab, node, cls, fds, &n, max, v2_dir, v2_path);

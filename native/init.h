@@ -55,7 +55,12 @@ struct host_facts {
 	bool shared_mounts;     /* some host mount is shared: the node makes its copies private */
 	unsigned mask_exists;   /* bit i: masked path i exists on this kernel */
 	bool idmap_layers;      /* overlayfs takes idmapped lower layers (Linux 5.19) */
+	bool in_userns;         /* the launcher runs in a user namespace of an ordinary user (rootless):
+	                           overlayfs then keeps its xattrs as user.overlay.* ("userxattr") */
 };
+
+/* The overlay xattr that marks a directory opaque: trusted.overlay.opaque, or user.overlay.opaque in a user namespace. */
+const char *overlay_opaque_xattr(void);
 extern struct host_facts host_facts;
 
 /* Masked and read-only paths (node-mounts.c), probed by the launcher. */

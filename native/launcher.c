@@ -428,6 +428,16 @@ static char *read_stdin(size_t *len)
 	return buf;
 }
 
+/* Is this process outside the initial user namespace? (its uid_map is not "0 0 4294967295", user_namespaces(7)) */
+static bool in_child_userns(void)
+{
+	char buf[256];
+	if (read_file("/proc/self/uid_map", buf, sizeof buf) < 0)
+		return false;
+	unsigned long a, b, c;
+	return !(sscanf(buf, "%lu %lu %lu", &a, &b, &c) == 3 && a == 0 && b == 0 && c == 4294967295UL);
+}
+
 static int launch(int window)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -443,6 +453,7 @@ static int launch(int window)
 	nl_trace = getenv("NETLAB_INIT_TRACE") != NULL;
 	host_facts.shared_mounts = host_has_shared_mounts();
 	host_facts.idmap_layers = kernel_at_least(5, 19);
+	host_facts.in_userns = in_child_userns();
 	probe_masks();
 	read_mm_template();
 	if (plan_cgroups(specs, nspecs) < 0 || plan_device_programs(specs, nspecs) < 0) {

@@ -268,11 +268,16 @@ static int switch_root(struct node_build *b)
 /* Masks, read-only /proc/sys, binds: made as host root, so a user namespace cannot undo them. */
 static int lock_down_mounts(struct node_build *b)
 {
+	/* Rootless: /dev/null, which masks use, is itself one of the binds (no mknod in a user namespace). */
+	umask(022);
+	if (host_facts.in_userns && mount_binds(b->s, b->bind_fds) < 0)
+		return -1;
+	umask(0);
 	if (mask_paths() < 0 || proc_sys_readonly() < 0)
 		return -1;
 	trace("masks");
 	umask(022);
-	if (mount_binds(b->s, b->bind_fds) < 0)
+	if (!host_facts.in_userns && mount_binds(b->s, b->bind_fds) < 0)
 		return -1;
 	for (int i = 0; i < b->s->nbinds; i++)
 		close(b->bind_fds[i]);

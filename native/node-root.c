@@ -35,6 +35,11 @@
 
 struct host_facts host_facts;
 
+const char *overlay_opaque_xattr(void)
+{
+	return host_facts.in_userns ? "user.overlay.opaque" : "trusted.overlay.opaque";
+}
+
 /*
  * A detached tmpfs: fsopen + fsconfig + fsmount. Returns its root fd. With a
  * size (bytes), writing beyond it fails with ENOSPC, and it holds at most one
@@ -74,6 +79,16 @@ static unsigned shift_uid, shift_gid;
  * owner, directories and symlinks included. Closes `from` (its directory
  * stream owns it), on every path.
  */
+/*
+ * Rootless on the host's root: the seed path being copied ("/var/log/frr"),
+ * and whether to check it. A host folder the node's root may not search
+ * (0750 of an id the user's namespace does not map) would make overlayfs
+ * refuse every lookup in the merged folder (EACCES): the seed's folder then
+ * replaces it (opaque) instead of merging with it.
+ */
+static char seed_rel[NL_PATH_MAX];
+static bool seed_check_host;
+
 static int copy_tree(int from, int to, const char *where, int depth)
 {
 	if (depth > 32) {
@@ -100,12 +115,19 @@ static int copy_tree(int from, int to, const char *where, int depth)
 			}
 			int a = openat(from, n, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			int b = openat(to, n, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			if (a < 0 || b < 0) {
+			size_t rl = strlen(seed_rel);
+			snprintf(seed_rel + rl, sizeof seed_rel - rl, "/%s", n);
+			if (a >= 0 && b >= 0 && seed_check_host && access(seed_rel, F_OK) == 0 && access(seed_rel, R_OK | X_OK) < 0 &&
+			    fsetxattr(b, overlay_opaque_xattr(), "y", 1, 0) < 0)
+				r = fail("setxattr overlay.opaque", seed_rel);
+			if (r < 0) {
+			} else if (a < 0 || b < 0) {
 				r = fail("open seed dir", n);
 			} else {
 				r = copy_tree(a, b, n, depth + 1); /* closes a */
 				a = -1;
 			}
+			seed_rel[rl] = 0;
 			if (a >= 0)
 				close(a);
 			if (b >= 0)
@@ -149,6 +171,8 @@ static int copy_seed(const struct node_spec *s, int upper)
 	int from = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (from < 0)
 		return errno == ENOENT ? 0 : fail("open seed files", p);
+	seed_rel[0] = 0;
+	seed_check_host = host_facts.in_userns && s->nlower > 0 && !strcmp(s->lower[s->nlower - 1], "/");
 	shift_uid = s->uidmap ? s->root_uid : 0;
 	shift_gid = s->uidmap ? s->root_gid : 0;
 	return copy_tree(from, upper, p, 0);
@@ -159,7 +183,7 @@ static int make_opaque(int t, const char *dir)
 {
 	char p[96];
 	snprintf(p, sizeof p, "/proc/self/fd/%d/%s", t, dir);
-	if (lsetxattr(p, "trusted.overlay.opaque", "y", 1, 0) < 0)
+	if (lsetxattr(p, overlay_opaque_xattr(), "y", 1, 0) < 0)
 		return fail("setxattr overlay.opaque", dir);
 	return 0;
 }
@@ -208,6 +232,19 @@ static int fill_upper(const struct node_spec *s, int t)
 		return -1;
 	if (s->var_run && (mkdirat(t, "upper/var", 0755) < 0 || symlinkat("/run", t, "upper/var/run") < 0))
 		return fail("symlink", "/var/run");
+	/*
+	 * Rootless: the host's files belong to ids the user's namespace does not map,
+	 * and overlayfs cannot copy such a folder up (EOVERFLOW): writing in /var/tmp
+	 * would fail. The folders programs write in are made in the upper layer, the
+	 * node root's own (their lower contents still show through).
+	 */
+	static const struct { const char *path; mode_t mode; } writable[] = {
+		{ "upper/var", 0755 }, { "upper/var/tmp", 01777 }, { "upper/var/log", 0755 }, { "upper/var/lib", 0755 },
+		{ "upper/var/cache", 0755 }, { "upper/var/spool", 0755 }, { "upper/home", 0755 }, { "upper/opt", 0755 },
+	};
+	for (size_t i = 0; host_facts.in_userns && i < sizeof writable / sizeof writable[0]; i++)
+		if (mkdirat(t, writable[i].path, writable[i].mode) < 0 && errno != EEXIST)
+			return fail("mkdir", writable[i].path);
 	if (!s->uidmap)
 		return 0;
 	static const char *const more[] = { "upper/etc/hostname", "upper/etc/hosts", "upper/var", "upper/var/run" };
@@ -359,8 +396,208 @@ static int lowers_as_string(char *const *layers, int nlayers, int fixed, char *l
 	return 0;
 }
 
+/*
+ * Rootless nodes on the host's root (docs/rootless.md, "Nodes"): in an
+ * ordinary user's user namespace every mount copied from the host is locked
+ * (mount_namespaces(7)), and overlayfs refuses a lower layer with locked
+ * mounts below it ("failed to clone lowerpath": /proc, /sys, /dev under "/").
+ * So the node's root is a tmpfs holding one overlay per top folder of the
+ * host's "/" that has no mount below it (/etc, /usr, /var, …: lower = the
+ * lab's layers' folder of that name, then the host's; upper and work = the
+ * node tmpfs's upper/<name> and work/<name>); /dev is the skeleton's /dev with
+ * the upper's, /run and /tmp the upper's own (empty), /proc and /sys empty
+ * folders for their mounts, and top-level symlinks (bin -> usr/bin) copies.
+ * Folders the node may not read (/root, lost+found: 0700 of host root) and
+ * folders with mounts below them show only what the upper layer holds.
+ */
+#define SPLIT_MAX 128
+
+static bool has_mount_below(const char *top)
+{
+	static char *info;
+	static size_t len;
+	if (!info) {
+		info = malloc(1 << 20);
+		ssize_t n = info ? read_file("/proc/self/mountinfo", info, 1 << 20) : -1;
+		len = n > 0 ? (size_t)n : 0;
+	}
+	size_t tl = strlen(top);
+	for (char *line = info; line && line < info + len;) {
+		char *nl = memchr(line, '\n', (size_t)(info + len - line));
+		/* field 5: the mount point */
+		char *f = line;
+		for (int i = 0; i < 4 && f; i++) {
+			f = memchr(f, ' ', (size_t)((nl ? nl : info + len) - f));
+			if (f)
+				f++;
+		}
+		if (f && f[0] == '/' && !strncmp(f + 1, top, tl) && f[1 + tl] == '/')
+			return true;
+		line = nl ? nl + 1 : NULL;
+	}
+	return false;
+}
+
+static bool is_dir_at(const char *base, const char *name)
+{
+	char p[NL_PATH_MAX];
+	struct stat st;
+	snprintf(p, sizeof p, "%s/%s", base, name);
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int add_lower(char *out, size_t cap, size_t *len, const char *path)
+{
+	if (*len) {
+		if (*len + 2 >= cap)
+			return failx("lowerdir", path, ENAMETOOLONG);
+		out[(*len)++] = ':';
+		out[*len] = 0;
+	}
+	return append_lower(out, cap, len, path);
+}
+
+/* One overlay for folder `name`: lowers = each layer's `name` (top first), then the host's /name when `host`. Returns its mount fd, or -2 when no layer has it. */
+static int split_overlay(int tmpfs, char *const *layers, int nlayers, const char *name, bool host)
+{
+	char lower[4096], p[NL_PATH_MAX];
+	size_t len = 0;
+	lower[0] = 0;
+	for (int i = 0; i < nlayers - 1; i++) {
+		if (!is_dir_at(layers[i], name))
+			continue;
+		snprintf(p, sizeof p, "%s/%s", layers[i], name);
+		if (add_lower(lower, sizeof lower, &len, p) < 0)
+			return -1;
+	}
+	snprintf(p, sizeof p, "/%s", name);
+	if (host && add_lower(lower, sizeof lower, &len, p) < 0)
+		return -1;
+	if (!len)
+		return -2;
+	snprintf(p, sizeof p, "upper/%s", name);
+	if (mkdirat(tmpfs, p, 0755) < 0 && errno != EEXIST)
+		return fail("mkdir", p);
+	snprintf(p, sizeof p, "work/%s", name);
+	if (mkdirat(tmpfs, p, 0755) < 0)
+		return fail("mkdir", p);
+	int fs = fsopen("overlay", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return fail("fsopen overlay", "overlayfs (CONFIG_OVERLAY_FS)");
+	int r = set_opt(fs, "lowerdir", lower);
+	snprintf(p, sizeof p, "/proc/self/fd/%d/upper/%s", tmpfs, name);
+	if (r == 0)
+		r = set_opt(fs, "upperdir", p);
+	snprintf(p, sizeof p, "/proc/self/fd/%d/work/%s", tmpfs, name);
+	if (r == 0)
+		r = set_opt(fs, "workdir", p);
+	if (r == 0 && fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0)
+		r = fail("overlay option", "userxattr");
+	if (r == 0 && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		r = fail("mount overlay", lower);
+	int m = r == 0 ? fsmount(fs, FSMOUNT_CLOEXEC, 0) : -1;
+	if (r == 0 && m < 0)
+		fail("fsmount overlay", lower);
+	close(fs);
+	return m;
+}
+
+static int make_split_root(const struct node_spec *s, int tmpfs, char *const *layers, int nlayers)
+{
+	char names[SPLIT_MAX][256];
+	int mounts[SPLIT_MAX], n = 0;
+	int rfs = detached_tmpfs("755", "1048576", MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, s->name);
+	if (rfs < 0)
+		return -1;
+	/* Every top entry of the host's "/", the layers and the upper layer, once. */
+	const char *dirs[NL_MAX_LAYERS + 2];
+	char up[64];
+	int nd = 0;
+	snprintf(up, sizeof up, "/proc/self/fd/%d/upper", tmpfs);
+	dirs[nd++] = "/";
+	dirs[nd++] = up;
+	for (int i = 0; i < nlayers - 1; i++)
+		dirs[nd++] = layers[i];
+	int r = 0;
+	for (int k = 0; k < nd && r == 0; k++) {
+		DIR *d = opendir(dirs[k]);
+		if (!d)
+			continue;
+		struct dirent *e;
+		while (r == 0 && (e = readdir(d))) {
+			const char *name = e->d_name;
+			if (!strcmp(name, ".") || !strcmp(name, "..") || strlen(name) >= 256 || faccessat(rfs, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+				continue;
+			struct stat st;
+			char p[NL_PATH_MAX];
+			snprintf(p, sizeof p, "%s/%s", dirs[k], name);
+			if (lstat(p, &st) < 0)
+				continue;
+			if (S_ISLNK(st.st_mode)) {
+				char target[NL_PATH_MAX];
+				ssize_t tl = readlink(p, target, sizeof target - 1);
+				if (tl < 0)
+					continue;
+				target[tl] = 0;
+				if (symlinkat(target, rfs, name) < 0)
+					r = fail("symlink", name);
+				continue;
+			}
+			if (!S_ISDIR(st.st_mode))
+				continue;
+			if (mkdirat(rfs, name, st.st_mode & 07777) < 0) {
+				r = fail("mkdir", name);
+				break;
+			}
+			if (!strcmp(name, "proc") || !strcmp(name, "sys"))
+				continue;
+			if (n >= SPLIT_MAX) {
+				r = failx("split root", "too many top folders", E2BIG);
+				break;
+			}
+			int m;
+			if (!strcmp(name, "run") || !strcmp(name, "tmp")) {
+				m = -2;
+			} else {
+				bool host = k == 0 && strcmp(name, "dev") && !has_mount_below(name) && access(p, R_OK | X_OK) == 0;
+				m = split_overlay(tmpfs, layers, nlayers, name, host);
+				if (m == -1)
+					r = -1;
+			}
+			if (m == -2) { /* the upper layer's own folder, when it has one */
+				snprintf(p, sizeof p, "upper/%s", name);
+				if (faccessat(tmpfs, p, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+					continue;
+				m = open_tree(tmpfs, p, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+				if (m < 0)
+					r = fail("open_tree", p);
+			}
+			if (m >= 0) {
+				snprintf(names[n], sizeof names[n], "%s", name);
+				mounts[n++] = m;
+			}
+		}
+		closedir(d);
+	}
+	/* Stacked on "/" of the node's mount namespace (pivot_root needs it attached), then the overlays into it. */
+	if (r == 0 && move_mount(rfs, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		r = fail("move_mount root", "/");
+	for (int i = 0; i < n; i++) {
+		if (r == 0 && move_mount(mounts[i], "", rfs, names[i], MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			r = fail("move_mount split root", names[i]);
+		close(mounts[i]);
+	}
+	if (r < 0) {
+		close(rfs);
+		return -1;
+	}
+	return rfs;
+}
+
 int make_overlay(const struct node_spec *s, int tmpfs, char *const *layers, int nlayers)
 {
+	if (host_facts.in_userns && nlayers > 0 && !strcmp(layers[nlayers - 1], "/"))
+		return make_split_root(s, tmpfs, layers, nlayers);
 	char lower[4096], p[96];
 	lower[0] = 0;
 	int fs = fsopen("overlay", FSOPEN_CLOEXEC);
@@ -374,6 +611,9 @@ int make_overlay(const struct node_spec *s, int tmpfs, char *const *layers, int 
 	snprintf(p, sizeof p, "/proc/self/fd/%d/upper", tmpfs);
 	if (r == 0)
 		r = set_opt(fs, "upperdir", p);
+	/* In an ordinary user's user namespace trusted.* xattrs are refused: overlayfs keeps its own as user.overlay.* (Linux 5.11). */
+	if (r == 0 && host_facts.in_userns && fsconfig(fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0)
+		r = fail("overlay option", "userxattr");
 	snprintf(p, sizeof p, "/proc/self/fd/%d/work", tmpfs);
 	if (r == 0)
 		r = set_opt(fs, "workdir", p);

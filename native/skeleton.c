@@ -54,7 +54,7 @@ static int mkdir_opaque(int dfd, const char *path, mode_t mode)
 	int fd = openat(dfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return fail("open", path);
-	int r = fsetxattr(fd, "trusted.overlay.opaque", "y", 1, 0);
+	int r = fsetxattr(fd, overlay_opaque_xattr(), "y", 1, 0);
 	close(fd);
 	return r < 0 ? fail("setxattr overlay.opaque", path) : 0;
 }
@@ -71,7 +71,8 @@ int make_skeleton(int tmpfs, const char *dir)
 	    mkdir_at(dfd, "dev/pts", 0755) < 0 || mkdir_at(dfd, "dev/shm", 01777) < 0)
 		goto out;
 	char p[64];
-	for (int i = 0; i < NL_NDEVICES; i++) {
+	/* A user namespace may not mknod (rootless): the host's device nodes are then bound in, as binds of the node (docs/rootless.md). */
+	for (int i = 0; i < NL_NDEVICES && !host_facts.in_userns; i++) {
 		snprintf(p, sizeof p, "dev/%s", devices[i].name);
 		if (mknodat(dfd, p, S_IFCHR | 0666, makedev(devices[i].major, devices[i].minor)) < 0) {
 			fail("mknod", p);

@@ -15,6 +15,8 @@ export { otherEnd, type LinkReport, type LinkChangeOptions } from './lab/links.j
 export type { SaveReport, SavedFile } from './lab/save.js';
 export { checkOutput, writeOutput } from './lab/output.js';
 export { validateLab, type LabApi, type LabHandle, type ValidateOptions, type ValidateIo } from './lab/validate-run.js';
+export { classCsv, classRows, validateClass, type ClassOptions, type ClassRow } from './lab/validate-class.js';
+export { allUsersStatus, requireHostRoot, runAsUser, type OwnedLabStatus } from './lab/all-users.js';
 export { convertToNetlab, type ConvertOptions } from './lab/convert.js';
 export { storeImageCatalog } from './lab/images.js';
 export type { ImageCatalog } from './frontends/types.js';

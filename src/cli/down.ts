@@ -1,13 +1,13 @@
 /**
- * `netlab down [FILE|LAB] [--name LAB] [--all]`: remove a lab — also one whose
+ * `netlab down [FILE|LAB] [--name LAB] [--all] [--user NAME]`: remove a lab — also one whose
  * start crashed or whose State file is gone. Doing it twice is fine.
  */
 import type { Command } from 'commander';
-import { Lab, labNameOf, requireLabName, UsageError } from '../index.js';
+import { Lab, labNameOf, requireHostRoot, requireLabName, runAsUser, UsageError } from '../index.js';
 import { colors, warn } from './output.js';
 import { fmtMs, progressPrinter } from './progress.js';
 
-interface DownFlags { name?: string; all?: boolean; quiet?: boolean }
+interface DownFlags { name?: string; all?: boolean; quiet?: boolean; user?: string }
 
 export function register(program: Command): void {
   program
@@ -17,7 +17,15 @@ export function register(program: Command): void {
     .option('--name <lab>', 'lab name')
     .option('--all', 'remove every lab on this host, also ones whose State file is gone')
     .option('-q, --quiet', 'no progress lines')
+    .option('--user <name>', 'as root: take down a lab of this user (a rootless lab, docs/rootless.md)')
     .action(async (target: string | undefined, flags: DownFlags) => {
+      if (flags.user !== undefined) {
+        requireHostRoot('--user');
+        if (flags.all || (target === undefined && flags.name === undefined)) throw new UsageError('--user', 'needs the lab to take down', `name it: netlab down --user ${flags.user} LAB`);
+        const lab = flags.name !== undefined ? requireLabName(flags.name, '--name') : labNameOf(target!);
+        process.exitCode = runAsUser(flags.user, ['down', lab, ...(flags.quiet ? ['--quiet'] : [])]);
+        return;
+      }
       let labs: string[];
       if (flags.all) labs = Lab.list();
       else if (flags.name !== undefined) labs = [requireLabName(flags.name, '--name')];

@@ -1,10 +1,23 @@
 /**
- * `netlab status [LAB] [--json]`: a table per lab — node, kind, state, PID,
+ * `netlab status [LAB] [--json] [--all-users]`: a table per lab — node, kind, state, PID,
  * interfaces with addresses and peers, shaping, daemons.
  */
 import type { Command } from 'commander';
-import { describeOomKill, describeShaping, Lab, type LabStatus, type NodeStatus } from '../index.js';
+import { allUsersStatus, describeOomKill, describeShaping, Lab, type LabStatus, type NodeStatus, type OwnedLabStatus } from '../index.js';
 import { colors } from './output.js';
+
+/** One line per lab: OWNER LAB NODES STATE FILE (`status --all-users`). Pure. */
+export function formatOwnedStatus(all: OwnedLabStatus[]): string {
+  if (!all.length) return 'no lab is running, for any user\n';
+  const w = Math.max(5, ...all.map((s) => s.owner.length));
+  const lw = Math.max(3, ...all.map((s) => s.lab.length));
+  const rows = all.map((s) => {
+    const running = s.nodes.filter((n) => n.state === 'running').length;
+    const state = s.problem !== undefined ? `broken: ${s.problem}` : s.interrupted ? 'interrupted' : running === s.nodes.length ? s.phase : `${s.nodes.length - running} node(s) dead`;
+    return `${s.owner.padEnd(w)}  ${s.lab.padEnd(lw)}  ${`${running}/${s.nodes.length}`.padStart(5)}  ${state}${s.file ? `  ${s.file}` : ''}`;
+  });
+  return [colors.dim(`${'OWNER'.padEnd(w)}  ${'LAB'.padEnd(lw)}  NODES  STATE`), ...rows].join('\n') + '\n';
+}
 
 function nodeLines(n: NodeStatus): string[] {
   const state = n.paused ? colors.yellow('paused '.padEnd(7)) : (n.state === 'running' ? colors.green : colors.red)(n.state.padEnd(7));
@@ -47,7 +60,14 @@ export function register(program: Command): void {
     .description('show running labs: nodes, state, PIDs, interfaces, addresses, shaping, daemons')
     .argument('[lab]', 'lab name (default: every running lab)')
     .option('--json', 'machine-readable output')
-    .action(async (lab: string | undefined, flags: { json?: boolean }) => {
+    .option('--all-users', 'as root: every user\'s labs too (rootless labs, docs/rootless.md), with their owner')
+    .action(async (lab: string | undefined, flags: { json?: boolean; allUsers?: boolean }) => {
+      if (flags.allUsers) {
+        const owned = await allUsersStatus(lab);
+        if (owned.some((s) => s.problem !== undefined || s.interrupted || s.nodes.some((n) => n.state === 'dead'))) process.exitCode = 1;
+        process.stdout.write(flags.json ? `${JSON.stringify(owned, null, 2)}\n` : formatOwnedStatus(owned));
+        return;
+      }
       const all = lab !== undefined ? [await Lab.statusOf(lab)] : await Lab.statusAll();
       // The same exit code with and without --json (docs/cli.md): 1 when a lab is broken, a node is dead or an up was interrupted.
       if (all.some((s) => s.problem !== undefined || s.interrupted || s.nodes.some((n) => n.state === 'dead'))) process.exitCode = 1;

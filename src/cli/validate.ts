@@ -10,7 +10,7 @@
  * (src/lab/validate-run.ts); this file gives it flags, colours and signals.
  */
 import type { Command } from 'commander';
-import { DEFAULT_CONCURRENCY, Lab, NetlabError, plain, validateLab, type ValidateOptions } from '../index.js';
+import { DEFAULT_CONCURRENCY, Lab, NetlabError, plain, UsageError, validateClass, validateLab, type ClassOptions } from '../index.js';
 import pc from 'picocolors';
 import { progressPrinter } from './progress.js';
 
@@ -29,7 +29,15 @@ export function register(program: Command): void {
     .option('--wait <time>', 'retry tests that have no wait: for this long (e.g. 30s)')
     .option('--jobs <n>', `tests running at once (default ${DEFAULT_CONCURRENCY})`)
     .option('--json', 'print the report as JSON on standard output (results, with after: tests\' measured times); test lines go to stderr')
-    .action(async (file: string, opts: ValidateOptions) => {
+    .option('--all-users', 'as root: run the tests against every user\'s running copy of the lab (a class, docs/rootless.md)')
+    .option('--csv <file>', 'with --all-users: write the class report as CSV, a row per student and test')
+    .action(async (file: string, opts: ClassOptions & { allUsers?: boolean }) => {
+      if (opts.csv !== undefined && !opts.allUsers) throw new UsageError('--csv', 'goes with --all-users', `netlab validate ${file} --all-users --csv class.csv`);
+      if (opts.allUsers) {
+        const { allUsers: _, ...rest } = opts;
+        process.exitCode = await validateClass(file, rest, (t) => process.stdout.write(t));
+        return;
+      }
       const controller = new AbortController();
       // Ctrl-C or SIGTERM (a CI timeout): end the running tests, take the lab down, exit 130 / 143 as up does.
       let exitCode = 0;

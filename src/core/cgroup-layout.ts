@@ -9,6 +9,7 @@
  */
 import { readFileSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
+import { isRootless } from './rootless.js';
 
 /** cgroup2's magic in statfs(2) f_type (linux/magic.h CGROUP2_SUPER_MAGIC). */
 export const CGROUP2_SUPER_MAGIC = 0x63677270;
@@ -49,6 +50,18 @@ export interface CgroupFacts {
   cpusetRoot?: { cpus: string; mems: string };
   /** Cgroup mounts under this directory are ignored (netlab's own private net_cls mounts). */
   ignoreUnder: string;
+}
+
+/**
+ * The layout of a netlab that may use no cgroup (a rootless one, docs/rootless.md):
+ * no hierarchy, so no lab gets a cgroup, nodes start in the caller's, and
+ * teardown stops nodes by their PID 1s.
+ */
+export const NO_CGROUPS: CgroupLayout = Object.freeze({ mode: 'v1', unifiedControllers: [], v1: [] }) as CgroupLayout;
+
+/** True when `layout` has no hierarchy netlab can make cgroups in (NO_CGROUPS). */
+export function hasNoCgroups(layout: CgroupLayout): boolean {
+  return !layout.unified && layout.v1.length === 0;
 }
 
 /** Un-escapes a mountinfo path field (octal \040 for space, proc(5)). */
@@ -115,6 +128,8 @@ function read(path: string): string {
  * root's subtree_control, the v1 cpuset root). Cheap: a handful of reads.
  */
 export function detectCgroups(): CgroupLayout {
+  // A rootless netlab may write no cgroup of the host's: its labs run without (docs/rootless.md).
+  if (isRootless()) return NO_CGROUPS;
   let rootIsCgroup2 = false;
   try { rootIsCgroup2 = Number(statfsSync('/sys/fs/cgroup').type) === CGROUP2_SUPER_MAGIC; } catch { /* no /sys/fs/cgroup */ }
   const mountinfo = read('/proc/self/mountinfo');

@@ -19,7 +19,7 @@
  * command tree), `vtysh -b` plus `show watchfrr` were most of a router's start.
  * What systemd's tmpfiles would otherwise provide is done first: /run/frr,
  * /var/lib/frr, /var/log/frr owned by frr:frr (the node's /run is a fresh
- * tmpfs); /var/lib/frr and /var/log/frr are also written into the node's upper
+ * tmpfs); /var/lib/frr, /var/log/frr and /var/tmp/frr are also written into the node's upper
  * layer, owned by frr, so that the node's root (a user namespace) can make
  * them its own even where the host's files could not be idmapped.
  * The node's PID 1 reaps everything. /etc/frr/daemons is still written, so
@@ -231,6 +231,8 @@ export const frr: Kind = {
       ...[...split ?? []].map(([d, content]) => ({ path: daemonConfPath(d), content, ...owned })),
       { path: '/var/lib/frr', ...frrDir },
       { path: '/var/log/frr', ...frrDir },
+      // A rootless node cannot take over the host's /var/tmp/frr (its owner is not mapped there: docs/rootless.md).
+      { path: '/var/tmp/frr', ...frrDir },
       ...(node.compat ? [{ path: FRR_SERVICE, content: frrServiceScript(frrStartScript(set, needsDryRun(node), split !== null)), mode: 0o755 }] : []),
     ];
   },

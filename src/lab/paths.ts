@@ -13,9 +13,15 @@ import { lstatSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NetlabError, UsageError } from '../errors.js';
+import { isRootless } from '../core/rootless.js';
 import { checkLabName } from '../topology/names.js';
 
-/** Root of all run directories: $NETLAB_RUN_DIR (made absolute) or /run/netlab. */
+/**
+ * Root of all run directories: $NETLAB_RUN_DIR (made absolute) or /run/netlab.
+ * A rootless netlab (docs/rootless.md) is given NETLAB_RUN_DIR by
+ * netlab-rootless: <base>/run, a tmpfs of the user's own, where <base> is
+ * $XDG_RUNTIME_DIR/netlab or ~/.cache/netlab.
+ */
 export function runRoot(): string {
   return resolve(process.env.NETLAB_RUN_DIR || '/run/netlab');
 }
@@ -126,15 +132,21 @@ export function nodeDir(lab: string, node: string): string {
   return labPath(lab, 'nodes', node);
 }
 
-/** Directory `ip netns` reads (ip-netns(8)). */
-export const netnsDir = '/run/netns';
+/**
+ * Where the `ip netns` names of nodes go: /run/netns, the folder `ip netns`
+ * reads (ip-netns(8)); in a rootless netlab, which may not write there,
+ * `<run root>/.netns` (dot-named: never taken for a lab). Decided here only.
+ */
+export function netnsDir(): string {
+  return isRootless() ? join(runRoot(), '.netns') : '/run/netns';
+}
 
 /**
  * `/run/netns/<lab>.<node>`: a symlink to the node's /proc/PID/ns/net, so `ip
  * netns exec` works; checked (a valid lab name, one component, no link in the way but itself).
  */
 export function netnsLink(lab: string, node: string): string {
-  return pathInside(netnsDir, [`${requireLabName(lab)}.${node}`], { leafMayBeLink: true });
+  return pathInside(netnsDir(), [`${requireLabName(lab)}.${node}`], { leafMayBeLink: true });
 }
 
 /** `/run/netlab/.locks`: one lock file per lab that a command is changing (src/lab/lock.ts). */
@@ -144,7 +156,7 @@ export function lockFile(lab: string): string {
 
 /** `/run/netns/<name_prefix><node>`: the extra `ip netns` name of a node of a lab with `name_prefix:` (containerlab's clab-<lab>-<node>). */
 export function netnsAlias(prefix: string, node: string): string {
-  return pathInside(netnsDir, [`${prefix}${node}`], { leafMayBeLink: true });
+  return pathInside(netnsDir(), [`${prefix}${node}`], { leafMayBeLink: true });
 }
 
 /**

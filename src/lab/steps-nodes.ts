@@ -20,6 +20,7 @@ import { isHidden, planName, SEGMENTS_NODE } from '../topology/namespaces.js';
 import { targetAddress } from '../topology/tests.js';
 import type { Bind, Node, Topology } from '../topology/types.js';
 import type { ApplyContext, Step } from './apply.js';
+import { isRootless } from '../core/rootless.js';
 import { compatDir, labDir, labPath, netnsAlias, netnsDir, netnsLink, nodeDir } from './paths.js';
 import { scriptFiles } from './node-files.js';
 
@@ -68,6 +69,14 @@ function compatLayers(node: Node, onImage: boolean): string[] {
   return onImage ? [join(compatDir(), 'services')] : [join(compatDir(), 'services'), join(compatDir(), 'host-root')];
 }
 
+/**
+ * A rootless node's devices: a user namespace may not mknod(2), so the host's
+ * own device nodes are bound in (what rootless Podman does); the same list
+ * the skeleton makes as root (native/skeleton.c).
+ */
+const ROOTLESS_DEVICE_BINDS: Bind[] = ['null', 'zero', 'full', 'random', 'urandom', 'tty', 'net/tun']
+  .map((d) => ({ source: `/dev/${d}`, target: `/dev/${d}`, readonly: false }));
+
 /** The core's spec for one node (or the hidden segment namespace: no user namespace, it runs nothing). */
 function nodeSpec(ctx: ApplyContext, files: LabFiles, node: Node | undefined, name: string, devices: { rules: string[]; binds: Bind[] }, userns: UsernsSpec | undefined): NodeSpec {
   const lab = ctx.plan.lab;
@@ -79,7 +88,7 @@ function nodeSpec(ctx: ApplyContext, files: LabFiles, node: Node | undefined, na
     lowerDirs: ctx.roots?.get(name)?.lowerDirs ?? ['/'],
     layers: node ? [...node.layers, ...compatLayers(node, ctx.roots?.get(name)?.image !== undefined)] : [],
     hostsFile: files.hosts,
-    binds: [...(node?.binds ?? []), ...devices.binds],
+    binds: [...(node?.binds ?? []), ...devices.binds, ...(isRootless() ? ROOTLESS_DEVICE_BINDS : [])],
     cgroupDirs: nodeCgroupDirs(ctx.layout, lab, name, node?.resources ?? {}),
     seccomp: node?.security?.seccomp !== 'unconfined',
     upperBytes: node?.resources.upperBytes ?? DEFAULT_UPPER_BYTES,
@@ -124,7 +133,7 @@ const nodeStart: Step = async (ctx, actions, progress) => {
     mkdirSync(upperDirOf(lab, name), { recursive: true });
     writeNodeFiles(upperDirOf(lab, name), files, ctx.roots?.get(name)?.lowerDirs ?? '/', name);
   }
-  mkdirSync(netnsDir, { recursive: true });
+  mkdirSync(netnsDir(), { recursive: true });
   ctx.store.flush();
 
   const onStarted = (n: RunningNode): void => {
@@ -138,7 +147,8 @@ const nodeStart: Step = async (ctx, actions, progress) => {
     progress.step();
   };
   const files: LabFiles = { hosts: labPath(lab, 'hosts'), consoleLog: labPath(lab, 'console.log') };
-  const ids = t.userns ? allocateNodeIds(labDir(lab), names.length) : [];
+  // A rootless lab's nodes share the lab's user namespace: the user's 65,536 ids hold no range per node (docs/rootless.md).
+  const ids = t.userns && !isRootless() ? allocateNodeIds(labDir(lab), names.length) : [];
   await startNodes(all.map((name, i) => nodeSpec(ctx, files, byName.get(name), name, devices.get(name)!, ids[i])), { onStarted, signal: ctx.signal });
   writeNodeIndex(labDir(lab), [...ctx.running.values()]);
   ctx.store.flush();

@@ -8,8 +8,9 @@
 import { spawnSync } from 'node:child_process';
 import { lstatSync, readdirSync, readlinkSync, rmSync, unlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { findLabs, killLab, detectCgroups, type CgroupLayout } from '../core/cgroups.js';
-import { isAlive, signalNode } from '../core/node.js';
+import { findLabs, killLab, detectCgroups, hasNoCgroups, type CgroupLayout } from '../core/cgroups.js';
+import { isAlive, signalNode, waitForExit } from '../core/node.js';
+import { KernelError } from '../errors.js';
 import { removeHostObjects } from '../net/host-objects.js';
 import { Rtnl } from '../net/rtnl.js';
 import { removeClasses } from '../shaping/classes.js';
@@ -60,11 +61,11 @@ export async function takeDown(lab: string, opts: DownOptions = {}): Promise<Dow
 export function netnsLinksOf(lab: string): string[] {
   requireLabName(lab);
   let names: string[];
-  try { names = readdirSync(netnsDir); } catch { return []; }
+  try { names = readdirSync(netnsDir()); } catch { return []; }
   const out: string[] = [];
   for (const name of names) {
     if (!name.startsWith(`${lab}.`)) continue;
-    const path = pathInside(netnsDir, [name], { leafMayBeLink: true });
+    const path = pathInside(netnsDir(), [name], { leafMayBeLink: true });
     try {
       if (lstatSync(path).isSymbolicLink() && /^\/proc\/\d+\/ns\/net$/.test(readlinkSync(path))) out.push(path);
     } catch { /* raced with another down */ }
@@ -127,6 +128,9 @@ export async function teardown(lab: string, opts: DownOptions = {}): Promise<Dow
   // The events supervisor first, so that it starts nothing more (cgroup.kill below would end it too).
   if (state?.supervisor) signalNode(state.supervisor, 'SIGKILL');
   await killLab(layout, lab);
+  // Without cgroups (a rootless lab, docs/rootless.md) a node's PID 1 is its handle:
+  // SIGKILL to the init of a pid namespace kills every process in it (pid_namespaces(7)).
+  if (state && hasNoCgroups(layout)) await killNodes(Object.values(state.nodes));
   report.timings.stop = stop.end();
 
   const clean = new PhaseProgress('cleanup', links.length + hostObjects.length + 1, opts.onProgress);
@@ -157,6 +161,19 @@ export async function teardown(lab: string, opts: DownOptions = {}): Promise<Dow
 }
 
 /**
+ * SIGKILL to each node's PID 1 still running, then waits until all are gone.
+ * @throws KernelError (EBUSY) when one survives 10 s (stuck in the kernel).
+ */
+async function killNodes(nodes: { pid: number; startTime: number }[]): Promise<void> {
+  const alive = nodes.filter((n) => signalNode(n, 'SIGKILL'));
+  for (const n of alive) {
+    if (!await waitForExit(n, 10_000)) {
+      throw new KernelError(`node PID ${n.pid}`, 'kill', 16 /* EBUSY */, '', 'it did not die within 10 s (stuck in the kernel?); ps -o pid,stat,wchan,cmd -p PID shows it');
+    }
+  }
+}
+
+/**
  * Every lab that has anything on this host: run folders, cgroups, `ip netns`
  * names. Only valid lab names count (paths.ts isLabName): anything else found
  * there is not netlab's, and is left alone.
@@ -172,7 +189,7 @@ export function findAllLabs(layout: CgroupLayout = detectCgroups()): string[] {
   }
   for (const lab of findLabs(layout)) if (isLabName(lab)) labs.add(lab);
   let names: string[] = [];
-  try { names = readdirSync(netnsDir); } catch { /* no /run/netns */ }
+  try { names = readdirSync(netnsDir()); } catch { /* no /run/netns */ }
   const prefixes = new Set(names.map((n) => n.slice(0, Math.max(0, n.indexOf('.')))).filter((l) => isLabName(l) && !labs.has(l)));
   for (const lab of prefixes) if (netnsLinksOf(lab).length) labs.add(lab);
   return [...labs].sort();

@@ -4,11 +4,12 @@
  */
 import { existsSync, lstatSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
-import { detectCgroups, killLab, labCgroupState, type CgroupLayout } from '../core/cgroups.js';
+import { detectCgroups, hasNoCgroups, killLab, labCgroupState, type CgroupLayout } from '../core/cgroups.js';
 import { checkCpusets } from '../core/cpuset.js';
 import { nodeDevices } from '../core/devices.js';
 import { hostMemory } from '../core/limits.js';
 import { isAlive } from '../core/node.js';
+import { isRootless } from '../core/rootless.js';
 import { enterBinary, initBinary } from '../core/native.js';
 import { getKind } from '../daemons/registry.js';
 import { isNetlabError, NetlabError, shellWord, TopologyError, UsageError } from '../errors.js';
@@ -22,6 +23,7 @@ import { listLinks } from '../net/iface.js';
 import { Rtnl } from '../net/rtnl.js';
 import type { ImageProgressListener } from '../image/index.js';
 import { isHidden } from '../topology/namespaces.js';
+import { rootlessRefusals } from '../topology/rootless.js';
 import type { Topology } from '../topology/types.js';
 import { holdLabImages, recordLabImages, resolveLabImages, type NodeRoot } from './images.js';
 import { closeContext, runPhases, type ApplyContext, type Step } from './apply.js';
@@ -99,6 +101,10 @@ function alreadyRunning(t: Topology): UsageError {
 async function preflight(t: Topology, opts: UpOptions, layout: CgroupLayout): Promise<Map<string, NodeRoot>> {
   initBinary(); // both throw, naming `npm run build`, when native/ was not built
   enterBinary();
+  if (isRootless()) {
+    const refused = rootlessRefusals(t)[0]; // before anything starts (docs/rootless.md)
+    if (refused) throw new UsageError(refused.where, `${refused.what} (this lab runs without root)`, refused.hint);
+  }
   if (!opts.reconfigure && labIsRunning(t.name)) throw alreadyRunning(t); // before pulling anything
   const roots = await resolveLabImages(t, (kind) => getKind(kind).facts, {
     onProgress: opts.onImageProgress, onWarning: opts.onWarning, signal: opts.signal, insecure: opts.insecure, store: opts.imageStore,
@@ -220,6 +226,16 @@ async function checkImpairmentSupport(p: Plan): Promise<void> {
 }
 
 /** The line `up` prints for a lab with `userns: false` (pure): which nodes' root is the host's root. */
+/**
+ * The one line `up` prints for a rootless lab without a delegated cgroup:
+ * what is not limited, and how to get limits. Pure.
+ */
+export function rootlessLimitsNotice(t: Topology): string {
+  const asking = t.nodes.filter((n) => ['memoryBytes', 'cpus', 'pids', 'cpuset', 'io'].some((k) => (n.resources as Record<string, unknown>)[k] !== undefined)).map((n) => n.name);
+  const ignored = asking.length ? `; the resources: of ${asking.join(', ')} are not applied` : '';
+  return `lab ${t.name} runs without limits (memory, pids, cpus): no cgroup is delegated to you here${ignored} (docs/rootless.md, "Limits")`;
+}
+
 export function hostRootNotice(t: Topology): string {
   const names = t.nodes.map((n) => n.name);
   const list = names.length > 8 ? `${names.slice(0, 8).join(', ')} and ${names.length - 8} more` : names.join(', ');
@@ -255,6 +271,7 @@ async function upLocked(t: Topology, opts: UpOptions): Promise<UpReport> {
   try {
     roots = await preflight(t, opts, layout);
     if (!t.userns) opts.onWarning?.(hostRootNotice(t));
+    if (isRootless() && hasNoCgroups(layout)) opts.onWarning?.(rootlessLimitsNotice(t));
     plan = makePlan(t, kindCatalog());
     await checkImpairmentSupport(plan);
     store = new StateStore(newState(t.name, t.file));

@@ -49,14 +49,41 @@ export interface JUnitOptions {
 
 /** The JUnit XML document of a run (UTF-8 text with an XML declaration). */
 export function toJUnit(report: RunReport, opts: JUnitOptions = {}): string {
-  const c = report.counts;
-  const time = seconds(report.durationMs);
-  const timestamp = junitTimestamp(report.startedAt);
+  return suitesDocument([{ report }], opts);
+}
+
+/** One student's run in a class report (`netlab validate --all-users`). */
+export interface ClassRun {
+  /** The user whose copy of the lab was tested. */
+  owner: string;
+  report: RunReport;
+}
+
+/**
+ * The JUnit XML of a class (`netlab validate FILE --all-users --junit F`): one
+ * testsuite per student, named `<owner>/<lab>`, its testcases' classname
+ * `<owner>.<lab>.<kind>`, so a CI page or a grading sheet groups by student.
+ */
+export function toClassJUnit(runs: ClassRun[], opts: JUnitOptions = {}): string {
+  return suitesDocument(runs, { name: 'netlab validate --all-users', ...opts });
+}
+
+function suitesDocument(runs: { owner?: string; report: RunReport }[], opts: JUnitOptions): string {
+  const sum = (k: keyof RunReport['counts']): number => runs.reduce((a, r) => a + r.report.counts[k], 0);
+  const first = runs[0]?.report;
   const root = xml()({ version: '1.0', encoding: 'UTF-8' }).ele('testsuites', {
-    name: opts.name ?? 'netlab validate', tests: c.total, failures: c.failed, errors: c.errors, skipped: c.skipped, time, timestamp,
+    name: opts.name ?? 'netlab validate', tests: sum('total'), failures: sum('failed'), errors: sum('errors'), skipped: sum('skipped'),
+    time: seconds(runs.reduce((a, r) => a + r.report.durationMs, 0)), timestamp: first ? junitTimestamp(first.startedAt) : '',
   });
+  for (const run of runs) addSuite(root, run.report, opts, run.owner);
+  return root.end({ prettyPrint: true });
+}
+
+function addSuite(root: Node, report: RunReport, opts: JUnitOptions, owner?: string): void {
+  const c = report.counts;
+  const name = owner === undefined ? report.lab : `${owner}/${report.lab}`;
   const suiteAttrs: Record<string, string | number> = {
-    name: report.lab, tests: c.total, failures: c.failed, errors: c.errors, skipped: c.skipped, time, timestamp,
+    name, tests: c.total, failures: c.failed, errors: c.errors, skipped: c.skipped, time: seconds(report.durationMs), timestamp: junitTimestamp(report.startedAt),
     hostname: opts.hostname ?? hostname(),
   };
   const file = report.file === undefined ? undefined : shownPath(report.file, opts.baseDir ?? process.cwd());
@@ -64,9 +91,9 @@ export function toJUnit(report: RunReport, opts: JUnitOptions = {}): string {
   const suite = root.ele('testsuite', suiteAttrs);
   const props = suite.ele('properties');
   props.ele('property', { name: 'lab', value: report.lab });
+  if (owner !== undefined) props.ele('property', { name: 'owner', value: owner });
   if (file) props.ele('property', { name: 'file', value: file });
-  for (const r of report.results) testcase(suite, r, report.lab, file);
-  return root.end({ prettyPrint: true });
+  for (const r of report.results) testcase(suite, r, owner === undefined ? report.lab : `${owner}.${report.lab}`, file);
 }
 
 type Node = ReturnType<ReturnType<typeof Create>['ele']>;
