@@ -10,6 +10,7 @@ import { detectCgroups, type CgroupLayout } from '../core/cgroups.js';
 import { imageFacts } from '../image/index.js';
 import { allKinds } from '../daemons/registry.js';
 import { findProgram } from './programs.js';
+import { rootlessChecks, rootlessFacts } from './doctor-rootless.js';
 import { captureBinary, enterBinary, initBinary } from '../core/native.js';
 import { probeQdiscSupport, supportReport } from '../shaping/probe.js';
 
@@ -42,7 +43,8 @@ function probeNetFeatures(): Map<string, string> {
   const script = Object.entries(probes)
     .map(([name, cmd]) => `if out=$(${cmd} 2>&1); then echo "${name}="; else echo "${name}=$(echo $out | head -c 200)"; fi`)
     .join('\n');
-  const r = spawnSync('unshare', ['--net', 'sh', '-c', script], { encoding: 'utf8' });
+  // An ordinary user probes in a user namespace of its own (root there: docs/rootless.md).
+  const r = spawnSync('unshare', [...(process.getuid?.() === 0 ? [] : ['--user', '--map-root-user']), '--net', 'sh', '-c', script], { encoding: 'utf8' });
   const found = new Map<string, string>();
   if (r.status !== 0 && !r.stdout) {
     for (const name of Object.keys(probes)) found.set(name, `could not probe: ${(r.stderr || r.error?.message || '').trim()}`);
@@ -61,7 +63,8 @@ export async function runChecks(): Promise<Check[]> {
   const add = (c: Omit<Check, 'required'> & { required?: boolean }) => checks.push({ required: false, ...c });
 
   const root = process.getuid?.() === 0;
-  add({ name: 'root', ok: root, detail: root ? 'running as root' : `uid ${process.getuid?.()}`, affects: 'every lab (namespaces, veths, cgroups need root)', fix: 'run netlab as root (sudo netlab …)', required: true });
+  if (root) add({ name: 'root', ok: root, detail: 'running as root', affects: '', fix: '', required: true });
+  else checks.push(...rootlessChecks(rootlessFacts())); // an ordinary user: labs without root (docs/rootless.md)
 
   const [maj, min] = process.versions.node.split('.').map(Number);
   add({ name: 'node.js', ok: maj > 20 || (maj === 20 && min >= 19), detail: `v${process.versions.node}`, affects: 'netlab itself', fix: 'install Node.js 20.19 or newer', required: true });
@@ -83,7 +86,7 @@ export async function runChecks(): Promise<Check[]> {
   let cgError = '';
   try { layout = detectCgroups(); } catch (err) { cgError = (err as Error).message; }
   const modeText = { v2: 'cgroup v2 (unified)', hybrid: 'hybrid (v1 controllers, v2 at /sys/fs/cgroup/unified)', v1: 'cgroup v1' };
-  add({ name: 'cgroups', ok: Boolean(layout), detail: layout ? modeText[layout.mode] : cgError, affects: 'node limits (memory, cpus, pids) and teardown', fix: 'mount cgroup2 on /sys/fs/cgroup', required: true });
+  add({ name: 'cgroups', ok: Boolean(layout), detail: layout ? modeText[layout.mode] : cgError, affects: 'node limits (memory, cpus, pids) and teardown', fix: 'mount cgroup2 on /sys/fs/cgroup', required: root });
   const v1Controllers = new Set(layout?.v1.flatMap((h) => h.controllers) ?? []);
   const procCgroups = readOrEmpty('/proc/cgroups');
   for (const ctrl of ['memory', 'pids', 'cpu', 'cpuset', 'net_cls']) {
@@ -103,7 +106,8 @@ export async function runChecks(): Promise<Check[]> {
   add({
     name: 'devices allow-list', ok: devOk,
     detail: [v1Controllers.has('devices') ? 'cgroup v1 devices' : '', layout?.unified ? (bpf ? 'cgroup v2 BPF' : 'no BPF for cgroup v2') : ''].filter(Boolean).join(' + ') || 'missing',
-    affects: 'every node: netlab refuses to start nodes it cannot keep from the host\'s devices', fix: 'a kernel with CONFIG_CGROUP_DEVICE (v1) or CONFIG_BPF_SYSCALL and CONFIG_CGROUP_BPF (v2); or resources: { devices: ["a *:* rwm"] } on every node',
+    required: false,
+    affects: root ? 'every node: netlab refuses to start nodes it cannot keep from the host\'s devices' : 'labs run as root (a rootless node gets only the host\'s own device nodes bound in)', fix: 'a kernel with CONFIG_CGROUP_DEVICE (v1) or CONFIG_BPF_SYSCALL and CONFIG_CGROUP_BPF (v2); or resources: { devices: ["a *:* rwm"] } on every node',
   });
   const seccomp = existsSync('/proc/sys/kernel/seccomp/actions_avail');
   add({ name: 'seccomp filter', ok: seccomp, detail: seccomp ? 'available' : 'missing', affects: 'every node (security: { seccomp: unconfined } goes without)', fix: 'a kernel with CONFIG_SECCOMP_FILTER' });
@@ -119,7 +123,10 @@ export async function runChecks(): Promise<Check[]> {
     const err = net.get(name);
     add({ name, ok: err === '', detail: err === '' ? 'works' : err ?? 'not probed', affects: info.affects, fix: info.fix, required: info.required });
   }
-  for (const item of supportReport(await probeQdiscSupport())) {
+  // The qdisc probe talks netlink from this (multi-threaded) process into a namespace: root only. A rootless
+  // lab's qdiscs are the same kernel's: `sudo netlab doctor` shows them.
+  if (!root) add({ name: 'qdiscs', ok: true, detail: 'probed only as root (sudo netlab doctor): a rootless lab has the same kernel\'s qdiscs', affects: '', fix: '' });
+  for (const item of root ? supportReport(await probeQdiscSupport()) : []) {
     add({ name: item.name, ok: item.ok, detail: item.detail, affects: item.ok ? '' : shapingAffects(item.name), fix: item.hint });
   }
 

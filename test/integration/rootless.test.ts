@@ -77,7 +77,8 @@ describe('labs without root (real users, real kernel)', function () {
     if (path.status !== 0) throw new Error('newuidmap is missing: scripts/install-deps installs uidmap');
     cleanupUsers(); // a previous run killed half-way
     USERS.forEach((u, i) => {
-      const add = spawnSync('useradd', ['-M', '-d', home(u), '-s', '/bin/sh', u], { encoding: 'utf8' });
+      // -K SUB_*_COUNT=0: no automatic subordinate ids (Debian's useradd adds them); the suite gives its own.
+      const add = spawnSync('useradd', ['-M', '-K', 'SUB_UID_COUNT=0', '-K', 'SUB_GID_COUNT=0', '-d', home(u), '-s', '/bin/sh', u], { encoding: 'utf8' });
       if (add.status !== 0) throw new Error(`useradd ${u}: ${add.stderr}`);
       mkdirSync(home(u), { mode: 0o700 });
       spawnSync('chown', [`${u}:`, home(u)]);
@@ -161,8 +162,6 @@ describe('labs without root (real users, real kernel)', function () {
     const all = as(b, ['status', '--all-users']);
     expect(all.code).to.equal(2);
     expect(all.stderr).to.contain('only root may');
-    const only = as(a, ['up', join(work, 't-rl-host.yaml').replace('t-rl-host', 't-rl-solo'), '--name', 't-rl-solo']);
-    expect(only.code).to.not.equal(0); // no such file: a's second lab is made next
     writeFileSync(join(work, 't-rl-solo.yaml'), 'name: t-rl-solo\nnodes: { s1: {} }\nlinks: []\n');
     chmodSync(join(work, 't-rl-solo.yaml'), 0o644);
     expect(as(a, ['up', join(work, 't-rl-solo.yaml')]).code).to.equal(0);
@@ -200,7 +199,7 @@ describe('labs without root (real users, real kernel)', function () {
     expect(r.code, r.stdout + r.stderr).to.equal(1);
     expect(r.stdout).to.contain(`class: 1 of 2 passed every test (not: ${b})`);
     const lines = readFileSync(csv, 'utf8').trim().split('\r\n');
-    expect(lines[0]).to.equal('owner,lab,test,kind,node,status,seconds,expected,seen'.replace(',expected', ''));
+    expect(lines[0]).to.equal('owner,lab,test,kind,node,status,seconds,seen');
     expect(lines.slice(1).map((l) => l.split(',').slice(0, 6).join(','))).to.deep.equal([
       `${a},t-rl,h1 reaches h2 across the routers,reach,h1,pass`,
       `${b},t-rl,h1 reaches h2 across the routers,reach,h1,fail`,

@@ -36,7 +36,7 @@ describe('daemons: the kind registry', () => {
   it('writes FRR files owned by frr with mode 0640, and frr.conf from the user\'s inline text unchanged', () => {
     const t = loadTopology({ text: 'name: f\nnodes: { r1: { kind: frr, config: { text: "router bgp 1\\n" } } }\nlinks: []\n' }, { env: {} });
     const files = getKind('frr').files(t.nodes[0]!, t);
-    expect(files.map((f) => f.path)).to.deep.equal(['/etc/frr/daemons', '/etc/frr/frr.conf', '/etc/frr/vtysh.conf', '/var/lib/frr', '/var/log/frr']);
+    expect(files.map((f) => f.path)).to.deep.equal(['/etc/frr/daemons', '/etc/frr/frr.conf', '/etc/frr/vtysh.conf', '/var/lib/frr', '/var/log/frr', '/var/tmp/frr']);
     for (const f of files.slice(0, 3)) expect([f.owner, f.group, f.mode]).to.deep.equal(['frr', 'frr', 0o640]);
     // FRR's state and log folders, owned by frr in the upper layer: the node's root (a user namespace) can make them its own
     for (const f of files.slice(3)) expect([f.directory, f.owner, f.group, f.mode]).to.deep.equal([true, 'frr', 'frr', 0o755]);

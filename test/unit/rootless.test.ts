@@ -9,6 +9,25 @@ import { rootlessLimitsNotice } from '../../src/lab/up.js';
 import { loadTopology } from '../../src/lab/load.js';
 import type { Topology } from '../../src/topology/index.js';
 import { rootlessRefusals } from '../../src/topology/rootless.js';
+import { rootlessChecks, type RootlessFacts } from '../../src/lab/doctor-rootless.js';
+import { classCsv, classRows } from '../../src/cli/validate.js';
+import type { RunReport } from '../../src/validate/types.js';
+import { toClassJUnit } from '../../src/validate/junit.js';
+
+const facts: RootlessFacts = {
+  user: 'alice', uid: 1001, subuid: 'alice:200000:65536\n', subgid: 'alice:200000:65536\n',
+  newuidmap: { path: '/usr/bin/newuidmap', privileged: true }, newgidmap: { path: '/usr/bin/newgidmap', privileged: true },
+  unprivilegedUsernsClone: '', apparmorRestrict: '', maxUserNamespaces: '15000\n', kernel: '6.8.0-45-generic',
+};
+const byName = (f: RootlessFacts, name: string) => rootlessChecks(f).find((c) => c.name === name)!;
+
+function report(lab: string, status: 'pass' | 'fail'): RunReport {
+  return {
+    lab, startedAt: '2026-12-05T14:00:00.000Z', durationMs: 1200,
+    counts: { total: 1, passed: status === 'pass' ? 1 : 0, failed: status === 'fail' ? 1 : 0, errors: 0, skipped: 0 },
+    results: [{ test: { name: 'h1 reaches h2', kind: 'reach', node: 'h1' } as RunReport['results'][0]['test'], status, durationMs: 1200, attempts: 1, expected: 'reply', seen: status === 'pass' ? '1/1 replies' : 'no reply, "timeout"', detail: '' }],
+  };
+}
 
 const load = (yaml: string): Topology => loadTopology({ text: yaml }, { env: {}, checkFiles: false });
 
@@ -71,5 +90,41 @@ links: [[a:eth1, b:eth1]]
     expect(isInitialUidMap('         0          0 4294967295\n')).to.equal(true);
     expect(isInitialUidMap('         0       1001          1\n         1     100000      65535\n')).to.equal(false);
     expect(isInitialUidMap('')).to.equal(false);
+  });
+
+  it('doctor (as a user): all required pieces there on a good machine', () => {
+    const checks = rootlessChecks(facts);
+    expect(checks.filter((c) => c.required && !c.ok)).to.deep.equal([]);
+    expect(byName(facts, 'subordinate ids').detail).to.equal('uids 200000-265535, gids 200000-265535');
+  });
+
+  it('doctor (as a user): names the one command root must run for each missing piece', () => {
+    expect(byName({ ...facts, subuid: '', subgid: 'bob:1:2\n' }, 'subordinate ids').fix).to.match(/^root runs: usermod --add-subuids .* alice/);
+    expect(byName({ ...facts, newuidmap: undefined }, 'newuidmap').fix).to.equal('root runs: apt-get install uidmap');
+    expect(byName({ ...facts, unprivilegedUsernsClone: '0\n' }, 'unprivileged user namespaces').fix).to.contain('sysctl -w kernel.unprivileged_userns_clone=1');
+    const aa = byName({ ...facts, apparmorRestrict: '1\n' }, 'unprivileged user namespaces');
+    expect(aa.ok).to.equal(false);
+    expect(aa.fix).to.contain('kernel.apparmor_restrict_unprivileged_userns=0');
+    expect(byName({ ...facts, maxUserNamespaces: '0' }, 'unprivileged user namespaces').fix).to.contain('user.max_user_namespaces');
+    expect(byName({ ...facts, kernel: '5.15.0-1' }, 'rootless nodes').ok).to.equal(false);
+  });
+
+  it('writes the class report as CSV: a row per student and test, quoted where needed, and a row for a lab that is not running', () => {
+    const rows = classRows([{ owner: 'alice', lab: 'l1', report: report('l1', 'pass') }, { owner: 'bob', lab: 'l1', report: report('l1', 'fail') }, { owner: 'carol', lab: 'l1' }]);
+    expect(classCsv(rows).split('\r\n')).to.deep.equal([
+      'owner,lab,test,kind,node,status,seconds,seen',
+      'alice,l1,h1 reaches h2,reach,h1,pass,1.200,1/1 replies',
+      'bob,l1,h1 reaches h2,reach,h1,fail,1.200,"no reply, ""timeout"""',
+      'carol,l1,,,,not running,,lab l1 is not running for carol',
+      '',
+    ]);
+  });
+
+  it('writes the class report as JUnit: one test suite per student', () => {
+    const xml = toClassJUnit([{ owner: 'alice', report: report('l1', 'pass') }, { owner: 'bob', report: report('l1', 'fail') }], { hostname: 'h' });
+    expect(xml).to.match(/<testsuites name="netlab validate --all-users" tests="2" failures="1"/);
+    expect(xml).to.contain('<testsuite name="alice/l1" tests="1" failures="0"');
+    expect(xml).to.contain('<testsuite name="bob/l1" tests="1" failures="1"');
+    expect(xml).to.contain('classname="bob.l1.reach"');
   });
 });
