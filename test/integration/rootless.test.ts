@@ -88,7 +88,7 @@ describe('labs without root (real users, real kernel)', function () {
         appendFileSync('/etc/subgid', line);
       }
     });
-    const reach = as(USERS[0], ['--version']);
+    const reach = as(USERS[0], ['--help']);
     if (reach.code !== 0) throw new Error(`user ${USERS[0]} cannot run ${netlabBin} (is the checkout readable by other users?): ${reach.stderr}`);
     work = mkdtempSync(join(tmpdir(), 'netlab-rl-'));
     chmodSync(work, 0o755);
