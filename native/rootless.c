@@ -167,19 +167,27 @@ static void base_dir(const struct user *u, bool own_env, char *out)
 		snprintf(out, BASEMAX, "%s/.cache/netlab", u->home);
 }
 
+/* A small file into buf (NUL-terminated, no symbolic link followed); false when it cannot be read or is empty. */
+static bool read_small(const char *path, char *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return false;
+	ssize_t n = read(fd, buf, cap - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	return true;
+}
+
 /* Start time (field 22 of /proc/PID/stat); 0 when the process is gone or a zombie. */
 static unsigned long long start_time(pid_t pid)
 {
 	char path[64], buf[1024];
 	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (!read_small(path, buf, sizeof buf))
 		return 0;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
 	char *p = strrchr(buf, ')');
 	if (!p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X')
 		return 0;
@@ -197,14 +205,8 @@ static pid_t read_keeper(const char *base, uid_t uid)
 {
 	char path[PATHMAX], buf[128];
 	snprintf(path, sizeof path, "%s/keeper.pid", base);
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
+	if (!read_small(path, buf, sizeof buf))
 		return 0;
-	ssize_t n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
 	long pid = 0;
 	unsigned long long st = 0;
 	if (sscanf(buf, "%ld %llu", &pid, &st) != 2 || pid <= 1)
