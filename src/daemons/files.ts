@@ -41,16 +41,26 @@ export function lookupId(file: string, name: string): number | undefined {
   return undefined;
 }
 
-function ensureDir(upperDir: string, lowerRoot: LowerRoot, dir: string): void {
+/**
+ * Owners a lab without root cannot see (docs/rootless.md): the lower root's
+ * files whose owner its user namespace does not map show as `overflowId`
+ * (65534, /proc/sys/kernel/overflowuid); a folder netlab makes in their place
+ * takes the owner of the file it makes the folder for.
+ */
+export interface UnmappedOwners {
+  overflowId: number;
+}
+
+function ensureDir(upperDir: string, lowerRoot: LowerRoot, dir: string, forFile: { uid: number; gid: number }, unmapped?: UnmappedOwners): void {
   const target = join(upperDir, dir);
   if (dir === '/' || existsSync(target)) return;
-  ensureDir(upperDir, lowerRoot, dirname(dir));
+  ensureDir(upperDir, lowerRoot, dirname(dir), forFile, unmapped);
   let mode = 0o755, uid = 0, gid = 0;
   try {
     const st = statSync(inLower(lowerRoot, dir) ?? '/nonexistent');
     if (st.isDirectory()) {
-      uid = st.uid;
-      gid = st.gid;
+      uid = st.uid === unmapped?.overflowId ? forFile.uid : st.uid;
+      gid = st.gid === unmapped?.overflowId ? forFile.gid : st.gid;
       mode = st.mode & 0o7777;
     }
   } catch { /* not in the lower root: root 0755 */ }
@@ -62,10 +72,11 @@ function ensureDir(upperDir: string, lowerRoot: LowerRoot, dir: string): void {
 /**
  * Writes `files` under `upperDir` (paths inside the node are absolute).
  * @param lowerRoot the node's lower root filesystem ('/' for the host's), or an image's layers (top first).
+ * @param unmapped in a lab without root: how the lower root's unmapped owners show (UnmappedOwners).
  * @throws NetlabError naming the node and file when an owner is unknown in the
  *   lower root (e.g. no `frr` user: the package is not installed).
  */
-export function writeNodeFiles(upperDir: string, files: NodeFile[], lowerRoot: LowerRoot = '/', nodeName = ''): void {
+export function writeNodeFiles(upperDir: string, files: NodeFile[], lowerRoot: LowerRoot = '/', nodeName = '', unmapped?: UnmappedOwners): void {
   for (const f of files) {
     const ids = (name: string | undefined, db: string): number => {
       if (name === undefined || name === 'root') return 0;
@@ -79,7 +90,7 @@ export function writeNodeFiles(upperDir: string, files: NodeFile[], lowerRoot: L
     };
     const uid = ids(f.owner, 'etc/passwd');
     const gid = ids(f.group, 'etc/group');
-    ensureDir(upperDir, lowerRoot, dirname(f.path));
+    ensureDir(upperDir, lowerRoot, dirname(f.path), { uid, gid }, unmapped);
     const target = join(upperDir, f.path);
     const mode = f.mode ?? (f.directory ? 0o755 : 0o644);
     if (f.directory) mkdirSync(target, { recursive: true, mode });

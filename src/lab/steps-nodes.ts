@@ -131,7 +131,7 @@ const nodeStart: Step = async (ctx, actions, progress) => {
     const files = [...getKind(node.kind).files(node, t), ...scriptFiles(node)];
     if (!files.length) continue; // no upper dir at all: the core then copies nothing (and 1,000 mkdirs are saved)
     mkdirSync(upperDirOf(lab, name), { recursive: true });
-    writeNodeFiles(upperDirOf(lab, name), files, ctx.roots?.get(name)?.lowerDirs ?? '/', name);
+    writeNodeFiles(upperDirOf(lab, name), files, ctx.roots?.get(name)?.lowerDirs ?? '/', name, isRootless() ? { overflowId: 65534 } : undefined);
   }
   mkdirSync(netnsDir(), { recursive: true });
   ctx.store.flush();

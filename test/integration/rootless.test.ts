@@ -144,6 +144,7 @@ describe('labs without root (real users, real kernel)', function () {
 
   it('lets two users run the same lab name at once; neither can see or touch the other\'s (exit 2)', async () => {
     const [a, b] = USERS;
+    for (const u of [a, b]) as(u, ['down', 't-rl']); // what a failed test before left
     for (const u of [a, b]) {
       const up = as(u, ['up', triangle, '--name', 't-rl']);
       expect(up.code, `${u}: ${up.stderr}`).to.equal(0);
