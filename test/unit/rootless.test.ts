@@ -10,7 +10,7 @@ import { loadTopology } from '../../src/lab/load.js';
 import type { Topology } from '../../src/topology/index.js';
 import { rootlessRefusals } from '../../src/topology/rootless.js';
 import { rootlessChecks, type RootlessFacts } from '../../src/lab/doctor-rootless.js';
-import { classCsv, classRows } from '../../src/cli/validate.js';
+import { classCsv, classRows } from '../../src/lab/validate-class.js';
 import type { RunReport } from '../../src/validate/types.js';
 import { toClassJUnit } from '../../src/validate/junit.js';
 
