@@ -30,6 +30,8 @@
  * Exit codes: the program's; 2 for a user mistake (no subordinate ids, no such
  * user), 1 when the kernel refuses (the message names the sysctl to check).
  */
+#include "common.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -132,23 +134,6 @@ static int subordinate(const char *file, const struct user *u, unsigned long *st
 	}
 	fclose(f);
 	return *count > 0;
-}
-
-static int mkdirs(const char *path, mode_t mode)
-{
-	char tmp[PATHMAX];
-	snprintf(tmp, sizeof tmp, "%s", path);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = 0;
-		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-		return -1;
-	return 0;
 }
 
 /* <base>: $XDG_RUNTIME_DIR/netlab when that folder is the user's own, else <home>/.cache/netlab. */
@@ -341,7 +326,7 @@ static pid_t keeper(const struct user *u, const char *base, bool make)
 		return pid;
 	char path[PATHMAX], tmp[PATHMAX + 8];
 	snprintf(path, sizeof path, "%s/run", base);
-	if (mkdirs(path, 0700) < 0)
+	if (mkdir_p(path, 0700) < 0)
 		die(1, "check that you can write there, or set XDG_RUNTIME_DIR", "cannot make %s: %s", path, strerror(errno));
 	snprintf(path, sizeof path, "%s/keeper.lock", base);
 	int lock = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
