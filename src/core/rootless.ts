@@ -6,7 +6,7 @@
  * and overlayfs work; host objects (host links, the management network,
  * cgroups not delegated to the user) do not.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, statSync } from 'node:fs';
 
 /**
  * True when /proc/self/uid_map text maps all 2^32-1 ids onto themselves: the
@@ -63,6 +63,25 @@ function startTime(pid: number): number | undefined {
 }
 
 /**
+ * Whether every component of `path` (absolute) below `root` is a folder or a
+ * symbolic link host root owns (a /home link of the system's, say). Below
+ * /proc/PID/root the kernel resolves an absolute link against the reader's
+ * root, not the keeper's (path_resolution(7)): a user's own link there would
+ * lead root's reads out of that user's namespace. Reads metadata only.
+ */
+export function plainFolders(root: string, path: string): boolean {
+  let at = root;
+  for (const part of path.split('/').filter(Boolean)) {
+    at = `${at}/${part}`;
+    try {
+      const st = lstatSync(at);
+      if (!st.isDirectory() && !(st.isSymbolicLink() && st.uid === 0)) return false;
+    } catch { return false; }
+  }
+  return true;
+}
+
+/**
  * The users of /etc/passwd (root excepted) whose netlab keeper runs, sorted by
  * name. A keeper counts when `<base>/keeper.pid` names a live process of that
  * uid with the recorded start time; `<base>` is /run/user/<uid>/netlab when
@@ -84,7 +103,9 @@ export function userKeepers(passwd = readText('/etc/passwd') ?? ''): UserKeeper[
     let owner: number | undefined;
     try { owner = statSync(`/proc/${pid}`).uid; } catch { continue; }
     if (owner !== uid || startTime(pid) !== Number(m[2])) continue;
-    out.push({ user: f[0], uid, pid, runDir: `/proc/${pid}/root${base}/run` });
+    const runDir = `/proc/${pid}/root${base}/run`;
+    if (!plainFolders(`/proc/${pid}/root`, `${base}/run`)) continue;
+    out.push({ user: f[0], uid, pid, runDir });
   }
   return out.sort((a, b) => a.user.localeCompare(b.user));
 }

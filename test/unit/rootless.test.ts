@@ -4,7 +4,10 @@
  * user's own user namespace. Pure: no kernel, no root.
  */
 import { expect } from 'chai';
-import { isInitialUidMap } from '../../src/core/rootless.js';
+import { lchownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isInitialUidMap, plainFolders } from '../../src/core/rootless.js';
 import { rootlessLimitsNotice } from '../../src/lab/up.js';
 import { loadTopology } from '../../src/lab/load.js';
 import type { Topology } from '../../src/topology/index.js';
@@ -84,6 +87,20 @@ links: [[a:eth1, b:eth1]]
     expect(line).to.contain('lab lim runs without limits');
     expect(line).to.contain('resources: of a, b are not applied');
     expect(line).to.contain('docs/rootless.md');
+  });
+
+  it('reads a user\'s run folder for the teacher only through folders, never through a link the user made', () => {
+    const root = mkdtempSync(join(tmpdir(), 'netlab-plain-'));
+    try {
+      mkdirSync(join(root, 'home/alice/.cache/netlab/run'), { recursive: true });
+      expect(plainFolders(root, '/home/alice/.cache/netlab/run')).to.equal(true);
+      symlinkSync('/etc', join(root, 'home/alice/.cache/evil'));
+      if (process.getuid?.() === 0) lchownSync(join(root, 'home/alice/.cache/evil'), 1000, 1000);
+      expect(plainFolders(root, '/home/alice/.cache/evil/run')).to.equal(false);
+      expect(plainFolders(root, '/home/alice/.cache/missing/run')).to.equal(false);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('tells the initial user namespace\'s uid_map from a user\'s own', () => {
