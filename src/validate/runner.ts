@@ -270,7 +270,9 @@ export async function runAfter(test: TestSpec, ctx: CheckContext,
     durationMs: o.clock.now() - start,
     attempts,
     expected: `${last.expected}, within ${secs(withinMs)} s after ${event.label}`,
-    seen: ok ? `${subject(test)} ${verb} ${secs(restoredMs!)} s after ${event.label}` : `not within ${secs(withinMs)} s after ${event.label}; last seen: ${last.seen}`,
+    seen: ok ? `${subject(test)} ${verb} ${secs(restoredMs!)} s after ${event.label}`
+      : restoredMs !== undefined ? `${subject(test)} ${verb} only ${secs(restoredMs)} s after ${event.label}, later than ${secs(withinMs)} s`
+        : `not within ${secs(withinMs)} s after ${event.label}; last seen: ${last.seen}`,
     detail: [last.detail ?? '', restError ? `the event's later action failed: ${restError}` : ''].filter(Boolean).join('\n'),
     after: { event: event.label, ...(restoredMs !== undefined ? { restoredMs } : {}) },
   };

@@ -118,6 +118,19 @@ describe('watching and breaking the demo lab (real kernel, FRR)', function () {
     });
 
     it('routes around a cut link in under a second (h1 → h2 across r1–r3)', async () => {
+      // From a quiet network: the tests above (r2 paused and resumed) made every
+      // router run SPF several times, and FRR then holds the next SPF for up to
+      // holdtimeMaxMsecs (500 ms, src/daemons/frr-ospf.ts routerTimers). The cut
+      // is measured once no router ran SPF within that hold, as a user cuts a
+      // link in a lab that has settled.
+      await lab!.waitFor(async () => {
+        for (const r of ['r1', 'r2', 'r3']) {
+          const out = await lab!.exec(r, ['vtysh', '-c', 'show ip ospf json']);
+          const j = JSON.parse(out.stdout) as { spfLastExecutedMsecs?: number; holdtimeMaxMsecs?: number };
+          if (j.spfLastExecutedMsecs === undefined || j.spfLastExecutedMsecs <= (j.holdtimeMaxMsecs ?? 500)) return false;
+        }
+        return true;
+      }, { timeoutMs: 30_000, what: 'no OSPF router to have run SPF within its hold time' });
       const reach: ReachTest = { kind: 'reach', index: 0, name: 'h1 reaches h2', node: 'h1', waitMs: 0, serial: false, from: 'h1', to: 'h2', toNode: 'h2', address: lab!.topology.nodes.find((n) => n.name === 'h2')!.interfaces[0]!.ipv4!.split('/')[0]!, family: 4, count: 3, timeoutMs: 1000, expect: 'success' };
       const cut: TestSpec = { ...reach, after: { spec: resolveEvent(lab!.topology, { link_down: 'r1:eth2', for: '3s' }, 0, Date.now()) }, withinMs: 1000 };
       const report = await runTests({ exec: (node, argv, o) => lab!.exec(node, argv, o), topology: lab!.topology, events: lab!.eventHooks(), tests: [cut] });

@@ -51,6 +51,16 @@ describe('validate: after: and within:', () => {
     expect(r.seen).to.match(/^not within 0\.5 s after r1:eth1 down; last seen: 0 of 1 replies/);
     expect(r.after).to.deep.equal({ event: 'r1:eth1 down' });
   });
+  it('fails a check that held only after the time, saying when it held', async () => {
+    const t = lab('  - { reach: { from: h1, to: b1 }, after: cut, within: 500ms }');
+    const clock = new FakeClock();
+    // The one try starts in time but its reply comes 800 ms after the event.
+    const exec = fakeExec((_n, cmd) => { if (cmd.startsWith('ping')) clock.t += 800; return ok('1 packets transmitted, 1 received, 0% packet loss, time 0ms'); });
+    const r = (await runTests({ topology: t, exec, clock, events: hooks(clock) })).results[0]!;
+    expect(r.status).to.equal('fail');
+    expect(r.seen).to.equal('h1 → b1 restored only 0.8 s after r1:eth1 down, later than 0.5 s');
+    expect(r.after).to.deep.equal({ event: 'r1:eth1 down', restoredMs: 800 });
+  });
   it('gives tests after one event one occurrence each, in order', async () => {
     const t = lab('  - { reach: { from: h1, to: b1 }, after: cut }\n  - { reach: { from: h1, to: b1 }, after: cut }');
     const clock = new FakeClock();
