@@ -20,8 +20,10 @@
  * each, in order), or an event of its own that the run makes happen (such a
  * test runs alone, as a serial one) — then tries its check every
  * AFTER_GAP_MS, reading fresh each time, until it holds or `within` has passed
- * since the event. The time from the event to the end of the first passing
- * try is the result's `after.restoredMs`. A reach test pings once per try,
+ * since the event. The time from the event to the start of the first passing
+ * try is the result's `after.restoredMs` (the start, not the end: the try's own
+ * cost — a process entering the node, 20–100 ms on a busy machine — is not the
+ * network's recovery). A reach test pings once per try,
  * waiting AFTER_PING_TIMEOUT_MS for the reply (or its own `timeout:` when
  * that is not the default), so a try that fails does not blur the time.
  */
@@ -247,6 +249,7 @@ export async function runAfter(test: TestSpec, ctx: CheckContext,
   let restoredMs: number | undefined;
   for (;;) {
     attempts++;
+    const tryAt = o.clock.now();
     try {
       last = await checkOnce(probe, ctx);
     } catch (err) {
@@ -255,7 +258,7 @@ export async function runAfter(test: TestSpec, ctx: CheckContext,
       return { ...r, attempts, after: { event: event.label } };
     }
     const now = o.clock.now();
-    if (last.ok) { restoredMs = now - eventAt; break; }
+    if (last.ok) { restoredMs = tryAt - eventAt; break; }
     if (now - eventAt >= withinMs || o.signal?.aborted) break;
     await o.clock.sleep(Math.min(AFTER_GAP_MS, eventAt + withinMs - now), o.signal);
   }

@@ -138,7 +138,7 @@ describe('watching and breaking the demo lab (real kernel, FRR)', function () {
       expect(r.status, `${r.seen}\n${r.detail}`).to.equal('pass');
       expect(r.seen).to.match(/^h1 → h2 restored \d\.\d s after r1:eth2 down$/);
       expect(r.after!.restoredMs).to.be.lessThan(1000);
-      process.stdout.write(`        measured: ${r.seen}\n`);
+      process.stdout.write(`        measured: ${r.seen} (${r.attempts} ${r.attempts === 1 ? "try" : "tries"})\n`);
       // The for: 3s of the event put the link back before the test ended.
       expect(netlab(['link', 'show', 'r1:eth2', '--lab', LAB]).stdout).to.match(/r1:eth2 +up/);
     });

@@ -51,12 +51,21 @@ describe('validate: after: and within:', () => {
     expect(r.seen).to.match(/^not within 0\.5 s after r1:eth1 down; last seen: 0 of 1 replies/);
     expect(r.after).to.deep.equal({ event: 'r1:eth1 down' });
   });
+  it('measures to the start of the passing try, not its end (the try\'s own cost is not the recovery)', async () => {
+    const t = lab('  - { reach: { from: h1, to: b1 }, after: cut, within: 500ms }');
+    const clock = new FakeClock();
+    // The one try starts at once; entering the node and pinging take 800 ms.
+    const exec = fakeExec((_n, cmd) => { if (cmd.startsWith('ping')) clock.t += 800; return ok('1 packets transmitted, 1 received, 0% packet loss, time 0ms'); });
+    const r = (await runTests({ topology: t, exec, clock, events: hooks(clock) })).results[0]!;
+    expect(r.status).to.equal('pass');
+    expect(r.after).to.deep.equal({ event: 'r1:eth1 down', restoredMs: 0 });
+  });
   it('fails a check that held only after the time, saying when it held', async () => {
     const t = lab('  - { reach: { from: h1, to: b1 }, after: cut, within: 500ms }');
     const clock = new FakeClock();
-    // The one try starts in time but its reply comes 800 ms after the event.
-    const exec = fakeExec((_n, cmd) => { if (cmd.startsWith('ping')) clock.t += 800; return ok('1 packets transmitted, 1 received, 0% packet loss, time 0ms'); });
-    const r = (await runTests({ topology: t, exec, clock, events: hooks(clock) })).results[0]!;
+    // The event happened 800 ms before the test got to it; the first try passes.
+    const late: EventHooks = { async next(_name, min) { return { occurrence: min, label: 'r1:eth1 down', agoMs: 800 }; }, async act() { throw new Error('not used'); } };
+    const r = (await runTests({ topology: t, exec: fakeExec(() => ok('1 packets transmitted, 1 received, 0% packet loss, time 0ms')), clock, events: late })).results[0]!;
     expect(r.status).to.equal('fail');
     expect(r.seen).to.equal('h1 → b1 restored only 0.8 s after r1:eth1 down, later than 0.5 s');
     expect(r.after).to.deep.equal({ event: 'r1:eth1 down', restoredMs: 800 });
