@@ -60,10 +60,14 @@ static int remount_ro(const char *path, unsigned long keep)
 	return 0;
 }
 
-/* Masks the paths under /proc (which) or /sys; see the table. */
-static int mask(const char *which)
+/*
+ * Masks the paths under /proc (which) or /sys; see the table. *empty is the
+ * first masked directory, whose read-only tmpfs every later one binds: one
+ * tmpfs superblock a node, not one per directory (each superblock is work
+ * again when the node exits: shrink_dcache_for_umount, kill_litter_super).
+ */
+static int mask(const char *which, const char **empty)
 {
-	const char *empty = NULL; /* first masked directory: the read-only tmpfs others bind */
 	struct stat st;
 	for (size_t i = 0; i < NMASKS; i++) {
 		if (!(host_facts.mask_exists & (1u << i)) || strncmp(masks[i].path, which, strlen(which)))
@@ -79,12 +83,12 @@ static int mask(const char *which)
 		if (!S_ISDIR(st.st_mode)) {
 			if (mount("/dev/null", p, NULL, MS_BIND, NULL) < 0)
 				return fail("mask with /dev/null", p);
-		} else if (!empty) {
+		} else if (!*empty) {
 			if (mount("tmpfs", p, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
 				  "size=4k,nr_inodes=1,mode=555") < 0)
 				return fail("mask with tmpfs", p);
-			empty = p;
-		} else if (mount(empty, p, NULL, MS_BIND, NULL) < 0) {
+			*empty = p;
+		} else if (mount(*empty, p, NULL, MS_BIND, NULL) < 0) {
 			return fail("mask with tmpfs", p);
 		}
 	}
@@ -98,7 +102,8 @@ static int mask(const char *which)
  */
 int mask_paths(void)
 {
-	return mask("/proc/") < 0 || mask("/sys/") < 0 ? -1 : 0;
+	const char *empty = NULL;
+	return mask("/proc/", &empty) < 0 || mask("/sys/", &empty) < 0 ? -1 : 0;
 }
 
 /*

@@ -2,7 +2,8 @@
 // renamed or deleted module). tsc's incremental build never deletes them, and
 // mocha's globs would still load a stale test or an old module next to the new
 // one. Only .js, .js.map and .d.ts files under dist/{src,test,bench} are
-// considered; everything else in dist/ (the bundled page in dist/ui) is left.
+// considered, and never a *.generated.* file (the build writes those from the
+// schema after this runs); everything else in dist/ (dist/ui) is left.
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +17,7 @@ function walk(dir) {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     if (e.isDirectory()) { walk(p); continue; }
-    if (!compiled.test(e.name)) continue;
+    if (!compiled.test(e.name) || e.name.includes('.generated.')) continue;
     const source = join(root, relative(join(root, 'dist'), p)).replace(compiled, '.ts');
     if (!existsSync(source)) { rmSync(p); removed++; }
   }

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { applyCgroupOps, nodeCgroupDirs, planLabCgroups } from '../core/cgroups.js';
+import { applyCgroupOps, nodeCgroupDirs, nodesWithOwnDevicesCgroup, planLabCgroups, type CgroupNode } from '../core/cgroups.js';
 import { nodeDevices } from '../core/devices.js';
 import { DEFAULT_UPPER_BYTES, hostMemory, labMemoryBytes } from '../core/limits.js';
 import { allocateNodeIds, type UsernsSpec } from '../core/ids.js';
@@ -78,7 +78,7 @@ const ROOTLESS_DEVICE_BINDS: Bind[] = ['null', 'zero', 'full', 'random', 'urando
   .map((d) => ({ source: `/dev/${d}`, target: `/dev/${d}`, readonly: false }));
 
 /** The core's spec for one node (or the hidden segment namespace: no user namespace, it runs nothing). */
-function nodeSpec(ctx: ApplyContext, files: LabFiles, node: Node | undefined, name: string, devices: { rules: string[]; binds: Bind[] }, userns: UsernsSpec | undefined): NodeSpec {
+function nodeSpec(ctx: ApplyContext, files: LabFiles, node: Node | undefined, name: string, devices: { rules: string[]; binds: Bind[] }, userns: UsernsSpec | undefined, ownDevices: boolean): NodeSpec {
   const lab = ctx.plan.lab;
   const dir = nodeDir(lab, name);
   return {
@@ -89,7 +89,7 @@ function nodeSpec(ctx: ApplyContext, files: LabFiles, node: Node | undefined, na
     layers: node ? [...node.layers, ...compatLayers(node, ctx.roots?.get(name)?.image !== undefined)] : [],
     hostsFile: files.hosts,
     binds: [...(node?.binds ?? []), ...devices.binds, ...(isRootless() ? ROOTLESS_DEVICE_BINDS : [])],
-    cgroupDirs: nodeCgroupDirs(ctx.layout, lab, name, node?.resources ?? {}),
+    cgroupDirs: nodeCgroupDirs(ctx.layout, lab, name, node?.resources ?? {}, ownDevices),
     seccomp: node?.security?.seccomp !== 'unconfined',
     upperBytes: node?.resources.upperBytes ?? DEFAULT_UPPER_BYTES,
     // cgroup v2 (also hybrid's unified tree): the launcher's BPF program; v1 has the devices cgroup files
@@ -116,14 +116,16 @@ const nodeStart: Step = async (ctx, actions, progress) => {
 
   const devices = new Map(all.map((name) => [name, devicesOf(byName.get(name))]));
   const limits = { memoryBytes: labMemoryBytes(t.limits, hostMemory()), memoryAsked: t.limits?.memoryBytes !== undefined || t.limits?.memoryPercent !== undefined };
-  applyCgroupOps(planLabCgroups(ctx.layout, lab, all.map((name) => {
+  const cgroupNodes: CgroupNode[] = all.map((name) => {
     const n = byName.get(name);
     const io = n?.resources.io;
     return {
-      name, resources: n?.resources ?? {}, devices: devices.get(name)!.rules,
+      name, resources: n?.resources ?? {}, devices: devices.get(name)!.rules, userns: t.userns && n !== undefined, // the segment namespace has none
       ...(io ? { ioDevice: blockDevice(io.device ?? n.rootfs ?? '/', `nodes.${name}.resources.io`) } : {}),
     };
-  }), limits));
+  });
+  const ownDevices = nodesWithOwnDevicesCgroup(cgroupNodes);
+  applyCgroupOps(planLabCgroups(ctx.layout, lab, cgroupNodes, limits));
   mkdirSync(labDir(lab), { recursive: true });
   writeFileSync(labPath(lab, 'hosts'), hostsFile(t));
   for (const name of names) {
@@ -149,7 +151,7 @@ const nodeStart: Step = async (ctx, actions, progress) => {
   const files: LabFiles = { hosts: labPath(lab, 'hosts'), consoleLog: labPath(lab, 'console.log') };
   // A rootless lab's nodes share the lab's user namespace: the user's 65,536 ids hold no range per node (docs/rootless.md).
   const ids = t.userns && !isRootless() ? allocateNodeIds(labDir(lab), names.length) : [];
-  await startNodes(all.map((name, i) => nodeSpec(ctx, files, byName.get(name), name, devices.get(name)!, ids[i])), { onStarted, signal: ctx.signal });
+  await startNodes(all.map((name, i) => nodeSpec(ctx, files, byName.get(name), name, devices.get(name)!, ids[i], ownDevices.has(name))), { onStarted, signal: ctx.signal });
   writeNodeIndex(labDir(lab), [...ctx.running.values()]);
   ctx.store.flush();
 };

@@ -13,6 +13,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { detectCgroups } from '../../src/core/cgroup-layout.js';
 import { enterBinary, spawnInNode } from '../../src/core/enter.js';
 import { parseIdRecord } from '../../src/core/ids.js';
 import { Lab } from '../../src/lab/lab.js';
@@ -172,6 +173,21 @@ links:
       const script = ['none,name=netlab-probe', ...controllers].map((o) => `mount -t cgroup -o ${o} none /cg 2>/dev/null && { [ -e /cg/release_agent ] && sh -c ": >>/cg/release_agent" 2>/dev/null && r=allowed; umount /cg; }`);
       const v = await verdict('a', `mkdir -p /cg; r=refused; ${script.join('; ')}; echo $r`);
       expect(v).to.equal('refused');
+    });
+
+    it(mode.userns ? 'cannot widen its devices list: the lab\'s v1 devices cgroup, as the node mounts it, refuses a write to devices.allow'
+      : 'cannot widen its devices list: its own v1 devices cgroup refuses more than the lab\'s', async function () {
+      const h = detectCgroups().v1.find((x) => x.controllers.includes('devices'));
+      if (!h) skip(this, 'this host has no cgroup v1 devices controller');
+      // A user-namespaced node stays in the lab's devices cgroup (src/core/cgroups.ts nodesWithOwnDevicesCgroup);
+      // one without a user namespace gets its own below it, which can only narrow the lab's list.
+      const own = existsSync(join(h!.mount, 'netlab', lab.name, 'a'));
+      expect(own).to.equal(!mode.userns);
+      const before = readFileSync(join(h!.mount, 'netlab', lab.name, 'devices.list'), 'utf8');
+      const v = await verdict('a', 'mkdir -p /cg; r=refused; if mount -t cgroup -o devices none /cg 2>/dev/null; then sh -c \'echo "a *:* rwm" > /cg/devices.allow\' 2>/dev/null && r=allowed; umount /cg; fi; echo $r');
+      expect(v).to.equal('refused');
+      expect(readFileSync(join(h!.mount, 'netlab', lab.name, 'devices.list'), 'utf8')).to.equal(before);
+      if (own) expect(readFileSync(join(h!.mount, 'netlab', lab.name, 'a', 'devices.list'), 'utf8')).not.to.contain('a *:*');
     });
 
     it('puts its traffic classes in the cgroup v2 tree, mounting no cgroup v1 hierarchy, on a host with cgroup v2', async function () {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { DEFAULT_DEVICE_RULES, devMajorMinor, labDeviceRules, nodeDevices, parseDeviceEntry, type DeviceStat } from '../../src/core/devices.js';
 import { DEFAULT_LAB_MEMORY_PERCENT, labMemoryBytes, parseMeminfo } from '../../src/core/limits.js';
-import { planLabCgroups, parseCgroupLayout, type CgroupOp } from '../../src/core/cgroups.js';
+import { nodeCgroupDirs, nodesWithOwnDevicesCgroup, planLabCgroups, parseCgroupLayout, type CgroupOp } from '../../src/core/cgroups.js';
 import { encodeSpecs } from '../../src/core/launch-wire.js';
 import { checkCapacity, formatBytes, labMemoryNeed } from '../../src/lab/capacity.js';
 import { getKind } from '../../src/daemons/registry.js';
@@ -111,9 +111,24 @@ describe('core cgroups: devices and the lab\'s memory', () => {
     const firstNode = ops.findIndex((o) => o.op === 'mkdir' && o.path === `${dev}/a`);
     expect(firstNode).to.be.greaterThan(ops.findIndex((o) => o.op === 'write' && o.path === `${dev}/devices.allow`));
   });
-  it('gives every node its own v1 devices cgroup below the lab\'s, the root of its cgroup namespace', () => {
-    const ops = planLabCgroups(hybrid, 'l1', [{ name: 'a', resources: {} }]);
+  it('gives a node without a user namespace its own v1 devices cgroup below the lab\'s, the root of its cgroup namespace', () => {
+    const ops = planLabCgroups(hybrid, 'l1', [{ name: 'a', resources: {} }, { name: 'b', resources: {}, userns: false }]);
     expect(ops).to.deep.include({ op: 'mkdir', path: '/sys/fs/cgroup/devices/netlab/l1/a', exist: 'fail' });
+    expect(ops).to.deep.include({ op: 'mkdir', path: '/sys/fs/cgroup/devices/netlab/l1/b', exist: 'fail' });
+    expect(nodeCgroupDirs(hybrid, 'l1', 'b', {}, true)).to.include('/sys/fs/cgroup/devices/netlab/l1/b');
+  });
+  it('keeps user-namespaced nodes with the lab\'s list in the lab\'s v1 devices cgroup (they cannot write devices.allow), and still gives them pids and memory cgroups', () => {
+    const nodes = [{ name: 'a', resources: {}, userns: true }, { name: 'b', resources: {}, userns: true }];
+    expect([...nodesWithOwnDevicesCgroup(nodes)]).to.deep.equal([]);
+    const mkdirs = planLabCgroups(hybrid, 'l1', nodes).filter((o) => o.op === 'mkdir').map((o) => o.path);
+    expect(mkdirs.filter((p) => p.startsWith('/sys/fs/cgroup/devices/netlab/l1/'))).to.deep.equal([]);
+    expect(mkdirs).to.include.members(['/sys/fs/cgroup/devices/netlab/l1', '/sys/fs/cgroup/pids/netlab/l1/a', '/sys/fs/cgroup/memory/netlab/l1/b', '/sys/fs/cgroup/unified/netlab/l1/a']);
+    // The launcher then joins the lab's devices cgroup once for all of them.
+    expect(nodeCgroupDirs(hybrid, 'l1', 'a', {}, false)).to.deep.equal(['/sys/fs/cgroup/unified/netlab/l1/a', '/sys/fs/cgroup/memory/netlab/l1/a', '/sys/fs/cgroup/devices/netlab/l1', '/sys/fs/cgroup/pids/netlab/l1/a']);
+  });
+  it('gives a user-namespaced node with a narrower list than the lab\'s a devices cgroup of its own', () => {
+    const kvm = [...DEFAULT_DEVICE_RULES, 'c 10:232 rw'];
+    expect([...nodesWithOwnDevicesCgroup([{ name: 'vm', resources: {}, devices: kvm, userns: true }, { name: 'h', resources: {}, userns: true }])]).to.deep.equal(['h']);
   });
   it('allows the lab the union and narrows each node to its own list', () => {
     const kvm = [...DEFAULT_DEVICE_RULES, 'c 10:232 rw'];
