@@ -96,7 +96,7 @@ function setActing(on: boolean): void {
 }
 
 function openTerminal(node: string): void {
-  if (!state.lab) return;
+  if (!state.lab || shown()?.readOnly) return; // another user's lab: no terminal from the teacher's view
   showTab('terms');
   terminals.add(state.lab, node);
 }
