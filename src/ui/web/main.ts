@@ -13,6 +13,7 @@ import { esc } from './format.js';
 import { Graph } from './graph.js';
 import { PacketList } from './packets.js';
 import { Terminals } from './terminals.js';
+import type { EarlySocket } from './boot.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
 
@@ -32,6 +33,8 @@ interface PageState {
 
 const state: PageState = { labs: [], caps: { capture: false }, selected: null, connected: false, acting: false };
 let ws: WebSocket | undefined;
+/** The lab boot.js already subscribed to (main.ts then does not ask again: the server would send the drawn lab twice). */
+let subscribedEarly: string | undefined;
 let stopCard: () => void = () => { /* no card */ };
 let cardKey = '';
 
@@ -203,7 +206,8 @@ function subscribe(lab: string | undefined): void {
   packets.reset(lab);
   if (lab) {
     history.replaceState(null, '', `#lab=${encodeURIComponent(lab)}`);
-    ws?.send(JSON.stringify({ type: 'subscribe', lab }));
+    if (subscribedEarly === lab) subscribedEarly = undefined;
+    else ws?.send(JSON.stringify({ type: 'subscribe', lab }));
   }
   renderHeader();
   renderCard(true);
@@ -278,11 +282,20 @@ function onMessage(m: ServerMessage): void {
   renderHeader();
 }
 
+/** Connects the live socket: the one boot.js opened (once), else a new one; reconnects when it closes. */
 function connect(delayMs = 500): void {
-  const sock = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/live`);
+  const g = globalThis as unknown as { netlabEarly?: EarlySocket };
+  const early = g.netlabEarly;
+  g.netlabEarly = undefined;
+  const sock = early?.ws ?? new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/live`);
   ws = sock;
   sock.onopen = () => { state.connected = true; delayMs = 500; renderHeader(); };
   sock.onmessage = (ev) => onMessage(JSON.parse(ev.data as string) as ServerMessage);
+  if (early) {
+    subscribedEarly = early.subscribed;
+    if (sock.readyState === WebSocket.OPEN) { state.connected = true; renderHeader(); }
+    for (const m of early.queued.splice(0)) onMessage(JSON.parse(m) as ServerMessage);
+  }
   sock.onclose = () => {
     state.connected = false;
     renderHeader();
