@@ -85,6 +85,12 @@ describe('netlab ui --all-users: the teacher\'s view (real user, real kernel, ch
     }
   });
 
+  it('refuses --all-users to the user (exit 2): only root sees other users\' labs', function () {
+    const r = asUser(USER, ['ui', '--all-users', '--port', '0']);
+    expect(r.code).to.equal(2);
+    expect(r.stderr).to.contain('error: --all-users: only root may see or act on other users\' labs');
+  });
+
   it('lists the user\'s lab with its owner and draws its nodes, running', async function () {
     await page.waitForSelector(`#lab-select option[value="${KEY}"]`, { state: 'attached', timeout: 20_000 });
     expect(await page.textContent(`#lab-select option[value="${KEY}"]`)).to.equal(`${USER}: ${LAB} (read-only)`);
