@@ -289,19 +289,22 @@ function connect(delayMs = 500): void {
   g.netlabEarly = undefined;
   const sock = early?.ws ?? new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/live`);
   ws = sock;
-  sock.onopen = () => { state.connected = true; delayMs = 500; renderHeader(); };
-  sock.onmessage = (ev) => onMessage(JSON.parse(ev.data as string) as ServerMessage);
-  if (early) {
-    subscribedEarly = early.subscribed;
-    if (sock.readyState === WebSocket.OPEN) { state.connected = true; renderHeader(); }
-    for (const m of early.queued.splice(0)) onMessage(JSON.parse(m) as ServerMessage);
-  }
-  sock.onclose = () => {
+  const closed = (): void => {
     state.connected = false;
     renderHeader();
     renderCard(true);
     setTimeout(() => connect(Math.min(delayMs * 2, 5000)), delayMs);
   };
+  sock.onopen = () => { state.connected = true; delayMs = 500; renderHeader(); };
+  sock.onmessage = (ev) => onMessage(JSON.parse(ev.data as string) as ServerMessage);
+  sock.onclose = closed;
+  if (early) {
+    subscribedEarly = early.subscribed;
+    if (sock.readyState === WebSocket.OPEN) { state.connected = true; renderHeader(); }
+    for (const m of early.queued.splice(0)) onMessage(JSON.parse(m) as ServerMessage);
+    // Closed before app.js took it over (the server stopped meanwhile): its close event is gone; reconnect as after one.
+    if (sock.readyState === WebSocket.CLOSED) closed();
+  }
 }
 
 type Tab = 'terms' | 'tests' | 'packets';
