@@ -12,7 +12,8 @@ const out = join(root, 'dist/ui');
 mkdirSync(out, { recursive: true });
 await build({
   // app: the page; layout: the Web Worker that lays out large labs (src/ui/web/layout-worker.ts).
-  entryPoints: { app: join(root, 'src/ui/web/main.ts'), layout: join(root, 'src/ui/web/layout-worker.ts') },
+  // boot: opens the live WebSocket before app.js loads (src/ui/web/boot.ts).
+  entryPoints: { app: join(root, 'src/ui/web/main.ts'), layout: join(root, 'src/ui/web/layout-worker.ts'), boot: join(root, 'src/ui/web/boot.ts') },
   bundle: true,
   format: 'iife',
   target: ['chrome100', 'firefox100', 'safari15'],

@@ -16,7 +16,9 @@ export type { SaveReport, SavedFile } from './lab/save.js';
 export { checkOutput, writeOutput } from './lab/output.js';
 export { validateLab, type LabApi, type LabHandle, type ValidateOptions, type ValidateIo } from './lab/validate-run.js';
 export { classCsv, classRows, validateClass, type ClassOptions, type ClassRow } from './lab/validate-class.js';
-export { allUsersStatus, requireHostRoot, runAsUser, type OwnedLabStatus } from './lab/all-users.js';
+export {
+  allUsersStatus, owners, ownerNamed, ownsProcess, requireHostRoot, runAsUser, runAsUserOutput, withOwner, type OwnedLabStatus, type Owner, type UserRunResult,
+} from './lab/all-users.js';
 export { convertToNetlab, type ConvertOptions } from './lab/convert.js';
 export { storeImageCatalog } from './lab/images.js';
 export type { ImageCatalog } from './frontends/types.js';

@@ -1,12 +1,13 @@
 /**
- * `netlab ui [LAB] [--listen ADDR] [--port N]`: the running lab in a browser
- * (src/ui). Prints the URL with its access token and serves until Ctrl-C;
- * stopping it never stops a lab.
+ * `netlab ui [LAB] [--listen ADDR] [--port N] [--all-users]`: the running lab
+ * in a browser (src/ui). Prints the URL with its access token and serves until
+ * Ctrl-C; stopping it never stops a lab. `--all-users` (root): every user's
+ * labs too, read-only unless root acts (the teacher's view, docs/ui.md).
  */
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import { Lab, UsageError } from '../index.js';
+import { Lab, requireHostRoot, UsageError } from '../index.js';
 // The one import of src/cli beyond the library: the web UI is a client of the
 // library itself (src/ui imports only src/index.ts), so the library cannot
 // offer it without a cycle (docs/architecture.md, "Deviations"). Its code
@@ -15,7 +16,7 @@ import type * as UiServer from '../ui/server.js';
 import type * as UiBackend from '../ui/backend.js';
 import { colors, warn } from './output.js';
 
-interface UiFlags { listen: string; port: string }
+interface UiFlags { listen: string; port: string; allUsers?: boolean }
 
 /** The port flag as a number (pure). @throws UsageError unless 0–65535. */
 export function parsePort(v: string): number {
@@ -43,17 +44,20 @@ export function register(program: Command): void {
     .argument('[lab]', 'lab to open first (default: the list of running labs)')
     .option('--listen <addr>', 'address to listen on (another machine can connect only when you say so)', '127.0.0.1')
     .option('--port <n>', 'port (0: any free port)', '8080')
+    .option('--all-users', 'as root: every user\'s labs too (rootless labs, docs/rootless.md), read-only unless root acts; LAB may be USER/LAB')
     .action(async (labName: string | undefined, flags: UiFlags) => {
       const host = parseListen(flags.listen);
       const port = parsePort(flags.port);
-      const lab = labName === undefined ? undefined : Lab.open(labName).name; // an unknown lab fails here, exit 2
-      const [{ startUiServer }, { libraryBackend }] = await Promise.all([
+      if (flags.allUsers) requireHostRoot('--all-users');
+      const [{ startUiServer }, { libraryBackend, teacherBackend }] = await Promise.all([
         import('../ui/server.js') as Promise<typeof UiServer>, import('../ui/backend.js') as Promise<typeof UiBackend>,
       ]);
-      const server = await startUiServer({ backend: libraryBackend(), host, port, ...(lab ? { lab } : {}) });
+      const backend = flags.allUsers ? teacherBackend() : libraryBackend();
+      const lab = labName === undefined ? undefined : flags.allUsers ? backend.open(labName).name : Lab.open(labName).name; // an unknown lab fails here, exit 2
+      const server = await startUiServer({ backend, host, port, ...(lab ? { lab } : {}) });
       const wildcard = host === '0.0.0.0' || host === '::';
       const shown = wildcard ? server.url.replace(`//${host.includes(':') ? `[${host}]` : host}:`, `//${hostname()}:`) : server.url;
-      process.stdout.write(`netlab ui: ${lab ? `lab ${colors.bold(lab)}` : 'running labs'} at\n\n    ${shown}\n\n`);
+      process.stdout.write(`netlab ui: ${lab ? `lab ${colors.bold(lab)}` : flags.allUsers ? 'every user\'s running labs' : 'running labs'} at\n\n    ${shown}\n\n`);
       if (loopback(host)) {
         process.stdout.write(`From another machine: ssh -L ${server.port}:localhost:${server.port} ${hostname()}, then open the URL above there.\n`);
       } else {

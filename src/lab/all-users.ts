@@ -7,11 +7,13 @@
  * which joins a node's user namespace as its root) and runs `down` inside
  * them through netlab-rootless --user.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isRootless, userKeepers, type UserKeeper } from '../core/rootless.js';
-import { UsageError } from '../errors.js';
+import { NetlabError, UsageError } from '../errors.js';
+import { inRunRoot } from './paths.js';
 import { allLabStatuses, type LabStatus } from './status.js';
 
 /** Where the labs of one owner are: root's own run folder, or a user's through its keeper. */
@@ -38,7 +40,12 @@ export function requireHostRoot(option: string): void {
   }
 }
 
-/** Root's own labs first, then every user whose keeper runs (sorted by name). */
+/**
+ * Root's own labs first, then every user whose keeper runs (sorted by name).
+ * A user's run folder is listed only when no folder on the way to it is a
+ * link that user made (core/rootless.ts userKeepers, plainFolders); below it,
+ * every path netlab reads goes through paths.ts pathInside, which follows no link.
+ */
 export function owners(): Owner[] {
   return [
     { name: 'root', runDir: resolve(process.env.NETLAB_RUN_DIR || '/run/netlab') },
@@ -58,6 +65,39 @@ export async function asOwner<T>(owner: Owner, fn: () => Promise<T>): Promise<T>
   } finally {
     if (before === undefined) delete process.env.NETLAB_RUN_DIR; else process.env.NETLAB_RUN_DIR = before;
   }
+}
+
+/**
+ * Runs `fn` with the library reading `owner`'s run folder (paths.ts inRunRoot:
+ * for every call `fn` makes, also after its awaits), without changing
+ * process.env: calls for several owners may run at once (the web UI).
+ * Reading only: writes to another user's run folder from root would leave
+ * files the user cannot change (act through runAsUserOutput instead).
+ */
+export function withOwner<T>(owner: Owner, fn: () => T): T {
+  return inRunRoot(owner.runDir, fn);
+}
+
+/**
+ * The owner named `name` (`root`, or a user whose keeper runs).
+ * @throws UsageError (exit 2) unless host root, or when no netlab runs for that user.
+ */
+export function ownerNamed(name: string): Owner {
+  requireHostRoot('--all-users');
+  const o = owners().find((x) => x.name === name);
+  if (!o) throw new UsageError(`user ${name.slice(0, 40)}`, 'has no netlab running (no keeper)', 'netlab status --all-users lists every user\'s labs');
+  return o;
+}
+
+/**
+ * Whether process `pid` belongs to `owner` (its /proc entry's uid is the
+ * user's; any process for root). A user's node runs as the user's own uid on
+ * the host (docs/rootless.md): a pid in a user's State file that is not the
+ * user's was not made by that user's netlab, and root does not enter it.
+ */
+export function ownsProcess(owner: Owner, pid: number): boolean {
+  if (!owner.keeper) return true;
+  try { return statSync(`/proc/${pid}`).uid === owner.keeper.uid; } catch { return false; }
 }
 
 /**
@@ -92,4 +132,33 @@ export function runAsUser(user: string, args: string[]): number {
   const r = spawnSync(join(nativeDir(), 'netlab-rootless'), ['--user', user, '--', process.execPath, main, ...args], { stdio: 'inherit' });
   if (r.error) throw r.error;
   return r.status ?? 128 + 9;
+}
+
+/** What a command run as another user printed, and its exit code. */
+export interface UserRunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * `netlab ARGS…` run inside user `user`'s namespaces as that user's namespace
+ * root (netlab-rootless --user), its output collected: what root does to a
+ * user's lab is done as the user's own netlab would do it (files it writes
+ * belong to the user; the lab's lock is the user's). Never throws for a
+ * non-zero exit (code and stderr say it).
+ * @throws UsageError (exit 2) unless host root; NetlabError when netlab-rootless cannot be run.
+ */
+export function runAsUserOutput(user: string, args: string[], timeoutMs = 120_000): Promise<UserRunResult> {
+  requireHostRoot('--user');
+  const main = resolve(dirname(fileURLToPath(import.meta.url)), '../cli/main.js');
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(join(nativeDir(), 'netlab-rootless'), ['--user', user, '--', process.execPath, main, ...args],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' }, timeout: timeoutMs });
+    let stdout = '', stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.on('error', (e) => reject(new NetlabError('netlab-rootless', `cannot run it: ${e.message}`, 'npm run build builds it')));
+    child.on('close', (code, signal) => resolveRun({ code: code ?? (signal ? 128 + 9 : 1), stdout, stderr }));
+  });
 }

@@ -190,6 +190,15 @@ export class Lab {
   }
 
   /**
+   * PID 1 of `node` on the host as the lab's State file records it (undefined
+   * for a node the lab does not have or that never started); whether it
+   * still runs is another matter (linkCounters, status).
+   */
+  nodePid(node: string): number | undefined {
+    return this.state.nodes[node]?.pid;
+  }
+
+  /**
    * Polls `probe` until it returns a value other than undefined/false, with a
    * short backoff (networks converge), and returns that value.
    * @throws NetlabError `timed out after N ms waiting for <what>` (with the probe's

@@ -9,6 +9,7 @@
  * (src/topology/names.ts checkLabName: a letter or digit, then letters, digits, - or _,
  * at most 32 bytes — so no `/`, `.`, `..` or NUL can reach a path).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { lstatSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,14 +17,29 @@ import { NetlabError, UsageError } from '../errors.js';
 import { isRootless } from '../core/rootless.js';
 import { checkLabName } from '../topology/names.js';
 
+/** The run folder of the calls made inside `inRunRoot` (and everything they start, across awaits). */
+const scopedRunRoot = new AsyncLocalStorage<string>();
+
 /**
- * Root of all run directories: $NETLAB_RUN_DIR (made absolute) or /run/netlab.
+ * Runs `fn` with runRoot() answering `root` for every call it makes, also
+ * after its awaits (node:async_hooks AsyncLocalStorage), without touching
+ * process.env: two calls for two owners may run at once (the web UI's
+ * teacher view reads several users' labs concurrently). Child processes do
+ * not see it (they get NETLAB_RUN_DIR from the environment, if at all).
+ */
+export function inRunRoot<T>(root: string, fn: () => T): T {
+  return scopedRunRoot.run(resolve(root), fn);
+}
+
+/**
+ * Root of all run directories: the folder of an enclosing `inRunRoot`, else
+ * $NETLAB_RUN_DIR (made absolute), else /run/netlab.
  * A rootless netlab (docs/rootless.md) is given NETLAB_RUN_DIR by
  * netlab-rootless: <base>/run, a tmpfs of the user's own, where <base> is
  * $XDG_RUNTIME_DIR/netlab or ~/.cache/netlab.
  */
 export function runRoot(): string {
-  return resolve(process.env.NETLAB_RUN_DIR || '/run/netlab');
+  return scopedRunRoot.getStore() ?? resolve(process.env.NETLAB_RUN_DIR || '/run/netlab');
 }
 
 /**

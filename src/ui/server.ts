@@ -13,13 +13,41 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { checkNodeName, isLabName, NetlabError, parseShapingChange, SHAPING_CHANGE_KEYS, UsageError, type ShapingChange } from '../index.js';
 import { loadAssets, type Asset } from './assets.js';
 import { credential, sameOrigin, tokenCookie, newToken } from './auth.js';
-import type { UiBackend, UiLab } from './backend.js';
+import { splitLabKey, type UiBackend, type UiLab } from './backend.js';
 import { errorText, LabChannel, type ChannelOptions, type Subscriber } from './live.js';
 import { CaptureRequestError, LiveCaptures, type LiveCaptureOptions } from './live-capture.js';
 import type { ApiError, LinkAction, ServerMessage, ViewEdge } from './protocol.js';
 import { serveLive, serveTerminal } from './sockets.js';
 import { TestRuns } from './tests-run.js';
 import { labView } from './view.js';
+
+/**
+ * The request header by which the teacher's page says root acts on another
+ * user's lab (its value: that user's name). Without it, such a lab is
+ * read-only: every action on it is refused (403) (docs/decisions.md,
+ * "netlab ui: the teacher's view").
+ */
+export const ACT_HEADER = 'x-netlab-act-as-root';
+
+/** A user name as /etc/passwd has them (useradd's rule, loosely): what may stand before the `/` of a lab key. */
+const USER_NAME = /^[a-z_][a-z0-9_.-]{0,31}$/i;
+
+/** Whether `key` may name a lab: a lab name, or `user/lab` when the backend shows other users' labs (pure). */
+export function isLabKey(key: string, teacher: boolean): boolean {
+  const { owner, lab } = splitLabKey(key);
+  if (owner === undefined) return isLabName(lab);
+  return teacher && USER_NAME.test(owner) && isLabName(lab);
+}
+
+/**
+ * Refuses an action on another user's lab unless `actAs` names that user
+ * (pure). @throws HttpError 403 with what to do.
+ */
+export function requireActing(key: string, owner: string | undefined, actAs: string | undefined): void {
+  if (owner === undefined || actAs === owner) return;
+  throw new HttpError(403, `lab ${key} is ${owner}'s: read-only in the teacher's view`,
+    `tick "act on ${owner}'s lab" at the top of the page (root acts explicitly), or act as root on the command line: netlab down --user ${owner} ${splitLabKey(key).lab}`);
+}
 
 /** Options of startUiServer. */
 export interface UiServerOptions {
@@ -155,8 +183,9 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
     }
     return c;
   };
+  const validLab = (key: string): boolean => isLabKey(key, backend.ownerOf !== undefined);
   const openLab = (lab: string): UiLab => {
-    if (!isLabName(lab)) throw new HttpError(404, `"${lab.slice(0, 40)}" is not a lab name`);
+    if (!validLab(lab)) throw new HttpError(404, `"${lab.slice(0, 40)}" is not a lab name`);
     const open = channels.get(lab)?.channel.current();
     return open && !open.stale() ? open : backend.open(lab);
   };
@@ -174,6 +203,12 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
     const lab = openLab(labName);
     const [, , what, id, sub] = parts;
     if (what === undefined && method === 'GET') return send(res, 200, labView(lab.topology));
+    // Another user's lab: reading is fine; acting (anything but a read) needs root's explicit word, per request.
+    const reads = method === 'GET' && (what === 'nodes' && sub === 'neighbors');
+    if (!reads) {
+      const act = req.headers[ACT_HEADER];
+      requireActing(labName, backend.ownerOf?.(labName), typeof act === 'string' ? act : undefined);
+    }
     if (what === 'positions' && parts.length === 3 && method === 'PUT') {
       const positions = lab.savePositions(await readJson(req));
       channel(labName).channel.broadcast({ type: 'positions', lab: labName, positions });
@@ -301,14 +336,16 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
     if (url.pathname === '/ws/live') {
       wss.handleUpgrade(req, socket, head, (ws) => {
         sockets.add(ws);
-        const sub = serveLive(ws, { backend, ...(opts.lab ? { lab: opts.lab } : {}), channel, captures, validLab: isLabName }, () => { sockets.delete(ws); pages.delete(sub); });
+        const sub = serveLive(ws, { backend, ...(opts.lab ? { lab: opts.lab } : {}), channel, captures, validLab }, () => { sockets.delete(ws); pages.delete(sub); });
         pages.add(sub);
       });
       return;
     }
     if (url.pathname === '/ws/term') {
       const lab = url.searchParams.get('lab') ?? '', node = url.searchParams.get('node') ?? '';
-      if (!isLabName(lab) || checkNodeName(node) !== undefined) return deny('404 Not Found');
+      if (!validLab(lab) || checkNodeName(node) !== undefined) return deny('404 Not Found');
+      // A terminal in another user's lab is not offered from the page (src/ui/backend.ts, teacherBackend).
+      if (backend.ownerOf?.(lab) !== undefined) return deny('403 Forbidden');
       const size = { rows: Number(url.searchParams.get('rows')) || 24, cols: Number(url.searchParams.get('cols')) || 80 };
       wss.handleUpgrade(req, socket, head, (ws) => {
         sockets.add(ws);

@@ -106,10 +106,12 @@ export class FakeLab implements UiLab {
 export class FakeBackend implements UiBackend {
   readonly labsByName = new Map<string, FakeLab>();
   capture?: UiBackend['capture'];
+  /** Set for the teacher's view: the owner of another user's lab key (`alice/lab`). */
+  ownerOf?: UiBackend['ownerOf'];
 
   constructor(...labs: FakeLab[]) { for (const l of labs) this.labsByName.set(l.name, l); }
 
-  labs(): { name: string }[] { return [...this.labsByName.keys()].sort().map((name) => ({ name })); }
+  labs(): { name: string; owner?: string; readOnly?: boolean }[] { return [...this.labsByName.keys()].sort().map((name) => ({ name })); }
 
   open(name: string): UiLab {
     const l = this.labsByName.get(name);

@@ -7,53 +7,20 @@
  */
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { leakcheckAround, readText, repoRoot, requireRoot, skip } from '../helpers/kernel.js';
+import { leakcheckAround, repoRoot, requireRoot, skip } from '../helpers/kernel.js';
 import { netlab, netlabBin, until, type CliResult } from '../helpers/lab.js';
+import { addUsers, asUser, removeUsers, usernsForbidden } from '../helpers/users.js';
 
 /** The suite's users: a and b run labs, c has no subordinate ids. */
 const USERS = ['nlt-rl-a', 'nlt-rl-b', 'nlt-rl-c'] as const;
 /** Subordinate ids for a and b: 65,536 each, far from netlab's own pool and from anyone's usual 100000. */
 const SUB_START = 2_013_265_920;
-const home = (u: string): string => `/tmp/${u}-home`;
 const triangle = join(repoRoot, 'topologies/ospf-triangle.yaml');
-
-/** `netlab ARGS…` as user `u` (runuser, a clean environment, cwd /). */
-function as(u: string, args: string[], cmd = netlabBin): CliResult {
-  const r = spawnSync('runuser', ['-u', u, '--', 'env', '-i', `HOME=${home(u)}`, `PATH=${process.env.PATH}`, 'NO_COLOR=1', cmd, ...args],
-    { encoding: 'utf8', cwd: '/', timeout: 300_000 });
-  return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Why this kernel refuses unprivileged user namespaces, or '' when it allows them. */
-function usernsForbidden(): string {
-  if (readText('/proc/sys/kernel/unprivileged_userns_clone') === '0') return 'kernel.unprivileged_userns_clone = 0 forbids unprivileged user namespaces';
-  if (readText('/proc/sys/kernel/apparmor_restrict_unprivileged_userns') === '1') return 'AppArmor (kernel.apparmor_restrict_unprivileged_userns = 1) forbids unprivileged user namespaces';
-  if (readText('/proc/sys/user/max_user_namespaces') === '0') return 'user.max_user_namespaces = 0';
-  return '';
-}
-
-function removeLines(file: string, users: readonly string[]): void {
-  const kept = readText(file).split('\n').filter((l) => l && !users.some((u) => l.startsWith(`${u}:`)));
-  writeFileSync(file, kept.length ? `${kept.join('\n')}\n` : '');
-}
-
-function cleanupUsers(): void {
-  for (const u of USERS) {
-    // The keeper (and so every namespace of the user's netlab) goes first; userdel refuses a user with processes.
-    spawnSync(join(repoRoot, 'native/build/netlab-rootless'), ['--stop', '--user', u]);
-    spawnSync('pkill', ['-KILL', '-u', u]);
-  }
-  for (const u of USERS) {
-    for (let i = 0; i < 50 && spawnSync('pgrep', ['-u', u]).status === 0; i++) spawnSync('sleep', ['0.1']);
-    spawnSync('userdel', [u]);
-    rmSync(home(u), { recursive: true, force: true });
-  }
-  removeLines('/etc/subuid', USERS);
-  removeLines('/etc/subgid', USERS);
-}
+const as = asUser;
+const cleanupUsers = (): void => removeUsers(USERS);
 
 /** Polls `check` (a CLI run) until it exits 0; returns the last result. */
 async function eventually(check: () => CliResult, ms: number, what: string): Promise<CliResult> {
@@ -76,18 +43,7 @@ describe('labs without root (real users, real kernel)', function () {
     const path = spawnSync('sh', ['-c', 'command -v newuidmap'], { encoding: 'utf8' });
     if (path.status !== 0) throw new Error('newuidmap is missing: scripts/install-deps installs uidmap');
     cleanupUsers(); // a previous run killed half-way
-    USERS.forEach((u, i) => {
-      // -K SUB_*_COUNT=0: no automatic subordinate ids (Debian's useradd adds them); the suite gives its own.
-      const add = spawnSync('useradd', ['-M', '-K', 'SUB_UID_COUNT=0', '-K', 'SUB_GID_COUNT=0', '-d', home(u), '-s', '/bin/sh', u], { encoding: 'utf8' });
-      if (add.status !== 0) throw new Error(`useradd ${u}: ${add.stderr}`);
-      mkdirSync(home(u), { mode: 0o700 });
-      spawnSync('chown', [`${u}:`, home(u)]);
-      if (i < 2) {
-        const line = `${u}:${SUB_START + i * 65_536}:65536\n`;
-        appendFileSync('/etc/subuid', line);
-        appendFileSync('/etc/subgid', line);
-      }
-    });
+    addUsers(USERS, SUB_START, 2);
     const reach = as(USERS[0], ['--help']);
     if (reach.code !== 0) throw new Error(`user ${USERS[0]} cannot run ${netlabBin} (is the checkout readable by other users?): ${reach.stderr}`);
     work = mkdtempSync(join(tmpdir(), 'netlab-rl-'));

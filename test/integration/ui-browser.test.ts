@@ -7,36 +7,21 @@
  * Screenshots go to test-output/ui/ (ignored by git).
  */
 import { expect } from 'chai';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Download, type Page } from 'playwright-core';
+import type { BrowserContext, Download, Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { Lab } from '../../src/lab/lab.js';
 import { loadTopology } from '../../src/lab/load.js';
 import { libraryBackend } from '../../src/ui/backend.js';
 import { startUiServer, type UiServer } from '../../src/ui/server.js';
+import { CHROMIUM, launchChromium, poll } from '../helpers/chromium.js';
 import { leakcheckAround, repoRoot, requireRoot, skip } from '../helpers/kernel.js';
 
 const LAB = 't-ui-triangle';
-const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = join(repoRoot, 'test-output/ui');
-
-/** Debian's chromium with the flags of a quiet, private, headless run (no GPU, no network of its own). */
-export async function launchChromium(): Promise<{ context: BrowserContext; dir: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'netlab-chromium-'));
-  const context = await chromium.launchPersistentContext(dir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    viewport: { width: 1400, height: 880 },
-    acceptDownloads: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-  return { context, dir };
-}
 
 /** What the page exposes for tests (src/ui/web/main.ts: window.netlabUi), as far as these tests read it. */
 interface PageGlobals {
@@ -62,18 +47,6 @@ function screenText(page: Page, node: string): Promise<string> {
     for (let i = 0; i < b.length; i++) lines.push(b.getLine(i)?.translateToString(true) ?? '');
     return lines.join('\n');
   }, node);
-}
-
-/** Polls `probe` every 200 ms until it returns something truthy; fails with `what` and the last value after `ms`. */
-async function poll<T>(probe: () => Promise<T>, ms: number, what: string): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  let last: T;
-  for (;;) {
-    last = await probe();
-    if (last) return last as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}; last seen: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 /** Clicks a drawn node or link where cytoscape draws it. */

@@ -375,4 +375,52 @@ describe('netlab ui server (a lab in memory)', function () {
       expect(asked).to.deep.equal([]);
     });
   });
+
+  describe('the teacher\'s view (another user\'s lab)', function () {
+    let student: FakeLab;
+    beforeEach(function () {
+      student = new FakeLab(demoTopology('t-ui'));
+      backend.labsByName.set('alice/t-ui', student);
+      backend.labs = () => [{ name: 't-ui', owner: 'root' }, { name: 'alice/t-ui', owner: 'alice', readOnly: true }];
+      backend.ownerOf = (key: string) => (key.includes('/') ? key.split('/')[0] : undefined);
+    });
+
+    it('lists the user\'s lab with its owner, read-only, and draws it', async function () {
+      const labs = JSON.parse((await http(server, 'GET', '/api/labs')).body) as unknown[];
+      expect(labs).to.deep.include({ name: 'alice/t-ui', owner: 'alice', readOnly: true });
+      const view = await http(server, 'GET', '/api/labs/alice%2Ft-ui');
+      expect(view.status).to.equal(200);
+      expect((JSON.parse(view.body) as { nodes: unknown[] }).nodes).to.have.length(6);
+      const c = client('/ws/live');
+      await c.next('hello');
+      c.send({ type: 'subscribe', lab: 'alice/t-ui' });
+      expect((await c.next('topology', (m) => m.lab === 'alice/t-ui')).view.nodes).to.have.length(6);
+      expect((await c.next('live', (m) => m.live.lab === 'alice/t-ui')).live.nodes.r1!.state).to.equal('running');
+    });
+
+    it('refuses a cut, a shaping, a test run and saved positions unless root acts for that user', async function () {
+      for (const [method, path, body] of [['POST', '/api/labs/alice%2Ft-ui/links/L0', { action: 'cut' }], ['POST', '/api/labs/alice%2Ft-ui/links/L0', { action: 'shape', change: { rate: '1mbit' } }],
+        ['POST', '/api/labs/alice%2Ft-ui/tests', undefined], ['PUT', '/api/labs/alice%2Ft-ui/positions', { r1: { x: 1, y: 2 } }]] as const) {
+        const r = await http(server, method, path, { body });
+        expect(r.status, `${method} ${path}`).to.equal(403);
+        expect(JSON.parse(r.body).error).to.equal('lab alice/t-ui is alice\'s: read-only in the teacher\'s view');
+        expect(JSON.parse(r.body).hint).to.contain('act on alice\'s lab');
+      }
+      const other = await http(server, 'POST', '/api/labs/alice%2Ft-ui/links/L0', { body: { action: 'cut' }, headers: { 'x-netlab-act-as-root': 'bob' } });
+      expect(other.status, 'acting for another user does not count').to.equal(403);
+      expect(student.log.actions).to.deep.equal([]);
+      const acted = await http(server, 'POST', '/api/labs/alice%2Ft-ui/links/L0', { body: { action: 'cut' }, headers: { 'x-netlab-act-as-root': 'alice' } });
+      expect(acted.status, acted.body).to.equal(200);
+      expect(student.log.actions).to.deep.equal(['down r1:eth1', 'down r2:eth1']);
+      // Root's own lab is root's to change, as always.
+      expect((await http(server, 'POST', '/api/labs/t-ui/links/L0', { body: { action: 'cut' } })).status).to.equal(200);
+    });
+
+    it('opens no terminal in another user\'s lab, and takes no user/lab key when not the teacher\'s view', async function () {
+      expect(await client('/ws/term?lab=alice%2Ft-ui&node=r1').refused).to.equal(403);
+      expect(student.log.resizes).to.deep.equal([]);
+      delete backend.ownerOf;
+      expect((await http(server, 'GET', '/api/labs/alice%2Ft-ui')).status).to.equal(404);
+    });
+  });
 });

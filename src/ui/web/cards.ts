@@ -15,14 +15,26 @@ export interface CardContext {
   caps: Capabilities;
   /** False while the lab is down or read-only: actions are disabled. */
   canAct: boolean;
+  /** Another user's lab (the teacher's view): no terminal, no capture, even when root acts. */
+  others?: boolean;
   openTerminal(node: string): void;
   /** Shows the packet list (a live capture started). */
   showPackets(): void;
 }
 
+/** The user on whose lab root acts (the teacher's view, "act on …'s lab" ticked); sent with every request. */
+let actAs: string | undefined;
+
+/** Sets (or clears) the user on whose lab the page acts as root (src/ui/server.ts ACT_HEADER). */
+export function setActAs(owner: string | undefined): void {
+  actAs = owner;
+}
+
 /** Calls the server's API; resolves with its JSON, or rejects with "error\nhint". */
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const r = await fetch(path, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+  if (actAs) headers['x-netlab-act-as-root'] = actAs;
+  const r = await fetch(path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   const data = (await r.json().catch(() => ({ error: `${r.status} ${r.statusText}` }))) as T & ApiError;
   if (!r.ok) throw new Error(`${data.error}${data.hint ? `\nhint: ${data.hint}` : ''}`);
   return data;
@@ -49,7 +61,7 @@ export function nodeCard(el: HTMLElement, n: ViewNode, ctx: CardContext): () => 
   const lo = [n.loopback?.ipv4, n.loopback?.ipv6].filter(Boolean).join(' ');
   el.innerHTML = `<h2>${esc(n.label)} ${stateBadge(state)}</h2>
     <div class="muted">kind ${esc(n.kind)}${lo ? ` · loopback ${esc(lo)}` : ''}</div>
-    <div class="actions"><button type="button" class="primary" id="open-term" ${state === 'running' && ctx.canAct ? '' : 'disabled'}>terminal</button></div>
+    <div class="actions"><button type="button" class="primary" id="open-term" ${state === 'running' && ctx.canAct && !ctx.others ? '' : 'disabled'}>terminal</button></div>
     <h3>interfaces</h3><table>${rows || '<tr><td class="muted">none</td></tr>'}</table>
     <h3>daemons</h3><table>${daemons}</table>
     ${n.neighbors ? '<h3>routing neighbours</h3><div id="neighbors" class="muted">asking the router…</div>' : ''}`;
@@ -97,6 +109,7 @@ export function edgeCard(el: HTMLElement, e: ViewEdge, ctx: CardContext, onDone:
   const other = e.b ? e.b.endpoint : `LAN ${e.name ?? e.target.replace(/^lan:/, '')}`;
   const end = (x: ViewEdge['a'] | undefined): string => (x ? `<tr><td class="k">${esc(x.endpoint)}</td><td>${esc([x.ipv4, x.ipv6].filter(Boolean).join(' '))}</td></tr>` : '');
   const can = ctx.canAct ? '' : 'disabled';
+  const canShape = ctx.canAct && !ctx.others ? '' : 'disabled'; // from the teacher's view: cut and restore only
   el.innerHTML = `<h2>${esc(e.a.endpoint)} — ${esc(other)} ${stateBadge(live?.state ?? 'up')}</h2>
     <div class="muted">${e.type === 'p2p' ? 'point-to-point link' : e.type === 'lan' ? 'LAN port' : 'host link'} ${esc(e.id)}${e.prefix4 ? ` · ${esc(e.prefix4)}` : ''}${live?.reason ? ` · ${esc(live.reason)}` : ''}</div>
     <table>${end(e.a)}${end(e.b)}</table>
@@ -119,14 +132,14 @@ export function edgeCard(el: HTMLElement, e: ViewEdge, ctx: CardContext, onDone:
       <label for="s-delay">delay</label><input id="s-delay" name="delay" placeholder="e.g. 20ms" autocomplete="off">
       <label for="s-jitter">jitter</label><input id="s-jitter" name="jitter" placeholder="e.g. 5ms" autocomplete="off">
       <label for="s-loss">loss</label><input id="s-loss" name="loss" placeholder="e.g. 1%" autocomplete="off">
-      <span></span><span class="actions"><button type="submit" id="apply" ${can}>apply</button><button type="button" id="clear" ${can} title="remove all shaping">clear</button></span>
+      <span></span><span class="actions"><button type="submit" id="apply" ${canShape}>apply</button><button type="button" id="clear" ${canShape} title="remove all shaping">clear</button></span>
     </form>
     <div class="muted" style="font-size:12px">0 removes a value; what is not typed stays as it is.</div>
     <h3>capture</h3>
     <div class="actions"><label>filter <input id="cap-filter" placeholder="e.g. icmp, not arp" autocomplete="off" style="width:11em"></label>
-      <button type="button" id="live-capture" class="primary" ${ctx.caps.capture && ctx.canAct ? '' : 'disabled'} title="list the packets as they pass, at ${esc(e.a.endpoint)}">live packet list</button></div>
+      <button type="button" id="live-capture" class="primary" ${ctx.caps.capture && ctx.canAct && !ctx.others ? '' : 'disabled'} title="list the packets as they pass, at ${esc(e.a.endpoint)}">live packet list</button></div>
     <div class="actions"><label>for <input id="cap-s" type="number" min="1" max="3600" value="10" style="width:5em"> s</label>
-      <button type="button" id="capture" ${ctx.caps.capture && ctx.canAct ? '' : 'disabled'}>download pcapng</button></div>
+      <button type="button" id="capture" ${ctx.caps.capture && ctx.canAct && !ctx.others ? '' : 'disabled'}>download pcapng</button></div>
     ${ctx.caps.capture ? '' : `<div class="muted" style="font-size:12px">${esc(ctx.caps.captureWhy ?? 'capture is not available')}</div>`}
     <div class="msg" id="msg" role="status"></div>`;
   const msg = el.querySelector('#msg') as HTMLElement;

@@ -8,11 +8,12 @@
 import '@xterm/xterm/css/xterm.css';
 import './style.css';
 import type { Capabilities, LabSummary, LabView, LiveState, LiveTest, ServerMessage } from '../protocol.js';
-import { api, edgeCard, nodeCard, otherCard, refreshEdgeCard, type CardContext } from './cards.js';
+import { api, edgeCard, nodeCard, otherCard, refreshEdgeCard, setActAs, type CardContext } from './cards.js';
 import { esc } from './format.js';
 import { Graph } from './graph.js';
 import { PacketList } from './packets.js';
 import { Terminals } from './terminals.js';
+import type { EarlySocket } from './boot.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
 
@@ -26,10 +27,14 @@ interface PageState {
   selected: { type: 'node' | 'edge'; id: string } | null;
   tests?: { runId: number; state: 'running' | 'done'; results: LiveTest[]; summary?: string };
   connected: boolean;
+  /** The teacher's view: root ticked "act on OWNER's lab" for the lab shown (cleared when another lab is shown). */
+  acting: boolean;
 }
 
-const state: PageState = { labs: [], caps: { capture: false }, selected: null, connected: false };
+const state: PageState = { labs: [], caps: { capture: false }, selected: null, connected: false, acting: false };
 let ws: WebSocket | undefined;
+/** The lab boot.js already subscribed to (main.ts then does not ask again: the server would send the drawn lab twice). */
+let subscribedEarly: string | undefined;
 let stopCard: () => void = () => { /* no card */ };
 let cardKey = '';
 
@@ -37,13 +42,13 @@ const graph = new Graph($('graph'), {
   select: (sel) => { state.selected = sel; graph.select(sel); renderCard(true); watch(); },
   open: (node) => openTerminal(node),
   moved: (positions) => {
-    if (!state.lab) return;
+    if (!state.lab || shown()?.readOnly) return; // another user's lab: the drawing is theirs
     api('PUT', `/api/labs/${encodeURIComponent(state.lab)}/positions`, positions).catch((err: Error) => banner(`positions not saved: ${err.message}`));
   },
   laidOut: (positions) => {
     // The layout is saved with the lab: the next page (a reload, the projector, a student's laptop) draws
     // the same picture at once, without laying out again (fcose takes most of a second at 1,000 nodes).
-    if (state.lab && canAct()) api('PUT', `/api/labs/${encodeURIComponent(state.lab)}/positions`, positions).catch(() => { /* the next page lays out again */ });
+    if (state.lab && canAct() && !shown()?.readOnly) api('PUT', `/api/labs/${encodeURIComponent(state.lab)}/positions`, positions).catch(() => { /* the next page lays out again */ });
   },
   hover: (text, x, y) => {
     const tip = $('tooltip');
@@ -73,19 +78,35 @@ function banner(text: string | null): void {
   b.textContent = text ?? '';
 }
 
+/** The lab shown, as the lab list has it. */
+function shown(): LabSummary | undefined {
+  return state.labs.find((l) => l.name === state.lab);
+}
+
+/** Actions are on: connected, the lab runs, and it is the viewer's own — or root ticked "act on …'s lab". */
 function canAct(): boolean {
-  return state.connected && !state.gone && !state.labs.find((l) => l.name === state.lab)?.readOnly;
+  return state.connected && !state.gone && (!shown()?.readOnly || state.acting);
+}
+
+/** Sets whether root acts on the shown (another user's) lab; the server checks it on every request. */
+function setActing(on: boolean): void {
+  state.acting = on;
+  setActAs(on ? shown()?.owner : undefined);
+  const box = $<HTMLInputElement>('act');
+  box.checked = on;
+  renderHeader();
+  renderCard(true);
 }
 
 function openTerminal(node: string): void {
-  if (!state.lab) return;
+  if (!state.lab || shown()?.readOnly) return; // another user's lab: no terminal from the teacher's view
   showTab('terms');
   terminals.add(state.lab, node);
 }
 
 function context(): CardContext | undefined {
   if (!state.lab || !state.view) return undefined;
-  return { lab: state.lab, view: state.view, live: state.live, caps: state.caps, canAct: canAct(), openTerminal, showPackets: () => showTab('packets') };
+  return { lab: state.lab, view: state.view, live: state.live, caps: state.caps, canAct: canAct(), others: !!shown()?.readOnly, openTerminal, showPackets: () => showTab('packets') };
 }
 
 /** Draws the card of the selection; `force` redraws a link card's form too (else only its numbers change). */
@@ -151,7 +172,8 @@ function renderHeader(): void {
   if (state.lab && !names.includes(state.lab)) names.push(state.lab);
   const html = names.length ? names.map((n) => {
     const l = state.labs.find((x) => x.name === n);
-    return `<option value="${esc(n)}">${esc(l?.owner ? `${l.owner}: ${n}` : n)}${l ? '' : ' (not running)'}</option>`;
+    const bare = l?.owner && n.startsWith(`${l.owner}/`) ? n.slice(l.owner.length + 1) : n;
+    return `<option value="${esc(n)}">${esc(l?.owner ? `${l.owner}: ${bare}` : n)}${l?.readOnly ? ' (read-only)' : ''}${l ? '' : ' (not running)'}</option>`;
   }).join('') : '<option value="">no lab is running</option>';
   if (sel.innerHTML !== html) sel.innerHTML = html;
   sel.value = state.lab ?? '';
@@ -159,7 +181,11 @@ function renderHeader(): void {
   pill.className = `pill ${!state.connected ? '' : state.gone ? 'gone' : state.lab ? 'live' : ''}`;
   pill.textContent = !state.connected ? 'server unreachable' : state.gone ? 'not running' : state.lab ? 'live' : 'idle';
   $('lab-desc').textContent = state.view?.description ?? '';
-  $<HTMLButtonElement>('run-tests').disabled = !canAct() || !state.view?.tests.length || state.tests?.state === 'running';
+  $<HTMLButtonElement>('run-tests').disabled = !canAct() || !!shown()?.readOnly || !state.view?.tests.length || state.tests?.state === 'running';
+  const owned = shown();
+  $('act-wrap').hidden = !owned?.readOnly;
+  $('act-label').textContent = owned?.readOnly ? `act on ${owned.owner}'s lab` : '';
+  $('owner').textContent = owned?.owner ? `owner ${owned.owner}${owned.readOnly && !state.acting ? ' · read-only' : owned.readOnly ? ' · root acts' : ''}` : '';
   if (!state.connected) banner('The netlab ui server does not answer (stopped?). Reconnecting… The labs keep running either way.');
   else if (state.gone) banner(`${state.gone}. The page shows the lab as it was last seen; it comes back by itself when the lab runs again.`);
   else if (!state.labs.length && !state.lab) banner('No lab is running. Start one (netlab up FILE); it appears here by itself.');
@@ -174,10 +200,14 @@ function subscribe(lab: string | undefined): void {
   state.gone = undefined;
   state.tests = undefined;
   state.selected = null;
+  state.acting = false; // acting is for one lab, ticked again for another
+  setActAs(undefined);
+  $<HTMLInputElement>('act').checked = false;
   packets.reset(lab);
   if (lab) {
     history.replaceState(null, '', `#lab=${encodeURIComponent(lab)}`);
-    ws?.send(JSON.stringify({ type: 'subscribe', lab }));
+    if (subscribedEarly === lab) subscribedEarly = undefined;
+    else ws?.send(JSON.stringify({ type: 'subscribe', lab }));
   }
   renderHeader();
   renderCard(true);
@@ -252,17 +282,29 @@ function onMessage(m: ServerMessage): void {
   renderHeader();
 }
 
+/** Connects the live socket: the one boot.js opened (once), else a new one; reconnects when it closes. */
 function connect(delayMs = 500): void {
-  const sock = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/live`);
+  const g = globalThis as unknown as { netlabEarly?: EarlySocket };
+  const early = g.netlabEarly;
+  g.netlabEarly = undefined;
+  const sock = early?.ws ?? new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws/live`);
   ws = sock;
-  sock.onopen = () => { state.connected = true; delayMs = 500; renderHeader(); };
-  sock.onmessage = (ev) => onMessage(JSON.parse(ev.data as string) as ServerMessage);
-  sock.onclose = () => {
+  const closed = (): void => {
     state.connected = false;
     renderHeader();
     renderCard(true);
     setTimeout(() => connect(Math.min(delayMs * 2, 5000)), delayMs);
   };
+  sock.onopen = () => { state.connected = true; delayMs = 500; renderHeader(); };
+  sock.onmessage = (ev) => onMessage(JSON.parse(ev.data as string) as ServerMessage);
+  sock.onclose = closed;
+  if (early) {
+    subscribedEarly = early.subscribed;
+    if (sock.readyState === WebSocket.OPEN) { state.connected = true; renderHeader(); }
+    for (const m of early.queued.splice(0)) onMessage(JSON.parse(m) as ServerMessage);
+    // Closed before app.js took it over (the server stopped meanwhile): its close event is gone; reconnect as after one.
+    if (sock.readyState === WebSocket.CLOSED) closed();
+  }
 }
 
 type Tab = 'terms' | 'tests' | 'packets';
@@ -273,6 +315,13 @@ function showTab(tab: Tab): void {
 
 $('lab-select').addEventListener('change', (e) => { const v = (e.target as HTMLSelectElement).value; if (v) subscribe(v); });
 $('fit').addEventListener('click', () => graph.fit());
+$<HTMLInputElement>('act').addEventListener('change', (e) => {
+  const box = e.target as HTMLInputElement;
+  const owner = shown()?.owner;
+  // Root acts on a student's lab only on purpose: a second, explicit yes.
+  if (box.checked && !confirm(`Act as root on ${owner}'s lab ${state.lab}? Cut and restore then change the student's running lab.`)) { box.checked = false; return; }
+  setActing(box.checked);
+});
 $('relayout').addEventListener('click', () => graph.layout()); // saved when it ends (laidOut)
 $('run-tests').addEventListener('click', () => {
   if (!state.lab) return;
