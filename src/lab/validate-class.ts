@@ -6,7 +6,9 @@
 import { UsageError } from '../errors.js';
 import { toClassJUnit } from '../validate/junit.js';
 import type { RunReport } from '../validate/types.js';
-import { asOwner, owners, requireHostRoot } from './all-users.js';
+import { asOwner, owners, ownsProcess, requireHostRoot, type Owner } from './all-users.js';
+import { isHidden } from '../topology/namespaces.js';
+import { readState } from './state.js';
 import { storeImageCatalog } from './images.js';
 import { Lab } from './lab.js';
 import { loadLab } from './load.js';
@@ -32,10 +34,21 @@ export interface ClassRow {
 }
 
 /** The rows of a class report, students in order. Pure. */
-export function classRows(runs: { owner: string; lab: string; report?: RunReport }[]): ClassRow[] {
-  return runs.flatMap(({ owner, lab, report }) => (report
+export function classRows(runs: { owner: string; lab: string; report?: RunReport; refused?: string }[]): ClassRow[] {
+  return runs.flatMap(({ owner, lab, report, refused }) => (report
     ? report.results.map((r) => ({ owner, lab, test: r.test.name, kind: r.test.kind, node: r.test.node, status: r.status, seconds: (r.durationMs / 1000).toFixed(3), seen: r.seen }))
-    : [{ owner, lab, test: '', kind: '', node: '', status: 'not running', seconds: '', seen: `lab ${lab} is not running for ${owner}` }]));
+    : refused ? [{ owner, lab, test: '', kind: '', node: '', status: 'not tested', seconds: '', seen: refused }]
+      : [{ owner, lab, test: '', kind: '', node: '', status: 'not running', seconds: '', seen: `lab ${lab} is not running for ${owner}` }]));
+}
+
+/**
+ * The nodes of `owner`'s lab `lab` whose PID in the user's State file is not a
+ * process of that user (all-users.ts ownsProcess): root would enter whatever
+ * process a student's file names, so a lab with one is not tested.
+ */
+function foreignNodes(owner: Owner, lab: string): string[] {
+  const { state } = readState(lab);
+  return Object.entries(state?.nodes ?? {}).filter(([name, n]) => !isHidden(name) && !ownsProcess(owner, n.pid)).map(([name]) => name);
 }
 
 /** CSV (RFC 4180: quoted fields, CRLF) of a class report, with a header line. Pure. */
@@ -58,7 +71,7 @@ export async function validateClass(file: string, opts: ClassOptions, out: (text
   if (opts.json) throw new UsageError('--json', 'does not go with --all-users', 'use --csv FILE or --junit FILE for the class report');
   const topology = loadLab(file, { name: opts.name, images: storeImageCatalog() });
   for (const [flag, path] of [['--junit', opts.junit], ['--csv', opts.csv]] as const) if (path !== undefined) checkOutput(path, flag, [file]);
-  const runs: { owner: string; lab: string; report?: RunReport }[] = [];
+  const runs: { owner: string; lab: string; report?: RunReport; refused?: string }[] = [];
   for (const owner of owners()) {
     const running = await asOwner(owner, async () => Lab.running().includes(topology.name));
     if (!running) {
@@ -66,6 +79,13 @@ export async function validateClass(file: string, opts: ClassOptions, out: (text
       continue;
     }
     out(`== ${owner.name}\n`);
+    const foreign = await asOwner(owner, async () => foreignNodes(owner, topology.name));
+    if (foreign.length) {
+      const why = `not tested: the PID of node${foreign.length === 1 ? '' : 's'} ${foreign.slice(0, 5).join(', ')} in ${owner.name}'s State file is not a process of ${owner.name}'s (a changed file?)`;
+      out(`  ${why}\n`);
+      runs.push({ owner: owner.name, lab: topology.name, refused: why });
+      continue;
+    }
     const { report } = await asOwner(owner, () => validateLab(file, { ...opts, keep: true, junit: undefined, json: false }, {
       lab: Lab, out, note: () => { /* "testing it as it is": said once for the class */ },
     }));

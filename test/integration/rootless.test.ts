@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { leakcheckAround, repoRoot, requireRoot, skip } from '../helpers/kernel.js';
 import { netlab, netlabBin, until, type CliResult } from '../helpers/lab.js';
 import { addUsers, asUser, removeUsers, usernsForbidden } from '../helpers/users.js';
+import { owners } from '../../src/lab/all-users.js';
 
 /** The suite's users: a and b run labs, c has no subordinate ids. */
 const USERS = ['nlt-rl-a', 'nlt-rl-b', 'nlt-rl-c'] as const;
@@ -168,6 +169,26 @@ describe('labs without root (real users, real kernel)', function () {
     const xml = readFileSync(junit, 'utf8');
     expect(xml).to.contain(`<testsuite name="${a}/t-rl" tests="1" failures="0"`);
     expect(xml).to.contain(`<testsuite name="${b}/t-rl" tests="1" failures="1"`);
+  });
+
+  it('does not test a student\'s lab whose State file names a process that is not the student\'s (root would enter it)', () => {
+    const [a, b] = USERS;
+    const owner = owners().find((o) => o.name === b)!;
+    const file = join(owner.runDir, 't-rl', 'state.json');
+    const original = readFileSync(file, 'utf8');
+    const state = JSON.parse(original) as { nodes: Record<string, { pid: number }> };
+    state.nodes.h1!.pid = 1; // the host's init: entering it would be the host's namespaces
+    writeFileSync(file, JSON.stringify(state));
+    try {
+      const csv = join(work, 'class2.csv');
+      const r = netlab(['validate', triangle, '--name', 't-rl', '--all-users', '--only', 'h1 reaches h2 across the routers', '--csv', csv]);
+      expect(r.code, r.stdout + r.stderr).to.equal(1);
+      expect(r.stdout).to.contain(`not tested: the PID of node h1 in ${b}'s State file is not a process of ${b}'s`);
+      const rows = readFileSync(csv, 'utf8').trim().split('\r\n').filter((l) => l.startsWith('nlt-')).map((l) => l.split(',').slice(0, 6).join(','));
+      expect(rows).to.deep.equal([`${a},t-rl,h1 reaches h2 across the routers,reach,h1,pass`, `${b},t-rl,,,,not tested`]);
+    } finally {
+      writeFileSync(file, original);
+    }
   });
 
   it('lets root take down one user\'s lab (down --user NAME LAB), leaving the other\'s', () => {

@@ -127,12 +127,13 @@ links: [[a:eth1, b:eth1]]
   });
 
   it('writes the class report as CSV: a row per student and test, quoted where needed, and a row for a lab that is not running', () => {
-    const rows = classRows([{ owner: 'alice', lab: 'l1', report: report('l1', 'pass') }, { owner: 'bob', lab: 'l1', report: report('l1', 'fail') }, { owner: 'carol', lab: 'l1' }]);
+    const rows = classRows([{ owner: 'alice', lab: 'l1', report: report('l1', 'pass') }, { owner: 'bob', lab: 'l1', report: report('l1', 'fail') }, { owner: 'carol', lab: 'l1' }, { owner: 'dave', lab: 'l1', refused: 'not tested: the PID of node h1 …' }]);
     expect(classCsv(rows).split('\r\n')).to.deep.equal([
       'owner,lab,test,kind,node,status,seconds,seen',
       'alice,l1,h1 reaches h2,reach,h1,pass,1.200,1/1 replies',
       'bob,l1,h1 reaches h2,reach,h1,fail,1.200,"no reply, ""timeout"""',
       'carol,l1,,,,not running,,lab l1 is not running for carol',
+      'dave,l1,,,,not tested,,not tested: the PID of node h1 …',
       '',
     ]);
   });
