@@ -267,7 +267,7 @@ static pid_t make_keeper(const struct user *u, const char *base)
 	unsigned long us, uc, gs, gc;
 	if (!subordinate("/etc/subuid", u, &us, &uc) || !subordinate("/etc/subgid", u, &gs, &gc)) {
 		char hint[1024];
-		snprintf(hint, sizeof hint, "root runs once: usermod --add-subuids 200000-265535 --add-subgids 200000-265535 %s (a range no other user has); netlab doctor checks it (docs/rootless.md)", u->name);
+		snprintf(hint, sizeof hint, "root runs once: sudo netlab setup-user %s (or usermod --add-subuids 200000-265535 --add-subgids 200000-265535 %s, a range no other user has); netlab doctor checks it (docs/rootless.md)", u->name, u->name);
 		die(2, hint, "user %s has no subordinate ids in /etc/subuid and /etc/subgid: netlab needs them to run labs without root", u->name);
 	}
 	int up[2], down[2];

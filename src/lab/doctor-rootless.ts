@@ -48,7 +48,7 @@ export function rootlessChecks(f: RootlessFacts): Check[] {
     name: 'subordinate ids', ok: Boolean(su && sg && su.count >= 65_536 && sg.count >= 65_536),
     detail: su && sg ? `uids ${su.start}-${su.start + su.count - 1}, gids ${sg.start}-${sg.start + sg.count - 1}` : `no line for ${f.user} in ${[su ? '' : '/etc/subuid', sg ? '' : '/etc/subgid'].filter(Boolean).join(' and ')}`,
     affects: 'every lab: the ids of the node\'s users (frr, bird, nobody)',
-    fix: `root runs: usermod --add-subuids 200000-265535 --add-subgids 200000-265535 ${f.user} (a range no other user has; 65,536 ids)`, required: true,
+    fix: `root runs: sudo netlab setup-user ${f.user} (or usermod --add-subuids 200000-265535 --add-subgids 200000-265535 ${f.user}, a range no other user has; 65,536 ids)`, required: true,
   });
   const helpers = f.newuidmap?.privileged && f.newgidmap?.privileged;
   add({

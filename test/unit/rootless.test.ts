@@ -120,7 +120,7 @@ links: [[a:eth1, b:eth1]]
   });
 
   it('doctor (as a user): names the one command root must run for each missing piece', () => {
-    expect(byName({ ...facts, subuid: '', subgid: 'bob:1:2\n' }, 'subordinate ids').fix).to.match(/^root runs: usermod --add-subuids .* alice/);
+    expect(byName({ ...facts, subuid: '', subgid: 'bob:1:2\n' }, 'subordinate ids').fix).to.match(/^root runs: sudo netlab setup-user alice \(or usermod --add-subuids .* alice/);
     expect(byName({ ...facts, newuidmap: undefined }, 'newuidmap').fix).to.equal('root runs: apt-get install uidmap');
     expect(byName({ ...facts, unprivilegedUsernsClone: '0\n' }, 'unprivileged user namespaces').fix).to.contain('sysctl -w kernel.unprivileged_userns_clone=1');
     const aa = byName({ ...facts, apparmorRestrict: '1\n' }, 'unprivileged user namespaces');
