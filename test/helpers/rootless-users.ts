@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readText, repoRoot } from './kernel.js';
-import { netlabBin, type CliResult } from './lab.js';
+import { netlabBin, until, type CliResult } from './lab.js';
 
 /** A test user's home: /tmp/<name>-home (mode 0700, the user's own). */
 export const userHome = (u: string): string => `/tmp/${u}-home`;
@@ -87,5 +87,17 @@ export function userProcesses(u: string, subStart: number): string[] {
     const [id, ...rest] = l.split(/\s+/);
     const n = Number(id);
     return (n === uid || (n >= subStart && n < subStart + 65_536)) && !rest.join(' ').startsWith('netlab-keeper');
+  });
+}
+
+/**
+ * Waits (polling, up to 10 s) until user `u` has no process left but its
+ * keeper; throws naming what is left. A node whose PID 1 a `down` killed stays
+ * a zombie until whoever adopted it (the host's init, once the `up` that
+ * started it has exited) reaps it.
+ */
+export async function untilNoUserProcesses(u: string, subStart: number): Promise<void> {
+  await until(() => userProcesses(u, subStart).length === 0, 10_000, `user ${u}'s processes to be gone`).catch((e: Error) => {
+    throw new Error(`${e.message}: ${userProcesses(u, subStart).join('; ')}`);
   });
 }

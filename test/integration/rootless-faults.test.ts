@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { leakcheckAround, requireRoot, skip } from '../helpers/kernel.js';
 import { exited, netlabBin, until } from '../helpers/lab.js';
-import { addUser, asUser, checkUserCanRun, removeUsers, userEnv, userProcesses, usernsForbidden } from '../helpers/rootless-users.js';
+import { addUser, asUser, checkUserCanRun, removeUsers, userEnv, untilNoUserProcesses, userProcesses, usernsForbidden } from '../helpers/rootless-users.js';
 
 const USER = 'nlt-rf-a';
 /** 65,536 subordinate ids next to rootless.test.ts's (which uses the two ranges from 2,013,265,920). */
@@ -121,9 +121,7 @@ describe('labs without root: bad input and faults (real user, real kernel)', fun
     expect(down.code, down.stderr).to.equal(0);
     expect(down.stdout).to.contain('lab t-rf-kill is down');
     // The killed nodes' PID 1s were the dead CLI's children: the process that adopted them reaps them (poll, no fixed wait).
-    await until(() => userProcesses(USER, SUB_START).length === 0, 10_000, 'the lab\'s processes to be gone').catch((e: Error) => {
-      throw new Error(`${e.message}: ${userProcesses(USER, SUB_START).join('; ')}`);
-    });
+    await untilNoUserProcesses(USER, SUB_START);
     expect(JSON.parse(asUser(USER, ['status', '--json']).stdout)).to.deep.equal([]);
   });
 });
