@@ -247,7 +247,11 @@ export function removeSetup(name: string): SetupRemoveReport {
   }
   // What could not go stays recorded, so that --remove can be run again once the user's labs are down.
   if (left.length) saveRecord({ user: rec.user, uid: rec.uid, cgroups: rec.cgroups.filter((d) => existsSync(d)) });
-  else unlinkSync(recordPath(name));
+  else {
+    unlinkSync(recordPath(name));
+    // The records' folder (and /var/lib/netlab, when nothing else is in it: no image store) go with the last record.
+    for (const dir of [SETUP_RECORDS, dirname(SETUP_RECORDS)]) { try { rmdirSync(dir); } catch { break; } }
+  }
   return { user: name, lines, cgroups, left };
 }
 

@@ -49,9 +49,12 @@ describe('labs without root: limits through netlab setup-user (real user, real k
   after(cleanup);
   leakcheckAround({ labs: [LAB] });
   let work = '';
+  /** Whether /var/lib/netlab (the image store) was there before setup-user put its records in it. */
+  let hadStore = true;
 
   before(function () {
     requireRoot(this);
+    hadStore = existsSync('/var/lib/netlab');
     const why = usernsForbidden();
     if (why) skip(this, why);
     cleanup();
@@ -148,6 +151,7 @@ describe('labs without root: limits through netlab setup-user (real user, real k
       if (m) expect(existsSync(join(m, 'netlab-users', USER)), m).to.equal(false);
     }
     expect(existsSync(`/var/lib/netlab/users/${USER}.json`)).to.equal(false);
+    if (!hadStore) expect(existsSync('/var/lib/netlab'), 'the folder setup-user made for its records').to.equal(false);
     const again = netlab(['setup-user', '--remove', USER]);
     expect(again.code).to.equal(2);
   });

@@ -119,6 +119,15 @@ links: [[a:eth1, b:eth1]]
     expect(byName(facts, 'subordinate ids').detail).to.equal('uids 200000-265535, gids 200000-265535');
   });
 
+  it('doctor (as a user): says which cgroup folders root delegated, or names setup-user', () => {
+    const none = byName(facts, 'cgroups (rootless)');
+    expect(none.ok).to.equal(false);
+    expect(none.fix).to.equal('root runs once: sudo netlab setup-user alice (docs/rootless.md, "Limits")');
+    const some = byName({ ...facts, delegated: ['/sys/fs/cgroup/memory/netlab-users/alice'] }, 'cgroups (rootless)');
+    expect(some.ok).to.equal(true);
+    expect(some.detail).to.equal('delegated to you: /sys/fs/cgroup/memory/netlab-users/alice');
+  });
+
   it('doctor (as a user): names the one command root must run for each missing piece', () => {
     expect(byName({ ...facts, subuid: '', subgid: 'bob:1:2\n' }, 'subordinate ids').fix).to.match(/^root runs: sudo netlab setup-user alice \(or usermod --add-subuids .* alice/);
     expect(byName({ ...facts, newuidmap: undefined }, 'newuidmap').fix).to.equal('root runs: apt-get install uidmap');
