@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { leakcheckAround, requireRoot, skip } from '../helpers/kernel.js';
 import { netlab } from '../helpers/lab.js';
-import { addUser, asUser, removeUsers, untilNoUserProcesses, usernsForbidden } from '../helpers/rootless-users.js';
+import { addUsers, asUser, removeUsers, untilNoUserProcesses, usernsForbidden } from '../helpers/users.js';
 
 const USER = 'nlt-rc-a';
 const LAB = 't-rc';
@@ -58,7 +58,7 @@ describe('labs without root: limits through netlab setup-user (real user, real k
     const why = usernsForbidden();
     if (why) skip(this, why);
     cleanup();
-    addUser(USER); // no subordinate ids: setup-user gives them
+    addUsers([USER], 0, 0); // no subordinate ids: setup-user gives them
     work = mkdtempSync(join(tmpdir(), 'netlab-rc-'));
     chmodSync(work, 0o755);
   });

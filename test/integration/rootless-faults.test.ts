@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { leakcheckAround, requireRoot, skip } from '../helpers/kernel.js';
 import { exited, netlabBin, until } from '../helpers/lab.js';
-import { addUser, asUser, checkUserCanRun, removeUsers, userEnv, untilNoUserProcesses, userProcesses, usernsForbidden } from '../helpers/rootless-users.js';
+import { addUsers, asUser, checkUserCanRun, removeUsers, userEnv, untilNoUserProcesses, userProcesses, usernsForbidden } from '../helpers/users.js';
 
 const USER = 'nlt-rf-a';
 /** 65,536 subordinate ids next to rootless.test.ts's (which uses the two ranges from 2,013,265,920). */
@@ -46,7 +46,7 @@ describe('labs without root: bad input and faults (real user, real kernel)', fun
     const why = usernsForbidden();
     if (why) skip(this, why);
     removeUsers([USER]); // a previous run killed half-way
-    addUser(USER, SUB_START);
+    addUsers([USER], SUB_START);
     work = mkdtempSync(join(tmpdir(), 'netlab-rf-'));
     chmodSync(work, 0o755);
   });
