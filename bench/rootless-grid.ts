@@ -27,8 +27,8 @@ import { withKernelLock } from './kernel-lock.js';
 const repo = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = join(repo, 'bin/netlab');
 const USER = 'nlb-rl-grid';
-/** 65,536 subordinate ids above the integration suite's (test/integration/rootless.test.ts). */
-const SUB_START = 2_013_265_920 + 8 * 65_536;
+/** 65,536 subordinate ids above every integration suite's (rootless, rootless-faults, ui-teacher). */
+const SUB_START = 2_013_265_920 + 12 * 65_536;
 const HOME = `/tmp/${USER}-home`;
 const LAB = 'rlb-grid';
 
