@@ -13,9 +13,9 @@
  *    the user (what pam_cgfs does for LXC's unprivileged containers).
  *
  * What it made is recorded in /var/lib/netlab/users/NAME.json, and
- * `setup-user --remove NAME` undoes exactly that. Planning is pure
- * (planSetupUser, freeSubordinateStart); applying is the only part that
- * touches files.
+ * `setup-user --remove NAME` undoes exactly that. The choices are pure
+ * (freeSubordinateStart, setupHierarchies, passwdUser, unit-tested);
+ * setupUser and removeSetup are the only parts that touch files.
  */
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
