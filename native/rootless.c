@@ -27,8 +27,9 @@
  *   NETLAB_RUN_DIR=<base>/run       (unless set)
  *   NETLAB_STORE=$XDG_DATA_HOME/netlab or ~/.local/share/netlab (unless set)
  *
- * Exit codes: the program's; 2 for a user mistake (no subordinate ids, no such
- * user), 1 when the kernel refuses (the message names the sysctl to check).
+ * Exit codes: the program's; 2 for what a user or root must set up (no
+ * subordinate ids, no such user, unprivileged user namespaces forbidden: the
+ * message names the sysctl), 1 for other failures of the kernel.
  */
 #include "common.h"
 
@@ -234,7 +235,31 @@ static const char *USERNS_HINT =
 	"the kernel refuses unprivileged user namespaces here: ask root to allow them "
 	"(sysctl -w kernel.unprivileged_userns_clone=1 on Debian kernels before 6.x; "
 	"sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 on Ubuntu 23.10+; "
-	"user.max_user_namespaces must be > 0); netlab doctor shows which";
+	"sysctl -w user.max_user_namespaces=15000 where it is 0); netlab doctor shows which";
+
+/*
+ * The setting that forbids an unprivileged user namespace here, or NULL:
+ * kernel.unprivileged_userns_clone = 0 (Debian's patch), AppArmor's
+ * kernel.apparmor_restrict_unprivileged_userns = 1 (Ubuntu 23.10+), or
+ * user.max_user_namespaces = 0 (user_namespaces(7), /proc/sys/user).
+ */
+static const char *userns_forbidden(void)
+{
+	static const struct { const char *path, *value, *name; } settings[] = {
+		{ "/proc/sys/kernel/unprivileged_userns_clone", "0", "the sysctl kernel.unprivileged_userns_clone = 0" },
+		{ "/proc/sys/kernel/apparmor_restrict_unprivileged_userns", "1", "AppArmor's sysctl kernel.apparmor_restrict_unprivileged_userns = 1" },
+		{ "/proc/sys/user/max_user_namespaces", "0", "the sysctl user.max_user_namespaces = 0" },
+	};
+	char buf[32];
+	for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+		if (!read_small(settings[i].path, buf, sizeof buf))
+			continue;
+		buf[strcspn(buf, " \n")] = 0;
+		if (strcmp(buf, settings[i].value) == 0)
+			return settings[i].name;
+	}
+	return NULL;
+}
 
 /* Makes the keeper: returns its pid once it is mapped and has mounted the run folder. */
 static pid_t make_keeper(const struct user *u, const char *base)
@@ -242,7 +267,7 @@ static pid_t make_keeper(const struct user *u, const char *base)
 	unsigned long us, uc, gs, gc;
 	if (!subordinate("/etc/subuid", u, &us, &uc) || !subordinate("/etc/subgid", u, &gs, &gc)) {
 		char hint[1024];
-		snprintf(hint, sizeof hint, "root runs once: usermod --add-subuids 200000-265535 --add-subgids 200000-265535 %s (a range no other user has); netlab doctor checks it (docs/rootless.md)", u->name);
+		snprintf(hint, sizeof hint, "root runs once: sudo netlab setup-user %s (or usermod --add-subuids 200000-265535 --add-subgids 200000-265535 %s, a range no other user has); netlab doctor checks it (docs/rootless.md)", u->name, u->name);
 		die(2, hint, "user %s has no subordinate ids in /etc/subuid and /etc/subgid: netlab needs them to run labs without root", u->name);
 	}
 	int up[2], down[2];
@@ -293,8 +318,11 @@ static pid_t make_keeper(const struct user *u, const char *base)
 	close(down[0]);
 	char r = 0;
 	if (read(up[0], &r, 1) != 1 || r != 'u') {
+		const char *why = userns_forbidden();
+		if (why)
+			die(2, USERNS_HINT, "cannot make a user namespace (%s): %s forbids unprivileged user namespaces", strerror(r ? r : EIO), why);
 		if (r == EPERM || r == EACCES || r == ENOSPC || r == EINVAL)
-			die(1, USERNS_HINT, "cannot make a user namespace: %s", strerror(r ? r : EIO));
+			die(2, USERNS_HINT, "cannot make a user namespace: %s", strerror(r ? r : EIO));
 		die(1, NULL, "cannot make a user namespace: %s", strerror(r ? r : EIO));
 	}
 	int e1 = run_map("newuidmap", pid, u->uid, us, uc);

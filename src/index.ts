@@ -16,6 +16,7 @@ export type { SaveReport, SavedFile } from './lab/save.js';
 export { checkOutput, writeOutput } from './lab/output.js';
 export { validateLab, type LabApi, type LabHandle, type ValidateOptions, type ValidateIo } from './lab/validate-run.js';
 export { classCsv, classRows, validateClass, type ClassOptions, type ClassRow } from './lab/validate-class.js';
+export { setupUser, removeSetup, freeSubordinateStart, type SetupReport, type SetupRemoveReport } from './lab/setup-user.js';
 export {
   allUsersStatus, owners, ownerNamed, ownsProcess, requireHostRoot, runAsUser, runAsUserOutput, withOwner, type OwnedLabStatus, type Owner, type UserRunResult,
 } from './lab/all-users.js';

@@ -14,6 +14,7 @@ import { register as image } from './image.js';
 import { register as link } from './link.js';
 import { register as node } from './node.js';
 import { register as save } from './save.js';
+import { register as setupUser } from './setup-user.js';
 import { register as stats } from './stats.js';
 import { register as status } from './status.js';
 import { register as ui } from './ui.js';
@@ -22,4 +23,4 @@ import { register as validate } from './validate.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [up, down, status, stats, exec, link, node, capture, events, save, validate, graph, convert, ui, image, doctor];
+export const commands: Register[] = [up, down, status, stats, exec, link, node, capture, events, save, validate, graph, convert, ui, image, doctor, setupUser];

@@ -7,9 +7,9 @@
  * mounts of /proc/self/mountinfo (proc(5)); what a v2 child may use from the
  * root's cgroup.subtree_control (cgroup-v2.rst, "Enabling and Disabling").
  */
-import { readFileSync, statfsSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
-import { isRootless } from './rootless.js';
+import { isRootless, rootlessUserName } from './rootless.js';
 
 /** cgroup2's magic in statfs(2) f_type (linux/magic.h CGROUP2_SUPER_MAGIC). */
 export const CGROUP2_SUPER_MAGIC = 0x63677270;
@@ -128,8 +128,8 @@ function read(path: string): string {
  * root's subtree_control, the v1 cpuset root). Cheap: a handful of reads.
  */
 export function detectCgroups(): CgroupLayout {
-  // A rootless netlab may write no cgroup of the host's: its labs run without (docs/rootless.md).
-  if (isRootless()) return NO_CGROUPS;
+  // A rootless netlab writes only in cgroups root delegated to its user (netlab setup-user); else its labs run without (docs/rootless.md).
+  if (isRootless()) return delegatedLayout(delegationFacts());
   let rootIsCgroup2 = false;
   try { rootIsCgroup2 = Number(statfsSync('/sys/fs/cgroup').type) === CGROUP2_SUPER_MAGIC; } catch { /* no /sys/fs/cgroup */ }
   const mountinfo = read('/proc/self/mountinfo');
@@ -142,4 +142,73 @@ export function detectCgroups(): CgroupLayout {
     ...(cpusetRoot ? { cpusetRoot } : {}),
     ignoreUnder: process.env.NETLAB_RUN_DIR || '/run/netlab',
   });
+}
+
+/** The folder below each hierarchy's root where `netlab setup-user` delegates a cgroup per user (src/lab/setup-user.ts). */
+export const USERS_CGROUP = 'netlab-users';
+/** v1 controllers a user's folder is made in (what a node's resources: use). */
+export const DELEGATED_V1 = ['memory', 'pids', 'cpu'] as const;
+
+/** What delegatedLayout reads, so that it stays pure. */
+export interface DelegationFacts {
+  /** The user's name (/etc/passwd). */
+  user: string;
+  /** /proc/self/mountinfo */
+  mountinfo: string;
+  /** This process's cgroup2 path (the `0::` line of /proc/self/cgroup), '' when none. */
+  ownCgroup2: string;
+  /** Whether this process may write `path` (access(2), W_OK). */
+  writable: (path: string) => boolean;
+  /** Contents of a small file ('' when unreadable). */
+  read: (path: string) => string;
+}
+
+/**
+ * The layout of a rootless netlab (docs/rootless.md, "Limits"): each
+ * hierarchy's `netlab-users/<user>` folder that the user may write, used as
+ * that hierarchy's root (so the lab's cgroups are
+ * `<mount>/netlab-users/<user>/netlab/<lab>/<node>`). v1 hierarchies of
+ * memory, pids and cpu qualify by ownership alone (cgroup v1 lets a task's
+ * owner move it into a cgroup it may write); the cgroup2 folder only when this
+ * process already runs inside it, because cgroup2 moves a process only for a
+ * writer of the common ancestor's cgroup.procs (cgroup-v2.rst, "Delegation
+ * Containment"), which for a process outside is root's. NO_CGROUPS when
+ * nothing qualifies. Pure.
+ */
+export function delegatedLayout(f: DelegationFacts): CgroupLayout {
+  if (!f.user) return NO_CGROUPS;
+  const v1: CgroupHierarchy[] = [];
+  let unified: string | undefined;
+  let unifiedControllers: string[] = [];
+  const seen = new Set<string>();
+  for (const m of cgroupMounts(f.mountinfo)) {
+    const dir = join(m.point, USERS_CGROUP, f.user);
+    if (!f.writable(dir) || !f.writable(join(dir, 'cgroup.procs'))) continue;
+    if (m.fstype === 'cgroup2') {
+      const inside = `/${USERS_CGROUP}/${f.user}`;
+      if (unified || !(f.ownCgroup2 === inside || f.ownCgroup2.startsWith(`${inside}/`))) continue;
+      unified = dir;
+      unifiedControllers = f.read(join(dir, 'cgroup.subtree_control')).split(/\s+/).filter(Boolean);
+      continue;
+    }
+    const controllers = DELEGATED_V1.filter((c) => m.superOpts.includes(c));
+    const key = controllers.join(',');
+    if (!controllers.length || seen.has(key)) continue;
+    seen.add(key);
+    v1.push({ mount: dir, controllers });
+  }
+  if (!unified && !v1.length) return NO_CGROUPS;
+  const layout: CgroupLayout = { mode: unified && v1.length ? 'hybrid' : unified ? 'v2' : 'v1', unifiedControllers, v1 };
+  if (unified) layout.unified = unified;
+  return layout;
+}
+
+function delegationFacts(): DelegationFacts {
+  return {
+    user: rootlessUserName(),
+    mountinfo: read('/proc/self/mountinfo'),
+    ownCgroup2: /^0::(.*)$/m.exec(read('/proc/self/cgroup'))?.[1] ?? '',
+    writable: (path) => { try { accessSync(path, constants.W_OK); return true; } catch { return false; } },
+    read,
+  };
 }

@@ -36,6 +36,17 @@ export function rootlessUid(): number | undefined {
   return cached ?? undefined;
 }
 
+/** The name (/etc/passwd) of the user whose rootless netlab this is; '' as host root or for a uid without a name. */
+export function rootlessUserName(): string {
+  const uid = rootlessUid();
+  if (uid === undefined) return '';
+  for (const line of (readText('/etc/passwd') ?? '').split('\n')) {
+    const f = line.split(':');
+    if (f[2] === String(uid) && f[0]) return f[0];
+  }
+  return '';
+}
+
 /** True when netlab runs inside an ordinary user's own user namespace (rootlessUid). */
 export function isRootless(): boolean {
   return rootlessUid() !== undefined;

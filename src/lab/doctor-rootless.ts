@@ -3,11 +3,12 @@
  * can do without root, and for each missing piece the one command root must
  * run. Reads files and runs `newuidmap`'s lookup only; changes nothing.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { release, userInfo } from 'node:os';
 import { subordinateRange } from '../core/ids.js';
 import type { Check } from './doctor.js';
 import { findProgram } from './programs.js';
+import { DELEGATED_V1, USERS_CGROUP, cgroupMounts } from '../core/cgroup-layout.js';
 
 /** What the rootless checks read, so that they stay pure. */
 export interface RootlessFacts {
@@ -24,6 +25,8 @@ export interface RootlessFacts {
   maxUserNamespaces: string;
   /** uname -r */
   kernel: string;
+  /** The cgroup folders root delegated to this user (netlab setup-user), one per hierarchy; [] when none. */
+  delegated?: string[];
   /** Found on PATH. */
   pasta?: string;
   slirp4netns?: string;
@@ -45,7 +48,7 @@ export function rootlessChecks(f: RootlessFacts): Check[] {
     name: 'subordinate ids', ok: Boolean(su && sg && su.count >= 65_536 && sg.count >= 65_536),
     detail: su && sg ? `uids ${su.start}-${su.start + su.count - 1}, gids ${sg.start}-${sg.start + sg.count - 1}` : `no line for ${f.user} in ${[su ? '' : '/etc/subuid', sg ? '' : '/etc/subgid'].filter(Boolean).join(' and ')}`,
     affects: 'every lab: the ids of the node\'s users (frr, bird, nobody)',
-    fix: `root runs: usermod --add-subuids 200000-265535 --add-subgids 200000-265535 ${f.user} (a range no other user has; 65,536 ids)`, required: true,
+    fix: `root runs: sudo netlab setup-user ${f.user} (or usermod --add-subuids 200000-265535 --add-subgids 200000-265535 ${f.user}, a range no other user has; 65,536 ids)`, required: true,
   });
   const helpers = f.newuidmap?.privileged && f.newgidmap?.privileged;
   add({
@@ -70,9 +73,11 @@ export function rootlessChecks(f: RootlessFacts): Check[] {
     name: 'rootless nodes', ok: newEnough, detail: `Linux ${f.kernel}`,
     affects: 'nodes\' files: overlayfs keeps user.* xattrs on tmpfs in a user namespace from Linux 6.6', fix: 'Linux 6.6 or newer', required: true,
   });
+  const delegated = f.delegated ?? [];
   add({
-    name: 'cgroups (rootless)', ok: false, detail: 'not used: rootless labs run without per-node limits',
-    affects: 'resources: memory, cpus, pids of nodes', fix: 'root limits each user as a whole: systemctl set-property user-UID.slice MemoryMax=2G TasksMax=4096 (docs/rootless.md)',
+    name: 'cgroups (rootless)', ok: delegated.length > 0,
+    detail: delegated.length ? `delegated to you: ${delegated.join(', ')}` : 'none delegated to you: labs run without per-node limits',
+    affects: 'resources: memory, cpus, pids of nodes', fix: `root runs once: sudo netlab setup-user ${f.user} (docs/rootless.md, "Limits")`,
   });
   const net = f.pasta ?? f.slirp4netns;
   add({
@@ -107,7 +112,19 @@ export function rootlessFacts(): RootlessFacts {
     apparmorRestrict: readFileSyncSafe('/proc/sys/kernel/apparmor_restrict_unprivileged_userns'),
     maxUserNamespaces: readFileSyncSafe('/proc/sys/user/max_user_namespaces'),
     kernel: release(),
+    delegated: delegatedTo(info.username),
     ...(findProgram('pasta') ? { pasta: findProgram('pasta')! } : {}),
     ...(findProgram('slirp4netns') ? { slirp4netns: findProgram('slirp4netns')! } : {}),
   };
+}
+
+/** The `netlab-users/<user>` cgroup folders of this machine the user may write (src/lab/setup-user.ts makes them). */
+function delegatedTo(user: string): string[] {
+  const out: string[] = [];
+  for (const m of cgroupMounts(readFileSyncSafe('/proc/self/mountinfo'))) {
+    if (m.fstype === 'cgroup' && !DELEGATED_V1.some((c) => m.superOpts.includes(c))) continue;
+    const dir = `${m.point}/${USERS_CGROUP}/${user}`;
+    try { accessSync(`${dir}/cgroup.procs`, constants.W_OK); out.push(dir); } catch { /* not delegated */ }
+  }
+  return out;
 }

@@ -93,7 +93,8 @@ function nodeSpec(ctx: ApplyContext, files: LabFiles, node: Node | undefined, na
     seccomp: node?.security?.seccomp !== 'unconfined',
     upperBytes: node?.resources.upperBytes ?? DEFAULT_UPPER_BYTES,
     // cgroup v2 (also hybrid's unified tree): the launcher's BPF program; v1 has the devices cgroup files
-    ...(ctx.layout.unified ? { deviceRules: devices.rules } : {}),
+    // A rootless lab may not attach the BPF device program (CAP_SYS_ADMIN of the host's); its nodes get the host's device nodes bound in.
+    ...(ctx.layout.unified && !isRootless() ? { deviceRules: devices.rules } : {}),
     ...(userns ? { userns } : {}),
     // A node that runs something of its own (cmd, daemons, an image's entrypoint) gets its
     // own console log; the others share the lab's, which saves a directory per node at scale.

@@ -9,7 +9,7 @@ import { checkCpusets } from '../core/cpuset.js';
 import { nodeDevices } from '../core/devices.js';
 import { hostMemory } from '../core/limits.js';
 import { isAlive } from '../core/node.js';
-import { isRootless } from '../core/rootless.js';
+import { isRootless, rootlessUserName } from '../core/rootless.js';
 import { enterBinary, initBinary } from '../core/native.js';
 import { getKind } from '../daemons/registry.js';
 import { isNetlabError, NetlabError, shellWord, TopologyError, UsageError } from '../errors.js';
@@ -230,10 +230,10 @@ async function checkImpairmentSupport(p: Plan): Promise<void> {
  * The one line `up` prints for a rootless lab without a delegated cgroup:
  * what is not limited, and how to get limits. Pure.
  */
-export function rootlessLimitsNotice(t: Topology): string {
+export function rootlessLimitsNotice(t: Topology, user = '$USER'): string {
   const asking = t.nodes.filter((n) => ['memoryBytes', 'cpus', 'pids', 'cpuset', 'io'].some((k) => (n.resources as Record<string, unknown>)[k] !== undefined)).map((n) => n.name);
   const ignored = asking.length ? `; the resources: of ${asking.join(', ')} are not applied` : '';
-  return `lab ${t.name} runs without limits (memory, pids, cpus): no cgroup is delegated to you here${ignored} (docs/rootless.md, "Limits")`;
+  return `lab ${t.name} runs without limits (memory, pids, cpus): no cgroup is delegated to you here${ignored}; root runs once: sudo netlab setup-user ${user} (docs/rootless.md, "Limits")`;
 }
 
 export function hostRootNotice(t: Topology): string {
@@ -271,7 +271,7 @@ async function upLocked(t: Topology, opts: UpOptions): Promise<UpReport> {
   try {
     roots = await preflight(t, opts, layout);
     if (!t.userns) opts.onWarning?.(hostRootNotice(t));
-    if (isRootless() && hasNoCgroups(layout)) opts.onWarning?.(rootlessLimitsNotice(t));
+    if (isRootless() && hasNoCgroups(layout)) opts.onWarning?.(rootlessLimitsNotice(t, rootlessUserName() || undefined));
     plan = makePlan(t, kindCatalog());
     await checkImpairmentSupport(plan);
     store = new StateStore(newState(t.name, t.file));

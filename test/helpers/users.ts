@@ -8,16 +8,21 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readText, repoRoot } from './kernel.js';
-import { netlabBin, type CliResult } from './lab.js';
+import { netlabBin, until, type CliResult } from './lab.js';
 
 /** The home folder of a test user (outside /home: nothing of the machine's). */
 export const homeOf = (u: string): string => `/tmp/${u}-home`;
 
 /** `netlab ARGS…` (or `cmd ARGS…`) as user `u` (runuser, a clean environment, cwd /). */
 export function asUser(u: string, args: string[], cmd = netlabBin): CliResult {
-  const r = spawnSync('runuser', ['-u', u, '--', 'env', '-i', `HOME=${homeOf(u)}`, `PATH=${process.env.PATH}`, 'NO_COLOR=1', cmd, ...args],
+  const r = spawnSync('runuser', ['-u', u, '--', ...userEnv(u), cmd, ...args],
     { encoding: 'utf8', cwd: '/', timeout: 300_000 });
   return { code: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The `env -i …` prefix asUser runs commands with (for callers that spawn without waiting). */
+export function userEnv(u: string): string[] {
+  return ['env', '-i', `HOME=${homeOf(u)}`, `PATH=${process.env.PATH}`, 'NO_COLOR=1'];
 }
 
 /** Why this kernel refuses unprivileged user namespaces, or '' when it allows them. */
@@ -66,5 +71,35 @@ export function addUsers(users: readonly string[], subStart: number, withIds = u
       appendFileSync('/etc/subuid', line);
       appendFileSync('/etc/subgid', line);
     }
+  });
+}
+
+/** Throws unless newuidmap is installed and user `u` can run netlab (the checkout readable by others). */
+export function checkUserCanRun(u: string): void {
+  if (spawnSync('sh', ['-c', 'command -v newuidmap']).status !== 0) throw new Error('newuidmap is missing: scripts/install-deps installs uidmap');
+  const reach = asUser(u, ['--help']);
+  if (reach.code !== 0) throw new Error(`user ${u} cannot run ${netlabBin} (is the checkout readable by other users?): ${reach.stderr}`);
+}
+
+/** The command lines of user `u`'s processes (host uid `u` or its subordinate range from `subStart`), the keeper excepted. */
+export function userProcesses(u: string, subStart: number): string[] {
+  const uid = Number(spawnSync('id', ['-u', u], { encoding: 'utf8' }).stdout.trim());
+  const ps = spawnSync('ps', ['-eo', 'uid=,args='], { encoding: 'utf8' }).stdout;
+  return ps.split('\n').map((l) => l.trim()).filter(Boolean).filter((l) => {
+    const [id, ...rest] = l.split(/\s+/);
+    const n = Number(id);
+    return (n === uid || (n >= subStart && n < subStart + 65_536)) && !rest.join(' ').startsWith('netlab-keeper');
+  });
+}
+
+/**
+ * Waits (polling, up to 10 s) until user `u` has no process left but its
+ * keeper; throws naming what is left. A node whose PID 1 a `down` killed stays
+ * a zombie until whoever adopted it (the host's init, once the `up` that
+ * started it has exited) reaps it.
+ */
+export async function untilNoUserProcesses(u: string, subStart: number): Promise<void> {
+  await until(() => userProcesses(u, subStart).length === 0, 10_000, `user ${u}'s processes to be gone`).catch((e: Error) => {
+    throw new Error(`${e.message}: ${userProcesses(u, subStart).join('; ')}`);
   });
 }

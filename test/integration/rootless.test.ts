@@ -96,7 +96,7 @@ describe('labs without root (real users, real kernel)', function () {
     const r = as(USERS[2], ['up', triangle, '--name', 't-rl']);
     expect(r.code).to.equal(2);
     expect(r.stderr).to.contain(`error: user ${USERS[2]} has no subordinate ids in /etc/subuid and /etc/subgid`);
-    expect(r.stderr).to.contain(`hint: root runs once: usermod --add-subuids 200000-265535 --add-subgids 200000-265535 ${USERS[2]}`);
+    expect(r.stderr).to.contain(`hint: root runs once: sudo netlab setup-user ${USERS[2]} (or usermod --add-subuids 200000-265535 --add-subgids 200000-265535 ${USERS[2]}`);
   });
 
   it('lets two users run the same lab name at once; neither can see or touch the other\'s (exit 2)', async () => {

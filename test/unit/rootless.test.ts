@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isInitialUidMap, plainFolders } from '../../src/core/rootless.js';
 import { rootlessLimitsNotice } from '../../src/lab/up.js';
+import { delegatedFiles, freeSubordinateStart, passwdUser, setupHierarchies } from '../../src/lab/setup-user.js';
+import { delegatedLayout, hasNoCgroups } from '../../src/core/cgroup-layout.js';
+import { nodeCgroupDirs } from '../../src/core/cgroups.js';
 import { loadTopology } from '../../src/lab/load.js';
 import type { Topology } from '../../src/topology/index.js';
 import { rootlessRefusals } from '../../src/topology/rootless.js';
@@ -87,6 +90,7 @@ links: [[a:eth1, b:eth1]]
     expect(line).to.contain('lab lim runs without limits');
     expect(line).to.contain('resources: of a, b are not applied');
     expect(line).to.contain('docs/rootless.md');
+    expect(rootlessLimitsNotice(t, 'alice')).to.contain('root runs once: sudo netlab setup-user alice');
   });
 
   it('reads a user\'s run folder for the teacher only through folders, never through a link the user made', () => {
@@ -115,8 +119,17 @@ links: [[a:eth1, b:eth1]]
     expect(byName(facts, 'subordinate ids').detail).to.equal('uids 200000-265535, gids 200000-265535');
   });
 
+  it('doctor (as a user): says which cgroup folders root delegated, or names setup-user', () => {
+    const none = byName(facts, 'cgroups (rootless)');
+    expect(none.ok).to.equal(false);
+    expect(none.fix).to.equal('root runs once: sudo netlab setup-user alice (docs/rootless.md, "Limits")');
+    const some = byName({ ...facts, delegated: ['/sys/fs/cgroup/memory/netlab-users/alice'] }, 'cgroups (rootless)');
+    expect(some.ok).to.equal(true);
+    expect(some.detail).to.equal('delegated to you: /sys/fs/cgroup/memory/netlab-users/alice');
+  });
+
   it('doctor (as a user): names the one command root must run for each missing piece', () => {
-    expect(byName({ ...facts, subuid: '', subgid: 'bob:1:2\n' }, 'subordinate ids').fix).to.match(/^root runs: usermod --add-subuids .* alice/);
+    expect(byName({ ...facts, subuid: '', subgid: 'bob:1:2\n' }, 'subordinate ids').fix).to.match(/^root runs: sudo netlab setup-user alice \(or usermod --add-subuids .* alice/);
     expect(byName({ ...facts, newuidmap: undefined }, 'newuidmap').fix).to.equal('root runs: apt-get install uidmap');
     expect(byName({ ...facts, unprivilegedUsernsClone: '0\n' }, 'unprivileged user namespaces').fix).to.contain('sysctl -w kernel.unprivileged_userns_clone=1');
     const aa = byName({ ...facts, apparmorRestrict: '1\n' }, 'unprivileged user namespaces');
@@ -144,5 +157,58 @@ links: [[a:eth1, b:eth1]]
     expect(xml).to.contain('<testsuite name="alice/l1" tests="1" failures="0"');
     expect(xml).to.contain('<testsuite name="bob/l1" tests="1" failures="1"');
     expect(xml).to.contain('classname="bob.l1.reach"');
+  });
+});
+
+describe('rootless: setup-user and delegated cgroups (pure)', () => {
+  const mountinfo = [
+    '30 25 0:26 / /sys/fs/cgroup/memory rw,relatime shared:9 - cgroup cgroup rw,memory',
+    '31 25 0:27 / /sys/fs/cgroup/pids rw,relatime shared:10 - cgroup cgroup rw,pids',
+    '32 25 0:28 / /sys/fs/cgroup/freezer rw,relatime shared:11 - cgroup cgroup rw,freezer',
+    '33 25 0:29 / /sys/fs/cgroup/unified rw,relatime shared:12 - cgroup2 cgroup2 rw',
+  ].join('\n');
+
+  it('gives a user the lowest free 65,536 ids from 100000, overlapping no one\'s range in either file', () => {
+    expect(freeSubordinateStart('', '')).to.equal(100_000);
+    expect(freeSubordinateStart('alice:100000:65536\n', '')).to.equal(165_536);
+    // bob's gids take 165536…: the next free for both files is after them.
+    expect(freeSubordinateStart('alice:100000:65536\n', 'alice:100000:65536\nbob:165536:65536\n')).to.equal(231_072);
+    // An odd range in between pushes to the next aligned start past it.
+    expect(freeSubordinateStart('x:120000:10\n', '')).to.equal(165_536);
+  });
+
+  it('never gives ids inside netlab\'s own node pool (docs/nodes.md)', () => {
+    const below = 0x5000_0000 - 65_536;
+    const start = freeSubordinateStart(`full:100000:${below - 100_000}\n`, '');
+    expect(start).to.be.at.least(0x6fff_0000);
+  });
+
+  it('finds the hierarchies setup-user delegates in: cgroup2 and the v1 memory, pids and cpu ones', () => {
+    expect(setupHierarchies(mountinfo, '')).to.deep.equal([
+      { mount: '/sys/fs/cgroup/memory', v2: false, controllers: ['memory'] },
+      { mount: '/sys/fs/cgroup/pids', v2: false, controllers: ['pids'] },
+      { mount: '/sys/fs/cgroup/unified', v2: true, controllers: [] },
+    ]);
+    expect(delegatedFiles(true)).to.deep.equal(['cgroup.procs', 'cgroup.threads', 'cgroup.subtree_control']);
+  });
+
+  it('uses a user\'s delegated v1 folders as the hierarchies of its labs; without them, no cgroups', () => {
+    const mine = new Set(['/sys/fs/cgroup/memory/netlab-users/alice', '/sys/fs/cgroup/memory/netlab-users/alice/cgroup.procs',
+      '/sys/fs/cgroup/unified/netlab-users/alice', '/sys/fs/cgroup/unified/netlab-users/alice/cgroup.procs']);
+    const facts = { user: 'alice', mountinfo, ownCgroup2: '/user.slice/session-3.scope', writable: (p: string) => mine.has(p), read: () => '' };
+    const layout = delegatedLayout(facts);
+    // The cgroup2 folder is left: this process is outside it, and cgroup2 would refuse the move (cgroup-v2.rst, "Delegation Containment").
+    expect(layout).to.deep.equal({ mode: 'v1', unifiedControllers: [], v1: [{ mount: '/sys/fs/cgroup/memory/netlab-users/alice', controllers: ['memory'] }] });
+    expect(nodeCgroupDirs(layout, 'lab1', 'r1')).to.deep.equal(['/sys/fs/cgroup/memory/netlab-users/alice/netlab/lab1/r1']);
+    const inside = delegatedLayout({ ...facts, ownCgroup2: '/netlab-users/alice/cli', read: () => 'memory pids\n' });
+    expect(inside.unified).to.equal('/sys/fs/cgroup/unified/netlab-users/alice');
+    expect(inside.unifiedControllers).to.deep.equal(['memory', 'pids']);
+    expect(hasNoCgroups(delegatedLayout({ ...facts, writable: () => false }))).to.equal(true);
+    expect(hasNoCgroups(delegatedLayout({ ...facts, user: '' }))).to.equal(true);
+  });
+
+  it('reads users of /etc/passwd by name', () => {
+    expect(passwdUser('root:x:0:0::/root:/bin/sh\nalice:x:1001:1001::/home/alice:/bin/sh\n', 'alice')).to.deep.equal({ name: 'alice', uid: 1001, gid: 1001 });
+    expect(passwdUser('alice:x:1001:1001::/home/alice:/bin/sh\n', 'al')).to.equal(undefined);
   });
 });
