@@ -13,7 +13,7 @@
  * `ospf`, `bgp` as given), which come from the format's source
  * (./schema/source.ts): docs/decisions.md says why.
  */
-import type { BgpInput, NodeSettings, OspfInput } from './schema/source.js';
+import type { BgpInput, NodeSettings, OspfInput, ShapingInput, TestInput } from './schema/source.js';
 import type { DeviceSpec } from './devices.js';
 import type { EventSpec } from './events.js';
 
@@ -399,11 +399,11 @@ export interface ReachTest extends TestBase {
   /** How long to wait for each reply, ms (ping -W); default 1000. */
   timeoutMs: number;
   /** 'success': at least one reply; 'fail': no reply at all (a firewall lab). */
-  expect: 'success' | 'fail';
+  expect: NonNullable<NonNullable<TestInput['reach']>['expect']>;
 }
 
-/** Where a route comes from, in FRR's words (`show ip route json` "protocol"). */
-export type RouteProtocol = 'ospf' | 'bgp' | 'static' | 'connected' | 'kernel';
+/** Where a route comes from, in FRR's words (`show ip route json` "protocol"): the values of `route: { protocol }`. */
+export type RouteProtocol = NonNullable<NonNullable<TestInput['route']>['protocol']>;
 
 /** `route: { node, prefix, via, dev, protocol, expect }`: a node's routing table has a prefix. */
 export interface RouteTest extends TestBase {
@@ -418,7 +418,7 @@ export interface RouteTest extends TestBase {
   /** The source of the selected route. */
   protocol?: RouteProtocol;
   /** 'present' (default) or 'absent' (the prefix must not be in the table). */
-  expect: 'present' | 'absent';
+  expect: NonNullable<NonNullable<TestInput['route']>['expect']>;
 }
 
 /** A next hop as written (an address or a node name) and the addresses that satisfy it. */
@@ -500,7 +500,7 @@ export interface Ospf {
   /** Default passive state of interfaces. */
   passive?: boolean;
   /** Default network type of interfaces. */
-  network?: 'point-to-point' | 'broadcast';
+  network?: OspfNetworkType;
   /** Hello interval, seconds. */
   helloS?: number;
   /** Dead interval, seconds. */
@@ -518,8 +518,11 @@ export interface OspfInterface {
   area?: string;
   cost?: number;
   passive?: boolean;
-  network?: 'point-to-point' | 'broadcast';
+  network?: OspfNetworkType;
 }
+
+/** An OSPF interface's network type: the values of `ospf: { network }`. */
+export type OspfNetworkType = NonNullable<OspfInput['network']>;
 
 /** BGP settings of one node. */
 export interface Bgp {
@@ -615,7 +618,7 @@ export interface RouteSpec {
 }
 
 /** netem delay distributions (tc-netem(8), tables from iproute2's /usr/lib/tc/*.dist). */
-export type DelayDistribution = 'uniform' | 'normal' | 'pareto' | 'paretonormal';
+export type DelayDistribution = NonNullable<ShapingInput['distribution']>;
 
 /**
  * Egress shaping of one interface. Units are in the names: bits per second,
