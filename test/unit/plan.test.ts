@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HOST, SEGMENTS, type Action, type Plan } from '../../src/graph/actions.js';
-import { formatPlan } from '../../src/graph/format.js';
+import { formatPlan } from '../../src/graph/plan-text.js';
 import { plan } from '../../src/graph/plan.js';
 import { fixtures } from './topology-fixtures.js';
 import { loadTopology } from '../../src/lab/load.js';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TopologyError } from '../../src/errors.js';
-import { FORMATS } from '../../src/topology/formats.js';
+import { FORMATS } from '../../src/topology/format-checks.js';
 import { checkIfname, checkLabName, checkNodeName } from '../../src/topology/names.js';
 import { checkTopology, topologyJsonSchema } from '../../src/topology/schema/check.js';
 import { formatNames, topologyJsonSchema as fromSource } from '../../src/topology/schema/emit.js';
@@ -44,7 +44,7 @@ describe('topology schema', () => {
     expect(topologyJsonSchema()).to.deep.equal(fromSource());
   });
 
-  it('has a check in src/topology/formats.ts for every format it uses', () => {
+  it('has a check in src/topology/format-checks.ts for every format it uses', () => {
     const missing = formatNames(fromSource()).filter((f) => !(f in FORMATS));
     expect(missing).to.deep.equal([]);
   });
