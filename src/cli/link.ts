@@ -2,12 +2,12 @@
  * `netlab link set|down|up|show`: change a running lab's links.
  */
 import type { Command } from 'commander';
-import { describeShaping, Lab, otherEnd, parseShapingChange, requireLabName, UsageError, type LinkReport, type Shaping } from '../index.js';
+import { describeShaping, Lab, otherEnd, parseShapingChange, requireLabName, UsageError, type LinkReport, type Shaping, type ShapingChange } from '../index.js';
 import { colors, warn } from './output.js';
 
-interface SetFlags {
-  lab?: string; rate?: string; burst?: string; limit?: string; delay?: string; jitter?: string;
-  loss?: string; corrupt?: string; duplicate?: string; reorder?: string; reset?: boolean; both?: boolean;
+/** `link set`'s flags: one per key of a shaping change (SHAPING_CHANGE_KEYS), and these. */
+interface SetFlags extends ShapingChange {
+  lab?: string; reset?: boolean; both?: boolean;
 }
 
 /** The lab a `link` command acts on: --lab (checked: a lab name), else the only running lab. */

@@ -22,28 +22,68 @@ export interface IdMapping {
   count: number;
 }
 
-/** A node as the launcher takes it (node.ts builds it from a NodeSpec). */
-export interface WireSpec {
+/**
+ * What a node is, as both the caller (NodeSpec, src/core/node.ts) and the
+ * launcher (WireSpec) see it: one list of fields, so the two cannot drift.
+ * Paths are host paths unless said otherwise.
+ */
+export interface LaunchFields {
   lab: string;
+  /** Node name: the hostname inside (at most 64 bytes, sethostname(2)). */
   name: string;
+  /**
+   * The node's run directory on the host (/run/netlab/<lab>/nodes/<node>).
+   * When `<runDir>/upper` exists, its files (with mode and owner) are copied
+   * into the node's upper layer at start: that is how a lab puts configs into
+   * a node before it runs. Nothing else is created there: a node's upper and
+   * work dirs live on a private tmpfs, so its changes are in memory and gone
+   * when it stops.
+   */
   runDir: string;
+  /** Overlay lower dirs, top first; NodeSpec: empty means ['/'] (the host's root, read-only view). */
   lowerDirs: string[];
-  /** Host folders copied once into the launcher's tmpfs and stacked on top of the node's root (top first). */
+  /**
+   * Host folders whose files appear on top of the node's root (top first): a
+   * Kathará device folder, netlab's compat commands. The launcher copies each
+   * distinct folder once per start into its in-memory layer store and every
+   * node that names it shares that copy (overlayfs refuses a lower layer that
+   * lies inside another lower's tree, as a lab folder inside the host's "/").
+   */
   layers?: string[];
+  /** The lab's hosts file: copied once per lab into a layer under every node, as /etc/hosts. */
   hostsFile?: string;
-  consoleLog?: string;
+  /** Host paths bound into the node (mount points are created). */
   binds: Bind[];
+  /** Cgroup dirs to join before anything runs, from cgroups.ts nodeCgroupDirs (a missing one: its parent). */
   cgroupDirs: string[];
-  uidMap?: IdMapping[];
-  gidMap?: IdMapping[];
+  /** File PID 1 appends its diagnostics to (may be shared by every node of a lab). */
+  consoleLog?: string;
+  /** SIGTERM to PID 1: how long its processes get before SIGKILL, ms (default 3000). */
   stopGraceMs?: number;
-  /** false: no seccomp filter (`security: { seccomp: unconfined }`); default true. */
+  /** false: no seccomp filter (`security: { seccomp: unconfined }`; native/seccomp-gen.c lists what it refuses); default true. */
   seccomp?: boolean;
-  /** Size cap of the node's upper layer, bytes. */
+  /** Size cap of the node's upper layer (its tmpfs), bytes; default: the kernel's (half of RAM). */
   upperBytes?: number;
-  /** Device rules of the cgroup2 devices program (src/core/devices.ts); absent: no program. */
+  /** Devices the node may use, cgroup v2 (src/core/devices.ts rules; the launcher's BPF program); absent: no program. */
   deviceRules?: readonly string[];
 }
+
+/** A node as the launcher takes it (node.ts builds it from a NodeSpec): its fields and its user namespace's maps. */
+export interface WireSpec extends LaunchFields {
+  uidMap?: IdMapping[];
+  gidMap?: IdMapping[];
+}
+
+/**
+ * The wire key of each field of WireSpec: the names native/spec.c's field()
+ * reads. The compiler refuses a WireSpec field without a key here, and a unit
+ * test (test/unit/core-wire.test.ts) refuses a key the C parser does not know.
+ */
+export const WIRE_KEYS = {
+  lab: 'lab', name: 'name', runDir: 'run', hostsFile: 'hosts', consoleLog: 'log', stopGraceMs: 'grace',
+  lowerDirs: 'lower', layers: 'layer', cgroupDirs: 'cg', binds: 'bind', seccomp: 'seccomp', upperBytes: 'upper',
+  deviceRules: 'devices', uidMap: 'uidmap', gidMap: 'gidmap',
+} as const satisfies Record<keyof WireSpec, string>;
 
 /** What one launcher output line says. */
 export type LaunchEvent =
@@ -65,25 +105,26 @@ export function encodeSpecs(specs: WireSpec[]): Buffer {
     if (!raw && FORBIDDEN.test(value)) throw new TypeError(`${key} "${value.replace(/[\0-\x1f]/g, '?')}" holds a control character netlab cannot pass on`);
     parts.push(`${key}=${value}\0`);
   };
+  const K = WIRE_KEYS;
   for (const s of specs) {
-    field('lab', s.lab);
-    field('name', s.name);
-    field('run', s.runDir);
-    if (s.hostsFile) field('hosts', s.hostsFile);
-    if (s.consoleLog) field('log', s.consoleLog);
-    if (s.stopGraceMs !== undefined) field('grace', String(Math.max(0, Math.round(s.stopGraceMs))));
-    for (const l of s.lowerDirs) field('lower', l);
-    for (const l of s.layers ?? []) field('layer', l);
-    for (const c of s.cgroupDirs) field('cg', c);
+    field(K.lab, s.lab);
+    field(K.name, s.name);
+    field(K.runDir, s.runDir);
+    if (s.hostsFile) field(K.hostsFile, s.hostsFile);
+    if (s.consoleLog) field(K.consoleLog, s.consoleLog);
+    if (s.stopGraceMs !== undefined) field(K.stopGraceMs, String(Math.max(0, Math.round(s.stopGraceMs))));
+    for (const l of s.lowerDirs) field(K.lowerDirs, l);
+    for (const l of s.layers ?? []) field(K.layers, l);
+    for (const c of s.cgroupDirs) field(K.cgroupDirs, c);
     for (const b of s.binds) {
       if (FORBIDDEN.test(b.source) || FORBIDDEN.test(b.target)) throw new TypeError(`bind ${b.source} → ${b.target} holds a control character`);
-      field('bind', `${b.readonly ? 'ro' : 'rw'}\x1f${b.source}\x1f${b.target}`, true);
+      field(K.binds, `${b.readonly ? 'ro' : 'rw'}\x1f${b.source}\x1f${b.target}`, true);
     }
-    if (s.seccomp === false) field('seccomp', 'unconfined');
-    if (s.upperBytes !== undefined) field('upper', String(Math.max(4096, Math.round(s.upperBytes))));
-    if (s.deviceRules) field('devices', s.deviceRules.join(','));
-    for (const m of s.uidMap ?? []) field('uidmap', `${m.inside} ${m.host} ${m.count}`);
-    for (const m of s.gidMap ?? []) field('gidmap', `${m.inside} ${m.host} ${m.count}`);
+    if (s.seccomp === false) field(K.seccomp, 'unconfined');
+    if (s.upperBytes !== undefined) field(K.upperBytes, String(Math.max(4096, Math.round(s.upperBytes))));
+    if (s.deviceRules) field(K.deviceRules, s.deviceRules.join(','));
+    for (const m of s.uidMap ?? []) field(K.uidMap, `${m.inside} ${m.host} ${m.count}`);
+    for (const m of s.gidMap ?? []) field(K.gidMap, `${m.inside} ${m.host} ${m.count}`);
     parts.push('\0');
   }
   return Buffer.from(parts.join(''), 'utf8');

@@ -12,55 +12,19 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { KernelError, NetlabError } from '../errors.js';
 import type { UsernsSpec } from './ids.js';
-import { encodeSpecs, parseLaunchLine, type WireSpec } from './launch-wire.js';
+import { encodeSpecs, parseLaunchLine, type LaunchFields, type WireSpec } from './launch-wire.js';
 import { initBinary } from './native.js';
-import type { Bind } from './types.js';
 
 export type { IdMapping } from './launch-wire.js';
 export type { UsernsSpec } from './ids.js';
 
-/** One node to start. Paths are host paths unless said otherwise. */
-export interface NodeSpec {
-  lab: string;
-  /** Node name: the hostname inside (at most 64 bytes, sethostname(2)). */
-  name: string;
-  /**
-   * The node's run directory on the host (/run/netlab/<lab>/nodes/<node>).
-   * When `<runDir>/upper` exists, its files (with mode and owner) are copied
-   * into the node's upper layer at start: that is how a lab puts configs into
-   * a node before it runs. Nothing else is created there: a node's upper and
-   * work dirs live on a private tmpfs, so its changes are in memory and gone
-   * when it stops.
-   */
-  runDir: string;
-  /** Overlay lower dirs, top first; ['/'] (the host's root, read-only view) by default. */
-  lowerDirs: string[];
-  /**
-   * Host folders whose files appear on top of the node's root (top first): a
-   * Kathará device folder, netlab's compat commands. The launcher copies each
-   * distinct folder once per start into its in-memory layer store and every
-   * node that names it shares that copy (overlayfs refuses a lower layer that
-   * lies inside another lower's tree, as a lab folder inside the host's "/").
-   */
-  layers?: string[];
-  /** The lab's hosts file: copied once per lab into a layer under every node, as /etc/hosts. */
-  hostsFile?: string;
-  /** Host paths bound into the node (mount points are created). */
-  binds: Bind[];
-  /** Cgroup dirs to join before anything runs, from cgroups.ts nodeCgroupDirs (a missing one: its parent). */
-  cgroupDirs: string[];
-  /** The node's user namespace (its maps: allocateNodeIds in ids.ts); absent: the node's root is host root. */
+/**
+ * One node to start: the launcher's fields (LaunchFields, src/core/launch-wire.ts,
+ * where each is described) and, unless absent, the node's user namespace (its
+ * maps: allocateNodeIds in ids.ts); absent: the node's root is host root.
+ */
+export interface NodeSpec extends LaunchFields {
   userns?: UsernsSpec;
-  /** File PID 1 appends its diagnostics to (may be shared by every node of a lab). */
-  consoleLog?: string;
-  /** SIGTERM to PID 1: how long its processes get before SIGKILL, ms (default 3000). */
-  stopGraceMs?: number;
-  /** false: no seccomp filter (native/seccomp-gen.c lists what it refuses); default true. */
-  seccomp?: boolean;
-  /** Size cap of the node's upper layer (its tmpfs), bytes; default: the kernel's (half of RAM). */
-  upperBytes?: number;
-  /** Devices the node may use, cgroup v2 (src/core/devices.ts rules; the launcher's BPF program); default: no program. */
-  deviceRules?: readonly string[];
 }
 
 /** A running node: its PID 1 as seen from the host. */
@@ -81,19 +45,11 @@ export interface StartOptions {
   window?: number;
 }
 
-/** The launcher's record of a spec. Pure. */
-export function toWire(s: NodeSpec): WireSpec {
+/** The launcher's record of a spec: an empty `lowerDirs` is the host's root, `userns` becomes its maps. Pure. */
+export function toWire({ userns, ...s }: NodeSpec): WireSpec {
   return {
-    lab: s.lab, name: s.name, runDir: s.runDir, lowerDirs: s.lowerDirs.length ? s.lowerDirs : ['/'],
-    ...(s.layers?.length ? { layers: s.layers } : {}),
-    binds: s.binds, cgroupDirs: s.cgroupDirs,
-    ...(s.hostsFile ? { hostsFile: s.hostsFile } : {}),
-    ...(s.consoleLog ? { consoleLog: s.consoleLog } : {}),
-    ...(s.stopGraceMs !== undefined ? { stopGraceMs: s.stopGraceMs } : {}),
-    ...(s.seccomp === false ? { seccomp: false } : {}),
-    ...(s.upperBytes !== undefined ? { upperBytes: s.upperBytes } : {}),
-    ...(s.deviceRules ? { deviceRules: s.deviceRules } : {}),
-    ...(s.userns ? { uidMap: s.userns.uidMap, gidMap: s.userns.gidMap } : {}),
+    ...s, lowerDirs: s.lowerDirs.length ? s.lowerDirs : ['/'],
+    ...(userns ? { uidMap: userns.uidMap, gidMap: userns.gidMap } : {}),
   };
 }
 

@@ -32,6 +32,7 @@ import { checkOnHost, configSource, indent, userConfig } from './config.js';
 import { startCmd } from './cmd.js';
 import { daemonOptions, detectDaemons, FRR_DAEMONS, FRR_LOG, renderDaemonsFile, type FrrDaemon, type FrrDaemonSet } from './frr-daemons.js';
 import { daemonConfPath, splitFrrConf } from './frr-split.js';
+import { frrRoutes } from './frr-routes.js';
 import { frrState } from './frr-state.js';
 import { renderFrrConf, VTYSH_CONF } from './frr-conf.js';
 import type { DaemonHealth, Kind, NodeContext, NodeFile } from './kind.js';
@@ -202,6 +203,7 @@ export const FRR_START_TIMEOUT_MS = 60_000;
 
 export const frr: Kind = {
   routingState: frrState,
+  routes: frrRoutes,
   facts: {
     name: 'frr',
     summary: 'an FRR router',
@@ -211,7 +213,6 @@ export const frr: Kind = {
     shape: 'router',
     color: '#2f6db5',
     tests: { ospf_neighbors: 'FRR (vtysh)', bgp_sessions: 'FRR (vtysh)' },
-    rib: 'frr',
     imageHint: 'use an image with FRR in it (e.g. quay.io/frrouting/frr:10.2.1), or kind: linux',
     doctor: [['frr', 'watchfrr', 'kind: frr', 'apt install frr'], ['vtysh', 'vtysh', 'kind: frr (readiness, netlab save)', 'apt install frr']],
     requires: [

@@ -23,6 +23,7 @@
 import type { ImageRun } from '../image/run.js';
 import type { KindFacts } from '../topology/kinds.js';
 import type { Node, Topology } from '../topology/types.js';
+import type { RouteTable } from './route-table.js';
 import type { RoutingState } from './routing-state.js';
 
 /** Result of a command run inside a node. */
@@ -98,8 +99,6 @@ export interface DaemonHealth {
  * (programs, memory) and messages. src/topology sees only the `KindFacts` part.
  */
 export interface PluginFacts extends KindFacts {
-  /** `route:` tests read this daemon's RIB (`vtysh … route json`) instead of the kernel's main table. */
-  readonly rib?: 'frr';
   /** Hint when a node's image lacks a program of `requires`. */
   readonly imageHint?: string;
   /** Host programs `netlab doctor` looks for on behalf of this kind: [check name, program, what needs it, how to install]. */
@@ -174,6 +173,12 @@ export interface Kind {
    * `ospf_neighbors` or `bgp_sessions` in `tests` must have it.
    */
   readonly routingState?: RoutingState;
+  /**
+   * Where `route:` tests read the node's routes and how its protocol names
+   * match (src/daemons/route-table.ts); absent: the kernel's main table
+   * (`kernelRoutes`), as for linux and bird nodes.
+   */
+  readonly routes?: RouteTable;
   /** Running configuration, file name → text (for `netlab save`); undefined when the kind has none. */
   save?(ctx: NodeContext): Promise<Record<string, string>>;
   /** Health of each daemon (for `netlab status`). */

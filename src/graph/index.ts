@@ -3,7 +3,7 @@
  */
 export * from './actions.js';
 export { plan, sysctlsOf, usesIPv6 } from './plan.js';
-export { formatPlan, describeAction, describeRoute, describeShaping, type FormatPlanOptions } from './format.js';
+export { formatPlan, describeAction, describeRoute, describeShaping, type FormatPlanOptions } from './plan-text.js';
 export { buildGraph, components, degree, neighbours, segmentKey, HOST_KEY } from './graph.js';
 export { toDot } from './render/dot.js';
 export { toMermaid } from './render/mermaid.js';

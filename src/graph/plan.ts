@@ -24,31 +24,70 @@ import { isHostEndpoint } from '../topology/endpoints.js';
 import { isLan, linkType } from '../topology/link-types/index.js';
 import { HOST, PHASES, RUN_PHASES, SEGMENTS, type Action, type Phase, type PhaseName, type Plan } from './actions.js';
 import { buildGraph } from './graph.js';
-import { LINK_PLANNERS, planMgmt, type LinkPlanContext } from './link-plans.js';
+import { LINK_PLANNERS, planMgmt, type LinkPlanContext, type MgmtPlan } from './link-plans.js';
+
+/** The phases that run before any daemon: planned once each, in PHASES order. */
+type NetPhase = Exclude<PhaseName, (typeof RUN_PHASES)[number]>;
 
 /**
- * Builds the plan; empty phases are left out.
+ * Builds the plan; empty phases are left out. One planner per phase (below,
+ * in phase order); the run phases are planned per start level (`after:`).
  * @param kinds the kinds' facts (src/daemons/registry.ts: kindCatalog(); src/lab/load.ts re-exports it):
  *   which kinds start a daemon, how pictures draw them.
  */
 export function plan(t: Topology, kinds: KindCatalog): Plan {
-  const by: Record<PhaseName, Action[]> = Object.fromEntries(PHASES.map((p) => [p, []])) as unknown as Record<PhaseName, Action[]>;
   const hasLan = t.links.some(isLan);
+  const mgmt = planMgmt(t);
+  const wiring = planWiring(t, mgmt);
+  const by: Record<NetPhase, Action[]> = {
+    nodes: planNodes(t, hasLan),
+    sysctls: planSysctls(t, hasLan),
+    links: wiring.links,
+    bridges: wiring.bridges,
+    addresses: planAddresses(t, mgmt),
+    routes: planRoutes(t),
+    shaping: planShaping(t),
+    'link-state': planLinkState(t),
+  };
+  const phases: Phase[] = PHASES.filter((p): p is NetPhase => !(RUN_PHASES as readonly string[]).includes(p) && by[p as NetPhase].length > 0)
+    .map((name) => ({ name, actions: by[name] }));
+  for (const p of planRun(t, kinds)) phases.push(p);
+  return { lab: t.name, topology: t, graph: buildGraph(t, kinds), phases };
+}
+
+/** nodes: every node's namespaces, cgroup and root, then the hidden segment namespace of a lab with LANs. */
+function planNodes(t: Topology, hasLan: boolean): Action[] {
+  const out: Action[] = t.nodes.map((n) => ({ op: 'node.start', node: n.name }));
+  if (hasLan) out.push({ op: 'segment.ns' });
+  return out;
+}
+
+/** sysctls: each node's (sysctlsOf), and IPv6 off in the segment namespace (its bridges carry no addresses). */
+function planSysctls(t: Topology, hasLan: boolean): Action[] {
   const v6 = usesIPv6(t);
-
-  for (const n of t.nodes) by.nodes.push({ op: 'node.start', node: n.name });
-  if (hasLan) by.nodes.push({ op: 'segment.ns' });
-
-  for (const n of t.nodes) by.sysctls.push({ op: 'sysctl', node: n.name, values: sysctlsOf(n, v6) });
+  const out: Action[] = t.nodes.map((n) => ({ op: 'sysctl', node: n.name, values: sysctlsOf(n, v6) }));
   if (hasLan) {
-    by.sysctls.push({ op: 'sysctl', node: SEGMENTS, values: { 'net.ipv6.conf.all.disable_ipv6': '1', 'net.ipv6.conf.default.disable_ipv6': '1' } });
+    out.push({ op: 'sysctl', node: SEGMENTS, values: { 'net.ipv6.conf.all.disable_ipv6': '1', 'net.ipv6.conf.default.disable_ipv6': '1' } });
   }
+  return out;
+}
 
+/**
+ * links and bridges: each link's planner (src/graph/link-plans.ts) gives its
+ * interfaces (links phase) and its segment bridge or host port (bridges
+ * phase). links: the host bridges host links join (made when the host has
+ * none), every link's actions in link order, the management veths. bridges:
+ * switch nodes' bridges, LAN segment bridges, the management bridge, then the
+ * ports host links add to host bridges.
+ */
+function planWiring(t: Topology, mgmt: MgmtPlan | undefined): { links: Action[]; bridges: Action[] } {
+  const links: Action[] = [];
+  const bridges: Action[] = [];
   for (const n of t.nodes) {
     if (n.bridge === undefined) continue;
     // A loop, not Math.min(...): a switch with 100,000 ports would pass more arguments than a call takes.
     const mtu = n.interfaces.length ? n.interfaces.reduce((m, i) => Math.min(m, i.mtu), Infinity) : t.mtu;
-    by.bridges.push({ op: 'bridge', ns: n.name, name: n.bridge, ports: n.interfaces.map((i) => i.name), mtu, stp: false });
+    bridges.push({ op: 'bridge', ns: n.name, name: n.bridge, ports: n.interfaces.map((i) => i.name), mtu, stp: false });
   }
   // Interfaces by node and name, made once: a search per endpoint made the plan quadratic (2 nodes with 100,000 links: minutes).
   const ifaces = new Map<string, Map<string, Interface>>();
@@ -61,60 +100,92 @@ export function plan(t: Topology, kinds: KindCatalog): Plan {
   };
   if (t.mgmt) at.mgmtBridge = t.mgmt.bridge;
   const linkPlans = t.links.map((l) => LINK_PLANNERS[l.kind](l, at));
-  for (const p of linkPlans) if (p.segment) by.bridges.push(p.segment);
-  const mgmt = planMgmt(t);
-  if (mgmt) by.bridges.push(mgmt.bridge);
-  // Loops, not push(...list): a LAN of 100,000 members would pass more arguments than a call takes.
-  for (const p of linkPlans) {
-    for (const a of p.links) by.links.push(a);
-    if (p.port) by.bridges.push(p.port);
-  }
+  for (const p of linkPlans) if (p.segment) bridges.push(p.segment);
+  if (mgmt) bridges.push(mgmt.bridge);
   const hostBridges = new Map<string, number>();
   for (const l of t.links) if (l.host?.bridge !== undefined) hostBridges.set(l.host.bridge, Math.max(hostBridges.get(l.host.bridge) ?? 0, l.mtu));
-  for (const [name, mtu] of hostBridges) by.links.unshift({ op: 'host.bridge', name, mtu });
-  if (mgmt) for (const a of mgmt.links) by.links.push(a);
+  // Last named first, as the planner has always listed them.
+  for (const [name, mtu] of [...hostBridges].reverse()) links.push({ op: 'host.bridge', name, mtu });
+  // Loops, not push(...list): a LAN of 100,000 members would pass more arguments than a call takes.
+  for (const p of linkPlans) {
+    for (const a of p.links) links.push(a);
+    if (p.port) bridges.push(p.port);
+  }
+  if (mgmt) for (const a of mgmt.links) links.push(a);
+  return { links, bridges };
+}
 
+/**
+ * addresses: each node's interfaces up (`carrier`: the ones with a peer, when
+ * not all have one), then the addresses of loopbacks, interfaces and
+ * management interfaces, host link ends, and the management bridge.
+ */
+function planAddresses(t: Topology, mgmt: MgmtPlan | undefined): Action[] {
+  const out: Action[] = [];
   const local = new Set(t.links.filter((l) => linkType(l).local).map((l) => l.index));
   for (const n of t.nodes) {
     const ifaces = [...n.interfaces.map((i) => i.name), ...(n.mgmt ? [n.mgmt.iface] : [])];
     if (!ifaces.length) continue;
     const carrier = [...n.interfaces.filter((i) => !local.has(i.link)).map((i) => i.name), ...(n.mgmt ? [n.mgmt.iface] : [])];
-    by.addresses.push(carrier.length === ifaces.length ? { op: 'ifup', node: n.name, ifaces } : { op: 'ifup', node: n.name, ifaces, carrier });
+    out.push(carrier.length === ifaces.length ? { op: 'ifup', node: n.name, ifaces } : { op: 'ifup', node: n.name, ifaces, carrier });
   }
   for (const n of t.nodes) {
-    if (n.loopback.ipv4) by.addresses.push({ op: 'addr', node: n.name, iface: 'lo', cidr: n.loopback.ipv4 });
-    if (n.loopback.ipv6) by.addresses.push({ op: 'addr', node: n.name, iface: 'lo', cidr: n.loopback.ipv6 });
+    if (n.loopback.ipv4) out.push({ op: 'addr', node: n.name, iface: 'lo', cidr: n.loopback.ipv4 });
+    if (n.loopback.ipv6) out.push({ op: 'addr', node: n.name, iface: 'lo', cidr: n.loopback.ipv6 });
     for (const i of n.interfaces) {
-      if (i.ipv4) by.addresses.push({ op: 'addr', node: n.name, iface: i.name, cidr: i.ipv4 });
-      if (i.ipv6) by.addresses.push({ op: 'addr', node: n.name, iface: i.name, cidr: i.ipv6 });
+      if (i.ipv4) out.push({ op: 'addr', node: n.name, iface: i.name, cidr: i.ipv4 });
+      if (i.ipv6) out.push({ op: 'addr', node: n.name, iface: i.name, cidr: i.ipv6 });
     }
-    if (n.mgmt?.ipv4) by.addresses.push({ op: 'addr', node: n.name, iface: n.mgmt.iface, cidr: n.mgmt.ipv4 });
-    if (n.mgmt?.ipv6) by.addresses.push({ op: 'addr', node: n.name, iface: n.mgmt.iface, cidr: n.mgmt.ipv6 });
+    if (n.mgmt?.ipv4) out.push({ op: 'addr', node: n.name, iface: n.mgmt.iface, cidr: n.mgmt.ipv4 });
+    if (n.mgmt?.ipv6) out.push({ op: 'addr', node: n.name, iface: n.mgmt.iface, cidr: n.mgmt.ipv6 });
   }
   for (const l of t.links) {
-    if (l.host?.ipv4) by.addresses.push({ op: 'addr', node: HOST, iface: l.host.iface, cidr: l.host.ipv4 });
-    if (l.host?.ipv6) by.addresses.push({ op: 'addr', node: HOST, iface: l.host.iface, cidr: l.host.ipv6 });
+    if (l.host?.ipv4) out.push({ op: 'addr', node: HOST, iface: l.host.iface, cidr: l.host.ipv4 });
+    if (l.host?.ipv6) out.push({ op: 'addr', node: HOST, iface: l.host.iface, cidr: l.host.ipv6 });
   }
-  if (mgmt) for (const a of mgmt.addresses) by.addresses.push(a);
+  if (mgmt) for (const a of mgmt.addresses) out.push(a);
+  return out;
+}
 
+/** routes: each node's `routes:`, then its default routes from `gateway:`. */
+function planRoutes(t: Topology): Action[] {
+  const out: Action[] = [];
   for (const n of t.nodes) {
-    for (const r of n.routes) by.routes.push({ op: 'route', node: n.name, route: r });
-    if (n.gateway?.ipv4) by.routes.push({ op: 'route', node: n.name, route: { prefix: '0.0.0.0/0', via: [n.gateway.ipv4] } });
-    if (n.gateway?.ipv6) by.routes.push({ op: 'route', node: n.name, route: { prefix: '::/0', via: [n.gateway.ipv6] } });
+    for (const r of n.routes) out.push({ op: 'route', node: n.name, route: r });
+    if (n.gateway?.ipv4) out.push({ op: 'route', node: n.name, route: { prefix: '0.0.0.0/0', via: [n.gateway.ipv4] } });
+    if (n.gateway?.ipv6) out.push({ op: 'route', node: n.name, route: { prefix: '::/0', via: [n.gateway.ipv6] } });
   }
+  return out;
+}
 
+/** shaping: per node its interfaces' qdiscs, its traffic classes and its priority; then host link ends' qdiscs. */
+function planShaping(t: Topology): Action[] {
+  const out: Action[] = [];
   for (const n of t.nodes) {
-    for (const i of n.interfaces) if (i.shaping) by.shaping.push({ op: 'qdisc', node: n.name, iface: i.name, shaping: i.shaping });
-    if (Object.keys(n.classes).length) by.shaping.push({ op: 'classes', node: n.name, classes: n.classes });
-    if (n.priority) by.shaping.push({ op: 'priority', node: n.name, priority: n.priority });
+    for (const i of n.interfaces) if (i.shaping) out.push({ op: 'qdisc', node: n.name, iface: i.name, shaping: i.shaping });
+    if (Object.keys(n.classes).length) out.push({ op: 'classes', node: n.name, classes: n.classes });
+    if (n.priority) out.push({ op: 'priority', node: n.name, priority: n.priority });
   }
-  for (const l of t.links) if (l.host?.shaping) by.shaping.push({ op: 'qdisc', node: HOST, iface: l.host.iface, shaping: l.host.shaping });
+  for (const l of t.links) if (l.host?.shaping) out.push({ op: 'qdisc', node: HOST, iface: l.host.iface, shaping: l.host.shaping });
+  return out;
+}
 
+/** link-state: both node ends of every `state: down` link. */
+function planLinkState(t: Topology): Action[] {
+  const out: Action[] = [];
   for (const l of t.links) {
     if (l.state !== 'down') continue;
-    for (const e of l.endpoints) if (!isHostEndpoint(e)) by['link-state'].push({ op: 'link.state', node: e.node, iface: e.iface, up: false });
+    for (const e of l.endpoints) if (!isHostEndpoint(e)) out.push({ op: 'link.state', node: e.node, iface: e.iface, up: false });
   }
+  return out;
+}
 
+/**
+ * The run phases (daemons, healthcheck, startup, exec) of each start level
+ * in turn (startLevels); a lab without `after:` has one level and its phases
+ * carry none.
+ */
+function planRun(t: Topology, kinds: KindCatalog): Phase[] {
   const levels = startLevels(t);
   const run = new Map<number, Record<(typeof RUN_PHASES)[number], Action[]>>();
   const runOf = (n: Node): Record<(typeof RUN_PHASES)[number], Action[]> => {
@@ -137,14 +208,13 @@ export function plan(t: Topology, kinds: KindCatalog): Plan {
     }
     if (n.exec.length) r.exec.push(n.execErrors === 'warn' ? { op: 'exec', node: n.name, lines: n.exec, errors: 'warn' } : { op: 'exec', node: n.name, lines: n.exec });
   }
-
-  const phases: Phase[] = PHASES.filter((p) => !(RUN_PHASES as readonly string[]).includes(p) && by[p].length > 0).map((name) => ({ name, actions: by[name] }));
+  const phases: Phase[] = [];
   const leveled = run.size > 1;
   for (const level of [...run.keys()].sort((a, b) => a - b)) {
     const r = run.get(level)!;
     for (const name of RUN_PHASES) if (r[name].length) phases.push(leveled ? { name, actions: r[name], level } : { name, actions: r[name] });
   }
-  return { lab: t.name, topology: t, graph: buildGraph(t, kinds), phases };
+  return phases;
 }
 
 /**

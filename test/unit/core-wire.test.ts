@@ -1,8 +1,11 @@
 import { expect } from 'chai';
-import { encodeSpecs, parseLaunchLine, type WireSpec } from '../../src/core/launch-wire.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeSpecs, parseLaunchLine, WIRE_KEYS, type WireSpec } from '../../src/core/launch-wire.js';
 import { formatNodeIndex, parseNodeIndex } from '../../src/core/index-file.js';
 import { enterArgs } from '../../src/core/enter.js';
 import { launcherEnv, toWire } from '../../src/core/node.js';
+import { repoRoot } from '../helpers/kernel.js';
 
 const spec: WireSpec = {
   lab: 'l1', name: 'r1', runDir: '/run/netlab/l1/nodes/r1', lowerDirs: ['/'], hostsFile: '/run/netlab/l1/hosts',
@@ -31,6 +34,27 @@ describe('core launcher wire format', () => {
   });
   it('fills the lower dir with the host root when none is given', () => {
     expect(toWire({ ...spec, lowerDirs: [], binds: [] }).lowerDirs).to.deep.equal(['/']);
+  });
+  it('uses the wire keys the native parser reads, every one of them (native/spec.c)', () => {
+    const c = readFileSync(join(repoRoot, 'native/spec.c'), 'utf8');
+    const body = c.slice(c.indexOf('static int field('), c.indexOf('static int check('));
+    const native = [...body.matchAll(/strcmp\(f, "([a-z]+)"\)/g)].map((m) => m[1]).sort();
+    expect(native.length).to.be.greaterThan(10);
+    expect(Object.values(WIRE_KEYS).sort()).to.deep.equal(native);
+  });
+  it('encodes every field of a node that has them all, each under its wire key', () => {
+    const full: Required<WireSpec> = {
+      ...spec, hostsFile: '/h', consoleLog: '/c', stopGraceMs: 100, layers: ['/l'], seccomp: false, upperBytes: 8192,
+      deviceRules: ['c 1:3 rwm'], uidMap: [{ inside: 0, host: 1, count: 2 }], gidMap: [{ inside: 0, host: 3, count: 4 }],
+    };
+    const keys = new Set(encodeSpecs([full]).toString().split('\0').filter(Boolean).map((f) => f.slice(0, f.indexOf('='))));
+    expect([...keys].sort()).to.deep.equal(Object.values(WIRE_KEYS).sort());
+  });
+  it('passes a node\'s fields to the launcher unchanged, and its user namespace as maps', () => {
+    const userns = { uidMap: [{ inside: 0, host: 100000, count: 65536 }], gidMap: [{ inside: 0, host: 200000, count: 65536 }] };
+    const node = { ...spec, layers: ['/l'], consoleLog: '/c', stopGraceMs: 5, seccomp: false, upperBytes: 1, deviceRules: ['a *:* rwm'] };
+    expect(toWire({ ...node, userns })).to.deep.equal({ ...node, ...userns });
+    expect(toWire(node)).to.deep.equal(node);
   });
 });
 

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HOST, SEGMENTS, type Action, type Plan } from '../../src/graph/actions.js';
-import { formatPlan } from '../../src/graph/format.js';
+import { formatPlan } from '../../src/graph/plan-text.js';
 import { plan } from '../../src/graph/plan.js';
 import { fixtures } from './topology-fixtures.js';
 import { loadTopology } from '../../src/lab/load.js';
@@ -57,6 +57,24 @@ describe('plan', () => {
     const p = good('host-link');
     expect(ops(p, 'links').find((a) => a.op === 'host.link')).to.deep.include({ link: 1 });
     expect(ops(p, 'addresses')).to.deep.include({ op: 'addr', node: HOST, iface: 'nl-uplink', cidr: '10.1.0.3/31' });
+  });
+
+  it('makes each host bridge that host links join once, with the largest MTU of its links, before the links, and joins the ports after the bridges', () => {
+    const t = loadTopology({ text: [
+      'name: hb', 'nodes: { a: {}, b: {}, c: {} }', 'links:',
+      '  - endpoints: [a:eth1, { node: host, iface: nlu-a, bridge: br-a }]',
+      '  - endpoints: [b:eth1, { node: host, iface: nlu-b, bridge: br-b }]',
+      '    mtu: 9000',
+      '  - endpoints: [c:eth1, { node: host, iface: nlu-c, bridge: br-a }]',
+      '    mtu: 4000',
+      '',
+    ].join('\n') }, { env: {} });
+    const p = plan(t, kindCatalog());
+    expect(ops(p, 'links').map((a) => (a.op === 'host.bridge' ? `${a.name}:${a.mtu}` : a.op))).to.deep.equal(
+      ['br-b:9000', 'br-a:4000', 'host.link', 'host.link', 'host.link']);
+    expect(ops(p, 'bridges')).to.deep.equal([
+      { op: 'host.port', link: 0, iface: 'nlu-a', bridge: 'br-a' }, { op: 'host.port', link: 1, iface: 'nlu-b', bridge: 'br-b' },
+      { op: 'host.port', link: 2, iface: 'nlu-c', bridge: 'br-a' }]);
   });
 
   it('adds loopbacks, default routes from gateways, qdiscs, link state and daemons', () => {

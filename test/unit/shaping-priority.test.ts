@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { TopologyError } from '../../src/errors.js';
-import { formatPlan } from '../../src/graph/format.js';
+import { formatPlan } from '../../src/graph/plan-text.js';
 import { plan } from '../../src/graph/plan.js';
 import { PRIORITY_TABLE, priorityRuleset } from '../../src/shaping/priority.js';
 import { NFT_TABLE } from '../../src/shaping/classify.js';

@@ -2,10 +2,11 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TopologyError } from '../../src/errors.js';
-import { FORMATS } from '../../src/topology/formats.js';
+import { FORMATS } from '../../src/topology/format-checks.js';
 import { checkIfname, checkLabName, checkNodeName } from '../../src/topology/names.js';
 import { checkTopology, topologyJsonSchema } from '../../src/topology/schema/check.js';
 import { formatNames, topologyJsonSchema as fromSource } from '../../src/topology/schema/emit.js';
+import type { DelayDistribution, OspfNetworkType, ReachTest, RouteProtocol, RouteTest } from '../../src/topology/types.js';
 import { fixtures } from './topology-fixtures.js';
 
 const repo = join(fixtures, '../..');
@@ -16,11 +17,34 @@ describe('topology schema', () => {
     expect(committed, 'run: npm run schema').to.equal(`${JSON.stringify(fromSource(), null, 2)}\n`);
   });
 
+  it('gives the resolved lab\'s value lists (route protocols, expect:, OSPF network types, delay distributions) as the format has them', () => {
+    // Derived from the source (types.ts): each line below fails to compile when a type widens to string or loses a value.
+    const all = {
+      protocol: ['ospf', 'bgp', 'static', 'connected', 'kernel'] satisfies RouteProtocol[],
+      routeExpect: ['present', 'absent'] satisfies RouteTest['expect'][],
+      reachExpect: ['success', 'fail'] satisfies ReachTest['expect'][],
+      network: ['point-to-point', 'broadcast'] satisfies OspfNetworkType[],
+      distribution: ['uniform', 'normal', 'pareto', 'paretonormal'] satisfies DelayDistribution[],
+    };
+    // @ts-expect-error a value the format does not have
+    const notAProtocol: RouteProtocol = 'rip';
+    // @ts-expect-error a value the format does not have
+    const notADistribution: DelayDistribution = 'gaussian';
+    expect([notAProtocol, notADistribution]).to.deep.equal(['rip', 'gaussian']);
+    // …and the lists above are all the values editors are offered.
+    type Props = Record<string, { enum?: string[]; properties?: Props }>;
+    const defs = (fromSource() as { definitions: Record<string, { properties: Props }> }).definitions;
+    const test = defs.test!.properties;
+    expect([test.route!.properties!.protocol!.enum, test.route!.properties!.expect!.enum, test.reach!.properties!.expect!.enum,
+      defs.ospf!.properties.network!.enum, defs.shaping!.properties.distribution!.enum])
+      .to.deep.equal([all.protocol, all.routeExpect, all.reachExpect, all.network, all.distribution]);
+  });
+
   it('is the schema the loader was built with', () => {
     expect(topologyJsonSchema()).to.deep.equal(fromSource());
   });
 
-  it('has a check in src/topology/formats.ts for every format it uses', () => {
+  it('has a check in src/topology/format-checks.ts for every format it uses', () => {
     const missing = formatNames(fromSource()).filter((f) => !(f in FORMATS));
     expect(missing).to.deep.equal([]);
   });

@@ -3,7 +3,8 @@ import { parseBirdOspfNeighbors, parseBirdProtocols } from '../../src/daemons/bi
 import { parseFrrBgpNeighbors, parseFrrOspfNeighbors } from '../../src/daemons/frr-state.js';
 import { stateMatches } from '../../src/validate/ospf.js';
 import { parsePing } from '../../src/validate/reach.js';
-import { kernelProtocol, normalisePrefix, parseFrrRoutes, parseKernelRoutes, protocolMatches } from '../../src/validate/route.js';
+import { parseFrrRoutes, frrRoutes } from '../../src/daemons/frr-routes.js';
+import { kernelProtocol, kernelRoutes, normalisePrefix, parseKernelRoutes } from '../../src/daemons/route-table.js';
 import { captured } from './validate-fake.js';
 
 describe('validate: reading what daemons and tools print', () => {
@@ -71,10 +72,10 @@ describe('validate: reading what daemons and tools print', () => {
     });
 
     it('lets a BIRD route count as OSPF, and a zebra kernel route as static', () => {
-      expect(protocolMatches('ospf', 'bird', false)).to.equal(true);
-      expect(protocolMatches('static', 'kernel', true)).to.equal(true);
-      expect(protocolMatches('static', 'kernel', false)).to.equal(false);
-      expect(protocolMatches('ospf', 'bgp', true)).to.equal(false);
+      expect(kernelRoutes.protocolMatches('ospf', 'bird')).to.equal(true);
+      expect(frrRoutes.protocolMatches('static', 'kernel')).to.equal(true);
+      expect(kernelRoutes.protocolMatches('static', 'kernel')).to.equal(false);
+      expect(frrRoutes.protocolMatches('ospf', 'bgp')).to.equal(false);
     });
   });
 

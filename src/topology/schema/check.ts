@@ -22,7 +22,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { TopologyError } from '../../errors.js';
-import { FORMATS } from '../formats.js';
+import { FORMATS } from '../format-checks.js';
 import { formatPath, type PathPart } from '../path.js';
 import { didYouMean } from '../suggest.js';
 import type { TestInput, TopologyInput } from './source.js';

@@ -15,7 +15,7 @@
  * Only the build step and tests import this module's values; the loader
  * imports its types (`import type`), which cost nothing at run time.
  *
- * `format` names netlab's own checks (src/topology/formats.ts): the compiled
+ * `format` names netlab's own checks (src/topology/format-checks.ts): the compiled
  * validator calls them, and their messages and hints are what a user reads;
  * editors ignore unknown formats and fall back to `pattern`. On values that
  * may also be numbers (memory, burst, percentages), `minimum`/`maximum` say
