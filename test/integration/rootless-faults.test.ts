@@ -102,11 +102,14 @@ describe('labs without root: bad input and faults (real user, real kernel)', fun
   it('lets the user\'s own netlab down remove everything after kill -9 of its CLI in the middle of up', async () => {
     const n = 20;
     const ring = Array.from({ length: n }, (_, i) => `  - [n${i + 1}:eth1, n${((i + 1) % n) + 1}:eth2]`);
-    const lab = file('t-rf-kill', `name: t-rf-kill\nnodes:\n${Array.from({ length: n }, (_, i) => `  n${i + 1}: {}`).join('\n')}\nlinks:\n${ring.join('\n')}\n`);
+    // n1's exec: line holds up in its last step until the test kills it: "the middle of up" on a fast machine too
+    // (a 20-node up is over in ~0.3 s on a quiet one, before a poll could see a node).
+    const nodes = Array.from({ length: n }, (_, i) => (i === 0 ? '  n1: { exec: ["sleep 120"] }' : `  n${i + 1}: {}`));
+    const lab = file('t-rf-kill', `name: t-rf-kill\nnodes:\n${nodes.join('\n')}\nlinks:\n${ring.join('\n')}\n`);
     const child = spawn('runuser', ['-u', USER, '--', ...userEnv(USER), netlabBin, 'up', lab], { cwd: '/', stdio: 'ignore' });
     try {
       // In the middle of up: some node of the lab runs (its PID 1 is the user's), up has not finished.
-      await until(() => userProcesses(USER, SUB_START).some((l) => l.includes('netlab-init t-rf-kill/')), 60_000, 'a node of t-rf-kill to start');
+      await until(() => userProcesses(USER, SUB_START).some((l) => l.includes('sleep 120')), 60_000, 'up to reach n1\'s exec: line');
       const cli = spawnSync('pgrep', ['-u', USER, '-f', 'dist/src/cli/main.js up'], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number);
       expect(cli, 'the user\'s netlab up (still running)').to.have.length(1);
       process.kill(cli[0]!, 'SIGKILL');
