@@ -3,7 +3,7 @@
  * receiver's TCP goodput over the steady seconds (see shaping-lab.ts); it sits
  * about 4.4 % under the link rate at MTU 1500 because tc counts Ethernet frames
  * (1514 bytes) and iperf3 counts payload (1448). Bounds are the issue's; a run
- * is repeated once only when it was CPU-starved (shaping-lab.ts measureWithin).
+ * outside them is repeated once (shaping-lab.ts measureWithin).
  */
 import { expect } from 'chai';
 import { leakcheckAround, requireRoot } from '../helpers/kernel.js';
