@@ -123,6 +123,9 @@ function ownV1(h: CgroupHierarchy, r: Resources, ownDevices: boolean): boolean {
     || (has(h, 'cpu') && r.cpus !== undefined) || (has(h, 'cpuset') && r.cpuset !== undefined);
 }
 
+/** A node's devices allow-list: its own, or the default. */
+const rulesOf = (n: CgroupNode): readonly string[] => n.devices ?? DEFAULT_DEVICE_RULES;
+
 /**
  * The nodes that get a v1 devices cgroup of their own, under the lab's (which
  * holds the union of the nodes' lists): a node without a user namespace of its
@@ -132,7 +135,6 @@ function ownV1(h: CgroupHierarchy, r: Resources, ownDevices: boolean): boolean {
  * 500-node lab (docs/performance.md, "Safe by default"). Pure.
  */
 export function nodesWithOwnDevicesCgroup(nodes: readonly CgroupNode[]): Set<string> {
-  const rulesOf = (n: CgroupNode): readonly string[] => n.devices ?? DEFAULT_DEVICE_RULES;
   const lab = labDeviceRules(nodes.map(rulesOf)).join(',');
   return new Set(nodes.filter((n) => !n.userns || rulesOf(n).join(',') !== lab).map((n) => n.name));
 }
@@ -222,7 +224,6 @@ function deviceOps(dir: string, rules: readonly string[]): CgroupOp[] {
 
 function planV1(layout: CgroupLayout, lab: string, nodes: CgroupNode[], limits: LabLimits): CgroupOp[] {
   const ops: CgroupOp[] = [];
-  const rulesOf = (n: CgroupNode): readonly string[] => n.devices ?? DEFAULT_DEVICE_RULES;
   const labRules = labDeviceRules(nodes.map(rulesOf));
   const ownDevices = nodesWithOwnDevicesCgroup(nodes);
   if (layout.unified) {
