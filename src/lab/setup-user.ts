@@ -131,7 +131,21 @@ function requireRoot(): void {
   }
 }
 
+/**
+ * Refuses a name that is not a user name as useradd(8) accepts it (letters,
+ * digits, `_`, `.`, `-`, not starting with `-` or `.`, at most 32): the name
+ * becomes a file under SETUP_RECORDS and cgroup folders, so `..` or `/` in it
+ * must never reach a path.
+ * @throws UsageError (exit 2).
+ */
+export function requireUserName(name: string): void {
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]{0,31}$/.test(name)) {
+    throw new UsageError('netlab setup-user', `${JSON.stringify(name.slice(0, 40))} is not a user name`, 'name a user as useradd makes them: letters, digits, _ . - (e.g. alice)');
+  }
+}
+
 function lookup(name: string): PasswdUser {
+  requireUserName(name);
   const u = passwdUser(read('/etc/passwd'), name);
   if (!u) throw new UsageError('netlab setup-user', `no user ${JSON.stringify(name)} in /etc/passwd`, 'name an existing user (useradd -m NAME makes one)');
   if (u.uid === 0) throw new UsageError('netlab setup-user', 'root needs no setup: its labs run as root', 'name an ordinary user');
@@ -228,6 +242,7 @@ export interface SetupRemoveReport { user: string; lines: number; cgroups: numbe
  */
 export function removeSetup(name: string): SetupRemoveReport {
   requireRoot();
+  requireUserName(name);
   const rec = readSetupRecord(name);
   if (!rec) throw new UsageError('netlab setup-user --remove', `netlab set up nothing for ${JSON.stringify(name)} (no ${recordPath(name)})`, 'only what setup-user made is removed; see netlab setup-user --help');
   let lines = 0;

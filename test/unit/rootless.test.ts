@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isInitialUidMap, plainFolders } from '../../src/core/rootless.js';
 import { rootlessLimitsNotice } from '../../src/lab/up.js';
-import { delegatedFiles, freeSubordinateStart, passwdUser, setupHierarchies } from '../../src/lab/setup-user.js';
+import { delegatedFiles, freeSubordinateStart, passwdUser, requireUserName, setupHierarchies } from '../../src/lab/setup-user.js';
+import { UsageError } from '../../src/errors.js';
 import { delegatedLayout, hasNoCgroups } from '../../src/core/cgroup-layout.js';
 import { nodeCgroupDirs } from '../../src/core/cgroups.js';
 import { loadTopology } from '../../src/lab/load.js';
@@ -137,6 +138,13 @@ links: [[a:eth1, b:eth1]]
     expect(aa.fix).to.contain('kernel.apparmor_restrict_unprivileged_userns=0');
     expect(byName({ ...facts, maxUserNamespaces: '0' }, 'unprivileged user namespaces').fix).to.contain('user.max_user_namespaces');
     expect(byName({ ...facts, kernel: '5.15.0-1' }, 'rootless nodes').ok).to.equal(false);
+  });
+
+  it('refuses a setup-user name that is not a user name before it reaches a path', () => {
+    for (const bad of ['../../etc/x', '..', '.', 'a/b', '', '-x', 'a'.repeat(33), 'a\0b']) {
+      expect(() => requireUserName(bad), JSON.stringify(bad)).to.throw(UsageError, /is not a user name/);
+    }
+    for (const good of ['alice', 'nlt-rl-a', 'a_b.c']) expect(() => requireUserName(good)).not.to.throw();
   });
 
   it('writes the class report as CSV: a row per student and test, quoted where needed, and a row for a lab that is not running', () => {
