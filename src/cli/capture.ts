@@ -4,7 +4,12 @@
  * (src/observe/capture.ts).
  */
 import type { Command } from 'commander';
-import { checkOutput, isLan, Lab, parseTime, UnitError, UsageError, type CaptureReport, type Topology } from '../index.js';
+import { UsageError } from '../errors.js';
+import { Lab } from '../lab/lab.js';
+import { checkOutput } from '../lab/output.js';
+import { isLan } from '../topology/link-types/index.js';
+import { parseTime, UnitError } from '../topology/units.js';
+import type { CaptureReport, Topology } from '../index.js';
 import { warn } from './output.js';
 
 interface CaptureFlags {

@@ -1,26 +1,49 @@
 /**
  * Every CLI command, in the order `netlab --help` lists them. A command file
  * exports `register(program)`; adding a command is one file and one line here.
+ *
+ * Load on use: a run of `netlab down` imports down.ts (and what it uses of the
+ * library), not the other sixteen files; help and an unknown word load them
+ * all (docs/architecture.md, "Load on use").
  */
 import type { Command } from 'commander';
-import { register as capture } from './capture.js';
-import { register as convert } from './convert.js';
-import { register as doctor } from './doctor.js';
-import { register as down } from './down.js';
-import { register as events } from './events.js';
-import { register as exec } from './exec.js';
-import { register as graph } from './graph.js';
-import { register as image } from './image.js';
-import { register as link } from './link.js';
-import { register as node } from './node.js';
-import { register as save } from './save.js';
-import { register as setupUser } from './setup-user.js';
-import { register as stats } from './stats.js';
-import { register as status } from './status.js';
-import { register as ui } from './ui.js';
-import { register as up } from './up.js';
-import { register as validate } from './validate.js';
 
 export type Register = (program: Command) => void;
 
-export const commands: Register[] = [up, down, status, stats, exec, link, node, capture, events, save, validate, graph, convert, ui, image, doctor, setupUser];
+type CommandFile = () => Promise<{ register: Register }>;
+
+/** Command name → the file that registers it (`shell` lives with `exec`), in help order. */
+const COMMAND_FILES: Record<string, CommandFile> = {
+  up: () => import('./up.js'),
+  down: () => import('./down.js'),
+  status: () => import('./status.js'),
+  stats: () => import('./stats.js'),
+  exec: () => import('./exec.js'),
+  shell: () => import('./exec.js'),
+  link: () => import('./link.js'),
+  node: () => import('./node.js'),
+  capture: () => import('./capture.js'),
+  events: () => import('./events.js'),
+  save: () => import('./save.js'),
+  validate: () => import('./validate.js'),
+  graph: () => import('./graph.js'),
+  convert: () => import('./convert.js'),
+  ui: () => import('./ui.js'),
+  image: () => import('./image.js'),
+  doctor: () => import('./doctor.js'),
+  'setup-user': () => import('./setup-user.js'),
+};
+
+/** The command names netlab knows, in help order. */
+export const COMMAND_NAMES: readonly string[] = Object.keys(COMMAND_FILES);
+
+/**
+ * The register functions of `name`'s file when `name` is a command, else of
+ * every command file (for help, or for commander to say what is unknown), in
+ * help order and each file once.
+ */
+export async function commandsFor(name?: string): Promise<Register[]> {
+  const files = name !== undefined && Object.hasOwn(COMMAND_FILES, name) ? [COMMAND_FILES[name]!] : Object.values(COMMAND_FILES);
+  const modules = await Promise.all(files.map((load) => load()));
+  return [...new Set(modules.map((m) => m.register))];
+}

@@ -5,7 +5,8 @@
  * differently as comments on top. Touches nothing but the output file.
  */
 import type { Command } from 'commander';
-import { convertToNetlab, writeOutput } from '../index.js';
+import { convertToNetlab } from '../lab/convert.js';
+import { writeOutput } from '../lab/output.js';
 
 export function register(program: Command): void {
   program

@@ -3,7 +3,7 @@
  * something every lab needs is missing.
  */
 import type { Command } from 'commander';
-import { doctor as runChecks } from '../index.js';
+import { runChecks } from '../lab/doctor.js';
 import { colors } from './output.js';
 
 export function register(program: Command): void {

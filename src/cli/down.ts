@@ -3,7 +3,11 @@
  * start crashed or whose State file is gone. Doing it twice is fine.
  */
 import type { Command } from 'commander';
-import { Lab, labNameOf, requireHostRoot, requireLabName, runAsUser, UsageError } from '../index.js';
+import { UsageError } from '../errors.js';
+import { requireHostRoot, runAsUser } from '../lab/all-users.js';
+import { labNameOf } from '../lab/lab-name.js';
+import { Lab } from '../lab/lab.js';
+import { requireLabName } from '../lab/paths.js';
 import { colors, warn } from './output.js';
 import { fmtMs, progressPrinter } from './progress.js';
 
@@ -22,14 +26,14 @@ export function register(program: Command): void {
       if (flags.user !== undefined) {
         requireHostRoot('--user');
         if (flags.all || (target === undefined && flags.name === undefined)) throw new UsageError('--user', 'needs the lab to take down', `name it: netlab down --user ${flags.user} LAB`);
-        const lab = flags.name !== undefined ? requireLabName(flags.name, '--name') : labNameOf(target!);
+        const lab = flags.name !== undefined ? requireLabName(flags.name, '--name') : await labNameOf(target!);
         process.exitCode = runAsUser(flags.user, ['down', lab, ...(flags.quiet ? ['--quiet'] : [])]);
         return;
       }
       let labs: string[];
       if (flags.all) labs = Lab.list();
       else if (flags.name !== undefined) labs = [requireLabName(flags.name, '--name')];
-      else if (target !== undefined) labs = [labNameOf(target)];
+      else if (target !== undefined) labs = [await labNameOf(target)];
       else {
         const all = Lab.list();
         if (all.length > 1) throw new UsageError('netlab down', `${all.length} labs exist (${all.join(', ')})`, 'name one (netlab down LAB) or use --all');

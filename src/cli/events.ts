@@ -7,7 +7,10 @@
  */
 import type { Command } from 'commander';
 import { load as parseYaml } from 'js-yaml';
-import { EVENT_ACTIONS, Lab, UsageError, type EventsReport } from '../index.js';
+import { UsageError } from '../errors.js';
+import { Lab } from '../lab/lab.js';
+import { EVENT_ACTIONS } from '../topology/events.js';
+import type { EventsReport } from '../index.js';
 import { colors } from './output.js';
 
 interface EventsFlags {

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Command } from 'commander';
-import { enterBinary } from '../index.js';
+import { enterBinary } from '../core/native.js';
 
 /**
  * The exit code a shell gives for a child that ended with `status` or was

@@ -6,7 +6,12 @@
  */
 import { extname } from 'node:path';
 import type { Command } from 'commander';
-import { GRAPH_FORMATS as FORMATS, kindCatalog, loadLab, renderGraph, storeImageCatalog, UsageError, writeOutput, type GraphFormat as Format } from '../index.js';
+import { UsageError } from '../errors.js';
+import { GRAPH_FORMATS as FORMATS, renderGraph } from '../graph/index.js';
+import { storeImageCatalog } from '../lab/images.js';
+import { kindCatalog, loadLab } from '../lab/load.js';
+import { writeOutput } from '../lab/output.js';
+import type { GraphFormat as Format } from '../index.js';
 
 const BY_EXT: Record<string, Format> = { '.dot': 'dot', '.gv': 'dot', '.mmd': 'mermaid', '.mermaid': 'mermaid', '.svg': 'svg', '.html': 'html', '.htm': 'html' };
 

@@ -3,7 +3,9 @@
  * (docs/images.md). A thin shell over src/image: parse flags, print results.
  */
 import type { Command } from 'commander';
-import { importImage, inspectImage, listImages, NetlabError, pruneImages, pullImage, removeImage, type ImageRecord } from '../index.js';
+import { NetlabError } from '../errors.js';
+import { importImage, inspectImage, listImages, pruneImages, pullImage, removeImage } from '../image/index.js';
+import type { ImageRecord } from '../index.js';
 import { colors } from './output.js';
 import { fmtBytes, imageProgressPrinter } from './progress.js';
 

@@ -2,7 +2,13 @@
  * `netlab link set|down|up|show`: change a running lab's links.
  */
 import type { Command } from 'commander';
-import { describeShaping, Lab, otherEnd, parseShapingChange, requireLabName, UsageError, type LinkReport, type Shaping, type ShapingChange } from '../index.js';
+import { UsageError } from '../errors.js';
+import { Lab } from '../lab/lab.js';
+import { otherEnd } from '../lab/links.js';
+import { requireLabName } from '../lab/paths.js';
+import { describeShaping } from '../shaping/describe.js';
+import { parseShapingChange } from '../topology/shaping-change.js';
+import type { LinkReport, Shaping, ShapingChange } from '../index.js';
 import { colors, warn } from './output.js';
 
 /** `link set`'s flags: one per key of a shaping change (SHAPING_CHANGE_KEYS), and these. */

@@ -5,9 +5,9 @@
  * (0 success, 1 failure, 2 bad input).
  */
 import { Command, CommanderError } from 'commander';
-import { isNetlabError } from '../index.js';
+import { isNetlabError } from '../errors.js';
 import { printError } from './output.js';
-import { commands } from './commands.js';
+import { commandsFor } from './commands.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('netlab')
@@ -15,7 +15,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--debug', 'print stack traces of errors')
     .showHelpAfterError('(run netlab --help for usage)')
     .exitOverride();
-  for (const register of commands) register(program);
+  // The first word that is no option names the command: only its file is loaded (commands.ts).
+  for (const register of await commandsFor(argv.find((a) => !a.startsWith('-')))) register(program);
   const debug = argv.includes('--debug');
   try {
     await program.parseAsync(argv, { from: 'user' });

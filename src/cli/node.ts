@@ -5,7 +5,7 @@
  * over `lab.pause()`, `lab.resume()`, `lab.restart()` (src/events/nodes.ts).
  */
 import type { Command } from 'commander';
-import { Lab } from '../index.js';
+import { Lab } from '../lab/lab.js';
 
 export function register(program: Command): void {
   const node = program.command('node').description('pause, resume or restart a node of a running lab');

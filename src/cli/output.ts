@@ -3,7 +3,7 @@
  * every command looks the same.
  */
 import pc from 'picocolors';
-import { isNetlabError } from '../index.js';
+import { isNetlabError } from '../errors.js';
 
 /** Colours only on a terminal and when NO_COLOR is unset (https://no-color.org). */
 export const colors = pc.createColors(Boolean(process.stderr.isTTY) && !process.env.NO_COLOR);

@@ -4,7 +4,9 @@
  */
 import { relative } from 'node:path';
 import type { Command } from 'commander';
-import { Lab, requireLabName, UsageError } from '../index.js';
+import { UsageError } from '../errors.js';
+import { Lab } from '../lab/lab.js';
+import { requireLabName } from '../lab/paths.js';
 import { warn } from './output.js';
 
 export function register(program: Command): void {

@@ -5,7 +5,7 @@
  * exactly what it made.
  */
 import type { Command } from 'commander';
-import { removeSetup, setupUser } from '../index.js';
+import { removeSetup, setupUser } from '../lab/setup-user.js';
 import { colors, warn } from './output.js';
 
 export function register(program: Command): void {

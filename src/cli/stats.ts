@@ -5,7 +5,11 @@
  * `--watch` refreshes like `docker stats`. Exit 1 when a node is dead.
  */
 import type { Command } from 'commander';
-import { describeOomKill, Lab, oomOf, statsBetween, UsageError, type LabSample, type LabStats, type NodeStats } from '../index.js';
+import { UsageError } from '../errors.js';
+import { Lab } from '../lab/lab.js';
+import { describeOomKill } from '../observe/oom.js';
+import { oomOf, statsBetween } from '../observe/stats.js';
+import type { LabSample, LabStats, NodeStats } from '../index.js';
 import { colors } from './output.js';
 import { parseDuration } from './capture.js';
 

@@ -3,7 +3,11 @@
  * interfaces with addresses and peers, shaping, daemons.
  */
 import type { Command } from 'commander';
-import { allUsersStatus, describeOomKill, describeShaping, Lab, type LabStatus, type NodeStatus, type OwnedLabStatus } from '../index.js';
+import { allUsersStatus } from '../lab/all-users.js';
+import { Lab } from '../lab/lab.js';
+import { describeOomKill } from '../observe/oom.js';
+import { describeShaping } from '../shaping/describe.js';
+import type { LabStatus, NodeStatus, OwnedLabStatus } from '../index.js';
 import { colors } from './output.js';
 
 /** One line per lab: OWNER LAB NODES STATE FILE (`status --all-users`). Pure. */

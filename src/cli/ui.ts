@@ -7,7 +7,9 @@
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import { Lab, requireHostRoot, UsageError } from '../index.js';
+import { UsageError } from '../errors.js';
+import { requireHostRoot } from '../lab/all-users.js';
+import { Lab } from '../lab/lab.js';
 // The one import of src/cli beyond the library: the web UI is a client of the
 // library itself (src/ui imports only src/index.ts), so the library cannot
 // offer it without a cycle (docs/architecture.md, "Deviations"). Its code

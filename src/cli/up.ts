@@ -3,7 +3,11 @@
  * nothing; `--dry-run` prints the plan and touches nothing.
  */
 import type { Command } from 'commander';
-import { formatPlan, kindCatalog, Lab, loadLab, NetlabError, plan, storeImageCatalog } from '../index.js';
+import { NetlabError } from '../errors.js';
+import { formatPlan, plan } from '../graph/index.js';
+import { storeImageCatalog } from '../lab/images.js';
+import { Lab } from '../lab/lab.js';
+import { kindCatalog, loadLab } from '../lab/load.js';
 import { colors, printNotes, warn } from './output.js';
 import { fmtMs, imageProgressPrinter, progressPrinter } from './progress.js';
 

@@ -10,11 +10,15 @@
  * (src/lab/validate-run.ts); this file gives it flags, colours and signals.
  */
 import type { Command } from 'commander';
-import { DEFAULT_CONCURRENCY, Lab, NetlabError, plain, UsageError, validateClass, validateLab, type ClassOptions } from '../index.js';
+import { NetlabError, UsageError } from '../errors.js';
+import { Lab } from '../lab/lab.js';
+import { validateClass } from '../lab/validate-class.js';
+import { validateLab } from '../lab/validate-run.js';
+import { DEFAULT_CONCURRENCY, plain } from '../validate/index.js';
+import type { ClassOptions } from '../index.js';
 import pc from 'picocolors';
 import { progressPrinter } from './progress.js';
 
-export { validateLab, type LabApi, type LabHandle, type ValidateIo, type ValidateOptions } from '../index.js';
 
 export function register(program: Command): void {
   program

@@ -9,7 +9,6 @@ import { NetlabError, UsageError } from '../errors.js';
 import { readLabTopology } from '../lab/status.js';
 import type { Shaping } from '../shaping/types.js';
 import type { EventHooks } from '../validate/types.js';
-import { describeStep, runStep, stepsOf } from './actions.js';
 import { readEventLog, readSchedule, type EventRun } from './files.js';
 import { nextOccurrence } from './manage.js';
 import { runningSupervisor } from './supervisor.js';
@@ -68,6 +67,8 @@ export function eventHooks(lab: string): EventHooks {
       }
     },
     async act(spec) {
+      // Loaded on use: an action reaches the whole lab (docs/architecture.md, "Load on use").
+      const { describeStep, runStep, stepsOf } = await import('./actions.js');
       const steps = stepsOf(spec, peerIn(lab));
       const saved = new Map<string, Shaping>();
       const t0 = Date.now();

@@ -4,8 +4,6 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
-import { identifyLab } from '../frontends/index.js';
-import { topologyName } from '../topology/load.js';
 import { checkLabName } from '../topology/names.js';
 import { requireLabName } from './paths.js';
 
@@ -13,12 +11,15 @@ import { requireLabName } from './paths.js';
  * The lab name `arg` means: a topology file's lab name, found by the loader's
  * own rules (`name:` with ${VAR} expanded, else the file's name), that of a
  * containerlab file or Kathará lab folder (its front-end's rule), or a lab
- * name as it is. Reads the file; touches nothing.
+ * name as it is. Reads the file; touches nothing. Async because the
+ * front-ends and the loader are imported only for a file (a lab name needs
+ * neither: `netlab down LAB` stays quick).
  * @throws TopologyError / UsageError (exit 2) for a file whose name is not a
  *   lab name, or an argument that is neither a file nor a lab name.
  */
-export function labNameOf(arg: string): string {
+export async function labNameOf(arg: string): Promise<string> {
   if (isFile(arg) || isDir(arg)) {
+    const [{ identifyLab }, { topologyName }] = await Promise.all([import('../frontends/index.js'), import('../topology/load.js')]);
     // A containerlab file or a Kathará lab folder: its front-end knows the name.
     const src = identifyLab(arg);
     if (src.frontend) return requireLabName(src.frontend.labName(src.path, {}, src.parsed), arg);

@@ -5,40 +5,43 @@
  *   const lab = await Lab.up('topologies/lan-static.yaml');
  *   const r = await lab.exec('h1', ['ping', '-c1', 'h2']);
  *   await lab.down();
+ *
+ * Load on use: what only some methods need (bringing a lab up, a router's
+ * daemons, saving, pausing) is imported inside those methods, so that opening
+ * a lab or taking it down does not load the loader, the kinds and the images
+ * (docs/architecture.md, "Load on use").
  */
 import { readdirSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { detectCgroups } from '../core/cgroups.js';
 import { isAlive } from '../core/node.js';
 import type { DaemonHealth, ExecOptions, ExecResult } from '../daemons/kind.js';
-import { getKind } from '../daemons/registry.js';
 import { NetlabError, UsageError } from '../errors.js';
 import { hasImpairment } from '../shaping/netem.js';
 import { probeQdiscSupport } from '../shaping/probe.js';
 import { eventHooks } from '../events/hooks.js';
 import { addEvent, eventsReport, type EventsReport } from '../events/manage.js';
 import type { EventHooks } from '../validate/types.js';
-import { pauseNode, restartNode, resumeNode, type NodeTarget } from '../events/nodes.js';
+import type { NodeTarget } from '../events/nodes.js';
 import type { EventSpec } from '../topology/events.js';
 import { captureTargets, startCapture, type Capture, type CaptureOptions } from '../observe/capture.js';
 import { LinkCounterReader, type LinkCounters } from '../observe/link-counters.js';
 import { oomOf, sampleLab, statsBetween, type LabSample, type LabStats } from '../observe/stats.js';
 import type { Topology } from '../topology/types.js';
-import { labRoots, type NodeRoot } from './images.js';
+import type { NodeRoot } from './images.js';
 import { LinkEndpoint } from './link-endpoint.js';
-import { routerNeighbors, type RouterNeighbors } from './neighbors.js';
+import type { RouterNeighbors } from './neighbors.js';
 import { isLabName, labPath, requireLabName, runRoot, stateFile } from './paths.js';
 import { readPositions, savePositions, type Positions } from './positions.js';
 import { openTerminal, type NodeTerminal, type TerminalOptions } from './terminal.js';
-import { readState, type State } from './state.js';
+import { labIsRunning, readState, type State } from './state.js';
 import { allLabStatuses, labStatus, labStatusOrProblem, readLabTopology, type LabStatus } from './status.js';
-import { saveConfigs, type SaveReport } from './save.js';
+import type { SaveReport } from './save.js';
 import { setShaping, showLinks, type LinkChangeOptions, type LinkReport } from './links.js';
 import type { Shaping } from '../shaping/types.js';
-import { nodeContext } from './steps-run.js';
 import { findAllLabs, takeDown, type DownOptions, type DownReport } from './teardown.js';
-import { labIsRunning, up, type UpOptions, type UpReport } from './up.js';
-import { loadLab, type LoadTopologyOptions } from './load.js';
+import type { UpOptions, UpReport } from './up.js';
+import type { LoadTopologyOptions } from './load.js';
 
 /** Options of `waitFor`. */
 export interface WaitOptions {
@@ -82,6 +85,7 @@ export class Lab {
     if (typeof source !== 'string' && opts.name !== undefined && opts.name !== source.name) {
       throw new UsageError('Lab.up', 'name: applies to a topology file, not to a loaded Topology', 'pass the file, or loadTopology(file, { name })');
     }
+    const [{ loadLab }, { up }] = await Promise.all([import('./load.js'), import('./up.js')]);
     const t = typeof source === 'string' ? loadLab(source, { ...opts.load, ...(opts.name === undefined ? {} : { name: opts.name }) }) : source;
     const report = await up(t, opts);
     const lab = Lab.open(t.name);
@@ -185,6 +189,7 @@ export class Lab {
     }
     const rec = this.state.nodes[node];
     if (!rec || !isAlive(rec)) throw new UsageError(`${this.name}/${node}`, 'is not running (its PID 1 is gone)', `netlab status ${this.name} shows the lab; netlab down ${this.name} cleans it`);
+    const [{ labRoots }, { nodeContext }] = await Promise.all([import('./images.js'), import('./steps-run.js')]);
     this.roots ??= labRoots(this.name);
     return nodeContext(this.name, this.topology, n, rec.pid, this.roots.get(node)).exec(argv, opts);
   }
@@ -270,6 +275,7 @@ export class Lab {
     const n = this.topology.nodes.find((x) => x.name === node);
     if (!n) throw new UsageError(`lab ${this.name}`, `has no node "${node}"`, `its nodes: ${this.topology.nodes.map((x) => x.name).slice(0, 20).join(', ')}`);
     const rec = this.state.nodes[node];
+    const [{ getKind }, { nodeContext }] = await Promise.all([import('../daemons/registry.js'), import('./steps-run.js')]);
     const kind = getKind(n.kind);
     if (!rec || !isAlive(rec) || !kind.health) return [];
     return kind.health(nodeContext(this.name, this.topology, n, rec.pid));
@@ -280,9 +286,10 @@ export class Lab {
    * (src/lab/neighbors.ts); empty for a node that is no router.
    * @throws UsageError for a node the lab does not have.
    */
-  neighbors(node: string): Promise<RouterNeighbors> {
+  async neighbors(node: string): Promise<RouterNeighbors> {
     const n = this.topology.nodes.find((x) => x.name === node);
     if (!n) throw new UsageError(`lab ${this.name}`, `has no node "${node}"`, `its nodes: ${this.topology.nodes.map((x) => x.name).slice(0, 20).join(', ')}`);
+    const { routerNeighbors } = await import('./neighbors.js');
     return routerNeighbors(this.topology, n, (x, argv, o) => this.exec(x, argv, o));
   }
 
@@ -321,7 +328,8 @@ export class Lab {
    * @throws UsageError when the lab is no longer running or the folder cannot
    *   be written; NetlabError when another command holds the lab for the whole wait.
    */
-  save(opts: { output?: string; onWarning?: (text: string) => void } = {}): Promise<SaveReport> {
+  async save(opts: { output?: string; onWarning?: (text: string) => void } = {}): Promise<SaveReport> {
+    const { saveConfigs } = await import('./save.js');
     return saveConfigs(this.name, opts.output, { onWarning: opts.onWarning });
   }
 
@@ -375,13 +383,15 @@ export class Lab {
    * so neighbours notice only when their dead interval expires.
    * @throws UsageError for an unknown node, one that is not running or already paused.
    */
-  pause(node: string): Promise<void> {
-    return pauseNode(this.nodeTarget(node));
+  async pause(node: string): Promise<void> {
+    const target = this.nodeTarget(node);
+    return (await import('../events/nodes.js')).pauseNode(target);
   }
 
   /** Thaws a paused node. @throws UsageError for an unknown node, or one that is not paused. */
-  resume(node: string): Promise<void> {
-    return resumeNode(this.nodeTarget(node));
+  async resume(node: string): Promise<void> {
+    const target = this.nodeTarget(node);
+    return (await import('../events/nodes.js')).resumeNode(target);
   }
 
   /**
@@ -389,8 +399,9 @@ export class Lab {
    * and waits until they are ready.
    * @throws UsageError for an unknown, dead or paused node; NetlabError when a daemon does not come back.
    */
-  restart(node: string): Promise<void> {
-    return restartNode(this.nodeTarget(node));
+  async restart(node: string): Promise<void> {
+    const target = this.nodeTarget(node);
+    return (await import('../events/nodes.js')).restartNode(target);
   }
 
   /** The lab's events: what is scheduled (with the next time), what ran, when, and what failed. */

@@ -9,9 +9,11 @@
  * teardown tolerates that — never an object without a record.
  */
 import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { isAlive } from '../core/node.js';
 import { NetlabError } from '../errors.js';
 import type { HostObject } from '../net/host-objects.js';
 import type { ClassesRecord } from '../shaping/classes.js';
+import { isHidden } from '../topology/namespaces.js';
 import { labDir, labPath, runRoot, stateFile } from './paths.js';
 
 /** One node's process, as started. */
@@ -187,4 +189,12 @@ export class StateStore {
 export function upInProgress(state: State): boolean {
   if (state.phase !== 'starting' || state.cliPid === process.pid) return false;
   try { process.kill(state.cliPid, 0); return true; } catch { return false; }
+}
+
+/** Whether a lab has running nodes or an `up` in progress. */
+export function labIsRunning(lab: string): boolean {
+  const { state } = readState(lab);
+  if (!state) return false;
+  if (upInProgress(state)) return true;
+  return Object.entries(state.nodes).some(([name, n]) => !isHidden(name) && isAlive(n));
 }

@@ -11,14 +11,11 @@ import { isAlive } from '../core/node.js';
 import { isFrozen, labOomCount, readOomCount } from '../observe/cgroup-read.js';
 import { readOomKills, type OomKill } from '../observe/oom.js';
 import type { DaemonHealth } from '../daemons/kind.js';
-import { getKind } from '../daemons/registry.js';
 import { UsageError } from '../errors.js';
 import type { Shaping } from '../shaping/types.js';
 import type { Interface, Topology } from '../topology/types.js';
-import { labRoots } from './images.js';
 import { isLabName, labPath, requireLabName, runRoot } from './paths.js';
 import { readState, upInProgress, type LabPhase } from './state.js';
-import { nodeContext } from './steps-run.js';
 
 /** One interface in a status. */
 export interface InterfaceStatus {
@@ -99,6 +96,8 @@ export async function labStatus(lab: string): Promise<LabStatus> {
     throw new UsageError(`lab ${lab}`, damaged ? `its State file is damaged (${damaged})` : 'is not running', damaged ? `netlab down ${lab} removes it` : 'netlab status lists running labs');
   }
   const t = readLabTopology(lab);
+  // Loaded here, not at the top: links, capture and the events read topology.json through this module (docs/architecture.md, "Load on use").
+  const [{ getKind }, { labRoots }, { nodeContext }] = await Promise.all([import('../daemons/registry.js'), import('./images.js'), import('./steps-run.js')]);
   const roots = labRoots(lab);
   const interrupted = state.phase === 'starting' && state.cliPid !== process.pid && !upInProgress(state);
   const nodes: NodeStatus[] = [];

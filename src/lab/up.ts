@@ -8,7 +8,6 @@ import { detectCgroups, hasNoCgroups, killLab, labCgroupState, type CgroupLayout
 import { checkCpusets } from '../core/cpuset.js';
 import { nodeDevices } from '../core/devices.js';
 import { hostMemory } from '../core/limits.js';
-import { isAlive } from '../core/node.js';
 import { isRootless, rootlessUserName } from '../core/rootless.js';
 import { enterBinary, initBinary } from '../core/native.js';
 import { getKind } from '../daemons/registry.js';
@@ -22,7 +21,6 @@ import { openHostNetns } from '../net/host-objects.js';
 import { listLinks } from '../net/iface.js';
 import { Rtnl } from '../net/rtnl.js';
 import type { ImageProgressListener } from '../image/index.js';
-import { isHidden } from '../topology/namespaces.js';
 import { rootlessRefusals } from '../topology/rootless.js';
 import type { Topology } from '../topology/types.js';
 import { holdLabImages, recordLabImages, resolveLabImages, type NodeRoot } from './images.js';
@@ -32,7 +30,7 @@ import { withLabLock } from './lock.js';
 import { labDir, labPath, netnsAlias, netnsLink, requireLabName } from './paths.js';
 import type { ProgressListener } from './progress.js';
 import { findProgram } from './programs.js';
-import { newState, readState, runFolderGone, StateStore, upInProgress } from './state.js';
+import { labIsRunning, newState, readState, runFolderGone, StateStore } from './state.js';
 import { nodeSteps } from './steps-nodes.js';
 import { netSteps } from './steps-net.js';
 import { runSteps } from './steps-run.js';
@@ -75,13 +73,6 @@ export interface UpReport {
 
 const steps: Record<string, Step> = { ...nodeSteps, ...netSteps, ...shapingSteps, ...runSteps };
 
-/** Whether a lab has running nodes or an `up` in progress. */
-export function labIsRunning(lab: string): boolean {
-  const { state } = readState(lab);
-  if (!state) return false;
-  if (upInProgress(state)) return true;
-  return Object.entries(state.nodes).some(([name, n]) => !isHidden(name) && isAlive(n));
-}
 
 
 function alreadyRunning(t: Topology): UsageError {

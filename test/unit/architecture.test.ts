@@ -58,19 +58,63 @@ function layerOf(file: string): string {
   return parts.length > 1 ? parts[0]! : parts[0]!.replace(/\.[jt]s$/, '');
 }
 
-/** Every import of one layer by another: "src/x/f.ts imports ../y/g.js (y)". */
-function crossImports(): { file: string; spec: string; from: string; to: string }[] {
-  const out: { file: string; spec: string; from: string; to: string }[] = [];
+/** Every import of one layer by another: "src/x/f.ts imports ../y/g.js (y)", static or `await import()`, with the names a static one takes. */
+function crossImports(): { file: string; spec: string; from: string; to: string; target: string; names: string[] }[] {
+  const out: { file: string; spec: string; from: string; to: string; target: string; names: string[] }[] = [];
   for (const file of sources(join(repoRoot, 'src'))) {
-    for (const m of readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)\b[^'"]*?from\s+['"]([^'"]+)['"]/gm)) {
-      const spec = m[1]!;
+    const text = readFileSync(file, 'utf8');
+    const found = [
+      ...[...text.matchAll(/^\s*(import|export)\b([^'"]*?)from\s+['"]([^'"]+)['"]/gm)].map((m) => ({ spec: m[3]!, names: m[1] === 'import' ? importedNames(m[2]!) : [] })),
+      ...[...text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)].map((m) => ({ spec: m[1]!, names: [] })),
+    ];
+    for (const { spec, names } of found) {
       if (!spec.startsWith('.')) continue;
+      const target = resolve(dirname(file), spec);
       const from = layerOf(file);
-      const to = layerOf(resolve(dirname(file), spec));
-      if (from !== to) out.push({ file: relative(repoRoot, file), spec, from, to });
+      const to = layerOf(target);
+      if (from !== to) out.push({ file: relative(repoRoot, file), spec, from, to, target: relative(repoRoot, target).replace(/\.js$/, '.ts'), names });
     }
   }
   return out;
+}
+
+/** The names a static import takes as they are exported (`{ a, b as c, type T }` → a, b; a type-only import → []). */
+function importedNames(clause: string): string[] {
+  if (/^\s*type\b/.test(clause)) return [];
+  const braces = /\{([^}]*)\}/.exec(clause)?.[1] ?? '';
+  return braces.split(',').map((x) => x.trim()).filter((x) => x && !x.startsWith('type ')).map((x) => x.split(/\s+as\s+/)[0]!);
+}
+
+/**
+ * The library API by module: src/index.ts's `export { … } from './m.js'`
+ * lines as module file → the names it exports from there (as `m` names them).
+ * The CLI may import a name from that module directly, so that a command loads
+ * only what it uses (docs/architecture.md, "Load on use").
+ */
+function publicApi(): Map<string, Set<string>> {
+  const api = new Map<string, Set<string>>();
+  const text = readFileSync(join(repoRoot, 'src/index.ts'), 'utf8');
+  for (const m of text.matchAll(/export\s+(type\s+)?\{([^}]*)\}\s+from\s+'([^']+)'/g)) {
+    const file = relative(repoRoot, resolve(join(repoRoot, 'src'), m[3]!)).replace(/\.js$/, '.ts');
+    const names = api.get(file) ?? new Set<string>();
+    for (const item of m[2]!.split(',').map((x) => x.trim()).filter(Boolean)) {
+      if (m[1] || item.startsWith('type ')) continue;
+      names.add(item.split(/\s+as\s+/)[0]!);
+    }
+    api.set(file, names);
+  }
+  return api;
+}
+
+/** The files a module loads before it runs: its static imports, transitively (`import type` and `await import()` excluded). */
+function staticClosure(file: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  for (const m of readFileSync(join(repoRoot, file), 'utf8').matchAll(/^\s*(import|export)\s+(?!type\b)([^'"]*?)from\s+['"](\.[^'"]+)['"]|^\s*import\s+['"](\.[^'"]+)['"]/gm)) {
+    const spec = m[3] ?? m[4]!;
+    staticClosure(relative(repoRoot, resolve(dirname(join(repoRoot, file)), spec)).replace(/\.js$/, '.ts'), seen);
+  }
+  return seen;
 }
 
 describe('architecture: the layers of src/', () => {
@@ -87,8 +131,29 @@ describe('architecture: the layers of src/', () => {
   });
 
   it('imports only along allowed edges, or the deviations docs/architecture.md explains', () => {
-    const bad = imports.filter((i) => i.to !== 'errors' && !ALLOWED[i.from]?.includes(i.to) && !DEVIATIONS[i.file]?.includes(i.to));
+    const api = publicApi();
+    // The CLI may also take a public name from the module index.ts exports it from (load on use).
+    const isPublic = (i: (typeof imports)[number]): boolean => i.from === 'cli' && api.has(i.target) && i.names.every((n) => api.get(i.target)!.has(n));
+    const bad = imports.filter((i) => i.to !== 'errors' && !ALLOWED[i.from]?.includes(i.to) && !DEVIATIONS[i.file]?.includes(i.to) && !isPublic(i));
     expect(bad.map((i) => `${i.file} imports ${i.spec} (${i.from} → ${i.to})`)).to.deep.equal([]);
+  });
+
+  it('sees `await import()` too (status.ts loads the kinds on use)', () => {
+    expect(imports.some((i) => i.file === 'src/lab/status.ts' && i.target === 'src/daemons/registry.ts')).to.equal(true);
+  });
+
+  it('lets the CLI take from a library module only what src/index.ts exports from it', () => {
+    const api = publicApi();
+    const leaks = imports.filter((i) => i.from === 'cli' && api.has(i.target)).flatMap((i) => i.names.filter((n) => !api.get(i.target)!.has(n)).map((n) => `${i.file}: ${n} from ${i.target}`));
+    expect(leaks).to.deep.equal([]);
+    expect(api.get('src/lab/lab.ts')?.has('Lab')).to.equal(true);
+  });
+
+  it('keeps the loader, the kinds, the image store and `up` out of what `netlab down` loads (load on use)', () => {
+    const down = staticClosure('src/cli/down.ts');
+    expect(down.has('src/lab/teardown.ts')).to.equal(true);
+    expect(['src/lab/up.ts', 'src/topology/load.ts', 'src/daemons/registry.ts', 'src/image/store.ts', 'src/frontends/index.ts'].filter((f) => down.has(f))).to.deep.equal([]);
+    expect(down.size).to.be.below(staticClosure('src/index.ts').size / 2);
   });
 
   it('lists no deviation that the code no longer has', () => {

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { commands } from '../../src/cli/commands.js';
+import { COMMAND_NAMES, commandsFor } from '../../src/cli/commands.js';
 import { repoRoot } from '../helpers/kernel.js';
 
 /** Every command of the program, with its full name ("link set") and its long options. */
@@ -20,10 +20,13 @@ function commandTree(cmd: Command, prefix: string[] = []): { name: string; optio
 }
 
 describe('docs/cli.md covers the CLI', () => {
-  const program = new Command('netlab');
-  for (const register of commands) register(program);
   const doc = readFileSync(join(repoRoot, 'docs/cli.md'), 'utf8');
-  const tree = commandTree(program);
+  let tree: { name: string; options: string[] }[] = [];
+  before(async () => {
+    const program = new Command('netlab');
+    for (const register of await commandsFor()) register(program);
+    tree = commandTree(program);
+  });
 
   it('registers commands at all (the walk sees the program)', () => {
     expect(tree.map((c) => c.name)).to.include.members(['up', 'down', 'status', 'exec', 'link']);
@@ -39,3 +42,23 @@ describe('docs/cli.md covers the CLI', () => {
     expect(missing).to.deep.equal([]);
   });
 });
+
+describe('CLI: a command loads only its own file (src/cli/commands.ts)', () => {
+  async function registered(name?: string): Promise<string[]> {
+    const program = new Command('netlab');
+    for (const register of await commandsFor(name)) register(program);
+    return program.commands.map((c) => c.name());
+  }
+
+  it('registers just `down` for netlab down, and exec with shell (one file)', async () => {
+    expect(await registered('down')).to.deep.equal(['down']);
+    expect(await registered('shell')).to.deep.equal(['exec', 'shell']);
+  });
+
+  it('registers every command once, in help order, for help or a word that is no command', async () => {
+    expect(await registered()).to.deep.equal(COMMAND_NAMES);
+    expect(await registered('bogus')).to.deep.equal(COMMAND_NAMES);
+    expect(await registered('toString')).to.deep.equal(COMMAND_NAMES);
+  });
+});
+

@@ -47,14 +47,15 @@ describe('library: what the CLI calls', () => {
     expect((err as UsageError).hint).to.contain('containerlab');
   });
 
-  it('labNameOf gives a file\'s lab name, a lab name as it is, and refuses anything else with exit 2', () => {
-    expect(labNameOf(file('tri.yaml', 'nodes: { r1: {} }\n'))).to.equal('tri');
-    expect(labNameOf(file('x.yaml', 'name: other\nnodes: { r1: {} }\n'))).to.equal('other');
-    expect(labNameOf('lab-1')).to.equal('lab-1');
-    const err = (() => { try { labNameOf('no such.yaml'); } catch (e) { return e; } return undefined; })() as UsageError;
+  it('labNameOf gives a file\'s lab name, a lab name as it is, and refuses anything else with exit 2', async () => {
+    expect(await labNameOf(file('tri.yaml', 'nodes: { r1: {} }\n'))).to.equal('tri');
+    expect(await labNameOf(file('x.yaml', 'name: other\nnodes: { r1: {} }\n'))).to.equal('other');
+    expect(await labNameOf('lab-1')).to.equal('lab-1');
+    const err = await labNameOf('no such.yaml').then(() => undefined, (e: unknown) => e) as UsageError;
     expect(err).to.be.instanceOf(UsageError);
     expect(err.exitCode).to.equal(2);
     expect(err.hint).to.contain('no such file');
-    expect(() => labNameOf(file('bad.yaml', 'name: "a b"\nnodes: { r1: {} }\n'))).to.throw(TopologyError);
+    const bad = await labNameOf(file('bad.yaml', 'name: "a b"\nnodes: { r1: {} }\n')).then(() => undefined, (e: unknown) => e);
+    expect(bad).to.be.instanceOf(TopologyError);
   });
 });

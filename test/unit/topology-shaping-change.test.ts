@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Command } from 'commander';
-import { commands } from '../../src/cli/commands.js';
+import { commandsFor } from '../../src/cli/commands.js';
 import { Shaping as ShapingSchema } from '../../src/topology/schema/source.js';
 import { parseShapingChange, SHAPING_CHANGE_KEYS } from '../../src/topology/shaping-change.js';
 import { UsageError } from '../../src/errors.js';
@@ -12,9 +12,9 @@ describe('topology: a shaping change as typed (one list of keys)', () => {
     expect(SHAPING_CHANGE_KEYS.filter((k) => !schemaKeys.includes(k))).to.deep.equal([]);
   });
 
-  it('gives `netlab link set` one flag per key, and only --lab, --reset and --both besides', () => {
+  it('gives `netlab link set` one flag per key, and only --lab, --reset and --both besides', async () => {
     const program = new Command('netlab');
-    for (const register of commands) register(program);
+    for (const register of await commandsFor('link')) register(program);
     const set = program.commands.find((c) => c.name() === 'link')!.commands.find((c) => c.name() === 'set')!;
     const flags = set.options.map((o) => o.long!.slice(2)).sort();
     expect(flags).to.deep.equal([...SHAPING_CHANGE_KEYS, 'lab', 'reset', 'both'].sort());

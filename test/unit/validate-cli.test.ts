@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TopologyError, UsageError } from '../../src/errors.js';
-import { validateLab, type LabApi, type LabHandle, type ValidateOptions } from '../../src/cli/validate.js';
+import { validateLab, type LabApi, type LabHandle, type ValidateOptions } from '../../src/index.js';
 import type { Topology } from '../../src/topology/types.js';
 import type { ExecResult } from '../../src/validate/types.js';
 import { exit, ok } from './validate-fake.js';
