@@ -8,8 +8,8 @@
  * ospf-frr-singlearea and static-routing are in frontends-labs.test.ts.
  */
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab } from '../../src/lab/lab.js';
 import { loadLab } from '../../src/lab/load.js';
@@ -32,6 +32,40 @@ const bgpUp = (lab: Lab, node: string, n: number, ms = 90_000): Promise<boolean>
 
 const haveFrr = (): string | undefined => (existsSync('/usr/lib/frr/watchfrr') ? undefined : 'FRR is not installed (apt install frr)');
 
+/** The process holding the macvlan lab's "wire" namespace. */
+let wire: ChildProcess | undefined;
+
+/** Polls `ok` for up to 5 s (a process entering its new namespace); throws when it never holds. */
+function until0(ok: () => boolean): void {
+  const end = Date.now() + 5000;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error('the wire namespace did not appear within 5 s');
+    spawnSync('sleep', ['0.02']);
+  }
+}
+
+/** `ip ARGS…` on the host; throws with ip's message when it fails. */
+function ip(...args: string[]): void {
+  const r = spawnSync('ip', args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr.trim()}`);
+}
+
+/**
+ * Whether the kernel makes links of `kind` (dummy, macvlan): tried on the host
+ * with a probe link of the test's own, removed at once. /sys/module and
+ * modules.builtin do not say for a kernel built without module files.
+ */
+function kernelMakes(kind: 'dummy' | 'macvlan'): boolean {
+  const parent = kind === 'macvlan' ? ['link', 't-fe-probe0'] : [];
+  try {
+    if (kind === 'macvlan') ip('link', 'add', 't-fe-probe0', 'type', 'veth', 'peer', 'name', 't-fe-probe1');
+    return spawnSync('ip', ['link', 'add', ...parent, 't-fe-probe2', 'type', kind]).status === 0;
+  } catch { return false; } finally {
+    spawnSync('ip', ['link', 'del', 't-fe-probe2']);
+    spawnSync('ip', ['link', 'del', 't-fe-probe0']);
+  }
+}
+
 /** Whether the kernel has `kind` as a module or built in (this machine loads no modules). */
 function kernelHas(module: string): boolean {
   if (existsSync(`/sys/module/${module}`)) return true;
@@ -52,6 +86,8 @@ interface Case {
   /** Kathará: netlab's own startup files (test/fixtures/kathara/<lab>). */
   scripts?: string;
   env?: Record<string, string>;
+  /** Host objects the lab expects, made before `up` and removed after `down` (the test's own). */
+  hostSetup?: { make(): void; remove(): void };
   /** `warnings`: what `up` warned about. */
   check(lab: Lab, warnings: string[]): Promise<void>;
 }
@@ -125,13 +161,38 @@ const CASES: Case[] = [
   },
   {
     name: 't-fe-macvlan', path: ['containerlab', 'smoke-macvlan', 'macvlan.clab.yml'], env: { host_link: 't-fe-nic0' },
-    cannot: () => (kernelHas('macvlan') ? 'the test does not create its stand-in NIC yet' : 'this kernel has no macvlan (module not loaded, loading disabled)'),
-    what: 'l1 gets a macvlan on the stand-in NIC',
-    async check() { /* cannot run here: skipped in before() */ },
+    cannot: () => (kernelMakes('macvlan') ? undefined : 'this kernel makes no macvlan links (ip link add … type macvlan fails)'),
+    // Never a real NIC: a veth pair stands in, its other end in a network namespace held by a process of the
+    // test's own (the "wire"; no `ip netns add`, which would mount /run/netns on a host that had none).
+    hostSetup: {
+      make() {
+        wire = spawn('unshare', ['-n', 'sleep', '600'], { stdio: 'ignore' });
+        const pid = String(wire.pid);
+        ip('link', 'add', 't-fe-nic0', 'type', 'veth', 'peer', 'name', 't-fe-nic0p');
+        until0(() => spawnSync('nsenter', ['-t', pid, '-n', 'true']).status === 0 && readlinkSync(`/proc/${pid}/ns/net`) !== readlinkSync('/proc/self/ns/net'));
+        ip('link', 'set', 't-fe-nic0p', 'netns', pid);
+        ip('link', 'set', 't-fe-nic0', 'up');
+        for (const a of [['addr', 'add', '192.0.2.1/24', 'dev', 't-fe-nic0p'], ['link', 'set', 't-fe-nic0p', 'up']]) {
+          const r = spawnSync('nsenter', ['-t', pid, '-n', 'ip', ...a], { encoding: 'utf8' });
+          if (r.status !== 0) throw new Error(`ip ${a.join(' ')} on the wire: ${r.stderr.trim()}`);
+        }
+      },
+      remove() {
+        spawnSync('ip', ['link', 'del', 't-fe-nic0']);
+        wire?.kill('SIGKILL');
+      },
+    },
+    what: 'l1 gets a macvlan on the stand-in NIC, and reaches a host on that NIC\'s wire through it',
+    async check(lab) {
+      const link = await lab.exec('l1', ['ip', '-d', 'link', 'show', 'eth1']);
+      expect(link.stdout, 'l1 eth1 is a macvlan').to.match(/macvlan mode/);
+      expect((await lab.exec('l1', ['ip', 'addr', 'add', '192.0.2.2/24', 'dev', 'eth1'])).code, 'address on l1 eth1').to.equal(0);
+      expect(await reaches(lab, 'l1', '192.0.2.1'), 'l1 → the wire through the macvlan').to.equal(true);
+    },
   },
   {
     name: 't-fe-linux', path: ['containerlab', 'smoke-01-linux-nodes', '01-linux-nodes.clab.yml'],
-    cannot: () => (kernelHas('dummy') ? undefined : 'the lab has a type: dummy link and this kernel has no dummy interfaces'),
+    cannot: () => (kernelMakes('dummy') ? undefined : 'the lab has a type: dummy link and this kernel makes no dummy interfaces (ip link add … type dummy fails)'),
     what: 'the three nodes come up with their veth, host, mgmt-net and dummy links',
     async check(lab) { for (const n of ['l1', 'l2', 'l3']) expect((await lab.exec(n, ['true'])).code, n).to.equal(0); },
   },
@@ -174,12 +235,15 @@ describe('imported labs: the rest of the corpus runs as published', function () 
         const why = c.cannot?.();
         if (why) skip(this, why);
         const path = peerLab(this, ...c.path);
+        c.hostSetup?.make();
         lab = await Lab.up(loadLab(path, {
           name: c.name, env: { ...process.env, ...(c.env ?? {}) },
           ...(c.scripts ? { scripts: join(repoRoot, 'test', 'fixtures', 'kathara', c.scripts) } : {}),
         }), { onWarning: (w) => warnings.push(w) });
       });
-      after(async () => { await lab?.down(); });
+      after(async () => {
+        try { await lab?.down(); } finally { c.hostSetup?.remove(); }
+      });
 
       it(c.what, async () => { await c.check(lab!, warnings); });
     });
