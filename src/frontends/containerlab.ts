@@ -60,8 +60,6 @@ const IGNORED: Record<string, string> = {
   sandbox: 'nodes are namespaces, not VMs',
   kernel: 'nodes share the host\'s kernel',
   components: 'vendor-specific',
-  'mgmt-ipv4': '',
-  'mgmt-ipv6': '',
 };
 
 /** Node keys mapped (handled below); anything else is unknown and noted. */
@@ -337,9 +335,11 @@ function convertNode(n: ClabNode, ctx: ClabContext): Obj {
   }
   if (s.dns !== undefined) ctx.notes.push({ where: at('dns'), text: 'dns is ignored: nodes use the host\'s /etc/resolv.conf' });
   if (s.aliases !== undefined) ctx.notes.push({ where: at('aliases'), text: 'aliases are ignored: netlab has no DNS of its own' });
-  if (s['mgmt-ipv4'] !== undefined || s['mgmt-ipv6'] !== undefined) {
-    ctx.notes.push({ where: at(s['mgmt-ipv4'] !== undefined ? 'mgmt-ipv4' : 'mgmt-ipv6'), text: `${n.name}'s management address is netlab's (the subnet's address for its node id), not ${String(s['mgmt-ipv4'] ?? s['mgmt-ipv6'])}` });
-  }
+  // The node's own management addresses, kept (the loader checks them against the network).
+  const mgmt: Obj = {};
+  if (s['mgmt-ipv4'] !== undefined) mgmt.ipv4 = s['mgmt-ipv4'];
+  if (s['mgmt-ipv6'] !== undefined) mgmt.ipv6 = s['mgmt-ipv6'];
+  if (Object.keys(mgmt).length) out.mgmt = mgmt;
   return out;
 }
 

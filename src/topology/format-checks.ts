@@ -146,6 +146,7 @@ export const FORMATS: Record<string, FormatCheck> = {
   'ipv6-interface': interfaceCheck(6),
   'ip-address': addressCheck(0),
   'ipv4-address': addressCheck(4),
+  'ipv6-address': addressCheck(6),
   'gateway': (v) => (parseIP(String(v)) ? undefined : nameProblemOnly(checkNodeName(v),
     `gateway "${String(v)}" is neither an address nor a node name`)),
   'mac': (v) => {

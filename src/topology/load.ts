@@ -18,7 +18,7 @@ import { macPrefix } from './mac.js';
 import { assignMgmt, readMgmt } from './mgmt.js';
 import { checkLabName } from './names.js';
 import { checkKindNames, resolveNodes } from './nodes.js';
-import { parsePath, type PathPart } from './path.js';
+import { formatPath, parsePath, type PathPart } from './path.js';
 import { resolveRouting } from './routing.js';
 import { readTextFile } from './read.js';
 import { checkTopLevelKeys, checkTopology } from './schema/check.js';
@@ -192,6 +192,10 @@ function resolveTopology(data: unknown, ctx: ResolveContext): Topology {
   }
   const addressing = assignAddresses(raw, drafts, links, mgmtRanges);
   if (mgmt) assignMgmt(name, mgmt, drafts, macs);
+  else {
+    const d = drafts.find((x) => x.mgmt);
+    if (d) throw new TopologyError(formatPath([...d.path, 'mgmt']), `node ${d.node.name} gives a management address, but the lab has no management network`, 'add mgmt: true (or mgmt: { network: … }) at the top of the file');
+  }
   const linkList = links.map((l) => l.link);
   resolveRouting(raw, drafts, linkList, mgmt?.mgmt.iface);
   const topology: Topology = {

@@ -31,6 +31,8 @@ export interface NodeDraft {
   path: PathPart[];
   /** Per top-level key, the path of the layer that set it. */
   origin: Record<string, PathPart[]>;
+  /** The node's own management addresses (`nodes.X.mgmt`, no prefix length), when it gives them. */
+  mgmt?: { ipv4?: string; ipv6?: string };
 }
 
 /** Options for resolving paths. */
@@ -86,10 +88,11 @@ export function resolveNodes(raw: TopologyInput, opts: NodeOptions): { drafts: N
       { values: kinds[kindName], path: ['kinds', kindName] },
       { values: groupValues, path: ['groups', group ?? ''] },
       { values: own ?? undefined, path: e.path },
-    ], ['members', 'group']);
+    ], ['members', 'group', 'mgmt']);
     layered.values.kind = kindName;
     // Layers that each passed the schema merge into settings that pass it too.
     const draft: NodeDraft = { node: baseNode(e.name, i + 1, kindName, group, layered.values as NodeSettings), kind, path: e.path, origin: layered.origin };
+    if (own?.mgmt) draft.mgmt = own.mgmt;
     resolveFields(draft, opts);
     drafts.push(draft);
   }

@@ -51,6 +51,46 @@ describe('imported labs (containerlab, Kathará) run as published', function () 
     });
   });
 
+  describe('ipspace netlab\'s containerlab output (clab.yml + clab_files/) for its 01-ebgp-session test, FRR as the DUT', function () {
+    // test/fixtures/ipspace-clab/ebgp: what `netlab create -p clab -d frr` writes. ipspace netlab then
+    // configures the routers itself (`netlab initial`, vtysh in each node); the test does what that step does.
+    let lab: Lab | undefined;
+    const vtysh = async (node: string, lines: string[]): Promise<void> => {
+      const r = await lab!.exec(node, ['vtysh', '-c', 'configure terminal', ...lines.flatMap((l) => ['-c', l])]);
+      expect(r.code, `${node}: vtysh ${lines.join('; ')}: ${r.stdout}${r.stderr}`).to.equal(0);
+    };
+    before(async function () {
+      requireRoot(this);
+      needFrr(this);
+      lab = await Lab.up(loadLab(join(repoRoot, 'test', 'fixtures', 'ipspace-clab', 'ebgp', 'clab.yml'), { name: 't-ipsp' }));
+    });
+    after(async () => { await lab?.down(); });
+
+    it('gives each node the management address the file names, and the bound /etc/hosts', async () => {
+      for (const [node, addr] of [['dut', '192.168.121.101/24'], ['x1', '192.168.121.102/24'], ['x2', '192.168.121.103/24']] as const) {
+        expect((await lab!.exec(node, ['ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0'])).stdout, `${node} eth0`).to.contain(`inet ${addr}`);
+      }
+      expect((await lab!.exec('dut', ['cat', '/etc/hosts'])).stdout).to.match(/^10\.0\.0\.2 x1$/m);
+      expect(await reaches(lab!, 'dut', '192.168.121.103'), 'dut → x2 over the management network').to.equal(true);
+    });
+
+    it('runs the FRR daemons the bound daemons file turns on (bgpd, not ospfd)', async () => {
+      const d = (await lab!.exec('x1', ['vtysh', '-c', 'show daemons'])).stdout;
+      expect(d).to.contain('bgpd');
+      expect(d).not.to.contain('ospfd');
+    });
+
+    it('carries the eBGP sessions and x2\'s beacon prefix to x1 once configured as netlab initial would', async () => {
+      await vtysh('dut', ['interface eth1', 'ip address 10.1.0.1/30', 'interface eth2', 'ip address 10.1.0.5/30', 'router bgp 65000', 'no bgp ebgp-requires-policy',
+        'neighbor 10.1.0.2 remote-as 65100', 'neighbor 10.1.0.6 remote-as 65101']);
+      await vtysh('x1', ['interface eth1', 'ip address 10.1.0.2/30', 'router bgp 65100', 'no bgp ebgp-requires-policy', 'neighbor 10.1.0.1 remote-as 65000']);
+      await vtysh('x2', ['interface eth1', 'ip address 10.1.0.6/30', 'interface lo', 'ip address 172.42.42.1/24', 'router bgp 65101', 'no bgp ebgp-requires-policy',
+        'neighbor 10.1.0.5 remote-as 65000', 'address-family ipv4 unicast', 'network 172.42.42.0/24']);
+      expect(await until(60_000, async () => /^B>\*\s*172\.42\.42\.0\/24/m.test((await lab!.exec('x1', ['vtysh', '-c', 'show ip route bgp'])).stdout)),
+        'x1 learns 172.42.42.0/24 from x2 through the DUT').to.equal(true);
+    });
+  });
+
   describe('Kathará ospf-frr-singlearea (5 FRR routers, 2 LANs, FRR started by systemctl/service/init.d)', function () {
     let lab: Lab | undefined;
     before(async function () {

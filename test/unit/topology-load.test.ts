@@ -321,6 +321,34 @@ nodes:
       expect(t.nodes.map((n) => n.mgmt!.ipv4)).to.deep.equal(['192.168.200.2/24', '192.168.200.3/24', '192.168.200.4/24', '192.168.200.5/24', '192.168.200.6/24']);
       for (const n of t.nodes) expect(n.mgmt!.hostIface.length).to.be.at.most(15);
     });
+
+    it('keeps a node\'s own address (nodes.X.mgmt), and gives a node whose address it took the lowest free one', () => {
+      const t = text('name: m\nmgmt: true\nnodes:\n  a: {}\n  b: { mgmt: { ipv4: 192.168.121.2 } }\n  c: { mgmt: { ipv4: 192.168.121.101 } }\n  d: {}\n');
+      // a (id 1) would be .2, which b took: a gets the lowest address no node has (.3, b's by id, which b does not use; d keeps .5)
+      expect(t.nodes.map((n) => `${n.name} ${n.mgmt!.ipv4}`)).to.deep.equal(['a 192.168.121.3/24', 'b 192.168.121.2/24', 'c 192.168.121.101/24', 'd 192.168.121.5/24']);
+      const six = text('name: m\nmgmt: { ipv6: 2001:db8:121::/64 }\nnodes:\n  a: { mgmt: { ipv6: 2001:db8:121::a } }\n  b: {}\n');
+      expect(six.nodes.map((n) => n.mgmt!.ipv6)).to.deep.equal(['2001:db8:121::a/64', '2001:db8:121::3/64']);
+    });
+
+    it('refuses a node\'s own address outside the network, the host bridge\'s, another node\'s, or without a management network', () => {
+      const refused = (yaml: string): TopologyError => {
+        try { text(yaml); } catch (err) { return err as TopologyError; }
+        throw new Error(`accepted: ${yaml}`);
+      };
+      const outside = refused('name: m\nmgmt: true\nnodes:\n  a: { mgmt: { ipv4: 10.0.0.1 } }\n');
+      expect([outside.path, outside.exitCode]).to.deep.equal(['nodes.a.mgmt.ipv4', 2]);
+      expect(outside.message).to.contain('not a host address of the management network 192.168.121.0/24');
+      expect(refused('name: m\nmgmt: true\nnodes:\n  a: { mgmt: { ipv4: 192.168.121.1 } }\n').message).to.contain('the host bridge\'s address');
+      expect(refused('name: m\nmgmt: true\nnodes:\n  a: { mgmt: { ipv4: 192.168.121.255 } }\n').message).to.contain('not a host address');
+      const twice = refused('name: m\nmgmt: true\nnodes:\n  a: { mgmt: { ipv4: 192.168.121.9 } }\n  b: { mgmt: { ipv4: 192.168.121.9 } }\n');
+      expect([twice.path, twice.message]).to.deep.equal(['nodes.b.mgmt.ipv4', twice.message]);
+      expect(twice.message).to.contain('also node a\'s management address');
+      const none = refused('name: m\nnodes:\n  a: { mgmt: { ipv4: 192.168.121.9 } }\n');
+      expect([none.path, none.hint]).to.deep.equal(['nodes.a.mgmt', 'add mgmt: true (or mgmt: { network: … }) at the top of the file']);
+      expect(refused('name: m\nmgmt: true\nnodes:\n  a: { mgmt: { ipv6: 2001:db8::9 } }\n').message).to.contain('has no IPv6 network');
+      expect(refused('name: m\nmgmt: true\nnodes:\n  a: { mgmt: { ipv4: 2001:db8::9 } }\n').path).to.equal('nodes.a.mgmt.ipv4');
+      expect(refused('name: m\nmgmt: true\ndefaults: { mgmt: { ipv4: 192.168.121.9 } }\nnodes: [a]\n').path).to.match(/^defaults/);
+    });
   });
 
   describe('at scale', () => {

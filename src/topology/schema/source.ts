@@ -250,6 +250,10 @@ export const Group = Type.Object({
 /** One entry of `nodes:` (the most specific layer). */
 export const NodeEntry = Type.Object({
   group: Type.Optional(str('Group name.', { format: 'group-ref' })),
+  mgmt: Type.Optional(Type.Object({
+    ipv4: Type.Optional(str('IPv4 address in the management network, e.g. 192.168.121.101 (no prefix length: the network\'s).', { format: 'ipv4-address' })),
+    ipv6: Type.Optional(str('IPv6 address in the management network\'s ipv6 network.', { format: 'ipv6-address' })),
+  }, { description: 'This node\'s management addresses (default: the network\'s address for the node\'s id); needs mgmt: at the top.', additionalProperties: false })),
   ...optionalFields(allFieldKeys),
 }, { description: 'A node.', additionalProperties: false });
 
