@@ -7,7 +7,8 @@
  * mounts of /proc/self/mountinfo (proc(5)); what a v2 child may use from the
  * root's cgroup.subtree_control (cgroup-v2.rst, "Enabling and Disabling").
  */
-import { accessSync, constants, readFileSync, statfsSync } from 'node:fs';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { accessSync, constants, existsSync, readFileSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isRootless, rootlessUserName } from './rootless.js';
 
@@ -130,6 +131,9 @@ function read(path: string): string {
 export function detectCgroups(): CgroupLayout {
   // A rootless netlab writes only in cgroups root delegated to its user (netlab setup-user); else its labs run without (docs/rootless.md).
   if (isRootless()) return delegatedLayout(delegationFacts());
+  // Root reading a user's labs (status --all-users, the teacher's web view): that user's cgroups, not root's.
+  const user = scopedUser.getStore();
+  if (user !== undefined) return userLayout(user);
   let rootIsCgroup2 = false;
   try { rootIsCgroup2 = Number(statfsSync('/sys/fs/cgroup').type) === CGROUP2_SUPER_MAGIC; } catch { /* no /sys/fs/cgroup */ }
   const mountinfo = read('/proc/self/mountinfo');
@@ -211,4 +215,31 @@ function delegationFacts(): DelegationFacts {
     writable: (path) => { try { accessSync(path, constants.W_OK); return true; } catch { return false; } },
     read,
   };
+}
+
+/** The user whose cgroups detectCgroups() answers inside `inCgroupsOf` (root reading that user's labs). */
+const scopedUser = new AsyncLocalStorage<string>();
+
+/**
+ * Runs `fn` with detectCgroups() answering user `user`'s layout (the
+ * hierarchies' `netlab-users/<user>` folders, as that user's netlab sees
+ * them) for every call it makes, also after its awaits: root reading a
+ * student's lab reads the student's cgroups (paused, memory, CPU), never
+ * those of a lab of root's with the same name. Reading only.
+ */
+export function inCgroupsOf<T>(user: string, fn: () => T): T {
+  return scopedUser.run(user, fn);
+}
+
+/**
+ * User `user`'s delegated layout seen from the host: each hierarchy's
+ * `netlab-users/<user>` folder that exists (delegatedLayout with existence
+ * for writability, and the cgroup2 folder counted as the user's own);
+ * NO_CGROUPS when the user has none (`netlab setup-user` never ran).
+ */
+export function userLayout(user: string): CgroupLayout {
+  return delegatedLayout({
+    user, mountinfo: read('/proc/self/mountinfo'), ownCgroup2: `/${USERS_CGROUP}/${user}`, read,
+    writable: (path) => existsSync(path),
+  });
 }

@@ -46,7 +46,7 @@ import type { CgroupHierarchy, CgroupLayout } from './cgroup-layout.js';
 import { DEFAULT_DEVICE_RULES, labDeviceRules } from './devices.js';
 import type { Resources } from './types.js';
 
-export { detectCgroups, hasNoCgroups, NO_CGROUPS, parseCgroupLayout, type CgroupLayout, type CgroupHierarchy, type CgroupMode } from './cgroup-layout.js';
+export { detectCgroups, hasNoCgroups, inCgroupsOf, NO_CGROUPS, parseCgroupLayout, userLayout, type CgroupLayout, type CgroupHierarchy, type CgroupMode } from './cgroup-layout.js';
 export { killLab, findLabs, labCgroupState } from './cgroup-teardown.js';
 
 /**

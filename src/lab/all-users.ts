@@ -11,6 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { inCgroupsOf } from '../core/cgroups.js';
 import { isRootless, userKeepers, type UserKeeper } from '../core/rootless.js';
 import { NetlabError, UsageError } from '../errors.js';
 import { inRunRoot } from './paths.js';
@@ -55,13 +56,14 @@ export function owners(): Owner[] {
 
 /**
  * Runs `fn` with NETLAB_RUN_DIR pointing at `owner`'s run folder, so the
- * library's reads (status, Lab.open, validate) see that owner's labs.
+ * library's reads (status, Lab.open, validate) see that owner's labs, and
+ * with that owner's cgroups (core/cgroup-layout.ts inCgroupsOf).
  */
 export async function asOwner<T>(owner: Owner, fn: () => Promise<T>): Promise<T> {
   const before = process.env.NETLAB_RUN_DIR;
   process.env.NETLAB_RUN_DIR = owner.runDir;
   try {
-    return await fn();
+    return await (owner.keeper ? inCgroupsOf(owner.keeper.user, fn) : fn());
   } finally {
     if (before === undefined) delete process.env.NETLAB_RUN_DIR; else process.env.NETLAB_RUN_DIR = before;
   }
@@ -75,7 +77,7 @@ export async function asOwner<T>(owner: Owner, fn: () => Promise<T>): Promise<T>
  * files the user cannot change (act through runAsUserOutput instead).
  */
 export function withOwner<T>(owner: Owner, fn: () => T): T {
-  return inRunRoot(owner.runDir, fn);
+  return inRunRoot(owner.runDir, () => (owner.keeper ? inCgroupsOf(owner.keeper.user, fn) : fn()));
 }
 
 /**

@@ -11,7 +11,7 @@ import { isInitialUidMap, plainFolders } from '../../src/core/rootless.js';
 import { rootlessLimitsNotice } from '../../src/lab/up.js';
 import { delegatedFiles, freeSubordinateStart, passwdUser, requireUserName, setupHierarchies } from '../../src/lab/setup-user.js';
 import { UsageError } from '../../src/errors.js';
-import { delegatedLayout, hasNoCgroups } from '../../src/core/cgroup-layout.js';
+import { delegatedLayout, detectCgroups, hasNoCgroups, inCgroupsOf, userLayout } from '../../src/core/cgroup-layout.js';
 import { nodeCgroupDirs } from '../../src/core/cgroups.js';
 import { loadTopology } from '../../src/lab/load.js';
 import type { Topology } from '../../src/topology/index.js';
@@ -213,6 +213,15 @@ describe('rootless: setup-user and delegated cgroups (pure)', () => {
     expect(inside.unifiedControllers).to.deep.equal(['memory', 'pids']);
     expect(hasNoCgroups(delegatedLayout({ ...facts, writable: () => false }))).to.equal(true);
     expect(hasNoCgroups(delegatedLayout({ ...facts, user: '' }))).to.equal(true);
+  });
+
+  it('reads a user\'s cgroups, not root\'s, inside inCgroupsOf (root reading a student\'s labs), also after an await', async () => {
+    const root = detectCgroups();
+    const user = `nlt-nobody${process.pid}`; // no netlab setup-user ran for this name: no delegated folders
+    const seen = await inCgroupsOf(user, async () => { await new Promise((r) => setTimeout(r, 1)); return detectCgroups(); });
+    expect(hasNoCgroups(seen)).to.equal(true);
+    expect(detectCgroups()).to.deep.equal(root);
+    expect(JSON.stringify(userLayout(user))).to.equal(JSON.stringify(seen));
   });
 
   it('reads users of /etc/passwd by name', () => {
