@@ -7,7 +7,7 @@
 import { Lab } from '../lab/lab.js';
 import { readLabTopology } from '../lab/status.js';
 import { setEndpointState, setShaping } from '../lab/links.js';
-import { describeShaping } from '../shaping/describe.js';
+import { describeShaping } from '../topology/shaping.js';
 import type { Shaping } from '../shaping/types.js';
 import type { EventSpec } from '../topology/events.js';
 

@@ -3,7 +3,9 @@
  */
 export * from './actions.js';
 export { plan, sysctlsOf, usesIPv6 } from './plan.js';
-export { formatPlan, describeAction, describeRoute, describeShaping, type FormatPlanOptions } from './plan-text.js';
+export { formatPlan, describeAction, type FormatPlanOptions } from './plan-text.js';
+export { describeRoute } from '../topology/routes.js';
+export { describeShaping } from '../topology/shaping.js';
 export { buildGraph, components, degree, neighbours, segmentKey, HOST_KEY } from './graph.js';
 export { toDot } from './render/dot.js';
 export { toMermaid } from './render/mermaid.js';

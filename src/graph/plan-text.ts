@@ -5,7 +5,9 @@
  */
 import { formatPriority } from '../topology/priority.js';
 import { formatRate } from '../topology/units.js';
-import type { NetClass, RouteSpec, Shaping } from '../topology/types.js';
+import { describeRoute } from '../topology/routes.js';
+import { describeShaping } from '../topology/shaping.js';
+import type { NetClass } from '../topology/types.js';
 import { isLan } from '../topology/link-types/index.js';
 import type { Action, Plan, VethEnd } from './actions.js';
 import { components } from './graph.js';
@@ -69,27 +71,6 @@ export function describeAction(a: Action): string {
     case 'host.bridge': return `host.bridge ${a.name} mtu ${a.mtu} (made when the host has none)`;
     case 'host.port': return `host.port host:${a.iface} joins bridge ${a.bridge} (link ${a.link})`;
   }
-}
-
-/** `10.2.0.0/16 via 10.1.0.1 dev eth1 metric 20`. */
-export function describeRoute(r: RouteSpec): string {
-  return [r.prefix, ...(r.via ?? []).map((v) => `via ${v}`), r.dev ? `dev ${r.dev}` : '', r.metric !== undefined ? `metric ${r.metric}` : '']
-    .filter(Boolean).join(' ');
-}
-
-/** `rate 10Mbit delay 20ms loss 0.5%`, in tc's words. */
-export function describeShaping(s: Shaping): string {
-  const parts: string[] = [];
-  if (s.rateBps !== undefined) parts.push(`rate ${formatRate(s.rateBps)}`);
-  if (s.burstBytes !== undefined) parts.push(`burst ${s.burstBytes}b`);
-  if (s.limitPackets !== undefined) parts.push(`limit ${s.limitPackets}`);
-  if (s.delayMs !== undefined) parts.push(`delay ${s.delayMs}ms${s.jitterMs !== undefined ? ` ${s.jitterMs}ms` : ''}${s.delayCorrelationPercent !== undefined ? ` ${s.delayCorrelationPercent}%` : ''}`);
-  if (s.distribution) parts.push(`distribution ${s.distribution}`);
-  if (s.lossPercent !== undefined) parts.push(`loss ${s.lossPercent}%${s.lossCorrelationPercent !== undefined ? ` ${s.lossCorrelationPercent}%` : ''}`);
-  if (s.corruptPercent !== undefined) parts.push(`corrupt ${s.corruptPercent}%`);
-  if (s.duplicatePercent !== undefined) parts.push(`duplicate ${s.duplicatePercent}%`);
-  if (s.reorderPercent !== undefined) parts.push(`reorder ${s.reorderPercent}%${s.reorderCorrelationPercent !== undefined ? ` ${s.reorderCorrelationPercent}%` : ''}`);
-  return parts.join(' ');
 }
 
 function describeClasses(c: Record<string, NetClass>): string {

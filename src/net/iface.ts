@@ -14,7 +14,8 @@ import { KernelError } from '../errors.js';
 import { AF_INET, AF_INET6, formatMac, ipv4Broadcast, parseCidr } from './addr.js';
 import { IFA, IFA_F_NODAD, IFF_LOOPBACK, IFF_UP, addrBody, linkBody, linkStateBody, parseLink, txCounters } from './messages.js';
 import { attr, u32 } from './nlattr.js';
-import { describeRoute, routeMessage } from './route.js';
+import { describeRoute } from '../topology/routes.js';
+import { routeMessage } from './route.js';
 import { NLM_F, RTM, Rtnl } from './rtnl.js';
 import type { RouteSpec } from './types.js';
 

@@ -11,6 +11,7 @@
  * (net/ipv6/route.c, ip6_route_multipath_add).
  */
 import { TopologyError } from '../errors.js';
+import { describeRoute } from '../topology/routes.js';
 import { AF_INET6, ipBytes, networkBytes, parseCidr } from './addr.js';
 import { RTA, routeBody } from './messages.js';
 import { attr, u32 } from './nlattr.js';
@@ -22,12 +23,6 @@ const PROTO_STATIC = 4;
 const SCOPE_UNIVERSE = 0;
 const SCOPE_LINK = 253;
 const TYPE_UNICAST = 1;
-
-/** Text of a route for messages: `10.0.0.0/8 via 10.0.1.2,10.0.2.2 dev eth1`. */
-export function describeRoute(r: RouteSpec): string {
-  return [r.prefix, r.via?.length ? `via ${r.via.join(',')}` : '', r.dev ? `dev ${r.dev}` : '']
-    .filter(Boolean).join(' ');
-}
 
 /**
  * The payload of RTM_NEWROUTE (or RTM_DELROUTE) for one RouteSpec.

@@ -9,7 +9,8 @@ export { applyShaping, removeShaping, installedClasses, type ApplyOptions, type 
 export { readShaping, decodeTree, type ShapingStatus, type TcCounters, type InstalledClass } from './read.js';
 export { probeQdiscSupport, supportReport, type ShapingSupport, type DoctorItem } from './probe.js';
 export { mergeShaping } from './merge.js';
-export { describeShaping, formatRate } from './describe.js';
+export { describeShaping } from '../topology/shaping.js';
+export { formatRate } from '../topology/units.js';
 export { hasImpairment } from './netem.js';
 export { loadDistribution } from './distribution.js';
 export {

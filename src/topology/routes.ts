@@ -13,6 +13,17 @@ import { formatCidr, hasHostBits, network, parseCidr, parseIP, formatIP } from '
 /** The largest route metric: RTA_PRIORITY is a u32 (rtnetlink(7)). */
 export const MAX_METRIC = 0xffffffff;
 
+/**
+ * A route in the string form parseRouteString reads (ip-route(8)'s words):
+ * `10.2.0.0/16 via 10.1.0.1 via 10.1.0.3 dev eth1 metric 20`, one `via` per
+ * next hop, `dev` and `metric` only when set. For `netlab up --dry-run` and for
+ * messages about a route (src/net/route.ts, src/net/iface.ts).
+ */
+export function describeRoute(r: RouteSpec): string {
+  return [r.prefix, ...(r.via ?? []).map((v) => `via ${v}`), r.dev ? `dev ${r.dev}` : '', r.metric !== undefined ? `metric ${r.metric}` : '']
+    .filter(Boolean).join(' ');
+}
+
 /** Parses the string form; returns a RouteSpec or a Problem. */
 export function parseRouteString(s: string): RouteSpec | Problem {
   const words = s.trim().split(/\s+/);

@@ -9,7 +9,7 @@ import type { ShapingInput } from './schema/source.js';
 import type { Shaping } from './types.js';
 import { MAX_BURST_BYTES, MAX_DELAY_MS, MAX_LIMIT_PACKETS } from './limits.js';
 import { formatPath, type PathPart } from './path.js';
-import { parsePercent, parseRate, parseSize, parseTime } from './units.js';
+import { formatMs, formatRate, parsePercent, parseRate, parseSize, parseTime } from './units.js';
 
 /** Parses one block (already schema-checked). Returns undefined for an empty block. */
 export function parseShaping(raw: ShapingInput | undefined): Shaping | undefined {
@@ -29,6 +29,33 @@ export function parseShaping(raw: ShapingInput | undefined): Shaping | undefined
   if (raw.reorder !== undefined) s.reorderPercent = parsePercent(raw.reorder);
   if (raw.reorder_correlation !== undefined) s.reorderCorrelationPercent = parsePercent(raw.reorder_correlation);
   return Object.keys(s).length ? s : undefined;
+}
+
+/**
+ * A Shaping in one line, in tc-netem(8)'s and tc-tbf(8)'s words:
+ * `rate 10Mbit delay 30ms 5ms 25% loss 0.01%`; `none` when it asks for nothing.
+ * A value of 0 is left out (0 asks for nothing: no qdisc carries it, see
+ * src/shaping/netem.ts hasImpairment); the queue limit is in packets (`limit
+ * 100p`); a delay's correlation shows only with its jitter and the
+ * distribution only when not netem's default (uniform), as tc takes them.
+ * The one description of shaping: `netlab up --dry-run` (src/graph/plan-text.ts),
+ * `netlab link show`, `netlab status`, the UI and the events' step labels.
+ */
+export function describeShaping(s: Shaping): string {
+  const parts: string[] = [];
+  const pct = (p: number | undefined): string => (p ? `${p}%` : '');
+  if (s.rateBps) parts.push(`rate ${formatRate(s.rateBps)}`);
+  if (s.burstBytes) parts.push(`burst ${s.burstBytes}b`);
+  if (s.limitPackets) parts.push(`limit ${s.limitPackets}p`);
+  if (s.delayMs || s.jitterMs) {
+    parts.push(['delay', formatMs(s.delayMs ?? 0), s.jitterMs ? formatMs(s.jitterMs) : '', s.jitterMs ? pct(s.delayCorrelationPercent) : ''].filter(Boolean).join(' '));
+    if (s.distribution && s.distribution !== 'uniform') parts.push(`distribution ${s.distribution}`);
+  }
+  if (s.lossPercent) parts.push(['loss', pct(s.lossPercent), pct(s.lossCorrelationPercent)].filter(Boolean).join(' '));
+  if (s.corruptPercent) parts.push(`corrupt ${pct(s.corruptPercent)}`);
+  if (s.duplicatePercent) parts.push(`duplicate ${pct(s.duplicatePercent)}`);
+  if (s.reorderPercent) parts.push(['reorder', pct(s.reorderPercent), pct(s.reorderCorrelationPercent)].filter(Boolean).join(' '));
+  return parts.length ? parts.join(' ') : 'none';
 }
 
 /** Field-wise merge: the endpoint's values win over the link's. */

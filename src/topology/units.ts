@@ -174,10 +174,21 @@ export function parseSize(value: unknown): number {
   return bytes;
 }
 
-/** Formats bits/s for humans, the way tc prints rates: 10000000 → "10Mbit". */
+/**
+ * Formats bits/s for humans in tc's units (SI, as tc(8) prints rates):
+ * 10000000 → "10Mbit", 1.5e6 → "1.5Mbit", 64e3 → "64Kbit", 8e12 → "8Tbit",
+ * below 1000 → "500bit". Six significant digits, so a rate a user typed
+ * (1.23456mbit) reads back as typed and float noise is not shown.
+ * Used by `netlab up --dry-run`, `netlab link show` and `netlab status`.
+ */
 export function formatRate(bps: number): string {
   for (const [div, unit] of [[1e12, 'Tbit'], [1e9, 'Gbit'], [1e6, 'Mbit'], [1e3, 'Kbit']] as const) {
     if (bps >= div) return `${Number((bps / div).toPrecision(6))}${unit}`;
   }
   return `${bps}bit`;
+}
+
+/** Formats milliseconds as tc writes times: 30 → "30ms", 0.5 → "0.5ms" (six significant digits). */
+export function formatMs(ms: number): string {
+  return `${Number(ms.toPrecision(6))}ms`;
 }

@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { HOST, SEGMENTS, type Action, type Plan } from '../../src/graph/actions.js';
 import { formatPlan } from '../../src/graph/plan-text.js';
 import { plan } from '../../src/graph/plan.js';
+import { describeRoute, parseRouteString } from '../../src/topology/routes.js';
+import { describeShaping } from '../../src/topology/shaping.js';
+import type { RouteSpec } from '../../src/topology/types.js';
 import { fixtures } from './topology-fixtures.js';
 import { loadTopology } from '../../src/lab/load.js';
 import { kindCatalog } from '../../src/lab/load.js';
@@ -94,6 +97,20 @@ describe('plan', () => {
     expect(text).to.contain('  veth r1:eth1 <-> r2:eth1 mtu 1500 (link 0)');
     expect(text).to.contain('… and 3 more (--verbose lists all)');
     expect(formatPlan(good('triangle'), { verbose: true })).to.not.contain('more (--verbose');
+  });
+
+  it('writes qdiscs in the words of netlab link show and routes in the words the topology takes', () => {
+    const text = formatPlan(good('features'), { verbose: true });
+    expect(text).to.contain('  qdisc r1 eth2 rate 5Mbit delay 10ms 2ms distribution normal\n');
+    expect(text).to.contain(`  qdisc r1 eth2 ${describeShaping({ rateBps: 5e6, delayMs: 10, jitterMs: 2, distribution: 'normal' })}\n`);
+    expect(text).to.contain('  route r2 10.99.0.0/16 via 10.1.0.0\n');
+  });
+
+  it('describes a route so that it reads back as the same route (several next hops, dev, metric)', () => {
+    const r = parseRouteString('10.2.0.0/16 via 10.1.0.1 via 10.1.0.3 dev eth1 metric 20');
+    expect(describeRoute(r as RouteSpec)).to.equal('10.2.0.0/16 via 10.1.0.1 via 10.1.0.3 dev eth1 metric 20');
+    expect(parseRouteString(describeRoute(r as RouteSpec))).to.deep.equal(r);
+    expect(describeRoute({ prefix: '::/0', dev: 'eth2' })).to.equal('::/0 dev eth2');
   });
 });
 

@@ -3,7 +3,7 @@ import { TopologyError } from '../../src/errors.js';
 import { planClasses } from '../../src/shaping/classes.js';
 import { decodeHtbClass, decodeHtbQdisc } from '../../src/shaping/htb.js';
 import { mergeShaping } from '../../src/shaping/merge.js';
-import { describeShaping } from '../../src/shaping/describe.js';
+import { describeShaping } from '../../src/topology/shaping.js';
 import { decodeNetem } from '../../src/shaping/netem.js';
 import { planShaping, shapingLayout, type QdiscOp } from '../../src/shaping/plan.js';
 import { decodeTree, type TcObject } from '../../src/shaping/read.js';

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { TopologyError } from '../../src/errors.js';
-import { parsePercent, parseRate, parseSize, parseTime, UnitError } from '../../src/topology/units.js';
+import { formatMs, formatRate, parsePercent, parseRate, parseSize, parseTime, UnitError } from '../../src/topology/units.js';
 import { loadTopology } from '../../src/lab/load.js';
 
 /** The error loading a one-link topology whose link has `shaping` raises. */
@@ -154,5 +154,18 @@ describe('topology units', () => {
       expect(() => parseSize('1e9b')).to.throw(UnitError, 'written with an exponent');
       expect(() => parsePercent('-1%')).to.throw(UnitError, 'a percentage cannot be negative');
     });
+  });
+});
+
+describe('topology units: rates and times in words', () => {
+  it('writes a rate in tc\'s SI units with the digits a user typed (six significant)', () => {
+    expect(formatRate(10e6)).to.equal('10Mbit');
+    expect(formatRate(parseRate('1.23456mbit'))).to.equal('1.23456Mbit');
+    expect(formatRate(parseRate('2.5gbit'))).to.equal('2.5Gbit');
+    expect(formatRate(500)).to.equal('500bit');
+  });
+  it('writes milliseconds without float noise', () => {
+    expect(formatMs(0.1 + 0.2)).to.equal('0.3ms');
+    expect(formatMs(30)).to.equal('30ms');
   });
 });
