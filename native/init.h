@@ -71,6 +71,21 @@ int make_skeleton(int tmpfs, const char *dir);
 bool var_run_is_dir(const struct node_spec *s);
 int copy_layer(int tmpfs, const char *dir, const char *src, unsigned uid, unsigned gid);
 
+/* copy-tree.c: copies the folder sfd (at path src, named in errors) into the folder dfd; both stay open. */
+enum {
+	COPY_MERGE = 1,      /* folders the destination holds are reused and its files replaced (else: EEXIST fails the copy) */
+	COPY_KEEP_OWNER = 2, /* each copy keeps its source's owner plus uid/gid (else: owned by uid/gid; by the copier when both are 0) */
+};
+struct copy_how {
+	unsigned flags; /* COPY_* */
+	unsigned uid, gid;
+	/* Called with each folder made (open, below the destination) and its path below src ("/a/b"), before
+	 * its contents are copied; returns 0, or -1 with nl_err set to fail the copy. NULL: none. */
+	int (*on_dir)(int dfd, const char *rel, void *arg);
+	void *arg;
+};
+int copy_tree(int sfd, int dfd, const char *src, const struct copy_how *how);
+
 /* Device nodes a node gets (skeleton.c). */
 #define NL_NDEVICES 7
 const char *device_name(int i);

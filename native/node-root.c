@@ -70,99 +70,27 @@ int detached_tmpfs(const char *mode, const char *size, unsigned attrs, const cha
 	return m;
 }
 
-/* Seed files keep their owners as ids inside the node: shifted into a user namespace's range. */
-static unsigned shift_uid, shift_gid;
+/*
+ * Rootless on the host's root: a host folder the node's root may not search
+ * (0750 of an id the user's namespace does not map) would make overlayfs
+ * refuse every lookup in the merged folder (EACCES). A seed folder at such a
+ * path ("/var/log/frr": rel is the path inside the node) then replaces it
+ * (opaque) instead of merging with it.
+ */
+static int opaque_over_unsearchable(int dfd, const char *rel, void *arg)
+{
+	(void)arg;
+	if (access(rel, F_OK) == 0 && access(rel, R_OK | X_OK) < 0 && fsetxattr(dfd, overlay_opaque_xattr(), "y", 1, 0) < 0)
+		return fail("setxattr overlay.opaque", rel);
+	return 0;
+}
 
 /*
  * Files the lab wrote for this node before it started (e.g. /etc/frr/frr.conf
- * in <run>/upper): copied into the node's upper layer with their mode and
- * owner, directories and symlinks included. Closes `from` (its directory
- * stream owns it), on every path.
+ * in <run>/upper): copied into the node's upper layer (copy-tree.c), merged
+ * with the folders fill_upper made, with their mode and owner (shifted into
+ * the node's user namespace), directories and symlinks included.
  */
-/*
- * Rootless on the host's root: the seed path being copied ("/var/log/frr"),
- * and whether to check it. A host folder the node's root may not search
- * (0750 of an id the user's namespace does not map) would make overlayfs
- * refuse every lookup in the merged folder (EACCES): the seed's folder then
- * replaces it (opaque) instead of merging with it.
- */
-static char seed_rel[NL_PATH_MAX];
-static bool seed_check_host;
-
-static int copy_tree(int from, int to, const char *where, int depth)
-{
-	if (depth > 32) {
-		close(from); /* ours to close on every path */
-		return failx("copy seed files", where, ELOOP);
-	}
-	DIR *d = fdopendir(from);
-	if (!d) {
-		int e = errno;
-		close(from); /* ours to close, as closedir would */
-		return failx("read seed files", where, e);
-	}
-	int r = 0;
-	struct dirent *e;
-	while (r == 0 && (e = readdir(d))) {
-		const char *n = e->d_name;
-		struct stat st;
-		if (!strcmp(n, ".") || !strcmp(n, "..") || fstatat(from, n, &st, AT_SYMLINK_NOFOLLOW) < 0)
-			continue;
-		if (S_ISDIR(st.st_mode)) {
-			if (mkdirat(to, n, 0700) < 0 && errno != EEXIST) {
-				r = fail("mkdir seed dir", n);
-				break;
-			}
-			int a = openat(from, n, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			int b = openat(to, n, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-			size_t rl = strlen(seed_rel);
-			snprintf(seed_rel + rl, sizeof seed_rel - rl, "/%s", n);
-			if (a >= 0 && b >= 0 && seed_check_host && access(seed_rel, F_OK) == 0 && access(seed_rel, R_OK | X_OK) < 0 &&
-			    fsetxattr(b, overlay_opaque_xattr(), "y", 1, 0) < 0)
-				r = fail("setxattr overlay.opaque", seed_rel);
-			if (r < 0) {
-			} else if (a < 0 || b < 0) {
-				r = fail("open seed dir", n);
-			} else {
-				r = copy_tree(a, b, n, depth + 1); /* closes a */
-				a = -1;
-			}
-			seed_rel[rl] = 0;
-			if (a >= 0)
-				close(a);
-			if (b >= 0)
-				close(b);
-		} else if (S_ISREG(st.st_mode)) {
-			int a = openat(from, n, O_RDONLY | O_CLOEXEC);
-			int b = openat(to, n, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-			char buf[65536];
-			ssize_t k = 0;
-			if (a >= 0 && b >= 0)
-				while ((k = read(a, buf, sizeof buf)) > 0 && write_all(b, buf, (size_t)k) == 0)
-					;
-			if (a < 0 || b < 0 || k != 0)
-				r = fail("copy seed file", n);
-			if (a >= 0)
-				close(a);
-			if (b >= 0)
-				close(b);
-		} else if (S_ISLNK(st.st_mode)) {
-			char target[NL_PATH_MAX];
-			ssize_t k = readlinkat(from, n, target, sizeof target - 1);
-			if (k < 0 || (target[k] = 0, symlinkat(target, to, n)) < 0)
-				r = fail("copy seed symlink", n);
-		} else {
-			continue;
-		}
-		if (r == 0 && fchownat(to, n, st.st_uid + shift_uid, st.st_gid + shift_gid, AT_SYMLINK_NOFOLLOW) < 0)
-			r = fail("chown seed file", n);
-		if (r == 0 && !S_ISLNK(st.st_mode) && fchmodat(to, n, st.st_mode & 07777, 0) < 0)
-			r = fail("chmod seed file", n);
-	}
-	closedir(d);
-	return r;
-}
-
 static int copy_seed(const struct node_spec *s, int upper)
 {
 	char p[NL_PATH_MAX];
@@ -171,11 +99,16 @@ static int copy_seed(const struct node_spec *s, int upper)
 	int from = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (from < 0)
 		return errno == ENOENT ? 0 : fail("open seed files", p);
-	seed_rel[0] = 0;
-	seed_check_host = host_facts.in_userns && s->nlower > 0 && !strcmp(s->lower[s->nlower - 1], "/");
-	shift_uid = s->uidmap ? s->root_uid : 0;
-	shift_gid = s->uidmap ? s->root_gid : 0;
-	return copy_tree(from, upper, p, 0);
+	bool check_host = host_facts.in_userns && s->nlower > 0 && !strcmp(s->lower[s->nlower - 1], "/");
+	struct copy_how how = {
+		.flags = COPY_MERGE | COPY_KEEP_OWNER,
+		.uid = s->uidmap ? s->root_uid : 0,
+		.gid = s->uidmap ? s->root_gid : 0,
+		.on_dir = check_host ? opaque_over_unsearchable : NULL,
+	};
+	int r = copy_tree(from, upper, p, &how);
+	close(from);
+	return r;
 }
 
 /* Marks a directory of the tmpfs opaque: overlayfs then hides what the layers below hold there. */

@@ -13,7 +13,6 @@
  */
 #include "init.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -108,93 +107,6 @@ bool var_run_is_dir(const struct node_spec *s)
 	return false;
 }
 
-/* Copies one regular file's bytes and mode (the owner is set by the caller). */
-static int copy_reg(int sfd, const char *name, int dfd, mode_t mode)
-{
-	int in = openat(sfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (in < 0)
-		return fail("open layer file", name);
-	int out = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 07777);
-	if (out < 0) {
-		close(in);
-		return fail("create layer file", name);
-	}
-	char buf[65536];
-	ssize_t n;
-	while ((n = read(in, buf, sizeof buf)) > 0)
-		if (write_all(out, buf, (size_t)n) < 0)
-			break;
-	int e = errno;
-	close(in);
-	if (fchmod(out, mode & 07777) < 0 || close(out) < 0 || n != 0) {
-		errno = n != 0 ? e : errno;
-		return fail("copy layer file", name);
-	}
-	return 0;
-}
-
-/* Copies the tree below sfd into dfd: folders, regular files and symlinks (other files are left out). */
-static int copy_tree(int sfd, int dfd, unsigned uid, unsigned gid, int depth)
-{
-	if (depth > 64)
-		return failx("copy layer", "folders nested more than 64 deep", ELOOP);
-	int dup = fcntl(sfd, F_DUPFD_CLOEXEC, 10);
-	DIR *d = dup < 0 ? NULL : fdopendir(dup);
-	if (!d) {
-		if (dup >= 0)
-			close(dup);
-		return fail("read layer folder", "opendir");
-	}
-	int r = 0;
-	struct dirent *e;
-	while (r == 0 && (e = readdir(d))) {
-		const char *n = e->d_name;
-		if (!strcmp(n, ".") || !strcmp(n, ".."))
-			continue;
-		struct stat st;
-		if (fstatat(sfd, n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			r = fail("stat layer file", n);
-			break;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			if (mkdirat(dfd, n, 0700) < 0) {
-				r = fail("mkdir layer folder", n);
-				break;
-			}
-			int s2 = openat(sfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			int d2 = openat(dfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (s2 < 0 || d2 < 0)
-				r = fail("open layer folder", n);
-			else
-				r = copy_tree(s2, d2, uid, gid, depth + 1);
-			if (r == 0 && fchmod(d2, st.st_mode & 07777) < 0)
-				r = fail("chmod layer folder", n);
-			if (s2 >= 0)
-				close(s2);
-			if (d2 >= 0)
-				close(d2);
-		} else if (S_ISREG(st.st_mode)) {
-			r = copy_reg(sfd, n, dfd, st.st_mode);
-		} else if (S_ISLNK(st.st_mode)) {
-			char target[NL_PATH_MAX];
-			ssize_t len = readlinkat(sfd, n, target, sizeof target - 1);
-			if (len < 0 || (size_t)len >= sizeof target - 1) {
-				r = len < 0 ? fail("readlink layer file", n) : failx("readlink layer file", n, ENAMETOOLONG);
-				break;
-			}
-			target[len] = 0;
-			if (symlinkat(target, dfd, n) < 0)
-				r = fail("symlink layer file", n);
-		} else {
-			continue; /* devices, sockets, fifos: not in a lab's folder */
-		}
-		if (r == 0 && (uid || gid) && fchownat(dfd, n, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
-			r = fail("chown layer file", n);
-	}
-	closedir(d);
-	return r;
-}
-
 /*
  * Copies host folder src into tmpfs/dir, a layer of its own: files owned by
  * uid/gid (the node's root: as Kathará copies a device folder, without the
@@ -211,7 +123,8 @@ int copy_layer(int tmpfs, const char *dir, const char *src, unsigned uid, unsign
 		return fail("make layer", src);
 	}
 	int dfd = openat(tmpfs, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int r = dfd < 0 ? fail("open layer", dir) : copy_tree(sfd, dfd, uid, gid, 0);
+	struct copy_how how = { .uid = uid, .gid = gid };
+	int r = dfd < 0 ? fail("open layer", dir) : copy_tree(sfd, dfd, src, &how);
 	if (r == 0 && (uid || gid) && fchown(dfd, uid, gid) < 0)
 		r = fail("chown layer", src);
 	if (dfd >= 0)
