@@ -29,7 +29,7 @@ export { parseNetDev, type LinkCounters } from './observe/link-counters.js';
 export type { RouterNeighbors, OspfNeighbor, BgpSession } from './lab/neighbors.js';
 export type { Positions } from './lab/positions.js';
 export { parseShapingChange, SHAPING_CHANGE_KEYS, type ShapingChange } from './topology/shaping-change.js';
-export { describeShaping } from './shaping/describe.js';
+export { describeShaping } from './topology/shaping.js';
 export type { Shaping } from './topology/types.js';
 export type { UpOptions, UpReport } from './lab/up.js';
 export type { DownReport, DownOptions } from './lab/teardown.js';

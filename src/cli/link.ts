@@ -6,7 +6,7 @@ import { UsageError } from '../errors.js';
 import { Lab } from '../lab/lab.js';
 import { otherEnd } from '../lab/links.js';
 import { requireLabName } from '../lab/paths.js';
-import { describeShaping } from '../shaping/describe.js';
+import { describeShaping } from '../topology/shaping.js';
 import { parseShapingChange } from '../topology/shaping-change.js';
 import type { LinkReport, Shaping, ShapingChange } from '../index.js';
 import { colors, warn } from './output.js';
@@ -62,7 +62,7 @@ export function register(program: Command): void {
         ends.push(otherEnd(lab.topology, endpoint));
       }
       const result = await lab.setShaping(ends, change, { reset: flags.reset, onWarning: warn });
-      ends.forEach((e, i) => process.stdout.write(`${e}: ${describeShaping(result[i]) || 'no shaping'}\n`));
+      ends.forEach((e, i) => process.stdout.write(`${e}: ${describeShaping(result[i])}\n`));
     });
 
   for (const up of [false, true]) {
@@ -94,7 +94,7 @@ export function register(program: Command): void {
         }
         const st = state.adminUp ? (state.carrier ? colors.green('up') : colors.yellow('no-carrier')) : colors.red('down');
         process.stdout.write(`${r.endpoint.padEnd(16)} ${st.padEnd(10)} ${r.peer ? `→ ${r.peer}` : ''}\n`
-          + `${' '.repeat(17)}${shaping.rootKind}${describeShaping(shaping.shaping) ? ` ${describeShaping(shaping.shaping)}` : ''}; ${formatCounters({ state, shaping })}\n`);
+          + `${' '.repeat(17)}${shaping.rootKind}${describeShaping(shaping.shaping) === 'none' ? '' : ` ${describeShaping(shaping.shaping)}`}; ${formatCounters({ state, shaping })}\n`);
       }
     });
 }

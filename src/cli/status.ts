@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { allUsersStatus } from '../lab/all-users.js';
 import { Lab } from '../lab/lab.js';
 import { describeOomKill } from '../observe/oom.js';
-import { describeShaping } from '../shaping/describe.js';
+import { describeShaping } from '../topology/shaping.js';
 import type { LabStatus, NodeStatus, OwnedLabStatus } from '../index.js';
 import { colors } from './output.js';
 

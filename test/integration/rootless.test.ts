@@ -64,7 +64,11 @@ describe('labs without root (real users, real kernel)', function () {
     expect(route.stdout).to.match(/O>\* 10\.0\.0\.3\/32/);
     // r1's way to h2 (behind r3) is its direct link to r3 (eth2); cut it: OSPF routes around it through r2 (eth1).
     const h2 = as(a, ['exec', '--lab', 't-rl', 'h2', '--', 'sh', '-c', "ip -4 -o addr show dev eth1 | awk '{print $4}' | cut -d/ -f1"]).stdout.trim();
-    expect(as(a, ['exec', '--lab', 't-rl', 'r1', '--', 'ip', 'route', 'get', h2]).stdout).to.contain('dev eth2');
+    // h1 may reach h2 through r2 while OSPF still settles on the direct link: wait for the route, do not read it once.
+    await eventually(() => {
+      const r = as(a, ['exec', '--lab', 't-rl', 'r1', '--', 'ip', 'route', 'get', h2]);
+      return r.stdout.includes('dev eth2') ? r : { ...r, code: 1 };
+    }, 60_000, 'r1 to route to h2 over its direct link to r3 (eth2)');
     const cut = as(a, ['link', 'down', 'r1:eth2', '--lab', 't-rl']);
     expect(cut.code, cut.stderr).to.equal(0);
     await eventually(() => {
