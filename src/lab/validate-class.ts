@@ -72,6 +72,7 @@ export async function validateClass(file: string, opts: ClassOptions, out: (text
   const topology = loadLab(file, { name: opts.name, images: storeImageCatalog() });
   for (const [flag, path] of [['--junit', opts.junit], ['--csv', opts.csv]] as const) if (path !== undefined) checkOutput(path, flag, [file]);
   const runs: { owner: string; lab: string; report?: RunReport; refused?: string }[] = [];
+  const startedAt = new Date().toISOString();
   for (const owner of owners()) {
     const running = await asOwner(owner, async () => Lab.running().includes(topology.name));
     if (!running) {
@@ -97,7 +98,10 @@ export async function validateClass(file: string, opts: ClassOptions, out: (text
   out(`\nclass: ${students.size - failed.size} of ${students.size} passed every test${failed.size ? ` (not: ${[...failed].join(', ')})` : ''}\n`);
   if (opts.csv) writeOutput(opts.csv, classCsv(rows), '--csv');
   if (opts.junit) {
-    writeOutput(opts.junit, toClassJUnit(runs.filter((r) => r.report).map((r) => ({ owner: r.owner, report: r.report! }))), '--junit');
+    // Every student, with or without a run: one whose lab does not run, or was not tested, is a testcase in error.
+    const rowOf = (r: (typeof runs)[number]): ClassRow => classRows([r])[0]!;
+    writeOutput(opts.junit, toClassJUnit(runs.map((r) => (r.report ? { owner: r.owner, report: r.report }
+      : { owner: r.owner, lab: r.lab, status: r.refused ? 'not tested' as const : 'not running' as const, why: rowOf(r).seen, startedAt }))), '--junit');
   }
   return failed.size || !students.size ? 1 : 0;
 }

@@ -52,12 +52,15 @@ export function toJUnit(report: RunReport, opts: JUnitOptions = {}): string {
   return suitesDocument([{ report }], opts);
 }
 
-/** One student's run in a class report (`netlab validate --all-users`). */
-export interface ClassRun {
-  /** The user whose copy of the lab was tested. */
-  owner: string;
-  report: RunReport;
-}
+/**
+ * One student in a class report (`netlab validate --all-users`): the run of
+ * their copy of the lab, or why there is none — their lab does not run, or
+ * root did not test it (validate-class.ts) — which the report shows as one
+ * testcase in error, so a CI page or a grading sheet lists every student.
+ */
+export type ClassRun =
+  | { /** The user whose copy of the lab was tested. */ owner: string; report: RunReport }
+  | { owner: string; lab: string; status: 'not running' | 'not tested'; /** One line: why. */ why: string; /** When the class run began (ISO 8601). */ startedAt: string };
 
 /**
  * The JUnit XML of a class (`netlab validate FILE --all-users --junit F`): one
@@ -65,7 +68,19 @@ export interface ClassRun {
  * `<owner>.<lab>.<kind>`, so a CI page or a grading sheet groups by student.
  */
 export function toClassJUnit(runs: ClassRun[], opts: JUnitOptions = {}): string {
-  return suitesDocument(runs, { name: 'netlab validate --all-users', ...opts });
+  return suitesDocument(runs.map((r) => ('report' in r ? r : { owner: r.owner, report: missingReport(r) })), { name: 'netlab validate --all-users', ...opts });
+}
+
+/** A student without a run as a report of one test in error (`lab not running`, `lab not tested`). Pure. */
+function missingReport(r: Extract<ClassRun, { why: string }>): RunReport {
+  return {
+    lab: r.lab, startedAt: r.startedAt, durationMs: 0, counts: { total: 1, passed: 0, failed: 0, errors: 1, skipped: 0 },
+    results: [{
+      // Not a test of tests: (kind "lab"): the writer reads only name, kind and node of it.
+      test: { name: `lab ${r.status}`, kind: 'lab', node: r.lab } as unknown as TestResult['test'],
+      status: 'error', durationMs: 0, attempts: 0, expected: `lab ${r.lab} running for ${r.owner}, and tested`, seen: r.why, detail: '',
+    }],
+  };
 }
 
 function suitesDocument(runs: { owner?: string; report: RunReport }[], opts: JUnitOptions): string {

@@ -185,11 +185,16 @@ describe('labs without root (real users, real kernel)', function () {
     writeFileSync(file, JSON.stringify(state));
     try {
       const csv = join(work, 'class2.csv');
-      const r = netlab(['validate', triangle, '--name', 't-rl', '--all-users', '--only', 'h1 reaches h2 across the routers', '--csv', csv]);
+      const junit = join(work, 'class2.xml');
+      const r = netlab(['validate', triangle, '--name', 't-rl', '--all-users', '--only', 'h1 reaches h2 across the routers', '--csv', csv, '--junit', junit]);
       expect(r.code, r.stdout + r.stderr).to.equal(1);
       expect(r.stdout).to.contain(`not tested: the PID of node h1 in ${b}'s State file is not a process of ${b}'s`);
       const rows = readFileSync(csv, 'utf8').trim().split('\r\n').filter((l) => l.startsWith('nlt-')).map((l) => l.split(',').slice(0, 6).join(','));
       expect(rows).to.deep.equal([`${a},t-rl,h1 reaches h2 across the routers,reach,h1,pass`, `${b},t-rl,,,,not tested`]);
+      // The JUnit report lists the untested student too: one testcase in error, saying why.
+      const xml = readFileSync(junit, 'utf8');
+      expect(xml).to.contain(`<testsuite name="${b}/t-rl" tests="1" failures="0" errors="1"`);
+      expect(xml).to.match(new RegExp(`<testcase name="lab not tested" classname="${b}\\.t-rl\\.lab"`));
     } finally {
       writeFileSync(file, original);
     }

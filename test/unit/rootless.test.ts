@@ -166,6 +166,18 @@ links: [[a:eth1, b:eth1]]
     expect(xml).to.contain('<testsuite name="bob/l1" tests="1" failures="1"');
     expect(xml).to.contain('classname="bob.l1.reach"');
   });
+
+  it('lists a student whose lab does not run, or was not tested, in the JUnit class report: a testcase in error saying why', () => {
+    const xml = toClassJUnit([
+      { owner: 'alice', report: report('l1', 'pass') },
+      { owner: 'carol', lab: 'l1', status: 'not running', why: 'lab l1 is not running for carol', startedAt: '2026-12-05T14:00:00.000Z' },
+      { owner: 'dave', lab: 'l1', status: 'not tested', why: 'not tested: the PID of node r1 in dave\'s State file is not a process of dave\'s', startedAt: '2026-12-05T14:00:00.000Z' },
+    ], { hostname: 'h' });
+    expect(xml).to.match(/<testsuites name="netlab validate --all-users" tests="3" failures="0" errors="2"/);
+    expect(xml).to.contain('<testsuite name="carol/l1" tests="1" failures="0" errors="1"');
+    expect(xml).to.match(/<testcase name="lab not running" classname="carol\.l1\.lab"[^>]*>\s*<error message="l1: lab l1 is not running for carol"/);
+    expect(xml).to.match(/<testcase name="lab not tested" classname="dave\.l1\.lab"[^>]*>\s*<error message="l1: not tested: the PID of node r1/);
+  });
 });
 
 describe('rootless: setup-user and delegated cgroups (pure)', () => {
