@@ -253,7 +253,8 @@ export const frr: Kind = {
   async start(ctx: NodeContext, timeoutMs = FRR_START_TIMEOUT_MS): Promise<FrrStarted> {
     const node = ctx.node;
     const { set, split } = frrPlan(node, ctx.topology);
-    const r = await ctx.exec(['/bin/sh', '-c', frrStartScript(set, needsDryRun(node), split !== null)], { timeoutMs });
+    // vtysh -C costs ~60 ms of CPU a router: not again when up checked the same file with the same vtysh (kind.check).
+    const r = await ctx.exec(['/bin/sh', '-c', frrStartScript(set, needsDryRun(node) && !ctx.configChecked, split !== null)], { timeoutMs });
     const out = r.stderr.trim();
     const where = `node ${node.name}`;
     const rejected = (msg: string): NetlabError => new NetlabError(where,

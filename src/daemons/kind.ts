@@ -85,6 +85,14 @@ export interface NodeContext {
   run?: ImageRun;
   /** Says something that does not stop `up` (the CLI prints it as a warning). */
   warn?: (text: string) => void;
+  /**
+   * The node's configuration, as the topology gives it, was checked with the
+   * kind's `check` on the host before `up` built anything, and the node runs
+   * the host's programs (no image or rootfs of its own): the same check in
+   * the node would only repeat it. Unset for a restart (the node's files may
+   * have changed since).
+   */
+  configChecked?: boolean;
 }
 
 /** One daemon's health, for `netlab status`. */

@@ -17,13 +17,17 @@ import type { NodeRoot } from './images.js';
 import { upperDirOf } from './steps-nodes.js';
 
 /**
- * Nodes whose daemons start at once: one per core (os.availableParallelism,
- * at least 2). A router's start is CPU-bound (FRR's own initialisation), so a
- * wider window only queues on the cores and raises the load — on 2 cores,
- * window 8 ran a 400-router lab's load average to 220 (issue 20).
+ * Nodes whose daemons start at once: one more than the cores
+ * (os.availableParallelism; at least 2). A router's start is mostly CPU
+ * (FRR's own initialisation), so a much wider window only queues on the
+ * cores and raises the load — on 2 cores, window 8 ran a 400-router lab's
+ * load average to 220 (issue 20) — but it also waits (each daemon's `-d`
+ * handshake, vtysh connecting): one node more than the cores fills those
+ * gaps. containerlab's frr01 (3 routers, 2 cores): daemons 741 → ~560 ms with
+ * window 3 and no repeated config check (docs/performance.md).
  */
 export function daemonWindow(cores = availableParallelism()): number {
-  return Math.max(2, cores);
+  return Math.max(2, cores + 1);
 }
 
 /**
@@ -62,7 +66,9 @@ function contextOf(ctx: ApplyContext, name: string): NodeContext {
   const t = ctx.plan.topology;
   const node = t.nodes.find((n) => n.name === name)!;
   const pid = ctx.running.get(name)!.pid;
-  return nodeContext(ctx.plan.lab, t, node, pid, ctx.roots?.get(name), ctx.warn);
+  const root = ctx.roots?.get(name);
+  // up ran the kind's check on the host for every node without a root of its own (src/lab/up.ts).
+  return { ...nodeContext(ctx.plan.lab, t, node, pid, root, ctx.warn), ...(root || node.rootfs !== undefined ? {} : { configChecked: true }) };
 }
 
 const daemon: Step = async (ctx, actions, progress) => {

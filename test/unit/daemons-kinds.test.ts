@@ -90,6 +90,19 @@ describe('daemons: start scripts and background commands', () => {
     expect(t.nodes.map(needsDryRun)).to.deep.equal([true, false, true]);
   });
 
+  it('does not dry-run a user config in the node again when up checked it on the host (configChecked), and does on a restart', async () => {
+    const t = loadTopology({ text: 'name: d\nnodes:\n  a: { kind: frr, config: { text: "router ospf\\n" } }\nlinks: []\n' }, { env: {} });
+    const scripts: string[] = [];
+    const ctx = (checked: boolean): NodeContext => ({
+      lab: 'd', node: t.nodes[0]!, topology: t, upperDir: '/nonexistent', ...(checked ? { configChecked: true } : {}),
+      exec: async (argv: string[]) => { if (argv[0] === '/bin/sh') scripts.push(argv[2]!); return { code: 0, stdout: '', stderr: '' }; },
+    });
+    await getKind('frr').start(ctx(true));
+    await getKind('frr').start(ctx(false));
+    expect(scripts.map((s) => s.includes('vtysh -C'))).to.deep.equal([false, true]);
+    expect(scripts.every((s) => s.includes('vtysh -b'))).to.equal(true);
+  });
+
   it('starts cmd detached with /bin/sh -c, output appended to the node\'s /dev/console (PID 1 copies it into the console log)', async () => {
     const seen: { argv: string[]; opts?: ExecOptions }[] = [];
     const node = loadTopology({ text: 'name: d\nnodes:\n  a: { cmd: "python3 -m http.server 80" }\nlinks: []\n' }, { env: {} }).nodes[0]!;
