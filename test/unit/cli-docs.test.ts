@@ -62,3 +62,13 @@ describe('CLI: a command loads only its own file (src/cli/commands.ts)', () => {
   });
 });
 
+
+describe('docs/topology.md covers the node settings', () => {
+  it('has a row for every key a node may set (the schema\'s node fields, group and mgmt)', async () => {
+    const { nodeFields, NodeEntry } = await import('../../src/topology/schema/source.js');
+    const doc = readFileSync(join(repoRoot, 'docs/topology.md'), 'utf8');
+    const keys = [...new Set([...Object.keys(nodeFields), ...Object.keys(NodeEntry.properties)])];
+    expect(keys).to.include.members(['kind', 'layers', 'mgmt', 'group']);
+    expect(keys.filter((k) => !doc.includes(`| \`${k}\` |`))).to.deep.equal([]);
+  });
+});
