@@ -267,7 +267,9 @@ function mgmtOf(m: unknown, nodes: ClabNode[], _topo: Obj, ctx: ClabContext): Ob
           : 'not used by netlab';
     ctx.notes.push({ where: ctx.at(['mgmt', k]), text: `mgmt.${k} is ignored: ${why}` });
   }
+  // containerlab's default subnets (its docs, "Management network"): a node's own address lies in them.
   if (perNode && out.network === undefined) out.network = '172.20.20.0/24';
+  if (nodes.some((n) => n.s['mgmt-ipv6'] !== undefined) && out.ipv6 === undefined) out.ipv6 = '3fff:172:20:20::/64';
   return Object.keys(out).length ? out : true;
 }
 

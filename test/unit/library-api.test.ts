@@ -30,6 +30,13 @@ describe('library: what the CLI calls', () => {
     expect(t.nodes.map((n) => n.name)).to.deep.equal(['a', 'b']);
   });
 
+  it('convertToNetlab keeps containerlab\'s per-node management addresses, in its default subnets when the file names none', () => {
+    const text = convertToNetlab(file('m.clab.yml', 'name: m\ntopology:\n  nodes:\n    a: { kind: linux, mgmt-ipv4: 172.20.20.99, mgmt-ipv6: "3fff:172:20:20::99" }\n    b: { kind: linux }\n'));
+    const t = loadTopology({ text });
+    expect(t.mgmt).to.deep.include({ network: '172.20.20.0/24', network6: '3fff:172:20:20::/64' });
+    expect(t.nodes.map((n) => [n.mgmt!.ipv4, n.mgmt!.ipv6])).to.deep.equal([['172.20.20.99/24', '3fff:172:20:20::99/64'], ['172.20.20.3/24', '3fff:172:20:20::3/64']]);
+  });
+
   it('convertToNetlab keeps an image the store lacks only with pull (netlab convert --pull), else runs the node on the host\'s root', () => {
     const lab = file('img.clab.yml', 'name: img\ntopology:\n  nodes:\n    a: { kind: linux, image: alpine:3.19 }\n');
     const store = join(dir, 'store');
