@@ -130,8 +130,10 @@ const CASES: Case[] = [
   },
   {
     name: 't-fe-groups', path: ['containerlab', 'smoke-24-basic-groups', '24-basic-groups.clab.yaml'],
-    what: 'every node comes up with what its group gives it (g1: cmd with env, binds)',
+    what: 'every node comes up with what its group gives it (g1: cmd with env, binds), and l1 with the management addresses the file names',
     async check(lab) {
+      const eth0 = (await lab.exec('l1', ['ip', '-o', 'addr', 'show', 'dev', 'eth0'])).stdout;
+      expect(eth0, 'l1 eth0').to.contain('inet 172.20.20.99/24').and.contain('inet6 3fff:172:20:20::99/64');
       expect(await until(10_000, async () => (await lab.exec('l1', ['cat', '/tmp/var'])).stdout.includes('MYVAR is SET')), 'l1 /tmp/var from its cmd and env').to.equal(true);
       expect((await lab.exec('l1', ['cat', '/01-test.txt'])).code, 'l1 has the bound 01-test.txt').to.equal(0);
       for (const n of ['l2', 'l3']) expect((await lab.exec(n, ['true'])).code, n).to.equal(0);
