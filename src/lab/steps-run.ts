@@ -147,20 +147,54 @@ export const STARTUP_RUNNER = 'mkdir -p /var/log; { echo "--- $0"; if head -c2 "
 /** How long one startup script may run, ms. */
 export const STARTUP_TIMEOUT_MS = 300_000;
 
+/**
+ * Runs a node's exec lines ($1…) in one shell, each line in a `/bin/sh -c` of
+ * its own (as separate `docker exec`s would: no variable or `cd` carries over),
+ * stdin /dev/null, one after the other. Before line i it writes RS i RS to
+ * stdout and to stderr, after it RS = code RS to stdout (RS = \x1e, ASCII's
+ * record separator), so that one netlab-enter per node (~17 ms of process
+ * start each) yields every line's own output and exit code. With $0 = stop it
+ * ends at the first failing line; with $0 = warn it goes on.
+ */
+export const EXEC_RUNNER = 'i=0; for l do printf "\\036%s\\036" $i; printf "\\036%s\\036" $i >&2; /bin/sh -c "$l"; c=$?; printf "\\036=%s\\036" $c; [ $c -ne 0 ] && [ "$0" = stop ] && exit 0; i=$((i+1)); done; exit 0';
+
+/** One exec line's result, as EXEC_RUNNER reported it. */
+export interface ExecLineResult { index: number; code: number; stdout: string; stderr: string }
+
+/**
+ * Splits EXEC_RUNNER's output into each line's result (pure). A line whose end
+ * mark is missing (the runner itself was killed, or the line killed it) gets
+ * `fallbackCode`, the runner's own exit code; lines that never started are left out.
+ */
+export function parseExecRun(stdout: string, stderr: string, fallbackCode: number): ExecLineResult[] {
+  const errs = new Map<number, string>();
+  for (const m of stderr.matchAll(/\x1e(\d+)\x1e([^\x1e]*)/g)) errs.set(Number(m[1]), m[2]!);
+  const out: ExecLineResult[] = [];
+  for (const m of stdout.matchAll(/\x1e(\d+)\x1e([^\x1e]*)(?:\x1e=(\d+)\x1e)?/g)) {
+    const index = Number(m[1]);
+    out.push({ index, code: m[3] !== undefined ? Number(m[3]) : (fallbackCode || 1), stdout: m[2]!, stderr: errs.get(index) ?? '' });
+  }
+  return out;
+}
+
 const exec: Step = async (ctx, actions, progress) => {
   await inWindow(actions as ExecAction[], daemonWindow(), async (a) => {
     const nctx = contextOf(ctx, a.node);
-    for (const [i, line] of a.lines.entries()) {
-      const r = await nctx.exec(['/bin/sh', '-c', line]);
-      if (r.code !== 0) {
-        const said = tail(r);
-        if (a.errors === 'warn') {
-          ctx.warn?.(`nodes.${a.node}.exec[${i}]: "${line}" exited with ${r.code}${said ? `: ${said}` : ''} (going on, as containerlab and Kathará do)`);
-          continue;
-        }
-        throw new NetlabError(`nodes.${a.node}.exec[${i}]`, `"${line}" exited with ${r.code}${said ? `: ${said}` : ''}`,
-          `try it by hand: netlab exec ${a.node} -- sh -c ${shellWord(line)}${ctx.keepOnError ? '' : '  (netlab up --keep-on-error keeps the lab for that)'}`);
+    const r = await nctx.exec(['/bin/sh', '-c', EXEC_RUNNER, a.errors === 'warn' ? 'warn' : 'stop', ...a.lines]);
+    const results = parseExecRun(r.stdout, r.stderr, r.code);
+    // No mark at all: the runner did not start (no /bin/sh in the node): its failure is the first line's.
+    if (results.length === 0 && r.code !== 0) results.push({ index: 0, code: r.code, stdout: r.stdout, stderr: r.stderr });
+    for (const res of results) {
+      if (res.code === 0) continue;
+      const i = res.index;
+      const line = a.lines[i]!;
+      const said = tail({ code: res.code, stdout: res.stdout, stderr: res.stderr });
+      if (a.errors === 'warn') {
+        ctx.warn?.(`nodes.${a.node}.exec[${i}]: "${line}" exited with ${res.code}${said ? `: ${said}` : ''} (going on, as containerlab and Kathará do)`);
+        continue;
       }
+      throw new NetlabError(`nodes.${a.node}.exec[${i}]`, `"${line}" exited with ${res.code}${said ? `: ${said}` : ''}`,
+        `try it by hand: netlab exec ${a.node} -- sh -c ${shellWord(line)}${ctx.keepOnError ? '' : '  (netlab up --keep-on-error keeps the lab for that)'}`);
     }
     progress.step();
   }, ctx.signal);
