@@ -229,6 +229,8 @@ export class Graph {
         this.cy.fit(undefined, 30);
         done();
       };
+      // A worker that cannot run (its script did not load) leaves the lab on its grid, with its links.
+      this.worker.onerror = () => { this.addPendingEdges(); };
       this.worker.postMessage(request);
       return;
     }
