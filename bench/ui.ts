@@ -179,7 +179,7 @@ async function round(bin: string, lab: string, nodes: number, windowMs: number, 
     if (echo) {
       // Keystroke to echo: one key every 150 ms into a shell on n1.
       await page.click('#open-term');
-      await page.waitForFunction(() => /[#$]\s*$/.test((globalThis as unknown as Ui).netlabUi.terminals.open[0]?.text() ?? ''), undefined, { timeout: 20_000 });
+      await page.waitForFunction(() => /[#$]\s*$/.test((globalThis as unknown as Ui).netlabUi.terminals.open[0]?.text() ?? ''), undefined, { timeout: 60_000 });
       const line = `echo ${'netlab-ui-keystroke-latency-'.repeat(Math.ceil(echo / 28))}`.slice(0, echo);
       for (const ch of line) await page.keyboard.type(ch, { delay: 150 });
       await page.keyboard.press('Enter');

@@ -72,9 +72,13 @@ export class LabChannel {
     // below (sent twice, a 1,000-node lab was drawn and laid out twice: a second of the page's load).
     this.ensureOpen();
     this.subscribers.add(s);
-    if (this.lab && this.view) s.send({ type: 'topology', lab: this.name, view: this.view, positions: this.lab.positions() });
-    else s.send({ type: 'gone', lab: this.name, message: this.goneMessage ?? `lab ${this.name} is not running` });
-    if (this.last) s.send({ type: 'live', live: this.last });
+    // The last reading comes with the drawn lab: sent apart, a page that drew the lab first painted it without
+    // its state and restyled it a frame later (a 1,000-node lab's frame takes a second).
+    if (this.lab && this.view) s.send({ type: 'topology', lab: this.name, view: this.view, positions: this.lab.positions(), ...(this.last ? { live: this.last } : {}) });
+    else {
+      s.send({ type: 'gone', lab: this.name, message: this.goneMessage ?? `lab ${this.name} is not running` });
+      if (this.last) s.send({ type: 'live', live: this.last });
+    }
     if (!this.timer) {
       this.timer = setInterval(() => { void this.tick(); }, this.opts.intervalMs ?? 1000);
       // The first page sees node and link states now, not a second later (rates need two readings);

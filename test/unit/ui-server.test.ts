@@ -141,6 +141,18 @@ describe('netlab ui server (a lab in memory)', function () {
     expect(withHealth.live.nodes.r1!.daemons!.map((d) => d.daemon)).to.deep.equal(['zebra', 'ospfd']);
   });
 
+  it('sends a page that comes later the last live state with the drawn lab, so it is drawn with it', async function () {
+    const a = client('/ws/live');
+    a.send({ type: 'subscribe', lab: 't-ui' });
+    await a.next('topology');
+    const first = await a.next('live');
+    const b = client('/ws/live');
+    b.send({ type: 'subscribe', lab: 't-ui' });
+    const topo = await b.next('topology');
+    expect(topo.live?.lab).to.equal('t-ui');
+    expect(topo.live?.nodes.r1?.state).to.equal(first.live.nodes.r1?.state);
+  });
+
   it('shows a paused node as paused, and running again once resumed', async function () {
     const c = client('/ws/live');
     c.send({ type: 'subscribe', lab: 't-ui' });

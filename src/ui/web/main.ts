@@ -222,6 +222,17 @@ function watch(): void {
   ws?.send(JSON.stringify({ type: 'watch-node', lab: state.lab, node: state.selected?.type === 'node' ? state.selected.id : null }));
 }
 
+/** Shows a live reading of the lab shown. */
+function applyLive(live: LiveState): void {
+  state.live = live;
+  state.gone = undefined;
+  const t0 = performance.now();
+  graph.applyLive(live);
+  perf.applyLiveMs.push(performance.now() - t0);
+  if (perf.applyLiveMs.length > 100) perf.applyLiveMs.shift();
+  perf.firstLiveAt ||= performance.now();
+}
+
 function onMessage(m: ServerMessage): void {
   switch (m.type) {
     case 'hello': {
@@ -245,6 +256,7 @@ function onMessage(m: ServerMessage): void {
       perf.topologyAt = performance.now();
       graph.setView(m.view, m.positions);
       perf.drawnAt = performance.now();
+      if (m.live) applyLive(m.live);
       // cytoscape draws in its own animation-frame callback, registered before this one: a task after both is after the frame.
       if (!perf.frameAt) requestAnimationFrame(() => setTimeout(() => { perf.frameAt ||= performance.now(); }));
       if (state.selected && !m.view.nodes.some((n) => n.id === state.selected!.id) && !m.view.edges.some((e) => e.id === state.selected!.id)) state.selected = null;
@@ -256,15 +268,7 @@ function onMessage(m: ServerMessage): void {
       break;
     case 'live':
       if (m.live.lab !== state.lab) return;
-      state.live = m.live;
-      state.gone = undefined;
-      {
-        const t0 = performance.now();
-        graph.applyLive(m.live);
-        perf.applyLiveMs.push(performance.now() - t0);
-        if (perf.applyLiveMs.length > 100) perf.applyLiveMs.shift();
-        perf.firstLiveAt ||= performance.now();
-      }
+      applyLive(m.live);
       renderCard(false);
       break;
     case 'gone':
