@@ -96,7 +96,7 @@ export class LinkCounterReader {
     const turn = this.turn++ % spread;
     let sliceAt = performance.now();
     for (let index = 0; index < t.nodes.length; index++) {
-      // A reading of 1,000 nodes is 20-60 ms of file reads: in slices, so that the process's other
+      // A reading of 1,000 nodes is tens of ms of file reads: in slices, so that the process's other
       // work (a terminal's keystrokes and echo in netlab ui) waits for one slice, not the whole reading.
       if (performance.now() - sliceAt > READ_SLICE_MS) { await new Promise((r) => setImmediate(r)); sliceAt = performance.now(); }
       const n = t.nodes[index]!;
