@@ -148,6 +148,7 @@ async function round(bin: string, lab: string, nodes: number, windowMs: number, 
     });
     const drawnMs = marks.drawnAt || marks.laidOutAt;
     out.drawnMs = drawnMs;
+    if (marks.topologyAt) out.topologyMs = marks.topologyAt;
     out.firstLiveMs = marks.firstLiveAt || marks.now;
     // Interactive: a click on a node shows its card (zoomed in on it first: at 1,000 nodes a fitted node is a dot),
     // at once, while a worker may still lay the lab out.

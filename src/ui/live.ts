@@ -87,6 +87,16 @@ export class LabChannel {
     }
   }
 
+  /**
+   * Opens the lab, draws it and plans its counters before any page watches
+   * (`netlab ui LAB` at start), so that the first page does not wait for it.
+   * Never throws: a lab that is not running is said so to the first page.
+   */
+  prepare(): void {
+    this.ensureOpen();
+    if (this.lab && this.view) this.plan ??= counterPlan(this.lab.topology, this.view);
+  }
+
   unsubscribe(s: Subscriber): void {
     this.subscribers.delete(s);
     this.watched.delete(s);
