@@ -12,9 +12,14 @@
  * (nothing saved) and reports, in ms from the navigation's start
  * (performance.now() in the page): `hello` (the server's first message
  * handled), `topology` (the drawn lab received), `drawn` (handed to
- * cytoscape.js), `firstLive` (the first live state applied, after the first
- * frame), then the time from a click on n1 to its card, and `interactive` =
- * max(drawn, firstLive) + click, as bench/ui.ts defines it. Prints a JSON line
+ * cytoscape.js), `frame` (the end of its first frame, where cytoscape styles
+ * and measures every element; 0 for a build without that mark), `firstLive`
+ * (the first live state applied), then the time from a click on n1 to its card, and `interactive` =
+ * max(drawn, firstLive) + click, as bench/ui.ts defines it. That sum misses
+ * the first frame when the live state comes before it (the click then waits
+ * for the frame before the bench even sends it): `card` is when n1's card
+ * showed, from the navigation's start, the click sent as soon as the bench saw
+ * the lab drawn with its live state — the figure to compare. Prints a JSON line
  * per run, A B A B …, and the load average before and after.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,7 +33,7 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
 }
 
-interface PageMarks { scriptAt: number; helloAt: number; topologyAt: number; drawnAt: number; firstLiveAt: number }
+interface PageMarks { scriptAt: number; helloAt: number; topologyAt: number; drawnAt: number; frameAt?: number; firstLiveAt: number }
 interface UiGlobals { netlabUi: { perf: PageMarks; state: { live?: unknown }; cy: { nodes(): { length: number } }; graph: { screenPoint(id: string): { x: number; y: number } | undefined } } }
 
 /** One first page of the lab, served by `checkout`'s server and page (its dist/). */
@@ -52,9 +57,12 @@ async function run(checkout: string, file: string, n: number): Promise<Record<st
     const t0 = Date.now();
     const p = await page.evaluate(() => (globalThis as unknown as UiGlobals).netlabUi.graph.screenPoint('n1'));
     await page.mouse.click(p!.x, p!.y);
-    await page.waitForFunction(() => ((globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector('#card h2')?.textContent ?? '').startsWith('n1 '), null, { timeout: 20_000, polling: 20 });
+    const shown = await page.waitForFunction(() => ((globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector('#card h2')?.textContent ?? '').startsWith('n1 ') && performance.now(), null, { timeout: 20_000, polling: 20 });
     const click = Date.now() - t0;
-    const r = { script: m.scriptAt, hello: m.helloAt, topology: m.topologyAt, drawn: m.drawnAt, firstLive: m.firstLiveAt, click, interactive: Math.max(m.drawnAt, m.firstLiveAt) + click };
+    const cardAt = await shown.jsonValue() as number;
+    // The first frame's end, read after the click (waiting for it before the click would hide the frame from `click`).
+    m.frameAt = await page.evaluate(() => (globalThis as unknown as UiGlobals).netlabUi.perf.frameAt ?? 0);
+    const r = { script: m.scriptAt, hello: m.helloAt, topology: m.topologyAt, drawn: m.drawnAt, frame: m.frameAt ?? 0, firstLive: m.firstLiveAt, click, interactive: Math.max(m.drawnAt, m.firstLiveAt) + click, card: cardAt };
     return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Math.round(v)]));
   } finally {
     await browser.close();

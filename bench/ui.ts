@@ -15,7 +15,10 @@
  * It makes kernel objects: run it under the kernel lock (it does not take it).
  *
  *   npm run build && sudo flock /tmp/netlab-kernel.lock node dist/bench/ui.js \
- *     [--n 1000] [--kind ring|grid|fattree] [--name bench-ui-N] [--window-s 20] [--rounds R] [--bins A/bin/netlab,B/bin/netlab]
+ *     [--n 1000] [--kind ring|grid|fattree] [--name bench-ui-N] [--window-s 20] [--rounds R] [--keys 33] [--echo-rounds 1]
+ *     [--bins A/bin/netlab,B/bin/netlab]
+ * Echo: `--keys` keys typed into a shell on n1, one every 150 ms (a command of
+ * that many characters, then Enter), in the first `--echo-rounds` rounds.
  * With --bins, each round runs each checkout's `netlab ui` in turn on the same lab (A B A B …);
  * the lab and the browser are this checkout's. Prints one JSON line and a line of medians per checkout.
  */
@@ -107,7 +110,7 @@ async function clickNode(page: import('playwright-core').Page, id: string): Prom
  * starts it on `lab`, measures its idle CPU, opens the page and times it,
  * measures its CPU while the page watches, and (with `echo`) keystroke echo.
  */
-async function round(bin: string, lab: string, nodes: number, windowMs: number, profile: string, echo: boolean): Promise<Row> {
+async function round(bin: string, lab: string, nodes: number, windowMs: number, profile: string, echo: number): Promise<Row> {
   const out: Row = { bin };
   const ui = spawn(bin, ['ui', lab, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let context: Awaited<ReturnType<typeof chromium.launchPersistentContext>> | undefined;
@@ -145,6 +148,7 @@ async function round(bin: string, lab: string, nodes: number, windowMs: number, 
     });
     const drawnMs = marks.drawnAt || marks.laidOutAt;
     out.drawnMs = drawnMs;
+    if (marks.topologyAt) out.topologyMs = marks.topologyAt;
     out.firstLiveMs = marks.firstLiveAt || marks.now;
     // Interactive: a click on a node shows its card (zoomed in on it first: at 1,000 nodes a fitted node is a dot),
     // at once, while a worker may still lay the lab out.
@@ -176,14 +180,16 @@ async function round(bin: string, lab: string, nodes: number, windowMs: number, 
     if (echo) {
       // Keystroke to echo: one key every 150 ms into a shell on n1.
       await page.click('#open-term');
-      await page.waitForFunction(() => /[#$]\s*$/.test((globalThis as unknown as Ui).netlabUi.terminals.open[0]?.text() ?? ''), undefined, { timeout: 20_000 });
-      for (const ch of 'echo netlab-ui-keystroke-latency') await page.keyboard.type(ch, { delay: 150 });
+      await page.waitForFunction(() => /[#$]\s*$/.test((globalThis as unknown as Ui).netlabUi.terminals.open[0]?.text() ?? ''), undefined, { timeout: 60_000 });
+      const line = `echo ${'netlab-ui-keystroke-latency-'.repeat(Math.ceil(echo / 28))}`.slice(0, echo);
+      for (const ch of line) await page.keyboard.type(ch, { delay: 150 });
       await page.keyboard.press('Enter');
       await new Promise((r) => setTimeout(r, 500));
       const e = await page.evaluate(() => (globalThis as unknown as Ui).netlabUi.terminals.open[0]?.echoMs ?? []);
       out.echoKeys = e.length;
       out.echoMedianMs = median(e);
       out.echoP95Ms = p95(e);
+      out.echoMs = JSON.stringify(e.map((x) => Math.round(x * 10) / 10)); // every key, to pool rounds
     }
   } finally {
     await context?.close().catch(() => undefined);
@@ -201,6 +207,8 @@ async function main(): Promise<void> {
   const name = arg('name', `bench-ui-${n}`);
   const windowMs = Number(arg('window-s', '20')) * 1000;
   const rounds = Number(arg('rounds', '1'));
+  const keys = Number(arg('keys', '33'));
+  const echoRounds = Number(arg('echo-rounds', '1'));
   // A/B: several netlab checkouts' bin/netlab, alternated round by round on the same lab.
   const bins = arg('bins', join(root, 'bin/netlab')).split(',');
   const dir = mkdtempSync(join(tmpdir(), 'netlab-bench-ui-'));
@@ -216,7 +224,7 @@ async function main(): Promise<void> {
     head.upS = (performance.now() - t) / 1000;
     for (let r = 0; r < rounds; r++) {
       for (const bin of bins) {
-        const row = await round(bin, name, g.nodes.length, windowMs, join(dir, `chromium-${r}-${rows.length}`), r === 0);
+        const row = await round(bin, name, g.nodes.length, windowMs, join(dir, `chromium-${r}-${rows.length}`), r < echoRounds ? keys : 0);
         rows.push({ round: r, ...row });
         process.stderr.write(`${JSON.stringify(rows[rows.length - 1])}\n`);
       }
@@ -234,7 +242,7 @@ async function main(): Promise<void> {
     const med = (k: string): string => { const v = mine.map((x) => x[k]).filter((x): x is number => typeof x === 'number'); return v.length ? median(v).toFixed(k.endsWith('Core') ? 4 : 0) : '-'; };
     process.stdout.write(`${bin}: rounds ${mine.length}; medians: drawn ${med('drawnMs')} ms, laidOut ${med('laidOutMs')} ms, firstLive ${med('firstLiveMs')} ms, interactive ${med('interactiveMs')} ms, `
       + `reload: laidOut ${med('reloadLaidOutMs')} ms, firstLive ${med('reloadFirstLiveMs')} ms, `
-      + `server idle ${med('serverIdleCore')} core, watched ${med('serverWatchedCore')} core, applyLive ${med('applyLiveMedianMs')} ms, echo ${med('echoMedianMs')} ms\n`);
+      + `server idle ${med('serverIdleCore')} core, watched ${med('serverWatchedCore')} core, applyLive ${med('applyLiveMedianMs')} ms, echo ${med('echoMedianMs')} ms (p95 ${med('echoP95Ms')} ms)\n`);
   }
 }
 

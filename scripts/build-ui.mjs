@@ -13,7 +13,11 @@ mkdirSync(out, { recursive: true });
 await build({
   // app: the page; layout: the Web Worker that lays out large labs (src/ui/web/layout-worker.ts).
   // boot: opens the live WebSocket before app.js loads (src/ui/web/boot.ts).
-  entryPoints: { app: join(root, 'src/ui/web/main.ts'), layout: join(root, 'src/ui/web/layout-worker.ts'), boot: join(root, 'src/ui/web/boot.ts') },
+  // xterm: xterm.js, loaded when the first terminal opens (src/ui/web/xterm.ts).
+  entryPoints: {
+    app: join(root, 'src/ui/web/main.ts'), layout: join(root, 'src/ui/web/layout-worker.ts'),
+    boot: join(root, 'src/ui/web/boot.ts'), xterm: join(root, 'src/ui/web/xterm.ts'),
+  },
   bundle: true,
   format: 'iife',
   target: ['chrome100', 'firefox100', 'safari15'],

@@ -53,6 +53,13 @@ export function parseNetDev(text: string): Map<string, InterfaceCounters> {
 export const VERIFY_ALL_UP_TO = 200;
 
 /**
+ * A reading gives the event loop a turn (setImmediate) after this many ms of
+ * reading: netlab ui's keystroke echo waited behind whole readings (p95
+ * 47-66 ms at 1,000 nodes, docs/performance.md).
+ */
+export const READ_SLICE_MS = 4;
+
+/**
  * Reads a lab's counters again and again (the web UI's live view, every
  * second): each reading reads /proc/PID/net/dev of the nodes asked for. On a
  * lab of more than VERIFY_ALL_UP_TO nodes, the two other reads per node —
@@ -87,7 +94,12 @@ export class LinkCounterReader {
     const shaped: string[] = [];
     const spread = Math.max(1, Math.ceil(t.nodes.length / VERIFY_ALL_UP_TO));
     const turn = this.turn++ % spread;
-    t.nodes.forEach((n, index) => {
+    let sliceAt = performance.now();
+    for (let index = 0; index < t.nodes.length; index++) {
+      // A reading of 1,000 nodes is tens of ms of file reads: in slices, so that the process's other
+      // work (a terminal's keystrokes and echo in netlab ui) waits for one slice, not the whole reading.
+      if (performance.now() - sliceAt > READ_SLICE_MS) { await new Promise((r) => setImmediate(r)); sliceAt = performance.now(); }
+      const n = t.nodes[index]!;
       const rec = state.nodes[n.name];
       const verify = index % spread === turn || !this.alive.has(n.name);
       let alive = !!rec && (verify ? isAlive(rec) : this.alive.get(n.name)!);
@@ -102,14 +114,14 @@ export class LinkCounterReader {
         if (verify || !this.frozen.has(n.name)) this.frozen.set(n.name, isFrozen(layout, t.name, n.name));
         if (this.frozen.get(n.name)) paused.push(n.name);
       }
-      if (!dev) return;
+      if (!dev) continue;
       for (const i of n.interfaces) {
         const c = dev.get(i.name);
         if (!c) continue;
         interfaces[`${n.name}:${i.name}`] = c;
         if (i.shaping && Object.keys(i.shaping).length) shaped.push(`${n.name}:${i.name}`);
       }
-    });
+    }
     if (shaped.length) {
       // Few interfaces are shaped; one that vanished since is skipped, not an error.
       const reports = await showLinks(t.name, shaped).catch(() => Promise.all(shaped.map((e) => showLinks(t.name, [e]).catch(() => []))).then((r) => r.flat()));

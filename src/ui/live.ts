@@ -39,8 +39,12 @@ export function errorText(err: unknown): string {
 export class LabChannel {
   private lab: UiLab | undefined;
   private view: LabView | undefined;
-  /** Which nodes are read, at which end of each edge (counterPlan). */
-  private plan: CounterPlan = { nodes: [], readAt: {} };
+  /**
+   * Which nodes are read, at which end of each edge (counterPlan); made at the
+   * first reading, after the drawn lab went out (it took 0.1 s of a cold
+   * server at 1,000 nodes, before the first page got its lab).
+   */
+  private plan: CounterPlan | undefined;
   /** Shaping in effect per endpoint, as text (from the lab's topology, which `link set` keeps current). */
   private shaping = new Map<string, string>();
   private prev: LinkCounters | undefined;
@@ -68,13 +72,29 @@ export class LabChannel {
     // below (sent twice, a 1,000-node lab was drawn and laid out twice: a second of the page's load).
     this.ensureOpen();
     this.subscribers.add(s);
-    if (this.lab && this.view) s.send({ type: 'topology', lab: this.name, view: this.view, positions: this.lab.positions() });
-    else s.send({ type: 'gone', lab: this.name, message: this.goneMessage ?? `lab ${this.name} is not running` });
-    if (this.last) s.send({ type: 'live', live: this.last });
+    // The last reading comes with the drawn lab: sent apart, a page that drew the lab first painted it without
+    // its state and restyled it a frame later (a 1,000-node lab's frame takes a second).
+    if (this.lab && this.view) s.send({ type: 'topology', lab: this.name, view: this.view, positions: this.lab.positions(), ...(this.last ? { live: this.last } : {}) });
+    else {
+      s.send({ type: 'gone', lab: this.name, message: this.goneMessage ?? `lab ${this.name} is not running` });
+      if (this.last) s.send({ type: 'live', live: this.last });
+    }
     if (!this.timer) {
       this.timer = setInterval(() => { void this.tick(); }, this.opts.intervalMs ?? 1000);
-      void this.tick(); // the first page sees node and link states now, not a second later (rates need two readings)
+      // The first page sees node and link states now, not a second later (rates need two readings);
+      // after this turn of the event loop, so that the drawn lab is on its way first.
+      setImmediate(() => { void this.tick(); });
     }
+  }
+
+  /**
+   * Opens the lab, draws it and plans its counters before any page watches
+   * (`netlab ui LAB` at start), so that the first page does not wait for it.
+   * Never throws: a lab that is not running is said so to the first page.
+   */
+  prepare(): void {
+    this.ensureOpen();
+    if (this.lab && this.view) this.plan ??= counterPlan(this.lab.topology, this.view);
   }
 
   unsubscribe(s: Subscriber): void {
@@ -122,7 +142,7 @@ export class LabChannel {
     this.lab = lab;
     this.goneMessage = undefined;
     this.view = labView(lab.topology);
-    this.plan = counterPlan(lab.topology, this.view);
+    this.plan = undefined;
     this.shaping = new Map<string, string>();
     for (const n of lab.topology.nodes) {
       for (const i of n.interfaces) if (i.shaping && Object.keys(i.shaping).length) this.shaping.set(`${n.name}:${i.name}`, describeShaping(i.shaping));
@@ -142,10 +162,11 @@ export class LabChannel {
       this.ensureOpen();
       const lab = this.lab, view = this.view;
       if (!lab || !view) return;
-      const now = await lab.linkCounters(this.plan.nodes);
+      const plan = this.plan ??= counterPlan(lab.topology, view);
+      const now = await lab.linkCounters(plan.nodes);
       const t = lab.topology;
       const nodes = liveNodes(t, now, new Set(now.paused));
-      const edges = liveEdges(t, view, this.prev, now, (e) => this.shaping.get(e), this.plan.readAt);
+      const edges = liveEdges(t, view, this.prev, now, (e) => this.shaping.get(e), plan.readAt);
       this.prev = now;
       await this.readHealth(lab, nodes);
       for (const [name, n] of Object.entries(nodes)) {

@@ -181,7 +181,8 @@ export interface LiveCaptureInfo {
 export type ServerMessage =
   | { type: 'hello'; labs: LabSummary[]; capabilities: Capabilities; /** The lab `netlab ui LAB` named, if any. */ lab?: string }
   | { type: 'labs'; labs: LabSummary[] }
-  | { type: 'topology'; lab: string; view: LabView; positions: Record<string, { x: number; y: number }> }
+  /** `live`: the lab's last reading, if any, applied with the drawing (before its first frame, not after it). */
+  | { type: 'topology'; lab: string; view: LabView; positions: Record<string, { x: number; y: number }>; live?: LiveState }
   | { type: 'positions'; lab: string; positions: Record<string, { x: number; y: number }> }
   | { type: 'live'; live: LiveState }
   | { type: 'gone'; lab: string; message: string }

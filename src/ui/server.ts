@@ -372,6 +372,9 @@ export async function startUiServer(opts: UiServerOptions): Promise<UiServer> {
     server.listen(port, host, () => { server.off('error', onError); resolve(); });
   });
   port = (server.address() as AddressInfo).port;
+  // The lab named on the command line is opened and drawn now, not when the first page asks for it:
+  // the first page of a large lab then gets its drawing without waiting for a cold open.
+  if (opts.lab && validLab(opts.lab)) { const lab = opts.lab; setImmediate(() => channel(lab).channel.prepare()); }
   const urlHost = host.includes(':') ? `[${host}]` : host;
 
   return {

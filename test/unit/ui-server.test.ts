@@ -141,6 +141,32 @@ describe('netlab ui server (a lab in memory)', function () {
     expect(withHealth.live.nodes.r1!.daemons!.map((d) => d.daemon)).to.deep.equal(['zebra', 'ospfd']);
   });
 
+  it('opens the lab named at start before any page asks for it', async function () {
+    const other = new FakeBackend(new FakeLab(demoTopology('t-ui-named')));
+    const opened: string[] = [];
+    const open = other.open.bind(other);
+    other.open = (name) => { opened.push(name); return open(name); };
+    const s = await startUiServer({ backend: other, port: 0, lab: 't-ui-named', live: { intervalMs: 50 } });
+    try {
+      await new Promise((r) => setImmediate(r));
+      expect(opened).to.deep.equal(['t-ui-named']);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('sends a page that comes later the last live state with the drawn lab, so it is drawn with it', async function () {
+    const a = client('/ws/live');
+    a.send({ type: 'subscribe', lab: 't-ui' });
+    await a.next('topology');
+    const first = await a.next('live');
+    const b = client('/ws/live');
+    b.send({ type: 'subscribe', lab: 't-ui' });
+    const topo = await b.next('topology');
+    expect(topo.live?.lab).to.equal('t-ui');
+    expect(topo.live?.nodes.r1?.state).to.equal(first.live.nodes.r1?.state);
+  });
+
   it('shows a paused node as paused, and running again once resumed', async function () {
     const c = client('/ws/live');
     c.send({ type: 'subscribe', lab: 't-ui' });

@@ -30,9 +30,11 @@ export interface GraphEvents {
 }
 
 const STYLE: cytoscape.StylesheetJson = [
-  { selector: 'node', style: {
+  { selector: 'node', style: { 'background-color': '#2d6cdf', width: 34, height: 34, 'border-width': 2, 'border-color': '#ffffff' } },
+  // A large lab waiting on its grid for its layout has no label data yet: unreadable at that zoom, and
+  // styling and measuring 1,000 labels was a third of its first frame here (Graph.setView).
+  { selector: 'node[label]', style: {
     label: 'data(label)', 'font-size': 12, 'text-valign': 'bottom', 'text-margin-y': 4, color: '#1d2330',
-    'background-color': '#2d6cdf', width: 34, height: 34, 'border-width': 2, 'border-color': '#ffffff',
     'text-background-color': '#f6f7f9', 'text-background-opacity': 0.8, 'text-background-padding': '1px',
     'min-zoomed-font-size': 7,
   } },
@@ -105,6 +107,15 @@ export class Graph {
   private layoutId = 0;
   /** The drawn elements by id: a live reading touches every one each second, and getElementById makes a collection per call. */
   private byId = new Map<string, cytoscape.SingularElementReturnValue>();
+  /**
+   * A large lab's links while it waits for its layout: added when the layout
+   * is in (on the waiting grid they only cross each other), so the first frame
+   * styles and measures the nodes alone (1,000 edges were about half of a
+   * 1,000-node lab's first frame here).
+   */
+  private pendingEdges: ElementDefinition[] = [];
+  /** The last live reading, applied again to links added later. */
+  private live: LiveState | undefined;
 
   constructor(container: HTMLElement, private readonly events: GraphEvents) {
     this.cy = cytoscape({
@@ -139,25 +150,31 @@ export class Graph {
   setView(view: LabView, positions: Positions): boolean {
     this.view = view;
     const els: ElementDefinition[] = [];
+    const edgeEls: ElementDefinition[] = [];
     const missing = view.nodes.filter((n) => !positions[n.id]);
-    // A large lab waits for its layout (in the worker) on a grid, placed as its elements are added.
-    const waiting = view.nodes.length > WORKER_LAYOUT_OVER && typeof Worker !== 'undefined' ? gridPositions(missing.map((n) => n.id)) : {};
+    // A large lab waits for its layout (in the worker) on a grid, placed as its elements are added, its links added with the layout.
+    const inWorker = view.nodes.length > WORKER_LAYOUT_OVER && typeof Worker !== 'undefined';
+    const waiting = inWorker ? gridPositions(missing.map((n) => n.id)) : {};
+    const deferEdges = inWorker && missing.length > 0;
     for (const n of view.nodes) {
       const p = positions[n.id] ?? waiting[n.id];
-      els.push({ group: 'nodes', data: { id: n.id, label: n.label, kind: n.kind, type: n.type, tip: nodeTip(n) }, ...(p ? { position: { ...p } } : {}) });
+      const data = { id: n.id, kind: n.kind, type: n.type, tip: nodeTip(n), ...(deferEdges ? { waitingLabel: n.label } : { label: n.label }) };
+      els.push({ group: 'nodes', data, ...(p ? { position: { ...p } } : {}) });
     }
     for (const e of view.edges) {
-      els.push({ group: 'edges', data: {
+      edgeEls.push({ group: 'edges', data: {
         id: e.id, source: e.source, target: e.target, width: 2, aRate: '', bRate: '', tip: edgeTip(e),
         aLabel: `${e.a.iface}${e.a.ipv4 ? ` ${e.a.ipv4}` : ''}`, bLabel: e.b && e.b.node !== 'host' ? `${e.b.iface}${e.b.ipv4 ? ` ${e.b.ipv4}` : ''}` : e.b ? e.b.iface : '',
       } });
     }
+    this.pendingEdges = deferEdges ? edgeEls : [];
     this.cy.batch(() => {
       this.cy.elements().remove();
-      this.cy.add(els);
+      this.cy.add(deferEdges ? els : els.concat(edgeEls));
     });
     this.byId = new Map();
     this.cy.elements().forEach((el) => { this.byId.set(el.id(), el); });
+    if (this.live && this.live.lab !== view.lab) this.live = undefined;
     if (missing.length === 0) {
       this.cy.fit(undefined, 30);
       this.laidOutAt = performance.now();
@@ -202,17 +219,18 @@ export class Graph {
         id, options, fixed: fixedNodeConstraint,
         // One size for all (the largest node's): asking each node's width would compute every style now, before the first frame.
         nodes: this.cy.nodes().map((x) => ({ id: x.id(), w: NODE_BOX, h: NODE_BOX })),
-        edges: this.cy.edges().map((x) => ({ id: x.id(), source: x.source().id(), target: x.target().id() })),
+        edges: (this.view?.edges ?? []).map((x) => ({ id: x.id, source: x.source, target: x.target })),
       };
       this.worker.onmessage = (e: MessageEvent<LayoutReply>) => {
         if (e.data.id !== this.layoutId) return; // a newer layout was asked for
-        if (e.data.positions) {
-          const p = e.data.positions;
-          this.cy.batch(() => { this.cy.nodes().forEach((x) => { const q = p[x.id()]; if (q && !x.grabbed()) x.position(q); }); });
-          this.cy.fit(undefined, 30);
-        }
+        const p = e.data.positions ?? {};
+        this.cy.batch(() => { this.cy.nodes().forEach((x) => { const q = p[x.id()]; if (q && !x.grabbed()) x.position(q); }); });
+        this.addPendingEdges();
+        this.cy.fit(undefined, 30);
         done();
       };
+      // A worker that cannot run (its script did not load) leaves the lab on its grid, with its links.
+      this.worker.onerror = () => { this.addPendingEdges(); };
       this.worker.postMessage(request);
       return;
     }
@@ -223,6 +241,19 @@ export class Graph {
     } as cytoscape.LayoutOptions);
     l.one('layoutstop', done);
     l.run();
+  }
+
+  /** Adds the links a large lab held back while it waited for its layout, in their last live state. */
+  private addPendingEdges(): void {
+    if (!this.pendingEdges.length) return;
+    let added!: cytoscape.CollectionReturnValue;
+    this.cy.batch(() => {
+      this.cy.nodes('[waitingLabel]').forEach((n) => { n.data('label', n.data('waitingLabel')); n.removeData('waitingLabel'); });
+      added = this.cy.add(this.pendingEdges);
+    });
+    this.pendingEdges = [];
+    added.forEach((el) => { this.byId.set(el.id(), el); });
+    if (this.live) this.applyLive(this.live);
   }
 
   /**
@@ -257,6 +288,7 @@ export class Graph {
 
   /** Colours, widths and rate labels from a live reading. */
   applyLive(live: LiveState): void {
+    this.live = live;
     this.cy.batch(() => {
       for (const [id, n] of Object.entries(live.nodes)) {
         const el = this.byId.get(id);

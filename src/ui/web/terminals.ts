@@ -5,9 +5,9 @@
  * by its top edge) and tells the node its new size. Copy: select text, then
  * Ctrl+Shift+C (or the "copy" button); paste: Ctrl+Shift+V (or "paste").
  */
-import { FitAddon } from '@xterm/addon-fit';
-import { Terminal } from '@xterm/xterm';
+import type { Terminal } from '@xterm/xterm';
 import type { TerminalEvent } from '../protocol.js';
+import type { XtermModule } from './xterm.js';
 
 /** One open terminal. */
 export interface OpenTerminal {
@@ -26,14 +26,40 @@ export interface OpenTerminal {
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
+let loading: Promise<XtermModule> | undefined;
+
+/**
+ * xterm.js (assets/xterm.js, src/ui/web/xterm.ts): loaded by the first
+ * terminal, not with the page: a third of the page's script is not compiled
+ * before the lab is drawn.
+ * @throws (rejects) Error when the script cannot be loaded (the server stopped).
+ */
+export function loadXterm(): Promise<XtermModule> {
+  const g = globalThis as unknown as { netlabXterm?: XtermModule };
+  if (g.netlabXterm) return Promise.resolve(g.netlabXterm);
+  loading ??= new Promise<XtermModule>((resolve, reject) => {
+    const s = document.createElement('script');
+    s.src = '/assets/xterm.js';
+    s.onload = () => { if (g.netlabXterm) resolve(g.netlabXterm); else reject(new Error('/assets/xterm.js did not define the terminal')); };
+    s.onerror = () => { loading = undefined; s.remove(); reject(new Error('cannot load /assets/xterm.js: is netlab ui still running?')); };
+    document.head.append(s);
+  });
+  return loading;
+}
+
 /** The terminals of the page. */
 export class Terminals {
   readonly open: OpenTerminal[] = [];
 
   constructor(private readonly dock: HTMLElement, private readonly changed: () => void) {}
 
-  /** Opens a terminal on `node` of `lab` (another one if one is open already: each is its own shell). */
-  add(lab: string, node: string): OpenTerminal {
+  /**
+   * Opens a terminal on `node` of `lab` (another one if one is open already:
+   * each is its own shell). Its tile shows at once; the shell starts once
+   * xterm.js is loaded (the first terminal loads it), and the terminal is then
+   * in `open`.
+   */
+  add(lab: string, node: string): void {
     this.dock.querySelector('.empty')?.remove();
     const el = document.createElement('div');
     el.className = 'term';
@@ -41,6 +67,16 @@ export class Terminals {
     el.innerHTML = '<header><span class="t"></span><button type="button" class="copy" title="copy the selection (Ctrl+Shift+C)">copy</button><button type="button" class="paste" title="paste (Ctrl+Shift+V)">paste</button><button type="button" class="close" title="close: hangs up the shell">×</button></header><div class="screen"></div>';
     el.querySelector('.t')!.textContent = `${node} — ${lab}`;
     this.dock.append(el);
+    // Closed before xterm.js came: nothing to start.
+    el.querySelector('.close')!.addEventListener('click', () => el.remove(), { once: true });
+    loadXterm().then((x) => { if (el.isConnected) this.start(x, el, lab, node); }, (err: Error) => {
+      el.classList.add('ended');
+      el.querySelector('.screen')!.textContent = err.message;
+    });
+  }
+
+  /** Starts the terminal of tile `el`: xterm.js on it, a WebSocket to a shell in the node. */
+  private start({ Terminal, FitAddon }: XtermModule, el: HTMLElement, lab: string, node: string): OpenTerminal {
     const term = new Terminal({ fontSize: 13, fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, monospace', cursorBlink: true, scrollback: 5000, theme: { background: '#11151c' } });
     const fit = new FitAddon();
     term.loadAddon(fit);
