@@ -122,6 +122,7 @@ export async function main(argv: string[]): Promise<void> {
         'HTTP alone: curl of the gzip blob to /dev/null': () => sh(`curl -sSf -o /dev/null ${urls.gzip}`),
         'HTTP alone: curl of the uncompressed blob to /dev/null': () => sh(`curl -sSf -o /dev/null ${urls.plain}`),
         'inflate alone: node zlib of the gzip blob (incl. node start)': () => sh(`node -e "${inflate}" ${gzFile}`),
+        'GNU tar -xf of the uncompressed layer (floor, uncompressed)': (r) => sh(`mkdir -p ${join(base, `tplain-${r}`)} && tar -xf ${deb.tar!} -C ${join(base, `tplain-${r}`)}`),
         'GNU tar -xzf of the gzip blob (floor, gzip)': (r) => sh(`mkdir -p ${join(base, `tgz-${r}`)} && tar -xzf ${gzFile} -C ${join(base, `tgz-${r}`)}`),
       };
       const times: Record<string, number[]> = {};

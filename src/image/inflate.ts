@@ -26,11 +26,13 @@ export interface Inflated {
   bytesIn: number;
 }
 
-/** An error of the thread, rebuilt with the code unpackError looks at (Z_DATA_ERROR …). */
-function threadError(e: { message: string; code?: string; errno?: number }): Error {
+/** An error a thread reported (a plain object), rebuilt as the ErrnoException it was (unpackError looks at `code`). */
+export function threadError(e: { message: string; code?: string; syscall?: string; errno?: number; path?: string }): NodeJS.ErrnoException {
   const err = new Error(e.message) as NodeJS.ErrnoException;
   if (e.code !== undefined) err.code = e.code;
+  if (e.syscall !== undefined) err.syscall = e.syscall;
   if (e.errno !== undefined) err.errno = e.errno;
+  if (e.path !== undefined) err.path = e.path;
   return err;
 }
 

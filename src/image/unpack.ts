@@ -24,7 +24,7 @@ import { extract as tarExtract, type Extract, type Header } from 'tar-stream';
 import { NetlabError } from '../errors.js';
 import { Digester, verifyDigest, type Digest } from './digest.js';
 import { fileHeader, LayerWriter, type FileOp, type FileSink } from './layer-writer.js';
-import { InflateThread } from './inflate.js';
+import { InflateThread, threadError } from './inflate.js';
 import { AutoDecompress, decompressor, type Compression } from './media.js';
 
 export { allowedXattr, entryComponents } from './layer-writer.js';
@@ -74,16 +74,6 @@ const IN_FLIGHT = 4;
  * reads and hashes (docs/performance.md, "Images").
  */
 const THREADS = Math.max(1, Math.min(2, availableParallelism()));
-
-/** An error a writer thread reported, rebuilt as the ErrnoException it was. */
-function threadError(e: { message: string; code?: string; syscall?: string; errno?: number; path?: string }): NodeJS.ErrnoException {
-  const err = new Error(e.message) as NodeJS.ErrnoException;
-  if (e.code !== undefined) err.code = e.code;
-  if (e.syscall !== undefined) err.syscall = e.syscall;
-  if (e.errno !== undefined) err.errno = e.errno;
-  if (e.path !== undefined) err.path = e.path;
-  return err;
-}
 
 /**
  * The main thread's side of one writer thread (src/image/unpack-worker.ts):

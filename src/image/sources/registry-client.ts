@@ -119,8 +119,13 @@ export class RegistryClient {
         : 'check the network and the proxy settings (HTTPS_PROXY, NO_PROXY); without internet, save the image elsewhere (docker save, skopeo copy) and netlab image import it');
   }
 
+  /** The Authorization header this client has earned (a token, or Basic credentials), if any. */
+  private authHeader(): Record<string, string> {
+    return this.token ? { authorization: `Bearer ${this.token}` } : this.basic ? { authorization: `Basic ${this.basic}` } : {};
+  }
+
   private async send(url: string, headers: Record<string, string>, method = 'GET'): Promise<Response> {
-    const auth: Record<string, string> = this.token ? { authorization: `Bearer ${this.token}` } : this.basic ? { authorization: `Basic ${this.basic}` } : {};
+    const auth = this.authHeader();
     try {
       return await fetch(url, { method, headers: { ...headers, ...auth }, dispatcher: agent(), redirect: 'follow', signal: this.opts.signal });
     } catch (err) {
@@ -219,9 +224,8 @@ export class RegistryClient {
   /** GET of a blob with undici's request(), with auth; the response whatever its status. */
   private async requestBlob(url: string): Promise<Dispatcher.ResponseData> {
     const send = async (): Promise<Dispatcher.ResponseData> => {
-      const headers: Record<string, string> = this.token ? { authorization: `Bearer ${this.token}` } : this.basic ? { authorization: `Basic ${this.basic}` } : {};
       try {
-        return await request(url, { headers, dispatcher: blobDispatcher(), signal: this.opts.signal, highWaterMark: 1 << 20 });
+        return await request(url, { headers: this.authHeader(), dispatcher: blobDispatcher(), signal: this.opts.signal, highWaterMark: 1 << 20 });
       } catch (err) {
         throw this.netError(err, url);
       }
