@@ -84,7 +84,7 @@ function readUsage(): string {
   return 'usage: npm run bench -- [--sizes 100,500,1000,2000] [--topologies ring,grid,fattree] [--tools netlab,mininet,floor]\n' +
     '                        [--repeat N] [--mininet-max N] [--no-addressing-run] [--idle-ms MS] [--json FILE]\n' +
     '       npm run bench -- --frr --help   (FRR router labs: grid, ring, Clos; OSPF, eBGP; netlab against Mininet hosts running FRR)\n' +
-    '       npm run bench -- --images [--nodes 100] [--repeat 3] [--json FILE]   (images: import, pull, up, memory)';
+    '       npm run bench -- --images [--nodes 100] [--repeat 3] [--pull-only] [--json FILE]   (images: import, pull, up, memory)';
 }
 
 /** Why netlab cannot be measured from this checkout, or null. */

@@ -69,9 +69,9 @@ class FzstdTransform extends Transform {
   }
 }
 
-/** A stream that decompresses `c`. */
-export function decompressor(c: Compression): Transform {
-  if (c === 'gzip') return zlib.createGunzip({ chunkSize: 256 * 1024 });
+/** A stream that decompresses `c`; gzip's output comes in pieces of `chunkSize` bytes. */
+export function decompressor(c: Compression, chunkSize = 256 * 1024): Transform {
+  if (c === 'gzip') return zlib.createGunzip({ chunkSize });
   if (c === 'zstd') {
     const native = (zlib as unknown as { createZstdDecompress?: () => Transform }).createZstdDecompress;
     return native ? native() : new FzstdTransform();

@@ -1,12 +1,14 @@
 /**
  * Unpacking one layer (a tar changeset, OCI image spec layer.md) into its own
- * folder, as an overlayfs lower dir, on three threads: this one reads the
- * bytes, decompresses them, hashes them, parses the tar (tar-stream) and
+ * folder, as an overlayfs lower dir, on three threads (four for a gzip or
+ * zstd layer): this one reads the bytes, parses the tar (tar-stream) and
  * applies the layer's structure with a LayerWriter (src/image/layer-writer.ts:
  * directories, symlinks, hardlinks, whiteouts, every safety check); two
- * writer threads (src/image/unpack-worker.ts) create the regular files. They
- * run at once, so a layer unpacks at about the speed of the slowest part, not
- * of their sum, when the machine has cores to spare.
+ * writer threads (src/image/unpack-worker.ts) create the regular files; a
+ * compressed layer is hashed and decompressed on a thread of its own
+ * (src/image/inflate.ts), an uncompressed one is hashed here. They run at
+ * once, so a layer unpacks at about the speed of the slowest part, not of
+ * their sum, when the machine has cores to spare.
  *
  *  - integrity: the digest of the bytes read and of the uncompressed tar (the
  *    layer's diff_id) are computed on the way and compared with what the
@@ -22,6 +24,7 @@ import { extract as tarExtract, type Extract, type Header } from 'tar-stream';
 import { NetlabError } from '../errors.js';
 import { Digester, verifyDigest, type Digest } from './digest.js';
 import { fileHeader, LayerWriter, type FileOp, type FileSink } from './layer-writer.js';
+import { InflateThread, threadError } from './inflate.js';
 import { AutoDecompress, decompressor, type Compression } from './media.js';
 
 export { allowedXattr, entryComponents } from './layer-writer.js';
@@ -71,16 +74,6 @@ const IN_FLIGHT = 4;
  * reads and hashes (docs/performance.md, "Images").
  */
 const THREADS = Math.max(1, Math.min(2, availableParallelism()));
-
-/** An error a writer thread reported, rebuilt as the ErrnoException it was. */
-function threadError(e: { message: string; code?: string; syscall?: string; errno?: number; path?: string }): NodeJS.ErrnoException {
-  const err = new Error(e.message) as NodeJS.ErrnoException;
-  if (e.code !== undefined) err.code = e.code;
-  if (e.syscall !== undefined) err.syscall = e.syscall;
-  if (e.errno !== undefined) err.errno = e.errno;
-  if (e.path !== undefined) err.path = e.path;
-  return err;
-}
 
 /**
  * The main thread's side of one writer thread (src/image/unpack-worker.ts):
@@ -303,7 +296,10 @@ function unpackError(err: unknown, opts: UnpackOptions, dest: string): Error {
 export async function unpackLayer(input: Readable, dest: string, opts: UnpackOptions): Promise<UnpackResult> {
   const raw = new Digester(opts.digest?.algorithm);
   const diff = new Digester(opts.diffId?.algorithm);
-  const decomp = opts.compression === 'auto' ? new AutoDecompress() : decompressor(opts.compression);
+  // A layer whose compression the manifest names is decompressed (and hashed) on a thread of its own.
+  const inflater = opts.compression === 'gzip' || opts.compression === 'zstd'
+    ? new InflateThread(opts.compression, raw.algorithm, diff.algorithm, opts.onBytes) : undefined;
+  const decomp = inflater ? undefined : opts.compression === 'auto' ? new AutoDecompress() : decompressor(opts.compression);
   const warn = opts.onWarning ?? ((): void => {});
   const threads = new WriterThreads(dest, warn);
   const writer = new LayerWriter(dest, threads, warn);
@@ -313,8 +309,8 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
   let failed: unknown;
   // Uncompressed bytes are hashed once: their digest is the diff_id.
   const plain = (): boolean => raw.algorithm === diff.algorithm && (opts.compression === 'none' || (decomp instanceof AutoDecompress && decomp.found === 'none'));
-  const tarred = tap(diff, undefined, plain);
-  const stream = pipeline(input, tap(raw, opts.onBytes), decomp, tarred, (err) => { if (err) failed ??= err; });
+  const onEnd = (err: NodeJS.ErrnoException | null): void => { if (err) failed ??= err; };
+  const stream = inflater ? pipeline(input, inflater, onEnd) : pipeline(input, tap(raw, opts.onBytes), decomp!, tap(diff, undefined, plain), onEnd);
   const feed = feedTar(stream as AsyncIterable<Buffer>, ex, (err) => { failed ??= err; });
   try {
     for await (const entry of ex) {
@@ -334,9 +330,9 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
     opts.signal?.removeEventListener('abort', onAbort);
   }
   await threads.stop();
-  const digest = raw.digest();
-  const diffId = plain() ? { ...digest } : diff.digest();
+  const digest = inflater ? inflater.result!.digest : raw.digest();
+  const diffId = inflater ? inflater.result!.diffId : plain() ? { ...digest } : diff.digest();
   if (opts.digest) verifyDigest(opts.what, opts.digest, digest, opts.userInput);
   if (opts.diffId) verifyDigest(`${opts.what} (uncompressed, the image config's diff_id)`, opts.diffId, diffId, opts.userInput);
-  return { digest, diffId, bytesIn: raw.bytes, size: threads.size, entries: writer.entries };
+  return { digest, diffId, bytesIn: inflater ? inflater.result!.bytesIn : raw.bytes, size: threads.size, entries: writer.entries };
 }

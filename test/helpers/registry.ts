@@ -10,7 +10,7 @@
  * in for the HTTPS proxy of a company network.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { connect, createServer as netServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -234,4 +234,29 @@ export async function startConnectProxy(target: string): Promise<ConnectProxy> {
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
   p.stop = () => new Promise((r) => { for (const t of tunnels) t.destroy(); server.closeAllConnections(); server.close(() => r()); });
   return p;
+}
+
+/**
+ * Pushes one image of an OCI layout to `host` (plain HTTP) exactly as the
+ * layout holds it — blobs by monolithic upload (OCI distribution spec, "Pushing
+ * a blob monolithically": POST, then PUT with ?digest=), then the manifest —
+ * so a layer stays uncompressed (skopeo gzips every layer it pushes to a
+ * registry). `repoTag` is `repository:tag`.
+ */
+export async function pushLayout(host: string, layoutDir: string, manifestDigest: string, repoTag: string): Promise<void> {
+  const [repo, tag] = repoTag.split(':') as [string, string];
+  const blobFile = (d: string): string => join(layoutDir, 'blobs', d.replace(':', '/'));
+  const manifest = readFileSync(blobFile(manifestDigest));
+  const doc = JSON.parse(manifest.toString()) as { mediaType: string; config: { digest: string }; layers: { digest: string }[] };
+  for (const d of [doc.config.digest, ...doc.layers.map((l) => l.digest)]) {
+    const start = await fetch(`http://${host}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
+    if (start.status !== 202) throw new Error(`registry ${host}: upload of ${d} not started (HTTP ${start.status})`);
+    const loc = new URL(start.headers.get('location')!, `http://${host}`);
+    loc.searchParams.set('digest', d);
+    // curl streams the file (a 200 MB layer does not go through this process's memory twice).
+    const r = spawnSync('curl', ['-sSf', '-X', 'PUT', '-H', 'content-type: application/octet-stream', '--data-binary', `@${blobFile(d)}`, loc.toString()], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`registry ${host}: upload of ${d} failed: ${r.stderr}`);
+  }
+  const put = await fetch(`http://${host}/v2/${repo}/manifests/${tag}`, { method: 'PUT', headers: { 'content-type': doc.mediaType }, body: manifest });
+  if (!put.ok) throw new Error(`registry ${host}: manifest not accepted (HTTP ${put.status}): ${await put.text()}`);
 }

@@ -10,7 +10,7 @@
  * on this machine, reached directly as Docker and skopeo do.
  */
 import { Readable } from 'node:stream';
-import { Agent, Dispatcher, EnvHttpProxyAgent, fetch, type Response } from 'undici';
+import { Agent, Dispatcher, EnvHttpProxyAgent, fetch, interceptors, request, type Response } from 'undici';
 import { NetlabError, UsageError } from '../../errors.js';
 import { digestOf, digestString, verifyDigest, type Digest } from '../digest.js';
 import { MANIFEST_ACCEPT } from '../media.js';
@@ -56,11 +56,23 @@ class RegistryDispatcher extends Dispatcher {
 }
 
 let sharedAgent: Dispatcher | undefined;
+let blobAgent: Dispatcher | undefined;
 
 /** The proxy-aware dispatcher (a cache: one connection pool per process). */
 function agent(): Dispatcher {
   sharedAgent ??= new RegistryDispatcher();
   return sharedAgent;
+}
+
+/**
+ * The same dispatcher, following redirects (a registry sends blobs from a CDN)
+ * for undici's request(): undici's redirect handler drops Authorization,
+ * Cookie and Proxy-Authorization when the redirect leaves the origin, as
+ * fetch does (RFC 9110 §15.4).
+ */
+function blobDispatcher(): Dispatcher {
+  blobAgent ??= agent().compose(interceptors.redirect({ maxRedirections: 5 }));
+  return blobAgent;
 }
 
 /** Parses `Bearer realm="…",service="…",scope="…"` (RFC 6750 §3). Pure. */
@@ -107,8 +119,13 @@ export class RegistryClient {
         : 'check the network and the proxy settings (HTTPS_PROXY, NO_PROXY); without internet, save the image elsewhere (docker save, skopeo copy) and netlab image import it');
   }
 
+  /** The Authorization header this client has earned (a token, or Basic credentials), if any. */
+  private authHeader(): Record<string, string> {
+    return this.token ? { authorization: `Bearer ${this.token}` } : this.basic ? { authorization: `Basic ${this.basic}` } : {};
+  }
+
   private async send(url: string, headers: Record<string, string>, method = 'GET'): Promise<Response> {
-    const auth: Record<string, string> = this.token ? { authorization: `Bearer ${this.token}` } : this.basic ? { authorization: `Basic ${this.basic}` } : {};
+    const auth = this.authHeader();
     try {
       return await fetch(url, { method, headers: { ...headers, ...auth }, dispatcher: agent(), redirect: 'follow', signal: this.opts.signal });
     } catch (err) {
@@ -116,9 +133,9 @@ export class RegistryClient {
     }
   }
 
-  /** Answers a 401's challenge (once); false when it cannot be answered. */
-  private async authenticate(res: Response): Promise<boolean> {
-    const ch = parseChallenge(res.headers.get('www-authenticate') ?? '');
+  /** Answers a 401's challenge (its WWW-Authenticate header), once; false when it cannot be answered. */
+  private async authenticate(challenge: string): Promise<boolean> {
+    const ch = parseChallenge(challenge);
     const creds = this.opts.credentials ?? findCredentials(this.registry, this.repository);
     if (ch?.scheme === 'basic') {
       if (!creds || !('username' in creds) || this.basic) return false;
@@ -162,7 +179,7 @@ export class RegistryClient {
   /** GET with auth; throws a clear error for anything but 2xx. `what` names the object for 404s. */
   private async get(url: string, headers: Record<string, string>, what: string): Promise<Response> {
     let res = await this.send(url, headers);
-    if (res.status === 401 && await this.authenticate(res)) {
+    if (res.status === 401 && await this.authenticate(res.headers.get('www-authenticate') ?? '')) {
       await res.body?.cancel();
       res = await this.send(url, headers);
     }
@@ -204,12 +221,39 @@ export class RegistryClient {
     return { bytes, mediaType: res.headers.get('content-type') ?? undefined, digest };
   }
 
-  /** A blob's bytes as a stream (verify them on the way: unpackLayer, or readSmall). */
+  /** GET of a blob with undici's request(), with auth; the response whatever its status. */
+  private async requestBlob(url: string): Promise<Dispatcher.ResponseData> {
+    const send = async (): Promise<Dispatcher.ResponseData> => {
+      try {
+        return await request(url, { headers: this.authHeader(), dispatcher: blobDispatcher(), signal: this.opts.signal, highWaterMark: 1 << 20 });
+      } catch (err) {
+        throw this.netError(err, url);
+      }
+    };
+    let res = await send();
+    const challenge = res.headers['www-authenticate'];
+    if (res.statusCode === 401 && await this.authenticate(Array.isArray(challenge) ? challenge[0]! : challenge ?? '')) {
+      await res.body.dump();
+      res = await send();
+    }
+    return res;
+  }
+
+  /**
+   * A blob's bytes as a stream (verify them on the way: unpackLayer, or
+   * readSmall). The body comes from undici's request() as a Node stream:
+   * fetch's web stream, turned into a Node stream, cost about five times the
+   * CPU per byte (docs/performance.md, "Images"), and a layer is hundreds of MB.
+   */
   async blob(d: Digest, what: string): Promise<{ stream: Readable; size: number }> {
-    const res = await this.get(`${this.base}/blobs/${digestString(d)}`, {}, what);
-    if (!res.body) throw new NetlabError(this.where, `${what}: the registry sent no body`, 'try again later');
-    const stream = Readable.fromWeb(res.body as unknown as import('node:stream/web').ReadableStream, { highWaterMark: 1 << 20 });
-    return { stream, size: Number(res.headers.get('content-length') ?? 0) };
+    const url = `${this.base}/blobs/${digestString(d)}`;
+    const res = await this.requestBlob(url);
+    if (res.statusCode >= 200 && res.statusCode < 300) return { stream: res.body, size: Number(res.headers['content-length'] ?? 0) };
+    await res.body.dump();
+    // Anything else: the fetch path says what is wrong (the messages manifests get).
+    const again = await this.get(url, {}, what);
+    if (!again.body) throw new NetlabError(this.where, `${what}: the registry sent no body`, 'try again later');
+    return { stream: Readable.fromWeb(again.body as unknown as import('node:stream/web').ReadableStream, { highWaterMark: 1 << 20 }), size: Number(again.headers.get('content-length') ?? 0) };
   }
 
   /** A small blob (a config) in memory, verified; at most `max` bytes. */
