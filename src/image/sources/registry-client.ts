@@ -184,20 +184,27 @@ export class RegistryClient {
       res = await this.send(url, headers);
     }
     if (res.ok) return res;
+    throw this.answerError(res.status, await res.text().catch(() => ''), what);
+  }
+
+  /**
+   * The error for a registry's answer other than 2xx (its status and body:
+   * the distribution spec's `{ errors: [{ code, message }] }` when JSON).
+   * `what` names the object for 404s.
+   */
+  private answerError(status: number, text: string, what: string): Error {
     let codes = '';
-    let text = '';
     try {
-      text = await res.text();
       codes = ((JSON.parse(text) as { errors?: { code?: string; message?: string }[] }).errors ?? []).map((e) => e.code ?? '').join(',');
     } catch { /* not JSON */ }
-    if (res.status === 401 || res.status === 403) throw this.denied(Boolean(this.opts.credentials ?? findCredentials(this.registry, this.repository)));
-    if (res.status === 404 || /MANIFEST_UNKNOWN|NAME_UNKNOWN|BLOB_UNKNOWN/.test(codes)) {
+    if (status === 401 || status === 403) return this.denied(Boolean(this.opts.credentials ?? findCredentials(this.registry, this.repository)));
+    if (status === 404 || /MANIFEST_UNKNOWN|NAME_UNKNOWN|BLOB_UNKNOWN/.test(codes)) {
       const name = /NAME_UNKNOWN/.test(codes) ? 'no such repository' : `${what} not found`;
-      throw new UsageError(this.where, `${name} (HTTP ${res.status}${codes ? ` ${codes}` : ''})`, /tag|manifest/.test(what)
+      return new UsageError(this.where, `${name} (HTTP ${status}${codes ? ` ${codes}` : ''})`, /tag|manifest/.test(what)
         ? 'check the tag (the registry\'s web page, or skopeo list-tags docker://REPOSITORY lists them)' : 'check the name and the digest');
     }
-    if (res.status === 429) throw new NetlabError(this.where, 'the registry refuses more pulls for now (HTTP 429, rate limit)', 'wait, or log in (docker login) for a higher limit');
-    throw new NetlabError(this.where, `the registry answered HTTP ${res.status}${text ? `: ${text.slice(0, 200).trim()}` : ''}`, 'try again later');
+    if (status === 429) return new NetlabError(this.where, 'the registry refuses more pulls for now (HTTP 429, rate limit)', 'wait, or log in (docker login) for a higher limit');
+    return new NetlabError(this.where, `the registry answered HTTP ${status}${text ? `: ${text.slice(0, 200).trim()}` : ''}`, 'try again later');
   }
 
   /**
@@ -249,11 +256,7 @@ export class RegistryClient {
     const url = `${this.base}/blobs/${digestString(d)}`;
     const res = await this.requestBlob(url);
     if (res.statusCode >= 200 && res.statusCode < 300) return { stream: res.body, size: Number(res.headers['content-length'] ?? 0) };
-    await res.body.dump();
-    // Anything else: the fetch path says what is wrong (the messages manifests get).
-    const again = await this.get(url, {}, what);
-    if (!again.body) throw new NetlabError(this.where, `${what}: the registry sent no body`, 'try again later');
-    return { stream: Readable.fromWeb(again.body as unknown as import('node:stream/web').ReadableStream, { highWaterMark: 1 << 20 }), size: Number(again.headers.get('content-length') ?? 0) };
+    throw this.answerError(res.statusCode, await res.body.text().catch(() => ''), what);
   }
 
   /** A small blob (a config) in memory, verified; at most `max` bytes. */
