@@ -49,7 +49,7 @@ export function runOnHost(argv: string[], timeoutMs = 10_000): Promise<HostRun> 
  * Checks `text` with a parser on the host: writes it to a temporary file,
  * runs `argv(file)`, removes the file. Resolves quietly when the parser is not
  * installed (the kind's `requires` reports that) or cannot run.
- * @throws NetlabError naming the node, with the parser's own output, when it rejects the text.
+ * @throws NetlabError naming the node, with the parser's own output, when it rejects the text (exit code 2: the user's config).
  */
 export async function checkOnHost(node: Node, daemon: string, fileName: string, text: string, argv: (file: string) => string[], hint: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'netlab-check-'));
@@ -59,7 +59,7 @@ export async function checkOnHost(node: Node, daemon: string, fileName: string, 
     const r = await runOnHost(argv(file));
     if (r.missing || r.code === 0) return;
     const msg = r.output.replaceAll(file, fileName).trim();
-    throw new NetlabError(`node ${node.name}`, `${daemon} rejects ${configSource(node)}:\n${indent(msg)}`, hint);
+    throw new NetlabError(`node ${node.name}`, `${daemon} rejects ${configSource(node)}:\n${indent(msg)}`, hint, 2);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

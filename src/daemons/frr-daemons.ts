@@ -55,6 +55,11 @@ const RULES: [RegExp, FrrDaemon][] = [
   [/^bfd$/, 'bfdd'],
   [/^ip(v6)? route\s/, 'staticd'],
   [/^(neighbor \S+|ip ospf|ipv6 ospf6|isis|ip pim|ipv6 pim) bfd\b/, 'bfdd'],
+  // zebra's own lines (zebra always runs; these rules let a config be cut per daemon, frr-split.ts).
+  [/^(ip|ipv6) address\s/, 'zebra'],
+  [/^(no )?(shutdown|link-detect)$/, 'zebra'],
+  [/^bandwidth \d+$/, 'zebra'],
+  [/^(no )?ipv6? forwarding$/, 'zebra'],
 ];
 
 /** The daemon one trimmed config line belongs to (the first rule it matches), or undefined. */

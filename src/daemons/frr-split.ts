@@ -1,5 +1,5 @@
 /**
- * A generated frr.conf cut into one configuration per daemon, so that each
+ * An frr.conf cut into one configuration per daemon, so that each
  * daemon reads its own at start (`<daemon> -f /etc/frr/<daemon>.conf`) instead
  * of every router paying for a second pass through vtysh. Pure.
  *
@@ -11,14 +11,19 @@
  * Config File"): top-level `interface X` blocks hold lines of several daemons,
  * each `router <protocol>` block belongs to one.
  *
- * Only configs whose every line is understood are split; anything else (a
- * user's config, multi-instance daemons, a line no rule knows) returns null,
- * and the caller loads the integrated frr.conf with `vtysh -b` as before.
+ * Only configs whose every line is understood are split; anything else
+ * (multi-instance daemons, a line no rule knows, a line of a daemon that is
+ * not in the set) returns null, and the caller loads the integrated frr.conf
+ * with `vtysh -b` as before. A user's own frr.conf (containerlab's and
+ * Kathará's routers) is split by the same rules: it was checked whole with
+ * `vtysh -C` first, and a daemon still reports any line it refuses.
  */
 import { daemonOf, type FrrDaemon, type FrrDaemonSet } from './frr-daemons.js';
 
-/** Top-level lines every daemon takes (FRR's lib installs them in each: `frr defaults`, `hostname`, `log …`). */
-const COMMON = /^(frr defaults|hostname|log) /;
+/** Top-level lines every daemon takes (FRR's lib installs them in each: `frr version|defaults`, `hostname`, `log …`). */
+const COMMON = /^(frr (defaults|version)|hostname|log) /;
+/** Blocks every daemon takes whole: `line vty` and its lines (lib/vty.c, installed in each daemon). */
+const COMMON_BLOCK = /^line vty$/;
 /** Top-level lines only vtysh reads, or markers: dropped from the per-daemon files. */
 const VTYSH_ONLY = /^(service integrated-vtysh-config|end|!.*|#.*|)$/;
 
@@ -50,6 +55,7 @@ export function splitFrrConf(text: string, set: FrrDaemonSet): Map<FrrDaemon, st
     for (; j < lines.length && (lines[j]!.startsWith(' ') || lines[j] === ''); j++) inner.push(lines[j]!);
     const closed = lines[j] === 'exit';
     i = closed ? j : j - 1;
+    if (COMMON_BLOCK.test(line)) { common.push(line, ...inner.filter((l) => l.trim() && !l.trim().startsWith('!')), 'exit'); continue; }
     if (/^interface \S+$/.test(line)) {
       const per = new Map<FrrDaemon, string[]>();
       for (const l of inner) {
@@ -64,7 +70,7 @@ export function splitFrrConf(text: string, set: FrrDaemonSet): Map<FrrDaemon, st
       continue;
     }
     const d = daemonOf(line);
-    if (!d || d === 'zebra' || !add(d, [line, ...inner, ...(closed ? ['exit'] : [])])) return null;
+    if (!d || (d === 'zebra' && inner.some((l) => l.trim())) || !add(d, [line, ...inner, ...(closed ? ['exit'] : [])])) return null;
   }
   const out = new Map<FrrDaemon, string>();
   for (const d of set.daemons) out.set(d, [...common, ...body.get(d)!, ''].join('\n'));

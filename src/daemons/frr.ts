@@ -10,9 +10,10 @@
  * node (netlab used it first). netlab does only what a router needs, in one
  * shell script per node: start each daemon the config uses the way
  * frrcommon.sh's daemon_start does (`/usr/lib/frr/<d> -d -F traditional
- * <d>_options`; `-d` returns once the daemon has read its config and
- * listens), each with its own part of a generated frr.conf (`-f`,
- * src/daemons/frr-split.ts) — a user's frr.conf is loaded with `vtysh -b`.
+ * <d>_options`; `-d` returns once the daemon listens, and the script waits
+ * until it has read its file), each with its own part of frr.conf (`-f`,
+ * src/daemons/frr-split.ts) — a frr.conf with lines the split does not know
+ * is loaded whole with `vtysh -b`.
  * No staticd without static routes, no watchfrr: a crashed daemon stays down
  * and `netlab status` (health()) shows it. Measured per router (docs/performance.md):
  * vtysh costs ~50–60 ms of CPU each time it starts (it builds every daemon's
@@ -51,9 +52,10 @@ export function frrConfText(node: Node, t: Topology): string {
  * dry run rejects frr.conf (nothing started), 12 a daemon binary is missing,
  * 13 a daemon did not start, 14 a config line was rejected (`vtysh -b`'s
  * output, or the daemons' own "on config line" log lines). Every daemon starts
- * with `-d`, which returns once the daemon has read its config and listens
- * (libfrr's frr_daemonize waits for the child), so the script's success is
- * the router's readiness: nothing is polled afterwards.
+ * with `-d`, which returns once the daemon listens (libfrr's frr_daemonize
+ * waits for the child); with split configs the script then waits until each
+ * daemon has read its file (its main thread sleeps in poll), so the script's
+ * success is the router's readiness: nothing is polled afterwards.
  * @param dryRun check frr.conf with `vtysh -C` before starting anything (user
  *   configs, and generated ones with free-form options).
  * @param split each daemon reads its own /etc/frr/<daemon>.conf (`-f`,
@@ -77,7 +79,21 @@ export function frrStartScript(set: FrrDaemonSet, dryRun: boolean, split = false
       lines.push(`/usr/lib/frr/${d} -d${conf} ${common}${inst === undefined ? '' : ` -n ${inst}`} ${daemonOptions(d)} || { echo ${name} >&2; exit 13; }`);
     }
   }
-  if (split) lines.push(`out=$(grep ' on config line ' ${FRR_LOG}) && { printf "%s\\n" "$out" >&2; exit 14; }`, 'exit 0');
+  if (split) {
+    // `-d` returns when the daemon enters its event loop, whose first event reads the config file (lib/libfrr.c:
+    // frr_config_fork queues frr_config_read_in, frr_run detaches first); the loop writes its buffered log lines
+    // before it first sleeps in poll (lib/event.c fd_poll). So wait, per daemon, until its main thread sleeps in
+    // poll (state S in /proc/PID/stat, "…poll…" in /proc/PID/wchan: builtin reads, no process) — the loop's
+    // first poll, with the config event still queued, does not sleep — and only then look for refused lines.
+    // A sleeping daemon whose wchan the kernel hides ("0") counts as done; one that is gone ends the wait.
+    lines.push(
+      'read_in() { n=0; while [ $n -lt 20000 ]; do s=; w=; read -r s < "/proc/$1/stat" 2>/dev/null || [ -n "$s" ] || return; s=${s##*) }; read -r w < "/proc/$1/wchan" 2>/dev/null; case ${s%% *}:$w in S:*poll*|S:0) return;; esac; n=$((n+1)); done; }',
+      `for d in ${set.daemons.join(' ')}; do p=; read -r p < "/run/frr/$d.pid" && read_in "$p"; done`);
+    // A daemon started with -d has no stdout left when it reads its file: the log keeps only "… on config line N",
+    // FRR's reason ("BGP is already running; AS is …") comes from the same file read again with -C (failures only).
+    const why = set.daemons.map((d) => `/usr/lib/frr/${d} -C -f ${daemonConfPath(d)} -F traditional --log file:/dev/null 2>&1 >/dev/null`).join('; ');
+    lines.push(`out=$(grep ' on config line ' ${FRR_LOG}) && { why=$(${why}); printf "%s\\n" "\${why:-$out}" >&2; exit 14; }`, 'exit 0');
+  }
   else lines.push('out=$(vtysh -b 2>&1) || { printf "%s\\n" "$out" >&2; exit 14; }');
   return lines.join('\n');
 }
@@ -104,6 +120,11 @@ export function parseDaemonsFile(text: string): string[] {
   return FRR_DAEMONS.filter((d) => yes.has(d)).flatMap((d) => inst.get(d)?.map((n) => `${d}-${n}`) ?? [d]);
 }
 
+/** FRR's output without the lines that say nothing about the config (vtysh.conf permissions, this kernel's missing MPLS), blank lines dropped. */
+function frrSaid(out: string): string {
+  return out.split('\n').filter((l) => l.trim() && !l.includes('vtysh.conf due to') && !l.includes('Disabling MPLS')).join('\n');
+}
+
 /** Last `lines` lines of the FRR log inside the node, for error messages. */
 async function logTail(ctx: NodeContext, lines = 8): Promise<string> {
   const r = await ctx.exec(['tail', '-n', String(lines), FRR_LOG], { timeoutMs: 5000 });
@@ -128,11 +149,11 @@ export function needsDryRun(node: Node): boolean {
   return opts.some((o) => o !== undefined && Object.keys(o).length > 0);
 }
 
-/** The node's daemons, and their own configs when its frr.conf is generated and can be split (else null). */
+/** The node's daemons, and their own configs when its frr.conf (generated or the user's) can be split (else null). */
 function frrPlan(node: Node, t: Topology): { text: string; set: FrrDaemonSet; split: Map<FrrDaemon, string> | null } {
   const text = frrConfText(node, t);
   const set = node.daemons ? chosenDaemons(node, text) : detectDaemons(text);
-  return { text, set, split: node.config || node.daemons ? null : splitFrrConf(text, set) };
+  return { text, set, split: splitFrrConf(text, set) };
 }
 
 /**
@@ -258,8 +279,9 @@ export const frr: Kind = {
     const out = r.stderr.trim();
     const where = `node ${node.name}`;
     const rejected = (msg: string): NetlabError => new NetlabError(where,
-      `FRR rejects ${configSource(node)}:\n${indent(msg.split('\n').filter((l) => !l.includes('vtysh.conf due to')).join('\n'))}`,
-      node.config ? 'fix the lines FRR names (line numbers are those of the file); `vtysh -C -f FILE` checks a file' : 'this config was generated by netlab: check the options: you gave, or report it with the topology');
+      `FRR rejects ${configSource(node)}:\n${indent(frrSaid(msg))}`,
+      node.config ? `fix the lines FRR names (line numbers are those of ${split ? 'the daemon\'s part of the file, /etc/frr/<daemon>.conf in the node' : 'the file'}); \`vtysh -C -f FILE\` checks a file` : 'this config was generated by netlab: check the options: you gave, or report it with the topology',
+      node.config ? 2 : 1);
     if (r.code === 0) {
       await startCmd(ctx);
       return { ready: true };
@@ -268,7 +290,7 @@ export const frr: Kind = {
     if (r.code === 14 && ctx.topology.imported) {
       // FRR booting under containerlab or Kathará (frrinit.sh: vtysh -b) logs the lines it refuses and runs
       // without them; an imported lab's author tested it that way, so it runs so here too, with a warning.
-      ctx.warn?.(`${where}: FRR refused lines of ${configSource(node)} and runs without them, as it does when it boots under ${ctx.topology.imported.format}:\n${indent(out.split('\n').filter((l) => l.trim() && !l.includes('vtysh.conf due to') && !l.includes('Disabling MPLS')).join('\n'))}`);
+      ctx.warn?.(`${where}: FRR refused lines of ${configSource(node)} and runs without them, as it does when it boots under ${ctx.topology.imported.format}:\n${indent(frrSaid(out))}`);
       await startCmd(ctx);
       return { ready: true };
     }
