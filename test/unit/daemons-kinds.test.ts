@@ -36,10 +36,11 @@ describe('daemons: the kind registry', () => {
   it('writes FRR files owned by frr with mode 0640, and frr.conf from the user\'s inline text unchanged', () => {
     const t = loadTopology({ text: 'name: f\nnodes: { r1: { kind: frr, config: { text: "router bgp 1\\n" } } }\nlinks: []\n' }, { env: {} });
     const files = getKind('frr').files(t.nodes[0]!, t);
-    expect(files.map((f) => f.path)).to.deep.equal(['/etc/frr/daemons', '/etc/frr/frr.conf', '/etc/frr/vtysh.conf', '/var/lib/frr', '/var/log/frr', '/var/tmp/frr']);
-    for (const f of files.slice(0, 3)) expect([f.owner, f.group, f.mode]).to.deep.equal(['frr', 'frr', 0o640]);
+    expect(files.map((f) => f.path)).to.deep.equal(['/etc/frr/daemons', '/etc/frr/frr.conf', '/etc/frr/vtysh.conf', '/etc/frr/zebra.conf', '/etc/frr/bgpd.conf', '/var/lib/frr', '/var/log/frr', '/var/tmp/frr']);
+    for (const f of files.slice(0, 5)) expect([f.owner, f.group, f.mode]).to.deep.equal(['frr', 'frr', 0o640]);
     // FRR's state and log folders, owned by frr in the upper layer: the node's root (a user namespace) can make them its own
-    for (const f of files.slice(3)) expect([f.directory, f.owner, f.group, f.mode]).to.deep.equal([true, 'frr', 'frr', 0o755]);
+    for (const f of files.slice(5)) expect([f.directory, f.owner, f.group, f.mode]).to.deep.equal([true, 'frr', 'frr', 0o755]);
+    expect(files[4]!.content).to.match(/^router bgp 1$/m); // bgpd's own part
     expect(files[1]!.content).to.equal('router bgp 1\n');
     expect(files[0]!.content).to.match(/^bgpd=yes$/m);
     expect(files[2]!.content).to.equal('service integrated-vtysh-config\n');
@@ -100,7 +101,8 @@ describe('daemons: start scripts and background commands', () => {
     await getKind('frr').start(ctx(true));
     await getKind('frr').start(ctx(false));
     expect(scripts.map((s) => s.includes('vtysh -C'))).to.deep.equal([false, true]);
-    expect(scripts.every((s) => s.includes('vtysh -b'))).to.equal(true);
+    // The user's config has only lines with a known place: each daemon reads its part, no vtysh -b.
+    expect(scripts.every((s) => s.includes('/usr/lib/frr/ospfd -d -f /etc/frr/ospfd.conf') && !s.includes('vtysh -b'))).to.equal(true);
   });
 
   it('starts cmd detached with /bin/sh -c, output appended to the node\'s /dev/console (PID 1 copies it into the console log)', async () => {
