@@ -116,6 +116,13 @@ export interface Phase {
    * wait for nobody; level n waits for levels below). Run phases repeat per level.
    */
   level?: number;
+  /**
+   * Runs at the same time as the phase before it instead of after it: the
+   * `exec` lines of nodes that start nothing themselves (no daemons,
+   * healthcheck or startup scripts) run while the other nodes' daemons start,
+   * as containerlab runs a node's exec once its own container is up.
+   */
+  alongside?: true;
 }
 
 /** Attributes of a graph vertex: a lab node, a LAN segment, or the host. */

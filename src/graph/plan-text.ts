@@ -35,7 +35,8 @@ export function formatPlan(plan: Plan, opts: FormatPlanOptions = {}): string {
     const counts = new Map<string, number>();
     for (const a of p.actions) counts.set(a.op, (counts.get(a.op) ?? 0) + 1);
     const byOp = [...counts].map(([op, n]) => `${n} ${op}`).join(', ');
-    lines.push(`phase ${i + 1}/${plan.phases.length} ${p.name}${p.level !== undefined ? ` (start level ${p.level})` : ''}: ${byOp}`);
+    const with_ = p.alongside ? ` (alongside ${plan.phases[i - 1]?.name})` : '';
+    lines.push(`phase ${i + 1}/${plan.phases.length} ${p.name}${p.level !== undefined ? ` (start level ${p.level})` : ''}${with_}: ${byOp}`);
     for (const a of p.actions.slice(0, limit)) lines.push(`  ${describeAction(a)}`);
     if (p.actions.length > limit) lines.push(`  … and ${p.actions.length - limit} more (--verbose lists all)`);
   });

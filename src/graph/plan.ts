@@ -22,7 +22,7 @@ import type { Interface, Node, Topology } from '../topology/types.js';
 import { scriptPaths } from '../topology/scripts.js';
 import { isHostEndpoint } from '../topology/endpoints.js';
 import { isLan, linkType } from '../topology/link-types/index.js';
-import { HOST, PHASES, RUN_PHASES, SEGMENTS, type Action, type Phase, type PhaseName, type Plan } from './actions.js';
+import { HOST, PHASES, RUN_PHASES, SEGMENTS, type Action, type ExecAction, type Phase, type PhaseName, type Plan } from './actions.js';
 import { buildGraph } from './graph.js';
 import { LINK_PLANNERS, planMgmt, type LinkPlanContext, type MgmtPlan } from './link-plans.js';
 
@@ -183,7 +183,9 @@ function planLinkState(t: Topology): Action[] {
 /**
  * The run phases (daemons, healthcheck, startup, exec) of each start level
  * in turn (startLevels); a lab without `after:` has one level and its phases
- * carry none.
+ * carry none. A node whose only run action is `exec` (a host with routes to
+ * add) waits for nothing of its own: its exec lines form an `exec` phase that
+ * runs alongside the level's daemons, before the level's other exec lines.
  */
 function planRun(t: Topology, kinds: KindCatalog): Phase[] {
   const levels = startLevels(t);
@@ -194,8 +196,15 @@ function planRun(t: Topology, kinds: KindCatalog): Phase[] {
     if (!r) { r = { daemons: [], healthcheck: [], startup: [], exec: [] }; run.set(level, r); }
     return r;
   };
+  const alongside = new Map<number, ExecAction[]>();
+  const early = (level: number): ExecAction[] => {
+    let list = alongside.get(level);
+    if (!list) alongside.set(level, list = []);
+    return list;
+  };
   for (const n of t.nodes) {
     const r = runOf(n);
+    const daemonsBefore = r.daemons.length;
     const daemon = kinds.get(n.kind)?.daemon ?? false;
     // A node on an image may have a main process of its own (the image's Entrypoint + Cmd).
     if ((daemon && n.autostart) || n.cmd !== undefined || n.image !== undefined) {
@@ -206,13 +215,26 @@ function planRun(t: Topology, kinds: KindCatalog): Phase[] {
       const inside = scriptPaths(n);
       r.startup.push({ op: 'startup', node: n.name, scripts: n.startup.map((p) => inside.get(p)!) });
     }
-    if (n.exec.length) r.exec.push(n.execErrors === 'warn' ? { op: 'exec', node: n.name, lines: n.exec, errors: 'warn' } : { op: 'exec', node: n.name, lines: n.exec });
+    if (n.exec.length) {
+      const a: ExecAction = n.execErrors === 'warn' ? { op: 'exec', node: n.name, lines: n.exec, errors: 'warn' } : { op: 'exec', node: n.name, lines: n.exec };
+      const own = r.daemons.length !== daemonsBefore || n.healthcheck !== undefined || n.startup.length > 0;
+      (own ? r.exec : early(levels.get(n.name) ?? 0)).push(a);
+    }
   }
   const phases: Phase[] = [];
   const leveled = run.size > 1;
   for (const level of [...run.keys()].sort((a, b) => a - b)) {
     const r = run.get(level)!;
-    for (const name of RUN_PHASES) if (r[name].length) phases.push(leveled ? { name, actions: r[name], level } : { name, actions: r[name] });
+    const at = leveled ? { level } : {};
+    const soon = alongside.get(level) ?? [];
+    for (const name of RUN_PHASES) {
+      if (name === 'daemons' && r.daemons.length) {
+        phases.push({ name, actions: r.daemons, ...at });
+        if (soon.length) phases.push({ name: 'exec', actions: soon.splice(0), ...at, alongside: true });
+      } else if (name === 'exec' && (r.exec.length || soon.length)) {
+        phases.push({ name, actions: [...soon, ...r.exec], ...at });
+      } else if (r[name].length) phases.push({ name, actions: r[name], ...at });
+    }
   }
   return phases;
 }

@@ -9,7 +9,7 @@
  * and the phase loop.
  */
 import { closeNetns } from '../core/netns.js';
-import type { Action, Plan } from '../graph/actions.js';
+import type { Action, Phase, Plan } from '../graph/actions.js';
 import type { Rtnl } from '../net/rtnl.js';
 import type { LinkEntry } from '../net/iface.js';
 import { PhaseProgress, type ProgressListener } from './progress.js';
@@ -49,26 +49,44 @@ export interface ApplyContext {
 export type Step = (ctx: ApplyContext, actions: Action[], progress: PhaseProgress) => Promise<void>;
 
 /**
- * Runs every phase of the plan in order. Within a phase, the actions are grouped
- * by op and each group is given to its step; groups of one phase run one after
- * the other in the order the ops first appear. Throws the first failure; the
- * caller rolls back.
+ * Runs every phase of the plan in order; a phase marked `alongside` runs at
+ * the same time as the one before it, and the next phase starts when both
+ * have ended. Within a phase, the actions are grouped by op and each group is
+ * given to its step; groups of one phase run one after the other in the
+ * order the ops first appear. Throws the first failure (after every phase
+ * running alongside it has ended, so nothing still works while the caller
+ * rolls back).
  */
 export async function runPhases(ctx: ApplyContext, steps: Record<string, Step>): Promise<void> {
-  for (const phase of ctx.plan.phases) {
+  const phases = ctx.plan.phases;
+  for (let i = 0; i < phases.length;) {
     throwIfAborted(ctx.signal);
-    const progress = new PhaseProgress(phase.name, phase.actions.length, ctx.onProgress);
-    const groups = new Map<string, Action[]>();
-    for (const a of phase.actions) groups.set(a.op, [...(groups.get(a.op) ?? []), a]);
-    for (const [op, actions] of groups) {
-      const step = steps[op];
-      if (!step) throw new Error(`apply: no step for action "${op}" (planner and applier disagree)`);
-      await step(ctx, actions, progress);
-      throwIfAborted(ctx.signal);
+    let j = i + 1;
+    while (j < phases.length && phases[j]!.alongside) j++;
+    const together = phases.slice(i, j);
+    i = j;
+    if (together.length === 1) await runPhase(ctx, steps, together[0]!);
+    else {
+      const ends = await Promise.allSettled(together.map((p) => runPhase(ctx, steps, p)));
+      const failed = ends.find((e): e is PromiseRejectedResult => e.status === 'rejected');
+      if (failed) throw failed.reason;
     }
-    ctx.timings[phase.name] = (ctx.timings[phase.name] ?? 0) + progress.end();
     ctx.store.flush();
   }
+}
+
+/** One phase: its ops' groups in turn, its time added to ctx.timings[name]. */
+async function runPhase(ctx: ApplyContext, steps: Record<string, Step>, phase: Phase): Promise<void> {
+  const progress = new PhaseProgress(phase.name, phase.actions.length, ctx.onProgress);
+  const groups = new Map<string, Action[]>();
+  for (const a of phase.actions) groups.set(a.op, [...(groups.get(a.op) ?? []), a]);
+  for (const [op, actions] of groups) {
+    const step = steps[op];
+    if (!step) throw new Error(`apply: no step for action "${op}" (planner and applier disagree)`);
+    await step(ctx, actions, progress);
+    throwIfAborted(ctx.signal);
+  }
+  ctx.timings[phase.name] = (ctx.timings[phase.name] ?? 0) + progress.end();
 }
 
 /** Closes every socket and namespace fd the context holds. */

@@ -22,6 +22,24 @@ describe('plan', () => {
     expect(good('features').phases.map((p) => p.name)).to.include.members(['routes', 'link-state']);
   });
 
+  it('runs the exec lines of nodes that start nothing themselves alongside the daemons, the others after them, level by level', () => {
+    const t = loadTopology({ text: [
+      'name: x',
+      'nodes:',
+      '  r1: { kind: frr, ospf: { area: 0 }, exec: ["echo r1"] }',
+      '  h1: { exec: ["ip route add 10.9.0.0/16 via 10.1.0.1"] }',
+      '  h2: { exec: ["echo h2"], startup: [] }',
+      '  h3: { exec: ["echo h3"], healthcheck: { test: "true" } }',
+      '  h4: { exec: ["echo h4"], after: [r1] }',
+      'links: [[r1:eth1, h1:eth1], [r1:eth2, h2:eth1], [r1:eth3, h3:eth1], [r1:eth4, h4:eth1]]',
+    ].join('\n') }, { env: {} });
+    const p = plan(t, kindCatalog());
+    const run = p.phases.filter((x) => ['daemons', 'healthcheck', 'exec'].includes(x.name))
+      .map((x) => `${x.name}${x.level !== undefined ? `@${x.level}` : ''}${x.alongside ? '+' : ''}: ${x.actions.map((a) => (a as { node: string }).node).join(' ')}`);
+    expect(run).to.deep.equal(['daemons@0: r1', 'exec@0+: h1 h2', 'healthcheck@0: h3', 'exec@0: r1 h3', 'exec@1: h4']);
+    expect(formatPlan(p)).to.match(/phase \d+\/\d+ exec \(start level 0\) \(alongside daemons\): 2 exec/);
+  });
+
   it('starts every node, and the segment namespace only when there is a LAN', () => {
     expect(ops(good('triangle'), 'nodes').map((a) => a.op)).to.deep.equal(['node.start', 'node.start', 'node.start', 'node.start', 'segment.ns']);
     expect(ops(good('ospf'), 'nodes').some((a) => a.op === 'segment.ns')).to.equal(false);
