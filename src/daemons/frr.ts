@@ -268,7 +268,7 @@ export const frr: Kind = {
     const text = userConfig(node);
     if (text === undefined || node.rootfs !== undefined) return;
     await checkOnHost(node, 'FRR', 'frr.conf', text, (f) => ['vtysh', '-C', '-f', f],
-      `fix ${configSource(node)}; \`vtysh -C -f FILE\` checks a file without starting FRR`);
+      `fix ${configSource(node)}; \`vtysh -C -f FILE\` checks a file without starting FRR`, true);
   },
 
   async start(ctx: NodeContext, timeoutMs = FRR_START_TIMEOUT_MS): Promise<FrrStarted> {

@@ -9,6 +9,7 @@
  *   <store>/meta/<id>.json        that layer's record: full diff_id, size, when
  *   <store>/tmp/                  downloads and unpacks in progress (renamed when complete)
  *   <store>/locks/                one lock file per layer, and the index and GC locks
+ *   <store>/checks/<sha256>       a config text the host's parser passed (src/daemons/config.ts)
  *
  * The store is /var/lib/netlab for root, ~/.local/share/netlab
  * ($XDG_DATA_HOME/netlab) for anyone else, or $NETLAB_STORE.

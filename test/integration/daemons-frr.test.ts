@@ -3,6 +3,8 @@
  * and rejection paths, and the generated OSPF/BGP configs converging.
  */
 import { expect } from 'chai';
+import { existsSync, rmSync } from 'node:fs';
+import { passedCheckPath } from '../../src/daemons/config.js';
 import { frr } from '../../src/daemons/frr.js';
 import { poll } from '../../src/daemons/poll.js';
 import { NetlabError } from '../../src/errors.js';
@@ -124,6 +126,27 @@ describe('FRR nodes (real labs)', function () {
       expect((err as NetlabError).message).to.contain('FRR rejects its inline config text').and.contain('line 3: % Unknown command').and.contain('aera 0');
       expect((err as NetlabError).message).not.to.contain('vtysh.conf');
       expect(Lab.running()).not.to.include('t-dmn-bad');
+    });
+  });
+
+  describe('a user config vtysh passed before', function () {
+    // A text of this run only, so that no earlier run's record exists.
+    const text = `! t-dmn-rec ${process.pid}-${Date.now()}\nhostname r1\nrouter ospf\n ospf router-id 10.0.0.1\nexit\n`;
+    const argv = ['vtysh', '-C', '-f', 'FILE'];
+    let record: string | undefined;
+    before(function () { needFrr(this); record = passedCheckPath(argv, text); });
+    after(() => { if (record) rmSync(record, { force: true }); });
+
+    it('is checked once: the pass is recorded in the store, and a rejected config leaves no record', async () => {
+      expect(record, 'vtysh on PATH').to.be.a('string');
+      const t = inline(`name: t-dmn-rec\nnodes: { r1: { kind: frr, config: { text: ${JSON.stringify(text)} } } }\nlinks: []\n`);
+      const lab = await Lab.up(t);
+      await lab.down();
+      expect(existsSync(record!), 'record of the pass').to.equal(true);
+      const bad = `${text} bogus line\n`;
+      const err = await Lab.up(inline(`name: t-dmn-rec\nnodes: { r1: { kind: frr, config: { text: ${JSON.stringify(bad)} } } }\nlinks: []\n`)).then(async (l) => { await l.down(); }, (e: unknown) => e);
+      expect((err as NetlabError).message).to.contain('FRR rejects its inline config text');
+      expect(existsSync(passedCheckPath(argv, bad)!), 'record of a rejection').to.equal(false);
     });
   });
 
