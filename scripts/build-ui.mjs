@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Bundles the web UI's page (src/ui/web) into dist/ui: app.js, app.css (xterm's
 // and ours) and index.html, so `netlab ui` serves everything from the package
-// (no CDN; works offline). Run by `npm run build`.
+// (no CDN; works offline), and the server's layout thread into dist/ui-server.
+// Run by `npm run build`.
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -28,3 +29,17 @@ await build({
   legalComments: 'linked',
 });
 copyFileSync(join(root, 'src/ui/web/index.html'), join(out, 'index.html'));
+// The server's layout thread (src/ui/web/layout-thread.ts): the same fcose run as the page's, bundled with
+// cytoscape.js for Node.js (a worker_thread of `netlab ui`), apart from dist/ui (served to pages).
+await build({
+  entryPoints: { layout: join(root, 'src/ui/web/layout-thread.ts') },
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: ['node20'],
+  outExtension: { '.js': '.cjs' },
+  minify: true,
+  outdir: join(root, 'dist/ui-server'),
+  logLevel: 'warning',
+  legalComments: 'linked',
+});

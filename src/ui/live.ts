@@ -7,9 +7,17 @@
  * (and the node whose card a page has open, every second). A lab that goes down is reported once
  * ('gone') and looked for again every second, so the page comes back by
  * itself when the lab is started again.
+ *
+ * A large lab nobody placed yet is laid out here first (src/ui/layout.ts, in
+ * a worker thread), and its positions saved with the lab, so that its first
+ * page draws it as every later page does; pages that ask meanwhile get the
+ * drawn lab when the layout is in, or after LAYOUT_WAIT_MS without it (the
+ * page then lays it out itself, as before).
  */
 import { describeShaping, NetlabError, type LinkCounters } from '../index.js';
 import type { UiBackend, UiLab } from './backend.js';
+import { layoutInThread, type LayoutFn } from './layout.js';
+import { needsServerLayout, type Positions } from './layout-plan.js';
 import type { LabView, LiveNode, LiveState, ServerMessage } from './protocol.js';
 import { counterPlan, labView, liveEdges, liveNodes, type CounterPlan } from './view.js';
 
@@ -24,7 +32,18 @@ export interface ChannelOptions {
   intervalMs?: number;
   /** Nodes whose daemon health is read per reading, besides watched ones; default 4. */
   healthPerTick?: number;
+  /** Lays a large lab out before pages draw it; default layoutInThread; false: the pages lay it out. */
+  layout?: LayoutFn | false;
+  /** Longest a page waits for that layout, ms from its start; default LAYOUT_WAIT_MS. */
+  layoutWaitMs?: number;
 }
+
+/**
+ * Longest the drawn lab is held back from pages for the server's layout, ms
+ * from the start of the layout; then the pages get it without positions and
+ * lay it out themselves (a 1,000-node ring takes 0.3–1.0 s here, a cold thread included).
+ */
+export const LAYOUT_WAIT_MS = 3000;
 
 /** A node's daemon health is read at most this often, ms, unless a page has its card open. */
 export const HEALTH_EVERY_MS = 5000;
@@ -58,6 +77,16 @@ export class LabChannel {
   private busy = false;
   private goneMessage: string | undefined;
   private last: LiveState | undefined;
+  /** Counts drawings of the lab (a new one when it opens with other elements): a layout is for the drawing it started on. */
+  private drawing = 0;
+  /** The server's layout of the current drawing while pages wait for it. */
+  private laying: { drawing: number; release(): void } | undefined;
+  /**
+   * Positions the server laid out, kept besides the lab's saved ones (under
+   * them: dragged positions win) — for a lab whose positions cannot be saved
+   * by this viewer (another user's, in the teacher's view).
+   */
+  private laidOut: Positions = {};
 
   constructor(readonly name: string, private readonly backend: UiBackend, private readonly opts: ChannelOptions = {}) {}
 
@@ -74,8 +103,10 @@ export class LabChannel {
     this.subscribers.add(s);
     // The last reading comes with the drawn lab: sent apart, a page that drew the lab first painted it without
     // its state and restyled it a frame later (a 1,000-node lab's frame takes a second).
-    if (this.lab && this.view) s.send({ type: 'topology', lab: this.name, view: this.view, positions: this.lab.positions(), ...(this.last ? { live: this.last } : {}) });
-    else {
+    if (this.lab && this.view) {
+      // While the server lays the lab out, `s` gets the drawing with the others when the layout is in.
+      if (!this.laying) s.send({ type: 'topology', lab: this.name, view: this.view, positions: this.positions(this.lab), ...(this.last ? { live: this.last } : {}) });
+    } else {
       s.send({ type: 'gone', lab: this.name, message: this.goneMessage ?? `lab ${this.name} is not running` });
       if (this.last) s.send({ type: 'live', live: this.last });
     }
@@ -150,8 +181,50 @@ export class LabChannel {
     // A link cut or shaped keeps the drawing; a lab started again with other elements is drawn anew.
     if (wasGone || !before || JSON.stringify(before) !== JSON.stringify(this.view)) {
       this.prev = undefined;
-      this.broadcast({ type: 'topology', lab: this.name, view: this.view, positions: lab.positions() });
+      this.drawing++;
+      this.laidOut = {};
+      this.laying = undefined; // a layout of the former drawing is dropped (its release does nothing then)
+      if (!this.layOut(lab, this.view)) this.broadcast({ type: 'topology', lab: this.name, view: this.view, positions: this.positions(lab) });
     }
+  }
+
+  /** Where the lab's elements are drawn: the server's layout under the positions saved with the lab. */
+  private positions(lab: UiLab): Positions {
+    return { ...this.laidOut, ...lab.positions() };
+  }
+
+  /**
+   * Starts the server's layout of a large lab with elements not placed yet
+   * (needsServerLayout); pages get the drawing when it is in, or after
+   * layoutWaitMs without it. Its positions are saved with the lab where
+   * none are saved by then (a page's drag or layout is never overwritten).
+   * Returns whether it started (the drawing is then held back).
+   */
+  private layOut(lab: UiLab, view: LabView): boolean {
+    const layout = this.opts.layout ?? layoutInThread;
+    const saved = lab.positions();
+    if (layout === false || !needsServerLayout(view, saved)) return false;
+    const drawing = this.drawing;
+    const release = (): void => {
+      if (this.laying !== laying) return;
+      this.laying = undefined;
+      clearTimeout(timer);
+      if (this.lab && this.view) this.broadcast({ type: 'topology', lab: this.name, view: this.view, positions: this.positions(this.lab), ...(this.last ? { live: this.last } : {}) });
+    };
+    const laying = { drawing, release };
+    this.laying = laying;
+    const timer = setTimeout(release, this.opts.layoutWaitMs ?? LAYOUT_WAIT_MS);
+    timer.unref();
+    layout(view, saved).then((positions) => {
+      if (this.drawing !== drawing) return; // the lab was drawn anew meanwhile
+      const now = lab.positions();
+      const fresh: Positions = {};
+      for (const [id, p] of Object.entries(positions)) if (!now[id]) fresh[id] = p;
+      this.laidOut = { ...this.laidOut, ...fresh };
+      try { lab.savePositions(fresh); } catch { /* another user's lab: kept in memory for this server's pages */ }
+      release();
+    }, () => { release(); }); // the pages lay the lab out themselves
+    return true;
   }
 
   /** One reading: counters, rates, node states, a few nodes' health; sent to every page. */

@@ -12,6 +12,7 @@ import { UsageError } from '../../src/errors.js';
 import { startUiServer, type UiServer } from '../../src/ui/server.js';
 import type { ServerMessage } from '../../src/ui/protocol.js';
 import { demoTopology, FakeBackend, FakeLab } from '../helpers/ui-fake.js';
+import { loadTopology } from '../../src/lab/load.js';
 import { PcapngReader } from '../../src/observe/packets.js';
 import { echo, epb, ethernet, idb, ipv4, shb } from '../helpers/pcapng.js';
 
@@ -447,6 +448,75 @@ describe('netlab ui server (a lab in memory)', function () {
       expect(student.log.resizes).to.deep.equal([]);
       delete backend.ownerOf;
       expect((await http(server, 'GET', '/api/labs/alice%2Ft-ui')).status).to.equal(404);
+    });
+  });
+
+  describe('a large lab\'s first layout (by the server)', function () {
+    /** A ring of `n` linux nodes, loaded (pure). */
+    const ring = (name: string, n: number): FakeLab => {
+      const nodes = Array.from({ length: n }, (_, i) => `n${i + 1}: {}`).join(', ');
+      const links = Array.from({ length: n }, (_, i) => `  - [n${i + 1}:eth1, n${((i + 1) % n) + 1}:eth2]`).join('\n');
+      return new FakeLab(loadTopology({ text: `name: ${name}\ndefaults: { kind: linux }\nnodes: { ${nodes} }\nlinks:\n${links}\n` }));
+    };
+    const servers: UiServer[] = [];
+    const start = async (big: FakeLab, live: Parameters<typeof startUiServer>[0]['live'] = {}): Promise<UiServer> => {
+      const s = await startUiServer({ backend: new FakeBackend(big), port: 0, lab: big.name, live: { intervalMs: 50, ...live } });
+      servers.push(s);
+      return s;
+    };
+    const page = (s: UiServer, lab: string): Client => { const c = new Client(s, '/ws/live'); clients.push(c); c.send({ type: 'subscribe', lab }); return c; };
+    afterEach(async function () { for (const s of servers.splice(0)) await s.close(); });
+
+    it('lays out a large lab before its first page draws it, and saves the positions with the lab', async function () {
+      this.timeout(30_000);
+      const big = ring('t-ui-big', 400);
+      const s = await start(big);
+      const topo = await page(s, big.name).next('topology', () => true, 25_000);
+      expect(Object.keys(topo.positions)).to.have.length(400);
+      const p1 = topo.positions.n1!, p2 = topo.positions.n2!;
+      expect(Number.isFinite(p1.x) && Number.isFinite(p1.y)).to.equal(true);
+      expect(p1, 'two nodes are not put in one place').to.not.deep.equal(p2);
+      expect(big.positions(), 'saved where dragged positions are').to.deep.equal(topo.positions);
+      // A later page gets the same picture at once.
+      expect((await page(s, big.name).next('topology')).positions).to.deep.equal(topo.positions);
+    });
+
+    it('keeps positions a page saved, laying out only the other nodes', async function () {
+      this.timeout(30_000);
+      const big = ring('t-ui-big', 400);
+      big.savePositions({ n1: { x: 12345, y: -678 } });
+      const s = await start(big);
+      const topo = await page(s, big.name).next('topology', () => true, 25_000);
+      expect(topo.positions.n1).to.deep.equal({ x: 12345, y: -678 });
+      expect(Object.keys(topo.positions)).to.have.length(400);
+    });
+
+    it('sends the drawn lab without positions when the layout fails, and when it takes too long (the page lays it out)', async function () {
+      const failing = ring('t-ui-big', 400);
+      const s1 = await start(failing, { layout: () => Promise.reject(new Error('no layout here')) });
+      expect((await page(s1, failing.name).next('topology')).positions).to.deep.equal({});
+      const slow = ring('t-ui-slow', 400);
+      const s2 = await start(slow, { layout: () => new Promise(() => { /* never */ }), layoutWaitMs: 200 });
+      const t0 = Date.now();
+      const topo = await page(s2, slow.name).next('topology');
+      expect(topo.positions).to.deep.equal({});
+      expect(Date.now() - t0).to.be.below(2000);
+    });
+
+    it('draws a lab it may not save positions for (another user\'s) from the layout it kept', async function () {
+      const theirs = ring('t-ui-big', 400);
+      theirs.savePositions = () => { throw new UsageError('alice/t-ui-big', 'saving positions is not offered on another user\'s lab from the page'); };
+      const laid = Object.fromEntries(theirs.topology.nodes.map((n, i) => [n.name, { x: i, y: 2 * i }]));
+      const s = await start(theirs, { layout: async () => laid });
+      expect((await page(s, theirs.name).next('topology')).positions).to.deep.equal(laid);
+    });
+
+    it('leaves a small lab to the page', async function () {
+      let asked = 0;
+      const small = new FakeLab(demoTopology('t-ui-small'));
+      const s = await start(small, { layout: async () => { asked++; return {}; } });
+      expect((await page(s, small.name).next('topology')).positions).to.deep.equal({});
+      expect(asked).to.equal(0);
     });
   });
 });

@@ -10,6 +10,7 @@ import { COVER_OVER, counterNodes, counterPlan, labView, liveEdges, liveNodes } 
 import { parseListen, parsePort } from '../../src/cli/ui.js';
 import { loadTopology } from '../../src/lab/load.js';
 import { demoTopology } from '../helpers/ui-fake.js';
+import { fcoseOptions, LARGE_LAB_OVER, layoutRequest, NODE_BOX, needsServerLayout } from '../../src/ui/layout-plan.js';
 
 function caught(fn: () => unknown): NetlabError {
   try { fn(); } catch (e) { return e as NetlabError; }
@@ -184,5 +185,32 @@ describe('netlab ui: the access token', () => {
     expect(sameOrigin({ headers: { host: '127.0.0.1:8080' } })).to.equal(true);
     expect(sameOrigin({ headers: { host: '127.0.0.1:8080', origin: 'http://evil.example' } })).to.equal(false);
     expect(sameOrigin({ headers: { host: '127.0.0.1:8080', origin: 'http://127.0.0.1:8081' } })).to.equal(false);
+  });
+});
+
+describe('netlab ui: the layout asked of fcose (layout-plan)', () => {
+  const view = (n: number) => ({
+    nodes: Array.from({ length: n }, (_, i) => ({ id: `n${i}`, type: 'node' as const, label: `n${i}`, kind: 'linux' })),
+    edges: Array.from({ length: n }, (_, i) => ({ id: `L${i}`, source: `n${i}`, target: `n${(i + 1) % n}` })),
+  });
+
+  it('lays out on the server only a large lab with a node not placed yet', () => {
+    const big = view(LARGE_LAB_OVER + 1);
+    expect(needsServerLayout(big, {})).to.equal(true);
+    expect(needsServerLayout(view(LARGE_LAB_OVER), {})).to.equal(false);
+    const all = Object.fromEntries(big.nodes.map((n) => [n.id, { x: 0, y: 0 }]));
+    expect(needsServerLayout(big, all)).to.equal(false);
+    delete all.n7;
+    expect(needsServerLayout(big, all)).to.equal(true);
+  });
+
+  it('asks for every element with one box size, holds the placed ones, and drafts above 400 nodes', () => {
+    const r = layoutRequest(view(3), { n1: { x: 5, y: 6 }, gone: { x: 1, y: 1 } }, 7);
+    expect(r.id).to.equal(7);
+    expect(r.nodes).to.deep.equal(['n0', 'n1', 'n2'].map((id) => ({ id, w: NODE_BOX, h: NODE_BOX })));
+    expect(r.edges.map((e) => `${e.source}-${e.target}`)).to.deep.equal(['n0-n1', 'n1-n2', 'n2-n0']);
+    expect(r.fixed, 'positions of elements the lab no longer has are not held').to.deep.equal([{ nodeId: 'n1', position: { x: 5, y: 6 } }]);
+    expect(fcoseOptions(401).quality).to.equal('draft');
+    expect(fcoseOptions(400).quality).to.equal('default');
   });
 });

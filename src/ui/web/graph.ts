@@ -10,10 +10,14 @@ import cytoscape, { type Core, type EdgeSingular, type ElementDefinition, type N
 import fcose from 'cytoscape-fcose';
 import type { LabView, LiveState, ViewEdge, ViewNode } from '../protocol.js';
 import { shortBps } from './format.js';
-import type { LayoutReply, LayoutRequest } from './layout-worker.js';
+import { fcoseOptions, LARGE_LAB_OVER, layoutRequest, NODE_BOX, type LayoutReply } from '../layout-plan.js';
 
-/** Labs with more drawn nodes than this are laid out in a Web Worker, drawn on a grid meanwhile. */
-export const WORKER_LAYOUT_OVER = 300;
+/**
+ * Labs with more drawn nodes than this are laid out in a Web Worker, drawn on
+ * a grid meanwhile — when the server has not laid them out already (it does
+ * before their first page: src/ui/live.ts), and for "re-layout".
+ */
+export const WORKER_LAYOUT_OVER = LARGE_LAB_OVER;
 
 cytoscape.use(fcose as cytoscape.Ext);
 
@@ -53,13 +57,17 @@ const STYLE: cytoscape.StylesheetJson = [
     'source-label': 'data(aRate)', 'target-label': 'data(bRate)', 'source-text-offset': 30, 'target-text-offset': 30,
     'text-background-color': '#f6f7f9', 'text-background-opacity': 0.85, 'text-background-padding': '1px', 'min-zoomed-font-size': 8,
   } },
+  // A large lab's links between two nodes that have no other link between them: straight lines from centre to
+  // centre (cytoscape's "haystack" edges), whose drawing skips the control points of bezier edges (a seventh of
+  // a 1,000-node lab's first frame here). Parallel links keep their bezier curves, apart from each other.
+  { selector: 'edge[?straight]', style: { 'curve-style': 'haystack', 'haystack-radius': 0 } },
   { selector: 'edge.down', style: { 'line-color': '#d64545', 'line-style': 'dashed', 'line-dash-pattern': [6, 4], label: 'cut', color: '#d64545' } },
   { selector: 'edge.hovered', style: { 'source-label': 'data(aLabel)', 'target-label': 'data(bLabel)', 'source-text-offset': 40, 'target-text-offset': 40 } },
   { selector: 'edge:selected', style: { 'overlay-color': '#2d6cdf', 'overlay-opacity': 0.2, 'overlay-padding': 5 } },
 ];
 
-/** The box of a node for the layout, model units: the largest drawn node (STYLE: host 44 × 30, routers 34). */
-const NODE_BOX = 44;
+/** Zoom at which a node's name is drawn (STYLE: font-size 12, min-zoomed-font-size 7). */
+const LABEL_ZOOM = 7 / 12;
 
 /** Distance between nodes on the grid a large lab waits on for its layout (model units). */
 const GRID_STEP = 60;
@@ -74,6 +82,18 @@ export function gridPositions(ids: readonly string[]): Positions {
   const cols = Math.max(1, Math.ceil(Math.sqrt(ids.length)));
   const out: Positions = {};
   ids.forEach((id, i) => { out[id] = { x: (i % cols) * GRID_STEP, y: Math.floor(i / cols) * GRID_STEP }; });
+  return out;
+}
+
+/** The unordered pair of a link's ends (pure). */
+function pairKey(e: Pick<ViewEdge, 'source' | 'target'>): string {
+  return e.source < e.target ? `${e.source}\u0000${e.target}` : `${e.target}\u0000${e.source}`;
+}
+
+/** How many links join each pair of drawn elements (pure). */
+export function linksPerPair(edges: readonly Pick<ViewEdge, 'source' | 'target'>[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const e of edges) { const k = pairKey(e); out.set(k, (out.get(k) ?? 0) + 1); }
   return out;
 }
 
@@ -156,14 +176,18 @@ export class Graph {
     const inWorker = view.nodes.length > WORKER_LAYOUT_OVER && typeof Worker !== 'undefined';
     const waiting = inWorker ? gridPositions(missing.map((n) => n.id)) : {};
     const deferEdges = inWorker && missing.length > 0;
+    // A large lab's names wait until the view is zoomed in far enough to draw them (labelsAtZoom).
+    const large = view.nodes.length > WORKER_LAYOUT_OVER;
     for (const n of view.nodes) {
       const p = positions[n.id] ?? waiting[n.id];
-      const data = { id: n.id, kind: n.kind, type: n.type, tip: nodeTip(n), ...(deferEdges ? { waitingLabel: n.label } : { label: n.label }) };
+      const data = { id: n.id, kind: n.kind, type: n.type, tip: nodeTip(n), ...(large ? { waitingLabel: n.label } : { label: n.label }) };
       els.push({ group: 'nodes', data, ...(p ? { position: { ...p } } : {}) });
     }
+    const pairs = large ? linksPerPair(view.edges) : undefined;
     for (const e of view.edges) {
       edgeEls.push({ group: 'edges', data: {
         id: e.id, source: e.source, target: e.target, width: 2, aRate: '', bRate: '', tip: edgeTip(e),
+        ...(pairs && pairs.get(pairKey(e)) === 1 ? { straight: true } : {}),
         aLabel: `${e.a.iface}${e.a.ipv4 ? ` ${e.a.ipv4}` : ''}`, bLabel: e.b && e.b.node !== 'host' ? `${e.b.iface}${e.b.ipv4 ? ` ${e.b.ipv4}` : ''}` : e.b ? e.b.iface : '',
       } });
     }
@@ -176,7 +200,8 @@ export class Graph {
     this.cy.elements().forEach((el) => { this.byId.set(el.id(), el); });
     if (this.live && this.live.lab !== view.lab) this.live = undefined;
     if (missing.length === 0) {
-      this.cy.fit(undefined, 30);
+      if (large) this.fitPositions(positions); else this.cy.fit(undefined, 30);
+      this.labelsAtZoom();
       this.laidOutAt = performance.now();
       return false;
     }
@@ -193,13 +218,8 @@ export class Graph {
   layout(fixed: Positions = {}, placed = 0): void {
     const n = this.cy.nodes().length;
     const fixedNodeConstraint = Object.entries(fixed).filter(([id]) => this.cy.getElementById(id).nonempty()).map(([nodeId, position]) => ({ nodeId, position }));
-    const options = {
-      // Large labs: the spectral step alone places a 1,000-node graph in well under a second.
-      quality: n > 400 ? 'draft' : 'default',
-      randomize: true, padding: 30,
-      nodeSeparation: 90, idealEdgeLength: 90, nodeRepulsion: 8000,
-      numIter: n > 400 ? 600 : 2500,
-    };
+    // Large labs: the spectral step alone places a 1,000-node graph in well under a second.
+    const options = fcoseOptions(n) as { idealEdgeLength: number; nodeRepulsion: number };
     const done = (): void => {
       this.laidOutAt = performance.now();
       this.events.laidOut(this.positions());
@@ -215,18 +235,14 @@ export class Graph {
       }
       if (held.size) this.cy.fit(undefined, 30); else this.fitGrid(placed);
       this.worker ??= new Worker('/assets/layout.js');
-      const request: LayoutRequest = {
-        id, options, fixed: fixedNodeConstraint,
-        // One size for all (the largest node's): asking each node's width would compute every style now, before the first frame.
-        nodes: this.cy.nodes().map((x) => ({ id: x.id(), w: NODE_BOX, h: NODE_BOX })),
-        edges: (this.view?.edges ?? []).map((x) => ({ id: x.id, source: x.source, target: x.target })),
-      };
+      // One size for all (the largest node's): asking each node's width would compute every style now, before the first frame.
+      const request = layoutRequest(this.view ?? { nodes: [], edges: [] }, Object.fromEntries(fixedNodeConstraint.map((f) => [f.nodeId, f.position])), id);
       this.worker.onmessage = (e: MessageEvent<LayoutReply>) => {
         if (e.data.id !== this.layoutId) return; // a newer layout was asked for
         const p = e.data.positions ?? {};
         this.cy.batch(() => { this.cy.nodes().forEach((x) => { const q = p[x.id()]; if (q && !x.grabbed()) x.position(q); }); });
         this.addPendingEdges();
-        this.cy.fit(undefined, 30);
+        this.fitPositions(this.positions());
         done();
       };
       // A worker that cannot run (its script did not load) leaves the lab on its grid, with its links.
@@ -247,13 +263,51 @@ export class Graph {
   private addPendingEdges(): void {
     if (!this.pendingEdges.length) return;
     let added!: cytoscape.CollectionReturnValue;
-    this.cy.batch(() => {
-      this.cy.nodes('[waitingLabel]').forEach((n) => { n.data('label', n.data('waitingLabel')); n.removeData('waitingLabel'); });
-      added = this.cy.add(this.pendingEdges);
-    });
+    this.cy.batch(() => { added = this.cy.add(this.pendingEdges); });
     this.pendingEdges = [];
     added.forEach((el) => { this.byId.set(el.id(), el); });
     if (this.live) this.applyLive(this.live);
+    this.labelsAtZoom();
+  }
+
+  /**
+   * Gives a large lab's nodes their names once the view is zoomed in far
+   * enough for cytoscape to draw them (STYLE: 12 px names, not drawn below
+   * 7 px on screen): fitted, a 1,000-node lab is far below that, and styling
+   * and measuring 1,000 names was a third of its first frame here.
+   */
+  private labelsAtZoom(): void {
+    if (this.pendingEdges.length || this.cy.zoom() < LABEL_ZOOM) {
+      this.cy.off('zoom', this.onZoom);
+      this.cy.on('zoom', this.onZoom);
+      return;
+    }
+    this.cy.off('zoom', this.onZoom);
+    const waiting = this.cy.nodes('[waitingLabel]');
+    if (!waiting.nonempty()) return;
+    this.cy.batch(() => { waiting.forEach((n) => { n.data('label', n.data('waitingLabel')); n.removeData('waitingLabel'); }); });
+  }
+
+  private readonly onZoom = (): void => { if (this.cy.zoom() >= LABEL_ZOOM && !this.pendingEdges.length) this.labelsAtZoom(); };
+
+  /**
+   * Shows every position in `positions` whole (a large lab laid out before it
+   * is drawn): the view set by arithmetic from the positions, not cy.fit(),
+   * which computes every element's style and label box first.
+   */
+  private fitPositions(positions: Positions): void {
+    let x1 = Infinity, y1 = Infinity, x2 = -Infinity, y2 = -Infinity;
+    for (const p of Object.values(positions)) {
+      if (p.x < x1) x1 = p.x;
+      if (p.x > x2) x2 = p.x;
+      if (p.y < y1) y1 = p.y;
+      if (p.y > y2) y2 = p.y;
+    }
+    if (x1 > x2) return;
+    // 30 px around, as cy.fit(undefined, 30); every node's box (NODE_BOX at most) inside.
+    const w = this.cy.width(), h = this.cy.height();
+    const zoom = Math.max(this.cy.minZoom(), Math.min(this.cy.maxZoom(), (w - 60) / (x2 - x1 + NODE_BOX), (h - 60) / (y2 - y1 + NODE_BOX)));
+    this.cy.viewport({ zoom, pan: { x: w / 2 - ((x1 + x2) / 2) * zoom, y: h / 2 - ((y1 + y2) / 2) * zoom } });
   }
 
   /**
