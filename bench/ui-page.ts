@@ -35,7 +35,7 @@ function arg(name: string, fallback: string): string {
 }
 
 interface PageMarks { scriptAt: number; helloAt: number; topologyAt: number; drawnAt: number; frameAt?: number; firstLiveAt: number }
-interface UiGlobals { netlabUi: { perf: PageMarks; state: { live?: unknown }; cy: { nodes(): { length: number } }; graph: { screenPoint(id: string): { x: number; y: number } | undefined } } }
+interface UiGlobals { netlabUi: { perf: PageMarks; state: { live?: unknown }; cy: { nodes(): { length: number } }; graph: { linksAt?: number; screenPoint(id: string): { x: number; y: number } | undefined } } }
 
 /** One first page of the lab, served by `checkout`'s server and page (its dist/). */
 async function run(checkout: string, file: string, n: number): Promise<Record<string, number>> {
@@ -70,7 +70,8 @@ async function run(checkout: string, file: string, n: number): Promise<Record<st
     const cardAt = await shown.jsonValue() as number;
     // The first frame's end, read after the click (waiting for it before the click would hide the frame from `click`).
     m.frameAt = await page.evaluate(() => (globalThis as unknown as UiGlobals).netlabUi.perf.frameAt ?? 0);
-    const r = { script: m.scriptAt, hello: m.helloAt, topology: m.topologyAt, drawn: m.drawnAt, frame: m.frameAt ?? 0, firstLive: m.firstLiveAt, click, interactive: Math.max(m.drawnAt, m.firstLiveAt) + click, card: cardAt };
+    const linksAt = await page.evaluate(() => (globalThis as unknown as UiGlobals).netlabUi.graph.linksAt ?? 0);
+    const r = { script: m.scriptAt, links: linksAt, hello: m.helloAt, topology: m.topologyAt, drawn: m.drawnAt, frame: m.frameAt ?? 0, firstLive: m.firstLiveAt, click, interactive: Math.max(m.drawnAt, m.firstLiveAt) + click, card: cardAt };
     return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Math.round(v)]));
   } finally {
     await browser.close();

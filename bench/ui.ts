@@ -16,7 +16,12 @@
  *
  *   npm run build && sudo flock /tmp/netlab-kernel.lock node dist/bench/ui.js \
  *     [--n 1000] [--kind ring|grid|fattree] [--name bench-ui-N] [--window-s 20] [--rounds R] [--keys 33] [--echo-rounds 1]
- *     [--bins A/bin/netlab,B/bin/netlab]
+ *     [--bins A/bin/netlab,B/bin/netlab] [--at-once]
+ * The saved positions are removed before each `netlab ui` starts (a lab nobody
+ * opened yet). The page opens 5.5 s after the server printed its URL (its idle
+ * CPU is measured first), or with --at-once as soon as it printed it (the idle
+ * CPU is measured after the page closed): `netlab ui LAB`, then the URL opened
+ * at once, while the server may still be laying the lab out.
  * Echo: `--keys` keys typed into a shell on n1, one every 150 ms (a command of
  * that many characters, then Enter), in the first `--echo-rounds` rounds.
  * With --bins, each round runs each checkout's `netlab ui` in turn on the same lab (A B A B …);
@@ -110,8 +115,10 @@ async function clickNode(page: import('playwright-core').Page, id: string): Prom
  * starts it on `lab`, measures its idle CPU, opens the page and times it,
  * measures its CPU while the page watches, and (with `echo`) keystroke echo.
  */
-async function round(bin: string, lab: string, nodes: number, windowMs: number, profile: string, echo: number): Promise<Row> {
+async function round(bin: string, lab: string, nodes: number, windowMs: number, profile: string, echo: number, atOnce: boolean): Promise<Row> {
   const out: Row = { bin };
+  // A first look at the lab: no positions saved by an earlier page (nor by an earlier server's layout).
+  rmSync(labPath(lab, 'ui-positions.json'), { force: true });
   const ui = spawn(bin, ['ui', lab, '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let context: Awaited<ReturnType<typeof chromium.launchPersistentContext>> | undefined;
   try {
@@ -125,15 +132,15 @@ async function round(bin: string, lab: string, nodes: number, windowMs: number, 
       ui.once('exit', (code) => reject(new Error(`netlab ui ended with ${code}: ${text}`)));
     });
     const pid = ui.pid!;
-    await new Promise((r) => setTimeout(r, 500));
-    out.serverIdleCore = await coreShare(pid, Math.min(5000, windowMs / 2));
+    if (!atOnce) {
+      await new Promise((r) => setTimeout(r, 500));
+      out.serverIdleCore = await coreShare(pid, Math.min(5000, windowMs / 2));
+    }
     context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM, headless: true, viewport: { width: 1400, height: 880 },
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     const page = await context.newPage();
-    // A first look at the lab: no positions saved by an earlier page.
-    rmSync(labPath(lab, 'ui-positions.json'), { force: true });
     const t = performance.now();
     await page.goto(url);
     // Drawn (laid out, or on a grid while a worker lays it out) with its live state.
@@ -191,6 +198,12 @@ async function round(bin: string, lab: string, nodes: number, windowMs: number, 
       out.echoP95Ms = p95(e);
       out.echoMs = JSON.stringify(e.map((x) => Math.round(x * 10) / 10)); // every key, to pool rounds
     }
+    if (atOnce) {
+      await context.close();
+      context = undefined;
+      await new Promise((r) => setTimeout(r, 500));
+      out.serverIdleCore = await coreShare(pid, Math.min(5000, windowMs / 2));
+    }
   } finally {
     await context?.close().catch(() => undefined);
     if (ui.exitCode === null) {
@@ -209,6 +222,7 @@ async function main(): Promise<void> {
   const rounds = Number(arg('rounds', '1'));
   const keys = Number(arg('keys', '33'));
   const echoRounds = Number(arg('echo-rounds', '1'));
+  const atOnce = process.argv.includes('--at-once');
   // A/B: several netlab checkouts' bin/netlab, alternated round by round on the same lab.
   const bins = arg('bins', join(root, 'bin/netlab')).split(',');
   const dir = mkdtempSync(join(tmpdir(), 'netlab-bench-ui-'));
@@ -224,7 +238,7 @@ async function main(): Promise<void> {
     head.upS = (performance.now() - t) / 1000;
     for (let r = 0; r < rounds; r++) {
       for (const bin of bins) {
-        const row = await round(bin, name, g.nodes.length, windowMs, join(dir, `chromium-${r}-${rows.length}`), r < echoRounds ? keys : 0);
+        const row = await round(bin, name, g.nodes.length, windowMs, join(dir, `chromium-${r}-${rows.length}`), r < echoRounds ? keys : 0, atOnce);
         rows.push({ round: r, ...row });
         process.stderr.write(`${JSON.stringify(rows[rows.length - 1])}\n`);
       }

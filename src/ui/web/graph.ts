@@ -122,6 +122,8 @@ export class Graph {
   private view: LabView | undefined;
   /** When the last layout finished, ms (performance.now()). */
   laidOutAt = 0;
+  /** When the links were drawn (a large lab's come after its nodes), ms (performance.now()). */
+  linksAt = 0;
   /** The worker that lays out large labs (made at the first one). */
   private worker: Worker | undefined;
   private layoutId = 0;
@@ -134,6 +136,8 @@ export class Graph {
    * 1,000-node lab's first frame here).
    */
   private pendingEdges: ElementDefinition[] = [];
+  /** A large lab's nodes whose names are not given yet (labelsInView). */
+  private unnamed: cytoscape.NodeSingular[] = [];
   /** The last live reading, applied again to links added later. */
   private live: LiveState | undefined;
 
@@ -175,8 +179,11 @@ export class Graph {
     // A large lab waits for its layout (in the worker) on a grid, placed as its elements are added, its links added with the layout.
     const inWorker = view.nodes.length > WORKER_LAYOUT_OVER && typeof Worker !== 'undefined';
     const waiting = inWorker ? gridPositions(missing.map((n) => n.id)) : {};
-    const deferEdges = inWorker && missing.length > 0;
-    // A large lab's names wait until the view is zoomed in far enough to draw them (labelsAtZoom).
+    // A large lab's links are added after its nodes: when its layout is in, or, laid out already (by the server),
+    // a frame later, so that the first frame styles, measures and draws the nodes alone (1,000 links were about
+    // half of a 1,000-node lab's first frame here, in a browser whose JavaScript is still cold).
+    const deferEdges = inWorker;
+    // A large lab's names wait until the view is zoomed in far enough to draw them (labelsInView).
     const large = view.nodes.length > WORKER_LAYOUT_OVER;
     for (const n of view.nodes) {
       const p = positions[n.id] ?? waiting[n.id];
@@ -198,10 +205,14 @@ export class Graph {
     });
     this.byId = new Map();
     this.cy.elements().forEach((el) => { this.byId.set(el.id(), el); });
+    this.unnamed = large ? this.cy.nodes().toArray() : [];
     if (this.live && this.live.lab !== view.lab) this.live = undefined;
     if (missing.length === 0) {
       if (large) this.fitPositions(positions); else this.cy.fit(undefined, 30);
-      this.labelsAtZoom();
+      this.labelsInView();
+      // After the first frame, and after what waited for it (a click, the page's own mark of that frame).
+      if (deferEdges) requestAnimationFrame(() => setTimeout(() => setTimeout(() => { this.addPendingEdges(); })));
+      else this.linksAt = performance.now();
       this.laidOutAt = performance.now();
       return false;
     }
@@ -265,30 +276,38 @@ export class Graph {
     let added!: cytoscape.CollectionReturnValue;
     this.cy.batch(() => { added = this.cy.add(this.pendingEdges); });
     this.pendingEdges = [];
+    this.linksAt = performance.now();
     added.forEach((el) => { this.byId.set(el.id(), el); });
     if (this.live) this.applyLive(this.live);
-    this.labelsAtZoom();
+    this.labelsInView();
   }
 
   /**
    * Gives a large lab's nodes their names once the view is zoomed in far
    * enough for cytoscape to draw them (STYLE: 12 px names, not drawn below
-   * 7 px on screen): fitted, a 1,000-node lab is far below that, and styling
-   * and measuring 1,000 names was a third of its first frame here.
+   * 7 px on screen), and only those in view (and a margin), more as the view
+   * moves: fitted, a 1,000-node lab is far below that zoom, and styling and
+   * measuring 1,000 names was a third of its first frame here (and, all at
+   * once, most of the first zoom-in).
    */
-  private labelsAtZoom(): void {
-    if (this.pendingEdges.length || this.cy.zoom() < LABEL_ZOOM) {
-      this.cy.off('zoom', this.onZoom);
-      this.cy.on('zoom', this.onZoom);
-      return;
+  private labelsInView(): void {
+    const cy = this.cy;
+    cy.off('viewport', this.onViewport);
+    if (!this.unnamed.length) return;
+    cy.on('viewport', this.onViewport);
+    if (this.pendingEdges.length || cy.zoom() < LABEL_ZOOM) return;
+    const e = cy.extent(), m = 2 * NODE_BOX;
+    const show: cytoscape.NodeSingular[] = [], keep: cytoscape.NodeSingular[] = [];
+    for (const n of this.unnamed) {
+      const p = n.position();
+      (p.x >= e.x1 - m && p.x <= e.x2 + m && p.y >= e.y1 - m && p.y <= e.y2 + m ? show : keep).push(n);
     }
-    this.cy.off('zoom', this.onZoom);
-    const waiting = this.cy.nodes('[waitingLabel]');
-    if (!waiting.nonempty()) return;
-    this.cy.batch(() => { waiting.forEach((n) => { n.data('label', n.data('waitingLabel')); n.removeData('waitingLabel'); }); });
+    this.unnamed = keep;
+    if (show.length) cy.batch(() => { for (const n of show) { n.data('label', n.data('waitingLabel')); n.removeData('waitingLabel'); } });
+    if (!keep.length) cy.off('viewport', this.onViewport);
   }
 
-  private readonly onZoom = (): void => { if (this.cy.zoom() >= LABEL_ZOOM && !this.pendingEdges.length) this.labelsAtZoom(); };
+  private readonly onViewport = (): void => { this.labelsInView(); };
 
   /**
    * Shows every position in `positions` whole (a large lab laid out before it
