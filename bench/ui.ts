@@ -164,6 +164,8 @@ async function round(bin: string, lab: string, nodes: number, windowMs: number, 
     out.pageSeenWallMs = seenAt;
     await page.waitForFunction(() => (globalThis as unknown as Ui).netlabUi.graph.laidOutAt > 0, undefined, { timeout: 120_000, polling: 20 });
     out.laidOutMs = await page.evaluate(() => (globalThis as unknown as Ui).netlabUi.graph.laidOutAt);
+    // When its links were drawn (a large lab's come after its nodes; a build without the mark: with the layout).
+    out.linksMs = await page.evaluate(() => { const g = (globalThis as unknown as Ui).netlabUi.graph as { linksAt?: number; laidOutAt: number }; return g.linksAt || g.laidOutAt; });
     // The next look (a reload, another student's laptop): positions saved by then, if this build saves them.
     await new Promise((r) => setTimeout(r, 1000));
     const r0 = performance.now();

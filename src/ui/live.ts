@@ -77,10 +77,8 @@ export class LabChannel {
   private busy = false;
   private goneMessage: string | undefined;
   private last: LiveState | undefined;
-  /** Counts drawings of the lab (a new one when it opens with other elements): a layout is for the drawing it started on. */
-  private drawing = 0;
-  /** The server's layout of the current drawing while pages wait for it. */
-  private laying: { drawing: number; release(): void } | undefined;
+  /** The server's layout of the current drawing while it runs; `held`: pages wait for it (LAYOUT_WAIT_MS not over). */
+  private laying: { held: boolean } | undefined;
   /**
    * Positions the server laid out, kept besides the lab's saved ones (under
    * them: dragged positions win) — for a lab whose positions cannot be saved
@@ -104,8 +102,8 @@ export class LabChannel {
     // The last reading comes with the drawn lab: sent apart, a page that drew the lab first painted it without
     // its state and restyled it a frame later (a 1,000-node lab's frame takes a second).
     if (this.lab && this.view) {
-      // While the server lays the lab out, `s` gets the drawing with the others when the layout is in.
-      if (!this.laying) s.send({ type: 'topology', lab: this.name, view: this.view, positions: this.positions(this.lab), ...(this.last ? { live: this.last } : {}) });
+      // While the server lays the lab out, `s` gets the drawing with the others when the layout is in (or the wait is over).
+      if (!this.laying?.held) s.send(this.drawingMessage());
     } else {
       s.send({ type: 'gone', lab: this.name, message: this.goneMessage ?? `lab ${this.name} is not running` });
       if (this.last) s.send({ type: 'live', live: this.last });
@@ -181,10 +179,9 @@ export class LabChannel {
     // A link cut or shaped keeps the drawing; a lab started again with other elements is drawn anew.
     if (wasGone || !before || JSON.stringify(before) !== JSON.stringify(this.view)) {
       this.prev = undefined;
-      this.drawing++;
       this.laidOut = {};
-      this.laying = undefined; // a layout of the former drawing is dropped (its release does nothing then)
-      if (!this.layOut(lab, this.view)) this.broadcast({ type: 'topology', lab: this.name, view: this.view, positions: this.positions(lab) });
+      this.laying = undefined; // a layout of the former drawing is dropped (its end does nothing then)
+      if (!this.layOut(lab, this.view)) this.broadcast(this.drawingMessage());
     }
   }
 
@@ -204,27 +201,42 @@ export class LabChannel {
     const layout = this.opts.layout ?? layoutInThread;
     const saved = lab.positions();
     if (layout === false || !needsServerLayout(view, saved)) return false;
-    const drawing = this.drawing;
-    const release = (): void => {
-      if (this.laying !== laying) return;
-      this.laying = undefined;
-      clearTimeout(timer);
-      if (this.lab && this.view) this.broadcast({ type: 'topology', lab: this.name, view: this.view, positions: this.positions(this.lab), ...(this.last ? { live: this.last } : {}) });
-    };
-    const laying = { drawing, release };
+    const laying = { held: true };
     this.laying = laying;
-    const timer = setTimeout(release, this.opts.layoutWaitMs ?? LAYOUT_WAIT_MS);
+    // Waited long enough: the pages draw the lab on a grid meanwhile (told that its positions are coming).
+    const timer = setTimeout(() => {
+      if (this.laying !== laying) return;
+      laying.held = false;
+      this.broadcast(this.drawingMessage());
+    }, this.opts.layoutWaitMs ?? LAYOUT_WAIT_MS);
     timer.unref();
-    layout(view, saved).then((positions) => {
-      if (this.drawing !== drawing) return; // the lab was drawn anew meanwhile
-      const now = lab.positions();
-      const fresh: Positions = {};
-      for (const [id, p] of Object.entries(positions)) if (!now[id]) fresh[id] = p;
-      this.laidOut = { ...this.laidOut, ...fresh };
-      try { lab.savePositions(fresh); } catch { /* another user's lab: kept in memory for this server's pages */ }
-      release();
-    }, () => { release(); }); // the pages lay the lab out themselves
+    const end = (positions: Positions | undefined): void => {
+      clearTimeout(timer);
+      if (this.laying !== laying) return; // the lab was drawn anew meanwhile
+      this.laying = undefined;
+      if (positions) {
+        const now = lab.positions();
+        const fresh: Positions = {};
+        for (const [id, p] of Object.entries(positions)) if (!now[id]) fresh[id] = p;
+        this.laidOut = { ...this.laidOut, ...fresh };
+        try { lab.savePositions(fresh); } catch { /* another user's lab: kept in memory for this server's pages */ }
+      }
+      if (!this.lab) return;
+      // Pages still waiting get the drawing; pages drawing the grid get the positions (or, when the layout
+      // failed, the drawing again without them: they lay it out themselves).
+      if (laying.held || !positions) this.broadcast(this.drawingMessage());
+      else this.broadcast({ type: 'positions', lab: this.name, positions: this.positions(this.lab) });
+    };
+    layout(view, saved).then(end, () => end(undefined));
     return true;
+  }
+
+  /** The drawn lab for pages: where its elements are, the last reading, whether the server still lays it out. */
+  private drawingMessage(): ServerMessage {
+    return {
+      type: 'topology', lab: this.name, view: this.view!, positions: this.positions(this.lab!),
+      ...(this.last ? { live: this.last } : {}), ...(this.laying ? { layingOut: true } : {}),
+    };
   }
 
   /** One reading: counters, rates, node states, a few nodes' health; sent to every page. */

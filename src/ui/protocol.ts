@@ -182,7 +182,11 @@ export type ServerMessage =
   | { type: 'hello'; labs: LabSummary[]; capabilities: Capabilities; /** The lab `netlab ui LAB` named, if any. */ lab?: string }
   | { type: 'labs'; labs: LabSummary[] }
   /** `live`: the lab's last reading, if any, applied with the drawing (before its first frame, not after it). */
-  | { type: 'topology'; lab: string; view: LabView; positions: Record<string, { x: number; y: number }>; live?: LiveState }
+  /**
+   * `layingOut`: the server still lays the lab out (it waited LAYOUT_WAIT_MS for it): the page draws the
+   * elements without a position on a grid and waits for a `positions` message instead of laying them out.
+   */
+  | { type: 'topology'; lab: string; view: LabView; positions: Record<string, { x: number; y: number }>; live?: LiveState; layingOut?: boolean }
   | { type: 'positions'; lab: string; positions: Record<string, { x: number; y: number }> }
   | { type: 'live'; live: LiveState }
   | { type: 'gone'; lab: string; message: string }

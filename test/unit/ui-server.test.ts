@@ -491,16 +491,31 @@ describe('netlab ui server (a lab in memory)', function () {
       expect(Object.keys(topo.positions)).to.have.length(400);
     });
 
-    it('sends the drawn lab without positions when the layout fails, and when it takes too long (the page lays it out)', async function () {
+    it('sends the drawn lab without positions when the layout fails (the page lays it out)', async function () {
       const failing = ring('t-ui-big', 400);
       const s1 = await start(failing, { layout: () => Promise.reject(new Error('no layout here')) });
-      expect((await page(s1, failing.name).next('topology')).positions).to.deep.equal({});
-      const slow = ring('t-ui-slow', 400);
-      const s2 = await start(slow, { layout: () => new Promise(() => { /* never */ }), layoutWaitMs: 200 });
-      const t0 = Date.now();
-      const topo = await page(s2, slow.name).next('topology');
+      const topo = await page(s1, failing.name).next('topology');
       expect(topo.positions).to.deep.equal({});
+      expect(topo.layingOut).to.equal(undefined);
+    });
+
+    it('sends the drawn lab after a while without positions, saying they come, and sends them when the layout is in', async function () {
+      const slow = ring('t-ui-slow', 400);
+      let finish: (p: Record<string, { x: number; y: number }>) => void = () => { /* set below */ };
+      const s = await start(slow, { layout: () => new Promise((r) => { finish = r; }), layoutWaitMs: 200 });
+      const t0 = Date.now();
+      const c = page(s, slow.name);
+      const topo = await c.next('topology');
       expect(Date.now() - t0).to.be.below(2000);
+      expect(topo.positions).to.deep.equal({});
+      expect(topo.layingOut).to.equal(true);
+      const later = page(s, slow.name);
+      expect((await later.next('topology')).layingOut, 'a page that comes meanwhile is told too').to.equal(true);
+      const laid = Object.fromEntries(slow.topology.nodes.map((n, i) => [n.name, { x: 3 * i, y: i }]));
+      finish(laid);
+      expect((await c.next('positions')).positions).to.deep.equal(laid);
+      expect((await later.next('positions')).positions).to.deep.equal(laid);
+      expect(slow.positions()).to.deep.equal(laid);
     });
 
     it('draws a lab it may not save positions for (another user\'s) from the layout it kept', async function () {

@@ -136,6 +136,8 @@ export class Graph {
    * 1,000-node lab's first frame here).
    */
   private pendingEdges: ElementDefinition[] = [];
+  /** A large lab waits on its grid for the server's layout (setView with serverLays): its positions come to place(). */
+  private awaitingServer = false;
   /** A large lab's nodes whose names are not given yet (labelsInView). */
   private unnamed: cytoscape.NodeSingular[] = [];
   /** The last live reading, applied again to links added later. */
@@ -170,9 +172,14 @@ export class Graph {
     });
   }
 
-  /** Draws `view`; elements with a saved position keep it, the others are laid out. Returns whether a layout ran. */
-  setView(view: LabView, positions: Positions): boolean {
+  /**
+   * Draws `view`; elements with a saved position keep it, the others are laid
+   * out — or, with `serverLays` (the server is laying the lab out), wait on
+   * the grid for the server's positions (place). Returns whether a layout ran.
+   */
+  setView(view: LabView, positions: Positions, serverLays = false): boolean {
     this.view = view;
+    this.awaitingServer = false;
     const els: ElementDefinition[] = [];
     const edgeEls: ElementDefinition[] = [];
     const missing = view.nodes.filter((n) => !positions[n.id]);
@@ -216,6 +223,11 @@ export class Graph {
       this.laidOutAt = performance.now();
       return false;
     }
+    this.awaitingServer = inWorker && serverLays;
+    if (this.awaitingServer) {
+      this.fitGrid(missing.length);
+      return false;
+    }
     this.layout(positions, missing.length);
     return true;
   }
@@ -227,6 +239,7 @@ export class Graph {
    * (those not in `fixed`) are on the grid already (setView put them there).
    */
   layout(fixed: Positions = {}, placed = 0): void {
+    this.awaitingServer = false; // "re-layout" while the server's positions are awaited: this layout wins
     const n = this.cy.nodes().length;
     const fixedNodeConstraint = Object.entries(fixed).filter(([id]) => this.cy.getElementById(id).nonempty()).map(([nodeId, position]) => ({ nodeId, position }));
     // Large labs: the spectral step alone places a 1,000-node graph in well under a second.
@@ -342,14 +355,19 @@ export class Graph {
     this.cy.viewport({ zoom, pan: { x: (w - spanX * zoom) / 2, y: (h - spanY * zoom) / 2 } });
   }
 
-  /** Moves elements to positions another page saved. */
+  /** Moves elements to positions another page saved, or the server laid out (then the links a large lab held back are added). */
   place(positions: Positions): void {
     this.cy.batch(() => {
       for (const [id, p] of Object.entries(positions)) {
-        const n = this.cy.getElementById(id);
-        if (n.nonempty() && !n.grabbed()) n.position(p);
+        const n = this.byId.get(id);
+        if (n && n.isNode() && !n.grabbed()) n.position(p);
       }
     });
+    if (!this.awaitingServer) return;
+    this.awaitingServer = false;
+    this.addPendingEdges();
+    this.fitPositions(this.positions());
+    this.laidOutAt = performance.now(); // saved by the server: not sent back (laidOut)
   }
 
   /** Every element's position now. */

@@ -254,7 +254,7 @@ function onMessage(m: ServerMessage): void {
       state.view = m.view;
       state.gone = undefined;
       perf.topologyAt = performance.now();
-      graph.setView(m.view, m.positions);
+      graph.setView(m.view, m.positions, m.layingOut === true);
       perf.drawnAt = performance.now();
       if (m.live) applyLive(m.live);
       // cytoscape draws in its own animation-frame callback, registered before this one: a task after both is after the frame.
