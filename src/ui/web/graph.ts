@@ -91,7 +91,7 @@ function pairKey(e: Pick<ViewEdge, 'source' | 'target'>): string {
 }
 
 /** How many links join each pair of drawn elements (pure). */
-export function linksPerPair(edges: readonly Pick<ViewEdge, 'source' | 'target'>[]): Map<string, number> {
+function linksPerPair(edges: readonly Pick<ViewEdge, 'source' | 'target'>[]): Map<string, number> {
   const out = new Map<string, number>();
   for (const e of edges) { const k = pairKey(e); out.set(k, (out.get(k) ?? 0) + 1); }
   return out;
@@ -215,7 +215,7 @@ export class Graph {
     this.unnamed = large ? this.cy.nodes().toArray() : [];
     if (this.live && this.live.lab !== view.lab) this.live = undefined;
     if (missing.length === 0) {
-      if (large) this.fitPositions(positions); else this.cy.fit(undefined, 30);
+      if (large) this.fitPositions(this.positions()); else this.cy.fit(undefined, 30);
       this.labelsInView();
       // After the first frame, and after what waited for it (a click, the page's own mark of that frame).
       if (deferEdges) requestAnimationFrame(() => setTimeout(() => setTimeout(() => { this.addPendingEdges(); })));
