@@ -156,6 +156,22 @@ describe('netlab ui server (a lab in memory)', function () {
     }
   });
 
+  it('reads the lab named at start once, so that its first page gets node and link states with the drawn lab', async function () {
+    const other = new FakeBackend(new FakeLab(demoTopology('t-ui-first')));
+    const s = await startUiServer({ backend: other, port: 0, lab: 't-ui-first', live: { intervalMs: 60_000 } });
+    try {
+      await new Promise((r) => setTimeout(r, 50)); // the reading at start is done
+      const c = new Client(s, '/ws/live');
+      c.send({ type: 'subscribe', lab: 't-ui-first' });
+      const drawn = await c.next('topology');
+      c.close();
+      expect(drawn.live, 'live state with the drawing').to.not.equal(undefined);
+      expect(Object.keys(drawn.live!.nodes).sort()).to.deep.equal(['h1', 'h2', 'r1', 'r2', 'r3']);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('sends a page that comes later the last live state with the drawn lab, so it is drawn with it', async function () {
     const a = client('/ws/live');
     a.send({ type: 'subscribe', lab: 't-ui' });
