@@ -54,8 +54,10 @@ export function errorText(err: unknown): string {
   return (err as Error)?.message ?? String(err);
 }
 
-/** How old a reading may be and still go to a page with the drawn lab, or serve as the base of rates, ms. */
+/** How old a reading may be and still serve as the base of rates, ms. */
 const FRESH_MS = 5000;
+/** How old a reading may be and still go to a page with the drawn lab (the next reading follows within a second), ms. */
+const SHOWN_MS = 60_000;
 
 /** One lab's live state and the pages that watch it. */
 export class LabChannel {
@@ -240,7 +242,7 @@ export class LabChannel {
 
   /** The drawn lab for pages: where its elements are, the last reading (when fresh), whether the server still lays it out. */
   private drawingMessage(): ServerMessage {
-    const last = this.last && Date.now() - Date.parse(this.last.at) <= FRESH_MS ? this.last : undefined;
+    const last = this.last && Date.now() - Date.parse(this.last.at) <= SHOWN_MS ? this.last : undefined;
     return {
       type: 'topology', lab: this.name, view: this.view!, positions: this.positions(this.lab!),
       ...(last ? { live: last } : {}), ...(this.laying ? { layingOut: true } : {}),
