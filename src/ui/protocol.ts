@@ -181,8 +181,8 @@ export interface LiveCaptureInfo {
 export type ServerMessage =
   | { type: 'hello'; labs: LabSummary[]; capabilities: Capabilities; /** The lab `netlab ui LAB` named, if any. */ lab?: string }
   | { type: 'labs'; labs: LabSummary[] }
-  /** `live`: the lab's last reading, if any, applied with the drawing (before its first frame, not after it). */
   /**
+   * `live`: the lab's last reading, if any, applied with the drawing (before its first frame, not after it).
    * `layingOut`: the server still lays the lab out (it waited LAYOUT_WAIT_MS for it): the page draws the
    * elements without a position on a grid and waits for a `positions` message instead of laying them out.
    */
