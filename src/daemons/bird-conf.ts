@@ -16,7 +16,7 @@
 import { TopologyError } from '../errors.js';
 import type { Node, Ospf, Topology } from '../topology/types.js';
 import { userConfig } from './config.js';
-import { adjacencies, fallbackRouterId, hasIPv6, nodeMap, ospfSpeakers, ospfTimers } from './peers.js';
+import { adjacencies, fallbackRouterId, hasIPv6, nodeMap, ospfRouterCount, ospfSpeakers, ospfTimers } from './peers.js';
 import { prefixOf } from './prefix.js';
 import { isLan } from '../topology/link-types/index.js';
 
@@ -28,6 +28,7 @@ interface BirdIface { name: string; area: string; lines: string[] }
 function ifaces(node: Node, t: Topology, ospf: Ospf, af: 4 | 6): BirdIface[] {
   const out: BirdIface[] = [];
   const lo = ospf.interfaces.lo ?? {};
+  const routers = ospfRouterCount(t);
   if (af === 4 ? node.loopback.ipv4 : node.loopback.ipv6) {
     const lines = lo.passive === false ? [] : ['stub yes'];
     if (lo.cost ?? ospf.cost) lines.push(`cost ${lo.cost ?? ospf.cost}`);
@@ -42,7 +43,7 @@ function ifaces(node: Node, t: Topology, ospf: Ospf, af: 4 | 6): BirdIface[] {
     if (network) lines.push(`type ${network === 'point-to-point' ? 'ptp' : 'broadcast'}`);
     const cost = o.cost ?? ospf.cost;
     if (cost !== undefined) lines.push(`cost ${cost}`);
-    const timers = passive ? undefined : ospfTimers(ospf, a, userConfig);
+    const timers = passive ? undefined : ospfTimers(ospf, a, userConfig, routers);
     if (timers?.helloS !== undefined) lines.push(`hello ${timers.helloS}`);
     if (timers?.deadS !== undefined) lines.push(`dead ${timers.deadS}`);
     // BIRD refuses a retransmit interval below 2 s ("Retransmit int must be greater than one").

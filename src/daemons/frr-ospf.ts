@@ -25,7 +25,7 @@
  */
 import type { Node, Ospf, OspfInterface, Topology } from '../topology/types.js';
 import { userConfig } from './config.js';
-import { adjacencies, addr, fallbackRouterId, hasIPv6, nodeMap, optionLines, ospfSpeakers, ospfTimers, type OspfTimers } from './peers.js';
+import { adjacencies, addr, fallbackRouterId, hasIPv6, nodeMap, LARGE_OSPF_LAB, optionLines, ospfRouterCount, ospfSpeakers, ospfTimers, type OspfTimers } from './peers.js';
 import { isLan } from '../topology/link-types/index.js';
 
 /** FRR configuration lines, grouped as frr.conf groups them. */
@@ -45,22 +45,26 @@ export interface FrrSections {
  * and running SPF at once (then holding 50–500 ms) lets a lab converge in
  * seconds. Local timers: a neighbour with other values still interoperates.
  *
- * In a lab of more than 100 routers the holds grow with its size: every router
- * that joins changes the topology of all the others, so with a 500 ms SPF hold
- * each of N routers would run an SPF over N routers twice a second for as long
- * as routers keep joining — O(N²) work per second that starves the starts
- * (issue 20: a 20×20 grid ran the load to 220). The SPF hold reaches 10 ms per
- * router (4 s at 400, 10 s — the cap — at 1,024) and LSA origination waits
- * 1 ms per router (at most 1 s), so the adjacencies a router forms while the
- * lab starts go out in fewer LSAs, each flooded to every router. The first SPF
- * still runs at once; after the last change a router converges within one hold.
+ * In a lab of more than LARGE_OSPF_LAB (100) routers, SPF waits before it
+ * runs: every router that joins changes the topology of all the others, and
+ * FRR's hold grows by its minimum (50 ms) per SPF and falls back to it after
+ * each quiet spell, so on a busy host each of N routers ran an SPF over N
+ * routers about once a second for as long as routers kept joining — O(N²)
+ * work that starved the starts (issue 20: a 20×20 grid ran the load to 220
+ * and had not started every router after 8.7 min). Here the first SPF waits
+ * 10 ms per router (at most 5 s) so that a burst of LSAs is computed once,
+ * the hold starts there and grows to 50 ms per router (at most 30 s); LSA
+ * origination waits 1 ms per router (at most 1 s), so the adjacencies a
+ * router forms while the lab starts go out in fewer LSAs, each flooded to
+ * every router. After the last change a router converges within one hold.
+ * FRR 8.4 user guide, "OSPFv2": timers throttle spf DELAY INITIAL MAX.
  * @param routers the number of OSPF routers in the lab.
  */
 export function routerTimers(routers: number, v3 = false): string[] {
-  const big = routers > 100;
-  const spfMaxMs = big ? Math.min(10_000, 10 * routers) : 500;
+  const big = routers > LARGE_OSPF_LAB;
+  const spf = big ? `${Math.min(5000, 10 * routers)} ${Math.min(5000, 10 * routers)} ${Math.min(30_000, 50 * routers)}` : '0 50 500';
   const lsaMs = big ? Math.min(1000, routers) : 100;
-  return [` timers throttle spf 0 50 ${spfMaxMs}`, ...(v3 ? [] : [` timers throttle lsa all ${lsaMs}`]), ' timers lsa min-arrival 50'];
+  return [` timers throttle spf ${spf}`, ...(v3 ? [] : [` timers throttle lsa all ${lsaMs}`]), ' timers lsa min-arrival 50'];
 }
 
 /** Effective OSPF settings of one interface. */
@@ -110,7 +114,7 @@ export function renderOspf(node: Node, t: Topology): FrrSections {
   const v6 = hasIPv6(node);
   const rid = ospf.routerId ?? fallbackRouterId(node);
   const byName = nodeMap(t);
-  const ospfRouters = t.nodes.filter((n) => n.ospf).length;
+  const ospfRouters = ospfRouterCount(t);
 
   const lo = effective(ospf, 'lo', { passive: true });
   if (node.loopback.ipv4) push(out.interfaces, 'lo', ifaceLines('ip ospf', lo));
@@ -121,7 +125,7 @@ export function renderOspf(node: Node, t: Topology): FrrSections {
     const dflt: { passive: boolean; network?: 'point-to-point' | 'broadcast' } = { passive: ospf.passive ?? ospfSpeakers(a).length === 0 };
     if (network !== undefined) dflt.network = network;
     const s = effective(ospf, a.iface.name, dflt);
-    const timers = ospfTimers(ospf, a, userConfig);
+    const timers = ospfTimers(ospf, a, userConfig, ospfRouters);
     if (a.iface.ipv4) push(out.interfaces, a.iface.name, ifaceLines('ip ospf', s, timers));
     if (v6 && a.iface.ipv6) push(out.interfaces, a.iface.name, ifaceLines('ipv6 ospf6', s, timers));
   }

@@ -54,8 +54,36 @@ export function ospfSpeakers(a: Adjacency): PeerEnd[] {
   return a.peers.filter((p) => p.node.ospf !== undefined || (isRouter(p.node) && p.node.config !== undefined));
 }
 
+/** OSPF routers in the lab: nodes with an `ospf:` block (what the size-dependent timers count). */
+export function ospfRouterCount(t: Topology): number {
+  return t.nodes.filter((n) => n.ospf).length;
+}
+
 /** Hello and dead interval (s) of generated OSPF on links where every speaker's config is generated too. */
 export const FAST_OSPF = { helloS: 1, deadS: 4, retransmitS: 1 } as const;
+
+/**
+ * Above this many OSPF routers a lab's generated configs keep the daemons'
+ * own interface timers (hello 10 s, dead 40 s, retransmit 5 s) instead of
+ * FAST_OSPF, and hold SPF longer (frr-ospf.ts routerTimers). Measured on a
+ * 2-core VM (docs/performance.md, "FRR routers at scale"): a 20×20 grid
+ * with the fast timers had not even started every router after 8.7 min (a
+ * 4 s dead interval on a saturated host, 1 s retransmissions of every
+ * unacknowledged LSA, an SPF every 50 ms–4 s on every router); with these,
+ * every router had every loopback 181 s after the start of `up`.
+ */
+export const LARGE_OSPF_LAB = 100;
+
+/**
+ * The interface timers netlab writes where every OSPF speaker on a link has
+ * a generated config (pure): FAST_OSPF up to LARGE_OSPF_LAB routers, else
+ * the daemons' defaults (nothing written). Both ends of a link are rendered
+ * from the same lab, so they always match (RFC 2328 §10.5).
+ * @param routers OSPF routers in the lab (nodes with an `ospf:` block).
+ */
+export function generatedOspfTimers(routers: number): OspfTimers {
+  return routers > LARGE_OSPF_LAB ? {} : { ...FAST_OSPF };
+}
 
 /** Interface timers, seconds; a missing one is the daemon's default. */
 export interface OspfTimers { helloS?: number; deadS?: number; retransmitS?: number }
@@ -87,16 +115,22 @@ export function frrIfaceTimers(configText: string, iface: string): { helloS: num
 /**
  * The timers to write on an active interface of a generated config. The
  * node's `hello:`/`dead:` win. Otherwise, when every OSPF speaker on the link
- * has a generated config: hello 1 s / dead 4 s (netlab writes the same on both
- * ends; the intervals must match, RFC 2328 §10.5). When a neighbour brings its
- * own config: the intervals that config sets on its interface (its kind's
- * `ospfTimers` reads them — FRR's does; others are taken as the defaults), so a saved and reused config
- * still matches. The retransmit interval is always 1 s instead of 5: a DD or
- * LS update that arrives while the neighbour is still in Init, or within its
- * MinLSArrival, is dropped and waits for it; it need not match between neighbours.
+ * has a generated config: generatedOspfTimers(routers) — hello 1 s / dead 4 s
+ * in a lab of up to LARGE_OSPF_LAB OSPF routers, the defaults above it
+ * (netlab writes the same on both ends; the intervals must match, RFC 2328
+ * §10.5). When a neighbour brings its own config: the intervals that config
+ * sets on its interface (its kind's `ospfTimers` reads them — FRR's does;
+ * others are taken as the defaults), so a saved and reused config still
+ * matches. Up to LARGE_OSPF_LAB routers the retransmit interval is 1 s instead
+ * of 5: a DD or LS update that arrives while the neighbour is still in Init,
+ * or within its MinLSArrival, is dropped and waits for it; it need not match
+ * between neighbours. Above, 5 s: on a busy host an acknowledgement late by
+ * a second would send every LSA again.
+ * @param routers OSPF routers in the lab (the same count for every node).
  */
-export function ospfTimers(ospf: { helloS?: number; deadS?: number }, a: Adjacency, configOf: (n: Node) => string | undefined): OspfTimers {
-  const t: OspfTimers = { retransmitS: FAST_OSPF.retransmitS };
+export function ospfTimers(ospf: { helloS?: number; deadS?: number }, a: Adjacency, configOf: (n: Node) => string | undefined, routers: number): OspfTimers {
+  const fast = generatedOspfTimers(routers);
+  const t: OspfTimers = fast.retransmitS !== undefined ? { retransmitS: fast.retransmitS } : {};
   if (ospf.helloS !== undefined || ospf.deadS !== undefined) {
     if (ospf.helloS !== undefined) t.helloS = ospf.helloS;
     if (ospf.deadS !== undefined) t.deadS = ospf.deadS;
@@ -104,7 +138,7 @@ export function ospfTimers(ospf: { helloS?: number; deadS?: number }, a: Adjacen
   }
   const own = ospfSpeakers(a).filter((p) => p.node.config !== undefined);
   if (!ospfSpeakers(a).length) return t;
-  let want: { helloS: number; deadS: number } = { helloS: FAST_OSPF.helloS, deadS: FAST_OSPF.deadS };
+  let want: { helloS: number; deadS: number } = { helloS: fast.helloS ?? DEFAULT_OSPF.helloS, deadS: fast.deadS ?? DEFAULT_OSPF.deadS };
   if (own.length) {
     const theirs = own.map((p) => findKind(p.node.kind)?.ospfTimers?.(configOf(p.node) ?? '', p.iface.name) ?? { ...DEFAULT_OSPF });
     want = theirs[0]!;

@@ -43,6 +43,12 @@ protocol ospf v2 ospf4 {
 `);
   });
 
+  it('keeps BIRD\'s own hello, dead and retransmit intervals in a lab of more than 100 OSPF routers', () => {
+    const n = 101;
+    const t = load(`name: big\ndefaults: { kind: bird }\nospf: { area: 0 }\nnodes:\n${Array.from({ length: n }, (_, i) => `  b${i}: {}`).join('\n')}\nlinks:\n${Array.from({ length: n }, (_, i) => `  - [b${i}:eth1, b${(i + 1) % n}:eth2]`).join('\n')}\n`);
+    expect(conf(t, 'b0')).to.contain('    interface "eth1" { type ptp; };\n');
+  });
+
   it('groups interfaces by area', () => {
     const t = load(`
 name: areas

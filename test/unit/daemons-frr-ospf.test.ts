@@ -118,6 +118,17 @@ links:
     expect(b).to.contain(' ip ospf hello-interval 10\n').and.contain(' ip ospf dead-interval 40\n');
   });
 
+  it('keeps the daemons\' own hello, dead and retransmit intervals in a lab of more than 100 OSPF routers (hello:/dead: still win)', () => {
+    const ring = (n: number, ospf: string): string => `name: big\ndefaults: { kind: frr }\nospf: ${ospf}\nnodes:\n${Array.from({ length: n }, (_, i) => `  r${i}: {}`).join('\n')}\nlinks:\n${Array.from({ length: n }, (_, i) => `  - [r${i}:eth1, r${(i + 1) % n}:eth2]`).join('\n')}\n`;
+    const at100 = block(conf(load(ring(100, '{ area: 0 }')), 'r0'), 'interface eth1');
+    expect(at100).to.contain(' ip ospf hello-interval 1\n ip ospf dead-interval 4\n ip ospf retransmit-interval 1\n');
+    const at101 = block(conf(load(ring(101, '{ area: 0 }')), 'r0'), 'interface eth1');
+    expect(at101).to.contain(' ip ospf network point-to-point\n');
+    expect(at101).not.to.contain('hello-interval').and.not.to.contain('dead-interval').and.not.to.contain('retransmit-interval');
+    const given = block(conf(load(ring(101, '{ area: 0, hello: 2, dead: 8 }')), 'r0'), 'interface eth1');
+    expect(given).to.contain(' ip ospf hello-interval 2\n ip ospf dead-interval 8\n').and.not.to.contain('retransmit-interval');
+  });
+
   it('keeps FRR\'s default hello and dead towards a router that brings its own config', () => {
     const t = load(`
 name: own
@@ -231,9 +242,10 @@ describe('daemons: OSPF router timers by lab size', () => {
     expect(routerTimers(100)).to.deep.equal([' timers throttle spf 0 50 500', ' timers throttle lsa all 100', ' timers lsa min-arrival 50']);
   });
 
-  it('holds SPF 10 ms and LSAs 1 ms per router above 100, at most 10 s and 1 s; the first SPF still runs at once', () => {
-    expect(routerTimers(400)).to.deep.equal([' timers throttle spf 0 50 4000', ' timers throttle lsa all 400', ' timers lsa min-arrival 50']);
-    expect(routerTimers(1024)).to.deep.equal([' timers throttle spf 0 50 10000', ' timers throttle lsa all 1000', ' timers lsa min-arrival 50']);
-    expect(routerTimers(1024, true)).to.deep.equal([' timers throttle spf 0 50 10000', ' timers lsa min-arrival 50']);
+  it('above 100 routers, delays the first SPF 10 ms per router (at most 5 s), holds up to 50 ms per router (at most 30 s), LSAs 1 ms per router', () => {
+    expect(routerTimers(101)).to.deep.equal([' timers throttle spf 1010 1010 5050', ' timers throttle lsa all 101', ' timers lsa min-arrival 50']);
+    expect(routerTimers(400)).to.deep.equal([' timers throttle spf 4000 4000 20000', ' timers throttle lsa all 400', ' timers lsa min-arrival 50']);
+    expect(routerTimers(1024)).to.deep.equal([' timers throttle spf 5000 5000 30000', ' timers throttle lsa all 1000', ' timers lsa min-arrival 50']);
+    expect(routerTimers(1024, true)).to.deep.equal([' timers throttle spf 5000 5000 30000', ' timers lsa min-arrival 50']);
   });
 });
