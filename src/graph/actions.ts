@@ -58,6 +58,11 @@ export interface IfUpAction {
 }
 /** Add an address (CIDR) to an interface ('lo' for loopbacks). */
 export interface AddrAction { op: 'addr'; node: string; iface: string; cidr: string }
+/**
+ * A permanent neighbour entry in `node`: the peer of a point-to-point link, `ip`
+ * (no prefix length) at `mac` through `iface` (src/net/neigh.ts says why).
+ */
+export interface NeighAction { op: 'neigh'; node: string; iface: string; ip: string; mac: string }
 /** Add a static route. */
 export interface RouteAction { op: 'route'; node: string; route: RouteSpec }
 /** Install egress shaping on an interface. */
@@ -94,7 +99,7 @@ export interface HostPortAction { op: 'host.port'; link: number; iface: string; 
 /** Every kernel step the applier knows, discriminated on `op`. */
 export type Action =
   | NodeStartAction | SegmentNsAction | SysctlAction | BridgeAction | VethAction | HostLinkAction
-  | MgmtAction | IfUpAction | AddrAction | RouteAction | QdiscAction | LinkStateAction | ClassesAction | PriorityAction
+  | MgmtAction | IfUpAction | AddrAction | NeighAction | RouteAction | QdiscAction | LinkStateAction | ClassesAction | PriorityAction
   | DaemonAction | HealthAction | StartupAction | ExecAction
   | DummyAction | MacvlanAction | VxlanAction | HostBridgeAction | HostPortAction;
 

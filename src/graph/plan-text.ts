@@ -57,6 +57,7 @@ export function describeAction(a: Action): string {
     case 'mgmt': return `mgmt ${a.node}:${a.iface} <-> host:${a.hostIface}@${a.bridge}`;
     case 'ifup': return `ifup ${a.node} ${a.ifaces.join(',')}`;
     case 'addr': return `addr ${a.node} ${a.iface} ${a.cidr}`;
+    case 'neigh': return `neigh ${a.node} ${a.iface} ${a.ip} lladdr ${a.mac} permanent`;
     case 'route': return `route ${a.node} ${describeRoute(a.route)}`;
     case 'qdisc': return `qdisc ${a.node} ${a.iface} ${describeShaping(a.shaping)}`;
     case 'link.state': return `link.state ${a.node} ${a.iface} ${a.up ? 'up' : 'down'}`;

@@ -9,7 +9,8 @@
  *              host links, the mgmt network (its bridge and veths, on the host)
  *   bridges    LAN bridges and switch-node bridges, enslaving the veth ends the
  *              links phase made (the kernel enslaves existing ports only)
- *   addresses  loopbacks, interface addresses (after the interfaces exist)
+ *   addresses  loopbacks, interface addresses (after the interfaces exist); in a large lab,
+ *              permanent neighbour entries for point-to-point peers (planNeighbours)
  *   routes     static and default routes (after the addresses that make next hops reachable)
  *   shaping    qdiscs, net_cls classes and node priorities
  *   link-state `state: down` links (after routes, which the kernel refuses on a down link)
@@ -22,7 +23,7 @@ import type { Interface, Node, Topology } from '../topology/types.js';
 import { scriptPaths } from '../topology/scripts.js';
 import { isHostEndpoint } from '../topology/endpoints.js';
 import { isLan, linkType } from '../topology/link-types/index.js';
-import { HOST, PHASES, RUN_PHASES, SEGMENTS, type Action, type ExecAction, type Phase, type PhaseName, type Plan } from './actions.js';
+import { HOST, PHASES, RUN_PHASES, SEGMENTS, type Action, type ExecAction, type NeighAction, type Phase, type PhaseName, type Plan } from './actions.js';
 import { buildGraph } from './graph.js';
 import { LINK_PLANNERS, planMgmt, type LinkPlanContext, type MgmtPlan } from './link-plans.js';
 
@@ -118,7 +119,8 @@ function planWiring(t: Topology, mgmt: MgmtPlan | undefined): { links: Action[];
 /**
  * addresses: each node's interfaces up (`carrier`: the ones with a peer, when
  * not all have one), then the addresses of loopbacks, interfaces and
- * management interfaces, host link ends, and the management bridge.
+ * management interfaces, host link ends, and the management bridge; then
+ * the permanent neighbour entries of a large lab (planNeighbours).
  */
 function planAddresses(t: Topology, mgmt: MgmtPlan | undefined): Action[] {
   const out: Action[] = [];
@@ -144,6 +146,44 @@ function planAddresses(t: Topology, mgmt: MgmtPlan | undefined): Action[] {
     if (l.host?.ipv6) out.push({ op: 'addr', node: HOST, iface: l.host.iface, cidr: l.host.ipv6 });
   }
   if (mgmt) for (const a of mgmt.addresses) out.push(a);
+  for (const a of planNeighbours(t)) out.push(a);
+  return out;
+}
+
+/**
+ * Above this many neighbour entries of one family, a lab's point-to-point
+ * links get permanent ones. The kernel's limit on learned entries,
+ * net.ipv4.neigh.default.gc_thresh3 (and net.ipv6's), is 1,024 by default
+ * and counts every namespace on the host together (net/core/neighbour.c:
+ * neigh_alloc); past it ARP fails and routing protocols lose their
+ * neighbours. Half of it leaves room for the host itself, LANs and other labs.
+ */
+export const LEARNED_NEIGHBOURS_MAX = 512;
+
+/**
+ * Permanent neighbour entries for the peers of point-to-point links (pure):
+ * on both ends of every link between two nodes, the other end's address and
+ * MAC — for each family in which the lab's point-to-point links need more
+ * than LEARNED_NEIGHBOURS_MAX entries, else none (a smaller lab learns its
+ * neighbours by ARP and NDP, as a student expects to see). LAN members and
+ * host links keep learning theirs.
+ */
+export function planNeighbours(t: Topology): NeighAction[] {
+  const byNode = new Map(t.nodes.map((n) => [n.name, n]));
+  const pairs: { n: Node; i: Interface; peer: Interface }[] = [];
+  for (const n of t.nodes) {
+    for (const i of n.interfaces) {
+      if (!i.peer || isHostEndpoint(i.peer)) continue;
+      const peer = byNode.get(i.peer.node)?.interfaces.find((x) => x.name === i.peer!.iface);
+      if (peer) pairs.push({ n, i, peer });
+    }
+  }
+  const out: NeighAction[] = [];
+  for (const family of ['ipv4', 'ipv6'] as const) {
+    const both = pairs.filter((p) => p.i[family] && p.peer[family]);
+    if (both.length <= LEARNED_NEIGHBOURS_MAX) continue;
+    for (const { n, i, peer } of both) out.push({ op: 'neigh', node: n.name, iface: i.name, ip: peer[family]!.split('/')[0]!, mac: peer.mac });
+  }
   return out;
 }
 

@@ -4,7 +4,7 @@
  * work goes through src/net; this file maps plan actions to its calls and
  * records what is created in the State file.
  */
-import { HOST, SEGMENTS, type Action, type AddrAction, type BridgeAction, type DummyAction, type HostBridgeAction, type HostLinkAction, type HostPortAction, type IfUpAction, type LinkStateAction, type MacvlanAction, type MgmtAction, type RouteAction, type SysctlAction, type VethAction, type VxlanAction, type VethEnd as PlanEnd } from '../graph/actions.js';
+import { HOST, SEGMENTS, type Action, type AddrAction, type BridgeAction, type DummyAction, type HostBridgeAction, type HostLinkAction, type HostPortAction, type IfUpAction, type LinkStateAction, type MacvlanAction, type MgmtAction, type NeighAction, type RouteAction, type SysctlAction, type VethAction, type VxlanAction, type VethEnd as PlanEnd } from '../graph/actions.js';
 import { NetlabError } from '../errors.js';
 import { ensureHostBridge, joinHostBridge } from '../net/host-bridge.js';
 import { createNodeIface, type NodeIfaceType } from '../net/node-iface.js';
@@ -148,6 +148,14 @@ const addr: Step = async (ctx, actions, progress) => {
   progress.step(actions.length - [...groups.values()].reduce((s, l) => s + l.length, 0));
 };
 
+/** Adds the permanent neighbour entries of point-to-point links (src/net/neigh.ts), one socket per node. */
+const neigh: Step = async (ctx, actions, progress) => {
+  await inWindow([...byNode(actions as NeighAction[])], NODE_WINDOW, async ([node, list]) => {
+    await configureNetns(socketOf(ctx, node), { up: [], addresses: [], routes: [], neighbours: list.map((a) => ({ iface: a.iface, ip: a.ip, mac: a.mac })) }, node, ctx.links.get(node));
+    progress.step(list.length);
+  }, ctx.signal);
+};
+
 const route: Step = async (ctx, actions, progress) => {
   await inWindow([...byNode(actions as RouteAction[])], NODE_WINDOW, async ([node, list]) => {
     await configureNetns(socketOf(ctx, node), { up: [], addresses: [], routes: list.map((a) => a.route) }, node, ctx.links.get(node));
@@ -204,7 +212,7 @@ const hostPort: Step = async (ctx, actions, progress) => {
 
 /** The network steps, by action op. */
 export const netSteps: Record<string, Step> = {
-  sysctl, veth, bridge, 'host.link': hostLink, mgmt, ifup, addr, route, 'link.state': linkState,
+  sysctl, veth, bridge, 'host.link': hostLink, mgmt, ifup, addr, neigh, route, 'link.state': linkState,
   dummy: nodeIface, macvlan: nodeIface, vxlan: nodeIface, 'host.bridge': hostBridge, 'host.port': hostPort,
 };
 

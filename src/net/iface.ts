@@ -15,6 +15,7 @@ import { AF_INET, AF_INET6, formatMac, ipv4Broadcast, parseCidr } from './addr.j
 import { IFA, IFA_F_NODAD, IFF_LOOPBACK, IFF_UP, addrBody, linkBody, linkStateBody, parseLink, txCounters } from './messages.js';
 import { attr, u32 } from './nlattr.js';
 import { describeRoute } from '../topology/routes.js';
+import { neighbourMessage, type NeighbourSpec } from './neigh.js';
 import { routeMessage } from './route.js';
 import { NLM_F, RTM, Rtnl } from './rtnl.js';
 import type { RouteSpec } from './types.js';
@@ -160,6 +161,8 @@ export interface NetnsConfig {
   addresses: AddressSpec[];
   /** Static routes, added after all addresses (their gateways must be reachable by then). */
   routes: RouteSpec[];
+  /** Permanent neighbour entries (src/net/neigh.ts), added after the routes. */
+  neighbours?: NeighbourSpec[];
 }
 
 /**
@@ -168,7 +171,8 @@ export interface NetnsConfig {
  *    `known` (what an earlier call returned) is given: ifindexes stay valid;
  * 2. `lo` and every interface of `up` that is not up yet: IFF_UP;
  * 3. every address (IPv6 with nodad), in the socket's window;
- * 4. every route, after the addresses (a gateway must be in a connected subnet).
+ * 4. every route, after the addresses (a gateway must be in a connected subnet);
+ * 5. every permanent neighbour entry (replacing one the kernel learned).
  * Returns the interface map read in step 1 (ifindexes stay valid).
  * `nodeLabel` names the node in errors: `address 10.0.0.1/24 on r1:eth1`.
  * Work started before a refusal is left in place (the namespace dies with the node).
@@ -185,6 +189,10 @@ export async function configureNetns(rtnl: Rtnl, cfg: NetnsConfig, nodeLabel: st
   const routes = cfg.routes.map((r) => {
     const object = `route ${describeRoute(r)} on ${nodeLabel}`;
     return { r, object, body: routeMessage(r, (dev) => ifindexOf(links, dev, nodeLabel), object) };
+  });
+  const neighbours = (cfg.neighbours ?? []).map((n) => {
+    const object = `neighbour ${n.ip} (${n.mac}) on ${nodeLabel}:${n.iface}`;
+    return { object, body: neighbourMessage(n, ifindexOf(links, n.iface, nodeLabel), object) };
   });
   const upNames = [...new Set(['lo', ...cfg.up])];
   const upIdx = upNames.map((n) => ifindexOf(links, n, nodeLabel));
@@ -210,6 +218,8 @@ export async function configureNetns(rtnl: Rtnl, cfg: NetnsConfig, nodeLabel: st
       ENETDOWN: 'the outgoing interface is down',
     },
   })));
+
+  await all(neighbours.map(({ object, body }) => rtnl.request(RTM.NEWNEIGH, body, { object, flags: NLM_F.CREATE | NLM_F.REPLACE })));
   return links;
 }
 

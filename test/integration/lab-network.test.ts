@@ -12,6 +12,7 @@ import type { Topology } from '../../src/topology/types.js';
 import { leakcheckAround, repoRoot, requireRoot } from '../helpers/kernel.js';
 import { residue } from '../helpers/lab.js';
 import { loadTopology, loadTopologyFile } from '../../src/lab/load.js';
+import { LEARNED_NEIGHBOURS_MAX } from '../../src/graph/plan.js';
 
 const fixture = (name: string): string => join(repoRoot, 'test/fixtures/labs', name);
 
@@ -107,6 +108,30 @@ describe('lab networking (real kernel)', function () {
       expect(names).to.deep.equal(['eth1', 'eth2', 'lo']);
     }
     expect(a.topology.nodes.map((n) => n.name)).to.deep.equal(b.topology.nodes.map((n) => n.name));
+  });
+
+  it('gives the point-to-point peers of a lab too big for the host\'s neighbour table permanent entries, and a small lab learned ones', async () => {
+    // LEARNED_NEIGHBOURS_MAX / 2 + 1 links: one more entry pair than a lab may leave to ARP.
+    const ring = (name: string, n: number): Topology => loadTopology({ text: [`name: ${name}`, 'nodes:', ...Array.from({ length: n }, (_, i) => `  n${i}: {}`), 'links:',
+      ...Array.from({ length: n }, (_, i) => `  - [n${i}:eth1, n${(i + 1) % n}:eth2]`)].join('\n') }, { env: {} });
+    const neighOf = async (lab: Lab, node: string, iface: string): Promise<{ dst: string; lladdr?: string; state: string[] }[]> =>
+      JSON.parse((await lab.exec(node, ['ip', '-j', 'neigh', 'show', 'dev', iface])).stdout || '[]') as { dst: string; lladdr?: string; state: string[] }[];
+    const big = await Lab.up(ring('t-net-neigh', LEARNED_NEIGHBOURS_MAX / 2 + 1));
+    opened.push(big);
+    const n0eth1 = big.topology.nodes.find((n) => n.name === 'n0')!.interfaces.find((i) => i.name === 'eth1')!;
+    const peer = n0eth1.ipv4!.split('/')[0]!;
+    expect(await neighOf(big, 'n1', 'eth2')).to.deep.equal([{ dst: peer, lladdr: n0eth1.mac, state: ['PERMANENT'] }]);
+    expect((await big.exec('n1', ['ping', '-n', '-c1', '-W2', peer])).code).to.equal(0);
+    await big.down();
+    opened.splice(opened.indexOf(big), 1);
+    const small = await Lab.up(ring('t-net-neigh-small', 3));
+    opened.push(small);
+    const smallPeer = small.topology.nodes.find((n) => n.name === 'n0')!.interfaces.find((i) => i.name === 'eth1')!.ipv4!.split('/')[0]!;
+    expect(await neighOf(small, 'n1', 'eth2')).to.deep.equal([]);
+    expect((await small.exec('n1', ['ping', '-n', '-c1', '-W2', smallPeer])).code).to.equal(0);
+    const learned = await neighOf(small, 'n1', 'eth2');
+    expect(learned.map((e) => e.dst)).to.deep.equal([smallPeer]);
+    expect(learned[0]!.state).to.not.include('PERMANENT');
   });
 
   it('brings both ends of every link up, with carrier, in a lab with no addresses at all', async () => {

@@ -14,6 +14,7 @@ import { addressMessage } from '../../src/net/iface.js';
 import { IFF_UP, IFLA, addrBody, linkBody, linkStateBody, parseAddr, parseLink, parseTc, tcBody } from '../../src/net/messages.js';
 import { attr, attrMap, findAttr, parseAttrs, readStrz, s32, s64, strz, u16, u32, u64, u8 } from '../../src/net/nlattr.js';
 import { routeMessage, rtnexthop } from '../../src/net/route.js';
+import { NDA, NUD_PERMANENT, neighbourMessage } from '../../src/net/neigh.js';
 import { vethMessage, type VethPair } from '../../src/net/veth.js';
 import { encodeCgroupFilter, filterInfo } from '../../src/shaping/filter.js';
 import { encodeHtbClass, encodeHtbQdisc, htbClassParams } from '../../src/shaping/htb.js';
@@ -254,5 +255,25 @@ describe('net: attribute encoder', () => {
     expect(s32(-1).readInt32LE(0)).to.equal(-1);
     expect(s64(-5).readBigInt64LE(0)).to.equal(-5n);
     expect(u64(2n ** 63n).readBigUInt64LE(0)).to.equal(2n ** 63n);
+  });
+});
+
+describe('net: permanent neighbour messages', () => {
+  it('encodes an ndmsg with NUD_PERMANENT, the address and the MAC (include/uapi/linux/neighbour.h)', () => {
+    const b = neighbourMessage({ ip: '10.1.0.1', mac: '02:00:00:00:01:02' }, 7);
+    expect(b.readUInt8(0)).to.equal(2); // AF_INET
+    expect(b.readInt32LE(4)).to.equal(7);
+    expect(b.readUInt16LE(8)).to.equal(NUD_PERMANENT);
+    const attrs = attrMap(b.subarray(12));
+    expect([...attrs.get(NDA.DST)!]).to.deep.equal([10, 1, 0, 1]);
+    expect([...attrs.get(NDA.LLADDR)!]).to.deep.equal([2, 0, 0, 0, 1, 2]);
+    const v6 = neighbourMessage({ ip: '2001:db8::2', mac: '02:00:00:00:01:03' }, 3);
+    expect(v6.readUInt8(0)).to.equal(10); // AF_INET6
+    expect(attrMap(v6.subarray(12)).get(NDA.DST)!.length).to.equal(16);
+  });
+
+  it('names the neighbour in the error for a malformed MAC', () => {
+    expect(() => neighbourMessage({ ip: '10.1.0.1', mac: 'zz' }, 1, 'neighbour 10.1.0.1 on r1:eth1')).to.throw(TopologyError, /not a MAC/)
+      .with.property('path', 'neighbour 10.1.0.1 on r1:eth1');
   });
 });

@@ -4,8 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HOST, SEGMENTS, type Action, type Plan } from '../../src/graph/actions.js';
-import { formatPlan } from '../../src/graph/plan-text.js';
-import { plan } from '../../src/graph/plan.js';
+import { describeAction, formatPlan } from '../../src/graph/plan-text.js';
+import { LEARNED_NEIGHBOURS_MAX, plan, planNeighbours } from '../../src/graph/plan.js';
 import { describeRoute, parseRouteString } from '../../src/topology/routes.js';
 import { describeShaping } from '../../src/topology/shaping.js';
 import type { RouteSpec } from '../../src/topology/types.js';
@@ -17,6 +17,28 @@ const good = (name: string): Plan => plan(loadTopology(join(fixtures, 'good', `$
 const ops = (p: Plan, phase: string): Action[] => p.phases.find((x) => x.name === phase)?.actions ?? [];
 
 describe('plan', () => {
+  it('gives the point-to-point peers of a lab that would overflow the host\'s neighbour table permanent entries, and a small lab none', () => {
+    const ring = (n: number, v6: boolean): string => ['name: big', ...(v6 ? ['addressing: { ipv6: 2001:db8::/48 }'] : []), 'nodes:',
+      ...Array.from({ length: n }, (_, i) => `  n${i}: {}`), 'links:',
+      ...Array.from({ length: n }, (_, i) => `  - [n${i}:eth1, n${(i + 1) % n}:eth2]`), '  - [n0:eth3, host:nlt0]'].join('\n');
+    const small = plan(loadTopology({ text: ring(LEARNED_NEIGHBOURS_MAX / 2, false) }, { env: {} }), kindCatalog());
+    expect(ops(small, 'addresses').filter((a) => a.op === 'neigh')).to.deep.equal([]);
+    const t = loadTopology({ text: ring(LEARNED_NEIGHBOURS_MAX / 2 + 1, false) }, { env: {} });
+    const neigh = ops(plan(t, kindCatalog()), 'addresses').filter((a) => a.op === 'neigh');
+    expect(neigh).to.have.length(LEARNED_NEIGHBOURS_MAX + 2); // both ends of every node-to-node link; not the host link
+    const n1 = t.nodes.find((n) => n.name === 'n1')!;
+    const n0eth1 = t.nodes.find((n) => n.name === 'n0')!.interfaces.find((i) => i.name === 'eth1')!;
+    expect(neigh).to.deep.include({ op: 'neigh', node: 'n1', iface: 'eth2', ip: n0eth1.ipv4!.split('/')[0], mac: n0eth1.mac });
+    expect(neigh.every((a) => a.op === 'neigh' && a.ip.includes('.'))).to.equal(true);
+    expect(n1.interfaces.find((i) => i.name === 'eth2')!.mac).to.not.equal(n0eth1.mac);
+    // the entries come after every address of the phase
+    const phase = ops(plan(t, kindCatalog()), 'addresses');
+    expect(phase.findIndex((a) => a.op === 'neigh')).to.be.greaterThan(phase.map((a) => a.op).lastIndexOf('addr'));
+    const v6 = planNeighbours(loadTopology({ text: ring(LEARNED_NEIGHBOURS_MAX / 2 + 1, true) }, { env: {} }));
+    expect(v6.filter((a) => a.ip.includes(':'))).to.have.length(LEARNED_NEIGHBOURS_MAX + 2);
+    expect(describeAction(neigh[0]!)).to.match(/^neigh n\d+ eth\d \S+ lladdr [0-9a-f:]{17} permanent$/);
+  });
+
   it('runs phases in order and leaves empty ones out', () => {
     expect(good('triangle').phases.map((p) => p.name)).to.deep.equal(['nodes', 'sysctls', 'links', 'bridges', 'addresses', 'shaping', 'daemons', 'exec']);
     expect(good('features').phases.map((p) => p.name)).to.include.members(['routes', 'link-state']);
