@@ -315,8 +315,9 @@ static void entry_of(struct archive_entry *ae, struct entry *e)
 {
 	*e = (struct entry){ 0 };
 	e->name = la.pathname(ae);
+	/* NULL: no name, or a PAX name that is not UTF-8 without hdrcharset=BINARY (libarchive's warning says which). */
 	if (!e->name)
-		refuse("Invalid tar header: an entry without a name");
+		refuse("Invalid tar header: an entry whose name cannot be read (%s)", la.error_string(ar) ? la.error_string(ar) : "no name");
 	const char *hard = la.hardlink(ae), *sym = la.symlink(ae);
 	switch (la.filetype(ae) & AE_IFMT) {
 	case AE_IFREG: e->type = '0'; break;
