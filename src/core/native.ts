@@ -36,3 +36,8 @@ export function enterBinary(): string {
 export function captureBinary(): string {
   return binary('netlab-capture');
 }
+
+/** Path of netlab-unpack (writes an image layer's tar, src/image/unpack.ts). @throws NetlabError when it was not built. */
+export function unpackBinary(): string {
+  return binary('netlab-unpack');
+}

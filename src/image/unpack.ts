@@ -1,33 +1,34 @@
 /**
  * Unpacking one layer (a tar changeset, OCI image spec layer.md) into its own
- * folder, as an overlayfs lower dir, on three threads (four for a gzip or
- * zstd layer): this one reads the bytes, parses the tar (tar-stream) and
- * applies the layer's structure with a LayerWriter (src/image/layer-writer.ts:
- * directories, symlinks, hardlinks, whiteouts, every safety check); two
- * writer threads (src/image/unpack-worker.ts) create the regular files; a
- * compressed layer is hashed and decompressed on a thread of its own
- * (src/image/inflate.ts), an uncompressed one is hashed here. They run at
- * once, so a layer unpacks at about the speed of the slowest part, not of
- * their sum, when the machine has cores to spare.
+ * folder, as an overlayfs lower dir: this thread reads the bytes and hashes
+ * them (a gzip or zstd layer is hashed and decompressed on a thread of its
+ * own, src/image/inflate.ts), and hands the tar to netlab-unpack
+ * (native/unpack-layer.c), which reads it with libarchive (Debian
+ * libarchive13, loaded at run time) and writes the layer's files with every
+ * safety check (no entry lands outside the folder, OCI whiteouts become
+ * overlayfs ones, owners and setuid bits kept). The three run at once, so a
+ * layer unpacks at about the speed of the slowest part, and the part per file
+ * costs what GNU tar's does (docs/performance.md, "Images"). Without
+ * libarchive a layer is refused with the command that installs it
+ * (docs/decisions.md, "Images: libarchive reads layers").
  *
  *  - integrity: the digest of the bytes read and of the uncompressed tar (the
  *    layer's diff_id) are computed on the way and compared with what the
- *    manifest and the image config say; a truncated or corrupt stream fails.
+ *    manifest and the image config say once netlab-unpack has ended; a
+ *    truncated or corrupt stream fails.
  *
  * The caller gives an empty temporary folder and renames it into the store
  * only when this resolves (src/image/layers.ts), so a failure leaves nothing.
  */
-import { availableParallelism } from 'node:os';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { pipeline, Transform, type Readable } from 'node:stream';
-import { Worker } from 'node:worker_threads';
-import { extract as tarExtract, type Extract, type Header } from 'tar-stream';
+import type { Extract } from 'tar-stream';
+import { unpackBinary } from '../core/native.js';
 import { NetlabError } from '../errors.js';
 import { Digester, verifyDigest, type Digest } from './digest.js';
-import { fileHeader, LayerWriter, type FileOp, type FileSink } from './layer-writer.js';
 import { InflateThread, threadError } from './inflate.js';
 import { AutoDecompress, decompressor, type Compression } from './media.js';
-
-export { allowedXattr, entryComponents } from './layer-writer.js';
 
 /** What unpackLayer checks and reports. */
 export interface UnpackOptions {
@@ -60,165 +61,6 @@ export interface UnpackResult {
   size: number;
   /** Entries applied. */
   entries: number;
-}
-
-/** Bytes of file contents per batch (one buffer, handed to a writer thread and back). */
-const BATCH_BYTES = 1 << 20;
-/** A batch is also sent when it holds this many files. */
-const BATCH_FILES = 256;
-/** Batches a writer thread may have queued before the reader waits (memory: this many MiB per thread). */
-const IN_FLIGHT = 4;
-/**
- * Writer threads per layer: file creation is mostly kernel work, and two
- * threads keep both cores of a small machine busy with it while this thread
- * reads and hashes (docs/performance.md, "Images").
- */
-const THREADS = Math.max(1, Math.min(2, availableParallelism()));
-
-/**
- * The main thread's side of one writer thread (src/image/unpack-worker.ts):
- * queues FileOps in batches whose contents fill one buffer, hands the buffer
- * over without a copy (transferred) and gets it back with the answer, and
- * holds the reader back while the thread is IN_FLIGHT batches behind. The
- * thread's first error is thrown by the next room() or idle().
- */
-class WriterThread {
-  private readonly worker: Worker;
-  private ops: FileOp[] = [];
-  private buf: Buffer;
-  private fill = 0;
-  private readonly free: ArrayBuffer[] = [];
-  private inFlight = 0;
-  private waiters: (() => void)[] = [];
-  private error?: Error;
-  private stopped = false;
-  private readonly exited: Promise<void>;
-  /** Bytes of file contents written (as of the last answer). */
-  size = 0;
-
-  constructor(root: string, warn: (text: string) => void) {
-    this.buf = Buffer.from(new ArrayBuffer(BATCH_BYTES));
-    this.worker = new Worker(new URL('./unpack-worker.js', import.meta.url), { workerData: { root } });
-    this.worker.on('message', (m: { buf?: ArrayBuffer; warnings: string[]; size: number; error?: Parameters<typeof threadError>[0] }) => {
-      for (const w of m.warnings) warn(w);
-      if (m.error) this.error ??= threadError(m.error);
-      if (m.buf) this.free.push(m.buf);
-      this.size = m.size;
-      this.inFlight--;
-      this.wake();
-    });
-    this.worker.on('error', (err) => { this.error ??= err; this.wake(); });
-    this.exited = new Promise((resolve) => {
-      this.worker.on('exit', () => {
-        if (!this.stopped) this.error ??= new Error('a layer writer thread ended early');
-        this.wake();
-        resolve();
-      });
-    });
-  }
-
-  private wake(): void {
-    for (const w of this.waiters.splice(0)) w();
-  }
-
-  private async until(ok: () => boolean): Promise<void> {
-    while (!ok() && !this.error) await new Promise<void>((r) => this.waiters.push(r));
-    if (this.error) throw this.error;
-  }
-
-  /** Sends the batch; the next one fills a buffer that came back (or a new one). */
-  flush(): void {
-    if (!this.ops.length) return;
-    this.inFlight++;
-    const ab = this.buf.buffer as ArrayBuffer;
-    this.worker.postMessage({ ops: this.ops, buf: ab }, [ab]);
-    this.ops = [];
-    this.buf = Buffer.from(this.free.pop() ?? new ArrayBuffer(BATCH_BYTES));
-    this.fill = 0;
-  }
-
-  /** Queues a regular file and its contents (copied into the batch's buffer, in parts across batches). */
-  async send(rel: string, h: Header, body: AsyncIterable<Buffer>): Promise<void> {
-    this.ops.push({ rel, h: fileHeader(h) });
-    let left = h.size ?? 0;
-    let start = this.fill;
-    for await (const chunk of body) {
-      let off = 0;
-      while (off < chunk.length && left > 0) {
-        const n = Math.min(chunk.length - off, BATCH_BYTES - this.fill, left);
-        chunk.copy(this.buf, this.fill, off, off + n);
-        this.fill += n;
-        off += n;
-        left -= n;
-        if (this.fill === BATCH_BYTES && left > 0) {
-          this.ops.push({ off: start, len: this.fill - start, last: false });
-          this.flush();
-          await this.room();
-          start = 0;
-        }
-      }
-    }
-    if (left > 0) throw new Error('Unexpected end of data');
-    this.ops.push({ off: start, len: this.fill - start, last: true });
-    if (this.fill >= BATCH_BYTES || this.ops.length >= BATCH_FILES * 2) this.flush();
-    await this.room();
-  }
-
-  /** Resolves when the thread can take more; throws its error. */
-  async room(): Promise<void> {
-    if (this.inFlight < IN_FLIGHT && !this.error) return;
-    await this.until(() => this.inFlight < IN_FLIGHT);
-  }
-
-  /** Sends what is queued; resolves when all of it is written. */
-  async idle(): Promise<void> {
-    this.flush();
-    await this.until(() => this.inFlight === 0);
-  }
-
-  /**
-   * Ends the thread once it has done (or, after an error, skipped) what it
-   * was sent; nothing writes into the folder once this resolves.
-   */
-  async stop(): Promise<void> {
-    if (!this.stopped) {
-      this.stopped = true;
-      this.worker.postMessage({ stop: true });
-    }
-    await this.exited;
-  }
-}
-
-/**
- * The writer threads of one layer, as the LayerWriter's FileSink: every file
- * of one name goes to the same thread (a hash of the name), so duplicates are
- * written in order.
- */
-class WriterThreads implements FileSink {
-  private readonly threads: WriterThread[];
-
-  constructor(root: string, warn: (text: string) => void, count = THREADS) {
-    this.threads = Array.from({ length: count }, () => new WriterThread(root, warn));
-  }
-
-  send(rel: string, h: Header, body: AsyncIterable<Buffer>): Promise<void> {
-    let hash = 0;
-    for (let i = 0; i < rel.length; i++) hash = (hash * 31 + rel.charCodeAt(i)) | 0;
-    return this.threads[(hash >>> 0) % this.threads.length]!.send(rel, h, body);
-  }
-
-  async barrier(): Promise<void> {
-    await Promise.all(this.threads.map((t) => t.idle()));
-  }
-
-  /** Bytes of file contents written. */
-  get size(): number {
-    return this.threads.reduce((s, t) => s + t.size, 0);
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all(this.threads.map((t) => t.stop()));
-  }
 }
 
 /** A pass-through stream that hashes and counts what flows. */
@@ -263,9 +105,14 @@ export async function feedTar(input: AsyncIterable<Buffer>, ex: Extract, onFail:
 
 /** Turns a failure while unpacking into the error a user reads. */
 function unpackError(err: unknown, opts: UnpackOptions, dest: string): Error {
+  // Stopped (Ctrl-C): whatever broke on the way down (the helper saw its input end, a stream closed early), the stop is the reason.
+  if (opts.signal?.aborted) return opts.signal.reason as Error;
   if (err instanceof NetlabError) return err;
-  if (opts.signal?.aborted && err === opts.signal.reason) return err as Error;
   const e = err as NodeJS.ErrnoException;
+  if (e.code === 'NOLIBARCHIVE') {
+    return new NetlabError(opts.what, `cannot read the layer: libarchive, which reads image layers, cannot be loaded (${e.message})`,
+      'install it: apt install libarchive13 (scripts/install-deps does); netlab doctor checks it');
+  }
   if (e.code === 'ENOSPC' || e.code === 'EDQUOT') {
     return new NetlabError(opts.what, `no space left on the image store's disk (${dest.replace(/\/tmp\/.*$/, '')}) while unpacking; the partial layer was removed`,
       'free some space (netlab image prune removes unused images), or point NETLAB_STORE to a bigger disk');
@@ -299,40 +146,77 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
   // A layer whose compression the manifest names is decompressed (and hashed) on a thread of its own.
   const inflater = opts.compression === 'gzip' || opts.compression === 'zstd'
     ? new InflateThread(opts.compression, raw.algorithm, diff.algorithm, opts.onBytes) : undefined;
-  const decomp = inflater ? undefined : opts.compression === 'auto' ? new AutoDecompress() : decompressor(opts.compression);
+  // An uncompressed layer whose two digests use one algorithm is hashed once, and no stream stands in between.
+  const direct = !inflater && opts.compression === 'none' && raw.algorithm === diff.algorithm;
+  const decomp = inflater || direct ? undefined : opts.compression === 'auto' ? new AutoDecompress() : decompressor(opts.compression);
   const warn = opts.onWarning ?? ((): void => {});
-  const threads = new WriterThreads(dest, warn);
-  const writer = new LayerWriter(dest, threads, warn);
-  const ex = tarExtract();
   const onAbort = (): void => { input.destroy(opts.signal!.reason as Error); };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   let failed: unknown;
   // Uncompressed bytes are hashed once: their digest is the diff_id.
   const plain = (): boolean => raw.algorithm === diff.algorithm && (opts.compression === 'none' || (decomp instanceof AutoDecompress && decomp.found === 'none'));
-  const onEnd = (err: NodeJS.ErrnoException | null): void => { if (err) failed ??= err; };
-  const stream = inflater ? pipeline(input, inflater, onEnd) : pipeline(input, tap(raw, opts.onBytes), decomp!, tap(diff, undefined, plain), onEnd);
-  const feed = feedTar(stream as AsyncIterable<Buffer>, ex, (err) => { failed ??= err; });
+  // netlab-unpack closed its input early (EPIPE): it failed, and its report says why; the streams' teardown that follows is not the cause.
+  let childBroke = false;
+  let child;
   try {
-    for await (const entry of ex) {
-      await writer.apply(entry.header, entry as unknown as AsyncIterable<Buffer>);
-      entry.resume();
-    }
-    await feed;
-    if (failed) throw failed;
-    await writer.finish();
+    child = spawn(unpackBinary(), [dest], { stdio: ['pipe', 'pipe', 'pipe'] });
   } catch (err) {
-    const cause = failed ?? err; // before destroy(): that adds a "premature close" of its own
+    input.destroy();
+    opts.signal?.removeEventListener('abort', onAbort);
+    throw err;
+  }
+  // The tar goes to netlab-unpack's stdin chunk by chunk (pipe(): no chunks joined into a copy, as a for-await read would).
+  let fed!: () => void;
+  const feeding = new Promise<void>((resolve) => { fed = resolve; });
+  const onEnd = (err: NodeJS.ErrnoException | null): void => { if (err && !childBroke) failed ??= err; fed(); };
+  const stdin = child.stdin;
+  // Registered before pipeline's own listener, so it is known before onEnd runs.
+  stdin.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE' || err.code === 'ECONNRESET') childBroke = true; });
+  const stream = inflater ? pipeline(input, inflater, stdin, onEnd)
+    : direct ? pipeline(input, tap(raw, opts.onBytes), stdin, onEnd)
+      : pipeline(input, tap(raw, opts.onBytes), decomp!, tap(diff, undefined, plain), stdin, onEnd);
+  // netlab-unpack's report: `W text` warnings, `D entries bytes` at the end, or `E code\tsyscall\tmessage`.
+  let done: { entries: number; size: number } | undefined;
+  let report: Parameters<typeof threadError>[0] | undefined;
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (t: string) => { stderr += t; });
+  const lines = createInterface({ input: child.stdout });
+  lines.on('line', (line) => {
+    if (line.startsWith('W ')) warn(line.slice(2));
+    else if (line.startsWith('D ')) { const [entries, size] = line.slice(2).split(' ').map(Number); done = { entries: entries!, size: size! }; }
+    else if (line.startsWith('E ')) {
+      const [code, syscall, ...rest] = line.slice(2).split('\t');
+      report = { message: rest.join('\t'), ...(code ? { code } : {}), ...(syscall ? { syscall } : {}) };
+    }
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('error', (err) => { failed ??= err; resolve({ code: null, signal: null }); });
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+
+  try {
+    await feeding;
+    // The bytes failed (damaged, aborted): nothing more is written into the folder once netlab-unpack is gone.
+    if (failed) child.kill('SIGKILL');
+    const end = await exited;
+    // netlab-unpack's own finding (an unsafe entry, a full disk) came first: the streams' errors are its aftermath.
+    // An early end of its input is the bytes' failure, which `failed` names better.
+    if (report && !report.message.startsWith('Unexpected end of data')) throw threadError(report);
+    if (failed) throw failed;
+    if (report) throw threadError(report);
+    if (end.code !== 0 || !done || childBroke) throw new Error(`netlab-unpack ended ${end.signal ? `by signal ${end.signal}` : `with exit code ${end.code}`}${childBroke ? ' before its input' : ''}${stderr.trim() ? `: ${stderr.trim()}` : ''}`);
+    if (inflater && !inflater.result) throw new Error('the layer\'s decompressing thread ended without its digests');
+  } catch (err) {
     stream.destroy();
-    await feed.catch(() => {});
-    await threads.stop();
-    throw unpackError(cause, opts, dest);
+    child.kill('SIGKILL');
+    await exited;
+    throw unpackError(err, opts, dest);
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
   }
-  await threads.stop();
   const digest = inflater ? inflater.result!.digest : raw.digest();
   const diffId = inflater ? inflater.result!.diffId : plain() ? { ...digest } : diff.digest();
   if (opts.digest) verifyDigest(opts.what, opts.digest, digest, opts.userInput);
   if (opts.diffId) verifyDigest(`${opts.what} (uncompressed, the image config's diff_id)`, opts.diffId, diffId, opts.userInput);
-  return { digest, diffId, bytesIn: inflater ? inflater.result!.bytesIn : raw.bytes, size: threads.size, entries: writer.entries };
+  return { digest, diffId, bytesIn: inflater ? inflater.result!.bytesIn : raw.bytes, size: done!.size, entries: done!.entries };
 }

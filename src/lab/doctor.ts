@@ -11,7 +11,7 @@ import { imageFacts } from '../image/index.js';
 import { allKinds } from '../daemons/registry.js';
 import { findProgram } from './programs.js';
 import { rootlessChecks, rootlessFacts } from './doctor-rootless.js';
-import { captureBinary, enterBinary, initBinary } from '../core/native.js';
+import { captureBinary, enterBinary, initBinary, unpackBinary } from '../core/native.js';
 import { probeQdiscSupport, supportReport } from '../shaping/probe.js';
 
 /** One line of the doctor's report. */
@@ -170,6 +170,14 @@ export async function runChecks(): Promise<Check[]> {
     try { path = find(); } catch { /* not built */ }
     add({ name: helper, ok: Boolean(path), detail: path || 'not built', affects: 'every node', fix: 'npm run build (needs a C compiler: apt install gcc make)', required: true });
   }
+  let unpack = '';
+  try { unpack = unpackBinary(); } catch { /* not built */ }
+  add({ name: 'netlab-unpack', ok: Boolean(unpack), detail: unpack || 'not built', affects: 'image pull and import', fix: 'npm run build (needs a C compiler: apt install gcc make)' });
+  const archive = unpack ? spawnSync(unpack, ['--check'], { encoding: 'utf8' }) : undefined;
+  add({
+    name: 'libarchive', ok: archive?.status === 0, detail: !unpack ? 'netlab-unpack not built' : archive?.status === 0 ? 'loads' : (archive?.stderr.trim() || 'cannot be loaded'),
+    affects: 'image pull and import (nodes with image:)', fix: unpack ? 'apt install libarchive13' : 'npm run build',
+  });
   return checks;
 }
 

@@ -37,4 +37,16 @@ describe('netlab doctor (real kernel)', function () {
     }
     expect(checks.filter((c) => c.required && !c.ok)).to.deep.equal([]);
   });
+
+  it('says whether libarchive, which reads image layers, loads, and how to install it when it does not (--json)', () => {
+    const here = JSON.parse(netlab(['doctor', '--json']).stdout) as Check[];
+    expect(here.find((c) => c.name === 'libarchive'), 'a libarchive row').to.include({ ok: true, detail: 'loads' });
+    const r = netlab(['doctor', '--json'], { NETLAB_LIBARCHIVE: 'libarchive-not-installed.so.13' });
+    const missing = (JSON.parse(r.stdout) as Check[]).find((c) => c.name === 'libarchive')!;
+    expect(missing.ok).to.equal(false);
+    expect(missing.detail).to.contain('libarchive-not-installed.so.13');
+    expect(missing.fix).to.equal('apt install libarchive13');
+    expect(missing.affects).to.match(/image pull and import/);
+    expect(missing.required, 'labs on the host\'s root need no libarchive').to.equal(false);
+  });
 });

@@ -293,6 +293,22 @@ describe('image pulls from a registry', function () {
       for (const l of labs) expect(residue(l), l).to.deep.equal([]);
     });
 
+    it('stops with exit 130 and keeps no broken layer when Ctrl-C reaches the whole process group, as a terminal sends it', async () => {
+      const store = freshStore();
+      // A group of its own (detached): the SIGINT goes to netlab and to the helpers it started, as from a terminal.
+      const child = spawn(netlabBin, ['image', 'pull', '--insecure', '-q', ref()], { env: { ...process.env, NO_COLOR: '1', NETLAB_STORE: store }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      let stderr = '';
+      child.stderr!.on('data', (b: Buffer) => { stderr += b.toString(); });
+      await until(() => bigTmp(store).length > 0 && readdirSync(join(store, 'layers')).length >= 2, 60_000, 'the big layer to be half-way');
+      process.kill(-child.pid!, 'SIGINT');
+      const code = await exited(child);
+      expect(code, stderr).to.equal(130);
+      expect(stderr).to.contain('interrupted by SIGINT');
+      expect(bigTmp(store)).to.deep.equal([]);
+      expect(listImages({ store }).images).to.deep.equal([]);
+      expect(readdirSync(join(store, 'layers'))).to.have.length(2);
+    });
+
     for (const sig of ['SIGINT', 'SIGKILL'] as const) {
       it(`goes on after a pull killed by ${sig} half-way, keeping the layers it finished and no broken one`, async () => {
         const store = freshStore();

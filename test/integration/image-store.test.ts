@@ -109,6 +109,22 @@ describe('image store (real files)', function () {
     expect(getXattr(join(dir, 'bin/ping'), 'security.capability')).to.deep.equal(cap);
   });
 
+  it('keeps user xattrs and skips trusted.* ones a layer brings, with a warning', async () => {
+    const layer = await tarOf([
+      { name: 'd/', type: 'directory', pax: { 'SCHILY.xattr.trusted.overlay.opaque': 'y', 'SCHILY.xattr.user.dir': 'kept' } },
+      { name: 'd/f', content: 'x', pax: { 'SCHILY.xattr.user.note': 'hello', 'SCHILY.xattr.trusted.overlay.redirect': '/etc' } },
+    ]);
+    const f = fixture([{ layers: [layer], ref: 'docker.io/library/t:xattr' }]);
+    const warnings: string[] = [];
+    await importImage(f.layout, { store: f.store, onWarning: (w) => warnings.push(w) });
+    const dir = (await resolveImage('t:xattr', { store: f.store, pull: 'never' })).lowerDirs[0]!;
+    expect(getXattr(join(dir, 'd/f'), 'user.note')?.toString()).to.equal('hello');
+    expect(getXattr(join(dir, 'd'), 'user.dir')?.toString()).to.equal('kept');
+    expect(getXattr(join(dir, 'd'), 'trusted.overlay.opaque')).to.equal(undefined);
+    expect(getXattr(join(dir, 'd/f'), 'trusted.overlay.redirect')).to.equal(undefined);
+    expect(warnings.join('\n')).to.contain('/d: extended attribute trusted.overlay.opaque skipped').and.contain('/d/f: extended attribute trusted.overlay.redirect skipped');
+  });
+
   it('unpacks zstd layers (OCI +zstd) as well as gzip and plain ones', async function () {
     if (spawnSync('zstd', ['--version']).status !== 0) skip(this, 'the zstd program is not installed (scripts/install-deps installs it)');
     const f = fixture([{ layers: [busybox, await tarOf([{ name: 'z', content: 'zstd layer\n' }])], zstd: true, ref: 'docker.io/library/t:zstd' }]);
@@ -139,10 +155,10 @@ describe('image store (real files)', function () {
     expect(contents(f.store)).to.deep.equal([]);
   });
 
-  it('refuses a file through a folder that became a symlink while the folder\'s files were still being written', async () => {
+  it('refuses a file through a folder that a later entry turned into a symlink', async () => {
     const target = join(base, 'victim2');
     mkdirSync(target, { recursive: true });
-    // 300 files go to the writer threads; the symlink replaces their folder; the last entry tries to go through it.
+    // 300 files in a folder; the symlink replaces the folder; the last entry tries to go through it (netlab-unpack keeps the folder open for the files before).
     const many = Array.from({ length: 300 }, (_, i) => ({ name: `d/f${i}`, content: randomBytes(4096) }));
     const evil = await tarOf([{ name: 'd/', type: 'directory' }, ...many, { name: 'd', type: 'symlink', linkname: target }, { name: 'd/owned', content: 'x' }]);
     const f = fixture([{ layers: [evil], ref: 'docker.io/library/t:race' }]);
@@ -152,7 +168,7 @@ describe('image store (real files)', function () {
     expect(contents(f.store)).to.deep.equal([]);
   });
 
-  it('applies entries of one name in tar order, the last one winning (files are written by threads of their own)', async () => {
+  it('applies entries of one name in tar order, the last one winning', async () => {
     const layer = await tarOf([
       { name: 'n', content: 'first' }, { name: 'n/', type: 'directory' }, { name: 'n/inner', content: 'x' }, { name: 'n', content: 'last' },
       { name: 'm/', type: 'directory' }, { name: 'm', content: 'a file now' },
@@ -175,9 +191,10 @@ describe('image store (real files)', function () {
     expect(readFileSync(join(dir, 'many/f199'), 'utf8')).to.equal('199');
   });
 
-  it('imports many small images one after another in one process (each layer\'s writer threads end cleanly)', async () => {
-    // Writer threads used to be terminated from outside, sometimes while loading
-    // koffi, which aborted the whole process (about one run in two of 60 imports).
+  it('imports many small images one after another in one process (each layer\'s helpers end cleanly)', async () => {
+    // Threads of a layer used to be terminated from outside, sometimes while loading
+    // koffi, which aborted the whole process (about one run in two of 60 imports);
+    // each layer also starts netlab-unpack.
     const layer = await tarOf([{ name: 'a', content: 'x' }]);
     for (let i = 0; i < 60; i++) {
       const f = fixture([{ layers: [layer], ref: `docker.io/library/t:many${i}` }]);
@@ -203,6 +220,49 @@ describe('image store (real files)', function () {
     const dir = (await resolveImage('t:dev', { store: f.store, pull: 'never' })).lowerDirs[0]!;
     expect(readdirSync(join(dir, 'dev'))).to.deep.equal([]);
     expect(warnings.join('\n')).to.contain('2 device files skipped (/dev/sda, /dev/mem)');
+  });
+
+  it('refuses a layer with a damaged tar header instead of skipping to the next good one (exit 2)', async () => {
+    const layer = await tarOf([{ name: 'a', content: 'a' }, { name: 'b', content: 'b' }, { name: 'c', content: 'c' }]);
+    // b's header follows a's (512-byte header, 512-byte block): one changed byte of its name breaks its checksum.
+    layer[1024] ^= 0x20;
+    const f = fixture([{ layers: [layer], ref: 'docker.io/library/t:checksum' }]);
+    const err = await refused(importImage(f.layout, { store: f.store }));
+    expect(err.exitCode).to.equal(2);
+    expect(err.message).to.match(/damaged or truncated \(Invalid tar header: Damaged tar archive/);
+    expect(contents(f.store).filter((c) => !c.startsWith('meta/'))).to.deep.equal([]);
+  });
+
+  it('keeps file names as the layer spells them: PAX UTF-8 names and raw bytes of other charsets', async () => {
+    const src = join(base, 'names');
+    const latin1 = Buffer.from('caf\xe9', 'latin1');
+    mkdirSync(src, { recursive: true });
+    writeFileSync(join(src, 'naïve ü'), 'utf8');
+    writeFileSync(Buffer.concat([Buffer.from(`${src}/`), latin1]), 'latin1');
+    for (const format of ['pax', 'gnu']) {
+      const r = spawnSync('tar', ['-C', src, `--format=${format}`, '-cf', '-', '.'], { env: { ...process.env, LC_ALL: 'C' } });
+      expect(r.status, r.stderr.toString()).to.equal(0);
+      const f = fixture([{ layers: [r.stdout], ref: `docker.io/library/t:names-${format}` }]);
+      await importImage(f.layout, { store: f.store });
+      const dir = (await resolveImage(`t:names-${format}`, { store: f.store, pull: 'never' })).lowerDirs[0]!;
+      const names = readdirSync(dir, { encoding: 'buffer' }).map((b) => b.toString('hex')).sort();
+      expect(names, format).to.deep.equal([Buffer.from('naïve ü').toString('hex'), latin1.toString('hex')].sort());
+      expect(readFileSync(join(dir, 'naïve ü'), 'utf8')).to.equal('utf8');
+    }
+  });
+
+  it('refuses layers with the command that installs libarchive when it cannot be loaded, keeping nothing', async () => {
+    const f = fixture([{ layers: [await tarOf([{ name: 'a', content: 'a' }])], ref: 'docker.io/library/t:nolib' }]);
+    process.env.NETLAB_LIBARCHIVE = 'libarchive-not-installed.so.13';
+    try {
+      const err = await refused(importImage(f.layout, { store: f.store }));
+      expect(err.message).to.contain('libarchive, which reads image layers, cannot be loaded').and.contain('libarchive-not-installed.so.13');
+      expect(err.hint).to.contain('apt install libarchive13');
+    } finally {
+      delete process.env.NETLAB_LIBARCHIVE;
+    }
+    expect(listImages({ store: f.store }).images).to.deep.equal([]);
+    expect(contents(f.store).filter((c) => !c.startsWith('meta/'))).to.deep.equal([]);
   });
 
   it('names the layer whose digest does not match, and stores nothing of the image', async () => {
