@@ -169,12 +169,13 @@ export const LEARNED_NEIGHBOURS_MAX = 512;
  * host links keep learning theirs.
  */
 export function planNeighbours(t: Topology): NeighAction[] {
-  const byNode = new Map(t.nodes.map((n) => [n.name, n]));
+  // One map of every interface: a lookup per endpoint in a node's list would be quadratic (2 nodes, 100,000 links).
+  const ifaces = new Map<string, Map<string, Interface>>(t.nodes.map((n) => [n.name, new Map(n.interfaces.map((i) => [i.name, i]))]));
   const pairs: { n: Node; i: Interface; peer: Interface }[] = [];
   for (const n of t.nodes) {
     for (const i of n.interfaces) {
       if (!i.peer || isHostEndpoint(i.peer)) continue;
-      const peer = byNode.get(i.peer.node)?.interfaces.find((x) => x.name === i.peer!.iface);
+      const peer = ifaces.get(i.peer.node)?.get(i.peer.iface);
       if (peer) pairs.push({ n, i, peer });
     }
   }
