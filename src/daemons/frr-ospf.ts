@@ -62,7 +62,8 @@ export interface FrrSections {
  */
 export function routerTimers(routers: number, v3 = false): string[] {
   const big = routers > LARGE_OSPF_LAB;
-  const spf = big ? `${Math.min(5000, 10 * routers)} ${Math.min(5000, 10 * routers)} ${Math.min(30_000, 50 * routers)}` : '0 50 500';
+  const delayMs = Math.min(5000, 10 * routers);
+  const spf = big ? `${delayMs} ${delayMs} ${Math.min(30_000, 50 * routers)}` : '0 50 500';
   const lsaMs = big ? Math.min(1000, routers) : 100;
   return [` timers throttle spf ${spf}`, ...(v3 ? [] : [` timers throttle lsa all ${lsaMs}`]), ' timers lsa min-arrival 50'];
 }

@@ -23,7 +23,6 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { pipeline, Transform, type Readable } from 'node:stream';
-import type { Extract } from 'tar-stream';
 import { unpackBinary } from '../core/native.js';
 import { NetlabError } from '../errors.js';
 import { Digester, verifyDigest, type Digest } from './digest.js';
@@ -72,35 +71,6 @@ function tap(d: Digester, onBytes?: (n: number) => void, skip?: () => boolean): 
       cb(null, chunk);
     },
   });
-}
-
-/** Resolves when a writable can take more, or is gone. */
-function drained(w: NodeJS.EventEmitter): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => { w.off('drain', done); w.off('close', done); w.off('error', done); resolve(); };
-    w.on('drain', done);
-    w.on('close', done);
-    w.on('error', done);
-  });
-}
-
-/**
- * Writes every chunk of `input` into the tar reader `ex` (waiting while it is
- * full) and ends it; a failure of `input` is given to `onFail` and destroys
- * `ex`, so that whoever reads its entries stops too. Resolves when done.
- */
-export async function feedTar(input: AsyncIterable<Buffer>, ex: Extract, onFail: (err: unknown) => void, onChunk?: (c: Buffer) => void): Promise<void> {
-  try {
-    for await (const chunk of input) {
-      onChunk?.(chunk);
-      if (ex.destroyed) break;
-      if (!ex.write(chunk)) await drained(ex as unknown as NodeJS.EventEmitter);
-    }
-    if (!ex.destroyed) ex.end(undefined);
-  } catch (err) {
-    onFail(err);
-    ex.destroy(err as Error);
-  }
 }
 
 /** Turns a failure while unpacking into the error a user reads. */

@@ -17,7 +17,7 @@
  */
 import { createReadStream, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { extract as tarExtract } from 'tar-stream';
+import { extract as tarExtract, type Extract } from 'tar-stream';
 import { NetlabError } from '../../errors.js';
 import type { ImageRecord } from '../catalog.js';
 import { digestOf, digestString, parseDigest, verifyDigest, type Digest } from '../digest.js';
@@ -27,7 +27,6 @@ import type { Descriptor, Manifest } from '../manifest.js';
 import { storeImage } from '../put.js';
 import { formatReference, parseReference } from '../reference.js';
 import type { Store } from '../store.js';
-import { feedTar } from '../unpack.js';
 import { fileStamp, importedFrom, recordImport } from './imported.js';
 import { layoutImages, type LayoutImage } from './layout.js';
 import type { ImageSource, SourceContext } from './source.js';
@@ -224,3 +223,32 @@ export class ArchiveSource implements ImageSource {
 }
 
 const MEDIA_LAYER = 'application/vnd.oci.image.layer.v1.tar';
+
+/** Resolves when a writable can take more, or is gone. */
+function drained(w: NodeJS.EventEmitter): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => { w.off('drain', done); w.off('close', done); w.off('error', done); resolve(); };
+    w.on('drain', done);
+    w.on('close', done);
+    w.on('error', done);
+  });
+}
+
+/**
+ * Writes every chunk of `input` into the tar reader `ex` (waiting while it is
+ * full) and ends it; a failure of `input` is given to `onFail` and destroys
+ * `ex`, so that whoever reads its entries stops too. Resolves when done.
+ */
+async function feedTar(input: AsyncIterable<Buffer>, ex: Extract, onFail: (err: unknown) => void, onChunk?: (c: Buffer) => void): Promise<void> {
+  try {
+    for await (const chunk of input) {
+      onChunk?.(chunk);
+      if (ex.destroyed) break;
+      if (!ex.write(chunk)) await drained(ex as unknown as NodeJS.EventEmitter);
+    }
+    if (!ex.destroyed) ex.end(undefined);
+  } catch (err) {
+    onFail(err);
+    ex.destroy(err as Error);
+  }
+}
