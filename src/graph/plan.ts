@@ -161,12 +161,32 @@ function planAddresses(t: Topology, mgmt: MgmtPlan | undefined): Action[] {
 export const LEARNED_NEIGHBOURS_MAX = 512;
 
 /**
- * Permanent neighbour entries for the peers of point-to-point links (pure):
- * on both ends of every link between two nodes, the other end's address and
- * MAC — for each family in which the lab's point-to-point links need more
- * than LEARNED_NEIGHBOURS_MAX entries, else none (a smaller lab learns its
- * neighbours by ARP and NDP, as a student expects to see). LAN members and
- * host links keep learning theirs.
+ * OSPF's AllSPFRouters group and the MAC it maps to (RFC 2328 §A.1; RFC 5340
+ * §A.1 for OSPFv3; RFC 1112 §6.4 and RFC 2464 §7 for the mapping). Every
+ * interface OSPF sends on needs a neighbour entry for it: the kernel makes
+ * one (NUD_NOARP) on the first hello, and it counts against the same limit as
+ * a learned entry (net/ipv4/arp.c arp_constructor, net/ipv6/ndisc.c
+ * ndisc_constructor).
+ */
+export const ALL_SPF_ROUTERS = {
+  ipv4: { ip: '224.0.0.5', mac: '01:00:5e:00:00:05' },
+  ipv6: { ip: 'ff02::5', mac: '33:33:00:00:00:05' },
+} as const;
+
+/**
+ * Permanent neighbour entries for a lab too big for the host's neighbour
+ * table (pure). Per family, the entries a lab's point-to-point links would
+ * make the kernel learn are counted: the other end of each link, on both
+ * ends, and OSPF's AllSPFRouters group (ALL_SPF_ROUTERS) on each end whose
+ * node runs OSPF. Above LEARNED_NEIGHBOURS_MAX, every one of them is written
+ * as a permanent entry; else none (a smaller lab learns its neighbours by ARP
+ * and NDP, as a student expects to see). LAN members and host links keep
+ * learning theirs.
+ *
+ * FRR's ospfd asks zebra to refresh the entry of a point-to-point neighbour
+ * when the adjacency comes up (a `REACHABLE proto zebra` entry replaces the
+ * permanent one, which the limit then counts again); the group's entries,
+ * which every OSPF packet on those links uses, stay permanent.
  */
 export function planNeighbours(t: Topology): NeighAction[] {
   // One map of every interface: a lookup per endpoint in a node's list would be quadratic (2 nodes, 100,000 links).
@@ -181,9 +201,13 @@ export function planNeighbours(t: Topology): NeighAction[] {
   }
   const out: NeighAction[] = [];
   for (const family of ['ipv4', 'ipv6'] as const) {
-    const both = pairs.filter((p) => p.i[family] && p.peer[family]);
-    if (both.length <= LEARNED_NEIGHBOURS_MAX) continue;
-    for (const { n, i, peer } of both) out.push({ op: 'neigh', node: n.name, iface: i.name, ip: peer[family]!.split('/')[0]!, mac: peer.mac });
+    const entries: NeighAction[] = [];
+    for (const { n, i, peer } of pairs) {
+      if (!i[family] || !peer[family]) continue;
+      entries.push({ op: 'neigh', node: n.name, iface: i.name, ip: peer[family]!.split('/')[0]!, mac: peer.mac });
+      if (n.ospf) entries.push({ op: 'neigh', node: n.name, iface: i.name, ...ALL_SPF_ROUTERS[family] });
+    }
+    if (entries.length > LEARNED_NEIGHBOURS_MAX) out.push(...entries);
   }
   return out;
 }

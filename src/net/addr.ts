@@ -105,16 +105,18 @@ export function networkBytes(c: Cidr): Buffer {
 
 /**
  * Parses a MAC address "02:00:5e:00:00:01" (colons or dashes, any case) into 6 bytes.
- * @throws TopologyError(where) when malformed or multicast (the low bit of the first
- * octet set: an interface cannot own a group address; IEEE 802, the kernel answers
- * EADDRNOTAVAIL).
+ * @param opts.group accept a group (multicast) address: the link-layer address
+ *   of a neighbour entry for a multicast group, e.g. 01:00:5e:00:00:05.
+ * @throws TopologyError(where) when malformed, or multicast without opts.group
+ * (the low bit of the first octet set: an interface cannot own a group
+ * address; IEEE 802, the kernel answers EADDRNOTAVAIL).
  */
-export function parseMac(text: string, where = ''): Buffer {
+export function parseMac(text: string, where = '', opts: { group?: boolean } = {}): Buffer {
   if (!/^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$/.test(text)) {
     throw new TopologyError(where, `"${text}" is not a MAC address`, 'write six hex octets, e.g. 02:00:00:00:00:01');
   }
   const b = Buffer.from(text.split(/[:-]/).map((h) => parseInt(h, 16)));
-  if (b[0] & 1) {
+  if (b[0]! & 1 && !opts.group) {
     throw new TopologyError(where, `MAC ${text} is a multicast address`, 'the first octet must be even; 02:… is a locally administered unicast prefix');
   }
   return b;

@@ -33,15 +33,25 @@ export interface NeighbourSpec {
 }
 
 /**
+ * Whether `ip` is a multicast group (pure): 224.0.0.0/4 (RFC 5771) or
+ * ff00::/8 (RFC 4291 §2.7). A group's entry carries a group MAC.
+ */
+export function isMulticastIp(ip: string): boolean {
+  const b = ipBytes(ip);
+  return b.length === 4 ? (b[0]! & 0xf0) === 0xe0 : b[0] === 0xff;
+}
+
+/**
  * The body of an RTM_NEWNEIGH request for a permanent entry `ip` → `mac` on
  * `ifindex` (send with NLM_F_CREATE | NLM_F_REPLACE, as `ip neigh replace … nud
  * permanent` does).
- * @throws TopologyError(where) for a malformed address or MAC.
+ * @throws TopologyError(where) for a malformed address or MAC, or a group MAC
+ *   for a unicast address.
  */
 export function neighbourMessage(n: { ip: string; mac: string }, ifindex: number, where = ''): Buffer {
   const h = Buffer.alloc(NDMSG_LEN);
   h.writeUInt8(isV6(n.ip) ? AF_INET6 : AF_INET, 0);
   h.writeInt32LE(ifindex, 4);
   h.writeUInt16LE(NUD_PERMANENT, 8);
-  return Buffer.concat([h, attr(NDA.DST, ipBytes(n.ip, where)), attr(NDA.LLADDR, parseMac(n.mac, where))]);
+  return Buffer.concat([h, attr(NDA.DST, ipBytes(n.ip, where)), attr(NDA.LLADDR, parseMac(n.mac, where, { group: isMulticastIp(n.ip) }))]);
 }

@@ -134,6 +134,30 @@ describe('lab networking (real kernel)', function () {
     expect(learned[0]!.state).to.not.include('PERMANENT');
   });
 
+  it('writes OSPF\'s AllSPFRouters entry permanent on every OSPF interface of a large lab, and FRR\'s hellos go out through it', async function () {
+    this.timeout(120_000);
+    // 129 routers in a ring: 258 peer entries and 258 group entries, more than a lab may leave to the kernel.
+    const n = 129;
+    expect(4 * n).to.be.greaterThan(LEARNED_NEIGHBOURS_MAX);
+    const lab = await Lab.up(loadTopology({ text: ['name: t-net-spf', 'defaults: { kind: frr }', 'ospf: { area: 0 }', 'nodes:', ...Array.from({ length: n }, (_, i) => `  n${i}: {}`), 'links:',
+      ...Array.from({ length: n }, (_, i) => `  - [n${i}:eth1, n${(i + 1) % n}:eth2]`)].join('\n') }, { env: {} }));
+    opened.push(lab);
+    const group = async (): Promise<{ dst: string; lladdr?: string; state: string[] }[]> =>
+      (JSON.parse((await lab.exec('n1', ['ip', '-j', 'neigh', 'show', 'nud', 'all', 'dev', 'eth2'])).stdout || '[]') as { dst: string; lladdr?: string; state: string[] }[])
+        .filter((e) => e.dst === '224.0.0.5');
+    expect(await group()).to.deep.equal([{ dst: '224.0.0.5', lladdr: '01:00:5e:00:00:05', state: ['PERMANENT'] }]);
+    // Hellos went out through the group's entries: n1 hears both of its neighbours (hello 10 s in a lab this size).
+    const heard = async (): Promise<number> => {
+      const r = await lab.exec('n1', ['vtysh', '-c', 'show ip ospf neighbor json']);
+      const j = JSON.parse(r.stdout || '{}') as { neighbors?: Record<string, unknown[]> };
+      return Object.keys(j.neighbors ?? {}).length;
+    };
+    const end = Date.now() + 60_000;
+    while (await heard() < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 1000));
+    expect(await heard()).to.equal(2);
+    expect(await group()).to.deep.equal([{ dst: '224.0.0.5', lladdr: '01:00:5e:00:00:05', state: ['PERMANENT'] }]);
+  });
+
   it('brings both ends of every link up, with carrier, in a lab with no addresses at all', async () => {
     const lab = await Lab.up(loadTopology({ text: 'name: t-net-bare\naddressing: false\nnodes: [a, b, c]\nlinks: [[a:eth1, b:eth1], [b:eth2, c:eth1], [c:eth2, a:eth2]]\n' }, { env: {} }));
     opened.push(lab);

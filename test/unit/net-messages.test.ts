@@ -14,7 +14,7 @@ import { addressMessage } from '../../src/net/iface.js';
 import { IFF_UP, IFLA, addrBody, linkBody, linkStateBody, parseAddr, parseLink, parseTc, tcBody } from '../../src/net/messages.js';
 import { attr, attrMap, findAttr, parseAttrs, readStrz, s32, s64, strz, u16, u32, u64, u8 } from '../../src/net/nlattr.js';
 import { routeMessage, rtnexthop } from '../../src/net/route.js';
-import { NDA, NUD_PERMANENT, neighbourMessage } from '../../src/net/neigh.js';
+import { NDA, NUD_PERMANENT, isMulticastIp, neighbourMessage } from '../../src/net/neigh.js';
 import { vethMessage, type VethPair } from '../../src/net/veth.js';
 import { encodeCgroupFilter, filterInfo } from '../../src/shaping/filter.js';
 import { encodeHtbClass, encodeHtbQdisc, htbClassParams } from '../../src/shaping/htb.js';
@@ -275,5 +275,13 @@ describe('net: permanent neighbour messages', () => {
   it('names the neighbour in the error for a malformed MAC', () => {
     expect(() => neighbourMessage({ ip: '10.1.0.1', mac: 'zz' }, 1, 'neighbour 10.1.0.1 on r1:eth1')).to.throw(TopologyError, /not a MAC/)
       .with.property('path', 'neighbour 10.1.0.1 on r1:eth1');
+  });
+
+  it('takes a group MAC for a multicast group only (OSPF\'s AllSPFRouters), and refuses it for a unicast neighbour', () => {
+    expect([...attrMap(neighbourMessage({ ip: '224.0.0.5', mac: '01:00:5e:00:00:05' }, 2).subarray(12)).get(NDA.LLADDR)!]).to.deep.equal([1, 0, 0x5e, 0, 0, 5]);
+    expect(attrMap(neighbourMessage({ ip: 'ff02::5', mac: '33:33:00:00:00:05' }, 2).subarray(12)).get(NDA.DST)!.length).to.equal(16);
+    expect(() => neighbourMessage({ ip: '10.1.0.1', mac: '01:00:5e:00:00:05' }, 1)).to.throw(TopologyError, /multicast address/);
+    expect([isMulticastIp('224.0.0.5'), isMulticastIp('239.255.255.255'), isMulticastIp('223.1.1.1'), isMulticastIp('240.0.0.1'), isMulticastIp('ff02::5'), isMulticastIp('fe80::1')])
+      .to.deep.equal([true, true, false, false, true, false]);
   });
 });

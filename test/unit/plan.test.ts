@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HOST, SEGMENTS, type Action, type Plan } from '../../src/graph/actions.js';
 import { describeAction, formatPlan } from '../../src/graph/plan-text.js';
-import { LEARNED_NEIGHBOURS_MAX, plan, planNeighbours } from '../../src/graph/plan.js';
+import { ALL_SPF_ROUTERS, LEARNED_NEIGHBOURS_MAX, plan, planNeighbours } from '../../src/graph/plan.js';
 import { describeRoute, parseRouteString } from '../../src/topology/routes.js';
 import { describeShaping } from '../../src/topology/shaping.js';
 import type { RouteSpec } from '../../src/topology/types.js';
@@ -37,6 +37,21 @@ describe('plan', () => {
     const v6 = planNeighbours(loadTopology({ text: ring(LEARNED_NEIGHBOURS_MAX / 2 + 1, true) }, { env: {} }));
     expect(v6.filter((a) => a.ip.includes(':'))).to.have.length(LEARNED_NEIGHBOURS_MAX + 2);
     expect(describeAction(neigh[0]!)).to.match(/^neigh n\d+ eth\d \S+ lladdr [0-9a-f:]{17} permanent$/);
+  });
+
+  it('counts the AllSPFRouters entry of every OSPF interface, and writes it permanent with the peers\' in a large lab', () => {
+    // 171 links: 342 peer entries alone stay learned; with OSPF on every node, 342 group entries more pass the limit.
+    const n = 171;
+    const ring = (ospf: boolean): string => ['name: big', 'nodes:', ...Array.from({ length: n }, (_, i) => `  n${i}: ${ospf ? '{ kind: frr, ospf: { area: 0 } }' : '{}'}`), 'links:',
+      ...Array.from({ length: n }, (_, i) => `  - [n${i}:eth1, n${(i + 1) % n}:eth2]`)].join('\n');
+    expect(2 * n).to.be.at.most(LEARNED_NEIGHBOURS_MAX);
+    expect(planNeighbours(loadTopology({ text: ring(false) }, { env: {} }))).to.deep.equal([]);
+    const neigh = planNeighbours(loadTopology({ text: ring(true) }, { env: {} }));
+    expect(neigh).to.have.length(4 * n);
+    const group = neigh.filter((a) => a.ip === ALL_SPF_ROUTERS.ipv4.ip);
+    expect(group).to.have.length(2 * n);
+    expect(group).to.deep.include({ op: 'neigh', node: 'n1', iface: 'eth2', ip: '224.0.0.5', mac: '01:00:5e:00:00:05' });
+    expect(new Set(group.map((a) => `${a.node}:${a.iface}`)).size).to.equal(2 * n);
   });
 
   it('runs phases in order and leaves empty ones out', () => {
