@@ -17,7 +17,8 @@
  */
 import { createReadStream, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { extract as tarExtract, type Extract } from 'tar-stream';
+// tar-stream (and streamx, fast-fifo, text-decoder, b4a) loads when an archive is read, not at every pull.
+import type { Extract } from 'tar-stream';
 import { NetlabError } from '../../errors.js';
 import type { ImageRecord } from '../catalog.js';
 import { digestOf, digestString, parseDigest, verifyDigest, type Digest } from '../digest.js';
@@ -70,6 +71,7 @@ export class ArchiveSource implements ImageSource {
   /** One pass over the archive. */
   private async read(ctx: SourceContext): Promise<Members> {
     const total = statSync(this.file).size;
+    const { extract: tarExtract } = await import('tar-stream');
     const input = createReadStream(this.file, { highWaterMark: 1 << 20 });
     const ex = tarExtract();
     const m: Members = { small: new Map(), big: new Map() };
