@@ -13,7 +13,7 @@ import { createBridge } from '../net/bridge.js';
 import { createHostLink } from '../net/host-link.js';
 import type { HostObject } from '../net/host-objects.js';
 import { createMgmtNetwork } from '../net/mgmt-network.js';
-import { configureNetns, ifindexOf, listLinks, setLinkState, waitOperUp } from '../net/iface.js';
+import { configureNetns, ifindexOf, listLinks, setLinkState, waitOperUp, type NetnsConfig } from '../net/iface.js';
 import { Rtnl } from '../net/rtnl.js';
 import { writeSysctls } from '../net/sysctl.js';
 import { createVeths, type VethEnd } from '../net/veth.js';
@@ -138,30 +138,33 @@ const ifup: Step = async (ctx, actions, progress) => {
   }, ctx.signal);
 };
 
-/** Adds each node's addresses (loopbacks on lo), one socket per node. */
+/**
+ * A step that configures each node once over its own socket (one
+ * configureNetns call per node, NODE_WINDOW nodes at a time), with the part of
+ * the node's NetnsConfig that `part` makes from that node's actions.
+ */
+function perNode<A extends Action & { node: string }>(part: (list: A[]) => Partial<NetnsConfig>): Step {
+  return async (ctx, actions, progress) => {
+    await inWindow([...byNode(actions as A[])], NODE_WINDOW, async ([node, list]) => {
+      await configureNetns(socketOf(ctx, node), { up: [], addresses: [], routes: [], ...part(list) }, node, ctx.links.get(node));
+      progress.step(list.length);
+    }, ctx.signal);
+  };
+}
+
+const nodeAddr = perNode<AddrAction>((list) => ({ addresses: list.map((a) => ({ iface: a.iface, cidr: a.cidr })) }));
+
+/** Adds each node's addresses (loopbacks on lo); host-side addresses come with their link. */
 const addr: Step = async (ctx, actions, progress) => {
-  const groups = byNode((actions as AddrAction[]).filter((a) => a.node !== HOST)); // host-side addresses come with their link
-  await inWindow([...groups], NODE_WINDOW, async ([node, list]) => {
-    await configureNetns(socketOf(ctx, node), { up: [], addresses: list.map((a) => ({ iface: a.iface, cidr: a.cidr })), routes: [] }, node, ctx.links.get(node));
-    progress.step(list.length);
-  }, ctx.signal);
-  progress.step(actions.length - [...groups.values()].reduce((s, l) => s + l.length, 0));
+  const mine = (actions as AddrAction[]).filter((a) => a.node !== HOST);
+  await nodeAddr(ctx, mine, progress);
+  progress.step(actions.length - mine.length);
 };
 
-/** Adds the permanent neighbour entries of point-to-point links (src/net/neigh.ts), one socket per node. */
-const neigh: Step = async (ctx, actions, progress) => {
-  await inWindow([...byNode(actions as NeighAction[])], NODE_WINDOW, async ([node, list]) => {
-    await configureNetns(socketOf(ctx, node), { up: [], addresses: [], routes: [], neighbours: list.map((a) => ({ iface: a.iface, ip: a.ip, mac: a.mac })) }, node, ctx.links.get(node));
-    progress.step(list.length);
-  }, ctx.signal);
-};
+/** Adds the permanent neighbour entries of point-to-point links (src/net/neigh.ts). */
+const neigh = perNode<NeighAction>((list) => ({ neighbours: list.map((a) => ({ iface: a.iface, ip: a.ip, mac: a.mac })) }));
 
-const route: Step = async (ctx, actions, progress) => {
-  await inWindow([...byNode(actions as RouteAction[])], NODE_WINDOW, async ([node, list]) => {
-    await configureNetns(socketOf(ctx, node), { up: [], addresses: [], routes: list.map((a) => a.route) }, node, ctx.links.get(node));
-    progress.step(list.length);
-  }, ctx.signal);
-};
+const route = perNode<RouteAction>((list) => ({ routes: list.map((a) => a.route) }));
 
 const linkState: Step = async (ctx, actions, progress) => {
   await inWindow([...byNode(actions as LinkStateAction[])], NODE_WINDOW, async ([node, list]) => {
