@@ -5,10 +5,12 @@
  * applyShaping reads what is there, plans what should be (plan.ts) and then:
  *  - nothing asked           → deletes the root qdisc (the kernel restores the
  *                              default): an impairment set to 0 is really gone;
- *  - same tree, new numbers  → changes tbf and htb in place (no packet
- *                              dropped, no counter reset) and re-creates netem
- *                              leaves (a netem change would keep an old
- *                              distribution table);
+ *  - same tree, new numbers  → changes tbf and htb in place (no counter
+ *                              reset) and re-creates netem leaves (a netem
+ *                              change would keep an old distribution table);
+ *                              a tbf whose bucket shrinks gets a fresh queue
+ *                              (plan.ts tbfShrinkFlush: its old packets could
+ *                              never leave), otherwise no packet is dropped;
  *  - another tree            → deletes the root and builds the new tree; if a
  *                              step fails, puts the previous tree back (best
  *                              effort) and throws.
@@ -23,7 +25,8 @@ import { readLinkState } from '../net/iface.js';
 import type { Rtnl } from '../net/rtnl.js';
 import { hasImpairment } from './netem.js';
 import { KIND_FEATURE, deleteQdisc, deleteRoot, sendOp } from './nl.js';
-import { ROOT_HANDLE, planShaping, shapingLayout, type Layout, type PlannedClass, type QdiscOp } from './plan.js';
+import { ROOT_HANDLE, planShaping, shapingLayout, tbfShrinkFlush, type Layout, type PlannedClass, type QdiscOp } from './plan.js';
+import { decodeTbf } from './tbf.js';
 import { probeQdiscSupport, type ShapingSupport } from './probe.js';
 import { decodeTree, dumpTc, hasCgroupFilter, type ShapingStatus, type TcObject } from './read.js';
 import { TC_H_ROOT, tcHandle } from './tcmath.js';
@@ -68,7 +71,10 @@ function skeletonOfOps(ops: QdiscOp[]): string[] {
 }
 
 function skeletonOfTree(qdiscs: TcObject[], classes: TcObject[], clsCgroup: boolean): string[] {
-  const out = [...qdiscs.filter((q) => q.handle !== 0), ...classes].map((o) => key(o.object, o.kind, o.parent, o.handle));
+  // A bfifo under a tbf is the fresh queue of an earlier change (plan.ts tbfShrinkFlush): part of the tbf.
+  const tbfs = new Set(qdiscs.filter((q) => q.kind === 'tbf').map((q) => (q.handle | 1) >>> 0));
+  const own = qdiscs.filter((q) => q.handle !== 0 && !(q.kind === 'bfifo' && tbfs.has(q.parent >>> 0)));
+  const out = [...own, ...classes].map((o) => key(o.object, o.kind, o.parent, o.handle));
   if (clsCgroup) out.push(key('filter', 'cgroup', ROOT_HANDLE, 1));
   return out.sort();
 }
@@ -120,6 +126,10 @@ export async function applyShaping(rtnl: Rtnl, ifindex: number, shaping: Shaping
         await sendOp(rtnl, ifindex, op, label);
       } else {
         await sendOp(rtnl, ifindex, op, label, true);
+        const now = op.kind === 'tbf' ? qdiscs.find((q) => q.kind === 'tbf' && q.handle === op.handle)?.options : undefined;
+        const oldBurst = now ? decodeTbf(now)?.burstBytes : undefined;
+        const flush = oldBurst === undefined ? undefined : tbfShrinkFlush(op, oldBurst, ops.some((o) => o.parent === ((op.handle | 1) >>> 0)));
+        if (flush) await sendOp(rtnl, ifindex, flush, label, true);
       }
     }
     return { layout, action: 'changed' };

@@ -67,7 +67,7 @@ export function decodeHtbQdisc(options: Buffer): (HtbQdiscParams & { directPacke
 
 /**
  * Class parameters for a rate and ceiling in bits/s on a link of `mtu` bytes.
- * burst/cburst default like tbf's bucket (two full frames or 4 ms at rate resp.
+ * burst/cburst default like tbf's bucket (two full frames or 10 ms at rate resp.
  * ceil, whichever is larger); quantum is rate/10 clamped to one frame..200000
  * bytes, set explicitly so the kernel does not warn about r2q.
  * @throws TopologyError (at `where`) for a rate below 8 bit/s, a ceiling below

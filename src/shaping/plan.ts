@@ -25,7 +25,7 @@ import type { Shaping } from './types.js';
 import { encodeCgroupFilter, filterInfo } from './filter.js';
 import { encodeHtbClass, encodeHtbQdisc, htbClassParams } from './htb.js';
 import { NETEM_DEFAULT_LIMIT, encodeNetem, hasImpairment, netemParams } from './netem.js';
-import { encodeTbf, tbfParams } from './tbf.js';
+import { decodeTbf, encodeTbf, tbfParams } from './tbf.js';
 import { DEFAULT_QUEUE_MS, TC_H_ROOT, bytesPerSec, formatHandle, queuePackets, tcHandle } from './tcmath.js';
 
 /** The root qdisc handle netlab uses on every interface: 1: */
@@ -67,7 +67,7 @@ export interface PlannedClass {
 /** One tc operation: create (or change) a qdisc, class or filter. */
 export interface QdiscOp {
   object: 'qdisc' | 'class' | 'filter';
-  kind: 'tbf' | 'htb' | 'netem' | 'cgroup';
+  kind: 'tbf' | 'htb' | 'netem' | 'cgroup' | 'bfifo';
   /** tcm_parent: TC_H_ROOT or a handle/classid. */
   parent: number;
   /** tcm_handle: qdisc handle (major:0), classid, or filter handle. */
@@ -109,6 +109,34 @@ export function shapingLayout(s: Shaping, hasClasses = false): Layout {
   if (rate) return 'tbf';
   if (imp) return 'netem';
   return 'none';
+}
+
+/**
+ * The step that keeps a tbf changed in place from stalling, or undefined when
+ * none is needed. A tbf never sends a packet larger than its bucket, and it
+ * queues GSO packets up to its bucket's size whole (sch_tbf.c: tbf_enqueue
+ * segments only larger ones). A change to a smaller bucket therefore leaves
+ * queued packets that can never leave: the link stops for good (seen here:
+ * 10 → 2 Mbit/s, bucket 12500 → 3028 bytes, 15 packets stuck, iperf3 hung).
+ * The fix is a fresh bfifo grafted under the tbf right after the change
+ * (tbf_graft: the old queue is dropped, at most `limit` bytes that TCP sends
+ * again); the tbf itself, and its counters, stay.
+ * @param change the tbf operation about to be sent with NLM_F_REPLACE
+ * @param oldBurstBytes the bucket of the tbf in the kernel now, bytes, as
+ *   decodeTbf reads it from a dump (at most one tick's bytes under the truth,
+ *   so an unchanged bucket never counts as smaller)
+ * @param childPlanned true when the plan puts its own child (a netem, which
+ *   is re-created, dropping the queue anyway) under this tbf
+ */
+export function tbfShrinkFlush(change: QdiscOp, oldBurstBytes: number, childPlanned: boolean): QdiscOp | undefined {
+  if (change.kind !== 'tbf' || childPlanned) return undefined;
+  const next = decodeTbf(change.options);
+  if (!next || next.burstBytes >= oldBurstBytes) return undefined;
+  const options = Buffer.alloc(4);
+  options.writeUInt32LE(next.limitBytes, 0); // struct tc_fifo_qopt { __u32 limit; }
+  // Handle 0: the kernel picks one; the next flush replaces this child again.
+  return { object: 'qdisc', kind: 'bfifo', parent: (change.handle | 1) >>> 0, handle: 0, info: 0, options,
+    what: `qdisc bfifo under ${change.what.replace(/^qdisc /, '')} (a fresh queue: the bucket shrank)` };
 }
 
 function qdisc(kind: QdiscOp['kind'], parent: number, handle: number, options: Buffer): QdiscOp {

@@ -36,8 +36,8 @@ const TBF_TABLE_MTU = 2047;
 /**
  * tbf parameters for a rate in bits/s on a link of `mtu` bytes.
  *
- * burst: `burstBytes`, or the larger of two full frames and 4 ms at the rate
- * (tc-tbf(8): at least one MTU and at least rate/HZ), and never below one full
+ * burst: `burstBytes`, or the larger of two full frames and 10 ms at the rate
+ * (tc-tbf(8): at least one MTU and at least rate/HZ; defaultBurstBytes), and never below one full
  * frame (tbf drops a non-GSO packet larger than its bucket).
  * limit: `limitPackets` full frames, or 100 ms at the rate plus the burst, at
  * least 10 frames. Float arithmetic throughout: a small rate never gives a
@@ -77,7 +77,10 @@ export function encodeTbf(p: TbfParams): Buffer {
 
 /**
  * Reads a tbf qdisc's TCA_OPTIONS as the kernel dumps it (PARMS, RATE64; the
- * burst comes back as ticks and is converted at the rate, ±1 byte).
+ * burst comes back as 64-ns ticks and is converted at the rate: up to one
+ * tick's bytes under what was set, e.g. 3 bytes at 100 Mbit/s). Options that
+ * carry TCA_TBF_BURST (netlab's own requests; the kernel never dumps it) give
+ * that exact burst.
  * @returns undefined when the options carry no TCA_TBF_PARMS.
  */
 export function decodeTbf(options: Buffer): TbfParams | undefined {
@@ -86,5 +89,7 @@ export function decodeTbf(options: Buffer): TbfParams | undefined {
   if (!parms || parms.length < 36) return undefined;
   const rate64 = a.get(TCA_TBF_RATE64);
   const rateBytes = rate64 && rate64.length >= 8 ? readU64(rate64) : readRateSpecRate(parms, 0);
-  return { rateBytes, burstBytes: xmitBytes(rateBytes, parms.readUInt32LE(28)), limitBytes: parms.readUInt32LE(24) };
+  const burst = a.get(TCA_TBF_BURST);
+  const burstBytes = burst && burst.length >= 4 ? burst.readUInt32LE(0) : xmitBytes(rateBytes, parms.readUInt32LE(28));
+  return { rateBytes, burstBytes, limitBytes: parms.readUInt32LE(24) };
 }

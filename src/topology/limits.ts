@@ -10,12 +10,12 @@ export const MAX_BURST_BYTES = 0xffffffff;
 
 /**
  * The largest rate netlab shapes, bits/s: 8 Tbit/s (10^12 bytes/s). Its
- * default bucket, 4 ms at the rate (src/shaping/tcmath.ts defaultBurstBytes), is 4·10^9
- * bytes and still fits TCA_TBF_BURST (u32, max 4 294 967 295); at about
- * 8.6 Tbit/s it no longer does. Far above that, 2^64 bytes/s overflows
- * TCA_TBF_RATE64 and tc's rate printing (bytes × 8 in a u64) wraps from
- * 2^61 bytes/s. Every other derived value (4 ms of ticks, the u32 limit,
- * which is clamped) fits at this rate.
+ * default bucket, 10 ms at the rate (src/shaping/tcmath.ts defaultBurstBytes),
+ * would be 10^10 bytes and is clamped to TCA_TBF_BURST's u32 (max
+ * 4 294 967 295, about 4.3 ms there). Far above this rate, 2^64 bytes/s
+ * overflows TCA_TBF_RATE64 and tc's rate printing (bytes × 8 in a u64) wraps
+ * from 2^61 bytes/s. Every other derived value (the bucket's ticks, the u32
+ * limit, which is clamped) fits at this rate.
  */
 export const MAX_RATE_BPS = 8e12;
 

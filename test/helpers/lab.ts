@@ -3,11 +3,11 @@
  * topologies, and check that a lab left nothing on the host.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Topology } from '../../src/topology/types.js';
 import { repoRoot } from './kernel.js';
+import { scratchDir } from './scratch.js';
 import { loadTopology } from '../../src/lab/load.js';
 
 /**
@@ -42,9 +42,9 @@ export function netlabAsync(args: string[], env: Record<string, string> = {}): C
   return spawn(netlabBin, args, { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** A ring of `n` plain linux nodes named n1…nN, written to a temporary file; returns its path. */
+/** A ring of `n` plain linux nodes named n1…nN, written to a scratch file (removed when the test process exits); returns its path. */
 export function ringFile(name: string, n: number): string {
-  const dir = mkdtempSync(join(tmpdir(), 'netlab-ring-'));
+  const dir = scratchDir('ring-');
   const nodes = Array.from({ length: n }, (_, i) => `  n${i + 1}: {}`).join('\n');
   const links = Array.from({ length: n }, (_, i) => `  - [n${i + 1}:eth1, n${((i + 1) % n) + 1}:eth2]`).join('\n');
   const file = join(dir, `${name}.yaml`);

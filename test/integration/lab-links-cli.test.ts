@@ -4,14 +4,14 @@
  * --both on a host link, and `link show` after a node died.
  */
 import { expect } from 'chai';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAlive } from '../../src/core/node.js';
 import { Lab } from '../../src/lab/lab.js';
 import { readState } from '../../src/lab/state.js';
 import { leakcheckAround, requireRoot } from '../helpers/kernel.js';
 import { netlab, until } from '../helpers/lab.js';
+import { scratchDir } from '../helpers/scratch.js';
 import { loadTopology } from '../../src/lab/load.js';
 
 const LAB = 't-links';
@@ -25,7 +25,7 @@ describe('netlab link set/show on a running lab (real kernel)', function () {
   describe(`lab ${LAB}: a–b–c and a host link`, () => {
     let lab: Lab | undefined;
     // From a file, so that hints can name it (a lab started from text has none).
-    const dir = mkdtempSync(join(tmpdir(), 'fc-links-'));
+    const dir = scratchDir('links-');
     const file = join(dir, 'links.yaml');
     before(async () => { writeFileSync(file, TOPO); lab = await Lab.up(loadTopology(file, { env: {} })); });
     after(async () => { try { await lab?.down(); } finally { rmSync(dir, { recursive: true, force: true }); } });

@@ -6,13 +6,13 @@
  */
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lab } from '../../src/lab/lab.js';
 import { readState } from '../../src/lab/state.js';
 import { leakcheckAround, repoRoot, requireRoot, skip } from '../helpers/kernel.js';
 import { exited, netlab, netlabAsync, netlabBin, testLabName } from '../helpers/lab.js';
+import { scratchDir } from '../helpers/scratch.js';
 import { needDaemons } from './daemons-lab-helpers.js';
 import { loadTopology } from '../../src/lab/load.js';
 
@@ -58,7 +58,7 @@ describe('netlab capture (real kernel)', function () {
   describe('the demo lab (ospf-triangle)', () => {
     const file = join(repoRoot, 'topologies', 'ospf-triangle.yaml');
     let lab: Lab | undefined;
-    const dir = mkdtempSync(join(tmpdir(), 'netlab-capture-'));
+    const dir = scratchDir('capture-');
     before(async function () {
       needDaemons(this);
       lab = await Lab.up(file, { name: testLabName(file) });
@@ -125,7 +125,7 @@ describe('netlab capture (real kernel)', function () {
   });
 
   describe('a host link', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'netlab-capture-host-'));
+    const dir = scratchDir('capture-host-');
     let lab: Lab | undefined;
     before(async () => {
       lab = await Lab.up(loadTopology({ text: 'name: t-capture-host\nnodes: [a]\nlinks:\n  - { endpoints: [a:eth1, host:nlcap-up], prefix: 10.254.77.0/31 }\n' }, { env: {} }));
@@ -149,7 +149,7 @@ describe('netlab capture (real kernel)', function () {
   });
 
   describe('a LAN of three hosts', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'netlab-capture-lan-'));
+    const dir = scratchDir('capture-lan-');
     const file = join(dir, 'lan.yaml');
     let lab: Lab | undefined;
     before(async () => {

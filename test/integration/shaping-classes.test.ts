@@ -15,7 +15,7 @@ import { readHostCgroups } from '../../src/shaping/cgroups.js';
 import { applyClasses, classCgroupProcs, removeClasses, type ClassesRecord } from '../../src/shaping/classes.js';
 import { readShaping } from '../../src/shaping/read.js';
 import { applyShaping } from '../../src/shaping/apply.js';
-import { iperf, makeBed, measureWithin, type Bed, type Rate } from './shaping-lab.js';
+import { around, iperf, makeBed, tcpGoodputMbps, type Bed, type Rate } from './shaping-lab.js';
 
 const LINK = 10e6;
 const lab = `shtest${process.pid}`;
@@ -81,18 +81,26 @@ describe('shaping: node classes (net_cls / cgroup v2 classification)', function 
         expect(text).to.match(variant.classifier === 'iptables' ? /CLASSIFY --set-class 0?001:0?011/ : /meta priority set 1:11/);
       });
 
-      it('gives the bulk flow its class rate (1 Mbit/s) and the unclassified flow the rest of the link (9 Mbit/s), each within 5 %', async function () {
-        let flows = await twoFlows(bed, record!);
+      it('gives the bulk flow its class rate (1 Mbit/s) and the unclassified flow the rest of the link (9 Mbit/s), each within 5 % of that rate\'s TCP goodput', async function () {
+        // The rates are what tc counts (Ethernet frames); iperf3 measures payload,
+        // 4.4 % less (tcpGoodputMbps). Bounding 8.61 Mbit/s of goodput by 9 Mbit/s
+        // - 5 % left 0.7 % of room, and a CI run at 8.52 failed on that alone.
+        const bulkIn = around(tcpGoodputMbps(1e6), 0.05);
+        const otherIn = around(tcpGoodputMbps(LINK - 1e6), 0.05);
         const show = (r: Rate): string => `${r.mbps.toFixed(3)} Mbit/s [${r.intervals.map((v) => v.toFixed(2)).join(' ')}]`;
+        const ok = (f: { bulk: Rate; other: Rate }): boolean =>
+          f.bulk.mbps >= bulkIn[0] && f.bulk.mbps <= bulkIn[1] && f.other.mbps >= otherIn[0] && f.other.mbps <= otherIn[1];
+        let flows = await twoFlows(bed, record!);
         process.stdout.write(`      measured bulk ${show(flows.bulk)}, unclassified ${show(flows.other)}\n`);
-        const ok = (f: typeof flows): boolean => f.bulk.mbps >= 0.95 && f.bulk.mbps <= 1.05 && f.other.mbps >= 8.55 && f.other.mbps <= 9.45;
-        if (!ok(flows) && (flows.bulk.starved || flows.other.starved)) {
-          process.stdout.write('      a CPU-starved run; measuring once more\n');
+        if (!ok(flows)) {
+          // Once more, whatever the cause (the bounds never move): a wrong
+          // classification misses both runs, a stall of the host one.
+          process.stdout.write(`      outside bulk ${bulkIn.join('..')} / unclassified ${otherIn.join('..')}${flows.bulk.starved || flows.other.starved ? ' on a CPU-starved run' : ''}; measuring once more\n`);
           flows = await twoFlows(bed, record!);
           process.stdout.write(`      measured bulk ${show(flows.bulk)}, unclassified ${show(flows.other)} (retry)\n`);
         }
-        expect(flows.bulk.mbps, 'bulk').to.be.within(0.95, 1.05);
-        expect(flows.other.mbps, 'unclassified').to.be.within(8.55, 9.45);
+        expect(flows.bulk.mbps, 'bulk').to.be.within(...bulkIn);
+        expect(flows.other.mbps, 'unclassified').to.be.within(...otherIn);
         const st = await readShaping(bed.a.rtnl, bed.a.ifindex);
         expect(st.classes[0]!.counters.sentPackets, 'packets through class 1:11').to.be.greaterThan(100);
       });

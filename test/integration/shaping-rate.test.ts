@@ -2,14 +2,16 @@
  * Shaped rates as iperf3 measures them across a veth pair. The rate is the
  * receiver's TCP goodput over the steady seconds (see shaping-lab.ts); it sits
  * about 4.4 % under the link rate at MTU 1500 because tc counts Ethernet frames
- * (1514 bytes) and iperf3 counts payload (1448). Bounds are the issue's; a run
- * outside them is repeated once (shaping-lab.ts measureWithin).
+ * (1514 bytes) and iperf3 counts payload (1448). The 10, 1 and 100 Mbit/s
+ * bounds are the issue's; where it gives none (the asymmetric pair) the bounds
+ * are 5 % around the goodput (tcpGoodputMbps). A run outside them is repeated
+ * once (shaping-lab.ts measureWithin).
  */
 import { expect } from 'chai';
 import { leakcheckAround, requireRoot } from '../helpers/kernel.js';
 import { applyShaping } from '../../src/shaping/apply.js';
 import { readShaping } from '../../src/shaping/read.js';
-import { iperf, makeBed, measureWithin, type Bed } from './shaping-lab.js';
+import { around, iperf, makeBed, measureWithin, tcJson, tcpGoodputMbps, type Bed } from './shaping-lab.js';
 
 describe('shaping: rates measured with iperf3', function () {
   leakcheckAround({ labs: [] });
@@ -49,10 +51,13 @@ describe('shaping: rates measured with iperf3', function () {
     it('shapes each endpoint\'s egress on its own: 5 Mbit/s one way, 20 Mbit/s the other, measured per direction', async function () {
       await applyShaping(bed.a.rtnl, bed.a.ifindex, { rateBps: 5e6 }, 'a');
       await applyShaping(bed.b.rtnl, bed.b.ifindex, { rateBps: 20e6 }, 'b');
-      const ab = await measureWithin('a→b at 5 Mbit/s', 4.75, 5.25, () => iperf(bed.a, bed.b.addr, 5201, 6));
-      const ba = await measureWithin('b→a at 20 Mbit/s', 19, 21, () => iperf(bed.a, bed.b.addr, 5201, 6, { reverse: true }));
-      expect(ab.mbps).to.be.within(4.75, 5.25);
-      expect(ba.mbps).to.be.within(19, 21);
+      // The issue gives no bounds here: within 5 % of each rate's TCP goodput.
+      const abIn = around(tcpGoodputMbps(5e6), 0.05);
+      const baIn = around(tcpGoodputMbps(20e6), 0.05);
+      const ab = await measureWithin('a→b at 5 Mbit/s', ...abIn, () => iperf(bed.a, bed.b.addr, 5201, 6));
+      const ba = await measureWithin('b→a at 20 Mbit/s', ...baIn, () => iperf(bed.a, bed.b.addr, 5201, 6, { reverse: true }));
+      expect(ab.mbps).to.be.within(...abIn);
+      expect(ba.mbps).to.be.within(...baIn);
     });
 
     it('changes a running link from 10 to 2 Mbit/s in place, without restarting the transfer', async function () {
@@ -77,8 +82,16 @@ describe('shaping: rates measured with iperf3', function () {
       expect(res.action).to.equal('changed');
       expect(after.counters.sentBytes, 'counters kept: the qdisc was changed, not replaced').to.be.at.least(sentBefore);
       expect(after.shaping.rateBps).to.equal(2e6);
-      expect(before10).to.be.within(9.5, 10.5);
-      expect(after2).to.be.within(1.9, 2.1);
+      // The bucket shrank (12500 → 3028 bytes): packets queued under the old one
+      // would never leave, so a fresh queue hangs under the tbf (plan.ts tbfShrinkFlush).
+      const qdiscs = tcJson(bed.a, 'qdisc') as { kind: string; parent?: string }[];
+      expect(qdiscs.map((q) => `${q.kind} ${q.parent ?? 'root'}`)).to.include('bfifo 1:1');
+      expect(r.intervals.length, 'the transfer ran its 10 s to the end').to.be.at.least(10);
+      // A later change is still made in place: the fresh queue counts as part of the tbf.
+      expect((await applyShaping(bed.a.rtnl, bed.a.ifindex, { rateBps: 3e6 }, 'a')).action).to.equal('changed');
+      // Means of two and three single seconds, against 5 % around each rate's goodput.
+      expect(before10).to.be.within(...around(tcpGoodputMbps(10e6), 0.05));
+      expect(after2).to.be.within(...around(tcpGoodputMbps(2e6), 0.05));
     });
   });
 });

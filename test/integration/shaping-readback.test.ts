@@ -45,7 +45,7 @@ describe('shaping: read back what the kernel holds', function () {
       const [q] = tcJson(bed.a, 'qdisc') as { kind: string; handle: string; root: boolean; options: { rate: number; burst: string; lat: number } }[];
       expect([q!.kind, q!.handle, q!.root]).to.deep.equal(['tbf', '1:', true]);
       expect(q!.options.rate).to.equal(1_250_000); // bytes/s
-      expect(q!.options.burst).to.equal('5000b/1'); // 4 ms at 10 Mbit/s
+      expect(q!.options.burst).to.equal('12500b/1'); // 10 ms at 10 Mbit/s (tcmath.ts defaultBurstBytes)
       expect(q!.options.lat).to.be.closeTo(100_000, 2); // µs: a 100-ms queue
     });
 
@@ -66,7 +66,7 @@ describe('shaping: read back what the kernel holds', function () {
       const classes = planClasses({ bulk: { rateBps: 1e6 }, interactive: { rateBps: 2e6, ceilBps: 4e6, prio: 0 } });
       await applyShaping(bed.a.rtnl, bed.a.ifindex, { rateBps: 10e6 }, 'a', { classes });
       const c = tcClasses(bed.a);
-      expect(c['1:1']).to.include({ parent: 'root', rateBps: 10e6, ceilBps: 10e6, burst: '5000b/1' });
+      expect(c['1:1']).to.include({ parent: 'root', rateBps: 10e6, ceilBps: 10e6, burst: '12500b/1' });
       expect(c['1:10']).to.include({ parent: '1:1', leaf: '110:', rateBps: 7e6, ceilBps: 10e6, prio: 3 });
       expect(c['1:11']).to.include({ parent: '1:1', leaf: '111:', rateBps: 1e6, ceilBps: 1e6, prio: 3, burst: '3028b/1' });
       expect(c['1:12']).to.include({ parent: '1:1', leaf: '112:', rateBps: 2e6, ceilBps: 4e6, prio: 0 });

@@ -201,7 +201,8 @@ describe('net: payloads byte for byte as netlab sent them before its own encoder
     'link down': () => linkStateBody(5, false),
     'port to bridge': () => bridgePortBody(9, 4),
     'address dump': () => addrBody({ family: 0 }),
-    'tc qdisc tbf': () => tcBody({ ifindex: 3, handle: 0x10000, parent: 0xffffffff }, 'tbf', encodeTbf(tbfParams(10e6, 1500))),
+    // The recorded message had the bucket of the 4-ms default (5000 bytes at 10 Mbit/s); the encoder is what is compared.
+    'tc qdisc tbf': () => tcBody({ ifindex: 3, handle: 0x10000, parent: 0xffffffff }, 'tbf', encodeTbf({ ...tbfParams(10e6, 1500), burstBytes: 5000, limitBytes: 130000 })),
     'tc qdisc htb': () => tcBody({ ifindex: 3, handle: 0x10000, parent: 0xffffffff }, 'htb', encodeHtbQdisc({ defaultMinor: 0x10 })),
     'tc class htb': () => tcBody({ ifindex: 3, handle: 0x10011, parent: 0x10001 }, 'htb', encodeHtbClass(htbClassParams(1e6, 2e6, 1500, 0))),
     'tc qdisc netem leaf': () => tcBody({ ifindex: 3, handle: 0x1010000, parent: 0x10001 }, 'netem', encodeNetem(netemParams({ delayMs: 30, jitterMs: 5, lossPercent: 1 }, 1000))),

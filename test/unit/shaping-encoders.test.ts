@@ -52,11 +52,11 @@ describe('shaping encoders: tbf', () => {
     expect(Number(a.get(4)!.readBigUInt64LE(0))).to.equal(5e9);
     expect(a.get(1)!.readUInt32LE(8)).to.equal(0xffffffff);
   });
-  it('encodes 8 Tbit/s, netlab\'s maximum, with a burst that fits TCA_TBF_BURST\'s 32 bits', () => {
+  it('encodes 8 Tbit/s, netlab\'s maximum, with its 10-ms bucket clamped to TCA_TBF_BURST\'s 32 bits', () => {
     const p = tbfParams(8e12, 1500);
-    expect(p.burstBytes).to.equal(4e9);
+    expect(p.burstBytes).to.equal(0xffffffff);
     const a = attrMap(encodeTbf(p));
-    expect(a.get(6)!.readUInt32LE(0)).to.equal(4e9);
+    expect(a.get(6)!.readUInt32LE(0)).to.equal(0xffffffff);
     expect(Number(a.get(4)!.readBigUInt64LE(0))).to.equal(1e12);
   });
   it('refuses a rate above 8 Tbit/s or a burst above 2^32 - 1 bytes instead of overflowing the encoding', () => {
@@ -77,9 +77,10 @@ describe('shaping encoders: tbf', () => {
     expect(parms.readUInt32LE(24)).to.equal(130000);
     expect(parms.readUInt32LE(28)).to.equal(62500); // 5000 B at 1.25 MB/s = 4 ms = 62500 ticks of 64 ns
   });
-  it('makes the default burst at least two frames and at least 4 ms at the rate', () => {
+  it('makes the default burst at least two frames and at least 10 ms at the rate', () => {
     expect(tbfParams(1e6, 1500).burstBytes).to.equal(3028);
-    expect(tbfParams(100e6, 1500).burstBytes).to.equal(50000);
+    expect(tbfParams(10e6, 1500).burstBytes).to.equal(12500);
+    expect(tbfParams(100e6, 1500).burstBytes).to.equal(125000);
   });
   it('never computes a zero limit at small rates (float arithmetic)', () => {
     const p = tbfParams(8000, 1500);

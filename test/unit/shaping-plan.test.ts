@@ -5,9 +5,9 @@ import { decodeHtbClass, decodeHtbQdisc } from '../../src/shaping/htb.js';
 import { mergeShaping } from '../../src/shaping/merge.js';
 import { describeShaping } from '../../src/topology/shaping.js';
 import { decodeNetem } from '../../src/shaping/netem.js';
-import { planShaping, shapingLayout, type QdiscOp } from '../../src/shaping/plan.js';
+import { planShaping, shapingLayout, tbfShrinkFlush, type QdiscOp } from '../../src/shaping/plan.js';
 import { decodeTree, type TcObject } from '../../src/shaping/read.js';
-import { decodeTbf } from '../../src/shaping/tbf.js';
+import { decodeTbf, encodeTbf, tbfParams } from '../../src/shaping/tbf.js';
 import { TC_H_ROOT, formatHandle } from '../../src/shaping/tcmath.js';
 
 const shape = (ops: QdiscOp[]): string[] => ops.map((o) => `${o.object} ${o.kind} ${formatHandle(o.handle)} parent ${formatHandle(o.parent)}`);
@@ -65,6 +65,38 @@ describe('shaping plan: layouts', () => {
   it('needs the table for a non-uniform distribution', () => {
     expect(() => planShaping({ delayMs: 10, jitterMs: 2, distribution: 'normal' }, 1500)).to.throw(/needs its table/);
     expect(() => planShaping({ delayMs: 10, jitterMs: 2, distribution: 'normal' }, 1500, { distTable: Int16Array.from([0, 1]) })).not.to.throw();
+  });
+});
+
+describe('shaping plan: a tbf changed in place to a smaller bucket', () => {
+  const tbfAt = (rateBps: number, burst?: number): QdiscOp => planShaping({ rateBps, burstBytes: burst }, 1500)[0]!;
+  /** The bucket as the kernel dumps it back: ticks only, no TCA_TBF_BURST. */
+  const dumpedBurst = (rateBps: number, burst?: number): number => {
+    const p = tbfParams(rateBps, 1500, burst);
+    const opts = encodeTbf(p);
+    // Keep TCA_TBF_PARMS (type 1) and drop the rest, as a dump would carry no TCA_TBF_BURST.
+    const len = opts.readUInt16LE(0);
+    return decodeTbf(opts.subarray(0, (len + 3) & ~3))!.burstBytes;
+  };
+
+  it('grafts a fresh bfifo with the new limit under the tbf when the bucket shrinks (10 → 2 Mbit/s: 12500 → 3028 bytes)', () => {
+    const change = tbfAt(2e6);
+    const flush = tbfShrinkFlush(change, dumpedBurst(10e6), false)!;
+    expect(shape([flush])).to.deep.equal(['qdisc bfifo 0: parent 1:1']);
+    expect(flush.options.readUInt32LE(0)).to.equal(decodeTbf(change.options)!.limitBytes);
+  });
+  it('leaves the queue alone when the bucket stays or grows, also when the dump reads it a few bytes short', () => {
+    expect(dumpedBurst(100e6, 3028)).to.be.below(3028);
+    expect(tbfShrinkFlush(tbfAt(100e6, 3028), dumpedBurst(100e6, 3028), false)).to.equal(undefined);
+    expect(tbfShrinkFlush(tbfAt(10e6), dumpedBurst(2e6), false)).to.equal(undefined);
+    expect(tbfShrinkFlush(tbfAt(10e6, 20000), dumpedBurst(3e6, 20000), false)).to.equal(undefined);
+  });
+  it('leaves it to the netem that the plan re-creates under the tbf (that drops the queue already)', () => {
+    expect(tbfShrinkFlush(tbfAt(2e6), dumpedBurst(10e6), true)).to.equal(undefined);
+  });
+  it('reads the exact burst from netlab\'s own options (TCA_TBF_BURST), not the tick-rounded one', () => {
+    expect(decodeTbf(encodeTbf(tbfParams(1e9, 1500, 12345)))!.burstBytes).to.equal(12345);
+    expect(dumpedBurst(1e9, 12345)).to.be.within(12345 - 125, 12344);
   });
 });
 
