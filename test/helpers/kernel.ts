@@ -99,12 +99,19 @@ export interface HostSnapshot {
   ctx: HostContext;
 }
 
-/** Snapshots the host with leakcheck (root). */
+/**
+ * Snapshots the host with leakcheck (root), plus a `sysctl` section with the
+ * host's net.ipv4.ip_forward: a management network with NAT switches it on
+ * and must switch it back (src/net/mgmt-network.ts), and a lab left on by a
+ * killed test run once left it on, which made a later suite's new namespaces
+ * inherit forwarding (IPv4 devconf is copied from the host's).
+ */
 export function hostSnapshot(scope: LeakScope | undefined): HostSnapshot {
   const dir = mkdtempSync(join(tmpdir(), 'netlab-leak-'));
   try {
     execFileSync(leakcheckPath(), ['snapshot', join(dir, 'snap')], { stdio: 'ignore' });
-    return { text: readFileSync(join(dir, 'snap'), 'utf8'), scope, ctx: hostContext(scope) };
+    const sysctl = `\n## sysctl\nnet.ipv4.ip_forward=${readText('/proc/sys/net/ipv4/ip_forward')}\n`;
+    return { text: readFileSync(join(dir, 'snap'), 'utf8') + sysctl, scope, ctx: hostContext(scope) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
