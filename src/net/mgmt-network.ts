@@ -73,7 +73,8 @@ export async function createMgmtNetwork(host: Rtnl, hostNetnsFd: number, spec: M
     await host.request(RTM.NEWLINK, bridgeMessage({ ...brSpec, ifindex: br.ifindex }, where), {
       object: `${where} (bridge on the host)`, flags: NLM_F.CREATE | NLM_F.EXCL,
       features: { EOPNOTSUPP: 'bridge (CONFIG_BRIDGE)' },
-      hints: { EEXIST: `the host already has an interface named ${spec.bridge} (or ifindex ${br.ifindex}); netlab leaves it alone` },
+      hints: { EEXIST: `the host already has an interface named ${spec.bridge} (or ifindex ${br.ifindex}); netlab leaves it alone. `
+        + `If it is what a lab of this name left behind (netlab status shows no such lab, and its run folder was deleted), ip link delete ${spec.bridge} removes it` },
     });
     await addHostAddresses(host, br, [spec.gateway, ...(spec.gateway6 ? [spec.gateway6] : [])]);
 

@@ -59,7 +59,9 @@ export function createNatTable(table: string, subnet: string, bridge: string): N
   if (r.status !== 0) {
     const exists = /exists/i.test(r.err);
     throw new KernelError(`nft table ip ${table}`, 'create', exists ? 17 : 22, '',
-      exists ? `the host already has an nftables table "${table}"; netlab leaves it alone — is the lab already up? (netlab down)` : r.err.split('\n')[0]);
+      exists ? `the host already has an nftables table "${table}"; netlab leaves it alone. Is the lab already up? netlab down removes it. `
+        + `If no lab of that name runs (netlab status) and down leaves the table (a lab whose run folder was deleted leaves no record of it): nft delete table ip ${table}`
+        : r.err.split('\n')[0]);
   }
   const m = new RegExp(`^create table ip ${table.replace(/[.]/g, '\\.')} # handle (\\d+)`, 'm').exec(r.out);
   if (!m) throw new KernelError(`nft table ip ${table}`, 'create', 22, '', `nft did not report a handle: ${r.out.split('\n')[0]}`);
