@@ -169,12 +169,15 @@ function rateOf(all: IperfInterval[], skip: number): Rate {
 export async function iperf(from: Side, server: string, port: number, seconds: number, opts: { reverse?: boolean; procs?: string[]; skip?: number } = {}): Promise<Rate> {
   // An iperf3 server takes a moment to accept the next test after one ends
   // ("the server is busy running a test"), and can close its listening socket
-  // for a moment while it resets between tests ("Connection refused"): wait and ask again.
+  // for a moment while it resets between tests ("Connection refused"), or reset
+  // a control connection that came during that moment (seen once, right after
+  // a test: "unable to receive control message: Connection reset by peer", no
+  // stream connected yet): wait and ask again.
   for (let attempt = 1; ; attempt++) {
     try {
       return await iperfOnce(from, server, port, seconds, opts);
     } catch (err) {
-      if (attempt >= 5 || !/busy|Connection refused/.test((err as Error).message)) throw err;
+      if (attempt >= 5 || !/busy|Connection refused|unable to receive control message: Connection reset by peer/.test((err as Error).message)) throw err;
       await new Promise((r) => setTimeout(r, 500));
     }
   }
