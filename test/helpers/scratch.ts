@@ -5,7 +5,7 @@
  * skipped in a `before` hook never runs its `after`, and a folder made while
  * mocha reads the suites would otherwise stay in /tmp).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -20,7 +20,6 @@ export function scratchDir(prefix: string): string {
     root = mkdtempSync(join(tmpdir(), `netlab-test-${process.pid}-`));
     process.once('exit', removeRoot);
   }
-  mkdirSync(root, { recursive: true });
   return mkdtempSync(join(root, prefix));
 }
 
