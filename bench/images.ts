@@ -21,7 +21,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { debianFrrTar, skopeo, writeOciLayout } from '../test/helpers/images.js';
+import { busyboxRoot, debianFrrTar, skopeo, tarOfDir, writeOciLayout } from '../test/helpers/images.js';
 import { pushLayout, startRegistry } from '../test/helpers/registry.js';
 import { memAvailableSteadyKiB, runTimed, sleep, waitHostIdle } from './host.js';
 import { withKernelLock } from './kernel-lock.js';
@@ -104,6 +104,9 @@ export async function main(argv: string[]): Promise<void> {
       const [img] = writeOciLayout(join(base, 'layout-plain'), [{ layers: [readFileSync(deb.tar)], gzip: false, ref: 'debian' }]);
       skopeo(['copy', '--dest-tls-verify=false', `oci:${join(base, 'layout')}:debian`, `docker://${reg.host}/lab/debian-frr:12`]);
       await pushLayout(reg.host, join(base, 'layout-plain'), img!.manifest, 'lab/debian-frr-plain:12');
+      // A 2 MB image: what a pull costs whatever its size (Node's start, the manifest and config, the store).
+      const [bb] = writeOciLayout(join(base, 'layout-bb'), [{ layers: [tarOfDir(busyboxRoot(join(base, 'bbroot')))], gzip: false, ref: 'bb' }]);
+      await pushLayout(reg.host, join(base, 'layout-bb'), bb!.manifest, 'lab/bb:1');
       const m = await (await fetch(`http://${reg.host}/v2/lab/debian-frr/manifests/12`, { headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' } })).json() as { layers: { digest: string; size: number }[] };
       const gz = m.layers[0]!;
       const urls = { gzip: `http://${reg.host}/v2/lab/debian-frr/blobs/${gz.digest}`, plain: `http://${reg.host}/v2/lab/debian-frr-plain/blobs/${img!.layerDigests[0]}` };
@@ -119,6 +122,9 @@ export async function main(argv: string[]): Promise<void> {
       const steps: Record<string, (r: number) => Promise<number>> = {
         'netlab image pull, gzip layer': (r) => cli(['image', 'pull', '-q', '--insecure', `${reg.host}/lab/debian-frr:12`], { NETLAB_STORE: join(base, `pull-${r}`) }),
         'netlab image pull, uncompressed layer': (r) => cli(['image', 'pull', '-q', '--insecure', `${reg.host}/lab/debian-frr-plain:12`], { NETLAB_STORE: join(base, `pull-plain-${r}`) }),
+        'netlab image pull, uncompressed layer, without libcurl (read by Node)': (r) => cli(['image', 'pull', '-q', '--insecure', `${reg.host}/lab/debian-frr-plain:12`], { NETLAB_STORE: join(base, `pull-node-${r}`), NETLAB_LIBCURL: 'libcurl-absent.so.4' }),
+        'netlab image pull of a 2 MB image (the fixed cost of a pull)': (r) => cli(['image', 'pull', '-q', '--insecure', `${reg.host}/lab/bb:1`], { NETLAB_STORE: join(base, `pull-bb-${r}`) }),
+        'curl | tar -xf - of the uncompressed blob (download and unpack, no digest)': (r) => sh(`mkdir -p ${join(base, `tcurl-${r}`)} && curl -sSf ${urls.plain} | tar -xf - -C ${join(base, `tcurl-${r}`)}`),
         'HTTP alone: curl of the gzip blob to /dev/null': () => sh(`curl -sSf -o /dev/null ${urls.gzip}`),
         'HTTP alone: curl of the uncompressed blob to /dev/null': () => sh(`curl -sSf -o /dev/null ${urls.plain}`),
         'inflate alone: node zlib of the gzip blob (incl. node start)': () => sh(`node -e "${inflate}" ${gzFile}`),
@@ -133,6 +139,12 @@ export async function main(argv: string[]): Promise<void> {
       out.pullGzipBytes = gz.size;
       process.stdout.write(`\n| pull step | median of ${o.repeat} | MB/s (of the uncompressed ${(size / 1e6).toFixed(0)} MB) |\n|---|---|---|\n`);
       for (const [k, v] of Object.entries(times)) process.stdout.write(`| ${k} | ${median(v).toFixed(0)} ms | ${mbps(size, median(v)).toFixed(0)} |\n`);
+      // The layer's own rate: the pull less what any pull costs, next to tar's.
+      const fixed = median(times['netlab image pull of a 2 MB image (the fixed cost of a pull)']!);
+      const layerMs = median(times['netlab image pull, uncompressed layer']!) - fixed;
+      const tarMs = median(times['GNU tar -xf of the uncompressed layer (floor, uncompressed)']!);
+      process.stdout.write(`\nuncompressed layer, beyond the fixed cost: ${layerMs.toFixed(0)} ms = ${mbps(size, layerMs).toFixed(0)} MB/s (GNU tar -xf: ${mbps(size, tarMs).toFixed(0)} MB/s)\n`);
+      out.pullLayerMs = layerMs;
       process.stdout.write('\n');
     } finally {
       await reg.stop();

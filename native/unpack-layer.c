@@ -32,16 +32,30 @@
  *  - duplicates: the last entry of a name wins (layer.md): a name that exists
  *    (EEXIST) is removed, a folder with what is in it, and made again.
  *
- * Protocol (stdout, one line each): `W <text>` a warning; at the end
- * `D <entries> <bytes of file contents>` and exit 0; on failure one line
- * `E <code>\t<syscall>\t<message>` (code and syscall empty for a bad or
- * unsafe layer; code NOLIBARCHIVE when libarchive cannot be loaded) and exit
- * 1. The messages are those src/image/unpack.ts recognises (unsafe: "points
- * outside", "goes through", "not a file of this layer", "not in this layer",
- * "layer's root"; damaged: "Unexpected end of data", "Invalid tar header").
+ * `netlab-unpack DEST --fetch URL --size N [--direct]` reads the tar from
+ * a download of its own instead of stdin (fetch-blob.c: an uncompressed
+ * layer of a registry; N is the manifest's size, --direct a registry on this
+ * machine, reached without a proxy), with the request's extra headers
+ * ("Name: value" lines: the Authorization) in the environment variable
+ * NETLAB_FETCH_HEADERS, so no token shows in the process list.
+ *
+ * Protocol (stdout, one line each): `W <text>` a warning; `P <bytes>` bytes
+ * downloaded so far (--fetch, every 4 MiB); at the end `D <entries> <bytes of
+ * file contents>` (with --fetch also ` <sha256 hex of the body> <bytes of
+ * body>`) and exit 0; on failure one line `E <code>\t<syscall>\t<message>`
+ * (code and syscall empty for a bad or unsafe layer; code NOLIBARCHIVE when
+ * libarchive cannot be loaded, NOFETCH when libcurl or libcrypto cannot, or
+ * when the download failed before its first byte;
+ * `E HTTP\t<status>\t<body's start>` for an answer other than 2xx, `E
+ * FETCH\t<libcurl's code or empty>\t<message>` for a download that broke)
+ * and exit 1. The messages are those src/image/unpack.ts recognises (unsafe:
+ * "points outside", "goes through", "not a file of this layer", "not in this
+ * layer", "layer's root"; damaged: "Unexpected end of data", "Invalid tar
+ * header").
  *
  * `netlab-unpack --check` only loads libarchive (for netlab doctor): exit 0,
- * or 1 with the reason on stderr.
+ * or 1 with the reason on stderr; `--check-fetch` likewise libcurl and
+ * libcrypto.
  */
 #include <dirent.h>
 #include <dlfcn.h>
@@ -54,10 +68,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
+
+#include "fetch-blob.h"
 
 #define BLOCK_SIZE (1u << 20) /* libarchive's reads from the pipe */
 #define MAX_DEPTH 512
@@ -213,13 +230,46 @@ static const char *load_libarchive(void)
 }
 
 static struct archive *ar;
-static int input_ended; /* the last read of stdin returned 0 */
+static int input_ended; /* the last read of the input returned 0 */
+static int fetching;    /* the input is a download (--fetch), not stdin */
+static unsigned long long reported; /* bytes last reported with a `P` line */
 
-/* libarchive's read callback: the next bytes of stdin (a pipe), up to BLOCK_SIZE; 0 at the end. */
+/* The download failed: its report line (`E HTTP\t<status>\t<body>` or `E FETCH\t<curl code>\t<message>`), then exit 1. */
+static _Noreturn void fetch_failed(void)
+{
+	const char *kind = "FETCH";
+	long code = 0;
+	const char *text = fetch_failure(&kind, &code);
+	/* Nothing came (no connection, TLS or proxy trouble): netlab reads the layer through its own client, which words what is wrong. */
+	if (!strcmp(kind, "FETCH") && fetch_bytes() == 0)
+		printf("E NOFETCH\t\t%s\n", text ? text : "");
+	else if (code)
+		printf("E %s\t%ld\t%s\n", kind, code, text ? text : "");
+	else
+		printf("E %s\t\t%s\n", kind, text ? text : "");
+	fflush(stdout);
+	exit(1);
+}
+
+/* libarchive's read callback: the next bytes of the input (stdin, a pipe, up to BLOCK_SIZE; or the download); 0 at the end. */
 static ssize_t read_input(struct archive *a, void *data, const void **out)
 {
 	(void)a;
 	(void)data;
+	if (fetching) {
+		ssize_t n = fetch_read(out);
+		if (n < 0)
+			fetch_failed();
+		if (n == 0)
+			input_ended = 1;
+		/* Progress for netlab's display: a line per 4 MiB. */
+		if (fetch_bytes() - reported >= (4u << 20) || (n == 0 && fetch_bytes() != reported)) {
+			reported = fetch_bytes();
+			printf("P %llu\n", reported);
+			fflush(stdout);
+		}
+		return n;
+	}
 	static char *block;
 	if (!block && !(block = malloc(BLOCK_SIZE)))
 		refuse("out of memory");
@@ -832,8 +882,27 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s\n", why);
 		return why ? 1 : 0;
 	}
-	if (argc != 2) {
-		fprintf(stderr, "usage: netlab-unpack DEST < layer.tar\n       netlab-unpack --check\n");
+	if (argc == 2 && !strcmp(argv[1], "--check-fetch")) { /* netlab doctor: can libcurl and libcrypto be loaded? */
+		const char *why = fetch_load();
+		if (why)
+			fprintf(stderr, "%s\n", why);
+		return why ? 1 : 0;
+	}
+	const char *url = NULL;
+	unsigned long long size = 0;
+	int direct = 0, bad = argc < 2;
+	for (int i = 2; i < argc && !bad; i++) {
+		if (!strcmp(argv[i], "--fetch") && i + 1 < argc)
+			url = argv[++i];
+		else if (!strcmp(argv[i], "--size") && i + 1 < argc)
+			size = strtoull(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--direct"))
+			direct = 1;
+		else
+			bad = 1;
+	}
+	if (bad || (url && !size)) {
+		fprintf(stderr, "usage: netlab-unpack DEST < layer.tar\n       netlab-unpack DEST --fetch URL --size BYTES [--direct]\n       netlab-unpack --check | --check-fetch\n");
 		return 2;
 	}
 	/*
@@ -844,6 +913,15 @@ int main(int argc, char **argv)
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
+	/*
+	 * A download does not end with netlab (stdin would): should netlab be
+	 * killed (kill -9), this helper dies with it instead of writing on into
+	 * a folder the next pull removes.
+	 */
+	pid_t parent = getppid();
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		return 1;
 	/*
 	 * PAX names are UTF-8; libarchive converts them to the locale's
 	 * charset, which in the "C" locale fails for any non-ASCII name. In
@@ -857,6 +935,23 @@ int main(int argc, char **argv)
 		fflush(stdout);
 		return 1;
 	}
+	if (url) {
+		const char *headers = getenv("NETLAB_FETCH_HEADERS");
+		char *copy = headers ? strdup(headers) : NULL;
+		unsetenv("NETLAB_FETCH_HEADERS");
+		if ((why = fetch_load())) {
+			printf("E NOFETCH\t\t%s\n", why);
+			fflush(stdout);
+			return 1;
+		}
+		if ((why = fetch_start(url, copy, direct, size))) {
+			printf("E NOFETCH\t\t%s\n", why);
+			fflush(stdout);
+			return 1;
+		}
+		free(copy);
+		fetching = 1;
+	}
 	dest = argv[1];
 	root_fd = open(dest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (root_fd < 0)
@@ -868,7 +963,8 @@ int main(int argc, char **argv)
 	my_uid = geteuid();
 	my_gid = getegid();
 	/* Bigger reads from a pipe (no effect on a socket, nor without the right). */
-	fcntl(0, F_SETPIPE_SZ, 1 << 20);
+	if (!fetching)
+		fcntl(0, F_SETPIPE_SZ, 1 << 20);
 
 	ar = la.read_new();
 	if (!ar)
@@ -902,7 +998,13 @@ int main(int argc, char **argv)
 	while (!input_ended)
 		read_input(ar, NULL, &rest);
 	finish();
-	printf("D %llu %llu\n", entries, written);
+	if (fetching) {
+		char hex[65];
+		fetch_digest(hex);
+		printf("D %llu %llu %s %llu\n", entries, written, hex, fetch_bytes());
+	} else {
+		printf("D %llu %llu\n", entries, written);
+	}
 	if (fflush(stdout) != 0)
 		return 1;
 	return 0;

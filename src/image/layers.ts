@@ -14,7 +14,7 @@ import { digestString, parseDigest, type Digest } from './digest.js';
 import { withLock } from './lock.js';
 import type { Store } from './store.js';
 import { layerId } from './store.js';
-import { unpackLayer, type UnpackOptions } from './unpack.js';
+import { DownloadUnavailable, downloadable, unpackDownloaded, unpackLayer, type LayerDownload, type UnpackOptions, type UnpackResult } from './unpack.js';
 
 /** A layer's record (<store>/meta/<id>.json). */
 export interface LayerRecord {
@@ -97,16 +97,22 @@ export interface StoreLayerOptions extends Omit<UnpackOptions, 'diffId'> {
   onWait?: () => void;
   /** Called when the layer turns out to be in the store already (nothing read). */
   onPresent?: () => void;
+  /**
+   * The layer's blob as netlab-unpack can download it itself, with the
+   * manifest's size: used for an uncompressed layer (see unpackDownloaded),
+   * `open` otherwise and whenever that cannot be done.
+   */
+  download?: { blob: LayerDownload; size: number };
 }
 
-/** Unpacks into a fresh temporary folder; removes it on any failure. */
-async function unpackToTmp(store: Store, tag: string, input: Readable, opts: UnpackOptions): Promise<{ dir: string; result: Awaited<ReturnType<typeof unpackLayer>> }> {
+/** Unpacks into a fresh temporary folder with `unpack`; removes the folder (and calls `onFail`) on any failure. */
+async function unpackToTmp(store: Store, tag: string, unpack: (dir: string) => Promise<UnpackResult>, onFail?: () => void): Promise<{ dir: string; result: UnpackResult }> {
   const dir = store.tmpPath(tag);
   mkdirSync(dir, { mode: 0o755 });
   try {
-    return { dir, result: await unpackLayer(input, dir, opts) };
+    return { dir, result: await unpack(dir) };
   } catch (err) {
-    input.destroy();
+    onFail?.();
     rmSync(dir, { recursive: true, force: true });
     throw err;
   }
@@ -130,7 +136,9 @@ function commit(store: Store, dir: string, diffId: Digest, r: { size: number; en
 /**
  * Makes sure the layer with diff_id `diffId` is in the store: returns its
  * record at once when it is; otherwise takes the layer's lock, calls `open`
- * for its bytes (a download, an archive member), unpacks and commits it. A
+ * for its bytes (a download, an archive member), unpacks and commits it; an
+ * uncompressed layer with `opts.download` is downloaded by netlab-unpack
+ * itself instead, and read through `open` only when it cannot be. A
  * second process asking for the same layer waits for the lock and then finds
  * it done: one download.
  */
@@ -142,8 +150,18 @@ export async function ensureLayer(store: Store, diffId: Digest, open: () => Prom
     const done = findLayer(store, diffId);
     if (done) { opts.onPresent?.(); return done; }
     removeStaleTmp(store, `layer-${id}-`); // a pull of this layer that died (we hold its lock: nobody else writes there)
+    const unpackOpts = { ...opts, diffId };
+    const { download } = opts;
+    if (download && downloadable(unpackOpts)) {
+      try {
+        const { dir, result } = await unpackToTmp(store, `layer-${id}`, (to) => unpackDownloaded(download.blob, download.size, to, unpackOpts));
+        return commit(store, dir, diffId, result);
+      } catch (err) {
+        if (!(err instanceof DownloadUnavailable)) throw err; // else: nothing was written; Node reads the layer
+      }
+    }
     const input = await open();
-    const { dir, result } = await unpackToTmp(store, `layer-${id}`, input, { ...opts, diffId });
+    const { dir, result } = await unpackToTmp(store, `layer-${id}`, (to) => unpackLayer(input, to, unpackOpts), () => input.destroy());
     return commit(store, dir, diffId, result);
   }, { onWait: opts.onWait, signal: opts.signal });
 }
@@ -151,7 +169,7 @@ export async function ensureLayer(store: Store, diffId: Digest, open: () => Prom
 /** A layer unpacked under <store>/tmp but not yet in the store (see commitUnpacked). */
 export interface UnpackedLayer {
   dir: string;
-  result: Awaited<ReturnType<typeof unpackLayer>>;
+  result: UnpackResult;
 }
 
 /**
@@ -160,7 +178,7 @@ export interface UnpackedLayer {
  * discardUnpacked decides its fate once the archive is understood.
  */
 export async function unpackUnknown(store: Store, input: Readable, opts: UnpackOptions): Promise<UnpackedLayer> {
-  return unpackToTmp(store, 'layer-new', input, opts);
+  return unpackToTmp(store, 'layer-new', (to) => unpackLayer(input, to, opts), () => input.destroy());
 }
 
 /** Moves an unpacked layer into the store, or drops it when the store has it already. */

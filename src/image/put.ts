@@ -13,6 +13,7 @@ import { layerCompression } from './media.js';
 import { checkConfigPlatform, hostPlatform, parseConfig, platformString, type Manifest } from './manifest.js';
 import type { ImageProgressListener } from './progress.js';
 import type { Store } from './store.js';
+import type { LayerDownload } from './unpack.js';
 
 /** What putImage needs. */
 export interface PutImage {
@@ -27,6 +28,8 @@ export interface PutImage {
   configBytes: Uint8Array;
   /** Opens layer i's bytes (as the manifest's descriptor describes them). */
   openLayer(i: number): Promise<Readable>;
+  /** Layer i's blob as netlab-unpack can download it itself (a registry's; used for uncompressed layers). */
+  downloadLayer?(i: number): LayerDownload;
   refs: string[];
   source: string;
   /** Bytes come from a file the user named (damage exits 2). */
@@ -95,6 +98,7 @@ export async function storeImage(store: Store, p: PutImage): Promise<ImageRecord
       onWarning: p.onWarning,
       onWait: () => ev('waiting'),
       onPresent: () => { bytes = desc.size; ev('present'); },
+      download: p.downloadLayer ? { blob: p.downloadLayer(i), size: desc.size } : undefined,
     });
     ev('done');
     return rec;

@@ -20,7 +20,7 @@
  * The caller gives an empty temporary folder and renames it into the store
  * only when this resolves (src/image/layers.ts), so a failure leaves nothing.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { unpackBinary } from '../core/native.js';
@@ -103,6 +103,52 @@ function unpackError(err: unknown, opts: UnpackOptions, dest: string): Error {
   return err as Error;
 }
 
+/** netlab-unpack's report, line by line (its protocol: native/unpack-layer.c). */
+interface UnpackRun {
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** The `D` line: entries and bytes written; with --fetch also the body's SHA-256 and size. */
+  done?: { entries: number; size: number; hex?: string; bytes?: number };
+  /** The `E` line. */
+  report?: Parameters<typeof threadError>[0];
+  stderr: string;
+}
+
+/**
+ * Starts netlab-unpack on `dest` and reads its report as it comes: warnings
+ * go to opts.onWarning, `P` (bytes downloaded, --fetch) to opts.onBytes.
+ * @throws what spawn throws (the binary is missing).
+ */
+function startUnpack(dest: string, opts: UnpackOptions, extra: { args?: string[]; env?: NodeJS.ProcessEnv; stdin: 'pipe' | 'ignore' }): UnpackRun {
+  const child = spawn(unpackBinary(), [dest, ...(extra.args ?? [])], { stdio: [extra.stdin, 'pipe', 'pipe'], ...(extra.env ? { env: extra.env } : {}) });
+  const run: UnpackRun = { child, stderr: '', exited: undefined! };
+  const warn = opts.onWarning ?? ((): void => {});
+  let shown = 0;
+  child.stderr!.setEncoding('utf8').on('data', (t: string) => { run.stderr += t; });
+  const lines = createInterface({ input: child.stdout! });
+  lines.on('line', (line) => {
+    if (line.startsWith('W ')) warn(line.slice(2));
+    else if (line.startsWith('P ')) { const n = Number(line.slice(2)); opts.onBytes?.(n - shown); shown = n; }
+    else if (line.startsWith('D ')) {
+      const [entries, size, hex, bytes] = line.slice(2).split(' ');
+      run.done = { entries: Number(entries), size: Number(size), ...(hex ? { hex, bytes: Number(bytes) } : {}) };
+    } else if (line.startsWith('E ')) {
+      const [code, syscall, ...rest] = line.slice(2).split('\t');
+      run.report = { message: rest.join('\t'), ...(code ? { code } : {}), ...(syscall ? { syscall } : {}) };
+    }
+  });
+  run.exited = new Promise((resolve) => {
+    child.on('error', (err) => { run.report ??= threadError(err); resolve({ code: null, signal: null }); });
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+  return run;
+}
+
+/** The error for a netlab-unpack that ended without its `D` line nor an `E` line. */
+function endedBadly(end: { code: number | null; signal: NodeJS.Signals | null }, run: UnpackRun, note = ''): Error {
+  return new Error(`netlab-unpack ended ${end.signal ? `by signal ${end.signal}` : `with exit code ${end.code}`}${note}${run.stderr.trim() ? `: ${run.stderr.trim()}` : ''}`);
+}
+
 /**
  * Unpacks the layer read from `input` into the empty folder `dest`.
  * @throws NetlabError naming the layer: damaged or truncated data (exit 1, 2
@@ -119,7 +165,6 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
   // An uncompressed layer whose two digests use one algorithm is hashed once, and no stream stands in between.
   const direct = !inflater && opts.compression === 'none' && raw.algorithm === diff.algorithm;
   const decomp = inflater || direct ? undefined : opts.compression === 'auto' ? new AutoDecompress() : decompressor(opts.compression);
-  const warn = opts.onWarning ?? ((): void => {});
   const onAbort = (): void => { input.destroy(opts.signal!.reason as Error); };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   let failed: unknown;
@@ -127,43 +172,25 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
   const plain = (): boolean => raw.algorithm === diff.algorithm && (opts.compression === 'none' || (decomp instanceof AutoDecompress && decomp.found === 'none'));
   // netlab-unpack closed its input early (EPIPE): it failed, and its report says why; the streams' teardown that follows is not the cause.
   let childBroke = false;
-  let child;
+  let run: UnpackRun;
   try {
-    child = spawn(unpackBinary(), [dest], { stdio: ['pipe', 'pipe', 'pipe'] });
+    run = startUnpack(dest, opts, { stdin: 'pipe' });
   } catch (err) {
     input.destroy();
     opts.signal?.removeEventListener('abort', onAbort);
     throw err;
   }
+  const { child, exited } = run;
   // The tar goes to netlab-unpack's stdin chunk by chunk (pipe(): no chunks joined into a copy, as a for-await read would).
   let fed!: () => void;
   const feeding = new Promise<void>((resolve) => { fed = resolve; });
   const onEnd = (err: NodeJS.ErrnoException | null): void => { if (err && !childBroke) failed ??= err; fed(); };
-  const stdin = child.stdin;
+  const stdin = child.stdin!;
   // Registered before pipeline's own listener, so it is known before onEnd runs.
   stdin.on('error', (err: NodeJS.ErrnoException) => { if (err.code === 'EPIPE' || err.code === 'ECONNRESET') childBroke = true; });
   const stream = inflater ? pipeline(input, inflater, stdin, onEnd)
     : direct ? pipeline(input, tap(raw, opts.onBytes), stdin, onEnd)
       : pipeline(input, tap(raw, opts.onBytes), decomp!, tap(diff, undefined, plain), stdin, onEnd);
-  // netlab-unpack's report: `W text` warnings, `D entries bytes` at the end, or `E code\tsyscall\tmessage`.
-  let done: { entries: number; size: number } | undefined;
-  let report: Parameters<typeof threadError>[0] | undefined;
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (t: string) => { stderr += t; });
-  const lines = createInterface({ input: child.stdout });
-  lines.on('line', (line) => {
-    if (line.startsWith('W ')) warn(line.slice(2));
-    else if (line.startsWith('D ')) { const [entries, size] = line.slice(2).split(' ').map(Number); done = { entries: entries!, size: size! }; }
-    else if (line.startsWith('E ')) {
-      const [code, syscall, ...rest] = line.slice(2).split('\t');
-      report = { message: rest.join('\t'), ...(code ? { code } : {}), ...(syscall ? { syscall } : {}) };
-    }
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('error', (err) => { failed ??= err; resolve({ code: null, signal: null }); });
-    child.on('close', (code, signal) => resolve({ code, signal }));
-  });
-
   try {
     await feeding;
     // The bytes failed (damaged, aborted): nothing more is written into the folder once netlab-unpack is gone.
@@ -171,10 +198,11 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
     const end = await exited;
     // netlab-unpack's own finding (an unsafe entry, a full disk) came first: the streams' errors are its aftermath.
     // An early end of its input is the bytes' failure, which `failed` names better.
+    const { report } = run;
     if (report && !report.message.startsWith('Unexpected end of data')) throw threadError(report);
     if (failed) throw failed;
     if (report) throw threadError(report);
-    if (end.code !== 0 || !done || childBroke) throw new Error(`netlab-unpack ended ${end.signal ? `by signal ${end.signal}` : `with exit code ${end.code}`}${childBroke ? ' before its input' : ''}${stderr.trim() ? `: ${stderr.trim()}` : ''}`);
+    if (end.code !== 0 || !run.done || childBroke) throw endedBadly(end, run, childBroke ? ' before its input' : '');
     if (inflater && !inflater.result) throw new Error('the layer\'s decompressing thread ended without its digests');
   } catch (err) {
     stream.destroy();
@@ -188,5 +216,86 @@ export async function unpackLayer(input: Readable, dest: string, opts: UnpackOpt
   const diffId = inflater ? inflater.result!.diffId : plain() ? { ...digest } : diff.digest();
   if (opts.digest) verifyDigest(opts.what, opts.digest, digest, opts.userInput);
   if (opts.diffId) verifyDigest(`${opts.what} (uncompressed, the image config's diff_id)`, opts.diffId, diffId, opts.userInput);
-  return { digest, diffId, bytesIn: inflater ? inflater.result!.bytesIn : raw.bytes, size: done!.size, entries: done!.entries };
+  return { digest, diffId, bytesIn: inflater ? inflater.result!.bytesIn : raw.bytes, size: run.done!.size, entries: run.done!.entries };
+}
+
+/**
+ * A layer's blob that netlab-unpack can download itself (a registry's
+ * `GET /v2/<name>/blobs/<digest>`, OCI distribution spec "Pulling blobs"):
+ * the URL, the request's extra headers (the Authorization the registry
+ * client earned), whether to bypass proxies (a registry on this machine),
+ * and how the client words a registry's answer other than 2xx.
+ */
+export interface LayerDownload {
+  url: string;
+  headers: Record<string, string>;
+  direct: boolean;
+  /** The error for an HTTP status other than 2xx, with the start of the answer's body. */
+  answerError(status: number, body: string): Error;
+}
+
+/**
+ * netlab-unpack cannot download this layer itself: libcurl or libcrypto is
+ * missing, the registry wants a new token, or the download failed before its
+ * first byte (a TLS certificate only Node trusts, through NODE_EXTRA_CA_CERTS;
+ * a proxy libcurl reads differently). Nothing was written, and the caller
+ * reads the layer through Node's client instead, which says what is wrong if
+ * it fails too.
+ */
+export class DownloadUnavailable extends Error {}
+
+/**
+ * Whether a layer can be downloaded by netlab-unpack: its bytes are the tar
+ * itself (no compression), and both digests are SHA-256 (what it computes).
+ * Pure.
+ */
+export function downloadable(opts: Pick<UnpackOptions, 'compression' | 'digest' | 'diffId'>): boolean {
+  return opts.compression === 'none' && (opts.digest?.algorithm ?? 'sha256') === 'sha256' && (opts.diffId?.algorithm ?? 'sha256') === 'sha256';
+}
+
+/**
+ * Unpacks an uncompressed layer that netlab-unpack downloads itself into the
+ * empty folder `dest` (native/fetch-blob.c): the bytes never pass through
+ * Node, so the layer lands at about `tar -xf`'s speed (docs/performance.md,
+ * "Images"). `size` is the manifest's size of the blob: more is refused.
+ * @throws DownloadUnavailable before anything is written, when the layer
+ *   must be read through Node (see there); otherwise what unpackLayer
+ *   throws, the registry client's error for an HTTP status other than 2xx,
+ *   and NetlabError (exit 1) for a download that broke off.
+ */
+export async function unpackDownloaded(blob: LayerDownload, size: number, dest: string, opts: UnpackOptions): Promise<UnpackResult> {
+  const headers = Object.entries(blob.headers).map(([k, v]) => `${k}: ${v}`).join('\n');
+  // The headers (a token) go in the environment, not the arguments: /proc/<pid>/environ is readable by its owner only.
+  const run = startUnpack(dest, opts, {
+    stdin: 'ignore',
+    args: ['--fetch', blob.url, '--size', String(size), ...(blob.direct ? ['--direct'] : [])],
+    env: { ...process.env, NETLAB_FETCH_HEADERS: headers },
+  });
+  const onAbort = (): void => { run.child.kill('SIGKILL'); };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  let end;
+  try {
+    end = await run.exited;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+  if (opts.signal?.aborted) throw opts.signal.reason as Error;
+  const { report, done } = run;
+  if (report?.code === 'NOFETCH') throw new DownloadUnavailable(report.message);
+  if (report?.code === 'HTTP') {
+    const status = Number(report.syscall);
+    // A token that no longer serves (expired, another scope): Node's client asks for a new one.
+    if (status === 401) throw new DownloadUnavailable('the registry asks for authentication again');
+    throw blob.answerError(status, report.message);
+  }
+  if (report?.code === 'FETCH') {
+    throw new NetlabError(opts.what, `the download broke off: ${report.message}${report.syscall ? ` (libcurl error ${report.syscall})` : ''}; nothing of it was kept`,
+      'pull again; if it fails again, check the network, the proxy settings (HTTPS_PROXY, NO_PROXY) and the registry');
+  }
+  if (report) throw unpackError(threadError(report), opts, dest);
+  if (end.code !== 0 || !done?.hex) throw endedBadly(end, run);
+  const digest: Digest = { algorithm: 'sha256', hex: done.hex };
+  if (opts.digest) verifyDigest(opts.what, opts.digest, digest);
+  if (opts.diffId) verifyDigest(`${opts.what} (uncompressed, the image config's diff_id)`, opts.diffId, digest);
+  return { digest, diffId: { ...digest }, bytesIn: done.bytes!, size: done.size, entries: done.entries };
 }

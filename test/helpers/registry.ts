@@ -132,6 +132,12 @@ export interface TestProxy {
   forwarded: number;
   /** Blobs (by digest) served with one byte changed, as a broken registry or a bad cache would. */
   corrupt: Set<string>;
+  /** Which byte of a corrupt blob changes (default 4). */
+  corruptAt: number;
+  /** Blobs (by digest) answered 404 BLOB_UNKNOWN, as a registry that lost them would. */
+  missing: Set<string>;
+  /** The User-Agent of each blob GET answered with a body, by digest, in order (which client downloaded it). */
+  blobAgents: Map<string, string[]>;
   stop(): Promise<void>;
 }
 
@@ -148,7 +154,7 @@ export async function startProxy(target: string, opts: ProxyOptions = {}): Promi
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
   const issued = 'netlab-test-token';
-  const p: TestProxy = { host, blobGets: new Map(), rate: opts.rate ?? 0, unauthorized: 0, forwarded: 0, corrupt: new Set(), stop: async () => {} };
+  const p: TestProxy = { host, blobGets: new Map(), rate: opts.rate ?? 0, unauthorized: 0, forwarded: 0, corrupt: new Set(), corruptAt: 4, missing: new Set(), blobAgents: new Map(), stop: async () => {} };
   const server: Server = createServer((req, res) => {
     let url = req.url ?? '/';
     if (/^http:\/\//.test(url)) {
@@ -167,16 +173,24 @@ export async function startProxy(target: string, opts: ProxyOptions = {}): Promi
       res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${host}/token",service="test",scope="repository:x:pull"` }).end('{"errors":[{"code":"UNAUTHORIZED"}]}');
       return;
     }
+    const wanted = /\/blobs\/(sha256:[0-9a-f]+)$/.exec(url)?.[1];
+    if (wanted && p.missing.has(wanted)) {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown to registry"}]}');
+      return;
+    }
     const up = httpRequest({ host: target.split(':')[0], port: Number(target.split(':')[1]), method: req.method, path: url, headers: { ...req.headers, host: target } }, (ur) => {
       const blob = /\/blobs\/(sha256:[0-9a-f]+)$/.exec(url)?.[1];
-      if (blob && req.method === 'GET' && ur.statusCode === 200) p.blobGets.set(blob, (p.blobGets.get(blob) ?? 0) + 1);
+      if (blob && req.method === 'GET' && ur.statusCode === 200) {
+        p.blobGets.set(blob, (p.blobGets.get(blob) ?? 0) + 1);
+        p.blobAgents.set(blob, [...p.blobAgents.get(blob) ?? [], String(req.headers['user-agent'] ?? '')]);
+      }
       res.writeHead(ur.statusCode ?? 502, ur.headers);
       if (blob && p.corrupt.has(blob)) {
         // The same length, byte 4 changed: in a gzip blob that is the header's MTIME
         // (RFC 1952 §2.3), which no CRC covers: it still unpacks, only the digest can tell.
         const chunks: Buffer[] = [];
         ur.on('data', (c: Buffer) => chunks.push(c));
-        ur.on('end', () => { const b = Buffer.concat(chunks); if (b.length > 4) b[4] ^= 0x5a; res.end(b); });
+        ur.on('end', () => { const b = Buffer.concat(chunks); if (b.length > p.corruptAt) b[p.corruptAt]! ^= 0x5a; res.end(b); });
         return;
       }
       if (!blob || !p.rate) { ur.pipe(res); return; }

@@ -38,15 +38,21 @@ describe('netlab doctor (real kernel)', function () {
     expect(checks.filter((c) => c.required && !c.ok)).to.deep.equal([]);
   });
 
-  it('says whether libarchive, which reads image layers, loads, and how to install it when it does not (--json)', () => {
-    const here = JSON.parse(netlab(['doctor', '--json']).stdout) as Check[];
-    expect(here.find((c) => c.name === 'libarchive'), 'a libarchive row').to.include({ ok: true, detail: 'loads' });
-    const r = netlab(['doctor', '--json'], { NETLAB_LIBARCHIVE: 'libarchive-not-installed.so.13' });
-    const missing = (JSON.parse(r.stdout) as Check[]).find((c) => c.name === 'libarchive')!;
-    expect(missing.ok).to.equal(false);
-    expect(missing.detail).to.contain('libarchive-not-installed.so.13');
-    expect(missing.fix).to.equal('apt install libarchive13');
-    expect(missing.affects).to.match(/image pull and import/);
-    expect(missing.required, 'labs on the host\'s root need no libarchive').to.equal(false);
-  });
+  // The libraries netlab-unpack loads at run time: each one's row, and what it says when the library is missing.
+  for (const lib of [
+    { name: 'libarchive', what: 'which reads image layers', loads: 'loads', env: 'NETLAB_LIBARCHIVE', missing: 'libarchive-not-installed.so.13', fix: 'apt install libarchive13', affects: /image pull and import/ },
+    { name: 'libcurl', what: 'with which netlab-unpack downloads uncompressed layers itself (only speed suffers without)', loads: 'loads (with libcrypto)', env: 'NETLAB_LIBCURL', missing: 'libcurl-not-installed.so.4', fix: 'apt install libcurl4 libssl3', affects: /^speed only/ },
+  ]) {
+    it(`says whether ${lib.name}, ${lib.what}, loads, and how to install it when it does not (--json)`, () => {
+      const here = JSON.parse(netlab(['doctor', '--json']).stdout) as Check[];
+      expect(here.find((c) => c.name === lib.name), `a ${lib.name} row`).to.include({ ok: true, detail: lib.loads });
+      const r = netlab(['doctor', '--json'], { [lib.env]: lib.missing });
+      const missing = (JSON.parse(r.stdout) as Check[]).find((c) => c.name === lib.name)!;
+      expect(missing.ok).to.equal(false);
+      expect(missing.detail).to.contain(lib.missing);
+      expect(missing.fix).to.equal(lib.fix);
+      expect(missing.affects).to.match(lib.affects);
+      expect(missing.required, `labs on the host's root need no ${lib.name}`).to.equal(false);
+    });
+  }
 });

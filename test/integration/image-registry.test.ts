@@ -10,14 +10,14 @@
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listImages, pullImage, resolveImage } from '../../src/image/index.js';
 import { busyboxRoot, haveSkopeo, skopeo, tarOf, tarOfDir, writeMultiArchLayout, writeOciLayout } from '../helpers/images.js';
 import { leakcheckAround, requireRoot, skip } from '../helpers/kernel.js';
 import { exited, netlab, netlabAsync, netlabAwait, netlabBin, residue, until } from '../helpers/lab.js';
-import { haveRegistry, makeCertificate, startConnectProxy, startProxy, startRegistry, type ConnectProxy, type TestProxy, type TestRegistry } from '../helpers/registry.js';
+import { haveRegistry, makeCertificate, pushLayout, startConnectProxy, startProxy, startRegistry, type ConnectProxy, type TestProxy, type TestRegistry } from '../helpers/registry.js';
 
 describe('image pulls from a registry', function () {
   leakcheckAround();
@@ -29,6 +29,11 @@ describe('image pulls from a registry', function () {
   let bigLayer = '';
   let smallLayers: string[] = [];
   let badLayer = '';
+  // The same images with uncompressed layers: netlab-unpack downloads those itself (native/fetch-blob.c).
+  let bigPlainLayer = '';
+  let smallPlainLayers: string[] = [];
+  let badPlainLayer = '';
+  let plainLayers: string[] = [];
 
   before(async function () {
     requireRoot(this);
@@ -49,6 +54,15 @@ describe('image pulls from a registry', function () {
     badLayer = wbad!.layerDigests[1]!;
     bigLayer = wb!.layerDigests[2]!;
     smallLayers = wb!.layerDigests.slice(0, 2);
+    const [wp] = writeOciLayout(join(base, 'plain'), [{ layers: [busybox, top], gzip: false, ref: 'plain', run: { Cmd: ['sh'] } }]);
+    plainLayers = wp!.layerDigests;
+    const [wbp] = writeOciLayout(join(base, 'bigplain'), [{ layers: [busybox, top, big], gzip: false, ref: 'bigplain' }]);
+    bigPlainLayer = wbp!.layerDigests[2]!;
+    smallPlainLayers = wbp!.layerDigests.slice(0, 2);
+    const [wbadp] = writeOciLayout(join(base, 'badplain'), [{ layers: [top, await tarOf([{ name: 'data.bin', content: randomBytes(64 * 1024) }])], gzip: false, ref: 'badplain' }]);
+    badPlainLayer = wbadp!.layerDigests[1]!;
+    // Pushed as they are (skopeo would compress them on the way to a registry).
+    for (const [w, name] of [[wp, 'plain'], [wbp, 'bigplain'], [wbadp, 'badplain']] as const) await pushLayout(reg.host, join(base, name), w!.manifest, `lab/${name}:1`);
     writeMultiArchLayout(join(base, 'multi'), [{ layers: [busybox, top], architecture: 'arm64' }, { layers: [busybox, top], architecture: 'amd64' }], 'multi');
     writeMultiArchLayout(join(base, 'armonly'), [{ layers: [top], architecture: 'arm64' }, { layers: [top], architecture: 'riscv64' }], 'armonly');
     for (const [dir, ref, all] of [['bb', 'bb', false], ['big', 'big', false], ['multi', 'multi', true], ['armonly', 'armonly', true], ['bad', 'bad', false]] as const) {
@@ -60,6 +74,11 @@ describe('image pulls from a registry', function () {
     await reg?.stop();
     if (base) rmSync(base, { recursive: true, force: true });
   });
+
+  /** Pids of netlab-unpack processes writing into `store`. */
+  const unpackersOf = (store: string): number[] => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try { const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0'); return argv[0]!.endsWith('netlab-unpack') && argv[1]!.startsWith(store); } catch { return false; }
+  }).map(Number);
 
   let n = 0;
   const freshStore = (): string => join(base, `store${++n}`);
@@ -190,6 +209,84 @@ describe('image pulls from a registry', function () {
     expect((await resolveImage(ref, { store, pull: 'never' })).lowerDirs).to.have.length(2);
   });
 
+  describe('uncompressed layers, downloaded by netlab-unpack itself', function () {
+    it('downloads them with libcurl straight into the store, to the same layers Node\'s client makes of the gzip image', async () => {
+      const store = freshStore();
+      const ref = `${proxy!.host}/lab/plain:1`;
+      const r = await netlabAwait(['image', 'pull', '--insecure', '-q', ref], { NETLAB_STORE: store });
+      expect(r.code, r.stderr).to.equal(0);
+      for (const d of plainLayers) expect(proxy!.blobAgents.get(d), d).to.deep.equal(['netlab']);
+      const rec = (await resolveImage(ref, { store, pull: 'never' }));
+      expect(rec.lowerDirs).to.have.length(2);
+      // The layers' diff_ids (the uncompressed tars' SHA-256, computed by netlab-unpack here) are those of the gzip image.
+      const gz = await pullImage(`${reg!.host}/lab/bb:1`, { store, insecure: true });
+      expect((await pullImage(ref, { store, insecure: true })).layers).to.deep.equal(gz.layers);
+      expect(readdirSync(join(store, 'layers'))).to.have.length(2);
+      expect(readFileSync(join(rec.lowerDirs[0]!, 'etc/motd'), 'utf8')).to.equal('from the registry\n');
+    });
+
+    it('reads them through Node\'s client when libcurl cannot be loaded, and stores the same image', async () => {
+      const store = freshStore();
+      const ref = `${proxy!.host}/lab/plain:1`;
+      const before = plainLayers.map((d) => proxy!.blobAgents.get(d)?.length ?? 0);
+      const r = await netlabAwait(['image', 'pull', '--insecure', '-q', ref], { NETLAB_STORE: store, NETLAB_LIBCURL: 'libcurl-not-installed.so.4' });
+      expect(r.code, r.stderr).to.equal(0);
+      plainLayers.forEach((d, i) => {
+        const agents = proxy!.blobAgents.get(d)!.slice(before[i]);
+        expect(agents, d).to.have.length(1); // one download: netlab-unpack asked nothing before giving up
+        expect(agents[0]).to.not.equal('netlab');
+      });
+      expect((await resolveImage(ref, { store, pull: 'never' })).lowerDirs).to.have.length(2);
+    });
+
+    it('refuses one whose digest does not match, naming the layer (exit 1), and keeps nothing of it', async () => {
+      const store = freshStore();
+      const ref = `${proxy!.host}/lab/badplain:1`;
+      proxy!.corrupt.add(badPlainLayer);
+      proxy!.corruptAt = 512 + 32 * 1024; // inside data.bin: the tar still reads well, only the digest can tell
+      try {
+        const r = await netlabAwait(['image', 'pull', '--insecure', '-q', ref], { NETLAB_STORE: store });
+        expect(r.code, r.stderr).to.equal(1);
+        expect(r.stderr).to.contain(`error: layer 2 of 2 (${badPlainLayer}) of ${ref}`).and.contain('digest mismatch').and.contain('hint:');
+        expect(r.stderr).not.to.match(/\n\s+at /);
+        expect(proxy!.blobAgents.get(badPlainLayer)!.at(-1)).to.equal('netlab');
+      } finally {
+        proxy!.corrupt.delete(badPlainLayer);
+        proxy!.corruptAt = 4;
+      }
+      expect(listImages({ store }).images).to.deep.equal([]);
+      expect(readdirSync(join(store, 'tmp'))).to.deep.equal([]);
+    });
+
+    it('says a blob the registry has lost is not found (exit 2, the registry\'s error code), and keeps nothing of it', async () => {
+      const store = freshStore();
+      const ref = `${proxy!.host}/lab/plain:1`;
+      proxy!.missing.add(plainLayers[1]!);
+      try {
+        const r = await netlabAwait(['image', 'pull', '--insecure', '-q', ref], { NETLAB_STORE: store });
+        expect(r.code, r.stderr).to.equal(2);
+        expect(r.stderr).to.contain('layer 2 not found (HTTP 404 BLOB_UNKNOWN)').and.contain('hint:');
+      } finally {
+        proxy!.missing.delete(plainLayers[1]!);
+      }
+      expect(listImages({ store }).images).to.deep.equal([]);
+      expect(readdirSync(join(store, 'tmp'))).to.deep.equal([]);
+    });
+
+    it('sends the token the registry client earned, as a header only netlab-unpack sees', async () => {
+      const tokenProxy = await startProxy(reg!.host, { token: { user: 'ann', password: 's3cret' } });
+      try {
+        const auth = join(base, 'auth-plain.json');
+        writeFileSync(auth, JSON.stringify({ auths: { [tokenProxy.host]: { auth: Buffer.from('ann:s3cret').toString('base64') } } }));
+        const ok = await netlabAwait(['image', 'pull', '--insecure', '-q', `${tokenProxy.host}/lab/plain:1`], { NETLAB_STORE: freshStore(), REGISTRY_AUTH_FILE: auth });
+        expect(ok.code, ok.stderr).to.equal(0);
+        for (const d of plainLayers) expect(tokenProxy.blobAgents.get(d), d).to.deep.equal(['netlab']);
+      } finally {
+        await tokenProxy.stop();
+      }
+    });
+  });
+
   describe('HTTPS and proxies', function () {
     // A registry with a certificate for a name no resolver knows: only the proxy can reach it.
     const name = 'registry.netlab-test.invalid';
@@ -251,28 +348,33 @@ describe('image pulls from a registry', function () {
     });
   });
 
-  describe('interrupted and concurrent pulls (a slow registry)', function () {
+  // Layers gzip'd (read by Node's client) and uncompressed (downloaded by netlab-unpack): both must stop and resume cleanly.
+  for (const variant of [
+    { what: '', image: 'big', big: (): string => bigLayer, small: (): string[] => smallLayers },
+    { what: ', uncompressed layers', image: 'bigplain', big: (): string => bigPlainLayer, small: (): string[] => smallPlainLayers },
+  ]) describe(`interrupted and concurrent pulls (a slow registry${variant.what})`, function () {
     beforeEach(() => { proxy!.rate = 2 * 1024 * 1024; });
     afterEach(() => { proxy!.rate = 0; });
-    const ref = (): string => `${proxy!.host}/lab/big:1`;
+    const ref = (): string => `${proxy!.host}/lab/${variant.image}:1`;
     const bigTmp = (store: string): string[] => {
       try { return readdirSync(join(store, 'tmp')).filter((f) => f.startsWith('layer-')); } catch { return []; }
     };
 
     it('makes one download when two pulls of the same image run at once', async () => {
       const store = freshStore();
-      const before = proxy!.blobGets.get(bigLayer) ?? 0;
+      const before = proxy!.blobGets.get(variant.big()) ?? 0;
       const a = netlabAsync(['image', 'pull', '--insecure', '-q', ref()], { NETLAB_STORE: store });
       const b = netlabAsync(['image', 'pull', '--insecure', '-q', ref()], { NETLAB_STORE: store });
       const [ca, cb] = await Promise.all([exited(a), exited(b)]);
       expect([ca, cb]).to.deep.equal([0, 0]);
-      expect((proxy!.blobGets.get(bigLayer) ?? 0) - before).to.equal(1);
+      expect((proxy!.blobGets.get(variant.big()) ?? 0) - before).to.equal(1);
       expect(listImages({ store }).images).to.have.length(1);
     });
 
-    it('makes one download when two labs come up on the same missing image at once', async () => {
+    // Once is enough: how up waits for a pull does not depend on how layers are read.
+    if (!variant.what) it('makes one download when two labs come up on the same missing image at once', async () => {
       const store = freshStore();
-      const before = proxy!.blobGets.get(bigLayer) ?? 0;
+      const before = proxy!.blobGets.get(variant.big()) ?? 0;
       const labs = ['t-img-up2a', 't-img-up2b'];
       const files = labs.map((name) => {
         const f = join(base, `${name}.yaml`);
@@ -283,7 +385,7 @@ describe('image pulls from a registry', function () {
         const [a, b] = await Promise.all(files.map((f) => netlabAwait(['up', '-q', '--insecure', f], { NETLAB_STORE: store })));
         expect(a!.code, a!.stderr).to.equal(0);
         expect(b!.code, b!.stderr).to.equal(0);
-        expect((proxy!.blobGets.get(bigLayer) ?? 0) - before).to.equal(1);
+        expect((proxy!.blobGets.get(variant.big()) ?? 0) - before).to.equal(1);
         expect(listImages({ store }).images).to.have.length(1);
         const ls = await netlabAwait(['exec', '--lab', labs[0]!, 'h1', '--', 'ls', '/big.bin'], {});
         expect(ls.stdout, `exit ${ls.code}: ${ls.stderr}`).to.equal('/big.bin\n');
@@ -319,16 +421,18 @@ describe('image pulls from a registry', function () {
         child.kill(sig);
         const code = await exited(child);
         expect(code).to.equal(sig === 'SIGINT' ? 130 : 128 + 9);
+        // Its netlab-unpack does not outlive it (a download would go on writing into the store's tmp).
+        await until(() => unpackersOf(store).length === 0, 1_000, 'netlab-unpack to end with netlab');
         if (sig === 'SIGINT') {
           expect(stderr).to.contain('interrupted by SIGINT');
           expect(bigTmp(store)).to.deep.equal([]);
         }
         expect(listImages({ store }).images).to.deep.equal([]);
-        const smallBefore = smallLayers.map((d) => proxy!.blobGets.get(d) ?? 0);
+        const smallBefore = variant.small().map((d) => proxy!.blobGets.get(d) ?? 0);
         proxy!.rate = 0;
         const again = await netlabAwait(['image', 'pull', '--insecure', '-q', ref()], { NETLAB_STORE: store });
         expect(again.code, again.stderr).to.equal(0);
-        expect(smallLayers.map((d) => proxy!.blobGets.get(d) ?? 0)).to.deep.equal(smallBefore);
+        expect(variant.small().map((d) => proxy!.blobGets.get(d) ?? 0)).to.deep.equal(smallBefore);
         expect(bigTmp(store)).to.deep.equal([]);
         const r = await resolveImage(ref(), { store, pull: 'never' });
         expect(r.lowerDirs).to.have.length(3);

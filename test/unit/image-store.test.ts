@@ -8,7 +8,8 @@ import { digestOf, parseDigest, verifyDigest } from '../../src/image/digest.js';
 import { envMap, imageRun, resolveUser } from '../../src/image/run.js';
 import { defaultStoreRoot, insideStore, layerId, Store } from '../../src/image/store.js';
 import { authKeys, decodeAuthEntry, findCredentials } from '../../src/image/sources/auth.js';
-import { parseChallenge } from '../../src/image/sources/registry-client.js';
+import { parseChallenge, RegistryClient } from '../../src/image/sources/registry-client.js';
+import { downloadable } from '../../src/image/unpack.js';
 import { digestInName, memberName } from '../../src/image/sources/archive.js';
 import { annotatedRef } from '../../src/image/sources/layout.js';
 
@@ -151,5 +152,31 @@ describe('registry credentials and auth', () => {
     const c = parseChallenge('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull"');
     expect(c).to.deep.equal({ scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/alpine:pull' } });
     expect(parseChallenge('Basic realm="Registry Realm"')?.scheme).to.equal('basic');
+  });
+});
+
+describe('layers netlab-unpack downloads itself', () => {
+  const sha256 = parseDigest(`sha256:${'ab'.repeat(32)}`)!;
+  const sha512 = parseDigest(`sha512:${'ab'.repeat(64)}`)!;
+
+  it('takes an uncompressed layer whose digests are SHA-256, and nothing else', () => {
+    expect(downloadable({ compression: 'none', digest: sha256, diffId: sha256 })).to.equal(true);
+    expect(downloadable({ compression: 'none' })).to.equal(true);
+    for (const compression of ['gzip', 'zstd', 'auto'] as const) expect(downloadable({ compression, digest: sha256, diffId: sha256 }), compression).to.equal(false);
+    expect(downloadable({ compression: 'none', digest: sha512, diffId: sha512 }), 'SHA-512: Node hashes it').to.equal(false);
+    expect(downloadable({ compression: 'none', digest: sha256, diffId: sha512 })).to.equal(false);
+  });
+
+  it('gives the blob\'s URL, no proxy for a registry on this machine, and the registry\'s own error wording', () => {
+    const local = new RegistryClient('127.0.0.1:5000', 'lab/bb', { insecure: true }).download(sha256, 'layer 2');
+    expect(local.url).to.equal(`http://127.0.0.1:5000/v2/lab/bb/blobs/sha256:${'ab'.repeat(32)}`);
+    expect(local.direct).to.equal(true);
+    expect(local.headers).to.deep.equal({}); // no token earned yet
+    const err = local.answerError(404, '{"errors":[{"code":"BLOB_UNKNOWN"}]}');
+    expect(err).to.be.instanceOf(NetlabError);
+    expect(err.message).to.contain('layer 2 not found (HTTP 404 BLOB_UNKNOWN)');
+    const remote = new RegistryClient('quay.io', 'frrouting/frr').download(sha256, 'layer 1');
+    expect(remote.url).to.equal(`https://quay.io/v2/frrouting/frr/blobs/sha256:${'ab'.repeat(32)}`);
+    expect(remote.direct).to.equal(false);
   });
 });

@@ -16,6 +16,7 @@ import { digestOf, digestString, verifyDigest, type Digest } from '../digest.js'
 import { MANIFEST_ACCEPT } from '../media.js';
 import { apiHost, isLoopbackRegistry } from '../reference.js';
 import { findCredentials, type Credentials } from './auth.js';
+import type { LayerDownload } from '../unpack.js';
 
 /** A manifest or index as the registry sent it. */
 export interface FetchedManifest {
@@ -257,6 +258,21 @@ export class RegistryClient {
     const res = await this.requestBlob(url);
     if (res.statusCode >= 200 && res.statusCode < 300) return { stream: res.body, size: Number(res.headers['content-length'] ?? 0) };
     throw this.answerError(res.statusCode, await res.body.text().catch(() => ''), what);
+  }
+
+  /**
+   * A blob as netlab-unpack downloads it itself (src/image/unpack.ts,
+   * unpackDownloaded): its URL, the Authorization this client has earned
+   * (the manifest's fetch earned it: the same pull scope), no proxy for a
+   * registry on this machine, and this client's wording of an HTTP error.
+   */
+  download(d: Digest, what: string): LayerDownload {
+    return {
+      url: `${this.base}/blobs/${digestString(d)}`,
+      headers: this.authHeader(),
+      direct: isLoopbackRegistry(this.registry),
+      answerError: (status, body) => this.answerError(status, body, what),
+    };
   }
 
   /** A small blob (a config) in memory, verified; at most `max` bytes. */

@@ -49,6 +49,7 @@ export class RegistrySource implements ImageSource {
     const rec = await storeImage(ctx.store, {
       name: this.name, manifest, manifestBytes: fetched.bytes, manifestDigest: fetched.digest, indexDigest, configBytes,
       openLayer: async (i) => (await client.blob(manifest.layers[i]!.digest, `layer ${i + 1}`)).stream,
+      downloadLayer: (i) => client.download(manifest.layers[i]!.digest, `layer ${i + 1}`),
       refs, source: 'registry', signal: ctx.signal, onProgress: ctx.onProgress, onWarning: ctx.onWarning,
     });
     return [rec];
