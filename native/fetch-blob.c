@@ -23,7 +23,8 @@
  * redirect (libcurl >= 7.58, CURLOPT_UNRESTRICTED_AUTH off: RFC 9110
  * §15.4); proxies from https_proxy/HTTPS_PROXY, no_proxy/NO_PROXY
  * (libcurl's own reading of the environment, libcurl-env(3)), none for a
- * registry on this machine; TLS verified against the system's CA store; no
+ * registry on this machine; TLS verified against the system's CA store, and
+ * against the file NODE_EXTRA_CA_CERTS names when netlab passes it; no
  * Accept-Encoding, so the body is the blob's bytes as stored.
  *
  * The prototypes and constants are those of curl/curl.h (ABI of soname 4,
@@ -55,6 +56,8 @@ typedef struct {
 #define CURLOPT_WRITEDATA 10001
 #define CURLOPT_URL 10002
 #define CURLOPT_ERRORBUFFER 10010
+#define CURLOPT_CAINFO 10065
+#define CURLOPT_CAPATH 10097
 #define CURLOPT_WRITEFUNCTION 20011
 #define CURLOPT_USERAGENT 10018
 #define CURLOPT_LOW_SPEED_LIMIT 19
@@ -290,7 +293,7 @@ static void hash_submit(const char *data, size_t len)
 	pthread_mutex_unlock(&hash_lock);
 }
 
-const char *fetch_start(const char *url, const char *headers, int direct, unsigned long long max)
+const char *fetch_start(const char *url, const char *headers, int direct, unsigned long long max, const char *ca_file)
 {
 	static char why[256];
 	limit = max;
@@ -327,6 +330,11 @@ const char *fetch_start(const char *url, const char *headers, int direct, unsign
 	curl.easy_setopt(easy, CURLOPT_BUFFERSIZE, CURL_MAX_READ_SIZE); /* fewer, bigger reads; a cap, not a need */
 	if (direct)
 		curl.easy_setopt(easy, CURLOPT_NOPROXY, "*");
+	/* Node trusts these too (NODE_EXTRA_CA_CERTS): the file, and the system's certificates by their hashed names (Debian, Ubuntu). */
+	if (ca_file && *ca_file) {
+		curl.easy_setopt(easy, CURLOPT_CAINFO, ca_file);
+		curl.easy_setopt(easy, CURLOPT_CAPATH, "/etc/ssl/certs");
+	}
 	if (curl.multi_add_handle(multi, easy) != 0)
 		return "libcurl could not start the transfer";
 	hash_started = pthread_create(&hasher, NULL, hash_loop, NULL) == 0;

@@ -19,9 +19,11 @@ const char *fetch_load(void);
  * Starts a GET of `url` with the extra request headers in `headers` (one
  * "Name: value" per line, or NULL), through the proxy the environment names
  * unless `direct` (a registry on this machine), accepting at most `limit`
- * bytes of body. Returns NULL, or why it cannot start.
+ * bytes of body. `ca_file` (or NULL) names CA certificates to trust besides
+ * the system's hashed folder /etc/ssl/certs (Node's NODE_EXTRA_CA_CERTS).
+ * Returns NULL, or why it cannot start.
  */
-const char *fetch_start(const char *url, const char *headers, int direct, unsigned long long limit);
+const char *fetch_start(const char *url, const char *headers, int direct, unsigned long long limit, const char *ca_file);
 
 /*
  * The next bytes of the body (valid until the next call), their count, 0 at

@@ -32,10 +32,11 @@
  *  - duplicates: the last entry of a name wins (layer.md): a name that exists
  *    (EEXIST) is removed, a folder with what is in it, and made again.
  *
- * `netlab-unpack DEST --fetch URL --size N [--direct]` reads the tar from
- * a download of its own instead of stdin (fetch-blob.c: an uncompressed
- * layer of a registry; N is the manifest's size, --direct a registry on this
- * machine, reached without a proxy), with the request's extra headers
+ * `netlab-unpack DEST --fetch URL --size N [--direct] [--ca-file FILE]`
+ * reads the tar from a download of its own instead of stdin (fetch-blob.c:
+ * an uncompressed layer of a registry; N is the manifest's size, --direct a
+ * registry on this machine, reached without a proxy, FILE CA certificates to
+ * trust besides the system's), with the request's extra headers
  * ("Name: value" lines: the Authorization) in the environment variable
  * NETLAB_FETCH_HEADERS, so no token shows in the process list.
  *
@@ -888,7 +889,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "%s\n", why);
 		return why ? 1 : 0;
 	}
-	const char *url = NULL;
+	const char *url = NULL, *ca_file = NULL;
 	unsigned long long size = 0;
 	int direct = 0, bad = argc < 2;
 	for (int i = 2; i < argc && !bad; i++) {
@@ -898,11 +899,13 @@ int main(int argc, char **argv)
 			size = strtoull(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--direct"))
 			direct = 1;
+		else if (!strcmp(argv[i], "--ca-file") && i + 1 < argc)
+			ca_file = argv[++i];
 		else
 			bad = 1;
 	}
 	if (bad || (url && !size)) {
-		fprintf(stderr, "usage: netlab-unpack DEST < layer.tar\n       netlab-unpack DEST --fetch URL --size BYTES [--direct]\n       netlab-unpack --check | --check-fetch\n");
+		fprintf(stderr, "usage: netlab-unpack DEST < layer.tar\n       netlab-unpack DEST --fetch URL --size BYTES [--direct] [--ca-file FILE]\n       netlab-unpack --check | --check-fetch\n");
 		return 2;
 	}
 	/*
@@ -936,15 +939,18 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (url) {
-		const char *headers = getenv("NETLAB_FETCH_HEADERS");
+		/* The token is wiped where /proc/<pid>/environ shows it (the start-up environment getenv points into). */
+		char *headers = getenv("NETLAB_FETCH_HEADERS");
 		char *copy = headers ? strdup(headers) : NULL;
+		if (headers)
+			memset(headers, 0, strlen(headers));
 		unsetenv("NETLAB_FETCH_HEADERS");
 		if ((why = fetch_load())) {
 			printf("E NOFETCH\t\t%s\n", why);
 			fflush(stdout);
 			return 1;
 		}
-		if ((why = fetch_start(url, copy, direct, size))) {
+		if ((why = fetch_start(url, copy, direct, size, ca_file))) {
 			printf("E NOFETCH\t\t%s\n", why);
 			fflush(stdout);
 			return 1;

@@ -152,7 +152,7 @@ export async function ensureLayer(store: Store, diffId: Digest, open: () => Prom
     removeStaleTmp(store, `layer-${id}-`); // a pull of this layer that died (we hold its lock: nobody else writes there)
     const unpackOpts = { ...opts, diffId };
     const { download } = opts;
-    if (download && downloadable(unpackOpts)) {
+    if (download && download.size > 0 && downloadable(unpackOpts)) {
       try {
         const { dir, result } = await unpackToTmp(store, `layer-${id}`, (to) => unpackDownloaded(download.blob, download.size, to, unpackOpts));
         return commit(store, dir, diffId, result);

@@ -230,6 +230,8 @@ export interface LayerDownload {
   url: string;
   headers: Record<string, string>;
   direct: boolean;
+  /** CA certificates to trust besides the system's (the file NODE_EXTRA_CA_CERTS names: Node's client trusts it too). */
+  caFile?: string;
   /** The error for an HTTP status other than 2xx, with the start of the answer's body. */
   answerError(status: number, body: string): Error;
 }
@@ -268,7 +270,7 @@ export async function unpackDownloaded(blob: LayerDownload, size: number, dest: 
   // The headers (a token) go in the environment, not the arguments: /proc/<pid>/environ is readable by its owner only.
   const run = startUnpack(dest, opts, {
     stdin: 'ignore',
-    args: ['--fetch', blob.url, '--size', String(size), ...(blob.direct ? ['--direct'] : [])],
+    args: ['--fetch', blob.url, '--size', String(size), ...(blob.direct ? ['--direct'] : []), ...(blob.caFile ? ['--ca-file', blob.caFile] : [])],
     env: { ...process.env, NETLAB_FETCH_HEADERS: headers },
   });
   const onAbort = (): void => { run.child.kill('SIGKILL'); };

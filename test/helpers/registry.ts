@@ -38,6 +38,8 @@ export function haveRegistry(): boolean {
 export interface TestRegistry {
   /** host:port */
   host: string;
+  /** The requests it answered, from its access log (only with `accessLog`): method, path, status, User-Agent. */
+  requests(): { method: string; path: string; status: number; agent: string }[];
   stop(): Promise<void>;
 }
 
@@ -62,6 +64,8 @@ export function makeCertificate(dir: string, names: string[]): TestCertificate {
 export interface RegistryOptions {
   /** Serve HTTPS with this certificate instead of plain HTTP. */
   tls?: TestCertificate;
+  /** Keep an access log, for TestRegistry.requests(). */
+  accessLog?: boolean;
 }
 
 /** Starts docker-registry on 127.0.0.1 with a temporary store; resolves once /v2/ answers. */
@@ -69,14 +73,17 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
   const dir = mkdtempSync(join(tmpdir(), 'netlab-registry-'));
   const port = await freePort();
   writeFileSync(join(dir, 'config.yml'), [
-    'version: 0.1', 'log:', '  level: warn', '  accesslog:', '    disabled: true',
+    'version: 0.1', 'log:', '  level: warn', '  accesslog:', `    disabled: ${!opts.accessLog}`,
     'storage:', `  filesystem:`, `    rootdirectory: ${dir}/data`, '  delete:', '    enabled: true',
     'http:', `  addr: 127.0.0.1:${port}`,
     ...(opts.tls ? ['  tls:', `    certificate: ${opts.tls.cert}`, `    key: ${opts.tls.key}`] : []), '',
   ].join('\n'));
-  const child: ChildProcess = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
+  let access = '';
   child.stderr!.on('data', (b: Buffer) => { stderr += b.toString(); });
+  // The access log: Apache's combined format, one request a line.
+  child.stdout!.on('data', (b: Buffer) => { access += b.toString(); });
   const host = `127.0.0.1:${port}`;
   const deadline = Date.now() + 20_000;
   for (;;) {
@@ -98,6 +105,8 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
   }
   return {
     host,
+    requests: () => [...access.matchAll(/"(\w+) (\S+) HTTP\/[\d.]+" (\d+) \S+ "[^"]*" "([^"]*)"/g)]
+      .map((m) => ({ method: m[1]!, path: m[2]!, status: Number(m[3]), agent: m[4]! })),
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => { if (child.exitCode !== null) r(undefined); else child.once('exit', r); });
@@ -251,26 +260,33 @@ export async function startConnectProxy(target: string): Promise<ConnectProxy> {
 }
 
 /**
- * Pushes one image of an OCI layout to `host` (plain HTTP) exactly as the
- * layout holds it — blobs by monolithic upload (OCI distribution spec, "Pushing
- * a blob monolithically": POST, then PUT with ?digest=), then the manifest —
- * so a layer stays uncompressed (skopeo gzips every layer it pushes to a
+ * Pushes one image of an OCI layout to `host` (plain HTTP, or HTTPS trusting
+ * the CA certificate file `opts.ca`) exactly as the layout holds it — blobs
+ * by monolithic upload (OCI distribution spec, "Pushing a blob
+ * monolithically": POST, then PUT with ?digest=), then the manifest — so a
+ * layer stays uncompressed (skopeo gzips every layer it pushes to a
  * registry). `repoTag` is `repository:tag`.
+ * @throws Error with curl's message when the registry refuses a step.
  */
-export async function pushLayout(host: string, layoutDir: string, manifestDigest: string, repoTag: string): Promise<void> {
+export async function pushLayout(host: string, layoutDir: string, manifestDigest: string, repoTag: string, opts: { ca?: string } = {}): Promise<void> {
   const [repo, tag] = repoTag.split(':') as [string, string];
+  const base = `${opts.ca ? 'https' : 'http'}://${host}`;
   const blobFile = (d: string): string => join(layoutDir, 'blobs', d.replace(':', '/'));
+  // curl does every request: it streams a 200 MB layer from its file, and it trusts the test CA of an HTTPS registry (--cacert).
+  const curl = (args: string[], input?: Buffer): string => {
+    const r = spawnSync('curl', ['-sSf', ...(opts.ca ? ['--cacert', opts.ca] : []), ...args], { encoding: 'utf8', ...(input ? { input } : {}) });
+    if (r.status !== 0) throw new Error(`registry ${host}: curl ${args.slice(0, 3).join(' ')} failed: ${r.stderr}`);
+    return r.stdout;
+  };
   const manifest = readFileSync(blobFile(manifestDigest));
   const doc = JSON.parse(manifest.toString()) as { mediaType: string; config: { digest: string }; layers: { digest: string }[] };
   for (const d of [doc.config.digest, ...doc.layers.map((l) => l.digest)]) {
-    const start = await fetch(`http://${host}/v2/${repo}/blobs/uploads/`, { method: 'POST' });
-    if (start.status !== 202) throw new Error(`registry ${host}: upload of ${d} not started (HTTP ${start.status})`);
-    const loc = new URL(start.headers.get('location')!, `http://${host}`);
+    const head = curl(['-D', '-', '-o', '/dev/null', '-X', 'POST', `${base}/v2/${repo}/blobs/uploads/`]);
+    const location = /^location:\s*(\S+)/im.exec(head)?.[1];
+    if (!location) throw new Error(`registry ${host}: upload of ${d} not started: ${head.split('\n')[0]}`);
+    const loc = new URL(location, base);
     loc.searchParams.set('digest', d);
-    // curl streams the file (a 200 MB layer does not go through this process's memory twice).
-    const r = spawnSync('curl', ['-sSf', '-X', 'PUT', '-H', 'content-type: application/octet-stream', '--data-binary', `@${blobFile(d)}`, loc.toString()], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`registry ${host}: upload of ${d} failed: ${r.stderr}`);
+    curl(['-X', 'PUT', '-H', 'content-type: application/octet-stream', '--data-binary', `@${blobFile(d)}`, loc.toString()]);
   }
-  const put = await fetch(`http://${host}/v2/${repo}/manifests/${tag}`, { method: 'PUT', headers: { 'content-type': doc.mediaType }, body: manifest });
-  if (!put.ok) throw new Error(`registry ${host}: manifest not accepted (HTTP ${put.status}): ${await put.text()}`);
+  curl(['-X', 'PUT', '-H', `content-type: ${doc.mediaType}`, '--data-binary', '@-', `${base}/v2/${repo}/manifests/${tag}`], manifest);
 }

@@ -34,6 +34,7 @@ describe('image pulls from a registry', function () {
   let smallPlainLayers: string[] = [];
   let badPlainLayer = '';
   let plainLayers: string[] = [];
+  let plainManifest = '';
 
   before(async function () {
     requireRoot(this);
@@ -56,6 +57,7 @@ describe('image pulls from a registry', function () {
     smallLayers = wb!.layerDigests.slice(0, 2);
     const [wp] = writeOciLayout(join(base, 'plain'), [{ layers: [busybox, top], gzip: false, ref: 'plain', run: { Cmd: ['sh'] } }]);
     plainLayers = wp!.layerDigests;
+    plainManifest = wp!.manifest;
     const [wbp] = writeOciLayout(join(base, 'bigplain'), [{ layers: [busybox, top, big], gzip: false, ref: 'bigplain' }]);
     bigPlainLayer = wbp!.layerDigests[2]!;
     smallPlainLayers = wbp!.layerDigests.slice(0, 2);
@@ -303,8 +305,9 @@ describe('image pulls from a registry', function () {
       const dir = mkdtempSync(join(base, 'tls-'));
       const cert = makeCertificate(dir, [name, '127.0.0.1']);
       ca = cert.cert;
-      tlsReg = await startRegistry({ tls: cert });
+      tlsReg = await startRegistry({ tls: cert, accessLog: true });
       skopeo(['copy', '--dest-tls-verify=false', `oci:${join(base, 'bb')}:bb`, `docker://${tlsReg.host}/lab/bb:1`]);
+      await pushLayout(tlsReg.host, join(base, 'plain'), plainManifest, 'lab/plain:1', { ca });
       tunnel = await startConnectProxy(tlsReg.host);
     });
     after(async () => {
@@ -324,6 +327,17 @@ describe('image pulls from a registry', function () {
         expect(r.code, `${v}: ${r.stderr}`).to.equal(0);
         expect(tunnel!.connects.slice(before), v).to.include(`${name}:${port()}`);
       }
+    });
+
+    it('has netlab-unpack download uncompressed layers over HTTPS through the same tunnel, trusting the CA Node trusts', async () => {
+      const ref = `${name}:${port()}/lab/plain:1`;
+      const before = { connects: tunnel!.connects.length, requests: tlsReg!.requests().length };
+      const r = await netlabAwait(['image', 'pull', '-q', ref], { NETLAB_STORE: freshStore(), NODE_EXTRA_CA_CERTS: ca, HTTPS_PROXY: `http://${tunnel!.host}` });
+      expect(r.code, r.stderr).to.equal(0);
+      // Every layer came from netlab-unpack (its User-Agent), once: none fell back to Node's client.
+      const gets = tlsReg!.requests().slice(before.requests).filter((q) => q.method === 'GET' && plainLayers.some((d) => q.path.endsWith(`/blobs/${d}`)));
+      expect(gets.map((q) => [q.status, q.agent])).to.deep.equal(plainLayers.map(() => [200, 'netlab']));
+      expect(tunnel!.connects.length - before.connects).to.be.greaterThan(plainLayers.length); // all through the tunnel
     });
 
     it('goes around the proxy for a host NO_PROXY names', async () => {

@@ -264,13 +264,15 @@ export class RegistryClient {
    * A blob as netlab-unpack downloads it itself (src/image/unpack.ts,
    * unpackDownloaded): its URL, the Authorization this client has earned
    * (the manifest's fetch earned it: the same pull scope), no proxy for a
-   * registry on this machine, and this client's wording of an HTTP error.
+   * registry on this machine, the extra CA certificates Node trusts
+   * (NODE_EXTRA_CA_CERTS), and this client's wording of an HTTP error.
    */
   download(d: Digest, what: string): LayerDownload {
     return {
       url: `${this.base}/blobs/${digestString(d)}`,
       headers: this.authHeader(),
       direct: isLoopbackRegistry(this.registry),
+      ...(process.env.NODE_EXTRA_CA_CERTS ? { caFile: process.env.NODE_EXTRA_CA_CERTS } : {}),
       answerError: (status, body) => this.answerError(status, body, what),
     };
   }
