@@ -8,7 +8,7 @@ import { digestOf, parseDigest, verifyDigest } from '../../src/image/digest.js';
 import { envMap, imageRun, resolveUser } from '../../src/image/run.js';
 import { defaultStoreRoot, insideStore, layerId, Store } from '../../src/image/store.js';
 import { authKeys, decodeAuthEntry, findCredentials } from '../../src/image/sources/auth.js';
-import { parseChallenge, RegistryClient } from '../../src/image/sources/registry-client.js';
+import { parseChallenge, RegistryClient, usesProxy } from '../../src/image/sources/registry-client.js';
 import { downloadable } from '../../src/image/unpack.js';
 import { digestInName, memberName } from '../../src/image/sources/archive.js';
 import { annotatedRef } from '../../src/image/sources/layout.js';
@@ -165,6 +165,13 @@ describe('layers netlab-unpack downloads itself', () => {
     for (const compression of ['gzip', 'zstd', 'auto'] as const) expect(downloadable({ compression, digest: sha256, diffId: sha256 }), compression).to.equal(false);
     expect(downloadable({ compression: 'none', digest: sha512, diffId: sha512 }), 'SHA-512: Node hashes it').to.equal(false);
     expect(downloadable({ compression: 'none', digest: sha256, diffId: sha512 })).to.equal(false);
+  });
+
+  it('loads the undici package for small requests only when a proxy variable is set (Node\'s own fetch otherwise)', () => {
+    expect(usesProxy({})).to.equal(false);
+    expect(usesProxy({ NO_PROXY: '*', no_proxy: 'x' }), 'NO_PROXY alone names no proxy').to.equal(false);
+    expect(usesProxy({ HTTPS_PROXY: '' }), 'an empty one is none').to.equal(false);
+    for (const v of ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY']) expect(usesProxy({ [v]: 'http://proxy:3128' }), v).to.equal(true);
   });
 
   it('gives the blob\'s URL, no proxy for a registry on this machine, and the registry\'s own error wording', () => {

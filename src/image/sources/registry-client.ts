@@ -5,12 +5,16 @@
  * `WWW-Authenticate: Bearer realm=…,service=…,scope=…` is answered by asking
  * the realm for a token (with the user's credentials, if any), as docker
  * does (Docker "Token Authentication Specification"). HTTP goes through
- * undici with its EnvHttpProxyAgent, so HTTPS_PROXY, HTTP_PROXY and NO_PROXY
- * are honoured (Node's own fetch does not read them) — except for a registry
- * on this machine, reached directly as Docker and skopeo do.
+ * undici: Node's own fetch (its bundled undici) when no proxy variable is
+ * set; otherwise the undici package with its EnvHttpProxyAgent, so
+ * HTTPS_PROXY, HTTP_PROXY and NO_PROXY are honoured (Node's own fetch does
+ * not read them) — except for a registry on this machine, reached directly
+ * as Docker and skopeo do. Blob bodies Node reads (gzip and zstd layers) come
+ * from the undici package's request(); an uncompressed layer's blob is
+ * downloaded by netlab-unpack itself (download()).
  */
 import { Readable } from 'node:stream';
-import { Agent, Dispatcher, EnvHttpProxyAgent, fetch, interceptors, request, type Response } from 'undici';
+import type { Dispatcher } from 'undici';
 import { NetlabError, UsageError } from '../../errors.js';
 import { digestOf, digestString, verifyDigest, type Digest } from '../digest.js';
 import { MANIFEST_ACCEPT } from '../media.js';
@@ -28,6 +32,29 @@ export interface FetchedManifest {
 /** Most bytes a manifest may have (the distribution spec lets registries cap at 4 MiB). */
 const MAX_MANIFEST = 4 * 1024 * 1024;
 
+type Undici = typeof import('undici');
+let undici: Undici | undefined;
+
+/**
+ * The undici package, loaded on first use: ~130 modules, 0.07–0.12 s of a
+ * pull (docs/performance.md, "Images"). A pull needs it only for a proxy
+ * (usesProxy) or for a blob read through Node (a gzip or zstd layer).
+ */
+async function loadUndici(): Promise<Undici> {
+  undici ??= await import('undici');
+  return undici;
+}
+
+/**
+ * Whether a proxy variable is set (https_proxy, HTTPS_PROXY, http_proxy,
+ * HTTP_PROXY: what undici's EnvHttpProxyAgent reads). Without one, Node's
+ * own fetch (its bundled undici, loaded with Node) asks exactly as the undici
+ * package would, and the package need not load. Pure.
+ */
+export function usesProxy(env: NodeJS.ProcessEnv): boolean {
+  return ['https_proxy', 'HTTPS_PROXY', 'http_proxy', 'HTTP_PROXY'].some((v) => Boolean(env[v]));
+}
+
 /**
  * Routes each request as Docker, Podman and skopeo do (Go's
  * net/http.ProxyFromEnvironment): a registry on this machine (localhost,
@@ -38,30 +65,33 @@ const MAX_MANIFEST = 4 * 1024 * 1024;
  * lower-case form first; NO_PROXY entries are host names or suffixes, with
  * an optional :port, or `*`).
  */
-class RegistryDispatcher extends Dispatcher {
-  private readonly direct = new Agent();
-  private readonly env = new EnvHttpProxyAgent();
+function registryDispatcher(u: Undici): Dispatcher {
+  class RegistryDispatcher extends u.Dispatcher {
+    private readonly direct = new u.Agent();
+    private readonly env = new u.EnvHttpProxyAgent();
 
-  override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
-    const host = new URL(String(opts.origin)).host;
-    return (isLoopbackRegistry(host) ? this.direct : this.env).dispatch(opts, handler);
-  }
+    override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+      const host = new URL(String(opts.origin)).host;
+      return (isLoopbackRegistry(host) ? this.direct : this.env).dispatch(opts, handler);
+    }
 
-  override async close(): Promise<void> {
-    await Promise.all([this.direct.close(), this.env.close()]);
-  }
+    override async close(): Promise<void> {
+      await Promise.all([this.direct.close(), this.env.close()]);
+    }
 
-  override async destroy(): Promise<void> {
-    await Promise.all([this.direct.destroy(), this.env.destroy()]);
+    override async destroy(): Promise<void> {
+      await Promise.all([this.direct.destroy(), this.env.destroy()]);
+    }
   }
+  return new RegistryDispatcher();
 }
 
 let sharedAgent: Dispatcher | undefined;
 let blobAgent: Dispatcher | undefined;
 
 /** The proxy-aware dispatcher (a cache: one connection pool per process). */
-function agent(): Dispatcher {
-  sharedAgent ??= new RegistryDispatcher();
+async function agent(): Promise<Dispatcher> {
+  sharedAgent ??= registryDispatcher(await loadUndici());
   return sharedAgent;
 }
 
@@ -71,9 +101,33 @@ function agent(): Dispatcher {
  * Cookie and Proxy-Authorization when the redirect leaves the origin, as
  * fetch does (RFC 9110 §15.4).
  */
-function blobDispatcher(): Dispatcher {
-  blobAgent ??= agent().compose(interceptors.redirect({ maxRedirections: 5 }));
+async function blobDispatcher(): Promise<Dispatcher> {
+  const u = await loadUndici();
+  blobAgent ??= (await agent()).compose(u.interceptors.redirect({ maxRedirections: 5 }));
   return blobAgent;
+}
+
+/** What netlab reads of a fetch response: Node's and the undici package's both have it. */
+interface SmallResponse {
+  ok: boolean;
+  status: number;
+  headers: { get(name: string): string | null };
+  body: { cancel(): Promise<void> } | null;
+  arrayBuffer(): Promise<ArrayBuffer>;
+  text(): Promise<string>;
+  json(): Promise<unknown>;
+}
+
+/**
+ * fetch for the small requests (manifests, configs, tokens): Node's own when
+ * no proxy variable is set (see usesProxy), else the undici package's
+ * through the proxy-aware dispatcher. Both follow redirects and drop
+ * Authorization on one to another origin.
+ */
+async function smallFetch(url: string | URL, init: { method?: string; headers?: Record<string, string>; body?: string; redirect?: 'follow'; signal?: AbortSignal }): Promise<SmallResponse> {
+  if (!usesProxy(process.env)) return globalThis.fetch(url, init);
+  const u = await loadUndici();
+  return u.fetch(url, { ...init, dispatcher: await agent() });
 }
 
 /** Parses `Bearer realm="…",service="…",scope="…"` (RFC 6750 §3). Pure. */
@@ -125,10 +179,10 @@ export class RegistryClient {
     return this.token ? { authorization: `Bearer ${this.token}` } : this.basic ? { authorization: `Basic ${this.basic}` } : {};
   }
 
-  private async send(url: string, headers: Record<string, string>, method = 'GET'): Promise<Response> {
+  private async send(url: string, headers: Record<string, string>, method = 'GET'): Promise<SmallResponse> {
     const auth = this.authHeader();
     try {
-      return await fetch(url, { method, headers: { ...headers, ...auth }, dispatcher: agent(), redirect: 'follow', signal: this.opts.signal });
+      return await smallFetch(url, { method, headers: { ...headers, ...auth }, redirect: 'follow', signal: this.opts.signal });
     } catch (err) {
       throw this.netError(err, url);
     }
@@ -156,9 +210,9 @@ export class RegistryClient {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.identityToken, service: ch.params.service ?? '', scope: url.searchParams.get('scope')!, client_id: 'netlab' }).toString();
     }
-    let r: Response;
+    let r: SmallResponse;
     try {
-      r = await fetch(url, { method, headers, body, dispatcher: agent(), signal: this.opts.signal });
+      r = await smallFetch(url, { method, headers, ...(body !== undefined ? { body } : {}), signal: this.opts.signal });
     } catch (err) {
       throw this.netError(err, url.toString());
     }
@@ -178,7 +232,7 @@ export class RegistryClient {
   }
 
   /** GET with auth; throws a clear error for anything but 2xx. `what` names the object for 404s. */
-  private async get(url: string, headers: Record<string, string>, what: string): Promise<Response> {
+  private async get(url: string, headers: Record<string, string>, what: string): Promise<SmallResponse> {
     let res = await this.send(url, headers);
     if (res.status === 401 && await this.authenticate(res.headers.get('www-authenticate') ?? '')) {
       await res.body?.cancel();
@@ -231,9 +285,10 @@ export class RegistryClient {
 
   /** GET of a blob with undici's request(), with auth; the response whatever its status. */
   private async requestBlob(url: string): Promise<Dispatcher.ResponseData> {
+    const u = await loadUndici();
     const send = async (): Promise<Dispatcher.ResponseData> => {
       try {
-        return await request(url, { headers: this.authHeader(), dispatcher: blobDispatcher(), signal: this.opts.signal, highWaterMark: 1 << 20 });
+        return await u.request(url, { headers: this.authHeader(), dispatcher: await blobDispatcher(), signal: this.opts.signal, highWaterMark: 1 << 20 });
       } catch (err) {
         throw this.netError(err, url);
       }

@@ -10,7 +10,7 @@ import { keepBlob, storedBlob, storeImage } from '../put.js';
 import { hostPlatform, parseManifestDoc, selectPlatform, type Manifest } from '../manifest.js';
 import { formatReference, parseReference, type ImageReference } from '../reference.js';
 import type { Store } from '../store.js';
-// undici (~130 modules) loads on the first pull, not at every netlab start (netlab --help included).
+// The registry client loads on the first pull, not at every netlab start (netlab --help included); the undici package only when it needs it.
 import type { RegistryClient as Client } from './registry-client.js';
 import type { ImageSource, SourceContext } from './source.js';
 
