@@ -10,7 +10,10 @@
  * layer unpacks at about the speed of the slowest part, and the part per file
  * costs what GNU tar's does (docs/performance.md, "Images"). Without
  * libarchive a layer is refused with the command that installs it
- * (docs/decisions.md, "Images: libarchive reads layers").
+ * (docs/decisions.md, "Images: libarchive reads layers"). An uncompressed
+ * layer of a registry skips Node altogether: netlab-unpack downloads and
+ * hashes it itself (unpackDownloaded; docs/decisions.md, "Images:
+ * netlab-unpack downloads uncompressed layers itself").
  *
  *  - integrity: the digest of the bytes read and of the uncompressed tar (the
  *    layer's diff_id) are computed on the way and compared with what the
