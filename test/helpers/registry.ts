@@ -139,6 +139,8 @@ export interface TestProxy {
   unauthorized: number;
   /** Requests received as a forward proxy (absolute URL in the request line, as HTTP_PROXY clients send). */
   forwarded: number;
+  /** Makes every token issued so far invalid, as a token that expired (token mode). */
+  expireTokens(): void;
   /** Blobs (by digest) served with one byte changed, as a broken registry or a bad cache would. */
   corrupt: Set<string>;
   /** Which byte of a corrupt blob changes (default 4). */
@@ -162,8 +164,9 @@ export interface ProxyOptions {
 export async function startProxy(target: string, opts: ProxyOptions = {}): Promise<TestProxy> {
   const port = await freePort();
   const host = `127.0.0.1:${port}`;
-  const issued = 'netlab-test-token';
-  const p: TestProxy = { host, blobGets: new Map(), rate: opts.rate ?? 0, unauthorized: 0, forwarded: 0, corrupt: new Set(), corruptAt: 4, missing: new Set(), blobAgents: new Map(), stop: async () => {} };
+  let issued = 'netlab-test-token-1';
+  const p: TestProxy = { host, blobGets: new Map(), rate: opts.rate ?? 0, unauthorized: 0, forwarded: 0, corrupt: new Set(), corruptAt: 4, missing: new Set(), blobAgents: new Map(), stop: async () => {},
+    expireTokens: () => { issued = `netlab-test-token-${Number(issued.split('-').pop()) + 1}`; } };
   const server: Server = createServer((req, res) => {
     let url = req.url ?? '/';
     if (/^http:\/\//.test(url)) {

@@ -14,6 +14,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listImages, pullImage, resolveImage } from '../../src/image/index.js';
+import { parseDigest } from '../../src/image/digest.js';
+import { RegistryClient } from '../../src/image/sources/registry-client.js';
 import { busyboxRoot, haveSkopeo, skopeo, tarOf, tarOfDir, writeMultiArchLayout, writeOciLayout } from '../helpers/images.js';
 import { leakcheckAround, requireRoot, skip } from '../helpers/kernel.js';
 import { exited, netlab, netlabAsync, netlabAwait, netlabBin, residue, until } from '../helpers/lab.js';
@@ -148,6 +150,26 @@ describe('image pulls from a registry', function () {
       const ok = await netlabAwait(['image', 'pull', '--insecure', `${tokenProxy.host}/lab/bb:1`], { NETLAB_STORE: freshStore(), REGISTRY_AUTH_FILE: auth });
       expect(ok.code, ok.stderr).to.equal(0);
       expect(tokenProxy.unauthorized).to.be.greaterThan(0);
+    } finally {
+      await tokenProxy.stop();
+    }
+  });
+
+  it('asks for a new token when the one it holds has expired, as a long pull outlives Docker Hub\'s five minutes', async () => {
+    const tokenProxy = await startProxy(reg!.host, { token: { user: 'ann', password: 's3cret' } });
+    try {
+      const client = new RegistryClient(tokenProxy.host, 'lab/plain', { insecure: true, credentials: { username: 'ann', password: 's3cret' } });
+      const m = await client.manifest('1');
+      const config = (JSON.parse(m.bytes.toString()) as { config: { digest: string } }).config.digest;
+      tokenProxy.expireTokens();
+      const refused = tokenProxy.unauthorized;
+      const bytes = await client.smallBlob(parseDigest(config)!, 'its config');
+      expect(bytes.length).to.be.greaterThan(0);
+      expect(tokenProxy.unauthorized - refused, 'the expired token was refused once, then a new one served').to.equal(1);
+      // A token the registry refuses again (no access at all) still ends as "access denied", after one more try.
+      tokenProxy.expireTokens();
+      const denied = new RegistryClient(tokenProxy.host, 'lab/plain', { insecure: true, credentials: { username: 'ann', password: 'wrong' } });
+      await denied.manifest('1').then(() => expect.fail('a wrong password must not pull'), (err: Error) => expect(err.message).to.contain('access denied'));
     } finally {
       await tokenProxy.stop();
     }

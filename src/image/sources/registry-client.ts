@@ -197,7 +197,9 @@ export class RegistryClient {
       this.basic = Buffer.from(`${creds.username}:${creds.password}`).toString('base64');
       return true;
     }
-    if (ch?.scheme !== 'bearer' || !ch.params.realm || this.token) return false;
+    // A token this client holds was refused: it expired (Docker Hub's last 5 minutes, and a long pull outlives one). It asks
+    // for a new one; the caller retries once, so a token that is refused again ends as "access denied".
+    if (ch?.scheme !== 'bearer' || !ch.params.realm) return false;
     const url = new URL(ch.params.realm);
     if (ch.params.service) url.searchParams.set('service', ch.params.service);
     url.searchParams.set('scope', ch.params.scope ?? `repository:${this.repository}:pull`);
